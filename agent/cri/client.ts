@@ -1,0 +1,162 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type {
+  AuthConfig, Container, ContainerConfig, ContainerState, ContainerStatus, ExecSyncResponse,
+  FilesystemUsage, Image, PodSandbox, PodSandboxConfig, PodSandboxState, PodSandboxStatus,
+  StatusResponse, VersionResponse,
+} from '../../cri-protos/types.ts';
+
+const PROTO = fileURLToPath(new URL('../../cri-protos/api.proto', import.meta.url));
+
+/** A CRI call failed; `code` is the gRPC status code (5 = NOT_FOUND, 14 = UNAVAILABLE, …). */
+export class CriError extends Error {
+  readonly code: number;
+  readonly method: string;
+  constructor(method: string, code: number, details: string) {
+    super(`CRI ${method}: ${details}`);
+    this.name = 'CriError';
+    this.code = code;
+    this.method = method;
+  }
+  get notFound(): boolean {
+    return this.code === grpc.status.NOT_FOUND;
+  }
+}
+
+type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+
+let definition: grpc.GrpcObject | undefined;
+function loadDefinition(): grpc.GrpcObject {
+  definition ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true }),
+  );
+  return definition;
+}
+
+export interface CriClientOptions {
+  /** per-call deadline for calls that have no timeout of their own */
+  timeoutMs?: number;
+}
+
+/**
+ * Typed client for the CRI v1 RuntimeService and ImageService on one unix
+ * socket (containerd or CRI-O). Each method is one RPC; errors are CriError.
+ */
+export class CriClient {
+  readonly endpoint: string;
+  #runtime: grpc.Client;
+  #image: grpc.Client;
+  #timeoutMs: number;
+
+  constructor(socketPath: string, opts: CriClientOptions = {}) {
+    this.endpoint = socketPath;
+    const v1 = (loadDefinition().runtime as grpc.GrpcObject).v1 as grpc.GrpcObject;
+    const address = `unix://${socketPath}`;
+    const credentials = grpc.credentials.createInsecure();
+    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+    this.#runtime = new (v1.RuntimeService as grpc.ServiceClientConstructor)(address, credentials, options);
+    this.#image = new (v1.ImageService as grpc.ServiceClientConstructor)(address, credentials, { ...options, channelOverride: this.#runtime.getChannel() });
+    this.#timeoutMs = opts.timeoutMs ?? 120_000;
+  }
+
+  close(): void {
+    this.#runtime.close();
+  }
+
+  #call<T>(client: grpc.Client, method: string, req: object, timeoutMs = this.#timeoutMs): Promise<T> {
+    const fn = (client as unknown as Record<string, Unary>)[method];
+    if (!fn) throw new Error(`CRI client has no method ${method}`);
+    return new Promise((resolve, reject) => {
+      fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(new CriError(method, err.code, err.details || err.message));
+        else resolve(res as T);
+      });
+    });
+  }
+
+  // ---- runtime ----
+  version(): Promise<VersionResponse> {
+    return this.#call(this.#runtime, 'Version', { version: 'v1' }, 10_000);
+  }
+  status(): Promise<StatusResponse> {
+    return this.#call(this.#runtime, 'Status', { verbose: false }, 10_000);
+  }
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    const res = await this.#call<{ podSandboxId: string }>(this.#runtime, 'RunPodSandbox', { config, runtimeHandler });
+    return res.podSandboxId;
+  }
+  async stopPodSandbox(podSandboxId: string): Promise<void> {
+    await this.#call(this.#runtime, 'StopPodSandbox', { podSandboxId });
+  }
+  async removePodSandbox(podSandboxId: string): Promise<void> {
+    await this.#call(this.#runtime, 'RemovePodSandbox', { podSandboxId });
+  }
+  async podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus> {
+    const res = await this.#call<{ status: PodSandboxStatus }>(this.#runtime, 'PodSandboxStatus', { podSandboxId });
+    return res.status;
+  }
+  async listPodSandbox(filter: { id?: string; state?: PodSandboxState; labelSelector?: Record<string, string> } = {}): Promise<PodSandbox[]> {
+    const res = await this.#call<{ items: PodSandbox[] }>(this.#runtime, 'ListPodSandbox', {
+      filter: { id: filter.id ?? '', labelSelector: filter.labelSelector ?? {}, ...(filter.state ? { state: { state: filter.state } } : {}) },
+    });
+    return res.items;
+  }
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const res = await this.#call<{ containerId: string }>(this.#runtime, 'CreateContainer', { podSandboxId, config, sandboxConfig });
+    return res.containerId;
+  }
+  async startContainer(containerId: string): Promise<void> {
+    await this.#call(this.#runtime, 'StartContainer', { containerId });
+  }
+  /** Stops with SIGTERM, then SIGKILL after `timeoutSeconds`. */
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    await this.#call(this.#runtime, 'StopContainer', { containerId, timeout: timeoutSeconds }, (timeoutSeconds + 60) * 1000);
+  }
+  async removeContainer(containerId: string): Promise<void> {
+    await this.#call(this.#runtime, 'RemoveContainer', { containerId });
+  }
+  async listContainers(filter: { id?: string; podSandboxId?: string; state?: ContainerState; labelSelector?: Record<string, string> } = {}): Promise<Container[]> {
+    const res = await this.#call<{ containers: Container[] }>(this.#runtime, 'ListContainers', {
+      filter: {
+        id: filter.id ?? '',
+        podSandboxId: filter.podSandboxId ?? '',
+        labelSelector: filter.labelSelector ?? {},
+        ...(filter.state ? { state: { state: filter.state } } : {}),
+      },
+    });
+    return res.containers;
+  }
+  async containerStatus(containerId: string): Promise<ContainerStatus> {
+    const res = await this.#call<{ status: ContainerStatus }>(this.#runtime, 'ContainerStatus', { containerId });
+    return res.status;
+  }
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResponse> {
+    return this.#call(this.#runtime, 'ExecSync', { containerId, cmd, timeout: timeoutSeconds }, (timeoutSeconds + 10) * 1000);
+  }
+  async reopenContainerLog(containerId: string): Promise<void> {
+    await this.#call(this.#runtime, 'ReopenContainerLog', { containerId });
+  }
+
+  // ---- images ----
+  async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const res = await this.#call<{ imageRef: string }>(this.#image, 'PullImage', { image: { image }, auth, sandboxConfig });
+    return res.imageRef;
+  }
+  /** null when the runtime does not hold the image */
+  async imageStatus(image: string): Promise<Image | null> {
+    const res = await this.#call<{ image: Image | null }>(this.#image, 'ImageStatus', { image: { image } });
+    return res.image;
+  }
+  async listImages(): Promise<Image[]> {
+    const res = await this.#call<{ images: Image[] }>(this.#image, 'ListImages', {});
+    return res.images;
+  }
+  async removeImage(image: string): Promise<void> {
+    await this.#call(this.#image, 'RemoveImage', { image: { image } });
+  }
+  async imageFsInfo(): Promise<FilesystemUsage[]> {
+    const res = await this.#call<{ imageFilesystems: FilesystemUsage[] }>(this.#image, 'ImageFsInfo', {});
+    return res.imageFilesystems;
+  }
+}

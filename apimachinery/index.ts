@@ -1,0 +1,2 @@
+export { createRootLogger, silentLogger } from './logging.ts';
+export type { Logger } from './logging.ts';
