@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+
+/**
+ * The subset of KubeletConfiguration (kubelet.config.k8s.io/v1beta1) skiff
+ * honours, with the kubelet's defaults. Durations are in milliseconds here.
+ */
+export interface AgentConfig {
+  address: string;
+  port: number;
+  podCIDR: string;
+  clusterDNS: string[];
+  clusterDomain: string;
+  maxPods: number;
+  nodeStatusUpdateFrequencyMs: number;
+  nodeStatusReportFrequencyMs: number;
+  nodeLeaseDurationSeconds: number;
+  containerRuntimeEndpoint: string;
+  podLogsDir: string;
+  resolvConf: string;
+  runtimeRequestTimeoutMs: number;
+  syncFrequencyMs: number;
+  cgroupDriver: 'cgroupfs' | 'systemd';
+  cgroupRoot: string;
+  systemReserved: Record<string, string>;
+  kubeReserved: Record<string, string>;
+  evictionHard: Record<string, string>;
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  clientCAFile: string;
+  serializeImagePulls: boolean;
+}
+
+export const DEFAULT_CONFIG: AgentConfig = {
+  address: '0.0.0.0',
+  port: 10250,
+  podCIDR: '',
+  clusterDNS: [],
+  clusterDomain: 'cluster.local',
+  maxPods: 110,
+  nodeStatusUpdateFrequencyMs: 10_000,
+  nodeStatusReportFrequencyMs: 5 * 60_000,
+  nodeLeaseDurationSeconds: 40,
+  containerRuntimeEndpoint: 'unix:///run/skiff/containerd/containerd.sock',
+  podLogsDir: '/var/log/pods',
+  resolvConf: '/etc/resolv.conf',
+  runtimeRequestTimeoutMs: 2 * 60_000,
+  syncFrequencyMs: 60_000,
+  cgroupDriver: 'cgroupfs',
+  cgroupRoot: '/',
+  systemReserved: {},
+  kubeReserved: {},
+  evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' },
+  tlsCertFile: '',
+  tlsPrivateKeyFile: '',
+  clientCAFile: '',
+  serializeImagePulls: true,
+};
+
+/** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
+const KNOWN_UNSUPPORTED = new Set([
+  'staticPodPath', 'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'imageMinimumGCAge',
+  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionPressureTransitionPeriod',
+  'evictionMaxPodGracePeriod', 'evictionMinimumReclaim', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
+  'rotateCertificates', 'serverTLSBootstrap', 'failSwapOn', 'containerLogMaxSize', 'containerLogMaxFiles', 'shutdownGracePeriod',
+  'shutdownGracePeriodCriticalPods', 'registerNode', 'registerWithTaints', 'providerID', 'kubeAPIQPS', 'kubeAPIBurst', 'hairpinMode',
+  'enforceNodeAllocatable', 'protectKernelDefaults', 'makeIPTablesUtilChains', 'tlsCipherSuites', 'tlsMinVersion', 'podPidsLimit',
+  'volumePluginDir', 'logging', 'enableServer', 'enableDebuggingHandlers', 'fileCheckFrequency', 'httpCheckFrequency',
+]);
+
+export interface ConfigWarning {
+  field: string;
+  message: string;
+}
+
+/** Parses a kubelet duration ("10s", "1m30s", "2h", "500ms") into milliseconds. */
+export function parseDuration(s: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = '';
+  for (const m of s.matchAll(re)) {
+    const n = Number(m[1]);
+    total += n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+    consumed += m[0];
+  }
+  if (!s || consumed !== s) throw new Error(`invalid duration "${s}"`);
+  return total;
+}
+
+const DURATIONS: Record<string, keyof AgentConfig> = {
+  nodeStatusUpdateFrequency: 'nodeStatusUpdateFrequencyMs',
+  nodeStatusReportFrequency: 'nodeStatusReportFrequencyMs',
+  runtimeRequestTimeout: 'runtimeRequestTimeoutMs',
+  syncFrequency: 'syncFrequencyMs',
+};
+
+const PLAIN: readonly (keyof AgentConfig)[] = [
+  'address', 'port', 'podCIDR', 'clusterDNS', 'clusterDomain', 'maxPods', 'nodeLeaseDurationSeconds', 'containerRuntimeEndpoint',
+  'podLogsDir', 'resolvConf', 'cgroupDriver', 'cgroupRoot', 'systemReserved', 'kubeReserved', 'evictionHard', 'tlsCertFile', 'tlsPrivateKeyFile',
+  'serializeImagePulls',
+];
+
+/**
+ * Reads a KubeletConfiguration document. Fields skiff honours override the
+ * defaults; every other field is reported as a warning, never silently dropped.
+ */
+export function parseAgentConfig(text: string): { config: AgentConfig; warnings: ConfigWarning[] } {
+  const doc = (YAML.parse(text) ?? {}) as Record<string, unknown>;
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the agent configuration must be a YAML mapping');
+  if (doc.kind !== 'KubeletConfiguration') throw new Error(`kind must be KubeletConfiguration, got ${JSON.stringify(doc.kind)}`);
+  if (doc.apiVersion !== 'kubelet.config.k8s.io/v1beta1') throw new Error(`apiVersion must be kubelet.config.k8s.io/v1beta1, got ${JSON.stringify(doc.apiVersion)}`);
+  const config: AgentConfig = structuredClone(DEFAULT_CONFIG);
+  const warnings: ConfigWarning[] = [];
+  const set = config as unknown as Record<string, unknown>;
+  for (const [field, value] of Object.entries(doc)) {
+    if (field === 'kind' || field === 'apiVersion') continue;
+    if (field in DURATIONS) {
+      set[DURATIONS[field] as string] = parseDuration(String(value));
+    } else if ((PLAIN as readonly string[]).includes(field)) {
+      const expected = typeof (DEFAULT_CONFIG as unknown as Record<string, unknown>)[field];
+      const actual = Array.isArray(value) ? 'object' : typeof value;
+      if (expected !== actual) throw new Error(`${field}: expected a ${expected}, got ${JSON.stringify(value)}`);
+      set[field] = value;
+    } else if (field === 'authentication') {
+      const file = (value as { x509?: { clientCAFile?: string } })?.x509?.clientCAFile;
+      if (file) config.clientCAFile = file;
+      const rest = Object.keys((value as object) ?? {}).filter((k) => k !== 'x509');
+      for (const k of rest) warnings.push({ field: `authentication.${k}`, message: 'not supported by skiff yet; ignored' });
+    } else if (KNOWN_UNSUPPORTED.has(field)) {
+      warnings.push({ field, message: 'a KubeletConfiguration field skiff does not honour yet; ignored' });
+    } else {
+      warnings.push({ field, message: 'unknown KubeletConfiguration field; ignored' });
+    }
+  }
+  if (config.cgroupDriver !== 'cgroupfs' && config.cgroupDriver !== 'systemd') throw new Error(`cgroupDriver must be cgroupfs or systemd, got ${config.cgroupDriver}`);
+  return { config, warnings };
+}
+
+export async function loadAgentConfig(path: string | undefined): Promise<{ config: AgentConfig; warnings: ConfigWarning[] }> {
+  if (!path) return { config: structuredClone(DEFAULT_CONFIG), warnings: [] };
+  return parseAgentConfig(await readFile(path, 'utf8'));
+}

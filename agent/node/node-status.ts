@@ -1,0 +1,158 @@
+import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+import { parseQuantity, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import type { MachineInfo } from './machine.ts';
+
+export const AGENT_VERSION = 'v1.34.0-skiff';
+
+export interface NodeHealth {
+  runtimeReady: boolean;
+  networkReady: boolean;
+  /** why the node is not ready, when it is not */
+  message: string;
+}
+
+export interface NodeStatusInputs {
+  nodeName: string;
+  address: string;
+  port: number;
+  podCIDR: string;
+  maxPods: number;
+  runtimeVersion: string;
+  systemReserved: Record<string, string>;
+  kubeReserved: Record<string, string>;
+  evictionHard: Record<string, string>;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** capacity − system-reserved − kube-reserved − hard eviction threshold, per resource. */
+export function allocatable(capacity: Record<string, number>, inputs: Pick<NodeStatusInputs, 'systemReserved' | 'kubeReserved' | 'evictionHard'>): Record<string, number> {
+  const out = { ...capacity };
+  for (const reserved of [inputs.systemReserved, inputs.kubeReserved]) {
+    for (const [r, q] of Object.entries(reserved)) if (r in out) out[r] = (out[r] as number) - parseQuantity(q);
+  }
+  const threshold = (signal: string, total: number) => {
+    const v = inputs.evictionHard[signal];
+    if (!v) return 0;
+    return v.endsWith('%') ? (total * Number(v.slice(0, -1))) / 100 : parseQuantity(v);
+  };
+  if (out.memory !== undefined) out.memory -= threshold('memory.available', capacity.memory ?? 0);
+  if (out['ephemeral-storage'] !== undefined) out['ephemeral-storage'] -= threshold('nodefs.available', capacity['ephemeral-storage'] ?? 0);
+  for (const k of Object.keys(out)) out[k] = Math.max(0, Math.floor(out[k] as number));
+  return out;
+}
+
+function quantities(v: Record<string, number>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, n] of Object.entries(v)) out[k] = k === 'memory' || k === 'ephemeral-storage' ? (n % 1024 === 0 ? `${n / 1024}Ki` : String(n)) : String(n);
+  return out;
+}
+
+function condition(type: string, ok: boolean, reasons: { ok: string; bad: string }, messages: { ok: string; bad: string }, previous: NodeCondition[] | undefined, healthyIsTrue: boolean): NodeCondition {
+  const status = ok === healthyIsTrue ? 'True' : 'False';
+  const prev = previous?.find((c) => c.type === type);
+  const ts = now();
+  return {
+    type,
+    status,
+    reason: ok ? reasons.ok : reasons.bad,
+    message: ok ? messages.ok : messages.bad,
+    lastHeartbeatTime: ts,
+    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : ts,
+  };
+}
+
+/** The Node object's spec and status as this agent reports them. */
+export function buildNodeStatus(machine: MachineInfo, inputs: NodeStatusInputs, health: NodeHealth, previous?: Node) {
+  const capacity = { cpu: machine.cpus, memory: machine.memoryBytes, 'ephemeral-storage': machine.ephemeralStorageBytes, pods: inputs.maxPods };
+  const ready = health.runtimeReady && health.networkReady;
+  const prev = previous?.status?.conditions;
+  return {
+    capacity: quantities(capacity),
+    allocatable: quantities(allocatable(capacity, inputs)),
+    conditions: [
+      condition('MemoryPressure', true, { ok: 'KubeletHasSufficientMemory', bad: 'KubeletHasInsufficientMemory' }, { ok: 'kubelet has sufficient memory available', bad: 'kubelet has insufficient memory available' }, prev, false),
+      condition('DiskPressure', true, { ok: 'KubeletHasNoDiskPressure', bad: 'KubeletHasDiskPressure' }, { ok: 'kubelet has no disk pressure', bad: 'kubelet has disk pressure' }, prev, false),
+      condition('PIDPressure', true, { ok: 'KubeletHasSufficientPID', bad: 'KubeletHasInsufficientPID' }, { ok: 'kubelet has sufficient PID available', bad: 'kubelet has insufficient PID available' }, prev, false),
+      condition('Ready', ready, { ok: 'KubeletReady', bad: 'KubeletNotReady' }, { ok: 'kubelet is posting ready status', bad: health.message }, prev, true),
+    ],
+    addresses: [
+      { type: 'InternalIP', address: inputs.address },
+      { type: 'Hostname', address: inputs.nodeName },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: inputs.port } },
+    nodeInfo: {
+      machineID: machine.machineID,
+      systemUUID: machine.systemUUID,
+      bootID: machine.bootID,
+      kernelVersion: machine.kernelVersion,
+      osImage: machine.osImage,
+      containerRuntimeVersion: inputs.runtimeVersion,
+      kubeletVersion: AGENT_VERSION,
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: machine.architecture,
+    },
+  };
+}
+
+/**
+ * Registers the Node and keeps its status current: a PATCH when anything
+ * but heartbeat times changed, or every `reportFrequencyMs` regardless.
+ */
+export class NodeStatusReporter {
+  #client: RestClient;
+  #machine: MachineInfo;
+  #inputs: NodeStatusInputs;
+  #health: () => Promise<NodeHealth>;
+  #log: Logger;
+  #lastSent = '';
+  #lastSentAt = 0;
+  #node: Node | undefined;
+  readonly reportFrequencyMs: number;
+
+  constructor(args: { client: RestClient; machine: MachineInfo; inputs: NodeStatusInputs; health: () => Promise<NodeHealth>; log: Logger; reportFrequencyMs: number }) {
+    this.#client = args.client;
+    this.#machine = args.machine;
+    this.#inputs = args.inputs;
+    this.#health = args.health;
+    this.#log = args.log;
+    this.reportFrequencyMs = args.reportFrequencyMs;
+  }
+
+  get node(): Node | undefined {
+    return this.#node;
+  }
+
+  async register(): Promise<Node> {
+    const name = this.#inputs.nodeName;
+    const labels = {
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': this.#machine.architecture,
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': this.#machine.architecture,
+    };
+    const spec = this.#inputs.podCIDR ? { podCIDR: this.#inputs.podCIDR, podCIDRs: [this.#inputs.podCIDR] } : {};
+    try {
+      this.#node = await this.#client.create<Node>({ resource: 'nodes' }, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec });
+      this.#log.info({ node: name }, 'registered node');
+    } catch (err) {
+      if ((err as { reason?: string }).reason !== 'AlreadyExists') throw err;
+      this.#node = await this.#client.patch<Node>({ resource: 'nodes', name }, { metadata: { labels }, ...(this.#inputs.podCIDR ? { spec } : {}) }, 'merge');
+      this.#log.info({ node: name }, 'node already registered; updated it');
+    }
+    await this.sync(true);
+    return this.#node;
+  }
+
+  /** Sends the status if it changed (or `force`); cheap to call every update period. */
+  async sync(force = false): Promise<void> {
+    const status = buildNodeStatus(this.#machine, this.#inputs, await this.#health(), this.#node);
+    const comparable = JSON.stringify({ ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c) });
+    if (!force && comparable === this.#lastSent && Date.now() - this.#lastSentAt < this.reportFrequencyMs) return;
+    this.#node = await this.#client.patch<Node>({ resource: 'nodes', name: this.#inputs.nodeName, subresource: 'status' }, { status }, 'strategic');
+    this.#lastSent = comparable;
+    this.#lastSentAt = Date.now();
+  }
+}

@@ -1,0 +1,62 @@
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { CriClient, PodSandboxConfig } from '../cri/index.ts';
+import type { Backoff } from './backoff.ts';
+import type { Waiting } from './pod-status.ts';
+
+export type PodEvent = (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
+
+/** Either the image to create the container from, or why the container must wait. */
+export type ImageResult = { imageRef: string } | { waiting: Waiting; retryAfterMs?: number };
+
+const fmtBytes = (n: number) => `${n} bytes`;
+
+/**
+ * Makes sure a container's image is on the node, honouring imagePullPolicy
+ * and per-image back-off, with the kubelet's events and waiting reasons.
+ */
+export async function ensureImage(args: {
+  cri: CriClient;
+  pod: Pod;
+  container: Container;
+  sandbox: PodSandboxConfig;
+  backoff: Backoff;
+  event: PodEvent;
+  fieldPath: string;
+}): Promise<ImageResult> {
+  const { cri, pod, container, backoff, event, fieldPath } = args;
+  const image = container.image ?? '';
+  const policy = container.imagePullPolicy ?? 'IfNotPresent';
+  const present = policy === 'Always' ? null : await cri.imageStatus(image);
+  if (present) {
+    event('Normal', 'Pulled', `Container image "${image}" already present on machine`, fieldPath);
+    return { imageRef: present.id };
+  }
+  if (policy === 'Never') {
+    const message = `Container image "${image}" is not present with pull policy of Never`;
+    event('Warning', 'ErrImageNeverPull', message, fieldPath);
+    return { waiting: { reason: 'ErrImageNeverPull', message } };
+  }
+  const key = `${pod.metadata?.uid}/image/${image}`;
+  const remaining = backoff.remaining(key, Date.now());
+  if (remaining > 0) {
+    const message = `Back-off pulling image "${image}"`;
+    event('Normal', 'BackOff', message, fieldPath);
+    return { waiting: { reason: 'ImagePullBackOff', message }, retryAfterMs: remaining };
+  }
+  event('Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
+  const started = performance.now();
+  try {
+    const imageRef = await cri.pullImage(image, undefined, args.sandbox);
+    const ms = Math.round(performance.now() - started);
+    const size = (await cri.imageStatus(imageRef).catch(() => null))?.size ?? 0;
+    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${fmtBytes(size)}.`, fieldPath);
+    backoff.reset(key);
+    return { imageRef };
+  } catch (err) {
+    const detail = (err as Error).message.replace(/^CRI PullImage: /, '');
+    const delay = backoff.next(key, Date.now());
+    event('Warning', 'Failed', `Failed to pull image "${image}": ${detail}`, fieldPath);
+    event('Warning', 'Failed', 'Error: ErrImagePull', fieldPath);
+    return { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${image}": ${detail}` }, retryAfterMs: delay };
+  }
+}

@@ -1,0 +1,10 @@
+export { PodWorkers } from './pod-workers.ts';
+export { PodSyncer } from './pod-sync.ts';
+export { StatusManager } from './status-manager.ts';
+export { Relister } from './relist.ts';
+export { RuntimeObserver } from './observe.ts';
+export { computePodActions } from './plan.ts';
+export { computePodStatus, podPhase } from './pod-status.ts';
+export { parseResolvConf } from './runtime-config.ts';
+export type { PodEnvironment } from './runtime-config.ts';
+export { MANAGED_BY, POD_UID } from './runtime-labels.ts';

@@ -1,0 +1,116 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
+
+export interface ContainerStart {
+  name: string;
+  attempt: number;
+  init: boolean;
+  /** the exited container this one replaces (its finish time drives back-off) */
+  previous?: ObservedContainer;
+}
+
+/** What one sync must do for a pod that should run, computed from desired and observed state. */
+export interface PodActions {
+  /** stop every container and the sandbox before anything else (the sandbox is gone or changed) */
+  killPod: boolean;
+  createSandbox: boolean;
+  sandboxAttempt: number;
+  /** the ready sandbox to use when none is created */
+  sandboxId: string;
+  containersToStart: ContainerStart[];
+  /** containers to stop and remove (left half-made, or unknown) */
+  containersToKill: ObservedContainer[];
+  /** an init container failed and the restart policy is Never: the pod has failed */
+  initFailed: boolean;
+}
+
+function shouldRestart(pod: Pod, c: ObservedContainer): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Always') return true;
+  if (policy === 'OnFailure') return c.exitCode !== 0;
+  return false;
+}
+
+/**
+ * The kubelet's computePodActions, reduced to what skiff runs today: a
+ * sandbox, init containers one at a time in order, then every container,
+ * restarted according to restartPolicy. Pure: the executor carries it out.
+ */
+export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
+  const sandbox = observed.sandboxes[0];
+  const hostNetwork = pod.spec?.hostNetwork === true;
+  const sandboxUsable = !!sandbox && sandbox.state === 'SANDBOX_READY' && (hostNetwork || sandbox.ip !== '');
+  const latest = latestByName(observed.containers);
+  const initContainers = pod.spec?.initContainers ?? [];
+  const containers = pod.spec?.containers ?? [];
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+
+  const actions: PodActions = {
+    killPod: false,
+    createSandbox: false,
+    sandboxAttempt: 0,
+    sandboxId: sandboxUsable ? sandbox.id : '',
+    containersToStart: [],
+    containersToKill: [],
+    initFailed: false,
+  };
+
+  if (!sandboxUsable) {
+    // a pod that never restarts and already ran its containers does not get a new sandbox
+    const ranBefore = containers.some((c) => latest.has(c.name));
+    if (sandbox && policy === 'Never' && ranBefore) return actions;
+    actions.killPod = !!sandbox;
+    actions.createSandbox = true;
+    actions.sandboxAttempt = sandbox ? sandbox.attempt + 1 : 0;
+    // everything starts again in the new sandbox, init containers first
+    const first = initContainers[0];
+    if (first) {
+      const prev = latest.get(first.name);
+      actions.containersToStart.push({ name: first.name, attempt: prev ? prev.attempt + 1 : 0, init: true });
+    } else {
+      for (const c of containers) {
+        const prev = latest.get(c.name);
+        if (prev && prev.state === 'CONTAINER_EXITED' && !shouldRestart(pod, prev)) continue;
+        actions.containersToStart.push({ name: c.name, attempt: prev ? prev.attempt + 1 : 0, init: false });
+      }
+    }
+    return actions;
+  }
+
+  for (const c of observed.containers) {
+    if (c.sandboxId === sandbox.id && (c.state === 'CONTAINER_CREATED' || c.state === 'CONTAINER_UNKNOWN') && latest.get(c.name)?.id === c.id) {
+      actions.containersToKill.push(c);
+    }
+  }
+  const killed = new Set(actions.containersToKill.map((c) => c.id));
+
+  // init containers: the first one not yet succeeded in this sandbox runs next
+  for (const ic of initContainers) {
+    const prev = latest.get(ic.name);
+    const inThisSandbox = prev && prev.sandboxId === sandbox.id;
+    if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && prev.exitCode === 0) continue;
+    if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') return actions;
+    if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && !killed.has(prev.id)) {
+      if (policy === 'Never') {
+        actions.initFailed = true;
+        return actions;
+      }
+      actions.containersToStart.push({ name: ic.name, attempt: prev.attempt + 1, init: true, previous: prev });
+      return actions;
+    }
+    actions.containersToStart.push({ name: ic.name, attempt: prev ? prev.attempt + (killed.has(prev.id) ? 0 : 1) : 0, init: true });
+    return actions;
+  }
+
+  for (const c of containers) {
+    const prev = latest.get(c.name);
+    if (!prev) {
+      actions.containersToStart.push({ name: c.name, attempt: 0, init: false });
+    } else if (killed.has(prev.id)) {
+      actions.containersToStart.push({ name: c.name, attempt: prev.attempt, init: false });
+    } else if (prev.state === 'CONTAINER_EXITED' && shouldRestart(pod, prev)) {
+      actions.containersToStart.push({ name: c.name, attempt: prev.attempt + 1, init: false, previous: prev });
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,151 @@
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import { latestByName, previousOf, type ObservedContainer, type ObservedPod } from './observed.ts';
+
+/** A reason a container is waiting that only the agent knows (pull errors, back-off…). */
+export interface Waiting {
+  reason: string;
+  message?: string;
+}
+
+export interface StatusInputs {
+  pod: Pod;
+  observed: ObservedPod;
+  /** container name → why it waits, set by the last sync */
+  waiting: ReadonlyMap<string, Waiting>;
+  hostIP: string;
+  /** runtime name for containerID URIs ("containerd") */
+  runtimeName: string;
+  /** an init container failed under restartPolicy Never */
+  initFailed?: boolean;
+  /** the pod is being stopped for good: nothing will restart */
+  terminating?: boolean;
+  now?: Date;
+}
+
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+const fromNanos = (ns: number) => rfc3339(new Date(Math.floor(ns / 1e6)));
+
+function terminatedOf(c: ObservedContainer, runtimeName: string) {
+  return {
+    exitCode: c.exitCode,
+    reason: c.reason || (c.exitCode === 0 ? 'Completed' : 'Error'),
+    ...(c.message ? { message: c.message } : {}),
+    ...(c.startedAt ? { startedAt: fromNanos(c.startedAt) } : {}),
+    finishedAt: fromNanos(c.finishedAt || c.createdAt),
+    containerID: `${runtimeName}://${c.id}`,
+  };
+}
+
+function willRestart(pod: Pod, c: ObservedContainer, terminating: boolean): boolean {
+  if (terminating) return false;
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  return policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
+}
+
+function containerStatus(spec: Container, inputs: StatusInputs, init: boolean, defaultWaiting: string): ContainerStatus {
+  const { observed, runtimeName, pod } = inputs;
+  const latest = latestByName(observed.containers).get(spec.name);
+  const waiting = inputs.waiting.get(spec.name);
+  const base = { name: spec.name, image: latest?.image || spec.image || '', imageID: latest?.imageRef ?? '', restartCount: latest?.attempt ?? 0 };
+  if (!latest) {
+    return { ...base, ready: false, started: false, state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } } };
+  }
+  const containerID = `${runtimeName}://${latest.id}`;
+  const prev = previousOf(observed.containers, latest);
+  const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName) } : {};
+  switch (latest.state) {
+    case 'CONTAINER_RUNNING':
+      return { ...base, containerID, ready: !init, started: true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
+    case 'CONTAINER_EXITED': {
+      const terminated = terminatedOf(latest, runtimeName);
+      const succeededInit = init && latest.exitCode === 0;
+      if (!succeededInit && willRestart(pod, latest, !!inputs.terminating) && waiting) {
+        return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } }, lastState: { terminated } };
+      }
+      return { ...base, containerID, ready: succeededInit, started: false, state: { terminated }, lastState };
+    }
+    default:
+      return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } }, lastState };
+  }
+}
+
+/** The pod phase from its container statuses, as the kubelet's getPhase decides it. */
+export function podPhase(pod: Pod, statuses: ContainerStatus[], initDone: boolean, initFailed: boolean, terminating: boolean): PodStatus['phase'] {
+  const current = pod.status?.phase;
+  if (current === 'Succeeded' || current === 'Failed') return current;
+  if (initFailed) return 'Failed';
+  if (!initDone) return 'Pending';
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of statuses) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.lastState?.terminated) stopped++;
+    else waiting++;
+  }
+  const policy = terminating ? 'Never' : (pod.spec?.restartPolicy ?? 'Always');
+  if (waiting > 0) return terminating && running === 0 ? (succeeded === stopped && stopped > 0 ? 'Succeeded' : 'Failed') : 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
+function condition(pod: Pod, type: string, ok: boolean, reason: string | undefined, message: string | undefined, now: Date): PodCondition {
+  const status = ok ? 'True' : 'False';
+  const prev = pod.status?.conditions?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastProbeTime: null as unknown as string,
+    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(now),
+    ...(!ok && reason ? { reason } : {}),
+    ...(!ok && message ? { message } : {}),
+  };
+}
+
+/** The pod's status as this agent sees it (PodScheduled is the scheduler's and is left out). */
+export function computePodStatus(inputs: StatusInputs): PodStatus {
+  const { pod, observed } = inputs;
+  const now = inputs.now ?? new Date();
+  const initSpecs = pod.spec?.initContainers ?? [];
+  const initStatuses = initSpecs.map((c) => containerStatus(c, inputs, true, 'PodInitializing'));
+  const initDone = initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
+  const statuses = (pod.spec?.containers ?? []).map((c) => containerStatus(c, inputs, false, initDone ? 'ContainerCreating' : 'PodInitializing'));
+  const phase = podPhase(pod, statuses, initDone, !!inputs.initFailed, !!inputs.terminating);
+  const sandbox = observed.sandboxes[0];
+  const podIP = sandbox?.ip || pod.status?.podIP || '';
+  const sandboxReady = sandbox?.state === 'SANDBOX_READY';
+
+  const incompleteInit = initStatuses.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
+  const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const completed = phase === 'Succeeded';
+  const containersReady = unready.length === 0 && !completed && phase === 'Running';
+  const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+  const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
+  const conditions = [
+    condition(pod, 'PodReadyToStartContainers', sandboxReady, undefined, undefined, now),
+    condition(pod, 'Initialized', incompleteInit.length === 0, completed ? 'PodCompleted' : 'ContainersNotInitialized', completed ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`, now),
+    condition(pod, 'Ready', containersReady, notReadyReason, notReadyMessage, now),
+    condition(pod, 'ContainersReady', containersReady, notReadyReason, notReadyMessage, now),
+  ];
+  return {
+    phase,
+    conditions,
+    hostIP: inputs.hostIP,
+    hostIPs: [{ ip: inputs.hostIP }],
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    startTime: pod.status?.startTime ?? rfc3339(now),
+    ...(initSpecs.length ? { initContainerStatuses: initStatuses } : {}),
+    containerStatuses: statuses,
+    ...(pod.status?.qosClass ? { qosClass: pod.status.qosClass } : {}),
+  };
+}

@@ -1,0 +1,242 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Logger } from '../../apimachinery/index.ts';
+import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
+import { Backoff } from './backoff.ts';
+import { ensureImage, type PodEvent } from './images.ts';
+import type { ObservedPod } from './observed.ts';
+import { computePodActions, type ContainerStart } from './plan.ts';
+import { computePodStatus, type Waiting } from './pod-status.ts';
+import { RuntimeObserver } from './observe.ts';
+import { containerConfig, podLogDirectory, sandboxConfig, type PodEnvironment } from './runtime-config.ts';
+
+/** What the agent remembers about a pod between syncs (the runtime holds the rest). */
+export interface PodMemory {
+  waiting: Map<string, Waiting>;
+  initFailed: boolean;
+}
+
+export function newPodMemory(): PodMemory {
+  return { waiting: new Map(), initFailed: false };
+}
+
+export interface SyncResult {
+  status: PodStatus;
+  /** sync again after this long (a back-off ends) */
+  retryAfterMs?: number;
+}
+
+export interface PodSyncerDeps {
+  cri: CriClient;
+  env: PodEnvironment;
+  runtimeName: string;
+  /** per-pod state directory root (etc-hosts) */
+  podsDir: string;
+  events: (pod: Pod) => PodEvent;
+  log: Logger;
+}
+
+const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
+
+/** The event fieldPath naming a container: spec.containers{web}. */
+function fieldPathOf(name: string, init: boolean): string {
+  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
+}
+
+/**
+ * Carries out one sync of a pod against the runtime: plan with
+ * computePodActions, apply in the kubelet's order (sandbox, images, init
+ * container, containers), then report status from a fresh observation.
+ */
+export class PodSyncer {
+  #deps: PodSyncerDeps;
+  #observer: RuntimeObserver;
+  readonly crashBackoff = new Backoff();
+  readonly imageBackoff = new Backoff();
+  readonly sandboxBackoff = new Backoff(1_000, 60_000);
+
+  constructor(deps: PodSyncerDeps) {
+    this.#deps = deps;
+    this.#observer = new RuntimeObserver(deps.cri);
+  }
+
+  observe(uid: string): Promise<ObservedPod> {
+    return this.#observer.observe(uid);
+  }
+
+  #statusOf(pod: Pod, observed: ObservedPod, memory: PodMemory, terminating = false): PodStatus {
+    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating });
+  }
+
+  async sync(pod: Pod, memory: PodMemory): Promise<SyncResult> {
+    const { cri, env, log } = this.#deps;
+    const event = this.#deps.events(pod);
+    const uid = pod.metadata?.uid ?? '';
+    let observed = await this.observe(uid);
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (terminal) return { status: await this.#stopTerminal(pod, observed, memory) };
+
+    const actions = computePodActions(pod, observed);
+    memory.initFailed = actions.initFailed;
+    let retryAfterMs: number | undefined;
+    const retry = (ms: number | undefined) => {
+      if (ms !== undefined && ms > 0) retryAfterMs = Math.min(retryAfterMs ?? ms, ms);
+    };
+
+    if (actions.killPod) {
+      event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      await this.#killAll(pod, observed, 0);
+    }
+    for (const c of actions.containersToKill) {
+      await cri.removeContainer(c.id).catch(() => undefined);
+    }
+
+    let sandboxId = actions.sandboxId;
+    const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
+    if (actions.createSandbox) {
+      const key = `${uid}/sandbox`;
+      const remaining = this.sandboxBackoff.remaining(key, Date.now());
+      if (remaining > 0) return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
+      try {
+        await mkdir(sbConfig.logDirectory as string, { recursive: true });
+        sandboxId = await cri.runPodSandbox(sbConfig);
+        this.sandboxBackoff.reset(key);
+      } catch (err) {
+        const message = (err as Error).message.replace(/^CRI RunPodSandbox: /, '');
+        event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+        log.warn({ pod: pod.metadata?.name, err: message }, 'sandbox creation failed');
+        return { status: this.#statusOf(pod, observed, memory), retryAfterMs: this.sandboxBackoff.next(key, Date.now()) };
+      }
+      observed = await this.observe(uid);
+    } else if (sandboxId) {
+      sbConfig.metadata.attempt = observed.sandboxes[0]?.attempt ?? 0;
+    }
+    if (!sandboxId) return { status: this.#statusOf(pod, observed, memory) };
+    const podIP = observed.sandboxes[0]?.ip ?? '';
+    const mounts = await this.#podMounts(pod, podIP);
+
+    for (const start of actions.containersToStart) {
+      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, memory, event }));
+    }
+    observed = await this.observe(uid);
+    const status = this.#statusOf(pod, observed, memory);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      await this.#stopSandboxes(observed);
+    }
+    return { status, retryAfterMs };
+  }
+
+  /** Starts one container; returns when the pod should be synced again if it could not. */
+  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
+    const { cri } = this.#deps;
+    const uid = pod.metadata?.uid ?? '';
+    const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
+    const fieldPath = fieldPathOf(start.name, start.init);
+    const key = `${uid}/${start.name}`;
+    const now = Date.now();
+    if (start.previous) {
+      const finished = nanosToMs(start.previous.finishedAt || start.previous.createdAt);
+      if (this.crashBackoff.inBackoffSince(key, finished, now)) {
+        const delay = this.crashBackoff.delay(key, now);
+        ctx.memory.waiting.set(start.name, {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${start.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`,
+        });
+        ctx.event('Warning', 'BackOff', `Back-off restarting failed container ${start.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`, fieldPath);
+        return delay - (now - finished);
+      }
+      this.crashBackoff.next(key, now);
+    }
+    const image = await ensureImage({ cri, pod, container: spec, sandbox: ctx.sbConfig, backoff: this.imageBackoff, event: ctx.event, fieldPath });
+    if ('waiting' in image) {
+      ctx.memory.waiting.set(start.name, image.waiting);
+      return image.retryAfterMs;
+    }
+    let id: string;
+    try {
+      id = await cri.createContainer(ctx.sandboxId, containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts: ctx.mounts }), ctx.sbConfig);
+    } catch (err) {
+      const message = (err as Error).message.replace(/^CRI CreateContainer: /, '');
+      ctx.memory.waiting.set(start.name, { reason: 'CreateContainerError', message });
+      ctx.event('Warning', 'Failed', `Error: ${message}`, fieldPath);
+      return this.crashBackoff.next(key, Date.now());
+    }
+    ctx.event('Normal', 'Created', `Created container: ${start.name}`, fieldPath);
+    try {
+      await cri.startContainer(id);
+    } catch (err) {
+      const message = (err as Error).message.replace(/^CRI StartContainer: /, '');
+      ctx.memory.waiting.set(start.name, { reason: 'RunContainerError', message });
+      ctx.event('Warning', 'Failed', `Error: ${message}`, fieldPath);
+      return this.crashBackoff.delay(key, Date.now()) || this.crashBackoff.next(key, Date.now());
+    }
+    ctx.memory.waiting.delete(start.name);
+    ctx.event('Normal', 'Started', `Started container ${start.name}`, fieldPath);
+    return undefined;
+  }
+
+  /** /etc/hosts with the pod's own name, as the kubelet mounts it. */
+  async #podMounts(pod: Pod, podIP: string): Promise<Mount[]> {
+    if (pod.spec?.hostNetwork) return [];
+    const dir = join(this.#deps.podsDir, pod.metadata?.uid ?? '');
+    await mkdir(dir, { recursive: true });
+    const hostname = pod.spec?.hostname ?? pod.metadata?.name ?? '';
+    const hosts = `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${podIP ? `${podIP}\t${hostname}\n` : ''}`;
+    const path = join(dir, 'etc-hosts');
+    await writeFile(path, hosts);
+    return [{ containerPath: '/etc/hosts', hostPath: path, readonly: false }];
+  }
+
+  async #stopSandboxes(observed: ObservedPod): Promise<void> {
+    for (const s of observed.sandboxes) {
+      if (s.state === 'SANDBOX_READY') await this.#deps.cri.stopPodSandbox(s.id);
+    }
+  }
+
+  /** A pod that finished: release its sandbox (and IP), keep containers for logs. */
+  async #stopTerminal(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<PodStatus> {
+    await this.#stopSandboxes(observed);
+    return this.#statusOf(pod, observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed, memory, true);
+  }
+
+  async #killAll(pod: Pod, observed: ObservedPod, graceSeconds: number): Promise<void> {
+    const event = this.#deps.events(pod);
+    await Promise.all(
+      observed.containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
+        .map(async (c) => {
+          if (c.state === 'CONTAINER_RUNNING') event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPathOf(c.name, !(pod.spec?.containers ?? []).some((s) => s.name === c.name)));
+          await this.#deps.cri.stopContainer(c.id, graceSeconds).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
+        }),
+    );
+    await this.#stopSandboxes(observed);
+  }
+
+  /** Stops every container within the grace period and the sandbox; returns the final status. */
+  async terminate(pod: Pod, graceSeconds: number, memory: PodMemory): Promise<PodStatus> {
+    const uid = pod.metadata?.uid ?? '';
+    await this.#killAll(pod, await this.observe(uid), graceSeconds);
+    return this.#statusOf(pod, await this.observe(uid), memory, true);
+  }
+
+  /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */
+  async remove(uid: string, pod: Pod | undefined): Promise<void> {
+    const { cri } = this.#deps;
+    const observed = await this.observe(uid);
+    for (const c of observed.containers) {
+      if (c.state === 'CONTAINER_RUNNING') await cri.stopContainer(c.id, 0).catch(() => undefined);
+      await cri.removeContainer(c.id).catch(() => undefined);
+    }
+    this.#observer.forget(observed.containers.map((c) => c.id));
+    for (const s of observed.sandboxes) {
+      if (s.state === 'SANDBOX_READY') await cri.stopPodSandbox(s.id);
+      await cri.removePodSandbox(s.id);
+    }
+    await rm(join(this.#deps.podsDir, uid), { recursive: true, force: true });
+    if (pod) await rm(podLogDirectory(pod, this.#deps.env.podLogsDir), { recursive: true, force: true });
+    this.crashBackoff.forgetPrefix(`${uid}/`);
+    this.imageBackoff.forgetPrefix(`${uid}/`);
+    this.sandboxBackoff.forgetPrefix(`${uid}/`);
+  }
+}

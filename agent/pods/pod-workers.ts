@@ -1,0 +1,151 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { newPodMemory, type PodMemory, type PodSyncer } from './pod-sync.ts';
+import type { StatusManager } from './status-manager.ts';
+
+/** Where a pod is in its life on this node. */
+type Lifecycle = { kind: 'syncing' } | { kind: 'terminating' } | { kind: 'terminated' };
+
+interface Worker {
+  uid: string;
+  /** the newest desired pod (latest wins); undefined for runtime orphans */
+  pod: Pod | undefined;
+  /** gone from the API server */
+  removed: boolean;
+  lifecycle: Lifecycle;
+  memory: PodMemory;
+  dirty: boolean;
+  running: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const RETRY_MS = 1000;
+
+/**
+ * One worker per pod: syncs are serial within a pod and parallel across
+ * pods. An update while a sync runs marks the worker dirty, so it syncs once
+ * more with the newest pod. Deleted pods are stopped within their grace
+ * period, their final status sent, and then removed from the API and runtime.
+ */
+export class PodWorkers {
+  #workers = new Map<string, Worker>();
+  #syncer: PodSyncer;
+  #status: StatusManager;
+  #client: RestClient;
+  #log: Logger;
+
+  constructor(args: { syncer: PodSyncer; status: StatusManager; client: RestClient; log: Logger }) {
+    this.#syncer = args.syncer;
+    this.#status = args.status;
+    this.#client = args.client;
+    this.#log = args.log;
+  }
+
+  has(uid: string): boolean {
+    return this.#workers.has(uid);
+  }
+
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  update(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const w = this.#worker(uid);
+    w.pod = pod;
+    this.#schedule(w);
+  }
+
+  /** The pod is gone from the API server (or was never there: a runtime orphan). */
+  remove(uid: string, pod?: Pod): void {
+    const w = this.#worker(uid);
+    w.removed = true;
+    if (pod) w.pod = pod;
+    this.#schedule(w);
+  }
+
+  resync(uid: string): void {
+    const w = this.#workers.get(uid);
+    if (w) this.#schedule(w);
+  }
+
+  #worker(uid: string): Worker {
+    let w = this.#workers.get(uid);
+    if (!w) {
+      w = { uid, pod: undefined, removed: false, lifecycle: { kind: 'syncing' }, memory: newPodMemory(), dirty: false, running: false, timer: undefined };
+      this.#workers.set(uid, w);
+    }
+    return w;
+  }
+
+  #schedule(w: Worker, afterMs = 0): void {
+    if (afterMs > 0) {
+      if (w.timer) clearTimeout(w.timer);
+      w.timer = setTimeout(() => {
+        w.timer = undefined;
+        this.#schedule(w);
+      }, afterMs);
+      w.timer.unref();
+      return;
+    }
+    w.dirty = true;
+    if (!w.running) void this.#run(w);
+  }
+
+  async #run(w: Worker): Promise<void> {
+    w.running = true;
+    try {
+      while (w.dirty) {
+        w.dirty = false;
+        try {
+          const retryAfter = await this.#syncOnce(w);
+          if (retryAfter !== undefined) this.#schedule(w, retryAfter);
+        } catch (err) {
+          this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: (err as Error).message }, 'pod sync failed; retrying');
+          this.#schedule(w, RETRY_MS);
+        }
+        if (w.lifecycle.kind === 'terminated' && w.removed) {
+          if (w.timer) clearTimeout(w.timer);
+          this.#workers.delete(w.uid);
+          this.#status.forget(w.uid);
+          return;
+        }
+      }
+    } finally {
+      w.running = false;
+    }
+  }
+
+  async #syncOnce(w: Worker): Promise<number | undefined> {
+    const pod = w.pod;
+    const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
+    if (!deleting) {
+      const result = await this.#syncer.sync(pod, w.memory);
+      this.#status.set(pod, result.status);
+      return result.retryAfterMs;
+    }
+    if (w.lifecycle.kind === 'syncing') {
+      w.lifecycle = { kind: 'terminating' };
+      if (pod) {
+        const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+        const status = await this.#syncer.terminate(pod, grace, w.memory);
+        if (!w.removed) {
+          this.#status.set(pod, status);
+          await this.#status.flushPod(w.uid);
+        }
+      }
+      w.lifecycle = { kind: 'terminated' };
+    }
+    if (!w.removed && pod) {
+      // stopped: now the pod may leave the API server
+      try {
+        await this.#client.delete({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name }, { gracePeriodSeconds: 0, preconditions: { uid: w.uid } });
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+      }
+      return undefined;
+    }
+    await this.#syncer.remove(w.uid, pod);
+    return undefined;
+  }
+}

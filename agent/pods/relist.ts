@@ -1,0 +1,44 @@
+import type { CriClient } from '../cri/index.ts';
+import { MANAGED_BY, POD_UID } from './runtime-labels.ts';
+
+/**
+ * The runtime observer's cheap half: every period, one ListContainers and one
+ * ListPodSandbox for this node's labels; pods whose containers or sandboxes
+ * changed state since the last look are reported, so their workers resync
+ * (a container that exited, a sandbox that died).
+ */
+export class Relister {
+  #cri: CriClient;
+  #nodeName: string;
+  #last = new Map<string, string>();
+
+  constructor(cri: CriClient, nodeName: string) {
+    this.#cri = cri;
+    this.#nodeName = nodeName;
+  }
+
+  /** Pod UIDs whose runtime state changed, and every UID the runtime holds. */
+  async relist(): Promise<{ changed: string[]; present: Set<string> }> {
+    const selector = { labelSelector: { [MANAGED_BY]: this.#nodeName } };
+    const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(selector), this.#cri.listContainers(selector)]);
+    const now = new Map<string, string[]>();
+    const add = (uid: string | undefined, sig: string) => {
+      if (!uid) return;
+      const list = now.get(uid) ?? [];
+      list.push(sig);
+      now.set(uid, list);
+    };
+    for (const s of sandboxes) add(s.labels[POD_UID], `s:${s.id}:${s.state}`);
+    for (const c of containers) add(c.labels[POD_UID], `c:${c.id}:${c.state}`);
+    const changed: string[] = [];
+    const next = new Map<string, string>();
+    for (const [uid, sigs] of now) {
+      const sig = sigs.sort().join(',');
+      next.set(uid, sig);
+      if (this.#last.get(uid) !== sig) changed.push(uid);
+    }
+    for (const uid of this.#last.keys()) if (!next.has(uid)) changed.push(uid);
+    this.#last = next;
+    return { changed, present: new Set(now.keys()) };
+  }
+}

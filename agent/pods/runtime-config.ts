@@ -1,0 +1,173 @@
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
+import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
+import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
+
+export interface PodEnvironment {
+  nodeName: string;
+  hostIP: string;
+  clusterDNS: string[];
+  clusterDomain: string;
+  /** the host's resolv.conf, parsed */
+  hostDns: DNSConfig;
+  podLogsDir: string;
+}
+
+/** /var/log/pods/{namespace}_{name}_{uid}, where the runtime writes container logs. */
+export function podLogDirectory(pod: Pod, podLogsDir: string): string {
+  const m = pod.metadata ?? {};
+  return `${podLogsDir}/${m.namespace}_${m.name}_${m.uid}`;
+}
+
+/** Parses resolv.conf text into nameservers, search domains and options. */
+export function parseResolvConf(text: string): DNSConfig {
+  const servers: string[] = [];
+  const searches: string[] = [];
+  const options: string[] = [];
+  for (const raw of text.split('\n')) {
+    const [key, ...rest] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (key === 'nameserver' && rest[0]) servers.push(rest[0]);
+    else if (key === 'search') searches.splice(0, searches.length, ...rest);
+    else if (key === 'options') options.push(...rest);
+  }
+  return { servers, searches, options };
+}
+
+/** The pod's DNS configuration per dnsPolicy and dnsConfig, as the kubelet builds it. */
+export function podDnsConfig(pod: Pod, env: PodEnvironment): DNSConfig {
+  let policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
+  if (policy === 'ClusterFirst' && pod.spec?.hostNetwork) policy = 'Default';
+  if (policy === 'ClusterFirstWithHostNet') policy = 'ClusterFirst';
+  let dns: DNSConfig;
+  if (policy === 'ClusterFirst' && env.clusterDNS.length > 0) {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const d = env.clusterDomain;
+    dns = { servers: env.clusterDNS, searches: [`${ns}.svc.${d}`, `svc.${d}`, d, ...(env.hostDns.searches ?? [])], options: ['ndots:5'] };
+  } else if (policy === 'None') {
+    dns = { servers: [], searches: [], options: [] };
+  } else {
+    dns = { servers: env.hostDns.servers ?? [], searches: env.hostDns.searches ?? [], options: env.hostDns.options ?? [] };
+  }
+  const extra = pod.spec?.dnsConfig;
+  if (extra) {
+    dns = {
+      servers: [...new Set([...(dns.servers ?? []), ...(extra.nameservers ?? [])])],
+      searches: [...new Set([...(dns.searches ?? []), ...(extra.searches ?? [])])],
+      options: [...(dns.options ?? []).filter((o) => !(extra.options ?? []).some((e) => o.split(":")[0] === e.name)), ...(extra.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? "")))],
+    };
+  }
+  return dns;
+}
+
+function namespaceOptions(pod: Pod): NamespaceOption {
+  return {
+    network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
+    pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+    ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
+  };
+}
+
+function portMappings(pod: Pod): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      out.push({ protocol: (p.protocol ?? 'TCP') as Protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' });
+    }
+  }
+  return out;
+}
+
+export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): PodSandboxConfig {
+  const m = pod.metadata ?? {};
+  const meta = { name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '' };
+  return {
+    metadata: { ...meta, attempt },
+    hostname: pod.spec?.hostNetwork ? '' : (pod.spec?.hostname ?? meta.name).slice(0, 63),
+    logDirectory: podLogDirectory(pod, env.podLogsDir),
+    dnsConfig: podDnsConfig(pod, env),
+    portMappings: portMappings(pod),
+    labels: { ...(m.labels ?? {}), ...podLabels(meta, env.nodeName) },
+    annotations: { ...(m.annotations ?? {}) },
+    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) } },
+  };
+}
+
+/** requests/limits → CRI resources (cpu shares from requests, CFS quota and memory limit from limits). */
+export function containerResources(c: Container): LinuxContainerResources {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  const out: LinuxContainerResources = {};
+  const cpuReq = req.cpu !== undefined ? milliCpu(req.cpu) : lim.cpu !== undefined ? milliCpu(lim.cpu) : 0;
+  out.cpuShares = Math.max(2, Math.floor((cpuReq * 1024) / 1000));
+  if (lim.cpu !== undefined) {
+    out.cpuPeriod = 100_000;
+    out.cpuQuota = Math.max(1000, Math.floor((milliCpu(lim.cpu) * 100_000) / 1000));
+  }
+  if (lim.memory !== undefined) out.memoryLimitInBytes = Math.floor(parseQuantity(lim.memory));
+  return out;
+}
+
+function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: string): string {
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata?.name ?? '';
+    case 'metadata.namespace':
+      return pod.metadata?.namespace ?? '';
+    case 'metadata.uid':
+      return pod.metadata?.uid ?? '';
+    case 'spec.nodeName':
+      return env.nodeName;
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? '';
+    case 'status.hostIP':
+      return env.hostIP;
+    case 'status.podIP':
+      return podIP;
+    default:
+      return '';
+  }
+}
+
+export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string): KeyValue[] {
+  const out: KeyValue[] = [];
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) out.push({ key: e.name, value: e.value });
+    else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP) });
+    else out.push({ key: e.name, value: '' });
+  }
+  return out;
+}
+
+export function containerConfig(args: {
+  pod: Pod;
+  container: Container;
+  attempt: number;
+  imageRef: string;
+  env: PodEnvironment;
+  podIP: string;
+  mounts: Mount[];
+}): ContainerConfig {
+  const { pod, container: c, attempt, env } = args;
+  const m = pod.metadata ?? {};
+  const sc = c.securityContext ?? {};
+  return {
+    metadata: { name: c.name, attempt },
+    image: { image: args.imageRef, userSpecifiedImage: c.image ?? '' },
+    command: c.command ?? [],
+    args: c.args ?? [],
+    workingDir: c.workingDir ?? '',
+    envs: containerEnv(pod, c, env, args.podIP),
+    mounts: args.mounts,
+    labels: { ...podLabels({ name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '' }, env.nodeName), [CONTAINER_NAME]: c.name },
+    annotations: { 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },
+    logPath: `${c.name}/${attempt}.log`,
+    stdin: c.stdin ?? false,
+    stdinOnce: c.stdinOnce ?? false,
+    tty: c.tty ?? false,
+    linux: {
+      resources: containerResources(c),
+      securityContext: { namespaceOptions: namespaceOptions(pod), privileged: sc.privileged ?? false, readonlyRootfs: sc.readOnlyRootFilesystem ?? false },
+    },
+  };
+}

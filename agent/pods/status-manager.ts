@@ -1,0 +1,89 @@
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
+
+interface Entry {
+  namespace: string;
+  name: string;
+  uid: string;
+  status: PodStatus;
+  version: number;
+}
+
+/**
+ * The single writer of pod status. set() records the newest status per pod;
+ * a flush loop sends each pod's newest one once (bursts coalesce), skipping
+ * what the API server already has.
+ */
+export class StatusManager {
+  #client: RestClient;
+  #log: Logger;
+  #pending = new Map<string, Entry>();
+  #sent = new Map<string, string>();
+  #kick: (() => void) | undefined;
+  #version = 0;
+  #inflight: Promise<void> = Promise.resolve();
+
+  constructor(client: RestClient, log: Logger) {
+    this.#client = client;
+    this.#log = log;
+  }
+
+  set(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata?.uid ?? '';
+    const text = JSON.stringify(status);
+    if (this.#sent.get(uid) === text) {
+      this.#pending.delete(uid);
+      return;
+    }
+    this.#pending.set(uid, { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid, status, version: ++this.#version });
+    this.#kick?.();
+  }
+
+  /** Sends the pending status of one pod now (before deleting it, say). */
+  async flushPod(uid: string): Promise<void> {
+    await this.#inflight;
+    const e = this.#pending.get(uid);
+    if (e) await this.#send(e);
+  }
+
+  forget(uid: string): void {
+    this.#pending.delete(uid);
+    this.#sent.delete(uid);
+  }
+
+  async #send(e: Entry): Promise<void> {
+    const text = JSON.stringify(e.status);
+    try {
+      await this.#client.patch({ resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' }, { metadata: { uid: e.uid }, status: e.status }, 'strategic');
+      this.#sent.set(e.uid, text);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) {
+        this.#log.warn({ pod: `${e.namespace}/${e.name}`, err: (err as Error).message }, 'status update failed; will retry');
+        return;
+      }
+    }
+    if (this.#pending.get(e.uid)?.version === e.version) this.#pending.delete(e.uid);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (this.#pending.size === 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 10_000);
+          this.#kick = () => {
+            clearTimeout(t);
+            resolve();
+          };
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        this.#kick = undefined;
+        continue;
+      }
+      const batch = [...this.#pending.values()];
+      this.#inflight = Promise.all(batch.map((e) => this.#send(e))).then(() => undefined);
+      await this.#inflight;
+      // failed sends stay pending; pause briefly so a down API server is not hammered
+      if (this.#pending.size > 0 && batch.every((e) => this.#pending.get(e.uid)?.version === e.version)) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

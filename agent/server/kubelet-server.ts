@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Informer, Logger } from '../../apimachinery/index.ts';
+import type { CriClient } from '../cri/index.ts';
+import type { RuntimeObserver } from '../pods/observe.ts';
+import { LogRequestError, serveContainerLog } from './container-logs.ts';
+
+export interface KubeletServerOptions {
+  address: string;
+  port: number;
+  tls: { cert: string; key: string; clientCA: string };
+  pods: Informer<Pod>;
+  cri: CriClient;
+  observer: RuntimeObserver;
+  log: Logger;
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'content-type': 'text/plain' }).end(body);
+}
+
+function optionalNumber(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  return v === null || v === '' ? undefined : Number(v);
+}
+
+/**
+ * The kubelet API on :10250 (first cut: healthz, pods, containerLogs).
+ * Every call needs a client certificate from the cluster CA.
+ */
+export async function startKubeletServer(o: KubeletServerOptions): Promise<Server> {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    if (url.pathname === '/healthz') return text(res, 200, 'ok');
+    if (!(req.socket as TLSSocket).authorized) return text(res, 401, 'Unauthorized');
+    if (req.method !== 'GET') return text(res, 405, 'Method Not Allowed');
+    if (url.pathname === '/pods' || url.pathname === '/pods/') {
+      const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods.list() });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (m) {
+      const [ns, name, container] = [m[1], m[2], m[3]].map((s) => decodeURIComponent(s as string)) as [string, string, string];
+      const pod = o.pods.get(`${ns}/${name}`);
+      if (!pod) return text(res, 404, `pod "${name}" not found in namespace "${ns}"`);
+      const q = url.searchParams;
+      const sinceSeconds = optionalNumber(q, 'sinceSeconds');
+      const sinceTime = q.get('sinceTime');
+      const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
+      try {
+        await serveContainerLog({
+          pod,
+          container,
+          previous: q.get('previous') === 'true',
+          follow: q.get('follow') === 'true',
+          opts: { timestamps: q.get('timestamps') === 'true', tailLines: optionalNumber(q, 'tailLines'), limitBytes: optionalNumber(q, 'limitBytes'), sinceMs },
+          cri: o.cri,
+          observer: o.observer,
+          res,
+        });
+      } catch (err) {
+        if (err instanceof LogRequestError) return text(res, err.code, err.message);
+        throw err;
+      }
+      return;
+    }
+    text(res, 404, '404 page not found');
+  };
+  const server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    handle(req, res).catch((err: Error) => {
+      o.log.warn({ err: err.message, path: req.url }, 'kubelet API request failed');
+      if (!res.headersSent) text(res, 500, err.message);
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.address, () => resolve());
+  });
+  return server;
+}

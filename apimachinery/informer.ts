@@ -1,0 +1,125 @@
+import type { Logger } from './logging.ts';
+import { silentLogger } from './logging.ts';
+import type { RestClient, WatchEvent, Query } from './rest-client.ts';
+import type { ResourceRef } from './resource-path.ts';
+import { ApiError } from './status.ts';
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface KubeObject {
+  metadata?: ObjectMeta;
+}
+
+export interface InformerHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(obj: KubeObject): string {
+  const m = obj.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
+}
+
+/**
+ * list + watch into an in-memory store, resuming the watch from the last
+ * resourceVersion and re-listing when the server answers 410 Gone. Handlers
+ * run on every change; the store is the caller's read-only cache (no copies).
+ */
+export class Informer<T extends KubeObject> {
+  readonly store = new Map<string, T>();
+  #client: RestClient;
+  #ref: ResourceRef;
+  #query: Query;
+  #handlers: InformerHandlers<T>[] = [];
+  #log: Logger;
+  #synced: Promise<void>;
+  #markSynced!: () => void;
+  #resourceVersion = '';
+
+  constructor(client: RestClient, ref: ResourceRef, opts: { fieldSelector?: string; labelSelector?: string; log?: Logger } = {}) {
+    this.#client = client;
+    this.#ref = ref;
+    this.#query = { fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector };
+    this.#log = (opts.log ?? silentLogger).child({ informer: ref.resource });
+    this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
+  }
+
+  addHandlers(h: InformerHandlers<T>): void {
+    this.#handlers.push(h);
+  }
+
+  /** Resolves once the first list is in the store. */
+  hasSynced(): Promise<void> {
+    return this.#synced;
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let delay = 100;
+    while (!signal.aborted) {
+      try {
+        if (!this.#resourceVersion) await this.#list();
+        delay = 100;
+        await this.#client.watch<T>(this.#ref, { ...this.#query, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) }, (e) => this.#apply(e), signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && err.code === 410) {
+          this.#log.info('watch expired, relisting');
+          this.#resourceVersion = '';
+          continue;
+        }
+        this.#log.warn({ err: (err as Error).message }, 'list/watch failed, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  async #list(): Promise<void> {
+    const list = await this.#client.get<{ items: T[]; metadata: { resourceVersion: string } }>(this.#ref, this.#query);
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.store.get(key);
+      this.store.set(key, item);
+      for (const h of this.#handlers) old ? h.onUpdate?.(old, item) : h.onAdd?.(item);
+    }
+    for (const [key, old] of this.store) {
+      if (seen.has(key)) continue;
+      this.store.delete(key);
+      for (const h of this.#handlers) h.onDelete?.(old);
+    }
+    this.#resourceVersion = list.metadata.resourceVersion;
+    this.#markSynced();
+  }
+
+  #apply(e: WatchEvent<T>): void {
+    const rv = e.object.metadata?.resourceVersion;
+    if (rv) this.#resourceVersion = rv;
+    if (e.type === 'BOOKMARK') return;
+    const key = objectKey(e.object);
+    const old = this.store.get(key);
+    if (e.type === 'DELETED') {
+      this.store.delete(key);
+      for (const h of this.#handlers) h.onDelete?.(e.object);
+      return;
+    }
+    this.store.set(key, e.object);
+    for (const h of this.#handlers) old ? h.onUpdate?.(old, e.object) : h.onAdd?.(e.object);
+  }
+}

@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
+
+// @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is that API.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A certificate and its private key, both PEM. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+export interface CertRequest {
+  commonName: string;
+  /** subject organizations: Kubernetes reads them as the user's groups */
+  organizations?: string[];
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  usage: 'server' | 'client' | 'both';
+  days?: number;
+}
+
+function subject(cn: string, orgs: string[] = []): string {
+  const esc = (s: string) => s.replace(/([,+"\\<>;=])/g, '\\$1');
+  return [...orgs.map((o) => `O=${esc(o)}`), `CN=${esc(cn)}`].join(', ');
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  return (await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), ALG, true, ['sign'])) as CryptoKey;
+}
+
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0] ?? 0) & 0x7f;
+  return b.toString('hex');
+}
+
+/** A self-signed cluster CA. */
+export async function createCA(commonName: string, days = 3650): Promise<KeyPair> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: subject(commonName),
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + days * DAY_MS),
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+}
+
+/** A leaf certificate signed by `ca`. */
+export async function issueCert(ca: KeyPair, req: CertRequest): Promise<KeyPair> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = await importKey(ca.key);
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const eku: string[] = [];
+  if (req.usage !== 'client') eku.push(x509.ExtendedKeyUsage.serverAuth);
+  if (req.usage !== 'server') eku.push(x509.ExtendedKeyUsage.clientAuth);
+  const san = [
+    ...(req.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(req.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: subject(req.commonName, req.organizations),
+    issuer: caCert.subject,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + (req.days ?? 365) * DAY_MS),
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension(eku),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      ...(san.length ? [new x509.SubjectAlternativeNameExtension(san)] : []),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+}
+
+/** The Kubernetes user a client certificate names: CN is the user, O the groups. */
+export function userFromCertificate(pem: string | Buffer): { name: string; groups: string[] } {
+  const c = new X509Certificate(pem);
+  const parts = c.subject.split('\n');
+  const name = parts.find((p) => p.startsWith('CN='))?.slice(3) ?? '';
+  const groups = parts.filter((p) => p.startsWith('O=')).map((p) => p.slice(2));
+  return { name, groups };
+}

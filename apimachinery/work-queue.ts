@@ -1,0 +1,96 @@
+/**
+ * A keyed work queue: a key waiting is queued once however often it is
+ * added; a key being processed is never processed twice at a time (an add
+ * during processing re-queues it after); failures back off exponentially per
+ * key, and success resets the back-off.
+ */
+export class WorkQueue {
+  #queue: string[] = [];
+  #queued = new Set<string>();
+  #processing = new Set<string>();
+  #dirty = new Set<string>();
+  #failures = new Map<string, number>();
+  #timers = new Map<string, NodeJS.Timeout>();
+  #waiters: (() => void)[] = [];
+  #baseDelayMs: number;
+  #maxDelayMs: number;
+
+  constructor(opts: { baseDelayMs?: number; maxDelayMs?: number } = {}) {
+    this.#baseDelayMs = opts.baseDelayMs ?? 5;
+    this.#maxDelayMs = opts.maxDelayMs ?? 60_000;
+  }
+
+  add(key: string): void {
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#waiters.shift()?.();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (ms <= 0) return this.add(key);
+    const existing = this.#timers.get(key);
+    if (existing) clearTimeout(existing);
+    const t = setTimeout(() => {
+      this.#timers.delete(key);
+      this.add(key);
+    }, ms);
+    t.unref();
+    this.#timers.set(key, t);
+  }
+
+  /** Re-queues after this key's next back-off delay. */
+  addRateLimited(key: string): void {
+    const n = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, n + 1);
+    this.addAfter(key, Math.min(this.#baseDelayMs * 2 ** n, this.#maxDelayMs));
+  }
+
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  async #next(signal: AbortSignal): Promise<string | null> {
+    while (this.#queue.length === 0) {
+      if (signal.aborted) return null;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    const key = this.#queue.shift() as string;
+    this.#queued.delete(key);
+    this.#processing.add(key);
+    return key;
+  }
+
+  #done(key: string): void {
+    this.#processing.delete(key);
+    if (this.#dirty.delete(key)) this.add(key);
+  }
+
+  /** Runs `workers` loops calling handle(key) until the signal aborts. */
+  async run(workers: number, handle: (key: string) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const loop = async () => {
+      for (;;) {
+        const key = await this.#next(signal);
+        if (key === null) return;
+        try {
+          await handle(key);
+        } finally {
+          this.#done(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, loop));
+    for (const t of this.#timers.values()) clearTimeout(t);
+  }
+}

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { createRootLogger, loadKubeconfig } from '../apimachinery/index.ts';
+import { Agent, loadAgentConfig } from '../agent/index.ts';
+
+export const AGENT_USAGE = `skiff agent: the node agent
+
+  --config PATH              KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML
+  --kubeconfig PATH          credentials for the API server (/etc/skiff/agent.kubeconfig)
+  --node-name NAME           the Node's name (hostname)
+  --node-ip ADDR             the Node's InternalIP (first non-loopback IPv4)
+  --cni-conf-dir DIR         the node's CNI network configs (/etc/cni/net.d)
+  --cni-bin-dir DIRS         CNI plugin binaries, comma-separated (/usr/lib/cni)
+  --cni-delegate-socket PATH where containerd's delegate plugin reaches the agent (/run/skiff/cni.sock)
+  --root-dir DIR             agent state (/var/lib/skiff/agent)
+  --log-level LEVEL          pino level (info)
+`;
+
+export async function runAgent(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      kubeconfig: { type: 'string', default: '/etc/skiff/agent.kubeconfig' },
+      'node-name': { type: 'string' },
+      'node-ip': { type: 'string' },
+      'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+      'cni-bin-dir': { type: 'string', default: '/usr/lib/cni' },
+      'cni-delegate-socket': { type: 'string', default: '/run/skiff/cni.sock' },
+      'root-dir': { type: 'string', default: '/var/lib/skiff/agent' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(AGENT_USAGE);
+    return;
+  }
+  const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
+  const log = createRootLogger({ name: 'skiff-agent', level: values['log-level'] }).child({ node: nodeName });
+  const { config, warnings } = await loadAgentConfig(values.config);
+  for (const w of warnings) log.warn({ field: w.field }, `agent config: ${w.message}`);
+  if (!config.tlsCertFile || !config.tlsPrivateKeyFile || !config.clientCAFile) {
+    throw new Error('the agent config must set tlsCertFile, tlsPrivateKeyFile and authentication.x509.clientCAFile for the kubelet API');
+  }
+  const agent = new Agent({
+    nodeName,
+    nodeIP: values['node-ip'],
+    config,
+    apiServer: await loadKubeconfig(values.kubeconfig as string),
+    servingTls: { cert: await readFile(config.tlsCertFile, 'utf8'), key: await readFile(config.tlsPrivateKeyFile, 'utf8'), clientCA: await readFile(config.clientCAFile, 'utf8') },
+    cniConfDir: values['cni-conf-dir'] as string,
+    cniBinDirs: (values['cni-bin-dir'] as string).split(','),
+    cniDelegateSocket: values['cni-delegate-socket'] as string,
+    rootDir: values['root-dir'] as string,
+    log,
+  });
+  await agent.start();
+  const shutdown = async (signal: string) => {
+    // pods keep running: a restarted agent adopts them from the runtime
+    log.info({ signal }, 'agent stopping; pods keep running');
+    await agent.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

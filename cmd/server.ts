@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { networkInterfaces } from 'node:os';
+import { EventRecorder, RestClient, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { ApiServer, Scheduler, SqliteStorage, ensureClusterPki, issueFromClusterCa } from '../control-plane/index.ts';
+
+export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
+
+  --secure-port N                 HTTPS port (6443)
+  --bind-address ADDR             address to listen on (0.0.0.0)
+  --advertise-address ADDR        address published to clients (first non-loopback IPv4)
+  --datastore-endpoint URL        sqlite:///var/lib/skiff/server/state.db
+  --service-cluster-ip-range CIDR Service ClusterIP range (10.96.0.0/12)
+  --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
+  --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
+  --disable-scheduler             do not run the scheduler
+  --log-level LEVEL               pino level (info)
+`;
+
+function firstIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function sqlitePath(endpoint: string): string {
+  if (!endpoint.startsWith('sqlite://')) throw new Error(`unsupported --datastore-endpoint ${endpoint}: this build serves sqlite:// (etcd:// comes with the etcd backend)`);
+  return endpoint.slice('sqlite://'.length);
+}
+
+export async function runServer(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'secure-port': { type: 'string', default: '6443' },
+      'bind-address': { type: 'string', default: '0.0.0.0' },
+      'advertise-address': { type: 'string' },
+      'datastore-endpoint': { type: 'string', default: 'sqlite:///var/lib/skiff/server/state.db' },
+      'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
+      'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
+      'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
+      'disable-scheduler': { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVER_USAGE);
+    return;
+  }
+  const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
+  const port = Number(values['secure-port']);
+  const advertise = values['advertise-address'] ?? firstIPv4();
+  const serviceCidr = values['service-cluster-ip-range'] as string;
+  const firstServiceIp = serviceCidr.split('/')[0]?.replace(/\.\d+$/, (m) => `.${Number(m.slice(1)) + 1}`) as string;
+  const pki = await ensureClusterPki(values['pki-dir'] as string, {
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
+  });
+  const storage = new SqliteStorage(sqlitePath(values['datastore-endpoint'] as string));
+  const server = new ApiServer({
+    storage,
+    tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
+    kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
+    bindAddress: values['bind-address'] as string,
+    port,
+    advertiseAddress: advertise,
+    serviceCidr,
+    log: log.child({ component: 'apiserver' }),
+  });
+  await server.start();
+  const local = `https://127.0.0.1:${server.port}`;
+  if (values['write-kubeconfig']) {
+    const admin = await issueFromClusterCa(values['pki-dir'] as string, { commonName: 'skiff-admin', organizations: ['system:masters'], usage: 'client' });
+    await writeKubeconfig(values['write-kubeconfig'], { server: local, ca: admin.ca, cert: admin.pair.cert, key: admin.pair.key }, { user: 'admin' });
+  }
+  const stop = new AbortController();
+  if (!values['disable-scheduler']) {
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-scheduler' });
+    const events = new EventRecorder(client, { component: 'default-scheduler' }, log);
+    void new Scheduler(client, events, log).run(stop.signal);
+  }
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    stop.abort();
+    await server.close();
+    await storage.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,33 @@
+// The `skiff` command line: one subcommand per process or tool.
+import { runServer } from './server.ts';
+
+const USAGE = `usage: skiff <command> [flags]
+
+commands:
+  server              API server, storage and scheduler
+  agent               the node agent
+  up                  start a single-host cluster and wait until its node is Ready
+  down                stop it and remove everything it made
+  containerd-config   write skiff's containerd configuration
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  server: runServer,
+  agent: async (argv) => (await import('./agent.ts')).runAgent(argv),
+  up: async (argv) => (await import('./up.ts')).runUp(argv),
+  down: async (argv) => (await import('./down.ts')).runDown(argv),
+  'containerd-config': async (argv) => (await import('./containerd-config.ts')).runContainerdConfig(argv),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  process.stderr.write(USAGE);
+  process.exit(name === undefined || name === '--help' || name === '-h' ? 0 : 2);
+}
+try {
+  await command(rest);
+} catch (err) {
+  process.stderr.write(`skiff ${name}: ${(err as Error).message}\n`);
+  process.exit(1);
+}

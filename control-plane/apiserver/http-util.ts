@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, errors } from '../../apimachinery/index.ts';
+
+/** Largest request body accepted, as kube-apiserver's default (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes?: boolean } = {}): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
+  const jsonLike = type === 'application/json' || type === '*/*' || (opts.allowPatchTypes && type.endsWith('+json'));
+  if (!jsonLike) {
+    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json${opts.allowPatchTypes ? ', application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json' : ''}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString();
+  if (!text.trim()) throw errors.badRequest('the request body is empty');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`the object provided is unrecognized (must be JSON): ${(err as Error).message}`);
+  }
+}
+
+/** Can we answer this Accept header with JSON? */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const t = part.split(';')[0]?.trim() ?? '';
+    return t === 'application/json' || t === '*/*' || t === 'application/*' || t === 'application/yaml' || t === 'text/plain';
+  });
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, err.code, err.toStatus());
+}
+
+export function queryBool(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}

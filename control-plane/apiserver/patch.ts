@@ -1,0 +1,86 @@
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError, errors } from '../../apimachinery/index.ts';
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Lists Kubernetes merges by key in strategic merge patches (patchMergeKey). */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  conditions: 'type',
+  imagePullSecrets: 'name',
+  tolerations: 'key',
+  addresses: 'type',
+  ownerReferences: 'uid',
+};
+
+/**
+ * Strategic merge patch for the common shapes: maps merge, lists with a
+ * known merge key merge by that key (honouring `$patch: delete`), other lists
+ * are replaced, and `$`-directives the server does not act on are dropped.
+ */
+export function strategicMergePatch(target: unknown, patch: unknown, field = ''): unknown {
+  if (Array.isArray(patch)) {
+    const key = MERGE_KEYS[field];
+    if (!key || !Array.isArray(target)) return patch.filter((p) => !(p && typeof p === 'object' && '$patch' in p));
+    const out = [...(target as Record<string, unknown>[])];
+    for (const item of patch as Record<string, unknown>[]) {
+      if (!item || typeof item !== 'object') continue;
+      const idx = out.findIndex((t) => t && t[key] === item[key]);
+      if (item.$patch === 'delete') {
+        if (idx >= 0) out.splice(idx, 1);
+      } else if (idx >= 0) out[idx] = strategicMergePatch(out[idx], item) as Record<string, unknown>;
+      else out.push(strategicMergePatch(undefined, item) as Record<string, unknown>);
+    }
+    return out;
+  }
+  if (patch === null || typeof patch !== 'object') return patch;
+  const p = patch as Record<string, unknown>;
+  if (p.$patch === 'replace') {
+    const { $patch: _p, ...rest } = p;
+    return rest;
+  }
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(p)) {
+    if (k.startsWith('$')) continue;
+    if (v === null) delete out[k];
+    else out[k] = strategicMergePatch(out[k], v, k);
+  }
+  return out;
+}
+
+export type PatchKind = 'json' | 'merge' | 'strategic';
+
+export function patchKindOf(contentType: string | undefined): PatchKind | 'apply' | null {
+  const t = (contentType ?? '').split(';')[0]?.trim();
+  if (t === 'application/json-patch+json') return 'json';
+  if (t === 'application/merge-patch+json') return 'merge';
+  if (t === 'application/strategic-merge-patch+json') return 'strategic';
+  if (t === 'application/apply-patch+yaml') return 'apply';
+  return null;
+}
+
+export function applyPatch(kind: PatchKind, current: object, patch: unknown): object {
+  if (kind === 'merge') return mergePatch(current, patch) as object;
+  if (kind === 'strategic') return strategicMergePatch(current, patch) as object;
+  if (!Array.isArray(patch)) throw errors.badRequest('json patch must be a list of operations');
+  try {
+    return fastJsonPatch.applyPatch(structuredClone(current), patch as fastJsonPatch.Operation[], true, false).newDocument;
+  } catch (err) {
+    throw new ApiError('Invalid', `the server rejected our request due to an error in our request: ${(err as Error).message}`);
+  }
+}

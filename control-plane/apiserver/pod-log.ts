@@ -1,0 +1,60 @@
+import { request } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, errors } from '../../apimachinery/index.ts';
+import type { Registry } from './registry.ts';
+
+export interface KubeletClientConfig {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+
+/** GET pods/{name}/log: finds the pod's node and streams from its kubelet API. */
+export async function proxyPodLog(args: {
+  pods: Registry;
+  nodes: Registry;
+  namespace: string;
+  name: string;
+  query: URLSearchParams;
+  kubelet: KubeletClientConfig;
+  res: ServerResponse;
+}): Promise<void> {
+  const pod = (await args.pods.get(args.namespace, args.name)) as unknown as Pod;
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  let container = args.query.get('container') ?? '';
+  if (!container) {
+    if ((pod.spec?.containers ?? []).length !== 1) {
+      throw errors.badRequest(`a container name must be specified for pod ${args.name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`);
+    }
+    container = pod.spec?.containers[0]?.name ?? '';
+  }
+  if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${args.name}`);
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod ${args.name} does not have a host assigned`);
+  const node = (await args.nodes.get(undefined, nodeName)) as unknown as Node;
+  const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!host) throw new ApiError('InternalError', `node ${nodeName} has no address`);
+  const q = new URLSearchParams();
+  for (const p of LOG_PARAMS) {
+    const v = args.query.get(p);
+    if (v !== null) q.set(p, v);
+  }
+  const path = `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`;
+  await new Promise<void>((resolve, reject) => {
+    const upstream = request({ host, port, path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, (r) => {
+      const code = r.statusCode ?? 502;
+      args.res.writeHead(code, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
+      args.res.flushHeaders();
+      r.pipe(args.res);
+      r.on('end', resolve);
+      r.on('error', reject);
+    });
+    upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}/containerLogs/…": ${err.message}`)));
+    args.res.on('close', () => upstream.destroy());
+    upstream.end();
+  });
+}

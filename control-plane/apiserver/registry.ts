@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ApiError, errors, fieldErrors, matchesFields, matchesLabels,
+  type FieldSelector, type LabelSelector, type StatusCause,
+} from '../../apimachinery/index.ts';
+import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
+import { apiVersionOf, type Obj, type ResourceInfo } from './resource-info.ts';
+import { validateObjectMeta } from './validate-meta.ts';
+
+export interface ListOptions {
+  namespace?: string;
+  labels?: LabelSelector;
+  fields?: FieldSelector;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListOutput {
+  items: Obj[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export interface WatchOutput {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: Obj;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+function decode(kv: KeyValue): Obj {
+  const obj = JSON.parse(kv.value) as Obj;
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+function encode(obj: Obj): string {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+function specChanged(a: Obj, b: Obj): boolean {
+  const strip = (o: Obj) => {
+    const { metadata: _m, status: _s, ...rest } = o;
+    return JSON.stringify(rest);
+  };
+  return strip(a) !== strip(b);
+}
+
+function continueToken(key: string, rv: number): string {
+  return Buffer.from(JSON.stringify({ v: 'skiff/v1', start: key, rv })).toString('base64url');
+}
+
+function parseContinue(token: string): { start: string; rv: number } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v: string; start: string; rv: number };
+    if (t.v !== 'skiff/v1' || typeof t.start !== 'string') throw new Error();
+    return t;
+  } catch {
+    throw errors.badRequest('continue key is not valid: invalid continue token');
+  }
+}
+
+/**
+ * The generic REST store for one resource: turns API verbs into storage
+ * operations with Kubernetes metadata semantics (uid, generateName,
+ * generation, resourceVersion preconditions, graceful deletion, finalizers).
+ */
+export class Registry {
+  readonly info: ResourceInfo;
+  #storage: Storage;
+
+  constructor(info: ResourceInfo, storage: Storage) {
+    this.info = info;
+    this.#storage = storage;
+  }
+
+  get prefix(): string {
+    return `/registry/${this.info.group ? `${this.info.group}/` : ''}${this.info.resource}/`;
+  }
+
+  keyOf(namespace: string | undefined, name: string): string {
+    return this.info.namespaced ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
+  }
+
+  #notFound(name: string): ApiError {
+    return errors.notFound(this.info.resource, this.info.group, name);
+  }
+
+  #fromStorage(err: unknown, name: string): never {
+    if (err instanceof StorageError) {
+      if (err.code === 'KeyNotFound') throw this.#notFound(name);
+      if (err.code === 'KeyExists') throw errors.alreadyExists(this.info.resource, this.info.group, name);
+      if (err.code === 'Conflict') throw errors.conflict(this.info.resource, this.info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      if (err.code === 'Compacted') throw errors.gone(err.message);
+    }
+    throw err;
+  }
+
+  async get(namespace: string | undefined, name: string): Promise<Obj> {
+    const kv = await this.#storage.get(this.keyOf(namespace, name));
+    if (!kv) throw this.#notFound(name);
+    return decode(kv);
+  }
+
+  async list(opts: ListOptions): Promise<ListOutput> {
+    const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
+    const items: Obj[] = [];
+    let startAfter = opts.continue ? parseContinue(opts.continue).start : undefined;
+    let revision = 0;
+    // page through storage until `limit` matching items are found
+    for (;;) {
+      const page = await this.#storage.list(prefix, { limit: opts.limit ? Math.max(opts.limit, 100) : undefined, startAfter });
+      revision = page.revision;
+      for (const kv of page.items) {
+        const obj = decode(kv);
+        if (this.matches(obj, opts)) items.push(obj);
+        startAfter = kv.key;
+        if (opts.limit && items.length >= opts.limit) {
+          const last = page.items[page.items.length - 1];
+          const more = page.more || kv !== last;
+          return { items, resourceVersion: String(revision), ...(more ? { continue: continueToken(kv.key, revision) } : {}) };
+        }
+      }
+      if (!page.more) break;
+    }
+    return { items, resourceVersion: String(revision) };
+  }
+
+  matches(obj: Obj, opts: Pick<ListOptions, 'namespace' | 'labels' | 'fields'>): boolean {
+    if (this.info.namespaced && opts.namespace && obj.metadata.namespace !== opts.namespace) return false;
+    if (opts.labels && !matchesLabels(opts.labels, obj.metadata.labels)) return false;
+    if (opts.fields && !matchesFields(opts.fields, obj)) return false;
+    return true;
+  }
+
+  #validate(obj: Obj, causes: StatusCause[]): void {
+    if (causes.length > 0) throw errors.invalid(this.info.kind, this.info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
+  }
+
+  /** Checks the object's identity against the request and fills in apiVersion and kind. */
+  #normalise(obj: Obj, namespace: string | undefined): void {
+    if (!obj || typeof obj !== 'object' || typeof obj.metadata !== 'object' || obj.metadata === null) {
+      if (obj && typeof obj === 'object' && obj.metadata === undefined) obj.metadata = {};
+      else throw errors.badRequest('the request body must be a JSON object with metadata');
+    }
+    const expected = apiVersionOf(this.info);
+    if (obj.apiVersion && obj.apiVersion !== expected) throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
+    if (obj.kind && obj.kind !== this.info.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${this.info.kind})`);
+    obj.apiVersion = expected;
+    obj.kind = this.info.kind;
+    if (this.info.namespaced) {
+      if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      obj.metadata.namespace = namespace ?? obj.metadata.namespace;
+    } else {
+      delete obj.metadata.namespace;
+    }
+  }
+
+  async create(namespace: string | undefined, obj: Obj, opts: { dryRun?: boolean } = {}): Promise<Obj> {
+    this.#normalise(obj, namespace);
+    const m = obj.metadata;
+    if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
+    const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced);
+    this.#validate(obj, causes);
+    m.uid = randomUUID();
+    m.creationTimestamp = now();
+    m.generation = 1;
+    delete m.resourceVersion;
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    this.info.strategy?.prepareForCreate?.(obj);
+    this.#validate(obj, this.info.strategy?.validate?.(obj) ?? []);
+    if (opts.dryRun) {
+      if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
+      return obj;
+    }
+    try {
+      return decode(await this.#storage.create(this.keyOf(m.namespace, m.name as string), encode(obj)));
+    } catch (err) {
+      this.#fromStorage(err, m.name as string);
+    }
+  }
+
+  /**
+   * Replaces the object (or, for subresource "status", only its status).
+   * A resourceVersion in the body is a precondition; without one the update is unconditional.
+   */
+  async update(namespace: string | undefined, name: string, obj: Obj, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
+    this.#normalise(obj, namespace);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const old = await this.get(namespace, name);
+    return this.#replace(old, obj, opts);
+  }
+
+  async #replace(old: Obj, obj: Obj, opts: { subresource?: string; dryRun?: boolean }): Promise<Obj> {
+    const name = old.metadata.name as string;
+    const precondition = obj.metadata.resourceVersion;
+    if (precondition && precondition !== old.metadata.resourceVersion) {
+      throw errors.conflict(this.info.resource, this.info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    let next: Obj;
+    if (opts.subresource === 'status') {
+      next = { ...old, status: obj.status };
+    } else if (opts.subresource) {
+      // a server-side subresource (binding) already produced the whole object
+      next = obj;
+    } else {
+      next = { ...obj, metadata: { ...obj.metadata } };
+      if (this.info.subresources?.includes('status')) next.status = old.status;
+      const m = next.metadata;
+      // identity and server-owned metadata cannot be changed by an update
+      m.name = old.metadata.name;
+      m.namespace = old.metadata.namespace;
+      m.uid = old.metadata.uid;
+      m.creationTimestamp = old.metadata.creationTimestamp;
+      m.deletionTimestamp = old.metadata.deletionTimestamp;
+      m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+      m.generation = old.metadata.generation ?? 1;
+      if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;
+      if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+      this.info.strategy?.prepareForUpdate?.(next, old);
+      if (specChanged(next, old)) m.generation = (old.metadata.generation ?? 1) + 1;
+      const causes = [...validateObjectMeta(m, this.info.namespaced), ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? [])];
+      this.#validate(next, causes);
+    }
+    if (opts.dryRun) return next;
+    // the last finalizer removed from an object being deleted: it goes away now
+    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && this.#gracefulDone(next)) {
+      return this.#remove(next, Number(old.metadata.resourceVersion));
+    }
+    try {
+      return decode(await this.#storage.update(this.keyOf(old.metadata.namespace, name), encode(next), Number(old.metadata.resourceVersion)));
+    } catch (err) {
+      this.#fromStorage(err, name);
+    }
+  }
+
+  /** Read-modify-write with retries on conflict: `mutate` returns the new object. */
+  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: Obj) => Obj | Promise<Obj>, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(namespace, name);
+      const rv = current.metadata.resourceVersion;
+      const next = await mutate(structuredClone(current));
+      this.#normalise(next, namespace);
+      if (next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = rv;
+      try {
+        return await this.#replace(current, next, opts);
+      } catch (err) {
+        const retriable = err instanceof ApiError && err.reason === 'Conflict' && next.metadata.resourceVersion === rv && attempt < 5;
+        if (!retriable) throw err;
+      }
+    }
+  }
+
+  #gracefulDone(obj: Obj): boolean {
+    return (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
+  }
+
+  async #remove(obj: Obj, expectedRevision: number): Promise<Obj> {
+    try {
+      const kv = await this.#storage.delete(this.keyOf(obj.metadata.namespace, obj.metadata.name as string), expectedRevision);
+      return decode(kv);
+    } catch (err) {
+      this.#fromStorage(err, obj.metadata.name as string);
+    }
+  }
+
+  /**
+   * Deletes with Kubernetes semantics: objects with finalizers or a grace
+   * period get deletionTimestamp and stay until the finalizers are gone and
+   * the grace is over (or a delete with grace 0 comes); others go at once.
+   * Returns the object and whether it is gone.
+   */
+  async delete(namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } = {}): Promise<{ obj: Obj; gone: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(namespace, name);
+      const m = current.metadata;
+      if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
+        throw errors.conflict(this.info.resource, this.info.group, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`);
+      }
+      if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== m.resourceVersion) {
+        throw errors.conflict(this.info.resource, this.info.group, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
+      }
+      const requested = opts.gracePeriodSeconds;
+      const grace = this.info.strategy?.deletionGracePeriod?.(current, requested) ?? 0;
+      const hasFinalizers = (m.finalizers ?? []).length > 0;
+      try {
+        if (opts.dryRun) return { obj: current, gone: grace === 0 && !hasFinalizers };
+        if (grace === 0 && !hasFinalizers) {
+          return { obj: await this.#remove(current, Number(m.resourceVersion)), gone: true };
+        }
+        // graceful: set (or shorten) the deletion timestamp and grace period
+        const next = structuredClone(current);
+        const already = m.deletionTimestamp !== undefined;
+        if (already && (m.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, gone: false };
+        next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        next.metadata.deletionGracePeriodSeconds = grace;
+        if (next.metadata.generation !== undefined) next.metadata.generation += 1;
+        const kv = await this.#storage.update(this.keyOf(m.namespace, name), encode(next), Number(m.resourceVersion));
+        return { obj: decode(kv), gone: false };
+      } catch (err) {
+        if (err instanceof StorageError && err.code === 'Conflict' && attempt < 5) continue;
+        this.#fromStorage(err, name);
+      }
+    }
+  }
+
+  /**
+   * Streams changes after `fromRevision` as watch events filtered by the
+   * options; an object that stops (starts) matching is DELETED (ADDED).
+   */
+  async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void): Promise<() => void> {
+    const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
+    try {
+      return await this.#storage.watch(prefix, fromRevision, (e: StorageEvent) => {
+        const obj = decode(e.kv);
+        const prev = e.prev ? decode(e.prev) : undefined;
+        const nowMatches = this.matches(obj, opts);
+        const prevMatches = prev ? this.matches(prev, opts) : false;
+        if (e.type === 'delete') {
+          if (nowMatches) emit({ type: 'DELETED', object: obj });
+        } else if (e.created || !prev) {
+          if (nowMatches) emit({ type: 'ADDED', object: obj });
+        } else if (nowMatches && prevMatches) emit({ type: 'MODIFIED', object: obj });
+        else if (nowMatches) emit({ type: 'ADDED', object: obj });
+        else if (prevMatches) emit({ type: 'DELETED', object: obj });
+      });
+    } catch (err) {
+      this.#fromStorage(err, '');
+    }
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.#storage.currentRevision();
+  }
+}
+
+const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** The 5-character suffix Kubernetes appends to generateName. */
+export function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += ALPHANUMS[Math.floor(Math.random() * ALPHANUMS.length)];
+  return s;
+}
+
+export { fieldErrors };

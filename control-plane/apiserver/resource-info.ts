@@ -1,0 +1,72 @@
+import type { StatusCause } from '../../apimachinery/index.ts';
+
+/** A stored object as the registry handles it: plain JSON with metadata. */
+export interface Obj {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: unknown[];
+    [k: string]: unknown;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description: string;
+  priority: number;
+}
+
+/** Resource-specific behaviour; everything left out behaves generically. */
+export interface Strategy {
+  /** defaults and initial status, on create (and on dry-run create) */
+  prepareForCreate?(obj: Obj): void;
+  validate?(obj: Obj): StatusCause[];
+  /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
+  prepareForUpdate?(obj: Obj, old: Obj): void;
+  validateUpdate?(obj: Obj, old: Obj): StatusCause[];
+  /** field selector paths this resource accepts besides metadata.name and metadata.namespace */
+  selectableFields?: readonly string[];
+  /** seconds of graceful deletion for this object, or 0 to delete at once */
+  deletionGracePeriod?(obj: Obj, requested: number | undefined): number;
+  columns?: readonly TableColumn[];
+  cells?(obj: Obj): unknown[];
+}
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  /** plural, lower case: the URL segment */
+  resource: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** subresources served: status, binding, log */
+  subresources?: string[];
+  verbs?: string[];
+  strategy?: Strategy;
+}
+
+export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function apiVersionOf(r: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}

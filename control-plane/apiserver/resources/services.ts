@@ -1,0 +1,142 @@
+import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import type { Obj, Strategy } from '../resource-info.ts';
+import { age } from './age.ts';
+
+const asService = (o: Obj) => o as unknown as Service;
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+
+/** Hands out ClusterIPs from the service CIDR; `inUse` answers from storage. */
+export interface ClusterIpAllocator {
+  allocate(requested: string | undefined): string;
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/** In-memory allocator seeded from the stored Services at start. */
+export class ServiceIpRange implements ClusterIpAllocator {
+  readonly cidr: string;
+  #base: number;
+  #size: number;
+  #used = new Set<string>();
+  #next = 10;
+
+  constructor(cidr: string) {
+    this.cidr = cidr;
+    const [ip, bits] = cidr.split('/') as [string, string];
+    this.#size = 2 ** (32 - Number(bits));
+    this.#base = ipToInt(ip);
+  }
+
+  /** The first usable address: the `kubernetes` Service's ClusterIP. */
+  get first(): string {
+    return intToIp(this.#base + 1);
+  }
+
+  contains(ip: string): boolean {
+    const n = ipToInt(ip);
+    return n > this.#base && n < this.#base + this.#size - 1;
+  }
+
+  markUsed(ip: string): void {
+    this.#used.add(ip);
+  }
+
+  release(ip: string): void {
+    this.#used.delete(ip);
+  }
+
+  allocate(requested: string | undefined): string {
+    if (requested) {
+      if (!this.contains(requested)) throw new Error(`provided IP is not in the valid range. The range of valid IPs is ${this.cidr}`);
+      if (this.#used.has(requested)) throw new Error(`provided IP is already allocated`);
+      this.#used.add(requested);
+      return requested;
+    }
+    for (let i = 0; i < this.#size - 2; i++) {
+      const candidate = intToIp(this.#base + 1 + ((this.#next + i) % (this.#size - 2)));
+      if (!this.#used.has(candidate)) {
+        this.#used.add(candidate);
+        this.#next = (this.#next + i + 1) % (this.#size - 2);
+        return candidate;
+      }
+    }
+    throw new Error(`range is full`);
+  }
+}
+
+function portName(p: ServicePort): string {
+  return `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`;
+}
+
+export function serviceStrategy(ips: ServiceIpRange): Strategy {
+  return {
+    prepareForCreate(obj) {
+      const svc = asService(obj);
+      const spec = (obj.spec ??= {}) as Record<string, unknown>;
+      spec.type ??= 'ClusterIP';
+      spec.sessionAffinity ??= 'None';
+      spec.internalTrafficPolicy ??= 'Cluster';
+      spec.ipFamilies ??= ['IPv4'];
+      spec.ipFamilyPolicy ??= 'SingleStack';
+      for (const p of svc.spec?.ports ?? []) {
+        const port = p as { protocol?: string; targetPort?: number | string; port: number };
+        port.protocol ??= 'TCP';
+        port.targetPort ??= port.port;
+      }
+      obj.status = { loadBalancer: {} };
+    },
+    validate(obj) {
+      const svc = asService(obj);
+      const causes: StatusCause[] = [];
+      const type = svc.spec?.type ?? 'ClusterIP';
+      if (!TYPES.includes(type)) causes.push(fieldErrors.notSupported('spec.type', type, TYPES));
+      if (type !== 'ExternalName' && (svc.spec?.ports ?? []).length === 0 && svc.spec?.clusterIP !== 'None') causes.push(fieldErrors.required('spec.ports'));
+      (svc.spec?.ports ?? []).forEach((p, i) => {
+        if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push(fieldErrors.invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+      });
+      if (causes.length === 0 && type !== 'ExternalName' && obj.metadata.uid && !obj.metadata.resourceVersion && svc.spec?.clusterIP !== 'None') {
+        // allocate on create only (no resourceVersion yet); an update keeps the IP
+        try {
+          const ip = ips.allocate(svc.spec?.clusterIP || undefined);
+          (obj.spec as Record<string, unknown>).clusterIP = ip;
+          (obj.spec as Record<string, unknown>).clusterIPs = [ip];
+        } catch (err) {
+          causes.push(fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message));
+        }
+      }
+      return causes;
+    },
+    prepareForUpdate(obj, old) {
+      const spec = (obj.spec ??= {}) as Record<string, unknown>;
+      spec.clusterIP ??= old.spec?.clusterIP;
+      spec.clusterIPs ??= old.spec?.clusterIPs;
+    },
+    validateUpdate(obj, old) {
+      if (obj.spec?.clusterIP !== old.spec?.clusterIP) return [fieldErrors.invalid('spec.clusterIPs[0]', obj.spec?.clusterIP, 'may not change once set')];
+      return [];
+    },
+    columns: [
+      { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+      { name: 'Type', type: 'string', description: 'type determines how the Service is exposed.', priority: 0 },
+      { name: 'Cluster-IP', type: 'string', description: 'clusterIP is the IP address of the service.', priority: 0 },
+      { name: 'External-IP', type: 'string', description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', priority: 0 },
+      { name: 'Port(s)', type: 'string', description: 'The list of ports that are exposed by this service.', priority: 0 },
+      { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+      { name: 'Selector', type: 'string', description: 'Route service traffic to pods with label keys and values matching this selector.', priority: 1 },
+    ],
+    cells(obj) {
+      const svc = asService(obj);
+      const ports = (svc.spec?.ports ?? []).map(portName).join(',');
+      const sel = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const ext = (svc.spec?.externalIPs ?? []).join(',');
+      return [obj.metadata.name, svc.spec?.type ?? 'ClusterIP', svc.spec?.clusterIP ?? '<none>', ext || '<none>', ports || '<none>', age(obj.metadata.creationTimestamp), sel || '<none>'];
+    },
+  };
+}

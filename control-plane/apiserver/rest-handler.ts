@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ApiError, errors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
+  type FieldSelector, type Logger,
+} from '../../apimachinery/index.ts';
+import { applyPatch, patchKindOf } from './patch.ts';
+import { proxyPodLog, type KubeletClientConfig } from './pod-log.ts';
+import type { ListOptions, Registry } from './registry.ts';
+import type { RequestInfo } from './request-info.ts';
+import type { Obj } from './resource-info.ts';
+import { readJsonBody, sendJson, queryBool } from './http-util.ts';
+import { toTable, wantsTable } from './table.ts';
+import { serveWatch } from './watch-stream.ts';
+import { bindPod } from './binding.ts';
+
+export interface RestContext {
+  registries: Map<string, Registry>;
+  kubelet: KubeletClientConfig;
+  closing: AbortSignal;
+  log: Logger;
+}
+
+export function registryKey(group: string, resource: string): string {
+  return `${group}/${resource}`;
+}
+
+function listOptions(reg: Registry, namespace: string | undefined, q: URLSearchParams): ListOptions {
+  let fields: FieldSelector;
+  try {
+    fields = parseFieldSelector(q.get('fieldSelector'));
+  } catch (err) {
+    if (err instanceof FieldSelectorParseError) throw errors.badRequest(err.message);
+    throw err;
+  }
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(reg.info.strategy?.selectableFields ?? [])]);
+  for (const f of fields) {
+    if (!allowed.has(f.field)) throw errors.badRequest(`field label not supported: ${f.field}`);
+  }
+  try {
+    return {
+      namespace,
+      labels: parseLabelSelector(q.get('labelSelector')),
+      fields,
+      limit: q.get('limit') ? Number(q.get('limit')) : undefined,
+      continue: q.get('continue') ?? undefined,
+    };
+  } catch (err) {
+    if (err instanceof SelectorParseError) throw errors.badRequest(`unable to parse requirement: ${err.message}`);
+    throw err;
+  }
+}
+
+function dryRun(q: URLSearchParams): boolean {
+  const v = q.get('dryRun');
+  if (v && v !== 'All') throw errors.badRequest(`Invalid dry run value: ${v}. Valid values: All`);
+  return v === 'All';
+}
+
+/** Namespaced writes need their namespace to exist (NamespaceLifecycle admission). */
+async function requireNamespace(ctx: RestContext, namespace: string): Promise<void> {
+  const ns = ctx.registries.get(registryKey('', 'namespaces')) as Registry;
+  let obj: Obj;
+  try {
+    obj = await ns.get(undefined, namespace);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) throw errors.notFound('namespaces', '', namespace);
+    throw err;
+  }
+  if (obj.metadata.deletionTimestamp) {
+    throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
+  }
+}
+
+/** Serves one request on a resource URL. */
+export async function handleResource(ctx: RestContext, info: RequestInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const reg = ctx.registries.get(registryKey(info.group, info.resource));
+  if (!reg || reg.info.version !== info.version) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  const q = url.searchParams;
+  const { name, subresource } = info;
+  const namespace = reg.info.namespaced ? info.namespace : undefined;
+  if (reg.info.namespaced && name && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  if (subresource && !(reg.info.subresources ?? []).includes(subresource)) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  const accept = req.headers.accept;
+  const table = wantsTable(accept);
+  const render = (obj: Obj) => (table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj);
+  const method = req.method ?? 'GET';
+
+  if (method === 'GET' && !name) {
+    const opts = listOptions(reg, namespace, q);
+    if (queryBool(q.get('watch'))) {
+      const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
+      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), render }, res, ctx.closing);
+    }
+    const list = await reg.list(opts);
+    const apiVersion = reg.info.group ? `${reg.info.group}/${reg.info.version}` : reg.info.version;
+    if (table) return sendJson(res, 200, toTable(reg.info, list.items, { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: list.resourceVersion, continue: list.continue }));
+    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion, metadata: { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) }, items: list.items });
+  }
+
+  if (method === 'GET' && name) {
+    if (subresource === 'log') {
+      return proxyPodLog({ pods: reg, nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry, namespace: namespace as string, name, query: q, kubelet: ctx.kubelet, res });
+    }
+    if (subresource === 'binding') throw errors.methodNotAllowed('GET is not supported on pods/binding');
+    return sendJson(res, 200, render(await reg.get(namespace, name)));
+  }
+
+  if (method === 'POST' && !name) {
+    if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
+    const body = (await readJsonBody(req)) as Obj;
+    if (namespace) await requireNamespace(ctx, namespace);
+    const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
+    return sendJson(res, 201, created);
+  }
+
+  if (method === 'POST' && name && subresource === 'binding') {
+    const body = (await readJsonBody(req)) as { target?: { name?: string }; metadata?: { name?: string } };
+    await bindPod(reg, namespace as string, name, body);
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  if (method === 'PUT' && name && (!subresource || subresource === 'status')) {
+    const body = (await readJsonBody(req)) as Obj;
+    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
+  }
+
+  if (method === 'PATCH' && name && (!subresource || subresource === 'status')) {
+    const kind = patchKindOf(req.headers['content-type']);
+    if (kind === null || kind === 'apply') {
+      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+    }
+    const patch = await readJsonBody(req, { allowPatchTypes: true });
+    const updated = await reg.guaranteedUpdate(namespace, name, (current) => {
+      const next = applyPatch(kind, current, patch) as Obj;
+      // a patch that does not name a resourceVersion must not turn into a precondition
+      const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+      if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
+      return next;
+    }, { subresource, dryRun: dryRun(q) });
+    return sendJson(res, 200, updated);
+  }
+
+  if (method === 'DELETE' && name && !subresource) {
+    const body = req.headers['content-length'] && req.headers['content-length'] !== '0' ? ((await readJsonBody(req)) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }) : {};
+    const graceQ = q.get('gracePeriodSeconds');
+    const gracePeriodSeconds = graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds;
+    const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, dryRun: dryRun(q) });
+    return sendJson(res, 200, obj);
+  }
+
+  if (method === 'DELETE' && !name) {
+    const list = await reg.list(listOptions(reg, namespace, q));
+    const deleted: Obj[] = [];
+    for (const item of list.items) {
+      try {
+        deleted.push((await reg.delete(item.metadata.namespace, item.metadata.name as string, { dryRun: dryRun(q) })).obj);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion: reg.info.group ? `${reg.info.group}/${reg.info.version}` : reg.info.version, metadata: {}, items: deleted });
+  }
+
+  throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+}

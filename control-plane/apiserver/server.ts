@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import { ApiError, type Logger } from '../../apimachinery/index.ts';
+import type { Storage } from '../storage/index.ts';
+import { resourceCatalog } from './catalog.ts';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { acceptsJson, sendError, sendJson } from './http-util.ts';
+import type { KubeletClientConfig } from './pod-log.ts';
+import { Registry } from './registry.ts';
+import { parseResourcePath } from './request-info.ts';
+import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
+import { ServiceIpRange } from './resources/services.ts';
+import { bootstrap } from './bootstrap.ts';
+
+export interface ApiServerOptions {
+  storage: Storage;
+  /** serving certificate and key, and the CA client certificates must chain to */
+  tls: { cert: string; key: string; clientCA: string };
+  kubeletClient: KubeletClientConfig;
+  bindAddress: string;
+  port: number;
+  /** address clients are told to use (discovery) */
+  advertiseAddress: string;
+  serviceCidr: string;
+  log: Logger;
+}
+
+export interface User {
+  name: string;
+  groups: string[];
+}
+
+/** Paths anyone may read: health and version, as kube-apiserver's default RBAC allows. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '34',
+  gitVersion: 'v1.34.0-skiff',
+  gitCommit: '',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-21T00:00:00Z',
+  goVersion: 'n/a',
+  compiler: 'skiff',
+  platform: 'linux/amd64',
+};
+
+/** The user a verified client certificate names (CN = user, O = groups). */
+function authenticate(req: IncomingMessage): User | null {
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) return null;
+  const cert = socket.getPeerCertificate();
+  if (!cert?.subject) return null;
+  const o = cert.subject.O as string | string[] | undefined;
+  const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return { name: String(cert.subject.CN ?? ''), groups: [...groups, 'system:authenticated'] };
+}
+
+/**
+ * The API server: HTTPS with client-certificate authentication, discovery,
+ * and the generic REST handler over one Registry per resource.
+ */
+export class ApiServer {
+  readonly registries = new Map<string, Registry>();
+  #opts: ApiServerOptions;
+  #server: Server | undefined;
+  #closing = new AbortController();
+  #serviceIps: ServiceIpRange;
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts;
+    this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
+    for (const info of resourceCatalog(this.#serviceIps)) {
+      this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
+    }
+  }
+
+  registry(group: string, resource: string): Registry {
+    const r = this.registries.get(registryKey(group, resource));
+    if (!r) throw new Error(`no registry for ${group}/${resource}`);
+    return r;
+  }
+
+  get port(): number {
+    const addr = this.#server?.address();
+    return typeof addr === 'object' && addr ? addr.port : this.#opts.port;
+  }
+
+  async start(): Promise<void> {
+    await bootstrap(this, this.#serviceIps);
+    const ctx: RestContext = { registries: this.registries, kubelet: this.#opts.kubeletClient, closing: this.#closing.signal, log: this.#opts.log };
+    this.#server = createServer(
+      { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
+      (req, res) => void this.#handle(ctx, req, res),
+    );
+    this.#server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      this.#server?.once('error', reject);
+      this.#server?.listen(this.#opts.port, this.#opts.bindAddress, () => resolve());
+    });
+    this.#opts.log.info({ address: this.#opts.bindAddress, port: this.port }, 'API server listening');
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await new Promise<void>((resolve) => {
+      if (!this.#server) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(ctx: RestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const reqId = randomUUID().slice(0, 8);
+    const url = new URL(req.url ?? '/', 'https://skiff');
+    const log = this.#opts.log.child({ reqId });
+    try {
+      const user = authenticate(req);
+      if (!user && !PUBLIC_PATHS.has(url.pathname)) throw new ApiError('Unauthorized', 'Unauthorized');
+      // OpenAPI documents come with the full API machinery; until then clients skip schema validation
+      if (url.pathname.startsWith('/openapi/')) throw new ApiError('NotFound', 'the server could not find the requested resource');
+      if (!acceptsJson(req.headers.accept)) {
+        throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
+      }
+      await this.#route(ctx, req, res, url);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
+      if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
+      sendError(res, apiErr);
+    } finally {
+      log.debug({ method: req.method, path: url.pathname, query: url.search, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  }
+
+  async #route(ctx: RestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const resources = [...this.registries.values()].map((r) => r.info);
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (path === '/api') return sendJson(res, 200, apiVersions(`${this.#opts.advertiseAddress}:${this.port}`));
+    if (path === '/apis') return sendJson(res, 200, apiGroupList(resources));
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const g = apiGroup(resources, parts[1] as string);
+      if (g) return sendJson(res, 200, g);
+    }
+    if ((parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && parts.length === 3)) {
+      const list = parts[0] === 'api' ? apiResourceList(resources, '', parts[1] as string) : apiResourceList(resources, parts[1] as string, parts[2] as string);
+      if (list) return sendJson(res, 200, list);
+    }
+    const info = parseResourcePath(path);
+    if (info) return handleResource(ctx, info, req, res, url);
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+}

@@ -1,0 +1,63 @@
+import type { ServerResponse } from 'node:http';
+import type { Registry, ListOptions, WatchOutput } from './registry.ts';
+import type { Obj } from './resource-info.ts';
+
+export interface WatchRequest {
+  registry: Registry;
+  opts: ListOptions;
+  /** "" or "0": start with ADDED events for what exists now */
+  resourceVersion: string;
+  timeoutSeconds: number;
+  bookmarks: boolean;
+  /** renders each event's object (a Table for `kubectl get -w`) */
+  render: (obj: Obj) => unknown;
+}
+
+const BOOKMARK_INTERVAL_MS = 60_000;
+
+/**
+ * Serves one watch as newline-delimited JSON events until the timeout, the
+ * client going away, or the server closing. Each event is written as soon as
+ * storage reports it.
+ */
+export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: AbortSignal): Promise<void> {
+  const { registry, opts } = w;
+  let lastRv = w.resourceVersion;
+  const send = (e: WatchOutput | { type: 'BOOKMARK'; object: unknown }) => {
+    const obj = e.type === 'BOOKMARK' ? e.object : w.render(e.object);
+    if (e.type !== 'BOOKMARK') lastRv = e.object.metadata.resourceVersion ?? lastRv;
+    res.write(`${JSON.stringify({ type: e.type, object: obj })}\n`);
+  };
+  let from = Number(w.resourceVersion);
+  const initial: Obj[] = [];
+  if (!w.resourceVersion || w.resourceVersion === '0') {
+    const list = await registry.list({ ...opts, limit: undefined, continue: undefined });
+    initial.push(...list.items);
+    from = Number(list.resourceVersion);
+    lastRv = list.resourceVersion;
+  }
+  // subscribe before writing headers: a compacted revision must still answer 410 as a plain error
+  const pending: WatchOutput[] = [];
+  let live = false;
+  const stop = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)));
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
+  for (const obj of initial) send({ type: 'ADDED', object: obj });
+  for (const e of pending) send(e);
+  live = true;
+  await new Promise<void>((resolve) => {
+    const timeout = setTimeout(resolve, w.timeoutSeconds * 1000);
+    const bookmark = w.bookmarks
+      ? setInterval(() => send({ type: 'BOOKMARK', object: { kind: registry.info.kind, apiVersion: registry.info.group ? `${registry.info.group}/${registry.info.version}` : registry.info.version, metadata: { resourceVersion: lastRv } } }), BOOKMARK_INTERVAL_MS)
+      : undefined;
+    const done = () => {
+      clearTimeout(timeout);
+      if (bookmark) clearInterval(bookmark);
+      resolve();
+    };
+    res.on('close', done);
+    closing.addEventListener('abort', done, { once: true });
+  });
+  stop();
+  res.end();
+}

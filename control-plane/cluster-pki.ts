@@ -1,0 +1,53 @@
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createCA, issueCert, type KeyPair } from '../apimachinery/index.ts';
+
+export interface ClusterPki {
+  ca: KeyPair;
+  apiserver: KeyPair;
+  /** the API server's client certificate towards kubelet APIs (logs) */
+  kubeletClient: KeyPair;
+  /** the in-process controllers' and scheduler's identity */
+  controlPlane: KeyPair;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function loadOrIssue(dir: string, name: string, make: () => Promise<KeyPair>): Promise<KeyPair> {
+  const certPath = join(dir, `${name}.crt`);
+  const keyPath = join(dir, `${name}.key`);
+  if ((await exists(certPath)) && (await exists(keyPath))) {
+    return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+  }
+  const kp = await make();
+  await writeFile(keyPath, kp.key, { mode: 0o600 });
+  await writeFile(certPath, kp.cert, { mode: 0o644 });
+  return kp;
+}
+
+/**
+ * The cluster's certificates, generated on first start and reused after:
+ * the CA, the API server's serving certificate (for `sans`), and the client
+ * certificates the control plane itself uses.
+ */
+export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; ipAddresses: string[] }): Promise<ClusterPki> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ca = await loadOrIssue(dir, 'ca', () => createCA('skiff-ca'));
+  const apiserver = await loadOrIssue(dir, 'apiserver', () => issueCert(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses }));
+  const kubeletClient = await loadOrIssue(dir, 'apiserver-kubelet-client', () => issueCert(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' }));
+  const controlPlane = await loadOrIssue(dir, 'control-plane', () => issueCert(ca, { commonName: 'system:kube-controller-manager', organizations: ['system:masters'], usage: 'client' }));
+  return { ca, apiserver, kubeletClient, controlPlane };
+}
+
+/** Issues a client certificate from the cluster CA found in `dir` (admin, agents on this host). */
+export async function issueFromClusterCa(dir: string, req: Parameters<typeof issueCert>[1]): Promise<{ ca: string; pair: KeyPair }> {
+  const ca = { cert: await readFile(join(dir, 'ca.crt'), 'utf8'), key: await readFile(join(dir, 'ca.key'), 'utf8') };
+  return { ca: ca.cert, pair: await issueCert(ca, req) };
+}

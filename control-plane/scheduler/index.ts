@@ -1,0 +1,2 @@
+export { Scheduler } from './scheduler.ts';
+export { unfitReason, leastAllocatedScore, unschedulableMessage, podRequest } from './fit.ts';

@@ -1,0 +1,3 @@
+export { SqliteStorage, prefixEnd } from './sqlite.ts';
+export { StorageError } from './types.ts';
+export type { Storage, KeyValue, StorageEvent, ListResult } from './types.ts';

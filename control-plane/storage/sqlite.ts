@@ -1,0 +1,207 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StorageError, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+
+interface Row {
+  revision: number;
+  key: string;
+  value: string;
+  create_revision: number;
+  prev_revision: number | null;
+  deleted: number;
+}
+
+interface Watcher {
+  prefix: string;
+  onEvent: (e: StorageEvent) => void;
+}
+
+/** The first key after every key that starts with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/**
+ * Embedded storage in one SQLite file: `log` holds every revision (the MVCC
+ * history watches replay from), `kv` the current version of each key. Writes
+ * are synchronous transactions, so revisions are gap-free and ordered.
+ */
+export class SqliteStorage implements Storage {
+  #db: DatabaseSync;
+  #watchers = new Set<Watcher>();
+  #stmts: Record<string, StatementSync>;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS log (
+        revision INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        create_revision INTEGER NOT NULL,
+        prev_revision INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS log_key ON log (key, revision);
+      CREATE TABLE IF NOT EXISTS kv (
+        key TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        create_revision INTEGER NOT NULL,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
+    `);
+    const db = this.#db;
+    this.#stmts = {
+      get: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key = ?'),
+      list: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      listAfter: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+      insertLog: db.prepare('INSERT INTO log (revision, key, value, create_revision, prev_revision, deleted) VALUES (?, ?, ?, ?, ?, ?)'),
+      upsertKv: db.prepare('INSERT INTO kv (key, revision, create_revision, value) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, value = excluded.value'),
+      deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
+      seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
+      history: db.prepare('SELECT * FROM log WHERE revision > ? AND key >= ? AND key < ? ORDER BY revision'),
+      prevVersion: db.prepare('SELECT * FROM log WHERE revision = ?'),
+      compacted: db.prepare("SELECT value FROM meta WHERE name = 'compacted'"),
+      setCompacted: db.prepare("UPDATE meta SET value = ? WHERE name = 'compacted'"),
+      compact: db.prepare('DELETE FROM log WHERE revision <= ? AND revision NOT IN (SELECT revision FROM kv)'),
+    };
+  }
+
+  #stmt(name: string): StatementSync {
+    return this.#stmts[name] as StatementSync;
+  }
+
+  #kv(row: { key: string; value: string; create_revision: number; revision: number } | undefined): KeyValue | null {
+    return row ? { key: row.key, value: row.value, createRevision: row.create_revision, modRevision: row.revision } : null;
+  }
+
+  #current(key: string): KeyValue | null {
+    return this.#kv(this.#stmt('get').get(key) as never);
+  }
+
+  #revisionNow(): number {
+    const seq = this.#stmt('seq').get() as { seq: number } | undefined;
+    return seq?.seq ?? 0;
+  }
+
+  async get(key: string): Promise<KeyValue | null> {
+    return this.#current(key);
+  }
+
+  async list(prefix: string, opts: { limit?: number; startAfter?: string } = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
+    const rows = opts.startAfter
+      ? this.#stmt('listAfter').all(opts.startAfter, prefixEnd(prefix), limit === -1 ? -1 : limit + 1)
+      : this.#stmt('list').all(prefix, prefixEnd(prefix), limit === -1 ? -1 : limit + 1);
+    const items = rows.map((r) => this.#kv(r as never) as KeyValue);
+    const more = limit !== -1 && items.length > limit;
+    if (more) items.pop();
+    return { items, revision: this.#revisionNow(), more };
+  }
+
+  #write(key: string, value: string, createRevision: number, prev: KeyValue | null, deleted: boolean): KeyValue {
+    const revision = this.#revisionNow() + 1;
+    const create = createRevision === 0 ? revision : createRevision;
+    this.#stmt('insertLog').run(revision, key, value, create, prev?.modRevision ?? null, deleted ? 1 : 0);
+    if (deleted) this.#stmt('deleteKv').run(key);
+    else this.#stmt('upsertKv').run(key, revision, create, value);
+    return { key, value, createRevision: create, modRevision: revision };
+  }
+
+  #txn<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  #notify(e: StorageEvent): void {
+    for (const w of this.#watchers) if (e.kv.key.startsWith(w.prefix)) w.onEvent(e);
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    const kv = this.#txn(() => {
+      if (this.#current(key)) throw new StorageError('KeyExists', `key ${key} exists`);
+      return this.#write(key, value, 0, null, false);
+    });
+    this.#notify({ type: 'put', kv, created: true });
+    return kv;
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    let prev: KeyValue | null = null;
+    const kv = this.#txn(() => {
+      prev = this.#current(key);
+      if (!prev) throw new StorageError('KeyNotFound', `key ${key} not found`);
+      if (prev.modRevision !== expectedRevision) throw new StorageError('Conflict', `key ${key} is at revision ${prev.modRevision}, not ${expectedRevision}`);
+      return this.#write(key, value, prev.createRevision, prev, false);
+    });
+    this.#notify({ type: 'put', kv, created: false, prev: prev ?? undefined });
+    return kv;
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    let prev: KeyValue | null = null;
+    const kv = this.#txn(() => {
+      prev = this.#current(key);
+      if (!prev) throw new StorageError('KeyNotFound', `key ${key} not found`);
+      if (expectedRevision !== undefined && prev.modRevision !== expectedRevision) {
+        throw new StorageError('Conflict', `key ${key} is at revision ${prev.modRevision}, not ${expectedRevision}`);
+      }
+      return this.#write(key, prev.value, prev.createRevision, prev, true);
+    });
+    this.#notify({ type: 'delete', kv, created: false, prev: prev ?? undefined });
+    return kv;
+  }
+
+  async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void> {
+    const compacted = (this.#stmt('compacted').get() as { value: number }).value;
+    if (fromRevision > 0 && fromRevision < compacted) {
+      throw new StorageError('Compacted', `required revision ${fromRevision} has been compacted (oldest is ${compacted})`);
+    }
+    if (fromRevision > 0) {
+      // replay and subscribe in the same tick: no write can slip between them
+      for (const row of this.#stmt('history').all(fromRevision, prefix, prefixEnd(prefix)) as unknown as Row[]) {
+        onEvent(this.#eventOf(row));
+      }
+    }
+    const w: Watcher = { prefix, onEvent };
+    this.#watchers.add(w);
+    return () => this.#watchers.delete(w);
+  }
+
+  #eventOf(row: Row): StorageEvent {
+    const kv = { key: row.key, value: row.value, createRevision: row.create_revision, modRevision: row.revision };
+    const prevRow = row.prev_revision ? (this.#stmt('prevVersion').get(row.prev_revision) as Row | undefined) : undefined;
+    const prev = prevRow ? { key: prevRow.key, value: prevRow.value, createRevision: prevRow.create_revision, modRevision: prevRow.revision } : undefined;
+    return { type: row.deleted ? 'delete' : 'put', kv, created: !row.deleted && row.create_revision === row.revision, prev };
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.#revisionNow();
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.#txn(() => {
+      this.#stmt('compact').run(revision);
+      this.#stmt('setCompacted').run(revision);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#watchers.clear();
+    this.#db.close();
+  }
+}

@@ -1,0 +1,62 @@
+/** One stored version of a key. `value` is the object's JSON without resourceVersion. */
+export interface KeyValue {
+  key: string;
+  value: string;
+  createRevision: number;
+  /** the revision that wrote this version: the object's resourceVersion */
+  modRevision: number;
+}
+
+export interface StorageEvent {
+  type: 'put' | 'delete';
+  /** for a delete: the last version, with modRevision set to the delete's revision */
+  kv: KeyValue;
+  /** true when this put created the key */
+  created: boolean;
+  /** the version before this event (absent on create) */
+  prev?: KeyValue;
+}
+
+export interface ListResult {
+  items: KeyValue[];
+  /** the store's revision the list reflects */
+  revision: number;
+  /** set when `limit` cut the list: the last key returned */
+  more: boolean;
+}
+
+/** Typed failures every backend reports the same way. */
+export class StorageError extends Error {
+  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted';
+  constructor(code: StorageError['code'], message: string) {
+    super(message);
+    this.name = 'StorageError';
+    this.code = code;
+  }
+}
+
+/**
+ * The control plane's storage: an MVCC key-value log. Every write gets the
+ * next revision; watches resume from any revision not yet compacted.
+ */
+export interface Storage {
+  get(key: string): Promise<KeyValue | null>;
+  /** keys with the prefix, in key order, starting after `startAfter` */
+  list(prefix: string, opts?: { limit?: number; startAfter?: string }): Promise<ListResult>;
+  /** fails with KeyExists */
+  create(key: string, value: string): Promise<KeyValue>;
+  /** fails with KeyNotFound, or Conflict when the key's modRevision is not `expectedRevision` */
+  update(key: string, value: string, expectedRevision: number): Promise<KeyValue>;
+  /** fails with KeyNotFound, or Conflict when `expectedRevision` is given and differs */
+  delete(key: string, expectedRevision?: number): Promise<KeyValue>;
+  /**
+   * Calls onEvent for every change under prefix after `fromRevision` (replaying
+   * history first), until the returned function is called. Fails with
+   * Compacted when the history is gone.
+   */
+  watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void>;
+  currentRevision(): Promise<number>;
+  /** forgets history at and before `revision` */
+  compact(revision: number): Promise<void>;
+  close(): Promise<void>;
+}
