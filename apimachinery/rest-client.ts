@@ -56,7 +56,10 @@ export class RestClient {
     for (const [k, v] of Object.entries(args.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = args.body === undefined ? undefined : typeof args.body === 'string' ? args.body : JSON.stringify(args.body);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#userAgent };
-    if (body !== undefined) headers['content-type'] = args.contentType ?? 'application/json';
+    if (body !== undefined) {
+      headers['content-type'] = args.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     const opts: RequestOptions = { method, agent: this.#agent, headers, signal: args.signal };
     return new Promise((resolve, reject) => {

@@ -8,7 +8,6 @@ commands:
   agent               the node agent
   up                  start a single-host cluster and wait until its node is Ready
   down                stop it and remove everything it made
-  containerd-config   write skiff's containerd configuration
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -16,7 +15,6 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   agent: async (argv) => (await import('./agent.ts')).runAgent(argv),
   up: async (argv) => (await import('./up.ts')).runUp(argv),
   down: async (argv) => (await import('./down.ts')).runDown(argv),
-  'containerd-config': async (argv) => (await import('./containerd-config.ts')).runContainerdConfig(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -61,14 +61,9 @@ install_kubectl() {
   ln -sf "$ROOT/bin/skiff" /usr/local/bin/skiff
 }
 
-write_containerd_config() {
-  mkdir -p "$ETC/containerd/net.d" "$OPT/cni/bin"
-  # containerd's CRI runs the loopback plugin and the one delegating config;
-  # the delegate hands the real work to the agent (ARCHITECTURE.md).
-  ln -sf /usr/lib/cni/loopback "$OPT/cni/bin/loopback"
-  install -m 755 "$ROOT/agent/cni/skiff-cni-delegate" "$OPT/cni/bin/skiff-delegate"
-  "$ROOT/bin/skiff" containerd-config --out "$ETC/containerd" --registry "$REGISTRY" \
-    --cni-bin-dir "$OPT/cni/bin" --delegate-socket "$RUN/cni.sock"
+# The node's network config (containerd's own config is written by `skiff up`
+# and by each test for its own containerd).
+install_cni_conflist() {
   mkdir -p /etc/cni/net.d
   if ! ls /etc/cni/net.d/*.conflist >/dev/null 2>&1 && ! ls /etc/cni/net.d/*.conf >/dev/null 2>&1; then
     install -m 644 "$ROOT/cni-configs/10-skiff.conflist" /etc/cni/net.d/10-skiff.conflist
@@ -99,6 +94,8 @@ YAML
       sleep 0.1
     done
     curl -fsS -o /dev/null "http://$REGISTRY/v2/" || { log "registry did not start; see $LOGS/registry.log"; exit 1; }
+  elif [[ ! -s "$RUN/registry.pid" ]]; then
+    pgrep -f "docker-registry serve $ETC/registry.yml" | head -n 1 >"$RUN/registry.pid" || true
   fi
 }
 
@@ -111,7 +108,7 @@ mkdir -p "$ETC" "$LIB" "$RUN" "$LOGS"
 install_packages
 install_node_modules
 install_kubectl
-write_containerd_config
+install_cni_conflist
 start_registry
 SKIFF_REGISTRY="$REGISTRY" bash "$ROOT/images/build.sh"
 add_unreachable_routes

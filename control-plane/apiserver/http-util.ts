@@ -4,7 +4,7 @@ import { ApiError, errors } from '../../apimachinery/index.ts';
 /** Largest request body accepted, as kube-apiserver's default (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes?: boolean } = {}): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes?: boolean; allowEmpty?: boolean } = {}): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
   const jsonLike = type === 'application/json' || type === '*/*' || (opts.allowPatchTypes && type.endsWith('+json'));
   if (!jsonLike) {
@@ -18,7 +18,10 @@ export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes
     chunks.push(c as Buffer);
   }
   const text = Buffer.concat(chunks).toString();
-  if (!text.trim()) throw errors.badRequest('the request body is empty');
+  if (!text.trim()) {
+    if (opts.allowEmpty) return undefined;
+    throw errors.badRequest('the request body is empty');
+  }
   try {
     return JSON.parse(text);
   } catch (err) {

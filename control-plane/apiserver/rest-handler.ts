@@ -141,7 +141,8 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
   }
 
   if (method === 'DELETE' && name && !subresource) {
-    const body = req.headers['content-length'] && req.headers['content-length'] !== '0' ? ((await readJsonBody(req)) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }) : {};
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const body = ((hasBody ? await readJsonBody(req, { allowEmpty: true }) : undefined) ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } };
     const graceQ = q.get('gracePeriodSeconds');
     const gracePeriodSeconds = graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds;
     const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, dryRun: dryRun(q) });

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { deleteLink, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
+import { HOST } from './host-layout.ts';
+
+function say(msg: string): void {
+  process.stderr.write(`skiff down: ${msg}\n`);
+}
+
+/**
+ * skiff down: stops the agent and server, removes every pod (sandboxes,
+ * containers, their network through the real CNI plugins), stops containerd
+ * and the registry, and removes mounts and the bridge left behind.
+ */
+export async function runDown(_argv: string[]): Promise<void> {
+  if (await stopDaemon(join(HOST.run, 'agent.pid'))) say('stopped the agent');
+  if (await stopDaemon(join(HOST.run, 'server.pid'))) say('stopped the server');
+  const socket = join(HOST.containerdState, 'containerd.sock');
+  const containerdRunning = await waitUntilServing(socket, 1000).then(() => true, () => false);
+  if (containerdRunning) {
+    const n = await removeAllSandboxes({ socket, delegateSocket: HOST.delegateSocket, cniConfDir: HOST.cniConfDir, cniBinDirs: [HOST.cniBinDir], cniCacheDir: join(HOST.agentRoot, 'cni-results') });
+    say(`removed ${n} pod sandbox(es)`);
+  }
+  if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');
+  await unmountUnder([HOST.containerdState, HOST.containerdRoot, HOST.agentRoot]);
+  await deleteLink(HOST.bridge);
+  await rm(join(HOST.agentRoot, 'cni-results'), { recursive: true, force: true });
+  if (await stopDaemon(HOST.registryPid)) say('stopped the registry');
+  say('done');
+}

@@ -1,0 +1,5 @@
+export { startDaemon, stopDaemon, stopPid, readPid, isAlive, waitFor } from './daemon.ts';
+export { writeNodeCredentials } from './node-credentials.ts';
+export type { NodeCredentialsRequest } from './node-credentials.ts';
+export { containerdLayout, prepareContainerd, spawnContainerd, waitUntilServing, DELEGATE_PLUGIN } from './containerd.ts';
+export { removeAllSandboxes, mountsUnder, unmountUnder, deleteLink, netnsNames } from './teardown.ts';

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { silentLogger, type Logger } from '../apimachinery/index.ts';
+import { CniRunner, CriClient } from '../agent/index.ts';
+import { serveCniDelegate } from '../agent/cni/index.ts';
+
+const run = promisify(execFile);
+
+/**
+ * Stops and removes every pod sandbox (and so every container) in a
+ * containerd. While it runs, this process answers the delegate CNI socket in
+ * place of the agent, so each sandbox's network is torn down by the real
+ * plugins (veth, IP allocation, port mappings).
+ */
+export async function removeAllSandboxes(args: { socket: string; delegateSocket: string; cniConfDir: string; cniBinDirs: string[]; cniCacheDir: string; log?: Logger }): Promise<number> {
+  const log = args.log ?? silentLogger;
+  const runner = new CniRunner({ confDir: args.cniConfDir, binDirs: args.cniBinDirs, cacheDir: args.cniCacheDir });
+  const server = await serveCniDelegate(args.delegateSocket, runner, log);
+  const cri = new CriClient(args.socket, { timeoutMs: 60_000 });
+  try {
+    const sandboxes = await cri.listPodSandbox();
+    for (const s of sandboxes) {
+      try {
+        await cri.stopPodSandbox(s.id);
+        await cri.removePodSandbox(s.id);
+      } catch (err) {
+        log.warn({ sandbox: s.id, err: (err as Error).message }, 'could not remove sandbox');
+      }
+    }
+    return sandboxes.length;
+  } finally {
+    cri.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(args.delegateSocket, { force: true });
+  }
+}
+
+/** Mount points at or below any of `prefixes`, deepest first. */
+export async function mountsUnder(prefixes: string[]): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = info
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .map((p) => p.replace(/\\040/g, ' '))
+    .filter((p) => p && prefixes.some((pre) => p === pre || p.startsWith(`${pre}/`)));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+export async function unmountUnder(prefixes: string[]): Promise<void> {
+  for (const p of await mountsUnder(prefixes)) {
+    await run('umount', ['-l', p]).catch(() => undefined);
+  }
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  await run('ip', ['link', 'del', name]).catch(() => undefined);
+}
+
+/** Network namespaces (ip netns) whose names start with `prefix`. */
+export async function netnsNames(): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'list']).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
+}
