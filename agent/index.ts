@@ -5,4 +5,4 @@ export type { AgentConfig, ConfigWarning } from './config.ts';
 export { CriClient, writeContainerdConfig } from './cri/index.ts';
 export type { ContainerdLayout } from './cri/index.ts';
 export { CniRunner } from './cni/index.ts';
-export { MANAGED_BY, POD_UID } from './pods/index.ts';
+export { MANAGED_BY, POD_UID, PodSyncer } from './pods/index.ts';

@@ -3,8 +3,8 @@ import { ApiError, type Logger, type RestClient } from '../../apimachinery/index
 import { newPodMemory, type PodMemory, type PodSyncer } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
-/** Where a pod is in its life on this node. */
-type Lifecycle = { kind: 'syncing' } | { kind: 'terminating' } | { kind: 'terminated' };
+/** Where a pod is in its life on this node: running, being stopped, stopped, and finally cleaned away. */
+type Lifecycle = { kind: 'syncing' } | { kind: 'terminating' } | { kind: 'terminated' } | { kind: 'removed' };
 
 interface Worker {
   uid: string;
@@ -104,7 +104,7 @@ export class PodWorkers {
           this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: (err as Error).message }, 'pod sync failed; retrying');
           this.#schedule(w, RETRY_MS);
         }
-        if (w.lifecycle.kind === 'terminated' && w.removed) {
+        if (w.lifecycle.kind === 'removed') {
           if (w.timer) clearTimeout(w.timer);
           this.#workers.delete(w.uid);
           this.#status.forget(w.uid);
@@ -118,6 +118,7 @@ export class PodWorkers {
 
   async #syncOnce(w: Worker): Promise<number | undefined> {
     const pod = w.pod;
+    this.#log.debug({ pod: pod?.metadata?.name, uid: w.uid, removed: w.removed, lifecycle: w.lifecycle.kind }, 'sync');
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
     if (!deleting) {
       const result = await this.#syncer.sync(pod, w.memory);
@@ -146,6 +147,7 @@ export class PodWorkers {
       return undefined;
     }
     await this.#syncer.remove(w.uid, pod);
+    w.lifecycle = { kind: 'removed' };
     return undefined;
   }
 }

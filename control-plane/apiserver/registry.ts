@@ -164,7 +164,6 @@ export class Registry {
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
     const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced);
-    this.#validate(obj, causes);
     m.uid = randomUUID();
     m.creationTimestamp = now();
     m.generation = 1;
@@ -172,7 +171,7 @@ export class Registry {
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     this.info.strategy?.prepareForCreate?.(obj);
-    this.#validate(obj, this.info.strategy?.validate?.(obj) ?? []);
+    this.#validate(obj, [...causes, ...(this.info.strategy?.validate?.(obj) ?? [])]);
     if (opts.dryRun) {
       if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
       return obj;

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, parseFieldSelector } from '../../apimachinery/index.ts';
+import { SqliteStorage } from '../storage/index.ts';
+import { Registry, type WatchOutput } from './registry.ts';
+import { podStrategy } from './resources/pods.ts';
+import type { Obj } from './resource-info.ts';
+
+function pods() {
+  return new Registry({ group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true, subresources: ['status', 'binding'], strategy: podStrategy }, new SqliteStorage(':memory:'));
+}
+
+const pod = (name: string, extra: Partial<Obj> = {}): Obj => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, ...extra });
+
+describe('Registry', () => {
+  it('fills in identity, defaults and status on create', async () => {
+    const created = await pods().create('default', pod('web'));
+    expect(created).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', generation: 1, resourceVersion: '1' }, status: { phase: 'Pending', qosClass: 'BestEffort' } });
+    expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect((created.spec as { restartPolicy: string }).restartPolicy).toBe('Always');
+  });
+
+  it('generates names and reports all field causes at once', async () => {
+    const r = pods();
+    expect((await r.create('default', { metadata: { generateName: 'web-' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } })).metadata.name).toMatch(/^web-[a-z0-9]{5}$/);
+    const err = await r.create('default', { metadata: { name: 'Bad_Name' }, spec: { containers: [] } }).catch((e: ApiError) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe(422);
+    expect((err as ApiError).details?.causes?.map((c) => c.field)).toEqual(['metadata.name', 'spec.containers']);
+    expect((await r.list({})).items).toHaveLength(1);
+  });
+
+  it('refuses a stale resourceVersion and keeps status on a spec update', async () => {
+    const r = pods();
+    const a = await r.create('default', pod('web'));
+    await r.update('default', 'web', { ...a, status: { phase: 'Running' } }, { subresource: 'status' });
+    const stale = await r.update('default', 'web', a).catch((e: ApiError) => e);
+    expect((stale as ApiError).reason).toBe('Conflict');
+    const cur = await r.get('default', 'web');
+    const updated = await r.update('default', 'web', { ...cur, metadata: { ...cur.metadata, labels: { a: 'b' } }, status: { phase: 'Failed' } });
+    expect(updated.status?.phase).toBe('Running');
+    expect(updated.metadata.labels).toEqual({ a: 'b' });
+  });
+
+  it('deletes a scheduled pod gracefully and an unscheduled one at once', async () => {
+    const r = pods();
+    await r.create('default', pod('loose'));
+    expect((await r.delete('default', 'loose')).gone).toBe(true);
+    await r.create('default', pod('bound', { spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } }));
+    const graceful = await r.delete('default', 'bound');
+    expect(graceful.gone).toBe(false);
+    expect(graceful.obj.metadata.deletionGracePeriodSeconds).toBe(30);
+    expect(graceful.obj.metadata.deletionTimestamp).toBeDefined();
+    expect((await r.delete('default', 'bound', { gracePeriodSeconds: 0 })).gone).toBe(true);
+    await expect(r.get('default', 'bound')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('watches with MODIFIED for updates and DELETED/ADDED as objects leave or enter a selector', async () => {
+    const r = pods();
+    const a = await r.create('default', pod('web'));
+    const seen: string[] = [];
+    const stop = await r.watch(Number(a.metadata.resourceVersion), { fields: parseFieldSelector('spec.nodeName=n1') }, (e: WatchOutput) => seen.push(`${e.type} ${e.object.metadata.name}`));
+    await r.guaranteedUpdate('default', 'web', (p) => ({ ...p, spec: { ...p.spec, nodeName: 'n1' } }), { subresource: 'binding' });
+    await r.update('default', 'web', { ...(await r.get('default', 'web')), status: { phase: 'Running' } }, { subresource: 'status' });
+    await r.delete('default', 'web', { gracePeriodSeconds: 0 });
+    stop();
+    expect(seen).toEqual(['ADDED web', 'MODIFIED web', 'DELETED web']);
+  });
+});

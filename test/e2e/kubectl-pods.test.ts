@@ -1,0 +1,83 @@
+// The issue's walkthrough with the real kubectl against `skiff server` and
+// `skiff agent` on a containerd of the test's own.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+const run = promisify(execFile);
+let c: TestCluster;
+
+beforeAll(async () => {
+  c = await startTestCluster('e2e', 202);
+});
+
+afterAll(async () => {
+  await c?.teardown();
+});
+
+describe('kubectl against skiff', () => {
+  it('lists one Ready node', async () => {
+    const out = await c.kubectl('get', 'nodes');
+    expect(out).toMatch(new RegExp(`^${c.nodeName}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.34\\.0-skiff`, 'm'));
+    const wide = await c.kubectl('get', 'nodes', '-o', 'wide');
+    expect(wide).toMatch(/containerd:\/\/1\.6/);
+  });
+
+  it('runs a pod to completion and serves its log', async () => {
+    await c.kubectl('run', 'hello', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'echo hi from skiff');
+    await waitForJsonPath(c, ['pod', 'hello'], '{.status.phase}', 'Succeeded');
+    expect(await c.kubectl('logs', 'hello')).toBe('hi from skiff\n');
+    expect(await c.kubectl('get', 'pod', 'hello')).toMatch(/hello\s+0\/1\s+Completed\s+0/);
+    const describe = await c.kubectl('describe', 'pod', 'hello');
+    for (const reason of ['Scheduled', 'Pulled', 'Created', 'Started']) expect(describe).toContain(reason);
+    await c.kubectl('delete', 'pod', 'hello');
+  });
+
+  it('runs a server pod with an address from the node pod CIDR, and stops it gracefully', async () => {
+    await c.kubectl('run', 'web', '--image=busybox', '--', 'httpd', '-f', '-p', '8080');
+    await waitForJsonPath(c, ['pod', 'web'], '{.status.phase}', 'Running');
+    const wide = await c.kubectl('get', 'pod', 'web', '-o', 'wide');
+    const ip = /web\s+1\/1\s+Running\s+0\s+\S+\s+(10\.244\.202\.\d+)\s+e2e-node/.exec(wide)?.[1];
+    expect(ip, wide).toBeDefined();
+    const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(404);
+    const uid = await c.kubectl('get', 'pod', 'web', '-o', 'jsonpath={.metadata.uid}');
+    await c.kubectl('delete', 'pod', 'web', '--grace-period=2');
+    expect((await c.kubectlResult(['get', 'pod', 'web'])).stderr).toMatch(/NotFound/);
+    // sandbox and network are gone
+    await expect.poll(async () => (await c.node.cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length, { timeout: 20_000 }).toBe(0);
+    const links = (await run('ip', ['-br', 'link', 'show', 'master', c.node.bridge])).stdout.trim();
+    expect(links).toBe('');
+    const events = await c.kubectl('get', 'events', '--field-selector', `involvedObject.uid=${uid}`);
+    expect(events).toMatch(/Killing/);
+  });
+
+  it('rejects an invalid pod with 422 and field causes, and stores nothing', async () => {
+    const bad = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [] } });
+    const r = await c.kubectlResult(['create', '--validate=false', '-f', '-'], bad);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/The Pod "Bad_Name" is invalid/);
+    expect(r.stderr).toMatch(/metadata\.name: Invalid value: "Bad_Name"/);
+    expect(r.stderr).toMatch(/spec\.containers: Required value/);
+    const badImage = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad-image' }, spec: { containers: [{ name: 'c', image: 'busy box:latest' }] } });
+    const r2 = await c.kubectlResult(['create', '--validate=false', '-f', '-'], badImage);
+    expect(r2.stderr).toMatch(/spec\.containers\[0\]\.image: Invalid value: "busy box:latest"/);
+    const raw = await c.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/pods/bad-image']);
+    expect(raw.stderr).toMatch(/NotFound/);
+  });
+
+  it('shows ErrImagePull / ImagePullBackOff for a missing image, and keeps serving other pods', async () => {
+    await c.kubectl('run', 'ghost', '--image=registry.example/no-such-image:1.0', '--restart=Never');
+    await waitForJsonPath(c, ['pod', 'ghost'], '{.status.containerStatuses[0].state.waiting.reason}', /^(ErrImagePull|ImagePullBackOff)$/);
+    expect(await c.kubectl('get', 'events', '--field-selector', 'involvedObject.name=ghost,reason=Failed')).toMatch(/Failed to pull image "registry.example\/no-such-image:1.0"/);
+    await c.kubectl('run', 'nocmd', '--image=busybox', '--restart=Never', '--command', '--', '/no/such/binary');
+    await waitForJsonPath(c, ['pod', 'nocmd'], '{.status.phase}', 'Failed');
+    expect(await c.kubectl('get', 'pod', 'nocmd', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}')).toBe('StartError');
+    expect(await c.kubectl('get', 'events', '--field-selector', 'involvedObject.name=nocmd,reason=Failed')).toMatch(/no such file or directory/);
+    // the agent still runs new pods
+    await c.kubectl('run', 'after', '--image=busybox', '--restart=Never', '--', 'true');
+    await waitForJsonPath(c, ['pod', 'after'], '{.status.phase}', 'Succeeded');
+    await c.kubectl('delete', 'pod', 'ghost', 'nocmd', 'after', '--grace-period=1');
+  });
+});
