@@ -9,4 +9,10 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 echo "test: type check" >&2
 tsc --noEmit -p .
 echo "test: vitest" >&2
-exec vitest run "$@"
+results="$(mktemp)"
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# one plain closing line, whatever reporter ran
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
+rm -f "$results"
+exit "$status"

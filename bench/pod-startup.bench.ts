@@ -1,0 +1,131 @@
+// Pod start-up latency (the Kubernetes pod-startup SLI: creation to Running,
+// observed via watch) for 30 pods one at a time and 30 in one burst, against
+// the floor: the same sandbox + container started directly through CRI.
+// Also the resident memory of server and agent, idle and with 30 pods.
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
+import { startTestCluster } from '../test/harness/cluster.ts';
+
+const N = 30;
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+function summary(xs: number[]) {
+  return { n: xs.length, p50_ms: Math.round(percentile(xs, 50)), p99_ms: Math.round(percentile(xs, 99)), min_ms: Math.round(Math.min(...xs)), max_ms: Math.round(Math.max(...xs)) };
+}
+
+async function rssKiB(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+const podSpec = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { bench: 'pod-startup' } },
+  spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+});
+
+const isRunning = (p: Pod) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready);
+
+/** Creates `names` (all at once when burst) and resolves each one's creation→Running latency. */
+async function startPods(client: RestClient, names: string[], burst: boolean): Promise<number[]> {
+  const started = new Map<string, number>();
+  const latencies = new Map<string, number>();
+  const stop = new AbortController();
+  let waiter: (() => void) | undefined;
+  const watching = client.watch<Pod>({ resource: 'pods', namespace: 'default' }, { labelSelector: 'bench=pod-startup' }, (e: WatchEvent<Pod>) => {
+    const name = e.object.metadata?.name ?? '';
+    const t0 = started.get(name);
+    if (t0 !== undefined && !latencies.has(name) && isRunning(e.object)) {
+      latencies.set(name, performance.now() - t0);
+      waiter?.();
+    }
+  }, stop.signal);
+  const until = (pred: () => boolean) => new Promise<void>((resolve) => {
+    if (pred()) return resolve();
+    waiter = () => pred() && resolve();
+  });
+  if (burst) {
+    await Promise.all(names.map(async (n) => {
+      started.set(n, performance.now());
+      await client.create({ resource: 'pods', namespace: 'default' }, podSpec(n));
+    }));
+    await until(() => latencies.size === names.length);
+  } else {
+    for (const n of names) {
+      started.set(n, performance.now());
+      await client.create({ resource: 'pods', namespace: 'default' }, podSpec(n));
+      await until(() => latencies.has(n));
+    }
+  }
+  stop.abort();
+  await watching.catch(() => undefined);
+  return names.map((n) => latencies.get(n) as number);
+}
+
+async function deleteAll(client: RestClient, names: string[]): Promise<void> {
+  await Promise.all(names.map((n) => client.delete({ resource: 'pods', namespace: 'default', name: n }, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  for (;;) {
+    const list = await client.get<{ items: Pod[] }>({ resource: 'pods', namespace: 'default' }, { labelSelector: 'bench=pod-startup' });
+    if (list.items.length === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The floor: sandbox + container through CRI directly, on the same containerd and CNI. */
+async function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>): Promise<number[]> {
+  const cri = cluster.node.cri;
+  const out: number[] = [];
+  const image = await cri.pullImage('busybox');
+  for (let i = 0; i < N; i++) {
+    const config = { metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 }, logDirectory: `${cluster.node.dir}/floor-logs/${i}` };
+    const t0 = performance.now();
+    const sb = await cri.runPodSandbox(config);
+    const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
+    await cri.startContainer(c);
+    out.push(performance.now() - t0);
+    await cri.stopPodSandbox(sb);
+    await cri.removePodSandbox(sb);
+  }
+  return out;
+}
+
+const cluster = await startTestCluster('bench', 210);
+try {
+  const client = new RestClient(await loadKubeconfig(cluster.kubeconfig));
+  const base = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+  // warm-up: the image is pulled once and every path is taken before measuring
+  await startPods(client, ['warm'], false);
+  await deleteAll(client, ['warm']);
+  await new Promise((r) => setTimeout(r, 2000));
+  const idle = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
+
+  const floorMs = await floor(cluster);
+  const seqNames = Array.from({ length: N }, (_, i) => `seq-${i}`);
+  const seq = await startPods(client, seqNames, false);
+  await deleteAll(client, seqNames);
+  const burstNames = Array.from({ length: N }, (_, i) => `burst-${i}`);
+  const burst = await startPods(client, burstNames, true);
+  await new Promise((r) => setTimeout(r, 2000));
+  const loaded = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
+  await deleteAll(client, burstNames);
+  client.close();
+
+  const floorS = summary(floorMs);
+  const seqS = summary(seq);
+  const burstS = summary(burst);
+  const emit = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, ...base })}\n`);
+  emit({ name: 'pod-startup/floor-cri', ...floorS });
+  emit({ name: 'pod-startup/sequential', ...seqS, ratio_p50_to_floor: +(seqS.p50_ms / floorS.p50_ms).toFixed(2), ratio_p99_to_floor: +(seqS.p99_ms / floorS.p99_ms).toFixed(2) });
+  emit({ name: 'pod-startup/burst', ...burstS, ratio_p50_to_floor: +(burstS.p50_ms / floorS.p50_ms).toFixed(2) });
+  emit({ name: 'memory/idle', ...idle });
+  emit({ name: 'memory/30-pods', ...loaded });
+} finally {
+  await cluster.teardown();
+}
