@@ -53,6 +53,20 @@ describe('kubectl against skiff', () => {
     expect(events).toMatch(/Killing/);
   });
 
+  it('keeps running pods through an agent restart without restarting them', async () => {
+    await c.kubectl('run', 'keep', '--image=busybox', '--', 'sleep', '3600');
+    await waitForJsonPath(c, ['pod', 'keep'], '{.status.phase}', 'Running');
+    const before = await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP}');
+    await c.restartAgent();
+    await waitForJsonPath(c, ['node', c.nodeName], '{.status.conditions[?(@.type=="Ready")].status}', 'True');
+    // a new pod proves the new agent is at work before the old pod is looked at again
+    await c.kubectl('run', 'probe', '--image=busybox', '--restart=Never', '--', 'true');
+    await waitForJsonPath(c, ['pod', 'probe'], '{.status.phase}', 'Succeeded');
+    expect(await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP}')).toBe(before);
+    expect(await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
+    await c.kubectl('delete', 'pod', 'keep', 'probe', '--grace-period=1');
+  });
+
   it('rejects an invalid pod with 422 and field causes, and stores nothing', async () => {
     const bad = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [] } });
     const r = await c.kubectlResult(['create', '--validate=false', '-f', '-'], bad);

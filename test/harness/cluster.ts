@@ -18,6 +18,8 @@ export interface TestCluster {
   agent: ChildProcess;
   /** runs the real kubectl against this cluster; rejects with its stderr on a non-zero exit */
   kubectl(...args: string[]): Promise<string>;
+  /** stops the agent process and starts a new one with the same configuration */
+  restartAgent(): Promise<void>;
   /** like kubectl() but resolves with stdout, stderr and the exit code */
   kubectlResult(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   teardown(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startTestCluster(name: string, subnetIndex: number): Promi
   const kubeconfig = join(node.dir, 'admin.kubeconfig');
   const server = await spawnLogged([SKIFF, 'server', '--secure-port', String(port), '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--pki-dir', pki, '--datastore-endpoint', `sqlite://${join(node.dir, 'state.db')}`, '--write-kubeconfig', kubeconfig, '--log-level', 'debug'], join(node.dir, 'server.log'));
   let agent: ChildProcess | undefined;
+  let agentArgv: string[] = [];
   const kubectlResult = (args: string[], input?: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 120_000 }, (err, stdout, stderr) => {
@@ -56,6 +59,10 @@ export async function startTestCluster(name: string, subnetIndex: number): Promi
       return agent as ChildProcess;
     },
     kubectlResult,
+    async restartAgent() {
+      if (agent?.pid) await stopPid(agent.pid, 10_000);
+      agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
+    },
     async kubectl(...args: string[]) {
       const r = await kubectlResult(args);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
@@ -84,7 +91,8 @@ export async function startTestCluster(name: string, subnetIndex: number): Promi
       podLogsDir: join(node.dir, 'pod-logs'),
     });
     await mkdir(join(node.dir, 'agent'), { recursive: true });
-    agent = await spawnLogged([SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', join(node.dir, 'agent'), '--log-level', 'debug'], join(node.dir, 'agent.log'));
+    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', join(node.dir, 'agent'), '--log-level', 'debug'];
+    agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     await waitFor(`node ${nodeName} Ready`, async () => (await kubectlResult(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 30_000, 200);
   } catch (err) {
     await cluster.teardown();
