@@ -1,9 +1,18 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
 
-// @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is that API.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type X509Lib = typeof import('@peculiar/x509');
+let lib: X509Lib | undefined;
+
+/** @peculiar/x509 (and its reflect polyfill) load on first use: processes that never issue certificates do not pay for them. */
+async function x509Lib(): Promise<X509Lib> {
+  if (!lib) {
+    await import('reflect-metadata');
+    lib = await import('@peculiar/x509');
+    // typed against the DOM's Crypto; Node's webcrypto is that API
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<X509Lib['cryptoProvider']['set']>[0]);
+  }
+  return lib;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -33,11 +42,13 @@ function subject(cn: string, orgs: string[] = []): string {
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
+  const x509 = await x509Lib();
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
 async function importKey(pem: string): Promise<CryptoKey> {
+  const x509 = await x509Lib();
   return (await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), ALG, true, ['sign'])) as CryptoKey;
 }
 
@@ -49,6 +60,7 @@ function serial(): string {
 
 /** A self-signed cluster CA. */
 export async function createCA(commonName: string, days = 3650): Promise<KeyPair> {
+  const x509 = await x509Lib();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -69,6 +81,7 @@ export async function createCA(commonName: string, days = 3650): Promise<KeyPair
 
 /** A leaf certificate signed by `ca`. */
 export async function issueCert(ca: KeyPair, req: CertRequest): Promise<KeyPair> {
+  const x509 = await x509Lib();
   const caCert = new x509.X509Certificate(ca.cert);
   const caKey = await importKey(ca.key);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;

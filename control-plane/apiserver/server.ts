@@ -13,6 +13,7 @@ import { parseResourcePath } from './request-info.ts';
 import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
 import { ServiceIpRange } from './resources/services.ts';
 import { bootstrap } from './bootstrap.ts';
+import { openApiDocument, openApiIndex } from './openapi.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -120,8 +121,6 @@ export class ApiServer {
     try {
       const user = authenticate(req);
       if (!user && !PUBLIC_PATHS.has(url.pathname)) throw new ApiError('Unauthorized', 'Unauthorized');
-      // OpenAPI documents come with the full API machinery; until then clients skip schema validation
-      if (url.pathname.startsWith('/openapi/')) throw new ApiError('NotFound', 'the server could not find the requested resource');
       if (!acceptsJson(req.headers.accept)) {
         throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
       }
@@ -144,6 +143,11 @@ export class ApiServer {
     }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (path === '/openapi/v3') return sendJson(res, 200, openApiIndex(resources));
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length));
+      if (doc) return sendJson(res, 200, doc);
+    }
     if (path === '/api') return sendJson(res, 200, apiVersions(`${this.#opts.advertiseAddress}:${this.port}`));
     if (path === '/apis') return sendJson(res, 200, apiGroupList(resources));
     const parts = path.split('/').filter(Boolean);

@@ -67,15 +67,24 @@ describe('kubectl against skiff', () => {
     await c.kubectl('delete', 'pod', 'keep', 'probe', '--grace-period=1');
   });
 
+  it('creates, applies and labels a pod from a manifest', async () => {
+    const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fromfile' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+    expect((await c.kubectlResult(['create', '-f', '-'], manifest)).stdout).toBe('pod/fromfile created\n');
+    expect((await c.kubectlResult(['apply', '-f', '-'], manifest)).stdout).toBe('pod/fromfile configured\n');
+    await c.kubectl('label', 'pod', 'fromfile', 'tier=demo');
+    expect(await c.kubectl('get', 'pods', '-l', 'tier=demo', '-o', 'name')).toBe('pod/fromfile\n');
+    await c.kubectl('delete', 'pod', 'fromfile', '--grace-period=1');
+  });
+
   it('rejects an invalid pod with 422 and field causes, and stores nothing', async () => {
     const bad = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [] } });
-    const r = await c.kubectlResult(['create', '--validate=false', '-f', '-'], bad);
+    const r = await c.kubectlResult(['create', '-f', '-'], bad);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/The Pod "Bad_Name" is invalid/);
     expect(r.stderr).toMatch(/metadata\.name: Invalid value: "Bad_Name"/);
     expect(r.stderr).toMatch(/spec\.containers: Required value/);
     const badImage = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad-image' }, spec: { containers: [{ name: 'c', image: 'busy box:latest' }] } });
-    const r2 = await c.kubectlResult(['create', '--validate=false', '-f', '-'], badImage);
+    const r2 = await c.kubectlResult(['create', '-f', '-'], badImage);
     expect(r2.stderr).toMatch(/spec\.containers\[0\]\.image: Invalid value: "busy box:latest"/);
     const raw = await c.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/pods/bad-image']);
     expect(raw.stderr).toMatch(/NotFound/);
