@@ -1,5 +1,6 @@
 import type { Logger } from './logging.ts';
 import type { RestClient } from './rest-client.ts';
+import { rfc3339 } from './time.ts';
 
 interface Involved {
   apiVersion?: string;
@@ -15,7 +16,6 @@ interface Seen {
 }
 
 const MAX_REMEMBERED = 4096;
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
  * Records core/v1 Events about objects, as `kubectl describe` shows them.
@@ -51,7 +51,7 @@ export class EventRecorder {
     const m = obj.metadata ?? {};
     const namespace = m.namespace || 'default';
     const key = `${m.uid}|${fieldPath ?? ''}|${type}|${reason}|${message}`;
-    const ts = now();
+    const ts = rfc3339();
     const seen = this.#seen.get(key);
     if (seen) {
       seen.count++;

@@ -20,3 +20,4 @@ export type { InformerHandlers, KubeObject, ObjectMeta } from './informer.ts';
 export { parseQuantity, milliCpu, isQuantity } from './quantity.ts';
 export type * as k8s from './types.ts';
 export { EventRecorder } from './events.ts';
+export { rfc3339, microTime } from './time.ts';

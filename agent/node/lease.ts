@@ -1,6 +1,4 @@
-import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
-
-const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
+import { ApiError, microTime, type Logger, type RestClient } from '../../apimachinery/index.ts';
 
 /**
  * The node's heartbeat: a Lease in kube-node-lease renewed every

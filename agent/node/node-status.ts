@@ -1,5 +1,5 @@
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
-import { parseQuantity, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { parseQuantity, rfc3339, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import type { MachineInfo } from './machine.ts';
 
 export const AGENT_VERSION = 'v1.34.0-skiff';
@@ -22,8 +22,6 @@ export interface NodeStatusInputs {
   kubeReserved: Record<string, string>;
   evictionHard: Record<string, string>;
 }
-
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** capacity − system-reserved − kube-reserved − hard eviction threshold, per resource. */
 export function allocatable(capacity: Record<string, number>, inputs: Pick<NodeStatusInputs, 'systemReserved' | 'kubeReserved' | 'evictionHard'>): Record<string, number> {
@@ -51,7 +49,7 @@ function quantities(v: Record<string, number>): Record<string, string> {
 function condition(type: string, ok: boolean, reasons: { ok: string; bad: string }, messages: { ok: string; bad: string }, previous: NodeCondition[] | undefined, healthyIsTrue: boolean): NodeCondition {
   const status = ok === healthyIsTrue ? 'True' : 'False';
   const prev = previous?.find((c) => c.type === type);
-  const ts = now();
+  const ts = rfc3339();
   return {
     type,
     status,

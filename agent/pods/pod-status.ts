@@ -1,4 +1,5 @@
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import { rfc3339 } from '../../apimachinery/index.ts';
 import { latestByName, previousOf, type ObservedContainer, type ObservedPod } from './observed.ts';
 
 /** A reason a container is waiting that only the agent knows (pull errors, back-off…). */
@@ -22,7 +23,6 @@ export interface StatusInputs {
   now?: Date;
 }
 
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 const fromNanos = (ns: number) => rfc3339(new Date(Math.floor(ns / 1e6)));
 
 function terminatedOf(c: ObservedContainer, runtimeName: string) {

@@ -1,7 +1,5 @@
-import { ApiError, errors } from '../../apimachinery/index.ts';
+import { ApiError, errors, rfc3339 } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
-
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** POST pods/{name}/binding: assigns the pod to a node, once. */
 export async function bindPod(pods: Registry, namespace: string, name: string, binding: { target?: { name?: string }; metadata?: { name?: string } }): Promise<void> {
@@ -15,7 +13,7 @@ export async function bindPod(pods: Registry, namespace: string, name: string, b
     spec.nodeName = node;
     const status = (pod.status ??= {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
     const conditions = (status.conditions ??= []).filter((c) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
     status.conditions = conditions;
     return pod;
   }, { subresource: 'binding' });

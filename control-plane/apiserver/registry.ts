@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ApiError, errors, fieldErrors, matchesFields, matchesLabels,
+  ApiError, errors, matchesFields, matchesLabels, rfc3339,
   type FieldSelector, type LabelSelector, type StatusCause,
 } from '../../apimachinery/index.ts';
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
@@ -25,8 +25,6 @@ export interface WatchOutput {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: Obj;
 }
-
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function decode(kv: KeyValue): Obj {
   const obj = JSON.parse(kv.value) as Obj;
@@ -165,7 +163,7 @@ export class Registry {
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
     const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced);
     m.uid = randomUUID();
-    m.creationTimestamp = now();
+    m.creationTimestamp = rfc3339();
     m.generation = 1;
     delete m.resourceVersion;
     delete m.deletionTimestamp;
@@ -297,7 +295,7 @@ export class Registry {
         const next = structuredClone(current);
         const already = m.deletionTimestamp !== undefined;
         if (already && (m.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, gone: false };
-        next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : rfc3339(new Date(Date.now() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;
         if (next.metadata.generation !== undefined) next.metadata.generation += 1;
         const kv = await this.#storage.update(this.keyOf(m.namespace, name), encode(next), Number(m.resourceVersion));
@@ -348,4 +346,3 @@ export function randomSuffix(): string {
   return s;
 }
 
-export { fieldErrors };

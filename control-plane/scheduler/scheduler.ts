@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, Informer, WorkQueue, objectKey, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { ApiError, Informer, WorkQueue, objectKey, rfc3339, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { leastAllocatedScore, unfitReason, unschedulableMessage } from './fit.ts';
 
 const SCHEDULER_NAME = 'default-scheduler';
@@ -104,7 +104,7 @@ export class Scheduler {
     if (existing?.status === 'False' && existing.message === message) return;
     try {
       await this.#client.patch({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'status' }, {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339() }] },
       }, 'strategic');
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'could not set PodScheduled=False');

@@ -1,0 +1,11 @@
+// Timestamps as the Kubernetes API writes them.
+
+/** metav1.Time: RFC 3339 in UTC, whole seconds ("2026-11-21T10:00:00Z"). */
+export function rfc3339(d: Date = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** metav1.MicroTime: RFC 3339 with microseconds (Lease renewTime). */
+export function microTime(d: Date = new Date()): string {
+  return d.toISOString().replace(/Z$/, '000Z');
+}
