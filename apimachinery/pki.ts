@@ -1,4 +1,4 @@
-import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
+import { webcrypto, randomBytes } from 'node:crypto';
 
 type X509Lib = typeof import('@peculiar/x509');
 let lib: X509Lib | undefined;
@@ -111,13 +111,4 @@ export async function issueCert(ca: KeyPair, req: CertRequest): Promise<KeyPair>
     ],
   });
   return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
-}
-
-/** The Kubernetes user a client certificate names: CN is the user, O the groups. */
-export function userFromCertificate(pem: string | Buffer): { name: string; groups: string[] } {
-  const c = new X509Certificate(pem);
-  const parts = c.subject.split('\n');
-  const name = parts.find((p) => p.startsWith('CN='))?.slice(3) ?? '';
-  const groups = parts.filter((p) => p.startsWith('O=')).map((p) => p.slice(2));
-  return { name, groups };
 }

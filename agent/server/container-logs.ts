@@ -76,7 +76,7 @@ export async function serveContainerLog(args: {
   let lastCheck = Date.now();
   while (!closed) {
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
-    ({ text, size } = await readFrom(path, size).then((r) => ({ text: r.text, size: r.size })));
+    ({ text, size } = await readFrom(path, size));
     if (text) res.write(renderLog(parseCriLog(split(text)), live));
     if (Date.now() - lastCheck >= 1000) {
       lastCheck = Date.now();

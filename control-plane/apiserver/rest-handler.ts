@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiError, errors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
-  type FieldSelector, type Logger,
+  type FieldSelector,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import type { RequestInfo } from './request-info.ts';
-import type { Obj } from './resource-info.ts';
+import { apiVersionOf, type Obj } from './resource-info.ts';
 import { readJsonBody, sendJson, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
@@ -17,7 +17,6 @@ export interface RestContext {
   registries: Map<string, Registry>;
   kubelet: KubeletClientConfig;
   closing: AbortSignal;
-  log: Logger;
 }
 
 export function registryKey(group: string, resource: string): string {
@@ -92,7 +91,7 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
       return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), render }, res, ctx.closing);
     }
     const list = await reg.list(opts);
-    const apiVersion = reg.info.group ? `${reg.info.group}/${reg.info.version}` : reg.info.version;
+    const apiVersion = apiVersionOf(reg.info);
     if (table) return sendJson(res, 200, toTable(reg.info, list.items, { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: list.resourceVersion, continue: list.continue }));
     return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion, metadata: { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) }, items: list.items });
   }
@@ -159,7 +158,7 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
     }
-    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion: reg.info.group ? `${reg.info.group}/${reg.info.version}` : reg.info.version, metadata: {}, items: deleted });
+    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion: apiVersionOf(reg.info), metadata: {}, items: deleted });
   }
 
   throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);

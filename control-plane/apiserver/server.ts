@@ -91,7 +91,7 @@ export class ApiServer {
 
   async start(): Promise<void> {
     await bootstrap(this, this.#serviceIps);
-    const ctx: RestContext = { registries: this.registries, kubelet: this.#opts.kubeletClient, closing: this.#closing.signal, log: this.#opts.log };
+    const ctx: RestContext = { registries: this.registries, kubelet: this.#opts.kubeletClient, closing: this.#closing.signal };
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(ctx, req, res),

@@ -17,8 +17,8 @@ function tableVersion(accept: string | undefined): string {
   return /v=v1beta1/.test((accept ?? '').split(',')[0] ?? '') ? 'meta.k8s.io/v1beta1' : 'meta.k8s.io/v1';
 }
 
-function partialMetadata(obj: Obj, info: ResourceInfo) {
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata, ...(info ? {} : {}) };
+function partialMetadata(obj: Obj) {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
 /** Renders objects as a Table; includeObject decides what each row carries. */
@@ -33,7 +33,7 @@ export function toTable(info: ResourceInfo, objs: Obj[], opts: { accept?: string
     columnDefinitions: opts.columns === false ? [] : columns,
     rows: objs.map((o) => ({
       cells: cells(o),
-      ...(include === 'None' ? {} : { object: include === 'Object' ? o : partialMetadata(o, info) }),
+      ...(include === 'None' ? {} : { object: include === 'Object' ? o : partialMetadata(o) }),
     })),
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Registry, ListOptions, WatchOutput } from './registry.ts';
-import type { Obj } from './resource-info.ts';
+import { apiVersionOf, type Obj } from './resource-info.ts';
 
 export interface WatchRequest {
   registry: Registry;
@@ -48,7 +48,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   await new Promise<void>((resolve) => {
     const timeout = setTimeout(resolve, w.timeoutSeconds * 1000);
     const bookmark = w.bookmarks
-      ? setInterval(() => send({ type: 'BOOKMARK', object: { kind: registry.info.kind, apiVersion: registry.info.group ? `${registry.info.group}/${registry.info.version}` : registry.info.version, metadata: { resourceVersion: lastRv } } }), BOOKMARK_INTERVAL_MS)
+      ? setInterval(() => send({ type: 'BOOKMARK', object: { kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv } } }), BOOKMARK_INTERVAL_MS)
       : undefined;
     const done = () => {
       clearTimeout(timeout);

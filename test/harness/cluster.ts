@@ -1,12 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { access, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
 import { freePort, startTestNode, type TestNode } from './index.ts';
 
-const run = promisify(execFile);
 const SKIFF = fileURLToPath(new URL('../../bin/skiff', import.meta.url));
 export const KUBECTL = process.env.KUBECTL ?? '/opt/skiff/bin/kubectl';
 
@@ -113,4 +111,3 @@ export async function waitForJsonPath(c: TestCluster, args: string[], jsonpath: 
   return last;
 }
 
-export { run };

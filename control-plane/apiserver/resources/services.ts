@@ -6,11 +6,6 @@ import { age } from './age.ts';
 const asService = (o: Obj) => o as unknown as Service;
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 
-/** Hands out ClusterIPs from the service CIDR; `inUse` answers from storage. */
-export interface ClusterIpAllocator {
-  allocate(requested: string | undefined): string;
-}
-
 function ipToInt(ip: string): number {
   return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
 }
@@ -20,7 +15,7 @@ function intToIp(n: number): string {
 }
 
 /** In-memory allocator seeded from the stored Services at start. */
-export class ServiceIpRange implements ClusterIpAllocator {
+export class ServiceIpRange {
   readonly cidr: string;
   #base: number;
   #size: number;
