@@ -12,6 +12,7 @@ import { Registry } from './registry.ts';
 import { parseResourcePath } from './request-info.ts';
 import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
 import { ServiceIpRange } from './resources/services.ts';
+import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex } from './openapi.ts';
 
@@ -69,11 +70,16 @@ export class ApiServer {
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
+  /** the catalog is fixed for the life of the server: discovery reads this list */
+  #resources: ResourceInfo[];
+  /** built on first request, then served as is */
+  #openApiIndex: object | undefined;
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
-    for (const info of resourceCatalog(this.#serviceIps)) {
+    this.#resources = resourceCatalog(this.#serviceIps);
+    for (const info of this.#resources) {
       this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
     }
   }
@@ -136,14 +142,14 @@ export class ApiServer {
 
   async #route(ctx: RestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const resources = [...this.registries.values()].map((r) => r.info);
+    const resources = this.#resources;
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
-    if (path === '/openapi/v3') return sendJson(res, 200, openApiIndex(resources));
+    if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources)));
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length));
       if (doc) return sendJson(res, 200, doc);
