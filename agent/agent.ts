@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, hostIPv4, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
-import { NodeLease, NodeStatusReporter, nodeAddress, readMachineInfo, type NodeHealth } from './node/index.ts';
+import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { PodSyncer, PodWorkers, Relister, StatusManager, RuntimeObserver, parseResolvConf } from './pods/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
@@ -82,7 +82,7 @@ export class Agent {
     const runtime = await waitForRuntime(this.#cri, log, signal);
     log.info(runtime, 'container runtime is up');
 
-    const hostIP = nodeAddress(this.#o.nodeIP);
+    const hostIP = hostIPv4(this.#o.nodeIP);
     let podCidr = config.podCIDR;
     const cni = new CniRunner({ confDir: this.#o.cniConfDir, binDirs: this.#o.cniBinDirs, cacheDir: join(this.#o.rootDir, 'cni-results'), podCidr: () => podCidr || undefined });
     this.#servers.push(await serveCniDelegate(this.#o.cniDelegateSocket, cni, log.child({ component: 'cni' })));

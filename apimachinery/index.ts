@@ -21,3 +21,4 @@ export { parseQuantity, milliCpu, isQuantity } from './quantity.ts';
 export type * as k8s from './types.ts';
 export { EventRecorder } from './events.ts';
 export { rfc3339, microTime } from './time.ts';
+export { hostIPv4 } from './host-address.ts';

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { networkInterfaces } from 'node:os';
-import { EventRecorder, RestClient, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { EventRecorder, RestClient, hostIPv4, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, Scheduler, SqliteStorage, ensureClusterPki, issueFromClusterCa } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
@@ -15,13 +14,6 @@ export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
   --disable-scheduler             do not run the scheduler
   --log-level LEVEL               pino level (info)
 `;
-
-function firstIPv4(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
 
 function sqlitePath(endpoint: string): string {
   if (!endpoint.startsWith('sqlite://')) throw new Error(`unsupported --datastore-endpoint ${endpoint}: this build serves sqlite:// (etcd:// comes with the etcd backend)`);
@@ -50,7 +42,7 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
   const port = Number(values['secure-port']);
-  const advertise = values['advertise-address'] ?? firstIPv4();
+  const advertise = hostIPv4(values['advertise-address']);
   const serviceCidr = values['service-cluster-ip-range'] as string;
   const firstServiceIp = serviceCidr.split('/')[0]?.replace(/\.\d+$/, (m) => `.${Number(m.slice(1)) + 1}`) as string;
   const pki = await ensureClusterPki(values['pki-dir'] as string, {

@@ -3,8 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
-import { nodeAddress } from '../agent/node/index.ts';
+import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
 import { containerdLayout, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, writeNodeCredentials } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
@@ -20,7 +19,7 @@ function say(msg: string): void {
 export async function runUp(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { 'node-name': { type: 'string' }, 'pod-cidr': { type: 'string', default: '10.244.0.0/24' }, timeout: { type: 'string', default: '120' } } });
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
-  const nodeIP = nodeAddress();
+  const nodeIP = hostIPv4();
   const timeoutMs = Number(values.timeout) * 1000;
   for (const d of [HOST.etc, HOST.run, HOST.logs, HOST.agentRoot, HOST.serverData]) await mkdir(d, { recursive: true });
 

@@ -1,4 +1,4 @@
-export { readMachineInfo, nodeAddress } from './machine.ts';
+export { readMachineInfo } from './machine.ts';
 export type { MachineInfo } from './machine.ts';
 export { NodeStatusReporter, buildNodeStatus, allocatable, AGENT_VERSION } from './node-status.ts';
 export type { NodeHealth, NodeStatusInputs } from './node-status.ts';

@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { arch, cpus, hostname, networkInterfaces, release } from 'node:os';
+import { arch, cpus, hostname, release } from 'node:os';
 
 /** What this host is, read from the kernel and /etc: the Node's capacity and nodeInfo. */
 export interface MachineInfo {
@@ -41,13 +41,4 @@ export async function readMachineInfo(rootDir: string): Promise<MachineInfo> {
     architecture: arch() === 'x64' ? 'amd64' : arch(),
     hostname: hostname(),
   };
-}
-
-/** The node's InternalIP: the given one, else the first non-loopback IPv4 address. */
-export function nodeAddress(preferred?: string): string {
-  if (preferred) return preferred;
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
 }
