@@ -7,7 +7,7 @@ import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
 import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
-import { PodSyncer, PodWorkers, Relister, StatusManager, RuntimeObserver, parseResolvConf } from './pods/index.ts';
+import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
@@ -152,7 +152,7 @@ export class Agent {
       for (const uid of changed) workers.resync(uid);
     }, (err) => log.warn({ err: err.message }, 'relist failed'));
 
-    this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observer: new RuntimeObserver(this.#cri), log }));
+    this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 

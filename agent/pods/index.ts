@@ -3,7 +3,6 @@ export { PodSyncer, newPodMemory } from './pod-sync.ts';
 export type { PodMemory } from './pod-sync.ts';
 export { StatusManager } from './status-manager.ts';
 export { Relister } from './relist.ts';
-export { RuntimeObserver } from './observe.ts';
 export { computePodActions } from './plan.ts';
 export { computePodStatus, podPhase } from './pod-status.ts';
 export { parseResolvConf } from './runtime-config.ts';

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { CriClient } from '../cri/index.ts';
 import { latestByName, previousOf } from '../pods/observed.ts';
-import type { RuntimeObserver } from '../pods/observe.ts';
+import type { ObservedPod } from '../pods/observed.ts';
 import { parseCriLog, renderLog, type LogOptions } from './cri-log.ts';
 
 export class LogRequestError extends Error {
@@ -40,11 +40,11 @@ export async function serveContainerLog(args: {
   follow: boolean;
   opts: LogOptions;
   cri: CriClient;
-  observer: RuntimeObserver;
+  observe: (uid: string) => Promise<ObservedPod>;
   res: ServerResponse;
 }): Promise<void> {
   const { pod, container, res } = args;
-  const observed = await args.observer.observe(pod.metadata?.uid ?? '');
+  const observed = await args.observe(pod.metadata?.uid ?? '');
   const latest = latestByName(observed.containers).get(container);
   const target = latest && args.previous ? previousOf(observed.containers, latest) : latest;
   if (!target) {

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Informer, Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
-import type { RuntimeObserver } from '../pods/observe.ts';
+import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
 
 export interface KubeletServerOptions {
@@ -13,7 +13,8 @@ export interface KubeletServerOptions {
   tls: { cert: string; key: string; clientCA: string };
   pods: Informer<Pod>;
   cri: CriClient;
-  observer: RuntimeObserver;
+  /** what the runtime holds for a pod (the pod syncer's view, sharing its cache) */
+  observe: (uid: string) => Promise<ObservedPod>;
   log: Logger;
 }
 
@@ -58,7 +59,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
           follow: q.get('follow') === 'true',
           opts: { timestamps: q.get('timestamps') === 'true', tailLines: optionalNumber(q, 'tailLines'), limitBytes: optionalNumber(q, 'limitBytes'), sinceMs },
           cri: o.cri,
-          observer: o.observer,
+          observe: o.observe,
           res,
         });
       } catch (err) {
