@@ -66,3 +66,23 @@ describe('Registry', () => {
     expect(seen).toEqual(['ADDED web', 'MODIFIED web', 'DELETED web']);
   });
 });
+
+describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
+  it('takes a ClusterIP only for a create that is stored, and gives it back otherwise', async () => {
+    const { ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
+    const ips = new ServiceIpRange('10.96.0.0/29');
+    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(ips) }, new SqliteStorage(':memory:'));
+    const svc = (name: string, clusterIP?: string): Obj => ({ metadata: { name }, spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) } });
+    const dry = await services.create('default', svc('a', '10.96.0.2'), { dryRun: true });
+    expect(dry.spec?.clusterIP).toBe('10.96.0.2');
+    // the dry run did not keep the address
+    expect((await services.create('default', svc('a', '10.96.0.2'))).spec?.clusterIP).toBe('10.96.0.2');
+    // a create that fails in storage gives its address back
+    await expect(services.create('default', svc('a', '10.96.0.3'))).rejects.toMatchObject({ reason: 'AlreadyExists' });
+    expect((await services.create('default', svc('b', '10.96.0.3'))).spec?.clusterIP).toBe('10.96.0.3');
+    // an invalid object never takes one
+    await expect(services.create('default', { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }], clusterIP: '10.96.0.4' } })).rejects.toMatchObject({ code: 422 });
+    expect((await services.create('default', svc('c', '10.96.0.4'))).spec?.clusterIP).toBe('10.96.0.4');
+    await expect(services.create('default', svc('d', '10.96.0.4'))).rejects.toMatchObject({ code: 422 });
+  });
+});

@@ -170,14 +170,19 @@ export class Registry {
     delete m.deletionGracePeriodSeconds;
     this.info.strategy?.prepareForCreate?.(obj);
     this.#validate(obj, [...causes, ...(this.info.strategy?.validate?.(obj) ?? [])]);
-    if (opts.dryRun) {
-      if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
-      return obj;
-    }
+    const reservation = this.info.strategy?.reserve?.(obj);
+    if (reservation) this.#validate(obj, reservation.causes);
     try {
+      if (opts.dryRun) {
+        if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
+        return obj;
+      }
       return decode(await this.#storage.create(this.keyOf(m.namespace, m.name as string), encode(obj)));
     } catch (err) {
-      this.#fromStorage(err, m.name as string);
+      if (!opts.dryRun) reservation?.release();
+      return this.#fromStorage(err, m.name as string);
+    } finally {
+      if (opts.dryRun) reservation?.release();
     }
   }
 

@@ -38,6 +38,11 @@ export interface Strategy {
   /** defaults and initial status, on create (and on dry-run create) */
   prepareForCreate?(obj: Obj): void;
   validate?(obj: Obj): StatusCause[];
+  /**
+   * Takes what a new, valid object needs from a shared pool (a ClusterIP).
+   * `release` gives it back when the write fails or is a dry run.
+   */
+  reserve?(obj: Obj): { causes: StatusCause[]; release: () => void };
   /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
   prepareForUpdate?(obj: Obj, old: Obj): void;
   validateUpdate?(obj: Obj, old: Obj): StatusCause[];

@@ -96,17 +96,20 @@ export function serviceStrategy(ips: ServiceIpRange): Strategy {
       (svc.spec?.ports ?? []).forEach((p, i) => {
         if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push(fieldErrors.invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
       });
-      if (causes.length === 0 && type !== 'ExternalName' && obj.metadata.uid && !obj.metadata.resourceVersion && svc.spec?.clusterIP !== 'None') {
-        // allocate on create only (no resourceVersion yet); an update keeps the IP
-        try {
-          const ip = ips.allocate(svc.spec?.clusterIP || undefined);
-          (obj.spec as Record<string, unknown>).clusterIP = ip;
-          (obj.spec as Record<string, unknown>).clusterIPs = [ip];
-        } catch (err) {
-          causes.push(fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message));
-        }
-      }
       return causes;
+    },
+    reserve(obj) {
+      const svc = asService(obj);
+      const none = { causes: [], release: () => {} };
+      if ((svc.spec?.type ?? 'ClusterIP') === 'ExternalName' || svc.spec?.clusterIP === 'None') return none;
+      try {
+        const ip = ips.allocate(svc.spec?.clusterIP || undefined);
+        (obj.spec as Record<string, unknown>).clusterIP = ip;
+        (obj.spec as Record<string, unknown>).clusterIPs = [ip];
+        return { causes: [], release: () => ips.release(ip) };
+      } catch (err) {
+        return { causes: [fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message)], release: () => {} };
+      }
     },
     prepareForUpdate(obj, old) {
       const spec = (obj.spec ??= {}) as Record<string, unknown>;
