@@ -80,3 +80,42 @@ export function formatLabelSelector(labels: Record<string, string>): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
+
+/** A metav1.LabelSelector (matchLabels and matchExpressions), as objects carry it. */
+export interface ObjectLabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Turns an object's label selector into requirements; throws SelectorParseError on a bad operator. */
+export function fromObjectSelector(sel: ObjectLabelSelector): LabelSelector {
+  const reqs: Requirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in', values: [v] }));
+  for (const e of sel.matchExpressions ?? []) {
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        if (!e.values?.length) throw new SelectorParseError(`for '${e.operator}' operator, values set can't be empty`);
+        reqs.push({ key: e.key, op: e.operator === 'In' ? 'in' : 'notin', values: e.values });
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (e.values?.length) throw new SelectorParseError(`values set must be empty for exists and does not exist`);
+        reqs.push({ key: e.key, op: e.operator === 'Exists' ? 'exists' : 'doesnotexist' });
+        break;
+      default:
+        throw new SelectorParseError(`"${e.operator}" is not a valid label selector operator`);
+    }
+  }
+  return reqs;
+}
+
+/** The string form of requirements (what Scale.status.selector carries). */
+export function selectorString(sel: LabelSelector): string {
+  return sel
+    .map((r): string => {
+      if (!('values' in r)) return r.op === 'exists' ? r.key : `!${r.key}`;
+      if (r.values.length === 1) return `${r.key}${r.op === 'in' ? '=' : '!='}${r.values[0]}`;
+      return `${r.key} ${r.op} (${[...r.values].sort().join(',')})`;
+    })
+    .join(',');
+}

@@ -1,22 +1,80 @@
-import type { ResourceInfo } from './resource-info.ts';
+import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
+import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
+import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
+import { cronJobStrategy, jobStrategy } from './resources/batch.ts';
+import { configMapStrategy, secretStrategy } from './resources/config.ts';
+import { endpointSliceStrategy } from './resources/endpoint-slices.ts';
 import { eventStrategy } from './resources/events.ts';
+import { eventsV1Storage, eventsV1Strategy } from './resources/events-v1.ts';
 import { namespaceStrategy } from './resources/namespaces.ts';
 import { nodeStrategy } from './resources/nodes.ts';
+import { selectorText } from './resources/pod-template.ts';
 import { podStrategy } from './resources/pods.ts';
+import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
+import { podDisruptionBudgetStrategy, priorityClassStrategy } from './resources/scheduling.ts';
 import { serviceStrategy, type ServiceIpRange } from './resources/services.ts';
+import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './resources/storage.ts';
 
-/** Every resource this server serves; adding a plain resource is one entry here. */
+/** Scale for apps/v1 workloads: spec.replicas, status.replicas, selector from spec.selector. */
+const WORKLOAD_SCALE: ScaleInfo = {
+  specReplicasPath: 'spec.replicas',
+  statusReplicasPath: 'status.replicas',
+  selector: (obj: Obj) => selectorText((obj.spec as { selector?: ObjectLabelSelector } | undefined)?.selector),
+};
+
+const STATUS = ['status'];
+
+/**
+ * Every built-in resource this server serves; adding a plain resource is one
+ * entry here. A resource without a strategy is stored as sent, with metadata
+ * semantics only.
+ */
 export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
+  const core = (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group: '', version: 'v1', resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
+  const of = (group: string, version: string) => (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group, version, resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
+  const apps = of('apps', 'v1');
+  const batch = of('batch', 'v1');
+  const rbac = of('rbac.authorization.k8s.io', 'v1');
+  const storage = of('storage.k8s.io', 'v1');
+  const networking = of('networking.k8s.io', 'v1');
   return [
-    { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'], strategy: namespaceStrategy },
-    { group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log'], strategy: podStrategy },
-    { group: '', version: 'v1', resource: 'nodes', kind: 'Node', singular: 'node', namespaced: false, shortNames: ['no'], subresources: ['status'], strategy: nodeStrategy },
-    { group: '', version: 'v1', resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'], strategy: eventStrategy },
-    { group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], strategy: serviceStrategy(serviceIps) },
-    { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] },
-    { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', singular: 'configmap', namespaced: true, shortNames: ['cm'] },
-    { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', singular: 'secret', namespaced: true },
-    { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'] },
-    { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', singular: 'lease', namespaced: true },
+    core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: STATUS, strategy: namespaceStrategy }),
+    core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
+    core('nodes', 'Node', false, { shortNames: ['no'], subresources: STATUS, strategy: nodeStrategy }),
+    core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),
+    core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps) }),
+    core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'] }),
+    core('configmaps', 'ConfigMap', true, { shortNames: ['cm'], strategy: configMapStrategy }),
+    core('secrets', 'Secret', true, { strategy: secretStrategy }),
+    core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+    core('persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: STATUS, strategy: persistentVolumeStrategy }),
+    core('persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: STATUS, strategy: persistentVolumeClaimStrategy }),
+    core('resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: STATUS }),
+    core('limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
+    core('podtemplates', 'PodTemplate', true),
+    apps('deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], strategy: deploymentStrategy, scale: WORKLOAD_SCALE }),
+    apps('replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], strategy: replicaSetStrategy, scale: WORKLOAD_SCALE }),
+    apps('statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], strategy: statefulSetStrategy, scale: WORKLOAD_SCALE }),
+    apps('daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: STATUS, strategy: daemonSetStrategy }),
+    apps('controllerrevisions', 'ControllerRevision', true, { strategy: controllerRevisionStrategy }),
+    batch('jobs', 'Job', true, { categories: ['all'], subresources: STATUS, strategy: jobStrategy }),
+    batch('cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: STATUS, strategy: cronJobStrategy }),
+    of('discovery.k8s.io', 'v1')('endpointslices', 'EndpointSlice', true, { strategy: endpointSliceStrategy }),
+    of('coordination.k8s.io', 'v1')('leases', 'Lease', true),
+    of('events.k8s.io', 'v1')('events', 'Event', true, { shortNames: ['ev'], strategy: eventsV1Strategy, storage: eventsV1Storage }),
+    of('policy', 'v1')('poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: STATUS, strategy: podDisruptionBudgetStrategy }),
+    rbac('roles', 'Role', true, { strategy: roleStrategy(false) }),
+    rbac('rolebindings', 'RoleBinding', true, { strategy: roleBindingStrategy(false) }),
+    rbac('clusterroles', 'ClusterRole', false, { strategy: roleStrategy(true) }),
+    rbac('clusterrolebindings', 'ClusterRoleBinding', false, { strategy: roleBindingStrategy(true) }),
+    storage('storageclasses', 'StorageClass', false, { shortNames: ['sc'], strategy: storageClassStrategy }),
+    storage('csidrivers', 'CSIDriver', false),
+    storage('csinodes', 'CSINode', false),
+    storage('volumeattachments', 'VolumeAttachment', false, { subresources: STATUS }),
+    networking('networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
+    networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
+    networking('ingressclasses', 'IngressClass', false),
+    of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
+    of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'] }),
   ];
 }

@@ -11,6 +11,14 @@ function groupVersions(resources: ResourceInfo[]): GroupVersion[] {
   return [...seen.values()];
 }
 
+/** What discovery says of subresources whose kind is not their parent's. */
+const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: string; verbs: string[] }> = {
+  binding: { kind: 'Binding', verbs: ['create'] },
+  log: { kind: 'Pod', verbs: ['get'] },
+  eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+  scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
+};
+
 /** GET /api */
 export function apiVersions(serverAddress: string) {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
@@ -62,11 +70,7 @@ export function apiResourceList(resources: ResourceInfo[], group: string, versio
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
     });
-    for (const sub of r.subresources ?? []) {
-      const kind = sub === 'binding' ? 'Binding' : sub === 'log' ? 'Pod' : r.kind;
-      const verbs = sub === 'binding' ? ['create'] : sub === 'log' ? ['get'] : ['get', 'patch', 'update'];
-      list.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind, verbs });
-    }
+    for (const sub of r.subresources ?? []) list.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, ...SUBRESOURCES[sub] ?? { kind: r.kind, verbs: ['get', 'patch', 'update'] } });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: list };
 }

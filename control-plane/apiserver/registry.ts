@@ -26,16 +26,6 @@ export interface WatchOutput {
   object: Obj;
 }
 
-function decode(kv: KeyValue): Obj {
-  const obj = JSON.parse(kv.value) as Obj;
-  obj.metadata.resourceVersion = String(kv.modRevision);
-  return obj;
-}
-
-function encode(obj: Obj): string {
-  const { resourceVersion: _rv, ...metadata } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata });
-}
 
 function specChanged(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => {
@@ -74,7 +64,21 @@ export class Registry {
   }
 
   get prefix(): string {
-    return `/registry/${this.info.group ? `${this.info.group}/` : ''}${this.info.resource}/`;
+    const { group, resource } = this.info.storage ?? this.info;
+    return `/registry/${group ? `${group}/` : ''}${resource}/`;
+  }
+
+  #decode(kv: KeyValue): Obj {
+    const stored = JSON.parse(kv.value) as Obj;
+    const obj = this.info.storage ? this.info.storage.fromStorage(stored) : stored;
+    obj.metadata.resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  #encode(obj: Obj): string {
+    const { resourceVersion: _rv, ...metadata } = obj.metadata;
+    const plain = { ...obj, metadata };
+    return JSON.stringify(this.info.storage ? this.info.storage.toStorage(plain) : plain);
   }
 
   keyOf(namespace: string | undefined, name: string): string {
@@ -98,7 +102,7 @@ export class Registry {
   async get(namespace: string | undefined, name: string): Promise<Obj> {
     const kv = await this.#storage.get(this.keyOf(namespace, name));
     if (!kv) throw this.#notFound(name);
-    return decode(kv);
+    return this.#decode(kv);
   }
 
   async list(opts: ListOptions): Promise<ListOutput> {
@@ -111,7 +115,7 @@ export class Registry {
       const page = await this.#storage.list(prefix, { limit: opts.limit ? Math.max(opts.limit, 100) : undefined, startAfter });
       revision = page.revision;
       for (const kv of page.items) {
-        const obj = decode(kv);
+        const obj = this.#decode(kv);
         if (this.matches(obj, opts)) items.push(obj);
         startAfter = kv.key;
         if (opts.limit && items.length >= opts.limit) {
@@ -177,7 +181,7 @@ export class Registry {
         if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
         return obj;
       }
-      return decode(await this.#storage.create(this.keyOf(m.namespace, m.name as string), encode(obj)));
+      return this.#decode(await this.#storage.create(this.keyOf(m.namespace, m.name as string), this.#encode(obj)));
     } catch (err) {
       if (!opts.dryRun) reservation?.release();
       return this.#fromStorage(err, m.name as string);
@@ -208,6 +212,9 @@ export class Registry {
     let next: Obj;
     if (opts.subresource === 'status') {
       next = { ...old, status: obj.status };
+    } else if (opts.subresource === 'approval') {
+      // certificatesigningrequests/approval: only the Approved/Denied conditions change
+      next = { ...old, status: { ...(old.status ?? {}), conditions: obj.status?.conditions } };
     } else if (opts.subresource) {
       // a server-side subresource (binding) already produced the whole object
       next = obj;
@@ -236,7 +243,7 @@ export class Registry {
       return this.#remove(next, Number(old.metadata.resourceVersion));
     }
     try {
-      return decode(await this.#storage.update(this.keyOf(old.metadata.namespace, name), encode(next), Number(old.metadata.resourceVersion)));
+      return this.#decode(await this.#storage.update(this.keyOf(old.metadata.namespace, name), this.#encode(next), Number(old.metadata.resourceVersion)));
     } catch (err) {
       this.#fromStorage(err, name);
     }
@@ -266,7 +273,7 @@ export class Registry {
   async #remove(obj: Obj, expectedRevision: number): Promise<Obj> {
     try {
       const kv = await this.#storage.delete(this.keyOf(obj.metadata.namespace, obj.metadata.name as string), expectedRevision);
-      return decode(kv);
+      return this.#decode(kv);
     } catch (err) {
       this.#fromStorage(err, obj.metadata.name as string);
     }
@@ -303,8 +310,8 @@ export class Registry {
         next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : rfc3339(new Date(Date.now() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;
         if (next.metadata.generation !== undefined) next.metadata.generation += 1;
-        const kv = await this.#storage.update(this.keyOf(m.namespace, name), encode(next), Number(m.resourceVersion));
-        return { obj: decode(kv), gone: false };
+        const kv = await this.#storage.update(this.keyOf(m.namespace, name), this.#encode(next), Number(m.resourceVersion));
+        return { obj: this.#decode(kv), gone: false };
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Conflict' && attempt < 5) continue;
         this.#fromStorage(err, name);
@@ -320,8 +327,8 @@ export class Registry {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
     try {
       return await this.#storage.watch(prefix, fromRevision, (e: StorageEvent) => {
-        const obj = decode(e.kv);
-        const prev = e.prev ? decode(e.prev) : undefined;
+        const obj = this.#decode(e.kv);
+        const prev = e.prev ? this.#decode(e.prev) : undefined;
         const nowMatches = this.matches(obj, opts);
         const prevMatches = prev ? this.matches(prev, opts) : false;
         if (e.type === 'delete') {

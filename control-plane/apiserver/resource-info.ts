@@ -54,6 +54,26 @@ export interface Strategy {
   cells?(obj: Obj): unknown[];
 }
 
+/** Where a scalable resource keeps its replica counts (for the scale subresource). */
+export interface ScaleInfo {
+  /** dotted paths, as CRDs name them without the leading dot */
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  /** the pod selector in string form, as Scale.status.selector carries it */
+  selector(obj: Obj): string | undefined;
+}
+
+/**
+ * A resource stored under another one's keys in another form (events.k8s.io
+ * Events are core Events): the registry converts on every read and write.
+ */
+export interface StorageMapping {
+  group: string;
+  resource: string;
+  toStorage(obj: Obj): Obj;
+  fromStorage(obj: Obj): Obj;
+}
+
 export interface ResourceInfo {
   group: string;
   version: string;
@@ -64,10 +84,12 @@ export interface ResourceInfo {
   namespaced: boolean;
   shortNames?: string[];
   categories?: string[];
-  /** subresources served: status, binding, log */
+  /** subresources served: status, scale, binding, log, eviction, approval */
   subresources?: string[];
   verbs?: string[];
   strategy?: Strategy;
+  scale?: ScaleInfo;
+  storage?: StorageMapping;
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

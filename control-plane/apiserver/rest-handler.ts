@@ -12,6 +12,8 @@ import { readJsonBody, sendJson, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
+import { evictPod } from './eviction.ts';
+import { getScale, updateScale, type Scale } from './scale.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -70,6 +72,10 @@ async function requireNamespace(ctx: RestContext, namespace: string): Promise<vo
   }
 }
 
+function unsupportedPatch(): ApiError {
+  return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+}
+
 /** Serves one request on a resource URL. */
 export async function handleResource(ctx: RestContext, info: RequestInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const reg = ctx.registries.get(registryKey(info.group, info.resource));
@@ -100,7 +106,8 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
     if (subresource === 'log') {
       return proxyPodLog({ pods: reg, nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry, namespace: namespace as string, name, query: q, kubelet: ctx.kubelet, res });
     }
-    if (subresource === 'binding') throw errors.methodNotAllowed('GET is not supported on pods/binding');
+    if (subresource === 'binding' || subresource === 'eviction') throw errors.methodNotAllowed(`GET is not supported on pods/${subresource}`);
+    if (subresource === 'scale') return sendJson(res, 200, await getScale(reg, namespace, name));
     return sendJson(res, 200, render(await reg.get(namespace, name)));
   }
 
@@ -118,16 +125,31 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
-  if (method === 'PUT' && name && (!subresource || subresource === 'status')) {
+  if (method === 'POST' && name && subresource === 'eviction') {
+    const body = (await readJsonBody(req)) as Parameters<typeof evictPod>[4];
+    await evictPod(reg, ctx.registries.get(registryKey('policy', 'poddisruptionbudgets')) as Registry, namespace as string, name, body, dryRun(q));
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  if ((method === 'PUT' || method === 'PATCH') && name && subresource === 'scale') {
+    if (method === 'PUT') {
+      const body = (await readJsonBody(req)) as Scale;
+      return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q) }));
+    }
+    const kind = patchKindOf(req.headers['content-type']);
+    if (kind === null || kind === 'apply') throw unsupportedPatch();
+    const patch = await readJsonBody(req, { allowPatchTypes: true });
+    return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q) }));
+  }
+
+  if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const body = (await readJsonBody(req)) as Obj;
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
   }
 
-  if (method === 'PATCH' && name && (!subresource || subresource === 'status')) {
+  if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null || kind === 'apply') {
-      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
-    }
+    if (kind === null || kind === 'apply') throw unsupportedPatch();
     const patch = await readJsonBody(req, { allowPatchTypes: true });
     const updated = await reg.guaranteedUpdate(namespace, name, (current) => {
       const next = applyPatch(kind, current, patch) as Obj;

@@ -82,20 +82,21 @@ function validateContainer(c: Container, path: string, names: Set<string>): Stat
   return causes;
 }
 
-export function validatePodSpec(spec: PodSpec | undefined): StatusCause[] {
-  if (!spec) return [fieldErrors.required('spec')];
+/** Validates a pod spec found at `path` (a pod's `spec`, or a template's `spec.template.spec`). */
+export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): StatusCause[] {
+  if (!spec || typeof spec !== 'object') return [fieldErrors.required(path)];
   const causes: StatusCause[] = [];
   const names = new Set<string>();
-  if (!Array.isArray(spec.containers) || spec.containers.length === 0) causes.push(fieldErrors.required('spec.containers'));
-  (spec.initContainers ?? []).forEach((c, i) => causes.push(...validateContainer(c, `spec.initContainers[${i}]`, names)));
-  (spec.containers ?? []).forEach((c, i) => causes.push(...validateContainer(c, `spec.containers[${i}]`, names)));
-  if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy)) causes.push(fieldErrors.notSupported('spec.restartPolicy', spec.restartPolicy, RESTART_POLICIES));
-  if (spec.dnsPolicy && !DNS_POLICIES.includes(spec.dnsPolicy)) causes.push(fieldErrors.notSupported('spec.dnsPolicy', spec.dnsPolicy, DNS_POLICIES));
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0) causes.push(fieldErrors.required(`${path}.containers`));
+  (spec.initContainers ?? []).forEach((c, i) => causes.push(...validateContainer(c, `${path}.initContainers[${i}]`, names)));
+  (Array.isArray(spec.containers) ? spec.containers : []).forEach((c, i) => causes.push(...validateContainer(c, `${path}.containers[${i}]`, names)));
+  if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy)) causes.push(fieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
+  if (spec.dnsPolicy && !DNS_POLICIES.includes(spec.dnsPolicy)) causes.push(fieldErrors.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds < 0) {
-    causes.push(fieldErrors.invalid('spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
+    causes.push(fieldErrors.invalid(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
   }
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds <= 0) {
-    causes.push(fieldErrors.invalid('spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
+    causes.push(fieldErrors.invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
   }
   return causes;
 }
@@ -163,25 +164,35 @@ export function podDisplayStatus(pod: Pod): { reason: string; ready: number; tot
   return { reason, ready, total: spec.containers.length, restarts };
 }
 
+/** The defaults every pod spec gets, in pods and in pod templates alike (SetDefaults_PodSpec). */
+export function defaultPodSpec(spec: PodSpec): void {
+  spec.restartPolicy ??= 'Always';
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.securityContext ??= {};
+  spec.schedulerName ??= 'default-scheduler';
+  spec.enableServiceLinks ??= true;
+  for (const c of [...(spec.initContainers ?? []), ...(Array.isArray(spec.containers) ? spec.containers : [])]) defaultContainer(c);
+}
+
+/** What admission adds to pods only: priority and the default NoExecute tolerations. */
+function admitPod(spec: PodSpec): void {
+  spec.priority ??= 0;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.tolerations ??= [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    if (!spec.tolerations.some((t) => t.key === key && t.effect === 'NoExecute')) {
+      spec.tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    }
+  }
+}
+
 export const podStrategy: Strategy = {
   prepareForCreate(obj) {
     const pod = asPod(obj);
     const spec = (pod.spec ??= { containers: [] });
-    spec.restartPolicy ??= 'Always';
-    spec.dnsPolicy ??= 'ClusterFirst';
-    spec.terminationGracePeriodSeconds ??= 30;
-    spec.securityContext ??= {};
-    spec.schedulerName ??= 'default-scheduler';
-    spec.enableServiceLinks ??= true;
-    spec.priority ??= 0;
-    spec.preemptionPolicy ??= 'PreemptLowerPriority';
-    spec.tolerations ??= [];
-    for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-      if (!spec.tolerations.some((t) => t.key === key && t.effect === 'NoExecute')) {
-        spec.tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
-      }
-    }
-    for (const c of [...(spec.initContainers ?? []), ...(Array.isArray(spec.containers) ? spec.containers : [])]) defaultContainer(c);
+    defaultPodSpec(spec);
+    admitPod(spec);
     let qos: string | undefined;
     try {
       qos = Array.isArray(spec.containers) ? qosClass(spec) : undefined;

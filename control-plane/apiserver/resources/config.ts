@@ -1,0 +1,65 @@
+import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import type { Obj, Strategy } from '../resource-info.ts';
+import { age } from './age.ts';
+import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
+import { immutable } from './pod-template.ts';
+
+const KEY = /^[-._a-zA-Z0-9]+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function validateKeys(data: unknown, field: string): StatusCause[] {
+  if (data === undefined) return [];
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return [fieldErrors.invalid(field, data, 'must be a map of strings')];
+  const causes: StatusCause[] = [];
+  for (const [k, v] of Object.entries(data)) {
+    if (!KEY.test(k) || k.length > 253) causes.push(fieldErrors.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+    if (typeof v !== 'string') causes.push(fieldErrors.invalid(`${field}[${k}]`, v, 'must be a string'));
+  }
+  return causes;
+}
+
+/** Immutable objects (immutable: true) keep their data, and stay immutable. */
+function validateImmutable(obj: Obj, old: Obj): StatusCause[] {
+  if (old.immutable !== true) return [];
+  return [...immutable(obj.immutable, true, 'immutable'), ...immutable(obj.data, old.data, 'data'), ...immutable(obj.binaryData ?? obj.stringData, old.binaryData ?? old.stringData, obj.binaryData ? 'binaryData' : 'data')];
+}
+
+const count = (o: unknown) => Object.keys((o as Record<string, unknown> | undefined) ?? {}).length;
+
+export const configMapStrategy: Strategy = {
+  validate: (obj) => [...validateKeys(obj.data, 'data'), ...validateKeys(obj.binaryData, 'binaryData')],
+  validateUpdate: (obj, old) => [...(configMapStrategy.validate?.(obj) ?? []), ...validateImmutable(obj, old)],
+  columns: [NAME_COLUMN, column('Data', 'Number of data items'), AGE_COLUMN],
+  cells: (obj) => [obj.metadata.name, count(obj.data) + count(obj.binaryData), age(obj.metadata.creationTimestamp)],
+};
+
+/** stringData is write-only: it is folded into data (base64) on every write. */
+function foldStringData(obj: Obj): void {
+  const stringData = obj.stringData as Record<string, string> | undefined;
+  if (stringData && typeof stringData === 'object') {
+    const data = (obj.data ??= {}) as Record<string, string>;
+    for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+  }
+  delete obj.stringData;
+}
+
+export const secretStrategy: Strategy = {
+  prepareForCreate(obj) {
+    obj.type ??= 'Opaque';
+    foldStringData(obj);
+  },
+  prepareForUpdate(obj) {
+    foldStringData(obj);
+  },
+  validate(obj) {
+    const causes = validateKeys(obj.data, 'data');
+    for (const [k, v] of Object.entries((obj.data as Record<string, unknown> | undefined) ?? {})) {
+      if (typeof v === 'string' && !BASE64.test(v)) causes.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
+    }
+    return causes;
+  },
+  validateUpdate: (obj, old) => [...(secretStrategy.validate?.(obj) ?? []), ...immutable(obj.type, old.type, 'type'), ...validateImmutable(obj, old)],
+  selectableFields: ['type'],
+  columns: [NAME_COLUMN, column('Type', 'The type of the secret'), column('Data', 'Number of data items'), AGE_COLUMN],
+  cells: (obj) => [obj.metadata.name, obj.type ?? 'Opaque', count(obj.data), age(obj.metadata.creationTimestamp)],
+};
