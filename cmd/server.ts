@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EventRecorder, RestClient, hostIPv4, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, Scheduler, SqliteStorage, ensureClusterPki, issueFromClusterCa } from '../control-plane/index.ts';
+import { ApiServer, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, issueFromClusterCa } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
 
@@ -11,6 +11,9 @@ export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
   --service-cluster-ip-range CIDR Service ClusterIP range (10.96.0.0/12)
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
+  --token-auth-file PATH          static bearer tokens: CSV token,user,uid,"group1,group2"
+  --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
+  --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
   --log-level LEVEL               pino level (info)
 `;
@@ -31,6 +34,9 @@ export async function runServer(argv: string[]): Promise<void> {
       'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
       'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
       'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
+      'token-auth-file': { type: 'string' },
+      'service-account-issuer': { type: 'string' },
+      'api-audiences': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -58,6 +64,9 @@ export async function runServer(argv: string[]): Promise<void> {
     port,
     advertiseAddress: advertise,
     serviceCidr,
+    serviceAccountTokens: await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']),
+    apiAudiences: values['api-audiences']?.split(',').map((a) => a.trim()).filter(Boolean),
+    tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();

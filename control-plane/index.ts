@@ -5,3 +5,5 @@ export type { Storage } from './storage/index.ts';
 export { Scheduler } from './scheduler/index.ts';
 export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';
 export type { ClusterPki } from './cluster-pki.ts';
+export { ServiceAccountTokens } from './auth/service-account-token.ts';
+export { StaticTokenFile } from './auth/token-authenticators.ts';

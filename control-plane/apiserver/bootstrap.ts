@@ -2,6 +2,7 @@ import { ApiError } from '../../apimachinery/index.ts';
 import type { ApiServer } from './server.ts';
 import type { ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
+import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/bootstrap-policy.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -13,9 +14,26 @@ async function ensure(create: () => Promise<unknown>): Promise<void> {
   }
 }
 
+const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
+
+/** The default ClusterRoles and ClusterRoleBindings, created when missing (an edited one is left as it is). */
+async function bootstrapPolicy(server: ApiServer): Promise<void> {
+  const roles = server.registry('rbac.authorization.k8s.io', 'clusterroles');
+  const bindings = server.registry('rbac.authorization.k8s.io', 'clusterrolebindings');
+  const labels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+  for (const r of BOOTSTRAP_ROLES) {
+    await ensure(() => roles.create(undefined, { metadata: { name: r.name, labels: { ...labels, ...(r.labels ?? {}) }, annotations: AUTOUPDATE }, rules: r.rules }));
+  }
+  for (const b of BOOTSTRAP_BINDINGS) {
+    const subjects = b.subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' }));
+    await ensure(() => bindings.create(undefined, { metadata: { name: b.name, labels, annotations: AUTOUPDATE }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role }, subjects }));
+  }
+}
+
 /**
- * What every cluster has before its first request: the system namespaces
- * and the `kubernetes` Service. Also re-marks stored ClusterIPs as taken.
+ * What every cluster has before its first request: the system namespaces,
+ * the `kubernetes` Service and the default RBAC policy. Also re-marks stored
+ * ClusterIPs as taken.
  */
 export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange): Promise<void> {
   const services = server.registry('', 'services');
@@ -27,6 +45,7 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange): 
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(() => namespaces.create(undefined, { metadata: { name } }));
   }
+  await bootstrapPolicy(server);
   const kubernetes: Obj = {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: serviceIps.first, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },

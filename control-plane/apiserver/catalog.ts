@@ -37,6 +37,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
   const rbac = of('rbac.authorization.k8s.io', 'v1');
   const storage = of('storage.k8s.io', 'v1');
   const networking = of('networking.k8s.io', 'v1');
+  const review = (group: string, resource: string, kind: string, namespaced: boolean) => of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
     core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: STATUS, strategy: namespaceStrategy }),
     core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
@@ -46,7 +47,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
     core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'] }),
     core('configmaps', 'ConfigMap', true, { shortNames: ['cm'], strategy: configMapStrategy }),
     core('secrets', 'Secret', true, { strategy: secretStrategy }),
-    core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+    core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),
     core('persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: STATUS, strategy: persistentVolumeStrategy }),
     core('persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: STATUS, strategy: persistentVolumeClaimStrategy }),
     core('resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: STATUS }),
@@ -75,6 +76,12 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
+    review('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
+    review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview', false),
+    review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+    review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
+    review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
+    review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
     of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'] }),
   ];
 }

@@ -17,6 +17,7 @@ const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: str
   log: { kind: 'Pod', verbs: ['get'] },
   eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
+  token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] },
 };
 
 /** GET /api */

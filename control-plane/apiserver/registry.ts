@@ -165,7 +165,7 @@ export class Registry {
     this.#normalise(obj, namespace);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
-    const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced);
+    const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule);
     m.uid = randomUUID();
     m.creationTimestamp = rfc3339();
     m.generation = 1;
@@ -234,7 +234,7 @@ export class Registry {
       if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
       this.info.strategy?.prepareForUpdate?.(next, old);
       if (specChanged(next, old)) m.generation = (old.metadata.generation ?? 1) + 1;
-      const causes = [...validateObjectMeta(m, this.info.namespaced), ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? [])];
+      const causes = [...validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule), ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? [])];
       this.#validate(next, causes);
     }
     if (opts.dryRun) return next;

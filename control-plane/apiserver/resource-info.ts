@@ -46,6 +46,8 @@ export interface Strategy {
   /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
   prepareForUpdate?(obj: Obj, old: Obj): void;
   validateUpdate?(obj: Obj, old: Obj): StatusCause[];
+  /** how names are checked, when not as DNS-1123 subdomains */
+  nameRule?(name: string): string[];
   /** field selector paths this resource accepts besides metadata.name and metadata.namespace */
   selectableFields?: readonly string[];
   /** seconds of graceful deletion for this object, or 0 to delete at once */
@@ -90,6 +92,8 @@ export interface ResourceInfo {
   strategy?: Strategy;
   scale?: ScaleInfo;
   storage?: StorageMapping;
+  /** nothing stored: a create-only review API answered in its status */
+  virtual?: boolean;
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

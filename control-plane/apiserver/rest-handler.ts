@@ -14,11 +14,15 @@ import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
 import { evictPod } from './eviction.ts';
 import { getScale, updateScale, type Scale } from './scale.ts';
+import { REVIEWS, requestToken, type ReviewContext } from './reviews.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
+import type { UserInfo } from '../auth/types.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
   kubelet: KubeletClientConfig;
   closing: AbortSignal;
+  auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
 }
 
 export function registryKey(group: string, resource: string): string {
@@ -77,7 +81,13 @@ function unsupportedPatch(): ApiError {
 }
 
 /** Serves one request on a resource URL. */
-export async function handleResource(ctx: RestContext, info: RequestInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleResource(ctx: RestContext, user: UserInfo, info: RequestInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const review = REVIEWS[`${info.group}/${info.resource}`];
+  if (review && info.version === 'v1' && !info.name) {
+    if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    const body = (await readJsonBody(req)) as Parameters<typeof review>[0];
+    return sendJson(res, 201, await review(body, { ...ctx.auth, user, namespace: info.namespace }));
+  }
   const reg = ctx.registries.get(registryKey(info.group, info.resource));
   if (!reg || reg.info.version !== info.version) throw new ApiError('NotFound', 'the server could not find the requested resource');
   const q = url.searchParams;
@@ -123,6 +133,12 @@ export async function handleResource(ctx: RestContext, info: RequestInfo, req: I
     const body = (await readJsonBody(req)) as { target?: { name?: string }; metadata?: { name?: string } };
     await bindPod(reg, namespace as string, name, body);
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  if (method === 'POST' && name && subresource === 'token') {
+    const body = (await readJsonBody(req)) as Parameters<typeof requestToken>[5];
+    const pods = ctx.registries.get(registryKey('', 'pods')) as Registry;
+    return sendJson(res, 201, await requestToken(ctx.auth.tokens, reg, pods, namespace as string, name, body, ctx.auth.apiAudiences));
   }
 
   if (method === 'POST' && name && subresource === 'eviction') {

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
+import { forbidden, requestAttributes } from '../auth/attributes.ts';
+import { Authenticator } from '../auth/authenticator.ts';
+import { impersonate } from '../auth/impersonation.ts';
+import { RbacAuthorizer } from '../auth/rbac.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/token-authenticators.ts';
 import { ApiError, type Logger } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
@@ -26,16 +32,14 @@ export interface ApiServerOptions {
   /** address clients are told to use (discovery) */
   advertiseAddress: string;
   serviceCidr: string;
+  /** signs and verifies service account tokens */
+  serviceAccountTokens: ServiceAccountTokens;
+  /** audiences a token must carry to be accepted here (defaults to the issuer) */
+  apiAudiences?: string[];
+  /** extra token authenticators (a static token file) tried before the built-in ones */
+  tokenAuthenticators?: TokenAuthenticator[];
   log: Logger;
 }
-
-export interface User {
-  name: string;
-  groups: string[];
-}
-
-/** Paths anyone may read: health and version, as kube-apiserver's default RBAC allows. */
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 export const SERVER_VERSION = {
   major: '1',
@@ -49,20 +53,11 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
-/** The user a verified client certificate names (CN = user, O = groups). */
-function authenticate(req: IncomingMessage): User | null {
-  const socket = req.socket as TLSSocket;
-  if (!socket.authorized) return null;
-  const cert = socket.getPeerCertificate();
-  if (!cert?.subject) return null;
-  const o = cert.subject.O as string | string[] | undefined;
-  const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-  return { name: String(cert.subject.CN ?? ''), groups: [...groups, 'system:authenticated'] };
-}
 
 /**
- * The API server: HTTPS with client-certificate authentication, discovery,
- * and the generic REST handler over one Registry per resource.
+ * The API server: HTTPS; every request authenticated (client certificate,
+ * bearer token, else anonymous) and authorized by RBAC; discovery, and the
+ * generic REST handler over one Registry per stored resource.
  */
 export class ApiServer {
   readonly registries = new Map<string, Registry>();
@@ -74,14 +69,24 @@ export class ApiServer {
   #resources: ResourceInfo[];
   /** built on first request, then served as is */
   #openApiIndex: object | undefined;
+  #authenticator: Authenticator;
+  readonly authorizer: RbacAuthorizer;
+  #apiAudiences: string[];
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps);
     for (const info of this.#resources) {
-      this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
+      if (!info.virtual) this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
     }
+    this.#apiAudiences = opts.apiAudiences ?? [opts.serviceAccountTokens.issuer];
+    this.#authenticator = new Authenticator([
+      ...(opts.tokenAuthenticators ?? []),
+      new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.#apiAudiences, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
+      new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
+    ]);
+    this.authorizer = new RbacAuthorizer((resource) => this.registry('rbac.authorization.k8s.io', resource));
   }
 
   registry(group: string, resource: string): Registry {
@@ -97,7 +102,13 @@ export class ApiServer {
 
   async start(): Promise<void> {
     await bootstrap(this, this.#serviceIps);
-    const ctx: RestContext = { registries: this.registries, kubelet: this.#opts.kubeletClient, closing: this.#closing.signal };
+    await this.authorizer.start();
+    const ctx: RestContext = {
+      registries: this.registries,
+      kubelet: this.#opts.kubeletClient,
+      closing: this.#closing.signal,
+      auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
+    };
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(ctx, req, res),
@@ -112,6 +123,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.#closing.abort();
+    this.authorizer.stop();
     await new Promise<void>((resolve) => {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());
@@ -125,12 +137,13 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'https://skiff');
     const log = this.#opts.log.child({ reqId });
     try {
-      const user = authenticate(req);
-      if (!user && !PUBLIC_PATHS.has(url.pathname)) throw new ApiError('Unauthorized', 'Unauthorized');
+      const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
+      const attributes = requestAttributes(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
+      if (!this.authorizer.authorize(user, attributes).allowed) throw forbidden(user.name, attributes);
       if (!acceptsJson(req.headers.accept)) {
         throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
       }
-      await this.#route(ctx, req, res, url);
+      await this.#route(ctx, user, req, res, url);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
       if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
@@ -140,7 +153,7 @@ export class ApiServer {
     }
   }
 
-  async #route(ctx: RestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async #route(ctx: RestContext, user: UserInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const resources = this.#resources;
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
@@ -166,7 +179,7 @@ export class ApiServer {
       if (list) return sendJson(res, 200, list);
     }
     const info = parseResourcePath(path);
-    if (info) return handleResource(ctx, info, req, res, url);
+    if (info) return handleResource(ctx, user, info, req, res, url);
     throw new ApiError('NotFound', 'the server could not find the requested resource');
   }
 }

@@ -23,6 +23,12 @@ export function dns1123Subdomain(value: string): string[] {
   return errs;
 }
 
+/** Names that only need to be one URL path segment (RBAC objects). */
+export function pathSegmentName(value: string): string[] {
+  if (value === '.' || value === '..') return [`may not be '${value}'`];
+  return /[/%]/.test(value) ? [`may not contain '${value.includes('/') ? '/' : '%'}'`] : [];
+}
+
 function qualifiedName(key: string): string[] {
   const parts = key.split('/');
   const name = parts.length === 2 ? (parts[1] as string) : key;

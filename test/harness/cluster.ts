@@ -1,12 +1,11 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { access, mkdir, open } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
+import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './index.ts';
 
-const SKIFF = fileURLToPath(new URL('../../bin/skiff', import.meta.url));
-export const KUBECTL = process.env.KUBECTL ?? '/opt/skiff/bin/kubectl';
+export { KUBECTL } from './api-server.ts';
 
 export interface TestCluster {
   node: TestNode;
@@ -19,35 +18,25 @@ export interface TestCluster {
   /** stops the agent process and starts a new one with the same configuration */
   restartAgent(): Promise<void>;
   /** like kubectl() but resolves with stdout, stderr and the exit code */
-  kubectlResult(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  kubectlResult(args: string[], input?: string): Promise<KubectlResult>;
   teardown(): Promise<void>;
-}
-
-async function spawnLogged(argv: string[], logFile: string): Promise<ChildProcess> {
-  const out = await open(logFile, 'a');
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', out.fd, out.fd] });
-  await out.close();
-  return child;
 }
 
 /** `skiff server` and `skiff agent` as real processes on a test node of their own. */
 export async function startTestCluster(name: string, subnetIndex: number): Promise<TestCluster> {
   const node = await startTestNode(name, subnetIndex);
   const nodeName = `${name}-node`;
-  const port = await freePort();
+  let api;
+  try {
+    api = await startTestApiServer(node.dir);
+  } catch (err) {
+    await node.teardown();
+    throw err;
+  }
+  const { port, pkiDir: pki, kubeconfig, server, kubectl, kubectlResult } = api;
   const kubeletPort = await freePort();
-  const pki = join(node.dir, 'pki');
-  const kubeconfig = join(node.dir, 'admin.kubeconfig');
-  const server = await spawnLogged([SKIFF, 'server', '--secure-port', String(port), '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--pki-dir', pki, '--datastore-endpoint', `sqlite://${join(node.dir, 'state.db')}`, '--write-kubeconfig', kubeconfig, '--log-level', 'debug'], join(node.dir, 'server.log'));
   let agent: ChildProcess | undefined;
   let agentArgv: string[] = [];
-  const kubectlResult = (args: string[], input?: string) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 120_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-      if (input !== undefined) child.stdin?.end(input);
-    });
   const cluster: TestCluster = {
     node,
     nodeName,
@@ -57,26 +46,18 @@ export async function startTestCluster(name: string, subnetIndex: number): Promi
       return agent as ChildProcess;
     },
     kubectlResult,
+    kubectl,
     async restartAgent() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     },
-    async kubectl(...args: string[]) {
-      const r = await kubectlResult(args);
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-      return r.stdout;
-    },
     async teardown() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
-      if (server.pid) await stopPid(server.pid, 10_000);
+      await api.stop();
       await node.teardown();
     },
   };
   try {
-    await waitFor('the API server', async () => {
-      await access(kubeconfig);
-      return (await kubectlResult(['get', '--raw', '/readyz'])).code === 0;
-    }, 30_000, 100);
     const creds = await writeNodeCredentials({
       pkiDir: pki,
       nodeName,

@@ -4,6 +4,7 @@ import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
 import { immutable } from './pod-template.ts';
+import { pathSegmentName } from '../validate-meta.ts';
 
 const SUBJECT_KINDS = ['ServiceAccount', 'User', 'Group'];
 
@@ -25,6 +26,7 @@ function validateRules(rules: PolicyRule[] | undefined, clusterScoped: boolean):
 
 export function roleStrategy(clusterScoped: boolean): Strategy {
   return {
+    nameRule: pathSegmentName,
     validate: (obj) => validateRules((obj as unknown as ClusterRole).rules, clusterScoped),
     columns: [NAME_COLUMN, column('Created At', 'Time the role was created', 0, 'date')],
     cells: (obj) => [obj.metadata.name, obj.metadata.creationTimestamp],
@@ -35,6 +37,7 @@ const asBinding = (o: Obj) => o as unknown as RoleBinding;
 
 export function roleBindingStrategy(clusterScoped: boolean): Strategy {
   const strategy: Strategy = {
+    nameRule: pathSegmentName,
     validate(obj) {
       const b = asBinding(obj);
       const causes: StatusCause[] = [];

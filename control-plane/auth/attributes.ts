@@ -1,0 +1,41 @@
+import { ApiError } from '../../apimachinery/index.ts';
+import { parseResourcePath } from '../apiserver/request-info.ts';
+import type { RequestAttributes } from './types.ts';
+
+/** The RBAC verb of a request on a resource URL (list vs get, watch, deletecollection…). */
+function resourceVerb(method: string, hasName: boolean, query: URLSearchParams): string {
+  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return watch ? 'watch' : hasName ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+export function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
+  const info = parseResourcePath(path);
+  if (!info) return { kind: 'nonResource', verb: method === 'HEAD' ? 'get' : method.toLowerCase(), path };
+  // /api/v1/namespaces/{name} names a namespace object
+  return { kind: 'resource', verb: resourceVerb(method, info.name !== undefined, query), apiGroup: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+}
+
+/** The Forbidden error kube-apiserver gives, word for word. */
+export function forbidden(user: string, a: RequestAttributes, reason = ''): ApiError {
+  const why = reason ? `: ${reason}` : '';
+  if (a.kind === 'nonResource') return new ApiError('Forbidden', `forbidden: User "${user}" cannot ${a.verb} path "${a.path}"${why}`);
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const qualified = a.apiGroup ? `${resource}.${a.apiGroup}` : resource;
+  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
+  const subject = a.name ? `${qualified} "${a.name}"` : qualified;
+  return new ApiError('Forbidden', `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}${why}`, { name: a.name, group: a.apiGroup, kind: a.resource });
+}

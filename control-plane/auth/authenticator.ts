@@ -1,0 +1,55 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { ApiError } from '../../apimachinery/index.ts';
+import type { TokenAuthenticator } from './token-authenticators.ts';
+import type { UserInfo } from './types.ts';
+
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** The user a verified client certificate names (CN = user, O = groups). */
+export function certificateUser(req: IncomingMessage): UserInfo | null {
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) return null;
+  const cert = socket.getPeerCertificate();
+  if (!cert?.subject) return null;
+  const o = cert.subject.O as string | string[] | undefined;
+  return { name: String(cert.subject.CN ?? ''), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+}
+
+function withAuthenticated(u: UserInfo): UserInfo {
+  return u.groups.includes('system:authenticated') ? u : { ...u, groups: [...u.groups, 'system:authenticated'] };
+}
+
+/**
+ * Establishes who sent a request: a client certificate, else a bearer token
+ * (each token authenticator in turn), else anonymous. A token nobody accepts
+ * is a 401, not anonymous.
+ */
+export class Authenticator {
+  readonly #tokens: TokenAuthenticator[];
+
+  constructor(tokens: TokenAuthenticator[]) {
+    this.#tokens = tokens;
+  }
+
+  async authenticateToken(token: string): Promise<UserInfo | null> {
+    for (const t of this.#tokens) {
+      const u = await t.authenticate(token);
+      if (u) return withAuthenticated(u);
+    }
+    return null;
+  }
+
+  async authenticate(req: IncomingMessage): Promise<UserInfo> {
+    const fromCert = certificateUser(req);
+    if (fromCert) return withAuthenticated(fromCert);
+    const header = req.headers.authorization;
+    if (header) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const user = m ? await this.authenticateToken(m[1] as string) : null;
+      if (!user) throw new ApiError('Unauthorized', 'Unauthorized');
+      return user;
+    }
+    return ANONYMOUS;
+  }
+}

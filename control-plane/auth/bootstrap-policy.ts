@@ -1,0 +1,122 @@
+import type { PolicyRule } from './types.ts';
+
+// The default roles and bindings every cluster starts with, after
+// kube-apiserver's bootstrap policy: user-facing roles (cluster-admin, admin,
+// edit, view) and the system:* roles components and discovery rely on.
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const ALL = [...READ, ...WRITE];
+
+const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({ verbs, apiGroups, resources, ...(resourceNames ? { resourceNames } : {}) });
+const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
+
+/** Namespaced objects a viewer may read (no secrets). */
+const viewRules: PolicyRule[] = [
+  rule(READ, [''], ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'serviceaccounts', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status', 'limitranges', 'podtemplates', 'events', 'bindings']),
+  rule(READ, [''], ['namespaces', 'namespaces/status']),
+  rule(READ, ['apps'], ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status', 'daemonsets', 'daemonsets/status', 'controllerrevisions']),
+  rule(READ, ['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status']),
+  rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+  rule(READ, ['events.k8s.io'], ['events']),
+  rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+  rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingresses/status']),
+  rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+];
+
+/** What edit adds: writes to namespaced workloads and config, secrets included. */
+const editRules: PolicyRule[] = [
+  rule([...ALL], [''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'pods/eviction', 'services', 'services/proxy', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts', 'replicationcontrollers', 'replicationcontrollers/scale', 'events']),
+  rule(['create'], [''], ['serviceaccounts/token']),
+  rule([...ALL], ['apps'], ['deployments', 'deployments/scale', 'deployments/rollback', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale', 'daemonsets']),
+  rule([...ALL], ['batch'], ['jobs', 'cronjobs']),
+  rule([...ALL], ['discovery.k8s.io'], ['endpointslices']),
+  rule([...ALL], ['policy'], ['poddisruptionbudgets']),
+  rule([...ALL], ['networking.k8s.io'], ['networkpolicies', 'ingresses']),
+  rule([...ALL], ['autoscaling'], ['horizontalpodautoscalers']),
+  rule(['impersonate'], [''], ['serviceaccounts']),
+];
+
+/** What admin adds: roles and bindings in the namespace, and local access reviews. */
+const adminRules: PolicyRule[] = [
+  rule([...ALL], ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+];
+
+export interface BootstrapRole {
+  name: string;
+  rules: PolicyRule[];
+  labels?: Record<string, string>;
+}
+
+export interface BootstrapBinding {
+  name: string;
+  role: string;
+  subjects: { kind: 'User' | 'Group'; name: string }[];
+}
+
+const AGGREGATED = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+
+export const BOOTSTRAP_ROLES: BootstrapRole[] = [
+  { name: 'cluster-admin', rules: [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])] },
+  { name: 'admin', rules: [...viewRules, ...editRules, ...adminRules], labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } },
+  { name: 'edit', rules: [...viewRules, ...editRules], labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } },
+  { name: 'view', rules: viewRules, labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+  {
+    name: 'system:discovery',
+    rules: [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'])],
+  },
+  {
+    name: 'system:basic-user',
+    rules: [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
+  },
+  { name: 'system:public-info-viewer', rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
+  {
+    name: 'system:node',
+    rules: [
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews', 'localsubjectaccessreviews']),
+      rule(READ, [''], ['services', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes']),
+      rule([...ALL], [''], ['nodes', 'nodes/status']),
+      rule([...READ, 'create', 'delete'], [''], ['pods']),
+      rule(['update', 'patch'], [''], ['pods/status']),
+      rule(['create'], [''], ['pods/eviction', 'serviceaccounts/token']),
+      rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
+      rule([...ALL], ['coordination.k8s.io'], ['leases']),
+      rule(READ, ['storage.k8s.io'], ['csidrivers', 'volumeattachments', 'storageclasses']),
+      rule([...ALL], ['storage.k8s.io'], ['csinodes']),
+      rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+    ],
+  },
+  {
+    name: 'system:node-bootstrapper',
+    rules: [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])],
+  },
+  {
+    name: 'system:kube-scheduler',
+    rules: [
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+      rule(READ, [''], ['nodes', 'pods', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims', 'services', 'replicationcontrollers']),
+      rule(['create'], [''], ['pods/binding', 'bindings']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(['delete'], [''], ['pods']),
+      rule(READ, ['apps'], ['replicasets', 'statefulsets']),
+      rule(READ, ['policy'], ['poddisruptionbudgets']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities']),
+      rule([...ALL], ['coordination.k8s.io'], ['leases']),
+    ],
+  },
+  { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
+];
+
+export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
+  { name: 'cluster-admin', role: 'cluster-admin', subjects: [{ kind: 'Group', name: 'system:masters' }] },
+  { name: 'system:discovery', role: 'system:discovery', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
+  { name: 'system:basic-user', role: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
+  { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }] },
+  { name: 'system:node', role: 'system:node', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
+  { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
+];

@@ -1,0 +1,85 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+
+export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+/** The private claims Kubernetes puts in bound service account tokens. */
+export interface ServiceAccountClaims {
+  namespace: string;
+  serviceaccount: { name: string; uid: string };
+  pod?: { name: string; uid: string };
+  node?: { name: string; uid: string };
+}
+
+export interface VerifiedToken {
+  claims: ServiceAccountClaims;
+  audiences: string[];
+  expiresAt: number;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false);
+}
+
+/**
+ * Signs and verifies service account JWTs (ES256) with the cluster's
+ * service-account key, made in the PKI directory on first start.
+ */
+export class ServiceAccountTokens {
+  readonly issuer: string;
+  readonly #privateKey: CryptoKey;
+  readonly #publicKey: CryptoKey;
+  readonly #kid: string;
+
+  private constructor(issuer: string, privateKey: CryptoKey, publicKey: CryptoKey, kid: string) {
+    this.issuer = issuer;
+    this.#privateKey = privateKey;
+    this.#publicKey = publicKey;
+    this.#kid = kid;
+  }
+
+  static async load(pkiDir: string, issuer = DEFAULT_ISSUER): Promise<ServiceAccountTokens> {
+    const keyPath = join(pkiDir, 'sa.key');
+    const pubPath = join(pkiDir, 'sa.pub');
+    if (!(await exists(keyPath)) || !(await exists(pubPath))) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await writeFile(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      await writeFile(pubPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    }
+    const privateKey = await importPKCS8(await readFile(keyPath, 'utf8'), 'ES256');
+    const publicKey = await importSPKI(await readFile(pubPath, 'utf8'), 'ES256', { extractable: true });
+    const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+    return new ServiceAccountTokens(issuer, privateKey, publicKey, kid);
+  }
+
+  async issue(claims: ServiceAccountClaims, opts: { audiences: string[]; expirationSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + opts.expirationSeconds;
+    const token = await new SignJWT({ 'kubernetes.io': claims })
+      .setProtectedHeader({ alg: 'ES256', kid: this.#kid })
+      .setIssuer(this.issuer)
+      .setSubject(`system:serviceaccount:${claims.namespace}:${claims.serviceaccount.name}`)
+      .setAudience(opts.audiences)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(exp)
+      .sign(this.#privateKey);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** The token's claims if it is ours, unexpired and for one of `audiences`; null otherwise. */
+  async verify(token: string, audiences: string[]): Promise<VerifiedToken | null> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#publicKey, { issuer: this.issuer, audience: audiences, algorithms: ['ES256'] }));
+    } catch {
+      return null;
+    }
+    const claims = payload['kubernetes.io'] as ServiceAccountClaims | undefined;
+    if (!claims?.namespace || !claims.serviceaccount?.name) return null;
+    const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    return { claims, audiences: aud, expiresAt: (payload.exp ?? 0) * 1000 };
+  }
+}

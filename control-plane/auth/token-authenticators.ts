@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import type { Registry } from '../apiserver/registry.ts';
+import type { ServiceAccountTokens } from './service-account-token.ts';
+import type { UserInfo } from './types.ts';
+
+/** Turns a bearer token into a user, or null when the token is not its kind. */
+export interface TokenAuthenticator {
+  authenticate(token: string): Promise<UserInfo | null>;
+}
+
+/** One CSV line's fields; a quoted field may hold commas. */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      fields.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  fields.push(cur.trim());
+  return fields;
+}
+
+/**
+ * --token-auth-file: CSV lines `token,user,uid,"group1,group2"`, as
+ * kube-apiserver reads them.
+ */
+export class StaticTokenFile implements TokenAuthenticator {
+  readonly #users = new Map<string, UserInfo>();
+
+  static async load(path: string): Promise<StaticTokenFile> {
+    const file = new StaticTokenFile();
+    for (const [i, line] of (await readFile(path, 'utf8')).split('\n').entries()) {
+      if (!line.trim() || line.trim().startsWith('#')) continue;
+      const fields = csvFields(line);
+      const [token, name, uid, groups] = fields;
+      if (!token || !name) throw new Error(`${path}:${i + 1}: a token line needs at least token,user`);
+      file.#users.set(token, { name, uid: uid || undefined, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+    }
+    return file;
+  }
+
+  async authenticate(token: string): Promise<UserInfo | null> {
+    const u = this.#users.get(token);
+    return u ? { ...u, groups: [...u.groups] } : null;
+  }
+}
+
+/** Bound service account JWTs: valid signature, and the account (and pod) still exist with the same uid. */
+export class ServiceAccountAuthenticator implements TokenAuthenticator {
+  readonly #tokens: ServiceAccountTokens;
+  readonly #audiences: string[];
+  readonly #serviceAccounts: Registry;
+  readonly #pods: Registry;
+
+  constructor(tokens: ServiceAccountTokens, audiences: string[], serviceAccounts: Registry, pods: Registry) {
+    this.#tokens = tokens;
+    this.#audiences = audiences;
+    this.#serviceAccounts = serviceAccounts;
+    this.#pods = pods;
+  }
+
+  async authenticate(token: string): Promise<UserInfo | null> {
+    if (token.split('.').length !== 3) return null;
+    const verified = await this.#tokens.verify(token, this.#audiences);
+    if (!verified) return null;
+    const { namespace, serviceaccount, pod } = verified.claims;
+    const sa = await this.#serviceAccounts.get(namespace, serviceaccount.name).catch(() => null);
+    if (!sa || sa.metadata.uid !== serviceaccount.uid) return null;
+    if (pod) {
+      const p = await this.#pods.get(namespace, pod.name).catch(() => null);
+      if (!p || p.metadata.uid !== pod.uid || p.metadata.deletionTimestamp) return null;
+    }
+    const extra: Record<string, string[]> = { 'authentication.kubernetes.io/credential-id': [`JTI=${serviceaccount.uid}`] };
+    if (pod) {
+      extra['authentication.kubernetes.io/pod-name'] = [pod.name];
+      extra['authentication.kubernetes.io/pod-uid'] = [pod.uid];
+    }
+    return { name: `system:serviceaccount:${namespace}:${serviceaccount.name}`, uid: serviceaccount.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`], extra };
+  }
+}
+
+const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+
+/** Bootstrap tokens: kube-system Secrets `bootstrap-token-<id>` of type bootstrap.kubernetes.io/token. */
+export class BootstrapTokenAuthenticator implements TokenAuthenticator {
+  readonly #secrets: Registry;
+
+  constructor(secrets: Registry) {
+    this.#secrets = secrets;
+  }
+
+  async authenticate(token: string): Promise<UserInfo | null> {
+    const m = BOOTSTRAP_TOKEN.exec(token);
+    if (!m) return null;
+    const [, id, secret] = m as unknown as [string, string, string];
+    const s = await this.#secrets.get('kube-system', `bootstrap-token-${id}`).catch(() => null);
+    if (!s || s.type !== 'bootstrap.kubernetes.io/token' || s.metadata.deletionTimestamp) return null;
+    const data = Object.fromEntries(Object.entries((s.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    if (data['token-id'] !== id || data['token-secret'] !== secret || data['usage-bootstrap-authentication'] !== 'true') return null;
+    if (data.expiration && Date.parse(data.expiration) <= Date.now()) return null;
+    const extraGroups = (data['auth-extra-groups'] ?? '').split(',').map((g) => g.trim()).filter((g) => g.startsWith('system:bootstrappers:'));
+    return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extraGroups] };
+  }
+}
+

@@ -1,0 +1,171 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+
+// The API server alone (no node needed), driven by the real kubectl: the
+// workload resources, and authentication + RBAC as users meet them.
+
+let dir: string;
+let api: TestApiServer;
+
+/** An unauthenticated HTTPS GET: no client certificate, no token. */
+function anonymousGet(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: api.port, path, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sk-api-'));
+  await writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n');
+  api = await startTestApiServer(dir, ['--token-auth-file', join(dir, 'tokens.csv'), '--disable-scheduler']);
+}, 60_000);
+
+afterAll(async () => {
+  await api?.stop();
+  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+});
+
+/** kubectl apply of a YAML document (JSON on the wire, as apply always is). */
+async function apply(yaml: string, kubectl = api.kubectlResult): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectl(['apply', '-f', '-'], yaml);
+}
+
+/** POSTs a JSON body to an API path with kubectl's raw mode; resolves with the parsed answer. */
+async function rawCreate(path: string, body: object, kubectl = api.kubectlResult): Promise<Record<string, any>> {
+  const r = await kubectl(['create', '--raw', path, '-f', '-'], JSON.stringify(body));
+  if (r.code !== 0) throw new Error(`POST ${path} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, any>;
+}
+
+const whoami = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
+const accessReview = (verb: string, resource: string, namespace = 'default', group = '') => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, namespace, group } } });
+
+const DEPLOYMENT = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: busybox, image: busybox}]
+`;
+
+describe('workload resources through kubectl', () => {
+  it('lists the built-in groups in api-resources', async () => {
+    const out = await api.kubectl('api-resources', '--no-headers');
+    for (const line of [/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m, /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget$/m, /^clusterroles\s+rbac.authorization.k8s.io\/v1\s+false\s+ClusterRole$/m, /^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m, /^storageclasses\s+sc\s+storage.k8s.io\/v1\s+false\s+StorageClass$/m]) {
+      expect(out).toMatch(line);
+    }
+  });
+
+  it('applies and scales a deployment and shows the workload columns', async () => {
+    expect((await apply(DEPLOYMENT)).stdout).toContain('deployment.apps/web created');
+    expect(await api.kubectl('scale', 'deployment', 'web', '--replicas=4')).toContain('deployment.apps/web scaled');
+    expect(await api.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas} {.metadata.generation}')).toBe('4 2');
+    const table = await api.kubectl('get', 'deployments', '-o', 'wide');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/);
+    expect(table).toMatch(/^web\s+0\/4\s+0\s+0\s+\S+\s+busybox\s+busybox\s+app=web$/m);
+  });
+
+  it('rejects a CronJob with a bad schedule and stores nothing', async () => {
+    const r = await apply(`
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "61 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: c, image: busybox}]
+`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.schedule: Invalid value: "61 * * * *"');
+    expect(await api.kubectl('get', 'cronjobs', '-o', 'name')).toBe('');
+  });
+
+  it('gives a Job its generated selector', async () => {
+    await apply('{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox","command":["true"]}]}}}}');
+    const uid = await api.kubectl('get', 'job', 'once', '-o', 'jsonpath={.metadata.uid}');
+    expect(await api.kubectl('get', 'job', 'once', '-o', "jsonpath={.spec.selector.matchLabels['batch\\.kubernetes\\.io/controller-uid']}")).toBe(uid);
+  });
+});
+
+describe('authentication and RBAC', () => {
+  it('lets anonymous users read /version and health only', async () => {
+    expect((await anonymousGet('/version')).status).toBe(200);
+    expect((await anonymousGet('/readyz')).status).toBe(200);
+    const denied = await anonymousGet('/api/v1/namespaces/default/pods');
+    expect(denied.status).toBe(403);
+    expect(JSON.parse(denied.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"' });
+  });
+
+  it('authenticates static tokens and forbids what no role grants', async () => {
+    const jane = await api.withToken('jane-secret-token', 'jane');
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, jane.kubectlResult)).status.userInfo).toMatchObject({ username: 'jane', uid: '1001', groups: ['system:authenticated'] });
+    const r = await jane.kubectlResult(['get', 'pods']);
+    expect(r.stderr).toContain('pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"');
+    const wrong = await (await api.withToken('not-a-token', 'nobody')).kubectlResult(['get', 'pods']);
+    expect(wrong.stderr).toMatch(/Unauthorized/);
+    const olga = await api.withToken('ops-token', 'olga');
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, olga.kubectlResult)).status.userInfo.groups).toEqual(['ops', 'auditors', 'system:authenticated']);
+  });
+
+  it('answers access reviews truthfully as bindings change', async () => {
+    const jane = await api.withToken('jane-secret-token', 'jane');
+    const allowed = async (...args: Parameters<typeof accessReview>) => (await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview(...args), jane.kubectlResult)).status.allowed as boolean;
+    expect(await allowed('list', 'pods')).toBe(false);
+    expect((await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"jane-view","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"User","name":"jane","apiGroup":"rbac.authorization.k8s.io"}]}')).code).toBe(0);
+    expect(await allowed('list', 'pods')).toBe(true);
+    expect(await allowed('list', 'pods', 'kube-system')).toBe(false);
+    expect(await allowed('get', 'secrets')).toBe(false);
+    expect(await allowed('create', 'deployments', 'default', 'apps')).toBe(false);
+    expect(await jane.kubectl('get', 'deployments', '-o', 'name')).toBe('deployment.apps/web\n');
+    // the admin acts as jane through impersonation and is refused what she is refused
+    expect((await api.kubectlResult(['get', 'secrets', '--as=jane'])).stderr).toContain('User "jane" cannot list resource "secrets"');
+    expect(await api.kubectl('get', 'pods', '--as=jane', '-o', 'name')).toBe('');
+    const rules = await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }, jane.kubectlResult);
+    expect(rules.status.resourceRules.some((r: { resources: string[]; verbs: string[] }) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(true);
+  });
+
+  it('issues service account tokens that stop working when the account is deleted', async () => {
+    await apply('{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"bot"}}');
+    const tokenRequest = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+    const bot = await api.withToken(tokenRequest.status.token as string, 'bot');
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, bot.kubectlResult)).status.userInfo).toMatchObject({ username: 'system:serviceaccount:default:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] });
+    await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"bot-edit","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"},"subjects":[{"kind":"ServiceAccount","name":"bot","namespace":"default"}]}');
+    expect((await apply('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-bot"},"data":{"a":"b"}}', bot.kubectlResult)).stdout).toContain('configmap/from-bot created');
+    const review = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token } });
+    expect(review.status).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:default:bot' } });
+    await api.kubectl('delete', 'serviceaccount', 'bot');
+    expect((await bot.kubectlResult(['get', 'configmaps'])).stderr).toMatch(/Unauthorized/);
+  });
+
+  it('accepts a bootstrap token from its kube-system Secret', async () => {
+    await apply(`
+apiVersion: v1
+kind: Secret
+metadata: {name: bootstrap-token-abcdef, namespace: kube-system}
+type: bootstrap.kubernetes.io/token
+stringData: {token-id: abcdef, token-secret: 0123456789abcdef, usage-bootstrap-authentication: "true", auth-extra-groups: "system:bootstrappers:worker"}
+`);
+    const joiner = await api.withToken('abcdef.0123456789abcdef', 'joiner');
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, joiner.kubectlResult)).status.userInfo).toMatchObject({ username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:bootstrappers:worker', 'system:authenticated'] });
+    expect((await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview('create', 'certificatesigningrequests', '', 'certificates.k8s.io'), joiner.kubectlResult)).status.allowed).toBe(true);
+  });
+});
