@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { EventRecorder, RestClient, hostIPv4, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, issueFromClusterCa } from '../control-plane/index.ts';
+import { ApiServer, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
 
   --secure-port N                 HTTPS port (6443)
   --bind-address ADDR             address to listen on (0.0.0.0)
   --advertise-address ADDR        address published to clients (first non-loopback IPv4)
-  --datastore-endpoint URL        sqlite:///var/lib/skiff/server/state.db
+  --datastore-endpoint URL        sqlite:///var/lib/skiff/server/state.db, or etcd://host:port[,host:port…]
   --service-cluster-ip-range CIDR Service ClusterIP range (10.96.0.0/12)
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
@@ -18,9 +18,10 @@ export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
   --log-level LEVEL               pino level (info)
 `;
 
-function sqlitePath(endpoint: string): string {
-  if (!endpoint.startsWith('sqlite://')) throw new Error(`unsupported --datastore-endpoint ${endpoint}: this build serves sqlite:// (etcd:// comes with the etcd backend)`);
-  return endpoint.slice('sqlite://'.length);
+function openStorage(endpoint: string): Storage {
+  if (endpoint.startsWith('sqlite://')) return new SqliteStorage(endpoint.slice('sqlite://'.length));
+  if (endpoint.startsWith('etcd://')) return new EtcdStorage(etcdHosts(endpoint));
+  throw new Error(`unsupported --datastore-endpoint ${endpoint}: use sqlite:///path/to/state.db or etcd://host:port[,host:port…]`);
 }
 
 export async function runServer(argv: string[]): Promise<void> {
@@ -55,7 +56,7 @@ export async function runServer(argv: string[]): Promise<void> {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
   });
-  const storage = new SqliteStorage(sqlitePath(values['datastore-endpoint'] as string));
+  const storage = openStorage(values['datastore-endpoint'] as string);
   const server = new ApiServer({
     storage,
     tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },

@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { access, open } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKubeconfig, writeKubeconfig } from '../../apimachinery/index.ts';
@@ -60,6 +60,7 @@ export function kubectlFor(kubeconfig: string): Kubectl {
 
 /** `skiff server` as a real process with its state, PKI and log in `dir`; ready when /readyz answers. */
 export async function startTestApiServer(dir: string, extraArgs: string[] = []): Promise<TestApiServer> {
+  await mkdir(dir, { recursive: true });
   const port = await freePort();
   const pkiDir = join(dir, 'pki');
   const kubeconfig = join(dir, 'admin.kubeconfig');

@@ -1,0 +1,122 @@
+import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
+import { prefixEnd } from './sqlite.ts';
+import { StorageError, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+
+const buf = (s: string) => Buffer.from(s);
+
+function toKeyValue(kv: IKeyValue): KeyValue {
+  return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
+}
+
+/** Parses `etcd://host:port[,host:port…]` into client URLs. */
+export function etcdHosts(endpoint: string): string[] {
+  const list = endpoint.replace(/^etcd:\/\//, '');
+  const hosts = list.split(',').map((h) => h.trim()).filter(Boolean);
+  if (hosts.length === 0) throw new Error(`no etcd members in ${endpoint}`);
+  return hosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
+}
+
+/**
+ * Storage on an etcd v3 cluster. etcd's own MVCC revision is the
+ * resourceVersion; conditional writes are transactions comparing mod or
+ * create revisions, as kube-apiserver's etcd3 store does.
+ */
+export class EtcdStorage implements Storage {
+  readonly #client: Etcd3;
+
+  constructor(hosts: string[]) {
+    // retries go to the next member when one is down
+    this.#client = new Etcd3({ hosts, dialTimeout: 3000 });
+  }
+
+  async get(key: string): Promise<KeyValue | null> {
+    const res = await this.#client.kv.range({ key: buf(key) });
+    const kv = res.kvs[0];
+    return kv ? toKeyValue(kv) : null;
+  }
+
+  async list(prefix: string, opts: { limit?: number; startAfter?: string } = {}): Promise<ListResult> {
+    const start = opts.startAfter ? `${opts.startAfter}\0` : prefix;
+    const res = await this.#client.kv.range({ key: buf(start), range_end: buf(prefixEnd(prefix)), limit: opts.limit && opts.limit > 0 ? opts.limit : 0, sort_order: 'Ascend', sort_target: 'Key' });
+    return { items: res.kvs.map(toKeyValue), revision: Number(res.header.revision), more: res.more };
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    const res = await this.#client.kv.txn({
+      compare: [{ key: buf(key), target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: buf(key), value: buf(value) } }],
+      failure: [],
+    });
+    if (!res.succeeded) throw new StorageError('KeyExists', `key ${key} exists`);
+    const rev = Number(res.header.revision);
+    return { key, value, createRevision: rev, modRevision: rev };
+  }
+
+  /** Runs `op` if the key's mod revision is `expected` (or it exists, when undefined); explains failure. */
+  async #conditional(key: string, expected: number | undefined, op: IRequestOp): Promise<{ revision: number; prev: KeyValue }> {
+    const compare = expected === undefined
+      ? { key: buf(key), target: 'Create' as const, result: 'Greater' as const, create_revision: 0 }
+      : { key: buf(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: expected };
+    const res = await this.#client.kv.txn({ compare: [compare], success: [op], failure: [{ request_range: { key: buf(key) } }] });
+    if (!res.succeeded) {
+      const current = res.responses[0]?.response_range?.kvs[0];
+      if (!current) throw new StorageError('KeyNotFound', `key ${key} not found`);
+      throw new StorageError('Conflict', `key ${key} is at revision ${current.mod_revision}, not ${expected}`);
+    }
+    const r = res.responses[0];
+    const prev = r?.response_put?.prev_kv ?? r?.response_delete_range?.prev_kvs[0];
+    if (!prev) throw new StorageError('KeyNotFound', `key ${key} not found`);
+    return { revision: Number(res.header.revision), prev: toKeyValue(prev) };
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    const { revision, prev } = await this.#conditional(key, expectedRevision, { request_put: { key: buf(key), value: buf(value), prev_kv: true } });
+    return { key, value, createRevision: prev.createRevision, modRevision: revision };
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    const { revision, prev } = await this.#conditional(key, expectedRevision, { request_delete_range: { key: buf(key), prev_kv: true } });
+    return { ...prev, modRevision: revision };
+  }
+
+  async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void> {
+    if (fromRevision > 0) await this.#checkNotCompacted(prefix, fromRevision);
+    const builder = this.#client.watch().prefix(prefix).withPreviousKV();
+    if (fromRevision > 0) builder.startRevision(String(fromRevision + 1));
+    const watcher = await builder.create();
+    watcher.on('put', (kv: IKeyValue, prevKv?: IKeyValue) => {
+      const k = toKeyValue(kv);
+      onEvent({ type: 'put', kv: k, created: k.createRevision === k.modRevision, ...(prevKv ? { prev: toKeyValue(prevKv) } : {}) });
+    });
+    watcher.on('delete', (kv: IKeyValue, prevKv?: IKeyValue) => {
+      const prev = prevKv ? toKeyValue(prevKv) : { key: kv.key.toString(), value: '{}', createRevision: 0, modRevision: 0 };
+      onEvent({ type: 'delete', kv: { ...prev, modRevision: Number(kv.mod_revision) }, created: false, prev });
+    });
+    return () => void watcher.cancel();
+  }
+
+  /** etcd refuses a read at a compacted revision: that is how we learn the history is gone. */
+  async #checkNotCompacted(prefix: string, revision: number): Promise<void> {
+    const current = await this.currentRevision();
+    if (revision >= current) return;
+    try {
+      await this.#client.kv.range({ key: buf(prefix), range_end: buf(prefixEnd(prefix)), revision: revision + 1, limit: 1, keys_only: true } as never);
+    } catch (err) {
+      if (/compacted/.test((err as Error).message)) throw new StorageError('Compacted', `required revision ${revision} has been compacted`);
+      throw err;
+    }
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.#client.kv.range({ key: buf('\0'), limit: 1, keys_only: true } as never);
+    return Number(res.header.revision);
+  }
+
+  async compact(revision: number): Promise<void> {
+    await this.#client.kv.compact({ revision, physical: true });
+  }
+
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { expect, it } from 'vitest';
+import { StorageError, type Storage, type StorageEvent } from './types.ts';
+
+/** Waits (briefly) until `check` holds: etcd delivers watch events asynchronously. */
+async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The behaviour every Storage backend must show, as one suite: each test
+ * works under its own key prefix so backends may share one store.
+ */
+export function storageContract(store: () => Storage): void {
+  let n = 0;
+  const prefix = () => `/contract/${Date.now()}-${n++}/`;
+
+  it('gives each write the next revision and keeps createRevision', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, '{"v":1}');
+    const b = await s.update(`${p}a`, '{"v":2}', a.modRevision);
+    expect(a.createRevision).toBe(a.modRevision);
+    expect(b).toMatchObject({ createRevision: a.modRevision, value: '{"v":2}' });
+    expect(b.modRevision).toBeGreaterThan(a.modRevision);
+    expect(await s.currentRevision()).toBeGreaterThanOrEqual(b.modRevision);
+    expect(await s.get(`${p}a`)).toEqual(b);
+    expect(await s.get(`${p}missing`)).toBeNull();
+  });
+
+  it('rejects a second create, a stale update and a missing delete', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, '1');
+    await expect(s.create(`${p}a`, '2')).rejects.toMatchObject({ code: 'KeyExists' });
+    await s.update(`${p}a`, '2', a.modRevision);
+    await expect(s.update(`${p}a`, '3', a.modRevision)).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(s.update(`${p}missing`, '3', 1)).rejects.toMatchObject({ code: 'KeyNotFound' });
+    await expect(s.delete(`${p}a`, a.modRevision)).rejects.toBeInstanceOf(StorageError);
+    await expect(s.delete(`${p}missing`)).rejects.toMatchObject({ code: 'KeyNotFound' });
+    expect((await s.get(`${p}a`))?.value).toBe('2');
+  });
+
+  it('deletes returning the last version at the delete revision', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, 'last');
+    const gone = await s.delete(`${p}a`, a.modRevision);
+    expect(gone).toMatchObject({ key: `${p}a`, value: 'last', createRevision: a.modRevision });
+    expect(gone.modRevision).toBeGreaterThan(a.modRevision);
+    expect(await s.get(`${p}a`)).toBeNull();
+  });
+
+  it('lists a prefix in key order with limit and continuation', async () => {
+    const s = store();
+    const p = prefix();
+    for (const k of ['c', 'a', 'b']) await s.create(`${p}pods/ns/${k}`, k);
+    await s.create(`${p}podsx/ns/z`, 'z');
+    const first = await s.list(`${p}pods/`, { limit: 2 });
+    expect(first.items.map((i) => i.value)).toEqual(['a', 'b']);
+    expect(first.more).toBe(true);
+    const rest = await s.list(`${p}pods/`, { startAfter: first.items[1]?.key });
+    expect(rest.items.map((i) => i.value)).toEqual(['c']);
+    expect(rest.more).toBe(false);
+    expect(rest.revision).toBeGreaterThanOrEqual(first.revision);
+  });
+
+  it('replays history after a revision, then streams live events until stopped', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, '1');
+    const b = await s.update(`${p}a`, '2', a.modRevision);
+    const seen: StorageEvent[] = [];
+    const stop = await s.watch(p, a.modRevision, (e) => seen.push(e));
+    const gone = await s.delete(`${p}a`);
+    const c = await s.create(`${p}c`, 'new');
+    await s.create(`/contract-other/${p}x`, 'elsewhere');
+    await eventually(() => seen.length >= 3);
+    stop();
+    await new Promise((r) => setTimeout(r, 50));
+    await s.create(`${p}late`, 'late');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.prev?.value, e.created])).toEqual([
+      ['put', b.modRevision, '2', '1', false],
+      ['delete', gone.modRevision, '2', '2', false],
+      ['put', c.modRevision, 'new', undefined, true],
+    ]);
+  });
+
+  it('answers Compacted for a watch from well before a compaction', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, '1');
+    const b = await s.update(`${p}a`, '2', a.modRevision);
+    const c = await s.update(`${p}a`, '3', b.modRevision);
+    await s.compact(c.modRevision);
+    await expect(s.watch(p, a.modRevision, () => {})).rejects.toMatchObject({ code: 'Compacted' });
+    expect((await s.get(`${p}a`))?.value).toBe('3');
+  });
+}
