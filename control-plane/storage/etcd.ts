@@ -4,6 +4,9 @@ import { StorageError, type KeyValue, type ListResult, type Storage, type Storag
 
 const buf = (s: string) => Buffer.from(s);
 
+/** Keys per range request when a list has no limit (keeps replies well under gRPC's 4 MiB). */
+const LIST_PAGE = 500;
+
 function toKeyValue(kv: IKeyValue): KeyValue {
   return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
 }
@@ -36,9 +39,25 @@ export class EtcdStorage implements Storage {
   }
 
   async list(prefix: string, opts: { limit?: number; startAfter?: string } = {}): Promise<ListResult> {
-    const start = opts.startAfter ? `${opts.startAfter}\0` : prefix;
-    const res = await this.#client.kv.range({ key: buf(start), range_end: buf(prefixEnd(prefix)), limit: opts.limit && opts.limit > 0 ? opts.limit : 0, sort_order: 'Ascend', sort_target: 'Key' });
-    return { items: res.kvs.map(toKeyValue), revision: Number(res.header.revision), more: res.more };
+    const end = buf(prefixEnd(prefix));
+    let start = opts.startAfter ? `${opts.startAfter}\0` : prefix;
+    if (opts.limit && opts.limit > 0) {
+      const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: opts.limit, sort_order: 'Ascend', sort_target: 'Key' });
+      return { items: res.kvs.map(toKeyValue), revision: Number(res.header.revision), more: res.more };
+    }
+    // unbounded: read in pages at one pinned revision, so no gRPC message
+    // outgrows its size limit and the result is still one snapshot
+    const items: KeyValue[] = [];
+    let revision: number | undefined;
+    for (;;) {
+      const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: LIST_PAGE, sort_order: 'Ascend', sort_target: 'Key', ...(revision ? { revision } : {}) });
+      revision ??= Number(res.header.revision);
+      for (const kv of res.kvs) items.push(toKeyValue(kv));
+      const last = items[items.length - 1];
+      if (!res.more || !last) break;
+      start = `${last.key}\0`;
+    }
+    return { items, revision: revision ?? 0, more: false };
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
