@@ -17,6 +17,7 @@ import { getScale, updateScale, type Scale } from './scale.ts';
 import { REVIEWS, requestToken, type ReviewContext } from './reviews.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
+import { checkEscalation } from '../auth/escalation.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -99,6 +100,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const table = wantsTable(accept);
   const render = (obj: Obj) => (table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj);
   const method = req.method ?? 'GET';
+  const guardRbac = (obj: Obj) => {
+    if (reg.info.group === 'rbac.authorization.k8s.io' && obj?.metadata) checkEscalation(ctx.auth.authorizer, user, reg.info.resource, { ...obj, metadata: { ...obj.metadata, namespace } });
+  };
 
   if (method === 'GET' && !name) {
     const opts = listOptions(reg, namespace, q);
@@ -125,6 +129,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readJsonBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
+    guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
     return sendJson(res, 201, created);
   }
@@ -160,6 +165,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const body = (await readJsonBody(req)) as Obj;
+    guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
   }
 
@@ -172,6 +178,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       // a patch that does not name a resourceVersion must not turn into a precondition
       const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
       if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
+      guardRbac(next);
       return next;
     }, { subresource, dryRun: dryRun(q) });
     return sendJson(res, 200, updated);

@@ -60,10 +60,14 @@ export class RbacAuthorizer {
     for (const c of [this.#roles, this.#roleBindings, this.#clusterRoles, this.#clusterRoleBindings]) c.stop();
   }
 
+  /** The rules of a Role (in `namespace`) or ClusterRole; none when it does not exist. */
+  roleRules(kind: string, name: string, namespace: string | undefined): PolicyRule[] {
+    const role = kind === 'ClusterRole' ? this.#clusterRoles.get(undefined, name) : this.#roles.get(namespace, name);
+    return (role?.rules as PolicyRule[] | undefined) ?? [];
+  }
+
   #roleRules(binding: Binding): PolicyRule[] {
-    const ref = binding.roleRef;
-    const role = ref.kind === 'ClusterRole' ? this.#clusterRoles.get(undefined, ref.name) : this.#roles.get(binding.metadata.namespace, ref.name);
-    return ((role?.rules as PolicyRule[] | undefined) ?? []);
+    return this.roleRules(binding.roleRef.kind, binding.roleRef.name, binding.metadata.namespace);
   }
 
   /** Every (binding, rules) pair that applies to the user in a namespace (or cluster-wide only). */

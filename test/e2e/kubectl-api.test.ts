@@ -143,6 +143,18 @@ describe('authentication and RBAC', () => {
     expect(rules.status.resourceRules.some((r: { resources: string[]; verbs: string[] }) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(true);
   });
 
+  it('refuses bindings and roles that grant more than the writer holds', async () => {
+    const binding = (name: string, role: string, user: string) => `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"${name}","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"${role}"},"subjects":[{"kind":"User","name":"${user}","apiGroup":"rbac.authorization.k8s.io"}]}`;
+    expect((await apply(binding('jane-admin', 'admin', 'jane'))).code).toBe(0);
+    const jane = await api.withToken('jane-secret-token', 'jane');
+    expect((await apply(binding('bob-view', 'view', 'bob'), jane.kubectlResult)).stdout).toContain('rolebinding.rbac.authorization.k8s.io/bob-view created');
+    const escalate = await apply(binding('bob-root', 'cluster-admin', 'bob'), jane.kubectlResult);
+    expect(escalate.stderr).toContain('user "jane" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held');
+    const role = await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"nodes-too","namespace":"default"},"rules":[{"apiGroups":[""],"resources":["nodes"],"verbs":["get"]}]}', jane.kubectlResult);
+    expect(role.stderr).toContain('attempting to grant RBAC permissions not currently held');
+    expect(await api.kubectl('get', 'rolebindings', '-o', 'name')).not.toContain('bob-root');
+  });
+
   it('issues service account tokens that stop working when the account is deleted', async () => {
     await apply('{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"bot"}}');
     const tokenRequest = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
