@@ -1,10 +1,8 @@
 import type { Obj, ResourceInfo, TableColumn } from './resource-info.ts';
 import { age } from './resources/age.ts';
+import { NAME_COLUMN, AGE_COLUMN } from './resources/columns.ts';
 
-const DEFAULT_COLUMNS: readonly TableColumn[] = [
-  { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-  { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
-];
+const DEFAULT_COLUMNS: readonly TableColumn[] = [NAME_COLUMN, AGE_COLUMN];
 
 /** Does the Accept header ask for a meta.k8s.io Table (as `kubectl get` does)? */
 export function wantsTable(accept: string | undefined): boolean {

@@ -2,6 +2,7 @@ import type { Obj, Strategy } from '../resource-info.ts';
 import { dns1123Label } from '../validate-meta.ts';
 import { fieldErrors } from '../../../apimachinery/index.ts';
 import { age } from './age.ts';
+import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
 
 export const namespaceStrategy: Strategy = {
   prepareForCreate(obj) {
@@ -14,9 +15,9 @@ export const namespaceStrategy: Strategy = {
   },
   selectableFields: ['status.phase'],
   columns: [
-    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+    NAME_COLUMN,
     { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0 },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+    AGE_COLUMN,
   ],
   cells(obj) {
     return [obj.metadata.name, (obj.status?.phase as string | undefined) ?? 'Active', age(obj.metadata.creationTimestamp)];

@@ -1,6 +1,7 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
+import { AGE_COLUMN } from './columns.ts';
 
 const asNode = (o: Obj) => o as unknown as Node;
 
@@ -28,7 +29,7 @@ export const nodeStrategy: Strategy = {
     { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique.', priority: 0 },
     { name: 'Status', type: 'string', description: 'The status of the node', priority: 0 },
     { name: 'Roles', type: 'string', description: 'The roles of the node', priority: 0 },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+    AGE_COLUMN,
     { name: 'Version', type: 'string', description: 'Kubelet Version reported by the node.', priority: 0 },
     { name: 'Internal-IP', type: 'string', description: "List of addresses reachable to the node. Queried from cloud provider, if available.", priority: 1 },
     { name: 'External-IP', type: 'string', description: "List of addresses reachable to the node. Queried from cloud provider, if available.", priority: 1 },

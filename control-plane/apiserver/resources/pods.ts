@@ -4,6 +4,7 @@ import type { Obj, Strategy, TableColumn } from '../resource-info.ts';
 import { dns1123Label } from '../validate-meta.ts';
 import { age } from './age.ts';
 import { imageReferenceError, imageTag } from './image-reference.ts';
+import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
@@ -109,11 +110,11 @@ function mutableView(spec: PodSpec): string {
 }
 
 export const podColumns: readonly TableColumn[] = [
-  { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+  NAME_COLUMN,
   { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0 },
   { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', priority: 0 },
   { name: 'Restarts', type: 'string', description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', priority: 0 },
-  { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+  AGE_COLUMN,
   { name: 'IP', type: 'string', description: 'IP address allocated to the pod. Routable at least within the cluster.', priority: 1 },
   { name: 'Node', type: 'string', description: 'NodeName is a request to schedule this pod onto a specific node.', priority: 1 },
   { name: 'Nominated Node', type: 'string', description: 'nominatedNodeName is set when this pod preempts other pods on the node.', priority: 1 },

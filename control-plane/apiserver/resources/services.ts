@@ -2,6 +2,7 @@ import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
+import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
 
 const asService = (o: Obj) => o as unknown as Service;
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
@@ -121,12 +122,12 @@ export function serviceStrategy(ips: ServiceIpRange): Strategy {
       return [];
     },
     columns: [
-      { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+      NAME_COLUMN,
       { name: 'Type', type: 'string', description: 'type determines how the Service is exposed.', priority: 0 },
       { name: 'Cluster-IP', type: 'string', description: 'clusterIP is the IP address of the service.', priority: 0 },
       { name: 'External-IP', type: 'string', description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', priority: 0 },
       { name: 'Port(s)', type: 'string', description: 'The list of ports that are exposed by this service.', priority: 0 },
-      { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+      AGE_COLUMN,
       { name: 'Selector', type: 'string', description: 'Route service traffic to pods with label keys and values matching this selector.', priority: 1 },
     ],
     cells(obj) {
