@@ -3,7 +3,8 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, NAME_COLUMN, SELECTOR_COLUMN, column } from './columns.ts';
-import { defaultTemplate, immutable, nonNegative, selectorText, templateCells, validateSelector, validateTemplate } from './pod-template.ts';
+import { defaultTemplate, selectorText, templateCells, validateSelector, validateTemplate } from './pod-template.ts';
+import { immutable, nonNegative } from '../validate-fields.ts';
 
 const ALWAYS = ['Always'];
 

@@ -4,7 +4,8 @@ import type { Obj, Strategy } from '../resource-info.ts';
 import { age, humanDuration } from './age.ts';
 import { AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, NAME_COLUMN, SELECTOR_COLUMN, column } from './columns.ts';
 import { cronScheduleError, isTimeZone } from './cron-schedule.ts';
-import { defaultTemplate, immutable, nonNegative, selectorText, templateCells, validateSelector, validateTemplate } from './pod-template.ts';
+import { defaultTemplate, selectorText, templateCells, validateSelector, validateTemplate } from './pod-template.ts';
+import { immutable, nonNegative } from '../validate-fields.ts';
 
 const JOB_RESTART = ['OnFailure', 'Never'];
 const asJob = (o: Obj) => o as unknown as Job;

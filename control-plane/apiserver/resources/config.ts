@@ -2,7 +2,7 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
-import { immutable } from './pod-template.ts';
+import { immutable } from '../validate-fields.ts';
 
 const KEY = /^[-._a-zA-Z0-9]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

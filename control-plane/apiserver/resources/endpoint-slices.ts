@@ -3,7 +3,7 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
-import { immutable } from './pod-template.ts';
+import { immutable } from '../validate-fields.ts';
 
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'];
 const asSlice = (o: Obj) => o as unknown as EndpointSlice;

@@ -51,18 +51,8 @@ export function selectorText(selector: ObjectLabelSelector | undefined): string 
   }
 }
 
-export function nonNegative(value: unknown, field: string): StatusCause[] {
-  if (value === undefined) return [];
-  if (!Number.isInteger(value)) return [fieldErrors.invalid(field, value, 'must be an integer')];
-  return (value as number) < 0 ? [fieldErrors.invalid(field, value, 'must be greater than or equal to 0')] : [];
-}
-
 /** Containers and Images cells, as `kubectl get -o wide` shows them for workloads. */
 export function templateCells(spec: PodSpec | undefined): [string, string] {
   const cs = spec?.containers ?? [];
   return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(',')];
-}
-
-export function immutable(next: unknown, old: unknown, field: string): StatusCause[] {
-  return JSON.stringify(next) === JSON.stringify(old) ? [] : [fieldErrors.invalid(field, next, 'field is immutable')];
 }

@@ -4,7 +4,8 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
-import { immutable, validateSelector } from './pod-template.ts';
+import { validateSelector } from './pod-template.ts';
+import { immutable } from '../validate-fields.ts';
 
 /** Values above this are reserved for the system-* classes. */
 export const HIGHEST_USER_PRIORITY = 1_000_000_000;

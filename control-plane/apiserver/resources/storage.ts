@@ -4,7 +4,7 @@ import { fieldErrors, isQuantity, type StatusCause } from '../../../apimachinery
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
-import { immutable } from './pod-template.ts';
+import { immutable } from '../validate-fields.ts';
 
 const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
 const ACCESS_SHORT: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
