@@ -11,7 +11,8 @@ export interface ClusterPki {
   controlPlane: KeyPair;
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Does a file exist (readable or not)? */
+export async function exists(p: string): Promise<boolean> {
   try {
     await access(p);
     return true;

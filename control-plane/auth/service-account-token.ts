@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { exists } from '../cluster-pki.ts';
 import { join } from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 
@@ -17,10 +18,6 @@ export interface VerifiedToken {
   claims: ServiceAccountClaims;
   audiences: string[];
   expiresAt: number;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
 }
 
 /**
