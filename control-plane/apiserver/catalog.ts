@@ -30,8 +30,8 @@ const STATUS = ['status'];
  * semantics only.
  */
 export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
-  const core = (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group: '', version: 'v1', resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
   const of = (group: string, version: string) => (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group, version, resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
+  const core = of('', 'v1');
   const apps = of('apps', 'v1');
   const batch = of('batch', 'v1');
   const rbac = of('rbac.authorization.k8s.io', 'v1');
