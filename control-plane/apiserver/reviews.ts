@@ -1,10 +1,9 @@
-import { ApiError, errors, fieldErrors } from '../../apimachinery/index.ts';
+import { ApiError, errors, fieldErrors, rfc3339 } from '../../apimachinery/index.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { RbacAuthorizer } from '../auth/rbac.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { RequestAttributes, UserInfo } from '../auth/types.ts';
 import type { Registry } from './registry.ts';
-import { rfc3339 } from '../../apimachinery/index.ts';
 
 // The create-only review APIs (authentication.k8s.io, authorization.k8s.io)
 // and the TokenRequest subresource: nothing is stored, the answer is in status.
