@@ -3,6 +3,7 @@
 // LIST of 10k pods. One JSON line per case.
 import { Agent, request } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { rssKiB } from './rss.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeconfig, type ClientConfig } from '../apimachinery/index.ts';
@@ -67,7 +68,7 @@ async function listPods(api: TestApiServer, backend: string, count: number): Pro
   }
   agent.destroy();
   times.sort((a, b) => a - b);
-  const rss = Number((await import('node:fs')).readFileSync(`/proc/${api.server.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  const rss = (await rssKiB(api.server.pid)) / 1024;
   console.log(JSON.stringify({ scenario: 'api-list-pods', backend, pods: items, p50Ms: Math.round(percentile(times, 50)), maxMs: Math.round(times[times.length - 1] ?? 0), serverRssMiB: Math.round(rss) }));
 }
 

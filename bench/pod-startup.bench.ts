@@ -2,11 +2,11 @@
 // observed via watch) for 30 pods one at a time and 30 in one burst, against
 // the floor: the same sandbox + container started directly through CRI.
 // Also the resident memory of server and agent, idle and with 30 pods.
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
 import { startTestCluster } from '../test/harness/cluster.ts';
+import { rssKiB } from './rss.ts';
 
 const N = 30;
 
@@ -17,11 +17,6 @@ function percentile(xs: number[], p: number): number {
 
 function summary(xs: number[]) {
   return { n: xs.length, p50_ms: Math.round(percentile(xs, 50)), p99_ms: Math.round(percentile(xs, 99)), min_ms: Math.round(Math.min(...xs)), max_ms: Math.round(Math.max(...xs)) };
-}
-
-async function rssKiB(pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 const podSpec = (name: string) => ({
