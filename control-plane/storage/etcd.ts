@@ -1,6 +1,5 @@
 import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
-import { prefixEnd } from './sqlite.ts';
-import { StorageError, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 const buf = (s: string) => Buffer.from(s);
 

@@ -1,7 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 interface Row {
   revision: number;
@@ -17,10 +17,6 @@ interface Watcher {
   onEvent: (e: StorageEvent) => void;
 }
 
-/** The first key after every key that starts with `prefix`. */
-export function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
 
 /**
  * Embedded storage in one SQLite file: `log` holds every revision (the MVCC

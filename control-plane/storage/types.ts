@@ -60,3 +60,8 @@ export interface Storage {
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The first key after every key that starts with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
