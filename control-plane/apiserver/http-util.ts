@@ -1,14 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, errors } from '../../apimachinery/index.ts';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../../apimachinery/protobuf/index.ts';
 
 /** Largest request body accepted, as kube-apiserver's default (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes?: boolean; allowEmpty?: boolean } = {}): Promise<unknown> {
+const OBJECT_MEDIA_TYPES = ['application/json', PROTOBUF_MEDIA_TYPE];
+const PATCH_MEDIA_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
+/**
+ * Reads a request body into an object. Objects come as JSON or Kubernetes
+ * protobuf; patches (allowPatchTypes) only in their JSON forms.
+ */
+export async function readBody(req: IncomingMessage, opts: { allowPatchTypes?: boolean; allowEmpty?: boolean } = {}): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
-  const jsonLike = type === 'application/json' || type === '*/*' || (opts.allowPatchTypes && type.endsWith('+json'));
-  if (!jsonLike) {
-    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json${opts.allowPatchTypes ? ', application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json' : ''}`);
+  const accepted = opts.allowPatchTypes ? PATCH_MEDIA_TYPES : OBJECT_MEDIA_TYPES;
+  if (!(type === '*/*' || accepted.includes(type))) {
+    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -17,7 +25,9 @@ export async function readJsonBody(req: IncomingMessage, opts: { allowPatchTypes
     if (size > MAX_BODY_BYTES) throw new ApiError('RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString();
+  const bytes = Buffer.concat(chunks);
+  if (type === PROTOBUF_MEDIA_TYPE && bytes.length > 0) return decodeProtobufObject(bytes);
+  const text = bytes.toString();
   if (!text.trim()) {
     if (opts.allowEmpty) return undefined;
     throw errors.badRequest('the request body is empty');

@@ -8,7 +8,7 @@ import { proxyPodLog, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
-import { readJsonBody, sendJson, queryBool } from './http-util.ts';
+import { readBody, sendJson, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
@@ -86,7 +86,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const review = REVIEWS[`${info.group}/${info.resource}`];
   if (review && info.version === 'v1' && !info.name) {
     if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-    const body = (await readJsonBody(req)) as Parameters<typeof review>[0];
+    const body = (await readBody(req)) as Parameters<typeof review>[0];
     return sendJson(res, 201, await review(body, { ...ctx.auth, user, namespace: info.namespace }));
   }
   const reg = ctx.registries.get(registryKey(info.group, info.resource));
@@ -127,7 +127,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'POST' && !name) {
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
-    const body = (await readJsonBody(req)) as Obj;
+    const body = (await readBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
@@ -135,36 +135,36 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   }
 
   if (method === 'POST' && name && subresource === 'binding') {
-    const body = (await readJsonBody(req)) as { target?: { name?: string }; metadata?: { name?: string } };
+    const body = (await readBody(req)) as { target?: { name?: string }; metadata?: { name?: string } };
     await bindPod(reg, namespace as string, name, body);
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   if (method === 'POST' && name && subresource === 'token') {
-    const body = (await readJsonBody(req)) as Parameters<typeof requestToken>[5];
+    const body = (await readBody(req)) as Parameters<typeof requestToken>[5];
     const pods = ctx.registries.get(registryKey('', 'pods')) as Registry;
     return sendJson(res, 201, await requestToken(ctx.auth.tokens, reg, pods, namespace as string, name, body, ctx.auth.apiAudiences));
   }
 
   if (method === 'POST' && name && subresource === 'eviction') {
-    const body = (await readJsonBody(req)) as Parameters<typeof evictPod>[4];
+    const body = (await readBody(req)) as Parameters<typeof evictPod>[4];
     await evictPod(reg, ctx.registries.get(registryKey('policy', 'poddisruptionbudgets')) as Registry, namespace as string, name, body, dryRun(q));
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   if ((method === 'PUT' || method === 'PATCH') && name && subresource === 'scale') {
     if (method === 'PUT') {
-      const body = (await readJsonBody(req)) as Scale;
+      const body = (await readBody(req)) as Scale;
       return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q) }));
     }
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch();
-    const patch = await readJsonBody(req, { allowPatchTypes: true });
+    const patch = await readBody(req, { allowPatchTypes: true });
     return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q) }));
   }
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
-    const body = (await readJsonBody(req)) as Obj;
+    const body = (await readBody(req)) as Obj;
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
   }
@@ -172,7 +172,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch();
-    const patch = await readJsonBody(req, { allowPatchTypes: true });
+    const patch = await readBody(req, { allowPatchTypes: true });
     const updated = await reg.guaranteedUpdate(namespace, name, (current) => {
       const next = applyPatch(kind, current, patch) as Obj;
       // a patch that does not name a resourceVersion must not turn into a precondition
@@ -186,7 +186,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'DELETE' && name && !subresource) {
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    const body = ((hasBody ? await readJsonBody(req, { allowEmpty: true }) : undefined) ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } };
+    const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } };
     const graceQ = q.get('gracePeriodSeconds');
     const gracePeriodSeconds = graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds;
     const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, dryRun: dryRun(q) });
