@@ -2,6 +2,8 @@
 # Builds skiff's two images from Debian packages as OCI layouts and pushes them
 # to the local registry:
 #   docker.io/library/busybox:latest  -> <registry>/library/busybox:latest
+#   docker.io/library/busybox:1.35    -> the same image under Debian's busybox version,
+#                                        so tests can roll a Deployment between two tags
 #   registry.k8s.io/pause:3.10        -> <registry>/pause:3.10
 # Layers are built reproducibly (fixed mtimes and owners), so a rebuild yields
 # the same digests and a push of an unchanged image is skipped.
@@ -49,18 +51,19 @@ make_oci() {
   echo "sha256:$mdigest"
 }
 
-# push NAME TAG REPO DIGEST: copy the layout to the registry unless it already holds DIGEST
+# push NAME TAG REPO DIGEST [AS_TAG]: copy the layout to the registry (as AS_TAG,
+# TAG by default) unless it already holds DIGEST there
 push() {
-  local name="$1" tag="$2" repo="$3" digest="$4"
+  local name="$1" tag="$2" repo="$3" digest="$4" as="${5:-$2}"
   local have
-  have="$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/$repo:$tag" 2>/dev/null || true)"
+  have="$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/$repo:$as" 2>/dev/null || true)"
   if [[ "$have" == "$digest" ]]; then
-    log "$repo:$tag up to date ($digest)"
+    log "$repo:$as up to date ($digest)"
     return
   fi
   skopeo copy --quiet --dest-tls-verify=false --preserve-digests \
-    "oci:$WORK/oci/$name:$tag" "docker://$REGISTRY/$repo:$tag"
-  log "pushed $repo:$tag ($digest)"
+    "oci:$WORK/oci/$name:$tag" "docker://$REGISTRY/$repo:$as"
+  log "pushed $repo:$as ($digest)"
 }
 
 build_busybox() {
@@ -89,5 +92,7 @@ build_pause() {
 }
 
 mkdir -p "$WORK"
-push busybox latest library/busybox "$(build_busybox)"
+busybox_digest="$(build_busybox)"
+push busybox latest library/busybox "$busybox_digest"
+push busybox latest library/busybox "$busybox_digest" 1.35
 push pause 3.10 pause "$(build_pause)"
