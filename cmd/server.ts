@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { EventRecorder, RestClient, hostIPv4, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import { ApiServer, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
-export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
+export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
   --secure-port N                 HTTPS port (6443)
   --bind-address ADDR             address to listen on (0.0.0.0)
@@ -15,6 +15,7 @@ export const SERVER_USAGE = `skiff server: the API server, storage and scheduler
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
+  --disable-controllers           do not run the controllers (ReplicaSet, Deployment, garbage collector)
   --log-level LEVEL               pino level (info)
 `;
 
@@ -39,6 +40,7 @@ export async function runServer(argv: string[]): Promise<void> {
       'service-account-issuer': { type: 'string' },
       'api-audiences': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
+      'disable-controllers': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -81,6 +83,10 @@ export async function runServer(argv: string[]): Promise<void> {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-scheduler' });
     const events = new EventRecorder(client, { component: 'default-scheduler' }, log);
     void new Scheduler(client, events, log).run(stop.signal);
+  }
+  if (!values['disable-controllers']) {
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-controller-manager' });
+    void new ControllerManager(client, log).run(stop.signal);
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

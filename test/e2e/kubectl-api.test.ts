@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
 
 // The API server alone (no node needed), driven by the real kubectl: the
-// workload resources, and authentication + RBAC as users meet them.
+// workload resources, and authentication + RBAC as users meet them. No
+// scheduler or controllers run, so objects stay exactly as written.
 
 let dir: string;
 let api: TestApiServer;
@@ -27,7 +28,7 @@ function anonymousGet(path: string): Promise<{ status: number; body: string }> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-api-'));
   await writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n');
-  api = await startTestApiServer(dir, ['--token-auth-file', join(dir, 'tokens.csv'), '--disable-scheduler']);
+  api = await startTestApiServer(dir, ['--token-auth-file', join(dir, 'tokens.csv'), '--disable-scheduler', '--disable-controllers']);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,0 +1,33 @@
+import { ApiError, type EventRecorder, type Logger, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
+import type { SharedInformers } from './shared-informers.ts';
+
+/** What every controller is built from. */
+export interface ControllerContext {
+  client: RestClient;
+  informers: SharedInformers;
+  events: EventRecorder;
+  log: Logger;
+}
+
+/** A control loop: informers feed a work queue, run() syncs keys until the signal aborts. */
+export interface Controller {
+  readonly name: string;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Runs `workers` loops over a controller's queue: a key that syncs has its
+ * back-off reset, one that fails is retried with back-off. Conflicts are
+ * retried quietly: a newer version of the object is on its way.
+ */
+export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: string) => Promise<void>, log: Logger, signal: AbortSignal): Promise<void> {
+  return queue.run(workers, async (key) => {
+    try {
+      await sync(key);
+      queue.forget(key);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) log.warn({ key, err: (err as Error).message }, 'sync failed');
+      queue.addRateLimited(key);
+    }
+  }, signal);
+}

@@ -1,0 +1,3 @@
+export { ControllerManager } from './manager.ts';
+export { SharedInformers } from './shared-informers.ts';
+export type { Controller, ControllerContext } from './context.ts';

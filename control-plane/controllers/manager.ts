@@ -1,0 +1,28 @@
+import { EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import type { Controller } from './context.ts';
+import { DeploymentController } from './deployment.ts';
+import { GarbageCollector } from './garbage-collector.ts';
+import { ReplicaSetController } from './replica-set.ts';
+import { SharedInformers } from './shared-informers.ts';
+
+/**
+ * The controller manager: every controller over one set of shared informers,
+ * started together and stopped by one signal.
+ */
+export class ControllerManager {
+  readonly controllers: Controller[];
+  #informers: SharedInformers;
+
+  constructor(client: RestClient, log: Logger) {
+    this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
+    const managerLog = log.child({ component: 'controller-manager' });
+    // each controller signs its Events with its own component name, as kube-controller-manager's do
+    const ctx = (component: string) => ({ client, informers: this.#informers, events: new EventRecorder(client, { component }, managerLog), log: managerLog });
+    this.controllers = [new ReplicaSetController(ctx('replicaset-controller')), new DeploymentController(ctx('deployment-controller')), new GarbageCollector(ctx('garbage-collector'))];
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#informers.start(signal);
+    await Promise.all(this.controllers.map((c) => c.run(signal)));
+  }
+}

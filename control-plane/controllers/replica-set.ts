@@ -1,0 +1,200 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
+import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { controllerOf, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
+import { Expectations } from './expectations.ts';
+import type { OwnerIndex } from './owner-index.ts';
+import { PODS, REPLICA_SETS } from './shared-informers.ts';
+
+/** Most pods created or deleted in one sync, as the kubelet's controller manager bounds a burst. */
+const BURST = 500;
+
+const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/**
+ * Orders pods so that the cheapest to lose come first: unscheduled before
+ * scheduled, pending before running, not ready before ready, ready for less
+ * time before longer, more restarts before fewer, newer before older.
+ */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const assigned = (p: Pod) => (p.spec?.nodeName ? 1 : 0);
+  if (assigned(a) !== assigned(b)) return assigned(a) - assigned(b);
+  const phase = (p: Pod) => PHASE_RANK[p.status?.phase ?? 'Pending'] ?? 0;
+  if (phase(a) !== phase(b)) return phase(a) - phase(b);
+  const ready = (p: Pod) => (isPodReady(p) ? 1 : 0);
+  if (ready(a) !== ready(b)) return ready(a) - ready(b);
+  const readySince = (p: Pod) => Date.parse(p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '') || 0;
+  if (ready(a) && readySince(a) !== readySince(b)) return readySince(b) - readySince(a);
+  const restarts = (p: Pod) => (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
+  return Date.parse(b.metadata?.creationTimestamp ?? '') - Date.parse(a.metadata?.creationTimestamp ?? '');
+}
+
+/**
+ * Keeps each ReplicaSet's number of active pods at spec.replicas: creates
+ * pods from the template (in doubling batches, stopping at the first
+ * failure), deletes the cheapest surplus, and reports replicas, ready and
+ * available counts in status.
+ */
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset';
+  #ctx: ControllerContext;
+  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #expectations = new Expectations();
+  #sets: Informer<ReplicaSet>;
+  #pods: Informer<Pod>;
+  #podsByOwner: OwnerIndex<Pod>;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    this.#sets = ctx.informers.for<ReplicaSet>(REPLICA_SETS);
+    this.#pods = ctx.informers.for<Pod>(PODS);
+    this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
+    this.#sets.addHandlers({
+      onAdd: (rs) => this.#queue.add(objectKey(rs)),
+      onUpdate: (_old, rs) => this.#queue.add(objectKey(rs)),
+      onDelete: (rs) => this.#expectations.forget(objectKey(rs)),
+    });
+    this.#pods.addHandlers({
+      onAdd: (p) => {
+        const key = this.#ownerKey(p);
+        if (!key) return;
+        if (p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+        else this.#expectations.creationObserved(key);
+        this.#queue.add(key);
+      },
+      onUpdate: (old, p) => {
+        const key = this.#ownerKey(p);
+        const oldKey = this.#ownerKey(old);
+        if (oldKey && oldKey !== key) this.#queue.add(oldKey);
+        if (!key) return;
+        if (p.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+        this.#queue.add(key);
+      },
+      onDelete: (p) => {
+        const key = this.#ownerKey(p);
+        if (!key) return;
+        if (!p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+        this.#queue.add(key);
+      },
+    });
+  }
+
+  #ownerKey(p: Pod): string | undefined {
+    const ref = controllerOf(p);
+    return ref?.kind === 'ReplicaSet' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.#sets.hasSynced(), this.#pods.hasSynced()]);
+    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  }
+
+  async sync(key: string): Promise<void> {
+    const rs = this.#sets.get(key);
+    if (!rs) {
+      this.#expectations.forget(key);
+      return;
+    }
+    const pods = this.#podsByOwner.dependents(rs.metadata?.uid).filter((p) => isControlledBy(p, rs));
+    const active = pods.filter(isPodActive);
+    let failure: string | undefined;
+    if (this.#expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) failure = await this.#manageReplicas(rs, key, active);
+    await this.#updateStatus(rs, key, active, failure);
+  }
+
+  /** Creates or deletes pods towards spec.replicas; returns the create error, if any. */
+  async #manageReplicas(rs: ReplicaSet, key: string, active: Pod[]): Promise<string | undefined> {
+    const diff = active.length - (rs.spec?.replicas ?? 1);
+    if (diff < 0) {
+      const want = Math.min(-diff, BURST);
+      this.#expectations.expect(key, want, 0);
+      let created = 0;
+      let error: string | undefined;
+      for (let batch = 1; created < want && !error; batch *= 2) {
+        const size = Math.min(batch, want - created);
+        const results = await Promise.allSettled(Array.from({ length: size }, () => this.#createPod(rs)));
+        created += size;
+        for (const r of results) {
+          if (r.status === 'fulfilled') continue;
+          this.#expectations.creationObserved(key);
+          error ??= (r.reason as Error).message;
+        }
+      }
+      for (let skipped = created; skipped < want; skipped++) this.#expectations.creationObserved(key);
+      if (error) this.#ctx.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${error}`);
+      return error;
+    }
+    if (diff > 0) {
+      const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST));
+      this.#expectations.expect(key, 0, victims.length);
+      await Promise.all(victims.map(async (p) => {
+        try {
+          await this.#ctx.client.delete({ resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name }, { preconditions: { uid: p.metadata?.uid } });
+          this.#ctx.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`);
+        } catch (err) {
+          this.#expectations.deletionObserved(key);
+          if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) {
+            this.#ctx.events.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
+          }
+        }
+      }));
+    }
+    return undefined;
+  }
+
+  async #createPod(rs: ReplicaSet): Promise<void> {
+    const template = rs.spec?.template ?? {};
+    const pod = await this.#ctx.client.create<Pod>({ resource: 'pods', namespace: rs.metadata?.namespace }, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: `${rs.metadata?.name}-`,
+        labels: template.metadata?.labels,
+        annotations: template.metadata?.annotations,
+        finalizers: template.metadata?.finalizers,
+        ownerReferences: [controllerRef(rs, 'apps/v1', 'ReplicaSet')],
+      },
+      spec: template.spec,
+    });
+    this.#ctx.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
+  }
+
+  async #updateStatus(rs: ReplicaSet, key: string, active: Pod[], failure: string | undefined): Promise<void> {
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const labels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
+    let available = 0;
+    let recheckInMs: number | undefined;
+    for (const p of active) {
+      const a = podAvailability(p, minReady);
+      if (a.available) available++;
+      else if (a.recheckInMs !== undefined) recheckInMs = Math.min(recheckInMs ?? Infinity, a.recheckInMs);
+    }
+    if (recheckInMs !== undefined) this.#queue.addAfter(key, recheckInMs + 100);
+    const old = rs.status ?? { replicas: 0 };
+    const kept = (old.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
+    const failureCondition: ReplicaSetCondition[] = failure ? [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: old.conditions?.find((c) => c.type === 'ReplicaFailure')?.lastTransitionTime ?? rfc3339() }] : [];
+    const status: ReplicaSetStatus = withoutZeros({
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => labels.every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: available,
+      observedGeneration: rs.metadata?.generation,
+      conditions: [...kept, ...failureCondition],
+    });
+    if (JSON.stringify(status) === JSON.stringify(withoutZeros({ ...old }))) return;
+    await this.#ctx.client.update({ ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' }, { ...rs, status });
+  }
+}
+
+/** Status as Kubernetes serialises it: counts of zero and empty lists left out, replicas always there. */
+function withoutZeros(s: ReplicaSetStatus): ReplicaSetStatus {
+  const out: ReplicaSetStatus = { replicas: s.replicas ?? 0 };
+  if (s.fullyLabeledReplicas) out.fullyLabeledReplicas = s.fullyLabeledReplicas;
+  if (s.readyReplicas) out.readyReplicas = s.readyReplicas;
+  if (s.availableReplicas) out.availableReplicas = s.availableReplicas;
+  if (s.observedGeneration) out.observedGeneration = s.observedGeneration;
+  if (s.conditions?.length) out.conditions = s.conditions;
+  return out;
+}

@@ -1,0 +1,58 @@
+import { Informer, type KubeObject, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { OwnerIndex } from './owner-index.ts';
+
+export interface ResourceType {
+  group?: string;
+  version?: string;
+  resource: string;
+}
+
+/**
+ * One list+watch per resource, shared by every controller that asks for it
+ * (as client-go's shared informer factory): pods are watched once however
+ * many controllers look at them.
+ */
+export class SharedInformers {
+  #client: RestClient;
+  #log: Logger;
+  #informers = new Map<string, Informer<KubeObject>>();
+  #ownerIndexes = new Map<string, OwnerIndex<KubeObject>>();
+  #signal: AbortSignal | undefined;
+
+  constructor(client: RestClient, log: Logger) {
+    this.#client = client;
+    this.#log = log;
+  }
+
+  for<T extends KubeObject>(type: ResourceType): Informer<T> {
+    const key = `${type.group ?? ''}/${type.resource}`;
+    let informer = this.#informers.get(key);
+    if (!informer) {
+      informer = new Informer<KubeObject>(this.#client, { group: type.group, version: type.version ?? 'v1', resource: type.resource }, { log: this.#log });
+      this.#informers.set(key, informer);
+      if (this.#signal) void informer.run(this.#signal);
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  /** The owner index over one resource, shared like its informer. */
+  ownerIndex<T extends KubeObject>(type: ResourceType): OwnerIndex<T> {
+    const key = `${type.group ?? ''}/${type.resource}`;
+    let index = this.#ownerIndexes.get(key);
+    if (!index) this.#ownerIndexes.set(key, (index = new OwnerIndex(this.for(type))));
+    return index as unknown as OwnerIndex<T>;
+  }
+
+  /** Starts every informer asked for so far (and any asked for later); resolves when all have listed. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    for (const informer of this.#informers.values()) void informer.run(signal);
+    await Promise.all([...this.#informers.values()].map((i) => i.hasSynced()));
+  }
+}
+
+/** The resources the controllers watch. */
+export const PODS: ResourceType = { resource: 'pods' };
+export const REPLICA_SETS: ResourceType = { group: 'apps', resource: 'replicasets' };
+export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments' };
+export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };

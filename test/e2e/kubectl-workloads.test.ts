@@ -1,0 +1,86 @@
+// Workload controllers against a real node: the Deployment and ReplicaSet
+// controllers, the scheduler and `skiff agent` on a containerd of the test's own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+let c: TestCluster;
+
+beforeAll(async () => {
+  c = await startTestCluster('wl', 203);
+});
+
+afterAll(async () => {
+  await c?.teardown();
+});
+
+const deployment = (image: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: web
+        image: ${image}
+        command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+`;
+
+/** image of each Running pod of the Deployment, sorted */
+async function runningImages(): Promise<string[]> {
+  const out = await c.kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.containers[0].image}{"\\n"}{end}');
+  return out.split('\n').filter(Boolean).sort();
+}
+
+async function rolledOut(): Promise<void> {
+  const out = await c.kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+  expect(out).toContain('deployment "web" successfully rolled out');
+}
+
+describe('Deployments on a real node', () => {
+  it('rolls out, scales, rolls to a new image and back, and is collected with its pods', async () => {
+    expect((await c.kubectlResult(['apply', '-f', '-'], deployment('busybox'))).stdout).toContain('deployment.apps/web created');
+    await rolledOut();
+    await expect.poll(runningImages, { timeout: 30_000 }).toEqual(['busybox', 'busybox']);
+
+    await c.kubectl('scale', 'deployment/web', '--replicas=3');
+    await rolledOut();
+    await expect.poll(runningImages, { timeout: 30_000 }).toEqual(['busybox', 'busybox', 'busybox']);
+
+    await c.kubectl('set', 'image', 'deployment/web', 'web=busybox:1.35');
+    await rolledOut();
+    await expect.poll(runningImages, { timeout: 60_000 }).toEqual(['busybox:1.35', 'busybox:1.35', 'busybox:1.35']);
+    const sets = await c.kubectl('get', 'rs', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/revision} {end}');
+    expect(sets.trim().split(' ').sort()).toEqual(['0/1', '3/2']);
+    expect(await c.kubectl('rollout', 'history', 'deployment/web')).toMatch(/^1\s+<none>\n2\s+<none>/m);
+
+    expect(await c.kubectl('rollout', 'undo', 'deployment/web')).toContain('deployment.apps/web rolled back');
+    await rolledOut();
+    await expect.poll(runningImages, { timeout: 60_000 }).toEqual(['busybox', 'busybox', 'busybox']);
+    expect(await c.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision} {.status.updatedReplicas} {.status.availableReplicas}')).toBe('3 3 3');
+    const events = await c.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Deployment,involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+    expect(events).toMatch(/ScalingReplicaSet: Scaled up replica set web-\w+ from 0 to 1/);
+    expect(events).toMatch(/ScalingReplicaSet: Scaled down replica set web-\w+ from 3 to 2/);
+
+    // the replica sets and pods go with the Deployment (background propagation)
+    await c.kubectl('delete', 'deployment', 'web');
+    await waitForJsonPath(c, ['rs', '-l', 'app=web'], '{.items}', /^(\[\])?$/, 30_000);
+    await waitForJsonPath(c, ['pods', '-l', 'app=web'], '{.items}', /^(\[\])?$/, 60_000);
+  });
+
+  it('replaces a pod of a ReplicaSet that is deleted', async () => {
+    await c.kubectlResult(['apply', '-f', '-'], deployment('busybox').replace('name: web', 'name: heal').replace(/app: web/g, 'app: heal'));
+    await c.kubectl('rollout', 'status', 'deployment/heal', '--timeout=120s');
+    const [first] = (await c.kubectl('get', 'pods', '-l', 'app=heal', '-o', 'name')).trim().split('\n');
+    await c.kubectl('delete', first as string, '--wait=false');
+    await expect.poll(async () => {
+      const names = (await c.kubectl('get', 'pods', '-l', 'app=heal', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}')).split('\n').filter((l) => l.trim() && !l.trim().includes(' '));
+      return names.length === 2 && !names.some((n) => `pod/${n.trim()}` === first);
+    }, { timeout: 60_000 }).toBe(true);
+    await c.kubectl('delete', 'deployment', 'heal');
+  });
+});
