@@ -4,7 +4,7 @@ import {
   type FieldSelector, type LabelSelector, type StatusCause,
 } from '../../apimachinery/index.ts';
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
-import { apiVersionOf, type Obj, type ResourceInfo } from './resource-info.ts';
+import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy, type ResourceInfo } from './resource-info.ts';
 import { validateObjectMeta } from './validate-meta.ts';
 
 export interface ListOptions {
@@ -285,7 +285,9 @@ export class Registry {
    * the grace is over (or a delete with grace 0 comes); others go at once.
    * Returns the object and whether it is gone.
    */
-  async delete(namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } = {}): Promise<{ obj: Obj; gone: boolean }> {
+  async delete(namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {}): Promise<{ obj: Obj; gone: boolean }> {
+    // orphan and foreground deletion hand the object to the garbage collector through a finalizer
+    const gcFinalizer = this.info.garbageCollection ? PROPAGATION_FINALIZERS[opts.propagationPolicy ?? this.info.garbageCollection] : undefined;
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(namespace, name);
       const m = current.metadata;
@@ -297,7 +299,8 @@ export class Registry {
       }
       const requested = opts.gracePeriodSeconds;
       const grace = this.info.strategy?.deletionGracePeriod?.(current, requested) ?? 0;
-      const hasFinalizers = (m.finalizers ?? []).length > 0;
+      const addFinalizer = gcFinalizer !== undefined && !(m.finalizers ?? []).includes(gcFinalizer);
+      const hasFinalizers = (m.finalizers ?? []).length > 0 || addFinalizer;
       try {
         if (opts.dryRun) return { obj: current, gone: grace === 0 && !hasFinalizers };
         if (grace === 0 && !hasFinalizers) {
@@ -305,8 +308,9 @@ export class Registry {
         }
         // graceful: set (or shorten) the deletion timestamp and grace period
         const next = structuredClone(current);
+        if (addFinalizer) next.metadata.finalizers = [...(m.finalizers ?? []), gcFinalizer];
         const already = m.deletionTimestamp !== undefined;
-        if (already && (m.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, gone: false };
+        if (already && !addFinalizer && (m.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, gone: false };
         next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : rfc3339(new Date(Date.now() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;
         if (next.metadata.generation !== undefined) next.metadata.generation += 1;

@@ -94,7 +94,18 @@ export interface ResourceInfo {
   storage?: StorageMapping;
   /** nothing stored: a create-only review API answered in its status */
   virtual?: boolean;
+  /**
+   * Set when the garbage collector tracks this resource's dependents, so that
+   * orphan and foreground deletion apply to it; the value is the propagation
+   * a delete without one gets.
+   */
+  garbageCollection?: PropagationPolicy;
 }
+
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+/** The finalizer through which the garbage collector carries out each policy (none for Background). */
+export const PROPAGATION_FINALIZERS: Record<PropagationPolicy, string | undefined> = { Background: undefined, Foreground: 'foregroundDeletion', Orphan: 'orphan' };
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ApiError, errors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
+  ApiError, errors, fieldErrors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
   type FieldSelector,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import type { RequestInfo } from './request-info.ts';
-import { apiVersionOf, type Obj } from './resource-info.ts';
+import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
 import { readBody, sendJson, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
@@ -75,6 +75,30 @@ async function requireNamespace(ctx: RestContext, namespace: string): Promise<vo
   if (obj.metadata.deletionTimestamp) {
     throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
   }
+}
+
+interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+}
+
+const POLICIES: readonly PropagationPolicy[] = ['Orphan', 'Background', 'Foreground'];
+
+/** The propagation policy of a delete, from the query or DeleteOptions (orphanDependents is its older spelling). */
+function propagationPolicy(q: URLSearchParams, body: DeleteOptions): PropagationPolicy | undefined {
+  const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
+  const orphan = q.get('orphanDependents') ?? body.orphanDependents;
+  if (policy !== undefined && orphan !== undefined && orphan !== null) {
+    throw errors.invalid('DeleteOptions', '', '', [fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set')]);
+  }
+  if (policy !== undefined && policy !== null) {
+    if (!POLICIES.includes(policy as PropagationPolicy)) throw errors.invalid('DeleteOptions', '', '', [fieldErrors.notSupported('propagationPolicy', policy, [...POLICIES])]);
+    return policy as PropagationPolicy;
+  }
+  if (orphan === undefined || orphan === null) return undefined;
+  return orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
 }
 
 function unsupportedPatch(): ApiError {
@@ -186,10 +210,10 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'DELETE' && name && !subresource) {
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } };
+    const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
     const graceQ = q.get('gracePeriodSeconds');
     const gracePeriodSeconds = graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds;
-    const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, dryRun: dryRun(q) });
+    const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, propagationPolicy: propagationPolicy(q, body), dryRun: dryRun(q) });
     return sendJson(res, 200, obj);
   }
 

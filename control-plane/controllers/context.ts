@@ -18,7 +18,8 @@ export interface Controller {
 /**
  * Runs `workers` loops over a controller's queue: a key that syncs has its
  * back-off reset, one that fails is retried with back-off. Conflicts are
- * retried quietly: a newer version of the object is on its way.
+ * retried quietly (a newer version of the object is on its way), and an
+ * object that vanished mid-sync needs nothing more.
  */
 export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: string) => Promise<void>, log: Logger, signal: AbortSignal): Promise<void> {
   return queue.run(workers, async (key) => {
@@ -26,6 +27,10 @@ export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: strin
       await sync(key);
       queue.forget(key);
     } catch (err) {
+      if (err instanceof ApiError && err.code === 404) {
+        queue.forget(key);
+        return;
+      }
       if (!(err instanceof ApiError && err.code === 409)) log.warn({ key, err: (err as Error).message }, 'sync failed');
       queue.addRateLimited(key);
     }

@@ -4,10 +4,10 @@ import { runSyncLoop, type Controller, type ControllerContext } from './context.
 import { DEPLOYMENTS, JOBS, PODS, REPLICA_SETS, type ResourceType } from './shared-informers.ts';
 
 interface Owned extends KubeObject {
-  metadata?: KubeObject['metadata'] & { ownerReferences?: OwnerReference[]; deletionTimestamp?: string };
+  metadata?: KubeObject['metadata'] & { ownerReferences?: OwnerReference[]; deletionTimestamp?: string; finalizers?: string[] };
 }
 
-/** Owner kinds the collector can look up, by `apiVersion/kind`. */
+/** Owner kinds the collector can look up, by `apiVersion/kind`: the resources the API catalog marks with garbageCollection. */
 const OWNER_KINDS: Record<string, ResourceType> = {
   'apps/v1/Deployment': DEPLOYMENTS,
   'apps/v1/ReplicaSet': REPLICA_SETS,
@@ -19,12 +19,18 @@ const DEPENDENT_TYPES: ResourceType[] = [PODS, REPLICA_SETS];
 
 const typeKey = (t: ResourceType) => `${t.group ?? ''}/${t.resource}`;
 
+const ORPHAN = 'orphan';
+const FOREGROUND = 'foregroundDeletion';
+
 /**
  * Deletes objects whose owners are all gone (background propagation): when an
  * owner is deleted its dependents are queued, and every dependent is checked
  * once at start. An owner is only taken as gone after a live read says so,
  * since the owner's informer may simply not have seen it yet. References to
  * owners that are gone are dropped from dependents that keep another owner.
+ * Owners deleted with the `orphan` finalizer have their references removed
+ * from their dependents; owners with `foregroundDeletion` stay until their
+ * dependents are deleted. Either way the finalizer is then removed.
  */
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector';
@@ -35,28 +41,90 @@ export class GarbageCollector implements Controller {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     for (const type of DEPENDENT_TYPES) {
       const enqueue = (o: Owned) => {
-        if (o.metadata?.ownerReferences?.length) this.#queue.add(`${typeKey(type)}|${objectKey(o)}`);
+        if (o.metadata?.ownerReferences?.length) this.#queue.add(`dependent|${typeKey(type)}|${objectKey(o)}`);
       };
-      ctx.informers.for<Owned>(type).addHandlers({ onAdd: enqueue, onUpdate: (_old, o) => enqueue(o) });
+      ctx.informers.for<Owned>(type).addHandlers({
+        onAdd: enqueue,
+        onUpdate: (_old, o) => enqueue(o),
+        // an owner deleted in the foreground waits for its dependents to go
+        onDelete: (o) => {
+          for (const ref of o.metadata?.ownerReferences ?? []) {
+            const ownerType = OWNER_KINDS[`${ref.apiVersion}/${ref.kind}`];
+            if (ownerType) this.#queue.add(`owner|${typeKey(ownerType)}|${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${ref.name}`);
+          }
+        },
+      });
     }
     for (const ownerType of Object.values(OWNER_KINDS)) {
+      const enqueueIfFinalizing = (o: Owned) => {
+        if (o.metadata?.deletionTimestamp && o.metadata.finalizers?.some((f) => f === ORPHAN || f === FOREGROUND)) this.#queue.add(`owner|${typeKey(ownerType)}|${objectKey(o)}`);
+      };
       ctx.informers.for<Owned>(ownerType).addHandlers({
+        onAdd: enqueueIfFinalizing,
+        onUpdate: (_old, o) => enqueueIfFinalizing(o),
         onDelete: (owner) => {
-          for (const type of DEPENDENT_TYPES) {
-            for (const dep of ctx.informers.ownerIndex<Owned>(type).dependents(owner.metadata?.uid)) this.#queue.add(`${typeKey(type)}|${objectKey(dep)}`);
-          }
+          for (const dep of this.#dependentsOf(owner)) this.#queue.add(`dependent|${typeKey(dep.type)}|${objectKey(dep.obj)}`);
         },
       });
     }
   }
 
+  #dependentsOf(owner: Owned): { type: ResourceType; obj: Owned }[] {
+    return DEPENDENT_TYPES.flatMap((type) => this.#ctx.informers.ownerIndex<Owned>(type).dependents(owner.metadata?.uid).map((obj) => ({ type, obj })));
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     await Promise.all([...DEPENDENT_TYPES, ...Object.values(OWNER_KINDS)].map((t) => this.#ctx.informers.for(t).hasSynced()));
-    await runSyncLoop(this.#queue, 2, (key) => this.#collect(key), this.#ctx.log, signal);
+    await runSyncLoop(this.#queue, 2, (key) => (key.startsWith('owner|') ? this.#finalize(key) : this.#collect(key)), this.#ctx.log, signal);
+  }
+
+  /** Carries out orphan or foreground deletion of an owner that carries the finalizer asking for it. */
+  async #finalize(key: string): Promise<void> {
+    const [, tk, objKey] = key.split('|') as [string, string, string];
+    const type = Object.values(OWNER_KINDS).find((t) => typeKey(t) === tk) as ResourceType;
+    const owner = this.#ctx.informers.for<Owned>(type).get(objKey);
+    const finalizers = owner?.metadata?.finalizers ?? [];
+    if (!owner?.metadata?.deletionTimestamp) return;
+    const dependents = this.#dependentsOf(owner);
+    if (finalizers.includes(ORPHAN)) {
+      for (const { type: depType, obj } of dependents) {
+        const left = (obj.metadata?.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata?.uid);
+        await this.#ignoringGone(this.#ctx.client.patch(this.#ref(depType, obj), { metadata: { ownerReferences: left.length ? left : null } }, 'merge'));
+      }
+      await this.#removeFinalizer(type, owner, ORPHAN);
+    } else if (finalizers.includes(FOREGROUND)) {
+      if (dependents.length > 0) {
+        for (const { type: depType, obj } of dependents) {
+          if (!obj.metadata?.deletionTimestamp) await this.#ignoringGone(this.#ctx.client.delete(this.#ref(depType, obj), { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Foreground' }));
+        }
+        return;
+      }
+      await this.#removeFinalizer(type, owner, FOREGROUND);
+    }
+  }
+
+  #ref(type: ResourceType, obj: Owned) {
+    return { ...type, version: type.version ?? 'v1', namespace: obj.metadata?.namespace, name: obj.metadata?.name };
+  }
+
+  async #ignoringGone(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+  }
+
+  /** Drops one finalizer with an update at the live resourceVersion; a conflict retries the key. */
+  async #removeFinalizer(type: ResourceType, owner: Owned, finalizer: string): Promise<void> {
+    const live = await this.#ctx.client.get<Owned & { metadata: { finalizers?: string[] } }>(this.#ref(type, owner));
+    if (live.metadata.uid !== owner.metadata?.uid || !live.metadata.finalizers?.includes(finalizer)) return;
+    live.metadata.finalizers = live.metadata.finalizers.filter((f) => f !== finalizer);
+    await this.#ignoringGone(this.#ctx.client.update(this.#ref(type, owner), live));
   }
 
   async #collect(key: string): Promise<void> {
-    const [tk, objKey] = key.split('|') as [string, string];
+    const [, tk, objKey] = key.split('|') as [string, string, string];
     const type = DEPENDENT_TYPES.find((t) => typeKey(t) === tk) as ResourceType;
     const obj = this.#ctx.informers.for<Owned>(type).get(objKey);
     const refs = obj?.metadata?.ownerReferences ?? [];
@@ -67,7 +135,7 @@ export class GarbageCollector implements Controller {
       if (await this.#ownerGone(ref, namespace)) gone.push(ref);
     }
     if (gone.length === 0) return;
-    const ref = { ...type, version: type.version ?? 'v1', namespace, name: obj.metadata?.name };
+    const ref = this.#ref(type, obj);
     try {
       if (gone.length === refs.length) {
         this.#ctx.log.info({ object: key, owners: gone.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');

@@ -1,0 +1,80 @@
+// The controller manager against the API server alone (no node, no
+// scheduler: pods stay Pending and go at once when deleted), driven by the
+// real kubectl: ReplicaSets from Deployments, and deletion propagation.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+
+let dir: string;
+let api: TestApiServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sk-ctl-'));
+  api = await startTestApiServer(dir, ['--disable-scheduler']);
+}, 60_000);
+
+afterAll(async () => {
+  await api?.stop();
+  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+});
+
+const names = async (...args: string[]) => (await api.kubectl('get', ...args, '-o', 'name')).split('\n').filter(Boolean).sort();
+
+async function deployment(name: string, replicas: number): Promise<void> {
+  await api.kubectl('create', 'deployment', name, '--image=busybox', `--replicas=${replicas}`);
+  await expect.poll(() => names('pods', '-l', `app=${name}`), { timeout: 20_000 }).toHaveLength(replicas);
+}
+
+describe('Deployments and ReplicaSets', () => {
+  it('makes one ReplicaSet per template, owned by the Deployment, and reports progress', async () => {
+    await deployment('web', 3);
+    const rs = await names('rs', '-l', 'app=web');
+    expect(rs).toHaveLength(1);
+    expect(await api.kubectl('get', rs[0] as string, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.replicas} {.metadata.annotations.deployment\\.kubernetes\\.io/revision}')).toBe('Deployment/web 3 1');
+    const pod = (await names('pods', '-l', 'app=web'))[0] as string;
+    expect(await api.kubectl('get', pod, '-o', 'jsonpath={.metadata.ownerReferences[0].kind} {.metadata.labels.pod-template-hash}')).toMatch(/^ReplicaSet \w+$/);
+    await expect.poll(() => api.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.updatedReplicas} {.status.conditions[?(@.type=="Progressing")].reason} {.status.conditions[?(@.type=="Available")].status}'), { timeout: 10_000 }).toBe('3 ReplicaSetUpdated False');
+  });
+
+  it('scales the ReplicaSet down, newest pods first', async () => {
+    await api.kubectl('scale', 'deployment', 'web', '--replicas=1');
+    await expect.poll(() => names('pods', '-l', 'app=web'), { timeout: 20_000 }).toHaveLength(1);
+    expect(await api.kubectl('get', 'rs', '-l', 'app=web', '-o', 'jsonpath={.items[0].spec.replicas} {.items[0].status.replicas}')).toBe('1 1');
+  });
+});
+
+describe('deletion propagation', () => {
+  it('deletes ReplicaSets and pods after their Deployment (background)', async () => {
+    await deployment('bg', 2);
+    await api.kubectl('delete', 'deployment', 'bg');
+    await expect.poll(() => names('rs,pods', '-l', 'app=bg'), { timeout: 20_000 }).toEqual([]);
+  });
+
+  it('keeps the Deployment until its dependents are gone (foreground)', async () => {
+    await deployment('fg', 2);
+    // kubectl waits for the Deployment itself to be gone, which takes its dependents going first
+    await api.kubectl('delete', 'deployment', 'fg', '--cascade=foreground', '--timeout=30s');
+    expect(await names('deployments,rs,pods', '-l', 'app=fg')).toEqual([]);
+    expect((await api.kubectlResult(['get', 'deployment', 'fg'])).stderr).toContain('NotFound');
+  });
+
+  it('leaves dependents in place, without the owner reference, when orphaned', async () => {
+    await deployment('orphans', 2);
+    await api.kubectl('delete', 'deployment', 'orphans', '--cascade=orphan');
+    await expect.poll(() => api.kubectl('get', 'rs', '-l', 'app=orphans', '-o', 'jsonpath={.items[0].metadata.ownerReferences}'), { timeout: 20_000 }).toBe('');
+    expect((await api.kubectlResult(['get', 'deployment', 'orphans'])).stderr).toContain('NotFound');
+    expect(await names('pods', '-l', 'app=orphans')).toHaveLength(2);
+    // the orphaned ReplicaSet still keeps its pods
+    await api.kubectl('delete', (await names('pods', '-l', 'app=orphans'))[0] as string);
+    await expect.poll(() => names('pods', '-l', 'app=orphans'), { timeout: 20_000 }).toHaveLength(2);
+  });
+
+  it('rejects an unknown propagation policy with a field cause', async () => {
+    await deployment('policy', 1);
+    const r = await api.kubectlResult(['delete', '--raw', '/apis/apps/v1/namespaces/default/deployments/policy?propagationPolicy=Sideways']);
+    expect(r.stderr).toContain('Unsupported value: "Sideways"');
+    expect(await names('deployments', '-l', 'app=policy')).toEqual(['deployment.apps/policy']);
+  });
+});
