@@ -59,7 +59,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
     apps('daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: STATUS, strategy: daemonSetStrategy }),
     apps('controllerrevisions', 'ControllerRevision', true, { strategy: controllerRevisionStrategy }),
     batch('jobs', 'Job', true, { categories: ['all'], subresources: STATUS, strategy: jobStrategy, garbageCollection: 'Orphan' }),
-    batch('cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: STATUS, strategy: cronJobStrategy }),
+    batch('cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: STATUS, strategy: cronJobStrategy, garbageCollection: 'Background' }),
     of('discovery.k8s.io', 'v1')('endpointslices', 'EndpointSlice', true, { strategy: endpointSliceStrategy }),
     of('coordination.k8s.io', 'v1')('leases', 'Lease', true),
     of('events.k8s.io', 'v1')('events', 'Event', true, { shortNames: ['ev'], strategy: eventsV1Strategy, storage: eventsV1Storage }),

@@ -14,6 +14,12 @@ export function controllerOf(obj: Owned): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
+/** The work-queue key (`namespace/name`) of the object's controller when it is of this kind. */
+export function controllerKey(obj: Owned & { metadata?: { namespace?: string } }, kind: string): string | undefined {
+  const ref = controllerOf(obj);
+  return ref?.kind === kind ? `${obj.metadata?.namespace}/${ref.name}` : undefined;
+}
+
 /** Is `owner` the controller of `obj`? */
 export function isControlledBy(obj: Owned, owner: Owner): boolean {
   return controllerOf(obj)?.uid === owner.metadata?.uid;

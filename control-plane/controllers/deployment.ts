@@ -2,7 +2,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
-import { controllerOf, controllerRef, isControlledBy } from './controller-ref.ts';
+import { controllerKey, controllerRef, isControlledBy } from './controller-ref.ts';
 import { nextNewReplicas, oldScaleDown, rollingBounds, type ReplicaSetCounts } from './deployment-rollout.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { DEPLOYMENTS, PODS, REPLICA_SETS } from './shared-informers.ts';
@@ -44,15 +44,15 @@ export class DeploymentController implements Controller {
     const enqueue = (d: Deployment) => this.#queue.add(objectKey(d));
     this.#deployments.addHandlers({ onAdd: enqueue, onUpdate: (_o, d) => enqueue(d) });
     const enqueueOwner = (rs: ReplicaSet) => {
-      const ref = controllerOf(rs);
-      if (ref?.kind === 'Deployment') this.#queue.add(`${rs.metadata?.namespace}/${ref.name}`);
+      const key = controllerKey(rs, 'Deployment');
+      if (key) this.#queue.add(key);
     };
     this.#sets.addHandlers({ onAdd: enqueueOwner, onUpdate: (_o, rs) => enqueueOwner(rs), onDelete: enqueueOwner });
     // Recreate waits for the old pods to be gone, so their deletion matters
     this.#pods.addHandlers({
       onDelete: (p) => {
-        const ref = controllerOf(p);
-        const rs = ref?.kind === 'ReplicaSet' ? this.#sets.get(`${p.metadata?.namespace}/${ref.name}`) : undefined;
+        const rsKey = controllerKey(p, 'ReplicaSet');
+        const rs = rsKey ? this.#sets.get(rsKey) : undefined;
         if (rs) enqueueOwner(rs);
       },
     });

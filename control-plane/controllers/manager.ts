@@ -1,7 +1,9 @@
 import { EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
+import { CronJobController } from './cron-job.ts';
 import { GarbageCollector } from './garbage-collector.ts';
+import { JobController } from './job.ts';
 import { ReplicaSetController } from './replica-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 
@@ -18,7 +20,7 @@ export class ControllerManager {
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
     const ctx = (component: string) => ({ client, informers: this.#informers, events: new EventRecorder(client, { component }, managerLog), log: managerLog });
-    this.controllers = [new ReplicaSetController(ctx('replicaset-controller')), new DeploymentController(ctx('deployment-controller')), new GarbageCollector(ctx('garbage-collector'))];
+    this.controllers = [new ReplicaSetController(ctx('replicaset-controller')), new DeploymentController(ctx('deployment-controller')), new JobController(ctx('job-controller')), new CronJobController(ctx('cronjob-controller')), new GarbageCollector(ctx('garbage-collector'))];
   }
 
   async run(signal: AbortSignal): Promise<void> {

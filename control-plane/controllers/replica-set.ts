@@ -2,8 +2,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
-import { controllerOf, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
+import { controllerKey, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { Expectations } from './expectations.ts';
+import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { PODS, REPLICA_SETS } from './shared-informers.ts';
 
@@ -82,8 +83,7 @@ export class ReplicaSetController implements Controller {
   }
 
   #ownerKey(p: Pod): string | undefined {
-    const ref = controllerOf(p);
-    return ref?.kind === 'ReplicaSet' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
+    return controllerKey(p, 'ReplicaSet');
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -130,35 +130,14 @@ export class ReplicaSetController implements Controller {
       const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST));
       this.#expectations.expect(key, 0, victims.length);
       await Promise.all(victims.map(async (p) => {
-        try {
-          await this.#ctx.client.delete({ resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name }, { preconditions: { uid: p.metadata?.uid } });
-          this.#ctx.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`);
-        } catch (err) {
-          this.#expectations.deletionObserved(key);
-          if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) {
-            this.#ctx.events.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
-          }
-        }
+        if (!(await deleteOwnedPod(this.#ctx, rs, p))) this.#expectations.deletionObserved(key);
       }));
     }
     return undefined;
   }
 
   async #createPod(rs: ReplicaSet): Promise<void> {
-    const template = rs.spec?.template ?? {};
-    const pod = await this.#ctx.client.create<Pod>({ resource: 'pods', namespace: rs.metadata?.namespace }, {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        generateName: `${rs.metadata?.name}-`,
-        labels: template.metadata?.labels,
-        annotations: template.metadata?.annotations,
-        finalizers: template.metadata?.finalizers,
-        ownerReferences: [controllerRef(rs, 'apps/v1', 'ReplicaSet')],
-      },
-      spec: template.spec,
-    });
-    this.#ctx.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
+    await createPodFromTemplate(this.#ctx, rs, controllerRef(rs, 'apps/v1', 'ReplicaSet'), rs.spec?.template ?? {}, { generateName: `${rs.metadata?.name}-` });
   }
 
   async #updateStatus(rs: ReplicaSet, key: string, active: Pod[], failure: string | undefined): Promise<void> {

@@ -56,3 +56,4 @@ export const PODS: ResourceType = { resource: 'pods' };
 export const REPLICA_SETS: ResourceType = { group: 'apps', resource: 'replicasets' };
 export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments' };
 export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };
+export const CRON_JOBS: ResourceType = { group: 'batch', resource: 'cronjobs' };

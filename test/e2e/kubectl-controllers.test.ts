@@ -45,6 +45,49 @@ describe('Deployments and ReplicaSets', () => {
   });
 });
 
+describe('CronJobs', () => {
+  const cronJob = (name: string, policy: string) => `
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: ${name}}
+spec:
+  schedule: "@every 1s"
+  concurrencyPolicy: ${policy}
+  jobTemplate:
+    metadata: {labels: {cron: ${name}}}
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox}]
+`;
+  const jobs = (name: string) => names('jobs', '-l', `cron=${name}`);
+
+  it('starts Jobs on schedule and, with Forbid, none while one is running', async () => {
+    await api.kubectlResult(['apply', '-f', '-'], cronJob('tick', 'Forbid'));
+    await expect.poll(() => jobs('tick'), { timeout: 20_000 }).toHaveLength(1);
+    const [job] = await jobs('tick');
+    expect(await api.kubectl('get', job as string, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations.batch\\.kubernetes\\.io/cronjob-scheduled-timestamp}')).toMatch(/^CronJob\/tick \d{4}-\d\d-\d\dT/);
+    await expect.poll(() => api.kubectl('get', 'cronjob', 'tick', '-o', 'jsonpath={.status.active[0].name}'), { timeout: 10_000 }).toBe((job as string).replace('job.batch/', ''));
+    // its pod never runs here (no node), so the Job stays active and no second one starts
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await jobs('tick')).toEqual([job]);
+    await api.kubectl('delete', 'cronjob', 'tick');
+    await expect.poll(() => jobs('tick'), { timeout: 20_000 }).toEqual([]);
+  });
+
+  it('replaces the running Job with Replace', async () => {
+    await api.kubectlResult(['apply', '-f', '-'], cronJob('swap', 'Replace'));
+    const uids = () => api.kubectl('get', 'jobs', '-l', 'cron=swap', '-o', 'jsonpath={.items[*].metadata.uid}');
+    await expect.poll(uids, { timeout: 20_000 }).toMatch(/^\S+$/);
+    const first = await uids();
+    // a later run deletes the running Job and starts another (Jobs are named by minute, so compare uids)
+    await expect.poll(async () => { const now = await uids(); return now !== '' && !now.includes(first); }, { timeout: 20_000 }).toBe(true);
+    expect((await api.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=CronJob,involvedObject.name=swap', '-o', 'jsonpath={.items[*].reason}'))).toContain('SuccessfulDelete');
+    await api.kubectl('patch', 'cronjob', 'swap', '-p', '{"spec":{"suspend":true}}');
+  });
+});
+
 describe('deletion propagation', () => {
   it('deletes ReplicaSets and pods after their Deployment (background)', async () => {
     await deployment('bg', 2);

@@ -84,3 +84,44 @@ describe('Deployments on a real node', () => {
     await c.kubectl('delete', 'deployment', 'heal');
   });
 });
+
+describe('Jobs on a real node', () => {
+  it('runs a Job to completion, two pods at a time', async () => {
+    await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: count}
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, command: [sh, -c, 'echo done']}]
+`);
+    await c.kubectl('wait', '--for=condition=complete', 'job/count', '--timeout=120s');
+    expect(await c.kubectl('get', 'job', 'count', '-o', 'jsonpath={.status.succeeded} {.status.completionTime}')).toMatch(/^3 \d{4}-/);
+    expect(await c.kubectl('get', 'job', 'count')).toMatch(/^count\s+Complete\s+3\/3\s+/m);
+    const pods = await c.kubectl('get', 'pods', '-l', 'job-name=count', '-o', 'jsonpath={range .items[*]}{.status.phase} {end}');
+    expect(pods.trim().split(' ')).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(await c.kubectl('logs', 'job/count')).toBe('done\n');
+  });
+
+  it('fails a Job past its backoff limit and says why', async () => {
+    await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: doomed}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, command: [sh, -c, 'exit 3']}]
+`);
+    await c.kubectl('wait', '--for=condition=failed', 'job/doomed', '--timeout=120s');
+    expect(await c.kubectl('get', 'job', 'doomed', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason} {.status.failed}')).toBe('BackoffLimitExceeded 1');
+    const events = await c.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Job,involvedObject.name=doomed', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}');
+    expect(events).toContain('BackoffLimitExceeded');
+  });
+});
