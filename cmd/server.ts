@@ -15,7 +15,7 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
-  --disable-controllers           do not run the controllers (ReplicaSet, Deployment, garbage collector)
+  --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces)
   --log-level LEVEL               pino level (info)
 `;
 
@@ -86,7 +86,7 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   if (!values['disable-controllers']) {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-controller-manager' });
-    void new ControllerManager(client, log).run(stop.signal);
+    void new ControllerManager(client, pki.ca.cert, log).run(stop.signal);
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -39,7 +39,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
   const networking = of('networking.k8s.io', 'v1');
   const review = (group: string, resource: string, kind: string, namespaced: boolean) => of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
-    core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: STATUS, strategy: namespaceStrategy }),
+    core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], strategy: namespaceStrategy }),
     core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
     core('nodes', 'Node', false, { shortNames: ['no'], subresources: STATUS, strategy: nodeStrategy }),
     core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),

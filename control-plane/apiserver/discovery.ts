@@ -14,6 +14,7 @@ function groupVersions(resources: ResourceInfo[]): GroupVersion[] {
 /** What discovery says of subresources whose kind is not their parent's. */
 const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: string; verbs: string[] }> = {
   binding: { kind: 'Binding', verbs: ['create'] },
+  finalize: { kind: 'Namespace', verbs: ['update'] },
   log: { kind: 'Pod', verbs: ['get'] },
   eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },

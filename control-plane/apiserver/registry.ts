@@ -212,6 +212,9 @@ export class Registry {
     let next: Obj;
     if (opts.subresource === 'status') {
       next = { ...old, status: obj.status };
+    } else if (opts.subresource === 'finalize') {
+      // namespaces/finalize: only spec.finalizers change
+      next = { ...old, spec: { ...(old.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };
     } else if (opts.subresource === 'approval') {
       // certificatesigningrequests/approval: only the Approved/Denied conditions change
       next = { ...old, status: { ...(old.status ?? {}), conditions: obj.status?.conditions } };
@@ -239,7 +242,7 @@ export class Registry {
     }
     if (opts.dryRun) return next;
     // the last finalizer removed from an object being deleted: it goes away now
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && this.#gracefulDone(next)) {
+    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !this.info.strategy?.pendingFinalizers?.(next) && this.#gracefulDone(next)) {
       return this.#remove(next, Number(old.metadata.resourceVersion));
     }
     try {
@@ -300,7 +303,7 @@ export class Registry {
       const requested = opts.gracePeriodSeconds;
       const grace = this.info.strategy?.deletionGracePeriod?.(current, requested) ?? 0;
       const addFinalizer = gcFinalizer !== undefined && !(m.finalizers ?? []).includes(gcFinalizer);
-      const hasFinalizers = (m.finalizers ?? []).length > 0 || addFinalizer;
+      const hasFinalizers = (m.finalizers ?? []).length > 0 || addFinalizer || (this.info.strategy?.pendingFinalizers?.(current) ?? false);
       try {
         if (opts.dryRun) return { obj: current, gone: grace === 0 && !hasFinalizers };
         if (grace === 0 && !hasFinalizers) {
@@ -309,6 +312,7 @@ export class Registry {
         // graceful: set (or shorten) the deletion timestamp and grace period
         const next = structuredClone(current);
         if (addFinalizer) next.metadata.finalizers = [...(m.finalizers ?? []), gcFinalizer];
+        this.info.strategy?.prepareForDelete?.(next);
         const already = m.deletionTimestamp !== undefined;
         if (already && !addFinalizer && (m.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, gone: false };
         next.metadata.deletionTimestamp = already && grace > 0 ? (m.deletionTimestamp as string) : rfc3339(new Date(Date.now() + grace * 1000));

@@ -1,3 +1,5 @@
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
 /** What a resource URL names: /api/v1/namespaces/default/pods/web/log → pods, web, log. */
 export interface RequestInfo {
   group: string;
@@ -25,8 +27,8 @@ export function parseResourcePath(pathname: string): RequestInfo | null {
     return null;
   }
   let namespace: string | undefined;
-  // /namespaces/{ns}/{resource}… ; /namespaces/{name}[/status] is the namespace object itself
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // /namespaces/{ns}/{resource}… ; /namespaces/{name}[/status|/finalize] is the namespace object itself
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2] as string)) {
     namespace = rest[1];
     rest = rest.slice(2);
   }

@@ -50,6 +50,10 @@ export interface Strategy {
   nameRule?(name: string): string[];
   /** field selector paths this resource accepts besides metadata.name and metadata.namespace */
   selectableFields?: readonly string[];
+  /** finalizers outside metadata (a Namespace's spec.finalizers) that keep a deleted object until they are cleared */
+  pendingFinalizers?(obj: Obj): boolean;
+  /** changes made when deletion starts on an object that stays for a while (a Namespace turns Terminating) */
+  prepareForDelete?(obj: Obj): void;
   /** seconds of graceful deletion for this object, or 0 to delete at once */
   deletionGracePeriod?(obj: Obj, requested: number | undefined): number;
   columns?: readonly TableColumn[];

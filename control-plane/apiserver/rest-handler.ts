@@ -101,6 +101,14 @@ function propagationPolicy(q: URLSearchParams, body: DeleteOptions): Propagation
   return orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
 }
 
+/** A delete's options, from its DeleteOptions body and the query (the query wins). */
+async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
+  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
+  const graceQ = q.get('gracePeriodSeconds');
+  return { gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds, preconditions: body.preconditions, propagationPolicy: propagationPolicy(q, body), dryRun: dryRun(q) };
+}
+
 function unsupportedPatch(): ApiError {
   return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
 }
@@ -187,7 +195,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q) }));
   }
 
-  if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
+  if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
     const body = (await readBody(req)) as Obj;
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
@@ -209,20 +217,18 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   }
 
   if (method === 'DELETE' && name && !subresource) {
-    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
-    const graceQ = q.get('gracePeriodSeconds');
-    const gracePeriodSeconds = graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds;
-    const { obj } = await reg.delete(namespace, name, { gracePeriodSeconds, preconditions: body.preconditions, propagationPolicy: propagationPolicy(q, body), dryRun: dryRun(q) });
+    const { preconditions, ...options } = await deleteOptions(req, q);
+    const { obj } = await reg.delete(namespace, name, { ...options, preconditions });
     return sendJson(res, 200, obj);
   }
 
   if (method === 'DELETE' && !name) {
+    const { preconditions: _ignored, ...options } = await deleteOptions(req, q);
     const list = await reg.list(listOptions(reg, namespace, q));
     const deleted: Obj[] = [];
     for (const item of list.items) {
       try {
-        deleted.push((await reg.delete(item.metadata.namespace, item.metadata.name as string, { dryRun: dryRun(q) })).obj);
+        deleted.push((await reg.delete(item.metadata.namespace, item.metadata.name as string, options)).obj);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }

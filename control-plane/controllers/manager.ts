@@ -4,6 +4,8 @@ import { DeploymentController } from './deployment.ts';
 import { CronJobController } from './cron-job.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job.ts';
+import { NamespaceController } from './namespace.ts';
+import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { ReplicaSetController } from './replica-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 
@@ -15,12 +17,21 @@ export class ControllerManager {
   readonly controllers: Controller[];
   #informers: SharedInformers;
 
-  constructor(client: RestClient, log: Logger) {
+  /** `caPem`: the cluster CA, published in every namespace as kube-root-ca.crt */
+  constructor(client: RestClient, caPem: string, log: Logger) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
     const ctx = (component: string) => ({ client, informers: this.#informers, events: new EventRecorder(client, { component }, managerLog), log: managerLog });
-    this.controllers = [new ReplicaSetController(ctx('replicaset-controller')), new DeploymentController(ctx('deployment-controller')), new JobController(ctx('job-controller')), new CronJobController(ctx('cronjob-controller')), new GarbageCollector(ctx('garbage-collector'))];
+    this.controllers = [
+      new ReplicaSetController(ctx('replicaset-controller')),
+      new DeploymentController(ctx('deployment-controller')),
+      new JobController(ctx('job-controller')),
+      new CronJobController(ctx('cronjob-controller')),
+      new GarbageCollector(ctx('garbage-collector')),
+      new NamespaceController(ctx('namespace-controller')),
+      new NamespaceDefaultsController(ctx('serviceaccount-controller'), caPem),
+    ];
   }
 
   async run(signal: AbortSignal): Promise<void> {

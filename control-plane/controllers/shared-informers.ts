@@ -5,7 +5,11 @@ export interface ResourceType {
   group?: string;
   version?: string;
   resource: string;
+  /** watch only the objects this selects (`metadata.name=default`) */
+  fieldSelector?: string;
 }
+
+const informerKey = (t: ResourceType) => `${t.group ?? ''}/${t.resource}${t.fieldSelector ? `?${t.fieldSelector}` : ''}`;
 
 /**
  * One list+watch per resource, shared by every controller that asks for it
@@ -25,10 +29,10 @@ export class SharedInformers {
   }
 
   for<T extends KubeObject>(type: ResourceType): Informer<T> {
-    const key = `${type.group ?? ''}/${type.resource}`;
+    const key = informerKey(type);
     let informer = this.#informers.get(key);
     if (!informer) {
-      informer = new Informer<KubeObject>(this.#client, { group: type.group, version: type.version ?? 'v1', resource: type.resource }, { log: this.#log });
+      informer = new Informer<KubeObject>(this.#client, { group: type.group, version: type.version ?? 'v1', resource: type.resource }, { fieldSelector: type.fieldSelector, log: this.#log });
       this.#informers.set(key, informer);
       if (this.#signal) void informer.run(this.#signal);
     }
@@ -37,7 +41,7 @@ export class SharedInformers {
 
   /** The owner index over one resource, shared like its informer. */
   ownerIndex<T extends KubeObject>(type: ResourceType): OwnerIndex<T> {
-    const key = `${type.group ?? ''}/${type.resource}`;
+    const key = informerKey(type);
     let index = this.#ownerIndexes.get(key);
     if (!index) this.#ownerIndexes.set(key, (index = new OwnerIndex(this.for(type))));
     return index as unknown as OwnerIndex<T>;
@@ -57,3 +61,4 @@ export const REPLICA_SETS: ResourceType = { group: 'apps', resource: 'replicaset
 export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments' };
 export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };
 export const CRON_JOBS: ResourceType = { group: 'batch', resource: 'cronjobs' };
+export const NAMESPACES: ResourceType = { resource: 'namespaces' };

@@ -121,3 +121,29 @@ describe('deletion propagation', () => {
     expect(await names('deployments', '-l', 'app=policy')).toEqual(['deployment.apps/policy']);
   });
 });
+
+describe('namespaces', () => {
+  it('gives a new namespace its default ServiceAccount and the cluster CA', async () => {
+    await api.kubectl('create', 'namespace', 'fresh');
+    await expect.poll(() => names('serviceaccounts,configmaps', '-n', 'fresh'), { timeout: 10_000 }).toEqual(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
+    const ca = await api.kubectl('get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}');
+    expect(ca).toContain('-----BEGIN CERTIFICATE-----');
+    // put back when deleted
+    await api.kubectl('delete', 'serviceaccount', 'default', '-n', 'fresh');
+    await expect.poll(() => names('serviceaccounts', '-n', 'fresh'), { timeout: 10_000 }).toEqual(['serviceaccount/default']);
+  });
+
+  it('deletes everything in a deleted namespace, then the namespace', async () => {
+    await api.kubectl('create', 'namespace', 'doomed');
+    await api.kubectl('create', 'deployment', 'web', '-n', 'doomed', '--image=busybox', '--replicas=2');
+    await api.kubectl('create', 'secret', 'generic', 'token', '-n', 'doomed', '--from-literal=a=b');
+    await expect.poll(() => names('pods', '-n', 'doomed'), { timeout: 20_000 }).toHaveLength(2);
+    // kubectl waits for the namespace to be gone
+    expect(await api.kubectl('delete', 'namespace', 'doomed', '--timeout=60s')).toContain('namespace "doomed" deleted');
+    expect((await api.kubectlResult(['get', 'namespace', 'doomed'])).stderr).toContain('NotFound');
+    // nothing is left behind in storage (the namespace is gone, so ask by raw path)
+    for (const path of ['/apis/apps/v1/namespaces/doomed/deployments', '/apis/apps/v1/namespaces/doomed/replicasets', '/api/v1/namespaces/doomed/pods', '/api/v1/namespaces/doomed/secrets', '/api/v1/namespaces/doomed/configmaps', '/api/v1/namespaces/doomed/serviceaccounts']) {
+      expect(JSON.parse(await api.kubectl('get', '--raw', path)).items, path).toEqual([]);
+    }
+  });
+});

@@ -10,6 +10,16 @@ export const namespaceStrategy: Strategy = {
     obj.spec = { finalizers: ['kubernetes'], ...(obj.spec ?? {}) };
     obj.status = { phase: 'Active' };
   },
+  prepareForUpdate(obj, old) {
+    // spec.finalizers change only through the finalize subresource
+    obj.spec = { ...(obj.spec ?? {}), finalizers: old.spec?.finalizers ?? [] };
+  },
+  pendingFinalizers(obj) {
+    return ((obj.spec?.finalizers as string[] | undefined) ?? []).length > 0;
+  },
+  prepareForDelete(obj) {
+    obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
+  },
   validate(obj: Obj) {
     return dns1123Label(obj.metadata.name ?? '').map((e) => fieldErrors.invalid('metadata.name', obj.metadata.name, e));
   },

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { parseResourcePath } from './request-info.ts';
+
+describe('request info', () => {
+  it('reads namespaced resources, subresources and the namespace object itself', () => {
+    expect(parseResourcePath('/api/v1/namespaces/default/pods/web/log')).toEqual({ group: '', version: 'v1', namespace: 'default', resource: 'pods', name: 'web', subresource: 'log' });
+    expect(parseResourcePath('/apis/apps/v1/namespaces/team/deployments')).toMatchObject({ group: 'apps', namespace: 'team', resource: 'deployments', name: undefined });
+    expect(parseResourcePath('/api/v1/namespaces/team')).toMatchObject({ namespace: undefined, resource: 'namespaces', name: 'team' });
+    for (const sub of ['status', 'finalize']) {
+      expect(parseResourcePath(`/api/v1/namespaces/team/${sub}`)).toMatchObject({ namespace: undefined, resource: 'namespaces', name: 'team', subresource: sub });
+    }
+  });
+});

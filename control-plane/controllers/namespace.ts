@@ -1,0 +1,73 @@
+import type { Namespace } from 'kubernetes-types/core/v1.js';
+import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { NAMESPACES } from './shared-informers.ts';
+
+const FINALIZER = 'kubernetes';
+/** How soon a namespace whose content is still going away is looked at again. */
+const RECHECK_MS = 1000;
+
+interface ApiResourceList {
+  groupVersion: string;
+  resources: { name: string; namespaced: boolean; verbs: string[] }[];
+}
+
+/**
+ * Empties deleted namespaces: every namespaced resource the API serves is
+ * deleted in the namespace (found through discovery, so new resources are
+ * covered), and once nothing is left the `kubernetes` finalizer is removed
+ * through the finalize subresource, which lets the namespace go.
+ */
+export class NamespaceController implements Controller {
+  readonly name = 'namespace';
+  #ctx: ControllerContext;
+  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #namespaces: Informer<Namespace>;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    this.#namespaces = ctx.informers.for<Namespace>(NAMESPACES);
+    const enqueue = (ns: Namespace) => ns.metadata?.deletionTimestamp && this.#queue.add(objectKey(ns));
+    this.#namespaces.addHandlers({ onAdd: enqueue, onUpdate: (_o, ns) => enqueue(ns) });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#namespaces.hasSynced();
+    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  }
+
+  async sync(name: string): Promise<void> {
+    const ns = this.#namespaces.get(name);
+    if (!ns?.metadata?.deletionTimestamp || !ns.spec?.finalizers?.includes(FINALIZER)) return;
+    let left = 0;
+    for (const path of await this.#namespacedCollections(name)) {
+      const list = await this.#ctx.client.request<{ items?: unknown[] }>('GET', path);
+      if (!list.items?.length) continue;
+      left += list.items.length;
+      await this.#ctx.client.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+    }
+    if (left > 0) {
+      this.#queue.addAfter(name, RECHECK_MS);
+      return;
+    }
+    await this.#ctx.client.update({ ...NAMESPACES, name, subresource: 'finalize' }, { ...ns, spec: { ...ns.spec, finalizers: ns.spec.finalizers.filter((f) => f !== FINALIZER) } });
+    this.#ctx.log.info({ namespace: name }, 'namespace emptied');
+  }
+
+  /** Collection URLs, in this namespace, of every namespaced resource that can be listed and deleted. */
+  async #namespacedCollections(namespace: string): Promise<string[]> {
+    const groups = await this.#ctx.client.request<{ groups: { preferredVersion: { groupVersion: string } }[] }>('GET', '/apis');
+    const lists = await Promise.all([
+      this.#ctx.client.request<ApiResourceList>('GET', '/api/v1'),
+      ...groups.groups.map((g) => this.#ctx.client.request<ApiResourceList>('GET', `/apis/${g.preferredVersion.groupVersion}`)),
+    ]);
+    const paths: string[] = [];
+    for (const list of lists) {
+      const base = list.groupVersion === 'v1' ? '/api/v1' : `/apis/${list.groupVersion}`;
+      for (const r of list.resources) {
+        if (r.namespaced && !r.name.includes('/') && r.verbs.includes('list') && r.verbs.includes('deletecollection')) paths.push(`${base}/namespaces/${encodeURIComponent(namespace)}/${r.name}`);
+      }
+    }
+    return paths;
+  }
+}
