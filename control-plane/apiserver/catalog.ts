@@ -3,7 +3,7 @@ import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
 import { cronJobStrategy, jobStrategy } from './resources/batch.ts';
 import { configMapStrategy, secretStrategy } from './resources/config.ts';
-import { endpointSliceStrategy } from './resources/endpoint-slices.ts';
+import { endpointSliceStrategy, endpointsStrategy } from './resources/endpoint-slices.ts';
 import { eventStrategy } from './resources/events.ts';
 import { eventsV1Storage, eventsV1Strategy } from './resources/events-v1.ts';
 import { namespaceStrategy } from './resources/namespaces.ts';
@@ -44,7 +44,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
     core('nodes', 'Node', false, { shortNames: ['no'], subresources: STATUS, strategy: nodeStrategy }),
     core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),
     core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps) }),
-    core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'] }),
+    core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'], strategy: endpointsStrategy }),
     core('configmaps', 'ConfigMap', true, { shortNames: ['cm'], strategy: configMapStrategy }),
     core('secrets', 'Secret', true, { strategy: secretStrategy }),
     core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),

@@ -2,6 +2,8 @@ import { EventRecorder, type Logger, type RestClient } from '../../apimachinery/
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
 import { CronJobController } from './cron-job.ts';
+import { EndpointSliceController } from './endpoint-slice.ts';
+import { EndpointsController } from './endpoints.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job.ts';
 import { NamespaceController } from './namespace.ts';
@@ -28,6 +30,8 @@ export class ControllerManager {
       new DeploymentController(ctx('deployment-controller')),
       new JobController(ctx('job-controller')),
       new CronJobController(ctx('cronjob-controller')),
+      new EndpointSliceController(ctx('endpointslice-controller')),
+      new EndpointsController(ctx('endpoint-controller')),
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),
       new NamespaceDefaultsController(ctx('serviceaccount-controller'), caPem),

@@ -62,3 +62,6 @@ export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments
 export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };
 export const CRON_JOBS: ResourceType = { group: 'batch', resource: 'cronjobs' };
 export const NAMESPACES: ResourceType = { resource: 'namespaces' };
+export const SERVICES: ResourceType = { resource: 'services' };
+export const ENDPOINTS: ResourceType = { resource: 'endpoints' };
+export const ENDPOINT_SLICES: ResourceType = { group: 'discovery.k8s.io', resource: 'endpointslices' };

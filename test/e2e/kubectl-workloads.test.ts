@@ -125,3 +125,22 @@ spec:
     expect(events).toContain('BackoffLimitExceeded');
   });
 });
+
+describe('Service endpoints on a real node', () => {
+  it('lists the ready pods of a Service in its EndpointSlice and Endpoints', async () => {
+    await c.kubectlResult(['apply', '-f', '-'], deployment('busybox').replace('name: web', 'name: backend').replace(/app: web/g, 'app: backend'));
+    await c.kubectl('rollout', 'status', 'deployment/backend', '--timeout=120s');
+    await c.kubectl('expose', 'deployment', 'backend', '--port=80', '--target-port=8080');
+    const podIPs = async () => (await c.kubectl('get', 'pods', '-l', 'app=backend', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').filter(Boolean).sort();
+    const sliceIPs = async () => (await c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=backend', '-o', 'jsonpath={range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]} {end}')).split(' ').filter(Boolean).sort();
+    await expect.poll(sliceIPs, { timeout: 20_000 }).toEqual(await podIPs());
+    expect(await c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=backend', '-o', 'jsonpath={.items[0].ports[0].port} {.items[0].endpoints[0].nodeName} {.items[0].endpoints[0].targetRef.kind}')).toBe(`8080 ${c.nodeName} Pod`);
+    const endpoints = await c.kubectl('get', 'endpoints', 'backend');
+    for (const ip of await podIPs()) expect(endpoints).toContain(`${ip}:8080`);
+    await c.kubectl('scale', 'deployment/backend', '--replicas=1');
+    await expect.poll(sliceIPs, { timeout: 30_000 }).toHaveLength(1);
+    await c.kubectl('delete', 'service', 'backend');
+    await expect.poll(() => c.kubectl('get', 'endpointslices,endpoints', '-l', 'kubernetes.io/service-name=backend', '-o', 'name'), { timeout: 20_000 }).toBe('');
+    await c.kubectl('delete', 'deployment', 'backend');
+  });
+});

@@ -1,3 +1,4 @@
+import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
@@ -25,8 +26,21 @@ export const endpointSliceStrategy: Strategy = {
   cells(obj) {
     const s = asSlice(obj);
     const ports = (s.ports ?? []).map((p) => String(p.port ?? '')).join(',') || '<unset>';
-    const addrs = (s.endpoints ?? []).flatMap((e) => e.addresses);
-    const shown = addrs.slice(0, 3).join(',') + (addrs.length > 3 ? ` + ${addrs.length - 3} more...` : '');
-    return [obj.metadata.name, s.addressType, ports, shown || '<unset>', age(obj.metadata.creationTimestamp)];
+    return [obj.metadata.name, s.addressType, ports, firstFew((s.endpoints ?? []).flatMap((e) => e.addresses)) || '<unset>', age(obj.metadata.creationTimestamp)];
+  },
+};
+
+/** The first three items and how many more, as kubectl's endpoint columns show them. */
+function firstFew(items: string[]): string {
+  return items.slice(0, 3).join(',') + (items.length > 3 ? ` + ${items.length - 3} more...` : '');
+}
+
+/** Table columns of core/v1 Endpoints: every ready address with each port. */
+export const endpointsStrategy: Strategy = {
+  columns: [NAME_COLUMN, column('Endpoints', 'Endpoints is the list of endpoints'), AGE_COLUMN],
+  cells(obj) {
+    const subsets = (obj as unknown as Endpoints).subsets ?? [];
+    const addresses = subsets.flatMap((ss) => (ss.ports?.length ? ss.ports.flatMap((p) => (ss.addresses ?? []).map((a) => `${a.ip}:${p.port}`)) : (ss.addresses ?? []).map((a) => a.ip)));
+    return [obj.metadata.name, subsets.length ? firstFew(addresses) : '<none>', age(obj.metadata.creationTimestamp)];
   },
 };

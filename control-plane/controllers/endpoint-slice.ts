@@ -1,0 +1,116 @@
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { selectedPods, serviceEndpoints, servicesSelecting, type EndpointGroup } from './service-endpoints.ts';
+import { ENDPOINT_SLICES, PODS, SERVICES } from './shared-informers.ts';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+const MANAGED_BY = 'endpointslice-controller.k8s.io';
+/** Most endpoints in one slice, kube-controller-manager's default. */
+export const MAX_ENDPOINTS_PER_SLICE = 100;
+
+/** What a slice should hold, without identity or bookkeeping. */
+function sliceBody(svc: Service, group: EndpointGroup, endpoints: EndpointGroup['endpoints']): Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'> {
+  return {
+    addressType: 'IPv4',
+    endpoints: endpoints.map((e) => ({
+      addresses: [e.ip],
+      conditions: { ready: e.ready, serving: e.serving, terminating: e.terminating },
+      ...(e.pod.spec?.nodeName ? { nodeName: e.pod.spec.nodeName } : {}),
+      ...(e.pod.spec?.hostname && e.pod.spec.subdomain === svc.metadata?.name ? { hostname: e.pod.spec.hostname } : {}),
+      targetRef: { kind: 'Pod', namespace: e.pod.metadata?.namespace, name: e.pod.metadata?.name, uid: e.pod.metadata?.uid },
+    })),
+    ports: group.ports,
+  };
+}
+
+const sameContent = (a: Pick<EndpointSlice, 'endpoints' | 'ports'>, b: Pick<EndpointSlice, 'endpoints' | 'ports'>) => JSON.stringify(a.endpoints ?? []) === JSON.stringify(b.endpoints ?? []) && JSON.stringify(a.ports ?? []) === JSON.stringify(b.ports ?? []);
+
+/**
+ * Keeps the EndpointSlices of every Service with a selector: its matching
+ * pods' addresses and ready/serving/terminating conditions, at most 100 per
+ * slice, one set of slices per port mapping. Slices are rewritten only when
+ * their content changes, and go with their Service.
+ */
+export class EndpointSliceController implements Controller {
+  readonly name = 'endpointslice';
+  #ctx: ControllerContext;
+  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #services: Informer<Service>;
+  #pods: Informer<Pod>;
+  #slices: Informer<EndpointSlice>;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    this.#services = ctx.informers.for<Service>(SERVICES);
+    this.#pods = ctx.informers.for<Pod>(PODS);
+    this.#slices = ctx.informers.for<EndpointSlice>(ENDPOINT_SLICES);
+    const enqueue = (svc: Service) => this.#queue.add(objectKey(svc));
+    this.#services.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
+    this.#pods.addHandlers({ onAdd: (p) => this.#enqueueServicesOf(p), onUpdate: (old, p) => this.#enqueueServicesOf(p, old), onDelete: (p) => this.#enqueueServicesOf(p) });
+    this.#slices.addHandlers({
+      onDelete: (s) => {
+        const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+        if (svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) this.#queue.add(`${s.metadata?.namespace}/${svc}`);
+      },
+    });
+  }
+
+  #enqueueServicesOf(pod: Pod, old?: Pod): void {
+    for (const svc of servicesSelecting(this.#services.list(), pod, old)) this.#queue.add(objectKey(svc));
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.#services.hasSynced(), this.#pods.hasSynced(), this.#slices.hasSynced()]);
+    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  }
+
+  async sync(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const svc = this.#services.get(key);
+    const existing = this.#slices.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+    if (!svc?.spec?.selector || svc.metadata?.deletionTimestamp) {
+      for (const s of existing) await this.#delete(s);
+      return;
+    }
+    const pods = selectedPods(svc, this.#pods.list());
+    const wanted: Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'>[] = [];
+    for (const group of serviceEndpoints(svc, pods)) {
+      for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) wanted.push(sliceBody(svc, group, group.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE)));
+    }
+    // a Service with no endpoints still has one (placeholder) slice
+    if (wanted.length === 0) wanted.push({ addressType: 'IPv4', endpoints: [], ports: [] });
+
+    const spare = [...existing];
+    const labels = { ...svc.metadata?.labels, [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
+    for (const body of wanted) {
+      const sameIndex = spare.findIndex((s) => sameContent(s, body));
+      if (sameIndex >= 0) {
+        spare.splice(sameIndex, 1);
+        continue;
+      }
+      const reuse = spare.shift();
+      if (reuse) {
+        await this.#ctx.client.update({ ...ENDPOINT_SLICES, version: 'v1', namespace, name: reuse.metadata?.name }, { ...reuse, ...body, metadata: { ...reuse.metadata, labels } });
+      } else {
+        await this.#ctx.client.create({ ...ENDPOINT_SLICES, version: 'v1', namespace }, {
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { generateName: `${name}-`, labels, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }] },
+          ...body,
+        });
+      }
+    }
+    for (const s of spare) await this.#delete(s);
+  }
+
+  async #delete(slice: EndpointSlice): Promise<void> {
+    try {
+      await this.#ctx.client.delete({ ...ENDPOINT_SLICES, version: 'v1', namespace: slice.metadata?.namespace, name: slice.metadata?.name }, { preconditions: { uid: slice.metadata?.uid } });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
+  }
+}

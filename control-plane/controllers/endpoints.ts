@@ -1,0 +1,84 @@
+import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
+import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { selectedPods, serviceEndpoints, servicesSelecting, type ServiceEndpoint } from './service-endpoints.ts';
+import { ENDPOINTS, PODS, SERVICES } from './shared-informers.ts';
+
+/** Endpoints the controller made carry this, so EndpointSlice mirroring leaves them alone. */
+const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
+
+function address(e: ServiceEndpoint): EndpointAddress {
+  return {
+    ip: e.ip,
+    ...(e.pod.spec?.nodeName ? { nodeName: e.pod.spec.nodeName } : {}),
+    targetRef: { kind: 'Pod', namespace: e.pod.metadata?.namespace, name: e.pod.metadata?.name, uid: e.pod.metadata?.uid },
+  };
+}
+
+/**
+ * The legacy core/v1 Endpoints of each selector Service (one object named
+ * after it), for clients that still read them: ready addresses and
+ * notReadyAddresses per port mapping.
+ */
+export class EndpointsController implements Controller {
+  readonly name = 'endpoints';
+  #ctx: ControllerContext;
+  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #services: Informer<Service>;
+  #pods: Informer<Pod>;
+  #endpoints: Informer<Endpoints>;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    this.#services = ctx.informers.for<Service>(SERVICES);
+    this.#pods = ctx.informers.for<Pod>(PODS);
+    this.#endpoints = ctx.informers.for<Endpoints>(ENDPOINTS);
+    const enqueue = (o: Service | Endpoints) => this.#queue.add(objectKey(o));
+    this.#services.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
+    this.#endpoints.addHandlers({ onDelete: enqueue });
+    const podChanged = (pod: Pod, old?: Pod) => servicesSelecting(this.#services.list(), pod, old).forEach(enqueue);
+    this.#pods.addHandlers({ onAdd: (p) => podChanged(p), onUpdate: (old, p) => podChanged(p, old), onDelete: (p) => podChanged(p) });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.#services.hasSynced(), this.#pods.hasSynced(), this.#endpoints.hasSynced()]);
+    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  }
+
+  async sync(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const svc = this.#services.get(key);
+    const current = this.#endpoints.get(key);
+    const ref = { ...ENDPOINTS, namespace, name };
+    if (!svc?.spec?.selector) {
+      // a Service without selector has its Endpoints written by the user; only ours go with the Service
+      if (!svc && current?.metadata?.labels?.[SKIP_MIRROR]) await this.#ignoringGone(this.#ctx.client.delete(ref, { preconditions: { uid: current.metadata.uid } }));
+      return;
+    }
+    const pods = selectedPods(svc, this.#pods.list());
+    const subsets: EndpointSubset[] = [];
+    for (const group of serviceEndpoints(svc, pods)) {
+      const ready = group.endpoints.filter((e) => e.ready).map(address);
+      const notReady = group.endpoints.filter((e) => !e.ready && !e.terminating).map(address);
+      if (!ready.length && !notReady.length) continue;
+      subsets.push({ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: group.ports.map(({ appProtocol: _a, ...p }) => p) });
+    }
+    const labels = { ...svc.metadata?.labels, [SKIP_MIRROR]: 'true' };
+    const wanted = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels }, ...(subsets.length ? { subsets } : {}) };
+    if (!current) {
+      await this.#ignoringGone(this.#ctx.client.create({ ...ENDPOINTS, namespace }, wanted));
+      return;
+    }
+    if (JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets) && JSON.stringify(current.metadata?.labels ?? {}) === JSON.stringify(labels)) return;
+    await this.#ctx.client.update(ref, { ...wanted, metadata: { ...current.metadata, labels } });
+  }
+
+  async #ignoringGone(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      // the Endpoints exist already (created by someone else) or the namespace is going away
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409 || err.code === 403))) throw err;
+    }
+  }
+}
