@@ -22,3 +22,5 @@ export type * as k8s from './types.ts';
 export { EventRecorder } from './events.ts';
 export { rfc3339, microTime } from './time.ts';
 export { hostIPv4 } from './host-address.ts';
+export { tolerates } from './taints.ts';
+export { parseDuration } from './duration.ts';

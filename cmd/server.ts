@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { EventRecorder, RestClient, hostIPv4, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { EventRecorder, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
@@ -15,7 +15,9 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
-  --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces)
+  --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
+  --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
+  --node-monitor-period D         how often node heartbeats are checked (5s)
   --log-level LEVEL               pino level (info)
 `;
 
@@ -41,6 +43,8 @@ export async function runServer(argv: string[]): Promise<void> {
       'api-audiences': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
       'disable-controllers': { type: 'boolean', default: false },
+      'node-monitor-grace-period': { type: 'string', default: '40s' },
+      'node-monitor-period': { type: 'string', default: '5s' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -50,6 +54,7 @@ export async function runServer(argv: string[]): Promise<void> {
     return;
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
+  const nodeLifecycle = { gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string), monitorPeriodMs: parseDuration(values['node-monitor-period'] as string) };
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);
   const serviceCidr = values['service-cluster-ip-range'] as string;
@@ -86,7 +91,7 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   if (!values['disable-controllers']) {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-controller-manager' });
-    void new ControllerManager(client, pki.ca.cert, log).run(stop.signal);
+    void new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle }).run(stop.signal);
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

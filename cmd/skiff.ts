@@ -4,10 +4,11 @@ import { runServer } from './server.ts';
 const USAGE = `usage: skiff <command> [flags]
 
 commands:
-  server              API server, storage and scheduler
+  server              API server, storage, scheduler and controllers
   agent               the node agent
   up                  start a single-host cluster and wait until its node is Ready
   down                stop it and remove everything it made
+  hollow-nodes        fake nodes that run pods without containers (control-plane tests and figures)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -15,6 +16,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   agent: async (argv) => (await import('./agent.ts')).runAgent(argv),
   up: async (argv) => (await import('./up.ts')).runUp(argv),
   down: async (argv) => (await import('./down.ts')).runDown(argv),
+  'hollow-nodes': async (argv) => (await import('./hollow-nodes.ts')).runHollowNodes(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -3,3 +3,5 @@ export { writeNodeCredentials } from './node-credentials.ts';
 export type { NodeCredentialsRequest } from './node-credentials.ts';
 export { containerdLayout, prepareContainerd, spawnContainerd, waitUntilServing, DELEGATE_PLUGIN } from './containerd.ts';
 export { removeAllSandboxes, mountsUnder, unmountUnder, deleteLink, netnsNames } from './teardown.ts';
+export { HollowNodes, DEFAULT_HOLLOW } from './hollow-nodes.ts';
+export type { HollowNodeOptions } from './hollow-nodes.ts';

@@ -1,14 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
+import { parseDuration } from '../../apimachinery/index.ts';
 
-const EVERY = /^@every ((?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h))+)$/;
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("1h30m", "90s") in milliseconds. */
-function durationMs(text: string): number {
-  let ms = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/g)) ms += Number(n) * (UNIT_MS[unit as string] ?? 0);
-  return ms;
-}
+const EVERY = /^@every (\S+)$/;
 
 /**
  * The schedule's fire times after `after` up to and including `until`
@@ -17,7 +10,8 @@ function durationMs(text: string): number {
 export function fireTimes(schedule: string, timeZone: string | undefined, after: Date, until: Date, limit = 100): { missed: Date[]; count: number; next: Date } {
   const s = schedule.trim() === '@midnight' ? '@daily' : schedule.trim();
   const every = EVERY.exec(s);
-  const step = every ? durationMs(every[1] as string) : 0;
+  const step = every ? parseDuration(every[1] as string) : 0;
+  if (every && step <= 0) throw new Error(`@every needs a positive interval: ${schedule}`);
   const iterator = every ? undefined : CronExpressionParser.parse(s, { currentDate: after, tz: timeZone });
   const nextAfter = (d: Date): Date => (iterator ? iterator.next().toDate() : new Date(d.getTime() + step));
   const missed: Date[] = [];

@@ -8,6 +8,7 @@ import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job.ts';
 import { NamespaceController } from './namespace.ts';
 import { NamespaceDefaultsController } from './namespace-defaults.ts';
+import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { ReplicaSetController } from './replica-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 
@@ -20,7 +21,7 @@ export class ControllerManager {
   #informers: SharedInformers;
 
   /** `caPem`: the cluster CA, published in every namespace as kube-root-ca.crt */
-  constructor(client: RestClient, caPem: string, log: Logger) {
+  constructor(client: RestClient, caPem: string, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions } = {}) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
@@ -35,6 +36,7 @@ export class ControllerManager {
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),
       new NamespaceDefaultsController(ctx('serviceaccount-controller'), caPem),
+      new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),
     ];
   }
 

@@ -1,5 +1,5 @@
-import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { milliCpu, parseQuantity, tolerates } from '../../apimachinery/index.ts';
 
 /** What a pod asks of a node: millicores, bytes, and one pod slot. */
 export interface Request {
@@ -21,12 +21,6 @@ export function podRequest(pod: Pod): Request {
     if (r.memory !== undefined) sum.memory = Math.max(sum.memory, parseQuantity(r.memory));
   }
   return sum;
-}
-
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
 }
 
 /** Why `node` cannot take `pod`, in kube-scheduler's words; null when it fits. */

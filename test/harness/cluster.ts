@@ -17,18 +17,20 @@ export interface TestCluster {
   kubectl(...args: string[]): Promise<string>;
   /** stops the agent process and starts a new one with the same configuration */
   restartAgent(): Promise<void>;
+  /** stops the agent process (its pods keep running in containerd) */
+  stopAgent(): Promise<void>;
   /** like kubectl() but resolves with stdout, stderr and the exit code */
   kubectlResult(args: string[], input?: string): Promise<KubectlResult>;
   teardown(): Promise<void>;
 }
 
 /** `skiff server` and `skiff agent` as real processes on a test node of their own. */
-export async function startTestCluster(name: string, subnetIndex: number): Promise<TestCluster> {
+export async function startTestCluster(name: string, subnetIndex: number, opts: { serverArgs?: string[] } = {}): Promise<TestCluster> {
   const node = await startTestNode(name, subnetIndex);
   const nodeName = `${name}-node`;
   let api;
   try {
-    api = await startTestApiServer(node.dir);
+    api = await startTestApiServer(node.dir, opts.serverArgs);
   } catch (err) {
     await node.teardown();
     throw err;
@@ -48,8 +50,12 @@ export async function startTestCluster(name: string, subnetIndex: number): Promi
     kubectlResult,
     kubectl,
     async restartAgent() {
-      if (agent?.pid) await stopPid(agent.pid, 10_000);
+      await cluster.stopAgent();
       agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
+    },
+    async stopAgent() {
+      if (agent?.pid) await stopPid(agent.pid, 10_000);
+      agent = undefined;
     },
     async teardown() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);

@@ -1,0 +1,60 @@
+// A node whose agent stops: the node lifecycle controller marks it NotReady
+// and taints it, its pods are evicted once their tolerations run out, and the
+// ReplicaSet's replacements run on another node (a hollow one here).
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopPid } from '../../lab/index.ts';
+import { SKIFF, spawnLogged } from '../harness/api-server.ts';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+const HOLLOW = 'nf-hollow-0';
+let c: TestCluster;
+let hollow: ChildProcess | undefined;
+
+beforeAll(async () => {
+  // the agent and hollow node renew every 10 s and 2 s; 15 s of silence makes a node Unknown
+  c = await startTestCluster('nf', 204, { serverArgs: ['--node-monitor-grace-period=15s', '--node-monitor-period=1s'] });
+  hollow = await spawnLogged([SKIFF, 'hollow-nodes', '--count', '1', '--prefix', 'nf-hollow-', '--lease-seconds', '8', '--kubeconfig', c.kubeconfig], join(c.node.dir, 'hollow.log'));
+  await waitForJsonPath(c, ['node', HOLLOW], '{.status.conditions[?(@.type=="Ready")].status}', 'True', 30_000);
+});
+
+afterAll(async () => {
+  if (hollow?.pid) await stopPid(hollow.pid, 10_000);
+  await c?.teardown();
+});
+
+describe('node failure', () => {
+  it('marks a silent node NotReady and moves its pods to another node', async () => {
+    await c.kubectl('cordon', HOLLOW);
+    await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: moving}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: moving}}
+  template:
+    metadata: {labels: {app: moving}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 3}]
+      containers: [{name: c, image: busybox, command: [sleep, '3600']}]
+`);
+    await c.kubectl('rollout', 'status', 'deployment/moving', '--timeout=120s');
+    const nodesOfRunningPods = async () => (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}{"\\n"}{end}')).split('\n').filter(Boolean);
+    expect(await nodesOfRunningPods()).toEqual([c.nodeName, c.nodeName]);
+    await c.kubectl('uncordon', HOLLOW);
+
+    await c.stopAgent();
+    await waitForJsonPath(c, ['node', c.nodeName], '{.status.conditions[?(@.type=="Ready")].status}', 'Unknown', 60_000);
+    expect(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}')).toBe('NodeStatusUnknown');
+    expect(await c.kubectl('get', 'node', c.nodeName)).toMatch(/NotReady/);
+    expect(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.spec.taints[*].key}')).toContain('node.kubernetes.io/unreachable');
+
+    // evicted after their 3 s toleration, replaced on the hollow node
+    await expect.poll(async () => (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}/{.metadata.deletionTimestamp}{"\\n"}{end}')).split('\n').filter((l) => l === `${HOLLOW}/`).length, { timeout: 60_000 }).toBe(2);
+    const evictions = await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name');
+    expect(evictions.trim().split('\n')).toHaveLength(2);
+  });
+});
