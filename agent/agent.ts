@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, hostIPv4, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, hostIPv4, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
@@ -35,13 +35,7 @@ async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, o
     } catch (err) {
       onError(err as Error);
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
-    });
+    await sleep(ms, signal);
   }
 }
 

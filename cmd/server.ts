@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { EventRecorder, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
@@ -16,6 +18,7 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
   --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
+  --no-leader-elect               act as scheduler and controller manager without taking their Leases
   --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
   --node-monitor-period D         how often node heartbeats are checked (5s)
   --log-level LEVEL               pino level (info)
@@ -30,6 +33,7 @@ function openStorage(endpoint: string): Storage {
 export async function runServer(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
+    allowNegative: true,
     options: {
       'secure-port': { type: 'string', default: '6443' },
       'bind-address': { type: 'string', default: '0.0.0.0' },
@@ -43,6 +47,7 @@ export async function runServer(argv: string[]): Promise<void> {
       'api-audiences': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
       'disable-controllers': { type: 'boolean', default: false },
+      'leader-elect': { type: 'boolean', default: true },
       'node-monitor-grace-period': { type: 'string', default: '40s' },
       'node-monitor-period': { type: 'string', default: '5s' },
       'log-level': { type: 'string' },
@@ -84,18 +89,26 @@ export async function runServer(argv: string[]): Promise<void> {
     await writeKubeconfig(values['write-kubeconfig'], { server: local, ca: admin.ca, cert: admin.pair.cert, key: admin.pair.key }, { user: 'admin' });
   }
   const stop = new AbortController();
+  const identity = `${hostname()}_${randomUUID()}`;
+  log.info({ identity }, 'leader election identity');
+  // scheduler and controllers act only while this server holds their Lease; each term starts them afresh
+  const leading: Promise<void>[] = [];
+  const elect = (name: string, userAgent: string, lead: (client: RestClient, signal: AbortSignal) => Promise<void>) => {
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent });
+    const run = (signal: AbortSignal) => lead(client, signal);
+    leading.push(values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal));
+  };
   if (!values['disable-scheduler']) {
-    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-scheduler' });
-    const events = new EventRecorder(client, { component: 'default-scheduler' }, log);
-    void new Scheduler(client, events, log).run(stop.signal);
+    elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log).run(signal));
   }
   if (!values['disable-controllers']) {
-    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-controller-manager' });
-    void new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle }).run(stop.signal);
+    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle }).run(signal));
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     stop.abort();
+    // let the electors hand their Leases over before the API goes away
+    await Promise.race([Promise.allSettled(leading), new Promise((r) => setTimeout(r, 3000))]);
     await server.close();
     await storage.close();
     process.exit(0);

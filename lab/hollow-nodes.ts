@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, Informer, WorkQueue, microTime, objectKey, rfc3339, type Logger, type RestClient } from '../apimachinery/index.ts';
+import { ApiError, Informer, WorkQueue, microTime, objectKey, rfc3339, sleep, type Logger, type RestClient } from '../apimachinery/index.ts';
 
 export interface HollowNodeOptions {
   count: number;
@@ -145,10 +145,7 @@ export class HollowNodes {
   async #heartbeat(signal: AbortSignal): Promise<void> {
     const everyMs = (this.#opts.leaseSeconds * 1000) / 4;
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, everyMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await sleep(everyMs, signal);
       if (signal.aborted) return;
       await this.#inBatches([...this.#names], async (name) => {
         try {

@@ -1,6 +1,6 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { ApiError, rfc3339, tolerates, type Informer } from '../../apimachinery/index.ts';
+import { ApiError, rfc3339, sleep, tolerates, type Informer } from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
 import { NODES, NODE_LEASES, PODS } from './shared-informers.ts';
 
@@ -80,7 +80,7 @@ export class NodeLifecycleController implements Controller {
           if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.#ctx.log.warn({ node: node.metadata?.name, err: (err as Error).message }, 'node check failed');
         }
       }
-      await new Promise((r) => setTimeout(r, this.#opts.monitorPeriodMs).unref());
+      await sleep(this.#opts.monitorPeriodMs, signal);
     }
   }
 
