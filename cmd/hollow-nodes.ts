@@ -10,6 +10,7 @@ export const HOLLOW_USAGE = `skiff hollow-nodes: fake nodes that run pods withou
   --cpu Q              cpu of each node (4)
   --memory Q           memory of each node (16Gi)
   --max-pods N         pods per node (110)
+  --zones N            label the nodes with N zones, round robin (none)
   --lease-seconds N    Lease duration, renewed at a quarter of it (40)
   --keep               leave the Node objects when stopped (they are deleted by default)
   --log-level LEVEL    pino level (info)
@@ -26,6 +27,7 @@ export async function runHollowNodes(argv: string[]): Promise<void> {
       memory: { type: 'string', default: DEFAULT_HOLLOW.capacity.memory },
       'max-pods': { type: 'string', default: DEFAULT_HOLLOW.capacity.pods },
       'lease-seconds': { type: 'string', default: String(DEFAULT_HOLLOW.leaseSeconds) },
+      zones: { type: 'string', default: '0' },
       keep: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -39,7 +41,7 @@ export async function runHollowNodes(argv: string[]): Promise<void> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive whole number, not ${values.count}`);
   const log = createRootLogger({ name: 'skiff-hollow-nodes', level: values['log-level'] });
   const client = new RestClient(await loadKubeconfig(values.kubeconfig as string), { userAgent: 'skiff-hollow-nodes' });
-  const nodes = new HollowNodes(client, { ...DEFAULT_HOLLOW, count, prefix: values.prefix as string, capacity: { cpu: values.cpu as string, memory: values.memory as string, pods: values['max-pods'] as string }, leaseSeconds: Number(values['lease-seconds']) }, log);
+  const nodes = new HollowNodes(client, { ...DEFAULT_HOLLOW, count, prefix: values.prefix as string, capacity: { cpu: values.cpu as string, memory: values.memory as string, pods: values['max-pods'] as string }, leaseSeconds: Number(values['lease-seconds']), zones: Number(values.zones) }, log);
   const stop = new AbortController();
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');

@@ -10,6 +10,8 @@ export interface HollowNodeOptions {
   /** the Lease duration; renewed at a quarter of it, as the kubelet does */
   leaseSeconds: number;
   labels?: Record<string, string>;
+  /** spread the nodes over this many zones (topology.kubernetes.io/zone=zone-<i mod zones>) */
+  zones?: number;
 }
 
 export const DEFAULT_HOLLOW: HollowNodeOptions = { count: 1, prefix: 'hollow-', capacity: { cpu: '4', memory: '16Gi', pods: '110' }, leaseSeconds: 40 };
@@ -115,7 +117,7 @@ export class HollowNodes {
     const node: Node = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'skiff.dev/hollow': 'true', ...this.#opts.labels } },
+      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'skiff.dev/hollow': 'true', ...(this.#opts.zones ? { 'topology.kubernetes.io/zone': `zone-${index % this.#opts.zones}` } : {}), ...this.#opts.labels } },
       spec: { podCIDR: `10.${128 + (index >> 8)}.${index & 255}.0/24` },
       status: this.#status(),
     };

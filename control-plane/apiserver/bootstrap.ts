@@ -3,6 +3,7 @@ import type { ApiServer } from './server.ts';
 import type { ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/bootstrap-policy.ts';
+import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -46,6 +47,8 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange): 
     await ensure(() => namespaces.create(undefined, { metadata: { name } }));
   }
   await bootstrapPolicy(server);
+  const priorityClasses = server.registry('scheduling.k8s.io', 'priorityclasses');
+  for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure(() => priorityClasses.create(undefined, structuredClone(pc) as unknown as Obj));
   const kubernetes: Obj = {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: serviceIps.first, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },

@@ -18,6 +18,7 @@ import { REVIEWS, requestToken, type ReviewContext } from './reviews.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
+import { admitPriority } from './priority-admission.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -161,6 +162,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
+    if (reg.info.group === '' && reg.info.resource === 'pods') await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
     return sendJson(res, 201, created);

@@ -1,2 +1,2 @@
-export { Scheduler } from './scheduler.ts';
-export { unfitReason, leastAllocatedScore, unschedulableMessage, podRequest } from './fit.ts';
+export { Scheduler, defaultProfile, DEFAULT_SCHEDULER } from './scheduler.ts';
+export type { Profile } from './framework.ts';
