@@ -26,3 +26,4 @@ export { tolerates } from './taints.ts';
 export { parseDuration } from './duration.ts';
 export { LeaderElector, DEFAULT_LEADER_ELECTION } from './leader-election.ts';
 export type { LeaderElectionOptions } from './leader-election.ts';
+export { nodeMatchesPod, termMatches } from './node-selector.ts';

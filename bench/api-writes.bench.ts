@@ -1,31 +1,15 @@
 // API write throughput and latency: small ConfigMaps created over HTTPS by
 // 1, 16 and 64 concurrent clients, on SQLite and on a 3-member etcd; then
 // LIST of 10k pods. One JSON line per case.
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { percentile, send } from './client.ts';
 import { rssKiB } from './rss.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeconfig, type ClientConfig } from '../apimachinery/index.ts';
+import { loadKubeconfig } from '../apimachinery/index.ts';
 import { startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
 import { startTestEtcd } from '../test/harness/etcd.ts';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-function send(cfg: ClientConfig, agent: Agent, method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
-  const url = new URL(cfg.server);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key, headers: { 'content-type': 'application/json', accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
 
 async function writes(api: TestApiServer, backend: string, clients: number, total: number): Promise<void> {
   const cfg = await loadKubeconfig(api.kubeconfig);
@@ -73,7 +57,7 @@ async function listPods(api: TestApiServer, backend: string, count: number): Pro
 }
 
 async function run(backend: string, dir: string, args: string[]): Promise<void> {
-  const api = await startTestApiServer(dir, [...args, '--disable-scheduler', '--log-level', 'warn']);
+  const api = await startTestApiServer(dir, [...args, '--disable-scheduler', '--disable-controllers', '--log-level', 'warn']);
   try {
     for (const clients of [1, 16, 64]) await writes(api, backend, clients, clients === 1 ? 500 : 3000);
     await listPods(api, backend, 10_000);

@@ -1,4 +1,6 @@
-import { ApiError, type EventRecorder, type Logger, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
+import { ApiError, type EventRecorder, type InformerHandlers, type Logger, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import { controllerKey } from './controller-ref.ts';
 import type { SharedInformers } from './shared-informers.ts';
 
 /** What every controller is built from. */
@@ -35,4 +37,13 @@ export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: strin
       queue.addRateLimited(key);
     }
   }, signal);
+}
+
+/** Informer handlers that queue the controller (of this kind) of whatever is added, changed or deleted. */
+export function queueControllerOf<T extends { metadata?: { namespace?: string; ownerReferences?: OwnerReference[] } }>(queue: WorkQueue, kind: string): InformerHandlers<T> {
+  const add = (o: T) => {
+    const key = controllerKey(o, kind);
+    if (key) queue.add(key);
+  };
+  return { onAdd: add, onUpdate: (_old, o) => add(o), onDelete: add };
 }

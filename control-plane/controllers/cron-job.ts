@@ -1,8 +1,8 @@
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
-import { controllerKey, controllerRef, isControlledBy } from './controller-ref.ts';
+import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { controllerRef, isControlledBy } from './controller-ref.ts';
 import { fireTimes } from './cron-times.ts';
 import { finishedCondition } from './job.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -33,11 +33,7 @@ export class CronJobController implements Controller {
     this.#jobs = ctx.informers.for<Job>(JOBS);
     this.#jobsByOwner = ctx.informers.ownerIndex<Job>(JOBS);
     this.#cronJobs.addHandlers({ onAdd: (cj) => this.#queue.add(objectKey(cj)), onUpdate: (_o, cj) => this.#queue.add(objectKey(cj)) });
-    const enqueueOwner = (j: Job) => {
-      const key = controllerKey(j, 'CronJob');
-      if (key) this.#queue.add(key);
-    };
-    this.#jobs.addHandlers({ onAdd: enqueueOwner, onUpdate: (_o, j) => enqueueOwner(j), onDelete: enqueueOwner });
+    this.#jobs.addHandlers(queueControllerOf<Job>(this.#queue, 'CronJob'));
   }
 
   async run(signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { ApiError, WorkQueue, objectKey, type KubeObject } from '../../apimachinery/index.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
-import { CRON_JOBS, DEPLOYMENTS, JOBS, PODS, REPLICA_SETS, type ResourceType } from './shared-informers.ts';
+import { CONTROLLER_REVISIONS, CRON_JOBS, DAEMON_SETS, DEPLOYMENTS, JOBS, PODS, REPLICA_SETS, STATEFUL_SETS, type ResourceType } from './shared-informers.ts';
 
 interface Owned extends KubeObject {
   metadata?: KubeObject['metadata'] & { ownerReferences?: OwnerReference[]; deletionTimestamp?: string; finalizers?: string[] };
@@ -13,10 +13,12 @@ const OWNER_KINDS: Record<string, ResourceType> = {
   'apps/v1/ReplicaSet': REPLICA_SETS,
   'batch/v1/Job': JOBS,
   'batch/v1/CronJob': CRON_JOBS,
+  'apps/v1/DaemonSet': DAEMON_SETS,
+  'apps/v1/StatefulSet': STATEFUL_SETS,
 };
 
 /** Resources whose objects the collector deletes when their owners are gone. */
-const DEPENDENT_TYPES: ResourceType[] = [PODS, REPLICA_SETS, JOBS];
+const DEPENDENT_TYPES: ResourceType[] = [PODS, REPLICA_SETS, JOBS, CONTROLLER_REVISIONS];
 
 const typeKey = (t: ResourceType) => `${t.group ?? ''}/${t.resource}`;
 

@@ -1,8 +1,8 @@
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
-import { controllerKey, controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
+import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import { JOBS, PODS } from './shared-informers.ts';
@@ -70,11 +70,7 @@ export class JobController implements Controller {
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
     this.#jobs.addHandlers({ onAdd: (j) => this.#queue.add(objectKey(j)), onUpdate: (_o, j) => this.#queue.add(objectKey(j)) });
-    const enqueueOwner = (p: Pod) => {
-      const key = controllerKey(p, 'Job');
-      if (key) this.#queue.add(key);
-    };
-    this.#pods.addHandlers({ onAdd: enqueueOwner, onUpdate: (_o, p) => enqueueOwner(p), onDelete: enqueueOwner });
+    this.#pods.addHandlers(queueControllerOf<Pod>(this.#queue, 'Job'));
   }
 
   async run(signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import { EventRecorder, type Logger, type RestClient } from '../../apimachinery/
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
 import { CronJobController } from './cron-job.ts';
+import { DaemonSetController } from './daemon-set.ts';
 import { EndpointSliceController } from './endpoint-slice.ts';
 import { EndpointsController } from './endpoints.ts';
 import { GarbageCollector } from './garbage-collector.ts';
@@ -10,6 +11,7 @@ import { NamespaceController } from './namespace.ts';
 import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { ReplicaSetController } from './replica-set.ts';
+import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 
 /**
@@ -29,6 +31,8 @@ export class ControllerManager {
     this.controllers = [
       new ReplicaSetController(ctx('replicaset-controller')),
       new DeploymentController(ctx('deployment-controller')),
+      new DaemonSetController(ctx('daemonset-controller')),
+      new StatefulSetController(ctx('statefulset-controller')),
       new JobController(ctx('job-controller')),
       new CronJobController(ctx('cronjob-controller')),
       new EndpointSliceController(ctx('endpointslice-controller')),

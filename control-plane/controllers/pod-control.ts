@@ -9,8 +9,8 @@ interface Owner {
   metadata?: { name?: string; namespace?: string; uid?: string };
 }
 
-/** Creates a pod from an owner's template and records SuccessfulCreate on the owner. */
-export async function createPodFromTemplate(ctx: ControllerContext, owner: Owner, ref: OwnerReference, template: PodTemplateSpec, extra: { generateName: string; labels?: Record<string, string>; annotations?: Record<string, string>; env?: { name: string; value: string }[] }): Promise<Pod> {
+/** Creates a pod from an owner's template (named, or generated from a prefix) and records SuccessfulCreate on the owner. */
+export async function createPodFromTemplate(ctx: ControllerContext, owner: Owner, ref: OwnerReference, template: PodTemplateSpec, extra: { generateName: string; name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; env?: { name: string; value: string }[] }): Promise<Pod> {
   const spec = structuredClone(template.spec ?? { containers: [] });
   if (extra.env?.length) {
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []), ...(extra.env ?? [])];
@@ -19,7 +19,7 @@ export async function createPodFromTemplate(ctx: ControllerContext, owner: Owner
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      generateName: extra.generateName,
+      ...(extra.name ? { name: extra.name } : { generateName: extra.generateName }),
       labels: { ...template.metadata?.labels, ...extra.labels },
       annotations: template.metadata?.annotations || extra.annotations ? { ...template.metadata?.annotations, ...extra.annotations } : undefined,
       finalizers: template.metadata?.finalizers,

@@ -121,23 +121,30 @@ const asStatefulSet = (o: Obj) => o as unknown as StatefulSet;
 /** StatefulSet spec fields an update may change. */
 const STS_MUTABLE = ['replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'ordinals', 'revisionHistoryLimit'];
 
+/** StatefulSet defaults, applied on every write as Kubernetes' defaulting is (a patch may drop them, e.g. by replacing volumeClaimTemplates). */
+function defaultStatefulSet(obj: Obj): void {
+  const spec = (asStatefulSet(obj).spec ??= { selector: {}, template: {}, serviceName: '' });
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  spec.updateStrategy ??= {};
+  spec.updateStrategy.type ??= 'RollingUpdate';
+  if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { partition: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
+  spec.revisionHistoryLimit ??= 10;
+  spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
+  for (const claim of spec.volumeClaimTemplates ?? []) {
+    claim.apiVersion ??= 'v1';
+    claim.kind ??= 'PersistentVolumeClaim';
+    if (claim.spec) claim.spec.volumeMode ??= 'Filesystem';
+  }
+  defaultTemplate(spec.template);
+}
+
 export const statefulSetStrategy: Strategy = {
   prepareForCreate(obj) {
-    const spec = (asStatefulSet(obj).spec ??= { selector: {}, template: {}, serviceName: '' });
-    spec.replicas ??= 1;
-    spec.podManagementPolicy ??= 'OrderedReady';
-    spec.updateStrategy ??= { type: 'RollingUpdate' };
-    if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { partition: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
-    spec.revisionHistoryLimit ??= 10;
-    spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
-    for (const claim of spec.volumeClaimTemplates ?? []) {
-      claim.apiVersion ??= 'v1';
-      claim.kind ??= 'PersistentVolumeClaim';
-      if (claim.spec) claim.spec.volumeMode ??= 'Filesystem';
-    }
-    defaultTemplate(spec.template);
+    defaultStatefulSet(obj);
     freshStatus(obj);
   },
+  prepareForUpdate: (obj) => defaultStatefulSet(obj),
   validate(obj) {
     const spec = asStatefulSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
@@ -170,7 +177,8 @@ const asDaemonSet = (o: Obj) => o as unknown as DaemonSet;
 export const daemonSetStrategy: Strategy = {
   prepareForCreate(obj) {
     const spec = (asDaemonSet(obj).spec ??= { selector: {}, template: {} });
-    spec.updateStrategy ??= { type: 'RollingUpdate' };
+    spec.updateStrategy ??= {};
+    spec.updateStrategy.type ??= 'RollingUpdate';
     if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
     spec.revisionHistoryLimit ??= 10;
     defaultTemplate(spec.template);

@@ -1,7 +1,7 @@
 // Plugins that look at the node alone: NodeName, NodeUnschedulable,
 // TaintToleration, NodeAffinity (with nodeSelector) and NodePorts.
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Taint } from 'kubernetes-types/core/v1.js';
-import { tolerates } from '../../../apimachinery/index.ts';
+import type { Node, Taint } from 'kubernetes-types/core/v1.js';
+import { nodeMatchesPod, termMatches, tolerates } from '../../../apimachinery/index.ts';
 import { hostPorts } from '../cache.ts';
 import { normalizeByMax, type FilterPlugin, type ScorePlugin } from '../framework.ts';
 
@@ -48,42 +48,6 @@ export const taintToleration: FilterPlugin & ScorePlugin = {
   },
   normalize: (scores) => normalizeByMax(scores, true),
 };
-
-function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && (req.values ?? []).includes(value);
-    case 'NotIn':
-      return value === undefined || !(req.values ?? []).includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || !/^-?\d+$/.test(value)) return false;
-      const bound = Number(req.values?.[0]);
-      return req.operator === 'Gt' ? Number(value) > bound : Number(value) < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/** Does the node satisfy a NodeSelectorTerm (all its label expressions and field expressions)? */
-export function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  if (!term.matchExpressions?.length && !term.matchFields?.length) return false;
-  return (term.matchExpressions ?? []).every((r) => requirementMatches(r, labels[r.key])) && (term.matchFields ?? []).every((r) => requirementMatches(r, r.key === 'metadata.name' ? node.metadata?.name : undefined));
-}
-
-/** nodeSelector and required node affinity: does the pod accept this node? */
-export function nodeMatchesPod(pod: Parameters<FilterPlugin['filter']>[0]['pod'], node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return !terms || terms.some((t) => termMatches(t, node));
-}
 
 export const nodeAffinity: FilterPlugin & ScorePlugin = {
   name: 'NodeAffinity',

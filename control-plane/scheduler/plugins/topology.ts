@@ -1,9 +1,8 @@
 // Plugins about where other pods are: PodTopologySpread and InterPodAffinity.
 import type { Pod, PodAffinityTerm } from 'kubernetes-types/core/v1.js';
-import { fromObjectSelector, matchesLabels, type LabelSelector } from '../../../apimachinery/index.ts';
+import { fromObjectSelector, matchesLabels, nodeMatchesPod, type LabelSelector } from '../../../apimachinery/index.ts';
 import type { SchedulerCache } from '../cache.ts';
 import { MAX_NODE_SCORE, type CycleState, type FilterPlugin, type ScorePlugin } from '../framework.ts';
-import { nodeMatchesPod } from './node.ts';
 
 const HOSTNAME = 'kubernetes.io/hostname';
 const ZONE = 'topology.kubernetes.io/zone';
