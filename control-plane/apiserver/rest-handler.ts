@@ -19,6 +19,7 @@ import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
+import { admitQuota } from './quota-admission.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -163,6 +164,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const body = (await readBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
     if (reg.info.group === '' && reg.info.resource === 'pods') await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
+    if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
     return sendJson(res, 201, created);

@@ -3,6 +3,7 @@ import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
+import { DisruptionController } from './disruption.ts';
 import { EndpointSliceController } from './endpoint-slice.ts';
 import { EndpointsController } from './endpoints.ts';
 import { GarbageCollector } from './garbage-collector.ts';
@@ -11,6 +12,7 @@ import { NamespaceController } from './namespace.ts';
 import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { ReplicaSetController } from './replica-set.ts';
+import { ResourceQuotaController } from './resource-quota.ts';
 import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 
@@ -40,6 +42,8 @@ export class ControllerManager {
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),
       new NamespaceDefaultsController(ctx('serviceaccount-controller'), caPem),
+      new DisruptionController(ctx('disruption-controller')),
+      new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),
     ];
   }

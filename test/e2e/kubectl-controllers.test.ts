@@ -147,3 +147,31 @@ describe('namespaces', () => {
     }
   });
 });
+
+describe('quotas and disruption budgets', () => {
+  it('refuses pods past a ResourceQuota with Kubernetes\' message and reports usage', async () => {
+    await api.kubectl('create', 'namespace', 'limited');
+    await api.kubectl('create', 'quota', 'small', '-n', 'limited', '--hard=pods=2,requests.cpu=1');
+    const pod = (name: string, cpu: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'limited' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }] } });
+    expect((await api.kubectlResult(['apply', '-f', '-'], pod('a', '600m'))).code).toBe(0);
+    const tooMuchCpu = await api.kubectlResult(['apply', '-f', '-'], pod('b', '500m'));
+    expect(tooMuchCpu.stderr).toContain('pods "b" is forbidden: exceeded quota: small, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1');
+    expect((await api.kubectlResult(['apply', '-f', '-'], pod('b', '400m'))).code).toBe(0);
+    expect((await api.kubectlResult(['apply', '-f', '-'], pod('c', '0'))).stderr).toContain('exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2');
+    await expect.poll(() => api.kubectl('get', 'quota', 'small', '-n', 'limited', '-o', 'jsonpath={.status.used.pods} {.status.used.requests\\.cpu}'), { timeout: 20_000 }).toBe('2 1');
+    // a ReplicaSet that runs into the quota says so
+    await api.kubectl('delete', 'pod', 'b', '-n', 'limited');
+    await api.kubectl('create', 'deployment', 'many', '-n', 'limited', '--image=busybox', '--replicas=3');
+    await expect.poll(() => api.kubectl('get', 'events', '-n', 'limited', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}'), { timeout: 20_000 }).toContain('exceeded quota: small');
+    await api.kubectl('delete', 'namespace', 'limited', '--wait=false');
+  });
+
+  it('keeps a PodDisruptionBudget\'s status current', async () => {
+    await api.kubectl('create', 'deployment', 'guarded', '--image=busybox', '--replicas=3');
+    await api.kubectl('create', 'pdb', 'guarded', '--selector=app=guarded', '--min-available=2');
+    // the pods never become ready here (no node), so nothing may be disrupted
+    await expect.poll(() => api.kubectl('get', 'pdb', 'guarded', '-o', 'jsonpath={.status.expectedPods} {.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed} {.status.conditions[0].reason}'), { timeout: 20_000 }).toBe('3 0 2 0 InsufficientPods');
+    await api.kubectl('scale', 'deployment', 'guarded', '--replicas=4');
+    await expect.poll(() => api.kubectl('get', 'pdb', 'guarded', '-o', 'jsonpath={.status.expectedPods}'), { timeout: 20_000 }).toBe('4');
+  });
+});
