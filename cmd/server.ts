@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import { ApiServer, CidrSet, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
@@ -19,6 +19,9 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --disable-scheduler             do not run the scheduler
   --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
   --no-leader-elect               act as scheduler and controller manager without taking their Leases
+  --cluster-cidr CIDR             the pod network nodes get their pod CIDRs from (10.244.0.0/16)
+  --node-cidr-mask-size N         prefix length of each node's pod CIDR (24)
+  --no-allocate-node-cidrs        leave spec.podCIDR to whoever registers the node
   --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
   --node-monitor-period D         how often node heartbeats are checked (5s)
   --log-level LEVEL               pino level (info)
@@ -48,6 +51,9 @@ export async function runServer(argv: string[]): Promise<void> {
       'disable-scheduler': { type: 'boolean', default: false },
       'disable-controllers': { type: 'boolean', default: false },
       'leader-elect': { type: 'boolean', default: true },
+      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
+      'node-cidr-mask-size': { type: 'string', default: '24' },
+      'allocate-node-cidrs': { type: 'boolean', default: true },
       'node-monitor-grace-period': { type: 'string', default: '40s' },
       'node-monitor-period': { type: 'string', default: '5s' },
       'log-level': { type: 'string' },
@@ -59,6 +65,9 @@ export async function runServer(argv: string[]): Promise<void> {
     return;
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
+  const nodeIpam = values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) } : undefined;
+  // a bad --cluster-cidr fails here, before anything is served
+  if (nodeIpam) new CidrSet(nodeIpam.clusterCidr, nodeIpam.nodeMaskSize);
   const nodeLifecycle = { gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string), monitorPeriodMs: parseDuration(values['node-monitor-period'] as string) };
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);
@@ -102,7 +111,7 @@ export async function runServer(argv: string[]): Promise<void> {
     elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log).run(signal));
   }
   if (!values['disable-controllers']) {
-    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle }).run(signal));
+    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle, nodeIpam }).run(signal));
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -7,4 +7,4 @@ export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';
 export type { ClusterPki } from './cluster-pki.ts';
 export { ServiceAccountTokens } from './auth/service-account-token.ts';
 export { StaticTokenFile } from './auth/token-authenticators.ts';
-export { ControllerManager } from './controllers/index.ts';
+export { ControllerManager, CidrSet } from './controllers/index.ts';

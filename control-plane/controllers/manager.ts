@@ -10,6 +10,7 @@ import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job.ts';
 import { NamespaceController } from './namespace.ts';
 import { NamespaceDefaultsController } from './namespace-defaults.ts';
+import { NodeIpamController, type NodeIpamOptions } from './node-ipam.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { ReplicaSetController } from './replica-set.ts';
 import { ResourceQuotaController } from './resource-quota.ts';
@@ -25,7 +26,7 @@ export class ControllerManager {
   #informers: SharedInformers;
 
   /** `caPem`: the cluster CA, published in every namespace as kube-root-ca.crt */
-  constructor(client: RestClient, caPem: string, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions } = {}) {
+  constructor(client: RestClient, caPem: string, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions } = {}) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
@@ -45,6 +46,7 @@ export class ControllerManager {
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),
+      ...(opts.nodeIpam ? [new NodeIpamController(ctx('node-ipam-controller'), opts.nodeIpam)] : []),
     ];
   }
 

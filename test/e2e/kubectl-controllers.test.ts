@@ -175,3 +175,11 @@ describe('quotas and disruption budgets', () => {
     await expect.poll(() => api.kubectl('get', 'pdb', 'guarded', '-o', 'jsonpath={.status.expectedPods}'), { timeout: 20_000 }).toBe('4');
   });
 });
+
+describe('node IPAM', () => {
+  it('gives a node without a pod CIDR the next free one from the cluster CIDR', async () => {
+    await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"has-cidr"},"spec":{"podCIDR":"10.244.0.0/24"}}');
+    await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"needs-cidr"}}');
+    await expect.poll(() => api.kubectl('get', 'node', 'needs-cidr', '-o', 'jsonpath={.spec.podCIDR} {.spec.podCIDRs[0]}'), { timeout: 10_000 }).toBe('10.244.1.0/24 10.244.1.0/24');
+  });
+});
