@@ -1,4 +1,4 @@
-import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
+import type { Job, JobCondition, JobStatus, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
 import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
@@ -34,6 +34,30 @@ export function indexRanges(indexes: Iterable<number>): string {
   return parts.join(',');
 }
 
+/** The pod failure policy rule a failed pod matches, as kube words a FailJob match. */
+export function podFailureVerdict(rules: PodFailurePolicyRule[], pod: Pod): { action: string; message: string } | undefined {
+  const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  for (const [i, rule] of rules.entries()) {
+    const codes = rule.onExitCodes;
+    if (codes) {
+      for (const c of pod.status?.containerStatuses ?? []) {
+        if (codes.containerName && codes.containerName !== c.name) continue;
+        const code = c.state?.terminated?.exitCode ?? c.lastState?.terminated?.exitCode;
+        if (code === undefined || code === 0) continue;
+        if (codes.operator === 'In' ? codes.values.includes(code) : !codes.values.includes(code)) {
+          return { action: rule.action, message: `Container ${c.name} for pod ${name} failed with exit code ${code} matching ${rule.action} rule at index ${i}` };
+        }
+      }
+    }
+    for (const pattern of rule.onPodConditions ?? []) {
+      if (pod.status?.conditions?.some((c) => c.type === pattern.type && c.status === (pattern.status ?? 'True'))) {
+        return { action: rule.action, message: `Pod ${name} has condition ${pattern.type} matching ${rule.action} rule at index ${i}` };
+      }
+    }
+  }
+  return undefined;
+}
+
 /** When the last failed pod finished, for the replacement back-off. */
 function lastFailureAt(failed: Pod[]): number {
   let last = 0;
@@ -53,8 +77,10 @@ interface Outcome {
  * Runs Jobs to completion: keeps up to `parallelism` pods running until
  * `completions` have succeeded (one per index for Indexed Jobs), replaces
  * failed pods after an exponential back-off, fails the Job past backoffLimit
- * or activeDeadlineSeconds, honours suspend, and deletes finished Jobs after
- * ttlSecondsAfterFinished. Counts come from the Job's pods as they stand.
+ * or activeDeadlineSeconds, or at once on a pod failure policy FailJob rule
+ * (its Ignore rules keep failures off the count), honours suspend, and
+ * deletes finished Jobs after ttlSecondsAfterFinished. Counts come from the
+ * Job's pods as they stand.
  */
 export class JobController implements Controller {
   readonly name = 'job';
@@ -85,7 +111,10 @@ export class JobController implements Controller {
     const spec = job.spec ?? { template: {} };
     const pods = this.#podsByOwner.dependents(job.metadata?.uid).filter((p) => isControlledBy(p, job));
     const active = pods.filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);
-    const failed = pods.filter((p) => phaseOf(p) === 'Failed');
+    // failures the pod failure policy ignores do not count against the back-off limit
+    const judged = pods.filter((p) => phaseOf(p) === 'Failed').map((p) => ({ pod: p, verdict: podFailureVerdict(spec.podFailurePolicy?.rules ?? [], p) }));
+    const failed = judged.filter((j) => j.verdict?.action !== 'Ignore').map((j) => j.pod);
+    const failJob = judged.find((j) => j.verdict?.action === 'FailJob');
     const indexed = spec.completionMode === 'Indexed';
     const succeededIndexes = new Set(pods.filter((p) => phaseOf(p) === 'Succeeded').map(indexOf));
     const succeeded = indexed ? [...succeededIndexes].filter((i) => i >= 0).length : pods.filter((p) => phaseOf(p) === 'Succeeded').length;
@@ -95,7 +124,8 @@ export class JobController implements Controller {
 
     let outcome: Outcome | undefined;
     if (!spec.suspend) {
-      if (failed.length + restarts > (spec.backoffLimit ?? 6)) outcome = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+      if (failJob?.verdict) outcome = { type: 'Failed', reason: 'PodFailurePolicy', message: failJob.verdict.message };
+      else if (failed.length + restarts > (spec.backoffLimit ?? 6)) outcome = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
       else if (spec.activeDeadlineSeconds && startTime && now - Date.parse(startTime) >= spec.activeDeadlineSeconds * 1000) outcome = { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
       else if (spec.completions !== undefined ? succeeded >= spec.completions : succeeded > 0 && active.length === 0) outcome = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
     }

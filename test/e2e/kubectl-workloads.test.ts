@@ -126,6 +126,26 @@ spec:
   });
 });
 
+describe('Job pod failure policy on a real node', () => {
+  it('fails the Job at once when a pod exits with a FailJob exit code', async () => {
+    await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: policed}
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules: [{action: FailJob, onExitCodes: {operator: In, values: [42]}}]
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, command: [sh, -c, 'exit 42']}]
+`);
+    await c.kubectl('wait', '--for=condition=failed', 'job/policed', '--timeout=120s');
+    expect(await c.kubectl('get', 'job', 'policed', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}')).toMatch(/^PodFailurePolicy: Container main for pod default\/policed-\w+ failed with exit code 42 matching FailJob rule at index 0$/);
+  });
+});
+
 describe('Service endpoints on a real node', () => {
   it('lists the ready pods of a Service in its EndpointSlice and Endpoints', async () => {
     await c.kubectlResult(['apply', '-f', '-'], deployment('busybox').replace('name: web', 'name: backend').replace(/app: web/g, 'app: backend'));

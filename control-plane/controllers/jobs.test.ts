@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fireTimes } from './cron-times.ts';
-import { indexRanges } from './job.ts';
+import { indexRanges, podFailureVerdict } from './job.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -35,5 +35,24 @@ describe('completed indexes', () => {
     expect(indexRanges([5, 0, 1, 2, 7, 8])).toBe('0-2,5,7-8');
     expect(indexRanges([])).toBe('');
     expect(indexRanges([3])).toBe('3');
+  });
+});
+
+describe('pod failure policy', () => {
+  const failed = (exitCode: number, conditions: { type: string; status: string }[] = []) => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    status: { phase: 'Failed', conditions, containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode } } }] },
+  });
+  const rules = [
+    { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } },
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'Count', onExitCodes: { operator: 'NotIn', values: [1] } },
+  ];
+
+  it('finds the first matching rule, by exit code or pod condition', () => {
+    expect(podFailureVerdict(rules, failed(42))).toEqual({ action: 'FailJob', message: 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0' });
+    expect(podFailureVerdict(rules, failed(1, [{ type: 'DisruptionTarget', status: 'True' }]))?.action).toBe('Ignore');
+    expect(podFailureVerdict(rules, failed(7))?.action).toBe('Count');
+    expect(podFailureVerdict(rules, failed(1))).toBeUndefined();
   });
 });
