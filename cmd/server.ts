@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, CidrSet, ControllerManager, EtcdStorage, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import { ApiServer, CidrSet, ControllerManager, EtcdStorage, profilesFromConfig, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
@@ -17,6 +18,7 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
+  --scheduler-config PATH         KubeSchedulerConfiguration YAML: profiles by schedulerName (default-scheduler only)
   --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
   --no-leader-elect               act as scheduler and controller manager without taking their Leases
   --cluster-cidr CIDR             the pod network nodes get their pod CIDRs from (10.244.0.0/16)
@@ -49,6 +51,7 @@ export async function runServer(argv: string[]): Promise<void> {
       'service-account-issuer': { type: 'string' },
       'api-audiences': { type: 'string' },
       'disable-scheduler': { type: 'boolean', default: false },
+      'scheduler-config': { type: 'string' },
       'disable-controllers': { type: 'boolean', default: false },
       'leader-elect': { type: 'boolean', default: true },
       'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
@@ -68,6 +71,7 @@ export async function runServer(argv: string[]): Promise<void> {
   const nodeIpam = values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) } : undefined;
   // a bad --cluster-cidr fails here, before anything is served
   if (nodeIpam) new CidrSet(nodeIpam.clusterCidr, nodeIpam.nodeMaskSize);
+  const profiles = values['scheduler-config'] ? profilesFromConfig(await readFile(values['scheduler-config'], 'utf8')) : undefined;
   const nodeLifecycle = { gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string), monitorPeriodMs: parseDuration(values['node-monitor-period'] as string) };
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);
@@ -108,7 +112,7 @@ export async function runServer(argv: string[]): Promise<void> {
     leading.push(values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal));
   };
   if (!values['disable-scheduler']) {
-    elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log).run(signal));
+    elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal));
   }
   if (!values['disable-controllers']) {
     elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle, nodeIpam }).run(signal));

@@ -1,2 +1,3 @@
 export { Scheduler, defaultProfile, DEFAULT_SCHEDULER } from './scheduler.ts';
 export type { Profile } from './framework.ts';
+export { profilesFromConfig } from './config.ts';

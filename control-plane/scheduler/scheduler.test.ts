@@ -1,6 +1,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { SchedulerCache } from './cache.ts';
+import { profilesFromConfig } from './config.ts';
 import { pickPreemption } from './preemption.ts';
 import { SchedulingQueue } from './queue.ts';
 import { bestNode, cycleState, defaultProfile, feasibleNodesToFind, findFeasibleNodes, unschedulableMessage } from './scheduler.ts';
@@ -25,9 +26,8 @@ function cluster(nodes: Node[], pods: [Pod, string][] = []): SchedulerCache {
   return cache;
 }
 
-/** Where the default profile puts the pod, or the FailedScheduling message. */
-function place(cache: SchedulerCache, p: Pod): string {
-  const profile = defaultProfile();
+/** Where the profile (the default one unless given) puts the pod, or the FailedScheduling message. */
+function place(cache: SchedulerCache, p: Pod, profile = defaultProfile()): string {
   const state = cycleState(p, cache);
   const filters = profile.filters.filter((f) => f.preFilter?.(state) !== 'skip');
   const { feasible, rejected } = findFeasibleNodes(state, filters, [...cache.nodes.values()], 0);
@@ -149,5 +149,35 @@ describe('scheduling queue', () => {
     // back in after its 1 s back-off
     expect(await q.pop(signal)).toBe('ns/low');
     q.close();
+  });
+});
+
+describe('profiles from a KubeSchedulerConfiguration', () => {
+  const config = `
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+- schedulerName: bin-packer
+  plugins:
+    score:
+      disabled: [{name: PodTopologySpread}, {name: NodeResourcesBalancedAllocation}]
+  pluginConfig:
+  - name: NodeResourcesFit
+    args: {scoringStrategy: {type: MostAllocated}}
+`;
+
+  it('builds one profile per schedulerName, and MostAllocated packs pods', () => {
+    const [plain, packer] = profilesFromConfig(config);
+    expect(plain?.schedulerName).toBe('default-scheduler');
+    expect(packer?.scores.map((s) => s.plugin.name)).not.toContain('PodTopologySpread');
+    const cache = cluster([node('busy'), node('idle')], [[pod(cpu('2')), 'busy']]);
+    expect(place(cache, pod(cpu('1')), packer)).toBe('busy');
+    expect(place(cluster([node('busy'), node('idle')], [[pod(cpu('2')), 'busy']]), pod(cpu('1')), plain)).toBe('idle');
+  });
+
+  it('rejects unknown plugins and strategies', () => {
+    expect(() => profilesFromConfig(config.replace('PodTopologySpread', 'Telepathy'))).toThrow('unknown scheduler plugin Telepathy');
+    expect(() => profilesFromConfig(config.replace('MostAllocated', 'RequestedToCapacityRatio'))).toThrow('scoringStrategy RequestedToCapacityRatio is not supported');
   });
 });
