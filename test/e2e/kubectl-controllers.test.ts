@@ -88,6 +88,27 @@ spec:
   });
 });
 
+describe('Deployment rollouts', () => {
+  it('holds a paused Deployment\'s template changes until it is resumed', async () => {
+    await deployment('paused', 1);
+    await api.kubectl('rollout', 'pause', 'deployment/paused');
+    await api.kubectl('set', 'image', 'deployment/paused', 'busybox=busybox:1.35');
+    await expect.poll(() => api.kubectl('get', 'deployment', 'paused', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}'), { timeout: 10_000 }).toBe('DeploymentPaused');
+    expect(await names('rs', '-l', 'app=paused')).toHaveLength(1);
+    await api.kubectl('rollout', 'resume', 'deployment/paused');
+    await expect.poll(() => names('rs', '-l', 'app=paused'), { timeout: 10_000 }).toHaveLength(2);
+  });
+
+  it('reports a rollout that makes no progress within progressDeadlineSeconds', async () => {
+    await deployment('stuck', 1);
+    // its pods never become ready here (no node)
+    await api.kubectl('patch', 'deployment', 'stuck', '-p', '{"spec":{"progressDeadlineSeconds":2}}');
+    const r = await api.kubectlResult(['rollout', 'status', 'deployment/stuck', '--timeout=60s']);
+    expect(r.stderr).toContain('deployment "stuck" exceeded its progress deadline');
+    expect(await api.kubectl('get', 'deployment', 'stuck', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')).toBe('False ProgressDeadlineExceeded');
+  });
+});
+
 describe('deletion propagation', () => {
   it('deletes ReplicaSets and pods after their Deployment (background)', async () => {
     await deployment('bg', 2);
