@@ -1,6 +1,6 @@
 import { ApiError } from '../../apimachinery/index.ts';
 import type { ApiServer } from './server.ts';
-import type { ServiceIpRange } from './resources/services.ts';
+import type { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/bootstrap-policy.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
@@ -34,13 +34,14 @@ async function bootstrapPolicy(server: ApiServer): Promise<void> {
 /**
  * What every cluster has before its first request: the system namespaces,
  * the `kubernetes` Service and the default RBAC policy. Also re-marks stored
- * ClusterIPs as taken.
+ * ClusterIPs and NodePorts as taken.
  */
-export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange): Promise<void> {
+export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange, nodePorts: NodePortRange): Promise<void> {
   const services = server.registry('', 'services');
   for (const svc of (await services.list({})).items) {
-    const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP;
-    if (ip && ip !== 'None') serviceIps.markUsed(ip);
+    const spec = svc.spec as { clusterIP?: string; ports?: { nodePort?: number }[] } | undefined;
+    if (spec?.clusterIP && spec.clusterIP !== 'None') serviceIps.markUsed(spec.clusterIP);
+    for (const p of spec?.ports ?? []) if (p.nodePort) nodePorts.markUsed(p.nodePort);
   }
   const namespaces = server.registry('', 'namespaces');
   for (const name of SYSTEM_NAMESPACES) {

@@ -5,12 +5,12 @@ import { resourceCatalog } from './catalog.ts';
 import { evictPod } from './eviction.ts';
 import { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
-import { ServiceIpRange } from './resources/services.ts';
+import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import { getScale, updateScale } from './scale.ts';
 
 function cluster() {
   const storage = new SqliteStorage(':memory:');
-  const regs = new Map(resourceCatalog(new ServiceIpRange('10.96.0.0/12')).map((info) => [`${info.group}/${info.resource}`, new Registry(info, storage)]));
+  const regs = new Map(resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).map((info) => [`${info.group}/${info.resource}`, new Registry(info, storage)]));
   return (key: string) => regs.get(key) as Registry;
 }
 

@@ -12,7 +12,7 @@ import { selectorText } from './resources/pod-template.ts';
 import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
 import { podDisruptionBudgetStrategy, priorityClassStrategy } from './resources/scheduling.ts';
-import { serviceStrategy, type ServiceIpRange } from './resources/services.ts';
+import { serviceStrategy, type NodePortRange, type ServiceIpRange } from './resources/services.ts';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './resources/storage.ts';
 
 /** Scale for apps/v1 workloads: spec.replicas, status.replicas, selector from spec.selector. */
@@ -29,7 +29,7 @@ const STATUS = ['status'];
  * entry here. A resource without a strategy is stored as sent, with metadata
  * semantics only.
  */
-export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
+export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortRange): ResourceInfo[] {
   const of = (group: string, version: string) => (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group, version, resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
   const core = of('', 'v1');
   const apps = of('apps', 'v1');
@@ -43,7 +43,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange): ResourceInfo[] {
     core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
     core('nodes', 'Node', false, { shortNames: ['no'], subresources: STATUS, strategy: nodeStrategy }),
     core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),
-    core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps) }),
+    core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps, nodePorts) }),
     core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'], strategy: endpointsStrategy }),
     core('configmaps', 'ConfigMap', true, { shortNames: ['cm'], strategy: configMapStrategy }),
     core('secrets', 'Secret', true, { strategy: secretStrategy }),

@@ -69,9 +69,9 @@ describe('Registry', () => {
 
 describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
   it('takes a ClusterIP only for a create that is stored, and gives it back otherwise', async () => {
-    const { ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
+    const { NodePortRange, ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
     const ips = new ServiceIpRange('10.96.0.0/29');
-    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(ips) }, new SqliteStorage(':memory:'));
+    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(ips, new NodePortRange()) }, new SqliteStorage(':memory:'));
     const svc = (name: string, clusterIP?: string): Obj => ({ metadata: { name }, spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) } });
     const dry = await services.create('default', svc('a', '10.96.0.2'), { dryRun: true });
     expect(dry.spec?.clusterIP).toBe('10.96.0.2');
@@ -84,5 +84,23 @@ describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
     await expect(services.create('default', { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }], clusterIP: '10.96.0.4' } })).rejects.toMatchObject({ code: 422 });
     expect((await services.create('default', svc('c', '10.96.0.4'))).spec?.clusterIP).toBe('10.96.0.4');
     await expect(services.create('default', svc('d', '10.96.0.4'))).rejects.toMatchObject({ code: 422 });
+    // deleting a Service gives its address back
+    await services.delete('default', 'c');
+    expect((await services.create('default', svc('d', '10.96.0.4'))).spec?.clusterIP).toBe('10.96.0.4');
+  });
+
+  it('allocates NodePorts, refuses ones out of range or taken, and frees them on delete', async () => {
+    const { NodePortRange, ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
+    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(new ServiceIpRange('10.96.0.0/24'), new NodePortRange()) }, new SqliteStorage(':memory:'));
+    const svc = (name: string, nodePort?: number): Obj => ({ metadata: { name }, spec: { type: 'NodePort', ports: [{ port: 80, ...(nodePort ? { nodePort } : {}) }] } });
+    const nodePort = (o: Obj) => (o.spec as { ports: { nodePort: number }[] }).ports[0]?.nodePort;
+    const auto = nodePort(await services.create('default', svc('auto'))) as number;
+    expect(auto).toBeGreaterThanOrEqual(30000);
+    expect(auto).toBeLessThanOrEqual(32767);
+    expect(nodePort(await services.create('default', svc('fixed', 30080)))).toBe(30080);
+    await expect(services.create('default', svc('clash', 30080))).rejects.toMatchObject({ code: 422, details: { causes: [{ field: 'spec.ports[0].nodePort', message: 'Invalid value: 30080: provided port is already allocated' }] } });
+    await expect(services.create('default', svc('low', 8080))).rejects.toMatchObject({ details: { causes: [{ message: 'Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767' }] } });
+    await services.delete('default', 'fixed');
+    expect(nodePort(await services.create('default', svc('again', 30080)))).toBe(30080);
   });
 });

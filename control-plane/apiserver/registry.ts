@@ -276,7 +276,9 @@ export class Registry {
   async #remove(obj: Obj, expectedRevision: number): Promise<Obj> {
     try {
       const kv = await this.#storage.delete(this.keyOf(obj.metadata.namespace, obj.metadata.name as string), expectedRevision);
-      return this.#decode(kv);
+      const removed = this.#decode(kv);
+      this.info.strategy?.afterDelete?.(removed);
+      return removed;
     } catch (err) {
       this.#fromStorage(err, obj.metadata.name as string);
     }

@@ -43,6 +43,8 @@ export interface Strategy {
    * `release` gives it back when the write fails or is a dry run.
    */
   reserve?(obj: Obj): { causes: StatusCause[]; release: () => void };
+  /** after the object is gone from storage: give back what reserve() took */
+  afterDelete?(obj: Obj): void;
   /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
   prepareForUpdate?(obj: Obj, old: Obj): void;
   validateUpdate?(obj: Obj, old: Obj): StatusCause[];

@@ -17,7 +17,7 @@ import type { KubeletClientConfig } from './pod-log.ts';
 import { Registry } from './registry.ts';
 import { parseResourcePath } from './request-info.ts';
 import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
-import { ServiceIpRange } from './resources/services.ts';
+import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex } from './openapi.ts';
@@ -65,6 +65,7 @@ export class ApiServer {
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
+  #nodePorts = new NodePortRange();
   /** the catalog is fixed for the life of the server: discovery reads this list */
   #resources: ResourceInfo[];
   /** built on first request, then served as is */
@@ -76,7 +77,7 @@ export class ApiServer {
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
-    this.#resources = resourceCatalog(this.#serviceIps);
+    this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
     for (const info of this.#resources) {
       if (!info.virtual) this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
     }
@@ -101,7 +102,7 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
-    await bootstrap(this, this.#serviceIps);
+    await bootstrap(this, this.#serviceIps, this.#nodePorts);
     await this.authorizer.start();
     const ctx: RestContext = {
       registries: this.registries,

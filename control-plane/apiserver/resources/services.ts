@@ -67,11 +67,63 @@ export class ServiceIpRange {
   }
 }
 
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 };
+
+/** NodePorts in use (30000–32767), seeded from the stored Services at start, like ServiceIpRange. */
+export class NodePortRange {
+  #used = new Set<number>();
+
+  markUsed(port: number): void {
+    this.#used.add(port);
+  }
+
+  release(port: number): void {
+    this.#used.delete(port);
+  }
+
+  /** Takes the requested port, or a random free one; throws with Kubernetes' words when it cannot. */
+  allocate(requested: number | undefined): number {
+    const { min, max } = NODE_PORT_RANGE;
+    if (requested) {
+      if (requested < min || requested > max) throw new Error(`provided port is not in the valid range. The range of valid ports is ${min}-${max}`);
+      if (this.#used.has(requested)) throw new Error('provided port is already allocated');
+      this.#used.add(requested);
+      return requested;
+    }
+    const start = min + Math.floor(Math.random() * (max - min + 1));
+    for (let i = 0; i <= max - min; i++) {
+      const port = min + ((start - min + i) % (max - min + 1));
+      if (!this.#used.has(port)) {
+        this.#used.add(port);
+        return port;
+      }
+    }
+    throw new Error('range is full');
+  }
+}
+
+const wantsNodePorts = (svc: Service) => svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
+
+/** Takes NodePorts for a NodePort or LoadBalancer Service's ports (the ones it names, or free ones). */
+function reserveNodePorts(svc: Service, ports: NodePortRange, causes: StatusCause[]): number[] {
+  const taken: number[] = [];
+  if (!wantsNodePorts(svc)) return taken;
+  (svc.spec?.ports ?? []).forEach((p, i) => {
+    try {
+      p.nodePort = ports.allocate(p.nodePort || undefined);
+      taken.push(p.nodePort);
+    } catch (err) {
+      causes.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, p.nodePort, (err as Error).message));
+    }
+  });
+  return taken;
+}
+
 function portName(p: ServicePort): string {
   return `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`;
 }
 
-export function serviceStrategy(ips: ServiceIpRange): Strategy {
+export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): Strategy {
   return {
     prepareForCreate(obj) {
       const svc = asService(obj);
@@ -101,16 +153,29 @@ export function serviceStrategy(ips: ServiceIpRange): Strategy {
     },
     reserve(obj) {
       const svc = asService(obj);
-      const none = { causes: [], release: () => {} };
-      if ((svc.spec?.type ?? 'ClusterIP') === 'ExternalName' || svc.spec?.clusterIP === 'None') return none;
-      try {
-        const ip = ips.allocate(svc.spec?.clusterIP || undefined);
-        (obj.spec as Record<string, unknown>).clusterIP = ip;
-        (obj.spec as Record<string, unknown>).clusterIPs = [ip];
-        return { causes: [], release: () => ips.release(ip) };
-      } catch (err) {
-        return { causes: [fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message)], release: () => {} };
+      const causes: StatusCause[] = [];
+      let ip: string | undefined;
+      if ((svc.spec?.type ?? 'ClusterIP') !== 'ExternalName' && svc.spec?.clusterIP !== 'None') {
+        try {
+          ip = ips.allocate(svc.spec?.clusterIP || undefined);
+          (obj.spec as Record<string, unknown>).clusterIP = ip;
+          (obj.spec as Record<string, unknown>).clusterIPs = [ip];
+        } catch (err) {
+          causes.push(fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message));
+        }
       }
+      const ports = reserveNodePorts(svc, nodePorts, causes);
+      const release = () => {
+        if (ip) ips.release(ip);
+        ports.forEach((p) => nodePorts.release(p));
+      };
+      if (causes.length) release();
+      return { causes, release };
+    },
+    afterDelete(obj) {
+      const svc = asService(obj);
+      if (svc.spec?.clusterIP && svc.spec.clusterIP !== 'None') ips.release(svc.spec.clusterIP);
+      if (wantsNodePorts(svc)) for (const p of svc.spec?.ports ?? []) if (p.nodePort) nodePorts.release(p.nodePort);
     },
     prepareForUpdate(obj, old) {
       const spec = (obj.spec ??= {}) as Record<string, unknown>;
