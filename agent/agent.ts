@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
 import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
+import { ServiceProxy } from './proxy/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
@@ -22,6 +23,8 @@ export interface AgentOptions {
   cniDelegateSocket: string;
   /** agent state: CNI result cache, per-pod files */
   rootDir: string;
+  /** the Service proxy's nftables table and the cluster's pod network; none: no proxy */
+  proxy?: { table: string; clusterCidr: string };
   log: Logger;
 }
 
@@ -132,6 +135,7 @@ export class Agent {
 
     void pods.run(signal);
     void statusManager.run(signal);
+    if (this.#o.proxy) void new ServiceProxy(this.#client, this.#o.proxy, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
     void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));
     await pods.hasSynced();

@@ -6,3 +6,4 @@ export { CriClient, writeContainerdConfig } from './cri/index.ts';
 export type { ContainerdLayout } from './cri/index.ts';
 export { CniRunner } from './cni/index.ts';
 export { MANAGED_BY, POD_UID, PodSyncer } from './pods/index.ts';
+export { ServiceProxy, cleanupProxy } from './proxy/index.ts';

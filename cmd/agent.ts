@@ -14,12 +14,16 @@ export const AGENT_USAGE = `skiff agent: the node agent
   --cni-bin-dir DIRS         CNI plugin binaries, comma-separated (/usr/lib/cni)
   --cni-delegate-socket PATH where containerd's delegate plugin reaches the agent (/run/skiff/cni.sock)
   --root-dir DIR             agent state (/var/lib/skiff/agent)
+  --proxy-table NAME         the nftables table of the Service proxy (skiff)
+  --cluster-cidr CIDR        the cluster's pod network; Service traffic from outside it is masqueraded (10.244.0.0/16)
+  --no-proxy                 do not run the Service proxy
   --log-level LEVEL          pino level (info)
 `;
 
 export async function runAgent(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
+    allowNegative: true,
     options: {
       config: { type: 'string' },
       kubeconfig: { type: 'string', default: '/etc/skiff/agent.kubeconfig' },
@@ -29,6 +33,9 @@ export async function runAgent(argv: string[]): Promise<void> {
       'cni-bin-dir': { type: 'string', default: '/usr/lib/cni' },
       'cni-delegate-socket': { type: 'string', default: '/run/skiff/cni.sock' },
       'root-dir': { type: 'string', default: '/var/lib/skiff/agent' },
+      'proxy-table': { type: 'string', default: 'skiff' },
+      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
+      proxy: { type: 'boolean', default: true },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -54,6 +61,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     cniBinDirs: (values['cni-bin-dir'] as string).split(','),
     cniDelegateSocket: values['cni-delegate-socket'] as string,
     rootDir: values['root-dir'] as string,
+    proxy: values.proxy ? { table: values['proxy-table'] as string, clusterCidr: values['cluster-cidr'] as string } : undefined,
     log,
   });
   await agent.start();

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cleanupProxy } from '../../agent/index.ts';
 import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './index.ts';
@@ -28,6 +29,7 @@ export interface TestCluster {
 export async function startTestCluster(name: string, subnetIndex: number, opts: { serverArgs?: string[] } = {}): Promise<TestCluster> {
   const node = await startTestNode(name, subnetIndex);
   const nodeName = `${name}-node`;
+  const proxyTable = `skiff-test-${name}`;
   let api;
   try {
     api = await startTestApiServer(node.dir, opts.serverArgs);
@@ -60,6 +62,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     async teardown() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       await api.stop();
+      await cleanupProxy(proxyTable).catch(() => undefined);
       await node.teardown();
     },
   };
@@ -76,7 +79,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       podLogsDir: join(node.dir, 'pod-logs'),
     });
     await mkdir(join(node.dir, 'agent'), { recursive: true });
-    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', join(node.dir, 'agent'), '--log-level', 'debug'];
+    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', join(node.dir, 'agent'), '--proxy-table', proxyTable, '--log-level', 'debug'];
     agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     await waitFor(`node ${nodeName} Ready`, async () => (await kubectlResult(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 30_000, 200);
   } catch (err) {

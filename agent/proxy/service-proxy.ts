@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { renderRuleset, type ServicePortRule } from './ruleset.ts';
+
+/** Changes arriving within this long are programmed together. */
+const DEBOUNCE_MS = 100;
+
+/** Runs `nft -f -` with the script on stdin; rejects with nft's complaint. */
+export function nft(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nft', ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nft failed (${code}): ${stderr.trim()}`))));
+    child.stdin.end(script);
+  });
+}
+
+/** Removes the proxy's table, if there is one (`skiff down`, tests, --cleanup). */
+export async function cleanupProxy(table: string): Promise<void> {
+  await nft(`add table ip ${table}\ndelete table ip ${table}\n`);
+}
+
+/** The Service's ports with their endpoints from its EndpointSlices (ready ones, or serving terminating ones when none is ready). */
+export function serviceRules(svc: Service, slices: EndpointSlice[]): ServicePortRule[] {
+  const spec = svc.spec;
+  if (!spec?.clusterIP || spec.clusterIP === 'None' || spec.type === 'ExternalName') return [];
+  const rules: ServicePortRule[] = [];
+  for (const port of spec.ports ?? []) {
+    const protocol = (port.protocol ?? 'TCP').toLowerCase() as ServicePortRule['protocol'];
+    const ready: ServicePortRule['endpoints'] = [];
+    const fallback: ServicePortRule['endpoints'] = [];
+    for (const slice of slices) {
+      const target = slice.ports?.find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));
+      if (!target?.port) continue;
+      for (const e of slice.endpoints ?? []) {
+        const ip = e.addresses[0];
+        if (!ip) continue;
+        if (e.conditions?.ready !== false) ready.push({ ip, port: target.port });
+        else if (e.conditions?.serving && e.conditions.terminating) fallback.push({ ip, port: target.port });
+      }
+    }
+    rules.push({ id: `${svc.metadata?.namespace}/${svc.metadata?.name}:${port.name ?? ''}`, protocol, clusterIP: spec.clusterIP, port: port.port, nodePort: port.nodePort, endpoints: ready.length ? ready : fallback });
+  }
+  return rules;
+}
+
+/**
+ * The Service proxy (kube-proxy's nftables mode, in the agent): watches
+ * Services and EndpointSlices and keeps one nftables table in step with them,
+ * rewriting it in one atomic `nft` transaction shortly after each change.
+ */
+export class ServiceProxy {
+  #client: RestClient;
+  #log: Logger;
+  #table: string;
+  #clusterCidr: string;
+  #services: Informer<Service>;
+  #slices: Informer<EndpointSlice>;
+  #timer: NodeJS.Timeout | undefined;
+  #applied = '';
+  #syncing: Promise<void> = Promise.resolve();
+
+  constructor(client: RestClient, opts: { table: string; clusterCidr: string }, log: Logger) {
+    this.#client = client;
+    this.#log = log.child({ component: 'proxy' });
+    this.#table = opts.table;
+    this.#clusterCidr = opts.clusterCidr;
+    this.#services = new Informer<Service>(client, { resource: 'services' }, { log: this.#log });
+    this.#slices = new Informer<EndpointSlice>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, { log: this.#log });
+    const changed = () => this.#schedule();
+    for (const informer of [this.#services, this.#slices] as Informer<object>[]) informer.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    void this.#services.run(signal);
+    void this.#slices.run(signal);
+    await Promise.all([this.#services.hasSynced(), this.#slices.hasSynced()]);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#syncing = this.#syncing.then(() => this.#sync());
+    }, DEBOUNCE_MS);
+    this.#timer.unref();
+  }
+
+  async #sync(): Promise<void> {
+    const slicesByService = new Map<string, EndpointSlice[]>();
+    for (const s of this.#slices.list()) {
+      const name = s.metadata?.labels?.['kubernetes.io/service-name'];
+      if (!name) continue;
+      const key = `${s.metadata?.namespace}/${name}`;
+      slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
+    }
+    const rules = this.#services.list().flatMap((svc) => serviceRules(svc, slicesByService.get(objectKey(svc)) ?? []));
+    const script = renderRuleset(rules, { table: this.#table, clusterCidr: this.#clusterCidr });
+    if (script === this.#applied) return;
+    try {
+      await nft(script);
+      this.#applied = script;
+      this.#log.debug({ servicePorts: rules.length }, 'programmed services');
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not program services');
+      setTimeout(() => this.#schedule(), 5000).unref();
+    }
+  }
+}

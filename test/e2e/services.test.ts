@@ -1,0 +1,74 @@
+// Services through the agent's nftables proxy, with real traffic: a client
+// pod reaches two backends through the ClusterIP, the host reaches them
+// through the NodePort, and a Service without endpoints refuses connections.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+const run = promisify(execFile);
+let c: TestCluster;
+
+beforeAll(async () => {
+  c = await startTestCluster('svc', 205);
+});
+
+afterAll(async () => {
+  await c?.teardown();
+});
+
+/** Runs a one-off client pod and returns its log. */
+async function client(name: string, script: string): Promise<string> {
+  await c.kubectl('run', name, '--image=busybox', '--restart=Never', '--', 'sh', '-c', script);
+  await waitForJsonPath(c, ['pod', name], '{.status.phase}', /^(Succeeded|Failed)$/, 90_000);
+  const log = await c.kubectl('logs', name);
+  await c.kubectl('delete', 'pod', name, '--wait=false');
+  return log;
+}
+
+describe('Services on a real node', () => {
+  it('balances a ClusterIP over the ready pods, serves the NodePort, and refuses when there are no endpoints', async () => {
+    const apply = await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: busybox
+        command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+`);
+    expect(apply.code, apply.stderr).toBe(0);
+    await c.kubectl('rollout', 'status', 'deployment/echo', '--timeout=120s');
+    await c.kubectl('expose', 'deployment', 'echo', '--port=80', '--target-port=8080', '--type=NodePort');
+    const [clusterIP, nodePort] = (await c.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}')).split(' ');
+    const backends = (await c.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
+    await expect.poll(() => c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true');
+    await expect.poll(async () => (await run('nft', ['list', 'table', 'ip', 'skiff-test-svc'])).stdout, { timeout: 10_000 }).toContain(`${clusterIP} . tcp . 80`);
+
+    // 20 requests from a pod through the ClusterIP reach both backends (no wget -T: busybox 1.35 crashes with it)
+    const answers = (await client('caller', `for i in $(seq 20); do wget -qO- http://${clusterIP}/; done`)).split('\n').filter(Boolean);
+    expect(answers).toHaveLength(20);
+    expect([...new Set(answers)].sort()).toEqual(backends);
+
+    // the NodePort answers on the node's own address (the bridge gateway here)
+    const gateway = c.node.subnet.replace(/\.0\/24$/, '.1');
+    const res = await fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) });
+    expect(backends).toContain((await res.text()).trim());
+
+    // no endpoints: connections fail at once rather than hang (the host's unreachable route for the
+    // service CIDR answers before the reject rule can; the NodePort is rejected)
+    await c.kubectl('scale', 'deployment/echo', '--replicas=0');
+    await expect.poll(() => c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[*].endpoints}'), { timeout: 30_000 }).toMatch(/^(\[\])?$/);
+    await expect.poll(async () => (await run('nft', ['list', 'set', 'ip', 'skiff-test-svc', 'no-endpoint-ips'])).stdout, { timeout: 10_000 }).toContain(clusterIP);
+    const refused = await client('refused', `wget -qO- http://${clusterIP}/ 2>&1; echo "exit $?"`);
+    expect(refused).toMatch(/(Connection refused|No route to host)\nexit 1/);
+    await expect(fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+  });
+});
