@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, CidrSet, ControllerManager, EtcdStorage, profilesFromConfig, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import { ApiServer, CidrSet, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
@@ -20,6 +20,12 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --disable-scheduler             do not run the scheduler
   --scheduler-config PATH         KubeSchedulerConfiguration YAML: profiles by schedulerName (default-scheduler only)
   --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
+  --cluster-domain DOMAIN         the cluster's DNS domain (cluster.local)
+  --cluster-dns-ip ADDR           the kube-dns Service's ClusterIP (the tenth address of the service range)
+  --cluster-dns-address ADDR      where pods reach the DNS add-on (the advertise address)
+  --cluster-dns-bind-address ADDR where the DNS add-on listens (the cluster DNS address)
+  --cluster-dns-port N            its UDP and TCP port (53)
+  --no-cluster-dns                do not run the DNS add-on
   --no-leader-elect               act as scheduler and controller manager without taking their Leases
   --cluster-cidr CIDR             the pod network nodes get their pod CIDRs from (10.244.0.0/16)
   --node-cidr-mask-size N         prefix length of each node's pod CIDR (24)
@@ -28,6 +34,12 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
   --node-monitor-period D         how often node heartbeats are checked (5s)
   --log-level LEVEL               pino level (info)
 `;
+
+/** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
+function serviceAddress(cidr: string, n: number): string {
+  const base = (cidr.split('/')[0] ?? '').split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + n;
+  return [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.');
+}
 
 function openStorage(endpoint: string): Storage {
   if (endpoint.startsWith('sqlite://')) return new SqliteStorage(endpoint.slice('sqlite://'.length));
@@ -54,6 +66,12 @@ export async function runServer(argv: string[]): Promise<void> {
       'scheduler-config': { type: 'string' },
       'disable-controllers': { type: 'boolean', default: false },
       'leader-elect': { type: 'boolean', default: true },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
+      'cluster-dns-ip': { type: 'string' },
+      'cluster-dns-address': { type: 'string' },
+      'cluster-dns-bind-address': { type: 'string' },
+      'cluster-dns-port': { type: 'string', default: '53' },
+      'cluster-dns': { type: 'boolean', default: true },
       'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
       'node-cidr-mask-size': { type: 'string', default: '24' },
       'allocate-node-cidrs': { type: 'boolean', default: true },
@@ -76,7 +94,7 @@ export async function runServer(argv: string[]): Promise<void> {
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);
   const serviceCidr = values['service-cluster-ip-range'] as string;
-  const firstServiceIp = serviceCidr.split('/')[0]?.replace(/\.\d+$/, (m) => `.${Number(m.slice(1)) + 1}`) as string;
+  const firstServiceIp = serviceAddress(serviceCidr, 1);
   const pki = await ensureClusterPki(values['pki-dir'] as string, {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
@@ -116,6 +134,13 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   if (!values['disable-controllers']) {
     elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle, nodeIpam }).run(signal));
+  }
+  if (values['cluster-dns']) {
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-dns' });
+    const address = values['cluster-dns-address'] ?? advertise;
+    const port = Number(values['cluster-dns-port']);
+    await new ClusterDns(client, { zone: values['cluster-domain'] as string }, log).start(values['cluster-dns-bind-address'] ?? address, port, stop.signal);
+    await publishDnsService(client, { clusterIP: values['cluster-dns-ip'] ?? serviceAddress(serviceCidr, 10), address, port });
   }
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

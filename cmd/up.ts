@@ -50,6 +50,7 @@ export async function runUp(argv: string[]): Promise<void> {
       server: `https://127.0.0.1:${HOST.port}`,
       dir: HOST.nodeDir,
       podCIDR: values['pod-cidr'],
+      clusterDNS: ['10.96.0.10'],
       containerRuntimeEndpoint: `unix://${layout.socket}`,
       podLogsDir: HOST.podLogs,
     });

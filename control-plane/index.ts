@@ -8,3 +8,4 @@ export type { ClusterPki } from './cluster-pki.ts';
 export { ServiceAccountTokens } from './auth/service-account-token.ts';
 export { StaticTokenFile } from './auth/token-authenticators.ts';
 export { ControllerManager, CidrSet } from './controllers/index.ts';
+export { ClusterDns, publishDnsService } from './dns/index.ts';

@@ -1,6 +1,7 @@
-// Services through the agent's nftables proxy, with real traffic: a client
-// pod reaches two backends through the ClusterIP, the host reaches them
-// through the NodePort, and a Service without endpoints refuses connections.
+// Services through the agent's nftables proxy and the cluster DNS, with real
+// traffic: a client pod reaches two backends through the ClusterIP and by
+// name, the host reaches them through the NodePort, and a Service without
+// endpoints refuses connections.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ async function client(name: string, script: string): Promise<string> {
 }
 
 describe('Services on a real node', () => {
-  it('balances a ClusterIP over the ready pods, serves the NodePort, and refuses when there are no endpoints', async () => {
+  it('balances a ClusterIP over the ready pods, resolves it by name, serves the NodePort, and refuses without endpoints', async () => {
     const apply = await c.kubectlResult(['apply', '-f', '-'], `
 apiVersion: apps/v1
 kind: Deployment
@@ -61,6 +62,12 @@ spec:
     const gateway = c.node.subnet.replace(/\.0\/24$/, '.1');
     const res = await fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) });
     expect(backends).toContain((await res.text()).trim());
+
+    // by name through the cluster DNS: the full name, and the short one through the pod's search path
+    const resolved = await client('resolver', 'nslookup echo.default.svc.cluster.local; wget -qO- http://echo/');
+    expect(resolved).toContain(`Address: ${clusterIP}`);
+    expect(backends).toContain(resolved.trim().split('\n').at(-1));
+    expect(await client('missing', 'nslookup nope.default.svc.cluster.local; echo "exit $?"')).toMatch(/NXDOMAIN[\s\S]*exit 1/);
 
     // no endpoints: connections fail at once rather than hang (the host's unreachable route for the
     // service CIDR answers before the reject rule can; the NodePort is rejected)

@@ -8,6 +8,9 @@ import { freePort, startTestNode, type TestNode } from './index.ts';
 
 export { KUBECTL } from './api-server.ts';
 
+/** The kube-dns Service's ClusterIP with the default service range. */
+export const CLUSTER_DNS_IP = '10.96.0.10';
+
 export interface TestCluster {
   node: TestNode;
   nodeName: string;
@@ -32,7 +35,9 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
   const proxyTable = `skiff-test-${name}`;
   let api;
   try {
-    api = await startTestApiServer(node.dir, opts.serverArgs);
+    // pods reach the DNS add-on at the node's bridge address (bound on all addresses: the bridge appears with the first pod)
+    const gateway = node.subnet.replace(/\.0\/24$/, '.1');
+    api = await startTestApiServer(node.dir, ['--cluster-dns-address', gateway, '--cluster-dns-bind-address', '0.0.0.0', ...(opts.serverArgs ?? [])]);
   } catch (err) {
     await node.teardown();
     throw err;
@@ -75,6 +80,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       dir: join(node.dir, 'node'),
       kubeletPort,
       podCIDR: node.subnet,
+      clusterDNS: [CLUSTER_DNS_IP],
       containerRuntimeEndpoint: `unix://${node.socket}`,
       podLogsDir: join(node.dir, 'pod-logs'),
     });
