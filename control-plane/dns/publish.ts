@@ -4,15 +4,25 @@ const NAMESPACE = 'kube-system';
 const NAME = 'kube-dns';
 const SLICES = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: NAMESPACE };
 
+/** Creates the object, or updates the one already there (another server of the cluster may have made it). */
 async function createOrReplace(client: RestClient, ref: { group?: string; version?: string; resource: string; namespace: string }, name: string, body: { metadata: Record<string, unknown> } & Record<string, unknown>): Promise<void> {
+  let current: { metadata: Record<string, unknown>; spec?: Record<string, unknown> } | undefined;
   try {
-    await client.create(ref, body);
+    current = await client.get({ ...ref, name });
   } catch (err) {
-    if (!(err instanceof ApiError && err.code === 409)) throw err;
-    const current = await client.get<{ metadata: Record<string, unknown>; spec?: Record<string, unknown> }>({ ...ref, name });
-    const spec = body.spec as Record<string, unknown> | undefined;
-    await client.update({ ...ref, name }, { ...current, ...body, metadata: { ...current.metadata, ...body.metadata }, ...(spec ? { spec: { ...current.spec, ...spec } } : {}) });
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
   }
+  if (!current) {
+    try {
+      await client.create(ref, body);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      current = await client.get({ ...ref, name });
+    }
+  }
+  const spec = body.spec as Record<string, unknown> | undefined;
+  await client.update({ ...ref, name }, { ...current, ...body, metadata: { ...current?.metadata, ...body.metadata }, ...(spec ? { spec: { ...current?.spec, ...spec } } : {}) });
 }
 
 /**
