@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
 import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
+import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
@@ -116,16 +117,31 @@ export class Agent {
 
     const events = new EventRecorder(this.#client, { component: 'kubelet', host: nodeName }, log);
     const hostDns = parseResolvConf(await readFile(config.resolvConf, 'utf8').catch(() => ''));
+    const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
+    let workers: PodWorkers | undefined;
+    const prober = new Prober({
+      execSync: (id, cmd, timeout) => this.#cri.execSync(id, cmd, timeout),
+      changed: (uid) => workers?.resync(uid),
+      kill: (pod, id, container, message) => {
+        podEvent(pod, 'Normal', 'Killing', message, `spec.containers{${container.name}}`);
+        void this.#cri.stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30)
+          .catch((err: Error) => log.warn({ pod: pod.metadata?.name, err: err.message }, 'could not stop an unhealthy container'))
+          .finally(() => workers?.resync(pod.metadata?.uid ?? ''));
+      },
+      event: podEvent,
+      log: log.child({ component: 'prober' }),
+    });
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
       runtimeName: runtime.runtimeName,
       podsDir: join(this.#o.rootDir, 'pods'),
-      events: (pod) => (type, reason, message, fieldPath) => events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath),
+      events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
+      prober,
       log: log.child({ component: 'pods' }),
     });
     const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }));
-    const workers = new PodWorkers({ syncer, status: statusManager, client: this.#client, log: log.child({ component: 'pods' }) });
+    workers = new PodWorkers({ syncer, status: statusManager, client: this.#client, log: log.child({ component: 'pods' }) });
     const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
     pods.addHandlers({
       onAdd: (p) => workers.update(p),

@@ -20,6 +20,8 @@ export interface StatusInputs {
   initFailed?: boolean;
   /** the pod is being stopped for good: nothing will restart */
   terminating?: boolean;
+  /** what readiness and startup probes say of a running container (undefined: it has none) */
+  probes?: { ready(container: Container, containerId: string): boolean | undefined; started(container: Container, containerId: string): boolean | undefined };
   now?: Date;
 }
 
@@ -55,7 +57,7 @@ function containerStatus(spec: Container, inputs: StatusInputs, init: boolean, d
   const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName) } : {};
   switch (latest.state) {
     case 'CONTAINER_RUNNING':
-      return { ...base, containerID, ready: !init, started: true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
+      return { ...base, containerID, ready: !init && (inputs.probes?.ready(spec, latest.id) ?? true), started: inputs.probes?.started(spec, latest.id) ?? true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
     case 'CONTAINER_EXITED': {
       const terminated = terminatedOf(latest, runtimeName);
       const succeededInit = init && latest.exitCode === 0;

@@ -5,7 +5,8 @@ import type { Logger } from '../../apimachinery/index.ts';
 import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
-import type { ObservedPod } from './observed.ts';
+import type { Prober } from '../probes/index.ts';
+import { latestByName, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { RuntimeObserver } from './observe.ts';
@@ -34,6 +35,8 @@ export interface PodSyncerDeps {
   /** per-pod state directory root (etc-hosts) */
   podsDir: string;
   events: (pod: Pod) => PodEvent;
+  /** the containers' probes; none: every running container counts as ready */
+  prober?: Prober;
   log: Logger;
 }
 
@@ -66,7 +69,10 @@ export class PodSyncer {
   }
 
   #statusOf(pod: Pod, observed: ObservedPod, memory: PodMemory, terminating = false): PodStatus {
-    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating });
+    const uid = pod.metadata?.uid ?? '';
+    const prober = this.#deps.prober;
+    const probes = prober && { ready: (c: Container, id: string) => prober.ready(uid, c, id), started: (c: Container, id: string) => prober.started(uid, c, id) };
+    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating, probes });
   }
 
   async sync(pod: Pod, memory: PodMemory): Promise<SyncResult> {
@@ -75,7 +81,10 @@ export class PodSyncer {
     const uid = pod.metadata?.uid ?? '';
     let observed = await this.observe(uid);
     const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-    if (terminal) return { status: await this.#stopTerminal(pod, observed, memory) };
+    if (terminal) {
+      this.#deps.prober?.remove(uid);
+      return { status: await this.#stopTerminal(pod, observed, memory) };
+    }
 
     const actions = computePodActions(pod, observed);
     memory.initFailed = actions.initFailed;
@@ -120,6 +129,8 @@ export class PodSyncer {
       retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, memory, event }));
     }
     observed = await this.observe(uid);
+    const running = new Map([...latestByName(observed.containers)].filter(([, c]) => c.state === 'CONTAINER_RUNNING').map(([name, c]) => [name, c.id]));
+    this.#deps.prober?.update(pod, podIP, running);
     const status = this.#statusOf(pod, observed, memory);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       await this.#stopSandboxes(observed);
@@ -215,6 +226,7 @@ export class PodSyncer {
 
   /** Stops every container within the grace period and the sandbox; returns the final status. */
   async terminate(pod: Pod, graceSeconds: number, memory: PodMemory): Promise<PodStatus> {
+    this.#deps.prober?.remove(pod.metadata?.uid ?? '');
     const uid = pod.metadata?.uid ?? '';
     await this.#killAll(pod, await this.observe(uid), graceSeconds);
     return this.#statusOf(pod, await this.observe(uid), memory, true);
@@ -222,6 +234,7 @@ export class PodSyncer {
 
   /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */
   async remove(uid: string, pod: Pod | undefined): Promise<void> {
+    this.#deps.prober?.remove(uid);
     const { cri } = this.#deps;
     const observed = await this.observe(uid);
     for (const c of observed.containers) {

@@ -1,0 +1,82 @@
+// Probes on a real node: readiness gates the Ready condition, a failing
+// liveness probe restarts the container, a startup probe holds the container
+// back until it passes — with the kubelet's events.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+let c: TestCluster;
+
+beforeAll(async () => {
+  c = await startTestCluster('prb', 207);
+});
+
+afterAll(async () => {
+  await c?.teardown();
+});
+
+async function apply(manifest: string): Promise<void> {
+  const r = await c.kubectlResult(['apply', '-f', '-'], manifest);
+  if (r.code !== 0) throw new Error(r.stderr);
+}
+
+const events = (pod: string) => c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+
+describe('probes on a real node', () => {
+  it('keeps a pod out of Ready until its readiness probe passes', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: late}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, 'mkdir -p /www; (sleep 4; touch /www/ready) & exec httpd -f -p 8080 -h /www']
+    readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}
+    livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`);
+    await waitForJsonPath(c, ['pod', 'late'], '{.status.phase}', 'Running');
+    expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].ready}')).toBe('False false');
+    await waitForJsonPath(c, ['pod', 'late'], '{.status.conditions[?(@.type=="Ready")].status}', 'True', 30_000);
+    expect(await events('late')).toContain('Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404');
+    expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: sickly}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 600']
+    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 2}
+`);
+    await waitForJsonPath(c, ['pod', 'sickly'], '{.status.containerStatuses[0].restartCount}', /^[1-9]/, 60_000);
+    const log = await events('sickly');
+    expect(log).toContain("Unhealthy: Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory");
+    expect(log).toContain('Killing: Container app failed liveness probe, will be restarted');
+  });
+
+  it('holds a container back until its startup probe passes', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: slowstart}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'sleep 3; touch /tmp/started; sleep 600']
+    startupProbe: {exec: {command: [test, -f, /tmp/started]}, periodSeconds: 1, failureThreshold: 30}
+`);
+    await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.phase}', 'Running');
+    expect(await c.kubectl('get', 'pod', 'slowstart', '-o', 'jsonpath={.status.containerStatuses[0].started} {.status.containerStatuses[0].ready}')).toBe('false false');
+    await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.containerStatuses[0].started} {.status.conditions[?(@.type=="Ready")].status}', 'true True', 30_000);
+  });
+});
