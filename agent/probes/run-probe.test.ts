@@ -1,5 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe, type ProbeTarget } from './run-probe.ts';
 
@@ -47,5 +50,23 @@ describe('probe handlers', () => {
     const failing = target(async () => ({ exitCode: 1, stderr: Buffer.from("cat: can't open '/tmp/x': No such file or directory\n") }));
     expect(await runProbe({ exec: { command: ['cat', '/tmp/x'] } }, failing)).toEqual({ ok: false, output: "cat: can't open '/tmp/x': No such file or directory" });
     expect(await runProbe({ exec: { command: ['true'] } }, target())).toMatchObject({ ok: true });
+  });
+});
+
+describe('gRPC probes', () => {
+  it('pass on SERVING, fail on NOT_SERVING and on an unreachable port', async () => {
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./health.proto', import.meta.url)), { enums: String })) as unknown as { grpc: { health: { v1: { Health: { service: grpc.ServiceDefinition } } } } };
+    const health = new grpc.Server();
+    health.addService(def.grpc.health.v1.Health.service, {
+      Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, { status: call.request.service === 'db' ? 'NOT_SERVING' : 'SERVING' }),
+    });
+    const grpcPort = await new Promise<number>((resolve, reject) => health.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    try {
+      expect(await runProbe({ grpc: { port: grpcPort } }, target())).toEqual({ ok: true, output: '' });
+      expect(await runProbe({ grpc: { port: grpcPort, service: 'db' } }, target())).toEqual({ ok: false, output: 'service unhealthy (responded with "NOT_SERVING")' });
+    } finally {
+      health.forceShutdown();
+    }
+    expect((await runProbe({ grpc: { port: grpcPort }, timeoutSeconds: 1 }, target())).output).toBe(`timeout: failed to connect service "127.0.0.1:${grpcPort}" within 1s`);
   });
 });

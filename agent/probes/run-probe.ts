@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
+import { grpcProbe } from './grpc-probe.ts';
 
 export interface ProbeResult {
   ok: boolean;
@@ -72,11 +73,12 @@ async function exec(action: NonNullable<Probe['exec']>, target: ProbeTarget, tim
   }
 }
 
-/** Runs one probe once: exec through the runtime, HTTP GET or TCP connect to the pod. */
+/** Runs one probe once: exec through the runtime, HTTP GET, TCP connect or gRPC health check to the pod. */
 export function runProbe(probe: Probe, target: ProbeTarget): Promise<ProbeResult> {
   const timeoutSeconds = probe.timeoutSeconds ?? 1;
   if (probe.exec) return exec(probe.exec, target, timeoutSeconds);
   if (probe.httpGet) return httpGet(probe.httpGet, target, timeoutSeconds * 1000);
   if (probe.tcpSocket) return tcpSocket(probe.tcpSocket, target, timeoutSeconds * 1000);
-  return Promise.resolve({ ok: false, output: 'the probe names no handler skiff runs (grpc probes are not supported yet)' });
+  if (probe.grpc) return grpcProbe(target.podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutSeconds * 1000);
+  return Promise.resolve({ ok: false, output: 'the probe names no handler' });
 }
