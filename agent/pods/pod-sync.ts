@@ -5,7 +5,7 @@ import type { Logger } from '../../apimachinery/index.ts';
 import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
-import type { Prober } from '../probes/index.ts';
+import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { latestByName, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
@@ -41,6 +41,8 @@ export interface PodSyncerDeps {
 }
 
 const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
+/** After a failed postStart hook killed a container, look again this soon. */
+const RESYNC_AFTER_HOOK_MS = 1000;
 
 /** The event fieldPath naming a container: spec.containers{web}. */
 function fieldPathOf(name: string, init: boolean): string {
@@ -184,6 +186,17 @@ export class PodSyncer {
     }
     ctx.memory.waiting.delete(start.name);
     ctx.event('Normal', 'Started', `Started container ${start.name}`, fieldPath);
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+      const result = await runHook(postStart, { podIP: ctx.podIP, container: spec, containerId: id, execSync: (cid, cmd, t) => cri.execSync(cid, cmd, t) }, grace);
+      if (!result.ok) {
+        // as the kubelet does: a failed postStart hook kills the container, which restarts per policy
+        ctx.event('Warning', 'FailedPostStartHook', `${describeHook(postStart)} for Container "${start.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})" failed - error: ${result.output}`, fieldPath);
+        await cri.stopContainer(id, grace).catch(() => undefined);
+        return RESYNC_AFTER_HOOK_MS;
+      }
+    }
     return undefined;
   }
 
@@ -217,8 +230,21 @@ export class PodSyncer {
       observed.containers
         .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
         .map(async (c) => {
-          if (c.state === 'CONTAINER_RUNNING') event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPathOf(c.name, !(pod.spec?.containers ?? []).some((s) => s.name === c.name)));
-          await this.#deps.cri.stopContainer(c.id, graceSeconds).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
+          const spec = (pod.spec?.containers ?? []).find((s) => s.name === c.name);
+          const fieldPath = fieldPathOf(c.name, !spec);
+          let grace = graceSeconds;
+          if (c.state === 'CONTAINER_RUNNING') {
+            event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPath);
+            const preStop = spec?.lifecycle?.preStop;
+            if (preStop && grace > 0) {
+              // the hook spends the grace period; what is left goes to SIGTERM before SIGKILL
+              const started = Date.now();
+              const result = await runHook(preStop, { podIP: observed.sandboxes[0]?.ip ?? '', container: spec, containerId: c.id, execSync: (cid, cmd, t) => this.#deps.cri.execSync(cid, cmd, t) }, grace);
+              if (!result.ok) event('Warning', 'FailedPreStopHook', `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`, fieldPath);
+              grace = Math.max(grace - Math.ceil((Date.now() - started) / 1000), 2);
+            }
+          }
+          await this.#deps.cri.stopContainer(c.id, grace).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
         }),
     );
     await this.#stopSandboxes(observed);

@@ -1,6 +1,7 @@
-// Probes on a real node: readiness gates the Ready condition, a failing
-// liveness probe restarts the container, a startup probe holds the container
-// back until it passes — with the kubelet's events.
+// Probes and lifecycle hooks on a real node: readiness gates the Ready
+// condition, a failing liveness probe restarts the container, a startup probe
+// holds the container back until it passes, postStart runs after start and
+// preStop before stop — with the kubelet's events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
@@ -78,5 +79,26 @@ spec:
     await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.phase}', 'Running');
     expect(await c.kubectl('get', 'pod', 'slowstart', '-o', 'jsonpath={.status.containerStatuses[0].started} {.status.containerStatuses[0].ready}')).toBe('false false');
     await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.containerStatuses[0].started} {.status.conditions[?(@.type=="Ready")].status}', 'true True', 30_000);
+  });
+
+  it('runs postStart after the container starts and preStop before it stops', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: hooked}
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'while [ ! -f /tmp/ready ]; do sleep 0.2; done; echo hook ran first; exec sleep 600']
+    lifecycle:
+      postStart: {exec: {command: [touch, /tmp/ready]}}
+      preStop: {exec: {command: [sh, -c, 'echo draining; exit 3']}}
+`);
+    await waitForJsonPath(c, ['pod', 'hooked'], '{.status.phase}', 'Running');
+    await expect.poll(() => c.kubectl('logs', 'hooked'), { timeout: 20_000 }).toBe('hook ran first\n');
+    await c.kubectl('delete', 'pod', 'hooked', '--wait=true', '--timeout=60s');
+    expect(await events('hooked')).toContain('FailedPreStopHook: Exec lifecycle hook ([sh -c echo draining; exit 3]) for Container "app" in Pod "hooked_default(');
   });
 });
