@@ -10,6 +10,7 @@ import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from 
 import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
+import { apiObjects, watchPodSources } from './volumes/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
@@ -138,6 +139,7 @@ export class Agent {
       podsDir: join(this.#o.rootDir, 'pods'),
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
       prober,
+      objects: apiObjects(this.#client),
       log: log.child({ component: 'pods' }),
     });
     const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }));
@@ -151,6 +153,7 @@ export class Agent {
 
     void pods.run(signal);
     void statusManager.run(signal);
+    watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(this.#client, this.#o.proxy, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
     void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));

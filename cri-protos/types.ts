@@ -109,7 +109,8 @@ export interface ImageSpec {
 
 export interface KeyValue {
   key: string;
-  value: string;
+  /** bytes in CRI v1 (environment values need not be UTF-8) */
+  value: Uint8Array;
 }
 
 export interface ContainerConfig {

@@ -6,6 +6,7 @@ import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
+import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
@@ -37,10 +38,14 @@ export interface PodSyncerDeps {
   events: (pod: Pod) => PodEvent;
   /** the containers' probes; none: every running container counts as ready */
   prober?: Prober;
+  /** ConfigMaps and Secrets for volumes and env */
+  objects: ObjectSource;
   log: Logger;
 }
 
 const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
+/** A pod whose volumes or env sources are missing is tried again this soon. */
+const VOLUME_RETRY_MS = 2000;
 /** After a failed postStart hook killed a container, look again this soon. */
 const RESYNC_AFTER_HOOK_MS = 1000;
 
@@ -126,9 +131,17 @@ export class PodSyncer {
     if (!sandboxId) return { status: this.#statusOf(pod, observed, memory) };
     const podIP = observed.sandboxes[0]?.ip ?? '';
     const mounts = await this.#podMounts(pod, podIP);
+    let volumes: Map<string, PreparedVolume>;
+    try {
+      volumes = await setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      event('Warning', 'FailedMount', err.message);
+      return { status: this.#statusOf(pod, observed, memory), retryAfterMs: VOLUME_RETRY_MS };
+    }
 
     for (const start of actions.containersToStart) {
-      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, memory, event }));
+      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, memory, event }));
     }
     observed = await this.observe(uid);
     const running = new Map([...latestByName(observed.containers)].filter(([, c]) => c.state === 'CONTAINER_RUNNING').map(([name, c]) => [name, c.id]));
@@ -141,7 +154,7 @@ export class PodSyncer {
   }
 
   /** Starts one container; returns when the pod should be synced again if it could not. */
-  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
+  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; volumes: Map<string, PreparedVolume>; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
     const { cri } = this.#deps;
     const uid = pod.metadata?.uid ?? '';
     const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
@@ -166,9 +179,22 @@ export class PodSyncer {
       ctx.memory.waiting.set(start.name, image.waiting);
       return image.retryAfterMs;
     }
+    let resolvedEnv: ResolvedEnv;
+    try {
+      resolvedEnv = await resolveEnvRefs(pod, spec, this.#deps.objects);
+    } catch (err) {
+      if (!(err instanceof EnvError)) throw err;
+      ctx.memory.waiting.set(start.name, { reason: 'CreateContainerConfigError', message: err.message });
+      ctx.event('Warning', 'Failed', `Error: ${err.message}`, fieldPath);
+      return VOLUME_RETRY_MS;
+    }
+    const mounts = [...ctx.mounts, ...(spec.volumeMounts ?? []).flatMap((m) => {
+      const v = ctx.volumes.get(m.name);
+      return v ? [{ containerPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath, readonly: (m.readOnly ?? false) || v.readOnly }] : [];
+    })];
     let id: string;
     try {
-      id = await cri.createContainer(ctx.sandboxId, containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts: ctx.mounts }), ctx.sbConfig);
+      id = await cri.createContainer(ctx.sandboxId, containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts, resolvedEnv }), ctx.sbConfig);
     } catch (err) {
       const message = (err as Error).message.replace(/^CRI CreateContainer: /, '');
       ctx.memory.waiting.set(start.name, { reason: 'CreateContainerError', message });
@@ -261,6 +287,7 @@ export class PodSyncer {
   /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */
   async remove(uid: string, pod: Pod | undefined): Promise<void> {
     this.#deps.prober?.remove(uid);
+    await tearDownVolumes(join(this.#deps.podsDir, uid)).catch((err: Error) => this.#deps.log.warn({ uid, err: err.message }, 'volume teardown failed'));
     const { cri } = this.#deps;
     const observed = await this.observe(uid);
     for (const c of observed.containers) {

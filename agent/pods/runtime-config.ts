@@ -2,6 +2,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
 import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
 import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
+import type { ResolvedEnv } from '../volumes/index.ts';
 
 export interface PodEnvironment {
   nodeName: string;
@@ -129,14 +130,19 @@ function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: strin
   }
 }
 
-export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string): KeyValue[] {
-  const out: KeyValue[] = [];
+/** The container's environment: envFrom entries, then env (values, downward API fields, and ConfigMap/Secret keys already read). */
+export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
+  const out: { key: string; value: string }[] = [...(resolved?.from ?? [])];
   for (const e of c.env ?? []) {
     if (e.value !== undefined) out.push({ key: e.name, value: e.value });
     else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP) });
-    else out.push({ key: e.name, value: '' });
+    else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
+      const v = resolved?.values.get(e.name);
+      if (v !== undefined) out.push({ key: e.name, value: v });
+    } else out.push({ key: e.name, value: '' });
   }
-  return out;
+  // CRI carries values as bytes: a string given for them would be read as base64
+  return out.map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
 }
 
 export function containerConfig(args: {
@@ -147,6 +153,7 @@ export function containerConfig(args: {
   env: PodEnvironment;
   podIP: string;
   mounts: Mount[];
+  resolvedEnv?: ResolvedEnv;
 }): ContainerConfig {
   const { pod, container: c, attempt, env } = args;
   const m = pod.metadata ?? {};
@@ -157,7 +164,7 @@ export function containerConfig(args: {
     command: c.command ?? [],
     args: c.args ?? [],
     workingDir: c.workingDir ?? '',
-    envs: containerEnv(pod, c, env, args.podIP),
+    envs: containerEnv(pod, c, env, args.podIP, args.resolvedEnv),
     mounts: args.mounts,
     labels: { ...podLabels({ name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '' }, env.nodeName), [CONTAINER_NAME]: c.name },
     annotations: { 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },

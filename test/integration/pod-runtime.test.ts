@@ -67,6 +67,8 @@ beforeAll(async () => {
     runtimeName: 'containerd',
     podsDir: join(node.dir, 'pods'),
     events: (p) => (type, reason, message) => events.push({ pod: p.metadata?.name ?? '', type, reason, message }),
+    // no API server here: pods in this test name no ConfigMaps or Secrets
+    objects: { configMap: async () => undefined, secret: async () => undefined },
     log: silentLogger,
   });
 });

@@ -1,0 +1,6 @@
+export { setUpVolumes, tearDownVolumes, VolumeError } from './pod-volumes.ts';
+export type { ObjectSource, PreparedVolume } from './pod-volumes.ts';
+export { resolveEnvRefs, EnvError } from './env-refs.ts';
+export type { ResolvedEnv } from './env-refs.ts';
+export { apiObjects } from './api-objects.ts';
+export { watchPodSources, referencedObjects } from './source-watch.ts';

@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import { writeAtomic, type VolumeFile } from './atomic-writer.ts';
+
+const run = promisify(execFile);
+
+/** Where a pod's ConfigMaps and Secrets come from (the API server). */
+export interface ObjectSource {
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  secret(namespace: string, name: string): Promise<Secret | undefined>;
+}
+
+/** Why a volume cannot be set up, worded as the kubelet's FailedMount events. */
+export class VolumeError extends Error {}
+
+export interface PreparedVolume {
+  hostPath: string;
+  readOnly: boolean;
+}
+
+const DEFAULT_MODE = 0o644;
+
+/** The files of a ConfigMap or Secret volume: every key, or the listed items at their paths. */
+function keyFiles(data: Record<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number, what: string): Map<string, VolumeFile> {
+  const files = new Map<string, VolumeFile>();
+  if (!items?.length) {
+    for (const [k, v] of Object.entries(data)) files.set(k, { content: v, mode: defaultMode });
+    return files;
+  }
+  for (const item of items) {
+    const v = data[item.key];
+    if (v === undefined) throw new VolumeError(`configmap references non-existent config key: ${item.key}`.replace('configmap', what));
+    files.set(item.path, { content: v, mode: item.mode ?? defaultMode });
+  }
+  return files;
+}
+
+function configMapData(cm: ConfigMap): Record<string, Buffer> {
+  return { ...Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])), ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])) };
+}
+
+function secretData(s: Secret): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+}
+
+function downwardValue(pod: Pod, f: DownwardAPIVolumeFile): string {
+  const path = f.fieldRef?.fieldPath ?? '';
+  const map = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v}"`).join('\n');
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata?.name ?? '';
+    case 'metadata.namespace':
+      return pod.metadata?.namespace ?? '';
+    case 'metadata.uid':
+      return pod.metadata?.uid ?? '';
+    case 'metadata.labels':
+      return map(pod.metadata?.labels);
+    case 'metadata.annotations':
+      return map(pod.metadata?.annotations);
+  }
+  const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+  if (label) return pod.metadata?.labels?.[label[1] as string] ?? '';
+  const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
+  if (annotation) return pod.metadata?.annotations?.[annotation[1] as string] ?? '';
+  return '';
+}
+
+/**
+ * Sets up a pod's volumes under its directory on the node and says where each
+ * one is: emptyDir (a directory, or tmpfs for medium Memory), hostPath (with
+ * its type checked or the directory made), and configMap, secret,
+ * downwardAPI and projected volumes written atomically, rewritten when their
+ * sources change (so a sync after an update refreshes them).
+ */
+export async function setUpVolumes(pod: Pod, podDir: string, source: ObjectSource): Promise<Map<string, PreparedVolume>> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const out = new Map<string, PreparedVolume>();
+  for (const v of pod.spec?.volumes ?? []) {
+    try {
+      out.set(v.name, await setUp(pod, ns, v, podDir, source));
+    } catch (err) {
+      const why = err instanceof VolumeError ? err.message : (err as Error).message;
+      throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${why}`);
+    }
+  }
+  return out;
+}
+
+async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: ObjectSource): Promise<PreparedVolume> {
+  const dir = (plugin: string) => join(podDir, 'volumes', plugin, v.name);
+  if (v.emptyDir) {
+    const path = dir('kubernetes.io~empty-dir');
+    await mkdir(path, { recursive: true });
+    if (v.emptyDir.medium === 'Memory' && !(await isMountPoint(path))) {
+      const size = v.emptyDir.sizeLimit ? [`-o`, `size=${v.emptyDir.sizeLimit.replace(/i$/, '')}`] : [];
+      await run('mount', ['-t', 'tmpfs', ...size, 'tmpfs', path]);
+    }
+    return { hostPath: path, readOnly: false };
+  }
+  if (v.hostPath) return { hostPath: await hostPath(v.hostPath.path, v.hostPath.type ?? '', v.name), readOnly: false };
+  if (v.configMap || v.secret || v.downwardAPI || v.projected) {
+    const path = dir(v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected');
+    const files = await filesOf(pod, ns, v, source);
+    await writeAtomic(path, files, await currentFiles(path, files));
+    return { hostPath: path, readOnly: true };
+  }
+  if (v.persistentVolumeClaim || v.csi || v.ephemeral) throw new VolumeError(`volume "${v.name}": persistent and CSI volumes are not supported on this node yet`);
+  throw new VolumeError(`volume "${v.name}" has no source this node supports`);
+}
+
+async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): Promise<Map<string, VolumeFile>> {
+  if (v.configMap) {
+    const cm = await source.configMap(ns, v.configMap.name ?? '');
+    if (!cm) {
+      if (v.configMap.optional) return new Map();
+      throw new VolumeError(`configmap "${v.configMap.name}" not found`);
+    }
+    return keyFiles(configMapData(cm), v.configMap.items, v.configMap.defaultMode ?? DEFAULT_MODE, 'configmap');
+  }
+  if (v.secret) {
+    const s = await source.secret(ns, v.secret.secretName ?? '');
+    if (!s) {
+      if (v.secret.optional) return new Map();
+      throw new VolumeError(`secret "${v.secret.secretName}" not found`);
+    }
+    return keyFiles(secretData(s), v.secret.items, v.secret.defaultMode ?? DEFAULT_MODE, 'secret');
+  }
+  if (v.downwardAPI) {
+    return new Map((v.downwardAPI.items ?? []).map((f) => [f.path, { content: Buffer.from(downwardValue(pod, f)), mode: f.mode ?? v.downwardAPI?.defaultMode ?? DEFAULT_MODE }]));
+  }
+  const files = new Map<string, VolumeFile>();
+  const mode = v.projected?.defaultMode ?? DEFAULT_MODE;
+  for (const p of v.projected?.sources ?? []) {
+    let part = new Map<string, VolumeFile>();
+    if (p.configMap) part = await filesOf(pod, ns, { name: v.name, configMap: { ...p.configMap, defaultMode: mode } }, source);
+    else if (p.secret) part = await filesOf(pod, ns, { name: v.name, secret: { secretName: p.secret.name, items: p.secret.items, optional: p.secret.optional, defaultMode: mode } }, source);
+    else if (p.downwardAPI) part = await filesOf(pod, ns, { name: v.name, downwardAPI: { ...p.downwardAPI, defaultMode: mode } }, source);
+    for (const [k, f] of part) files.set(k, f);
+  }
+  return files;
+}
+
+/** What the volume holds now, to skip rewriting unchanged content. */
+async function currentFiles(dir: string, wanted: Map<string, VolumeFile>): Promise<Map<string, VolumeFile> | undefined> {
+  const out = new Map<string, VolumeFile>();
+  try {
+    for (const [path, f] of wanted) out.set(path, { content: await readFile(join(dir, '..data', path)), mode: f.mode });
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+async function isMountPoint(path: string): Promise<boolean> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
+}
+
+/** A hostPath checked against its type (or made, for DirectoryOrCreate). */
+async function hostPath(path: string, type: string, name: string): Promise<string> {
+  const st = await stat(path).catch(() => undefined);
+  switch (type) {
+    case 'DirectoryOrCreate':
+      if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
+      else if (!st.isDirectory()) throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+      break;
+    case 'Directory':
+      if (!st?.isDirectory()) throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+      break;
+    case 'File':
+      if (!st?.isFile()) throw new VolumeError(`hostPath type check failed: ${path} is not a file`);
+      break;
+    case 'Socket':
+      if (!st?.isSocket()) throw new VolumeError(`hostPath type check failed: ${path} is not a socket file`);
+      break;
+    case '':
+      break;
+    default:
+      if (!st) throw new VolumeError(`volume "${name}": hostPath ${path} does not exist`);
+  }
+  return path;
+}
+
+/** Unmounts a pod's tmpfs volumes and removes its volume directories. */
+export async function tearDownVolumes(podDir: string): Promise<void> {
+  const root = join(podDir, 'volumes');
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${root}/`));
+  for (const m of mounts.sort().reverse()) await run('umount', [m]).catch(() => undefined);
+  await rm(root, { recursive: true, force: true });
+}
