@@ -2,7 +2,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
 import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
 import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
-import type { ResolvedEnv } from '../volumes/index.ts';
+import { podMetadataField, type ResolvedEnv } from '../volumes/index.ts';
 
 export interface PodEnvironment {
   nodeName: string;
@@ -110,13 +110,9 @@ export function containerResources(c: Container): LinuxContainerResources {
 }
 
 function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: string): string {
+  const metadata = podMetadataField(pod, path);
+  if (metadata !== undefined) return metadata;
   switch (path) {
-    case 'metadata.name':
-      return pod.metadata?.name ?? '';
-    case 'metadata.namespace':
-      return pod.metadata?.namespace ?? '';
-    case 'metadata.uid':
-      return pod.metadata?.uid ?? '';
     case 'spec.nodeName':
       return env.nodeName;
     case 'spec.serviceAccountName':

@@ -4,3 +4,4 @@ export { resolveEnvRefs, EnvError } from './env-refs.ts';
 export type { ResolvedEnv } from './env-refs.ts';
 export { apiObjects } from './api-objects.ts';
 export { watchPodSources, referencedObjects } from './source-watch.ts';
+export { podMetadataField } from './field-path.ts';

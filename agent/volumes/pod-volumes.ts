@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
 import { writeAtomic, type VolumeFile } from './atomic-writer.ts';
+import { podMetadataField } from './field-path.ts';
 
 const run = promisify(execFile);
 
@@ -47,25 +48,7 @@ function secretData(s: Secret): Record<string, Buffer> {
 }
 
 function downwardValue(pod: Pod, f: DownwardAPIVolumeFile): string {
-  const path = f.fieldRef?.fieldPath ?? '';
-  const map = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v}"`).join('\n');
-  switch (path) {
-    case 'metadata.name':
-      return pod.metadata?.name ?? '';
-    case 'metadata.namespace':
-      return pod.metadata?.namespace ?? '';
-    case 'metadata.uid':
-      return pod.metadata?.uid ?? '';
-    case 'metadata.labels':
-      return map(pod.metadata?.labels);
-    case 'metadata.annotations':
-      return map(pod.metadata?.annotations);
-  }
-  const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
-  if (label) return pod.metadata?.labels?.[label[1] as string] ?? '';
-  const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
-  if (annotation) return pod.metadata?.annotations?.[annotation[1] as string] ?? '';
-  return '';
+  return podMetadataField(pod, f.fieldRef?.fieldPath ?? '') ?? '';
 }
 
 /**

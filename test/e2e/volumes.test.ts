@@ -3,7 +3,7 @@
 // memory shared between containers, downward API files — and the kubelet's
 // errors when a source is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
 let c: TestCluster;
 
@@ -15,12 +15,8 @@ afterAll(async () => {
   await c?.teardown();
 });
 
-async function apply(manifest: string): Promise<void> {
-  const r = await c.kubectlResult(['apply', '-f', '-'], manifest);
-  if (r.code !== 0) throw new Error(r.stderr);
-}
-
-const events = (pod: string) => c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+const apply = (manifest: string) => applyManifest(c, manifest);
+const events = (pod: string) => eventsOf(c, pod);
 
 describe('volumes and env on a real node', () => {
   it('mounts ConfigMaps and Secrets, fills env from them, and updates the files in place', async () => {

@@ -107,3 +107,14 @@ export async function waitForJsonPath(c: TestCluster, args: string[], jsonpath: 
   return last;
 }
 
+
+/** kubectl apply of a manifest; rejects with kubectl's stderr. */
+export async function applyManifest(c: Pick<TestCluster, 'kubectlResult'>, manifest: string): Promise<void> {
+  const r = await c.kubectlResult(['apply', '-f', '-'], manifest);
+  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+}
+
+/** The Events about one object, a "Reason: message" line each. */
+export function eventsOf(c: Pick<TestCluster, 'kubectl'>, name: string): Promise<string> {
+  return c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+}
