@@ -20,6 +20,8 @@ export interface StatusInputs {
   initFailed?: boolean;
   /** the pod is being stopped for good: nothing will restart */
   terminating?: boolean;
+  /** container id → termination message read from its terminationMessagePath (or log) */
+  terminationMessages?: ReadonlyMap<string, string>;
   /** what readiness and startup probes say of a running container (undefined: it has none) */
   probes?: { ready(container: Container, containerId: string): boolean | undefined; started(container: Container, containerId: string): boolean | undefined };
   now?: Date;
@@ -27,11 +29,12 @@ export interface StatusInputs {
 
 const fromNanos = (ns: number) => rfc3339(new Date(Math.floor(ns / 1e6)));
 
-function terminatedOf(c: ObservedContainer, runtimeName: string) {
+function terminatedOf(c: ObservedContainer, runtimeName: string, messages?: ReadonlyMap<string, string>) {
+  const message = messages?.get(c.id) || c.message;
   return {
     exitCode: c.exitCode,
     reason: c.reason || (c.exitCode === 0 ? 'Completed' : 'Error'),
-    ...(c.message ? { message: c.message } : {}),
+    ...(message ? { message } : {}),
     ...(c.startedAt ? { startedAt: fromNanos(c.startedAt) } : {}),
     finishedAt: fromNanos(c.finishedAt || c.createdAt),
     containerID: `${runtimeName}://${c.id}`,
@@ -54,12 +57,12 @@ function containerStatus(spec: Container, inputs: StatusInputs, init: boolean, d
   }
   const containerID = `${runtimeName}://${latest.id}`;
   const prev = previousOf(observed.containers, latest);
-  const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName) } : {};
+  const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName, inputs.terminationMessages) } : {};
   switch (latest.state) {
     case 'CONTAINER_RUNNING':
       return { ...base, containerID, ready: !init && (inputs.probes?.ready(spec, latest.id) ?? true), started: inputs.probes?.started(spec, latest.id) ?? true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
     case 'CONTAINER_EXITED': {
-      const terminated = terminatedOf(latest, runtimeName);
+      const terminated = terminatedOf(latest, runtimeName, inputs.terminationMessages);
       const succeededInit = init && latest.exitCode === 0;
       if (!succeededInit && willRestart(pod, latest, !!inputs.terminating) && waiting) {
         return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } }, lastState: { terminated } };

@@ -10,6 +10,7 @@ import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, t
 import { latestByName, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
+import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
 import { containerConfig, podLogDirectory, sandboxConfig, type PodEnvironment } from './runtime-config.ts';
 
@@ -17,10 +18,12 @@ import { containerConfig, podLogDirectory, sandboxConfig, type PodEnvironment } 
 export interface PodMemory {
   waiting: Map<string, Waiting>;
   initFailed: boolean;
+  /** container id → the message it left when it exited (read once) */
+  terminationMessages: Map<string, string>;
 }
 
 export function newPodMemory(): PodMemory {
-  return { waiting: new Map(), initFailed: false };
+  return { waiting: new Map(), initFailed: false, terminationMessages: new Map() };
 }
 
 export interface SyncResult {
@@ -79,7 +82,7 @@ export class PodSyncer {
     const uid = pod.metadata?.uid ?? '';
     const prober = this.#deps.prober;
     const probes = prober && { ready: (c: Container, id: string) => prober.ready(uid, c, id), started: (c: Container, id: string) => prober.started(uid, c, id) };
-    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating, probes });
+    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating, probes, terminationMessages: memory.terminationMessages });
   }
 
   async sync(pod: Pod, memory: PodMemory): Promise<SyncResult> {
@@ -144,6 +147,7 @@ export class PodSyncer {
       retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, memory, event }));
     }
     observed = await this.observe(uid);
+    await this.#readTerminationMessages(pod, observed, memory);
     const running = new Map([...latestByName(observed.containers)].filter(([, c]) => c.state === 'CONTAINER_RUNNING').map(([name, c]) => [name, c.id]));
     this.#deps.prober?.update(pod, podIP, running);
     const status = this.#statusOf(pod, observed, memory);
@@ -188,7 +192,8 @@ export class PodSyncer {
       ctx.event('Warning', 'Failed', `Error: ${err.message}`, fieldPath);
       return VOLUME_RETRY_MS;
     }
-    const mounts = [...ctx.mounts, ...(spec.volumeMounts ?? []).flatMap((m) => {
+    const messageFile = await prepareTerminationMessage(join(this.#deps.podsDir, uid), start.name, start.attempt);
+    const mounts = [...ctx.mounts, { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: messageFile, readonly: false }, ...(spec.volumeMounts ?? []).flatMap((m) => {
       const v = ctx.volumes.get(m.name);
       return v ? [{ containerPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath, readonly: (m.readOnly ?? false) || v.readOnly }] : [];
     })];
@@ -224,6 +229,17 @@ export class PodSyncer {
       }
     }
     return undefined;
+  }
+
+  /** Reads, once per container, what exited containers left at their terminationMessagePath. */
+  async #readTerminationMessages(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<void> {
+    const podDir = join(this.#deps.podsDir, pod.metadata?.uid ?? '');
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    for (const c of observed.containers) {
+      if (c.state !== 'CONTAINER_EXITED' || memory.terminationMessages.has(c.id)) continue;
+      const logPath = join(podLogDirectory(pod, this.#deps.env.podLogsDir), `${c.name}/${c.attempt}.log`);
+      memory.terminationMessages.set(c.id, await readTerminationMessage(pod, specs.find((s) => s.name === c.name), c, podDir, logPath));
+    }
   }
 
   /** /etc/hosts with the pod's own name, as the kubelet mounts it. */
@@ -281,7 +297,9 @@ export class PodSyncer {
     this.#deps.prober?.remove(pod.metadata?.uid ?? '');
     const uid = pod.metadata?.uid ?? '';
     await this.#killAll(pod, await this.observe(uid), graceSeconds);
-    return this.#statusOf(pod, await this.observe(uid), memory, true);
+    const observed = await this.observe(uid);
+    await this.#readTerminationMessages(pod, observed, memory);
+    return this.#statusOf(pod, observed, memory, true);
   }
 
   /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */

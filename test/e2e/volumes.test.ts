@@ -109,4 +109,21 @@ spec:
     await waitForJsonPath(c, ['pod', 'keyless'], '{.status.containerStatuses[0].state.waiting.reason}', 'CreateContainerConfigError', 30_000);
     expect(await c.kubectl('get', 'pod', 'keyless', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe("couldn't find key nope in Secret default/creds");
   });
+
+  it('reports what a container left at its terminationMessagePath, or the end of its log', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: farewell}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: file, image: busybox, command: [sh, -c, 'echo "disk full" > /dev/termination-log; exit 1']}
+  - {name: logs, image: busybox, terminationMessagePolicy: FallbackToLogsOnError, command: [sh, -c, 'echo starting; echo "gave up"; exit 2']}
+`);
+    await waitForJsonPath(c, ['pod', 'farewell'], '{.status.phase}', 'Failed', 60_000);
+    const messages = await c.kubectl('get', 'pod', 'farewell', '-o', 'jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}');
+    expect(messages).toBe('file=disk full\n|logs=starting\ngave up\n|');
+  });
 });
+
