@@ -154,7 +154,7 @@ export class Agent {
     void pods.run(signal);
     void statusManager.run(signal);
     watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
-    if (this.#o.proxy) void new ServiceProxy(this.#client, this.#o.proxy, log).run(signal);
+    if (this.#o.proxy) void new ServiceProxy(this.#client, { ...this.#o.proxy, nodeName }, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
     void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));
     await pods.hasSynced();

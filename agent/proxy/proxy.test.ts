@@ -26,10 +26,27 @@ describe('service rules', () => {
       { id: 'default/empty:', protocol: 'udp', clusterIP: '10.96.0.21', port: 53, endpoints: [] },
     ], { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' });
     expect(script).toContain('10.96.0.20 . tcp . 80 : goto svc-');
-    expect(script).toContain('tcp . 30080 : goto nodeport-');
+    expect(script).toContain('tcp . 30080 : goto ext-');
     expect(script).toContain('numgen random mod 2 vmap');
     expect(script).toMatch(/set no-endpoint-ips \{\n\s+type ipv4_addr \. inet_proto \. inet_service\n\s+elements = \{ 10\.96\.0\.21 \. udp \. 53 \}/);
     // nft -c checks the script without applying it
     execFileSync('nft', ['-c', '-f', '-'], { input: script });
   });
+
+  it('pins clients with session affinity, keeps Local traffic on this node, and serves external IPs', () => {
+    const sticky: Service = { ...svc, spec: { ...svc.spec, sessionAffinity: 'ClientIP', externalTrafficPolicy: 'Local', externalIPs: ['192.0.2.50'] } };
+    const rules = serviceRules(sticky, [slice([
+      { addresses: ['10.244.1.2'], nodeName: 'here', conditions: { ready: true } },
+      { addresses: ['10.244.2.2'], nodeName: 'elsewhere', conditions: { ready: true } },
+    ])], 'here');
+    expect(rules[0]).toMatchObject({ affinitySeconds: 10800, externalLocal: true, externalIPs: ['192.0.2.50'], endpoints: [{ ip: '10.244.1.2', local: true }, { ip: '10.244.2.2' }] });
+    const script = renderRuleset(rules, { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' });
+    expect(script).toMatch(/flags dynamic,timeout\n\s+timeout 10800s/);
+    expect(script).toMatch(/update @ep-\w+ \{ ip saddr \}/);
+    expect(script).toContain('192.0.2.50 . tcp . 80 : goto ext-');
+    // the Local external chain picks among this node's endpoint only
+    expect(script).toMatch(/chain ext-\w+ \{\n\s+comment "default\/web:http external \(Local\)"\n(\s+ip saddr @ep-\w+ goto ep-\w+\n)\s+numgen random mod 1 vmap/);
+    execFileSync('nft', ['-c', '-f', '-'], { input: script });
+  });
 });
+

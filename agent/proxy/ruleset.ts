@@ -8,8 +8,16 @@ export interface ServicePortRule {
   clusterIP: string;
   port: number;
   nodePort?: number;
+  /** externalIPs and LoadBalancer ingress IPs, reached like the NodePort */
+  externalIPs?: string[];
   /** where traffic goes: ready endpoints (or, with none ready, serving terminating ones) */
-  endpoints: { ip: string; port: number }[];
+  endpoints: { ip: string; port: number; local?: boolean }[];
+  /** sessionAffinity ClientIP: a client sticks to its endpoint this long */
+  affinitySeconds?: number;
+  /** externalTrafficPolicy Local: NodePort and external traffic only to this node's endpoints, unmasqueraded */
+  externalLocal?: boolean;
+  /** internalTrafficPolicy Local: ClusterIP traffic only to this node's endpoints */
+  internalLocal?: boolean;
 }
 
 export interface RulesetOptions {
@@ -39,36 +47,52 @@ export function renderRuleset(services: ServicePortRule[], opts: RulesetOptions)
   const nodePorts: string[] = [];
   const rejectIps: string[] = [];
   const rejectPorts: string[] = [];
+  const sets: string[] = [];
   for (const s of [...services].sort((a, b) => a.id.localeCompare(b.id))) {
     const key = `${s.clusterIP} . ${s.protocol} . ${s.port}`;
+    const externals = (s.externalIPs ?? []).map((ip) => `${ip} . ${s.protocol} . ${s.port}`);
     if (s.endpoints.length === 0) {
-      rejectIps.push(key);
+      rejectIps.push(key, ...externals);
       if (s.nodePort) rejectPorts.push(`${s.protocol} . ${s.nodePort}`);
       continue;
     }
-    const svc = `svc-${short(s.id)}`;
-    const eps = s.endpoints.map((e, i) => ({ ...e, chain: `ep-${short(`${s.id}/${e.ip}:${e.port}`)}`, i }));
-    chains.push(`  chain ${svc} {
-    comment "${s.id}"
-    ip saddr != ${opts.clusterCidr} jump mark-for-masquerade
-    numgen random mod ${eps.length} vmap { ${eps.map((e) => `${e.i} : goto ${e.chain}`).join(', ')} }
-  }`);
+    const h = short(s.id);
+    const eps = s.endpoints.map((e) => ({ ...e, chain: `ep-${short(`${s.id}/${e.ip}:${e.port}`)}` }));
     for (const e of eps) {
+      const affinity = s.affinitySeconds ? [`    update @${e.chain} { ip saddr }`] : [];
+      if (s.affinitySeconds) sets.push(`  set ${e.chain} {
+    type ipv4_addr
+    flags dynamic,timeout
+    timeout ${s.affinitySeconds}s
+  }`);
       chains.push(`  chain ${e.chain} {
     comment "${s.id} -> ${e.ip}:${e.port}"
     ip saddr ${e.ip} jump mark-for-masquerade
-    meta l4proto ${s.protocol} dnat to ${e.ip}:${e.port}
+${[...affinity, `    meta l4proto ${s.protocol} dnat to ${e.ip}:${e.port}`].join('\n')}
   }`);
     }
-    clusterIps.push(`${key} : goto ${svc}`);
-    if (s.nodePort) {
-      const ext = `nodeport-${short(s.id)}`;
-      chains.push(`  chain ${ext} {
-    comment "${s.id} NodePort ${s.nodePort}"
-    jump mark-for-masquerade
-    goto ${svc}
+    /** a chain that picks among endpoints: sticky clients first, then at random; drops when there is none */
+    const picker = (name: string, comment: string, pool: typeof eps, head: string[]) => {
+      const sticky = s.affinitySeconds ? pool.map((e) => `    ip saddr @${e.chain} goto ${e.chain}`) : [];
+      const pick = pool.length ? [`    numgen random mod ${pool.length} vmap { ${pool.map((e, i) => `${i} : goto ${e.chain}`).join(', ')} }`] : ['    drop'];
+      chains.push(`  chain ${name} {
+    comment "${comment}"
+${[...head, ...sticky, ...pick].join('\n')}
   }`);
-      nodePorts.push(`${s.protocol} . ${s.nodePort} : goto ${ext}`);
+    };
+    const local = eps.filter((e) => e.local);
+    picker(`svc-${h}`, s.id, s.internalLocal ? local : eps, [`    ip saddr != ${opts.clusterCidr} jump mark-for-masquerade`]);
+    clusterIps.push(`${key} : goto svc-${h}`);
+    if (s.nodePort || externals.length) {
+      // NodePort and external traffic: masqueraded and spread over all endpoints, or kept on this node's (Local)
+      if (s.externalLocal) picker(`ext-${h}`, `${s.id} external (Local)`, local, []);
+      else chains.push(`  chain ext-${h} {
+    comment "${s.id} external"
+    jump mark-for-masquerade
+    goto svc-${h}
+  }`);
+      if (s.nodePort) nodePorts.push(`${s.protocol} . ${s.nodePort} : goto ext-${h}`);
+      for (const x of externals) clusterIps.push(`${x} : goto ext-${h}`);
     }
   }
   const elements = (items: string[]) => (items.length ? `\n    elements = { ${items.join(', ')} }` : '');
@@ -88,6 +112,7 @@ table ip ${t} {
   set no-endpoint-node-ports {
     type inet_proto . inet_service${elements(rejectPorts)}
   }
+${sets.join('\n')}
   chain mark-for-masquerade {
     meta mark set meta mark | ${MASQ_MARK}
   }

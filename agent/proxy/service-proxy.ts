@@ -24,8 +24,8 @@ export async function cleanupProxy(table: string): Promise<void> {
   await nft(`add table ip ${table}\ndelete table ip ${table}\n`);
 }
 
-/** The Service's ports with their endpoints from its EndpointSlices (ready ones, or serving terminating ones when none is ready). */
-export function serviceRules(svc: Service, slices: EndpointSlice[]): ServicePortRule[] {
+/** The Service's ports with their endpoints from its EndpointSlices (ready ones, or serving terminating ones when none is ready), as seen from `nodeName`. */
+export function serviceRules(svc: Service, slices: EndpointSlice[], nodeName = ''): ServicePortRule[] {
   const spec = svc.spec;
   if (!spec?.clusterIP || spec.clusterIP === 'None' || spec.type === 'ExternalName') return [];
   const rules: ServicePortRule[] = [];
@@ -39,11 +39,25 @@ export function serviceRules(svc: Service, slices: EndpointSlice[]): ServicePort
       for (const e of slice.endpoints ?? []) {
         const ip = e.addresses[0];
         if (!ip) continue;
-        if (e.conditions?.ready !== false) ready.push({ ip, port: target.port });
-        else if (e.conditions?.serving && e.conditions.terminating) fallback.push({ ip, port: target.port });
+        const endpoint = { ip, port: target.port, ...(nodeName && e.nodeName === nodeName ? { local: true } : {}) };
+        if (e.conditions?.ready !== false) ready.push(endpoint);
+        else if (e.conditions?.serving && e.conditions.terminating) fallback.push(endpoint);
       }
     }
-    rules.push({ id: `${svc.metadata?.namespace}/${svc.metadata?.name}:${port.name ?? ''}`, protocol, clusterIP: spec.clusterIP, port: port.port, nodePort: port.nodePort, endpoints: ready.length ? ready : fallback });
+    const external = [...(spec.externalIPs ?? []), ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip)];
+    const exposed = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || external.length > 0;
+    rules.push({
+      id: `${svc.metadata?.namespace}/${svc.metadata?.name}:${port.name ?? ''}`,
+      protocol,
+      clusterIP: spec.clusterIP,
+      port: port.port,
+      nodePort: port.nodePort,
+      ...(external.length ? { externalIPs: external } : {}),
+      endpoints: ready.length ? ready : fallback,
+      ...(spec.sessionAffinity === 'ClientIP' ? { affinitySeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 } : {}),
+      ...(exposed && spec.externalTrafficPolicy === 'Local' ? { externalLocal: true } : {}),
+      ...(spec.internalTrafficPolicy === 'Local' ? { internalLocal: true } : {}),
+    });
   }
   return rules;
 }
@@ -58,17 +72,19 @@ export class ServiceProxy {
   #log: Logger;
   #table: string;
   #clusterCidr: string;
+  #nodeName: string;
   #services: Informer<Service>;
   #slices: Informer<EndpointSlice>;
   #timer: NodeJS.Timeout | undefined;
   #applied = '';
   #syncing: Promise<void> = Promise.resolve();
 
-  constructor(client: RestClient, opts: { table: string; clusterCidr: string }, log: Logger) {
+  constructor(client: RestClient, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
     this.#client = client;
     this.#log = log.child({ component: 'proxy' });
     this.#table = opts.table;
     this.#clusterCidr = opts.clusterCidr;
+    this.#nodeName = opts.nodeName;
     this.#services = new Informer<Service>(client, { resource: 'services' }, { log: this.#log });
     this.#slices = new Informer<EndpointSlice>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, { log: this.#log });
     const changed = () => this.#schedule();
@@ -99,7 +115,7 @@ export class ServiceProxy {
       const key = `${s.metadata?.namespace}/${name}`;
       slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
     }
-    const rules = this.#services.list().flatMap((svc) => serviceRules(svc, slicesByService.get(objectKey(svc)) ?? []));
+    const rules = this.#services.list().flatMap((svc) => serviceRules(svc, slicesByService.get(objectKey(svc)) ?? [], this.#nodeName));
     const script = renderRuleset(rules, { table: this.#table, clusterCidr: this.#clusterCidr });
     if (script === this.#applied) return;
     try {

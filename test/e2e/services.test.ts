@@ -69,6 +69,13 @@ spec:
     expect(backends).toContain(resolved.trim().split('\n').at(-1));
     expect(await client('missing', 'nslookup nope.default.svc.cluster.local; echo "exit $?"')).toMatch(/NXDOMAIN[\s\S]*exit 1/);
 
+    // session affinity ClientIP: one client stays with one backend
+    await c.kubectl('patch', 'service', 'echo', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}');
+    await expect.poll(async () => (await run('nft', ['list', 'table', 'ip', 'skiff-test-svc'])).stdout, { timeout: 10_000 }).toContain('flags dynamic,timeout');
+    const sticky = (await client('sticky', `for i in $(seq 10); do wget -qO- http://${clusterIP}/; done`)).split('\n').filter(Boolean);
+    expect(sticky).toHaveLength(10);
+    expect(new Set(sticky).size).toBe(1);
+
     // no endpoints: connections fail at once rather than hang (the host's unreachable route for the
     // service CIDR answers before the reject rule can; the NodePort is rejected)
     await c.kubectl('scale', 'deployment/echo', '--replicas=0');
