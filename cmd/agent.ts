@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createRootLogger, loadKubeconfig } from '../apimachinery/index.ts';
-import { Agent, loadAgentConfig } from '../agent/index.ts';
+import { Agent, cleanupProxy, loadAgentConfig } from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
@@ -17,6 +17,7 @@ export const AGENT_USAGE = `skiff agent: the node agent
   --proxy-table NAME         the nftables table of the Service proxy (skiff)
   --cluster-cidr CIDR        the cluster's pod network; Service traffic from outside it is masqueraded (10.244.0.0/16)
   --no-proxy                 do not run the Service proxy
+  --cleanup                  remove the Service proxy's nftables table and exit
   --log-level LEVEL          pino level (info)
 `;
 
@@ -36,12 +37,18 @@ export async function runAgent(argv: string[]): Promise<void> {
       'proxy-table': { type: 'string', default: 'skiff' },
       'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
       proxy: { type: 'boolean', default: true },
+      cleanup: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(AGENT_USAGE);
+    return;
+  }
+  if (values.cleanup) {
+    await cleanupProxy(values['proxy-table'] as string);
+    process.stdout.write(`removed nftables table ip ${values['proxy-table']}\n`);
     return;
   }
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();

@@ -3,7 +3,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { describe, expect, it } from 'vitest';
 import { renderRuleset } from './ruleset.ts';
-import { serviceRules } from './service-proxy.ts';
+import { cleanupProxy, nft, serviceRules } from './service-proxy.ts';
 
 const svc: Service = { metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.20', type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] } };
 const slice = (endpoints: NonNullable<EndpointSlice['endpoints']>): EndpointSlice => ({ addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });
@@ -47,6 +47,14 @@ describe('service rules', () => {
     // the Local external chain picks among this node's endpoint only
     expect(script).toMatch(/chain ext-\w+ \{\n\s+comment "default\/web:http external \(Local\)"\n(\s+ip saddr @ep-\w+ goto ep-\w+\n)\s+numgen random mod 1 vmap/);
     execFileSync('nft', ['-c', '-f', '-'], { input: script });
+  });
+
+  it('cleans up its table, and does not mind when there is none', async () => {
+    const table = `skiff-unit-${process.pid}`;
+    await nft(renderRuleset([], { table, clusterCidr: '10.244.0.0/16' }));
+    await cleanupProxy(table);
+    expect(execFileSync('nft', ['list', 'tables']).toString()).not.toContain(table);
+    await cleanupProxy(table);
   });
 });
 
