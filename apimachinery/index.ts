@@ -6,7 +6,7 @@ export { parseLabelSelector, matchesLabels, formatLabelSelector, fromObjectSelec
 export type { LabelSelector, ObjectLabelSelector, Requirement } from './labels.ts';
 export { parseFieldSelector, matchesFields, fieldValue, FieldSelectorParseError } from './fields.ts';
 export type { FieldSelector, FieldRequirement } from './fields.ts';
-export { createCA, issueCert } from './pki.ts';
+export { createCA, issueCert, signRequest } from './pki.ts';
 export type { KeyPair, CertRequest } from './pki.ts';
 export { loadKubeconfig, writeKubeconfig, renderKubeconfig } from './kubeconfig.ts';
 export type { ClientConfig } from './kubeconfig.ts';

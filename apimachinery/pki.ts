@@ -79,6 +79,18 @@ export async function createCA(commonName: string, days = 3650): Promise<KeyPair
   return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
 }
 
+/** What every leaf certificate the cluster CA signs carries: not a CA, signing and key encipherment, its usages, the CA's key id, and its names. */
+async function leafExtensions(caCert: InstanceType<X509Lib['X509Certificate']>, eku: string[], san: InstanceType<X509Lib['Extension']> | undefined) {
+  const x509 = await x509Lib();
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension(eku),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ...(san ? [san] : []),
+  ];
+}
+
 /** A leaf certificate signed by `ca`. */
 export async function issueCert(ca: KeyPair, req: CertRequest): Promise<KeyPair> {
   const x509 = await x509Lib();
@@ -102,13 +114,38 @@ export async function issueCert(ca: KeyPair, req: CertRequest): Promise<KeyPair>
     publicKey: keys.publicKey,
     signingKey: caKey,
     signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(eku),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert),
-      ...(san.length ? [new x509.SubjectAlternativeNameExtension(san)] : []),
-    ],
+    extensions: await leafExtensions(caCert, eku, san.length ? new x509.SubjectAlternativeNameExtension(san) : undefined),
   });
   return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+}
+
+/**
+ * Signs a PKCS#10 request (PEM) with `ca`: the certificate carries the
+ * request's subject, public key and subject alternative names, the
+ * requested usages, and lives `seconds` long. Throws when the request's
+ * signature does not hold.
+ */
+export async function signRequest(ca: KeyPair, requestPem: string, opts: { clientAuth: boolean; serverAuth: boolean; seconds: number }): Promise<string> {
+  const x509 = await x509Lib();
+  const csr = new x509.Pkcs10CertificateRequest(requestPem);
+  if (!(await csr.verify())) throw new Error('the certificate request is not signed by its own key');
+  const caCert = new x509.X509Certificate(ca.cert);
+  const eku: string[] = [];
+  if (opts.serverAuth) eku.push(x509.ExtendedKeyUsage.serverAuth);
+  if (opts.clientAuth) eku.push(x509.ExtendedKeyUsage.clientAuth);
+  // the OID of subjectAltName
+  const san = csr.getExtension('2.5.29.17');
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: csr.subject,
+    issuer: caCert.subject,
+    notBefore: new Date(now - 300_000),
+    notAfter: new Date(now + opts.seconds * 1000),
+    publicKey: await csr.publicKey.export(),
+    signingKey: await importKey(ca.key),
+    signingAlgorithm: ALG,
+    extensions: await leafExtensions(caCert, eku, san ?? undefined),
+  });
+  return cert.toString('pem');
 }

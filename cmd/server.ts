@@ -133,7 +133,7 @@ export async function runServer(argv: string[]): Promise<void> {
     elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal));
   }
   if (!values['disable-controllers']) {
-    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca.cert, log, { nodeLifecycle, nodeIpam }).run(signal));
+    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal));
   }
   if (values['cluster-dns']) {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-dns' });

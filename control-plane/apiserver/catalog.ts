@@ -3,6 +3,7 @@ import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
 import { cronJobStrategy, jobStrategy } from './resources/batch.ts';
 import { configMapStrategy, secretStrategy } from './resources/config.ts';
+import { csrStrategy } from './resources/certificates.ts';
 import { endpointSliceStrategy, endpointsStrategy } from './resources/endpoint-slices.ts';
 import { eventStrategy } from './resources/events.ts';
 import { eventsV1Storage, eventsV1Strategy } from './resources/events-v1.ts';
@@ -82,6 +83,6 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
     review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
     review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
-    of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'] }),
+    of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'], strategy: csrStrategy }),
   ];
 }

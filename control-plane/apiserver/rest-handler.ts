@@ -20,6 +20,7 @@ import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
 import { admitQuota } from './quota-admission.ts';
+import { stampRequester } from './resources/certificates.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -164,6 +165,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const body = (await readBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
     if (reg.info.group === '' && reg.info.resource === 'pods') await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
+    if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
     if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });

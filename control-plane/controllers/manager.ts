@@ -1,7 +1,8 @@
-import { EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { EventRecorder, type KeyPair, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
 import { CronJobController } from './cron-job.ts';
+import { CsrSigningController } from './csr-signing.ts';
 import { DaemonSetController } from './daemon-set.ts';
 import { DisruptionController } from './disruption.ts';
 import { EndpointSliceController } from './endpoint-slice.ts';
@@ -25,8 +26,8 @@ export class ControllerManager {
   readonly controllers: Controller[];
   #informers: SharedInformers;
 
-  /** `caPem`: the cluster CA, published in every namespace as kube-root-ca.crt */
-  constructor(client: RestClient, caPem: string, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions } = {}) {
+  /** `ca`: the cluster CA, published in every namespace as kube-root-ca.crt and signing approved CSRs */
+  constructor(client: RestClient, ca: KeyPair, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions } = {}) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
@@ -42,7 +43,8 @@ export class ControllerManager {
       new EndpointsController(ctx('endpoint-controller')),
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),
-      new NamespaceDefaultsController(ctx('serviceaccount-controller'), caPem),
+      new NamespaceDefaultsController(ctx('serviceaccount-controller'), ca.cert),
+      new CsrSigningController(ctx('certificate-controller'), ca),
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),

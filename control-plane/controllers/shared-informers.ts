@@ -62,6 +62,7 @@ export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments
 export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };
 export const CRON_JOBS: ResourceType = { group: 'batch', resource: 'cronjobs' };
 export const NAMESPACES: ResourceType = { resource: 'namespaces' };
+export const CERTIFICATE_SIGNING_REQUESTS: ResourceType = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' };
 export const POD_DISRUPTION_BUDGETS: ResourceType = { group: 'policy', resource: 'poddisruptionbudgets' };
 export const RESOURCE_QUOTAS: ResourceType = { resource: 'resourcequotas' };
 export const DAEMON_SETS: ResourceType = { group: 'apps', resource: 'daemonsets' };

@@ -1,11 +1,12 @@
 // The controller manager against the API server alone (no node, no
 // scheduler: pods stay Pending and go at once when deleted), driven by the
 // real kubectl: ReplicaSets from Deployments, and deletion propagation.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { KUBECTL, startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
 
 let dir: string;
 let api: TestApiServer;
@@ -202,5 +203,31 @@ describe('node IPAM', () => {
     await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"has-cidr"},"spec":{"podCIDR":"10.244.0.0/24"}}');
     await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"needs-cidr"}}');
     await expect.poll(() => api.kubectl('get', 'node', 'needs-cidr', '-o', 'jsonpath={.spec.podCIDR} {.spec.podCIDRs[0]}'), { timeout: 10_000 }).toBe('10.244.1.0/24 10.244.1.0/24');
+  });
+});
+
+describe('certificate signing requests', () => {
+  it('signs an approved request so its holder can log in as the subject it asked for', async () => {
+    const key = join(dir, 'dev.key');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', '/O=developers/CN=dana', '-out', join(dir, 'dev.csr')], { stdio: 'ignore' });
+    const request = (await readFile(join(dir, 'dev.csr'))).toString('base64');
+    const created = await api.kubectlResult(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'dana' }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 3600, username: 'someone-else' } }));
+    expect(created.code, created.stderr).toBe(0);
+    // the requester is who sent it, not what the body claimed
+    expect(await api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.spec.username}')).toBe('skiff-admin');
+    expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(/^dana\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+skiff-admin\s+60m\s+Pending$/m);
+    await api.kubectl('certificate', 'approve', 'dana');
+    await expect.poll(() => api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.status.certificate}'), { timeout: 20_000 }).not.toBe('');
+    expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(/Approved,Issued$/m);
+
+    const cert = Buffer.from(await api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.status.certificate}'), 'base64').toString();
+    await writeFile(join(dir, 'dev.crt'), cert);
+    const kubeconfig = join(dir, 'dana.kubeconfig');
+    const cfg = (await readFile(api.kubeconfig, 'utf8'));
+    const server = /server: (\S+)/.exec(cfg)?.[1] as string;
+    const caData = /certificate-authority-data: (\S+)/.exec(cfg)?.[1] as string;
+    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ${server}, certificate-authority-data: ${caData}}}]\nusers: [{name: dana, user: {client-certificate: ${join(dir, 'dev.crt')}, client-key: ${key}}}]\ncontexts: [{name: c, context: {cluster: c, user: dana}}]\ncurrent-context: c\n`);
+    const whoami = execFileSync(KUBECTL, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString();
+    expect(whoami).toBe('dana ["developers","system:authenticated"]');
   });
 });

@@ -1,0 +1,67 @@
+import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
+import { WorkQueue, objectKey, rfc3339, signRequest, type Informer, type KeyPair } from '../../apimachinery/index.ts';
+import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { CERTIFICATE_SIGNING_REQUESTS } from './shared-informers.ts';
+
+/** The signers this controller issues for, with the usages each allows. */
+const SIGNERS: Record<string, { clientAuth: boolean; serverAuth: boolean }> = {
+  'kubernetes.io/kube-apiserver-client': { clientAuth: true, serverAuth: false },
+  'kubernetes.io/kube-apiserver-client-kubelet': { clientAuth: true, serverAuth: false },
+  'kubernetes.io/kubelet-serving': { clientAuth: false, serverAuth: true },
+};
+/** kube-controller-manager's --cluster-signing-duration default: one year; requests may ask for less, down to 10 minutes. */
+const MAX_SECONDS = 365 * 24 * 3600;
+const MIN_SECONDS = 600;
+
+const isTrue = (csr: CertificateSigningRequest, type: string) => csr.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+
+/**
+ * Issues certificates for approved CertificateSigningRequests of the
+ * built-in signers with the cluster CA (kube-controller-manager's csrsigning
+ * controller): the request's subject and key, the usages the signer allows,
+ * for expirationSeconds (10 minutes to a year). A request that cannot be
+ * signed gets the Failed condition.
+ */
+export class CsrSigningController implements Controller {
+  readonly name = 'csrsigning';
+  #ctx: ControllerContext;
+  #ca: KeyPair;
+  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #requests: Informer<CertificateSigningRequest>;
+
+  constructor(ctx: ControllerContext, ca: KeyPair) {
+    this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    this.#ca = ca;
+    this.#requests = ctx.informers.for<CertificateSigningRequest>(CERTIFICATE_SIGNING_REQUESTS);
+    const enqueue = (csr: CertificateSigningRequest) => this.#queue.add(objectKey(csr));
+    this.#requests.addHandlers({ onAdd: enqueue, onUpdate: (_o, csr) => enqueue(csr) });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#requests.hasSynced();
+    await runSyncLoop(this.#queue, 1, (key) => this.sync(key), this.#ctx.log, signal);
+  }
+
+  async sync(name: string): Promise<void> {
+    const csr = this.#requests.get(name);
+    if (!csr || csr.status?.certificate || !isTrue(csr, 'Approved') || isTrue(csr, 'Denied') || isTrue(csr, 'Failed')) return;
+    const signer = SIGNERS[csr.spec.signerName];
+    if (!signer) return;
+    const usages = new Set(csr.spec.usages ?? []);
+    const wantsClient = usages.has('client auth');
+    const wantsServer = usages.has('server auth');
+    const ref = { ...CERTIFICATE_SIGNING_REQUESTS, version: 'v1', name, subresource: 'status' };
+    let status: CertificateSigningRequest['status'];
+    try {
+      if ((wantsClient && !signer.clientAuth) || (wantsServer && !signer.serverAuth)) throw new Error(`signer ${csr.spec.signerName} does not allow the usages ${[...usages].join(', ')}`);
+      const seconds = Math.min(Math.max(csr.spec.expirationSeconds ?? MAX_SECONDS, MIN_SECONDS), MAX_SECONDS);
+      const pem = await signRequest(this.#ca, Buffer.from(csr.spec.request, 'base64').toString(), { clientAuth: signer.clientAuth, serverAuth: signer.serverAuth, seconds });
+      status = { ...csr.status, certificate: Buffer.from(pem).toString('base64') };
+      this.#ctx.log.info({ csr: name, signer: csr.spec.signerName }, 'issued certificate');
+    } catch (err) {
+      const now = rfc3339();
+      status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: (err as Error).message, lastUpdateTime: now, lastTransitionTime: now }] };
+    }
+    await this.#ctx.client.update(ref, { ...csr, status });
+  }
+}
