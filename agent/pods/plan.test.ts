@@ -70,4 +70,14 @@ describe('computePodActions', () => {
     expect(a.containersToKill.map((x) => x.id)).toEqual(['a-0']);
     expect(a.containersToStart.map((s) => `${s.name}#${s.attempt}`)).toEqual(['a#0']);
   });
+
+  it('runs a sidecar before the next init container, keeps it running, and restarts it when it exits', () => {
+    const withSidecar: Pod = { ...pod('Never', ['setup']), spec: { ...pod('Never', ['setup']).spec, initContainers: [{ name: 'proxy', image: 'busybox', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }], containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox' }] } };
+    expect(starts(withSidecar, observed([]))).toEqual(['proxy#0']);
+    expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_RUNNING')]))).toEqual(['setup#0']);
+    expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_RUNNING'), c('setup', 'CONTAINER_EXITED', 0)]))).toEqual(['a#0', 'b#0']);
+    // under restartPolicy Never the sidecar still restarts
+    expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_EXITED', 1), c('setup', 'CONTAINER_EXITED', 0), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')]))).toEqual(['proxy#1']);
+  });
 });
+

@@ -1,4 +1,4 @@
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
 
 export interface ContainerStart {
@@ -24,6 +24,11 @@ export interface PodActions {
   initFailed: boolean;
 }
 
+/** An init container with restartPolicy Always: a sidecar that runs alongside the pod's containers. */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
+}
+
 function shouldRestart(pod: Pod, c: ObservedContainer): boolean {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (policy === 'Always') return true;
@@ -33,8 +38,9 @@ function shouldRestart(pod: Pod, c: ObservedContainer): boolean {
 
 /**
  * The kubelet's computePodActions, reduced to what skiff runs today: a
- * sandbox, init containers one at a time in order, then every container,
- * restarted according to restartPolicy. Pure: the executor carries it out.
+ * sandbox, init containers one at a time in order (sidecars started and kept
+ * running), then every container, restarted according to restartPolicy.
+ * Pure: the executor carries it out.
  */
 export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
   const sandbox = observed.sandboxes[0];
@@ -84,10 +90,17 @@ export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
   }
   const killed = new Set(actions.containersToKill.map((c) => c.id));
 
-  // init containers: the first one not yet succeeded in this sandbox runs next
+  // init containers: the first one not yet succeeded in this sandbox runs next; a sidecar
+  // (restartPolicy Always) counts as done once running, and is restarted whenever it exits
   for (const ic of initContainers) {
     const prev = latest.get(ic.name);
     const inThisSandbox = prev && prev.sandboxId === sandbox.id;
+    if (isSidecar(ic)) {
+      if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') continue;
+      const restart = inThisSandbox && prev.state === 'CONTAINER_EXITED' && !killed.has(prev.id);
+      actions.containersToStart.push({ name: ic.name, attempt: prev ? prev.attempt + (prev && killed.has(prev.id) ? 0 : 1) : 0, init: true, ...(restart ? { previous: prev } : {}) });
+      return actions;
+    }
     if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && prev.exitCode === 0) continue;
     if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') return actions;
     if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && !killed.has(prev.id)) {

@@ -1,6 +1,7 @@
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { rfc3339 } from '../../apimachinery/index.ts';
 import { latestByName, previousOf, type ObservedContainer, type ObservedPod } from './observed.ts';
+import { isSidecar } from './plan.ts';
 
 /** A reason a container is waiting that only the agent knows (pull errors, back-off…). */
 export interface Waiting {
@@ -41,9 +42,9 @@ function terminatedOf(c: ObservedContainer, runtimeName: string, messages?: Read
   };
 }
 
-function willRestart(pod: Pod, c: ObservedContainer, terminating: boolean): boolean {
+function willRestart(pod: Pod, spec: Container, c: ObservedContainer, terminating: boolean): boolean {
   if (terminating) return false;
-  const policy = pod.spec?.restartPolicy ?? 'Always';
+  const policy = spec.restartPolicy ?? pod.spec?.restartPolicy ?? 'Always';
   return policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
 }
 
@@ -60,11 +61,11 @@ function containerStatus(spec: Container, inputs: StatusInputs, init: boolean, d
   const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName, inputs.terminationMessages) } : {};
   switch (latest.state) {
     case 'CONTAINER_RUNNING':
-      return { ...base, containerID, ready: !init && (inputs.probes?.ready(spec, latest.id) ?? true), started: inputs.probes?.started(spec, latest.id) ?? true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
+      return { ...base, containerID, ready: (!init || isSidecar(spec)) && (inputs.probes?.ready(spec, latest.id) ?? true), started: inputs.probes?.started(spec, latest.id) ?? true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
     case 'CONTAINER_EXITED': {
       const terminated = terminatedOf(latest, runtimeName, inputs.terminationMessages);
-      const succeededInit = init && latest.exitCode === 0;
-      if (!succeededInit && willRestart(pod, latest, !!inputs.terminating) && waiting) {
+      const succeededInit = init && !isSidecar(spec) && latest.exitCode === 0;
+      if (!succeededInit && willRestart(pod, spec, latest, !!inputs.terminating) && waiting) {
         return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } }, lastState: { terminated } };
       }
       return { ...base, containerID, ready: succeededInit, started: false, state: { terminated }, lastState };
@@ -123,15 +124,17 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const now = inputs.now ?? new Date();
   const initSpecs = pod.spec?.initContainers ?? [];
   const initStatuses = initSpecs.map((c) => containerStatus(c, inputs, true, 'PodInitializing'));
-  const initDone = initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
+  // init containers are done when each succeeded, or (sidecars) is running
+  const initFinished = (s: ContainerStatus, i: number) => (isSidecar(initSpecs[i] as Container) ? !!s.state?.running : s.state?.terminated?.exitCode === 0);
+  const initDone = initStatuses.every(initFinished);
   const statuses = (pod.spec?.containers ?? []).map((c) => containerStatus(c, inputs, false, initDone ? 'ContainerCreating' : 'PodInitializing'));
   const phase = podPhase(pod, statuses, initDone, !!inputs.initFailed, !!inputs.terminating);
   const sandbox = observed.sandboxes[0];
   const podIP = sandbox?.ip || pod.status?.podIP || '';
   const sandboxReady = sandbox?.state === 'SANDBOX_READY';
 
-  const incompleteInit = initStatuses.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
-  const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const incompleteInit = initStatuses.filter((s, i) => !initFinished(s, i)).map((s) => s.name);
+  const unready = [...initStatuses.filter((s, i) => isSidecar(initSpecs[i] as Container) && !s.ready), ...statuses.filter((s) => !s.ready)].map((s) => s.name);
   const completed = phase === 'Succeeded';
   const containersReady = unready.length === 0 && !completed && phase === 'Running';
   const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';

@@ -76,7 +76,8 @@ export class Prober {
       this.#stopAll(p);
       containers.delete(name);
     }
-    for (const c of pod.spec?.containers ?? []) {
+    // the pod's containers and its sidecars (init containers that keep running)
+    for (const c of [...(pod.spec?.initContainers ?? []).filter((i) => i.restartPolicy === 'Always'), ...(pod.spec?.containers ?? [])]) {
       const id = running.get(c.name);
       if (!id || containers.has(c.name) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
       const probes: ContainerProbes = { containerId: id, ready: !c.readinessProbe, started: !c.startupProbe, workers: [] };

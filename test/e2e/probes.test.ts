@@ -97,4 +97,27 @@ spec:
     await c.kubectl('delete', 'pod', 'hooked', '--wait=true', '--timeout=60s');
     expect(await events('hooked')).toContain('FailedPreStopHook: Exec lifecycle hook ([sh -c echo draining; exit 3]) for Container "app" in Pod "hooked_default(');
   });
+
+  it('runs a sidecar beside the containers and lets a Job pod with one complete', async () => {
+    await apply(`
+apiVersion: batch/v1
+kind: Job
+metadata: {name: with-sidecar}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      initContainers:
+      - {name: helper, image: busybox, restartPolicy: Always, command: [sh, -c, 'echo ready > /shared/flag; exec sleep 600'], volumeMounts: [{name: shared, mountPath: /shared}]}
+      containers:
+      - {name: main, image: busybox, command: [sh, -c, 'cat /shared/flag'], volumeMounts: [{name: shared, mountPath: /shared}]}
+      volumes: [{name: shared, emptyDir: {}}]
+`);
+    await c.kubectl('wait', '--for=condition=complete', 'job/with-sidecar', '--timeout=90s');
+    const pod = (await c.kubectl('get', 'pods', '-l', 'job-name=with-sidecar', '-o', 'name')).trim();
+    expect(await c.kubectl('logs', pod, '-c', 'main')).toBe('ready\n');
+    expect(await c.kubectl('get', pod, '-o', 'jsonpath={.status.phase} {.status.initContainerStatuses[0].name}')).toBe('Succeeded helper');
+  });
 });
+
