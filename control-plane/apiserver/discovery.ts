@@ -76,3 +76,58 @@ export function apiResourceList(resources: ResourceInfo[], group: string, versio
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: list };
 }
+
+/** The media type of aggregated discovery (apidiscovery.k8s.io/v2), which kubectl asks for first. */
+export const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** Does the Accept header ask for aggregated discovery? */
+export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((part) => {
+    const params = part.split(';').map((p) => p.trim());
+    return params.includes('g=apidiscovery.k8s.io') && params.includes('v=v2') && params.includes('as=APIGroupDiscoveryList');
+  });
+}
+
+const gvk = (group: string | undefined, version: string | undefined, kind: string) => ({ group: group ?? '', version: version ?? '', kind });
+
+/**
+ * GET /api or /apis as one APIGroupDiscoveryList: every group (the core group
+ * for /api), its versions and their resources with scope, verbs, kinds and
+ * subresources — what kubectl would otherwise fetch group by group.
+ */
+export function aggregatedDiscovery(resources: ResourceInfo[], core: boolean) {
+  const groups = new Map<string, Map<string, ResourceInfo[]>>();
+  for (const r of resources) {
+    if ((r.group === '') !== core) continue;
+    let versions = groups.get(r.group);
+    if (!versions) groups.set(r.group, (versions = new Map()));
+    versions.set(r.version, [...(versions.get(r.version) ?? []), r]);
+  }
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: [...groups].map(([group, versions]) => ({
+      metadata: group ? { name: group } : {},
+      versions: [...versions].map(([version, list]) => ({
+        version,
+        freshness: 'Current',
+        resources: list.map((r) => ({
+          resource: r.resource,
+          responseKind: gvk(r.group, r.version, r.kind),
+          scope: r.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: r.singular,
+          verbs: r.verbs ?? ALL_VERBS,
+          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+          ...(r.categories ? { categories: r.categories } : {}),
+          ...(r.subresources?.length ? {
+            subresources: r.subresources.map((sub) => {
+              const known = SUBRESOURCES[sub];
+              return { subresource: sub, responseKind: known ? gvk(known.group ?? r.group, known.version ?? r.version, known.kind) : gvk(r.group, r.version, r.kind), verbs: known?.verbs ?? ['get', 'patch', 'update'] };
+            }),
+          } : {}),
+        })),
+      })),
+    })),
+  };
+}

@@ -11,7 +11,7 @@ import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAut
 import { ApiError, type Logger } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.ts';
 import { acceptsJson, sendError, sendJson } from './http-util.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import { Registry } from './registry.ts';
@@ -167,6 +167,9 @@ export class ApiServer {
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length));
       if (doc) return sendJson(res, 200, doc);
+    }
+    if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
+      return sendJson(res, 200, aggregatedDiscovery(resources, path === '/api'), { 'content-type': AGGREGATED_DISCOVERY, vary: 'Accept' });
     }
     if (path === '/api') return sendJson(res, 200, apiVersions(`${this.#opts.advertiseAddress}:${this.port}`));
     if (path === '/apis') return sendJson(res, 200, apiGroupList(resources));
