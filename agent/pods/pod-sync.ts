@@ -7,7 +7,7 @@ import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
-import { latestByName, type ObservedPod } from './observed.ts';
+import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
@@ -148,6 +148,7 @@ export class PodSyncer {
     }
     observed = await this.observe(uid);
     await this.#readTerminationMessages(pod, observed, memory);
+    await this.#removeDeadContainers(observed, memory);
     const running = new Map([...latestByName(observed.containers)].filter(([, c]) => c.state === 'CONTAINER_RUNNING').map(([name, c]) => [name, c.id]));
     this.#deps.prober?.update(pod, podIP, running);
     const status = this.#statusOf(pod, observed, memory);
@@ -229,6 +230,24 @@ export class PodSyncer {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Container garbage collection (the kubelet's MaxPerPodContainer 1): of each
+   * container's exited instances only the newest stays, which is what
+   * `kubectl logs --previous` and lastState need; older ones are removed, as
+   * are sandboxes a newer one replaced.
+   */
+  async #removeDeadContainers(observed: ObservedPod, memory: PodMemory): Promise<void> {
+    const { cri } = this.#deps;
+    const byName = new Map<string, ObservedContainer[]>();
+    for (const c of observed.containers) if (c.state === 'CONTAINER_EXITED') byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    const dead: string[] = [];
+    for (const list of byName.values()) dead.push(...list.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt).slice(1).map((c) => c.id));
+    for (const id of dead) await cri.removeContainer(id).catch((err: Error) => this.#deps.log.warn({ container: id, err: err.message }, 'removing a dead container failed'));
+    for (const s of observed.sandboxes.slice(1)) if (s.state !== 'SANDBOX_READY') await cri.removePodSandbox(s.id).catch(() => undefined);
+    for (const id of dead) memory.terminationMessages.delete(id);
+    this.#observer.forget(dead);
   }
 
   /** Reads, once per container, what exited containers left at their terminationMessagePath. */

@@ -57,6 +57,10 @@ spec:
     const log = await events('sickly');
     expect(log).toContain("Unhealthy: Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory");
     expect(log).toContain('Killing: Container app failed liveness probe, will be restarted');
+    // container garbage collection: after more restarts the runtime keeps the current container and one dead one
+    await waitForJsonPath(c, ['pod', 'sickly'], '{.status.containerStatuses[0].restartCount}', /^[2-9]/, 90_000);
+    await expect.poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'sickly' } })).length, { timeout: 20_000 }).toBeLessThanOrEqual(2);
+    expect(await c.kubectl('get', 'pod', 'sickly', '-o', 'jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode}')).toMatch(/^\d+$/);
   });
 
   it('holds a container back until its startup probe passes', async () => {
