@@ -36,7 +36,11 @@ describe('EtcdStorage on one member', () => {
   it('backs two skiff servers that see each other\'s writes', async () => {
     const endpoint = `etcd://${etcd.endpoints.join(',')}`;
     const a = await startTestApiServer(join(dir, 'server-a'), ['--datastore-endpoint', endpoint, '--disable-scheduler']);
-    const b = await startTestApiServer(join(dir, 'server-b'), ['--datastore-endpoint', endpoint, '--disable-scheduler']);
+    // a second server that fails to start must not leave the first one running
+    const b = await startTestApiServer(join(dir, 'server-b'), ['--datastore-endpoint', endpoint, '--disable-scheduler']).catch(async (err: unknown) => {
+      await a.stop();
+      throw err;
+    });
     try {
       await a.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"shared"},"data":{"from":"a"}}');
       expect(await b.kubectl('get', 'configmap', 'shared', '-o', 'jsonpath={.data.from}')).toBe('a');
