@@ -27,3 +27,4 @@ export { parseDuration } from './duration.ts';
 export { LeaderElector, DEFAULT_LEADER_ELECTION } from './leader-election.ts';
 export type { LeaderElectionOptions } from './leader-election.ts';
 export { nodeMatchesPod, termMatches } from './node-selector.ts';
+export { ipv4ToInt, intToIpv4 } from './ipv4.ts';

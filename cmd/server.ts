@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, CidrSet, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
@@ -37,8 +37,7 @@ export const SERVER_USAGE = `skiff server: the API server, storage, scheduler an
 
 /** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
 function serviceAddress(cidr: string, n: number): string {
-  const base = (cidr.split('/')[0] ?? '').split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + n;
-  return [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.');
+  return intToIpv4(ipv4ToInt(cidr.split('/')[0] ?? '') + n);
 }
 
 function openStorage(endpoint: string): Storage {

@@ -1,5 +1,5 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { WorkQueue, intToIpv4, ipv4ToInt, objectKey, type Informer } from '../../apimachinery/index.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { NODES } from './shared-informers.ts';
 
@@ -9,9 +9,6 @@ export interface NodeIpamOptions {
   /** the prefix length of each node's share (kube: --node-cidr-mask-size, 24) */
   nodeMaskSize: number;
 }
-
-const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
 /** The node subnets of a cluster CIDR, in order: 10.244.0.0/16 by /24 → 10.244.0.0/24 … 10.244.255.0/24. */
 export class CidrSet {
@@ -27,7 +24,7 @@ export class CidrSet {
     const prefix = Number(bits);
     if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !(prefix >= 0 && prefix <= 32) || !(nodeMaskSize >= prefix && nodeMaskSize <= 32)) throw new Error(`cannot split ${clusterCidr} into /${nodeMaskSize} node ranges`);
     this.#size = 2 ** (32 - nodeMaskSize);
-    this.#base = Math.floor(toInt(ip) / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
+    this.#base = Math.floor(ipv4ToInt(ip) / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
     this.#count = 2 ** (nodeMaskSize - prefix);
     this.#mask = nodeMaskSize;
   }
@@ -36,7 +33,7 @@ export class CidrSet {
   #indexOf(cidr: string): number {
     const [ip, bits] = cidr.split('/');
     if (!ip || Number(bits) !== this.#mask) return -1;
-    const offset = toInt(ip) - this.#base;
+    const offset = ipv4ToInt(ip) - this.#base;
     return offset >= 0 && offset % this.#size === 0 && offset / this.#size < this.#count ? offset / this.#size : -1;
   }
 
@@ -57,7 +54,7 @@ export class CidrSet {
       if (this.#used.has(i)) continue;
       this.#used.add(i);
       this.#next = (i + 1) % this.#count;
-      return `${toIp(this.#base + i * this.#size)}/${this.#mask}`;
+      return `${intToIpv4(this.#base + i * this.#size)}/${this.#mask}`;
     }
     return null;
   }

@@ -1,19 +1,11 @@
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import { fieldErrors, intToIpv4, ipv4ToInt, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
 
 const asService = (o: Obj) => o as unknown as Service;
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-}
-
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
 
 /** In-memory allocator seeded from the stored Services at start. */
 export class ServiceIpRange {
@@ -27,16 +19,16 @@ export class ServiceIpRange {
     this.cidr = cidr;
     const [ip, bits] = cidr.split('/') as [string, string];
     this.#size = 2 ** (32 - Number(bits));
-    this.#base = ipToInt(ip);
+    this.#base = ipv4ToInt(ip);
   }
 
   /** The first usable address: the `kubernetes` Service's ClusterIP. */
   get first(): string {
-    return intToIp(this.#base + 1);
+    return intToIpv4(this.#base + 1);
   }
 
   contains(ip: string): boolean {
-    const n = ipToInt(ip);
+    const n = ipv4ToInt(ip);
     return n > this.#base && n < this.#base + this.#size - 1;
   }
 
@@ -56,7 +48,7 @@ export class ServiceIpRange {
       return requested;
     }
     for (let i = 0; i < this.#size - 2; i++) {
-      const candidate = intToIp(this.#base + 1 + ((this.#next + i) % (this.#size - 2)));
+      const candidate = intToIpv4(this.#base + 1 + ((this.#next + i) % (this.#size - 2)));
       if (!this.#used.has(candidate)) {
         this.#used.add(candidate);
         this.#next = (this.#next + i + 1) % (this.#size - 2);
