@@ -1,4 +1,4 @@
-import { ApiError, type EventRecorder, type InformerHandlers, type Logger, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
+import { ApiError, type EventRecorder, type InformerHandlers, type Logger, type ResourceRef, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { controllerKey } from './controller-ref.ts';
 import type { SharedInformers } from './shared-informers.ts';
@@ -46,4 +46,18 @@ export function queueControllerOf<T extends { metadata?: { namespace?: string; o
     if (key) queue.add(key);
   };
   return { onAdd: add, onUpdate: (_old, o) => add(o), onDelete: add };
+}
+
+/**
+ * Deletes this very object (its uid as precondition): resolves true when this
+ * call deleted it, false when it was gone already or replaced by a namesake.
+ */
+export async function deleteExact(client: RestClient, ref: ResourceRef, obj: { metadata?: { name?: string; uid?: string } }): Promise<boolean> {
+  try {
+    await client.delete({ ...ref, name: obj.metadata?.name }, { preconditions: { uid: obj.metadata?.uid } });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return false;
+    throw err;
+  }
 }

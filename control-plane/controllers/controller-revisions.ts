@@ -1,7 +1,7 @@
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../apimachinery/index.ts';
-import type { ControllerContext } from './context.ts';
+import { deleteExact, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy } from './controller-ref.ts';
 import { CONTROLLER_REVISIONS } from './shared-informers.ts';
 import { podTemplateHash } from './template-hash.ts';
@@ -52,12 +52,6 @@ export async function syncRevisions(ctx: ControllerContext, owner: Owner, kind: 
   }
   const limit = owner.spec?.revisionHistoryLimit ?? 10;
   const old = revisions.filter((r) => r !== current && r.metadata?.name !== current?.metadata?.name && !inUse.has(r.metadata?.labels?.[REVISION_HASH_LABEL] ?? '')).sort((a, b) => a.revision - b.revision);
-  for (const r of old.slice(0, Math.max(old.length - limit, 0))) {
-    try {
-      await ctx.client.delete({ ...ref, name: r.metadata?.name }, { preconditions: { uid: r.metadata?.uid } });
-    } catch (err) {
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
-    }
-  }
+  for (const r of old.slice(0, Math.max(old.length - limit, 0))) await deleteExact(ctx.client, ref, r);
   return { name: current.metadata?.name ?? '', hash, revision: current.revision };
 }

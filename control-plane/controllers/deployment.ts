@@ -1,7 +1,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
+import { deleteExact, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { controllerKey, controllerRef, isControlledBy } from './controller-ref.ts';
 import { nextNewReplicas, oldScaleDown, rollingBounds, type ReplicaSetCounts } from './deployment-rollout.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -164,13 +164,7 @@ export class DeploymentController implements Controller {
   async #pruneHistory(d: Deployment, old: ReplicaSet[]): Promise<void> {
     const limit = d.spec?.revisionHistoryLimit ?? 10;
     const empty = old.filter((rs) => specReplicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata?.deletionTimestamp).sort((a, b) => revisionOf(a) - revisionOf(b));
-    for (const rs of empty.slice(0, Math.max(empty.length - limit, 0))) {
-      try {
-        await this.#ctx.client.delete({ ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name }, { preconditions: { uid: rs.metadata?.uid } });
-      } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
-      }
-    }
+    for (const rs of empty.slice(0, Math.max(empty.length - limit, 0))) await deleteExact(this.#ctx.client, { ...REPLICA_SETS, namespace: rs.metadata?.namespace }, rs);
   }
 
   async #syncStatus(d: Deployment, next: ReplicaSet | undefined, old: ReplicaSet[], progressed: boolean): Promise<void> {

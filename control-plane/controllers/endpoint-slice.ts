@@ -1,7 +1,7 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { deleteExact, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type EndpointGroup } from './service-endpoints.ts';
 import { ENDPOINT_SLICES, PODS, SERVICES } from './shared-informers.ts';
 
@@ -106,11 +106,7 @@ export class EndpointSliceController implements Controller {
     for (const s of spare) await this.#delete(s);
   }
 
-  async #delete(slice: EndpointSlice): Promise<void> {
-    try {
-      await this.#ctx.client.delete({ ...ENDPOINT_SLICES, version: 'v1', namespace: slice.metadata?.namespace, name: slice.metadata?.name }, { preconditions: { uid: slice.metadata?.uid } });
-    } catch (err) {
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
-    }
+  #delete(slice: EndpointSlice): Promise<boolean> {
+    return deleteExact(this.#ctx.client, { ...ENDPOINT_SLICES, namespace: slice.metadata?.namespace }, slice);
   }
 }

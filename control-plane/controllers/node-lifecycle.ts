@@ -1,7 +1,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { ApiError, rfc3339, sleep, tolerates, type Informer } from '../../apimachinery/index.ts';
-import type { Controller, ControllerContext } from './context.ts';
+import { deleteExact, type Controller, type ControllerContext } from './context.ts';
 import { NODES, NODE_LEASES, PODS } from './shared-informers.ts';
 
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
@@ -105,11 +105,7 @@ export class NodeLifecycleController implements Controller {
       const at = evictionTime(pod, taints);
       if (at === null || at > now) continue;
       this.#ctx.events.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata?.namespace}/${pod.metadata?.name}`);
-      try {
-        await this.#ctx.client.delete({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name }, { preconditions: { uid: pod.metadata?.uid } });
-      } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
-      }
+      await deleteExact(this.#ctx.client, { ...PODS, namespace: pod.metadata?.namespace }, pod);
     }
   }
 

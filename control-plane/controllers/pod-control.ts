@@ -1,7 +1,6 @@
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { ApiError } from '../../apimachinery/index.ts';
-import type { ControllerContext } from './context.ts';
+import { deleteExact, type ControllerContext } from './context.ts';
 
 interface Owner {
   apiVersion?: string;
@@ -38,11 +37,11 @@ export async function createPodFromTemplate(ctx: ControllerContext, owner: Owner
  */
 export async function deleteOwnedPod(ctx: ControllerContext, owner: Owner, pod: Pod): Promise<boolean> {
   try {
-    await ctx.client.delete({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name }, { preconditions: { uid: pod.metadata?.uid } });
+    if (!(await deleteExact(ctx.client, { resource: 'pods', namespace: pod.metadata?.namespace }, pod))) return false;
     ctx.events.event(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
     return true;
   } catch (err) {
-    if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) ctx.events.event(owner, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
+    ctx.events.event(owner, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
     return false;
   }
 }
