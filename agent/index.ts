@@ -7,3 +7,4 @@ export type { ContainerdLayout } from './cri/index.ts';
 export { CniRunner } from './cni/index.ts';
 export { MANAGED_BY, POD_UID, PodSyncer } from './pods/index.ts';
 export { ServiceProxy, cleanupProxy } from './proxy/index.ts';
+export { NodeLease } from './node/index.ts';

@@ -1,5 +1,6 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, Informer, WorkQueue, microTime, objectKey, rfc3339, sleep, type Logger, type RestClient } from '../apimachinery/index.ts';
+import { ApiError, Informer, WorkQueue, objectKey, rfc3339, sleep, type Logger, type RestClient } from '../apimachinery/index.ts';
+import { NodeLease } from '../agent/index.ts';
 
 export interface HollowNodeOptions {
   count: number;
@@ -16,7 +17,6 @@ export interface HollowNodeOptions {
 
 export const DEFAULT_HOLLOW: HollowNodeOptions = { count: 1, prefix: 'hollow-', capacity: { cpu: '4', memory: '16Gi', pods: '110' }, leaseSeconds: 40 };
 
-const LEASES = { group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease' };
 const POD_WORKERS = 8;
 
 /** The fake pod address of pod `n` on node `index`: 10.128.0.0/9, a /24 per node (never routed; only written in status). */
@@ -44,6 +44,7 @@ export class HollowNodes {
   #nodes: Informer<Node>;
   #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   #podCounts = new Map<string, number>();
+  #leases = new Map<string, NodeLease>();
 
   constructor(client: RestClient, opts: HollowNodeOptions, log: Logger) {
     this.#client = client;
@@ -130,18 +131,11 @@ export class HollowNodes {
       uid = existing.metadata?.uid;
       await this.#client.patch({ resource: 'nodes', name, subresource: 'status' }, { status: node.status }, 'merge');
     }
-    await this.#renewLease(name, uid);
-  }
-
-  async #renewLease(name: string, nodeUid?: string): Promise<void> {
-    const spec = { holderIdentity: name, leaseDurationSeconds: this.#opts.leaseSeconds, renewTime: microTime() };
-    try {
-      await this.#client.patch({ ...LEASES, name }, { spec }, 'merge');
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-      const ownerReferences = nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] : undefined;
-      await this.#client.create(LEASES, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, ownerReferences }, spec });
-    }
+    // the agent's own Lease keeper, one per hollow node
+    const lease = new NodeLease(this.#client, name, this.#opts.leaseSeconds, this.#log.child({ node: name }));
+    lease.setOwner(uid);
+    this.#leases.set(name, lease);
+    await lease.renew();
   }
 
   async #heartbeat(signal: AbortSignal): Promise<void> {
@@ -151,7 +145,7 @@ export class HollowNodes {
       if (signal.aborted) return;
       await this.#inBatches([...this.#names], async (name) => {
         try {
-          await this.#renewLease(name);
+          await this.#leases.get(name)?.renew();
         } catch (err) {
           this.#log.warn({ node: name, err: (err as Error).message }, 'lease renewal failed');
         }
