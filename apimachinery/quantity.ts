@@ -25,3 +25,21 @@ export function parseQuantity(q: string | number): number {
 export function milliCpu(q: string | number): number {
   return Math.ceil(parseQuantity(q) * 1000 - 1e-9);
 }
+
+/**
+ * A whole number in Kubernetes' canonical quantity form: BinarySI uses the
+ * largest power of 1024 that divides it ("100Mi"), DecimalSI the largest
+ * power of 1000 ("32k"); otherwise the plain number.
+ */
+export function formatQuantity(n: number, format: 'BinarySI' | 'DecimalSI'): string {
+  const value = Math.trunc(n);
+  if (value === 0) return '0';
+  const [base, suffixes] = format === 'BinarySI' ? [1024, ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei']] : [1000, ['', 'k', 'M', 'G', 'T', 'P', 'E']];
+  let v = value;
+  let i = 0;
+  while (i < suffixes.length - 1 && v % base === 0) {
+    v /= base;
+    i++;
+  }
+  return `${v}${suffixes[i]}`;
+}

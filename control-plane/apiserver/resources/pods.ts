@@ -1,5 +1,5 @@
 import type { Container, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
-import { fieldErrors, isQuantity, parseQuantity, type StatusCause } from '../../../apimachinery/index.ts';
+import { fieldErrors, isQuantity, parseQuantity, qosClass, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy, TableColumn } from '../resource-info.ts';
 import { dns1123Label } from '../validate-meta.ts';
 import { age } from './age.ts';
@@ -25,24 +25,6 @@ function defaultContainer(c: Container): void {
     c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
   }
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
-}
-
-/** The QoS class Kubernetes derives from requests and limits. */
-export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const all = [...(spec.initContainers ?? []), ...spec.containers];
-  let any = false;
-  let guaranteed = true;
-  for (const c of all) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      const q = req[r] ?? lim[r];
-      if (q !== undefined && parseQuantity(q) !== 0) any = true;
-      if (lim[r] === undefined || (req[r] !== undefined && parseQuantity(req[r]) !== parseQuantity(lim[r]))) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function validateContainer(c: Container, path: string, names: Set<string>): StatusCause[] {

@@ -1,0 +1,40 @@
+import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import { parseQuantity } from './quantity.ts';
+
+export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
+
+/** The QoS class Kubernetes derives from requests and limits. */
+export function qosClass(spec: PodSpec): QOSClass {
+  const all = [...(spec.initContainers ?? []), ...spec.containers];
+  let any = false;
+  let guaranteed = true;
+  for (const c of all) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of ['cpu', 'memory']) {
+      const q = req[r] ?? lim[r];
+      if (q !== undefined && parseQuantity(q) !== 0) any = true;
+      if (lim[r] === undefined || (req[r] !== undefined && parseQuantity(req[r]) !== parseQuantity(lim[r]))) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/**
+ * A pod's request of one resource as Kubernetes counts it: the containers
+ * summed, or the largest init container when that is larger, plus overhead.
+ */
+export function podRequest(pod: Pod, resource: string): number {
+  let sum = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    const q = c.resources?.requests?.[resource];
+    if (q !== undefined) sum += parseQuantity(q);
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    const q = c.resources?.requests?.[resource];
+    if (q !== undefined) sum = Math.max(sum, parseQuantity(q));
+  }
+  const overhead = pod.spec?.overhead?.[resource];
+  return overhead !== undefined ? sum + parseQuantity(overhead) : sum;
+}
