@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
 import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
+import { PodCgroups } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
@@ -132,6 +133,7 @@ export class Agent {
       event: podEvent,
       log: log.child({ component: 'prober' }),
     });
+    const cgroups = await PodCgroups.detect(config.cgroupRoot);
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
@@ -140,6 +142,7 @@ export class Agent {
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
       prober,
       objects: apiObjects(this.#client),
+      cgroups,
       log: log.child({ component: 'pods' }),
     });
     const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { deleteLink, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
-import { cleanupProxy } from '../agent/index.ts';
+import { PodCgroups, cleanupProxy } from '../agent/index.ts';
 import { HOST } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -25,6 +25,7 @@ export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');
   await unmountUnder([HOST.containerdState, HOST.containerdRoot, HOST.agentRoot]);
   await deleteLink(HOST.bridge);
+  await (await PodCgroups.detect('/')).removeAll();
   await cleanupProxy('skiff');
   say('removed the Service proxy table');
   await rm(join(HOST.agentRoot, 'cni-results'), { recursive: true, force: true });

@@ -17,6 +17,10 @@ export interface NodeCredentialsRequest {
   containerRuntimeEndpoint: string;
   podLogsDir?: string;
   clusterDNS?: string[];
+  /** the pods' cgroup hierarchy goes below this (a test's own; the kubelet's default is the root) */
+  cgroupRoot?: string;
+  /** further KubeletConfiguration fields (eviction thresholds, say) */
+  extraConfig?: Record<string, unknown>;
 }
 
 /**
@@ -45,6 +49,8 @@ export async function writeNodeCredentials(r: NodeCredentialsRequest): Promise<{
     ...(r.podCIDR ? { podCIDR: r.podCIDR } : {}),
     ...(r.podLogsDir ? { podLogsDir: r.podLogsDir } : {}),
     ...(r.clusterDNS ? { clusterDNS: r.clusterDNS } : {}),
+    ...(r.cgroupRoot ? { cgroupRoot: r.cgroupRoot } : {}),
+    ...r.extraConfig,
   };
   const configPath = join(r.dir, 'agent-config.yaml');
   await writeFile(configPath, YAML.stringify(config));

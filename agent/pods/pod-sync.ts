@@ -12,6 +12,7 @@ import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
+import type { PodCgroups } from '../stats/index.ts';
 import { containerConfig, podLogDirectory, sandboxConfig, type PodEnvironment } from './runtime-config.ts';
 
 /** What the agent remembers about a pod between syncs (the runtime holds the rest). */
@@ -43,6 +44,8 @@ export interface PodSyncerDeps {
   prober?: Prober;
   /** ConfigMaps and Secrets for volumes and env */
   objects: ObjectSource;
+  /** the pod-level cgroups the sandboxes are placed in */
+  cgroups: PodCgroups;
   log: Logger;
 }
 
@@ -113,12 +116,14 @@ export class PodSyncer {
 
     let sandboxId = actions.sandboxId;
     const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
+    sbConfig.linux = { ...sbConfig.linux, cgroupParent: this.#deps.cgroups.parentOf(pod) };
     if (actions.createSandbox) {
       const key = `${uid}/sandbox`;
       const remaining = this.sandboxBackoff.remaining(key, Date.now());
       if (remaining > 0) return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
       try {
         await mkdir(sbConfig.logDirectory as string, { recursive: true });
+        await this.#deps.cgroups.ensure(pod);
         sandboxId = await cri.runPodSandbox(sbConfig);
         this.sandboxBackoff.reset(key);
       } catch (err) {
@@ -279,9 +284,10 @@ export class PodSyncer {
     }
   }
 
-  /** A pod that finished: release its sandbox (and IP), keep containers for logs. */
+  /** A pod that finished: release its sandbox (and IP) and its volumes' memory and disk, keep containers for logs. */
   async #stopTerminal(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<PodStatus> {
     await this.#stopSandboxes(observed);
+    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''));
     return this.#statusOf(pod, observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed, memory, true);
   }
 
@@ -336,6 +342,7 @@ export class PodSyncer {
       if (s.state === 'SANDBOX_READY') await cri.stopPodSandbox(s.id);
       await cri.removePodSandbox(s.id);
     }
+    await this.#deps.cgroups.remove(uid);
     await rm(join(this.#deps.podsDir, uid), { recursive: true, force: true });
     if (pod) await rm(podLogDirectory(pod, this.#deps.env.podLogsDir), { recursive: true, force: true });
     this.crashBackoff.forgetPrefix(`${uid}/`);

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupProxy } from '../../agent/index.ts';
+import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
 import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './index.ts';
@@ -29,10 +29,20 @@ export interface TestCluster {
 }
 
 /** `skiff server` and `skiff agent` as real processes on a test node of their own. */
-export async function startTestCluster(name: string, subnetIndex: number, opts: { serverArgs?: string[] } = {}): Promise<TestCluster> {
+export interface TestClusterOptions {
+  serverArgs?: string[];
+  /** KubeletConfiguration fields for the agent beyond the test defaults */
+  agentConfig?: Record<string, unknown>;
+  /** the agent's root directory (its filesystem is the node's nodefs); a directory of the test node by default */
+  agentRootDir?: string;
+}
+
+export async function startTestCluster(name: string, subnetIndex: number, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const node = await startTestNode(name, subnetIndex);
   const nodeName = `${name}-node`;
   const proxyTable = `skiff-test-${name}`;
+  // pod cgroups of this test's own, removed at teardown
+  const cgroups = await PodCgroups.detect(`skiff-test-${node.bridge}`);
   let api;
   try {
     // pods reach the DNS add-on at the node's bridge address (bound on all addresses: the bridge appears with the first pod)
@@ -69,6 +79,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       await api.stop();
       await cleanupProxy(proxyTable).catch(() => undefined);
       await node.teardown();
+      await cgroups.removeAll();
     },
   };
   try {
@@ -83,9 +94,12 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       clusterDNS: [CLUSTER_DNS_IP],
       containerRuntimeEndpoint: `unix://${node.socket}`,
       podLogsDir: join(node.dir, 'pod-logs'),
+      cgroupRoot: `skiff-test-${node.bridge}`,
+      extraConfig: opts.agentConfig,
     });
-    await mkdir(join(node.dir, 'agent'), { recursive: true });
-    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', join(node.dir, 'agent'), '--proxy-table', proxyTable, '--log-level', 'debug'];
+    const agentRoot = opts.agentRootDir ?? join(node.dir, 'agent');
+    await mkdir(agentRoot, { recursive: true });
+    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', agentRoot, '--proxy-table', proxyTable, '--log-level', 'debug'];
     agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     await waitFor(`node ${nodeName} Ready`, async () => (await kubectlResult(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 30_000, 200);
   } catch (err) {

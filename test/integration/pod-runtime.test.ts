@@ -8,6 +8,7 @@ import type { Pod, PodSpec, PodStatus } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../apimachinery/index.ts';
 import { PodSyncer, newPodMemory, type PodMemory } from '../../agent/pods/index.ts';
+import { PodCgroups } from '../../agent/stats/index.ts';
 import { startTestNode, type TestNode } from '../harness/index.ts';
 
 const run = promisify(execFile);
@@ -22,6 +23,7 @@ interface Recorded {
 let node: TestNode;
 let stopDelegate: () => Promise<void>;
 let syncer: PodSyncer;
+let cgroups: PodCgroups;
 const events: Recorded[] = [];
 
 function pod(name: string, spec: Partial<PodSpec> & { containers: PodSpec['containers'] }): Pod {
@@ -61,6 +63,8 @@ async function allocatedIps(): Promise<string[]> {
 beforeAll(async () => {
   node = await startTestNode('runtime', 201);
   stopDelegate = await node.serveDelegate();
+  // a cgroup root of this test's own, removed at the end
+  cgroups = await PodCgroups.detect(`skiff-itest-${node.bridge}`);
   syncer = new PodSyncer({
     cri: node.cri,
     env: { nodeName: 'itest-node', hostIP: '127.0.0.1', clusterDNS: [], clusterDomain: 'cluster.local', hostDns: { servers: [], searches: [], options: [] }, podLogsDir: join(node.dir, 'logs') },
@@ -69,6 +73,7 @@ beforeAll(async () => {
     events: (p) => (type, reason, message) => events.push({ pod: p.metadata?.name ?? '', type, reason, message }),
     // no API server here: pods in this test name no ConfigMaps or Secrets
     objects: { configMap: async () => undefined, secret: async () => undefined },
+    cgroups,
     log: silentLogger,
   });
 });
@@ -76,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopDelegate?.();
   await node?.teardown();
+  await cgroups?.removeAll();
   // nothing of the node is left: no bridge, no veth
   const { stdout } = await run('ip', ['-br', 'link']);
   expect(stdout).not.toContain(node.bridge);
@@ -114,6 +120,13 @@ describe('pods on a real containerd with real CNI', () => {
     // the pod answers on its address (busybox httpd: 404 for a missing index)
     const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(404);
+    // the pod runs in its own cgroup below kubepods/besteffort, which counts its memory and processes
+    const cgroup = cgroups.parentOf(p);
+    expect(cgroup).toMatch(/\/kubepods\/besteffort\/poduid-web-/);
+    const usage = await cgroups.usage(cgroup);
+    expect(usage?.processes).toBeGreaterThanOrEqual(2); // pause and httpd
+    expect(usage?.memoryWorkingSet).toBeGreaterThan(0);
+    expect((await cgroups.children(cgroup)).length).toBe(2);
 
     const final = await syncer.terminate(p, 1, memory);
     expect(final.containerStatuses?.[0]?.state?.terminated).toBeDefined();
@@ -121,6 +134,7 @@ describe('pods on a real containerd with real CNI', () => {
     expect(await node.cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': p.metadata?.uid ?? '' } })).toEqual([]);
     expect(await vethsOnBridge()).toBe('');
     expect(await allocatedIps()).not.toContain(ip);
+    expect(await cgroups.usage(cgroup)).toBeUndefined();
   });
 
   it('reports ErrImagePull then ImagePullBackOff for an image that does not exist', async () => {

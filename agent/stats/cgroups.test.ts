@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { PodCgroups, podLimits, workingSet } from './cgroups.ts';
+
+const pod = (resources: object | undefined): Pod => ({ metadata: { uid: 'u1' }, spec: { containers: [{ name: 'c', ...(resources ? { resources } : {}) }] } }) as Pod;
+
+describe('pod cgroups', () => {
+  const cgroups = new PodCgroups({ root: '/', version: 1 });
+
+  it('places pods by QoS class as the kubelet does', () => {
+    expect(cgroups.parentOf(pod(undefined))).toBe('/kubepods/besteffort/podu1');
+    expect(cgroups.parentOf(pod({ requests: { memory: '10Mi' } }))).toBe('/kubepods/burstable/podu1');
+    expect(cgroups.parentOf(pod({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } }))).toBe('/kubepods/podu1');
+    expect(new PodCgroups({ root: 'skiff-test', version: 1 }).parentOf(pod(undefined))).toBe('/skiff-test/kubepods/besteffort/podu1');
+  });
+
+  it('limits memory only when every container has a limit, and weighs cpu by requests', () => {
+    expect(podLimits(pod(undefined))).toEqual({ memoryLimit: undefined, cpuShares: 2 });
+    expect(podLimits(pod({ requests: { cpu: '500m' }, limits: { memory: '64Mi' } }))).toEqual({ memoryLimit: 64 * 2 ** 20, cpuShares: 512 });
+  });
+
+  it('counts the working set without inactive file cache', () => {
+    expect(workingSet(1000, 'cache 10\ntotal_inactive_file 300\n', 1)).toBe(700);
+    expect(workingSet(1000, 'inactive_file 1200\n', 2)).toBe(0);
+  });
+});
