@@ -1,14 +1,21 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
-import { evictionTime, readinessTaints, UNREACHABLE_TAINT } from './node-lifecycle.ts';
+import { conditionTaints, evictionTime, UNREACHABLE_TAINT } from './node-lifecycle.ts';
 
 const pod = (tolerations: NonNullable<Pod['spec']>['tolerations']): Pod => ({ spec: { containers: [], tolerations } });
 
-describe('node readiness taints', () => {
+describe('node condition taints', () => {
+  const taints = (conditions: Record<string, string>) => conditionTaints(Object.entries(conditions).map(([type, status]) => ({ type, status })), 't').map((x) => `${x.key}:${x.effect}`);
+
   it('taints not-ready and unreachable nodes for scheduling and execution, ready ones not at all', () => {
-    expect(readinessTaints('True', 't')).toEqual([]);
-    expect(readinessTaints('False', 't').map((x) => `${x.key}:${x.effect}`)).toEqual(['node.kubernetes.io/not-ready:NoSchedule', 'node.kubernetes.io/not-ready:NoExecute']);
-    expect(readinessTaints('Unknown', 't').map((x) => `${x.key}:${x.effect}`)).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+    expect(taints({ Ready: 'True', MemoryPressure: 'False' })).toEqual([]);
+    expect(taints({ Ready: 'False' })).toEqual(['node.kubernetes.io/not-ready:NoSchedule', 'node.kubernetes.io/not-ready:NoExecute']);
+    expect(taints({ Ready: 'Unknown' })).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+  });
+
+  it('keeps pods off a node under pressure while its condition is True', () => {
+    expect(taints({ Ready: 'True', MemoryPressure: 'True', DiskPressure: 'True', PIDPressure: 'True' })).toEqual(['node.kubernetes.io/memory-pressure:NoSchedule', 'node.kubernetes.io/disk-pressure:NoSchedule', 'node.kubernetes.io/pid-pressure:NoSchedule']);
+    expect(taints({ Ready: 'Unknown', MemoryPressure: 'Unknown' })).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
   });
 });
 

@@ -7,6 +7,14 @@ import { NODES, NODE_LEASES, PODS } from './shared-informers.ts';
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 const LEASE_NAMESPACE = 'kube-node-lease';
+/** The NoSchedule taint each pressure condition calls for while it is True (kube: TaintNodesByCondition). */
+const PRESSURE_TAINTS: Record<string, string> = {
+  MemoryPressure: 'node.kubernetes.io/memory-pressure',
+  DiskPressure: 'node.kubernetes.io/disk-pressure',
+  PIDPressure: 'node.kubernetes.io/pid-pressure',
+  NetworkUnavailable: 'node.kubernetes.io/network-unavailable',
+};
+const CONDITION_TAINT_KEYS = new Set([NOT_READY_TAINT, UNREACHABLE_TAINT, ...Object.values(PRESSURE_TAINTS)]);
 
 export interface NodeLifecycleOptions {
   /** how long a node may go without a heartbeat before it is Unknown (kube: --node-monitor-grace-period, 40 s) */
@@ -17,10 +25,17 @@ export interface NodeLifecycleOptions {
 
 export const DEFAULT_NODE_LIFECYCLE: NodeLifecycleOptions = { gracePeriodMs: 40_000, monitorPeriodMs: 5_000 };
 
-/** The NoSchedule and NoExecute taints a node's Ready condition calls for. */
-export function readinessTaints(ready: string | undefined, now: string): Taint[] {
+/**
+ * The taints a node's conditions call for: NoSchedule and NoExecute for a
+ * Ready condition that is False (not-ready) or Unknown (unreachable), and
+ * NoSchedule for each pressure condition that is True.
+ */
+export function conditionTaints(conditions: NodeCondition[], now: string): Taint[] {
+  const ready = conditions.find((c) => c.type === 'Ready')?.status;
   const key = ready === 'False' ? NOT_READY_TAINT : ready === 'True' ? undefined : UNREACHABLE_TAINT;
-  return key ? [{ key, effect: 'NoSchedule' }, { key, effect: 'NoExecute', timeAdded: now }] : [];
+  const readiness: Taint[] = key ? [{ key, effect: 'NoSchedule' }, { key, effect: 'NoExecute', timeAdded: now }] : [];
+  const pressure = conditions.filter((c) => c.status === 'True' && PRESSURE_TAINTS[c.type]).map((c): Taint => ({ key: PRESSURE_TAINTS[c.type] as string, effect: 'NoSchedule' }));
+  return [...readiness, ...pressure];
 }
 
 /**
@@ -46,7 +61,8 @@ export function evictionTime(pod: Pod, taints: Taint[]): number | null {
  * Watches node heartbeats (Lease renewals and status updates): a node silent
  * for longer than the grace period gets its conditions set to Unknown and
  * its pods marked not ready; nodes get the not-ready / unreachable taints
- * their Ready condition calls for; pods on NoExecute-tainted nodes are
+ * their Ready condition calls for, and the NoSchedule taint of each pressure
+ * condition that is True; pods on NoExecute-tainted nodes are
  * evicted once their tolerations run out (300 s by default).
  */
 export class NodeLifecycleController implements Controller {
@@ -98,8 +114,7 @@ export class NodeLifecycleController implements Controller {
       this.#ctx.log.info({ node: name, silentSeconds: Math.round((now - lastHeartbeat) / 1000) }, 'node stopped posting status');
       await this.#markPodsNotReady(pods);
     }
-    const readyStatus = conditions.find((c) => c.type === 'Ready')?.status;
-    const taints = await this.#syncTaints(node, readyStatus);
+    const taints = await this.#syncTaints(node, conditions);
     for (const pod of pods) {
       if (pod.metadata?.deletionTimestamp) continue;
       const at = evictionTime(pod, taints);
@@ -118,11 +133,11 @@ export class NodeLifecycleController implements Controller {
     });
   }
 
-  /** Puts the readiness taints the Ready condition calls for on the node (keeping others); returns the node's taints. */
-  async #syncTaints(node: Node, ready: string | undefined): Promise<Taint[]> {
+  /** Puts the taints the node's conditions call for on it (keeping others); returns the node's taints. */
+  async #syncTaints(node: Node, conditions: NodeCondition[]): Promise<Taint[]> {
     const current = node.spec?.taints ?? [];
-    const ours = (t: Taint) => t.key === NOT_READY_TAINT || t.key === UNREACHABLE_TAINT;
-    const wanted = readinessTaints(ready, rfc3339());
+    const ours = (t: Taint) => CONDITION_TAINT_KEYS.has(t.key);
+    const wanted = conditionTaints(conditions, rfc3339());
     const kept = current.filter(ours).filter((t) => wanted.some((w) => w.key === t.key && w.effect === t.effect));
     const next = [...current.filter((t) => !ours(t)), ...kept, ...wanted.filter((w) => !kept.some((t) => t.key === w.key && t.effect === w.effect))];
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
