@@ -167,6 +167,8 @@ export interface Image {
   repoTags: string[];
   repoDigests: string[];
   size: number;
+  /** the runtime keeps it (the sandbox image, say): never collected */
+  pinned: boolean;
 }
 
 export interface AuthConfig {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds skiff's two images from Debian packages as OCI layouts and pushes them
+# Builds skiff's images from Debian packages as OCI layouts and pushes them
 # to the local registry:
 #   docker.io/library/busybox:latest  -> <registry>/library/busybox:latest
 #   docker.io/library/busybox:1.35    -> the same image under Debian's busybox version,
 #                                        so tests can roll a Deployment between two tags
 #   registry.k8s.io/pause:3.10        -> <registry>/pause:3.10
+#   docker.io/skiff/idle:1            -> <registry>/skiff/idle:1, the pause binary under a
+#                                        config of its own: an image nothing else uses, for
+#                                        the image garbage collection tests
 # Layers are built reproducibly (fixed mtimes and owners), so a rebuild yields
 # the same digests and a push of an unchanged image is skipped.
 set -euo pipefail
@@ -91,8 +94,15 @@ build_pause() {
     '{"Entrypoint":["/pause"],"User":"65535:65535"}'
 }
 
+# after build_pause: the same layer, another config, so another image
+build_idle() {
+  make_oci idle 1 "$WORK/pause.tar.gz" \
+    '{"Entrypoint":["/pause"],"Labels":{"io.skiff.image":"idle"}}'
+}
+
 mkdir -p "$WORK"
 busybox_digest="$(build_busybox)"
 push busybox latest library/busybox "$busybox_digest"
 push busybox latest library/busybox "$busybox_digest" 1.35
 push pause 3.10 pause "$(build_pause)"
+push idle 1 skiff/idle "$(build_idle)"
