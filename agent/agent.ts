@@ -1,14 +1,16 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, hostIPv4, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, hostIPv4, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
-import { CriClient } from './cri/index.ts';
-import { NodeLease, NodeStatusReporter, readMachineInfo, type NodeHealth } from './node/index.ts';
-import { PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf } from './pods/index.ts';
-import { PodCgroups } from './stats/index.ts';
+import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
+import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type Signal } from './eviction/index.ts';
+import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
+import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
+import { MANAGED_BY, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory } from './pods/index.ts';
+import { PodCgroups, podUsage, readNodeStats, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
@@ -101,8 +103,10 @@ export class Agent {
         runtimeReady,
         networkReady: networkMessage === '',
         message: !runtimeReady ? `container runtime is down: ${runtimeCond?.message ?? ''}` : networkMessage,
+        pressure: eviction?.conditions ?? new Set(),
       };
     };
+    let eviction: EvictionManager | undefined;
     const machine = await readMachineInfo(this.#o.rootDir);
     const reporter = new NodeStatusReporter({
       client: this.#client,
@@ -146,13 +150,25 @@ export class Agent {
       log: log.child({ component: 'pods' }),
     });
     const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }));
-    workers = new PodWorkers({ syncer, status: statusManager, client: this.#client, log: log.child({ component: 'pods' }) });
+    workers = new PodWorkers({
+      syncer,
+      status: statusManager,
+      client: this.#client,
+      log: log.child({ component: 'pods' }),
+      admit: (pod) => {
+        const verdict = eviction?.admit(pod) ?? { admit: true };
+        if (!verdict.admit) podEvent(pod, 'Warning', verdict.reason, verdict.message);
+        return verdict;
+      },
+    });
     const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
     pods.addHandlers({
       onAdd: (p) => workers.update(p),
       onUpdate: (_old, p) => workers.update(p),
       onDelete: (p) => workers.remove(p.metadata?.uid ?? '', p),
     });
+
+    eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent });
 
     void pods.run(signal);
     void statusManager.run(signal);
@@ -161,6 +177,7 @@ export class Agent {
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
     void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));
     await pods.hasSynced();
+    void eviction.run(signal);
 
     // pods the runtime holds for this node but the API server no longer knows: stop and remove them
     const relister = new Relister(this.#cri, nodeName);
@@ -174,6 +191,76 @@ export class Agent {
 
     this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
+  }
+
+  /** Eviction under node pressure, with dead containers and unused images reclaimed first; image GC on its own period. */
+  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void }): Promise<EvictionManager> {
+    const { config, log, nodeName, rootDir } = this.#o;
+    const signal = this.#stop.signal;
+    const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
+    const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => c.events.event(nodeRef, type, reason, message);
+    const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || rootDir;
+    const dedicatedImageFs = (await stat(imagefs)).dev !== (await stat(rootDir)).dev;
+    const imageGC = new ImageGC({
+      cri: this.#cri,
+      policy: { highThresholdPercent: config.imageGCHighThresholdPercent, lowThresholdPercent: config.imageGCLowThresholdPercent, minAgeMs: config.imageMinimumGCAgeMs, maxAgeMs: config.imageMaximumGCAgeMs },
+      protectedImages: [DEFAULT_SANDBOX_IMAGE],
+      log: log.child({ component: 'image-gc' }),
+      nodeEvent,
+    });
+    void imageGC.run(signal);
+    const finished = (uid: string) => {
+      const pod = c.pods.list().find((p) => p.metadata?.uid === uid);
+      return !pod || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    };
+    const containers = () => removeFinishedPodsContainers(this.#cri, { nodeName, finished, log }).then(() => undefined);
+    const images = () => imageGC.deleteUnusedImages().then(() => undefined);
+    // with a filesystem of their own, images are reclaimed for imagefs only
+    const diskReclaim = { nodefs: dedicatedImageFs ? [] : [containers, images], imagefs: [containers, images] };
+    const reclaim: Partial<Record<Signal, Array<() => Promise<void>>>> = {
+      'nodefs.available': diskReclaim.nodefs,
+      'nodefs.inodesFree': diskReclaim.nodefs,
+      'imagefs.available': diskReclaim.imagefs,
+      'imagefs.inodesFree': diskReclaim.imagefs,
+    };
+    const podsDir = join(rootDir, 'pods');
+    const podUsages = async (pods: Pod[], withDisk: boolean): Promise<Map<string, PodUsage>> => {
+      const names = new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
+      const out = new Map<string, PodUsage>();
+      const src = { cgroups: c.cgroups, podsDir, logDir: (pod: Pod) => podLogDirectory(pod, config.podLogsDir) };
+      for (const pod of pods) {
+        const usage = await podUsage(src, pod, names, withDisk);
+        if (usage) out.set(pod.metadata?.uid ?? '', usage);
+      }
+      return out;
+    };
+    let previous: ReadonlySet<PressureCondition> = new Set();
+    return new EvictionManager({
+      thresholds: parseThresholds(config),
+      pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
+      maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
+      readNodeStats: () => readNodeStats({ nodefs: rootDir, imagefs }, c.cgroups.version),
+      activePods: () => c.workers.active(),
+      podUsages,
+      reclaim,
+      evict: (pod, e) => {
+        c.podEvent(pod, 'Warning', EVICTED, e.message);
+        const condition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: e.message, lastTransitionTime: rfc3339() };
+        return c.workers.end(pod.metadata?.uid ?? '', { reason: EVICTED, message: e.message, graceSeconds: e.graceSeconds, condition });
+      },
+      conditionsChanged: (active) => {
+        for (const [type, info] of Object.entries(PRESSURE_CONDITIONS)) {
+          if (active.has(type as PressureCondition) !== previous.has(type as PressureCondition)) {
+            const reason = active.has(type as PressureCondition) ? info.events.bad : info.events.ok;
+            nodeEvent('Normal', reason, `Node ${nodeName} status is now: ${reason}`);
+          }
+        }
+        previous = active;
+        void c.reporter.sync().catch((err: Error) => log.warn({ err: err.message }, 'node status update failed'));
+      },
+      nodeEvent,
+      log: log.child({ component: 'eviction' }),
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, parseAgentConfig, parseDuration } from './config.ts';
+import { DEFAULT_CONFIG, parseAgentConfig } from './config.ts';
 
 const header = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';
 
@@ -32,13 +32,13 @@ describe('parseAgentConfig', () => {
     expect(() => parseAgentConfig(`${header}port: "ten"\n`)).toThrow(/port/);
     expect(() => parseAgentConfig(`${header}syncFrequency: soon\n`)).toThrow(/duration/);
   });
-});
 
-describe('parseDuration', () => {
-  it.each([
-    ['10s', 10_000],
-    ['500ms', 500],
-    ['2h', 7_200_000],
-    ['1m30s', 90_000],
-  ])('%s is %d ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+  it('reads the eviction and image GC settings and refuses bad ones at start', () => {
+    const { config, warnings } = parseAgentConfig(`${header}evictionHard: {memory.available: 500Mi}\nevictionSoft: {nodefs.available: 15%}\nevictionSoftGracePeriod: {nodefs.available: 1m}\nevictionPressureTransitionPeriod: 30s\nevictionMaxPodGracePeriod: 20\nimageGCHighThresholdPercent: 70\nimageGCLowThresholdPercent: 60\nimageMinimumGCAge: 5m\n`);
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({ evictionHard: { 'memory.available': '500Mi' }, evictionPressureTransitionPeriodMs: 30_000, evictionMaxPodGracePeriod: 20, imageGCHighThresholdPercent: 70, imageMinimumGCAgeMs: 300_000 });
+    expect(() => parseAgentConfig(`${header}evictionSoft: {nodefs.available: 15%}\n`)).toThrow('grace period must be specified for the soft eviction threshold nodefs.available');
+    expect(() => parseAgentConfig(`${header}evictionHard: {disk.free: 1Gi}\n`)).toThrow('unsupported eviction signal disk.free');
+    expect(() => parseAgentConfig(`${header}imageGCHighThresholdPercent: 50\nimageGCLowThresholdPercent: 60\n`)).toThrow('imageGCLowThresholdPercent (60) must be less than imageGCHighThresholdPercent (50)');
+  });
 });

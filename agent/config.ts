@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
+import { parseDuration } from '../apimachinery/index.ts';
+import { parseThresholds } from './eviction/index.ts';
 
 /**
  * The subset of KubeletConfiguration (kubelet.config.k8s.io/v1beta1) skiff
@@ -25,6 +27,15 @@ export interface AgentConfig {
   systemReserved: Record<string, string>;
   kubeReserved: Record<string, string>;
   evictionHard: Record<string, string>;
+  evictionSoft: Record<string, string>;
+  evictionSoftGracePeriod: Record<string, string>;
+  evictionMinimumReclaim: Record<string, string>;
+  evictionPressureTransitionPeriodMs: number;
+  evictionMaxPodGracePeriod: number;
+  imageGCHighThresholdPercent: number;
+  imageGCLowThresholdPercent: number;
+  imageMinimumGCAgeMs: number;
+  imageMaximumGCAgeMs: number;
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
   clientCAFile: string;
@@ -50,7 +61,16 @@ export const DEFAULT_CONFIG: AgentConfig = {
   cgroupRoot: '/',
   systemReserved: {},
   kubeReserved: {},
-  evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' },
+  evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%', 'imagefs.inodesFree': '5%' },
+  evictionSoft: {},
+  evictionSoftGracePeriod: {},
+  evictionMinimumReclaim: {},
+  evictionPressureTransitionPeriodMs: 5 * 60_000,
+  evictionMaxPodGracePeriod: 0,
+  imageGCHighThresholdPercent: 85,
+  imageGCLowThresholdPercent: 80,
+  imageMinimumGCAgeMs: 2 * 60_000,
+  imageMaximumGCAgeMs: 0,
   tlsCertFile: '',
   tlsPrivateKeyFile: '',
   clientCAFile: '',
@@ -59,9 +79,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
 
 /** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
 const KNOWN_UNSUPPORTED = new Set([
-  'staticPodPath', 'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'imageMinimumGCAge',
-  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionPressureTransitionPeriod',
-  'evictionMaxPodGracePeriod', 'evictionMinimumReclaim', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
+  'staticPodPath', 'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
   'rotateCertificates', 'serverTLSBootstrap', 'failSwapOn', 'containerLogMaxSize', 'containerLogMaxFiles', 'shutdownGracePeriod',
   'shutdownGracePeriodCriticalPods', 'registerNode', 'registerWithTaints', 'providerID', 'kubeAPIQPS', 'kubeAPIBurst', 'hairpinMode',
   'enforceNodeAllocatable', 'protectKernelDefaults', 'makeIPTablesUtilChains', 'tlsCipherSuites', 'tlsMinVersion', 'podPidsLimit',
@@ -73,31 +91,21 @@ export interface ConfigWarning {
   message: string;
 }
 
-/** Parses a kubelet duration ("10s", "1m30s", "2h", "500ms") into milliseconds. */
-export function parseDuration(s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = '';
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    total += n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
-    consumed += m[0];
-  }
-  if (!s || consumed !== s) throw new Error(`invalid duration "${s}"`);
-  return total;
-}
-
 const DURATIONS: Record<string, keyof AgentConfig> = {
   nodeStatusUpdateFrequency: 'nodeStatusUpdateFrequencyMs',
   nodeStatusReportFrequency: 'nodeStatusReportFrequencyMs',
   runtimeRequestTimeout: 'runtimeRequestTimeoutMs',
   syncFrequency: 'syncFrequencyMs',
+  evictionPressureTransitionPeriod: 'evictionPressureTransitionPeriodMs',
+  imageMinimumGCAge: 'imageMinimumGCAgeMs',
+  imageMaximumGCAge: 'imageMaximumGCAgeMs',
 };
 
 const PLAIN: readonly (keyof AgentConfig)[] = [
   'address', 'port', 'podCIDR', 'clusterDNS', 'clusterDomain', 'maxPods', 'nodeLeaseDurationSeconds', 'containerRuntimeEndpoint',
   'podLogsDir', 'resolvConf', 'cgroupDriver', 'cgroupRoot', 'systemReserved', 'kubeReserved', 'evictionHard', 'tlsCertFile', 'tlsPrivateKeyFile',
-  'serializeImagePulls',
+  'serializeImagePulls', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionMinimumReclaim', 'evictionMaxPodGracePeriod',
+  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent',
 ];
 
 /**
@@ -133,7 +141,18 @@ export function parseAgentConfig(text: string): { config: AgentConfig; warnings:
     }
   }
   if (config.cgroupDriver !== 'cgroupfs' && config.cgroupDriver !== 'systemd') throw new Error(`cgroupDriver must be cgroupfs or systemd, got ${config.cgroupDriver}`);
+  validateGarbageCollection(config);
   return { config, warnings };
+}
+
+/** The kubelet's checks of the eviction and image GC settings; bad thresholds fail here, not at the first pressure. */
+function validateGarbageCollection(config: AgentConfig): void {
+  parseThresholds(config);
+  const { imageGCHighThresholdPercent: high, imageGCLowThresholdPercent: low } = config;
+  if (high < 0 || high > 100) throw new Error(`imageGCHighThresholdPercent (${high}) must be between 0 and 100`);
+  if (low < 0 || low > 100) throw new Error(`imageGCLowThresholdPercent (${low}) must be between 0 and 100`);
+  if (low >= high && high < 100) throw new Error(`imageGCLowThresholdPercent (${low}) must be less than imageGCHighThresholdPercent (${high})`);
+  if (config.evictionMaxPodGracePeriod < 0) throw new Error(`evictionMaxPodGracePeriod (${config.evictionMaxPodGracePeriod}) must not be negative`);
 }
 
 export async function loadAgentConfig(path: string | undefined): Promise<{ config: AgentConfig; warnings: ConfigWarning[] }> {

@@ -1,5 +1,5 @@
 export { readMachineInfo } from './machine.ts';
 export type { MachineInfo } from './machine.ts';
-export { NodeStatusReporter, buildNodeStatus, allocatable, AGENT_VERSION } from './node-status.ts';
+export { NodeStatusReporter, buildNodeStatus, allocatable, AGENT_VERSION, PRESSURE_CONDITIONS } from './node-status.ts';
 export type { NodeHealth, NodeStatusInputs } from './node-status.ts';
 export { NodeLease } from './lease.ts';

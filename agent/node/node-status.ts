@@ -9,7 +9,16 @@ export interface NodeHealth {
   networkReady: boolean;
   /** why the node is not ready, when it is not */
   message: string;
+  /** the pressure conditions the eviction manager has set */
+  pressure: ReadonlySet<string>;
 }
+
+/** The kubelet's reasons and messages for the three pressure conditions: [when fine, when under pressure]. */
+export const PRESSURE_CONDITIONS = {
+  MemoryPressure: { reasons: { ok: 'KubeletHasSufficientMemory', bad: 'KubeletHasInsufficientMemory' }, messages: { ok: 'kubelet has sufficient memory available', bad: 'kubelet has insufficient memory available' }, events: { ok: 'NodeHasSufficientMemory', bad: 'NodeHasInsufficientMemory' } },
+  DiskPressure: { reasons: { ok: 'KubeletHasNoDiskPressure', bad: 'KubeletHasDiskPressure' }, messages: { ok: 'kubelet has no disk pressure', bad: 'kubelet has disk pressure' }, events: { ok: 'NodeHasNoDiskPressure', bad: 'NodeHasDiskPressure' } },
+  PIDPressure: { reasons: { ok: 'KubeletHasSufficientPID', bad: 'KubeletHasInsufficientPID' }, messages: { ok: 'kubelet has sufficient PID available', bad: 'kubelet has insufficient PID available' }, events: { ok: 'NodeHasSufficientPID', bad: 'NodeHasInsufficientPID' } },
+} as const;
 
 export interface NodeStatusInputs {
   nodeName: string;
@@ -69,9 +78,7 @@ export function buildNodeStatus(machine: MachineInfo, inputs: NodeStatusInputs, 
     capacity: quantities(capacity),
     allocatable: quantities(allocatable(capacity, inputs)),
     conditions: [
-      condition('MemoryPressure', true, { ok: 'KubeletHasSufficientMemory', bad: 'KubeletHasInsufficientMemory' }, { ok: 'kubelet has sufficient memory available', bad: 'kubelet has insufficient memory available' }, prev, false),
-      condition('DiskPressure', true, { ok: 'KubeletHasNoDiskPressure', bad: 'KubeletHasDiskPressure' }, { ok: 'kubelet has no disk pressure', bad: 'kubelet has disk pressure' }, prev, false),
-      condition('PIDPressure', true, { ok: 'KubeletHasSufficientPID', bad: 'KubeletHasInsufficientPID' }, { ok: 'kubelet has sufficient PID available', bad: 'kubelet has insufficient PID available' }, prev, false),
+      ...Object.entries(PRESSURE_CONDITIONS).map(([type, c]) => condition(type, !health.pressure.has(type), c.reasons, c.messages, prev, false)),
       condition('Ready', ready, { ok: 'KubeletReady', bad: 'KubeletNotReady' }, { ok: 'kubelet is posting ready status', bad: health.message }, prev, true),
     ],
     addresses: [

@@ -5,6 +5,7 @@ export { StatusManager } from './status-manager.ts';
 export { Relister } from './relist.ts';
 export { computePodActions } from './plan.ts';
 export { computePodStatus, podPhase } from './pod-status.ts';
-export { parseResolvConf } from './runtime-config.ts';
+export { parseResolvConf, podLogDirectory } from './runtime-config.ts';
 export type { PodEnvironment } from './runtime-config.ts';
 export { MANAGED_BY, POD_UID } from './runtime-labels.ts';
+export type { TerminalReason, PodAdmitter } from './pod-workers.ts';

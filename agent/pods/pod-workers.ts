@@ -1,10 +1,23 @@
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { newPodMemory, type PodMemory, type PodSyncer } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
 /** Where a pod is in its life on this node: running, being stopped, stopped, and finally cleaned away. */
 type Lifecycle = { kind: 'syncing' } | { kind: 'terminating' } | { kind: 'terminated' } | { kind: 'removed' };
+
+/** Why the agent itself ended a pod (eviction, or refused admission): the pod stays in the API as Failed with this reason. */
+export interface TerminalReason {
+  reason: string;
+  message: string;
+  /** how long its containers get to stop */
+  graceSeconds: number;
+  /** a condition to add (DisruptionTarget for evictions) */
+  condition?: PodCondition;
+}
+
+/** Decides whether a pod new to this node may start. */
+export type PodAdmitter = (pod: Pod) => { admit: true } | { admit: false; reason: string; message: string };
 
 interface Worker {
   uid: string;
@@ -17,6 +30,10 @@ interface Worker {
   dirty: boolean;
   running: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** set when the agent ends the pod on its own */
+  terminal?: TerminalReason;
+  /** callers waiting for the terminal status to be sent */
+  terminalWaiters: (() => void)[];
 }
 
 const RETRY_MS = 1000;
@@ -34,7 +51,10 @@ export class PodWorkers {
   #client: RestClient;
   #log: Logger;
 
-  constructor(args: { syncer: PodSyncer; status: StatusManager; client: RestClient; log: Logger }) {
+  #admit: PodAdmitter;
+
+  constructor(args: { syncer: PodSyncer; status: StatusManager; client: RestClient; log: Logger; admit?: PodAdmitter }) {
+    this.#admit = args.admit ?? (() => ({ admit: true }));
     this.#syncer = args.syncer;
     this.#status = args.status;
     this.#client = args.client;
@@ -51,9 +71,34 @@ export class PodWorkers {
 
   update(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
+    const known = this.#workers.has(uid);
     const w = this.#worker(uid);
     w.pod = pod;
+    // admission applies to pods no agent has started yet (an adopted running pod is not refused)
+    if (!known && !pod.status?.startTime && !isTerminal(pod) && !pod.metadata?.deletionTimestamp) {
+      const verdict = this.#admit(pod);
+      if (!verdict.admit) {
+        this.#log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: verdict.reason }, 'pod not admitted');
+        w.terminal = { reason: verdict.reason, message: verdict.message, graceSeconds: 0 };
+      }
+    }
     this.#schedule(w);
+  }
+
+  /** Ends a running pod on the agent's own account (eviction); resolves once it is stopped and its status sent. */
+  end(uid: string, why: TerminalReason): Promise<void> {
+    const w = this.#workers.get(uid);
+    if (!w || w.removed || w.terminal) return Promise.resolve();
+    w.terminal = why;
+    return new Promise<void>((resolve) => {
+      w.terminalWaiters.push(resolve);
+      this.#schedule(w);
+    });
+  }
+
+  /** The pods this agent runs that have not finished (the eviction manager's candidates). */
+  active(): Pod[] {
+    return [...this.#workers.values()].filter((w) => w.pod && !w.removed && !w.terminal && w.lifecycle.kind === 'syncing' && !isTerminal(w.pod) && !w.pod.metadata?.deletionTimestamp).map((w) => w.pod as Pod);
   }
 
   /** The pod is gone from the API server (or was never there: a runtime orphan). */
@@ -72,7 +117,7 @@ export class PodWorkers {
   #worker(uid: string): Worker {
     let w = this.#workers.get(uid);
     if (!w) {
-      w = { uid, pod: undefined, removed: false, lifecycle: { kind: 'syncing' }, memory: newPodMemory(), dirty: false, running: false, timer: undefined };
+      w = { uid, pod: undefined, removed: false, lifecycle: { kind: 'syncing' }, memory: newPodMemory(), dirty: false, running: false, timer: undefined, terminalWaiters: [] };
       this.#workers.set(uid, w);
     }
     return w;
@@ -105,6 +150,7 @@ export class PodWorkers {
           this.#schedule(w, RETRY_MS);
         }
         if (w.lifecycle.kind === 'removed') {
+          for (const done of w.terminalWaiters.splice(0)) done();
           if (w.timer) clearTimeout(w.timer);
           this.#workers.delete(w.uid);
           this.#status.forget(w.uid);
@@ -116,10 +162,29 @@ export class PodWorkers {
     }
   }
 
+  /** A pod the agent ended: stopped once within its grace, then kept Failed with the agent's reason. */
+  async #syncEnded(w: Worker, pod: Pod, why: TerminalReason): Promise<undefined> {
+    if (w.lifecycle.kind === 'syncing') {
+      w.lifecycle = { kind: 'terminating' };
+      // as the kubelet does: the pod is Failed with the reason from the moment it starts stopping
+      this.#status.set(pod, endedStatus(pod.status ?? {}, why));
+      await this.#status.flushPod(w.uid);
+      await this.#syncer.terminate(pod, why.graceSeconds, w.memory);
+      w.lifecycle = { kind: 'terminated' };
+    }
+    // the syncer's terminal path releases the sandbox and volumes
+    const result = await this.#syncer.sync({ ...pod, status: { ...pod.status, phase: 'Failed' } }, w.memory);
+    this.#status.set(pod, endedStatus(result.status, why));
+    await this.#status.flushPod(w.uid);
+    for (const done of w.terminalWaiters.splice(0)) done();
+    return undefined;
+  }
+
   async #syncOnce(w: Worker): Promise<number | undefined> {
     const pod = w.pod;
     this.#log.debug({ pod: pod?.metadata?.name, uid: w.uid, removed: w.removed, lifecycle: w.lifecycle.kind }, 'sync');
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
+    if (!deleting && w.terminal) return this.#syncEnded(w, pod, w.terminal);
     if (!deleting) {
       const result = await this.#syncer.sync(pod, w.memory);
       this.#status.set(pod, result.status);
@@ -150,4 +215,12 @@ export class PodWorkers {
     w.lifecycle = { kind: 'removed' };
     return undefined;
   }
+}
+
+const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+/** Failed with the agent's reason and message, and its condition beside the others. */
+function endedStatus(status: PodStatus, why: TerminalReason): PodStatus {
+  const conditions = (status.conditions ?? []).filter((c) => c.type !== why.condition?.type);
+  return { ...status, phase: 'Failed', reason: why.reason, message: why.message, conditions: why.condition ? [...conditions, why.condition] : conditions };
 }

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import { silentLogger, type RestClient } from '../../apimachinery/index.ts';
+import type { PodSyncer } from './pod-sync.ts';
+import { PodWorkers, type PodAdmitter } from './pod-workers.ts';
+import type { StatusManager } from './status-manager.ts';
+
+function pod(name: string, status: PodStatus = { phase: 'Pending' }): Pod {
+  return { metadata: { name, namespace: 'default', uid: name }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, status };
+}
+
+/** Pod workers over a syncer and status manager that only record what they are asked. */
+function harness(admit?: PodAdmitter) {
+  const calls: string[] = [];
+  const sent: { name: string; status: PodStatus }[] = [];
+  const syncer = {
+    sync: async (p: Pod) => {
+      calls.push(`sync ${p.metadata?.name} ${p.status?.phase}`);
+      return { status: { phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running', conditions: [{ type: 'Ready', status: 'False' }] } as PodStatus };
+    },
+    terminate: async (p: Pod, grace: number) => {
+      calls.push(`terminate ${p.metadata?.name} ${grace}`);
+      return { phase: 'Failed' } as PodStatus;
+    },
+    remove: async () => undefined,
+  } as unknown as PodSyncer;
+  const status = {
+    set: (p: Pod, s: PodStatus) => sent.push({ name: p.metadata?.name ?? '', status: s }),
+    flushPod: async () => undefined,
+    forget: () => undefined,
+  } as unknown as StatusManager;
+  const workers = new PodWorkers({ syncer, status, client: {} as RestClient, log: silentLogger, admit });
+  return { workers, calls, sent };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('PodWorkers ending pods on the agent\'s account', () => {
+  it('refuses a new pod the admitter turns down: Failed with its reason, no container started', async () => {
+    const h = harness((p) => (p.metadata?.name === 'late' ? { admit: false, reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' } : { admit: true }));
+    h.workers.update(pod('late'));
+    await until(() => h.sent.some((s) => s.status.reason === 'Evicted' && h.calls.includes('sync late Failed')));
+    expect(h.calls).toEqual(['terminate late 0', 'sync late Failed']);
+    expect(h.sent.at(-1)?.status).toMatchObject({ phase: 'Failed', reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' });
+    expect(h.workers.active()).toEqual([]);
+  });
+
+  it('does not refuse a pod an agent already started (adopted after a restart)', async () => {
+    const h = harness(() => ({ admit: false, reason: 'Evicted', message: 'no' }));
+    h.workers.update(pod('adopted', { phase: 'Running', startTime: '2026-01-01T00:00:00Z' }));
+    await until(() => h.calls.length > 0);
+    expect(h.calls).toEqual(['sync adopted Running']);
+  });
+
+  it('evicts: Failed/Evicted first, then stopped within the grace, and resolves once the final status is sent', async () => {
+    const h = harness();
+    h.workers.update(pod('hog', { phase: 'Running', startTime: '2026-01-01T00:00:00Z' }));
+    await until(() => h.workers.active().length === 1);
+    const condition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'low' };
+    await h.workers.end('hog', { reason: 'Evicted', message: 'low', graceSeconds: 1, condition });
+    expect(h.calls.slice(-2)).toEqual(['terminate hog 1', 'sync hog Failed']);
+    const ended = h.sent.filter((s) => s.status.reason === 'Evicted');
+    expect(ended.length).toBe(2);
+    expect(ended[0]?.status.phase).toBe('Failed');
+    expect(ended[1]?.status.conditions).toEqual([{ type: 'Ready', status: 'False' }, condition]);
+    expect(h.workers.active()).toEqual([]);
+  });
+});
