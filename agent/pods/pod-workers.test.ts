@@ -15,8 +15,8 @@ function harness(admit?: PodAdmitter) {
   const sent: { name: string; status: PodStatus }[] = [];
   const syncer = {
     sync: async (p: Pod) => {
-      calls.push(`sync ${p.metadata?.name} ${p.status?.phase}`);
-      return { status: { phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running', conditions: [{ type: 'Ready', status: 'False' }] } as PodStatus };
+      calls.push(`sync ${p.metadata?.name} ${p.status?.phase}${p.status?.startTime ? ` ${p.status.startTime}` : ''}`);
+      return { status: { phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running', startTime: p.status?.startTime ?? `t${calls.length}`, conditions: [{ type: 'Ready', status: 'False' }] } as PodStatus };
     },
     terminate: async (p: Pod, grace: number) => {
       calls.push(`terminate ${p.metadata?.name} ${grace}`);
@@ -41,7 +41,7 @@ describe('PodWorkers ending pods on the agent\'s account', () => {
   it('refuses a new pod the admitter turns down: Failed with its reason, no container started', async () => {
     const h = harness((p) => (p.metadata?.name === 'late' ? { admit: false, reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' } : { admit: true }));
     h.workers.update(pod('late'));
-    await until(() => h.sent.some((s) => s.status.reason === 'Evicted' && h.calls.includes('sync late Failed')));
+    await until(() => h.sent.some((s) => s.status.reason === 'Evicted' && h.calls.some((c) => c.startsWith('sync late Failed'))));
     expect(h.calls).toEqual(['terminate late 0', 'sync late Failed']);
     expect(h.sent.at(-1)?.status).toMatchObject({ phase: 'Failed', reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' });
     expect(h.workers.active()).toEqual([]);
@@ -51,7 +51,7 @@ describe('PodWorkers ending pods on the agent\'s account', () => {
     const h = harness(() => ({ admit: false, reason: 'Evicted', message: 'no' }));
     h.workers.update(pod('adopted', { phase: 'Running', startTime: '2026-01-01T00:00:00Z' }));
     await until(() => h.calls.length > 0);
-    expect(h.calls).toEqual(['sync adopted Running']);
+    expect(h.calls).toEqual(['sync adopted Running 2026-01-01T00:00:00Z']);
   });
 
   it('evicts: Failed/Evicted first, then stopped within the grace, and resolves once the final status is sent', async () => {
@@ -60,11 +60,23 @@ describe('PodWorkers ending pods on the agent\'s account', () => {
     await until(() => h.workers.active().length === 1);
     const condition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'low' };
     await h.workers.end('hog', { reason: 'Evicted', message: 'low', graceSeconds: 1, condition });
-    expect(h.calls.slice(-2)).toEqual(['terminate hog 1', 'sync hog Failed']);
+    expect(h.calls.slice(-2)).toEqual(['terminate hog 1', 'sync hog Failed 2026-01-01T00:00:00Z']);
     const ended = h.sent.filter((s) => s.status.reason === 'Evicted');
     expect(ended.length).toBe(2);
     expect(ended[0]?.status.phase).toBe('Failed');
     expect(ended[1]?.status.conditions).toEqual([{ type: 'Ready', status: 'False' }, condition]);
     expect(h.workers.active()).toEqual([]);
+  });
+});
+
+describe('PodWorkers status basis', () => {
+  it('computes each status from the one it computed last, not from the API\'s lagging copy', async () => {
+    const h = harness();
+    h.workers.update(pod('web', { phase: 'Pending' }));
+    await until(() => h.calls.length === 1);
+    // the API still shows an older start time than the one the agent computed and sent
+    h.workers.update(pod('web', { phase: 'Running', startTime: 'stale' }));
+    await until(() => h.calls.length === 2);
+    expect(h.calls).toEqual(['sync web Pending', 'sync web Running t1']);
   });
 });

@@ -34,6 +34,8 @@ interface Worker {
   terminal?: TerminalReason;
   /** callers waiting for the terminal status to be sent */
   terminalWaiters: (() => void)[];
+  /** the status this agent last computed: the basis of the next one (see withOwnStatus) */
+  status?: PodStatus;
 }
 
 const RETRY_MS = 1000;
@@ -167,13 +169,15 @@ export class PodWorkers {
     if (w.lifecycle.kind === 'syncing') {
       w.lifecycle = { kind: 'terminating' };
       // as the kubelet does: the pod is Failed with the reason from the moment it starts stopping
-      this.#status.set(pod, endedStatus(pod.status ?? {}, why));
+      this.#status.set(pod, endedStatus(w.status ?? pod.status ?? {}, why));
       await this.#status.flushPod(w.uid);
-      await this.#syncer.terminate(pod, why.graceSeconds, w.memory);
+      await this.#syncer.terminate(withOwnStatus(pod, w.status), why.graceSeconds, w.memory);
       w.lifecycle = { kind: 'terminated' };
     }
     // the syncer's terminal path releases the sandbox and volumes
-    const result = await this.#syncer.sync({ ...pod, status: { ...pod.status, phase: 'Failed' } }, w.memory);
+    const own = withOwnStatus(pod, w.status);
+    const result = await this.#syncer.sync({ ...own, status: { ...own.status, phase: 'Failed' } }, w.memory);
+    w.status = result.status;
     this.#status.set(pod, endedStatus(result.status, why));
     await this.#status.flushPod(w.uid);
     for (const done of w.terminalWaiters.splice(0)) done();
@@ -186,7 +190,8 @@ export class PodWorkers {
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
     if (!deleting && w.terminal) return this.#syncEnded(w, pod, w.terminal);
     if (!deleting) {
-      const result = await this.#syncer.sync(pod, w.memory);
+      const result = await this.#syncer.sync(withOwnStatus(pod, w.status), w.memory);
+      w.status = result.status;
       this.#status.set(pod, result.status);
       return result.retryAfterMs;
     }
@@ -194,7 +199,7 @@ export class PodWorkers {
       w.lifecycle = { kind: 'terminating' };
       if (pod) {
         const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-        const status = await this.#syncer.terminate(pod, grace, w.memory);
+        const status = await this.#syncer.terminate(withOwnStatus(pod, w.status), grace, w.memory);
         if (!w.removed) {
           this.#status.set(pod, status);
           await this.#status.flushPod(w.uid);
@@ -215,6 +220,17 @@ export class PodWorkers {
     w.lifecycle = { kind: 'removed' };
     return undefined;
   }
+}
+
+/**
+ * The pod as the API has it, but with the status this agent computed last
+ * (start time, phase, condition transition times). The API's copy lags the
+ * agent's own PATCHes; computing from it made statuses flip between two
+ * start times and PATCH in a loop once enough pods were in flight. After an
+ * agent restart there is no own status yet and the API's is the basis.
+ */
+function withOwnStatus(pod: Pod, own: PodStatus | undefined): Pod {
+  return own ? { ...pod, status: { ...pod.status, ...own } } : pod;
 }
 
 const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
