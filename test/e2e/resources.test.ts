@@ -1,0 +1,70 @@
+// Resources on a real node: each pod gets a cgroup in the kubelet's QoS
+// hierarchy with its limits, and a container past its memory limit is
+// OOM-killed and reported so.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodCgroups } from '../../agent/index.ts';
+import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+let c: TestCluster;
+let cgroups: PodCgroups;
+
+beforeAll(async () => {
+  c = await startTestCluster('res', 213);
+  cgroups = await PodCgroups.detect(`skiff-test-${c.node.bridge}`);
+});
+
+afterAll(async () => {
+  await c?.teardown();
+});
+
+/** The memory limit of a pod-level cgroup, read from the kernel. */
+async function memoryLimit(cgroup: string): Promise<number> {
+  const file = cgroups.version === 2 ? join('/sys/fs/cgroup', cgroup, 'memory.max') : join('/sys/fs/cgroup/memory', cgroup, 'memory.limit_in_bytes');
+  return Number((await readFile(file, 'utf8')).trim());
+}
+
+describe('pod resources on a real node', () => {
+  it('puts each pod in its QoS class cgroup, with the pod\'s memory limit', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: fixed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: app, image: busybox, command: [sleep, '3600'], resources: {requests: {cpu: 100m, memory: 48Mi}, limits: {cpu: 100m, memory: 48Mi}}}
+  - {name: side, image: busybox, command: [sleep, '3600'], resources: {requests: {cpu: 50m, memory: 16Mi}, limits: {cpu: 50m, memory: 16Mi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: loose}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: app, image: busybox, command: [sleep, '3600']}]
+`);
+    await waitForJsonPath(c, ['pod', 'fixed'], '{.status.phase} {.status.qosClass}', 'Running Guaranteed');
+    await waitForJsonPath(c, ['pod', 'loose'], '{.status.phase} {.status.qosClass}', 'Running BestEffort');
+    const uid = (name: string) => c.kubectl('get', 'pod', name, '-o', 'jsonpath={.metadata.uid}');
+    const fixed = join('/', `skiff-test-${c.node.bridge}`, 'kubepods', `pod${await uid('fixed')}`);
+    expect(await memoryLimit(fixed)).toBe(64 * 2 ** 20);
+    expect((await cgroups.usage(fixed))?.processes).toBeGreaterThanOrEqual(3);
+    const loose = join('/', `skiff-test-${c.node.bridge}`, 'kubepods', 'besteffort', `pod${await uid('loose')}`);
+    expect((await cgroups.usage(loose))?.processes).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports OOMKilled for a container that goes past its memory limit', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: greedy}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, 'head -c 200m /dev/zero | tail'], resources: {limits: {memory: 32Mi}}}
+`);
+    await waitForJsonPath(c, ['pod', 'greedy'], '{.status.phase}', 'Failed', 60_000);
+    expect(await c.kubectl('get', 'pod', 'greedy', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}')).toBe('OOMKilled 137');
+  });
+});
