@@ -1,3 +1,3 @@
 export { ServiceProxy, cleanupProxy, serviceRules } from './service-proxy.ts';
-export { renderRuleset } from './ruleset.ts';
-export type { ServicePortRule } from './ruleset.ts';
+export { buildModel, renderRuleset, renderUpdate } from './ruleset.ts';
+export type { ServicePortRule, ProxyModel } from './ruleset.ts';

@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { describe, expect, it } from 'vitest';
-import { renderRuleset } from './ruleset.ts';
+import { buildModel, renderRuleset, renderUpdate, type ServicePortRule } from './ruleset.ts';
 import { cleanupProxy, nft, serviceRules } from './service-proxy.ts';
 
 const svc: Service = { metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.20', type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] } };
+const UNIT = { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' };
+const render = (rules: ServicePortRule[]) => renderRuleset(buildModel(rules, UNIT), UNIT);
 const slice = (endpoints: NonNullable<EndpointSlice['endpoints']>): EndpointSlice => ({ addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });
 
 describe('service rules', () => {
@@ -21,13 +23,14 @@ describe('service rules', () => {
   });
 
   it('renders a ruleset nft accepts, with verdict maps and a reject set', () => {
-    const script = renderRuleset([
+    const script = render([
       ...serviceRules(svc, [slice([{ addresses: ['10.244.1.2'], conditions: { ready: true } }, { addresses: ['10.244.1.4'], conditions: { ready: true } }])]),
       { id: 'default/empty:', protocol: 'udp', clusterIP: '10.96.0.21', port: 53, endpoints: [] },
-    ], { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' });
+    ]);
     expect(script).toContain('10.96.0.20 . tcp . 80 : goto svc-');
     expect(script).toContain('tcp . 30080 : goto ext-');
-    expect(script).toContain('numgen random mod 2 vmap');
+    expect(script).toContain('meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.244.1.2 . 8080, 1 : 10.244.1.4 . 8080 }');
+    expect(script).toMatch(/set hairpin \{\n\s+type ipv4_addr \. ipv4_addr\n\s+elements = \{ 10\.244\.1\.2 \. 10\.244\.1\.2, 10\.244\.1\.4 \. 10\.244\.1\.4 \}/);
     expect(script).toMatch(/set no-endpoint-ips \{\n\s+type ipv4_addr \. inet_proto \. inet_service\n\s+elements = \{ 10\.96\.0\.21 \. udp \. 53 \}/);
     // nft -c checks the script without applying it
     execFileSync('nft', ['-c', '-f', '-'], { input: script });
@@ -40,7 +43,7 @@ describe('service rules', () => {
       { addresses: ['10.244.2.2'], nodeName: 'elsewhere', conditions: { ready: true } },
     ])], 'here');
     expect(rules[0]).toMatchObject({ affinitySeconds: 10800, externalLocal: true, externalIPs: ['192.0.2.50'], endpoints: [{ ip: '10.244.1.2', local: true }, { ip: '10.244.2.2' }] });
-    const script = renderRuleset(rules, { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' });
+    const script = render(rules);
     expect(script).toMatch(/flags dynamic,timeout\n\s+timeout 10800s/);
     expect(script).toMatch(/update @ep-\w+ \{ ip saddr \}/);
     expect(script).toContain('192.0.2.50 . tcp . 80 : goto ext-');
@@ -51,10 +54,32 @@ describe('service rules', () => {
 
   it('cleans up its table, and does not mind when there is none', async () => {
     const table = `skiff-unit-${process.pid}`;
-    await nft(renderRuleset([], { table, clusterCidr: '10.244.0.0/16' }));
+    await nft(renderRuleset(buildModel([], { table, clusterCidr: '10.244.0.0/16' }), { table, clusterCidr: '10.244.0.0/16' }));
     await cleanupProxy(table);
     expect(execFileSync('nft', ['list', 'tables']).toString()).not.toContain(table);
     await cleanupProxy(table);
   });
-});
 
+  it('carries only what changed, in one transaction that nft accepts on the table it changes', async () => {
+    const table = `skiff-unit-inc-${process.pid}`;
+    const opts = { table, clusterCidr: '10.244.0.0/16' };
+    const rule = (id: string, ip: string, endpoints: string[], extra: Partial<ServicePortRule> = {}): ServicePortRule => ({ id, protocol: 'tcp', clusterIP: ip, port: 80, endpoints: endpoints.map((e) => ({ ip: e, port: 8080 })), ...extra });
+    const before = buildModel([rule('ns/a:', '10.96.1.1', ['10.244.9.1', '10.244.9.2']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 60 }), rule('ns/c:', '10.96.1.3', [])], opts);
+    // a loses an endpoint, b's affinity changes, c gets one, d is new
+    const after = buildModel([rule('ns/a:', '10.96.1.1', ['10.244.9.1']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 90 }), rule('ns/c:', '10.96.1.3', ['10.244.9.4']), rule('ns/d:', '10.96.1.4', ['10.244.9.5'], { nodePort: 30111 })], opts);
+    try {
+      await nft(renderRuleset(before, opts));
+      const update = renderUpdate(before, after, table);
+      expect(update).not.toContain('delete table');
+      expect(update).toContain('delete element ip');
+      await nft(update);
+      // the table is now what a full rewrite would make of it
+      const listed = execFileSync('nft', ['list', 'table', 'ip', table]).toString();
+      await nft(renderRuleset(after, opts));
+      expect(execFileSync('nft', ['list', 'table', 'ip', table]).toString().split('\n').sort()).toEqual(listed.split('\n').sort());
+      expect(renderUpdate(after, after, table)).toBe('');
+    } finally {
+      await cleanupProxy(table);
+    }
+  });
+});

@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
-import { renderRuleset, type ServicePortRule } from './ruleset.ts';
+import { buildModel, renderRuleset, renderUpdate, type ProxyModel, type ServicePortRule } from './ruleset.ts';
 
 /** Changes arriving within this long are programmed together. */
 const DEBOUNCE_MS = 100;
+/** The whole table is rewritten at least this often, undoing whatever else edited it (kube-proxy: syncPeriod). */
+const FULL_SYNC_MS = 60 * 60_000;
 
 /** Runs `nft -f -` with the script on stdin; rejects with nft's complaint. */
 export function nft(script: string): Promise<void> {
@@ -64,8 +66,10 @@ export function serviceRules(svc: Service, slices: EndpointSlice[], nodeName = '
 
 /**
  * The Service proxy (kube-proxy's nftables mode, in the agent): watches
- * Services and EndpointSlices and keeps one nftables table in step with them,
- * rewriting it in one atomic `nft` transaction shortly after each change.
+ * Services and EndpointSlices and keeps one nftables table in step with them:
+ * shortly after each change, one atomic `nft` transaction carries only what
+ * changed; the first sync, one after a failure and an hourly one rewrite the
+ * whole table.
  */
 export class ServiceProxy {
   #client: RestClient;
@@ -76,7 +80,9 @@ export class ServiceProxy {
   #services: Informer<Service>;
   #slices: Informer<EndpointSlice>;
   #timer: NodeJS.Timeout | undefined;
-  #applied = '';
+  /** what the table holds now; undefined: unknown, rewrite it whole */
+  #applied: ProxyModel | undefined;
+  #lastFullSync = 0;
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(client: RestClient, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
@@ -116,14 +122,19 @@ export class ServiceProxy {
       slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
     }
     const rules = this.#services.list().flatMap((svc) => serviceRules(svc, slicesByService.get(objectKey(svc)) ?? [], this.#nodeName));
-    const script = renderRuleset(rules, { table: this.#table, clusterCidr: this.#clusterCidr });
-    if (script === this.#applied) return;
+    const opts = { table: this.#table, clusterCidr: this.#clusterCidr };
+    const model = buildModel(rules, opts);
+    const full = !this.#applied || Date.now() - this.#lastFullSync > FULL_SYNC_MS;
+    const script = full ? renderRuleset(model, opts) : renderUpdate(this.#applied as ProxyModel, model, this.#table);
+    if (!script) return;
     try {
       await nft(script);
-      this.#applied = script;
-      this.#log.debug({ servicePorts: rules.length }, 'programmed services');
+      this.#applied = model;
+      if (full) this.#lastFullSync = Date.now();
+      this.#log.debug({ servicePorts: rules.length, full }, 'programmed services');
     } catch (err) {
-      this.#log.error({ err: (err as Error).message }, 'could not program services');
+      this.#applied = undefined;
+      this.#log.error({ err: (err as Error).message, full }, 'could not program services');
       setTimeout(() => this.#schedule(), 5000).unref();
     }
   }
