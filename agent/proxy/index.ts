@@ -1,3 +1,6 @@
 export { ServiceProxy, cleanupProxy, serviceRules } from './service-proxy.ts';
-export { buildModel, renderRuleset, renderUpdate } from './ruleset.ts';
-export type { ServicePortRule, ProxyModel } from './ruleset.ts';
+export { serviceFragment, emptyFragment } from './proxy-model.ts';
+export type { ServicePortRule, Fragment, RulesetOptions } from './proxy-model.ts';
+export { ProxyState } from './proxy-state.ts';
+export type { ProxyDelta } from './proxy-state.ts';
+export { renderRuleset, renderDelta } from './ruleset.ts';

@@ -2,12 +2,19 @@ import { execFileSync } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { describe, expect, it } from 'vitest';
-import { buildModel, renderRuleset, renderUpdate, type ServicePortRule } from './ruleset.ts';
+import { STATIC_PICKERS, isLargePicker, serviceFragment, type ServicePortRule } from './proxy-model.ts';
+import { ProxyState } from './proxy-state.ts';
+import { renderDelta, renderRuleset } from './ruleset.ts';
 import { cleanupProxy, nft, serviceRules } from './service-proxy.ts';
 
 const svc: Service = { metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.20', type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] } };
 const UNIT = { table: 'skiff-unit', clusterCidr: '10.244.0.0/16' };
-const render = (rules: ServicePortRule[]) => renderRuleset(buildModel(rules, UNIT), UNIT);
+/** A state holding each rule as a Service of its own. */
+function stateOf(rules: ServicePortRule[], opts = UNIT, state = new ProxyState()): ProxyState {
+  for (const r of rules) state.replace(r.id, serviceFragment(r, opts));
+  return state;
+}
+const render = (rules: ServicePortRule[]) => renderRuleset(stateOf(rules).contents(), UNIT);
 const slice = (endpoints: NonNullable<EndpointSlice['endpoints']>): EndpointSlice => ({ addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });
 
 describe('service rules', () => {
@@ -27,9 +34,12 @@ describe('service rules', () => {
       ...serviceRules(svc, [slice([{ addresses: ['10.244.1.2'], conditions: { ready: true } }, { addresses: ['10.244.1.4'], conditions: { ready: true } }])]),
       { id: 'default/empty:', protocol: 'udp', clusterIP: '10.96.0.21', port: 53, endpoints: [] },
     ]);
-    expect(script).toContain('10.96.0.20 . tcp . 80 : goto svc-');
-    expect(script).toContain('tcp . 30080 : goto ext-');
-    expect(script).toContain('meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.244.1.2 . 8080, 1 : 10.244.1.4 . 8080 }');
+    // one picker chain for every TCP Service of two endpoints, the endpoint one map lookup away
+    expect(script).toContain('10.96.0.20 . tcp . 80 : goto pick-cluster-2');
+    expect(script).toContain('tcp . 30080 : goto pick-node-port-2');
+    expect(script).toMatch(/chain pick-cluster-2 \{\n\s+ip saddr != 10\.244\.0\.0\/16 meta mark set meta mark \| 0x4000\n\s+dnat ip to ip daddr \. meta l4proto \. th dport \. numgen random mod 2 map @endpoints/);
+    expect(script).toContain('10.96.0.20 . tcp . 80 . 0 : 10.244.1.2 . 8080, 10.96.0.20 . tcp . 80 . 1 : 10.244.1.4 . 8080');
+    expect(script).toContain('tcp . 30080 . 1 : 10.244.1.4 . 8080');
     expect(script).toMatch(/set hairpin \{\n\s+type ipv4_addr \. ipv4_addr\n\s+elements = \{ 10\.244\.1\.2 \. 10\.244\.1\.2, 10\.244\.1\.4 \. 10\.244\.1\.4 \}/);
     expect(script).toMatch(/set no-endpoint-ips \{\n\s+type ipv4_addr \. inet_proto \. inet_service\n\s+elements = \{ 10\.96\.0\.21 \. udp \. 53 \}/);
     // nft -c checks the script without applying it
@@ -54,7 +64,7 @@ describe('service rules', () => {
 
   it('cleans up its table, and does not mind when there is none', async () => {
     const table = `skiff-unit-${process.pid}`;
-    await nft(renderRuleset(buildModel([], { table, clusterCidr: '10.244.0.0/16' }), { table, clusterCidr: '10.244.0.0/16' }));
+    await nft(renderRuleset(new ProxyState().contents(), { table, clusterCidr: '10.244.0.0/16' }));
     await cleanupProxy(table);
     expect(execFileSync('nft', ['list', 'tables']).toString()).not.toContain(table);
     await cleanupProxy(table);
@@ -64,22 +74,37 @@ describe('service rules', () => {
     const table = `skiff-unit-inc-${process.pid}`;
     const opts = { table, clusterCidr: '10.244.0.0/16' };
     const rule = (id: string, ip: string, endpoints: string[], extra: Partial<ServicePortRule> = {}): ServicePortRule => ({ id, protocol: 'tcp', clusterIP: ip, port: 80, endpoints: endpoints.map((e) => ({ ip: e, port: 8080 })), ...extra });
-    const before = buildModel([rule('ns/a:', '10.96.1.1', ['10.244.9.1', '10.244.9.2']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 60 }), rule('ns/c:', '10.96.1.3', [])], opts);
-    // a loses an endpoint, b's affinity changes, c gets one, d is new
-    const after = buildModel([rule('ns/a:', '10.96.1.1', ['10.244.9.1']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 90 }), rule('ns/c:', '10.96.1.3', ['10.244.9.4']), rule('ns/d:', '10.96.1.4', ['10.244.9.5'], { nodePort: 30111 })], opts);
+    const state = stateOf([rule('ns/a:', '10.96.1.1', ['10.244.9.1', '10.244.9.2']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 60 }), rule('ns/c:', '10.96.1.3', []), rule('ns/e:', '10.96.1.5', ['10.244.9.2'])], opts);
+    state.takeDelta();
     try {
-      await nft(renderRuleset(before, opts));
-      const update = renderUpdate(before, after, table);
+      await nft(renderRuleset(state.contents(), opts));
+      // a loses an endpoint, b's affinity changes, c gets one, d is new, e goes
+      stateOf([rule('ns/a:', '10.96.1.1', ['10.244.9.1']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 90 }), rule('ns/c:', '10.96.1.3', ['10.244.9.4']), rule('ns/d:', '10.96.1.4', ['10.244.9.5'], { nodePort: 30111 })], opts, state);
+      state.replace('ns/e:', undefined);
+      const delta = state.takeDelta();
+      // 10.244.9.2 left both a and e, so its hairpin pair goes; a now picks among one endpoint
+      expect(delta.elements.hairpin.removed).toEqual(['10.244.9.2 . 10.244.9.2']);
+      expect(delta.elements['cluster-ips'].added.get('10.96.1.1 . tcp . 80')).toBe('goto pick-cluster-1');
+      const update = renderDelta(delta, table);
       expect(update).not.toContain('delete table');
-      expect(update).toContain('delete element ip');
       await nft(update);
       // the table is now what a full rewrite would make of it
       const listed = execFileSync('nft', ['list', 'table', 'ip', table]).toString();
-      await nft(renderRuleset(after, opts));
+      await nft(renderRuleset(state.contents(), opts));
       expect(execFileSync('nft', ['list', 'table', 'ip', table]).toString().split('\n').sort()).toEqual(listed.split('\n').sort());
-      expect(renderUpdate(after, after, table)).toBe('');
+      expect(renderDelta(state.takeDelta(), table)).toBe('');
     } finally {
       await cleanupProxy(table);
     }
+  });
+
+  it('keeps pickers up to the static size in every table, and brings a larger one with its Service', () => {
+    const many: ServicePortRule = { id: 'ns/many:', protocol: 'tcp', clusterIP: '10.96.1.9', port: 80, endpoints: Array.from({ length: STATIC_PICKERS + 8 }, (_, i) => ({ ip: `10.244.8.${i + 1}`, port: 80 })) };
+    const f = serviceFragment(many, UNIT);
+    expect([...f.chains.keys()]).toEqual([`pick-cluster-${STATIC_PICKERS + 8}`]);
+    expect(isLargePicker(`pick-cluster-${STATIC_PICKERS + 8}`)).toBe(true);
+    expect(isLargePicker(`pick-cluster-${STATIC_PICKERS}`)).toBe(false);
+    expect(serviceFragment({ ...many, endpoints: many.endpoints.slice(0, 3) }, UNIT).chains.size).toBe(0);
+    execFileSync('nft', ['-c', '-f', '-'], { input: render([many]) });
   });
 });

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
-import { buildModel, renderRuleset, renderUpdate, type ProxyModel, type ServicePortRule } from './ruleset.ts';
+import { emptyFragment, isLargePicker, serviceFragment, type Fragment, type RulesetOptions, type ServicePortRule } from './proxy-model.ts';
+import { ProxyState } from './proxy-state.ts';
+import { renderDelta, renderRuleset } from './ruleset.ts';
 
 /** Changes arriving within this long are programmed together. */
 const DEBOUNCE_MS = 100;
@@ -64,37 +66,72 @@ export function serviceRules(svc: Service, slices: EndpointSlice[], nodeName = '
   return rules;
 }
 
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The Service an EndpointSlice belongs to, as namespace/name. */
+const sliceService = (s: EndpointSlice) => (s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata?.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined);
+
 /**
  * The Service proxy (kube-proxy's nftables mode, in the agent): watches
- * Services and EndpointSlices and keeps one nftables table in step with them:
- * shortly after each change, one atomic `nft` transaction carries only what
- * changed; the first sync, one after a failure and an hourly one rewrite the
- * whole table.
+ * Services and EndpointSlices and keeps one nftables table in step with
+ * them. Watch events only note which Services changed; shortly after, one
+ * atomic `nft` transaction carries what those Services changed in the table.
+ * The first sync, one after a failure and an hourly one rewrite the whole table.
  */
 export class ServiceProxy {
   #client: RestClient;
   #log: Logger;
-  #table: string;
-  #clusterCidr: string;
+  #opts: RulesetOptions;
   #nodeName: string;
   #services: Informer<Service>;
   #slices: Informer<EndpointSlice>;
+  /** each Service's EndpointSlices by their keys */
+  #slicesOf = new Map<string, Map<string, EndpointSlice>>();
   #timer: NodeJS.Timeout | undefined;
-  /** what the table holds now; undefined: unknown, rewrite it whole */
-  #applied: ProxyModel | undefined;
-  #lastFullSync = 0;
   #syncing: Promise<void> = Promise.resolve();
+  /** what the table holds; undefined: unknown, rewrite it whole */
+  #state: ProxyState | undefined;
+  /** Services changed since the last sync */
+  #pending = new Set<string>();
+  #lastFullSync = 0;
 
   constructor(client: RestClient, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
     this.#client = client;
     this.#log = log.child({ component: 'proxy' });
-    this.#table = opts.table;
-    this.#clusterCidr = opts.clusterCidr;
+    this.#opts = { table: opts.table, clusterCidr: opts.clusterCidr };
     this.#nodeName = opts.nodeName;
     this.#services = new Informer<Service>(client, { resource: 'services' }, { log: this.#log });
     this.#slices = new Informer<EndpointSlice>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, { log: this.#log });
-    const changed = () => this.#schedule();
-    for (const informer of [this.#services, this.#slices] as Informer<object>[]) informer.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    const serviceChanged = (svc: Service) => this.#changed(objectKey(svc));
+    this.#services.addHandlers({ onAdd: serviceChanged, onUpdate: (_old, svc) => serviceChanged(svc), onDelete: serviceChanged });
+    this.#slices.addHandlers({
+      onAdd: (slice) => this.#indexSlice(slice, true),
+      onUpdate: (old, slice) => {
+        this.#indexSlice(old, false);
+        this.#indexSlice(slice, true);
+      },
+      onDelete: (slice) => this.#indexSlice(slice, false),
+    });
+  }
+
+  #indexSlice(slice: EndpointSlice, present: boolean): void {
+    const svc = sliceService(slice);
+    if (!svc) return;
+    const key = objectKey(slice);
+    let slices = this.#slicesOf.get(svc);
+    if (present) {
+      if (!slices) this.#slicesOf.set(svc, (slices = new Map()));
+      slices.set(key, slice);
+    } else if (slices) {
+      slices.delete(key);
+      if (slices.size === 0) this.#slicesOf.delete(svc);
+    }
+    this.#changed(svc);
+  }
+
+  #changed(serviceKey: string): void {
+    this.#pending.add(serviceKey);
+    this.#schedule();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -108,32 +145,39 @@ export class ServiceProxy {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#syncing = this.#syncing.then(() => this.#sync());
+      this.#syncing = this.#syncing.then(() => this.#sync()).catch((err: Error) => this.#log.error({ err: err.message }, 'service proxy sync failed'));
     }, DEBOUNCE_MS);
     this.#timer.unref();
   }
 
+  /** One Service's share of the table, from the informers' current view. */
+  #fragment(key: string): Fragment | undefined {
+    const svc = this.#services.get(key);
+    if (!svc) return undefined;
+    const f = emptyFragment();
+    for (const rule of serviceRules(svc, [...(this.#slicesOf.get(key)?.values() ?? [])], this.#nodeName)) serviceFragment(rule, this.#opts, f);
+    return f;
+  }
+
   async #sync(): Promise<void> {
-    const slicesByService = new Map<string, EndpointSlice[]>();
-    for (const s of this.#slices.list()) {
-      const name = s.metadata?.labels?.['kubernetes.io/service-name'];
-      if (!name) continue;
-      const key = `${s.metadata?.namespace}/${name}`;
-      slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
-    }
-    const rules = this.#services.list().flatMap((svc) => serviceRules(svc, slicesByService.get(objectKey(svc)) ?? [], this.#nodeName));
-    const opts = { table: this.#table, clusterCidr: this.#clusterCidr };
-    const model = buildModel(rules, opts);
-    const full = !this.#applied || Date.now() - this.#lastFullSync > FULL_SYNC_MS;
-    const script = full ? renderRuleset(model, opts) : renderUpdate(this.#applied as ProxyModel, model, this.#table);
+    let full = !this.#state || Date.now() - this.#lastFullSync > FULL_SYNC_MS;
+    const state = full ? new ProxyState() : (this.#state as ProxyState);
+    const changed = full ? this.#services.list().map(objectKey) : [...this.#pending];
+    this.#pending.clear();
+    for (const key of changed) state.replace(key, this.#fragment(key));
+    const delta = state.takeDelta();
+    // a picker for more endpoints than the table has can only come with a full rewrite
+    if ([...delta.chains.added.keys()].some(isLargePicker)) full = true;
+    const script = full ? renderRuleset(state.contents(), this.#opts) : renderDelta(delta, this.#opts.table);
     if (!script) return;
     try {
       await nft(script);
-      this.#applied = model;
+      this.#state = state;
       if (full) this.#lastFullSync = Date.now();
-      this.#log.debug({ servicePorts: rules.length, full }, 'programmed services');
+      this.#log.debug({ services: changed.length, full }, 'programmed services');
     } catch (err) {
-      this.#applied = undefined;
+      // the table is not what the state says: rewrite it whole, a little later
+      this.#state = undefined;
       this.#log.error({ err: (err as Error).message, full }, 'could not program services');
       setTimeout(() => this.#schedule(), 5000).unref();
     }
