@@ -9,6 +9,7 @@ commands:
   up                  start a single-host cluster and wait until its node is Ready
   down                stop it and remove everything it made
   hollow-nodes        fake nodes that run pods without containers (control-plane tests and figures)
+  lab                 a multi-node lab on this host (lab up --nodes N, lab down)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -17,6 +18,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   up: async (argv) => (await import('./up.ts')).runUp(argv),
   down: async (argv) => (await import('./down.ts')).runDown(argv),
   'hollow-nodes': async (argv) => (await import('./hollow-nodes.ts')).runHollowNodes(argv),
+  lab: async (argv) => (await import('./lab.ts')).runLab(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

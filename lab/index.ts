@@ -5,3 +5,5 @@ export { containerdLayout, prepareContainerd, spawnContainerd, waitUntilServing,
 export { removeAllSandboxes, mountsUnder, unmountUnder, deleteLink, netnsNames } from './teardown.ts';
 export { HollowNodes, DEFAULT_HOLLOW } from './hollow-nodes.ts';
 export type { HollowNodeOptions } from './hollow-nodes.ts';
+export { createLabNetwork, startLabNodes, stopLab, removeLabFiles, labNodes, labHostAddress } from './multi-node.ts';
+export type { LabOptions, LabNode } from './multi-node.ts';

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { echoDeployment, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
 const run = promisify(execFile);
 let c: TestCluster;
@@ -29,22 +29,7 @@ async function client(name: string, script: string): Promise<string> {
 
 describe('Services on a real node', () => {
   it('balances a ClusterIP over the ready pods, resolves it by name, serves the NodePort, and refuses without endpoints', async () => {
-    const apply = await c.kubectlResult(['apply', '-f', '-'], `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: busybox
-        command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
-`);
+    const apply = await c.kubectlResult(['apply', '-f', '-'], echoDeployment(2));
     expect(apply.code, apply.stderr).toBe(0);
     await c.kubectl('rollout', 'status', 'deployment/echo', '--timeout=120s');
     await c.kubectl('expose', 'deployment', 'echo', '--port=80', '--target-port=8080', '--type=NodePort');

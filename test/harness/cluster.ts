@@ -110,7 +110,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
 }
 
 /** Waits until a jsonpath query on an object prints `want` (or matches it). */
-export async function waitForJsonPath(c: TestCluster, args: string[], jsonpath: string, want: string | RegExp, timeoutMs = 60_000): Promise<string> {
+export async function waitForJsonPath(c: Pick<TestCluster, 'kubectlResult'>, args: string[], jsonpath: string, want: string | RegExp, timeoutMs = 60_000): Promise<string> {
   let last = '';
   await waitFor(`${args.join(' ')} ${jsonpath} to be ${want}`, async () => {
     last = (await c.kubectlResult(['get', ...args, '-o', `jsonpath=${jsonpath}`])).stdout;
@@ -131,4 +131,29 @@ export async function applyManifest(c: Pick<TestCluster, 'kubectlResult'>, manif
 /** The Events about one object, a "Reason: message" line each. */
 export function eventsOf(c: Pick<TestCluster, 'kubectl'>, name: string): Promise<string> {
   return c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+}
+
+/**
+ * A Deployment `echo` of busybox web servers answering with their pod's name
+ * on port 8080 (Services tests tell backends apart by it); `spread` puts
+ * each replica on a node of its own.
+ */
+export function echoDeployment(replicas: number, opts: { spread?: boolean } = {}): string {
+  const spread = opts.spread ? '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: echo}}}]' : '';
+  return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      terminationGracePeriodSeconds: 1${spread}
+      containers:
+      - name: web
+        image: busybox
+        command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+`;
 }

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
+import { createLabNetwork, labHostAddress, labNodes, removeAllSandboxes, removeLabFiles, startDaemon, startLabNodes, stopDaemon, stopLab, waitFor, type LabOptions } from '../lab/index.ts';
+import { HOST, SKIFF_BIN } from './host-layout.ts';
+
+export const LAB_USAGE = `skiff lab: a multi-node lab on this host
+
+  skiff lab up [--nodes N]   the control plane on the host and N nodes (3), each a network
+                             namespace with its own containerd and agent; returns once all are Ready
+  skiff lab down             stop it and remove everything it made
+`;
+
+const LAB_DIR = '/var/lib/skiff/lab';
+const KUBECONFIG = '/etc/skiff/lab.kubeconfig';
+
+function say(msg: string): void {
+  process.stderr.write(`skiff lab: ${msg}\n`);
+}
+
+/** The lab `skiff lab up` makes: 10.255.0.0/24 between the nodes, node i's pods in 10.244.(100+i).0/24. */
+function layout(nodes: number): LabOptions {
+  return {
+    dir: LAB_DIR,
+    nodes,
+    id: 'sklab',
+    lanPrefix: '10.255.0',
+    podCidrOf: (i) => `10.244.${100 + i}.0/24`,
+    registry: HOST.registry,
+    server: { port: 6445, pkiDir: join(LAB_DIR, 'pki') },
+    clusterDNS: ['10.96.0.10'],
+    clusterCidr: '10.244.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+  };
+}
+
+async function up(nodes: number): Promise<void> {
+  const o = layout(nodes);
+  await mkdir(o.dir, { recursive: true });
+  await createLabNetwork(o);
+  const address = labHostAddress(o);
+  await startDaemon([SKIFF_BIN, 'server', '--secure-port', String(o.server.port), '--bind-address', '0.0.0.0', '--advertise-address', address, '--pki-dir', o.server.pkiDir,
+    '--datastore-endpoint', `sqlite://${join(o.dir, 'state.db')}`, '--write-kubeconfig', KUBECONFIG, '--no-allocate-node-cidrs'], { logFile: join(o.dir, 'server.log'), pidFile: join(o.dir, 'server.pid') });
+  const client = await waitFor('the lab API server', async () => !!(await loadKubeconfig(KUBECONFIG).catch(() => undefined)), 30_000).then(async () => new RestClient(await loadKubeconfig(KUBECONFIG)));
+  await waitFor('the lab API server', async () => !!(await client.get({ resource: 'namespaces', name: 'default' }).catch(() => undefined)), 30_000, 200);
+  say(`control plane on ${address}:${o.server.port}`);
+  await startLabNodes(o);
+  const names = labNodes(o).map((n) => n.name);
+  await waitFor('the lab nodes to be Ready', async () => {
+    const list = await client.get<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>({ resource: 'nodes' });
+    return names.every((n) => list.items.find((i) => i.metadata.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  }, 120_000, 500);
+  client.close();
+  say(`${nodes} nodes Ready: ${names.join(', ')}`);
+  process.stdout.write(`  export KUBECONFIG=${KUBECONFIG}\n`);
+}
+
+async function down(): Promise<void> {
+  // as many nodes as the lab has directories for: stopLab copes with any that are not there
+  const o = layout(9);
+  await stopLab(o);
+  if (await stopDaemon(join(o.dir, 'server.pid'))) say('stopped the lab API server');
+  await removeLabFiles(o);
+  say('done');
+}
+
+export async function runLab(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === 'up') {
+    const { values } = parseArgs({ args: rest, options: { nodes: { type: 'string', default: '3' } } });
+    const n = Number(values.nodes);
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`--nodes must be a whole number from 1 to 9, got ${values.nodes}`);
+    return up(n);
+  }
+  if (sub === 'down') return down();
+  if (sub === 'clean-node') {
+    // run inside a node's network namespace by stopLab: the real CNI plugins tear each sandbox's network down there
+    const { values } = parseArgs({ args: rest, options: { socket: { type: 'string' }, 'delegate-socket': { type: 'string' }, 'cni-conf-dir': { type: 'string' }, 'cni-cache-dir': { type: 'string' } } });
+    const removed = await removeAllSandboxes({ socket: values.socket as string, delegateSocket: values['delegate-socket'] as string, cniConfDir: values['cni-conf-dir'] as string, cniBinDirs: [HOST.cniBinDir], cniCacheDir: values['cni-cache-dir'] as string });
+    say(`removed ${removed} pod sandbox(es)`);
+    return;
+  }
+  process.stdout.write(LAB_USAGE);
+  if (sub !== undefined && sub !== '--help' && sub !== '-h') throw new Error(`unknown lab command ${sub}`);
+}

@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PodCgroups } from '../agent/index.ts';
+import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
+import { startDaemon, stopDaemon } from './daemon.ts';
+import { writeNodeCredentials } from './node-credentials.ts';
+import { unmountUnder } from './teardown.ts';
+
+const run = promisify(execFile);
+const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
+
+export interface LabOptions {
+  /** where the lab keeps everything (short: unix socket paths live below it) */
+  dir: string;
+  nodes: number;
+  /** a few letters naming the lab's links, namespaces and cgroups */
+  id: string;
+  /** the lab network's first three octets: the host is .1, node i is .(10+i) */
+  lanPrefix: string;
+  /** node i's pod CIDR (i from 1) */
+  podCidrOf: (i: number) => string;
+  registry: string;
+  /** the API server, reachable at the host's lab address */
+  server: { port: number; pkiDir: string };
+  clusterDNS: string[];
+  /** the cluster's pod and service networks, unreachable in every node unless routed */
+  clusterCidr: string;
+  serviceCidr: string;
+}
+
+export interface LabNode {
+  name: string;
+  index: number;
+  ip: string;
+  podCidr: string;
+  netns: string;
+  dir: string;
+  socket: string;
+}
+
+const bridgeOf = (o: LabOptions) => `${o.id}br`;
+export const labHostAddress = (o: Pick<LabOptions, 'lanPrefix'>) => `${o.lanPrefix}.1`;
+
+export function labNodes(o: LabOptions): LabNode[] {
+  return Array.from({ length: o.nodes }, (_, k) => {
+    const index = k + 1;
+    const dir = join(o.dir, `n${index}`);
+    return { name: `${o.id}-node${index}`, index, ip: `${o.lanPrefix}.${10 + index}`, podCidr: o.podCidrOf(index), netns: `${o.id}-n${index}`, dir, socket: join(dir, 'state', 'containerd.sock') };
+  });
+}
+
+async function ip(args: string[]): Promise<void> {
+  await run('ip', args);
+}
+
+/** The lab bridge with the host's address on it: made before the API server starts, which listens there. */
+export async function createLabNetwork(o: LabOptions): Promise<void> {
+  const br = bridgeOf(o);
+  await ip(['link', 'add', br, 'type', 'bridge']);
+  await ip(['addr', 'add', `${labHostAddress(o)}/24`, 'dev', br]);
+  await ip(['link', 'set', br, 'up']);
+}
+
+/**
+ * Starts every node: a network namespace on the lab bridge with routes to
+ * the other nodes' pod CIDRs (host-gw style) and unreachable routes for the
+ * rest of the pod and service networks; a containerd of its own (root, state,
+ * socket; in the host's network namespace, so pulls reach the local registry —
+ * sandboxes get namespaces of their own anyway); and an agent that runs in
+ * the node's network namespace, so the CNI plugins, the Service proxy's table
+ * and the kubelet API are the node's.
+ */
+export async function startLabNodes(o: LabOptions): Promise<LabNode[]> {
+  const nodes = labNodes(o);
+  const br = bridgeOf(o);
+  for (const n of nodes) {
+    await ip(['netns', 'add', n.netns]);
+    await ip(['link', 'add', `${o.id}v${n.index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
+    await ip(['link', 'set', `${o.id}v${n.index}`, 'master', br, 'up']);
+    await ip(['-n', n.netns, 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0']);
+    await ip(['-n', n.netns, 'link', 'set', 'eth0', 'up']);
+    await ip(['-n', n.netns, 'link', 'set', 'lo', 'up']);
+    await ip(['-n', n.netns, 'route', 'add', 'unreachable', o.clusterCidr]);
+    await ip(['-n', n.netns, 'route', 'add', 'unreachable', o.serviceCidr]);
+    for (const other of nodes) if (other !== n) await ip(['-n', n.netns, 'route', 'add', other.podCidr, 'via', other.ip]);
+    await run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    // the host reaches pods through their node
+    await ip(['route', 'replace', n.podCidr, 'via', n.ip]);
+  }
+  await Promise.all(nodes.map((n) => startNode(o, n)));
+  return nodes;
+}
+
+async function startNode(o: LabOptions, n: LabNode): Promise<void> {
+  const delegateSocket = join(n.dir, 'cni.sock');
+  const layout = containerdLayout(n.dir, { registry: o.registry, delegateSocket });
+  await mkdir(n.dir, { recursive: true });
+  await prepareContainerd(layout);
+  await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], { logFile: join(n.dir, 'containerd.log'), pidFile: join(n.dir, 'containerd.pid') });
+  await waitUntilServing(layout.socket);
+  const cniConfDir = join(n.dir, 'net.d');
+  await mkdir(cniConfDir, { recursive: true });
+  await writeFile(join(cniConfDir, '10-lab.conflist'), JSON.stringify({
+    cniVersion: '1.0.0',
+    name: `${o.id}-pods`,
+    plugins: [
+      { type: 'bridge', bridge: 'cni0', isGateway: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: join(n.dir, 'ipam'), ranges: [[{ subnet: n.podCidr }]], routes: [{ dst: '0.0.0.0/0' }] } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'loopback' },
+    ],
+  }));
+  const creds = await writeNodeCredentials({
+    pkiDir: o.server.pkiDir,
+    nodeName: n.name,
+    nodeIP: n.ip,
+    server: `https://${labHostAddress(o)}:${o.server.port}`,
+    dir: join(n.dir, 'node'),
+    podCIDR: n.podCidr,
+    clusterDNS: o.clusterDNS,
+    containerRuntimeEndpoint: `unix://${layout.socket}`,
+    podLogsDir: join(n.dir, 'pod-logs'),
+    cgroupRoot: `${o.id}-node${n.index}`,
+  });
+  await mkdir(join(n.dir, 'agent'), { recursive: true });
+  // nsenter --net switches the network namespace only: mounts (emptyDir tmpfs) and cgroups stay the host's
+  await startDaemon(['nsenter', `--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', n.name, '--node-ip', n.ip, '--cni-conf-dir', cniConfDir, '--cni-delegate-socket', delegateSocket, '--root-dir', join(n.dir, 'agent'), '--cluster-cidr', o.clusterCidr], { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') });
+}
+
+/**
+ * Takes the lab apart: each agent stops, its sandboxes are removed by the
+ * real CNI plugins inside the node's namespace, containerd stops, and the
+ * namespaces (with their bridges, veths and nft tables), routes, cgroups,
+ * mounts and files go. Safe to run on a lab half made.
+ */
+export async function stopLab(o: LabOptions): Promise<void> {
+  for (const n of labNodes(o)) {
+    await stopDaemon(join(n.dir, 'agent.pid'));
+    await run('nsenter', [`--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'lab', 'clean-node', '--socket', n.socket, '--delegate-socket', join(n.dir, 'cni.sock'), '--cni-conf-dir', join(n.dir, 'net.d'), '--cni-cache-dir', join(n.dir, 'agent', 'cni-results')]).catch(() => undefined);
+    await stopDaemon(join(n.dir, 'containerd.pid'), 20_000);
+    await unmountUnder([n.dir]);
+    await ip(['netns', 'del', n.netns]).catch(() => undefined);
+    await ip(['route', 'del', n.podCidr]).catch(() => undefined);
+    await (await PodCgroups.detect(`${o.id}-node${n.index}`)).removeAll();
+  }
+  await ip(['link', 'del', bridgeOf(o)]).catch(() => undefined);
+}
+
+/** Removes the lab's files once stopLab has run. */
+export async function removeLabFiles(o: LabOptions): Promise<void> {
+  await rm(o.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,103 @@
+// A three-node lab on this host (each node a network namespace with its own
+// containerd and agent, routes between pod CIDRs): Services reach pods on
+// other nodes through the ClusterIP and the NodePort, names resolve through
+// the cluster DNS from every node, and externalTrafficPolicy Local keeps
+// NodePort traffic on nodes that have an endpoint. Traffic goes only to the
+// lab's own nodes, pods and Services.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyManifest, echoDeployment, waitForJsonPath } from '../harness/cluster.ts';
+import { startTestLab, type TestLab } from '../harness/lab.ts';
+
+let lab: TestLab;
+
+beforeAll(async () => {
+  lab = await startTestLab('mnode', 230, 3);
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.teardown();
+});
+
+const node = (i: number) => lab.nodes[i - 1] as TestLab['nodes'][number];
+
+/** A one-off client pod on one node; returns its log. */
+async function clientOn(nodeIndex: number, name: string, script: string): Promise<string> {
+  await applyManifest(lab, `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  nodeName: ${node(nodeIndex).name}
+  restartPolicy: Never
+  containers: [{name: c, image: busybox, command: [sh, -c, ${JSON.stringify(script)}]}]
+`);
+  await waitForJsonPath(lab, ['pod', name], '{.status.phase}', /^(Succeeded|Failed)$/, 60_000);
+  return lab.kubectl('logs', name);
+}
+
+/** GET over HTTP from this host, or undefined when nothing answers within 2 s. */
+async function get(url: string): Promise<string | undefined> {
+  try {
+    return (await (await fetch(url, { signal: AbortSignal.timeout(2000) })).text()).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+describe('a multi-node lab', () => {
+  it('spreads a Deployment over the nodes and reaches every backend through the ClusterIP, by name, from any node', async () => {
+    await applyManifest(lab, echoDeployment(3, { spread: true }));
+    await lab.kubectl('rollout', 'status', 'deployment/echo', '--timeout=90s');
+    await lab.kubectl('expose', 'deployment', 'echo', '--port=80', '--target-port=8080', '--type=NodePort');
+    const placed = await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}');
+    expect(new Set(placed.trim().split('\n')).size).toBe(3);
+    const backends = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
+    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true true');
+    const clusterIP = await lab.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP}');
+    // from node 1, 30 requests reach the backends on all three nodes
+    const answers = (await clientOn(1, 'caller', `for i in $(seq 30); do wget -qO- http://${clusterIP}/; done`)).split('\n').filter(Boolean);
+    expect(answers).toHaveLength(30);
+    expect([...new Set(answers)].sort()).toEqual(backends);
+    // from node 3, by name through the cluster DNS
+    const byName = await clientOn(3, 'resolver', 'nslookup echo.default.svc.cluster.local; wget -qO- http://echo/');
+    expect(byName).toContain(`Address: ${clusterIP}`);
+    expect(backends).toContain(byName.trim().split('\n').at(-1));
+  });
+
+  it('answers the NodePort on every node, from this host and from a pod on another node', async () => {
+    const nodePort = await lab.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.ports[0].nodePort}');
+    const backends = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ');
+    for (const i of [1, 2, 3]) expect(backends).toContain(await get(`http://${node(i).ip}:${nodePort}/`));
+    const fromPod = await clientOn(2, 'np-caller', `wget -qO- http://${node(3).ip}:${nodePort}/`);
+    expect(backends).toContain(fromPod.trim());
+  });
+
+  it('keeps externalTrafficPolicy Local NodePort traffic on the node that has the endpoint', async () => {
+    await applyManifest(lab, `
+apiVersion: v1
+kind: Pod
+metadata: {name: only-on-2, labels: {app: local}}
+spec:
+  nodeName: ${node(2).name}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+---
+apiVersion: v1
+kind: Service
+metadata: {name: local}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: local}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    await waitForJsonPath(lab, ['pod', 'only-on-2'], '{.status.containerStatuses[0].ready}', 'true');
+    const nodePort = await lab.kubectl('get', 'service', 'local', '-o', 'jsonpath={.spec.ports[0].nodePort}');
+    await expect.poll(() => get(`http://${node(2).ip}:${nodePort}/`), { timeout: 20_000 }).toBe('only-on-2');
+    // node 3 has no endpoint of its own: it drops rather than forwarding
+    expect(await get(`http://${node(3).ip}:${nodePort}/`)).toBeUndefined();
+  });
+});

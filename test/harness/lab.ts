@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLabNetwork, labHostAddress, labNodes, removeLabFiles, startLabNodes, stopLab, waitFor, type LabNode, type LabOptions } from '../../lab/index.ts';
+import { REGISTRY } from './index.ts';
+import { startTestApiServer, type Kubectl } from './api-server.ts';
+import { CLUSTER_DNS_IP } from './cluster.ts';
+
+export interface TestLab extends Kubectl {
+  nodes: LabNode[];
+  teardown(): Promise<void>;
+}
+
+/**
+ * A multi-node lab of the test's own: `skiff server` on the host at the lab
+ * address, and `nodes` nodes, each a network namespace with its own
+ * containerd and agent. `index` picks the lab network 10.255.<index>.0/24 and
+ * pod CIDRs 10.244.<index+i>.0/24, clear of the other tests' subnets.
+ */
+export async function startTestLab(name: string, index: number, nodes: number): Promise<TestLab> {
+  const dir = await mkdtemp(join(tmpdir(), `sk-${name.slice(0, 5)}-`));
+  const o: LabOptions = {
+    dir,
+    nodes,
+    id: `sl${randomBytes(2).toString('hex')}`,
+    lanPrefix: `10.255.${index}`,
+    podCidrOf: (i) => `10.244.${index + i}.0/24`,
+    registry: REGISTRY,
+    server: { port: 0, pkiDir: join(dir, 'pki') },
+    clusterDNS: [CLUSTER_DNS_IP],
+    clusterCidr: '10.244.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+  };
+  let api: Awaited<ReturnType<typeof startTestApiServer>> | undefined;
+  const teardown = async () => {
+    await stopLab(o);
+    await api?.stop();
+    if (!process.env.SKIFF_TEST_KEEP) await removeLabFiles(o);
+  };
+  try {
+    await createLabNetwork(o);
+    const address = labHostAddress(o);
+    api = await startTestApiServer(join(dir, 'server'), ['--bind-address', '0.0.0.0', '--advertise-address', address, '--no-allocate-node-cidrs']);
+    o.server = { port: api.port, pkiDir: api.pkiDir };
+    const started = await startLabNodes(o);
+    const k = api;
+    await waitFor(`${nodes} lab nodes Ready`, async () => {
+      const ready = (await k.kubectlResult(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'])).stdout;
+      return labNodes(o).every((n) => ready.includes(`${n.name}=True`));
+    }, 90_000, 300);
+    return { kubeconfig: api.kubeconfig, kubectl: api.kubectl, kubectlResult: api.kubectlResult, nodes: started, teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
