@@ -35,6 +35,7 @@ export interface AgentOptions {
 
 const RELIST_PERIOD_MS = 1000;
 const LEASE_RENEW_MS = 10_000;
+const CNI_SWEEP_MS = 5 * 60_000;
 
 async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
   while (!signal.aborted) {
@@ -188,6 +189,11 @@ export class Agent {
       const { changed } = await relister.relist();
       for (const uid of changed) workers.resync(uid);
     }, (err) => log.warn({ err: err.message }, 'relist failed'));
+    // networks of sandboxes the runtime lost without a DEL: freed at start and then now and again
+    void every(CNI_SWEEP_MS, signal, async () => {
+      const swept = await cni.sweep(new Set((await this.#cri.listPodSandbox()).map((s) => s.id)), { signal });
+      if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
+    }, (err) => log.warn({ err: err.message }, 'CNI sweep failed'));
 
     this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');

@@ -109,6 +109,7 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
     plugins: [
       { type: 'bridge', bridge: 'cni0', isGateway: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: join(n.dir, 'ipam'), ranges: [[{ subnet: n.podCidr }]], routes: [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'bandwidth', capabilities: { bandwidth: true } },
       { type: 'loopback' },
     ],
   }));

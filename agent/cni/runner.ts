@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execPlugin, CniError } from './exec-plugin.ts';
 import { loadNetwork, withPodCidr, type NetworkConfList, type PluginConf } from './conflist.ts';
@@ -79,6 +79,30 @@ export class CniRunner {
       await execPlugin(plugin.type, pluginConfig(network, plugin, target, cached?.result), this.#call('DEL', target), signal);
     }
     await rm(this.#cachePath(a), { force: true });
+  }
+
+  /**
+   * Frees what sandboxes the runtime no longer has left behind (a DEL that
+   * never came: containerd restarted, a sandbox removed by hand): each cached
+   * attachment whose container is not `live` is deleted with the
+   * configuration it was added with, which gives back its IP and port
+   * mappings. The network namespace may be gone; plugins accept that on DEL.
+   * Attachments younger than `minAgeMs` are left alone: their sandbox may be
+   * still on its way into the runtime's list. Returns the containers it swept.
+   */
+  async sweep(live: ReadonlySet<string>, opts: { minAgeMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+    const files = await readdir(this.#opts.cacheDir).catch(() => [] as string[]);
+    const swept: string[] = [];
+    for (const f of files.filter((n) => n.endsWith('.json'))) {
+      const age = Date.now() - ((await stat(join(this.#opts.cacheDir, f)).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (age < (opts.minAgeMs ?? 60_000)) continue;
+      const cached = JSON.parse(await readFile(join(this.#opts.cacheDir, f), 'utf8').catch(() => 'null')) as CachedAttachment | null;
+      const a = cached?.attachment;
+      if (!a || live.has(a.containerId)) continue;
+      await this.del(a, opts.signal);
+      swept.push(a.containerId);
+    }
+    return swept;
   }
 
   #call(command: 'ADD' | 'DEL' | 'CHECK', a: Attachment) {

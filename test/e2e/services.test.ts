@@ -70,4 +70,25 @@ describe('Services on a real node', () => {
     expect(refused).toMatch(/(Connection refused|No route to host)\nexit 1/);
     await expect(fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
+
+  it('shapes a pod\'s traffic from the bandwidth annotations, and removes the shaping with the pod', async () => {
+    const shaping = async () => (await run('tc', ['qdisc', 'show'])).stdout.split('\n').filter((l) => / tbf /.test(l) && /rate 8Mbit/.test(l));
+    expect(await shaping()).toEqual([]);
+    const apply = await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: limited
+  annotations: {kubernetes.io/ingress-bandwidth: 8M, kubernetes.io/egress-bandwidth: 8M}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: app, image: busybox, command: [sleep, '3600']}]
+`);
+    expect(apply.code, apply.stderr).toBe(0);
+    await waitForJsonPath(c, ['pod', 'limited'], '{.status.phase}', 'Running');
+    // the bandwidth plugin: a token bucket on the pod's host-side veth (ingress) and on its ifb device (egress)
+    expect((await shaping()).length).toBe(2);
+    await c.kubectl('delete', 'pod', 'limited', '--wait=true');
+    await expect.poll(shaping, { timeout: 20_000 }).toEqual([]);
+  });
 });

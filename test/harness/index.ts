@@ -64,6 +64,7 @@ export async function startTestNode(name: string, subnetIndex: number): Promise<
     plugins: [
       { type: 'bridge', bridge, isGateway: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'bandwidth', capabilities: { bandwidth: true } },
       { type: 'loopback' },
     ],
   }));
