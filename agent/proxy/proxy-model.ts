@@ -73,11 +73,15 @@ const PICKERS = {
 type PickerKind = keyof typeof PICKERS;
 
 /**
- * Pickers for up to this many endpoints are always in the table. nft 1.0
- * refuses to add a rule looking up such a map to an existing table ("conflicting
- * protocols"), so a larger picker appears only with a full rewrite.
+ * nft 1.0 refuses to add a rule that looks up such a map to an existing
+ * table ("conflicting protocols"), so a picker can only appear with a full
+ * rewrite. Every rule referring to the endpoints map also costs a full
+ * rewrite about 10 ms per 100,000 endpoints, so only the commonest pickers
+ * are always there (ClusterIP traffic to 1–8 endpoints); any other is made
+ * with the Service that needs it, by a full rewrite.
  */
-export const STATIC_PICKERS = 32;
+export const STATIC_PICKERS = 8;
+const isStatic = (kind: PickerKind, n: number) => kind === 'cluster' && n <= STATIC_PICKERS;
 
 const pickerName = (kind: PickerKind, n: number) => `pick-${kind}-${n}`;
 const pickerBody = (kind: PickerKind, n: number, cidr: string) => [...PICKERS[kind].head(cidr), `dnat ip to ${PICKERS[kind].key} . numgen random mod ${n} map @${PICKERS[kind].map}`].map((l) => `    ${l}`).join('\n');
@@ -85,16 +89,16 @@ const pickerBody = (kind: PickerKind, n: number, cidr: string) => [...PICKERS[ki
 /** The pickers every table has. */
 export function staticPickers(cidr: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const kind of Object.keys(PICKERS) as PickerKind[]) for (let n = 1; n <= STATIC_PICKERS; n++) out.set(pickerName(kind, n), pickerBody(kind, n, cidr));
+  for (let n = 1; n <= STATIC_PICKERS; n++) out.set(pickerName('cluster', n), pickerBody('cluster', n, cidr));
   return out;
 }
 
-/** Whether a chain is a picker beyond the static ones (which only a full rewrite can add). */
-export const isLargePicker = (chain: string) => /^pick-.*-(\d+)$/.test(chain) && Number(/-(\d+)$/.exec(chain)?.[1]) > STATIC_PICKERS;
+/** Whether a new chain can only come with a full rewrite (a picker the table does not always have). */
+export const needsFullRewrite = (chain: string) => chain.startsWith('pick-');
 
 function picker(f: Fragment, kind: PickerKind, n: number, cidr: string): string {
   const name = pickerName(kind, n);
-  if (n > STATIC_PICKERS) f.chains.set(name, pickerBody(kind, n, cidr));
+  if (!isStatic(kind, n)) f.chains.set(name, pickerBody(kind, n, cidr));
   return name;
 }
 

@@ -18,9 +18,11 @@ class Collection {
   readonly items = new Map<string, Held>();
   /** the value each touched key had before the change (undefined: absent) */
   #before = new Map<string, string | undefined>();
+  /** off while a new state is filled for a full rewrite: there is nothing to compare with */
+  tracking = false;
 
   #touch(key: string): void {
-    if (!this.#before.has(key)) this.#before.set(key, this.items.get(key)?.value);
+    if (this.tracking && !this.#before.has(key)) this.#before.set(key, this.items.get(key)?.value);
   }
 
   add(key: string, value: string): void {
@@ -37,8 +39,9 @@ class Collection {
     if (--held.holders === 0) this.items.delete(key);
   }
 
-  /** What changed since the last call: keys gone, keys new, keys whose value changed. */
+  /** What changed since the last call: keys gone, keys new, keys whose value changed. From now on, changes are tracked. */
   take(): { removed: string[]; added: Map<string, string>; changed: Map<string, string> } {
+    this.tracking = true;
     const out = { removed: [] as string[], added: new Map<string, string>(), changed: new Map<string, string>() };
     for (const [key, before] of this.#before) {
       const after = this.items.get(key)?.value;
@@ -60,7 +63,8 @@ class Collection {
  * The table's contents as the sum of each Service's fragment (kube-proxy's
  * change tracker, for nftables): replacing one Service's fragment records
  * exactly what the table must change, so a partial sync costs what changed,
- * not what exists.
+ * not what exists. A new state tracks nothing until its first takeDelta():
+ * it is being filled for a full rewrite, and that delta is empty.
  */
 export class ProxyState {
   #fragments = new Map<string, Fragment>();

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { describe, expect, it } from 'vitest';
-import { STATIC_PICKERS, isLargePicker, serviceFragment, type ServicePortRule } from './proxy-model.ts';
+import { STATIC_PICKERS, needsFullRewrite, serviceFragment, type ServicePortRule } from './proxy-model.ts';
 import { ProxyState } from './proxy-state.ts';
 import { renderDelta, renderRuleset } from './ruleset.ts';
 import { cleanupProxy, nft, serviceRules } from './service-proxy.ts';
@@ -79,12 +79,14 @@ describe('service rules', () => {
     try {
       await nft(renderRuleset(state.contents(), opts));
       // a loses an endpoint, b's affinity changes, c gets one, d is new, e goes
-      stateOf([rule('ns/a:', '10.96.1.1', ['10.244.9.1']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 90 }), rule('ns/c:', '10.96.1.3', ['10.244.9.4']), rule('ns/d:', '10.96.1.4', ['10.244.9.5'], { nodePort: 30111 })], opts, state);
+      stateOf([rule('ns/a:', '10.96.1.1', ['10.244.9.1']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 90 }), rule('ns/c:', '10.96.1.3', ['10.244.9.4']), rule('ns/d:', '10.96.1.4', ['10.244.9.5'])], opts, state);
       state.replace('ns/e:', undefined);
       const delta = state.takeDelta();
       // 10.244.9.2 left both a and e, so its hairpin pair goes; a now picks among one endpoint
       expect(delta.elements.hairpin.removed).toEqual(['10.244.9.2 . 10.244.9.2']);
       expect(delta.elements['cluster-ips'].added.get('10.96.1.1 . tcp . 80')).toBe('goto pick-cluster-1');
+      // only static pickers in use: no full rewrite needed
+      expect([...delta.chains.added.keys()].filter(needsFullRewrite)).toEqual([]);
       const update = renderDelta(delta, table);
       expect(update).not.toContain('delete table');
       await nft(update);
@@ -98,13 +100,13 @@ describe('service rules', () => {
     }
   });
 
-  it('keeps pickers up to the static size in every table, and brings a larger one with its Service', () => {
-    const many: ServicePortRule = { id: 'ns/many:', protocol: 'tcp', clusterIP: '10.96.1.9', port: 80, endpoints: Array.from({ length: STATIC_PICKERS + 8 }, (_, i) => ({ ip: `10.244.8.${i + 1}`, port: 80 })) };
+  it('keeps the common ClusterIP pickers in every table, and brings others with the Service that needs them', () => {
+    const many: ServicePortRule = { id: 'ns/many:', protocol: 'tcp', clusterIP: '10.96.1.9', port: 80, nodePort: 30123, endpoints: Array.from({ length: STATIC_PICKERS + 4 }, (_, i) => ({ ip: `10.244.8.${i + 1}`, port: 80 })) };
     const f = serviceFragment(many, UNIT);
-    expect([...f.chains.keys()]).toEqual([`pick-cluster-${STATIC_PICKERS + 8}`]);
-    expect(isLargePicker(`pick-cluster-${STATIC_PICKERS + 8}`)).toBe(true);
-    expect(isLargePicker(`pick-cluster-${STATIC_PICKERS}`)).toBe(false);
-    expect(serviceFragment({ ...many, endpoints: many.endpoints.slice(0, 3) }, UNIT).chains.size).toBe(0);
+    expect([...f.chains.keys()].sort()).toEqual([`pick-cluster-${STATIC_PICKERS + 4}`, `pick-node-port-${STATIC_PICKERS + 4}`]);
+    expect([...f.chains.keys()].every(needsFullRewrite)).toBe(true);
+    // three endpoints, ClusterIP only: the static picker, nothing of its own
+    expect(serviceFragment({ ...many, nodePort: undefined, endpoints: many.endpoints.slice(0, 3) }, UNIT).chains.size).toBe(0);
     execFileSync('nft', ['-c', '-f', '-'], { input: render([many]) });
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
-import { emptyFragment, isLargePicker, serviceFragment, type Fragment, type RulesetOptions, type ServicePortRule } from './proxy-model.ts';
+import { emptyFragment, needsFullRewrite, serviceFragment, type Fragment, type RulesetOptions, type ServicePortRule } from './proxy-model.ts';
 import { ProxyState } from './proxy-state.ts';
 import { renderDelta, renderRuleset } from './ruleset.ts';
 
@@ -166,8 +166,8 @@ export class ServiceProxy {
     this.#pending.clear();
     for (const key of changed) state.replace(key, this.#fragment(key));
     const delta = state.takeDelta();
-    // a picker for more endpoints than the table has can only come with a full rewrite
-    if ([...delta.chains.added.keys()].some(isLargePicker)) full = true;
+    // a picker the table does not have yet can only come with a full rewrite
+    if ([...delta.chains.added.keys()].some(needsFullRewrite)) full = true;
     const script = full ? renderRuleset(state.contents(), this.#opts) : renderDelta(delta, this.#opts.table);
     if (!script) return;
     try {
