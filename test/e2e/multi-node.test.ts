@@ -100,4 +100,42 @@ spec:
     // node 3 has no endpoint of its own: it drops rather than forwarding
     expect(await get(`http://${node(3).ip}:${nodePort}/`)).toBeUndefined();
   });
+
+  it('takes a pod that turns unready out of the rotation, on every node', async () => {
+    // readiness follows a label, seen by the pod through a downward API file
+    const readyByLabel = (name: string, nodeIndex: number) => `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: flip, serve: "yes"}}
+spec:
+  nodeName: ${node(nodeIndex).name}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+    readinessProbe: {exec: {command: [grep, -q, 'serve="yes"', /etc/podinfo/labels]}, periodSeconds: 1}
+    volumeMounts: [{name: podinfo, mountPath: /etc/podinfo}]
+  volumes: [{name: podinfo, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}]
+`;
+    await applyManifest(lab, `${readyByLabel('steady', 1)}---${readyByLabel('flipping', 2)}---
+apiVersion: v1
+kind: Service
+metadata: {name: flip}
+spec:
+  selector: {app: flip}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    for (const p of ['steady', 'flipping']) await waitForJsonPath(lab, ['pod', p], '{.status.containerStatuses[0].ready}', 'true');
+    const clusterIP = await lab.kubectl('get', 'service', 'flip', '-o', 'jsonpath={.spec.clusterIP}');
+    const callers = (name: string) => clientOn(3, name, `for i in $(seq 20); do wget -qO- http://${clusterIP}/; done`);
+    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=flip', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true');
+    expect([...new Set((await callers('before')).split('\n').filter(Boolean))].sort()).toEqual(['flipping', 'steady']);
+    await lab.kubectl('label', 'pod', 'flipping', 'serve=no', '--overwrite');
+    await waitForJsonPath(lab, ['pod', 'flipping'], '{.status.conditions[?(@.type=="Ready")].status}', 'False', 30_000);
+    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=flip', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toMatch(/^(true false|false true)$/);
+    // the proxies of all nodes follow within their sync: give them a moment, then every answer is the ready pod's
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([...new Set((await callers('after')).split('\n').filter(Boolean))]).toEqual(['steady']);
+  });
 });

@@ -1,8 +1,10 @@
-// The agent's CNI sweep with the real plugins: a sandbox whose network was
-// never deleted (its namespace gone without a DEL) gets its IP back; a live
-// one and a just-added one are left alone.
+// The agent's CNI runner with the real plugins: its sweep gives back the IP
+// of a sandbox whose network was never deleted (its namespace gone without a
+// DEL) and leaves live and just-added ones alone; and it speaks CNI 0.4.0 as
+// well as 1.0.0 (ADD, CHECK, DEL).
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,5 +59,32 @@ describe('CNI sweep', () => {
     expect(await runner.sweep(new Set(['live-sandbox']), { minAgeMs: 0 })).toEqual([]);
     await runner.del({ containerId: 'live-sandbox', netns: `/var/run/netns/${liveNs}`, ifName: 'eth0', args: '' });
     expect(await allocated()).toEqual([]);
+  });
+
+  it('runs a CNI 0.4.0 conflist: ADD, CHECK against the cached result, DEL', async () => {
+    const confDir = join(node.dir, 'net.d-040');
+    await mkdir(confDir, { recursive: true });
+    await writeFile(join(confDir, '10-old.conflist'), JSON.stringify({
+      cniVersion: '0.4.0',
+      name: 'skiff-test-040',
+      plugins: [
+        { type: 'bridge', bridge: `${node.bridge}o`, isGateway: true, ipam: { type: 'host-local', dataDir: join(node.dir, 'ipam-040'), ranges: [[{ subnet: '10.244.216.0/24' }]] } },
+        { type: 'loopback' },
+      ],
+    }));
+    const old = new CniRunner({ confDir, binDirs: ['/usr/lib/cni'], cacheDir: join(node.dir, 'cache-040') });
+    const ns = await netns();
+    const a = { containerId: 'old-spec', netns: `/var/run/netns/${ns}`, ifName: 'eth0', args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=sweep;K8S_POD_NAME=old' };
+    try {
+      const result = await old.add(a) as { cniVersion: string; ips: { version?: string; address: string }[] };
+      expect(result.cniVersion).toBe('0.4.0');
+      // 0.4.0 results still name each address's IP version (1.0.0 dropped the field)
+      expect(result.ips[0]).toMatchObject({ version: '4', address: expect.stringMatching(/^10\.244\.216\.\d+\/24$/) });
+      await old.check(a);
+      await old.del(a);
+      await old.del(a);
+    } finally {
+      await run('ip', ['link', 'del', `${node.bridge}o`]).catch(() => undefined);
+    }
   });
 });
