@@ -119,7 +119,8 @@ export function serviceFragment(s: ServicePortRule, opts: RulesetOptions, f: Fra
     if (s.nodePort) elements['no-endpoint-node-ports'].set(`${s.protocol} . ${s.nodePort}`, '');
     return f;
   }
-  for (const e of s.endpoints) elements.hairpin.set(`${e.ip} . ${e.ip}`, '');
+  // a pod reaches itself through its Service only on its own node: only this node's endpoints can hairpin
+  for (const e of s.endpoints) if (e.local) elements.hairpin.set(`${e.ip} . ${e.ip}`, '');
   const local = s.endpoints.filter((e) => e.local);
   const clusterPool = s.internalLocal ? local : s.endpoints;
   const externalPool = s.externalLocal ? local : s.endpoints;

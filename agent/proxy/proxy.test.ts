@@ -31,7 +31,7 @@ describe('service rules', () => {
 
   it('renders a ruleset nft accepts, with verdict maps and a reject set', () => {
     const script = render([
-      ...serviceRules(svc, [slice([{ addresses: ['10.244.1.2'], conditions: { ready: true } }, { addresses: ['10.244.1.4'], conditions: { ready: true } }])]),
+      ...serviceRules(svc, [slice([{ addresses: ['10.244.1.2'], nodeName: 'here', conditions: { ready: true } }, { addresses: ['10.244.1.4'], nodeName: 'elsewhere', conditions: { ready: true } }])], 'here'),
       { id: 'default/empty:', protocol: 'udp', clusterIP: '10.96.0.21', port: 53, endpoints: [] },
     ]);
     // one picker chain for every TCP Service of two endpoints, the endpoint one map lookup away
@@ -40,7 +40,8 @@ describe('service rules', () => {
     expect(script).toMatch(/chain pick-cluster-2 \{\n\s+ip saddr != 10\.244\.0\.0\/16 meta mark set meta mark \| 0x4000\n\s+dnat ip to ip daddr \. meta l4proto \. th dport \. numgen random mod 2 map @endpoints/);
     expect(script).toContain('10.96.0.20 . tcp . 80 . 0 : 10.244.1.2 . 8080, 10.96.0.20 . tcp . 80 . 1 : 10.244.1.4 . 8080');
     expect(script).toContain('tcp . 30080 . 1 : 10.244.1.4 . 8080');
-    expect(script).toMatch(/set hairpin \{\n\s+type ipv4_addr \. ipv4_addr\n\s+elements = \{ 10\.244\.1\.2 \. 10\.244\.1\.2, 10\.244\.1\.4 \. 10\.244\.1\.4 \}/);
+    // only this node's endpoints can reach themselves through the Service
+    expect(script).toMatch(/set hairpin \{\n\s+type ipv4_addr \. ipv4_addr\n\s+elements = \{ 10\.244\.1\.2 \. 10\.244\.1\.2 \}/);
     expect(script).toMatch(/set no-endpoint-ips \{\n\s+type ipv4_addr \. inet_proto \. inet_service\n\s+elements = \{ 10\.96\.0\.21 \. udp \. 53 \}/);
     // nft -c checks the script without applying it
     execFileSync('nft', ['-c', '-f', '-'], { input: script });
@@ -73,7 +74,7 @@ describe('service rules', () => {
   it('carries only what changed, in one transaction that nft accepts on the table it changes', async () => {
     const table = `skiff-unit-inc-${process.pid}`;
     const opts = { table, clusterCidr: '10.244.0.0/16' };
-    const rule = (id: string, ip: string, endpoints: string[], extra: Partial<ServicePortRule> = {}): ServicePortRule => ({ id, protocol: 'tcp', clusterIP: ip, port: 80, endpoints: endpoints.map((e) => ({ ip: e, port: 8080 })), ...extra });
+    const rule = (id: string, ip: string, endpoints: string[], extra: Partial<ServicePortRule> = {}): ServicePortRule => ({ id, protocol: 'tcp', clusterIP: ip, port: 80, endpoints: endpoints.map((e) => ({ ip: e, port: 8080, local: true })), ...extra });
     const state = stateOf([rule('ns/a:', '10.96.1.1', ['10.244.9.1', '10.244.9.2']), rule('ns/b:', '10.96.1.2', ['10.244.9.3'], { affinitySeconds: 60 }), rule('ns/c:', '10.96.1.3', []), rule('ns/e:', '10.96.1.5', ['10.244.9.2'])], opts);
     state.takeDelta();
     try {

@@ -99,4 +99,31 @@ spec:
     await c.kubectl('delete', 'pod', 'limited', '--wait=true');
     await expect.poll(shaping, { timeout: 20_000 }).toEqual([]);
   });
+
+  it('lets a pod reach itself through its own Service (hairpin)', async () => {
+    const apply = await c.kubectlResult(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Service
+metadata: {name: mirror}
+spec:
+  selector: {app: selfie}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: selfie, labels: {app: selfie}}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && for i in $(seq 60); do wget -qO- http://mirror/ && exit 0; sleep 1; done; exit 1']
+`);
+    expect(apply.code, apply.stderr).toBe(0);
+    await waitForJsonPath(c, ['pod', 'selfie'], '{.status.phase}', 'Succeeded', 90_000);
+    // (the Service has another name than the pod: the pod's own name is in its /etc/hosts)
+    // its own answer came back through the ClusterIP: masqueraded, or it would have answered itself from the wrong address
+    expect((await c.kubectl('logs', 'selfie')).trim().split('\n').at(-1)).toBe('selfie');
+  });
 });
