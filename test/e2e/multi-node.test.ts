@@ -101,6 +101,26 @@ spec:
     expect(await get(`http://${node(3).ip}:${nodePort}/`)).toBeUndefined();
   });
 
+  it('keeps internalTrafficPolicy Local ClusterIP traffic on the client\'s node', async () => {
+    await applyManifest(lab, `
+apiVersion: v1
+kind: Service
+metadata: {name: local-internal}
+spec:
+  internalTrafficPolicy: Local
+  selector: {app: local}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    const clusterIP = await lab.kubectl('get', 'service', 'local-internal', '-o', 'jsonpath={.spec.clusterIP}');
+    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=local-internal', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true');
+    // from node 2 (where the endpoint is) it answers; from node 3 nothing answers (busybox timeout bounds the wait)
+    const call = `for i in $(seq 20); do timeout 2 wget -qO- http://${clusterIP}/ && exit 0; sleep 0.5; done; echo unanswered`;
+    expect((await clientOn(2, 'internal-2', call)).trim()).toBe('only-on-2');
+    const fromNode3 = await clientOn(3, 'internal-3', `timeout 3 wget -qO- http://${clusterIP}/ || echo unanswered`);
+    expect(fromNode3).toContain('unanswered');
+    expect(fromNode3).not.toContain('only-on-2');
+  });
+
   it('takes a pod that turns unready out of the rotation, on every node', async () => {
     // readiness follows a label, seen by the pod through a downward API file
     const readyByLabel = (name: string, nodeIndex: number) => `
