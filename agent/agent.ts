@@ -10,7 +10,7 @@ import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
 import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { MANAGED_BY, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory } from './pods/index.ts';
-import { PodCgroups, podUsage, readNodeStats, type PodUsage } from './stats/index.ts';
+import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
@@ -169,7 +169,10 @@ export class Agent {
       onDelete: (p) => workers.remove(p.metadata?.uid ?? '', p),
     });
 
-    eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent });
+    const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || this.#o.rootDir;
+    const nodeStats = () => readNodeStats({ nodefs: this.#o.rootDir, imagefs }, cgroups.version);
+    const containerNames = async () => new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
+    eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent, imagefs, nodeStats, containerNames });
 
     void pods.run(signal);
     void statusManager.run(signal);
@@ -195,18 +198,18 @@ export class Agent {
       if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
     }, (err) => log.warn({ err: err.message }, 'CNI sweep failed'));
 
-    this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), log }));
+    const stats = new StatsSummary({ nodeName, startTime: new Date(), cgroups, podsDir: join(this.#o.rootDir, 'pods'), logDir: (pod) => podLogDirectory(pod, config.podLogsDir), readNodeStats: nodeStats, pods: () => workers.active(), containerNames });
+    this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 
   /** Eviction under node pressure, with dead containers and unused images reclaimed first; image GC on its own period. */
-  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void }): Promise<EvictionManager> {
+  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void; imagefs: string; nodeStats: () => Promise<NodeStats>; containerNames: () => Promise<Map<string, string>> }): Promise<EvictionManager> {
     const { config, log, nodeName, rootDir } = this.#o;
     const signal = this.#stop.signal;
     const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
     const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => c.events.event(nodeRef, type, reason, message);
-    const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || rootDir;
-    const dedicatedImageFs = (await stat(imagefs)).dev !== (await stat(rootDir)).dev;
+    const dedicatedImageFs = (await stat(c.imagefs)).dev !== (await stat(rootDir)).dev;
     const imageGC = new ImageGC({
       cri: this.#cri,
       policy: { highThresholdPercent: config.imageGCHighThresholdPercent, lowThresholdPercent: config.imageGCLowThresholdPercent, minAgeMs: config.imageMinimumGCAgeMs, maxAgeMs: config.imageMaximumGCAgeMs },
@@ -231,7 +234,7 @@ export class Agent {
     };
     const podsDir = join(rootDir, 'pods');
     const podUsages = async (pods: Pod[], withDisk: boolean): Promise<Map<string, PodUsage>> => {
-      const names = new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
+      const names = await c.containerNames();
       const out = new Map<string, PodUsage>();
       const src = { cgroups: c.cgroups, podsDir, logDir: (pod: Pod) => podLogDirectory(pod, config.podLogsDir) };
       for (const pod of pods) {
@@ -245,7 +248,7 @@ export class Agent {
       thresholds: parseThresholds(config),
       pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
       maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
-      readNodeStats: () => readNodeStats({ nodefs: rootDir, imagefs }, c.cgroups.version),
+      readNodeStats: c.nodeStats,
       activePods: () => c.workers.active(),
       podUsages,
       reclaim,

@@ -15,6 +15,8 @@ export interface KubeletServerOptions {
   cri: CriClient;
   /** what the runtime holds for a pod (the pod syncer's view, sharing its cache) */
   observe: (uid: string) => Promise<ObservedPod>;
+  /** the stats summary (stats/v1alpha1) */
+  summary: () => Promise<object>;
   log: Logger;
 }
 
@@ -28,7 +30,7 @@ function optionalNumber(q: URLSearchParams, name: string): number | undefined {
 }
 
 /**
- * The kubelet API on :10250 (first cut: healthz, pods, containerLogs).
+ * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary).
  * Every call needs a client certificate from the cluster CA.
  */
 export async function startKubeletServer(o: KubeletServerOptions): Promise<Server> {
@@ -40,6 +42,10 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     if (url.pathname === '/pods' || url.pathname === '/pods/') {
       const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods.list() });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    if (url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await o.summary()));
       return;
     }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);

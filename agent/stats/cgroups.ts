@@ -122,6 +122,19 @@ export class PodCgroups {
     }
   }
 
+  /** CPU time a cgroup (or, for '/', the whole machine) has used, in nanoseconds. */
+  async cpuUsageNanos(cgroup: string): Promise<number | undefined> {
+    try {
+      if (this.version === 2) {
+        const stat = await readFile(join(this.#mount, cgroup, 'cpu.stat'), 'utf8');
+        return statValue(stat, 'usage_usec') * 1000;
+      }
+      return await readNumber(join(this.#dir('cpuacct', cgroup), 'cpuacct.usage'));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The cgroups directly below one (a pod's sandbox and containers, named by their runtime ids). */
   async children(cgroup: string): Promise<string[]> {
     const entries = await readdir(this.#dir('memory', cgroup), { withFileTypes: true }).catch(() => []);

@@ -6,3 +6,5 @@ export { podUsage } from './pod-stats.ts';
 export type { PodUsage, PodStatsSource } from './pod-stats.ts';
 export { diskUsage } from './disk-usage.ts';
 export type { DiskUsage } from './disk-usage.ts';
+export { StatsSummary } from './summary.ts';
+export type { SummaryDeps } from './summary.ts';

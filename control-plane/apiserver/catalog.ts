@@ -42,7 +42,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
   return [
     core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], strategy: namespaceStrategy }),
     core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
-    core('nodes', 'Node', false, { shortNames: ['no'], subresources: STATUS, strategy: nodeStrategy }),
+    core('nodes', 'Node', false, { shortNames: ['no'], subresources: ['status', 'proxy'], strategy: nodeStrategy }),
     core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),
     core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps, nodePorts) }),
     core('endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'], strategy: endpointsStrategy }),

@@ -34,18 +34,23 @@ export async function proxyPodLog(args: {
   if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${args.name}`);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${args.name} does not have a host assigned`);
-  const node = (await args.nodes.get(undefined, nodeName)) as unknown as Node;
-  const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
-  if (!host) throw new ApiError('InternalError', `node ${nodeName} has no address`);
   const q = new URLSearchParams();
   for (const p of LOG_PARAMS) {
     const v = args.query.get(p);
     if (v !== null) q.set(p, v);
   }
-  const path = `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`;
+  await proxyToKubelet({ nodes: args.nodes, nodeName, path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`, kubelet: args.kubelet, res: args.res });
+}
+
+/** Streams a GET of `path` on a node's kubelet API (at its InternalIP and kubelet port) to `res`, with the API server's kubelet client certificate. */
+export async function proxyToKubelet(args: { nodes: Registry; nodeName: string; path: string; kubelet: KubeletClientConfig; res: ServerResponse }): Promise<void> {
+  const { nodeName } = args;
+  const node = (await args.nodes.get(undefined, nodeName)) as unknown as Node;
+  const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!host) throw new ApiError('InternalError', `node ${nodeName} has no address`);
   await new Promise<void>((resolve, reject) => {
-    const upstream = request({ host, port, path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, (r) => {
+    const upstream = request({ host, port, path: args.path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, (r) => {
       const code = r.statusCode ?? 502;
       args.res.writeHead(code, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
       args.res.flushHeaders();
@@ -53,7 +58,7 @@ export async function proxyPodLog(args: {
       r.on('end', resolve);
       r.on('error', reject);
     });
-    upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}/containerLogs/…": ${err.message}`)));
+    upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${args.path.split('?')[0]}": ${err.message}`)));
     args.res.on('close', () => upstream.destroy());
     upstream.end();
   });

@@ -10,4 +10,9 @@ describe('request info', () => {
       expect(parseResourcePath(`/api/v1/namespaces/team/${sub}`)).toMatchObject({ namespace: undefined, resource: 'namespaces', name: 'team', subresource: sub });
     }
   });
+
+  it('keeps the kubelet path of nodes/{name}/proxy, and refuses extra segments elsewhere', () => {
+    expect(parseResourcePath('/api/v1/nodes/n1/proxy/stats/summary')).toEqual({ group: '', version: 'v1', resource: 'nodes', name: 'n1', subresource: 'proxy', proxyPath: 'stats/summary' });
+    expect(parseResourcePath('/api/v1/namespaces/default/pods/web/log/extra')).toBeNull();
+  });
 });

@@ -8,6 +8,8 @@ export interface RequestInfo {
   resource: string;
   name?: string;
   subresource?: string;
+  /** what follows nodes/{name}/proxy/: the path on the node's kubelet */
+  proxyPath?: string;
 }
 
 /** Parses a resource path, or returns null for a path that is not one (discovery, health…). */
@@ -33,6 +35,9 @@ export function parseResourcePath(pathname: string): RequestInfo | null {
     rest = rest.slice(2);
   }
   const [resource, name, subresource, ...extra] = rest;
-  if (!resource || extra.length > 0) return null;
+  if (!resource) return null;
+  // nodes/{name}/proxy/{path…} reaches the node's kubelet API
+  if (group === '' && resource === 'nodes' && subresource === 'proxy' && !namespace) return { group, version, resource, name, subresource, proxyPath: extra.join('/') };
+  if (extra.length > 0) return null;
   return { group, version, namespace, resource, name, subresource };
 }

@@ -4,7 +4,7 @@ import {
   type FieldSelector,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
-import { proxyPodLog, type KubeletClientConfig } from './pod-log.ts';
+import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
@@ -131,6 +131,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const namespace = reg.info.namespaced ? info.namespace : undefined;
   if (reg.info.namespaced && name && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
   if (subresource && !(reg.info.subresources ?? []).includes(subresource)) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  if (subresource === 'proxy' && req.method !== 'GET') throw errors.methodNotAllowed(`${req.method} is not supported on nodes/proxy; only GET reaches the kubelet`);
   const accept = req.headers.accept;
   const table = wantsTable(accept);
   const render = (obj: Obj) => (table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj);
@@ -152,6 +153,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   }
 
   if (method === 'GET' && name) {
+    if (reg.info.resource === 'nodes' && subresource === 'proxy') {
+      return proxyToKubelet({ nodes: reg, nodeName: name, path: `/${info.proxyPath ?? ''}${url.search}`, kubelet: ctx.kubelet, res });
+    }
     if (subresource === 'log') {
       return proxyPodLog({ pods: reg, nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry, namespace: namespace as string, name, query: q, kubelet: ctx.kubelet, res });
     }

@@ -1,6 +1,7 @@
 // Resources on a real node: each pod gets a cgroup in the kubelet's QoS
-// hierarchy with its limits, and a container past its memory limit is
-// OOM-killed and reported so.
+// hierarchy with its limits, a container past its memory limit is
+// OOM-killed and reported so, and the stats summary (through the API
+// server's nodes/proxy) tells what the node and its pods use.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,24 @@ spec:
 `);
     await waitForJsonPath(c, ['pod', 'greedy'], '{.status.phase}', 'Failed', 60_000);
     expect(await c.kubectl('get', 'pod', 'greedy', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}')).toBe('OOMKilled 137');
+  });
+
+  it('serves the stats summary through nodes/proxy, with the node\'s and each pod\'s usage', async () => {
+    type Summary = { node: { nodeName: string; memory: { availableBytes: number }; fs: { capacityBytes: number }; rlimit: { maxpid: number; curproc: number }; cpu: { usageCoreNanoSeconds: number } }; pods: { podRef: { name: string }; memory: { workingSetBytes: number }; process_stats: { process_count: number }; cpu?: { usageNanoCores?: number }; containers: { name: string; memory: { workingSetBytes: number } }[] }[] };
+    const get = async () => JSON.parse(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/stats/summary`)) as Summary;
+    await get();
+    // the second summary has CPU rates, from the first one's samples
+    const s = await get();
+    expect(s.node.nodeName).toBe(c.nodeName);
+    expect(s.node.memory.availableBytes).toBeGreaterThan(0);
+    expect(s.node.fs.capacityBytes).toBeGreaterThan(0);
+    expect(s.node.rlimit.curproc).toBeGreaterThan(0);
+    expect(s.node.rlimit.maxpid).toBeGreaterThan(s.node.rlimit.curproc);
+    expect(s.node.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
+    const fixed = s.pods.find((p) => p.podRef.name === 'fixed');
+    expect(fixed?.containers.map((x) => x.name).sort()).toEqual(['app', 'side']);
+    expect(fixed?.memory.workingSetBytes).toBeGreaterThan(0);
+    expect(fixed?.process_stats.process_count).toBeGreaterThanOrEqual(3);
+    expect(fixed?.cpu?.usageNanoCores).toBeGreaterThanOrEqual(0);
   });
 });
