@@ -129,7 +129,7 @@ export interface ContainerConfig {
   tty?: boolean;
   linux?: {
     resources?: LinuxContainerResources;
-    securityContext?: { namespaceOptions?: NamespaceOption; privileged?: boolean; readonlyRootfs?: boolean };
+    securityContext?: LinuxContainerSecurityContext;
   };
 }
 
@@ -169,6 +169,26 @@ export interface Image {
   size: number;
   /** the runtime keeps it (the sandbox image, say): never collected */
   pinned: boolean;
+  /** the user the image runs as: a uid, or a name when not numeric */
+  uid: { value: number } | null;
+  username: string;
+}
+
+export interface SecurityProfile {
+  profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostRef?: string;
+}
+
+export interface LinuxContainerSecurityContext {
+  namespaceOptions?: NamespaceOption;
+  privileged?: boolean;
+  readonlyRootfs?: boolean;
+  runAsUser?: { value: number };
+  runAsGroup?: { value: number };
+  supplementalGroups?: number[];
+  capabilities?: { addCapabilities: string[]; dropCapabilities: string[] };
+  noNewPrivs?: boolean;
+  seccomp?: SecurityProfile;
 }
 
 export interface AuthConfig {

@@ -43,7 +43,7 @@ describe('ImageGC', () => {
     });
     return { gc, removed, events };
   }
-  const image = (id: string, tag: string, size = 100 * MB, pinned = false): Image => ({ id, repoTags: [tag], repoDigests: [], size, pinned });
+  const image = (id: string, tag: string, size = 100 * MB, pinned = false): Image => ({ id, repoTags: [tag], repoDigests: [], size, pinned, uid: null, username: '' });
   const images = [image('sha256:busy', 'docker.io/library/busybox:latest'), image('sha256:idle', 'docker.io/skiff/idle:1'), image('sha256:pause', 'registry.k8s.io/pause:3.10'), image('sha256:pinned', 'x/pinned:1', 100 * MB, true)];
 
   it('does nothing below the high threshold', async () => {

@@ -12,6 +12,7 @@ import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
+import { runAsNonRootViolation } from './security-context.ts';
 import type { PodCgroups } from '../stats/index.ts';
 import { containerConfig, podLogDirectory, sandboxConfig, type PodEnvironment } from './runtime-config.ts';
 
@@ -198,6 +199,12 @@ export class PodSyncer {
       ctx.event('Warning', 'Failed', `Error: ${err.message}`, fieldPath);
       return VOLUME_RETRY_MS;
     }
+    const nonRoot = await this.#nonRootViolation(pod, spec, image.imageRef);
+    if (nonRoot) {
+      ctx.memory.waiting.set(start.name, { reason: 'CreateContainerConfigError', message: nonRoot });
+      ctx.event('Warning', 'Failed', `Error: ${nonRoot}`, fieldPath);
+      return VOLUME_RETRY_MS;
+    }
     const messageFile = await prepareTerminationMessage(join(this.#deps.podsDir, uid), start.name, start.attempt);
     const mounts = [...ctx.mounts, { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: messageFile, readonly: false }, ...(spec.volumeMounts ?? []).flatMap((m) => {
       const v = ctx.volumes.get(m.name);
@@ -235,6 +242,15 @@ export class PodSyncer {
       }
     }
     return undefined;
+  }
+
+  /** runAsNonRoot checked against the container's user, or the image's when it sets none (asking the runtime only then). */
+  async #nonRootViolation(pod: Pod, spec: Container, imageRef: string): Promise<string | undefined> {
+    const wantsNonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
+    if (!wantsNonRoot) return undefined;
+    const explicitUser = spec.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
+    const image = explicitUser === undefined ? await this.#deps.cri.imageStatus(imageRef) : null;
+    return runAsNonRootViolation(pod, spec, { uid: image?.uid?.value, username: image?.username });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
 import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
 import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
+import { containerSecurityContext } from './security-context.ts';
 import { podMetadataField, type ResolvedEnv } from '../volumes/index.ts';
 
 export interface PodEnvironment {
@@ -90,7 +91,7 @@ export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): P
     portMappings: portMappings(pod),
     labels: { ...(m.labels ?? {}), ...podLabels(meta, env.nodeName) },
     annotations: { ...(m.annotations ?? {}) },
-    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) } },
+    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) }, ...(pod.spec?.securityContext?.sysctls?.length ? { sysctls: Object.fromEntries(pod.spec.securityContext.sysctls.map((x) => [x.name, x.value])) } : {}) },
   };
 }
 
@@ -153,7 +154,6 @@ export function containerConfig(args: {
 }): ContainerConfig {
   const { pod, container: c, attempt, env } = args;
   const m = pod.metadata ?? {};
-  const sc = c.securityContext ?? {};
   return {
     metadata: { name: c.name, attempt },
     image: { image: args.imageRef, userSpecifiedImage: c.image ?? '' },
@@ -170,7 +170,7 @@ export function containerConfig(args: {
     tty: c.tty ?? false,
     linux: {
       resources: containerResources(c),
-      securityContext: { namespaceOptions: namespaceOptions(pod), privileged: sc.privileged ?? false, readonlyRootfs: sc.readOnlyRootFilesystem ?? false },
+      securityContext: containerSecurityContext(pod, c, namespaceOptions(pod)),
     },
   };
 }

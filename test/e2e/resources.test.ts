@@ -1,7 +1,9 @@
 // Resources on a real node: each pod gets a cgroup in the kubelet's QoS
 // hierarchy with its limits, a container past its memory limit is
-// OOM-killed and reported so, and the stats summary (through the API
-// server's nodes/proxy) tells what the node and its pods use.
+// OOM-killed and reported so, the stats summary (through the API server's
+// nodes/proxy) tells what the node and its pods use, and the security
+// context (users, groups, capabilities, no_new_privs, seccomp, sysctls,
+// runAsNonRoot) reaches the container.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +88,49 @@ spec:
     expect(fixed?.memory.workingSetBytes).toBeGreaterThan(0);
     expect(fixed?.process_stats.process_count).toBeGreaterThanOrEqual(3);
     expect(fixed?.cpu?.usageNanoCores).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs a container with the pod\'s security context', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: confined}
+spec:
+  restartPolicy: Never
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    supplementalGroups: [4000]
+    fsGroup: 2000
+    seccompProfile: {type: RuntimeDefault}
+    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '80'}]
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'id -u; id -g; id -G; grep -E "^(NoNewPrivs|Seccomp|CapBnd):" /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start']
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+`);
+    await waitForJsonPath(c, ['pod', 'confined'], '{.status.phase}', 'Succeeded');
+    const lines = (await c.kubectl('logs', 'confined')).trim().split('\n').map((l) => l.replace(/\s+/g, ' '));
+    expect(lines.slice(0, 2)).toEqual(['1000', '3000']);
+    expect(lines[2]?.split(' ').sort()).toEqual(['2000', '3000', '4000']);
+    // all capabilities dropped but NET_BIND_SERVICE (bit 10); seccomp mode 2 is a filter
+    expect(lines.slice(3)).toEqual(['CapBnd: 0000000000000400', 'NoNewPrivs: 1', 'Seccomp: 2', '80']);
+  });
+
+  it('refuses to run a root image as runAsNonRoot, saying why', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers: [{name: app, image: busybox, command: [sleep, '3600']}]
+`);
+    const uid = await c.kubectl('get', 'pod', 'nonroot', '-o', 'jsonpath={.metadata.uid}');
+    await waitForJsonPath(c, ['pod', 'nonroot'], '{.status.containerStatuses[0].state.waiting.reason}', 'CreateContainerConfigError');
+    expect(await c.kubectl('get', 'pod', 'nonroot', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe(`container has runAsNonRoot and image will run as root (pod: "nonroot_default(${uid})", container: app)`);
   });
 });
