@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
 const run = promisify(execFile);
 let c: TestCluster;
@@ -53,18 +53,41 @@ describe('kubectl against skiff', () => {
     expect(events).toMatch(/Killing/);
   });
 
-  it('keeps running pods through an agent restart without restarting them', async () => {
-    await c.kubectl('run', 'keep', '--image=busybox', '--', 'sleep', '3600');
-    await waitForJsonPath(c, ['pod', 'keep'], '{.status.phase}', 'Running');
-    const before = await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP}');
+  it('keeps 20 running pods through an agent restart without restarting them, and cleans up one deleted while it was down', async () => {
+    await applyManifest(c, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keepers}
+spec:
+  replicas: 20
+  selector: {matchLabels: {app: keepers}}
+  template:
+    metadata: {labels: {app: keepers}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: [sleep, '3600']}]
+`);
+    await c.kubectl('rollout', 'status', 'deployment/keepers', '--timeout=120s');
+    const state = async () => new Map((await c.kubectl('get', 'pods', '-l', 'app=keepers', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount}{"\\n"}{end}'))
+      .trim().split('\n').map((l) => l.split(' ')).map(([name, ...rest]) => [name as string, rest.join(' ')]));
+    const before = await state();
+    expect(before.size).toBe(20);
+    await c.stopAgent();
+    // deleted while the agent is down: nobody stops its containers until the agent is back
+    const [gone, ...kept] = [...before.keys()];
+    const goneUid = await c.kubectl('get', 'pod', gone as string, '-o', 'jsonpath={.metadata.uid}');
+    await c.kubectl('delete', 'pod', gone as string, '--grace-period=0', '--force');
     await c.restartAgent();
     await waitForJsonPath(c, ['node', c.nodeName], '{.status.conditions[?(@.type=="Ready")].status}', 'True');
-    // a new pod proves the new agent is at work before the old pod is looked at again
+    // a new pod proves the new agent is at work before the old pods are looked at again
     await c.kubectl('run', 'probe', '--image=busybox', '--restart=Never', '--', 'true');
     await waitForJsonPath(c, ['pod', 'probe'], '{.status.phase}', 'Succeeded');
-    expect(await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP}')).toBe(before);
-    expect(await c.kubectl('get', 'pod', 'keep', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
-    await c.kubectl('delete', 'pod', 'keep', 'probe', '--grace-period=1');
+    const after = await state();
+    for (const name of kept) expect(after.get(name), name).toBe(before.get(name));
+    expect([...after.values()].every((v) => v.endsWith(' 0'))).toBe(true);
+    await expect.poll(() => c.node.cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': goneUid } }), { timeout: 30_000 }).toEqual([]);
+    await c.kubectl('delete', 'deployment', 'keepers');
+    await c.kubectl('delete', 'pod', 'probe', '--grace-period=1');
   });
 
   it('creates, applies and labels a pod from a manifest', async () => {
