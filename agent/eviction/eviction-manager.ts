@@ -125,7 +125,9 @@ export class EvictionManager {
 
   /**
    * Full rounds every monitoring period; in between, a cheap look at the
-   * node's figures starts a round at once when the set of crossed thresholds changes.
+   * node's figures starts a round at once when the set of crossed thresholds
+   * changes, and every second while one stays crossed (each round waits for
+   * its eviction to finish, so the next one measures what that freed).
    */
   async run(signal: AbortSignal): Promise<void> {
     let lastRound = 0;
