@@ -62,6 +62,22 @@ describe('a multi-node lab', () => {
     const byName = await clientOn(3, 'resolver', 'nslookup echo.default.svc.cluster.local; wget -qO- http://echo/');
     expect(byName).toContain(`Address: ${clusterIP}`);
     expect(backends).toContain(byName.trim().split('\n').at(-1));
+    // a headless Service resolves to its pods' own addresses; AAAA for an IPv4 Service is NODATA, not NXDOMAIN
+    await applyManifest(lab, `
+apiVersion: v1
+kind: Service
+metadata: {name: echo-direct}
+spec:
+  clusterIP: None
+  selector: {app: echo}
+  ports: [{port: 8080}]
+`);
+    const podIPs = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').sort();
+    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo-direct', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true true');
+    const direct = await clientOn(2, 'headless', 'nslookup echo-direct.default.svc.cluster.local; nslookup -type=AAAA echo.default.svc.cluster.local; echo "aaaa exit $?"');
+    expect([...direct.matchAll(/Address: (10\.244\.\d+\.\d+)/g)].map((m) => m[1]).sort()).toEqual(podIPs);
+    expect(direct).not.toContain('NXDOMAIN');
+    expect(direct).toContain('aaaa exit 0');
   });
 
   it('answers the NodePort on every node, from this host and from a pod on another node', async () => {
