@@ -70,12 +70,12 @@ export class EvictionManager {
     return { admit: false, reason: EVICTED, message: conditionMessage(conditions) };
   }
 
-  /** One round: returns the pod it evicted, if any. */
-  async synchronize(): Promise<Pod | undefined> {
+  /** One round (on figures just read, or read now): returns the pod it evicted, if any. */
+  async synchronize(stats?: NodeStats): Promise<Pod | undefined> {
     const { thresholds, log } = this.#d;
     if (thresholds.length === 0) return undefined;
     const now = this.#now();
-    const obs = observe(await this.#d.readNodeStats());
+    const obs = observe(stats ?? (await this.#d.readNodeStats()));
     // a threshold crossed before stays met until its minimum reclaim is free as well
     const met = [...new Set([...thresholdsMet(thresholds, obs, false), ...thresholdsMet(this.#met, obs, true)])];
     const pressure = pressureConditions(met, this.#conditionsObservedAt, now, this.#d.pressureTransitionPeriodMs);
@@ -134,10 +134,11 @@ export class EvictionManager {
     let lastMet = '';
     while (!signal.aborted) {
       try {
-        const metNow = thresholdsMet(this.#d.thresholds, observe(await this.#d.readNodeStats()), false).map(formatThreshold).join();
+        const stats = await this.#d.readNodeStats();
+        const metNow = thresholdsMet(this.#d.thresholds, observe(stats), false).map(formatThreshold).join();
         if (metNow !== lastMet || this.#now() - lastRound >= MONITORING_PERIOD_MS || this.#met.length > 0) {
           lastRound = this.#now();
-          await this.synchronize();
+          await this.synchronize(stats);
           lastMet = this.#met.map(formatThreshold).join();
         }
       } catch (err) {
