@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, hostIPv4, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, hostIPv4, isPodTerminal, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
@@ -10,7 +10,7 @@ import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
 import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
 import { MANAGED_BY, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory } from './pods/index.ts';
-import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodUsage } from './stats/index.ts';
+import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
@@ -139,11 +139,13 @@ export class Agent {
       log: log.child({ component: 'prober' }),
     });
     const cgroups = await PodCgroups.detect(config.cgroupRoot);
+    const podsDir = join(this.#o.rootDir, 'pods');
+    const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
       runtimeName: runtime.runtimeName,
-      podsDir: join(this.#o.rootDir, 'pods'),
+      podsDir,
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
       prober,
       objects: apiObjects(this.#client),
@@ -172,7 +174,7 @@ export class Agent {
     const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || this.#o.rootDir;
     const nodeStats = () => readNodeStats({ nodefs: this.#o.rootDir, imagefs }, cgroups.version);
     const containerNames = async () => new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
-    eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent, imagefs, nodeStats, containerNames });
+    eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent, imagefs, nodeStats, podStats, containerNames });
 
     void pods.run(signal);
     void statusManager.run(signal);
@@ -198,13 +200,13 @@ export class Agent {
       if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
     }, (err) => log.warn({ err: err.message }, 'CNI sweep failed'));
 
-    const stats = new StatsSummary({ nodeName, startTime: new Date(), cgroups, podsDir: join(this.#o.rootDir, 'pods'), logDir: (pod) => podLogDirectory(pod, config.podLogsDir), readNodeStats: nodeStats, pods: () => workers.active(), containerNames });
+    const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames });
     this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 
   /** Eviction under node pressure, with dead containers and unused images reclaimed first; image GC on its own period. */
-  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void; imagefs: string; nodeStats: () => Promise<NodeStats>; containerNames: () => Promise<Map<string, string>> }): Promise<EvictionManager> {
+  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void; imagefs: string; nodeStats: () => Promise<NodeStats>; podStats: PodStatsSource; containerNames: () => Promise<Map<string, string>> }): Promise<EvictionManager> {
     const { config, log, nodeName, rootDir } = this.#o;
     const signal = this.#stop.signal;
     const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
@@ -218,11 +220,14 @@ export class Agent {
       nodeEvent,
     });
     void imageGC.run(signal);
-    const finished = (uid: string) => {
-      const pod = c.pods.list().find((p) => p.metadata?.uid === uid);
-      return !pod || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const containers = async () => {
+      const pods = new Map(c.pods.list().map((p) => [p.metadata?.uid ?? '', p]));
+      const finished = (uid: string) => {
+        const pod = pods.get(uid);
+        return !pod || isPodTerminal(pod);
+      };
+      await removeFinishedPodsContainers(this.#cri, { nodeName, finished, log });
     };
-    const containers = () => removeFinishedPodsContainers(this.#cri, { nodeName, finished, log }).then(() => undefined);
     const images = () => imageGC.deleteUnusedImages().then(() => undefined);
     // with a filesystem of their own, images are reclaimed for imagefs only
     const diskReclaim = { nodefs: dedicatedImageFs ? [] : [containers, images], imagefs: [containers, images] };
@@ -232,13 +237,11 @@ export class Agent {
       'imagefs.available': diskReclaim.imagefs,
       'imagefs.inodesFree': diskReclaim.imagefs,
     };
-    const podsDir = join(rootDir, 'pods');
     const podUsages = async (pods: Pod[], withDisk: boolean): Promise<Map<string, PodUsage>> => {
       const names = await c.containerNames();
       const out = new Map<string, PodUsage>();
-      const src = { cgroups: c.cgroups, podsDir, logDir: (pod: Pod) => podLogDirectory(pod, config.podLogsDir) };
       for (const pod of pods) {
-        const usage = await podUsage(src, pod, names, withDisk);
+        const usage = await podUsage(c.podStats, pod, names, withDisk);
         if (usage) out.set(pod.metadata?.uid ?? '', usage);
       }
       return out;

@@ -38,3 +38,8 @@ export function podRequest(pod: Pod, resource: string): number {
   const overhead = pod.spec?.overhead?.[resource];
   return overhead !== undefined ? sum + parseQuantity(overhead) : sum;
 }
+
+/** A pod that has finished (Succeeded or Failed): it holds no resources and runs no more. */
+export function isPodTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../../apimachinery/index.ts';
+import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
 import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
@@ -94,8 +94,7 @@ export class PodSyncer {
     const event = this.#deps.events(pod);
     const uid = pod.metadata?.uid ?? '';
     let observed = await this.observe(uid);
-    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-    if (terminal) {
+    if (isPodTerminal(pod)) {
       this.#deps.prober?.remove(uid);
       return { status: await this.#stopTerminal(pod, observed, memory) };
     }

@@ -1,5 +1,5 @@
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { ApiError, isPodTerminal, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { newPodMemory, type PodMemory, type PodSyncer } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
@@ -77,7 +77,7 @@ export class PodWorkers {
     const w = this.#worker(uid);
     w.pod = pod;
     // admission applies to pods no agent has started yet (an adopted running pod is not refused)
-    if (!known && !pod.status?.startTime && !isTerminal(pod) && !pod.metadata?.deletionTimestamp) {
+    if (!known && !pod.status?.startTime && !isPodTerminal(pod) && !pod.metadata?.deletionTimestamp) {
       const verdict = this.#admit(pod);
       if (!verdict.admit) {
         this.#log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: verdict.reason }, 'pod not admitted');
@@ -100,7 +100,7 @@ export class PodWorkers {
 
   /** The pods this agent runs that have not finished (the eviction manager's candidates). */
   active(): Pod[] {
-    return [...this.#workers.values()].filter((w) => w.pod && !w.removed && !w.terminal && w.lifecycle.kind === 'syncing' && !isTerminal(w.pod) && !w.pod.metadata?.deletionTimestamp).map((w) => w.pod as Pod);
+    return [...this.#workers.values()].filter((w) => w.pod && !w.removed && !w.terminal && w.lifecycle.kind === 'syncing' && !isPodTerminal(w.pod) && !w.pod.metadata?.deletionTimestamp).map((w) => w.pod as Pod);
   }
 
   /** The pod is gone from the API server (or was never there: a runtime orphan). */
@@ -232,8 +232,6 @@ export class PodWorkers {
 function withOwnStatus(pod: Pod, own: PodStatus | undefined): Pod {
   return own ? { ...pod, status: { ...pod.status, ...own } } : pod;
 }
-
-const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** Failed with the agent's reason and message, and its condition beside the others. */
 function endedStatus(status: PodStatus, why: TerminalReason): PodStatus {

@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { milliCpu, objectKey, parseQuantity } from '../../apimachinery/index.ts';
+import { isPodTerminal, milliCpu, objectKey, parseQuantity } from '../../apimachinery/index.ts';
 
 /** CPU (millicores), memory (bytes) and pod slots. */
 export interface Resources {
@@ -39,8 +39,6 @@ export function hostPorts(pod: Pod): string[] {
   }
   return out;
 }
-
-const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** One node and what is placed on it, kept current from the informers (and from the scheduler's own assumptions). */
 export class NodeInfo {
@@ -138,7 +136,7 @@ export class SchedulerCache {
   updatePod(pod: Pod): void {
     const key = objectKey(pod);
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName || isTerminal(pod)) {
+    if (!nodeName || isPodTerminal(pod)) {
       if (!this.#assumed.has(key)) this.removePod(key);
       return;
     }

@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, Informer, objectKey, rfc3339, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { ApiError, Informer, isPodTerminal, objectKey, rfc3339, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { podRequests, SchedulerCache, type NodeInfo } from './cache.ts';
 import type { CycleState, FilterPlugin, Profile, Rejection, ScorePlugin } from './framework.ts';
 import { nodeAffinity, nodeName, nodePorts, nodeUnschedulable, taintToleration } from './plugins/node.ts';
@@ -99,8 +99,6 @@ export function cycleState(pod: Pod, cache: SchedulerCache): CycleState {
   return { pod, requests: podRequests(pod), nonZeroRequests: podRequests(pod, true), cache, data: new Map() };
 }
 
-const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-
 /**
  * A scheduling framework like kube-scheduler's: a priority queue with
  * back-off and an unschedulable pool; filter plugins over nodes (stopping
@@ -142,7 +140,7 @@ export class Scheduler {
   }
 
   #wantsScheduling(p: Pod): boolean {
-    return !p.spec?.nodeName && this.#profiles.has(p.spec?.schedulerName ?? DEFAULT_SCHEDULER) && !p.metadata?.deletionTimestamp && !isTerminal(p);
+    return !p.spec?.nodeName && this.#profiles.has(p.spec?.schedulerName ?? DEFAULT_SCHEDULER) && !p.metadata?.deletionTimestamp && !isPodTerminal(p);
   }
 
   #podChanged(p: Pod, old?: Pod): void {
@@ -151,7 +149,7 @@ export class Scheduler {
       this.#queue.delete(key);
       this.#cache.updatePod(p);
       // a pod that finished or started terminating frees room
-      if (old && (isTerminal(p) !== isTerminal(old) || !!p.metadata?.deletionTimestamp !== !!old.metadata?.deletionTimestamp)) this.#queue.moveAll();
+      if (old && (isPodTerminal(p) !== isPodTerminal(old) || !!p.metadata?.deletionTimestamp !== !!old.metadata?.deletionTimestamp)) this.#queue.moveAll();
     } else if (this.#wantsScheduling(p)) {
       this.#queue.add(key, p.spec?.priority ?? 0);
     } else {
