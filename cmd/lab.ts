@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
 import { createLabNetwork, labHostAddress, labNodes, removeAllSandboxes, removeLabFiles, startDaemon, startLabNodes, stopDaemon, stopLab, waitFor, type LabOptions } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
@@ -38,11 +38,14 @@ function layout(nodes: number): LabOptions {
 async function up(nodes: number): Promise<void> {
   const o = layout(nodes);
   await mkdir(o.dir, { recursive: true });
+  // the server writes a fresh one: an old lab's (another CA) must not be taken for it
+  await rm(KUBECONFIG, { force: true });
   await createLabNetwork(o);
   const address = labHostAddress(o);
   await startDaemon([SKIFF_BIN, 'server', '--secure-port', String(o.server.port), '--bind-address', '0.0.0.0', '--advertise-address', address, '--pki-dir', o.server.pkiDir,
     '--datastore-endpoint', `sqlite://${join(o.dir, 'state.db')}`, '--write-kubeconfig', KUBECONFIG, '--no-allocate-node-cidrs'], { logFile: join(o.dir, 'server.log'), pidFile: join(o.dir, 'server.pid') });
-  const client = await waitFor('the lab API server', async () => !!(await loadKubeconfig(KUBECONFIG).catch(() => undefined)), 30_000).then(async () => new RestClient(await loadKubeconfig(KUBECONFIG)));
+  await waitFor('the lab kubeconfig', async () => !!(await loadKubeconfig(KUBECONFIG).catch(() => undefined)), 30_000);
+  const client = new RestClient(await loadKubeconfig(KUBECONFIG));
   await waitFor('the lab API server', async () => !!(await client.get({ resource: 'namespaces', name: 'default' }).catch(() => undefined)), 30_000, 200);
   say(`control plane on ${address}:${o.server.port}`);
   await startLabNodes(o);
@@ -57,11 +60,13 @@ async function up(nodes: number): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  // as many nodes as the lab has directories for: stopLab copes with any that are not there
-  const o = layout(9);
+  // as many nodes as the lab has directories for (n1, n2, …); stopLab copes with a node half made
+  const nodeDirs = (await readdir(LAB_DIR).catch(() => [] as string[])).filter((d) => /^n\d+$/.test(d));
+  const o = layout(Math.max(0, ...nodeDirs.map((d) => Number(d.slice(1)))));
   await stopLab(o);
   if (await stopDaemon(join(o.dir, 'server.pid'))) say('stopped the lab API server');
   await removeLabFiles(o);
+  await rm(KUBECONFIG, { force: true });
   say('done');
 }
 

@@ -94,9 +94,14 @@ export class PodCgroups {
     return parent;
   }
 
+  /** Every hierarchy a cgroup has a directory in: each mounted controller (v1), or the one unified tree (v2). */
+  async #controllers(): Promise<string[]> {
+    return this.version === 2 ? [''] : readdir(this.#mount).catch(() => [] as string[]);
+  }
+
   /** Removes a pod's cgroup once nothing runs in it (its containers' cgroups are the runtime's and gone by then). */
   async remove(uid: string): Promise<void> {
-    const controllers = this.version === 2 ? [''] : await readdir(this.#mount).catch(() => [] as string[]);
+    const controllers = await this.#controllers();
     for (const qos of Object.values(QOS_DIR)) {
       const cgroup = join('/', this.#root, 'kubepods', qos, `pod${uid}`);
       for (const c of controllers) await removeTree(this.#dir(c, cgroup));
@@ -143,7 +148,7 @@ export class PodCgroups {
 
   /** Removes our whole hierarchy, deepest first, in every controller (teardown of `down` and tests). */
   async removeAll(): Promise<void> {
-    const controllers = this.version === 2 ? [''] : await readdir(this.#mount).catch(() => [] as string[]);
+    const controllers = await this.#controllers();
     for (const c of controllers) await removeTree(this.#dir(c, this.top));
     if (this.#root !== '/' && this.#root !== '') for (const c of controllers) await rmdir(this.#dir(c, join('/', this.#root))).catch(() => undefined);
   }
