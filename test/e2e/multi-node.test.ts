@@ -5,7 +5,7 @@
 // NodePort traffic on nodes that have an endpoint. Traffic goes only to the
 // lab's own nodes, pods and Services.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyManifest, echoDeployment, waitForJsonPath } from '../harness/cluster.ts';
+import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../harness/cluster.ts';
 import { startTestLab, type TestLab } from '../harness/lab.ts';
 
 let lab: TestLab;
@@ -52,7 +52,7 @@ describe('a multi-node lab', () => {
     const placed = await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}');
     expect(new Set(placed.trim().split('\n')).size).toBe(3);
     const backends = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
-    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true true');
+    await expect.poll(() => endpointsReady(lab, 'echo'), { timeout: 30_000 }).toBe('true true true');
     const clusterIP = await lab.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP}');
     // from node 1, 30 requests reach the backends on all three nodes
     const answers = (await clientOn(1, 'caller', `for i in $(seq 30); do wget -qO- http://${clusterIP}/; done`)).split('\n').filter(Boolean);
@@ -73,7 +73,7 @@ spec:
   ports: [{port: 8080}]
 `);
     const podIPs = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').sort();
-    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo-direct', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true true');
+    await expect.poll(() => endpointsReady(lab, 'echo-direct'), { timeout: 30_000 }).toBe('true true true');
     const direct = await clientOn(2, 'headless', 'nslookup echo-direct.default.svc.cluster.local; nslookup -type=AAAA echo.default.svc.cluster.local; echo "aaaa exit $?"');
     expect([...direct.matchAll(/Address: (10\.244\.\d+\.\d+)/g)].map((m) => m[1]).sort()).toEqual(podIPs);
     expect(direct).not.toContain('NXDOMAIN');
@@ -128,7 +128,7 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `);
     const clusterIP = await lab.kubectl('get', 'service', 'local-internal', '-o', 'jsonpath={.spec.clusterIP}');
-    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=local-internal', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true');
+    await expect.poll(() => endpointsReady(lab, 'local-internal'), { timeout: 30_000 }).toBe('true');
     // from node 2 (where the endpoint is) it answers; from node 3 nothing answers (busybox timeout bounds the wait)
     const call = `for i in $(seq 20); do timeout 2 wget -qO- http://${clusterIP}/ && exit 0; sleep 0.5; done; echo unanswered`;
     expect((await clientOn(2, 'internal-2', call)).trim()).toBe('only-on-2');
@@ -165,11 +165,11 @@ spec:
     for (const p of ['steady', 'flipping']) await waitForJsonPath(lab, ['pod', p], '{.status.containerStatuses[0].ready}', 'true');
     const clusterIP = await lab.kubectl('get', 'service', 'flip', '-o', 'jsonpath={.spec.clusterIP}');
     const callers = (name: string) => clientOn(3, name, `for i in $(seq 20); do wget -qO- http://${clusterIP}/; done`);
-    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=flip', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true');
+    await expect.poll(() => endpointsReady(lab, 'flip'), { timeout: 30_000 }).toBe('true true');
     expect([...new Set((await callers('before')).split('\n').filter(Boolean))].sort()).toEqual(['flipping', 'steady']);
     await lab.kubectl('label', 'pod', 'flipping', 'serve=no', '--overwrite');
     await waitForJsonPath(lab, ['pod', 'flipping'], '{.status.conditions[?(@.type=="Ready")].status}', 'False', 30_000);
-    await expect.poll(() => lab.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=flip', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toMatch(/^(true false|false true)$/);
+    await expect.poll(() => endpointsReady(lab, 'flip'), { timeout: 30_000 }).toMatch(/^(true false|false true)$/);
     // the proxies of all nodes follow within their sync: give them a moment, then every answer is the ready pod's
     await new Promise((r) => setTimeout(r, 1000));
     expect([...new Set((await callers('after')).split('\n').filter(Boolean))]).toEqual(['steady']);

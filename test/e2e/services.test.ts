@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoDeployment, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { echoDeployment, endpointsReady, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
 const run = promisify(execFile);
 let c: TestCluster;
@@ -35,7 +35,7 @@ describe('Services on a real node', () => {
     await c.kubectl('expose', 'deployment', 'echo', '--port=80', '--target-port=8080', '--type=NodePort');
     const [clusterIP, nodePort] = (await c.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}')).split(' ');
     const backends = (await c.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
-    await expect.poll(() => c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}'), { timeout: 30_000 }).toBe('true true');
+    await expect.poll(() => endpointsReady(c, 'echo'), { timeout: 30_000 }).toBe('true true');
     await expect.poll(async () => (await run('nft', ['list', 'table', 'ip', 'skiff-test-svc'])).stdout, { timeout: 10_000 }).toContain(`${clusterIP} . tcp . 80`);
 
     // 20 requests from a pod through the ClusterIP reach both backends (no wget -T: busybox 1.35 crashes with it)

@@ -128,6 +128,11 @@ export async function applyManifest(c: Pick<TestCluster, 'kubectlResult'>, manif
   if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
 }
 
+/** The ready condition of each endpoint of a Service's first EndpointSlice, space-separated ("true true false"). */
+export function endpointsReady(c: Pick<TestCluster, 'kubectl'>, service: string): Promise<string> {
+  return c.kubectl('get', 'endpointslices', '-l', `kubernetes.io/service-name=${service}`, '-o', 'jsonpath={.items[0].endpoints[*].conditions.ready}');
+}
+
 /** The Events about one object, a "Reason: message" line each. */
 export function eventsOf(c: Pick<TestCluster, 'kubectl'>, name: string): Promise<string> {
   return c.kubectl('get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
