@@ -30,3 +30,5 @@ export { LeaderElector, DEFAULT_LEADER_ELECTION } from './leader-election.ts';
 export type { LeaderElectionOptions } from './leader-election.ts';
 export { nodeMatchesPod, termMatches } from './node-selector.ts';
 export { ipv4ToInt, intToIpv4 } from './ipv4.ts';
+export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
+export type { MountEntry } from './mounts.ts';

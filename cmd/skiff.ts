@@ -10,6 +10,7 @@ commands:
   down                stop it and remove everything it made
   hollow-nodes        fake nodes that run pods without containers (control-plane tests and figures)
   lab                 a multi-node lab on this host (lab up --nodes N, lab down)
+  csi-driver          the bundled CSI driver (loop and dir volumes)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -19,6 +20,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   down: async (argv) => (await import('./down.ts')).runDown(argv),
   'hollow-nodes': async (argv) => (await import('./hollow-nodes.ts')).runHollowNodes(argv),
   lab: async (argv) => (await import('./lab.ts')).runLab(argv),
+  'csi-driver': async (argv) => (await import('./csi-driver.ts')).runCsiDriver(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

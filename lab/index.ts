@@ -2,7 +2,8 @@ export { startDaemon, stopDaemon, stopPid, readPid, isAlive, waitFor } from './d
 export { writeNodeCredentials } from './node-credentials.ts';
 export type { NodeCredentialsRequest } from './node-credentials.ts';
 export { containerdLayout, prepareContainerd, spawnContainerd, waitUntilServing, DELEGATE_PLUGIN } from './containerd.ts';
-export { removeAllSandboxes, mountsUnder, unmountUnder, deleteLink, netnsNames } from './teardown.ts';
+export { removeAllSandboxes, unmountUnder, detachLoopDevicesUnder, deleteLink, netnsNames } from './teardown.ts';
+export { mountsUnder } from '../apimachinery/index.ts';
 export { HollowNodes, DEFAULT_HOLLOW } from './hollow-nodes.ts';
 export type { HollowNodeOptions } from './hollow-nodes.ts';
 export { createLabNetwork, startLabNodes, stopLab, removeLabFiles, labNodes, labHostAddress } from './multi-node.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { silentLogger, type Logger } from '../apimachinery/index.ts';
+import { mountsUnder, silentLogger, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, CriClient } from '../agent/index.ts';
 import { serveCniDelegate } from '../agent/cni/index.ts';
 
@@ -36,21 +36,23 @@ export async function removeAllSandboxes(args: { socket: string; delegateSocket:
   }
 }
 
-/** Mount points at or below any of `prefixes`, deepest first. */
-export async function mountsUnder(prefixes: string[]): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = info
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .map((p) => p.replace(/\\040/g, ' '))
-    .filter((p) => p && prefixes.some((pre) => p === pre || p.startsWith(`${pre}/`)));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
-
 export async function unmountUnder(prefixes: string[]): Promise<void> {
   for (const p of await mountsUnder(prefixes)) {
     await run('umount', ['-l', p]).catch(() => undefined);
   }
+}
+
+/** Detaches loop devices whose backing files are at or below any of `prefixes` (a busy one goes once its last user lets go). */
+export async function detachLoopDevicesUnder(prefixes: string[]): Promise<number> {
+  const { stdout } = await run('losetup', ['-l', '-n', '--raw', '-O', 'NAME,BACK-FILE']).catch(() => ({ stdout: '' }));
+  let n = 0;
+  for (const line of stdout.split('\n')) {
+    const [device, file] = line.trim().split(/\s+/, 2);
+    if (!device || !file || !prefixes.some((p) => file === p || file.startsWith(`${p}/`))) continue;
+    await run('losetup', ['-d', device]).catch(() => undefined);
+    n++;
+  }
+  return n;
 }
 
 export async function deleteLink(name: string): Promise<void> {

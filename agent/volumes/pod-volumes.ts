@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import { mountAt, mountsUnder } from '../../apimachinery/index.ts';
 import { writeAtomic, type VolumeFile } from './atomic-writer.ts';
 import { podMetadataField } from './field-path.ts';
 
@@ -77,7 +78,7 @@ async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: Ob
   if (v.emptyDir) {
     const path = dir('kubernetes.io~empty-dir');
     await mkdir(path, { recursive: true });
-    if (v.emptyDir.medium === 'Memory' && !(await isMountPoint(path))) {
+    if (v.emptyDir.medium === 'Memory' && !(await mountAt(path))) {
       const size = v.emptyDir.sizeLimit ? [`-o`, `size=${v.emptyDir.sizeLimit.replace(/i$/, '')}`] : [];
       await run('mount', ['-t', 'tmpfs', ...size, 'tmpfs', path]);
     }
@@ -137,10 +138,6 @@ async function currentFiles(dir: string, wanted: Map<string, VolumeFile>): Promi
   }
 }
 
-async function isMountPoint(path: string): Promise<boolean> {
-  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
-}
-
 /** A hostPath checked against its type (or made, for DirectoryOrCreate). */
 async function hostPath(path: string, type: string, name: string): Promise<string> {
   const st = await stat(path).catch(() => undefined);
@@ -169,7 +166,6 @@ async function hostPath(path: string, type: string, name: string): Promise<strin
 /** Unmounts a pod's tmpfs volumes and removes its volume directories. */
 export async function tearDownVolumes(podDir: string): Promise<void> {
   const root = join(podDir, 'volumes');
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${root}/`));
-  for (const m of mounts.sort().reverse()) await run('umount', [m]).catch(() => undefined);
+  for (const m of await mountsUnder([root])) await run('umount', [m]).catch(() => undefined);
   await rm(root, { recursive: true, force: true });
 }

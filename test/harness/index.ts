@@ -101,3 +101,5 @@ export async function startTestNode(name: string, subnetIndex: number): Promise<
   };
   return node;
 }
+export { startTestDriver } from './csi.ts';
+export type { TestDriver } from './csi.ts';
