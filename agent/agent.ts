@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -14,6 +14,7 @@ import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
+import { CsiVolumes, PluginRegistry, syncCsiNode } from './storage/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
@@ -36,6 +37,7 @@ export interface AgentOptions {
 const RELIST_PERIOD_MS = 1000;
 const LEASE_RENEW_MS = 10_000;
 const CNI_SWEEP_MS = 5 * 60_000;
+const ORPHAN_SWEEP_MS = 30_000;
 
 async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
   while (!signal.aborted) {
@@ -141,6 +143,9 @@ export class Agent {
     const cgroups = await PodCgroups.detect(config.cgroupRoot);
     const podsDir = join(this.#o.rootDir, 'pods');
     const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
+    const objects = apiObjects(this.#client);
+    const plugins = new PluginRegistry(join(this.#o.rootDir, 'plugins_registry'), log.child({ component: 'csi' }));
+    const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: log.child({ component: 'csi' }) });
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
@@ -148,7 +153,8 @@ export class Agent {
       podsDir,
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
       prober,
-      objects: apiObjects(this.#client),
+      objects,
+      claims: csiVolumes,
       cgroups,
       log: log.child({ component: 'pods' }),
     });
@@ -178,6 +184,8 @@ export class Agent {
 
     void pods.run(signal);
     void statusManager.run(signal);
+    this.#runCsiNode(plugins, signal);
+    await plugins.run(signal);
     watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(this.#client, { ...this.#o.proxy, nodeName }, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
@@ -200,9 +208,38 @@ export class Agent {
       if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
     }, (err) => log.warn({ err: err.message }, 'CNI sweep failed'));
 
+    // directories of pods that are gone everywhere (a teardown that failed, a pod removed while the agent was down)
+    const sweepLister = new Relister(this.#cri, nodeName);
+    void every(ORPHAN_SWEEP_MS, signal, async () => {
+      const active = new Set([...pods.list().map((p) => p.metadata?.uid), ...workers.active().map((p) => p.metadata?.uid)]);
+      const inRuntime = (await sweepLister.relist()).present;
+      for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
+        if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
+      }
+    }, (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'));
+
     const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames });
     this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
+  }
+
+  /** Keeps the CSINode object (and the Node's CSI annotation and topology labels) in step with the registered plugins, retrying until it lands. */
+  #runCsiNode(plugins: PluginRegistry, signal: AbortSignal): void {
+    const { log, nodeName } = this.#o;
+    let pending = true;
+    plugins.onChange(() => {
+      pending = true;
+    });
+    void every(1000, signal, async () => {
+      if (!pending) return;
+      pending = false;
+      try {
+        await syncCsiNode(this.#client, nodeName, plugins.all().values(), log.child({ component: 'csi' }));
+      } catch (err) {
+        pending = true;
+        throw err;
+      }
+    }, (err) => log.warn({ err: err.message }, 'CSINode update failed'));
   }
 
   /** Eviction under node pressure, with dead containers and unused images reclaimed first; image GC on its own period. */

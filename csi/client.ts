@@ -7,12 +7,17 @@ export class CsiError extends Error {
   readonly method: string;
   readonly details: string;
   constructor(method: string, code: grpc.status, details: string) {
-    super(`rpc error: code = ${grpc.status[code] ?? code} desc = ${details}`);
+    super(`rpc error: code = ${codeName(code)} desc = ${details}`);
     this.name = 'CsiError';
     this.code = code;
     this.method = method;
     this.details = details;
   }
+}
+
+/** A gRPC code as Go names it (InvalidArgument), which is how kubelet messages show it. */
+function codeName(code: grpc.status): string {
+  return (grpc.status[code] ?? String(code)).toLowerCase().replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 }
 
 type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;

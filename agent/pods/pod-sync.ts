@@ -6,7 +6,7 @@ import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
-import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
+import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
 import { computePodActions, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
@@ -45,6 +45,8 @@ export interface PodSyncerDeps {
   prober?: Prober;
   /** ConfigMaps and Secrets for volumes and env */
   objects: ObjectSource;
+  /** persistentVolumeClaim volumes (CSI); none: pods with claims fail to mount */
+  claims?: ClaimVolumes;
   /** the pod-level cgroups the sandboxes are placed in */
   cgroups: PodCgroups;
   log: Logger;
@@ -141,7 +143,7 @@ export class PodSyncer {
     const mounts = await this.#podMounts(pod, podIP);
     let volumes: Map<string, PreparedVolume>;
     try {
-      volumes = await setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects);
+      volumes = await setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims);
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       event('Warning', 'FailedMount', err.message);
@@ -302,7 +304,7 @@ export class PodSyncer {
   /** A pod that finished: release its sandbox (and IP) and its volumes' memory and disk, keep containers for logs. */
   async #stopTerminal(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<PodStatus> {
     await this.#stopSandboxes(observed);
-    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''));
+    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''), this.#deps.claims).catch((err: Error) => this.#deps.events(pod)('Warning', 'FailedUnmount', err.message));
     return this.#statusOf(pod, observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed, memory, true);
   }
 
@@ -345,7 +347,6 @@ export class PodSyncer {
   /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */
   async remove(uid: string, pod: Pod | undefined): Promise<void> {
     this.#deps.prober?.remove(uid);
-    await tearDownVolumes(join(this.#deps.podsDir, uid)).catch((err: Error) => this.#deps.log.warn({ uid, err: err.message }, 'volume teardown failed'));
     const { cri } = this.#deps;
     const observed = await this.observe(uid);
     for (const c of observed.containers) {
@@ -358,10 +359,24 @@ export class PodSyncer {
       await cri.removePodSandbox(s.id);
     }
     await this.#deps.cgroups.remove(uid);
-    await rm(join(this.#deps.podsDir, uid), { recursive: true, force: true });
+    // with the containers gone nothing holds the mounts; a volume that will not unmount keeps the pod's directory (and its data)
+    await this.removePodDir(uid);
     if (pod) await rm(podLogDirectory(pod, this.#deps.env.podLogsDir), { recursive: true, force: true });
     this.crashBackoff.forgetPrefix(`${uid}/`);
     this.imageBackoff.forgetPrefix(`${uid}/`);
     this.sandboxBackoff.forgetPrefix(`${uid}/`);
+  }
+
+  /** Tears down a pod's volumes and removes its directory; false (and nothing removed) while a volume stays mounted. */
+  async removePodDir(uid: string): Promise<boolean> {
+    const dir = join(this.#deps.podsDir, uid);
+    try {
+      await tearDownVolumes(dir, this.#deps.claims);
+    } catch (err) {
+      this.#deps.log.warn({ uid, err: (err as Error).message }, 'volume teardown failed; the pod directory stays until it succeeds');
+      return false;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 }

@@ -9,9 +9,9 @@ export interface DiskUsage {
 /**
  * Space and inodes used below a directory, as `du -x` counts them: allocated
  * blocks, without crossing into other filesystems (a Memory-medium emptyDir
- * is memory, not disk).
+ * is memory, not disk), and not into the directories in `skip`.
  */
-export async function diskUsage(dir: string): Promise<DiskUsage> {
+export async function diskUsage(dir: string, skip: ReadonlySet<string> = new Set()): Promise<DiskUsage> {
   const top = await lstat(dir).catch(() => undefined);
   if (!top) return { bytes: 0, inodes: 0 };
   const total = { bytes: top.blocks * 512, inodes: 1 };
@@ -19,6 +19,7 @@ export async function diskUsage(dir: string): Promise<DiskUsage> {
     const entries = await readdir(path).catch(() => [] as string[]);
     for (const name of entries) {
       const child = join(path, name);
+      if (skip.has(child)) continue;
       const st = await lstat(child).catch(() => undefined);
       if (!st || st.dev !== top.dev) continue;
       total.bytes += st.blocks * 512;

@@ -38,7 +38,9 @@ export async function podUsage(src: PodStatsSource, pod: Pod, containerNames: Ma
   }
   const result: PodUsage = { ...usage, containers };
   if (withDisk) {
-    const [state, logs] = await Promise.all([diskUsage(join(src.podsDir, pod.metadata?.uid ?? '')), diskUsage(src.logDir(pod))]);
+    const podDir = join(src.podsDir, pod.metadata?.uid ?? '');
+    // persistent volumes are not the pod's ephemeral storage (a dir-backed one is on the same filesystem)
+    const [state, logs] = await Promise.all([diskUsage(podDir, new Set([join(podDir, 'volumes', 'kubernetes.io~csi')])), diskUsage(src.logDir(pod))]);
     result.ephemeral = { bytes: state.bytes + logs.bytes, inodes: state.inodes + logs.inodes };
   }
   return result;

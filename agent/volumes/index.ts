@@ -1,7 +1,8 @@
-export { setUpVolumes, tearDownVolumes, VolumeError } from './pod-volumes.ts';
-export type { ObjectSource, PreparedVolume } from './pod-volumes.ts';
+export { setUpVolumes, tearDownVolumes, VolumeError, WordedVolumeError } from './pod-volumes.ts';
+export type { ClaimVolumes, ObjectSource, PreparedVolume } from './pod-volumes.ts';
 export { resolveEnvRefs, EnvError } from './env-refs.ts';
 export type { ResolvedEnv } from './env-refs.ts';
 export { apiObjects } from './api-objects.ts';
+export type { ApiObjects } from './api-objects.ts';
 export { watchPodSources, referencedObjects } from './source-watch.ts';
 export { podMetadataField } from './field-path.ts';

@@ -18,6 +18,15 @@ export interface ObjectSource {
 /** Why a volume cannot be set up, worded as the kubelet's FailedMount events. */
 export class VolumeError extends Error {}
 
+/** The volume plugin for persistentVolumeClaim volumes (CSI); errors it throws are worded already. */
+export interface ClaimVolumes {
+  setUp(pod: Pod, v: Volume, podDir: string): Promise<PreparedVolume>;
+  tearDown(podDir: string): Promise<void>;
+}
+
+/** A VolumeError whose message is the whole kubelet sentence already (not wrapped in "MountVolume.SetUp failed …" again). */
+export class WordedVolumeError extends VolumeError {}
+
 export interface PreparedVolume {
   hostPath: string;
   readOnly: boolean;
@@ -59,13 +68,14 @@ function downwardValue(pod: Pod, f: DownwardAPIVolumeFile): string {
  * downwardAPI and projected volumes written atomically, rewritten when their
  * sources change (so a sync after an update refreshes them).
  */
-export async function setUpVolumes(pod: Pod, podDir: string, source: ObjectSource): Promise<Map<string, PreparedVolume>> {
+export async function setUpVolumes(pod: Pod, podDir: string, source: ObjectSource, claims?: ClaimVolumes): Promise<Map<string, PreparedVolume>> {
   const ns = pod.metadata?.namespace ?? 'default';
   const out = new Map<string, PreparedVolume>();
   for (const v of pod.spec?.volumes ?? []) {
     try {
-      out.set(v.name, await setUp(pod, ns, v, podDir, source));
+      out.set(v.name, v.persistentVolumeClaim && claims ? await claims.setUp(pod, v, podDir) : await setUp(pod, ns, v, podDir, source));
     } catch (err) {
+      if (err instanceof WordedVolumeError) throw err;
       const why = err instanceof VolumeError ? err.message : (err as Error).message;
       throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${why}`);
     }
@@ -91,7 +101,8 @@ async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: Ob
     await writeAtomic(path, files, await currentFiles(path, files));
     return { hostPath: path, readOnly: true };
   }
-  if (v.persistentVolumeClaim || v.csi || v.ephemeral) throw new VolumeError(`volume "${v.name}": persistent and CSI volumes are not supported on this node yet`);
+  if (v.persistentVolumeClaim) throw new VolumeError(`volume "${v.name}": no CSI volume plugin on this node`);
+  if (v.csi || v.ephemeral) throw new VolumeError(`volume "${v.name}": inline CSI and generic ephemeral volumes are not supported on this node`);
   throw new VolumeError(`volume "${v.name}" has no source this node supports`);
 }
 
@@ -163,9 +174,16 @@ async function hostPath(path: string, type: string, name: string): Promise<strin
   return path;
 }
 
-/** Unmounts a pod's tmpfs volumes and removes its volume directories. */
-export async function tearDownVolumes(podDir: string): Promise<void> {
+/**
+ * Unmounts a pod's volumes (CSI ones through their driver, tmpfs directly)
+ * and removes its volume directories. Nothing is removed while anything is
+ * still mounted below them: that would delete a persistent volume's data.
+ */
+export async function tearDownVolumes(podDir: string, claims?: ClaimVolumes): Promise<void> {
   const root = join(podDir, 'volumes');
+  await claims?.tearDown(podDir);
   for (const m of await mountsUnder([root])) await run('umount', [m]).catch(() => undefined);
+  const left = await mountsUnder([root]);
+  if (left.length) throw new VolumeError(`cannot remove the volumes of ${podDir}: still mounted: ${left.join(', ')}`);
   await rm(root, { recursive: true, force: true });
 }
