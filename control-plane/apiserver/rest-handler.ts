@@ -20,6 +20,7 @@ import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
 import { admitQuota } from './quota-admission.ts';
+import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
 import { stampRequester } from './resources/certificates.ts';
 
 export interface RestContext {
@@ -112,6 +113,9 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
   return { gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds, preconditions: body.preconditions, propagationPolicy: propagationPolicy(q, body), dryRun: dryRun(q) };
 }
 
+const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('storage.k8s.io', 'storageclasses')) as Registry;
+const isClaims = (reg: Registry) => reg.info.group === '' && reg.info.resource === 'persistentvolumeclaims';
+
 function unsupportedPatch(): ApiError {
   return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
 }
@@ -170,6 +174,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (namespace) await requireNamespace(ctx, namespace);
     if (reg.info.group === '' && reg.info.resource === 'pods') await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
     if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
+    if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
     if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
@@ -208,6 +213,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
     const body = (await readBody(req)) as Obj;
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
+    if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
   }
 
@@ -215,12 +221,13 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch();
     const patch = await readBody(req, { allowPatchTypes: true });
-    const updated = await reg.guaranteedUpdate(namespace, name, (current) => {
+    const updated = await reg.guaranteedUpdate(namespace, name, async (current) => {
       const next = applyPatch(kind, current, patch) as Obj;
       // a patch that does not name a resourceVersion must not turn into a precondition
       const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
       if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
       guardRbac(next);
+      if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
       return next;
     }, { subresource, dryRun: dryRun(q) });
     return sendJson(res, 200, updated);

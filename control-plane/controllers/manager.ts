@@ -13,10 +13,12 @@ import { NamespaceController } from './namespace.ts';
 import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { NodeIpamController, type NodeIpamOptions } from './node-ipam.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
+import { PersistentVolumeController } from './persistent-volume.ts';
 import { ReplicaSetController } from './replica-set.ts';
 import { ResourceQuotaController } from './resource-quota.ts';
 import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
+import { VolumeProtectionController } from './volume-protection.ts';
 
 /**
  * The controller manager: every controller over one set of shared informers,
@@ -48,6 +50,8 @@ export class ControllerManager {
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),
+      new PersistentVolumeController(ctx('persistentvolume-controller')),
+      new VolumeProtectionController(ctx('pvc-protection-controller')),
       ...(opts.nodeIpam ? [new NodeIpamController(ctx('node-ipam-controller'), opts.nodeIpam)] : []),
     ];
   }

@@ -1,10 +1,11 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { fieldErrors, isQuantity, type StatusCause } from '../../../apimachinery/index.ts';
+import { fieldErrors, isQuantity, parseQuantity, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
 import { immutable } from '../validate-fields.ts';
+import { DEFAULT_CLASS_ANNOTATION } from '../../volumes/index.ts';
 
 const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
 const ACCESS_SHORT: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
@@ -73,6 +74,11 @@ export const persistentVolumeClaimStrategy: Strategy = {
     if (JSON.stringify(fixed(spec)) !== JSON.stringify(fixed(prev))) {
       causes.push(fieldErrors.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
     }
+    const want = spec.resources?.requests?.storage;
+    const had = prev.resources?.requests?.storage;
+    if (want && had && isQuantity(String(want)) && parseQuantity(String(want)) < parseQuantity(String(had))) {
+      causes.push(fieldErrors.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
+    }
     return causes;
   },
   columns: [
@@ -111,7 +117,7 @@ export const storageClassStrategy: Strategy = {
   ],
   cells(obj) {
     const sc = asClass(obj);
-    const isDefault = obj.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true';
+    const isDefault = obj.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
     return [`${obj.metadata.name}${isDefault ? ' (default)' : ''}`, sc.provisioner, sc.reclaimPolicy ?? 'Delete', sc.volumeBindingMode ?? 'Immediate', String(sc.allowVolumeExpansion ?? false), age(obj.metadata.creationTimestamp)];
   },
 };
