@@ -1,20 +1,25 @@
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
 import { ApiError, Informer, isPodTerminal, objectKey, rfc3339, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { podRequests, SchedulerCache, type NodeInfo } from './cache.ts';
 import type { CycleState, FilterPlugin, Profile, Rejection, ScorePlugin } from './framework.ts';
 import { nodeAffinity, nodeName, nodePorts, nodeUnschedulable, taintToleration } from './plugins/node.ts';
 import { balancedAllocation, imageLocality, leastAllocated, nodeResourcesFit } from './plugins/resources.ts';
 import { interPodAffinity, podTopologySpread } from './plugins/topology.ts';
+import { VOLUME_BINDING, podVolumes, volumeBinding, type PodVolumes, type StorageLookup } from './plugins/volume-binding.ts';
+import { ANN, findMatchingVolume } from '../volumes/index.ts';
 import { pickPreemption, type PreemptionCandidate } from './preemption.ts';
 import { SchedulingQueue } from './queue.ts';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
+/** How long a pod waits in PreBind for its claims to be provisioned and bound (kube-scheduler's bindTimeoutSeconds). */
+const BIND_TIMEOUT_MS = 600_000;
 
 /** kube-scheduler's default plugins and score weights. */
 export function defaultProfile(schedulerName = DEFAULT_SCHEDULER, resourceScore: ScorePlugin = leastAllocated): Profile {
   return {
     schedulerName,
-    filters: [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, podTopologySpread, interPodAffinity],
+    filters: [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, volumeBinding, podTopologySpread, interPodAffinity],
     scores: [
       { plugin: taintToleration, weight: 3 },
       { plugin: nodeAffinity, weight: 2 },
@@ -114,9 +119,15 @@ export class Scheduler {
   #profiles: Map<string, Profile>;
   #pods: Informer<Pod>;
   #nodes: Informer<Node>;
+  #claims: Informer<PersistentVolumeClaim>;
+  #volumes: Informer<PersistentVolume>;
+  #classes: Informer<StorageClass>;
+  #csiNodes: Informer<CSINode>;
+  #storage: StorageLookup;
   #cache = new SchedulerCache();
   #queue = new SchedulingQueue();
   #nextStart = 0;
+  #signal: AbortSignal | undefined;
 
   constructor(client: RestClient, events: EventRecorder, log: Logger, profiles: Profile[] = [defaultProfile()]) {
     this.#client = client;
@@ -137,6 +148,21 @@ export class Scheduler {
       },
       onDelete: (n) => this.#cache.removeNode(n.metadata?.name ?? ''),
     });
+    this.#claims = new Informer<PersistentVolumeClaim>(client, { resource: 'persistentvolumeclaims' }, { log: this.#log });
+    this.#volumes = new Informer<PersistentVolume>(client, { resource: 'persistentvolumes' }, { log: this.#log });
+    this.#classes = new Informer<StorageClass>(client, { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { log: this.#log });
+    this.#csiNodes = new Informer<CSINode>(client, { group: 'storage.k8s.io', version: 'v1', resource: 'csinodes' }, { log: this.#log });
+    // storage that appears or changes may be what an unschedulable pod waits for
+    const moveAll = { onAdd: () => this.#queue.moveAll(), onUpdate: () => this.#queue.moveAll() };
+    for (const i of [this.#claims, this.#volumes, this.#classes, this.#csiNodes] as Informer<object>[]) i.addHandlers(moveAll);
+    this.#storage = {
+      claim: (ns, name) => this.#claims.get(`${ns}/${name}`),
+      volume: (name) => this.#volumes.get(name),
+      volumes: () => this.#volumes.list(),
+      storageClass: (name) => this.#classes.get(name),
+      csiNode: (name) => this.#csiNodes.get(name),
+      csiDriverOnSomeNode: (driver) => this.#csiNodes.list().some((n) => n.spec?.drivers?.some((d) => d.name === driver)),
+    };
   }
 
   #wantsScheduling(p: Pod): boolean {
@@ -165,9 +191,10 @@ export class Scheduler {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    void this.#pods.run(signal);
-    void this.#nodes.run(signal);
-    await Promise.all([this.#pods.hasSynced(), this.#nodes.hasSynced()]);
+    this.#signal = signal;
+    const informers = [this.#pods, this.#nodes, this.#claims, this.#volumes, this.#classes, this.#csiNodes] as Informer<object>[];
+    for (const i of informers) void i.run(signal);
+    await Promise.all(informers.map((i) => i.hasSynced()));
     for (;;) {
       const key = await this.#queue.pop(signal);
       if (key === null) break;
@@ -187,6 +214,8 @@ export class Scheduler {
   async scheduleOne(pod: Pod, profile: Profile): Promise<void> {
     const key = objectKey(pod);
     const state = cycleState(pod, this.#cache);
+    const volumes = podVolumes(pod, this.#storage);
+    if (volumes) state.data.set(VOLUME_BINDING, { volumes, storage: this.#storage });
     const filters = profile.filters.filter((f) => f.preFilter?.(state) !== 'skip');
     const nodes = [...this.#cache.nodes.values()];
     const { feasible, rejected, looked } = findFeasibleNodes(state, filters, nodes, this.#nextStart);
@@ -196,7 +225,7 @@ export class Scheduler {
     const chosen = bestNode(state, profile, feasible);
     this.#cache.assume(pod, chosen.name);
     this.#queue.done(key);
-    void this.#bind(pod, chosen.name);
+    void this.#bind(pod, chosen.name, volumes);
   }
 
   async #unschedulable(state: CycleState, filters: FilterPlugin[], rejected: { node: NodeInfo; rejection: Rejection }[], total: number): Promise<void> {
@@ -233,11 +262,39 @@ export class Scheduler {
     this.#log.info({ pod: objectKey(pod), node: node.name, victims: victims.map(objectKey) }, 'preempting');
   }
 
-  async #bind(pod: Pod, nodeName: string): Promise<void> {
+  /**
+   * PreBind of VolumeBinding: WaitForFirstConsumer claims learn the chosen
+   * node (their provisioner makes the volume there) or get the free volume
+   * that fits it; then the pod waits until every claim is bound.
+   */
+  async #bindVolumes(volumes: PodVolumes, nodeName: string): Promise<void> {
+    const node = this.#nodes.get(nodeName);
+    for (const { claim } of volumes.toProvision) {
+      if (claim.metadata?.annotations?.[ANN.selectedNode] === nodeName) continue;
+      await this.#client.patch({ resource: 'persistentvolumeclaims', namespace: claim.metadata?.namespace, name: claim.metadata?.name }, { metadata: { annotations: { [ANN.selectedNode]: nodeName } } }, 'merge');
+    }
+    for (const claim of volumes.toBind) {
+      const pv = findMatchingVolume(claim, this.#volumes.list().filter((v) => !v.spec?.claimRef), node);
+      if (!pv) throw new Error(`no free volume fits claim ${objectKey(claim)} on ${nodeName} any more`);
+      const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name, uid: claim.metadata?.uid };
+      await this.#client.update({ resource: 'persistentvolumes', name: pv.metadata?.name }, { ...pv, metadata: { ...pv.metadata, annotations: { ...pv.metadata?.annotations, [ANN.boundByController]: 'yes' } }, spec: { ...pv.spec, claimRef } });
+    }
+    const claims = [...volumes.toProvision.map((p) => p.claim), ...volumes.toBind];
+    const deadline = Date.now() + BIND_TIMEOUT_MS;
+    while (claims.some((c) => !this.#claims.get(objectKey(c))?.spec?.volumeName || this.#claims.get(objectKey(c))?.status?.phase !== 'Bound')) {
+      if (this.#signal?.aborted) throw new Error('scheduler stopping');
+      if (Date.now() > deadline) throw new Error(`binding volumes: timed out waiting for the claims to be bound`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async #bind(pod: Pod, nodeName: string, volumes?: PodVolumes): Promise<void> {
     const key = objectKey(pod);
     const ns = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     try {
+      // a conflict while binding volumes is worth another attempt (unlike one on the pod's own binding)
+      if (volumes && (volumes.toProvision.length || volumes.toBind.length)) await this.#bindVolumes(volumes, nodeName).catch((err: Error) => { throw new Error(`binding volumes: ${err.message}`); });
       await this.#client.create({ resource: 'pods', namespace: ns, name, subresource: 'binding' }, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns, uid: pod.metadata?.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } });
       this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`);
     } catch (err) {
