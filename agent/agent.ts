@@ -1,7 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { EventRecorder, Informer, RestClient, hostIPv4, isPodTerminal, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
@@ -14,7 +15,7 @@ import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { apiObjects, watchPodSources } from './volumes/index.ts';
-import { CsiVolumes, PluginRegistry, syncCsiNode } from './storage/index.ts';
+import { CsiVolumes, NodeProvisioner, NodeResizer, PluginRegistry, syncCsiNode } from './storage/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
@@ -144,8 +145,16 @@ export class Agent {
     const podsDir = join(this.#o.rootDir, 'pods');
     const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
     const objects = apiObjects(this.#client);
-    const plugins = new PluginRegistry(join(this.#o.rootDir, 'plugins_registry'), log.child({ component: 'csi' }));
-    const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: log.child({ component: 'csi' }) });
+    const csiLog = log.child({ component: 'csi' });
+    const plugins = new PluginRegistry(join(this.#o.rootDir, 'plugins_registry'), csiLog);
+    // the storage sidecars for drivers registered here: provisioning, deletion and expansion of volumes on this node
+    const claims = new Informer<PersistentVolumeClaim>(this.#client, { resource: 'persistentvolumeclaims' }, { log });
+    const volumes = new Informer<PersistentVolume>(this.#client, { resource: 'persistentvolumes' }, { log });
+    const classes = new Informer<StorageClass>(this.#client, { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { log });
+    const storageEvents = new EventRecorder(this.#client, { component: `csi-sidecars/${nodeName}`, host: nodeName }, log);
+    const provisioner = new NodeProvisioner({ client: this.#client, nodeName, plugins, events: storageEvents, log: csiLog, claims, volumes, classes });
+    const resizer = new NodeResizer({ client: this.#client, plugins, events: storageEvents, log: csiLog, rootDir: this.#o.rootDir, claims, volumes });
+    const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: csiLog, afterStage: (claim, pv) => resizer.expandOnNode(claim, pv) });
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
@@ -186,6 +195,9 @@ export class Agent {
     void statusManager.run(signal);
     this.#runCsiNode(plugins, signal);
     await plugins.run(signal);
+    for (const i of [claims, volumes, classes] as Informer<object>[]) void i.run(signal);
+    void provisioner.run(signal);
+    void resizer.run(signal);
     watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(this.#client, { ...this.#o.proxy, nodeName }, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { deleteLink, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
+import { deleteLink, detachLoopDevicesUnder, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
 import { PodCgroups, cleanupProxy } from '../agent/index.ts';
 import { HOST } from './host-layout.ts';
 
@@ -11,11 +11,13 @@ function say(msg: string): void {
 /**
  * skiff down: stops the agent and server, removes every pod (sandboxes,
  * containers, their network through the real CNI plugins), stops containerd
- * and the registry, and removes mounts and the bridge left behind.
+ * and the registry, and removes mounts, the bridge and the volumes' loop
+ * devices left behind (the volumes' data stays).
  */
 export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'agent.pid'))) say('stopped the agent');
   if (await stopDaemon(join(HOST.run, 'server.pid'))) say('stopped the server');
+  if (await stopDaemon(join(HOST.run, 'csi-driver.pid'))) say('stopped the CSI driver');
   const socket = join(HOST.containerdState, 'containerd.sock');
   const containerdRunning = await waitUntilServing(socket, 1000).then(() => true, () => false);
   if (containerdRunning) {
@@ -24,6 +26,9 @@ export async function runDown(_argv: string[]): Promise<void> {
   }
   if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');
   await unmountUnder([HOST.containerdState, HOST.containerdRoot, HOST.agentRoot]);
+  // persistent volumes keep their data in the CSI state directory; only their loop devices go
+  const detached = await detachLoopDevicesUnder([HOST.csiState]);
+  if (detached) say(`detached ${detached} volume loop device(s)`);
   await deleteLink(HOST.bridge);
   await (await PodCgroups.detect('/')).removeAll();
   await cleanupProxy('skiff');

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
-import { containerdLayout, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, writeNodeCredentials } from '../lab/index.ts';
+import { containerdLayout, installStorageDefaults, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, writeNodeCredentials } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -12,8 +12,9 @@ function say(msg: string): void {
 }
 
 /**
- * skiff up: containerd, the server and the agent as background processes on
- * this host; returns once the node is Ready. Safe to run again: what already
+ * skiff up: containerd, the server, the agent and the bundled CSI driver as
+ * background processes on this host, with the driver's default StorageClass;
+ * returns once the node is Ready. Safe to run again: what already
  * runs is left alone.
  */
 export async function runUp(argv: string[]): Promise<void> {
@@ -60,6 +61,14 @@ export async function runUp(argv: string[]): Promise<void> {
     });
     say('started the agent');
   }
+  if (!(await readPid(join(HOST.run, 'csi-driver.pid')))) {
+    await startDaemon([SKIFF_BIN, 'csi-driver', '--endpoint', HOST.csiSocket, '--state-dir', HOST.csiState, '--node-id', nodeName, '--registry-dir', HOST.pluginRegistry], {
+      logFile: join(HOST.logs, 'csi-driver.log'),
+      pidFile: join(HOST.run, 'csi-driver.pid'),
+    });
+    say('started the CSI driver');
+  }
+  await installStorageDefaults(admin as RestClient);
   await waitFor(`node ${nodeName} to be Ready`, async () => {
     const node = await (admin as RestClient).get<Node>({ resource: 'nodes', name: nodeName });
     return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -8,3 +8,4 @@ export { HollowNodes, DEFAULT_HOLLOW } from './hollow-nodes.ts';
 export type { HollowNodeOptions } from './hollow-nodes.ts';
 export { createLabNetwork, startLabNodes, stopLab, removeLabFiles, labNodes, labHostAddress } from './multi-node.ts';
 export type { LabOptions, LabNode } from './multi-node.ts';
+export { installStorageDefaults, BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from './storage-defaults.ts';

@@ -26,6 +26,11 @@ interface VolumeData {
 
 const CSI_PLUGIN_DIR = 'kubernetes.io~csi';
 
+/** Where a volume is staged on the node (once, for every pod using it). */
+export function csiStagingPath(rootDir: string, driver: string, handle: string): string {
+  return join(rootDir, 'plugins', 'kubernetes.io', 'csi', driver, createHash('sha256').update(handle).digest('hex'), 'globalmount');
+}
+
 /** The CSI access mode for a Kubernetes one (RWO as SINGLE_NODE_MULTI_WRITER when the driver offers it, as the kubelet does). */
 export function csiAccessMode(modes: string[] | undefined, plugin: Pick<CsiPlugin, 'nodeCapabilities'>): AccessModeName {
   const m = modes ?? [];
@@ -68,7 +73,11 @@ export class CsiVolumes {
   #podsDir: string;
   #log: Logger;
 
-  constructor(o: { plugins: PluginRegistry; claims: ClaimSource; rootDir: string; podsDir: string; log: Logger }) {
+  #afterStage: ((claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void>) | undefined;
+
+  /** `afterStage`: runs with every set-up volume once it is staged (finishing a file system resize) */
+  constructor(o: { plugins: PluginRegistry; claims: ClaimSource; rootDir: string; podsDir: string; log: Logger; afterStage?: (claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void> }) {
+    this.#afterStage = o.afterStage;
     this.#plugins = o.plugins;
     this.#claims = o.claims;
     this.#rootDir = o.rootDir;
@@ -77,7 +86,7 @@ export class CsiVolumes {
   }
 
   stagingPath(driver: string, handle: string): string {
-    return join(this.#rootDir, 'plugins', 'kubernetes.io', 'csi', driver, createHash('sha256').update(handle).digest('hex'), 'globalmount');
+    return csiStagingPath(this.#rootDir, driver, handle);
   }
 
   #plugin(driver: string): CsiPlugin {
@@ -103,7 +112,7 @@ export class CsiVolumes {
   /** Mounts a pod's persistentVolumeClaim volume; answers where it is on the node and whether it is read-only. */
   async setUp(pod: Pod, v: Volume, podDir: string): Promise<{ hostPath: string; readOnly: boolean }> {
     const ns = pod.metadata?.namespace ?? 'default';
-    const { pv } = await this.boundVolume(ns, v.persistentVolumeClaim?.claimName ?? '');
+    const { claim, pv } = await this.boundVolume(ns, v.persistentVolumeClaim?.claimName ?? '');
     const csi = pv.spec?.csi as NonNullable<NonNullable<PersistentVolume['spec']>['csi']>;
     const plugin = this.#plugin(csi.driver);
     const pvName = pv.metadata?.name ?? '';
@@ -120,6 +129,7 @@ export class CsiVolumes {
           .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`); });
       }
     }
+    await this.#afterStage?.(claim, pv);
     const dir = join(podDir, 'volumes', CSI_PLUGIN_DIR, pvName);
     const targetPath = join(dir, 'mount');
     if (!(await mountAt(targetPath))) {

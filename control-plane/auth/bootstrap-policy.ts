@@ -80,6 +80,7 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule([...ALL], [''], ['nodes', 'nodes/status']),
       rule([...READ, 'create', 'delete'], [''], ['pods']),
       rule(['update', 'patch'], [''], ['pods/status']),
+      rule(['get', 'update', 'patch'], [''], ['persistentvolumeclaims/status']),
       rule(['create'], [''], ['pods/eviction', 'serviceaccounts/token']),
       rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
       rule([...ALL], ['coordination.k8s.io'], ['leases']),
@@ -88,6 +89,14 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
       rule(READ, ['discovery.k8s.io'], ['endpointslices']),
       rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+    ],
+  },
+  {
+    // skiff's agent runs the external-provisioner and external-resizer for the CSI drivers on its node
+    name: 'skiff:csi-node-sidecars',
+    rules: [
+      rule(['create', 'delete', 'patch', 'update'], [''], ['persistentvolumes']),
+      rule(['patch', 'update'], [''], ['persistentvolumeclaims']),
     ],
   },
   {
@@ -117,6 +126,7 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   { name: 'system:basic-user', role: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
   { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }] },
   { name: 'system:node', role: 'system:node', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
 ];

@@ -23,6 +23,12 @@ export interface TestCluster {
   restartAgent(): Promise<void>;
   /** stops the agent process (its pods keep running in containerd) */
   stopAgent(): Promise<void>;
+  /** starts the bundled CSI driver as a process announcing itself to the agent (state in the test node's directory) */
+  startCsiDriver(): Promise<void>;
+  /** stops it (its volumes stay staged and published) */
+  stopCsiDriver(): Promise<void>;
+  /** the agent's root directory (pods, plugins, plugin registry) */
+  agentRoot: string;
   /** like kubectl() but resolves with stdout, stderr and the exit code */
   kubectlResult(args: string[], input?: string): Promise<KubectlResult>;
   teardown(): Promise<void>;
@@ -55,12 +61,22 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
   const { port, pkiDir: pki, kubeconfig, server, kubectl, kubectlResult } = api;
   const kubeletPort = await freePort();
   let agent: ChildProcess | undefined;
+  let csiDriver: ChildProcess | undefined;
   let agentArgv: string[] = [];
+  const agentRoot = opts.agentRootDir ?? join(node.dir, 'agent');
   const cluster: TestCluster = {
     node,
     nodeName,
     kubeconfig,
     server,
+    agentRoot,
+    async startCsiDriver() {
+      csiDriver = await spawnLogged([SKIFF, 'csi-driver', '--endpoint', join(node.dir, 'csi.sock'), '--state-dir', join(node.dir, 'csi-state'), '--node-id', nodeName, '--registry-dir', join(agentRoot, 'plugins_registry'), '--log-level', 'debug'], join(node.dir, 'csi-driver.log'));
+    },
+    async stopCsiDriver() {
+      if (csiDriver?.pid) await stopPid(csiDriver.pid, 10_000);
+      csiDriver = undefined;
+    },
     get agent() {
       return agent as ChildProcess;
     },
@@ -76,6 +92,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     },
     async teardown() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
+      await cluster.stopCsiDriver();
       await api.stop();
       await cleanupProxy(proxyTable).catch(() => undefined);
       await node.teardown();
@@ -97,7 +114,6 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       cgroupRoot: `skiff-test-${node.bridge}`,
       extraConfig: opts.agentConfig,
     });
-    const agentRoot = opts.agentRootDir ?? join(node.dir, 'agent');
     await mkdir(agentRoot, { recursive: true });
     agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', agentRoot, '--proxy-table', proxyTable, '--log-level', 'debug'];
     agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));

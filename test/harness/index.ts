@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { CniRunner, CriClient } from '../../agent/index.ts';
 import { serveCniDelegate } from '../../agent/cni/index.ts';
 import { silentLogger } from '../../apimachinery/index.ts';
-import { containerdLayout, deleteLink, removeAllSandboxes, spawnContainerd, stopPid, unmountUnder } from '../../lab/index.ts';
+import { containerdLayout, deleteLink, detachLoopDevicesUnder, removeAllSandboxes, spawnContainerd, stopPid, unmountUnder } from '../../lab/index.ts';
 
 export const REGISTRY = '127.0.0.1:5000';
 
@@ -93,6 +93,7 @@ export async function startTestNode(name: string, subnetIndex: number): Promise<
         cri.close();
         if (containerd.pid) await stopPid(containerd.pid, 10_000);
         await unmountUnder([dir]);
+        await detachLoopDevicesUnder([dir]);
         await deleteLink(bridge);
         // SKIFF_TEST_KEEP=1 keeps logs and state for a look after a failure
         if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
