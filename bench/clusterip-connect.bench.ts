@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ProxyState, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/proxy/index.ts';
 import { cleanupProxy, nft } from '../agent/proxy/service-proxy.ts';
+import { percentile } from './stats.ts';
 
 const run = promisify(execFile);
 const CONNECTS = 2000;
@@ -80,11 +81,6 @@ process.stdout.write(JSON.stringify(out));
 `);
   const { stdout } = await run('ip', ['netns', 'exec', client, process.execPath, script], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout) as number[];
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'sk-connbench-'));

@@ -12,6 +12,7 @@ import { MANAGED_BY, podLogDirectory } from '../agent/pods/index.ts';
 import { PodCgroups, memoryStats, podUsage, readNodeStats } from '../agent/stats/index.ts';
 import { startTestCluster } from '../test/harness/cluster.ts';
 import { rssKiB } from './rss.ts';
+import { percentile } from './stats.ts';
 
 const ROUNDS = 5;
 const PODS = 110;
@@ -23,11 +24,6 @@ const base = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores:
 const emit = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, ...base })}\n`);
 const log = (s: string) => process.stderr.write(`eviction bench: ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-}
 
 /** utime + stime of a process, in ms. */
 async function cpuMs(pid: number | undefined): Promise<number> {

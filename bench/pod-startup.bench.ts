@@ -7,17 +7,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
 import { startTestCluster } from '../test/harness/cluster.ts';
 import { rssKiB } from './rss.ts';
+import { percentile, summary } from './stats.ts';
 
 const N = 30;
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-}
-
-function summary(xs: number[]) {
-  return { n: xs.length, p50_ms: Math.round(percentile(xs, 50)), p99_ms: Math.round(percentile(xs, 99)), min_ms: Math.round(Math.min(...xs)), max_ms: Math.round(Math.max(...xs)) };
-}
 
 const podSpec = (name: string) => ({
   apiVersion: 'v1',

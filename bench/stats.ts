@@ -1,0 +1,10 @@
+/** The nearest-rank percentile of unsorted samples. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+/** Count, p50, p99, min and max of millisecond samples, rounded. */
+export function summary(xs: number[]) {
+  return { n: xs.length, p50_ms: Math.round(percentile(xs, 50)), p99_ms: Math.round(percentile(xs, 99)), min_ms: Math.round(Math.min(...xs)), max_ms: Math.round(Math.max(...xs)) };
+}
