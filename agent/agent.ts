@@ -228,6 +228,8 @@ export class Agent {
       for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
         if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
       }
+      const unstaged = await csiVolumes.sweepStaged();
+      if (unstaged.length) log.info({ volumes: unstaged }, 'unstaged volumes no pod on this node uses');
     }, (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'));
 
     const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames });

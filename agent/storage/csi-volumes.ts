@@ -119,22 +119,19 @@ export class CsiVolumes {
     const capability = capabilityOf(pv, plugin);
     const readOnly = !!(csi.readOnly || v.persistentVolumeClaim?.readOnly);
     const volumeContext = csi.volumeAttributes ?? {};
-    let stagingTargetPath: string | undefined;
-    if (plugin.nodeCapabilities.has('STAGE_UNSTAGE_VOLUME')) {
-      stagingTargetPath = this.stagingPath(csi.driver, csi.volumeHandle);
-      if (!(await mountAt(stagingTargetPath))) {
-        await mkdir(stagingTargetPath, { recursive: true });
-        await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
-        await plugin.client.nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
-          .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`); });
-      }
-    }
-    await this.#afterStage?.(claim, pv);
+    const stagingTargetPath = plugin.nodeCapabilities.has('STAGE_UNSTAGE_VOLUME') ? this.stagingPath(csi.driver, csi.volumeHandle) : undefined;
     const dir = join(podDir, 'volumes', CSI_PLUGIN_DIR, pvName);
     const targetPath = join(dir, 'mount');
+    // the pod claims the volume before it is staged, so the sweep of unused stagings never takes it mid-setup
+    await writeVolumeData(dir, { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName, stagingPath: stagingTargetPath });
+    if (stagingTargetPath && !(await mountAt(stagingTargetPath))) {
+      await mkdir(stagingTargetPath, { recursive: true });
+      await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
+      await plugin.client.nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
+        .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`); });
+    }
+    await this.#afterStage?.(claim, pv);
     if (!(await mountAt(targetPath))) {
-      await mkdir(dir, { recursive: true });
-      await writeVolumeData(dir, { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName, stagingPath: stagingTargetPath });
       await plugin.client.nodePublishVolume({ volumeId: csi.volumeHandle, stagingTargetPath, targetPath, volumeCapability: capability, readonly: readOnly, volumeContext, publishContext: {} })
         .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${err.message}`); });
       // the driver's default fsGroupPolicy (ReadWriteOnceWithFSType): only a formatted, writable volume changes hands
@@ -159,20 +156,51 @@ export class CsiVolumes {
   async tearDown(podDir: string): Promise<void> {
     for (const { dir, data } of await this.published(podDir)) {
       const plugin = this.#plugins.get(data.driverName);
-      if (!plugin) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`);
-      await plugin.client.nodeUnpublishVolume(data.volumeHandle, join(dir, 'mount'));
-      if (await mountAt(join(dir, 'mount'))) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : ${join(dir, 'mount')} is still mounted`);
+      const target = join(dir, 'mount');
+      const published = !!(await mountAt(target));
+      const lastUser = !!data.stagingPath && !(await this.#inUseElsewhere(data, podDir));
+      const unstage = lastUser && !!(await mountAt(data.stagingPath as string));
+      // nothing mounted (a setup that failed early) needs no driver
+      if ((published || unstage) && !plugin) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`);
+      if (published) await plugin?.client.nodeUnpublishVolume(data.volumeHandle, target);
+      if (await mountAt(target)) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : ${target} is still mounted`);
+      if (unstage) await plugin?.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath as string);
+      if (lastUser) {
+        await rm(join(dirname(data.stagingPath as string), 'vol_data.json'), { force: true });
+        await rmdir(data.stagingPath as string).catch(() => undefined);
+        await rmdir(dirname(data.stagingPath as string)).catch(() => undefined);
+        if (unstage) this.#log.info({ volume: data.specVolID }, 'volume unstaged');
+      }
       await rm(join(dir, 'vol_data.json'), { force: true });
-      await rmdir(join(dir, 'mount')).catch(() => undefined);
+      await rmdir(target).catch(() => undefined);
       await rmdir(dir).catch(() => undefined);
-      if (data.stagingPath && !(await this.#inUseElsewhere(data, podDir))) {
-        await plugin.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath);
-        await rm(join(dirname(data.stagingPath), 'vol_data.json'), { force: true });
-        await rmdir(data.stagingPath).catch(() => undefined);
-        await rmdir(dirname(data.stagingPath)).catch(() => undefined);
-        this.#log.info({ volume: data.specVolID }, 'volume unstaged');
+    }
+  }
+
+  /**
+   * Unstages volumes staged on this node that no pod directory refers to any
+   * more (the agent died between a pod's unpublish and the unstage). A driver
+   * that is away is tried again on the next sweep.
+   */
+  async sweepStaged(): Promise<string[]> {
+    const root = join(this.#rootDir, 'plugins', 'kubernetes.io', 'csi');
+    const swept: string[] = [];
+    for (const driver of await readdir(root).catch(() => [] as string[])) {
+      for (const hash of await readdir(join(root, driver)).catch(() => [] as string[])) {
+        const dir = join(root, driver, hash);
+        const data = await readVolumeData(dir);
+        if (!data || (await this.#inUseElsewhere(data, ''))) continue;
+        const plugin = this.#plugins.get(data.driverName);
+        if (!plugin) continue;
+        const staging = join(dir, 'globalmount');
+        if (await mountAt(staging)) await plugin.client.nodeUnstageVolume(data.volumeHandle, staging);
+        await rm(join(dir, 'vol_data.json'), { force: true });
+        await rmdir(staging).catch(() => undefined);
+        await rmdir(dir).catch(() => undefined);
+        swept.push(data.specVolID);
       }
     }
+    return swept;
   }
 
   async #inUseElsewhere(data: VolumeData, exceptPodDir: string): Promise<boolean> {

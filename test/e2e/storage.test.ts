@@ -233,4 +233,20 @@ volumeBindingMode: Immediate
     await waitForJsonPath(c, ['pod', 'second'], '{.status.phase}', 'Running', 60_000);
     await expect.poll(() => c.kubectl('logs', 'second'), { timeout: 20_000 }).toBe('ok\n');
   });
+
+  it('cleans up the volume of a pod deleted while the agent was down', async () => {
+    await apply(claim('orphaned', '16Mi'));
+    await apply(pod('orphan', 'orphaned', 'exec sleep 600'));
+    await waitForJsonPath(c, ['pod', 'orphan'], '{.status.phase}', 'Running', 60_000);
+    const pv = await c.kubectl('get', 'pvc', 'orphaned', '-o', 'jsonpath={.spec.volumeName}');
+    const devices = await loopDevices();
+    expect((await mountsOfVolumes()).filter((m) => m.includes(pv))).toHaveLength(1);
+    process.kill(c.agent.pid as number, 'SIGKILL');
+    await c.kubectl('delete', 'pod', 'orphan', '--grace-period=0', '--force');
+    await c.restartAgent();
+    await expect.poll(async () => (await mountsOfVolumes()).filter((m) => m.includes(pv) || m.includes('globalmount')).length, { timeout: 30_000 }).toBe(1);
+    expect(await loopDevices()).toHaveLength(devices.length - 1);
+    // the other pod's volume is untouched
+    expect(await c.kubectl('get', 'pod', 'second', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
+  });
 });

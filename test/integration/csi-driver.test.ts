@@ -209,6 +209,35 @@ describe('CSI Node on a loop device', () => {
   });
 });
 
+describe('CSI Node when the host fails it', () => {
+  it('reports a failing mkfs with its own words, leaves no loop device attached, and stages once mkfs works', async () => {
+    const v = await d.client.createVolume({ name: 'pvc-mkfs', capacityRange: { requiredBytes: 16 * MiB }, volumeCapabilities: [RWO()], parameters: {} });
+    const staging = join(d.dir, 'staging', v.volumeId);
+    const fakeBin = join(d.dir, 'fake-bin');
+    await run('mkdir', ['-p', fakeBin]);
+    await writeFile(join(fakeBin, 'mkfs.ext4'), '#!/bin/sh\necho "mkfs.ext4: Input/output error while setting up superblock" >&2\nexit 1\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${fakeBin}:${path}`;
+    let err: unknown;
+    try {
+      await d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: RWO() });
+    } catch (e) {
+      err = e;
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(err).toBeInstanceOf(CsiError);
+    expect((err as CsiError).code).toBe(status.INTERNAL);
+    expect((err as CsiError).message).toMatch(/^rpc error: code = Internal desc = mkfs\.ext4 .* failed: mkfs\.ext4: Input\/output error while setting up superblock/);
+    expect(await loopOf(join(d.stateDir, 'volumes', `${v.volumeId}.img`))).toBe('');
+    expect(await mountAt(staging)).toBeUndefined();
+    await d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: RWO() });
+    expect(await mountAt(staging)).toMatchObject({ fsType: 'ext4' });
+    await d.client.nodeUnstageVolume(v.volumeId, staging);
+    await d.client.deleteVolume(v.volumeId);
+  });
+});
+
 describe('CSI dir backend', () => {
   it('serves a directory per volume through the same staging and publishing, and removes it on delete', async () => {
     const v = await d.client.createVolume({ name: 'pvc-dir', capacityRange: { requiredBytes: MiB }, volumeCapabilities: [RWO('')], parameters: { backend: 'dir' } });
