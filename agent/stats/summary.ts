@@ -14,6 +14,8 @@ export interface SummaryDeps extends PodStatsSource {
   pods: () => Pod[];
   /** runtime container ids → names */
   containerNames: () => Promise<Map<string, string>>;
+  /** a pod's persistent volumes' stats entries (CSI NodeGetVolumeStats) */
+  volumeStats?: (pod: Pod, podDir: string, time: string) => Promise<object[]>;
   now?: () => number;
 }
 
@@ -23,7 +25,7 @@ const fs = (f: FsStats, time: string) => ({ time, availableBytes: f.availableByt
  * The kubelet's stats summary (stats/v1alpha1, what /stats/summary serves
  * and metrics pipelines read): the node's CPU, memory, filesystems and
  * process limit, and each pod's and container's CPU and memory, its
- * processes and local storage. CPU rates come from the previous summary's
+ * processes, local storage and persistent volumes. CPU rates come from the previous summary's
  * sample of the same cgroup; the first summary gives totals only.
  */
 export class StatsSummary {
@@ -64,6 +66,7 @@ export class StatsSummary {
         live.add(join(cgroup, id));
         containers.push({ name, cpu: await this.#cpu(d.cgroups, join(cgroup, id), time), memory: { time, workingSetBytes: usage.containers.get(name) ?? 0 } });
       }
+      const volume = (await d.volumeStats?.(pod, join(d.podsDir, pod.metadata?.uid ?? ''), time)) ?? [];
       pods.push({
         podRef: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid },
         startTime: pod.status?.startTime,
@@ -72,6 +75,7 @@ export class StatsSummary {
         memory: { time, workingSetBytes: usage.memoryWorkingSet },
         'ephemeral-storage': { time, usedBytes: usage.ephemeral?.bytes ?? 0, inodesUsed: usage.ephemeral?.inodes ?? 0 },
         process_stats: { process_count: usage.processes },
+        ...(volume.length ? { volume } : {}),
       });
     }
     // samples of cgroups that are gone would only grow the map

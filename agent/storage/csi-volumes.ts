@@ -22,6 +22,8 @@ interface VolumeData {
   volumeHandle: string;
   specVolID: string;
   stagingPath?: string;
+  /** the pod's name for the volume (publish records only) */
+  podVolume?: string;
 }
 
 const CSI_PLUGIN_DIR = 'kubernetes.io~csi';
@@ -123,7 +125,7 @@ export class CsiVolumes {
     const dir = join(podDir, 'volumes', CSI_PLUGIN_DIR, pvName);
     const targetPath = join(dir, 'mount');
     // the pod claims the volume before it is staged, so the sweep of unused stagings never takes it mid-setup
-    await writeVolumeData(dir, { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName, stagingPath: stagingTargetPath });
+    await writeVolumeData(dir, { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName, stagingPath: stagingTargetPath, podVolume: v.name });
     if (stagingTargetPath && !(await mountAt(stagingTargetPath))) {
       await mkdir(stagingTargetPath, { recursive: true });
       await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
@@ -148,6 +150,28 @@ export class CsiVolumes {
     for (const name of await readdir(root).catch(() => [] as string[])) {
       const data = await readVolumeData(join(root, name));
       if (data) out.push({ dir: join(root, name), data });
+    }
+    return out;
+  }
+
+  /** The stats summary's entries for a pod's CSI volumes (from NodeGetVolumeStats, where the driver offers it). */
+  async volumeStats(pod: Pod, podDir: string, time: string): Promise<object[]> {
+    const out: object[] = [];
+    for (const { dir, data } of await this.published(podDir)) {
+      const plugin = this.#plugins.get(data.driverName);
+      if (!plugin?.nodeCapabilities.has('GET_VOLUME_STATS')) continue;
+      const usage = await plugin.client.nodeGetVolumeStats(data.volumeHandle, join(dir, 'mount')).catch(() => undefined);
+      if (!usage) continue;
+      const bytes = usage.find((u) => u.unit === 'BYTES');
+      const inodes = usage.find((u) => u.unit === 'INODES');
+      const claimName = (pod.spec?.volumes ?? []).find((v) => v.name === data.podVolume)?.persistentVolumeClaim?.claimName;
+      out.push({
+        time,
+        name: data.podVolume ?? data.specVolID,
+        ...(claimName ? { pvcRef: { name: claimName, namespace: pod.metadata?.namespace } } : {}),
+        ...(bytes ? { availableBytes: bytes.available, capacityBytes: bytes.total, usedBytes: bytes.used } : {}),
+        ...(inodes ? { inodesFree: inodes.available, inodes: inodes.total, inodesUsed: inodes.used } : {}),
+      });
     }
     return out;
   }

@@ -240,7 +240,7 @@ volumeBindingMode: Immediate
     await waitForJsonPath(c, ['pod', 'orphan'], '{.status.phase}', 'Running', 60_000);
     const pv = await c.kubectl('get', 'pvc', 'orphaned', '-o', 'jsonpath={.spec.volumeName}');
     const devices = await loopDevices();
-    expect((await mountsOfVolumes()).filter((m) => m.includes(pv))).toHaveLength(1);
+    expect((await mountsOfVolumes()).filter((m) => m.includes(pv)), JSON.stringify(await mountsOfVolumes())).toHaveLength(1);
     process.kill(c.agent.pid as number, 'SIGKILL');
     await c.kubectl('delete', 'pod', 'orphan', '--grace-period=0', '--force');
     await c.restartAgent();
@@ -248,5 +248,12 @@ volumeBindingMode: Immediate
     expect(await loopDevices()).toHaveLength(devices.length - 1);
     // the other pod's volume is untouched
     expect(await c.kubectl('get', 'pod', 'second', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
+  });
+
+  it('reports a pod\'s persistent volume in the stats summary', async () => {
+    const summary = JSON.parse(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/stats/summary`)) as { pods: Array<{ podRef: { name: string }; volume?: Array<Record<string, unknown>> }> };
+    const volume = summary.pods.find((p) => p.podRef.name === 'second')?.volume;
+    expect(volume).toEqual([expect.objectContaining({ name: 'data', pvcRef: { name: 'later-data', namespace: 'default' }, capacityBytes: expect.any(Number), usedBytes: expect.any(Number), inodesUsed: expect.any(Number) })]);
+    expect(volume?.[0]?.capacityBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
 });
