@@ -32,3 +32,4 @@ export { nodeMatchesPod, termMatches } from './node-selector.ts';
 export { ipv4ToInt, intToIpv4 } from './ipv4.ts';
 export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
 export type { MountEntry } from './mounts.ts';
+export { unaryCall } from './grpc-unary.ts';

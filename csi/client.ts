@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { unaryCall } from '../apimachinery/index.ts';
 import { csiServices, registrationService, type CapacityRange, type CreateVolumeRequest, type CsiVolume, type NodeExpandVolumeRequest, type NodePublishVolumeRequest, type NodeStageVolumeRequest, type PluginInfo, type Topology, type VolumeCapability, type VolumeUsage } from './proto.ts';
 
 /** A CSI call failed; `code` is the gRPC status code the plugin answered with. */
@@ -20,17 +21,8 @@ function codeName(code: grpc.status): string {
   return (grpc.status[code] ?? String(code)).toLowerCase().replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 }
 
-type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
-
 function call<T>(client: grpc.Client, method: string, req: object, timeoutMs: number): Promise<T> {
-  const fn = (client as unknown as Record<string, Unary>)[method];
-  if (!fn) throw new Error(`gRPC client has no method ${method}`);
-  return new Promise((resolve, reject) => {
-    fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-      if (err) reject(new CsiError(method, err.code, err.details || err.message));
-      else resolve(res as T);
-    });
-  });
+  return unaryCall(client, method, req, timeoutMs, (m, code, details) => new CsiError(m, code, details));
 }
 
 const address = (socket: string) => (socket.startsWith('unix:') ? socket : `unix://${socket}`);

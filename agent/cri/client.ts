@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { unaryCall } from '../../apimachinery/index.ts';
 import type {
   AuthConfig, Container, ContainerConfig, ContainerState, ContainerStatus, ExecSyncResponse,
   FilesystemUsage, Image, PodSandbox, PodSandboxConfig, PodSandboxState, PodSandboxStatus,
@@ -23,8 +24,6 @@ export class CriError extends Error {
     return this.code === grpc.status.NOT_FOUND;
   }
 }
-
-type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 
 let definition: grpc.GrpcObject | undefined;
 function loadDefinition(): grpc.GrpcObject {
@@ -65,14 +64,7 @@ export class CriClient {
   }
 
   #call<T>(client: grpc.Client, method: string, req: object, timeoutMs = this.#timeoutMs): Promise<T> {
-    const fn = (client as unknown as Record<string, Unary>)[method];
-    if (!fn) throw new Error(`CRI client has no method ${method}`);
-    return new Promise((resolve, reject) => {
-      fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new CriError(method, err.code, err.details || err.message));
-        else resolve(res as T);
-      });
-    });
+    return unaryCall(client, method, req, timeoutMs, (m, code, details) => new CriError(m, code, details));
   }
 
   // ---- runtime ----
