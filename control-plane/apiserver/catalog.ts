@@ -14,7 +14,7 @@ import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
 import { podDisruptionBudgetStrategy, priorityClassStrategy } from './resources/scheduling.ts';
 import { serviceStrategy, type NodePortRange, type ServiceIpRange } from './resources/services.ts';
-import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './resources/storage.ts';
+import { csiDriverStrategy, csiNodeStrategy, persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './resources/storage.ts';
 
 /** Scale for apps/v1 workloads: spec.replicas, status.replicas, selector from spec.selector. */
 const WORKLOAD_SCALE: ScaleInfo = {
@@ -70,8 +70,8 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     rbac('clusterroles', 'ClusterRole', false, { strategy: roleStrategy(true) }),
     rbac('clusterrolebindings', 'ClusterRoleBinding', false, { strategy: roleBindingStrategy(true) }),
     storage('storageclasses', 'StorageClass', false, { shortNames: ['sc'], strategy: storageClassStrategy }),
-    storage('csidrivers', 'CSIDriver', false),
-    storage('csinodes', 'CSINode', false),
+    storage('csidrivers', 'CSIDriver', false, { strategy: csiDriverStrategy }),
+    storage('csinodes', 'CSINode', false, { strategy: csiNodeStrategy }),
     storage('volumeattachments', 'VolumeAttachment', false, { subresources: STATUS }),
     networking('networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),

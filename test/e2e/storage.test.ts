@@ -74,6 +74,8 @@ describe('persistent volumes through CSI', () => {
     await waitForJsonPath(c, ['csinode', c.nodeName], '{.spec.drivers[0].name} {.spec.drivers[0].nodeID} {.spec.drivers[0].topologyKeys[0]}', `csi.skiff.dev ${c.nodeName} topology.csi.skiff.dev/node`);
     expect(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.metadata.labels.topology\\.csi\\.skiff\\.dev/node} {.metadata.annotations.csi\\.volume\\.kubernetes\\.io/nodeid}')).toBe(`${c.nodeName} {"csi.skiff.dev":"${c.nodeName}"}`);
     expect(await c.kubectl('get', 'storageclass')).toMatch(/skiff-local \(default\)\s+csi\.skiff\.dev\s+Delete\s+WaitForFirstConsumer\s+true/);
+    expect(await c.kubectl('get', 'csinode', c.nodeName)).toMatch(new RegExp(`${c.nodeName}\\s+1\\s+`));
+    expect(await c.kubectl('get', 'csidriver')).toMatch(/csi\.skiff\.dev\s+false\s+false\s+false\s+<unset>\s+false\s+Persistent/);
   });
 
   it('provisions a claim for its first pod on that pod\'s node; the bytes outlive the pod; fsGroup owns the volume', async () => {

@@ -1,5 +1,5 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
-import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import type { CSIDriver, CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
 import { fieldErrors, isQuantity, parseQuantity, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
@@ -119,5 +119,34 @@ export const storageClassStrategy: Strategy = {
     const sc = asClass(obj);
     const isDefault = obj.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
     return [`${obj.metadata.name}${isDefault ? ' (default)' : ''}`, sc.provisioner, sc.reclaimPolicy ?? 'Delete', sc.volumeBindingMode ?? 'Immediate', String(sc.allowVolumeExpansion ?? false), age(obj.metadata.creationTimestamp)];
+  },
+};
+
+export const csiNodeStrategy: Strategy = {
+  columns: [NAME_COLUMN, column('Drivers', 'Drivers indicates the number of CSI drivers registered on the node', 0, 'integer'), AGE_COLUMN],
+  cells(obj) {
+    return [obj.metadata.name, ((obj as unknown as CSINode).spec?.drivers ?? []).length, age(obj.metadata.creationTimestamp)];
+  },
+};
+
+export const csiDriverStrategy: Strategy = {
+  prepareForCreate(obj) {
+    const spec = ((obj as unknown as CSIDriver).spec ??= {});
+    spec.attachRequired ??= true;
+    spec.podInfoOnMount ??= false;
+    spec.storageCapacity ??= false;
+    spec.requiresRepublish ??= false;
+    spec.fsGroupPolicy ??= 'ReadWriteOnceWithFSType';
+    spec.volumeLifecycleModes ??= ['Persistent'];
+  },
+  columns: [
+    NAME_COLUMN, column('AttachRequired', 'Indicates this CSI volume driver requires an attach operation', 0, 'boolean'), column('PodInfoOnMount', 'Indicates this CSI volume driver requires additional pod information during mount operations', 0, 'boolean'),
+    column('StorageCapacity', 'Indicates this CSI volume driver wants pod scheduling to consider storage capacity', 0, 'boolean'), column('TokenRequests', 'Indicates this CSI volume driver requires service account tokens'),
+    column('RequiresRepublish', 'Indicates this CSI volume driver requires repeated NodePublishVolume calls', 0, 'boolean'), column('Modes', 'Indicates volume lifecycle modes supported by this driver'), AGE_COLUMN,
+  ],
+  cells(obj) {
+    const spec = (obj as unknown as CSIDriver).spec ?? {};
+    const tokens = (spec.tokenRequests ?? []).map((t) => t.audience).join(',');
+    return [obj.metadata.name, spec.attachRequired ?? true, spec.podInfoOnMount ?? false, spec.storageCapacity ?? false, tokens || '<unset>', spec.requiresRepublish ?? false, (spec.volumeLifecycleModes ?? ['Persistent']).join(','), age(obj.metadata.creationTimestamp)];
   },
 };
