@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
-import { createLabNetwork, labHostAddress, labNodes, removeAllSandboxes, removeLabFiles, startDaemon, startLabNodes, stopDaemon, stopLab, waitFor, type LabOptions } from '../lab/index.ts';
+import { createLabNetwork, installStorageDefaults, labHostAddress, labNodes, removeAllSandboxes, removeLabFiles, startDaemon, startLabNodes, stopDaemon, stopLab, waitFor, type LabOptions } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 export const LAB_USAGE = `skiff lab: a multi-node lab on this host
@@ -48,6 +48,7 @@ async function up(nodes: number): Promise<void> {
   const client = new RestClient(await loadKubeconfig(KUBECONFIG));
   await waitFor('the lab API server', async () => !!(await client.get({ resource: 'namespaces', name: 'default' }).catch(() => undefined)), 30_000, 200);
   say(`control plane on ${address}:${o.server.port}`);
+  await installStorageDefaults(client);
   await startLabNodes(o);
   const names = labNodes(o).map((n) => n.name);
   await waitFor('the lab nodes to be Ready', async () => {

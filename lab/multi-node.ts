@@ -7,7 +7,7 @@ import { PodCgroups } from '../agent/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
 import { startDaemon, stopDaemon } from './daemon.ts';
 import { writeNodeCredentials } from './node-credentials.ts';
-import { unmountUnder } from './teardown.ts';
+import { detachLoopDevicesUnder, unmountUnder } from './teardown.ts';
 
 const run = promisify(execFile);
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
@@ -127,6 +127,8 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
   });
   await mkdir(join(n.dir, 'agent'), { recursive: true });
   // nsenter --net switches the network namespace only: mounts (emptyDir tmpfs) and cgroups stay the host's
+  // the bundled CSI driver of the node: only unix sockets, so it runs in the host's namespaces
+  await startDaemon([SKIFF, 'csi-driver', '--endpoint', join(n.dir, 'csi.sock'), '--state-dir', join(n.dir, 'csi'), '--node-id', n.name, '--registry-dir', join(n.dir, 'agent', 'plugins_registry')], { logFile: join(n.dir, 'csi-driver.log'), pidFile: join(n.dir, 'csi-driver.pid') });
   await startDaemon(['nsenter', `--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', n.name, '--node-ip', n.ip, '--cni-conf-dir', cniConfDir, '--cni-delegate-socket', delegateSocket, '--root-dir', join(n.dir, 'agent'), '--cluster-cidr', o.clusterCidr], { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') });
 }
 
@@ -134,14 +136,16 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
  * Takes the lab apart: each agent stops, its sandboxes are removed by the
  * real CNI plugins inside the node's namespace, containerd stops, and the
  * namespaces (with their bridges, veths and nft tables), routes, cgroups,
- * mounts and files go. Safe to run on a lab half made.
+ * mounts, volume loop devices and files go. Safe to run on a lab half made.
  */
 export async function stopLab(o: LabOptions): Promise<void> {
   for (const n of labNodes(o)) {
     await stopDaemon(join(n.dir, 'agent.pid'));
     await run('nsenter', [`--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'lab', 'clean-node', '--socket', n.socket, '--delegate-socket', join(n.dir, 'cni.sock'), '--cni-conf-dir', join(n.dir, 'net.d'), '--cni-cache-dir', join(n.dir, 'agent', 'cni-results')]).catch(() => undefined);
     await stopDaemon(join(n.dir, 'containerd.pid'), 20_000);
+    await stopDaemon(join(n.dir, 'csi-driver.pid'));
     await unmountUnder([n.dir]);
+    await detachLoopDevicesUnder([n.dir]);
     await ip(['netns', 'del', n.netns]).catch(() => undefined);
     await ip(['route', 'del', n.podCidr]).catch(() => undefined);
     await (await PodCgroups.detect(`${o.id}-node${n.index}`)).removeAll();

@@ -5,6 +5,7 @@
 // NodePort traffic on nodes that have an endpoint. Traffic goes only to the
 // lab's own nodes, pods and Services.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from '../../lab/index.ts';
 import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../harness/cluster.ts';
 import { startTestLab, type TestLab } from '../harness/lab.ts';
 
@@ -173,5 +174,57 @@ spec:
     // the proxies of all nodes follow within their sync: give them a moment, then every answer is the ready pod's
     await new Promise((r) => setTimeout(r, 1000));
     expect([...new Set((await callers('after')).split('\n').filter(Boolean))]).toEqual(['steady']);
+  });
+
+  it('provisions each StatefulSet claim on its pod\'s node, and brings a replaced pod back to where its volume is', async () => {
+    await applyManifest(lab, JSON.stringify(BUNDLED_CSI_DRIVER));
+    await applyManifest(lab, JSON.stringify(DEFAULT_STORAGE_CLASS));
+    await applyManifest(lab, `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: db}}}]
+      containers: [{name: c, image: busybox, command: [sh, -c, 'hostname >> /data/seen; cat /data/seen; exec sleep 3600'], volumeMounts: [{name: data, mountPath: /data}]}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}
+`);
+    await lab.kubectl('rollout', 'status', 'statefulset/db', '--timeout=120s');
+    const placement = async (i: number) => {
+      const podNode = await lab.kubectl('get', 'pod', `db-${i}`, '-o', 'jsonpath={.spec.nodeName}');
+      const pv = await lab.kubectl('get', 'pvc', `data-db-${i}`, '-o', 'jsonpath={.spec.volumeName}');
+      const volumeNode = await lab.kubectl('get', 'pv', pv, '-o', 'jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}');
+      return { podNode, volumeNode };
+    };
+    const placed = await Promise.all([0, 1, 2].map(placement));
+    for (const p of placed) expect(p.volumeNode).toBe(p.podNode);
+    expect(new Set(placed.map((p) => p.podNode)).size).toBe(3);
+
+    // a replaced pod can only go where its volume is, and finds its bytes there
+    await lab.kubectl('delete', 'pod', 'db-1', '--wait=true');
+    await waitForJsonPath(lab, ['pod', 'db-1'], '{.status.phase}', 'Running', 90_000);
+    expect((await placement(1)).podNode).toBe(placed[1]?.podNode);
+    await expect.poll(() => lab.kubectl('logs', 'db-1'), { timeout: 20_000 }).toBe('db-1\ndb-1\n');
+
+    // a pod that must run elsewhere than its volume cannot be scheduled
+    const elsewhere = placed[0]?.podNode;
+    await applyManifest(lab, `
+apiVersion: v1
+kind: Pod
+metadata: {name: stray}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${elsewhere}}
+  containers: [{name: c, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /data}]}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data-db-1}}]
+`);
+    await waitForJsonPath(lab, ['pod', 'stray'], '{.status.conditions[?(@.type=="PodScheduled")].message}', /0\/3 nodes are available: .*1 node\(s\) had volume node affinity conflict/);
   });
 });

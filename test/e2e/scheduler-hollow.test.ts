@@ -134,6 +134,10 @@ describe('DaemonSets and StatefulSets on 100 hollow nodes', () => {
   const podNames = async () => (await api.kubectl('get', 'pods', '-l', 'app=db', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').filter(Boolean).sort();
 
   it('creates ordered, stably named pods with their own claims, and updates above the partition only', async () => {
+    // a pod is scheduled once its claims are bound: here to volumes made by hand (no class, no provisioner)
+    for (const i of [0, 1, 2]) {
+      await apply(JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `hand-${i}` }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: '', hostPath: { path: `/tmp/hand-${i}` } } }));
+    }
     await apply(statefulSet(3));
     expect(await api.kubectl('rollout', 'status', 'statefulset/db', '--timeout=120s')).toContain('partitioned roll out complete');
     expect(await podNames()).toEqual(['db-0', 'db-1', 'db-2']);

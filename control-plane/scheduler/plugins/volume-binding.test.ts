@@ -63,5 +63,6 @@ describe('VolumeBinding', () => {
     const s = lookup({ claims: [claim('c', 'static')], classes: [wffc('static', 'kubernetes.io/no-provisioner')], volumes: [pinned('pv-a', 'a')] });
     expect(podVolumes(pod('c'), s)?.toBind).toHaveLength(1);
     expect(feasible(pod('c'), s)).toEqual(['a']);
+    expect(feasible(pod('c'), lookup({ claims: [claim('c', 'static')], classes: [wffc('static', 'kubernetes.io/no-provisioner')] }))).toEqual([REASONS.bindConflict]);
   });
 });

@@ -4,7 +4,7 @@
 // WaitForFirstConsumer claims).
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { CSINode, StorageClass } from 'kubernetes-types/storage/v1.js';
-import { ANN, claimClass, findMatchingVolume, volumeFitsNode } from '../../volumes/index.ts';
+import { ANN, NO_PROVISIONER, claimClass, findMatchingVolume, volumeFitsNode } from '../../volumes/index.ts';
 import type { CycleState, FilterPlugin } from '../framework.ts';
 
 export const VOLUME_BINDING = 'VolumeBinding';
@@ -54,7 +54,8 @@ export function podVolumes(pod: Pod, storage: StorageLookup): PodVolumes | undef
     }
     const cls = storage.storageClass(claimClass(claim));
     if (cls?.volumeBindingMode !== 'WaitForFirstConsumer') return { ...out, problem: REASONS.unboundImmediate };
-    if (claim.metadata?.annotations?.[ANN.selectedNode] || !findMatchingVolume(claim, storage.volumes().filter((v) => !v.spec?.claimRef))) {
+    // without a provisioner only a free volume can serve it (the filter says where one is)
+    if (cls.provisioner !== NO_PROVISIONER && (claim.metadata?.annotations?.[ANN.selectedNode] || !findMatchingVolume(claim, storage.volumes().filter((v) => !v.spec?.claimRef)))) {
       out.toProvision.push({ claim, provisioner: cls.provisioner, onNode: storage.csiDriverOnSomeNode(cls.provisioner) });
     } else {
       out.toBind.push(claim);
