@@ -33,3 +33,4 @@ export { ipv4ToInt, intToIpv4 } from './ipv4.ts';
 export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
 export type { MountEntry } from './mounts.ts';
 export { unaryCall } from './grpc-unary.ts';
+export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';

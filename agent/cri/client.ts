@@ -126,6 +126,16 @@ export class CriClient {
   execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResponse> {
     return this.#call(this.#runtime, 'ExecSync', { containerId, cmd, timeout: timeoutSeconds }, (timeoutSeconds + 10) * 1000);
   }
+  /** A streaming URL on the runtime's server for one exec session (the runtime's token is in it). */
+  async exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'Exec', req)).url;
+  }
+  async attach(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'Attach', req)).url;
+  }
+  async portForward(podSandboxId: string, ports: number[]): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'PortForward', { podSandboxId, port: ports })).url;
+  }
   async reopenContainerLog(containerId: string): Promise<void> {
     await this.#call(this.#runtime, 'ReopenContainerLog', { containerId });
   }

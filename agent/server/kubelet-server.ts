@@ -6,6 +6,7 @@ import type { Informer, Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
+import { serveStreaming } from './streaming.ts';
 
 export interface KubeletServerOptions {
   address: string;
@@ -30,8 +31,9 @@ function optionalNumber(q: URLSearchParams, name: string): number | undefined {
 }
 
 /**
- * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary).
- * Every call needs a client certificate from the cluster CA.
+ * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary,
+ * and exec, attach and portForward as upgraded connections). Every call
+ * needs a client certificate from the cluster CA.
  */
 export async function startKubeletServer(o: KubeletServerOptions): Promise<Server> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -83,6 +85,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
       else res.end();
     });
   });
+  server.on('upgrade', (req, socket, head) => void serveStreaming(o, req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.address, () => resolve());

@@ -42,13 +42,19 @@ export async function proxyPodLog(args: {
   await proxyToKubelet({ nodes: args.nodes, nodeName, path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`, kubelet: args.kubelet, res: args.res });
 }
 
-/** Streams a GET of `path` on a node's kubelet API (at its InternalIP and kubelet port) to `res`, with the API server's kubelet client certificate. */
-export async function proxyToKubelet(args: { nodes: Registry; nodeName: string; path: string; kubelet: KubeletClientConfig; res: ServerResponse }): Promise<void> {
-  const { nodeName } = args;
-  const node = (await args.nodes.get(undefined, nodeName)) as unknown as Node;
+/** Where a node's kubelet API listens: its InternalIP (else first address) and the kubelet port it reports. */
+export async function kubeletAddress(nodes: Registry, nodeName: string): Promise<{ host: string; port: number }> {
+  const node = (await nodes.get(undefined, nodeName)) as unknown as Node;
   const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   if (!host) throw new ApiError('InternalError', `node ${nodeName} has no address`);
+  return { host, port };
+}
+
+/** Streams a GET of `path` on a node's kubelet API (at its InternalIP and kubelet port) to `res`, with the API server's kubelet client certificate. */
+export async function proxyToKubelet(args: { nodes: Registry; nodeName: string; path: string; kubelet: KubeletClientConfig; res: ServerResponse }): Promise<void> {
+  const { nodeName } = args;
+  const { host, port } = await kubeletAddress(args.nodes, nodeName);
   await new Promise<void>((resolve, reject) => {
     const upstream = request({ host, port, path: args.path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, (r) => {
       const code = r.statusCode ?? 502;

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { forbidden, requestAttributes } from '../auth/attributes.ts';
 import { Authenticator } from '../auth/authenticator.ts';
@@ -8,12 +9,13 @@ import { RbacAuthorizer } from '../auth/rbac.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/token-authenticators.ts';
-import { ApiError, type Logger } from '../../apimachinery/index.ts';
+import { ApiError, errors, refuseUpgrade, type Logger } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
 import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.ts';
 import { acceptsJson, sendError, sendJson } from './http-util.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
+import { STREAM_SUBRESOURCES, proxyPodStream } from './pod-stream.ts';
 import { Registry } from './registry.ts';
 import { parseResourcePath } from './request-info.ts';
 import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
@@ -114,6 +116,7 @@ export class ApiServer {
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(ctx, req, res),
     );
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(ctx, req, socket, head));
     this.#server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       this.#server?.once('error', reject);
@@ -151,6 +154,26 @@ export class ApiServer {
       sendError(res, apiErr);
     } finally {
       log.debug({ method: req.method, path: url.pathname, query: url.search, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  }
+
+  /** Upgraded connections: pods/exec, pods/attach and pods/portforward, authenticated and authorized as any request. */
+  async #upgrade(ctx: RestContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://skiff');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    try {
+      const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
+      const attributes = requestAttributes(req.method ?? 'GET', path, url.searchParams);
+      if (!this.authorizer.authorize(user, attributes).allowed) throw forbidden(user.name, attributes);
+      const info = parseResourcePath(path);
+      if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
+        throw errors.badRequest(`${req.method} ${path} cannot be upgraded: only pods/exec, pods/attach and pods/portforward stream`);
+      }
+      await proxyPodStream({ pods: this.registry('', 'pods'), nodes: this.registry('', 'nodes'), namespace: info.namespace, name: info.name, subresource: info.subresource as string, query: url.searchParams, kubelet: ctx.kubelet, req, socket, head });
+      this.#opts.log.debug({ method: req.method, path, user: user.name }, 'stream opened');
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
+      refuseUpgrade(socket, apiErr.code, JSON.stringify(apiErr.toStatus()), 'application/json');
     }
   }
 

@@ -1,0 +1,65 @@
+import { connect, type Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { refuseUpgrade, tunnelUpgrade, type Informer } from '../../apimachinery/index.ts';
+import type { CriClient } from '../cri/index.ts';
+import type { ObservedPod } from '../pods/observed.ts';
+
+export interface StreamingDeps {
+  pods: Informer<Pod>;
+  cri: CriClient;
+  observe: (uid: string) => Promise<ObservedPod>;
+}
+
+class StreamError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => q.get(n) === 'true' || q.get(n) === '1');
+
+/**
+ * The kubelet's exec, attach and portForward endpoints: the runtime is asked
+ * (CRI Exec, Attach, PortForward) for a streaming URL on its own server, and
+ * the client's upgrade request is tunnelled there unchanged — containerd's
+ * streaming server speaks the WebSocket and SPDY protocols kubectl uses.
+ */
+export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  try {
+    if (!(req.socket as TLSSocket).authorized) throw new StreamError(401, 'Unauthorized');
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!m) throw new StreamError(404, '404 page not found');
+    const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [string, string, string, string | undefined];
+    const pod = deps.pods.get(`${ns}/${name}`);
+    if (!pod) throw new StreamError(404, `pod "${name}" not found in namespace "${ns}"`);
+    const observed = await deps.observe(pod.metadata?.uid ?? '');
+    const q = url.searchParams;
+    let streamUrl: string;
+    if (kind === 'portForward') {
+      const sandbox = observed.sandboxes.find((s) => s.state === 'SANDBOX_READY');
+      if (!sandbox) throw new StreamError(400, `pod ${name} has no running sandbox`);
+      streamUrl = await deps.cri.portForward(sandbox.id, q.getAll('port').map(Number).filter((p) => p > 0));
+    } else {
+      const running = observed.containers.filter((c) => c.name === container && c.state === 'CONTAINER_RUNNING');
+      const ct = running.sort((a, b) => b.createdAt - a.createdAt)[0];
+      if (!ct) throw new StreamError(400, `container ${container} is not running in pod ${name}`);
+      const streams = { tty: flag(q, 'tty'), stdin: flag(q, 'stdin', 'input'), stdout: flag(q, 'stdout', 'output'), stderr: flag(q, 'stderr', 'error') };
+      streamUrl = kind === 'exec' ? await deps.cri.exec({ containerId: ct.id, cmd: q.getAll('command'), ...streams }) : await deps.cri.attach({ containerId: ct.id, ...streams });
+    }
+    const target = new URL(streamUrl);
+    const upstream = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(Number(target.port), target.hostname);
+      s.once('connect', () => resolve(s));
+      s.once('error', (err) => reject(new StreamError(502, `the runtime's streaming server at ${target.host}: ${err.message}`)));
+    });
+    tunnelUpgrade(req, socket, head, upstream, { host: target.host, path: `${target.pathname}${target.search}` });
+  } catch (err) {
+    refuseUpgrade(socket, err instanceof StreamError ? err.code : 500, (err as Error).message);
+  }
+}

@@ -1,0 +1,99 @@
+// kubectl exec, cp, attach and port-forward with the real kubectl: through
+// the API server and the kubelet API to containerd's streaming server, with
+// stdin, exit codes, files both ways and TCP to a pod's port.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KUBECTL, applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+
+let c: TestCluster;
+let dir: string;
+
+beforeAll(async () => {
+  c = await startTestCluster('strm', 220);
+  dir = await mkdtemp(join(tmpdir(), 'sk-strm-files-'));
+  await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, 'mkdir -p /www && echo served-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www']}
+  - {name: talker, image: busybox, stdin: true, command: [sh, -c, 'while read line; do echo "heard: $line"; done']}
+`);
+  await waitForJsonPath(c, ['pod', 'shell'], '{.status.phase}', 'Running');
+});
+
+afterAll(async () => {
+  await c?.teardown();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('streams into pods', () => {
+  it('runs a command with kubectl exec, passes stdin, and returns its exit code', async () => {
+    expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'echo out; echo err >&2')).toBe('out\n');
+    const piped = await c.kubectlResult(['exec', '-i', 'shell', '-c', 'app', '--', 'sh', '-c', 'tr a-z A-Z'], 'through stdin\n');
+    expect(piped).toMatchObject({ code: 0, stdout: 'THROUGH STDIN\n' });
+    const failed = await c.kubectlResult(['exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/command terminated with exit code 3/);
+    const missing = await c.kubectlResult(['exec', 'shell', '-c', 'nope', '--', 'true']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/container nope is not valid for pod shell/);
+  });
+
+  it('copies files into and out of a container with kubectl cp', async () => {
+    const local = join(dir, 'up.txt');
+    await writeFile(local, 'bytes going up\n');
+    await c.kubectl('cp', local, 'shell:/tmp/up.txt', '-c', 'app');
+    expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', '/tmp/up.txt')).toBe('bytes going up\n');
+    await c.kubectl('cp', 'shell:/www/index.html', join(dir, 'down.html'), '-c', 'app');
+    expect(await readFile(join(dir, 'down.html'), 'utf8')).toBe('served-from-pod\n');
+  });
+
+  it('attaches to a running container\'s stdin and stdout', async () => {
+    const r = await c.kubectlResult(['attach', '-i', 'shell', '-c', 'talker'], 'hello over attach\n');
+    expect(r.stderr).not.toMatch(/error/i);
+    await expect.poll(() => c.kubectl('logs', 'shell', '-c', 'talker'), { timeout: 20_000 }).toContain('heard: hello over attach');
+  });
+
+  it('forwards a local port to the pod with kubectl port-forward', async () => {
+    const pf = spawn(KUBECTL, ['port-forward', 'pod/shell', ':8080', '--address', '127.0.0.1'], { env: { ...process.env, KUBECONFIG: c.kubeconfig } });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        pf.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        pf.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        pf.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${out}`)));
+      });
+      for (let i = 0; i < 3; i++) {
+        const body = await (await fetch(`http://127.0.0.1:${port}/index.html`)).text();
+        expect(body).toBe('served-from-pod\n');
+      }
+    } finally {
+      pf.kill();
+    }
+  });
+
+  it('refuses a stream into a pod that is not running anywhere', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: unplaced}
+spec:
+  nodeSelector: {nowhere: 'true'}
+  containers: [{name: c, image: busybox}]
+`);
+    const r = await c.kubectlResult(['exec', 'unplaced', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/pod unplaced does not have a host assigned/);
+    expect(await eventsOf(c, 'unplaced')).toMatch(/FailedScheduling/);
+  });
+});
