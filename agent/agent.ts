@@ -233,7 +233,7 @@ export class Agent {
     }, (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'));
 
     const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames, volumeStats: (pod, dir, time) => csiVolumes.volumeStats(pod, dir, time) });
-    this.#servers.push(await startKubeletServer({ address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
+    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 

@@ -7,8 +7,10 @@ import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
 import { serveStreaming } from './streaming.ts';
+import { agentMetrics, resourceMetrics } from './metrics.ts';
 
 export interface KubeletServerOptions {
+  nodeName: string;
   address: string;
   port: number;
   tls: { cert: string; key: string; clientCA: string };
@@ -32,6 +34,7 @@ function optionalNumber(q: URLSearchParams, name: string): number | undefined {
 
 /**
  * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary,
+ * metrics and metrics/resource in Prometheus text,
  * and exec, attach and portForward as upgraded connections). Every call
  * needs a client certificate from the cluster CA.
  */
@@ -48,6 +51,12 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     }
     if (url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await o.summary()));
+      return;
+    }
+    if (url.pathname === '/metrics/resource' || url.pathname === '/metrics') {
+      const summary = (await o.summary()) as Parameters<typeof resourceMetrics>[0];
+      const body = url.pathname === '/metrics' ? agentMetrics(o.nodeName, summary) : resourceMetrics(summary);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
       return;
     }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);

@@ -77,6 +77,9 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
+    // served from the kubelets' summaries, nothing stored (resource-metrics.ts)
+    of('metrics.k8s.io', 'v1beta1')('nodes', 'NodeMetrics', false, { verbs: ['get', 'list'], virtual: true }),
+    of('metrics.k8s.io', 'v1beta1')('pods', 'PodMetrics', true, { verbs: ['get', 'list'], virtual: true }),
     review('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
     review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview', false),
     review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),

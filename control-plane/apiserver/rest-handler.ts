@@ -20,6 +20,7 @@ import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
 import { admitQuota } from './quota-admission.ts';
+import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
 import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
 import { stampRequester } from './resources/certificates.ts';
 
@@ -127,6 +128,11 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
     const body = (await readBody(req)) as Parameters<typeof review>[0];
     return sendJson(res, 201, await review(body, { ...ctx.auth, user, namespace: info.namespace }));
+  }
+  if (info.group === METRICS_GROUP && info.version === 'v1beta1') {
+    if (req.method !== 'GET' || info.subresource) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    const registry = (r: string) => ctx.registries.get(registryKey('', r)) as Registry;
+    return sendJson(res, 200, await serveResourceMetrics({ nodes: registry('nodes'), pods: registry('pods'), kubelet: ctx.kubelet, resource: info.resource, namespace: info.namespace, name: info.name, query: url.searchParams }));
   }
   const reg = ctx.registries.get(registryKey(info.group, info.resource));
   if (!reg || reg.info.version !== info.version) throw new ApiError('NotFound', 'the server could not find the requested resource');

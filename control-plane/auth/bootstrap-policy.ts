@@ -22,6 +22,8 @@ const viewRules: PolicyRule[] = [
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
   rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingresses/status']),
   rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+  // what Kubernetes' system:aggregated-metrics-reader adds to view
+  rule(READ, ['metrics.k8s.io'], ['pods', 'nodes']),
 ];
 
 /** What edit adds: writes to namespaced workloads and config, secrets included. */

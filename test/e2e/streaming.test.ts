@@ -97,3 +97,20 @@ spec:
     expect(await eventsOf(c, 'unplaced')).toMatch(/FailedScheduling/);
   });
 });
+
+describe('resource metrics', () => {
+  it('serves kubectl top for nodes and pods from the kubelet summaries, and Prometheus text on the kubelet API', async () => {
+    const nodes = await c.kubectl('top', 'node', '--no-headers');
+    expect(nodes).toMatch(new RegExp(`^${c.nodeName}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
+    const pods = await c.kubectl('top', 'pod', 'shell', '--containers', '--no-headers');
+    expect(pods).toMatch(/shell\s+app\s+\d+m\s+\d+Mi/);
+    expect(pods).toMatch(/shell\s+talker\s+\d+m\s+\d+Mi/);
+    const metrics = await c.kubectl('get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/shell`);
+    expect(JSON.parse(metrics)).toMatchObject({ kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'shell', namespace: 'default' }, window: '10s', containers: expect.arrayContaining([expect.objectContaining({ name: 'app', usage: { cpu: expect.stringMatching(/^\d+n$/), memory: expect.stringMatching(/^\d+Ki$/) } })]) });
+    const resource = await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/metrics/resource`);
+    expect(resource).toMatch(/^# TYPE container_cpu_usage_seconds_total counter$/m);
+    expect(resource).toMatch(/^container_memory_working_set_bytes\{container="app",namespace="default",pod="shell"\} \d+$/m);
+    expect(resource).toMatch(/^node_cpu_usage_seconds_total \d+(\.\d+)?$/m);
+    expect(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/metrics`)).toMatch(/^kubelet_running_pods 1$/m);
+  });
+});
