@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { EventRecorder, Informer, RestClient, hostIPv4, isPodTerminal, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
@@ -14,7 +14,7 @@ import { MANAGED_BY, PodSyncer, PodWorkers, Relister, StatusManager, parseResolv
 import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
-import { apiObjects, watchPodSources } from './volumes/index.ts';
+import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { CsiVolumes, NodeProvisioner, NodeResizer, PluginRegistry, syncCsiNode } from './storage/index.ts';
 import { startKubeletServer } from './server/index.ts';
 
@@ -39,6 +39,7 @@ const RELIST_PERIOD_MS = 1000;
 const LEASE_RENEW_MS = 10_000;
 const CNI_SWEEP_MS = 5 * 60_000;
 const ORPHAN_SWEEP_MS = 30_000;
+const API_SERVICE_REFRESH_MS = 5 * 60_000;
 
 async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
   while (!signal.aborted) {
@@ -126,6 +127,12 @@ export class Agent {
     lease.setOwner(node.metadata?.uid);
 
     const events = new EventRecorder(this.#client, { component: 'kubelet', host: nodeName }, log);
+    let apiService: { ip: string; port: number } | undefined;
+    void every(API_SERVICE_REFRESH_MS, this.#stop.signal, async () => {
+      const svc = await this.#client.get<Service>({ resource: 'services', namespace: 'default', name: 'kubernetes' });
+      const ip = svc.spec?.clusterIP;
+      apiService = ip && ip !== 'None' ? { ip, port: svc.spec?.ports?.[0]?.port ?? 443 } : undefined;
+    }, (err) => log.debug({ err: err.message }, 'could not read the kubernetes Service'));
     const hostDns = parseResolvConf(await readFile(config.resolvConf, 'utf8').catch(() => ''));
     const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
     let workers: PodWorkers | undefined;
@@ -144,7 +151,8 @@ export class Agent {
     const cgroups = await PodCgroups.detect(config.cgroupRoot);
     const podsDir = join(this.#o.rootDir, 'pods');
     const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
-    const objects = apiObjects(this.#client);
+    const tokens = new ServiceAccountTokenCache(this.#client, (uid) => workers?.resync(uid));
+    const objects = { ...apiObjects(this.#client), serviceAccountToken: (pod: Pod, audience: string | undefined, seconds: number) => tokens.get(pod, audience, seconds) };
     const csiLog = log.child({ component: 'csi' });
     const plugins = new PluginRegistry(join(this.#o.rootDir, 'plugins_registry'), csiLog);
     // the storage sidecars for drivers registered here: provisioning, deletion and expansion of volumes on this node
@@ -157,7 +165,7 @@ export class Agent {
     const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: csiLog, afterStage: (claim, pv) => resizer.expandOnNode(claim, pv) });
     const syncer = new PodSyncer({
       cri: this.#cri,
-      env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir },
+      env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir, apiService: () => apiService },
       runtimeName: runtime.runtimeName,
       podsDir,
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),

@@ -13,6 +13,25 @@ export interface PodEnvironment {
   /** the host's resolv.conf, parsed */
   hostDns: DNSConfig;
   podLogsDir: string;
+  /** the `kubernetes` Service in default (ClusterIP and port), for the KUBERNETES_* variables every container gets */
+  apiService?: () => { ip: string; port: number } | undefined;
+}
+
+/** The variables the kubelet gives every container for the API's Service, in the docker-links style. */
+export function apiServiceEnv(svc: { ip: string; port: number } | undefined): { key: string; value: string }[] {
+  if (!svc) return [];
+  const url = `tcp://${svc.ip}:${svc.port}`;
+  const prefix = `KUBERNETES_PORT_${svc.port}_TCP`;
+  return [
+    { key: 'KUBERNETES_SERVICE_HOST', value: svc.ip },
+    { key: 'KUBERNETES_SERVICE_PORT', value: String(svc.port) },
+    { key: 'KUBERNETES_SERVICE_PORT_HTTPS', value: String(svc.port) },
+    { key: 'KUBERNETES_PORT', value: url },
+    { key: prefix, value: url },
+    { key: `${prefix}_PROTO`, value: 'tcp' },
+    { key: `${prefix}_PORT`, value: String(svc.port) },
+    { key: `${prefix}_ADDR`, value: svc.ip },
+  ];
 }
 
 /** /var/log/pods/{namespace}_{name}_{uid}, where the runtime writes container logs. */
@@ -129,7 +148,8 @@ function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: strin
 
 /** The container's environment: envFrom entries, then env (values, downward API fields, and ConfigMap/Secret keys already read). */
 export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
-  const out: { key: string; value: string }[] = [...(resolved?.from ?? [])];
+  // the container's own variables come after, so they win
+  const out: { key: string; value: string }[] = [...apiServiceEnv(env.apiService?.()), ...(resolved?.from ?? [])];
   for (const e of c.env ?? []) {
     if (e.value !== undefined) out.push({ key: e.name, value: e.value });
     else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP) });

@@ -6,3 +6,4 @@ export { apiObjects } from './api-objects.ts';
 export type { ApiObjects } from './api-objects.ts';
 export { watchPodSources, referencedObjects } from './source-watch.ts';
 export { podMetadataField } from './field-path.ts';
+export { ServiceAccountTokenCache } from './token-cache.ts';

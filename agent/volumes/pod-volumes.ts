@@ -13,6 +13,8 @@ const run = promisify(execFile);
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** a token for the pod's service account, bound to the pod (projected serviceAccountToken sources) */
+  serviceAccountToken?(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string>;
 }
 
 /** Why a volume cannot be set up, worded as the kubelet's FailedMount events. */
@@ -133,6 +135,12 @@ async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): P
     if (p.configMap) part = await filesOf(pod, ns, { name: v.name, configMap: { ...p.configMap, defaultMode: mode } }, source);
     else if (p.secret) part = await filesOf(pod, ns, { name: v.name, secret: { secretName: p.secret.name, items: p.secret.items, optional: p.secret.optional, defaultMode: mode } }, source);
     else if (p.downwardAPI) part = await filesOf(pod, ns, { name: v.name, downwardAPI: { ...p.downwardAPI, defaultMode: mode } }, source);
+    else if (p.serviceAccountToken) {
+      if (!source.serviceAccountToken) throw new VolumeError('service account tokens are not available on this node');
+      const token = await source.serviceAccountToken(pod, p.serviceAccountToken.audience, p.serviceAccountToken.expirationSeconds ?? 3600)
+        .catch((err: Error) => { throw new VolumeError(`failed to fetch token: ${err.message}`); });
+      part.set(p.serviceAccountToken.path, { content: Buffer.from(token), mode });
+    }
     for (const [k, f] of part) files.set(k, f);
   }
   return files;

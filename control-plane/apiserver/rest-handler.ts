@@ -19,6 +19,7 @@ import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
+import { admitServiceAccount } from './service-account-admission.ts';
 import { admitQuota } from './quota-admission.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
 import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
@@ -178,7 +179,10 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
     if (namespace) await requireNamespace(ctx, namespace);
-    if (reg.info.group === '' && reg.info.resource === 'pods') await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
+    if (reg.info.group === '' && reg.info.resource === 'pods') {
+      await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
+      await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
+    }
     if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
     if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
     if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);

@@ -2,6 +2,7 @@
 // the API server and the kubelet API to containerd's streaming server, with
 // stdin, exit codes, files both ways and TCP to a pod's port.
 import { spawn } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,5 +113,42 @@ describe('resource metrics', () => {
     expect(resource).toMatch(/^container_memory_working_set_bytes\{container="app",namespace="default",pod="shell"\} \d+$/m);
     expect(resource).toMatch(/^node_cpu_usage_seconds_total \d+(\.\d+)?$/m);
     expect(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/metrics`)).toMatch(/^kubelet_running_pods 1$/m);
+  });
+});
+
+describe('the API from inside a pod', () => {
+  it('mounts a bound service account token, the cluster CA and the namespace, and sets the KUBERNETES_* variables', async () => {
+    const dirPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+    expect(await c.kubectl('get', 'pod', 'shell', '-o', 'jsonpath={.spec.serviceAccountName} {.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].mountPath}')).toMatch(new RegExp(`^default kube-api-access-[0-9a-f]{5} ${dirPath}$`));
+    expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/namespace`)).toBe('default');
+    expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/ca.crt`)).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(await c.kubectl('exec', 'shell', '-c', 'talker', '--', 'sh', '-c', 'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT $KUBERNETES_PORT_443_TCP')).toBe('10.96.0.1:443 tcp://10.96.0.1:443\n');
+    // the token authenticates as the pod's service account, bound to the pod
+    const token = await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/token`);
+    const cfg = JSON.parse(await c.kubectl('config', 'view', '--raw', '-o', 'json')) as { clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }> };
+    const cluster = cfg.clusters[0]?.cluster;
+    const review = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(`${cluster?.server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, { method: 'POST', ca: Buffer.from(cluster?.['certificate-authority-data'] ?? '', 'base64'), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }));
+    });
+    expect(JSON.parse(review)).toMatchObject({ status: { userInfo: { username: 'system:serviceaccount:default:default', extra: { 'authentication.kubernetes.io/pod-name': ['shell'] } } } });
+  });
+
+  it('leaves the token out when the pod turns automounting off', async () => {
+    await applyManifest(c, `
+apiVersion: v1
+kind: Pod
+metadata: {name: tokenless}
+spec:
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: [sleep, '3600']}]
+`);
+    expect(await c.kubectl('get', 'pod', 'tokenless', '-o', 'jsonpath={.spec.volumes}{.spec.containers[0].volumeMounts}')).toBe('');
   });
 });
