@@ -10,7 +10,7 @@ import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
 import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type Signal } from './eviction/index.ts';
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
 import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
-import { MANAGED_BY, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory } from './pods/index.ts';
+import { CONFIG_MIRROR, MANAGED_BY, PodSyncer, PodWorkers, Relister, StaticPods, StatusManager, isMirrorPod, parseResolvConf, podLogDirectory, syncMirrorPods } from './pods/index.ts';
 import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
@@ -40,6 +40,7 @@ const LEASE_RENEW_MS = 10_000;
 const CNI_SWEEP_MS = 5 * 60_000;
 const ORPHAN_SWEEP_MS = 30_000;
 const API_SERVICE_REFRESH_MS = 5 * 60_000;
+const MIRROR_SYNC_MS = 10_000;
 
 async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
   while (!signal.aborted) {
@@ -175,7 +176,14 @@ export class Agent {
       cgroups,
       log: log.child({ component: 'pods' }),
     });
-    const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }));
+    let staticPods: StaticPods | undefined;
+    // a static pod's status goes to its mirror pod, once there is one
+    const statusUid = (e: { namespace: string; name: string; uid: string }) => {
+      if (!staticPods?.has(e.uid)) return e.uid;
+      const mirror = pods.get(`${e.namespace}/${e.name}`);
+      return mirror?.metadata?.annotations?.[CONFIG_MIRROR] === e.uid ? (mirror.metadata.uid ?? null) : null;
+    };
+    const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }), statusUid);
     workers = new PodWorkers({
       syncer,
       status: statusManager,
@@ -188,10 +196,19 @@ export class Agent {
       },
     });
     const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
+    // mirror pods only show static pods: they are never run from the API
+    const mirrorSeen = (p: Pod) => {
+      const uid = p.metadata?.annotations?.[CONFIG_MIRROR] ?? '';
+      if (staticPods?.has(uid)) {
+        statusManager.forget(uid);
+        workers?.resync(uid);
+      }
+    };
+    let syncMirrors = () => {};
     pods.addHandlers({
-      onAdd: (p) => workers.update(p),
-      onUpdate: (_old, p) => workers.update(p),
-      onDelete: (p) => workers.remove(p.metadata?.uid ?? '', p),
+      onAdd: (p) => (isMirrorPod(p) ? mirrorSeen(p) : workers.update(p)),
+      onUpdate: (_old, p) => (isMirrorPod(p) ? undefined : workers.update(p)),
+      onDelete: (p) => (isMirrorPod(p) ? syncMirrors() : workers.remove(p.metadata?.uid ?? '', p)),
     });
 
     const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || this.#o.rootDir;
@@ -213,10 +230,30 @@ export class Agent {
     await pods.hasSynced();
     void eviction.run(signal);
 
-    // pods the runtime holds for this node but the API server no longer knows: stop and remove them
+    if (config.staticPodPath) {
+      const nodeRef = { name: nodeName, uid: node.metadata?.uid ?? '' };
+      let mirrors = Promise.resolve();
+      syncMirrors = () => {
+        mirrors = mirrors.then(() => syncMirrorPods(this.#client, nodeRef, staticPods?.list() ?? [], pods, log)).catch((err: Error) => log.warn({ err: err.message }, 'mirror pod sync failed'));
+      };
+      staticPods = new StaticPods({
+        dir: config.staticPodPath,
+        nodeName,
+        log: log.child({ component: 'static-pods' }),
+        changed: ({ added, removed }) => {
+          for (const p of removed) workers.remove(p.metadata?.uid ?? '', p);
+          for (const p of added) workers.update(p);
+          syncMirrors();
+        },
+      });
+      await staticPods.run(signal, config.fileCheckFrequencyMs);
+      void every(MIRROR_SYNC_MS, signal, async () => syncMirrors(), () => undefined);
+    }
+
+    // pods the runtime holds for this node but neither the API server nor the manifests know: stop and remove them
     const relister = new Relister(this.#cri, nodeName);
     const first = await relister.relist();
-    const known = new Set(pods.list().map((p) => p.metadata?.uid));
+    const known = new Set([...pods.list(), ...(staticPods?.list() ?? [])].map((p) => p.metadata?.uid));
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
     void every(RELIST_PERIOD_MS, signal, async () => {
       const { changed } = await relister.relist();
@@ -241,7 +278,14 @@ export class Agent {
     }, (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'));
 
     const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames, volumeStats: (pod, dir, time) => csiVolumes.volumeStats(pod, dir, time) });
-    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, pods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
+    const podByName = (namespace: string, name: string) => {
+      const p = pods.get(`${namespace}/${name}`);
+      const statics = staticPods?.list() ?? [];
+      if (p && isMirrorPod(p)) return statics.find((s) => s.metadata?.uid === p.metadata?.annotations?.[CONFIG_MIRROR]) ?? p;
+      return p ?? statics.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
+    };
+    const runningPods = () => [...pods.list().filter((p) => !isMirrorPod(p)), ...(staticPods?.list() ?? [])];
+    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 

@@ -22,8 +22,8 @@ describe('parseAgentConfig', () => {
   });
 
   it('reports unknown and unsupported fields instead of ignoring them silently', () => {
-    const { warnings } = parseAgentConfig(`${header}staticPodPath: /etc/kubernetes/manifests\nnoSuchField: 1\n`);
-    expect(warnings.map((w) => w.field)).toEqual(['staticPodPath', 'noSuchField']);
+    const { warnings } = parseAgentConfig(`${header}staticPodURL: http://example.invalid/pods\nnoSuchField: 1\n`);
+    expect(warnings.map((w) => w.field)).toEqual(['staticPodURL', 'noSuchField']);
     expect(warnings[1]?.message).toMatch(/unknown/);
   });
 

@@ -40,6 +40,9 @@ export interface AgentConfig {
   tlsPrivateKeyFile: string;
   clientCAFile: string;
   serializeImagePulls: boolean;
+  /** a directory of Pod manifests the agent runs itself (static pods); '' for none */
+  staticPodPath: string;
+  fileCheckFrequencyMs: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -75,15 +78,17 @@ export const DEFAULT_CONFIG: AgentConfig = {
   tlsPrivateKeyFile: '',
   clientCAFile: '',
   serializeImagePulls: true,
+  staticPodPath: '',
+  fileCheckFrequencyMs: 20_000,
 };
 
 /** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
 const KNOWN_UNSUPPORTED = new Set([
-  'staticPodPath', 'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
+  'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
   'rotateCertificates', 'serverTLSBootstrap', 'failSwapOn', 'containerLogMaxSize', 'containerLogMaxFiles', 'shutdownGracePeriod',
   'shutdownGracePeriodCriticalPods', 'registerNode', 'registerWithTaints', 'providerID', 'kubeAPIQPS', 'kubeAPIBurst', 'hairpinMode',
   'enforceNodeAllocatable', 'protectKernelDefaults', 'makeIPTablesUtilChains', 'tlsCipherSuites', 'tlsMinVersion', 'podPidsLimit',
-  'volumePluginDir', 'logging', 'enableServer', 'enableDebuggingHandlers', 'fileCheckFrequency', 'httpCheckFrequency',
+  'volumePluginDir', 'logging', 'enableServer', 'enableDebuggingHandlers', 'httpCheckFrequency',
 ]);
 
 export interface ConfigWarning {
@@ -99,13 +104,14 @@ const DURATIONS: Record<string, keyof AgentConfig> = {
   evictionPressureTransitionPeriod: 'evictionPressureTransitionPeriodMs',
   imageMinimumGCAge: 'imageMinimumGCAgeMs',
   imageMaximumGCAge: 'imageMaximumGCAgeMs',
+  fileCheckFrequency: 'fileCheckFrequencyMs',
 };
 
 const PLAIN: readonly (keyof AgentConfig)[] = [
   'address', 'port', 'podCIDR', 'clusterDNS', 'clusterDomain', 'maxPods', 'nodeLeaseDurationSeconds', 'containerRuntimeEndpoint',
   'podLogsDir', 'resolvConf', 'cgroupDriver', 'cgroupRoot', 'systemReserved', 'kubeReserved', 'evictionHard', 'tlsCertFile', 'tlsPrivateKeyFile',
   'serializeImagePulls', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionMinimumReclaim', 'evictionMaxPodGracePeriod',
-  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent',
+  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent', 'staticPodPath',
 ];
 
 /**

@@ -22,10 +22,13 @@ export class StatusManager {
   #kick: (() => void) | undefined;
   #version = 0;
   #inflight: Promise<void> = Promise.resolve();
+  #apiUid: (pod: { namespace: string; name: string; uid: string }) => string | null;
 
-  constructor(client: RestClient, log: Logger) {
+  /** `apiUid`: the uid of the API object carrying a pod's status (a static pod's mirror); null while there is none */
+  constructor(client: RestClient, log: Logger, apiUid: (pod: { namespace: string; name: string; uid: string }) => string | null = (p) => p.uid) {
     this.#client = client;
     this.#log = log;
+    this.#apiUid = apiUid;
   }
 
   set(pod: Pod, status: PodStatus): void {
@@ -53,8 +56,11 @@ export class StatusManager {
 
   async #send(e: Entry): Promise<void> {
     const text = JSON.stringify(e.status);
+    const uid = this.#apiUid(e);
+    // nothing to write to yet (a mirror pod being made): stays pending
+    if (uid === null) return;
     try {
-      await this.#client.patch({ resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' }, { metadata: { uid: e.uid }, status: e.status }, 'strategic');
+      await this.#client.patch({ resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' }, { metadata: { uid }, status: e.status }, 'strategic');
       this.#sent.set(e.uid, text);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { Informer, Logger } from '../../apimachinery/index.ts';
+import type { Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
@@ -14,7 +14,10 @@ export interface KubeletServerOptions {
   address: string;
   port: number;
   tls: { cert: string; key: string; clientCA: string };
-  pods: Informer<Pod>;
+  /** the pod the node runs under a name: a mirror pod's static pod, else the API's */
+  podByName: (namespace: string, name: string) => Pod | undefined;
+  /** every pod the node runs, static ones included */
+  runningPods: () => Pod[];
   cri: CriClient;
   /** what the runtime holds for a pod (the pod syncer's view, sharing its cache) */
   observe: (uid: string) => Promise<ObservedPod>;
@@ -45,7 +48,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     if (!(req.socket as TLSSocket).authorized) return text(res, 401, 'Unauthorized');
     if (req.method !== 'GET') return text(res, 405, 'Method Not Allowed');
     if (url.pathname === '/pods' || url.pathname === '/pods/') {
-      const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods.list() });
+      const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.runningPods() });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
@@ -62,7 +65,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (m) {
       const [ns, name, container] = [m[1], m[2], m[3]].map((s) => decodeURIComponent(s as string)) as [string, string, string];
-      const pod = o.pods.get(`${ns}/${name}`);
+      const pod = o.podByName(ns, name);
       if (!pod) return text(res, 404, `pod "${name}" not found in namespace "${ns}"`);
       const q = url.searchParams;
       const sinceSeconds = optionalNumber(q, 'sinceSeconds');

@@ -3,12 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { refuseUpgrade, tunnelUpgrade, type Informer } from '../../apimachinery/index.ts';
+import { refuseUpgrade, tunnelUpgrade } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 
 export interface StreamingDeps {
-  pods: Informer<Pod>;
+  podByName: (namespace: string, name: string) => Pod | undefined;
   cri: CriClient;
   observe: (uid: string) => Promise<ObservedPod>;
 }
@@ -36,7 +36,7 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!m) throw new StreamError(404, '404 page not found');
     const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [string, string, string, string | undefined];
-    const pod = deps.pods.get(`${ns}/${name}`);
+    const pod = deps.podByName(ns, name);
     if (!pod) throw new StreamError(404, `pod "${name}" not found in namespace "${ns}"`);
     const observed = await deps.observe(pod.metadata?.uid ?? '');
     const q = url.searchParams;

@@ -32,7 +32,8 @@ export function apiAccessVolume(name: string): Volume {
  */
 export async function admitServiceAccount(serviceAccounts: Registry, namespace: string, pod: Obj): Promise<void> {
   const spec = pod.spec as PodSpec | undefined;
-  if (!spec) return;
+  // a mirror pod shows what a node runs from a manifest: nothing is added to it
+  if (!spec || pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
   spec.serviceAccountName ||= spec.serviceAccount || 'default';
   spec.serviceAccount = spec.serviceAccountName;
   let sa: ServiceAccount | undefined;

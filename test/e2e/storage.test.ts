@@ -98,7 +98,7 @@ describe('persistent volumes through CSI', () => {
     // the pod goes: the volume is unpublished and unstaged, its loop device detached
     await c.kubectl('delete', 'pod', 'writer', '--wait=true');
     await expect.poll(mountsOfVolumes, { timeout: 30_000 }).toEqual([]);
-    expect(await loopDevices()).toEqual([]);
+    await expect.poll(loopDevices, { timeout: 10_000 }).toEqual([]);
 
     await apply(pod('reader', 'data', 'cat /data/file && exec sleep 600'));
     await waitForJsonPath(c, ['pod', 'reader'], '{.status.phase}', 'Running', 60_000);
@@ -242,12 +242,13 @@ volumeBindingMode: Immediate
     await waitForJsonPath(c, ['pod', 'orphan'], '{.status.phase}', 'Running', 60_000);
     const pv = await c.kubectl('get', 'pvc', 'orphaned', '-o', 'jsonpath={.spec.volumeName}');
     const devices = await loopDevices();
-    expect((await mountsOfVolumes()).filter((m) => m.includes(pv)), JSON.stringify(await mountsOfVolumes())).toHaveLength(1);
+    await expect.poll(async () => (await mountsOfVolumes()).filter((m) => m.includes(pv)), { timeout: 10_000 }).toHaveLength(1);
     process.kill(c.agent.pid as number, 'SIGKILL');
     await c.kubectl('delete', 'pod', 'orphan', '--grace-period=0', '--force');
     await c.restartAgent();
     await expect.poll(async () => (await mountsOfVolumes()).filter((m) => m.includes(pv) || m.includes('globalmount')).length, { timeout: 30_000 }).toBe(1);
-    expect(await loopDevices()).toHaveLength(devices.length - 1);
+    // a detached loop device goes once the last mount of it (in the stopped containers too) is released
+    await expect.poll(loopDevices, { timeout: 10_000 }).toHaveLength(devices.length - 1);
     // the other pod's volume is untouched
     expect(await c.kubectl('get', 'pod', 'second', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
   });

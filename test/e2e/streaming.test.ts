@@ -3,7 +3,7 @@
 // stdin, exit codes, files both ways and TCP to a pod's port.
 import { spawn } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,9 @@ let c: TestCluster;
 let dir: string;
 
 beforeAll(async () => {
-  c = await startTestCluster('strm', 220);
   dir = await mkdtemp(join(tmpdir(), 'sk-strm-files-'));
+  await mkdir(join(dir, 'manifests'));
+  c = await startTestCluster('strm', 220, { agentConfig: { staticPodPath: join(dir, 'manifests'), fileCheckFrequency: '1s' } });
   await applyManifest(c, `
 apiVersion: v1
 kind: Pod
@@ -150,5 +151,43 @@ spec:
   containers: [{name: c, image: busybox, command: [sleep, '3600']}]
 `);
     expect(await c.kubectl('get', 'pod', 'tokenless', '-o', 'jsonpath={.spec.volumes}{.spec.containers[0].volumeMounts}')).toBe('');
+  });
+});
+
+describe('static pods', () => {
+  const manifest = (greeting: string) => `
+apiVersion: v1
+kind: Pod
+metadata: {name: keeper, namespace: kube-system, labels: {tier: node}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: [sh, -c, 'echo ${greeting}; exec sleep 3600']}]
+`;
+  const mirror = () => `keeper-${c.nodeName}`;
+  const containerId = () => c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.status.containerStatuses[0].containerID}');
+
+  it('runs a manifest from the static pod directory and mirrors it into the API, owned by the Node', async () => {
+    await writeFile(join(dir, 'manifests', 'broken.yaml'), 'kind: Pod\nmetadata: {}\n');
+    await writeFile(join(dir, 'manifests', 'keeper.yaml'), manifest('first'));
+    await waitForJsonPath(c, ['pod', '-n', 'kube-system', mirror()], '{.status.phase}', 'Running', 60_000);
+    const meta = await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.source} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.nodeName} {.metadata.labels.tier}');
+    expect(meta).toBe(`file Node/${c.nodeName} ${c.nodeName} node`);
+    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror}')).toMatch(/^[0-9a-f]{32}$/);
+    await expect.poll(() => c.kubectl('logs', '-n', 'kube-system', mirror()), { timeout: 20_000 }).toBe('first\n');
+  });
+
+  it('puts a deleted mirror pod back without touching the container, and follows the manifest as it changes and goes', async () => {
+    const before = await containerId();
+    await c.kubectl('delete', 'pod', '-n', 'kube-system', mirror(), '--wait=true');
+    await waitForJsonPath(c, ['pod', '-n', 'kube-system', mirror()], '{.status.containerStatuses[0].containerID}', before, 30_000);
+    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
+
+    await writeFile(join(dir, 'manifests', 'keeper.yaml'), manifest('second'));
+    await expect.poll(() => c.kubectlResult(['logs', '-n', 'kube-system', mirror()]).then((r) => r.stdout), { timeout: 60_000 }).toBe('second\n');
+    expect(await containerId()).not.toBe(before);
+
+    await rm(join(dir, 'manifests', 'keeper.yaml'));
+    await expect.poll(async () => (await c.kubectlResult(['get', 'pod', '-n', 'kube-system', mirror()])).code, { timeout: 30_000 }).not.toBe(0);
+    await expect.poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': mirror() }, state: 'CONTAINER_RUNNING' })).length, { timeout: 30_000 }).toBe(0);
   });
 });
