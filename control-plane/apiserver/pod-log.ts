@@ -12,6 +12,20 @@ export interface KubeletClientConfig {
 
 const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes'];
 
+/** The container a pods/log, exec or attach request means: the one named (which must exist), or the pod's only one. */
+export function podContainer(pod: Pod, name: string, requested: string | null): string {
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  let container = requested ?? '';
+  if (!container) {
+    if ((pod.spec?.containers ?? []).length !== 1) {
+      throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`);
+    }
+    container = pod.spec?.containers[0]?.name ?? '';
+  }
+  if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  return container;
+}
+
 /** GET pods/{name}/log: finds the pod's node and streams from its kubelet API. */
 export async function proxyPodLog(args: {
   pods: Registry;
@@ -23,15 +37,7 @@ export async function proxyPodLog(args: {
   res: ServerResponse;
 }): Promise<void> {
   const pod = (await args.pods.get(args.namespace, args.name)) as unknown as Pod;
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
-  let container = args.query.get('container') ?? '';
-  if (!container) {
-    if ((pod.spec?.containers ?? []).length !== 1) {
-      throw errors.badRequest(`a container name must be specified for pod ${args.name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`);
-    }
-    container = pod.spec?.containers[0]?.name ?? '';
-  }
-  if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${args.name}`);
+  const container = podContainer(pod, args.name, args.query.get('container'));
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${args.name} does not have a host assigned`);
   const q = new URLSearchParams();

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors, tunnelUpgrade } from '../../apimachinery/index.ts';
-import { kubeletAddress, type KubeletClientConfig } from './pod-log.ts';
+import { kubeletAddress, podContainer, type KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 
 /** The pod subresources that are upgraded connections, and the kubelet endpoint each goes to. */
@@ -31,11 +31,7 @@ export async function proxyPodStream(args: {
   const endpoint = STREAM_SUBRESOURCES[args.subresource] as string;
   let path = `/${endpoint}/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}`;
   if (endpoint !== 'portForward') {
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
-    const container = args.query.get('container') || (pod.spec?.containers.length === 1 ? pod.spec.containers[0]?.name : undefined);
-    if (!container) throw errors.badRequest(`a container name must be specified for pod ${args.name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`);
-    if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${args.name}`);
-    path += `/${encodeURIComponent(container)}`;
+    path += `/${encodeURIComponent(podContainer(pod, args.name, args.query.get('container')))}`;
   }
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') throw errors.badRequest(`cannot ${args.subresource === 'portforward' ? 'forward ports of' : `${args.subresource} into`} a container in a completed pod; current phase is ${pod.status.phase}`);
   const nodeName = pod.spec?.nodeName;
