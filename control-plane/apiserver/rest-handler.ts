@@ -24,12 +24,16 @@ import { admitQuota } from './quota-admission.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
 import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
 import { stampRequester } from './resources/certificates.ts';
+import { checkUnknownFields, fieldValidation, warningHeaders } from './field-validation.ts';
+import type { ModelSchemas } from './openapi/model-schemas.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
   kubelet: KubeletClientConfig;
   closing: AbortSignal;
   auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
+  /** the kinds' schemas, for fieldValidation */
+  schemas: ModelSchemas;
 }
 
 export function registryKey(group: string, resource: string): string {
@@ -178,6 +182,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'POST' && !name) {
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
+    const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     if (namespace) await requireNamespace(ctx, namespace);
     if (reg.info.group === '' && reg.info.resource === 'pods') {
       await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
@@ -188,7 +193,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
-    return sendJson(res, 201, created);
+    return sendJson(res, 201, created, warningHeaders(warnings));
   }
 
   if (method === 'POST' && name && subresource === 'binding') {
@@ -222,17 +227,21 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
     const body = (await readBody(req)) as Obj;
+    const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
-    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }));
+    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }), warningHeaders(warnings));
   }
 
   if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch();
     const patch = await readBody(req, { allowPatchTypes: true });
+    const validation = fieldValidation(q);
+    let warnings: string[] = [];
     const updated = await reg.guaranteedUpdate(namespace, name, async (current) => {
       const next = applyPatch(kind, current, patch) as Obj;
+      warnings = checkUnknownFields(ctx.schemas, reg.info, next, validation);
       // a patch that does not name a resourceVersion must not turn into a precondition
       const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
       if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -240,7 +249,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
       return next;
     }, { subresource, dryRun: dryRun(q) });
-    return sendJson(res, 200, updated);
+    return sendJson(res, 200, updated, warningHeaders(warnings));
   }
 
   if (method === 'DELETE' && name && !subresource) {

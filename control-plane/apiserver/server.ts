@@ -23,6 +23,7 @@ import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex } from './openapi.ts';
+import { loadModelSchemas } from './openapi/model-schemas.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -104,13 +105,15 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
-    await bootstrap(this, this.#serviceIps, this.#nodePorts);
+    const kinds = this.#resources.filter((r) => !r.virtual).map(({ group, version, kind }) => ({ group, version, kind }));
+    const [schemas] = await Promise.all([loadModelSchemas(kinds), bootstrap(this, this.#serviceIps, this.#nodePorts)]);
     await this.authorizer.start();
     const ctx: RestContext = {
       registries: this.registries,
       kubelet: this.#opts.kubeletClient,
       closing: this.#closing.signal,
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
+      schemas,
     };
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
@@ -186,9 +189,9 @@ export class ApiServer {
     }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
-    if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources)));
+    if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
     if (path.startsWith('/openapi/v3/')) {
-      const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length));
+      const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);
       if (doc) return sendJson(res, 200, doc);
     }
     if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {

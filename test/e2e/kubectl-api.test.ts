@@ -216,3 +216,42 @@ stringData: {token-id: abcdef, token-secret: 0123456789abcdef, usage-bootstrap-a
     expect((await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview('create', 'certificatesigningrequests', '', 'certificates.k8s.io'), joiner.kubectlResult)).status.allowed).toBe(true);
   });
 });
+
+describe('schemas: kubectl explain and field validation', () => {
+  it('explains fields with their types, descriptions and whether they are required', async () => {
+    const ports = await api.kubectl('explain', 'pod.spec.containers.ports');
+    expect(ports).toMatch(/^FIELD: ports <\[\]ContainerPort>$/m);
+    expect(ports).toMatch(/^ {2}containerPort\t<integer> -required-$/m);
+    expect(ports).toContain('Number of port to expose on the pod\'s IP address.');
+    const recursive = await api.kubectl('explain', 'deployment.spec', '--recursive');
+    expect(recursive).toMatch(/^ {6}maxSurge\t<IntOrString>$/m);
+    expect(recursive).toMatch(/^ {2}template\t<PodTemplateSpec> -required-$/m);
+  });
+
+  const MISSPELT = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: misspelt, colour: red}
+data: {k: v}
+extra: 1
+`;
+
+  it('refuses unknown fields under Strict (kubectl\'s default) and stores nothing', async () => {
+    const r = await apply(MISSPELT);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra", unknown field "metadata.colour"');
+    expect((await api.kubectlResult(['get', 'configmap', 'misspelt'])).stderr).toContain('NotFound');
+  });
+
+  it('drops unknown fields with a warning under Warn, silently under Ignore', async () => {
+    const warned = await api.kubectlResult(['create', '-f', '-', '--validate=warn'], MISSPELT);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain('Warning: unknown field "extra"');
+    expect(warned.stderr).toContain('Warning: unknown field "metadata.colour"');
+    expect(JSON.parse(await api.kubectl('get', 'configmap', 'misspelt', '-o', 'json'))).not.toHaveProperty('extra');
+    const ignored = await api.kubectlResult(['replace', '-f', '-', '--validate=false'], MISSPELT.replace('k: v', 'k: w'));
+    expect(ignored.code).toBe(0);
+    expect(ignored.stderr).toBe('');
+    expect(await api.kubectl('get', 'configmap', 'misspelt', '-o', 'jsonpath={.data.k}')).toBe('w');
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
+import { resourceCatalog } from '../catalog.ts';
+import { NodePortRange, ServiceIpRange } from '../resources/services.ts';
+import { buildModelSchemas, schemaClosure } from './model-schemas.ts';
+import { parseModelDocs } from './model-docs.ts';
+import { pruneUnknownFields } from './unknown-fields.ts';
+
+const served = resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).filter((r) => !r.virtual);
+const built = buildModelSchemas(models as Record<string, unknown>, served.map(({ group, version, kind }) => ({ group, version, kind })));
+
+describe('schemas from the client models', () => {
+  it('has a schema for every stored kind, tagged with its group-version-kind', () => {
+    for (const r of served) {
+      const name = built.kinds[`${r.group}/${r.version}/${r.kind}`];
+      expect(name, `${r.group}/${r.version} ${r.kind}`).toBeDefined();
+      expect(built.schemas[name as string]?.['x-kubernetes-group-version-kind']).toContainEqual({ group: r.group, version: r.version, kind: r.kind });
+    }
+    expect(built.kinds['/v1/Event']).toBe('io.k8s.api.core.v1.Event');
+    expect(built.kinds['events.k8s.io/v1/Event']).toBe('io.k8s.api.events.v1.Event');
+  });
+
+  it('types fields as the upstream spec does', () => {
+    const container = built.schemas['io.k8s.api.core.v1.Container']?.properties;
+    expect(container?.args).toEqual({ type: 'array', items: { type: 'string' } });
+    expect(container?.livenessProbe).toEqual({ allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.Probe' }] });
+    expect(built.schemas['io.k8s.api.core.v1.ContainerPort']?.properties?.containerPort).toEqual({ type: 'integer', format: 'int32' });
+    expect(built.schemas['io.k8s.api.core.v1.HTTPGetAction']?.properties?.port).toEqual({ allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }] });
+    expect(built.schemas['io.k8s.api.core.v1.ObjectMeta']?.properties?.labels).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
+  });
+
+  it('gives a document every schema its kinds reach and no more', () => {
+    const closure = schemaClosure(built.schemas, [built.kinds['/v1/ConfigMap'] as string]);
+    expect(Object.keys(closure)).toContain('io.k8s.api.core.v1.ManagedFieldsEntry');
+    expect(Object.keys(closure)).not.toContain('io.k8s.api.core.v1.PodSpec');
+  });
+});
+
+describe('unknown fields', () => {
+  const pod = built.schemas[built.kinds['/v1/Pod'] as string];
+
+  it('are removed and named by their path, lists and maps included', () => {
+    const obj = {
+      apiVersion: 'v1', kind: 'Pod', extra: true,
+      metadata: { name: 'p', labels: { a: 'b' }, colour: 'red' },
+      spec: { containers: [{ name: 'c', image: 'i', imagePullPolcy: 'Always', ports: [{ containerPort: 80, protocl: 'TCP' }] }], nodeSelector: { zone: 'a' } },
+    };
+    const unknown = pruneUnknownFields(built.schemas, pod ?? {}, obj);
+    expect(unknown).toEqual(['extra', 'metadata.colour', 'spec.containers[0].imagePullPolcy', 'spec.containers[0].ports[0].protocl']);
+    expect(obj).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { zone: 'a' } } });
+  });
+
+  it('are kept where the schema keeps anything (raw extensions)', () => {
+    const revision = built.schemas[built.kinds['apps/v1/ControllerRevision'] as string];
+    const obj = { metadata: { name: 'r' }, revision: 1, data: { spec: { template: { anything: 1 } } } };
+    expect(pruneUnknownFields(built.schemas, revision ?? {}, obj)).toEqual([]);
+    expect(obj.data.spec.template.anything).toBe(1);
+  });
+});
+
+describe('model docs', () => {
+  it('reads the class and field descriptions and which fields are required', () => {
+    const docs = parseModelDocs(`/**
+* ContainerPort represents a network port.
+*/
+export declare class V1ContainerPort {
+    /**
+    * Number of port to expose on the pod\\'s IP address.
+    */
+    'containerPort': number;
+    /**
+    * Protocol for port. Defaults to \\"TCP\\".
+    */
+    'protocol'?: string;
+    'hostIP'?: string;
+    static readonly discriminator: string | undefined;
+}`);
+    expect(docs).toEqual({
+      description: 'ContainerPort represents a network port.',
+      fields: { containerPort: { description: "Number of port to expose on the pod's IP address.", required: true }, protocol: { description: 'Protocol for port. Defaults to "TCP".', required: false }, hostIP: { required: false } },
+    });
+  });
+});
