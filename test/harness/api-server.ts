@@ -58,10 +58,13 @@ export function kubectlFor(kubeconfig: string): Kubectl {
   };
 }
 
-/** `skiff server` as a real process with its state, PKI and log in `dir`; ready when /readyz answers. */
-export async function startTestApiServer(dir: string, extraArgs: string[] = []): Promise<TestApiServer> {
+/**
+ * `skiff server` as a real process with its state, PKI and log in `dir`;
+ * ready when /readyz answers. A restart passes the port it had, so clients keep their address.
+ */
+export async function startTestApiServer(dir: string, extraArgs: string[] = [], opts: { port?: number } = {}): Promise<TestApiServer> {
   await mkdir(dir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const pkiDir = join(dir, 'pki');
   const kubeconfig = join(dir, 'admin.kubeconfig');
   // the DNS add-on on a port of its own, so servers of parallel tests do not meet on 53
