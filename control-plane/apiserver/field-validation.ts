@@ -1,6 +1,6 @@
 import { ApiError, errors } from '../../apimachinery/index.ts';
 import { gvkKey, type ModelSchemas } from './openapi/model-schemas.ts';
-import { pruneUnknownFields } from './openapi/unknown-fields.ts';
+import { checkDecoded } from './openapi/decode-check.ts';
 import type { Obj, ResourceInfo } from './resource-info.ts';
 
 // The fieldValidation query parameter of create, update and patch: unknown
@@ -17,14 +17,20 @@ export function fieldValidation(q: URLSearchParams): FieldValidation {
   return v as FieldValidation;
 }
 
-/** Drops the fields the kind does not have; returns the warnings to send, or throws under Strict. */
+/**
+ * Refuses values of the wrong type and drops the fields the kind does not
+ * have; returns the warnings to send, or throws under Strict.
+ */
 export function checkUnknownFields(schemas: ModelSchemas, info: ResourceInfo, obj: Obj, mode: FieldValidation): string[] {
   const name = schemas.kinds[gvkKey(info)];
   const schema = name ? schemas.schemas[name] : undefined;
   if (!schema) return [];
-  const unknown = pruneUnknownFields(schemas.schemas, schema, obj).map((path) => `unknown field "${path}"`);
+  const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+  const found = checkDecoded(schemas.schemas, schema, obj);
+  if (found.mistyped.length) throw new ApiError('BadRequest', `${cannot}: ${found.mistyped.join(', ')}`);
+  const unknown = found.unknown.map((path) => `unknown field "${path}"`);
   if (unknown.length === 0 || mode === 'Ignore') return [];
-  if (mode === 'Strict') throw new ApiError('BadRequest', `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.join(', ')}`);
+  if (mode === 'Strict') throw new ApiError('BadRequest', `${cannot}: strict decoding error: ${unknown.join(', ')}`);
   return unknown;
 }
 

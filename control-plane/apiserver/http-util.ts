@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, errors } from '../../apimachinery/index.ts';
+import { parse as parseYaml } from 'yaml';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../../apimachinery/protobuf/index.ts';
 
 /** Largest request body accepted, as kube-apiserver's default (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 const OBJECT_MEDIA_TYPES = ['application/json', PROTOBUF_MEDIA_TYPE];
-const PATCH_MEDIA_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const PATCH_MEDIA_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH];
 
 /**
  * Reads a request body into an object. Objects come as JSON or Kubernetes
@@ -33,7 +35,8 @@ export async function readBody(req: IncomingMessage, opts: { allowPatchTypes?: b
     throw errors.badRequest('the request body is empty');
   }
   try {
-    return JSON.parse(text);
+    // an apply configuration is YAML (of which JSON is a part)
+    return type === APPLY_PATCH ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw errors.badRequest(`the object provided is unrecognized (must be JSON): ${(err as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError, errors } from '../../apimachinery/index.ts';
+import { listType } from './list-keys.ts';
 
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -12,22 +13,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** Lists Kubernetes merges by key in strategic merge patches (patchMergeKey). */
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  ports: 'containerPort',
-  conditions: 'type',
-  imagePullSecrets: 'name',
-  tolerations: 'key',
-  addresses: 'type',
-  ownerReferences: 'uid',
-};
-
 /**
  * Strategic merge patch for the common shapes: maps merge, lists with a
  * known merge key merge by that key (honouring `$patch: delete`), other lists
@@ -35,12 +20,11 @@ const MERGE_KEYS: Record<string, string> = {
  */
 export function strategicMergePatch(target: unknown, patch: unknown, field = ''): unknown {
   if (Array.isArray(patch)) {
-    const key = MERGE_KEYS[field];
-    if (!key || !Array.isArray(target)) return patch.filter((p) => !(p && typeof p === 'object' && '$patch' in p));
+    const list = listType(field, [...patch, ...(Array.isArray(target) ? target : [])]);
+    if (list.type !== 'map' || !Array.isArray(target)) return patch.filter((p) => !(p && typeof p === 'object' && '$patch' in p));
     const out = [...(target as Record<string, unknown>[])];
     for (const item of patch as Record<string, unknown>[]) {
-      if (!item || typeof item !== 'object') continue;
-      const idx = out.findIndex((t) => t && t[key] === item[key]);
+      const idx = out.findIndex((t) => list.key(t) === list.key(item));
       if (item.$patch === 'delete') {
         if (idx >= 0) out.splice(idx, 1);
       } else if (idx >= 0) out[idx] = strategicMergePatch(out[idx], item) as Record<string, unknown>;

@@ -6,6 +6,7 @@ import {
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
 import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy, type ResourceInfo } from './resource-info.ts';
 import { validateObjectMeta } from './validate-meta.ts';
+import { recordUpdate, type WriteScope } from './apply/managed-fields.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -19,6 +20,15 @@ export interface ListOutput {
   items: Obj[];
   resourceVersion: string;
   continue?: string;
+}
+
+/** Options of a write; fieldManager, when given, is recorded in managedFields as an Update. */
+export interface WriteOptions {
+  subresource?: string;
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** the subresource managedFields names when it is not the one written (a scale write changes the main resource) */
+  managedSubresource?: string;
 }
 
 export interface WatchOutput {
@@ -161,7 +171,7 @@ export class Registry {
     }
   }
 
-  async create(namespace: string | undefined, obj: Obj, opts: { dryRun?: boolean } = {}): Promise<Obj> {
+  async create(namespace: string | undefined, obj: Obj, opts: WriteOptions = {}): Promise<Obj> {
     this.#normalise(obj, namespace);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
@@ -173,6 +183,7 @@ export class Registry {
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     this.info.strategy?.prepareForCreate?.(obj);
+    if (opts.fieldManager !== undefined) recordUpdate(undefined, obj, this.writeScope(opts.fieldManager, ''));
     this.#validate(obj, [...causes, ...(this.info.strategy?.validate?.(obj) ?? [])]);
     const reservation = this.info.strategy?.reserve?.(obj);
     if (reservation) this.#validate(obj, reservation.causes);
@@ -194,7 +205,7 @@ export class Registry {
    * Replaces the object (or, for subresource "status", only its status).
    * A resourceVersion in the body is a precondition; without one the update is unconditional.
    */
-  async update(namespace: string | undefined, name: string, obj: Obj, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
+  async update(namespace: string | undefined, name: string, obj: Obj, opts: WriteOptions = {}): Promise<Obj> {
     this.#normalise(obj, namespace);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
@@ -203,7 +214,12 @@ export class Registry {
     return this.#replace(old, obj, opts);
   }
 
-  async #replace(old: Obj, obj: Obj, opts: { subresource?: string; dryRun?: boolean }): Promise<Obj> {
+  /** What a write by `manager` to `subresource` can own. */
+  writeScope(manager: string, subresource: string): WriteScope {
+    return { manager, apiVersion: apiVersionOf(this.info), subresource, statusSeparate: this.info.subresources?.includes('status') ?? false };
+  }
+
+  async #replace(old: Obj, obj: Obj, opts: WriteOptions): Promise<Obj> {
     const name = old.metadata.name as string;
     const precondition = obj.metadata.resourceVersion;
     if (precondition && precondition !== old.metadata.resourceVersion) {
@@ -233,6 +249,8 @@ export class Registry {
       m.deletionTimestamp = old.metadata.deletionTimestamp;
       m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       m.generation = old.metadata.generation ?? 1;
+      // a body without managedFields leaves them as they were
+      if (m.managedFields === undefined && old.metadata.managedFields !== undefined) m.managedFields = old.metadata.managedFields;
       if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;
       if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
       this.info.strategy?.prepareForUpdate?.(next, old);
@@ -240,6 +258,7 @@ export class Registry {
       const causes = [...validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule), ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? [])];
       this.#validate(next, causes);
     }
+    if (opts.fieldManager !== undefined) recordUpdate(old, next, this.writeScope(opts.fieldManager, opts.managedSubresource ?? opts.subresource ?? ''));
     if (opts.dryRun) return next;
     // the last finalizer removed from an object being deleted: it goes away now
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !this.info.strategy?.pendingFinalizers?.(next) && this.#gracefulDone(next)) {
@@ -253,7 +272,7 @@ export class Registry {
   }
 
   /** Read-modify-write with retries on conflict: `mutate` returns the new object. */
-  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: Obj) => Obj | Promise<Obj>, opts: { subresource?: string; dryRun?: boolean } = {}): Promise<Obj> {
+  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: Obj) => Obj | Promise<Obj>, opts: WriteOptions = {}): Promise<Obj> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(namespace, name);
       const rv = current.metadata.resourceVersion;

@@ -26,6 +26,7 @@ import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
 import { stampRequester } from './resources/certificates.ts';
 import { checkUnknownFields, fieldValidation, warningHeaders } from './field-validation.ts';
 import type { ModelSchemas } from './openapi/model-schemas.ts';
+import { fieldManager, serverSideApply } from './apply/apply-request.ts';
 
 export interface RestContext {
   registries: Map<string, Registry>;
@@ -123,7 +124,19 @@ const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('sto
 const isClaims = (reg: Registry) => reg.info.group === '' && reg.info.resource === 'persistentvolumeclaims';
 
 function unsupportedPatch(): ApiError {
-  return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+  return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
+}
+
+/** The admission plugins a new object passes (NamespaceLifecycle, ServiceAccount, Priority, storage, quota). */
+async function admitCreate(ctx: RestContext, reg: Registry, user: UserInfo, namespace: string | undefined, body: Obj): Promise<void> {
+  if (namespace) await requireNamespace(ctx, namespace);
+  if (reg.info.group === '' && reg.info.resource === 'pods') {
+    await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
+    await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
+  }
+  if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
+  if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
+  if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
 }
 
 /** Serves one request on a resource URL. */
@@ -159,7 +172,11 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const opts = listOptions(reg, namespace, q);
     if (queryBool(q.get('watch'))) {
       const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
-      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), render }, res, ctx.closing);
+      const sendInitialEvents = queryBool(q.get('sendInitialEvents'));
+      if (sendInitialEvents && (q.get('resourceVersionMatch') !== 'NotOlderThan' || !queryBool(q.get('allowWatchBookmarks')))) {
+        throw errors.invalid('ListOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true')]);
+      }
+      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), sendInitialEvents, render }, res, ctx.closing);
     }
     const list = await reg.list(opts);
     const apiVersion = apiVersionOf(reg.info);
@@ -183,16 +200,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
-    if (namespace) await requireNamespace(ctx, namespace);
-    if (reg.info.group === '' && reg.info.resource === 'pods') {
-      await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
-      await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
-    }
-    if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
-    if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
-    if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
+    await admitCreate(ctx, reg, user, namespace, body);
     guardRbac(body);
-    const created = await reg.create(namespace, body, { dryRun: dryRun(q) });
+    const created = await reg.create(namespace, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
     return sendJson(res, 201, created, warningHeaders(warnings));
   }
 
@@ -217,12 +227,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if ((method === 'PUT' || method === 'PATCH') && name && subresource === 'scale') {
     if (method === 'PUT') {
       const body = (await readBody(req)) as Scale;
-      return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q) }));
+      return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
     }
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch();
     const patch = await readBody(req, { allowPatchTypes: true });
-    return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q) }));
+    return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
   }
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
@@ -230,14 +240,20 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
-    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q) }), warningHeaders(warnings));
+    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }), warningHeaders(warnings));
   }
 
   if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null || kind === 'apply') throw unsupportedPatch();
+    if (kind === null) throw unsupportedPatch();
     const patch = await readBody(req, { allowPatchTypes: true });
     const validation = fieldValidation(q);
+    if (kind === 'apply') {
+      const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(ctx, reg, user, namespace, obj), guard: guardRbac };
+      const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, q, deps);
+      return sendJson(res, created ? 201 : 200, obj, warningHeaders(warnings));
+    }
+    if (q.get('force') !== null) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);
     let warnings: string[] = [];
     const updated = await reg.guaranteedUpdate(namespace, name, async (current) => {
       const next = applyPatch(kind, current, patch) as Obj;
@@ -248,7 +264,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       guardRbac(next);
       if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
       return next;
-    }, { subresource, dryRun: dryRun(q) });
+    }, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
     return sendJson(res, 200, updated, warningHeaders(warnings));
   }
 

@@ -48,7 +48,7 @@ export async function getScale(reg: Registry, namespace: string | undefined, nam
  * Changes replicas through the Scale view: `change` gets the current Scale
  * and returns the wanted one (a PUT body or a patched copy).
  */
-export async function updateScale(reg: Registry, namespace: string | undefined, name: string, change: (current: Scale) => Scale, opts: { dryRun?: boolean } = {}): Promise<Scale> {
+export async function updateScale(reg: Registry, namespace: string | undefined, name: string, change: (current: Scale) => Scale, opts: { dryRun?: boolean; fieldManager?: string } = {}): Promise<Scale> {
   const info = scaleInfo(reg);
   const updated = await reg.guaranteedUpdate(namespace, name, (obj) => {
     const current = scaleOf(info, obj);
@@ -63,6 +63,6 @@ export async function updateScale(reg: Registry, namespace: string | undefined, 
     }
     write(obj, info.specReplicasPath, replicas);
     return obj;
-  }, opts);
+  }, { ...opts, managedSubresource: 'scale' });
   return scaleOf(info, updated);
 }

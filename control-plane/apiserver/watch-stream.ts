@@ -9,6 +9,8 @@ export interface WatchRequest {
   resourceVersion: string;
   timeoutSeconds: number;
   bookmarks: boolean;
+  /** a streaming list (sendInitialEvents): ADDED for what exists, then a bookmark marking the end of them */
+  sendInitialEvents: boolean;
   /** renders each event's object (a Table for `kubectl get -w`) */
   render: (obj: Obj) => unknown;
 }
@@ -30,7 +32,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   };
   let from = Number(w.resourceVersion);
   const initial: Obj[] = [];
-  if (!w.resourceVersion || w.resourceVersion === '0') {
+  if (w.sendInitialEvents || !w.resourceVersion || w.resourceVersion === '0') {
     const list = await registry.list({ ...opts, limit: undefined, continue: undefined });
     initial.push(...list.items);
     from = Number(list.resourceVersion);
@@ -42,13 +44,15 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   const stop = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)));
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
+  const bookmarkObject = (annotations?: Record<string, string>) => ({ kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv, ...(annotations ? { annotations } : {}) } });
   for (const obj of initial) send({ type: 'ADDED', object: obj });
+  if (w.sendInitialEvents) send({ type: 'BOOKMARK', object: bookmarkObject({ 'k8s.io/initial-events-end': 'true' }) });
   for (const e of pending) send(e);
   live = true;
   await new Promise<void>((resolve) => {
     const timeout = setTimeout(resolve, w.timeoutSeconds * 1000);
     const bookmark = w.bookmarks
-      ? setInterval(() => send({ type: 'BOOKMARK', object: { kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv } } }), BOOKMARK_INTERVAL_MS)
+      ? setInterval(() => send({ type: 'BOOKMARK', object: bookmarkObject() }), BOOKMARK_INTERVAL_MS)
       : undefined;
     const done = () => {
       clearTimeout(timeout);

@@ -255,3 +255,47 @@ extra: 1
     expect(await api.kubectl('get', 'configmap', 'misspelt', '-o', 'jsonpath={.data.k}')).toBe('w');
   });
 });
+
+describe('server-side apply through kubectl', () => {
+  const WEB = (replicas: number, image: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa, labels: {app: ssa}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec:
+      containers: [{name: web, image: ${image}}]
+`;
+  const ssa = (yaml: string, ...flags: string[]) => api.kubectlResult(['apply', '--server-side', ...flags, '-f', '-'], yaml);
+
+  it('creates and updates, recording the manager in managedFields', async () => {
+    expect((await ssa(WEB(2, 'busybox'))).stdout).toContain('deployment.apps/ssa serverside-applied');
+    expect((await ssa(WEB(2, 'busybox:1'))).code).toBe(0);
+    const obj = JSON.parse(await api.kubectl('get', 'deployment', 'ssa', '-o', 'json', '--show-managed-fields'));
+    expect(obj.spec.template.spec.containers[0].image).toBe('busybox:1');
+    expect(obj.metadata.generation).toBe(2);
+    const applied = obj.metadata.managedFields.find((e: { operation: string }) => e.operation === 'Apply');
+    expect(applied).toMatchObject({ manager: 'kubectl', apiVersion: 'apps/v1', fieldsType: 'FieldsV1' });
+    expect(applied.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']).toEqual({ 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } });
+  });
+
+  it('refuses to take a field another manager changed, until forced', async () => {
+    await api.kubectl('scale', 'deployment', 'ssa', '--replicas=5');
+    const refused = await ssa(WEB(2, 'busybox:1'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/Apply failed with 1 conflict: conflict with "[\w-]+"( using apps\/v1)?: \.spec\.replicas/);
+    expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
+    expect((await ssa(WEB(2, 'busybox:1'), '--force-conflicts')).code).toBe(0);
+    expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+  });
+
+  it('removes fields the manager stopped applying', async () => {
+    await ssa(WEB(2, 'busybox:1').replace('labels: {app: ssa}}', 'labels: {app: ssa, tier: web}}'));
+    expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.labels}')).toBe('{"app":"ssa","tier":"web"}');
+    await ssa(WEB(2, 'busybox:1'));
+    expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.labels}')).toBe('{"app":"ssa"}');
+  });
+});

@@ -4,7 +4,7 @@ import { resourceCatalog } from '../catalog.ts';
 import { NodePortRange, ServiceIpRange } from '../resources/services.ts';
 import { buildModelSchemas, schemaClosure } from './model-schemas.ts';
 import { parseModelDocs } from './model-docs.ts';
-import { pruneUnknownFields } from './unknown-fields.ts';
+import { checkDecoded } from './decode-check.ts';
 
 const served = resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).filter((r) => !r.virtual);
 const built = buildModelSchemas(models as Record<string, unknown>, served.map(({ group, version, kind }) => ({ group, version, kind })));
@@ -45,7 +45,8 @@ describe('unknown fields', () => {
       metadata: { name: 'p', labels: { a: 'b' }, colour: 'red' },
       spec: { containers: [{ name: 'c', image: 'i', imagePullPolcy: 'Always', ports: [{ containerPort: 80, protocl: 'TCP' }] }], nodeSelector: { zone: 'a' } },
     };
-    const unknown = pruneUnknownFields(built.schemas, pod ?? {}, obj);
+    const { unknown, mistyped } = checkDecoded(built.schemas, pod ?? {}, obj);
+    expect(mistyped).toEqual([]);
     expect(unknown).toEqual(['extra', 'metadata.colour', 'spec.containers[0].imagePullPolcy', 'spec.containers[0].ports[0].protocl']);
     expect(obj).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { zone: 'a' } } });
   });
@@ -53,8 +54,27 @@ describe('unknown fields', () => {
   it('are kept where the schema keeps anything (raw extensions)', () => {
     const revision = built.schemas[built.kinds['apps/v1/ControllerRevision'] as string];
     const obj = { metadata: { name: 'r' }, revision: 1, data: { spec: { template: { anything: 1 } } } };
-    expect(pruneUnknownFields(built.schemas, revision ?? {}, obj)).toEqual([]);
+    expect(checkDecoded(built.schemas, revision ?? {}, obj)).toEqual({ unknown: [], mistyped: [] });
     expect(obj.data.spec.template.anything).toBe(1);
+  });
+});
+
+describe('mistyped values', () => {
+  const configMap = built.schemas[built.kinds['/v1/ConfigMap'] as string] ?? {};
+
+  it('are named with the JSON type found and the one wanted', () => {
+    expect(checkDecoded(built.schemas, configMap, { metadata: { name: 'x', labels: ['a'] }, data: 'text', immutable: 'yes' }).mistyped).toEqual([
+      'json: cannot unmarshal array into field "metadata.labels" of type object',
+      'json: cannot unmarshal string into field "data" of type object',
+      'json: cannot unmarshal string into field "immutable" of type boolean',
+    ]);
+    expect(checkDecoded(built.schemas, configMap, [1, 2]).mistyped).toEqual(['json: cannot unmarshal array into field "." of type object']);
+  });
+
+  it('let numbers stand for quantities and null for anything', () => {
+    const pod = built.schemas[built.kinds['/v1/Pod'] as string] ?? {};
+    const obj = { metadata: { name: 'p', labels: null }, spec: { containers: [{ name: 'c', resources: { limits: { cpu: 1, memory: '1Gi' } }, ports: [{ containerPort: 80, hostPort: null }] }] } };
+    expect(checkDecoded(built.schemas, pod, obj)).toEqual({ unknown: [], mistyped: [] });
   });
 });
 
