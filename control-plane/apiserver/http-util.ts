@@ -52,7 +52,11 @@ export function acceptsJson(accept: string | undefined): boolean {
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = JSON.stringify(body);
+  sendRawJson(res, code, JSON.stringify(body), headers);
+}
+
+/** Sends a body that is JSON text already. */
+export function sendRawJson(res: ServerResponse, code: number, text: string, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
   res.end(text);
 }

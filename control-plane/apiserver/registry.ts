@@ -7,6 +7,7 @@ import { StorageError, type KeyValue, type Storage, type StorageEvent } from '..
 import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy, type ResourceInfo } from './resource-info.ts';
 import { validateObjectMeta } from './validate-meta.ts';
 import { recordUpdate, type WriteScope } from './apply/managed-fields.ts';
+import { WatchCache, type CachedObject } from './watch-cache.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -18,6 +19,8 @@ export interface ListOptions {
 
 export interface ListOutput {
   items: Obj[];
+  /** the items already encoded, when they come from the watch cache */
+  json?: string[];
   resourceVersion: string;
   continue?: string;
 }
@@ -67,6 +70,8 @@ function parseContinue(token: string): { start: string; rv: number } {
 export class Registry {
   readonly info: ResourceInfo;
   #storage: Storage;
+  /** set once started, when the storage's watch keeps a cache exact */
+  #cache: WatchCache | undefined;
 
   constructor(info: ResourceInfo, storage: Storage) {
     this.info = info;
@@ -115,10 +120,25 @@ export class Registry {
     return this.#decode(kv);
   }
 
+  /** Starts answering lists from a watch cache, where the storage allows one. */
+  async startCache(): Promise<void> {
+    if (!this.#storage.watchIsSynchronous || this.#cache) return;
+    const cache = new WatchCache(this.prefix, this.#storage, (kv) => this.#decode(kv));
+    await cache.start();
+    this.#cache = cache;
+  }
+
+  stopCache(): void {
+    this.#cache?.stop();
+    this.#cache = undefined;
+  }
+
+  /** Lists matching objects; from the watch cache the items are shared, so callers must not change them. */
   async list(opts: ListOptions): Promise<ListOutput> {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
-    const items: Obj[] = [];
     let startAfter = opts.continue ? parseContinue(opts.continue).start : undefined;
+    if (this.#cache) return this.#listCached(prefix, startAfter, opts);
+    const items: Obj[] = [];
     let revision = 0;
     // page through storage until `limit` matching items are found
     for (;;) {
@@ -137,6 +157,22 @@ export class Registry {
       if (!page.more) break;
     }
     return { items, resourceVersion: String(revision) };
+  }
+
+  async #listCached(prefix: string, startAfter: string | undefined, opts: ListOptions): Promise<ListOutput> {
+    const { objects, revision } = await (this.#cache as WatchCache).list(prefix, startAfter);
+    const items: Obj[] = [];
+    const json: string[] = [];
+    for (let i = 0; i < objects.length; i++) {
+      const cached = objects[i] as CachedObject;
+      if (!this.matches(cached.obj, opts)) continue;
+      items.push(cached.obj);
+      json.push(cached.json);
+      if (opts.limit && items.length >= opts.limit && i < objects.length - 1) {
+        return { items, json, resourceVersion: String(revision), continue: continueToken(cached.key, revision) };
+      }
+    }
+    return { items, json, resourceVersion: String(revision) };
   }
 
   matches(obj: Obj, opts: Pick<ListOptions, 'namespace' | 'labels' | 'fields'>): boolean {

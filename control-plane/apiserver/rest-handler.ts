@@ -8,7 +8,7 @@ import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log
 import type { ListOptions, Registry } from './registry.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
-import { readBody, sendJson, queryBool } from './http-util.ts';
+import { readBody, sendJson, sendRawJson, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
@@ -181,7 +181,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const list = await reg.list(opts);
     const apiVersion = apiVersionOf(reg.info);
     if (table) return sendJson(res, 200, toTable(reg.info, list.items, { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: list.resourceVersion, continue: list.continue }));
-    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion, metadata: { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) }, items: list.items });
+    const metadata = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) };
+    if (list.json) return sendRawJson(res, 200, `{"kind":"${reg.info.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${list.json.join(',')}]}`);
+    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion, metadata, items: list.items });
   }
 
   if (method === 'GET' && name) {

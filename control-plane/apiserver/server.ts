@@ -105,6 +105,7 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    await Promise.all([...this.registries.values()].map((r) => r.startCache()));
     const kinds = this.#resources.filter((r) => !r.virtual).map(({ group, version, kind }) => ({ group, version, kind }));
     const [schemas] = await Promise.all([loadModelSchemas(kinds), bootstrap(this, this.#serviceIps, this.#nodePorts)]);
     await this.authorizer.start();
@@ -131,6 +132,7 @@ export class ApiServer {
   async close(): Promise<void> {
     this.#closing.abort();
     this.authorizer.stop();
+    for (const r of this.registries.values()) r.stopCache();
     await new Promise<void>((resolve) => {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());

@@ -24,6 +24,8 @@ export function etcdHosts(endpoint: string): string[] {
  * create revisions, as kube-apiserver's etcd3 store does.
  */
 export class EtcdStorage implements Storage {
+  // other servers write to the same cluster; their writes arrive later
+  readonly watchIsSynchronous = false;
   readonly #client: Etcd3;
 
   constructor(hosts: string[]) {

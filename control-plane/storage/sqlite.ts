@@ -24,6 +24,7 @@ interface Watcher {
  * are synchronous transactions, so revisions are gap-free and ordered.
  */
 export class SqliteStorage implements Storage {
+  readonly watchIsSynchronous = true;
   #db: DatabaseSync;
   #watchers = new Set<Watcher>();
   #stmts: Record<string, StatementSync>;

@@ -40,6 +40,11 @@ export class StorageError extends Error {
  * next revision; watches resume from any revision not yet compacted.
  */
 export interface Storage {
+  /**
+   * Watchers hear of every write before the write returns (one process owns
+   * the store), so a cache fed by a watch is as current as the store itself.
+   */
+  readonly watchIsSynchronous: boolean;
   get(key: string): Promise<KeyValue | null>;
   /** keys with the prefix, in key order, starting after `startAfter` */
   list(prefix: string, opts?: { limit?: number; startAfter?: string }): Promise<ListResult>;

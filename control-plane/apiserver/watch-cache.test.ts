@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStorage } from '../storage/sqlite.ts';
+import type { KeyValue } from '../storage/index.ts';
+import { WatchCache } from './watch-cache.ts';
+import type { Obj } from './resource-info.ts';
+
+let storage: SqliteStorage;
+let decoded: number;
+const decode = (kv: KeyValue): Obj => {
+  decoded++;
+  const obj = JSON.parse(kv.value) as Obj;
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+};
+const put = (key: string, name: string) => storage.create(key, JSON.stringify({ metadata: { name } }));
+
+beforeEach(() => {
+  storage = new SqliteStorage(':memory:');
+  decoded = 0;
+});
+
+afterEach(async () => {
+  await storage.close();
+});
+
+describe('watch cache', () => {
+  it('holds what was stored before it started and every write after, in key order', async () => {
+    await put('/r/pods/b/x', 'x');
+    const cache = new WatchCache('/r/pods/', storage, decode);
+    await cache.start();
+    await put('/r/pods/a/y', 'y');
+    const z = await put('/r/pods/b/z', 'z');
+    await storage.delete('/r/pods/b/x');
+    await storage.create('/r/other/q', '{"metadata":{"name":"q"}}');
+    const all = await cache.list('/r/pods/');
+    const keys = async (prefix: string, startAfter?: string) => (await cache.list(prefix, startAfter)).objects.map((o) => o.key);
+    expect(all.objects.map((o) => o.key)).toEqual(['/r/pods/a/y', '/r/pods/b/z']);
+    expect(all.objects.map((o) => `${o.obj.metadata.name}@${o.obj.metadata.resourceVersion}`)).toEqual([`y@${z.modRevision - 1}`, `z@${z.modRevision}`]);
+    expect(all.objects[1]?.json).toBe(JSON.stringify({ metadata: { name: 'z', resourceVersion: String(z.modRevision) } }));
+    expect(all.revision).toBe(await storage.currentRevision());
+    expect(await keys('/r/pods/b/')).toEqual(['/r/pods/b/z']);
+    expect(await keys('/r/pods/', '/r/pods/a/y')).toEqual(['/r/pods/b/z']);
+    cache.stop();
+  });
+
+  it('decodes an object once until it is written again', async () => {
+    const cache = new WatchCache('/r/pods/', storage, decode);
+    await cache.start();
+    const kv = await put('/r/pods/a/y', 'y');
+    for (let i = 0; i < 2; i++) (await cache.list('/r/pods/')).objects.forEach((o) => o.obj);
+    expect(decoded).toBe(1);
+    await storage.update('/r/pods/a/y', JSON.stringify({ metadata: { name: 'y', labels: { v: '2' } } }), kv.modRevision);
+    expect((await cache.list('/r/pods/')).objects[0]?.obj.metadata.labels).toEqual({ v: '2' });
+    expect(decoded).toBe(2);
+    cache.stop();
+  });
+});
