@@ -39,7 +39,6 @@ const RELIST_PERIOD_MS = 1000;
 const LEASE_RENEW_MS = 10_000;
 const CNI_SWEEP_MS = 5 * 60_000;
 const ORPHAN_SWEEP_MS = 30_000;
-const API_SERVICE_REFRESH_MS = 5 * 60_000;
 const MIRROR_SYNC_MS = 10_000;
 
 async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
@@ -128,12 +127,9 @@ export class Agent {
     lease.setOwner(node.metadata?.uid);
 
     const events = new EventRecorder(this.#client, { component: 'kubelet', host: nodeName }, log);
-    let apiService: { ip: string; port: number } | undefined;
-    void every(API_SERVICE_REFRESH_MS, this.#stop.signal, async () => {
-      const svc = await this.#client.get<Service>({ resource: 'services', namespace: 'default', name: 'kubernetes' });
-      const ip = svc.spec?.clusterIP;
-      apiService = ip && ip !== 'None' ? { ip, port: svc.spec?.ports?.[0]?.port ?? 443 } : undefined;
-    }, (err) => log.debug({ err: err.message }, 'could not read the kubernetes Service'));
+    // the Services every container's service-link variables come from (and the proxy's)
+    const services = new Informer<Service>(this.#client, { resource: 'services' }, { log });
+    void services.run(this.#stop.signal);
     const hostDns = parseResolvConf(await readFile(config.resolvConf, 'utf8').catch(() => ''));
     const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
     let workers: PodWorkers | undefined;
@@ -166,7 +162,7 @@ export class Agent {
     const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: csiLog, afterStage: (claim, pv) => resizer.expandOnNode(claim, pv) });
     const syncer = new PodSyncer({
       cri: this.#cri,
-      env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir, apiService: () => apiService },
+      env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir, services: () => services.store.values() },
       runtimeName: runtime.runtimeName,
       podsDir,
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
@@ -224,7 +220,7 @@ export class Agent {
     void provisioner.run(signal);
     void resizer.run(signal);
     watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
-    if (this.#o.proxy) void new ServiceProxy(this.#client, { ...this.#o.proxy, nodeName }, log).run(signal);
+    if (this.#o.proxy) void new ServiceProxy(this.#client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
     void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
     void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));
     await pods.hasSynced();

@@ -1,4 +1,4 @@
-import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
 import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
 import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
@@ -13,25 +13,48 @@ export interface PodEnvironment {
   /** the host's resolv.conf, parsed */
   hostDns: DNSConfig;
   podLogsDir: string;
-  /** the `kubernetes` Service in default (ClusterIP and port), for the KUBERNETES_* variables every container gets */
-  apiService?: () => { ip: string; port: number } | undefined;
+  /** the cluster's Services, for the service-link variables */
+  services?: () => Iterable<Service>;
 }
 
-/** The variables the kubelet gives every container for the API's Service, in the docker-links style. */
-export function apiServiceEnv(svc: { ip: string; port: number } | undefined): { key: string; value: string }[] {
-  if (!svc) return [];
-  const url = `tcp://${svc.ip}:${svc.port}`;
-  const prefix = `KUBERNETES_PORT_${svc.port}_TCP`;
-  return [
-    { key: 'KUBERNETES_SERVICE_HOST', value: svc.ip },
-    { key: 'KUBERNETES_SERVICE_PORT', value: String(svc.port) },
-    { key: 'KUBERNETES_SERVICE_PORT_HTTPS', value: String(svc.port) },
-    { key: 'KUBERNETES_PORT', value: url },
-    { key: prefix, value: url },
-    { key: `${prefix}_PROTO`, value: 'tcp' },
-    { key: `${prefix}_PORT`, value: String(svc.port) },
-    { key: `${prefix}_ADDR`, value: svc.ip },
-  ];
+const envName = (s: string) => s.toUpperCase().replace(/-/g, '_');
+
+/** One Service's docker-links variables: MY_SVC_SERVICE_HOST, MY_SVC_PORT_80_TCP_ADDR and the rest. */
+function serviceEnv(svc: Service): { key: string; value: string }[] {
+  const ip = svc.spec?.clusterIP as string;
+  const p = envName(svc.metadata?.name ?? '');
+  const ports = svc.spec?.ports ?? [];
+  const first = ports[0];
+  if (!first) return [];
+  const url = (port: { port: number; protocol?: string }) => `${(port.protocol ?? 'TCP').toLowerCase()}://${ip}:${port.port}`;
+  const out = [{ key: `${p}_SERVICE_HOST`, value: ip }, { key: `${p}_SERVICE_PORT`, value: String(first.port) }];
+  for (const port of ports) if (port.name) out.push({ key: `${p}_SERVICE_PORT_${envName(port.name)}`, value: String(port.port) });
+  out.push({ key: `${p}_PORT`, value: url(first) });
+  for (const port of ports) {
+    const proto = port.protocol ?? 'TCP';
+    const q = `${p}_PORT_${port.port}_${proto}`;
+    out.push({ key: q, value: url(port) }, { key: `${q}_PROTO`, value: proto.toLowerCase() }, { key: `${q}_PORT`, value: String(port.port) }, { key: `${q}_ADDR`, value: ip });
+  }
+  return out;
+}
+
+/**
+ * The service-link variables the kubelet gives a pod's containers: one set
+ * per Service of the pod's namespace with a ClusterIP (unless
+ * enableServiceLinks is false), and always the API's own `kubernetes` Service.
+ */
+export function serviceLinkEnv(services: Iterable<Service>, pod: Pod): { key: string; value: string }[] {
+  const namespace = pod.metadata?.namespace;
+  const links = pod.spec?.enableServiceLinks !== false;
+  const chosen = new Map<string, Service>();
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    const name = svc.metadata?.name ?? '';
+    if (!ip || ip === 'None') continue;
+    if (svc.metadata?.namespace === namespace && links) chosen.set(name, svc);
+    else if (svc.metadata?.namespace === 'default' && name === 'kubernetes' && !chosen.has(name)) chosen.set(name, svc);
+  }
+  return [...chosen.keys()].sort().flatMap((name) => serviceEnv(chosen.get(name) as Service));
 }
 
 /** /var/log/pods/{namespace}_{name}_{uid}, where the runtime writes container logs. */
@@ -149,7 +172,7 @@ function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: strin
 /** The container's environment: envFrom entries, then env (values, downward API fields, and ConfigMap/Secret keys already read). */
 export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
   // the container's own variables come after, so they win
-  const out: { key: string; value: string }[] = [...apiServiceEnv(env.apiService?.()), ...(resolved?.from ?? [])];
+  const out: { key: string; value: string }[] = [...serviceLinkEnv(env.services?.() ?? [], pod), ...(resolved?.from ?? [])];
   for (const e of c.env ?? []) {
     if (e.value !== undefined) out.push({ key: e.name, value: e.value });
     else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP) });

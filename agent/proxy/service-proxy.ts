@@ -95,12 +95,13 @@ export class ServiceProxy {
   #pending = new Set<string>();
   #lastFullSync = 0;
 
-  constructor(client: RestClient, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
+  /** `services` is an informer the caller runs (the agent shares it) */
+  constructor(client: RestClient, services: Informer<Service>, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
     this.#client = client;
     this.#log = log.child({ component: 'proxy' });
     this.#opts = { table: opts.table, clusterCidr: opts.clusterCidr };
     this.#nodeName = opts.nodeName;
-    this.#services = new Informer<Service>(client, { resource: 'services' }, { log: this.#log });
+    this.#services = services;
     this.#slices = new Informer<EndpointSlice>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, { log: this.#log });
     const serviceChanged = (svc: Service) => this.#changed(objectKey(svc));
     this.#services.addHandlers({ onAdd: serviceChanged, onUpdate: (_old, svc) => serviceChanged(svc), onDelete: serviceChanged });
@@ -135,7 +136,6 @@ export class ServiceProxy {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    void this.#services.run(signal);
     void this.#slices.run(signal);
     await Promise.all([this.#services.hasSynced(), this.#slices.hasSynced()]);
     this.#schedule();

@@ -71,6 +71,16 @@ describe('Services on a real node', () => {
     await expect(fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 
+  it('gives containers the service-link variables of their namespace, unless enableServiceLinks is false', async () => {
+    await c.kubectl('create', 'service', 'clusterip', 'linked-db', '--tcp=5432:5432');
+    const ip = await c.kubectl('get', 'service', 'linked-db', '-o', 'jsonpath={.spec.clusterIP}');
+    expect((await client('links', 'echo $LINKED_DB_SERVICE_HOST:$LINKED_DB_SERVICE_PORT $LINKED_DB_PORT_5432_TCP $KUBERNETES_SERVICE_PORT')).trim()).toBe(`${ip}:5432 tcp://${ip}:5432 443`);
+    await c.kubectl('run', 'unlinked', '--image=busybox', '--restart=Never', '--overrides={"spec":{"enableServiceLinks":false}}', '--', 'sh', '-c', 'echo "[$LINKED_DB_SERVICE_HOST] $KUBERNETES_SERVICE_HOST"');
+    await waitForJsonPath(c, ['pod', 'unlinked'], '{.status.phase}', 'Succeeded', 90_000);
+    expect((await c.kubectl('logs', 'unlinked')).trim()).toBe('[] 10.96.0.1');
+    await c.kubectl('delete', 'service', 'linked-db');
+  });
+
   it('shapes a pod\'s traffic from the bandwidth annotations, and removes the shaping with the pod', async () => {
     // the qdiscs on this node's bridge ports (other tests' pods are on bridges of their own)
     const shaping = async () => {
