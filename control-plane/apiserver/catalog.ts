@@ -4,6 +4,7 @@ import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, repl
 import { cronJobStrategy, jobStrategy } from './resources/batch.ts';
 import { configMapStrategy, secretStrategy } from './resources/config.ts';
 import { csrStrategy } from './resources/certificates.ts';
+import { customResourceDefinitionStrategy } from './resources/custom-resource-definitions.ts';
 import { endpointSliceStrategy, endpointsStrategy } from './resources/endpoint-slices.ts';
 import { eventStrategy } from './resources/events.ts';
 import { eventsV1Storage, eventsV1Strategy } from './resources/events-v1.ts';
@@ -86,6 +87,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
     review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
     review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
+    of('apiextensions.k8s.io', 'v1')('customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: STATUS, strategy: customResourceDefinitionStrategy }),
     of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'], strategy: csrStrategy }),
   ];
 }

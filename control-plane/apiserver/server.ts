@@ -24,6 +24,7 @@ import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
+import { CustomResourceServer } from './custom-resources/serving.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -69,8 +70,9 @@ export class ApiServer {
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
   #nodePorts = new NodePortRange();
-  /** the catalog is fixed for the life of the server: discovery reads this list */
+  /** what discovery lists: the built-in catalog, and the custom resources served now */
   #resources: ResourceInfo[];
+  #customResources: CustomResourceServer | undefined;
   /** built on first request, then served as is */
   #openApiIndex: object | undefined;
   #authenticator: Authenticator;
@@ -116,6 +118,16 @@ export class ApiServer {
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
     };
+    this.#customResources = new CustomResourceServer({
+      storage: this.#opts.storage,
+      registries: this.registries,
+      resources: this.#resources,
+      schemas,
+      registryKey,
+      changed: () => (this.#openApiIndex = undefined),
+      log: this.#opts.log.child({ component: 'custom-resources' }),
+    }, this.registry('apiextensions.k8s.io', 'customresourcedefinitions'));
+    await this.#customResources.start();
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(ctx, req, res),
@@ -132,6 +144,7 @@ export class ApiServer {
   async close(): Promise<void> {
     this.#closing.abort();
     this.authorizer.stop();
+    this.#customResources?.stop();
     for (const r of this.registries.values()) r.stopCache();
     await new Promise<void>((resolve) => {
       if (!this.#server) return resolve();

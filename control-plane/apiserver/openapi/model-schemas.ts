@@ -107,7 +107,8 @@ export function buildModelSchemas(models: Record<string, unknown>, served: Group
       case 'boolean': return { type: 'boolean' };
       case 'number': return format === 'double' ? { type: 'number', format } : { type: 'integer', ...(format ? { format } : {}) };
       case 'IntOrString': return { allOf: [{ $ref: REF_PREFIX + INT_OR_STRING }] };
-      case 'any': return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      // any JSON value (a default, an enum member, a raw extension)
+      case 'any': return { 'x-kubernetes-preserve-unknown-fields': true };
     }
     if (typeof (models[type] as ModelClass | undefined)?.getAttributeTypeMap === 'function') return { allOf: [{ $ref: REF_PREFIX + nameOf(type, group) }] };
     return { 'x-kubernetes-preserve-unknown-fields': true };

@@ -1,0 +1,165 @@
+import { ApiError, rfc3339, type Logger } from '../../../apimachinery/index.ts';
+import type { Storage } from '../../storage/index.ts';
+import { gvkKey, type ModelSchemas, type Schema } from '../openapi/model-schemas.ts';
+import { Registry } from '../registry.ts';
+import type { Obj, ResourceInfo } from '../resource-info.ts';
+import { CRD_CLEANUP_FINALIZER, crdSpec, storageVersion } from '../resources/custom-resource-definitions.ts';
+import { customResourceScale, customResourceStrategy } from './strategy.ts';
+
+// Serves the resources CustomResourceDefinitions define: each established
+// definition adds a registry, discovery entries and a schema; a definition
+// being deleted has its objects removed, then its finalizer. Every server
+// watches the definitions, so servers sharing one etcd serve the same ones.
+
+export interface CustomResourceHost {
+  storage: Storage;
+  registries: Map<string, Registry>;
+  /** the served resources discovery reads; custom ones are added and removed here */
+  resources: ResourceInfo[];
+  schemas: ModelSchemas;
+  registryKey(group: string, resource: string): string;
+  /** discovery or OpenAPI documents built from `resources` are stale */
+  changed(): void;
+  log: Logger;
+}
+
+interface Served {
+  /** what the served form was built from; a status-only change leaves it */
+  spec: string;
+  info: ResourceInfo;
+  registry: Registry;
+}
+
+const reverseGroup = (group: string) => group.split('.').reverse().join('.');
+
+export class CustomResourceServer {
+  readonly #host: CustomResourceHost;
+  readonly #crds: Registry;
+  readonly #served = new Map<string, Served>();
+  #stop: (() => void) | undefined;
+  /** definitions handled one at a time, in the order their events came */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(host: CustomResourceHost, crds: Registry) {
+    this.#host = host;
+    this.#crds = crds;
+  }
+
+  async start(): Promise<void> {
+    const list = await this.#crds.list({});
+    for (const crd of list.items) await this.#sync(crd);
+    this.#stop = await this.#crds.watch(Number(list.resourceVersion), {}, (e) => {
+      this.#queue = this.#queue.then(() => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object))).catch((err: Error) => {
+        this.#host.log.warn({ crd: e.object.metadata.name, err: err.message }, 'could not serve a custom resource definition');
+      });
+    });
+  }
+
+  stop(): void {
+    this.#stop?.();
+    for (const s of this.#served.values()) s.registry.stopCache();
+  }
+
+  async #sync(crd: Obj): Promise<void> {
+    const name = crd.metadata.name as string;
+    if (crd.metadata.deletionTimestamp) return this.#cleanUp(crd);
+    const spec = JSON.stringify(crd.spec);
+    if (this.#served.get(name)?.spec !== spec) await this.#serve(name, crd, spec);
+    await this.#markEstablished(crd);
+  }
+
+  async #serve(name: string, crd: Obj, spec: string): Promise<void> {
+    const s = crdSpec(crd);
+    const version = storageVersion(s);
+    if (!version) return;
+    this.#unregister(name);
+    const info: ResourceInfo = {
+      group: s.group,
+      version: version.name,
+      resource: s.names.plural,
+      kind: s.names.kind,
+      singular: s.names.singular || s.names.kind.toLowerCase(),
+      namespaced: s.scope === 'Namespaced',
+      shortNames: s.names.shortNames,
+      categories: s.names.categories,
+      subresources: [...(version.subresources?.status ? ['status'] : []), ...(version.subresources?.scale ? ['scale'] : [])],
+      strategy: customResourceStrategy(version),
+      scale: customResourceScale(version),
+    };
+    const registry = new Registry(info, this.#host.storage);
+    await registry.startCache();
+    this.#host.registries.set(this.#host.registryKey(info.group, info.resource), registry);
+    this.#host.resources.push(info);
+    this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);
+    this.#served.set(name, { spec, info, registry });
+    this.#host.changed();
+    this.#host.log.info({ crd: name, version: info.version }, 'serving custom resource');
+  }
+
+  /** The version's schema where explain and field validation find it, with the fields every object has. */
+  #registerSchema(info: ResourceInfo, openAPIV3Schema: Schema | undefined): void {
+    const schemas = this.#host.schemas;
+    const objectMeta = schemas.schemas[schemas.kinds['/v1/ConfigMap'] as string]?.properties?.metadata;
+    const name = `${reverseGroup(info.group)}.${info.version}.${info.kind}`;
+    const root = openAPIV3Schema ?? { 'x-kubernetes-preserve-unknown-fields': true };
+    schemas.schemas[name] = {
+      ...root,
+      type: 'object',
+      ...(root.properties || !root['x-kubernetes-preserve-unknown-fields'] ? { properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, ...(objectMeta ? { metadata: objectMeta } : {}), ...root.properties } } : {}),
+      'x-kubernetes-group-version-kind': [{ group: info.group, version: info.version, kind: info.kind }],
+    };
+    schemas.kinds[gvkKey(info)] = name;
+  }
+
+  #unregister(name: string): void {
+    const served = this.#served.get(name);
+    if (!served) return;
+    const { info, registry } = served;
+    registry.stopCache();
+    this.#host.registries.delete(this.#host.registryKey(info.group, info.resource));
+    const at = this.#host.resources.indexOf(info);
+    if (at >= 0) this.#host.resources.splice(at, 1);
+    delete this.#host.schemas.kinds[gvkKey(info)];
+    this.#served.delete(name);
+    this.#host.changed();
+  }
+
+  async #markEstablished(crd: Obj): Promise<void> {
+    const s = crdSpec(crd);
+    const status = (crd.status ?? {}) as { conditions?: { type: string; status: string }[] };
+    const established = (status.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
+    if (established && JSON.stringify((crd.status as { acceptedNames?: unknown }).acceptedNames) === JSON.stringify(s.names)) return;
+    const now = rfc3339();
+    const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: now, reason, message });
+    await this.#crds.guaranteedUpdate(undefined, crd.metadata.name as string, (current) => {
+      current.status = {
+        ...current.status,
+        acceptedNames: crdSpec(current).names,
+        storedVersions: [...new Set([...(((current.status as { storedVersions?: string[] })?.storedVersions) ?? []), storageVersion(crdSpec(current))?.name].filter(Boolean))],
+        conditions: [condition('NamesAccepted', 'NoConflicts', 'no conflicts found'), condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+      };
+      return current;
+    }, { subresource: 'status' });
+  }
+
+  /** A definition being deleted: its objects go first, then the definition (its finalizer removed). */
+  async #cleanUp(crd: Obj): Promise<void> {
+    const name = crd.metadata.name as string;
+    if (!(crd.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) return;
+    const registry = this.#served.get(name)?.registry;
+    if (registry) {
+      for (const obj of [...(await registry.list({})).items]) {
+        await registry.delete(obj.metadata.namespace, obj.metadata.name as string, { gracePeriodSeconds: 0 }).catch((err: unknown) => {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        });
+      }
+    }
+    this.#unregister(name);
+    await this.#crds.guaranteedUpdate(undefined, name, (current) => {
+      current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
+      return current;
+    }).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    });
+  }
+}

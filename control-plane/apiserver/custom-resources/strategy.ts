@@ -1,0 +1,53 @@
+import type { Obj, ScaleInfo, Strategy, TableColumn } from '../resource-info.ts';
+import { age } from '../resources/age.ts';
+import { NAME_COLUMN } from '../resources/columns.ts';
+import type { CrdVersion } from '../resources/custom-resource-definitions.ts';
+import { validateSchema, type JsonSchema } from './validation.ts';
+
+// How the server treats the objects of one custom resource version: checked
+// against the version's schema, shown with its additionalPrinterColumns,
+// scaled through the paths its scale subresource names.
+
+/** The value at a simple JSONPath (.spec.replicas, .status.conditions[0].type). */
+export function jsonPathValue(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.replace(/^\./, '').split(/\.|(?=\[)/).filter(Boolean)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const index = /^\[(\d+)\]$/.exec(part);
+    cur = index ? (cur as unknown[])[Number(index[1])] : (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
+
+export function customResourceStrategy(version: CrdVersion): Strategy {
+  const schema = (version.schema?.openAPIV3Schema ?? {}) as JsonSchema;
+  const printed = version.additionalPrinterColumns ?? [];
+  const strategy: Strategy = {
+    validate: (obj: Obj) => {
+      const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
+      return validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, rest, '');
+    },
+  };
+  if (printed.length > 0) {
+    strategy.columns = [NAME_COLUMN, ...printed.map((c) => ({ name: c.name, type: COLUMN_TYPES.has(c.type as TableColumn['type']) ? (c.type as TableColumn['type']) : 'string', ...(c.format ? { format: c.format } : {}), description: c.description ?? '', priority: c.priority ?? 0 }))];
+    strategy.cells = (obj: Obj) => [obj.metadata.name, ...printed.map((c) => {
+      const v = jsonPathValue(obj, c.jsonPath);
+      // dates are shown as ages, as for built-in kinds
+      if (c.type === 'date' && typeof v === 'string') return age(v);
+      return v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null);
+    })];
+  }
+  return strategy;
+}
+
+export function customResourceScale(version: CrdVersion): ScaleInfo | undefined {
+  const scale = version.subresources?.scale;
+  if (!scale) return undefined;
+  return {
+    specReplicasPath: scale.specReplicasPath.replace(/^\./, ''),
+    statusReplicasPath: scale.statusReplicasPath.replace(/^\./, ''),
+    selector: (obj) => (scale.labelSelectorPath ? (jsonPathValue(obj, scale.labelSelectorPath) as string | undefined) : undefined),
+  };
+}

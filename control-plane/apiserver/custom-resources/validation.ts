@@ -1,0 +1,51 @@
+import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+
+// What a CRD's openAPIV3Schema asks beyond types and known fields (which the
+// decoder checks): required fields, enums, bounds and patterns, reported as
+// kube-apiserver words them ("spec.replicas in body should be ...").
+
+export interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+  required?: string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+}
+
+export function validateSchema(schema: JsonSchema, value: unknown, path: string): StatusCause[] {
+  if (value === undefined || value === null) return [];
+  const causes: StatusCause[] = [];
+  const inBody = (what: string) => `${path} in body ${what}`;
+  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) causes.push(fieldErrors.notSupported(path, value, schema.enum.map(String)));
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) causes.push(fieldErrors.invalid(path, value, inBody(`should be greater than or equal to ${schema.minimum}`)));
+    if (schema.maximum !== undefined && value > schema.maximum) causes.push(fieldErrors.invalid(path, value, inBody(`should be less than or equal to ${schema.maximum}`)));
+  }
+  if (typeof value === 'string') {
+    if (schema.minLength !== undefined && value.length < schema.minLength) causes.push(fieldErrors.invalid(path, value, inBody(`should be at least ${schema.minLength} chars long`)));
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) causes.push(fieldErrors.invalid(path, value, inBody(`may not be longer than ${schema.maxLength}`)));
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) causes.push(fieldErrors.invalid(path, value, inBody(`should match '${schema.pattern}'`)));
+  }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at least ${schema.minItems} items`)));
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at most ${schema.maxItems} items`)));
+    if (schema.items) value.forEach((item, i) => causes.push(...validateSchema(schema.items as JsonSchema, item, `${path}[${i}]`)));
+  } else if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const at = (k: string) => (path ? `${path}.${k}` : k);
+    for (const k of schema.required ?? []) if (obj[k] === undefined) causes.push(fieldErrors.required(at(k)));
+    for (const [k, v] of Object.entries(obj)) {
+      const field = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      if (field) causes.push(...validateSchema(field, v, at(k)));
+    }
+  }
+  return causes;
+}

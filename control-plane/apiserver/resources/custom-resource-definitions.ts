@@ -1,0 +1,68 @@
+import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import type { Obj, Strategy } from '../resource-info.ts';
+
+// CustomResourceDefinition objects: what makes one valid, and the parts the
+// server reads back when it serves the resource one defines.
+
+export interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  schema?: { openAPIV3Schema?: Record<string, unknown> };
+  subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
+  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+}
+
+export interface CrdSpec {
+  group: string;
+  names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
+  scope: 'Namespaced' | 'Cluster';
+  versions: CrdVersion[];
+}
+
+/** The finalizer through which the server removes every custom resource before the definition goes. */
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
+export const crdSpec = (obj: Obj) => obj.spec as unknown as CrdSpec;
+
+/** The version objects are stored (and served) in. */
+export function storageVersion(spec: CrdSpec): CrdVersion | undefined {
+  return spec.versions?.find((v) => v.storage && v.served);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function validateCrd(obj: Obj): StatusCause[] {
+  const spec = (obj.spec ?? {}) as Partial<CrdSpec>;
+  const causes: StatusCause[] = [];
+  if (!spec.group) causes.push(fieldErrors.required('spec.group'));
+  if (!spec.names?.plural) causes.push(fieldErrors.required('spec.names.plural'));
+  else if (!DNS_LABEL.test(spec.names.plural)) causes.push(fieldErrors.invalid('spec.names.plural', spec.names.plural, 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\''));
+  if (!spec.names?.kind) causes.push(fieldErrors.required('spec.names.kind'));
+  if (spec.group && spec.names?.plural && obj.metadata.name !== `${spec.names.plural}.${spec.group}`) {
+    causes.push(fieldErrors.invalid('metadata.name', obj.metadata.name, `must be spec.names.plural+"."+spec.group`));
+  }
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push(fieldErrors.notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
+  const versions = spec.versions ?? [];
+  if (versions.length === 0) causes.push(fieldErrors.required('spec.versions', 'must have exactly one version marked as storage version'));
+  else if (versions.filter((v) => v.storage).length !== 1) causes.push(fieldErrors.invalid('spec.versions', versions.map((v) => v.name), 'must have exactly one version marked as storage version'));
+  versions.forEach((v, i) => {
+    if (!v.schema?.openAPIV3Schema) causes.push(fieldErrors.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
+  });
+  return causes;
+}
+
+export const customResourceDefinitionStrategy: Strategy = {
+  prepareForCreate(obj) {
+    obj.metadata.finalizers = [...new Set([...(obj.metadata.finalizers ?? []), CRD_CLEANUP_FINALIZER])];
+    obj.status = { conditions: [], acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
+  },
+  validate: validateCrd,
+  validateUpdate(obj, old) {
+    const causes = validateCrd(obj);
+    const [next, prev] = [obj.spec as Partial<CrdSpec> | undefined, old.spec as Partial<CrdSpec> | undefined];
+    if (next?.group !== prev?.group) causes.push(fieldErrors.invalid('spec.group', next?.group, 'field is immutable'));
+    if (next?.scope !== prev?.scope) causes.push(fieldErrors.invalid('spec.scope', next?.scope, 'field is immutable'));
+    return causes;
+  },
+};

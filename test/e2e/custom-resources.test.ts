@@ -1,0 +1,85 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../lab/index.ts';
+import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+
+// CustomResourceDefinitions through the real kubectl: the definition in
+// test/fixtures/crds/crontab.yaml is established and served (discovery,
+// explain, printer columns, validation from its schema, status and scale),
+// and deleting it takes its objects with it.
+
+let dir: string;
+let api: TestApiServer;
+let definition: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sk-crd-'));
+  api = await startTestApiServer(dir, ['--disable-scheduler', '--disable-controllers']);
+  definition = await readFile(new URL('../fixtures/crds/crontab.yaml', import.meta.url), 'utf8');
+}, 60_000);
+
+afterAll(async () => {
+  await api?.stop();
+  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+});
+
+const cronTab = (spec: string) => `
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata: {name: nightly}
+spec: ${spec}
+`;
+const apply = (yaml: string) => api.kubectlResult(['apply', '-f', '-'], yaml);
+
+describe('custom resources', () => {
+  it('establishes a definition and serves its resource in discovery and explain', async () => {
+    expect((await apply(definition)).code).toBe(0);
+    await api.kubectl('wait', '--for=condition=established', 'crd/crontabs.stable.example.com', '--timeout=30s');
+    const crd = JSON.parse(await api.kubectl('get', 'crd', 'crontabs.stable.example.com', '-o', 'json'));
+    expect(crd.status.acceptedNames).toMatchObject({ plural: 'crontabs', kind: 'CronTab' });
+    expect(crd.status.storedVersions).toEqual(['v1']);
+    expect(await api.kubectl('api-resources', '--api-group=stable.example.com', '--no-headers')).toMatch(/^crontabs\s+ct\s+stable\.example\.com\/v1\s+true\s+CronTab$/m);
+    const explained = await api.kubectl('explain', 'crontab.spec');
+    expect(explained).toMatch(/^ {2}cronSpec\t<string> -required-$/m);
+    expect(explained).toContain('The schedule');
+  });
+
+  it('stores objects and shows them with the printer columns', async () => {
+    expect((await apply(cronTab('{cronSpec: "0 3 * * *", image: busybox, replicas: 1}'))).stdout).toContain('crontab.stable.example.com/nightly created');
+    const table = await api.kubectl('get', 'ct');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE$/);
+    expect(table).toMatch(/^nightly\s+0 3 \* \* \*\s+1\s+\d+s$/m);
+  });
+
+  it('refuses objects the schema does not allow, and stores nothing of them', async () => {
+    const unknown = await apply(cronTab('{cronSpec: "0 3 * * *", colour: red}'));
+    expect(unknown.stderr).toContain('strict decoding error: unknown field "spec.colour"');
+    const invalid = await api.kubectlResult(['create', '-f', '-'], cronTab('{replicas: 20, mode: medium, cronSpec: "every night"}').replace('nightly', 'broken'));
+    expect(invalid.stderr).toContain('The CronTab "broken" is invalid');
+    for (const cause of ['spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10', 'spec.mode: Unsupported value: "medium": supported values: "fast", "slow"', 'spec.cronSpec: Invalid value: "every night"']) {
+      expect(invalid.stderr).toContain(cause);
+    }
+    expect(await api.kubectl('get', 'ct', '-o', 'name')).toBe('crontab.stable.example.com/nightly\n');
+  });
+
+  it('serves the status and scale subresources', async () => {
+    expect(await api.kubectl('scale', 'ct', 'nightly', '--replicas=3')).toContain('scaled');
+    await api.kubectl('patch', 'ct', 'nightly', '--subresource=status', '--type=merge', '-p', '{"status":{"replicas":3}}');
+    // a write to the main resource leaves status as it is
+    await api.kubectl('patch', 'ct', 'nightly', '--type=merge', '-p', '{"status":{"replicas":9},"spec":{"image":"busybox:1"}}');
+    expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.replicas} {.status.replicas} {.spec.image}')).toBe('3 3 busybox:1');
+  });
+
+  it('takes the objects away with the definition', async () => {
+    await api.kubectl('delete', 'crd', 'crontabs.stable.example.com', '--timeout=30s');
+    await waitFor('the resource to leave discovery', async () => !(await api.kubectl('api-resources', '--no-headers')).includes('CronTab'), 10_000, 200);
+    expect((await api.kubectlResult(['get', 'ct'])).stderr).toContain("doesn't have a resource type");
+    // defined again, it starts empty
+    expect((await apply(definition)).code).toBe(0);
+    await api.kubectl('wait', '--for=condition=established', 'crd/crontabs.stable.example.com', '--timeout=30s');
+    await waitFor('the resource to be served again', async () => (await api.kubectlResult(['get', 'crontabs', '-o', 'name'])).code === 0, 10_000, 200);
+    expect(await api.kubectl('get', 'crontabs', '-o', 'name')).toBe('');
+  });
+});
