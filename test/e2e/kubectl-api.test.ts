@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { KUBECTL, startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
 
 // The API server alone (no node needed), driven by the real kubectl: the
 // workload resources, and authentication + RBAC as users meet them. No
@@ -297,5 +298,53 @@ spec:
     expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.labels}')).toBe('{"app":"ssa","tier":"web"}');
     await ssa(WEB(2, 'busybox:1'));
     expect(await api.kubectl('get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.labels}')).toBe('{"app":"ssa"}');
+  });
+});
+
+describe('kubectl diff, annotate, edit and get -w', () => {
+  const SETTINGS = (level: string) => `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {level: "${level}"}
+`;
+
+  it('diffs a manifest against the server (a dry-run apply), and changes nothing', async () => {
+    expect((await apply(SETTINGS('1'))).code).toBe(0);
+    const same = await api.kubectlResult(['diff', '-f', '-'], SETTINGS('1'));
+    expect(same.code, same.stderr).toBe(0);
+    const changed = await api.kubectlResult(['diff', '-f', '-'], SETTINGS('2'));
+    expect(changed.code, changed.stderr).toBe(1);
+    expect(changed.stdout).toMatch(/^-\s+level: "1"$/m);
+    expect(changed.stdout).toMatch(/^\+\s+level: "2"$/m);
+    expect(await api.kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.data.level}')).toBe('1');
+  });
+
+  it('annotates, and edits through an editor', async () => {
+    await api.kubectl('annotate', 'configmap', 'settings', 'owner=ops');
+    const editor = join(dir, 'editor.sh');
+    await writeFile(editor, '#!/bin/sh\nsed -i \'s/level: "1"/level: "3"/\' "$1"\n');
+    await chmod(editor, 0o755);
+    const edited = await new Promise<number>((resolve) => {
+      const child = spawn(KUBECTL, ['edit', 'configmap', 'settings'], { env: { ...process.env, KUBECONFIG: api.kubeconfig, KUBE_EDITOR: editor }, stdio: 'ignore' });
+      child.on('exit', (code) => resolve(code ?? 1));
+    });
+    expect(edited).toBe(0);
+    expect(await api.kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.data.level} {.metadata.annotations.owner}')).toBe('3 ops');
+  });
+
+  it('streams changes with get -w until stopped', async () => {
+    const child = spawn(KUBECTL, ['get', 'configmap', 'settings', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.data.level}{"\\n"}'], { env: { ...process.env, KUBECONFIG: api.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    try {
+      await expect.poll(() => out, { timeout: 10_000 }).toContain('ADDED 3');
+      await api.kubectl('patch', 'configmap', 'settings', '--type=merge', '-p', '{"data":{"level":"4"}}');
+      await api.kubectl('delete', 'configmap', 'settings');
+      await expect.poll(() => out, { timeout: 10_000 }).toContain('DELETED 4');
+      expect(out.trim().split('\n')).toEqual(['ADDED 3', 'MODIFIED 4', 'DELETED 4']);
+    } finally {
+      child.kill();
+    }
   });
 });
