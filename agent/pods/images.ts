@@ -1,5 +1,5 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import type { CriClient, PodSandboxConfig } from '../cri/index.ts';
+import type { AuthConfig, CriClient, PodSandboxConfig } from '../cri/index.ts';
 import type { Backoff } from './backoff.ts';
 import type { Waiting } from './pod-status.ts';
 
@@ -9,6 +9,19 @@ export type PodEvent = (type: 'Normal' | 'Warning', reason: string, message: str
 export type ImageResult = { imageRef: string } | { waiting: Waiting; retryAfterMs?: number };
 
 const fmtBytes = (n: number) => `${n} bytes`;
+
+/** Pulls with each credential until one works; the last failure if none does. */
+async function pullWithAny(cri: CriClient, image: string, credentials: AuthConfig[], sandbox: PodSandboxConfig): Promise<string> {
+  let failure: unknown;
+  for (const auth of credentials.length ? credentials : [undefined]) {
+    try {
+      return await cri.pullImage(image, auth, sandbox);
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
+}
 
 /**
  * Makes sure a container's image is on the node, honouring imagePullPolicy
@@ -22,6 +35,8 @@ export async function ensureImage(args: {
   backoff: Backoff;
   event: PodEvent;
   fieldPath: string;
+  /** from the pod's imagePullSecrets, tried in turn; none: an anonymous pull */
+  credentials?: AuthConfig[];
 }): Promise<ImageResult> {
   const { cri, pod, container, backoff, event, fieldPath } = args;
   const image = container.image ?? '';
@@ -46,7 +61,7 @@ export async function ensureImage(args: {
   event('Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
   const started = performance.now();
   try {
-    const imageRef = await cri.pullImage(image, undefined, args.sandbox);
+    const imageRef = await pullWithAny(cri, image, args.credentials ?? [], args.sandbox);
     const ms = Math.round(performance.now() - started);
     const size = (await cri.imageStatus(imageRef).catch(() => null))?.size ?? 0;
     event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${fmtBytes(size)}.`, fieldPath);

@@ -1,10 +1,11 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
 import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
-import type { CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
+import type { AuthConfig, CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
+import { pullCredentials } from './pull-secrets.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
@@ -186,7 +187,8 @@ export class PodSyncer {
       }
       this.crashBackoff.next(key, now);
     }
-    const image = await ensureImage({ cri, pod, container: spec, sandbox: ctx.sbConfig, backoff: this.imageBackoff, event: ctx.event, fieldPath });
+    const credentials = await this.#pullCredentials(pod, spec.image ?? '', ctx.event);
+    const image = await ensureImage({ cri, pod, container: spec, sandbox: ctx.sbConfig, backoff: this.imageBackoff, event: ctx.event, fieldPath, credentials });
     if ('waiting' in image) {
       ctx.memory.waiting.set(start.name, image.waiting);
       return image.retryAfterMs;
@@ -246,6 +248,16 @@ export class PodSyncer {
   }
 
   /** runAsNonRoot checked against the container's user, or the image's when it sets none (asking the runtime only then). */
+  /** The credentials of the pod's imagePullSecrets for one image; a secret that cannot be read is reported and skipped. */
+  async #pullCredentials(pod: Pod, image: string, event: PodEvent): Promise<AuthConfig[]> {
+    const names = (pod.spec?.imagePullSecrets ?? []).map((r) => r.name).filter((n): n is string => !!n);
+    if (names.length === 0) return [];
+    const found = await Promise.all(names.map((n) => this.#deps.objects.secret(pod.metadata?.namespace ?? '', n).catch(() => undefined)));
+    const missing = names.filter((_, i) => !found[i]);
+    if (missing.length) event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
+    return pullCredentials(image, found.filter((s): s is Secret => !!s));
+  }
+
   async #nonRootViolation(pod: Pod, spec: Container, imageRef: string): Promise<string | undefined> {
     const wantsNonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
     if (!wantsNonRoot) return undefined;

@@ -43,6 +43,8 @@ export async function admitServiceAccount(serviceAccounts: Registry, namespace: 
     // the namespace's default account may not be made yet; the token request waits for it
     if (!(err instanceof ApiError && err.code === 404)) throw err;
   }
+  // a pod naming no pull secrets gets its account's
+  if (!spec.imagePullSecrets?.length && sa?.imagePullSecrets?.length) spec.imagePullSecrets = sa.imagePullSecrets.map((r) => ({ name: r.name }));
   const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
   if (!automount) return;
   const mounted = (c: Container) => (c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH);

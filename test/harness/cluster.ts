@@ -41,10 +41,12 @@ export interface TestClusterOptions {
   agentConfig?: Record<string, unknown>;
   /** the agent's root directory (its filesystem is the node's nodefs); a directory of the test node by default */
   agentRootDir?: string;
+  /** host:port every image name resolves to, instead of the local registry */
+  registry?: string;
 }
 
 export async function startTestCluster(name: string, subnetIndex: number, opts: TestClusterOptions = {}): Promise<TestCluster> {
-  const node = await startTestNode(name, subnetIndex);
+  const node = await startTestNode(name, subnetIndex, { registry: opts.registry });
   const nodeName = `${name}-node`;
   const proxyTable = `skiff-test-${name}`;
   // pod cgroups of this test's own, removed at teardown

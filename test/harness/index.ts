@@ -46,14 +46,15 @@ export async function freePort(): Promise<number> {
  * Starts a containerd of the test's own. `subnetIndex` picks a /24 inside
  * 10.244.0.0/16 (200–250 are left to tests) so parallel files never share one.
  */
-export async function startTestNode(name: string, subnetIndex: number): Promise<TestNode> {
+export async function startTestNode(name: string, subnetIndex: number, opts: { registry?: string } = {}): Promise<TestNode> {
   const id = randomBytes(3).toString('hex');
   // unix socket paths must stay short: keep the directory shallow
   const dir = await mkdtemp(join(tmpdir(), `sk-${name.slice(0, 6)}-`));
   const bridge = `skt${id}`;
   const subnet = `10.244.${subnetIndex}.0/24`;
   const delegateSocket = join(dir, 'cni.sock');
-  const layout = containerdLayout(dir, { registry: REGISTRY, delegateSocket });
+  // every registry name resolves to this one: the local registry, unless the test brings its own
+  const layout = containerdLayout(dir, { registry: opts.registry ?? REGISTRY, delegateSocket });
   const cniConfDir = join(dir, 'net.d');
   const ipamDir = join(dir, 'ipam');
   const cniCacheDir = join(dir, 'cni-cache');
