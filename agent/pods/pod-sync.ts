@@ -9,7 +9,7 @@ import { pullCredentials } from './pull-secrets.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
-import { computePodActions, type ContainerStart } from './plan.ts';
+import { computePodActions, isSidecar, type ContainerStart } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
@@ -320,30 +320,41 @@ export class PodSyncer {
     return this.#statusOf(pod, observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed, memory, true);
   }
 
+  /**
+   * Stops the pod's containers within the grace period: the containers (and
+   * init containers) together, then, once they are down, the sidecars one
+   * by one in reverse order, with what is left of the grace period.
+   */
   async #killAll(pod: Pod, observed: ObservedPod, graceSeconds: number): Promise<void> {
-    const event = this.#deps.events(pod);
-    await Promise.all(
-      observed.containers
-        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
-        .map(async (c) => {
-          const spec = (pod.spec?.containers ?? []).find((s) => s.name === c.name);
-          const fieldPath = fieldPathOf(c.name, !spec);
-          let grace = graceSeconds;
-          if (c.state === 'CONTAINER_RUNNING') {
-            event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPath);
-            const preStop = spec?.lifecycle?.preStop;
-            if (preStop && grace > 0) {
-              // the hook spends the grace period; what is left goes to SIGTERM before SIGKILL
-              const started = Date.now();
-              const result = await runHook(preStop, { podIP: observed.sandboxes[0]?.ip ?? '', container: spec, containerId: c.id, execSync: (cid, cmd, t) => this.#deps.cri.execSync(cid, cmd, t) }, grace);
-              if (!result.ok) event('Warning', 'FailedPreStopHook', `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`, fieldPath);
-              grace = Math.max(grace - Math.ceil((Date.now() - started) / 1000), 2);
-            }
-          }
-          await this.#deps.cri.stopContainer(c.id, grace).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
-        }),
-    );
+    const started = Date.now();
+    const live = observed.containers.filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED');
+    const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).map((s) => s.name);
+    await Promise.all(live.filter((c) => !sidecars.includes(c.name)).map((c) => this.#stopContainer(pod, observed, c, graceSeconds)));
+    for (const name of [...sidecars].reverse()) {
+      const left = Math.max(graceSeconds - Math.floor((Date.now() - started) / 1000), graceSeconds > 0 ? 2 : 0);
+      for (const c of live.filter((l) => l.name === name)) await this.#stopContainer(pod, observed, c, left);
+    }
     await this.#stopSandboxes(observed);
+  }
+
+  /** One container: its preStop hook (which spends the grace period), then SIGTERM and, after what is left, SIGKILL. */
+  async #stopContainer(pod: Pod, observed: ObservedPod, c: ObservedContainer, graceSeconds: number): Promise<void> {
+    const event = this.#deps.events(pod);
+    const main = (pod.spec?.containers ?? []).find((s) => s.name === c.name);
+    const spec = main ?? (pod.spec?.initContainers ?? []).find((s) => s.name === c.name);
+    const fieldPath = fieldPathOf(c.name, !main);
+    let grace = graceSeconds;
+    if (c.state === 'CONTAINER_RUNNING') {
+      event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPath);
+      const preStop = spec?.lifecycle?.preStop;
+      if (preStop && grace > 0) {
+        const started = Date.now();
+        const result = await runHook(preStop, { podIP: observed.sandboxes[0]?.ip ?? '', container: spec as Container, containerId: c.id, execSync: (cid, cmd, t) => this.#deps.cri.execSync(cid, cmd, t) }, grace);
+        if (!result.ok) event('Warning', 'FailedPreStopHook', `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`, fieldPath);
+        grace = Math.max(grace - Math.ceil((Date.now() - started) / 1000), 2);
+      }
+    }
+    await this.#deps.cri.stopContainer(c.id, grace).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
   }
 
   /** Stops every container within the grace period and the sandbox; returns the final status. */

@@ -2,6 +2,8 @@
 // condition, a failing liveness probe restarts the container, a startup probe
 // holds the container back until it passes, postStart runs after start and
 // preStop before stop — with the kubelet's events.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
 
@@ -123,5 +125,27 @@ spec:
     expect(await c.kubectl('logs', pod, '-c', 'main')).toBe('ready\n');
     expect(await c.kubectl('get', pod, '-o', 'jsonpath={.status.phase} {.status.initContainerStatuses[0].name}')).toBe('Succeeded helper');
   });
-});
 
+  it('stops the sidecars after the containers, last declared first', async () => {
+    const out = join(c.node.dir, 'stop-order');
+    await mkdir(out, { recursive: true });
+    // each writes when SIGTERM reaches it; the container takes two seconds to finish
+    const traps = (name: string, linger: number) => `trap 'echo ${name} stopping >> /out/log; sleep ${linger}; echo ${name} stopped >> /out/log; exit 0' TERM; while true; do sleep 0.2; done`;
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: ordered}
+spec:
+  terminationGracePeriodSeconds: 20
+  initContainers:
+  - {name: first-sidecar, image: busybox, restartPolicy: Always, command: [sh, -c, "${traps('first-sidecar', 0)}"], volumeMounts: [{name: out, mountPath: /out}]}
+  - {name: second-sidecar, image: busybox, restartPolicy: Always, command: [sh, -c, "${traps('second-sidecar', 0)}"], volumeMounts: [{name: out, mountPath: /out}]}
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, "${traps('app', 2)}"], volumeMounts: [{name: out, mountPath: /out}]}
+  volumes: [{name: out, hostPath: {path: ${out}, type: Directory}}]
+`);
+    await waitForJsonPath(c, ['pod', 'ordered'], '{.status.containerStatuses[0].ready}', 'true', 60_000);
+    await c.kubectl('delete', 'pod', 'ordered', '--wait=true', '--timeout=60s');
+    expect((await readFile(join(out, 'log'), 'utf8')).trim().split('\n')).toEqual(['app stopping', 'app stopped', 'second-sidecar stopping', 'second-sidecar stopped', 'first-sidecar stopping', 'first-sidecar stopped']);
+  });
+});
