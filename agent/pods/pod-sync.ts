@@ -118,12 +118,17 @@ export class PodSyncer {
     }
 
     let sandboxId = actions.sandboxId;
+    // volumes are only needed by the containers: they are set up while the sandbox starts
+    const volumesReady = setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims).then((v) => ({ v }), (err: unknown) => ({ err }));
     const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
     sbConfig.linux = { ...sbConfig.linux, cgroupParent: this.#deps.cgroups.parentOf(pod) };
     if (actions.createSandbox) {
       const key = `${uid}/sandbox`;
       const remaining = this.sandboxBackoff.remaining(key, Date.now());
-      if (remaining > 0) return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
+      if (remaining > 0) {
+        await volumesReady;
+        return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
+      }
       try {
         await mkdir(sbConfig.logDirectory as string, { recursive: true });
         await this.#deps.cgroups.ensure(pod);
@@ -133,23 +138,23 @@ export class PodSyncer {
         const message = (err as Error).message.replace(/^CRI RunPodSandbox: /, '');
         event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
         log.warn({ pod: pod.metadata?.name, err: message }, 'sandbox creation failed');
+        await volumesReady;
         return { status: this.#statusOf(pod, observed, memory), retryAfterMs: this.sandboxBackoff.next(key, Date.now()) };
       }
       observed = await this.observe(uid);
     } else if (sandboxId) {
       sbConfig.metadata.attempt = observed.sandboxes[0]?.attempt ?? 0;
     }
+    const prepared = await volumesReady;
     if (!sandboxId) return { status: this.#statusOf(pod, observed, memory) };
-    const podIP = observed.sandboxes[0]?.ip ?? '';
-    const mounts = await this.#podMounts(pod, podIP);
-    let volumes: Map<string, PreparedVolume>;
-    try {
-      volumes = await setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims);
-    } catch (err) {
-      if (!(err instanceof VolumeError)) throw err;
-      event('Warning', 'FailedMount', err.message);
+    if ('err' in prepared) {
+      if (!(prepared.err instanceof VolumeError)) throw prepared.err;
+      event('Warning', 'FailedMount', prepared.err.message);
       return { status: this.#statusOf(pod, observed, memory), retryAfterMs: VOLUME_RETRY_MS };
     }
+    const volumes = prepared.v;
+    const podIP = observed.sandboxes[0]?.ip ?? '';
+    const mounts = await this.#podMounts(pod, podIP);
 
     for (const start of actions.containersToStart) {
       retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, memory, event }));
