@@ -8,7 +8,7 @@ import { waitFor } from './daemon.ts';
 export const DELEGATE_PLUGIN = fileURLToPath(new URL('../agent/cni/skiff-cni-delegate', import.meta.url));
 
 /** The containerd files of one node under `base` (tests and lab nodes each get their own). */
-export function containerdLayout(base: string, opts: { registry: string; delegateSocket: string; state?: string }): ContainerdLayout {
+export function containerdLayout(base: string, opts: { registry: string; delegateSocket: string; state?: string; streamServerAddress?: string }): ContainerdLayout {
   const state = opts.state ?? join(base, 'state');
   return {
     configDir: join(base, 'etc'),
@@ -18,6 +18,7 @@ export function containerdLayout(base: string, opts: { registry: string; delegat
     registry: opts.registry,
     cniBinDir: join(base, 'cni-bin'),
     delegateSocket: opts.delegateSocket,
+    ...(opts.streamServerAddress ? { streamServerAddress: opts.streamServerAddress } : {}),
   };
 }
 

@@ -96,7 +96,8 @@ export async function startLabNodes(o: LabOptions): Promise<LabNode[]> {
 
 async function startNode(o: LabOptions, n: LabNode): Promise<void> {
   const delegateSocket = join(n.dir, 'cni.sock');
-  const layout = containerdLayout(n.dir, { registry: o.registry, delegateSocket });
+  // containerd runs in the host's namespace, the agent in the node's: streams are served on the lab network
+  const layout = containerdLayout(n.dir, { registry: o.registry, delegateSocket, streamServerAddress: labHostAddress(o) });
   await mkdir(n.dir, { recursive: true });
   await prepareContainerd(layout);
   await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], { logFile: join(n.dir, 'containerd.log'), pidFile: join(n.dir, 'containerd.pid') });

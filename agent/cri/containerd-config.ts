@@ -15,6 +15,12 @@ export interface ContainerdLayout {
   /** unix socket where the agent answers the delegate plugin */
   delegateSocket: string;
   sandboxImage?: string;
+  /**
+   * where exec, attach and port-forward streams are served (loopback when
+   * unset); a lab node's agent lives in another network namespace and needs
+   * an address it can reach
+   */
+  streamServerAddress?: string;
 }
 
 /** Registry names written explicitly; `_default` covers every other name. */
@@ -43,6 +49,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   restrict_oom_score_adj = true
   enable_selinux = false
   max_container_log_line_size = 16384
+  stream_server_address = "${l.streamServerAddress ?? '127.0.0.1'}"
+  stream_server_port = "0"
 
   [${cri}.containerd]
     default_runtime_name = "runc"

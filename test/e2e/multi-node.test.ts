@@ -81,6 +81,12 @@ spec:
     expect(direct).toContain('aaaa exit 0');
   });
 
+  it('execs into pods on every node (streams served on the lab network)', async () => {
+    const pods = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}')).trim().split('\n').map((l) => l.split(' '));
+    expect(new Set(pods.map(([, node]) => node)).size).toBe(3);
+    for (const [name] of pods) expect(await lab.kubectl('exec', name as string, '--', 'hostname')).toBe(`${name}\n`);
+  });
+
   it('answers the NodePort on every node, from this host and from a pod on another node', async () => {
     const nodePort = await lab.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.ports[0].nodePort}');
     const backends = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ');
