@@ -2,14 +2,11 @@
 // 1, 16 and 64 concurrent clients, on SQLite and on a 3-member etcd; then
 // LIST of 10k pods. One JSON line per case.
 import { Agent } from 'node:https';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { percentile, send } from './client.ts';
 import { rssKiB } from './rss.ts';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadKubeconfig } from '../apimachinery/index.ts';
-import { startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
-import { startTestEtcd } from '../test/harness/etcd.ts';
+import type { TestApiServer } from '../test/harness/api-server.ts';
+import { onEachBackend } from './backends.ts';
 
 async function writes(api: TestApiServer, backend: string, clients: number, total: number): Promise<void> {
   const cfg = await loadKubeconfig(api.kubeconfig);
@@ -56,25 +53,7 @@ async function listPods(api: TestApiServer, backend: string, count: number): Pro
   console.log(JSON.stringify({ scenario: 'api-list-pods', backend, pods: items, p50Ms: Math.round(percentile(times, 50)), maxMs: Math.round(times[times.length - 1] ?? 0), serverRssMiB: Math.round(rss) }));
 }
 
-async function run(backend: string, dir: string, args: string[]): Promise<void> {
-  const api = await startTestApiServer(dir, [...args, '--disable-scheduler', '--disable-controllers', '--log-level', 'warn']);
-  try {
-    for (const clients of [1, 16, 64]) await writes(api, backend, clients, clients === 1 ? 500 : 3000);
-    await listPods(api, backend, 10_000);
-  } finally {
-    await api.stop();
-  }
-}
-
-const dir = await mkdtemp(join(tmpdir(), 'sk-bench-api-'));
-try {
-  await run('sqlite', join(dir, 'sqlite'), []);
-  const etcd = await startTestEtcd(join(dir, 'etcd'), 3);
-  try {
-    await run('etcd-3', join(dir, 'etcd-server'), ['--datastore-endpoint', `etcd://${etcd.endpoints.join(',')}`]);
-  } finally {
-    await etcd.stop();
-  }
-} finally {
-  await rm(dir, { recursive: true, force: true });
-}
+await onEachBackend('api', async (api, backend) => {
+  for (const clients of [1, 16, 64]) await writes(api, backend, clients, clients === 1 ? 500 : 3000);
+  await listPods(api, backend, 10_000);
+});
