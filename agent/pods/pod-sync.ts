@@ -6,6 +6,7 @@ import type { AuthConfig, CriClient, Mount, PodSandboxConfig } from '../cri/inde
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
 import { pullCredentials } from './pull-secrets.ts';
+import { Slots } from './slots.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
@@ -74,6 +75,8 @@ export class PodSyncer {
   #observer: RuntimeObserver;
   readonly crashBackoff = new Backoff();
   readonly imageBackoff = new Backoff();
+  /** volume set-ups running at once, across pods */
+  readonly #volumeSlots = new Slots(4);
   readonly sandboxBackoff = new Backoff(1_000, 60_000);
 
   constructor(deps: PodSyncerDeps) {
@@ -119,7 +122,8 @@ export class PodSyncer {
 
     let sandboxId = actions.sandboxId;
     // volumes are only needed by the containers: they are set up while the sandbox starts
-    const volumesReady = setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims).then((v) => ({ v }), (err: unknown) => ({ err }));
+    // (a few pods at a time: a burst setting up every pod's volumes at once costs the agent ~50 MB of heap at 110 pods)
+    const volumesReady = this.#volumeSlots.run(() => setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims)).then((v) => ({ v }), (err: unknown) => ({ err }));
     const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
     sbConfig.linux = { ...sbConfig.linux, cgroupParent: this.#deps.cgroups.parentOf(pod) };
     if (actions.createSandbox) {
