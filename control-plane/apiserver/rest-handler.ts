@@ -123,8 +123,10 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
 const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('storage.k8s.io', 'storageclasses')) as Registry;
 const isClaims = (reg: Registry) => reg.info.group === '' && reg.info.resource === 'persistentvolumeclaims';
 
-function unsupportedPatch(): ApiError {
-  return new ApiError('UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
+/** A patch of a type the URL does not take (scale takes no apply). */
+function unsupportedPatch(opts: { apply: boolean }): ApiError {
+  const types = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', ...(opts.apply ? ['application/apply-patch+yaml'] : [])];
+  return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
 }
 
 /** The admission plugins a new object passes (NamespaceLifecycle, ServiceAccount, Priority, storage, quota). */
@@ -232,7 +234,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
     }
     const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null || kind === 'apply') throw unsupportedPatch();
+    if (kind === null || kind === 'apply') throw unsupportedPatch({ apply: false });
     const patch = await readBody(req, { allowPatchTypes: true });
     return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
   }
@@ -247,12 +249,13 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
     const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null) throw unsupportedPatch();
+    if (kind === null) throw unsupportedPatch({ apply: true });
     const patch = await readBody(req, { allowPatchTypes: true });
     const validation = fieldValidation(q);
     if (kind === 'apply') {
+      const opts = { fieldManager: q.get('fieldManager'), force: queryBool(q.get('force')), dryRun: dryRun(q), validation };
       const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(ctx, reg, user, namespace, obj), guard: guardRbac };
-      const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, q, deps);
+      const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, opts, deps);
       return sendJson(res, created ? 201 : 200, obj, warningHeaders(warnings));
     }
     if (q.get('force') !== null) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);

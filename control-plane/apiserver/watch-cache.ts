@@ -39,7 +39,6 @@ export class WatchCache {
   #entries = new Map<string, CachedObject>();
   /** keys in order, rebuilt after a key comes or goes */
   #sorted: string[] | undefined;
-  #revision = 0;
   #stop: (() => void) | undefined;
 
   constructor(prefix: string, storage: Storage, decode: (kv: KeyValue) => Obj) {
@@ -51,7 +50,6 @@ export class WatchCache {
   async start(): Promise<void> {
     const page = await this.#storage.list(this.#prefix);
     for (const kv of page.items) this.#entries.set(kv.key, new CachedObject(kv, this.#decode));
-    this.#revision = page.revision;
     this.#stop = await this.#storage.watch(this.#prefix, page.revision, (e) => {
       if (e.type === 'delete') {
         this.#entries.delete(e.kv.key);
@@ -60,7 +58,6 @@ export class WatchCache {
         if (!this.#entries.has(e.kv.key)) this.#sorted = undefined;
         this.#entries.set(e.kv.key, new CachedObject(e.kv, this.#decode));
       }
-      this.#revision = Math.max(this.#revision, e.kv.modRevision);
     });
   }
 
@@ -68,9 +65,12 @@ export class WatchCache {
     this.#stop?.();
   }
 
-  /** The objects under `prefix` in key order, starting after `startAfter`, with the store's revision. */
+  /**
+   * The objects under `prefix` in key order, starting after `startAfter`,
+   * with the store's revision (which the synchronous watch has caught up with).
+   */
   async list(prefix: string, startAfter?: string): Promise<{ objects: CachedObject[]; revision: number }> {
-    const revision = Math.max(this.#revision, await this.#storage.currentRevision());
+    const revision = await this.#storage.currentRevision();
     this.#sorted ??= [...this.#entries.keys()].sort();
     const keys = this.#sorted.filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter));
     return { objects: keys.map((k) => this.#entries.get(k) as CachedObject), revision };

@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, errors, fieldErrors } from '../../../apimachinery/index.ts';
-import { checkUnknownFields, fieldValidation } from '../field-validation.ts';
-import { queryBool } from '../http-util.ts';
+import { checkUnknownFields, type FieldValidation } from '../field-validation.ts';
 import { isObject } from '../list-keys.ts';
 import type { ModelSchemas } from '../openapi/model-schemas.ts';
 import type { Registry } from '../registry.ts';
-import { apiVersionOf, type Obj } from '../resource-info.ts';
+import type { Obj } from '../resource-info.ts';
 import { applyConfiguration } from './managed-fields.ts';
 
 // PATCH with application/apply-patch+yaml: server-side apply of a
@@ -30,6 +29,15 @@ export interface ApplyTarget {
   subresource: string;
 }
 
+/** What the request asks of the apply, read from its query by the handler. */
+export interface ApplyOptions {
+  /** ?fieldManager=, required for an apply */
+  fieldManager: string | null;
+  force: boolean;
+  dryRun: boolean;
+  validation: FieldValidation;
+}
+
 export interface ApplyDeps {
   schemas: ModelSchemas;
   /** admission of an object the apply creates */
@@ -38,24 +46,22 @@ export interface ApplyDeps {
   guard(obj: Obj): void;
 }
 
-export async function serverSideApply(reg: Registry, target: ApplyTarget, patch: unknown, q: URLSearchParams, deps: ApplyDeps): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
-  const manager = q.get('fieldManager');
+export async function serverSideApply(reg: Registry, target: ApplyTarget, patch: unknown, opts: ApplyOptions, deps: ApplyDeps): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
+  const manager = opts.fieldManager;
   if (!manager) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.required('fieldManager', 'is required for apply patch')]);
   if (!isObject(patch)) throw errors.badRequest('the body of an apply patch must be an object');
   const cfg = patch as Obj;
-  const apiVersion = apiVersionOf(reg.info);
-  if (!cfg.kind) throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(cfg)}'`);
-  if (cfg.apiVersion !== apiVersion || cfg.kind !== reg.info.kind) {
-    throw errors.badRequest(`the API version and kind in the data (${cfg.apiVersion}, ${cfg.kind}) do not match the expected ones (${apiVersion}, ${reg.info.kind})`);
+  // an apply configuration names its type; whether it is this resource's, the registry checks as for any write
+  for (const field of ['apiVersion', 'kind'] as const) {
+    if (!cfg[field]) throw errors.badRequest(`Object '${field === 'kind' ? 'Kind' : field}' is missing in '${JSON.stringify(cfg)}'`);
   }
   cfg.metadata = isObject(cfg.metadata) ? cfg.metadata : {};
+  // the merge would carry another name into the object, where an update quietly keeps the old one
   if (cfg.metadata.name !== undefined && cfg.metadata.name !== target.name) throw errors.badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${target.name})`);
-  if (cfg.metadata.namespace !== undefined && cfg.metadata.namespace !== target.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
   cfg.metadata.name = target.name;
-  const warnings = checkUnknownFields(deps.schemas, reg.info, cfg, fieldValidation(q));
+  const warnings = checkUnknownFields(deps.schemas, reg.info, cfg, opts.validation);
   const scope = reg.writeScope(manager, target.subresource);
-  const force = queryBool(q.get('force'));
-  const dryRun = q.get('dryRun') === 'All';
+  const { force, dryRun } = opts;
   try {
     const obj = await reg.guaranteedUpdate(target.namespace, target.name, (current) => {
       const next = applyConfiguration(current, cfg, scope, force);
