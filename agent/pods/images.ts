@@ -35,8 +35,8 @@ export async function ensureImage(args: {
   backoff: Backoff;
   event: PodEvent;
   fieldPath: string;
-  /** from the pod's imagePullSecrets, tried in turn; none: an anonymous pull */
-  credentials?: AuthConfig[];
+  /** from the pod's imagePullSecrets, tried in turn (read only when a pull is due); none: an anonymous pull */
+  credentials?: () => Promise<AuthConfig[]>;
 }): Promise<ImageResult> {
   const { cri, pod, container, backoff, event, fieldPath } = args;
   const image = container.image ?? '';
@@ -61,7 +61,7 @@ export async function ensureImage(args: {
   event('Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
   const started = performance.now();
   try {
-    const imageRef = await pullWithAny(cri, image, args.credentials ?? [], args.sandbox);
+    const imageRef = await pullWithAny(cri, image, (await args.credentials?.()) ?? [], args.sandbox);
     const ms = Math.round(performance.now() - started);
     const size = (await cri.imageStatus(imageRef).catch(() => null))?.size ?? 0;
     event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${fmtBytes(size)}.`, fieldPath);

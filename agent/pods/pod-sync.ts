@@ -196,7 +196,7 @@ export class PodSyncer {
       }
       this.crashBackoff.next(key, now);
     }
-    const credentials = await this.#pullCredentials(pod, spec.image ?? '', ctx.event);
+    const credentials = () => this.#pullCredentials(pod, spec.image ?? '', ctx.event);
     const image = await ensureImage({ cri, pod, container: spec, sandbox: ctx.sbConfig, backoff: this.imageBackoff, event: ctx.event, fieldPath, credentials });
     if ('waiting' in image) {
       ctx.memory.waiting.set(start.name, image.waiting);
@@ -256,7 +256,6 @@ export class PodSyncer {
     return undefined;
   }
 
-  /** runAsNonRoot checked against the container's user, or the image's when it sets none (asking the runtime only then). */
   /** The credentials of the pod's imagePullSecrets for one image; a secret that cannot be read is reported and skipped. */
   async #pullCredentials(pod: Pod, image: string, event: PodEvent): Promise<AuthConfig[]> {
     const names = (pod.spec?.imagePullSecrets ?? []).map((r) => r.name).filter((n): n is string => !!n);
@@ -267,6 +266,7 @@ export class PodSyncer {
     return pullCredentials(image, found.filter((s): s is Secret => !!s));
   }
 
+  /** runAsNonRoot checked against the container's user, or the image's when it sets none (asking the runtime only then). */
   async #nonRootViolation(pod: Pod, spec: Container, imageRef: string): Promise<string | undefined> {
     const wantsNonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
     if (!wantsNonRoot) return undefined;
