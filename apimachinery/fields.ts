@@ -25,13 +25,23 @@ export function parseFieldSelector(s: string | null | undefined): FieldSelector 
     });
 }
 
+/**
+ * The value at a dotted path, as field selectors, scale paths and printer
+ * columns name one (`spec.replicas`, `.status.conditions[0].type`); undefined when absent.
+ */
+export function valueAtPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.replace(/^\./, '').split(/\.|(?=\[)/).filter(Boolean)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const index = /^\[(\d+)\]$/.exec(part);
+    cur = index ? (cur as unknown[])[Number(index[1])] : (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
 /** The value of a dotted path as a field selector compares it: missing → "". */
 export function fieldValue(obj: unknown, path: string): string {
-  let cur: unknown = obj;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return '';
-    cur = (cur as Record<string, unknown>)[part];
-  }
+  const cur = valueAtPath(obj, path);
   if (cur === undefined || cur === null) return '';
   return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
 }

@@ -4,7 +4,7 @@ export { ApiError, StatusReasons, errors, fieldErrors, qualifiedResource } from 
 export type { Status, StatusCause, StatusDetails, StatusReason } from './status.ts';
 export { parseLabelSelector, matchesLabels, formatLabelSelector, fromObjectSelector, selectorString, SelectorParseError } from './labels.ts';
 export type { LabelSelector, ObjectLabelSelector, Requirement } from './labels.ts';
-export { parseFieldSelector, matchesFields, fieldValue, FieldSelectorParseError } from './fields.ts';
+export { parseFieldSelector, matchesFields, fieldValue, valueAtPath, FieldSelectorParseError } from './fields.ts';
 export type { FieldSelector, FieldRequirement } from './fields.ts';
 export { createCA, issueCert, signRequest } from './pki.ts';
 export type { KeyPair, CertRequest } from './pki.ts';

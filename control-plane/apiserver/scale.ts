@@ -1,4 +1,4 @@
-import { errors, fieldErrors } from '../../apimachinery/index.ts';
+import { errors, fieldErrors, valueAtPath } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj, ScaleInfo } from './resource-info.ts';
 
@@ -8,10 +8,6 @@ export interface Scale {
   metadata: Obj['metadata'];
   spec: { replicas?: number };
   status: { replicas: number; selector?: string };
-}
-
-function read(obj: Obj, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
 function write(obj: Obj, path: string, value: unknown): void {
@@ -35,8 +31,8 @@ export function scaleOf(info: ScaleInfo, obj: Obj): Scale {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: Number(read(obj, info.specReplicasPath) ?? 0) },
-    status: { replicas: Number(read(obj, info.statusReplicasPath) ?? 0), ...(selector ? { selector } : {}) },
+    spec: { replicas: Number(valueAtPath(obj, info.specReplicasPath) ?? 0) },
+    status: { replicas: Number(valueAtPath(obj, info.statusReplicasPath) ?? 0), ...(selector ? { selector } : {}) },
   };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { customResourceDefinitionStrategy } from '../resources/custom-resource-definitions.ts';
 import type { Obj } from '../resource-info.ts';
-import { customResourceScale, customResourceStrategy, jsonPathValue } from './strategy.ts';
+import { valueAtPath } from '../../../apimachinery/index.ts';
+import { customResourceScale, customResourceStrategy } from './strategy.ts';
 
 const version = {
   name: 'v1', served: true, storage: true,
@@ -28,7 +29,7 @@ describe('custom resource strategy', () => {
   it('prints the additional columns after the name', () => {
     expect(strategy.columns?.map((c) => c.name)).toEqual(['Name', 'Size', 'First']);
     expect(strategy.cells?.(obj({ size: 2, tags: ['x'] }))).toEqual(['t', 2, 'x']);
-    expect(jsonPathValue({ a: { b: [{ c: 1 }] } }, '.a.b[0].c')).toBe(1);
+    expect(valueAtPath({ a: { b: [{ c: 1 }] } }, '.a.b[0].c')).toBe(1);
   });
 
   it('scales through the paths the definition names', () => {

@@ -1,3 +1,4 @@
+import { valueAtPath } from '../../../apimachinery/index.ts';
 import type { Obj, ScaleInfo, Strategy, TableColumn } from '../resource-info.ts';
 import { age } from '../resources/age.ts';
 import { NAME_COLUMN } from '../resources/columns.ts';
@@ -7,17 +8,6 @@ import { validateSchema, type JsonSchema } from './validation.ts';
 // How the server treats the objects of one custom resource version: checked
 // against the version's schema, shown with its additionalPrinterColumns,
 // scaled through the paths its scale subresource names.
-
-/** The value at a simple JSONPath (.spec.replicas, .status.conditions[0].type). */
-export function jsonPathValue(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const part of path.replace(/^\./, '').split(/\.|(?=\[)/).filter(Boolean)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    const index = /^\[(\d+)\]$/.exec(part);
-    cur = index ? (cur as unknown[])[Number(index[1])] : (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
 
@@ -33,7 +23,7 @@ export function customResourceStrategy(version: CrdVersion): Strategy {
   if (printed.length > 0) {
     strategy.columns = [NAME_COLUMN, ...printed.map((c) => ({ name: c.name, type: COLUMN_TYPES.has(c.type as TableColumn['type']) ? (c.type as TableColumn['type']) : 'string', ...(c.format ? { format: c.format } : {}), description: c.description ?? '', priority: c.priority ?? 0 }))];
     strategy.cells = (obj: Obj) => [obj.metadata.name, ...printed.map((c) => {
-      const v = jsonPathValue(obj, c.jsonPath);
+      const v = valueAtPath(obj, c.jsonPath);
       // dates are shown as ages, as for built-in kinds
       if (c.type === 'date' && typeof v === 'string') return age(v);
       return v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null);
@@ -48,6 +38,6 @@ export function customResourceScale(version: CrdVersion): ScaleInfo | undefined 
   return {
     specReplicasPath: scale.specReplicasPath.replace(/^\./, ''),
     statusReplicasPath: scale.statusReplicasPath.replace(/^\./, ''),
-    selector: (obj) => (scale.labelSelectorPath ? (jsonPathValue(obj, scale.labelSelectorPath) as string | undefined) : undefined),
+    selector: (obj) => (scale.labelSelectorPath ? (valueAtPath(obj, scale.labelSelectorPath) as string | undefined) : undefined),
   };
 }
