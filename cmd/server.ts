@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, CidrSet, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
-export const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
+const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
   --secure-port N                 HTTPS port (6443)
   --bind-address ADDR             address to listen on (0.0.0.0)

@@ -1,5 +1,5 @@
-// The `skiff` command line: one subcommand per process or tool.
-import { runServer } from './server.ts';
+// The `skiff` command line: one subcommand per process or tool. Each is
+// imported only when chosen, so the agent never loads the control plane.
 
 const USAGE = `usage: skiff <command> [flags]
 
@@ -14,7 +14,7 @@ commands:
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  server: runServer,
+  server: async (argv) => (await import('./server.ts')).runServer(argv),
   agent: async (argv) => (await import('./agent.ts')).runAgent(argv),
   up: async (argv) => (await import('./up.ts')).runUp(argv),
   down: async (argv) => (await import('./down.ts')).runDown(argv),
