@@ -1,28 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lab/index.ts';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 // CustomResourceDefinitions through the real kubectl: the definition in
 // test/fixtures/crds/crontab.yaml is established and served (discovery,
-// explain, printer columns, validation from its schema, status and scale),
+// explain, printer columns, defaults and validation from its schema, status and scale),
 // and deleting it takes its objects with it.
 
-let dir: string;
-let api: TestApiServer;
+const api = useTestApiServer('sk-crd-', ['--disable-scheduler', '--disable-controllers']);
 let definition: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-crd-'));
-  api = await startTestApiServer(dir, ['--disable-scheduler', '--disable-controllers']);
   definition = await readFile(new URL('../fixtures/crds/crontab.yaml', import.meta.url), 'utf8');
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
 });
 
 const cronTab = (spec: string) => `
@@ -51,6 +41,8 @@ describe('custom resources', () => {
     const table = await api.kubectl('get', 'ct');
     expect(table.split('\n')[0]).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE$/);
     expect(table).toMatch(/^nightly\s+0 3 \* \* \*\s+1\s+\d+s$/m);
+    // the schema's default for what the object left out
+    expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.mode}')).toBe('slow');
   });
 
   it('refuses objects the schema does not allow, and stores nothing of them', async () => {

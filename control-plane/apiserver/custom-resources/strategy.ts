@@ -3,10 +3,11 @@ import type { Obj, ScaleInfo, Strategy, TableColumn } from '../resource-info.ts'
 import { age } from '../resources/age.ts';
 import { NAME_COLUMN } from '../resources/columns.ts';
 import type { CrdVersion } from '../resources/custom-resource-definitions.ts';
+import { applyDefaults } from './defaulting.ts';
 import { validateSchema, type JsonSchema } from './validation.ts';
 
-// How the server treats the objects of one custom resource version: checked
-// against the version's schema, shown with its additionalPrinterColumns,
+// How the server treats the objects of one custom resource version: defaulted
+// and checked from the version's schema, shown with its additionalPrinterColumns,
 // scaled through the paths its scale subresource names.
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
@@ -15,6 +16,8 @@ export function customResourceStrategy(version: CrdVersion): Strategy {
   const schema = (version.schema?.openAPIV3Schema ?? {}) as JsonSchema;
   const printed = version.additionalPrinterColumns ?? [];
   const strategy: Strategy = {
+    prepareForCreate: (obj: Obj) => applyDefaults(schema, obj),
+    prepareForUpdate: (obj: Obj) => applyDefaults(schema, obj),
     validate: (obj: Obj) => {
       const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
       return validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, rest, '');

@@ -18,6 +18,7 @@ export interface JsonSchema {
   pattern?: string;
   minItems?: number;
   maxItems?: number;
+  default?: unknown;
 }
 
 export function validateSchema(schema: JsonSchema, value: unknown, path: string): StatusCause[] {
