@@ -1,28 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, type ClientConfig } from '../../apimachinery/index.ts';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 import { rawRequest, type RawRequest } from '../harness/raw-request.ts';
 
 // A corpus of bad requests sent past kubectl, byte for byte: each must get
 // the Kubernetes Status with the right code and reason, and none may write
 // anything (the store's revision and every object are as before).
 
-let dir: string;
-let api: TestApiServer;
+const api = useTestApiServer('sk-bad-input-', ['--disable-scheduler', '--disable-controllers']);
 let cfg: ClientConfig;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-bad-input-'));
-  api = await startTestApiServer(dir, ['--disable-scheduler', '--disable-controllers']);
   cfg = await loadKubeconfig(api.kubeconfig);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
 });
 
 const CM = '/api/v1/namespaces/default/configmaps';

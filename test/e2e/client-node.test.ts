@@ -1,34 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type Informer, type ObjectCache, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lab/index.ts';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 // The official JavaScript client against skiff server: typed calls, and an
 // informer (list, then watch from the list's resourceVersion) that rides
 // through a server restart without losing an event.
 
-let dir: string;
-let api: TestApiServer | undefined;
+const api = useTestApiServer('sk-client-node-', ['--disable-scheduler', '--disable-controllers']);
 let core: CoreV1Api;
 let informer: (Informer<V1ConfigMap> & ObjectCache<V1ConfigMap>) | undefined;
 const NS = 'default';
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-client-node-'));
-  api = await startTestApiServer(dir, ['--disable-scheduler', '--disable-controllers']);
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
   informer = makeInformer(kc, `/api/v1/namespaces/${NS}/configmaps`, () => core.listNamespacedConfigMap({ namespace: NS }));
-}, 60_000);
+});
 
+// before the server stops (the fixture's own afterAll runs last)
 afterAll(async () => {
   await informer?.stop();
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
 });
 
 const configMap = (name: string, v: string): V1ConfigMap => ({ metadata: { name }, data: { v } });
@@ -59,9 +52,7 @@ describe('@kubernetes/client-node', () => {
     await core.createNamespacedConfigMap({ namespace: NS, body: configMap('b', '1') });
     await waitFor('both adds', async () => seen.length === 2, 10_000, 50);
 
-    const port = (api as TestApiServer).port;
-    await api?.stop();
-    api = await startTestApiServer(dir, ['--disable-scheduler', '--disable-controllers'], { port });
+    await api.restart();
     // written before the informer is back: it must still hear of them
     await core.replaceNamespacedConfigMap({ namespace: NS, name: 'a', body: configMap('a', '2') });
     await core.deleteNamespacedConfigMap({ namespace: NS, name: 'b' });

@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 // The real helm (v4: server-side apply by default) installing, upgrading,
 // rolling back and uninstalling (waiting, over a streaming-list watch) the
@@ -14,21 +12,10 @@ import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts
 const HELM = process.env.HELM ?? '/opt/skiff/bin/helm';
 const CHART = fileURLToPath(new URL('../fixtures/charts/greeter', import.meta.url));
 
-let dir: string;
-let api: TestApiServer;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-helm-'));
-  api = await startTestApiServer(dir, ['--disable-scheduler']);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
-});
+const api = useTestApiServer('sk-helm-', ['--disable-scheduler']);
 
 function helm(...args: string[]): Promise<string> {
-  const env = { ...process.env, KUBECONFIG: api.kubeconfig, HELM_CACHE_HOME: join(dir, 'helm/cache'), HELM_CONFIG_HOME: join(dir, 'helm/config'), HELM_DATA_HOME: join(dir, 'helm/data') };
+  const env = { ...process.env, KUBECONFIG: api.kubeconfig, HELM_CACHE_HOME: join(api.dir, 'helm/cache'), HELM_CONFIG_HOME: join(api.dir, 'helm/config'), HELM_DATA_HOME: join(api.dir, 'helm/data') };
   return new Promise((resolve, reject) => {
     execFile(HELM, args, { env, timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`helm ${args.join(' ')} failed: ${stderr}`)) : resolve(stdout)));
   });

@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECTL, startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { describe, expect, it } from 'vitest';
+import { KUBECTL, useTestApiServer } from '../harness/api-server.ts';
 
 // The API server alone (no node needed), driven by the real kubectl: the
 // workload resources, and authentication + RBAC as users meet them. No
 // scheduler or controllers run, so objects stay exactly as written.
 
-let dir: string;
-let api: TestApiServer;
+const api = useTestApiServer(
+  'sk-api-',
+  (dir) => ['--token-auth-file', join(dir, 'tokens.csv'), '--disable-scheduler', '--disable-controllers'],
+  (dir) => writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n'),
+);
 
 /** An unauthenticated HTTPS GET: no client certificate, no token. */
 function anonymousGet(path: string): Promise<{ status: number; body: string }> {
@@ -26,16 +28,6 @@ function anonymousGet(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-api-'));
-  await writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n');
-  api = await startTestApiServer(dir, ['--token-auth-file', join(dir, 'tokens.csv'), '--disable-scheduler', '--disable-controllers']);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
-});
 
 /** kubectl apply of a YAML document (JSON on the wire, as apply always is). */
 async function apply(yaml: string, kubectl = api.kubectlResult): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -322,7 +314,7 @@ data: {level: "${level}"}
 
   it('annotates, and edits through an editor', async () => {
     await api.kubectl('annotate', 'configmap', 'settings', 'owner=ops');
-    const editor = join(dir, 'editor.sh');
+    const editor = join(api.dir, 'editor.sh');
     await writeFile(editor, '#!/bin/sh\nsed -i \'s/level: "1"/level: "3"/\' "$1"\n');
     await chmod(editor, 0o755);
     const edited = await new Promise<number>((resolve) => {

@@ -2,24 +2,12 @@
 // scheduler: pods stay Pending and go at once when deleted), driven by the
 // real kubectl: ReplicaSets from Deployments, and deletion propagation.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECTL, startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { describe, expect, it } from 'vitest';
+import { KUBECTL, useTestApiServer } from '../harness/api-server.ts';
 
-let dir: string;
-let api: TestApiServer;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-ctl-'));
-  api = await startTestApiServer(dir, ['--disable-scheduler']);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
-});
+const api = useTestApiServer('sk-ctl-', ['--disable-scheduler']);
 
 const names = async (...args: string[]) => (await api.kubectl('get', ...args, '-o', 'name')).split('\n').filter(Boolean).sort();
 
@@ -208,9 +196,9 @@ describe('node IPAM', () => {
 
 describe('certificate signing requests', () => {
   it('signs an approved request so its holder can log in as the subject it asked for', async () => {
-    const key = join(dir, 'dev.key');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', '/O=developers/CN=dana', '-out', join(dir, 'dev.csr')], { stdio: 'ignore' });
-    const request = (await readFile(join(dir, 'dev.csr'))).toString('base64');
+    const key = join(api.dir, 'dev.key');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', '/O=developers/CN=dana', '-out', join(api.dir, 'dev.csr')], { stdio: 'ignore' });
+    const request = (await readFile(join(api.dir, 'dev.csr'))).toString('base64');
     const created = await api.kubectlResult(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'dana' }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 3600, username: 'someone-else' } }));
     expect(created.code, created.stderr).toBe(0);
     // the requester is who sent it, not what the body claimed
@@ -221,12 +209,12 @@ describe('certificate signing requests', () => {
     expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(/Approved,Issued$/m);
 
     const cert = Buffer.from(await api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.status.certificate}'), 'base64').toString();
-    await writeFile(join(dir, 'dev.crt'), cert);
-    const kubeconfig = join(dir, 'dana.kubeconfig');
+    await writeFile(join(api.dir, 'dev.crt'), cert);
+    const kubeconfig = join(api.dir, 'dana.kubeconfig');
     const cfg = (await readFile(api.kubeconfig, 'utf8'));
     const server = /server: (\S+)/.exec(cfg)?.[1] as string;
     const caData = /certificate-authority-data: (\S+)/.exec(cfg)?.[1] as string;
-    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ${server}, certificate-authority-data: ${caData}}}]\nusers: [{name: dana, user: {client-certificate: ${join(dir, 'dev.crt')}, client-key: ${key}}}]\ncontexts: [{name: c, context: {cluster: c, user: dana}}]\ncurrent-context: c\n`);
+    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ${server}, certificate-authority-data: ${caData}}}]\nusers: [{name: dana, user: {client-certificate: ${join(api.dir, 'dev.crt')}, client-key: ${key}}}]\ncontexts: [{name: c, context: {cluster: c, user: dana}}]\ncurrent-context: c\n`);
     const whoami = execFileSync(KUBECTL, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString();
     expect(whoami).toBe('dana ["developers","system:authenticated"]');
   });

@@ -2,29 +2,22 @@
 // spreading, taints, node affinity, hard topology spread and preemption; then
 // DaemonSets and StatefulSets, whose controllers place pods through the scheduler.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopPid, waitFor } from '../../lab/index.ts';
-import { SKIFF, spawnLogged, startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { SKIFF, spawnLogged, useTestApiServer } from '../harness/api-server.ts';
 
 const NODES = 100;
-let dir: string;
-let api: TestApiServer;
+const api = useTestApiServer('sk-sched-', []);
 let hollow: ChildProcess | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sk-sched-'));
-  api = await startTestApiServer(dir);
-  hollow = await spawnLogged([SKIFF, 'hollow-nodes', '--count', String(NODES), '--zones', '5', '--kubeconfig', api.kubeconfig], join(dir, 'hollow.log'));
+  hollow = await spawnLogged([SKIFF, 'hollow-nodes', '--count', String(NODES), '--zones', '5', '--kubeconfig', api.kubeconfig], join(api.dir, 'hollow.log'));
   await waitFor('100 Ready hollow nodes', async () => (await api.kubectl('get', 'nodes', '--no-headers')).split('\n').filter((l) => / Ready /.test(l)).length === NODES, 60_000, 500);
 }, 120_000);
 
 afterAll(async () => {
   if (hollow?.pid) await stopPid(hollow.pid, 20_000);
-  await api?.stop();
-  if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
 });
 
 const deployment = (name: string, replicas: number, spec: object = {}, podCpu?: string) => JSON.stringify({

@@ -1,7 +1,9 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { loadKubeconfig, writeKubeconfig } from '../../apimachinery/index.ts';
 import { stopPid, waitFor } from '../../lab/index.ts';
 import { freePort } from './index.ts';
@@ -94,6 +96,64 @@ export async function startTestApiServer(dir: string, extraArgs: string[] = [], 
       const path = join(dir, `${name}.kubeconfig`);
       await writeKubeconfig(path, { server: url, ca, token }, { user: name });
       return kubectlFor(path);
+    },
+  };
+}
+
+export interface ApiServerFixture extends TestApiServer {
+  /** the server's directory, where a test may keep files of its own */
+  readonly dir: string;
+  /** stops the server and starts it again with the same flags, state and port */
+  restart(): Promise<void>;
+}
+
+/**
+ * One API server for the tests of a file: started before them in a fresh
+ * directory named from `prefix` (after `prepare` has written there what the
+ * flags refer to), stopped and its directory removed after them.
+ */
+export function useTestApiServer(prefix: string, args: string[] | ((dir: string) => string[]), prepare?: (dir: string) => Promise<void>): ApiServerFixture {
+  let dir: string | undefined;
+  let api: TestApiServer | undefined;
+  const flags = (d: string) => (typeof args === 'function' ? args(d) : args);
+  const running = (): TestApiServer => {
+    if (!api) throw new Error('the test API server is not running (used outside the tests of its file?)');
+    return api;
+  };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    await prepare?.(dir);
+    api = await startTestApiServer(dir, flags(dir));
+  }, 60_000);
+  afterAll(async () => {
+    await api?.stop();
+    if (dir && !process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      if (!dir) throw new Error('the test API server has no directory yet (used outside the tests of its file?)');
+      return dir;
+    },
+    get kubeconfig() {
+      return running().kubeconfig;
+    },
+    get port() {
+      return running().port;
+    },
+    get server() {
+      return running().server;
+    },
+    get pkiDir() {
+      return running().pkiDir;
+    },
+    kubectl: (...a) => running().kubectl(...a),
+    kubectlResult: (a, input) => running().kubectlResult(a, input),
+    withToken: (token, name) => running().withToken(token, name),
+    stop: () => running().stop(),
+    async restart() {
+      const { port } = running();
+      await running().stop();
+      api = await startTestApiServer(dir as string, flags(dir as string), { port });
     },
   };
 }
