@@ -2,38 +2,73 @@ import { createHash } from 'node:crypto';
 import type { ResourceInfo } from './resource-info.ts';
 import { gvkKey, REF_PREFIX, schemaClosure, type ModelSchemas } from './openapi/model-schemas.ts';
 
-// OpenAPI v3 discovery as clients read it: GET /openapi/v3 lists one
+// OpenAPI v3 discovery as clients read it (and the v2 document older ones fetch): GET /openapi/v3 lists one
 // document per group-version, and each document names every operation with
 // its x-kubernetes-group-version-kind / x-kubernetes-action, with the
 // schemas of its kinds (what `kubectl explain` reads). kubectl also looks for
 // `fieldValidation` among PATCH's parameters to choose server-side validation.
 
+const VERSION = 'v1.34.0-skiff';
 const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
 
 function gvPath(r: Pick<ResourceInfo, 'group' | 'version'>): string {
   return r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`;
 }
 
+/** Every operation on one resource, with `response` giving the schema of an object's replies in the document's form. */
+function resourcePaths(r: ResourceInfo, models: ModelSchemas, response: (schemaName: string) => object, params: object[]): Record<string, object> {
+  const gvk = { group: r.group, version: r.version, kind: r.kind };
+  const schemaName = models.kinds[gvkKey(gvk)];
+  const content = schemaName ? response(schemaName) : {};
+  const op = (action: string, extra: object = {}) => ({ 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK', ...(action === 'list' || action === 'deletecollection' ? {} : content) } }, ...extra });
+  const writes = { parameters: params };
+  const base = `/${gvPath(r)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`;
+  const paths: Record<string, object> = {
+    [base]: { get: op('list'), post: op('post', writes), delete: op('deletecollection') },
+    [`${base}/{name}`]: { get: op('get'), put: op('put', writes), patch: op('patch', writes), delete: op('delete') },
+  };
+  if ((r.subresources ?? []).includes('status')) paths[`${base}/{name}/status`] = { get: op('get'), put: op('put', writes), patch: op('patch', writes) };
+  return paths;
+}
+
+const rootsOf = (resources: ResourceInfo[], models: ModelSchemas) => resources.map((r) => models.kinds[gvkKey(r)]).filter((n): n is string => n !== undefined);
+
 /** The OpenAPI v3 document of one group-version, or null if none is served. */
 export function openApiDocument(resources: ResourceInfo[], path: string, models: ModelSchemas): object | null {
   const mine = resources.filter((r) => gvPath(r) === path);
   if (mine.length === 0) return null;
-  const paths: Record<string, object> = {};
-  const roots: string[] = [];
-  for (const r of mine) {
-    const gvk = { group: r.group, version: r.version, kind: r.kind };
-    const schemaName = models.kinds[gvkKey(gvk)];
-    if (schemaName) roots.push(schemaName);
-    const content = schemaName ? { content: { 'application/json': { schema: { $ref: REF_PREFIX + schemaName } } } } : {};
-    const op = (action: string, extra: object = {}) => ({ 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK', ...(action === 'list' || action === 'deletecollection' ? {} : content) } }, ...extra });
-    const base = `/${gvPath(r)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`;
-    paths[base] = { get: op('list'), post: op('post', { parameters: QUERY_PARAMS }), delete: op('deletecollection') };
-    paths[`${base}/{name}`] = { get: op('get'), put: op('put', { parameters: QUERY_PARAMS }), patch: op('patch', { parameters: QUERY_PARAMS }), delete: op('delete') };
-    for (const sub of r.subresources ?? []) {
-      if (sub === 'status') paths[`${base}/{name}/status`] = { get: op('get'), put: op('put', { parameters: QUERY_PARAMS }), patch: op('patch', { parameters: QUERY_PARAMS }) };
-    }
+  const json = (schemaName: string) => ({ content: { 'application/json': { schema: { $ref: REF_PREFIX + schemaName } } } });
+  const paths = Object.assign({}, ...mine.map((r) => resourcePaths(r, models, json, QUERY_PARAMS)));
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION }, paths, components: { schemas: schemaClosure(models.schemas, rootsOf(mine, models)) } };
+}
+
+const V2_REF_PREFIX = '#/definitions/';
+const V2_QUERY_PARAMS = QUERY_PARAMS.map(({ name }) => ({ name, in: 'query', type: 'string', uniqueItems: true }));
+
+const v2Ref = (ref: string) => V2_REF_PREFIX + ref.slice(REF_PREFIX.length);
+
+/** A v3 schema in Swagger 2.0 form: references point into definitions, and stand beside their description rather than in an allOf. */
+function toV2Schema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toV2Schema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'allOf' && Array.isArray(value) && value.length === 1 && typeof value[0]?.$ref === 'string') out.$ref = v2Ref(value[0].$ref);
+    else if (key === '$ref' && typeof value === 'string') out.$ref = v2Ref(value);
+    else out[key] = toV2Schema(value);
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.34.0-skiff' }, paths, components: { schemas: schemaClosure(models.schemas, roots) } };
+  return out;
+}
+
+/**
+ * GET /openapi/v2 (JSON): one Swagger 2.0 document for every served
+ * resource, built from the same schemas as v3. Clients asking for it in
+ * protobuf only get 406, as for any other body.
+ */
+export function openApiV2Document(resources: ResourceInfo[], models: ModelSchemas): object {
+  const json = (schemaName: string) => ({ schema: { $ref: V2_REF_PREFIX + schemaName } });
+  const paths = Object.assign({}, ...resources.map((r) => resourcePaths(r, models, json, V2_QUERY_PARAMS)));
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION }, consumes: ['application/json'], produces: ['application/json'], paths, definitions: toV2Schema(schemaClosure(models.schemas, rootsOf(resources, models))) };
 }
 
 /** GET /openapi/v3: where each group-version's document is. */

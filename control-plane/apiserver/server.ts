@@ -22,7 +22,7 @@ import { handleResource, registryKey, type RestContext } from './rest-handler.ts
 import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
-import { openApiDocument, openApiIndex } from './openapi.ts';
+import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
 
@@ -75,6 +75,7 @@ export class ApiServer {
   #customResources: CustomResourceServer | undefined;
   /** built on first request, then served as is */
   #openApiIndex: object | undefined;
+  #openApiV2: object | undefined;
   #authenticator: Authenticator;
   readonly authorizer: RbacAuthorizer;
   #apiAudiences: string[];
@@ -124,7 +125,10 @@ export class ApiServer {
       resources: this.#resources,
       schemas,
       registryKey,
-      changed: () => (this.#openApiIndex = undefined),
+      changed: () => {
+        this.#openApiIndex = undefined;
+        this.#openApiV2 = undefined;
+      },
       log: this.#opts.log.child({ component: 'custom-resources' }),
     }, this.registry('apiextensions.k8s.io', 'customresourcedefinitions'));
     await this.#customResources.start();
@@ -204,6 +208,7 @@ export class ApiServer {
     }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));
     if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);

@@ -44,6 +44,7 @@ const CORPUS: Case[] = [
   { name: 'an unsupported media type', method: 'POST', path: CM, contentType: 'text/plain', body: 'hello', code: 415, reason: 'UnsupportedMediaType' },
   { name: 'an unsupported patch type', method: 'PATCH', path: `${CM}/existing`, contentType: 'application/json', body: '{}', code: 415, reason: 'UnsupportedMediaType' },
   { name: 'an answer type nobody serves', method: 'GET', path: CM, accept: 'application/xml', code: 406, reason: 'NotAcceptable' },
+  { name: 'OpenAPI v2 in protobuf only', method: 'GET', path: '/openapi/v2', accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', code: 406, reason: 'NotAcceptable' },
   { name: 'a JSON patch whose test fails', method: 'PATCH', path: `${CM}/existing`, contentType: 'application/json-patch+json', body: [{ op: 'test', path: '/data/k', value: 'nope' }, { op: 'replace', path: '/data/k', value: 'w' }], code: 422, reason: 'Invalid' },
   { name: 'an apply without a field manager', method: 'PATCH', path: `${CM}/existing`, contentType: 'application/apply-patch+yaml', body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: existing}\n', code: 422, reason: 'Invalid', message: /fieldManager: Required value/ },
   { name: 'force on a merge patch', method: 'PATCH', path: `${CM}/existing?force=true`, contentType: 'application/merge-patch+json', body: '{}', code: 422, reason: 'Invalid' },

@@ -221,6 +221,15 @@ describe('schemas: kubectl explain and field validation', () => {
     expect(recursive).toMatch(/^ {2}template\t<PodTemplateSpec> -required-$/m);
   });
 
+  it('serves OpenAPI v2 in JSON for clients that read it', async () => {
+    const doc = JSON.parse(await api.kubectl('get', '--raw', '/openapi/v2'));
+    expect(doc.swagger).toBe('2.0');
+    expect(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
+    const ports = doc.definitions['io.k8s.api.core.v1.ContainerPort'];
+    expect(ports.required).toContain('containerPort');
+    expect(ports.properties.containerPort.description).toContain('Number of port to expose');
+  });
+
   const MISSPELT = `
 apiVersion: v1
 kind: ConfigMap
