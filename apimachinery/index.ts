@@ -34,3 +34,4 @@ export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
 export type { MountEntry } from './mounts.ts';
 export { unaryCall } from './grpc-unary.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
+export { replaceFile } from './replace-file.ts';

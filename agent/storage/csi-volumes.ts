@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chmod, lchown, lstat, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import { mountAt, type Logger } from '../../apimachinery/index.ts';
+import { mountAt, replaceFile, type Logger } from '../../apimachinery/index.ts';
 import type { AccessModeName, VolumeCapability } from '../../csi/index.ts';
 import { WordedVolumeError } from '../volumes/index.ts';
 import type { CsiPlugin, PluginRegistry } from './plugins.ts';
@@ -239,7 +239,9 @@ export class CsiVolumes {
 
 async function writeVolumeData(dir: string, data: VolumeData): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'vol_data.json'), JSON.stringify(data));
+  // replaced whole: the sweep of unused stagings reads these while a restarted
+  // agent sets its pods' volumes up again, and took a truncated one for "no pod uses this"
+  await replaceFile(join(dir, 'vol_data.json'), JSON.stringify(data));
 }
 
 async function readVolumeData(dir: string): Promise<VolumeData | undefined> {

@@ -1,5 +1,6 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../../apimachinery/index.ts';
 
 /** What the driver knows about one volume it created; kept as JSON next to the volume's data. */
 export interface VolumeRecord {
@@ -56,8 +57,7 @@ export class VolumeStore {
 
   async put(v: VolumeRecord): Promise<void> {
     const path = join(this.dir, `${v.id}.json`);
-    await writeFile(`${path}.tmp`, JSON.stringify(v));
-    await rename(`${path}.tmp`, path);
+    await replaceFile(path, JSON.stringify(v));
   }
 
   async remove(v: VolumeRecord): Promise<void> {
