@@ -18,7 +18,7 @@ export function fieldValidation(q: URLSearchParams): FieldValidation {
 }
 
 /**
- * Refuses values of the wrong type and drops the fields the kind does not
+ * Refuses values of the wrong type (but for unstructured kinds) and drops the fields the kind does not
  * have; returns the warnings to send, or throws under Strict.
  */
 export function checkUnknownFields(schemas: ModelSchemas, info: ResourceInfo, obj: Obj, mode: FieldValidation): string[] {
@@ -27,7 +27,7 @@ export function checkUnknownFields(schemas: ModelSchemas, info: ResourceInfo, ob
   if (!schema) return [];
   const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
   const found = checkDecoded(schemas.schemas, schema, obj);
-  if (found.mistyped.length) throw new ApiError('BadRequest', `${cannot}: ${found.mistyped.join(', ')}`);
+  if (found.mistyped.length && !info.unstructured) throw new ApiError('BadRequest', `${cannot}: ${found.mistyped.join(', ')}`);
   const unknown = found.unknown.map((path) => `unknown field "${path}"`);
   if (unknown.length === 0 || mode === 'Ignore') return [];
   if (mode === 'Strict') throw new ApiError('BadRequest', `${cannot}: strict decoding error: ${unknown.join(', ')}`);

@@ -100,6 +100,8 @@ export interface ResourceInfo {
   storage?: StorageMapping;
   /** nothing stored: a create-only review API answered in its status */
   virtual?: boolean;
+  /** objects kept as plain JSON (custom resources): wrong value types are the schema validation's to report (422), not the decoder's (400) */
+  unstructured?: boolean;
   /**
    * Set when the garbage collector tracks this resource's dependents, so that
    * orphan and foreground deletion apply to it; the value is the propagation

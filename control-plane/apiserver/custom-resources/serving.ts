@@ -83,6 +83,7 @@ export class CustomResourceServer {
       shortNames: s.names.shortNames,
       categories: s.names.categories,
       subresources: [...(version.subresources?.status ? ['status'] : []), ...(version.subresources?.scale ? ['scale'] : [])],
+      unstructured: true,
       strategy: customResourceStrategy(version),
       scale: customResourceScale(version),
     };

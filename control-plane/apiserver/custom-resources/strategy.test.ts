@@ -24,6 +24,12 @@ describe('custom resource strategy', () => {
       'spec.tags[0]: Invalid value: "No": spec.tags[0] in body should match \'^[a-z]+$\'',
     ]);
     expect(strategy.validate?.(obj({})).map((c) => c.field)).toEqual(['spec.size']);
+    // types are validation's to check for custom resources (422), as kube-apiserver does
+    expect(strategy.validate?.(obj({ size: 'big', tags: 'a' })).map((c) => c.message)).toEqual([
+      'Invalid value: "big": spec.size in body must be of type integer: "string"',
+      'Invalid value: "a": spec.tags in body must be of type array: "string"',
+    ]);
+    expect(strategy.validate?.(obj({ size: 1.5 })).map((c) => c.message)).toEqual(['Invalid value: 1.5: spec.size in body must be of type integer: "number"']);
   });
 
   it('prints the additional columns after the name', () => {

@@ -1,8 +1,8 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 
-// What a CRD's openAPIV3Schema asks beyond types and known fields (which the
-// decoder checks): required fields, enums, bounds and patterns, reported as
-// kube-apiserver words them ("spec.replicas in body should be ...").
+// What a CRD's openAPIV3Schema asks beyond known fields (which the decoder
+// prunes): value types, required fields, enums, bounds and patterns,
+// reported as kube-apiserver words them ("spec.replicas in body should be ...").
 
 export interface JsonSchema {
   type?: string;
@@ -21,10 +21,18 @@ export interface JsonSchema {
   default?: unknown;
 }
 
+const jsonType = (v: unknown) => (Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'object' ? 'object' : typeof v);
+
+function typeMatches(type: string, value: unknown): boolean {
+  const actual = jsonType(value);
+  return actual === type || (type === 'number' && actual === 'integer');
+}
+
 export function validateSchema(schema: JsonSchema, value: unknown, path: string): StatusCause[] {
   if (value === undefined || value === null) return [];
   const causes: StatusCause[] = [];
   const inBody = (what: string) => `${path} in body ${what}`;
+  if (schema.type && !typeMatches(schema.type, value)) return [fieldErrors.invalid(path, value, inBody(`must be of type ${schema.type}: "${jsonType(value)}"`))];
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) causes.push(fieldErrors.notSupported(path, value, schema.enum.map(String)));
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum) causes.push(fieldErrors.invalid(path, value, inBody(`should be greater than or equal to ${schema.minimum}`)));

@@ -3,8 +3,8 @@ import { REF_PREFIX, type Schema } from './model-schemas.ts';
 // What kube-apiserver's decoder finds wrong in a body, against the kind's
 // schema: fields the schema does not name (removed from the object and
 // reported by path, spec.containers[0].imagePullPolcy, for fieldValidation
-// to refuse, warn or ignore), and values of the wrong JSON type (always
-// refused). Strings also take numbers: quantities are typed as strings.
+// to refuse, warn or ignore), and values of the wrong JSON type (refused
+// for built-in kinds; a custom resource's schema validation reports them). Strings also take numbers: quantities are typed as strings.
 
 export interface DecodeFindings {
   unknown: string[];
