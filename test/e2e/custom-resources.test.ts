@@ -6,7 +6,7 @@ import { useTestApiServer } from '../harness/api-server.ts';
 // CustomResourceDefinitions through the real kubectl: the definition in
 // test/fixtures/crds/crontab.yaml is established and served (discovery,
 // explain, printer columns, defaults and validation from its schema, status and scale),
-// and deleting it takes its objects with it.
+// and deleting it takes its objects with it (after their finalizers).
 
 const api = useTestApiServer('sk-crd-', ['--disable-scheduler', '--disable-controllers']);
 let definition: string;
@@ -66,8 +66,16 @@ describe('custom resources', () => {
     expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.replicas} {.status.replicas} {.spec.image}')).toBe('3 3 busybox:1');
   });
 
-  it('takes the objects away with the definition', async () => {
-    await api.kubectl('delete', 'crd', 'crontabs.stable.example.com', '--timeout=30s');
+  it('takes the objects away with the definition, waiting for their finalizers', async () => {
+    await api.kubectl('patch', 'ct', 'nightly', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}');
+    await api.kubectl('delete', 'crd', 'crontabs.stable.example.com', '--wait=false');
+    await api.kubectl('wait', '--for=condition=Terminating', 'crd/crontabs.stable.example.com', '--timeout=30s');
+    // still served while a finalizer holds an object: its controller can finish, nobody can add more
+    expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.metadata.deletionTimestamp}')).not.toBe('');
+    const refused = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "0 4 * * *"}').replace('nightly', 'late'));
+    expect(refused.stderr).toContain('create not allowed while custom resource definition is terminating');
+    await api.kubectl('patch', 'ct', 'nightly', '--type=merge', '-p', '{"metadata":{"finalizers":null}}');
+    await waitFor('the definition to go', async () => (await api.kubectlResult(['get', 'crd', 'crontabs.stable.example.com'])).code !== 0, 10_000, 200);
     await waitFor('the resource to leave discovery', async () => !(await api.kubectl('api-resources', '--no-headers')).includes('CronTab'), 10_000, 200);
     expect((await api.kubectlResult(['get', 'ct'])).stderr).toContain("doesn't have a resource type");
     // defined again, it starts empty

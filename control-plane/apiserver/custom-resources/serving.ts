@@ -8,8 +8,10 @@ import { customResourceScale, customResourceStrategy } from './strategy.ts';
 
 // Serves the resources CustomResourceDefinitions define: each established
 // definition adds a registry, discovery entries and a schema; a definition
-// being deleted has its objects removed, then its finalizer. Every server
-// watches the definitions, so servers sharing one etcd serve the same ones.
+// being deleted has its objects deleted and stays served (Terminating, no
+// creates) until the last one is gone, finalizers and all; then its own
+// finalizer goes. Every server watches the definitions, so servers sharing
+// one etcd serve the same ones.
 
 export interface CustomResourceHost {
   storage: Storage;
@@ -31,6 +33,8 @@ interface Served {
 }
 
 const reverseGroup = (group: string) => group.split('.').reverse().join('.');
+/** how soon a terminating definition looks again for objects its finalizers still hold */
+const CLEANUP_RETRY_MS = 1000;
 
 export class CustomResourceServer {
   readonly #host: CustomResourceHost;
@@ -39,6 +43,10 @@ export class CustomResourceServer {
   #stop: (() => void) | undefined;
   /** definitions handled one at a time, in the order their events came */
   #queue: Promise<void> = Promise.resolve();
+  /** names of terminating definitions that look again for their objects soon */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
+  /** names of definitions being deleted, whose resources take no creates */
+  readonly #terminating = new Set<string>();
 
   constructor(host: CustomResourceHost, crds: Registry) {
     this.#host = host;
@@ -49,14 +57,19 @@ export class CustomResourceServer {
     const list = await this.#crds.list({});
     for (const crd of list.items) await this.#sync(crd);
     this.#stop = await this.#crds.watch(Number(list.resourceVersion), {}, (e) => {
-      this.#queue = this.#queue.then(() => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object))).catch((err: Error) => {
-        this.#host.log.warn({ crd: e.object.metadata.name, err: err.message }, 'could not serve a custom resource definition');
-      });
+      this.#enqueue(e.object.metadata.name as string, () => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object)));
+    });
+  }
+
+  #enqueue(name: string, work: () => void | Promise<void>): void {
+    this.#queue = this.#queue.then(work).catch((err: Error) => {
+      this.#host.log.warn({ crd: name, err: err.message }, 'could not serve a custom resource definition');
     });
   }
 
   stop(): void {
     this.#stop?.();
+    for (const t of this.#retries.values()) clearTimeout(t);
     for (const s of this.#served.values()) s.registry.stopCache();
   }
 
@@ -84,7 +97,7 @@ export class CustomResourceServer {
       categories: s.names.categories,
       subresources: [...(version.subresources?.status ? ['status'] : []), ...(version.subresources?.scale ? ['scale'] : [])],
       unstructured: true,
-      strategy: customResourceStrategy(version),
+      strategy: customResourceStrategy(version, () => this.#terminating.has(name)),
       scale: customResourceScale(version),
     };
     const registry = new Registry(info, this.#host.storage);
@@ -122,6 +135,7 @@ export class CustomResourceServer {
     if (at >= 0) this.#host.resources.splice(at, 1);
     delete this.#host.schemas.kinds[gvkKey(info)];
     this.#served.delete(name);
+    this.#terminating.delete(name);
     this.#host.changed();
   }
 
@@ -149,10 +163,19 @@ export class CustomResourceServer {
     if (!(crd.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) return;
     const registry = this.#served.get(name)?.registry;
     if (registry) {
+      this.#terminating.add(name);
       for (const obj of [...(await registry.list({})).items]) {
+        if (obj.metadata.deletionTimestamp) continue;
         await registry.delete(obj.metadata.namespace, obj.metadata.name as string, { gracePeriodSeconds: 0 }).catch((err: unknown) => {
           if (!(err instanceof ApiError && err.code === 404)) throw err;
         });
+      }
+      // objects whose finalizers are still to run keep the resource served, so their controllers can finish
+      const left = (await registry.list({ limit: 1 })).items.length;
+      if (left > 0) {
+        await this.#markTerminating(crd);
+        this.#retryCleanUp(name);
+        return;
       }
     }
     this.#unregister(name);
@@ -162,5 +185,27 @@ export class CustomResourceServer {
     }).catch((err: unknown) => {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     });
+  }
+
+  async #markTerminating(crd: Obj): Promise<void> {
+    const conditions = ((crd.status as { conditions?: { type: string }[] } | undefined)?.conditions ?? []);
+    if (conditions.some((c) => c.type === 'Terminating')) return;
+    await this.#crds.guaranteedUpdate(undefined, crd.metadata.name as string, (current) => {
+      const status = (current.status ?? {}) as { conditions?: object[] };
+      status.conditions = [...(status.conditions ?? []), { type: 'Terminating', status: 'True', lastTransitionTime: rfc3339(), reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }];
+      current.status = status;
+      return current;
+    }, { subresource: 'status' });
+  }
+
+  #retryCleanUp(name: string): void {
+    if (this.#retries.has(name)) return;
+    this.#retries.set(name, setTimeout(() => {
+      this.#retries.delete(name);
+      this.#enqueue(name, async () => {
+        const crd = await this.#crds.get(undefined, name).catch(() => undefined);
+        if (crd) await this.#sync(crd);
+      });
+    }, CLEANUP_RETRY_MS));
   }
 }

@@ -1,4 +1,4 @@
-import { valueAtPath } from '../../../apimachinery/index.ts';
+import { ApiError, valueAtPath } from '../../../apimachinery/index.ts';
 import type { Obj, ScaleInfo, Strategy, TableColumn } from '../resource-info.ts';
 import { age } from '../resources/age.ts';
 import { NAME_COLUMN } from '../resources/columns.ts';
@@ -12,11 +12,15 @@ import { validateSchema, type JsonSchema } from './validation.ts';
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
 
-export function customResourceStrategy(version: CrdVersion): Strategy {
+/** `terminating`: whether the definition is being deleted (its resource then takes no creates) */
+export function customResourceStrategy(version: CrdVersion, terminating: () => boolean = () => false): Strategy {
   const schema = (version.schema?.openAPIV3Schema ?? {}) as JsonSchema;
   const printed = version.additionalPrinterColumns ?? [];
   const strategy: Strategy = {
-    prepareForCreate: (obj: Obj) => applyDefaults(schema, obj),
+    prepareForCreate: (obj: Obj) => {
+      if (terminating()) throw new ApiError('MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+      applyDefaults(schema, obj);
+    },
     prepareForUpdate: (obj: Obj) => applyDefaults(schema, obj),
     validate: (obj: Obj) => {
       const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
