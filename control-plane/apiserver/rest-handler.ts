@@ -41,6 +41,19 @@ export function registryKey(group: string, resource: string): string {
   return `${group}/${resource}`;
 }
 
+/** Where the registry of one served version of a custom resource is kept (each version presents the same stored objects). */
+export function servedVersionKey(group: string, version: string, resource: string): string {
+  return `${group}/${version}/${resource}`;
+}
+
+/** The registry answering for the request's group, version and resource, if that version is served. */
+function servingRegistry(registries: Map<string, Registry>, info: RequestInfo): Registry | undefined {
+  const version = registries.get(servedVersionKey(info.group, info.version, info.resource));
+  if (version) return version;
+  const main = registries.get(registryKey(info.group, info.resource));
+  return main && !main.info.unstructured && main.info.version === info.version ? main : undefined;
+}
+
 function listOptions(reg: Registry, namespace: string | undefined, q: URLSearchParams): ListOptions {
   let fields: FieldSelector;
   try {
@@ -154,8 +167,8 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const registry = (r: string) => ctx.registries.get(registryKey('', r)) as Registry;
     return sendJson(res, 200, await serveResourceMetrics({ nodes: registry('nodes'), pods: registry('pods'), kubelet: ctx.kubelet, resource: info.resource, namespace: info.namespace, name: info.name, query: url.searchParams }));
   }
-  const reg = ctx.registries.get(registryKey(info.group, info.resource));
-  if (!reg || reg.info.version !== info.version) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  const reg = servingRegistry(ctx.registries, info);
+  if (!reg) throw new ApiError('NotFound', 'the server could not find the requested resource');
   const q = url.searchParams;
   const { name, subresource } = info;
   const namespace = reg.info.namespaced ? info.namespace : undefined;

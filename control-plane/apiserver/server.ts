@@ -18,7 +18,7 @@ import type { KubeletClientConfig } from './pod-log.ts';
 import { STREAM_SUBRESOURCES, proxyPodStream } from './pod-stream.ts';
 import { Registry } from './registry.ts';
 import { parseResourcePath } from './request-info.ts';
-import { handleResource, registryKey, type RestContext } from './rest-handler.ts';
+import { handleResource, registryKey, servedVersionKey, type RestContext } from './rest-handler.ts';
 import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -125,6 +125,7 @@ export class ApiServer {
       resources: this.#resources,
       schemas,
       registryKey,
+      servedVersionKey,
       changed: () => {
         this.#openApiIndex = undefined;
         this.#openApiV2 = undefined;

@@ -4,7 +4,7 @@ import { waitFor } from '../../lab/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
 
 // CustomResourceDefinitions through the real kubectl: the definition in
-// test/fixtures/crds/crontab.yaml is established and served (discovery,
+// test/fixtures/crds/crontab.yaml is established and served in both its versions (discovery,
 // explain, printer columns, defaults and validation from its schema, status and scale),
 // and deleting it takes its objects with it (after their finalizers).
 
@@ -43,6 +43,19 @@ describe('custom resources', () => {
     expect(table).toMatch(/^nightly\s+0 3 \* \* \*\s+1\s+\d+s$/m);
     // the schema's default for what the object left out
     expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.mode}')).toBe('slow');
+  });
+
+  it('serves the same objects in each served version, preferring the newest', async () => {
+    expect(await api.kubectl('get', 'crontabs.v1beta1.stable.example.com', 'nightly', '-o', 'jsonpath={.apiVersion} {.spec.cronSpec}')).toBe('stable.example.com/v1beta1 0 3 * * *');
+    const older = cronTab('{cronSpec: "0 5 * * *"}').replace('stable.example.com/v1', 'stable.example.com/v1beta1').replace('nightly', 'early');
+    expect((await apply(older)).stdout).toContain('crontab.stable.example.com/early created');
+    expect(await api.kubectl('get', 'ct', 'early', '-o', 'jsonpath={.apiVersion}')).toBe('stable.example.com/v1');
+    const list = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com/v1beta1/namespaces/default/crontabs'));
+    expect(list.items.map((i: { apiVersion: string; metadata: { name: string } }) => `${i.metadata.name} ${i.apiVersion}`)).toEqual(['early stable.example.com/v1beta1', 'nightly stable.example.com/v1beta1']);
+    const group = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com'));
+    expect(group.preferredVersion.version).toBe('v1');
+    expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1beta1']);
+    await api.kubectl('delete', 'crontabs.v1beta1.stable.example.com', 'early');
   });
 
   it('refuses objects the schema does not allow, and stores nothing of them', async () => {

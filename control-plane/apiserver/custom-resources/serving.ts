@@ -2,8 +2,8 @@ import { ApiError, rfc3339, type Logger } from '../../../apimachinery/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { gvkKey, type ModelSchemas, type Schema } from '../openapi/model-schemas.ts';
 import { Registry } from '../registry.ts';
-import type { Obj, ResourceInfo } from '../resource-info.ts';
-import { CRD_CLEANUP_FINALIZER, crdSpec, storageVersion } from '../resources/custom-resource-definitions.ts';
+import { apiVersionOf, type Obj, type ResourceInfo, type StorageMapping } from '../resource-info.ts';
+import { CRD_CLEANUP_FINALIZER, crdSpec, servedVersions, storageVersion, type CrdSpec, type CrdVersion } from '../resources/custom-resource-definitions.ts';
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
 
 // Serves the resources CustomResourceDefinitions define: each established
@@ -20,6 +20,7 @@ export interface CustomResourceHost {
   resources: ResourceInfo[];
   schemas: ModelSchemas;
   registryKey(group: string, resource: string): string;
+  servedVersionKey(group: string, version: string, resource: string): string;
   /** discovery or OpenAPI documents built from `resources` are stale */
   changed(): void;
   log: Logger;
@@ -28,11 +29,42 @@ export interface CustomResourceHost {
 interface Served {
   /** what the served form was built from; a status-only change leaves it */
   spec: string;
-  info: ResourceInfo;
+  /** the storage version's registry (served or not), through which objects are cleaned up */
   registry: Registry;
+  versions: { info: ResourceInfo; registry: Registry }[];
 }
 
 const reverseGroup = (group: string) => group.split('.').reverse().join('.');
+
+/** How the server serves one version of a definition's resource. */
+function versionInfo(s: CrdSpec, version: CrdVersion, terminating: () => boolean): ResourceInfo {
+  return {
+    group: s.group,
+    version: version.name,
+    resource: s.names.plural,
+    kind: s.names.kind,
+    singular: s.names.singular || s.names.kind.toLowerCase(),
+    namespaced: s.scope === 'Namespaced',
+    shortNames: s.names.shortNames,
+    categories: s.names.categories,
+    subresources: [...(version.subresources?.status ? ['status'] : []), ...(version.subresources?.scale ? ['scale'] : [])],
+    unstructured: true,
+    strategy: customResourceStrategy(version, terminating),
+    scale: customResourceScale(version),
+  };
+}
+
+/** A served version's objects are the stored ones with their apiVersion changed. */
+function presentedAs(version: string, stored: ResourceInfo): StorageMapping {
+  const storedApiVersion = apiVersionOf(stored);
+  const apiVersion = `${stored.group}/${version}`;
+  return {
+    group: stored.group,
+    resource: stored.resource,
+    toStorage: (obj) => ({ ...obj, apiVersion: storedApiVersion }),
+    fromStorage: (obj) => ({ ...obj, apiVersion }),
+  };
+}
 /** how soon a terminating definition looks again for objects its finalizers still hold */
 const CLEANUP_RETRY_MS = 1000;
 
@@ -83,31 +115,29 @@ export class CustomResourceServer {
 
   async #serve(name: string, crd: Obj, spec: string): Promise<void> {
     const s = crdSpec(crd);
-    const version = storageVersion(s);
-    if (!version) return;
+    const stored = storageVersion(s);
+    if (!stored) return;
     this.#unregister(name);
-    const info: ResourceInfo = {
-      group: s.group,
-      version: version.name,
-      resource: s.names.plural,
-      kind: s.names.kind,
-      singular: s.names.singular || s.names.kind.toLowerCase(),
-      namespaced: s.scope === 'Namespaced',
-      shortNames: s.names.shortNames,
-      categories: s.names.categories,
-      subresources: [...(version.subresources?.status ? ['status'] : []), ...(version.subresources?.scale ? ['scale'] : [])],
-      unstructured: true,
-      strategy: customResourceStrategy(version, () => this.#terminating.has(name)),
-      scale: customResourceScale(version),
-    };
-    const registry = new Registry(info, this.#host.storage);
+    const terminating = () => this.#terminating.has(name);
+    const storageInfo = versionInfo(s, stored, terminating);
+    const registry = new Registry(storageInfo, this.#host.storage);
     await registry.startCache();
-    this.#host.registries.set(this.#host.registryKey(info.group, info.resource), registry);
-    this.#host.resources.push(info);
-    this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);
-    this.#served.set(name, { spec, info, registry });
+    const served: Served = { spec, registry, versions: [] };
+    // every served version presents the same stored objects (conversion None: only apiVersion differs)
+    for (const version of servedVersions(s)) {
+      const isStored = version.name === stored.name;
+      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version.name, storageInfo) };
+      const versionRegistry = isStored ? registry : new Registry(info, this.#host.storage);
+      await versionRegistry.startCache();
+      this.#host.registries.set(this.#host.servedVersionKey(info.group, info.version, info.resource), versionRegistry);
+      this.#host.resources.push(info);
+      this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);
+      served.versions.push({ info, registry: versionRegistry });
+    }
+    this.#host.registries.set(this.#host.registryKey(storageInfo.group, storageInfo.resource), registry);
+    this.#served.set(name, served);
     this.#host.changed();
-    this.#host.log.info({ crd: name, version: info.version }, 'serving custom resource');
+    this.#host.log.info({ crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version) }, 'serving custom resource');
   }
 
   /** The version's schema where explain and field validation find it, with the fields every object has. */
@@ -128,12 +158,15 @@ export class CustomResourceServer {
   #unregister(name: string): void {
     const served = this.#served.get(name);
     if (!served) return;
-    const { info, registry } = served;
-    registry.stopCache();
-    this.#host.registries.delete(this.#host.registryKey(info.group, info.resource));
-    const at = this.#host.resources.indexOf(info);
-    if (at >= 0) this.#host.resources.splice(at, 1);
-    delete this.#host.schemas.kinds[gvkKey(info)];
+    served.registry.stopCache();
+    this.#host.registries.delete(this.#host.registryKey(served.registry.info.group, served.registry.info.resource));
+    for (const { info, registry } of served.versions) {
+      registry.stopCache();
+      this.#host.registries.delete(this.#host.servedVersionKey(info.group, info.version, info.resource));
+      const at = this.#host.resources.indexOf(info);
+      if (at >= 0) this.#host.resources.splice(at, 1);
+      delete this.#host.schemas.kinds[gvkKey(info)];
+    }
     this.#served.delete(name);
     this.#terminating.delete(name);
     this.#host.changed();

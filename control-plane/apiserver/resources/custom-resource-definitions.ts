@@ -25,9 +25,28 @@ export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io
 
 export const crdSpec = (obj: Obj) => obj.spec as unknown as CrdSpec;
 
-/** The version objects are stored (and served) in. */
+/** The version objects are stored in (served or not). */
 export function storageVersion(spec: CrdSpec): CrdVersion | undefined {
-  return spec.versions?.find((v) => v.storage && v.served);
+  return spec.versions?.find((v) => v.storage);
+}
+
+/** v1 > v1beta2 > v1beta1 > v1alpha1 > other names (alphabetically): Kubernetes' version priority. */
+function versionRank(v: string): [number, number, number] | undefined {
+  const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+  if (!m) return undefined;
+  return [m[2] === undefined ? 3 : m[2] === 'beta' ? 2 : 1, Number(m[1]), Number(m[3] ?? 0)];
+}
+
+export function compareVersionPriority(a: string, b: string): number {
+  const [ra, rb] = [versionRank(a), versionRank(b)];
+  if (ra && rb) return rb[0] - ra[0] || rb[1] - ra[1] || rb[2] - ra[2];
+  if (ra || rb) return ra ? -1 : 1;
+  return a.localeCompare(b);
+}
+
+/** The versions served, the preferred first (discovery names the first as preferredVersion). */
+export function servedVersions(spec: CrdSpec): CrdVersion[] {
+  return (spec.versions ?? []).filter((v) => v.served).sort((a, b) => compareVersionPriority(a.name, b.name));
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
