@@ -138,6 +138,7 @@ export class CustomResourceServer {
     this.#served.set(name, served);
     this.#host.changed();
     this.#host.log.info({ crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version) }, 'serving custom resource');
+    if (s.conversion?.strategy === 'Webhook') this.#host.log.warn({ crd: name }, 'conversion webhooks are not called: only the storage version is served');
   }
 
   /** The version's schema where explain and field validation find it, with the fields every object has. */

@@ -12,4 +12,10 @@ describe('custom resource definition versions', () => {
     expect(servedVersions(spec).map((v) => v.name)).toEqual(['v1beta1', 'v1alpha1']);
     expect(storageVersion(spec)?.name).toBe('v1');
   });
+
+  it('serves only the storage version of a definition that wants a conversion webhook', () => {
+    const versions = [{ name: 'v1', served: true, storage: true }, { name: 'v1beta1', served: true, storage: false }];
+    expect(servedVersions({ versions, conversion: { strategy: 'Webhook' } } as CrdSpec).map((v) => v.name)).toEqual(['v1']);
+    expect(servedVersions({ versions, conversion: { strategy: 'None' } } as CrdSpec).map((v) => v.name)).toEqual(['v1', 'v1beta1']);
+  });
 });

@@ -18,6 +18,7 @@ export interface CrdSpec {
   names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
   scope: 'Namespaced' | 'Cluster';
   versions: CrdVersion[];
+  conversion?: { strategy?: 'None' | 'Webhook' };
 }
 
 /** The finalizer through which the server removes every custom resource before the definition goes. */
@@ -44,9 +45,15 @@ export function compareVersionPriority(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-/** The versions served, the preferred first (discovery names the first as preferredVersion). */
+/**
+ * The versions served, the preferred first (discovery names the first as
+ * preferredVersion). Conversion webhooks are not called: a definition that
+ * asks for one has only its storage version served, rather than its objects
+ * shown unconverted in the others.
+ */
 export function servedVersions(spec: CrdSpec): CrdVersion[] {
-  return (spec.versions ?? []).filter((v) => v.served).sort((a, b) => compareVersionPriority(a.name, b.name));
+  const webhook = spec.conversion?.strategy === 'Webhook';
+  return (spec.versions ?? []).filter((v) => v.served && (!webhook || v.storage)).sort((a, b) => compareVersionPriority(a.name, b.name));
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
