@@ -65,6 +65,7 @@ function presentedAs(version: string, stored: ResourceInfo): StorageMapping {
     fromStorage: (obj) => ({ ...obj, apiVersion }),
   };
 }
+
 /** how soon a terminating definition looks again for objects its finalizers still hold */
 const CLEANUP_RETRY_MS = 1000;
 
@@ -102,7 +103,10 @@ export class CustomResourceServer {
   stop(): void {
     this.#stop?.();
     for (const t of this.#retries.values()) clearTimeout(t);
-    for (const s of this.#served.values()) s.registry.stopCache();
+    for (const s of this.#served.values()) {
+      s.registry.stopCache();
+      for (const v of s.versions) v.registry.stopCache();
+    }
   }
 
   async #sync(crd: Obj): Promise<void> {
