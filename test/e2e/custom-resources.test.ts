@@ -43,6 +43,10 @@ describe('custom resources', () => {
     expect(table).toMatch(/^nightly\s+0 3 \* \* \*\s+1\s+\d+s$/m);
     // the schema's default for what the object left out
     expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.mode}')).toBe('slow');
+    // field selectors on the version's selectableFields, and only those
+    expect(await api.kubectl('get', 'ct', '--field-selector', 'spec.image=busybox', '-o', 'name')).toBe('crontab.stable.example.com/nightly\n');
+    expect(await api.kubectl('get', 'ct', '--field-selector', 'spec.image=nginx', '-o', 'name')).toBe('');
+    expect((await api.kubectlResult(['get', 'ct', '--field-selector', 'spec.mode=slow'])).stderr).toContain('field label not supported: spec.mode');
   });
 
   it('serves the same objects in each served version, preferring the newest', async () => {

@@ -7,7 +7,7 @@ import { applyDefaults } from './defaulting.ts';
 import { validateSchema, type JsonSchema } from './validation.ts';
 
 // How the server treats the objects of one custom resource version: defaulted
-// and checked from the version's schema, shown with its additionalPrinterColumns,
+// and checked from the version's schema, selected by its selectableFields, shown with its additionalPrinterColumns,
 // scaled through the paths its scale subresource names.
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
@@ -22,6 +22,7 @@ export function customResourceStrategy(version: CrdVersion, terminating: () => b
       applyDefaults(schema, obj);
     },
     prepareForUpdate: (obj: Obj) => applyDefaults(schema, obj),
+    selectableFields: (version.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')),
     validate: (obj: Obj) => {
       const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
       return validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, rest, '');

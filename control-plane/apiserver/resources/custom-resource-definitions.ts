@@ -11,6 +11,7 @@ export interface CrdVersion {
   schema?: { openAPIV3Schema?: Record<string, unknown> };
   subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
   additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+  selectableFields?: { jsonPath: string }[];
 }
 
 export interface CrdSpec {
