@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,9 @@ const runWithHooks = (script: string, ...args: string[]) => run(NODE, ['--disabl
 
 describe('stripped sources', () => {
   it('holds a copy of each source under the hash of its text', async () => {
-    const entry = await readFile(entryPath(await readFile(SKIFF_TS)), 'utf8');
+    const path = entryPath(await readFile(SKIFF_TS));
+    expect(existsSync(path), 'no stripped copy of cmd/skiff.ts: setup (bash scripts/setup.sh) makes them').toBe(true);
+    const entry = await readFile(path, 'utf8');
     expect(entry).toContain("await import('./server.ts')");
     expect(entry).not.toMatch(/Record<string, \(argv: string\[\]\) => Promise<void>>/);
   });
