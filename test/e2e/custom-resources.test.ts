@@ -70,6 +70,10 @@ describe('custom resources', () => {
     for (const cause of ['spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10', 'spec.mode: Unsupported value: "medium": supported values: "fast", "slow"', 'spec.cronSpec: Invalid value: "every night"']) {
       expect(invalid.stderr).toContain(cause);
     }
+    // a definition whose default its own schema refuses is itself refused, and the one stored stays
+    const badDefault = await apply(definition.replace('default: slow', 'default: medium'));
+    expect(badDefault.stderr).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].default: Unsupported value: "medium"');
+    expect(await api.kubectl('get', 'crd', 'crontabs.stable.example.com', '-o', 'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.mode.default}')).toBe('slow');
     const mistyped = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "0 3 * * *", replicas: three}').replace('nightly', 'mistyped'));
     expect(mistyped.stderr).toContain('spec.replicas: Invalid value: "three": spec.replicas in body must be of type integer: "string"');
     expect(await api.kubectl('get', 'ct', '-o', 'name')).toBe('crontab.stable.example.com/nightly\n');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from './defaulting.ts';
+import { applyDefaults, invalidDefaults } from './defaulting.ts';
 import type { JsonSchema } from './validation.ts';
 
 const schema: JsonSchema = {
@@ -36,5 +36,14 @@ describe('custom resource defaults', () => {
     expect(a.status).toBeUndefined();
     ((a.spec as { limits: { cpu: string } }).limits).cpu = '2';
     expect((b.spec as { limits: unknown }).limits).toEqual({ cpu: '1' });
+  });
+
+  it('names the defaults their own schema refuses', () => {
+    const bad: JsonSchema = { type: 'object', properties: { spec: { type: 'object', properties: { mode: { type: 'string', enum: ['fast', 'slow'], default: 'medium' }, ports: { type: 'array', items: { type: 'integer', minimum: 1, default: 0 } } } } } };
+    expect(invalidDefaults(bad, 'root').map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'root.properties[spec].properties[mode].default: Unsupported value: "medium": supported values: "fast", "slow"',
+      'root.properties[spec].properties[ports].items.default: Invalid value: 0: root.properties[spec].properties[ports].items.default in body should be greater than or equal to 1',
+    ]);
+    expect(invalidDefaults(schema, 'root')).toEqual([]);
   });
 });

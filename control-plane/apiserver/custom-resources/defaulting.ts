@@ -1,4 +1,5 @@
-import type { JsonSchema } from './validation.ts';
+import type { StatusCause } from '../../../apimachinery/index.ts';
+import { validateSchema, type JsonSchema } from './validation.ts';
 
 // Schema defaults (`default:` in a CRD's openAPIV3Schema), applied as
 // kube-apiserver applies them to a request's object: a property missing from
@@ -20,4 +21,13 @@ export function applyDefaults(schema: JsonSchema, value: unknown): void {
     const property = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
     if (property) applyDefaults(property, v);
   }
+}
+
+/** Defaults that their own schema refuses (checked when a definition is written), with the path of each within `path`. */
+export function invalidDefaults(schema: JsonSchema, path: string): StatusCause[] {
+  const causes = schema.default === undefined ? [] : validateSchema(schema, structuredClone(schema.default), `${path}.default`);
+  for (const [key, property] of Object.entries(schema.properties ?? {})) causes.push(...invalidDefaults(property, `${path}.properties[${key}]`));
+  if (schema.items) causes.push(...invalidDefaults(schema.items, `${path}.items`));
+  if (typeof schema.additionalProperties === 'object') causes.push(...invalidDefaults(schema.additionalProperties, `${path}.additionalProperties`));
+  return causes;
 }

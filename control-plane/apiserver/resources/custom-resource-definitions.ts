@@ -1,4 +1,6 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import { invalidDefaults } from '../custom-resources/defaulting.ts';
+import type { JsonSchema } from '../custom-resources/validation.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 
 // CustomResourceDefinition objects: what makes one valid, and the parts the
@@ -74,7 +76,9 @@ function validateCrd(obj: Obj): StatusCause[] {
   if (versions.length === 0) causes.push(fieldErrors.required('spec.versions', 'must have exactly one version marked as storage version'));
   else if (versions.filter((v) => v.storage).length !== 1) causes.push(fieldErrors.invalid('spec.versions', versions.map((v) => v.name), 'must have exactly one version marked as storage version'));
   versions.forEach((v, i) => {
-    if (!v.schema?.openAPIV3Schema) causes.push(fieldErrors.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
+    const schema = v.schema?.openAPIV3Schema;
+    if (!schema) causes.push(fieldErrors.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
+    else causes.push(...invalidDefaults(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`));
   });
   return causes;
 }
