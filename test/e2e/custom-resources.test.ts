@@ -5,7 +5,7 @@ import { useTestApiServer } from '../harness/api-server.ts';
 
 // CustomResourceDefinitions through the real kubectl: the definition in
 // test/fixtures/crds/crontab.yaml is established and served in both its versions (discovery,
-// explain, printer columns, defaults and validation from its schema, status and scale),
+// explain, printer columns, defaults and validation (CEL rules too) from its schema, status and scale),
 // and deleting it takes its objects with it (after their finalizers).
 
 const api = useTestApiServer('sk-crd-', ['--disable-scheduler', '--disable-controllers']);
@@ -74,6 +74,8 @@ describe('custom resources', () => {
     const badDefault = await apply(definition.replace('default: slow', 'default: medium'));
     expect(badDefault.stderr).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].default: Unsupported value: "medium"');
     expect(await api.kubectl('get', 'crd', 'crontabs.stable.example.com', '-o', 'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.mode.default}')).toBe('slow');
+    const tooOften = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "* * * * *"}').replace('nightly', 'often'));
+    expect(tooOften.stderr).toContain('spec: Invalid value: "object": every minute is too often');
     const mistyped = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "0 3 * * *", replicas: three}').replace('nightly', 'mistyped'));
     expect(mistyped.stderr).toContain('spec.replicas: Invalid value: "three": spec.replicas in body must be of type integer: "string"');
     expect(await api.kubectl('get', 'ct', '-o', 'name')).toBe('crontab.stable.example.com/nightly\n');

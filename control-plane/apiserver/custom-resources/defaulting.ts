@@ -1,5 +1,5 @@
 import type { StatusCause } from '../../../apimachinery/index.ts';
-import { validateSchema, type JsonSchema } from './validation.ts';
+import { forEachSchema, validateSchema, type JsonSchema } from './validation.ts';
 
 // Schema defaults (`default:` in a CRD's openAPIV3Schema), applied as
 // kube-apiserver applies them to a request's object: a property missing from
@@ -25,9 +25,9 @@ export function applyDefaults(schema: JsonSchema, value: unknown): void {
 
 /** Defaults that their own schema refuses (checked when a definition is written), with the path of each within `path`. */
 export function invalidDefaults(schema: JsonSchema, path: string): StatusCause[] {
-  const causes = schema.default === undefined ? [] : validateSchema(schema, structuredClone(schema.default), `${path}.default`);
-  for (const [key, property] of Object.entries(schema.properties ?? {})) causes.push(...invalidDefaults(property, `${path}.properties[${key}]`));
-  if (schema.items) causes.push(...invalidDefaults(schema.items, `${path}.items`));
-  if (typeof schema.additionalProperties === 'object') causes.push(...invalidDefaults(schema.additionalProperties, `${path}.additionalProperties`));
+  const causes: StatusCause[] = [];
+  forEachSchema(schema, path, (s, at) => {
+    if (s.default !== undefined) causes.push(...validateSchema(s, structuredClone(s.default), `${at}.default`));
+  });
   return causes;
 }

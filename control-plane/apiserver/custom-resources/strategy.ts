@@ -3,11 +3,12 @@ import type { Obj, ScaleInfo, Strategy, TableColumn } from '../resource-info.ts'
 import { age } from '../resources/age.ts';
 import { NAME_COLUMN } from '../resources/columns.ts';
 import type { CrdVersion } from '../resources/custom-resource-definitions.ts';
+import { celViolations } from './cel-rules.ts';
 import { applyDefaults } from './defaulting.ts';
 import { validateSchema, type JsonSchema } from './validation.ts';
 
 // How the server treats the objects of one custom resource version: defaulted
-// and checked from the version's schema, selected by its selectableFields, shown with its additionalPrinterColumns,
+// and checked from the version's schema (its CEL rules too), selected by its selectableFields, shown with its additionalPrinterColumns,
 // scaled through the paths its scale subresource names.
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
@@ -16,6 +17,12 @@ const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string'
 export function customResourceStrategy(version: CrdVersion, terminating: () => boolean = () => false): Strategy {
   const schema = (version.schema?.openAPIV3Schema ?? {}) as JsonSchema;
   const printed = version.additionalPrinterColumns ?? [];
+  const body = ({ metadata: _m, apiVersion: _a, kind: _k, ...rest }: Obj) => rest;
+  // CEL rules are evaluated on objects the schema accepts (as upstream, they assume its types)
+  const validate = (obj: Obj, old: Obj | undefined) => {
+    const causes = validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, body(obj), '');
+    return causes.length > 0 ? causes : celViolations(schema, body(obj), old && body(old), '');
+  };
   const strategy: Strategy = {
     prepareForCreate: (obj: Obj) => {
       if (terminating()) throw new ApiError('MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
@@ -23,10 +30,8 @@ export function customResourceStrategy(version: CrdVersion, terminating: () => b
     },
     prepareForUpdate: (obj: Obj) => applyDefaults(schema, obj),
     selectableFields: (version.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')),
-    validate: (obj: Obj) => {
-      const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
-      return validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, rest, '');
-    },
+    validate: (obj: Obj) => validate(obj, undefined),
+    validateUpdate: (obj: Obj, old: Obj) => validate(obj, old),
   };
   if (printed.length > 0) {
     strategy.columns = [NAME_COLUMN, ...printed.map((c) => ({ name: c.name, type: COLUMN_TYPES.has(c.type as TableColumn['type']) ? (c.type as TableColumn['type']) : 'string', ...(c.format ? { format: c.format } : {}), description: c.description ?? '', priority: c.priority ?? 0 }))];

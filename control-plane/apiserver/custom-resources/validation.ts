@@ -1,4 +1,5 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import type { ValidationRule } from './cel-rules.ts';
 
 // What a CRD's openAPIV3Schema asks beyond known fields (which the decoder
 // prunes): value types, required fields, enums, bounds and patterns,
@@ -19,6 +20,7 @@ export interface JsonSchema {
   minItems?: number;
   maxItems?: number;
   default?: unknown;
+  'x-kubernetes-validations'?: ValidationRule[];
 }
 
 const jsonType = (v: unknown) => (Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'object' ? 'object' : typeof v);
@@ -57,4 +59,12 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: string)
     }
   }
   return causes;
+}
+
+/** Visits a schema and every schema within it, each with its path as a definition names it (`properties[spec].items`). */
+export function forEachSchema(schema: JsonSchema, path: string, visit: (s: JsonSchema, path: string) => void): void {
+  visit(schema, path);
+  for (const [key, property] of Object.entries(schema.properties ?? {})) forEachSchema(property, `${path}.properties[${key}]`, visit);
+  if (schema.items) forEachSchema(schema.items, `${path}.items`, visit);
+  if (typeof schema.additionalProperties === 'object') forEachSchema(schema.additionalProperties, `${path}.additionalProperties`, visit);
 }

@@ -1,4 +1,5 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
+import { invalidRules } from '../custom-resources/cel-rules.ts';
 import { invalidDefaults } from '../custom-resources/defaulting.ts';
 import type { JsonSchema } from '../custom-resources/validation.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
@@ -78,7 +79,7 @@ function validateCrd(obj: Obj): StatusCause[] {
   versions.forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema;
     if (!schema) causes.push(fieldErrors.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
-    else causes.push(...invalidDefaults(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`));
+    else causes.push(...invalidDefaults(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`), ...invalidRules(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`));
   });
   return causes;
 }
