@@ -1,6 +1,6 @@
 import { parse } from '@marcbachmann/cel-js';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
-import { forEachSchema, type JsonSchema } from './validation.ts';
+import { fieldSchema, forEachSchema, type JsonSchema } from './validation.ts';
 
 // x-kubernetes-validations: CEL rules of a CRD's schema, evaluated with
 // `self` bound to the value where a rule is declared (integers as CEL ints)
@@ -49,10 +49,7 @@ function toCel(schema: JsonSchema | undefined, value: unknown): unknown {
   if (value === null || value === undefined || !schema) return value;
   if (schema.type === 'integer' && Number.isInteger(value)) return BigInt(value as number);
   if (Array.isArray(value)) return value.map((v) => toCel(schema.items, v));
-  if (typeof value === 'object') {
-    const extra = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(schema.properties?.[k] ?? extra, v)]));
-  }
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(fieldSchema(schema, k), v)]));
   return value;
 }
 
@@ -102,7 +99,7 @@ export function celViolations(schema: JsonSchema, value: unknown, old: unknown, 
   } else if (typeof value === 'object') {
     const before = old !== null && typeof old === 'object' && !Array.isArray(old) ? (old as Record<string, unknown>) : {};
     for (const [k, v] of Object.entries(value)) {
-      const field = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      const field = fieldSchema(schema, k);
       if (field) causes.push(...celViolations(field, v, before[k], at(k)));
     }
   }

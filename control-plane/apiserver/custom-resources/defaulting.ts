@@ -1,5 +1,5 @@
 import type { StatusCause } from '../../../apimachinery/index.ts';
-import { forEachSchema, validateSchema, type JsonSchema } from './validation.ts';
+import { fieldSchema, forEachSchema, validateSchema, type JsonSchema } from './validation.ts';
 
 // Schema defaults (`default:` in a CRD's openAPIV3Schema), applied as
 // kube-apiserver applies them to a request's object: a property missing from
@@ -18,7 +18,7 @@ export function applyDefaults(schema: JsonSchema, value: unknown): void {
     if (obj[key] === undefined && property.default !== undefined) obj[key] = structuredClone(property.default);
   }
   for (const [key, v] of Object.entries(obj)) {
-    const property = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+    const property = fieldSchema(schema, key);
     if (property) applyDefaults(property, v);
   }
 }
@@ -27,7 +27,7 @@ export function applyDefaults(schema: JsonSchema, value: unknown): void {
 export function invalidDefaults(schema: JsonSchema, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
   forEachSchema(schema, path, (s, at) => {
-    if (s.default !== undefined) causes.push(...validateSchema(s, structuredClone(s.default), `${at}.default`));
+    if (s.default !== undefined) causes.push(...validateSchema(s, s.default, `${at}.default`));
   });
   return causes;
 }

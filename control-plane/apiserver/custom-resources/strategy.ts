@@ -8,8 +8,10 @@ import { applyDefaults } from './defaulting.ts';
 import { validateSchema, type JsonSchema } from './validation.ts';
 
 // How the server treats the objects of one custom resource version: defaulted
-// and checked from the version's schema (its CEL rules too), selected by its selectableFields, shown with its additionalPrinterColumns,
-// scaled through the paths its scale subresource names.
+// and checked from the version's schema (its CEL rules too), selected by its
+// selectableFields, shown with its additionalPrinterColumns, scaled through
+// the paths its scale subresource names. Validation sees the object without
+// apiVersion, kind and metadata, which the registry checks for every kind.
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
 
@@ -20,8 +22,9 @@ export function customResourceStrategy(version: CrdVersion, terminating: () => b
   const body = ({ metadata: _m, apiVersion: _a, kind: _k, ...rest }: Obj) => rest;
   // CEL rules are evaluated on objects the schema accepts (as upstream, they assume its types)
   const validate = (obj: Obj, old: Obj | undefined) => {
-    const causes = validateSchema({ ...schema, properties: { ...schema.properties, metadata: {}, apiVersion: {}, kind: {} } }, body(obj), '');
-    return causes.length > 0 ? causes : celViolations(schema, body(obj), old && body(old), '');
+    const value = body(obj);
+    const causes = validateSchema(schema, value, '');
+    return causes.length > 0 ? causes : celViolations(schema, value, old && body(old), '');
   };
   const strategy: Strategy = {
     prepareForCreate: (obj: Obj) => {

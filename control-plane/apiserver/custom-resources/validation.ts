@@ -23,6 +23,11 @@ export interface JsonSchema {
   'x-kubernetes-validations'?: ValidationRule[];
 }
 
+/** The schema of an object's field `key`: its property, or the schema every other key has (additionalProperties). */
+export function fieldSchema(schema: JsonSchema, key: string): JsonSchema | undefined {
+  return schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+}
+
 const jsonType = (v: unknown) => (Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'object' ? 'object' : typeof v);
 
 function typeMatches(type: string, value: unknown): boolean {
@@ -54,7 +59,7 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: string)
     const at = (k: string) => (path ? `${path}.${k}` : k);
     for (const k of schema.required ?? []) if (obj[k] === undefined) causes.push(fieldErrors.required(at(k)));
     for (const [k, v] of Object.entries(obj)) {
-      const field = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      const field = fieldSchema(schema, k);
       if (field) causes.push(...validateSchema(field, v, at(k)));
     }
   }
