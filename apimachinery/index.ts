@@ -35,3 +35,4 @@ export type { MountEntry } from './mounts.ts';
 export { unaryCall } from './grpc-unary.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
+export { registryHost } from './image-reference.ts';

@@ -1,4 +1,5 @@
 import type { Secret } from 'kubernetes-types/core/v1.js';
+import { registryHost } from '../../apimachinery/index.ts';
 import type { AuthConfig } from '../cri/index.ts';
 
 // Registry credentials from a pod's imagePullSecrets, as the kubelet's
@@ -15,11 +16,9 @@ interface DockerConfigEntry {
 const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_ALIASES = new Set(['index.docker.io', 'registry-1.docker.io', DOCKER_HUB]);
 
-/** The registry an image reference pulls from: its first component when that is a host, else Docker Hub. */
+/** The registry an image reference pulls from: the host it names, else Docker Hub. */
 export function registryOf(image: string): string {
-  const first = image.split('/')[0] ?? '';
-  const isHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return isHost ? first : DOCKER_HUB;
+  return registryHost(image) ?? DOCKER_HUB;
 }
 
 /** A config key as a registry host: scheme and path dropped, Docker Hub's names made one. */

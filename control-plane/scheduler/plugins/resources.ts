@@ -1,6 +1,7 @@
 // Plugins about room on the node: NodeResourcesFit (filter, and the
 // LeastAllocated or MostAllocated score), NodeResourcesBalancedAllocation and
 // ImageLocality.
+import { registryHost } from '../../../apimachinery/index.ts';
 import type { NodeInfo } from '../cache.ts';
 import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from '../framework.ts';
 
@@ -56,9 +57,7 @@ const MAX_CONTAINER_THRESHOLD = 1000 * MB;
 
 /** Normalises an image reference the way node status lists names (docker.io/library/busybox:latest). */
 function imageName(image: string): string {
-  let name = image.includes('/') ? image : `library/${image}`;
-  const first = name.split('/')[0] as string;
-  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') name = `docker.io/${name}`;
+  const name = registryHost(image) ? image : `docker.io/${image.includes('/') ? image : `library/${image}`}`;
   return /[:@][^/]*$/.test(name) ? name : `${name}:latest`;
 }
 
