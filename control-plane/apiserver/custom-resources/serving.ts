@@ -34,6 +34,9 @@ interface Served {
   versions: { info: ResourceInfo; registry: Registry }[];
 }
 
+/** Every registry of a served definition once (the storage version's is also a served version's when it is served). */
+const registriesOf = (served: Served) => new Set([served.registry, ...served.versions.map((v) => v.registry)]);
+
 const reverseGroup = (group: string) => group.split('.').reverse().join('.');
 
 /** How the server serves one version of a definition's resource. */
@@ -103,10 +106,7 @@ export class CustomResourceServer {
   stop(): void {
     this.#stop?.();
     for (const t of this.#retries.values()) clearTimeout(t);
-    for (const s of this.#served.values()) {
-      s.registry.stopCache();
-      for (const v of s.versions) v.registry.stopCache();
-    }
+    for (const s of this.#served.values()) for (const registry of registriesOf(s)) registry.stopCache();
   }
 
   async #sync(crd: Obj): Promise<void> {
@@ -132,7 +132,7 @@ export class CustomResourceServer {
       const isStored = version.name === stored.name;
       const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version.name, storageInfo) };
       const versionRegistry = isStored ? registry : new Registry(info, this.#host.storage);
-      await versionRegistry.startCache();
+      if (!isStored) await versionRegistry.startCache();
       this.#host.registries.set(this.#host.servedVersionKey(info.group, info.version, info.resource), versionRegistry);
       this.#host.resources.push(info);
       this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);
@@ -163,10 +163,9 @@ export class CustomResourceServer {
   #unregister(name: string): void {
     const served = this.#served.get(name);
     if (!served) return;
-    served.registry.stopCache();
+    for (const registry of registriesOf(served)) registry.stopCache();
     this.#host.registries.delete(this.#host.registryKey(served.registry.info.group, served.registry.info.resource));
-    for (const { info, registry } of served.versions) {
-      registry.stopCache();
+    for (const { info } of served.versions) {
       this.#host.registries.delete(this.#host.servedVersionKey(info.group, info.version, info.resource));
       const at = this.#host.resources.indexOf(info);
       if (at >= 0) this.#host.resources.splice(at, 1);
