@@ -63,11 +63,11 @@ function violation(rule: ValidationRule, path: string, type: string, message: st
   }
 }
 
-function check(rule: ValidationRule, schema: JsonSchema, value: unknown, old: unknown, path: string): StatusCause | undefined {
+/** One rule at one value; `self` and `oldSelf` are the value and its old one as CEL sees them (oldSelf undefined: no old value). */
+function check(rule: ValidationRule, type: string, self: unknown, oldSelf: unknown, path: string): StatusCause | undefined {
   const transition = /\boldSelf\b/.test(rule.rule);
-  if (transition && old === undefined) return undefined;
-  const vars = { self: toCel(schema, value), ...(transition ? { oldSelf: toCel(schema, old) } : {}) };
-  const type = schema.type ?? 'object';
+  if (transition && oldSelf === undefined) return undefined;
+  const vars = { self, ...(transition ? { oldSelf } : {}) };
   try {
     if (program(rule.rule)(vars) === true) return undefined;
   } catch (err) {
@@ -89,9 +89,14 @@ function check(rule: ValidationRule, schema: JsonSchema, value: unknown, old: un
 export function celViolations(schema: JsonSchema, value: unknown, old: unknown, path: string): StatusCause[] {
   if (value === undefined || value === null) return [];
   const causes: StatusCause[] = [];
-  for (const rule of schema['x-kubernetes-validations'] ?? []) {
-    const cause = check(rule, schema, value, old, path);
-    if (cause) causes.push(cause);
+  const rules = schema['x-kubernetes-validations'] ?? [];
+  if (rules.length > 0) {
+    // converted once for all the rules of this value
+    const [self, oldSelf] = [toCel(schema, value), toCel(schema, old)];
+    for (const rule of rules) {
+      const cause = check(rule, schema.type ?? 'object', self, oldSelf, path);
+      if (cause) causes.push(cause);
+    }
   }
   const at = (k: string) => (path ? `${path}.${k}` : k);
   if (Array.isArray(value)) {
