@@ -77,9 +77,10 @@ function validateCrd(obj: Obj): StatusCause[] {
   if (versions.length === 0) causes.push(fieldErrors.required('spec.versions', 'must have exactly one version marked as storage version'));
   else if (versions.filter((v) => v.storage).length !== 1) causes.push(fieldErrors.invalid('spec.versions', versions.map((v) => v.name), 'must have exactly one version marked as storage version'));
   versions.forEach((v, i) => {
-    const schema = v.schema?.openAPIV3Schema;
-    if (!schema) causes.push(fieldErrors.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
-    else causes.push(...invalidDefaults(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`), ...invalidRules(schema as JsonSchema, `spec.versions[${i}].schema.openAPIV3Schema`));
+    const schema = v.schema?.openAPIV3Schema as JsonSchema | undefined;
+    const at = `spec.versions[${i}].schema.openAPIV3Schema`;
+    if (!schema) causes.push(fieldErrors.required(at, 'schemas are required'));
+    else causes.push(...invalidDefaults(schema, at), ...invalidRules(schema, at));
   });
   return causes;
 }
