@@ -68,4 +68,21 @@ describe('computePodStatus', () => {
     const p = pod('Always', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: earlier }] });
     expect(status(p, observed([c('CONTAINER_RUNNING')])).conditions?.find((x) => x.type === 'Ready')?.lastTransitionTime).toBe(earlier);
   });
+
+  it('keeps a pod with ready containers unready until every readiness gate\'s condition is True', () => {
+    const gated = (conditions: { type: string; status: string }[]) => ({ ...pod('Always', { phase: 'Running', conditions }), spec: { ...pod('Always').spec, readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'example.com/dns' }] } }) as Pod;
+    const ready = (p: Pod) => status(p, observed([c('CONTAINER_RUNNING')])).conditions?.find((x) => x.type === 'Ready');
+    expect(ready(gated([{ type: 'example.com/lb', status: 'False' }]))).toMatchObject({
+      status: 'False',
+      reason: 'ReadinessGatesNotReady',
+      message: 'the status of pod readiness gate "example.com/lb" is not "True", but False, corresponding condition of pod readiness gate "example.com/dns" does not exist.',
+    });
+    const open = ready(gated([{ type: 'example.com/lb', status: 'True' }, { type: 'example.com/dns', status: 'True' }]));
+    expect(open?.status).toBe('True');
+    expect(open?.reason).toBeUndefined();
+    // the containers' own unreadiness is what a pod that is not running shows
+    const s = status(gated([]), observed([]));
+    expect(s.conditions?.find((x) => x.type === 'Ready')?.reason).toBe('ContainersNotReady');
+    expect(s.conditions?.find((x) => x.type === 'ContainersReady')?.status).toBe('False');
+  });
 });

@@ -118,6 +118,19 @@ function condition(pod: Pod, type: string, ok: boolean, reason: string | undefin
   };
 }
 
+/**
+ * Why each of the pod's readiness gates keeps it from being Ready: the
+ * condition the gate names is missing or not True (others, such as a load
+ * balancer controller, set those conditions on the pod's status).
+ */
+function unmetReadinessGates(pod: Pod): string[] {
+  return (pod.spec?.readinessGates ?? []).flatMap(({ conditionType }) => {
+    const c = pod.status?.conditions?.find((x) => x.type === conditionType);
+    if (!c) return [`corresponding condition of pod readiness gate "${conditionType}" does not exist.`];
+    return c.status === 'True' ? [] : [`the status of pod readiness gate "${conditionType}" is not "True", but ${c.status}`];
+  });
+}
+
 /** The pod's status as this agent sees it (PodScheduled is the scheduler's and is left out). */
 export function computePodStatus(inputs: StatusInputs): PodStatus {
   const { pod, observed } = inputs;
@@ -139,10 +152,13 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const containersReady = unready.length === 0 && !completed && phase === 'Running';
   const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
   const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
+  const closedGates = containersReady ? unmetReadinessGates(pod) : [];
   const conditions = [
     condition(pod, 'PodReadyToStartContainers', sandboxReady, undefined, undefined, now),
     condition(pod, 'Initialized', incompleteInit.length === 0, completed ? 'PodCompleted' : 'ContainersNotInitialized', completed ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`, now),
-    condition(pod, 'Ready', containersReady, notReadyReason, notReadyMessage, now),
+    closedGates.length
+      ? condition(pod, 'Ready', false, 'ReadinessGatesNotReady', closedGates.join(', '), now)
+      : condition(pod, 'Ready', containersReady, notReadyReason, notReadyMessage, now),
     condition(pod, 'ContainersReady', containersReady, notReadyReason, notReadyMessage, now),
   ];
   return {

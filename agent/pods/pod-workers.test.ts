@@ -12,9 +12,11 @@ function pod(name: string, status: PodStatus = { phase: 'Pending' }): Pod {
 /** Pod workers over a syncer and status manager that only record what they are asked. */
 function harness(admit?: PodAdmitter) {
   const calls: string[] = [];
+  const synced: Pod[] = [];
   const sent: { name: string; status: PodStatus }[] = [];
   const syncer = {
     sync: async (p: Pod) => {
+      synced.push(p);
       calls.push(`sync ${p.metadata?.name} ${p.status?.phase}${p.status?.startTime ? ` ${p.status.startTime}` : ''}`);
       return { status: { phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running', startTime: p.status?.startTime ?? `t${calls.length}`, conditions: [{ type: 'Ready', status: 'False' }] } as PodStatus };
     },
@@ -30,7 +32,7 @@ function harness(admit?: PodAdmitter) {
     forget: () => undefined,
   } as unknown as StatusManager;
   const workers = new PodWorkers({ syncer, status, client: {} as RestClient, log: silentLogger, admit });
-  return { workers, calls, sent };
+  return { workers, calls, sent, synced };
 }
 
 const until = async (cond: () => boolean) => {
@@ -75,8 +77,37 @@ describe('PodWorkers status basis', () => {
     h.workers.update(pod('web', { phase: 'Pending' }));
     await until(() => h.calls.length === 1);
     // the API still shows an older start time than the one the agent computed and sent
-    h.workers.update(pod('web', { phase: 'Running', startTime: 'stale' }));
+    const relabelled = pod('web', { phase: 'Running', startTime: 'stale' });
+    relabelled.metadata = { ...relabelled.metadata, labels: { tier: 'web' } };
+    h.workers.update(relabelled);
     await until(() => h.calls.length === 2);
     expect(h.calls).toEqual(['sync web Pending', 'sync web Running t1']);
+  });
+});
+
+describe('PodWorkers updates that change only the status', () => {
+  it('does not sync a pod again for its own status coming back, but does for a spec, label or deletion change', async () => {
+    const h = harness();
+    h.workers.update(pod('web'));
+    await until(() => h.calls.length === 1);
+    h.workers.update(pod('web', { phase: 'Running', startTime: 't1' }));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(h.calls).toEqual(['sync web Pending']);
+    const changed = pod('web', { phase: 'Running', startTime: 't1' });
+    changed.spec = { ...changed.spec, activeDeadlineSeconds: 30 } as Pod['spec'];
+    h.workers.update(changed);
+    await until(() => h.calls.length === 2);
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('syncs a pod with readiness gates when its status changes, keeping the conditions others set', async () => {
+    const h = harness();
+    const gated = (status: PodStatus) => ({ ...pod('lb', status), spec: { ...pod('lb').spec, readinessGates: [{ conditionType: 'example.com/lb' }] } }) as Pod;
+    h.workers.update(gated({ phase: 'Pending' }));
+    await until(() => h.calls.length === 1);
+    h.workers.update(gated({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'example.com/lb', status: 'True' }] }));
+    await until(() => h.calls.length === 2);
+    // the agent's own Ready stands; the gate's condition set by someone else is what the syncer sees beside it
+    expect(h.synced.at(-1)?.status?.conditions).toEqual([{ type: 'Ready', status: 'False' }, { type: 'example.com/lb', status: 'True' }]);
   });
 });

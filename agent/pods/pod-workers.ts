@@ -75,7 +75,10 @@ export class PodWorkers {
     const uid = pod.metadata?.uid ?? '';
     const known = this.#workers.has(uid);
     const w = this.#worker(uid);
+    const previous = w.pod;
     w.pod = pod;
+    // most updates of a running pod are its own status PATCHes coming back: nothing to do (see needsSync)
+    if (known && previous && !needsSync(previous, pod)) return;
     // admission applies to pods no agent has started yet (an adopted running pod is not refused)
     if (!known && !pod.status?.startTime && !isPodTerminal(pod) && !pod.metadata?.deletionTimestamp) {
       const verdict = this.#admit(pod);
@@ -223,6 +226,17 @@ export class PodWorkers {
 }
 
 /**
+ * Whether a newer copy of a pod asks for a sync, as the kubelet tells a
+ * pod update from a status-only "reconcile": what the agent acts on is the
+ * spec, labels and annotations (downward API) and deletion; the status it
+ * writes itself, except the conditions readiness gates name.
+ */
+function needsSync(previous: Pod, next: Pod): boolean {
+  const acted = (p: Pod) => JSON.stringify([p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds]);
+  return (next.spec?.readinessGates?.length ?? 0) > 0 || acted(previous) !== acted(next);
+}
+
+/**
  * The pod as the API has it, but with the status this agent computed last
  * (start time, phase, condition transition times). The API's copy lags the
  * agent's own PATCHes; computing from it made statuses flip between two
@@ -230,7 +244,11 @@ export class PodWorkers {
  * agent restart there is no own status yet and the API's is the basis.
  */
 function withOwnStatus(pod: Pod, own: PodStatus | undefined): Pod {
-  return own ? { ...pod, status: { ...pod.status, ...own } } : pod;
+  if (!own) return pod;
+  // conditions of types the agent does not set (PodScheduled, readiness gates') stay as the API has them
+  const owned = new Set((own.conditions ?? []).map((c) => c.type));
+  const others = (pod.status?.conditions ?? []).filter((c) => !owned.has(c.type));
+  return { ...pod, status: { ...pod.status, ...own, conditions: [...(own.conditions ?? []), ...others] } };
 }
 
 /** Failed with the agent's reason and message, and its condition beside the others. */

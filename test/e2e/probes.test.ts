@@ -42,6 +42,28 @@ spec:
     expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
   });
 
+  it('keeps a pod with ready containers out of Ready until its readiness gate\'s condition is True', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: gated}
+spec:
+  terminationGracePeriodSeconds: 0
+  readinessGates: [{conditionType: example.com/load-balancer}]
+  containers: [{name: app, image: busybox, command: [sleep, '600']}]
+`);
+    await waitForJsonPath(c, ['pod', 'gated'], '{.status.containerStatuses[0].ready}', 'true');
+    const ready = '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}';
+    expect(await c.kubectl('get', 'pod', 'gated', '-o', `jsonpath=${ready}`)).toBe('False ReadinessGatesNotReady: corresponding condition of pod readiness gate "example.com/load-balancer" does not exist.');
+    // what a load balancer controller does once it routes to the pod
+    await c.kubectl('patch', 'pod', 'gated', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"example.com/load-balancer","status":"False"}]}}');
+    await waitForJsonPath(c, ['pod', 'gated'], '{.status.conditions[?(@.type=="Ready")].message}', 'the status of pod readiness gate "example.com/load-balancer" is not "True", but False');
+    await c.kubectl('patch', 'pod', 'gated', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"example.com/load-balancer","status":"True"}]}}');
+    await waitForJsonPath(c, ['pod', 'gated'], '{.status.conditions[?(@.type=="Ready")].status}', 'True');
+    expect(await c.kubectl('get', 'pod', 'gated', '-o', 'jsonpath={.status.conditions[?(@.type=="ContainersReady")].status} {.status.conditions[?(@.type=="example.com/load-balancer")].status}')).toBe('True True');
+    await c.kubectl('delete', 'pod', 'gated', '--wait=false');
+  });
+
   it('restarts a container whose liveness probe fails', async () => {
     await apply(`
 apiVersion: v1
