@@ -88,7 +88,7 @@ export class PodCgroups {
       await writeFile(join(dir, 'cpu.weight'), String(Math.round(1 + ((cpuShares - 2) * 9999) / 262142))).catch(() => undefined);
       return parent;
     }
-    for (const c of V1_CONTROLLERS) await mkdir(this.#dir(c, parent), { recursive: true });
+    await Promise.all(V1_CONTROLLERS.map((c) => mkdir(this.#dir(c, parent), { recursive: true })));
     if (memoryLimit) await writeFile(join(this.#dir('memory', parent), 'memory.limit_in_bytes'), String(memoryLimit));
     await writeFile(join(this.#dir('cpu', parent), 'cpu.shares'), String(cpuShares));
     return parent;
