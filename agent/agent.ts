@@ -160,6 +160,8 @@ export class Agent {
     const provisioner = new NodeProvisioner({ client: this.#client, nodeName, plugins, events: storageEvents, log: csiLog, claims, volumes, classes });
     const resizer = new NodeResizer({ client: this.#client, plugins, events: storageEvents, log: csiLog, rootDir: this.#o.rootDir, claims, volumes });
     const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: csiLog, afterStage: (claim, pv) => resizer.expandOnNode(claim, pv) });
+    // pods the runtime holds for this node whose state changed since they were last synced are synced again
+    const relister = new Relister(this.#cri, nodeName);
     const syncer = new PodSyncer({
       cri: this.#cri,
       env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir, services: () => services.store.values() },
@@ -170,6 +172,7 @@ export class Agent {
       objects,
       claims: csiVolumes,
       cgroups,
+      settled: (uid, observed) => relister.note(uid, observed),
       log: log.child({ component: 'pods' }),
     });
     let staticPods: StaticPods | undefined;
@@ -247,7 +250,6 @@ export class Agent {
     }
 
     // pods the runtime holds for this node but neither the API server nor the manifests know: stop and remove them
-    const relister = new Relister(this.#cri, nodeName);
     const first = await relister.relist();
     const known = new Set([...pods.list(), ...(staticPods?.list() ?? [])].map((p) => p.metadata?.uid));
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);

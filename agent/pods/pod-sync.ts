@@ -10,7 +10,7 @@ import { Slots } from './slots.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
-import { computePodActions, isSidecar, type ContainerStart } from './plan.ts';
+import { computePodActions, isSidecar, type ContainerStart, type PodActions } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
@@ -51,14 +51,27 @@ export interface PodSyncerDeps {
   claims?: ClaimVolumes;
   /** the pod-level cgroups the sandboxes are placed in */
   cgroups: PodCgroups;
+  /** told what a sync saw last when it left the pod with nothing more to do (the relister, so it does not report that state as a change) */
+  settled?: (uid: string, observed: ObservedPod) => void;
   log: Logger;
 }
 
 const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
+
+type Settled<T> = { v: T } | { err: unknown };
+/** A step started early and awaited later (or not at all): its failure waits to be looked at instead of going unhandled. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((v) => ({ v }), (err: unknown) => ({ err }));
+const unsettle = <T>(s: Settled<T>): T => {
+  if ('err' in s) throw s.err;
+  return s.v;
+};
 /** A pod whose volumes or env sources are missing is tried again this soon. */
 const VOLUME_RETRY_MS = 2000;
 /** After a failed postStart hook killed a container, look again this soon. */
 const RESYNC_AFTER_HOOK_MS = 1000;
+
+/** Nothing left to start, stop or create: what happens next comes from the containers themselves (or the API). */
+const isSettled = (a: PodActions) => !a.killPod && !a.createSandbox && a.containersToStart.length === 0 && a.containersToKill.length === 0;
 
 /** The event fieldPath naming a container: spec.containers{web}. */
 function fieldPathOf(name: string, init: boolean): string {
@@ -99,11 +112,14 @@ export class PodSyncer {
     const { cri, env, log } = this.#deps;
     const event = this.#deps.events(pod);
     const uid = pod.metadata?.uid ?? '';
-    let observed = await this.observe(uid);
     if (isPodTerminal(pod)) {
       this.#deps.prober?.remove(uid);
-      return { status: await this.#stopTerminal(pod, observed, memory) };
+      return { status: await this.#stopTerminal(pod, await this.observe(uid), memory) };
     }
+    // what a new sandbox needs (its log directory and pod cgroup, both kept as they are if present)
+    // is made while the runtime is asked what the pod has
+    const sandboxDirs = settle(Promise.all([mkdir(podLogDirectory(pod, env.podLogsDir), { recursive: true }), this.#deps.cgroups.ensure(pod)]));
+    let observed = await this.observe(uid);
 
     const actions = computePodActions(pod, observed);
     memory.initFailed = actions.initFailed;
@@ -119,37 +135,41 @@ export class PodSyncer {
     for (const c of actions.containersToKill) {
       await cri.removeContainer(c.id).catch(() => undefined);
     }
+    this.#observer.forget(actions.containersToKill.map((c) => c.id));
 
     let sandboxId = actions.sandboxId;
     // volumes are only needed by the containers: they are set up while the sandbox starts
     // (a few pods at a time: a burst setting up every pod's volumes at once costs the agent ~50 MB of heap at 110 pods)
-    const volumesReady = this.#volumeSlots.run(() => setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims)).then((v) => ({ v }), (err: unknown) => ({ err }));
+    const volumesReady = settle(this.#volumeSlots.run(() => setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims)));
+    // and so are the files the new containers' termination messages go to
+    const messageFiles = settle(Promise.all(actions.containersToStart.map((c) => prepareTerminationMessage(join(this.#deps.podsDir, uid), c.name, c.attempt))));
     const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
     sbConfig.linux = { ...sbConfig.linux, cgroupParent: this.#deps.cgroups.parentOf(pod) };
     if (actions.createSandbox) {
       const key = `${uid}/sandbox`;
       const remaining = this.sandboxBackoff.remaining(key, Date.now());
       if (remaining > 0) {
-        await volumesReady;
+        await Promise.all([volumesReady, messageFiles, sandboxDirs]);
         return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
       }
       try {
-        await mkdir(sbConfig.logDirectory as string, { recursive: true });
-        await this.#deps.cgroups.ensure(pod);
+        unsettle(await sandboxDirs);
         sandboxId = await cri.runPodSandbox(sbConfig);
         this.sandboxBackoff.reset(key);
       } catch (err) {
         const message = (err as Error).message.replace(/^CRI RunPodSandbox: /, '');
         event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
         log.warn({ pod: pod.metadata?.name, err: message }, 'sandbox creation failed');
-        await volumesReady;
+        await Promise.all([volumesReady, messageFiles]);
         return { status: this.#statusOf(pod, observed, memory), retryAfterMs: this.sandboxBackoff.next(key, Date.now()) };
       }
-      observed = await this.observe(uid);
+      observed = await this.#observer.withNewSandbox(uid, observed, sandboxId);
     } else if (sandboxId) {
       sbConfig.metadata.attempt = observed.sandboxes[0]?.attempt ?? 0;
     }
+    await sandboxDirs;
     const prepared = await volumesReady;
+    const files = unsettle(await messageFiles);
     if (!sandboxId) return { status: this.#statusOf(pod, observed, memory) };
     if ('err' in prepared) {
       if (!(prepared.err instanceof VolumeError)) throw prepared.err;
@@ -160,8 +180,8 @@ export class PodSyncer {
     const podIP = observed.sandboxes[0]?.ip ?? '';
     const mounts = await this.#podMounts(pod, podIP);
 
-    for (const start of actions.containersToStart) {
-      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, memory, event }));
+    for (const [i, start] of actions.containersToStart.entries()) {
+      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, messageFile: files[i] as string, memory, event }));
     }
     observed = await this.observe(uid);
     await this.#readTerminationMessages(pod, observed, memory);
@@ -171,12 +191,14 @@ export class PodSyncer {
     const status = this.#statusOf(pod, observed, memory);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       await this.#stopSandboxes(observed);
+    } else if (isSettled(computePodActions(pod, observed))) {
+      this.#deps.settled?.(uid, observed);
     }
     return { status, retryAfterMs };
   }
 
   /** Starts one container; returns when the pod should be synced again if it could not. */
-  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; volumes: Map<string, PreparedVolume>; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
+  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; volumes: Map<string, PreparedVolume>; messageFile: string; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
     const { cri } = this.#deps;
     const uid = pod.metadata?.uid ?? '';
     const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
@@ -217,8 +239,7 @@ export class PodSyncer {
       ctx.event('Warning', 'Failed', `Error: ${nonRoot}`, fieldPath);
       return VOLUME_RETRY_MS;
     }
-    const messageFile = await prepareTerminationMessage(join(this.#deps.podsDir, uid), start.name, start.attempt);
-    const mounts = [...ctx.mounts, { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: messageFile, readonly: false }, ...(spec.volumeMounts ?? []).flatMap((m) => {
+    const mounts = [...ctx.mounts, { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: ctx.messageFile, readonly: false }, ...(spec.volumeMounts ?? []).flatMap((m) => {
       const v = ctx.volumes.get(m.name);
       return v ? [{ containerPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath, readonly: (m.readOnly ?? false) || v.readOnly }] : [];
     })];
@@ -386,6 +407,7 @@ export class PodSyncer {
       await cri.removeContainer(c.id).catch(() => undefined);
     }
     this.#observer.forget(observed.containers.map((c) => c.id));
+    this.#observer.forgetPod(uid);
     for (const s of observed.sandboxes) {
       if (s.state === 'SANDBOX_READY') await cri.stopPodSandbox(s.id);
       await cri.removePodSandbox(s.id);

@@ -1,5 +1,9 @@
 import type { CriClient } from '../cri/index.ts';
+import type { ObservedPod } from './observed.ts';
 import { MANAGED_BY, POD_UID } from './runtime-labels.ts';
+
+/** What the relist compares: each sandbox's and container's id and state. */
+const signature = (items: string[]) => items.sort().join(',');
 
 /**
  * The runtime observer's cheap half: every period, one ListContainers and one
@@ -33,12 +37,23 @@ export class Relister {
     const changed: string[] = [];
     const next = new Map<string, string>();
     for (const [uid, sigs] of now) {
-      const sig = sigs.sort().join(',');
+      const sig = signature(sigs);
       next.set(uid, sig);
       if (this.#last.get(uid) !== sig) changed.push(uid);
     }
     for (const uid of this.#last.keys()) if (!next.has(uid)) changed.push(uid);
     this.#last = next;
     return { changed, present: new Set(now.keys()) };
+  }
+
+  /**
+   * What a pod's sync saw last when it had nothing more to do: the next
+   * relist reports the pod only if the runtime has moved on since (a pod is
+   * not synced again for the sandbox and containers its own sync started).
+   */
+  note(uid: string, observed: ObservedPod): void {
+    const items = [...observed.sandboxes.map((s) => `s:${s.id}:${s.state}`), ...observed.containers.map((c) => `c:${c.id}:${c.state}`)];
+    if (items.length) this.#last.set(uid, signature(items));
+    else this.#last.delete(uid);
   }
 }

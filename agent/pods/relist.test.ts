@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import type { Container, CriClient, PodSandbox } from '../cri/index.ts';
+import { Relister } from './relist.ts';
+import { POD_UID } from './runtime-labels.ts';
+
+describe('Relister', () => {
+  it('reports a pod whose runtime state changed, unless its own sync already saw that state', async () => {
+    const sandboxes = [{ id: 's1', state: 'SANDBOX_READY', labels: { [POD_UID]: 'u' } }] as unknown as PodSandbox[];
+    const containers: Container[] = [];
+    const cri = { listPodSandbox: async () => sandboxes, listContainers: async () => containers } as unknown as CriClient;
+    const relister = new Relister(cri, 'node');
+    expect((await relister.relist()).changed).toEqual(['u']);
+    expect((await relister.relist()).changed).toEqual([]);
+    // the pod's sync started a container and observed it running
+    containers.push({ id: 'c1', state: 'CONTAINER_RUNNING', labels: { [POD_UID]: 'u' } } as unknown as Container);
+    relister.note('u', { sandboxes: [{ id: 's1', attempt: 0, state: 'SANDBOX_READY', createdAt: 0, ip: '' }], containers: [{ id: 'c1', state: 'CONTAINER_RUNNING' }] as never });
+    expect((await relister.relist()).changed).toEqual([]);
+    // then the container exits on its own
+    (containers[0] as Container).state = 'CONTAINER_EXITED';
+    expect((await relister.relist()).changed).toEqual(['u']);
+  });
+});
