@@ -116,9 +116,11 @@ export class PodSyncer {
       this.#deps.prober?.remove(uid);
       return { status: await this.#stopTerminal(pod, await this.observe(uid), memory) };
     }
-    // what a new sandbox needs (its log directory and pod cgroup, both kept as they are if present)
-    // is made while the runtime is asked what the pod has
-    const sandboxDirs = settle(Promise.all([mkdir(podLogDirectory(pod, env.podLogsDir), { recursive: true }), this.#deps.cgroups.ensure(pod)]));
+    // what a new sandbox needs (its log directory and pod cgroup, both kept as they are if present);
+    // for a pod without an address yet, whose first sandbox is about to be made, it is made while
+    // the runtime is asked what the pod has, for others only when a sandbox is due
+    const makeSandboxDirs = () => settle(Promise.all([mkdir(podLogDirectory(pod, env.podLogsDir), { recursive: true }), this.#deps.cgroups.ensure(pod)]));
+    const earlyDirs = pod.status?.podIP ? undefined : makeSandboxDirs();
     let observed = await this.observe(uid);
 
     const actions = computePodActions(pod, observed);
@@ -149,11 +151,11 @@ export class PodSyncer {
       const key = `${uid}/sandbox`;
       const remaining = this.sandboxBackoff.remaining(key, Date.now());
       if (remaining > 0) {
-        await Promise.all([volumesReady, messageFiles, sandboxDirs]);
+        await Promise.all([volumesReady, messageFiles, earlyDirs]);
         return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
       }
       try {
-        unsettle(await sandboxDirs);
+        unsettle(await (earlyDirs ?? makeSandboxDirs()));
         sandboxId = await cri.runPodSandbox(sbConfig);
         this.sandboxBackoff.reset(key);
       } catch (err) {
@@ -167,7 +169,7 @@ export class PodSyncer {
     } else if (sandboxId) {
       sbConfig.metadata.attempt = observed.sandboxes[0]?.attempt ?? 0;
     }
-    await sandboxDirs;
+    await earlyDirs;
     const prepared = await volumesReady;
     const files = unsettle(await messageFiles);
     if (!sandboxId) return { status: this.#statusOf(pod, observed, memory) };

@@ -3,6 +3,7 @@ import type { ObservedPod } from './observed.ts';
 import { MANAGED_BY, POD_UID } from './runtime-labels.ts';
 
 /** What the relist compares: each sandbox's and container's id and state. */
+const item = (kind: 's' | 'c', x: { id: string; state: string }) => `${kind}:${x.id}:${x.state}`;
 const signature = (items: string[]) => items.sort().join(',');
 
 /**
@@ -32,8 +33,8 @@ export class Relister {
       list.push(sig);
       now.set(uid, list);
     };
-    for (const s of sandboxes) add(s.labels[POD_UID], `s:${s.id}:${s.state}`);
-    for (const c of containers) add(c.labels[POD_UID], `c:${c.id}:${c.state}`);
+    for (const s of sandboxes) add(s.labels[POD_UID], item('s', s));
+    for (const c of containers) add(c.labels[POD_UID], item('c', c));
     const changed: string[] = [];
     const next = new Map<string, string>();
     for (const [uid, sigs] of now) {
@@ -52,7 +53,7 @@ export class Relister {
    * not synced again for the sandbox and containers its own sync started).
    */
   note(uid: string, observed: ObservedPod): void {
-    const items = [...observed.sandboxes.map((s) => `s:${s.id}:${s.state}`), ...observed.containers.map((c) => `c:${c.id}:${c.state}`)];
+    const items = [...observed.sandboxes.map((s) => item('s', s)), ...observed.containers.map((c) => item('c', c))];
     if (items.length) this.#last.set(uid, signature(items));
     else this.#last.delete(uid);
   }
