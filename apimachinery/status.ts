@@ -37,10 +37,15 @@ export interface StatusDetails {
   retryAfterSeconds?: number;
 }
 
+/** The list metadata a Status may carry: a 410 for a compacted continue token offers one to go on with. */
+export interface StatusListMeta {
+  continue?: string;
+}
+
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  metadata: StatusListMeta;
   status: 'Success' | 'Failure';
   message?: string;
   reason?: StatusReason | '';
@@ -51,11 +56,13 @@ export interface Status {
 export class ApiError extends Error {
   readonly reason: StatusReason;
   readonly details: StatusDetails | undefined;
-  constructor(reason: StatusReason, message: string, details?: StatusDetails) {
+  readonly listMeta: StatusListMeta;
+  constructor(reason: StatusReason, message: string, details?: StatusDetails, listMeta: StatusListMeta = {}) {
     super(message);
     this.name = 'ApiError';
     this.reason = reason;
     this.details = details;
+    this.listMeta = listMeta;
   }
   get code(): number {
     return StatusReasons[this.reason];
@@ -64,7 +71,7 @@ export class ApiError extends Error {
     return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.listMeta,
       status: 'Failure',
       message: this.message,
       reason: this.reason,
@@ -105,7 +112,7 @@ export const errors = {
     ),
   badRequest: (message: string) => new ApiError('BadRequest', message),
   methodNotAllowed: (message: string) => new ApiError('MethodNotAllowed', message),
-  gone: (message: string) => new ApiError('Gone', message),
+  gone: (message: string, listMeta?: StatusListMeta) => new ApiError('Gone', message, undefined, listMeta),
 };
 
 /** A field error, as Kubernetes' field.Error renders into a StatusCause. */

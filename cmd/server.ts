@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, CidrSet, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import { ApiServer, CidrSet, Compactor, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
@@ -11,6 +11,7 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --bind-address ADDR             address to listen on (0.0.0.0)
   --advertise-address ADDR        address published to clients (first non-loopback IPv4)
   --datastore-endpoint URL        sqlite:///var/lib/skiff/server/state.db, or etcd://host:port[,host:port…]
+  --etcd-compaction-interval D    how much history the store keeps for watches and continue tokens (5m; 0 keeps all)
   --service-cluster-ip-range CIDR Service ClusterIP range (10.96.0.0/12)
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
@@ -55,6 +56,7 @@ export async function runServer(argv: string[]): Promise<void> {
       'bind-address': { type: 'string', default: '0.0.0.0' },
       'advertise-address': { type: 'string' },
       'datastore-endpoint': { type: 'string', default: 'sqlite:///var/lib/skiff/server/state.db' },
+      'etcd-compaction-interval': { type: 'string', default: '5m' },
       'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
       'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
       'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
@@ -90,6 +92,7 @@ export async function runServer(argv: string[]): Promise<void> {
   if (nodeIpam) new CidrSet(nodeIpam.clusterCidr, nodeIpam.nodeMaskSize);
   const profiles = values['scheduler-config'] ? profilesFromConfig(await readFile(values['scheduler-config'], 'utf8')) : undefined;
   const nodeLifecycle = { gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string), monitorPeriodMs: parseDuration(values['node-monitor-period'] as string) };
+  const compactionMs = parseDuration(values['etcd-compaction-interval'] as string);
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);
   const serviceCidr = values['service-cluster-ip-range'] as string;
@@ -119,6 +122,7 @@ export async function runServer(argv: string[]): Promise<void> {
     await writeKubeconfig(values['write-kubeconfig'], { server: local, ca: admin.ca, cert: admin.pair.cert, key: admin.pair.key }, { user: 'admin' });
   }
   const stop = new AbortController();
+  if (compactionMs > 0) new Compactor(storage, log.child({ component: 'compactor' })).start(compactionMs, stop.signal);
   const identity = `${hostname()}_${randomUUID()}`;
   log.info({ identity }, 'leader election identity');
   // scheduler and controllers act only while this server holds their Lease; each term starts them afresh

@@ -1,6 +1,6 @@
 export { ApiServer, SERVER_VERSION } from './apiserver/server.ts';
 export type { ApiServerOptions } from './apiserver/server.ts';
-export { EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
+export { Compactor, EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';
 export { Scheduler, profilesFromConfig } from './scheduler/index.ts';
 export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';

@@ -67,6 +67,59 @@ describe('Registry', () => {
   });
 });
 
+describe.each([['from storage', false], ['with the watch cache', true]])('Registry lists at a resourceVersion (%s)', (_name, cached) => {
+  async function setUp() {
+    const storage = new SqliteStorage(':memory:');
+    const r = new Registry(pods().info, storage);
+    if (cached) await r.startCache();
+    for (const name of ['a', 'b', 'c']) await r.create('default', pod(name));
+    return { r, storage };
+  }
+  const names = (l: { items: Obj[] }) => l.items.map((o) => o.metadata.name);
+
+  it('pages through the snapshot of the first page while the store moves on', async () => {
+    const { r } = await setUp();
+    const first = await r.list({ limit: 1 });
+    await r.create('default', pod('aa'));
+    await r.delete('default', 'b');
+    const second = await r.list({ limit: 1, continue: first.continue });
+    const third = await r.list({ limit: 1, continue: second.continue });
+    expect([names(first), names(second), names(third)]).toEqual([['a'], ['b'], ['c']]);
+    expect(second.resourceVersion).toBe(first.resourceVersion);
+    expect(third.continue).toBeUndefined();
+    expect(names(await r.list({}))).toEqual(['a', 'aa', 'c']);
+  });
+
+  it('reads an exact revision, refuses a compacted one with 410 and a future one with 504', async () => {
+    const { r, storage } = await setUp();
+    const before = (await r.list({})).resourceVersion;
+    await r.delete('default', 'a');
+    const exact = await r.list({ read: { match: 'Exact', revision: Number(before) } });
+    expect(names(exact)).toEqual(['a', 'b', 'c']);
+    expect(exact.resourceVersion).toBe(before);
+    expect(names(await r.list({ read: { match: 'NotOlderThan', revision: Number(before) } }))).toEqual(['b', 'c']);
+    await storage.compact(await storage.currentRevision());
+    await expect(r.list({ read: { match: 'Exact', revision: Number(before) } })).rejects.toMatchObject({ code: 410, message: 'The resourceVersion for the provided list is too old.' });
+    const ahead = Number(before) + 100;
+    const tooLarge = await r.list({ read: { match: 'NotOlderThan', revision: ahead } }).catch((e: ApiError) => e);
+    expect(tooLarge).toMatchObject({ code: 504, message: `Too large resource version: ${ahead}, current: ${Number(before) + 1}` });
+    expect((tooLarge as ApiError).details?.causes?.[0]?.reason).toBe('ResourceVersionTooLarge');
+    await expect(r.list({ read: { match: 'Exact', revision: ahead } })).rejects.toMatchObject({ code: 504 });
+  });
+
+  it('answers a continue token whose snapshot is compacted with 410 and a token for the rest', async () => {
+    const { r, storage } = await setUp();
+    const first = await r.list({ limit: 1 });
+    await r.delete('default', 'b');
+    await storage.compact(await storage.currentRevision());
+    const err = (await r.list({ limit: 1, continue: first.continue }).catch((e: ApiError) => e)) as ApiError;
+    expect(err.toStatus()).toMatchObject({ code: 410, reason: 'Gone', metadata: { continue: expect.any(String) } });
+    expect(err.message).toMatch(/^The provided continue parameter is too old/);
+    const rest = await r.list({ continue: err.listMeta.continue });
+    expect(names(rest)).toEqual(['c']);
+  });
+});
+
 describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
   it('takes a ClusterIP only for a create that is stored, and gives it back otherwise', async () => {
     const { NodePortRange, ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');

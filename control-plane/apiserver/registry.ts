@@ -8,6 +8,7 @@ import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy,
 import { validateObjectMeta } from './validate-meta.ts';
 import { recordUpdate, type WriteScope } from './apply/managed-fields.ts';
 import { WatchCache, type CachedObject } from './watch-cache.ts';
+import { CONTINUE_TOO_OLD, LATEST, LIST_TOO_OLD, tooLargeResourceVersion, type ListRead } from './list-read.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -15,6 +16,8 @@ export interface ListOptions {
   fields?: FieldSelector;
   limit?: number;
   continue?: string;
+  /** which state to read; the newest when absent */
+  read?: ListRead;
 }
 
 export interface ListOutput {
@@ -48,6 +51,7 @@ function specChanged(a: Obj, b: Obj): boolean {
   return strip(a) !== strip(b);
 }
 
+/** A continue token names where the next page starts and the revision all pages read (-1: the newest, once that is compacted). */
 function continueToken(key: string, rv: number): string {
   return Buffer.from(JSON.stringify({ v: 'skiff/v1', start: key, rv })).toString('base64url');
 }
@@ -133,16 +137,41 @@ export class Registry {
     this.#cache = undefined;
   }
 
-  /** Lists matching objects; from the watch cache the items are shared, so callers must not change them. */
+  /**
+   * Lists matching objects. Pages after the first read the revision the first
+   * one did; from the watch cache the items are shared, so callers must not change them.
+   */
   async list(opts: ListOptions): Promise<ListOutput> {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
-    let startAfter = opts.continue ? parseContinue(opts.continue).start : undefined;
-    if (this.#cache) return this.#listCached(prefix, startAfter, opts);
+    const token = opts.continue ? parseContinue(opts.continue) : undefined;
+    const read = opts.read ?? LATEST;
+    if (read.match === 'NotOlderThan') {
+      const current = await this.#storage.currentRevision();
+      if (read.revision > current) throw tooLargeResourceVersion(read.revision, current);
+    }
+    const exact = token && token.rv > 0 ? token.rv : read.match === 'Exact' ? read.revision : undefined;
+    if (this.#cache) {
+      const cached = await this.#cache.list(prefix, token?.start);
+      // the cache holds only the newest state: a snapshot of an older revision comes from storage
+      if (exact === undefined || cached.revision === exact) return this.#listCached(cached, opts);
+    }
+    try {
+      return await this.#listStored(prefix, token?.start, exact, opts);
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      if (err.code === 'FutureRevision') throw tooLargeResourceVersion(exact ?? 0, await this.#storage.currentRevision());
+      if (err.code !== 'Compacted') throw err;
+      if (!token) throw errors.gone(LIST_TOO_OLD);
+      // the rest of the list can still be had, only no longer as one snapshot
+      throw errors.gone(CONTINUE_TOO_OLD, { continue: continueToken(token.start, -1) });
+    }
+  }
+
+  async #listStored(prefix: string, startAfter: string | undefined, revision: number | undefined, opts: ListOptions): Promise<ListOutput> {
     const items: Obj[] = [];
-    let revision = 0;
     // page through storage until `limit` matching items are found
     for (;;) {
-      const page = await this.#storage.list(prefix, { limit: opts.limit ? Math.max(opts.limit, 100) : undefined, startAfter });
+      const page = await this.#storage.list(prefix, { limit: opts.limit ? Math.max(opts.limit, 100) : undefined, startAfter, revision });
       revision = page.revision;
       for (const kv of page.items) {
         const obj = this.#decode(kv);
@@ -156,11 +185,10 @@ export class Registry {
       }
       if (!page.more) break;
     }
-    return { items, resourceVersion: String(revision) };
+    return { items, resourceVersion: String(revision ?? 0) };
   }
 
-  async #listCached(prefix: string, startAfter: string | undefined, opts: ListOptions): Promise<ListOutput> {
-    const { objects, revision } = await (this.#cache as WatchCache).list(prefix, startAfter);
+  #listCached({ objects, revision }: { objects: CachedObject[]; revision: number }, opts: ListOptions): ListOutput {
     const items: Obj[] = [];
     const json: string[] = [];
     for (let i = 0; i < objects.length; i++) {

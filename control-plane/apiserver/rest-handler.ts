@@ -6,6 +6,7 @@ import {
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
+import { listReadOf } from './list-read.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
 import { readBody, sendJson, sendRawJson, queryBool } from './http-util.ts';
@@ -66,13 +67,16 @@ function listOptions(reg: Registry, namespace: string | undefined, q: URLSearchP
   for (const f of fields) {
     if (!allowed.has(f.field)) throw errors.badRequest(`field label not supported: ${f.field}`);
   }
+  const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
   try {
     return {
       namespace,
       labels: parseLabelSelector(q.get('labelSelector')),
       fields,
-      limit: q.get('limit') ? Number(q.get('limit')) : undefined,
+      limit,
       continue: q.get('continue') ?? undefined,
+      // a watch reads resourceVersion its own way
+      read: queryBool(q.get('watch')) ? undefined : listReadOf(q, limit),
     };
   } catch (err) {
     if (err instanceof SelectorParseError) throw errors.badRequest(`unable to parse requirement: ${err.message}`);

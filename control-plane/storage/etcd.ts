@@ -1,5 +1,5 @@
 import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
-import { StorageError, prefixEnd, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 const buf = (s: string) => Buffer.from(s);
 
@@ -39,17 +39,29 @@ export class EtcdStorage implements Storage {
     return kv ? toKeyValue(kv) : null;
   }
 
-  async list(prefix: string, opts: { limit?: number; startAfter?: string } = {}): Promise<ListResult> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    try {
+      return await this.#list(prefix, opts);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/compacted/.test(message)) throw new StorageError('Compacted', `required revision ${opts.revision} has been compacted`);
+      if (/future revision/.test(message)) throw new StorageError('FutureRevision', `required revision ${opts.revision} is a future revision`);
+      throw err;
+    }
+  }
+
+  async #list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const end = buf(prefixEnd(prefix));
     let start = opts.startAfter ? `${opts.startAfter}\0` : prefix;
+    const at = opts.revision ? { revision: opts.revision } : {};
     if (opts.limit && opts.limit > 0) {
-      const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: opts.limit, sort_order: 'Ascend', sort_target: 'Key' });
-      return { items: res.kvs.map(toKeyValue), revision: Number(res.header.revision), more: res.more };
+      const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: opts.limit, sort_order: 'Ascend', sort_target: 'Key', ...at });
+      return { items: res.kvs.map(toKeyValue), revision: opts.revision ?? Number(res.header.revision), more: res.more };
     }
     // unbounded: read in pages at one pinned revision, so no gRPC message
     // outgrows its size limit and the result is still one snapshot
     const items: KeyValue[] = [];
-    let revision: number | undefined;
+    let revision = opts.revision;
     for (;;) {
       const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: LIST_PAGE, sort_order: 'Ascend', sort_target: 'Key', ...(revision ? { revision } : {}) });
       revision ??= Number(res.header.revision);
@@ -133,7 +145,14 @@ export class EtcdStorage implements Storage {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.#client.kv.compact({ revision, physical: true });
+    try {
+      await this.#client.kv.compact({ revision, physical: true });
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/compacted/.test(message)) throw new StorageError('Compacted', `revision ${revision} is already compacted`);
+      if (/future revision/.test(message)) throw new StorageError('FutureRevision', `revision ${revision} is a future revision`);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

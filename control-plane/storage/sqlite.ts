@@ -1,7 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError, prefixEnd, type KeyValue, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 interface Row {
   revision: number;
@@ -17,6 +17,14 @@ interface Watcher {
   onEvent: (e: StorageEvent) => void;
 }
 
+
+/** Reads a range of keys as of a past revision from the log. */
+function atRevision(startOp: '>=' | '>'): string {
+  return `SELECT key, value, create_revision, revision FROM (
+      SELECT key, value, create_revision, MAX(revision) AS revision, deleted FROM log
+      WHERE key ${startOp} ?1 AND key < ?2 AND revision <= ?3 GROUP BY key)
+    WHERE deleted = 0 ORDER BY key LIMIT ?4`;
+}
 
 /**
  * Embedded storage in one SQLite file: `log` holds every revision (the MVCC
@@ -59,6 +67,9 @@ export class SqliteStorage implements Storage {
       get: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key = ?'),
       list: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
       listAfter: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+      // each key's newest version at or before a revision, unless that version is its deletion
+      listAt: db.prepare(atRevision('>=')),
+      listAtAfter: db.prepare(atRevision('>')),
       insertLog: db.prepare('INSERT INTO log (revision, key, value, create_revision, prev_revision, deleted) VALUES (?, ?, ?, ?, ?, ?)'),
       upsertKv: db.prepare('INSERT INTO kv (key, revision, create_revision, value) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, value = excluded.value'),
       deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
@@ -67,7 +78,9 @@ export class SqliteStorage implements Storage {
       prevVersion: db.prepare('SELECT * FROM log WHERE revision = ?'),
       compacted: db.prepare("SELECT value FROM meta WHERE name = 'compacted'"),
       setCompacted: db.prepare("UPDATE meta SET value = ? WHERE name = 'compacted'"),
-      compact: db.prepare('DELETE FROM log WHERE revision <= ? AND revision NOT IN (SELECT revision FROM kv)'),
+      // keeps each key's version current at the compaction revision, so reads there still work
+      compact: db.prepare(`DELETE FROM log WHERE revision <= ?1 AND (deleted = 1
+        OR revision < (SELECT MAX(newer.revision) FROM log newer WHERE newer.key = log.key AND newer.revision <= ?1))`),
     };
   }
 
@@ -92,15 +105,30 @@ export class SqliteStorage implements Storage {
     return this.#current(key);
   }
 
-  async list(prefix: string, opts: { limit?: number; startAfter?: string } = {}): Promise<ListResult> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const rows = opts.startAfter
-      ? this.#stmt('listAfter').all(opts.startAfter, prefixEnd(prefix), limit === -1 ? -1 : limit + 1)
-      : this.#stmt('list').all(prefix, prefixEnd(prefix), limit === -1 ? -1 : limit + 1);
+    const now = this.#revisionNow();
+    const at = opts.revision === undefined || opts.revision === now ? undefined : opts.revision;
+    if (at !== undefined) this.#checkReadable(at, now);
+    const start = opts.startAfter ?? prefix;
+    const fetch = limit === -1 ? -1 : limit + 1;
+    const rows = at === undefined
+      ? this.#stmt(opts.startAfter ? 'listAfter' : 'list').all(start, prefixEnd(prefix), fetch)
+      : this.#stmt(opts.startAfter ? 'listAtAfter' : 'listAt').all(start, prefixEnd(prefix), at, fetch);
     const items = rows.map((r) => this.#kv(r as never) as KeyValue);
     const more = limit !== -1 && items.length > limit;
     if (more) items.pop();
-    return { items, revision: this.#revisionNow(), more };
+    return { items, revision: at ?? now, more };
+  }
+
+  #compacted(): number {
+    return (this.#stmt('compacted').get() as { value: number }).value;
+  }
+
+  #checkReadable(revision: number, now: number): void {
+    if (revision > now) throw new StorageError('FutureRevision', `required revision ${revision} is a future revision (newest is ${now})`);
+    const compacted = this.#compacted();
+    if (revision < compacted) throw new StorageError('Compacted', `required revision ${revision} has been compacted (oldest is ${compacted})`);
   }
 
   #write(key: string, value: string, createRevision: number, prev: KeyValue | null, deleted: boolean): KeyValue {
@@ -164,7 +192,7 @@ export class SqliteStorage implements Storage {
   }
 
   async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void> {
-    const compacted = (this.#stmt('compacted').get() as { value: number }).value;
+    const compacted = this.#compacted();
     if (fromRevision > 0 && fromRevision < compacted) {
       throw new StorageError('Compacted', `required revision ${fromRevision} has been compacted (oldest is ${compacted})`);
     }
@@ -191,6 +219,9 @@ export class SqliteStorage implements Storage {
   }
 
   async compact(revision: number): Promise<void> {
+    const compacted = this.#compacted();
+    if (revision <= compacted) throw new StorageError('Compacted', `revision ${revision} is already compacted`);
+    if (revision > this.#revisionNow()) throw new StorageError('FutureRevision', `revision ${revision} is a future revision`);
     this.#txn(() => {
       this.#stmt('compact').run(revision);
       this.#stmt('setCompacted').run(revision);

@@ -100,4 +100,42 @@ export function storageContract(store: () => Storage): void {
     await expect(s.watch(p, a.modRevision, () => {})).rejects.toMatchObject({ code: 'Compacted' });
     expect((await s.get(`${p}a`))?.value).toBe('3');
   });
+
+  it('lists a prefix as it was at an earlier revision, in pages too', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, 'a1');
+    const b = await s.create(`${p}b`, 'b1');
+    const then = b.modRevision;
+    await s.update(`${p}a`, 'a2', a.modRevision);
+    await s.delete(`${p}b`);
+    await s.create(`${p}c`, 'c1');
+    const values = (r: { items: { value: string }[] }) => r.items.map((kv) => kv.value);
+    expect(values(await s.list(p))).toEqual(['a2', 'c1']);
+    const past = await s.list(p, { revision: then });
+    expect(past).toMatchObject({ revision: then, more: false });
+    expect(values(past)).toEqual(['a1', 'b1']);
+    const first = await s.list(p, { revision: then, limit: 1 });
+    expect(first).toMatchObject({ more: true, revision: then });
+    const rest = await s.list(p, { revision: then, limit: 1, startAfter: first.items[0]?.key });
+    expect(values(rest)).toEqual(['b1']);
+    expect(rest.items[0]).toEqual(b);
+  });
+
+  it('keeps what was current at a compaction readable and refuses older or future revisions', async () => {
+    const s = store();
+    const p = prefix();
+    const a = await s.create(`${p}a`, '1');
+    const b = await s.update(`${p}a`, '2', a.modRevision);
+    await s.create(`${p}other`, 'x');
+    const gone = await s.delete(`${p}other`);
+    await s.compact(gone.modRevision);
+    await s.update(`${p}a`, '3', b.modRevision);
+    const atCompaction = await s.list(p, { revision: gone.modRevision });
+    expect(atCompaction.items.map((kv) => kv.value)).toEqual(['2']);
+    await expect(s.list(p, { revision: a.modRevision })).rejects.toMatchObject({ code: 'Compacted' });
+    await expect(s.list(p, { revision: (await s.currentRevision()) + 1000 })).rejects.toMatchObject({ code: 'FutureRevision' });
+    await expect(s.compact(gone.modRevision)).rejects.toMatchObject({ code: 'Compacted' });
+    await expect(s.compact((await s.currentRevision()) + 1000)).rejects.toMatchObject({ code: 'FutureRevision' });
+  });
 }

@@ -17,6 +17,12 @@ export interface StorageEvent {
   prev?: KeyValue;
 }
 
+export interface ListOptions {
+  limit?: number;
+  startAfter?: string;
+  revision?: number;
+}
+
 export interface ListResult {
   items: KeyValue[];
   /** the store's revision the list reflects */
@@ -27,7 +33,7 @@ export interface ListResult {
 
 /** Typed failures every backend reports the same way. */
 export class StorageError extends Error {
-  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted';
+  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision';
   constructor(code: StorageError['code'], message: string) {
     super(message);
     this.name = 'StorageError';
@@ -46,8 +52,12 @@ export interface Storage {
    */
   readonly watchIsSynchronous: boolean;
   get(key: string): Promise<KeyValue | null>;
-  /** keys with the prefix, in key order, starting after `startAfter` */
-  list(prefix: string, opts?: { limit?: number; startAfter?: string }): Promise<ListResult>;
+  /**
+   * Keys with the prefix, in key order, starting after `startAfter`: as they
+   * are now, or as they were at `revision` (fails with Compacted before the
+   * last compaction, FutureRevision past the newest revision).
+   */
+  list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** fails with KeyExists */
   create(key: string, value: string): Promise<KeyValue>;
   /** fails with KeyNotFound, or Conflict when the key's modRevision is not `expectedRevision` */
@@ -61,7 +71,10 @@ export interface Storage {
    */
   watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void>;
   currentRevision(): Promise<number>;
-  /** forgets history at and before `revision` */
+  /**
+   * Forgets history before `revision`: what was current then stays readable.
+   * Fails with Compacted when a compaction got there already, FutureRevision past the newest.
+   */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -7,7 +7,8 @@ import { rawRequest, type RawRequest } from '../harness/raw-request.ts';
 // the Kubernetes Status with the right code and reason, and none may write
 // anything (the store's revision and every object are as before).
 
-const api = useTestApiServer('sk-bad-input-', ['--disable-scheduler', '--disable-controllers']);
+// compaction every second, so history older than that is gone for the test of 410s
+const api = useTestApiServer('sk-bad-input-', ['--disable-scheduler', '--disable-controllers', '--etcd-compaction-interval', '1s']);
 let cfg: ClientConfig;
 
 beforeAll(async () => {
@@ -53,6 +54,9 @@ const CORPUS: Case[] = [
   { name: 'a bad label selector', method: 'GET', path: `${CM}?labelSelector=${encodeURIComponent('a in (b')}`, code: 400, reason: 'BadRequest' },
   { name: 'a field selector the resource lacks', method: 'GET', path: `${CM}?fieldSelector=spec.nodeName%3Dn`, code: 400, reason: 'BadRequest' },
   { name: 'a bad continue token', method: 'GET', path: `${CM}?limit=1&continue=garbage`, code: 400, reason: 'BadRequest' },
+  { name: 'resourceVersionMatch without a resourceVersion', method: 'GET', path: `${CM}?resourceVersionMatch=Exact`, code: 422, reason: 'Invalid', message: /resourceVersionMatch is forbidden unless resourceVersion is provided/ },
+  { name: 'a resourceVersion that is not a number', method: 'GET', path: `${CM}?resourceVersion=latest`, code: 400, reason: 'BadRequest' },
+  { name: 'a list from a resourceVersion not yet reached', method: 'GET', path: `${CM}?resourceVersion=999999999`, code: 504, reason: 'Timeout', message: /^Too large resource version: 999999999, current: \d+$/ },
   { name: 'negative replicas', method: 'POST', path: DEPLOY, body: deployment(-1), code: 422, reason: 'Invalid', message: /spec\.replicas/ },
   { name: 'replicas as a string', method: 'POST', path: DEPLOY, body: deployment('two'), code: 400, reason: 'BadRequest' },
   { name: 'an invalid dryRun', method: 'POST', path: `${CM}?dryRun=Some`, body: configMap('x'), code: 400, reason: 'BadRequest' },
@@ -84,5 +88,26 @@ describe('bad input', () => {
     expect(await snapshot()).toBe(before);
     // and the server still serves
     expect((await rawRequest(cfg, { method: 'GET', path: `${CM}/existing` })).status).toBe(200);
+  });
+
+  it('answers 410 Gone for an exact list and a watch from history the compactor has forgotten', async () => {
+    const created = JSON.parse((await rawRequest(cfg, { method: 'POST', path: CM, body: configMap('history') })).text) as { metadata: { resourceVersion: string } };
+    const old = created.metadata.resourceVersion;
+    await rawRequest(cfg, { method: 'PATCH', path: `${CM}/history`, contentType: 'application/merge-patch+json', body: { data: { k: 'w' } } });
+    const exactOld = { method: 'GET', path: `${CM}?resourceVersion=${old}&resourceVersionMatch=Exact` };
+    const deadline = Date.now() + 30_000;
+    let answer = await rawRequest(cfg, exactOld);
+    while (answer.status === 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      answer = await rawRequest(cfg, exactOld);
+    }
+    expect(answer.status).toBe(410);
+    expect(JSON.parse(answer.text)).toMatchObject({ kind: 'Status', reason: 'Gone', message: 'The resourceVersion for the provided list is too old.' });
+    const watch = await rawRequest(cfg, { method: 'GET', path: `${CM}?watch=true&resourceVersion=${Number(old) - 1}` });
+    expect(watch.status).toBe(410);
+    // what is current stays readable at its own revision
+    const now = JSON.parse((await rawRequest(cfg, { method: 'GET', path: CM })).text) as { metadata: { resourceVersion: string } };
+    const exactNow = await rawRequest(cfg, { method: 'GET', path: `${CM}?resourceVersion=${now.metadata.resourceVersion}&resourceVersionMatch=Exact` });
+    expect(exactNow.status).toBe(200);
   });
 });
