@@ -67,7 +67,7 @@ describe('Registry', () => {
   });
 });
 
-describe.each([['from storage', false], ['with the watch cache', true]])('Registry lists at a resourceVersion (%s)', (_name, cached) => {
+describe.each([['from storage', false], ['with the watch cache', true]])('Registry and resourceVersions (%s)', (_name, cached) => {
   async function setUp() {
     const storage = new SqliteStorage(':memory:');
     const r = new Registry(pods().info, storage);
@@ -105,6 +105,13 @@ describe.each([['from storage', false], ['with the watch cache', true]])('Regist
     expect(tooLarge).toMatchObject({ code: 504, message: `Too large resource version: ${ahead}, current: ${Number(before) + 1}` });
     expect((tooLarge as ApiError).details?.causes?.[0]?.reason).toBe('ResourceVersionTooLarge');
     await expect(r.list({ read: { match: 'Exact', revision: ahead } })).rejects.toMatchObject({ code: 504 });
+  });
+
+  it('vouches for the whole store revision to watches, writes to other resources included', async () => {
+    const { r, storage } = await setUp();
+    const other = new Registry({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', singular: 'configmap', namespaced: true }, storage);
+    const t = await other.create('default', { metadata: { name: 't' }, data: {} });
+    expect(await r.watchProgress()).toBe(Number(t.metadata.resourceVersion));
   });
 
   it('answers a continue token whose snapshot is compacted with 410 and a token for the rest', async () => {

@@ -440,6 +440,15 @@ export class Registry {
   async currentRevision(): Promise<number> {
     return this.#storage.currentRevision();
   }
+
+  /**
+   * The revision every watch of this registry has been told all events up to:
+   * the store's own where watchers hear of writes before they return, else
+   * nothing beyond what a watch has sent (0).
+   */
+  async watchProgress(): Promise<number> {
+    return this.#storage.watchIsSynchronous ? this.#storage.currentRevision() : 0;
+  }
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

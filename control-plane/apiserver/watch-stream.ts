@@ -45,6 +45,13 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   const bookmarkObject = (annotations?: Record<string, string>) => ({ kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv, ...(annotations ? { annotations } : {}) } });
+  // a periodic bookmark moves the client past revisions it had no events for, so
+  // its next watch still starts inside the history compaction keeps
+  const progress = async () => {
+    const rv = await registry.watchProgress();
+    if (rv > Number(lastRv)) lastRv = String(rv);
+    send({ type: 'BOOKMARK', object: bookmarkObject() });
+  };
   for (const obj of initial) send({ type: 'ADDED', object: obj });
   if (w.sendInitialEvents) send({ type: 'BOOKMARK', object: bookmarkObject({ 'k8s.io/initial-events-end': 'true' }) });
   for (const e of pending) send(e);
@@ -52,7 +59,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   await new Promise<void>((resolve) => {
     const timeout = setTimeout(resolve, w.timeoutSeconds * 1000);
     const bookmark = w.bookmarks
-      ? setInterval(() => send({ type: 'BOOKMARK', object: bookmarkObject() }), BOOKMARK_INTERVAL_MS)
+      ? setInterval(() => void progress(), BOOKMARK_INTERVAL_MS)
       : undefined;
     const done = () => {
       clearTimeout(timeout);
