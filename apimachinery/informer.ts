@@ -42,6 +42,7 @@ export class Informer<T extends KubeObject> {
   #synced: Promise<void>;
   #markSynced!: () => void;
   #resourceVersion = '';
+  #listed = false;
 
   constructor(client: RestClient, ref: ResourceRef, opts: { fieldSelector?: string; labelSelector?: string; log?: Logger } = {}) {
     this.#client = client;
@@ -90,7 +91,11 @@ export class Informer<T extends KubeObject> {
   }
 
   async #list(): Promise<void> {
-    const list = await this.#client.get<{ items: T[]; metadata: { resourceVersion: string } }>(this.#ref, this.#query);
+    // as client-go's reflector: the first list takes any state the server has at hand
+    // (its watch cache), a relist after 410 the newest
+    const resourceVersion = this.#listed ? undefined : '0';
+    const list = await this.#client.get<{ items: T[]; metadata: { resourceVersion: string } }>(this.#ref, { ...this.#query, resourceVersion });
+    this.#listed = true;
     const seen = new Set<string>();
     for (const item of list.items) {
       const key = objectKey(item);

@@ -13,10 +13,11 @@ const failure = (query: string, limit?: number) => {
 };
 
 describe('listReadOf', () => {
-  it('reads the newest state without a resourceVersion, for "0", and for a continue token', () => {
+  it('reads the newest state without a resourceVersion, and any state for "0"', () => {
     expect(read('')).toEqual({ match: 'Latest' });
-    expect(read('resourceVersion=0', 10)).toEqual({ match: 'Latest' });
-    expect(read('resourceVersion=0&continue=abc')).toEqual({ match: 'Latest' });
+    expect(read('continue=abc')).toEqual({ match: 'Latest' });
+    expect(read('resourceVersion=0', 10)).toEqual({ match: 'NotOlderThan', revision: 0 });
+    expect(read('resourceVersion=0&continue=abc')).toEqual({ match: 'NotOlderThan', revision: 0 });
   });
 
   it('gives a bare resourceVersion its legacy meaning: a minimum, or exact when paging', () => {

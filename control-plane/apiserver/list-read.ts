@@ -11,6 +11,8 @@ export type ListRead =
   | { match: 'Exact'; revision: number };
 
 export const LATEST: ListRead = { match: 'Latest' };
+/** resourceVersion "0": whatever state is at hand, the watch cache's included */
+export const ANY: ListRead = { match: 'NotOlderThan', revision: 0 };
 
 /**
  * The read a list's query asks for, after the checks kube-apiserver makes
@@ -32,8 +34,8 @@ export function listReadOf(q: URLSearchParams, limit: number | undefined): ListR
   if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
   if (!rv) return LATEST;
   if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`);
-  // "0" asks for any state at all, and a continue token already pins its snapshot
-  if (rv === '0') return LATEST;
+  // "0" asks for any state at all (a continue token, if any, pins its own snapshot)
+  if (rv === '0') return ANY;
   if (cont) throw errors.badRequest('specifying resource version is not allowed when using continue');
   const revision = Number(rv);
   if (match === 'Exact' || (!match && limit)) return { match: 'Exact', revision };

@@ -124,9 +124,9 @@ export class Registry {
     return this.#decode(kv);
   }
 
-  /** Starts answering lists from a watch cache, where the storage allows one. */
+  /** Starts answering lists from a watch cache. */
   async startCache(): Promise<void> {
-    if (!this.#storage.watchIsSynchronous || this.#cache) return;
+    if (this.#cache) return;
     const cache = new WatchCache(this.prefix, this.#storage, (kv) => this.#decode(kv));
     await cache.start();
     this.#cache = cache;
@@ -145,18 +145,14 @@ export class Registry {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
     const token = opts.continue ? parseContinue(opts.continue) : undefined;
     const read = opts.read ?? LATEST;
-    if (read.match === 'NotOlderThan') {
-      const current = await this.#storage.currentRevision();
-      if (read.revision > current) throw tooLargeResourceVersion(read.revision, current);
-    }
     const exact = token && token.rv > 0 ? token.rv : read.match === 'Exact' ? read.revision : undefined;
     if (this.#cache) {
       const cached = await this.#cache.list(prefix, token?.start);
-      // the cache holds only the newest state: a snapshot of an older revision comes from storage
-      if (exact === undefined || cached.revision === exact) return this.#listCached(cached, opts);
+      if (this.#cacheAnswers(read, exact, cached.revision)) return this.#listCached(cached, opts);
     }
+    let out: ListOutput;
     try {
-      return await this.#listStored(prefix, token?.start, exact, opts);
+      out = await this.#listStored(prefix, token?.start, exact, opts);
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       if (err.code === 'FutureRevision') throw tooLargeResourceVersion(exact ?? 0, await this.#storage.currentRevision());
@@ -165,6 +161,20 @@ export class Registry {
       // the rest of the list can still be had, only no longer as one snapshot
       throw errors.gone(CONTINUE_TOO_OLD, { continue: continueToken(token.start, -1) });
     }
+    if (read.match === 'NotOlderThan' && Number(out.resourceVersion) < read.revision) throw tooLargeResourceVersion(read.revision, Number(out.resourceVersion));
+    return out;
+  }
+
+  /**
+   * Whether the watch cache, at `revision`, holds the state a read asks for.
+   * It holds only its newest state; where it hears of writes asynchronously
+   * (etcd) that may lag the store, so the newest state is read from storage,
+   * as kube-apiserver does for a list without a resourceVersion.
+   */
+  #cacheAnswers(read: ListRead, exact: number | undefined, revision: number): boolean {
+    if (exact !== undefined) return revision === exact;
+    if (read.match === 'NotOlderThan') return revision >= read.revision;
+    return this.#storage.watchIsSynchronous;
   }
 
   async #listStored(prefix: string, startAfter: string | undefined, revision: number | undefined, opts: ListOptions): Promise<ListOutput> {
@@ -415,9 +425,11 @@ export class Registry {
   /**
    * Streams changes after `fromRevision` as watch events filtered by the
    * options; an object that stops (starts) matching is DELETED (ADDED).
+   * `onEnded` hears (a 410) when storage ends the watch by itself.
    */
-  async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void): Promise<() => void> {
+  async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<() => void> {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
+    const ended = (err: StorageError) => onEnded?.(errors.gone(err.message));
     try {
       return await this.#storage.watch(prefix, fromRevision, (e: StorageEvent) => {
         const obj = this.#decode(e.kv);
@@ -431,7 +443,7 @@ export class Registry {
         } else if (nowMatches && prevMatches) emit({ type: 'MODIFIED', object: obj });
         else if (nowMatches) emit({ type: 'ADDED', object: obj });
         else if (prevMatches) emit({ type: 'DELETED', object: obj });
-      });
+      }, ended);
     } catch (err) {
       this.#fromStorage(err, '');
     }

@@ -4,8 +4,9 @@ import type { Obj } from './resource-info.ts';
 // The watch cache of one resource: every object under its storage prefix,
 // kept current by a storage watch, so LISTs are answered from memory. Objects
 // are decoded (and re-encoded as the API serves them) on first read, and kept
-// so until the next write to that key. It is only as fresh as the store when
-// the store's watch is synchronous (SQLite); on etcd the registry reads storage.
+// so until the next write to that key. Where the store's watch is synchronous
+// (SQLite) the cache is as fresh as the store; on etcd it is as fresh as the
+// last event it heard, and says so with its revision.
 
 /** One object as the cache holds it. */
 export class CachedObject {
@@ -32,6 +33,8 @@ export class CachedObject {
   }
 }
 
+const RESTART_DELAY_MS = 1000;
+
 export class WatchCache {
   readonly #prefix: string;
   readonly #storage: Storage;
@@ -39,7 +42,11 @@ export class WatchCache {
   #entries = new Map<string, CachedObject>();
   /** keys in order, rebuilt after a key comes or goes */
   #sorted: string[] | undefined;
+  /** the revision the entries reflect (on etcd; SQLite's is always the store's) */
+  #revision = 0;
   #stop: (() => void) | undefined;
+  #stopped = false;
+  #restart: NodeJS.Timeout | undefined;
 
   constructor(prefix: string, storage: Storage, decode: (kv: KeyValue) => Obj) {
     this.#prefix = prefix;
@@ -49,7 +56,9 @@ export class WatchCache {
 
   async start(): Promise<void> {
     const page = await this.#storage.list(this.#prefix);
-    for (const kv of page.items) this.#entries.set(kv.key, new CachedObject(kv, this.#decode));
+    this.#entries = new Map(page.items.map((kv) => [kv.key, new CachedObject(kv, this.#decode)]));
+    this.#sorted = undefined;
+    this.#revision = page.revision;
     this.#stop = await this.#storage.watch(this.#prefix, page.revision, (e) => {
       if (e.type === 'delete') {
         this.#entries.delete(e.kv.key);
@@ -58,19 +67,25 @@ export class WatchCache {
         if (!this.#entries.has(e.kv.key)) this.#sorted = undefined;
         this.#entries.set(e.kv.key, new CachedObject(e.kv, this.#decode));
       }
-    });
+      this.#revision = e.kv.modRevision;
+    }, () => this.#startAgain());
+  }
+
+  /** After storage ended the watch: the entries stay as they were (and their revision with them) until a fresh list replaces them. */
+  #startAgain(): void {
+    if (this.#stopped) return;
+    this.#restart = setTimeout(() => void this.start().catch(() => this.#startAgain()), RESTART_DELAY_MS);
   }
 
   stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#restart);
     this.#stop?.();
   }
 
-  /**
-   * The objects under `prefix` in key order, starting after `startAfter`,
-   * with the store's revision (which the synchronous watch has caught up with).
-   */
+  /** The objects under `prefix` in key order, starting after `startAfter`, with the revision they reflect. */
   async list(prefix: string, startAfter?: string): Promise<{ objects: CachedObject[]; revision: number }> {
-    const revision = await this.#storage.currentRevision();
+    const revision = this.#storage.watchIsSynchronous ? await this.#storage.currentRevision() : this.#revision;
     this.#sorted ??= [...this.#entries.keys()].sort();
     const keys = this.#sorted.filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter));
     return { objects: keys.map((k) => this.#entries.get(k) as CachedObject), revision };

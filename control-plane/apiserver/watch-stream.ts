@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Registry, ListOptions, WatchOutput } from './registry.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
+import type { ApiError } from '../../apimachinery/index.ts';
 
 export interface WatchRequest {
   registry: Registry;
@@ -41,7 +42,12 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   // subscribe before writing headers: a compacted revision must still answer 410 as a plain error
   const pending: WatchOutput[] = [];
   let live = false;
-  const stop = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)));
+  let ended: ApiError | undefined;
+  let end = () => {};
+  const stop = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)), (err) => {
+    ended = err;
+    end();
+  });
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   const bookmarkObject = (annotations?: Record<string, string>) => ({ kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv, ...(annotations ? { annotations } : {}) } });
@@ -68,7 +74,11 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
     };
     res.on('close', done);
     closing.addEventListener('abort', done, { once: true });
+    end = done;
+    if (ended) done();
   });
   stop();
+  // the client relists on this, as after any 410
+  if (ended) res.write(`${JSON.stringify({ type: 'ERROR', object: ended.toStatus() })}\n`);
   res.end();
 }

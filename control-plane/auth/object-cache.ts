@@ -1,5 +1,6 @@
 import type { Registry } from '../apiserver/registry.ts';
 import type { Obj } from '../apiserver/resource-info.ts';
+import { listAndWatch } from '../apiserver/list-watch.ts';
 
 /**
  * An in-process mirror of one resource, kept current from storage: list
@@ -20,11 +21,15 @@ export class ObjectCache {
   }
 
   async start(): Promise<void> {
-    const list = await this.#registry.list({});
-    for (const o of list.items) this.#items.set(this.#key(o), o);
-    this.#stop = await this.#registry.watch(Number(list.resourceVersion), {}, (e) => {
-      if (e.type === 'DELETED') this.#items.delete(this.#key(e.object));
-      else this.#items.set(this.#key(e.object), e.object);
+    this.#stop = await listAndWatch(this.#registry, {}, {
+      list: (items) => {
+        this.#items.clear();
+        for (const o of items) this.#items.set(this.#key(o), o);
+      },
+      event: (e) => {
+        if (e.type === 'DELETED') this.#items.delete(this.#key(e.object));
+        else this.#items.set(this.#key(e.object), e.object);
+      },
     });
   }
 

@@ -111,7 +111,7 @@ export class EtcdStorage implements Storage {
     return { ...prev, modRevision: revision };
   }
 
-  async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void> {
+  async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
     if (fromRevision > 0) await this.#checkNotCompacted(prefix, fromRevision);
     const builder = this.#client.watch().prefix(prefix).withPreviousKV();
     if (fromRevision > 0) builder.startRevision(String(fromRevision + 1));
@@ -124,6 +124,8 @@ export class EtcdStorage implements Storage {
       const prev = prevKv ? toKeyValue(prevKv) : { key: kv.key.toString(), value: '{}', createRevision: 0, modRevision: 0 };
       onEvent({ type: 'delete', kv: { ...prev, modRevision: Number(kv.mod_revision) }, created: false, prev });
     });
+    // etcd cancels a watch whose resume revision was compacted while it reconnected
+    watcher.on('error', (err: Error) => onEnded?.(new StorageError('Compacted', `watch of ${prefix} ended: ${err.message}`)));
     return () => void watcher.cancel();
   }
 

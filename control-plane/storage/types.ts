@@ -67,9 +67,11 @@ export interface Storage {
   /**
    * Calls onEvent for every change under prefix after `fromRevision` (replaying
    * history first), until the returned function is called. Fails with
-   * Compacted when the history is gone.
+   * Compacted when the history is gone. A watch may also end by itself later
+   * (on etcd: it lost its member, and the history it would resume from was
+   * compacted meanwhile): then onEnded hears why, and no event follows.
    */
-  watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void>;
+  watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void>;
   currentRevision(): Promise<number>;
   /**
    * Forgets history before `revision`: what was current then stays readable.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
+import { Registry } from '../../control-plane/apiserver/registry.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
 import type { StorageEvent } from '../../control-plane/storage/types.ts';
 import { waitFor } from '../../lab/index.ts';
@@ -32,6 +33,37 @@ describe('EtcdStorage on one member', () => {
     await etcd?.stop();
   });
   storageContract(() => storage);
+
+  it('keeps a watch cache that answers resourceVersion "0" and minimum reads it has caught up with, newest reads from etcd', async () => {
+    const info = { group: '', version: 'v1', resource: `cachedmaps${Date.now()}`, kind: 'ConfigMap', singular: 'configmap', namespaced: true };
+    const registry = new Registry(info, storage);
+    await registry.create('default', { metadata: { name: 'before' }, data: {} });
+    await registry.startCache();
+    try {
+      const made = await registry.create('default', { metadata: { name: 'after' }, data: {} });
+      const names = (l: { items: { metadata: { name?: string } }[] }) => l.items.map((o) => o.metadata.name);
+      // the newest state is etcd's, right after the write
+      const latest = await registry.list({});
+      expect(names(latest)).toEqual(['after', 'before']);
+      expect(latest.json).toBeUndefined();
+      const minimum = { read: { match: 'NotOlderThan' as const, revision: Number(made.metadata.resourceVersion) } };
+      await waitFor('the watch cache to catch up', async () => (await registry.list(minimum)).json !== undefined, 10_000);
+      expect(names(await registry.list(minimum))).toEqual(['after', 'before']);
+      expect((await registry.list({ read: { match: 'NotOlderThan', revision: 0 } })).json).toBeDefined();
+      // past the cache's revision (a write elsewhere): from etcd, not refused
+      const elsewhere = await storage.create(`/elsewhere/${Date.now()}`, '{}');
+      const beyond = await registry.list({ read: { match: 'NotOlderThan', revision: elsewhere.modRevision } });
+      expect(names(beyond)).toEqual(['after', 'before']);
+      expect(beyond.json).toBeUndefined();
+      // pages of one snapshot, from the cache then etcd at that revision
+      const first = await registry.list({ limit: 1, read: { match: 'NotOlderThan', revision: 0 } });
+      await registry.delete('default', 'before');
+      const second = await registry.list({ limit: 1, continue: first.continue });
+      expect([...names(first), ...names(second)]).toEqual(['after', 'before']);
+    } finally {
+      registry.stopCache();
+    }
+  });
 
   it('backs two skiff servers that see each other\'s writes', async () => {
     const endpoint = `etcd://${etcd.endpoints.join(',')}`;

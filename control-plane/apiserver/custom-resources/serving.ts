@@ -5,6 +5,7 @@ import { Registry } from '../registry.ts';
 import { apiVersionOf, type Obj, type ResourceInfo, type StorageMapping } from '../resource-info.ts';
 import { CRD_CLEANUP_FINALIZER, crdSpec, servedVersions, storageVersion, type CrdSpec, type CrdVersion } from '../resources/custom-resource-definitions.ts';
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
+import { listAndWatch } from '../list-watch.ts';
 
 // Serves the resources CustomResourceDefinitions define: each established
 // definition adds a registry, discovery entries and a schema; a definition
@@ -90,10 +91,15 @@ export class CustomResourceServer {
   }
 
   async start(): Promise<void> {
-    const list = await this.#crds.list({});
-    for (const crd of list.items) await this.#sync(crd);
-    this.#stop = await this.#crds.watch(Number(list.resourceVersion), {}, (e) => {
-      this.#enqueue(e.object.metadata.name as string, () => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object)));
+    this.#stop = await listAndWatch(this.#crds, {}, {
+      list: async (crds) => {
+        const names = new Set(crds.map((crd) => crd.metadata.name as string));
+        for (const name of this.#served.keys()) if (!names.has(name)) this.#unregister(name);
+        for (const crd of crds) await this.#sync(crd);
+      },
+      event: (e) => {
+        this.#enqueue(e.object.metadata.name as string, () => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object)));
+      },
     });
   }
 

@@ -1,0 +1,37 @@
+import type { ListOptions, Registry, WatchOutput } from './registry.ts';
+import type { Obj } from './resource-info.ts';
+
+export interface ListWatchHandlers {
+  /** everything that exists, at the start and again after a watch ended */
+  list(items: Obj[]): void | Promise<void>;
+  event(e: WatchOutput): void;
+}
+
+const RELIST_DELAY_MS = 1000;
+
+/**
+ * Feeds an in-process mirror of one resource: a list, then a watch from its
+ * revision. When storage ends the watch by itself (its history compacted
+ * away), lists and watches again, a second apart until that works. Resolves
+ * once the first list is handled, with the function that stops it all.
+ */
+export async function listAndWatch(registry: Registry, opts: ListOptions, handlers: ListWatchHandlers): Promise<() => void> {
+  let stopWatch = () => {};
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const start = async (): Promise<void> => {
+    const list = await registry.list(opts);
+    await handlers.list(list.items);
+    stopWatch = await registry.watch(Number(list.resourceVersion), opts, handlers.event, () => restart());
+  };
+  const restart = (): void => {
+    if (stopped) return;
+    retry = setTimeout(() => void start().catch(restart), RELIST_DELAY_MS);
+  };
+  await start();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    stopWatch();
+  };
+}
