@@ -61,6 +61,25 @@ export function sendRawJson(res: ServerResponse, code: number, text: string, hea
   res.end(text);
 }
 
+/** Items per write of a streamed list: a few MiB of JSON at most, for a list of pods. */
+const LIST_CHUNK = 500;
+
+/**
+ * Sends a list, `head` being its JSON up to the items: a chunk of items per
+ * write, waiting for the socket to drain, so a list of thousands of objects is
+ * never one string (nor one buffer) of its own. `encode` turns an item into
+ * JSON (items from the watch cache are JSON already).
+ */
+export async function sendJsonList<T>(res: ServerResponse, head: string, items: readonly T[], encode: (item: T) => string): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+  let more = res.write(`${head}[`);
+  for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
+    if (!more) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    more = res.write((i > 0 ? ',' : '') + items.slice(i, i + LIST_CHUNK).map(encode).join(','));
+  }
+  res.end(']}');
+}
+
 export function sendError(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
     res.end();

@@ -9,7 +9,7 @@ import type { ListOptions, Registry } from './registry.ts';
 import { listReadOf } from './list-read.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
-import { readBody, sendJson, sendRawJson, queryBool } from './http-util.ts';
+import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
@@ -201,8 +201,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const apiVersion = apiVersionOf(reg.info);
     if (table) return sendJson(res, 200, toTable(reg.info, list.items, { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: list.resourceVersion, continue: list.continue }));
     const metadata = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) };
-    if (list.json) return sendRawJson(res, 200, `{"kind":"${reg.info.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${list.json.join(',')}]}`);
-    return sendJson(res, 200, { kind: `${reg.info.kind}List`, apiVersion, metadata, items: list.items });
+    const head = `{"kind":"${reg.info.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":`;
+    if (list.json) return sendJsonList(res, head, list.json, (json) => json);
+    return sendJsonList(res, head, list.items, (item) => JSON.stringify(item));
   }
 
   if (method === 'GET' && name) {
