@@ -76,6 +76,7 @@ export class Registry {
   #storage: Storage;
   /** set once started, when the storage's watch keeps a cache exact */
   #cache: WatchCache | undefined;
+  readonly #decoded = new WeakMap<KeyValue, Obj>();
 
   constructor(info: ResourceInfo, storage: Storage) {
     this.info = info;
@@ -91,6 +92,20 @@ export class Registry {
     const stored = JSON.parse(kv.value) as Obj;
     const obj = this.info.storage ? this.info.storage.fromStorage(stored) : stored;
     obj.metadata.resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  /**
+   * Decodes one stored version once for all its readers: every watcher of a
+   * synchronous store, and the watch cache, is handed the same KeyValue. The
+   * object is shared, so readers must not change it.
+   */
+  #decodeShared(kv: KeyValue): Obj {
+    let obj = this.#decoded.get(kv);
+    if (!obj) {
+      obj = this.#decode(kv);
+      this.#decoded.set(kv, obj);
+    }
     return obj;
   }
 
@@ -127,7 +142,7 @@ export class Registry {
   /** Starts answering lists from a watch cache. */
   async startCache(): Promise<void> {
     if (this.#cache) return;
-    const cache = new WatchCache(this.prefix, this.#storage, (kv) => this.#decode(kv));
+    const cache = new WatchCache(this.prefix, this.#storage, (kv) => this.#decodeShared(kv));
     await cache.start();
     this.#cache = cache;
   }
@@ -425,6 +440,7 @@ export class Registry {
   /**
    * Streams changes after `fromRevision` as watch events filtered by the
    * options; an object that stops (starts) matching is DELETED (ADDED).
+   * Emitted objects are shared between watchers: not to be changed.
    * `onEnded` hears (a 410) when storage ends the watch by itself.
    */
   async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<() => void> {
@@ -432,8 +448,8 @@ export class Registry {
     const ended = (err: StorageError) => onEnded?.(errors.gone(err.message));
     try {
       return await this.#storage.watch(prefix, fromRevision, (e: StorageEvent) => {
-        const obj = this.#decode(e.kv);
-        const prev = e.prev ? this.#decode(e.prev) : undefined;
+        const obj = this.#decodeShared(e.kv);
+        const prev = e.prev ? this.#decodeShared(e.prev) : undefined;
         const nowMatches = this.matches(obj, opts);
         const prevMatches = prev ? this.matches(prev, opts) : false;
         if (e.type === 'delete') {

@@ -18,6 +18,17 @@ export interface WatchRequest {
 
 const BOOKMARK_INTERVAL_MS = 60_000;
 
+/** Each event's object as JSON, encoded once for all the watches it goes to (they share the object). */
+const encoded = new WeakMap<Obj, string>();
+function sharedJson(obj: Obj): string {
+  let json = encoded.get(obj);
+  if (json === undefined) {
+    json = JSON.stringify(obj);
+    encoded.set(obj, json);
+  }
+  return json;
+}
+
 /**
  * Serves one watch as newline-delimited JSON events until the timeout, the
  * client going away, or the server closing. Each event is written as soon as
@@ -27,9 +38,11 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   const { registry, opts } = w;
   let lastRv = w.resourceVersion;
   const send = (e: WatchOutput | { type: 'BOOKMARK'; object: unknown }) => {
-    const obj = e.type === 'BOOKMARK' ? e.object : w.render(e.object);
-    if (e.type !== 'BOOKMARK') lastRv = e.object.metadata.resourceVersion ?? lastRv;
-    res.write(`${JSON.stringify({ type: e.type, object: obj })}\n`);
+    if (e.type === 'BOOKMARK') return void res.write(`${JSON.stringify(e)}\n`);
+    lastRv = e.object.metadata.resourceVersion ?? lastRv;
+    const rendered = w.render(e.object);
+    const json = rendered === e.object ? sharedJson(e.object) : JSON.stringify(rendered);
+    res.write(`{"type":"${e.type}","object":${json}}\n`);
   };
   let from = Number(w.resourceVersion);
   const initial: Obj[] = [];
