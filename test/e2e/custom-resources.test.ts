@@ -89,6 +89,17 @@ describe('custom resources', () => {
     expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.replicas} {.status.replicas} {.spec.image}')).toBe('3 3 busybox:1');
   });
 
+  it('fills in a default the definition gained after an object was stored, on every read', async () => {
+    const withTimezone = definition.replace('mode: {type: string, enum: [fast, slow], default: slow}', 'mode: {type: string, enum: [fast, slow], default: slow}\n              timezone: {type: string, default: UTC}');
+    expect((await apply(withTimezone)).code).toBe(0);
+    await waitFor('the new default on the stored object', async () => (await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.timezone}')) === 'UTC', 10_000, 200);
+    const list = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com/v1beta1/namespaces/default/crontabs'));
+    expect(list.items.map((i: { spec: { timezone?: string } }) => i.spec.timezone)).toEqual(['UTC']);
+    // only presented: the stored object is as it was written
+    expect((await apply(definition)).code).toBe(0);
+    await waitFor('the default to go again', async () => (await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.timezone}')) === '', 10_000, 200);
+  });
+
   it('takes the objects away with the definition, waiting for their finalizers', async () => {
     await api.kubectl('patch', 'ct', 'nightly', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}');
     await api.kubectl('delete', 'crd', 'crontabs.stable.example.com', '--wait=false');

@@ -6,6 +6,8 @@ import { apiVersionOf, type Obj, type ResourceInfo, type StorageMapping } from '
 import { CRD_CLEANUP_FINALIZER, crdSpec, servedVersions, storageVersion, type CrdSpec, type CrdVersion } from '../resources/custom-resource-definitions.ts';
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
 import { listAndWatch } from '../list-watch.ts';
+import { applyDefaults } from './defaulting.ts';
+import type { JsonSchema } from './validation.ts';
 
 // Serves the resources CustomResourceDefinitions define: each established
 // definition adds a registry, discovery entries and a schema; a definition
@@ -58,15 +60,24 @@ function versionInfo(s: CrdSpec, version: CrdVersion, terminating: () => boolean
   };
 }
 
-/** A served version's objects are the stored ones with their apiVersion changed. */
-function presentedAs(version: string, stored: ResourceInfo): StorageMapping {
+/**
+ * A version's objects are the stored ones with their apiVersion changed and
+ * its schema's defaults filled in, so a default added to a definition shows on
+ * objects stored before it (as Kubernetes defaults on read).
+ */
+function presentedAs(version: CrdVersion, stored: ResourceInfo): StorageMapping {
   const storedApiVersion = apiVersionOf(stored);
-  const apiVersion = `${stored.group}/${version}`;
+  const apiVersion = `${stored.group}/${version.name}`;
+  const schema = version.schema?.openAPIV3Schema as JsonSchema | undefined;
   return {
     group: stored.group,
     resource: stored.resource,
     toStorage: (obj) => ({ ...obj, apiVersion: storedApiVersion }),
-    fromStorage: (obj) => ({ ...obj, apiVersion }),
+    fromStorage: (obj) => {
+      const presented = { ...obj, apiVersion };
+      if (schema) applyDefaults(schema, presented);
+      return presented;
+    },
   };
 }
 
@@ -129,14 +140,15 @@ export class CustomResourceServer {
     if (!stored) return;
     this.#unregister(name);
     const terminating = () => this.#terminating.has(name);
-    const storageInfo = versionInfo(s, stored, terminating);
+    const plainInfo = versionInfo(s, stored, terminating);
+    const storageInfo = { ...plainInfo, storage: presentedAs(stored, plainInfo) };
     const registry = new Registry(storageInfo, this.#host.storage);
     await registry.startCache();
     const served: Served = { spec, registry, versions: [] };
     // every served version presents the same stored objects (conversion None: only apiVersion differs)
     for (const version of servedVersions(s)) {
       const isStored = version.name === stored.name;
-      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version.name, storageInfo) };
+      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo) };
       const versionRegistry = isStored ? registry : new Registry(info, this.#host.storage);
       if (!isStored) await versionRegistry.startCache();
       this.#host.registries.set(this.#host.servedVersionKey(info.group, info.version, info.resource), versionRegistry);
