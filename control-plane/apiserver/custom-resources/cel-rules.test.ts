@@ -18,6 +18,12 @@ const schema: JsonSchema = {
         image: { type: 'string' },
         tier: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'tier is immutable' }] },
         ports: { type: 'array', items: { type: 'integer', 'x-kubernetes-validations': [{ rule: 'self > 0' }] } },
+        volumes: {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.size >= oldSelf.size', message: 'a volume may not shrink' }] },
+        },
       },
     },
   },
@@ -46,6 +52,13 @@ describe('CEL validation rules', () => {
   it('checks transition rules on updates only', () => {
     expect(check({ replicas: 1, maxReplicas: 1, tier: 'b' })).toEqual([]);
     expect(check({ replicas: 1, maxReplicas: 1, tier: 'b' }, { tier: 'a' })).toEqual(['spec.tier: Invalid value: "string": tier is immutable']);
+  });
+
+  it('matches a map list\'s items old to new by their keys for transition rules', () => {
+    const old = { volumes: [{ name: 'a', size: 5 }, { name: 'b', size: 5 }] };
+    expect(check({ replicas: 1, maxReplicas: 1, volumes: [{ name: 'b', size: 6 }, { name: 'a', size: 4 }, { name: 'c', size: 1 }] }, old)).toEqual([
+      'spec.volumes[1]: Invalid value: "object": a volume may not shrink',
+    ]);
   });
 
   it('names the rules of a definition that do not compile', () => {

@@ -1,12 +1,13 @@
 import { parse } from '@marcbachmann/cel-js';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
-import { fieldSchema, forEachSchema, type JsonSchema } from './validation.ts';
+import { fieldSchema, forEachSchema, mapListKey, type JsonSchema } from './validation.ts';
 
 // x-kubernetes-validations: CEL rules of a CRD's schema, evaluated with
 // `self` bound to the value where a rule is declared (integers as CEL ints)
 // and `oldSelf` to its previous value on an update. A rule that names
 // oldSelf (a transition rule) is skipped where there is no old value: on
-// create, and inside lists, whose items are not matched up old to new.
+// create, for a new key or map-list item, and inside other lists, whose items
+// are not matched up old to new (map lists match theirs by their keys).
 
 export interface ValidationRule {
   rule: string;
@@ -100,7 +101,16 @@ export function celViolations(schema: JsonSchema, value: unknown, old: unknown, 
   }
   const at = (k: string) => (path ? `${path}.${k}` : k);
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((item, i) => causes.push(...celViolations(schema.items as JsonSchema, item, undefined, `${path}[${i}]`)));
+    const olds = new Map<string, unknown>();
+    if (Array.isArray(old)) for (const item of old) {
+      const key = mapListKey(schema, item);
+      if (key !== undefined) olds.set(key, item);
+    }
+    const oldItem = (item: unknown) => {
+      const key = mapListKey(schema, item);
+      return key === undefined ? undefined : olds.get(key);
+    };
+    if (schema.items) value.forEach((item, i) => causes.push(...celViolations(schema.items as JsonSchema, item, oldItem(item), `${path}[${i}]`)));
   } else if (typeof value === 'object') {
     const before = old !== null && typeof old === 'object' && !Array.isArray(old) ? (old as Record<string, unknown>) : {};
     for (const [k, v] of Object.entries(value)) {

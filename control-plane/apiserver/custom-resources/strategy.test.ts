@@ -6,7 +6,7 @@ import { customResourceScale, customResourceStrategy } from './strategy.ts';
 
 const version = {
   name: 'v1', served: true, storage: true,
-  schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 }, tier: { type: 'string', enum: ['a', 'b'] }, tags: { type: 'array', maxItems: 1, items: { type: 'string', pattern: '^[a-z]+$' } } } } } } },
+  schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 }, tier: { type: 'string', enum: ['a', 'b'] }, tags: { type: 'array', maxItems: 1, items: { type: 'string', pattern: '^[a-z]+$' } }, zones: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } }, disks: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } } } } } } } } },
   subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size', labelSelectorPath: '.status.selector' } },
   additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }, { name: 'First', type: 'string', jsonPath: '.spec.tags[0]' }],
 };
@@ -30,6 +30,14 @@ describe('custom resource strategy', () => {
       'Invalid value: "a": spec.tags in body must be of type array: "string"',
     ]);
     expect(strategy.validate?.(obj({ size: 1.5 })).map((c) => c.message)).toEqual(['Invalid value: 1.5: spec.size in body must be of type integer: "number"']);
+  });
+
+  it('refuses duplicates in a set, and in a map list by its keys', () => {
+    expect(strategy.validate?.(obj({ size: 1, zones: ['a', 'b'], disks: [{ name: 'x', size: 1 }, { name: 'y', size: 1 }] }))).toEqual([]);
+    expect(strategy.validate?.(obj({ size: 1, zones: ['a', 'b', 'a'], disks: [{ name: 'x', size: 1 }, { name: 'x', size: 2 }] })).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.zones[2]: Duplicate value: "a"',
+      'spec.disks[1]: Duplicate value: {"name":"x"}',
+    ]);
   });
 
   it('prints the additional columns after the name', () => {

@@ -21,6 +21,32 @@ export interface JsonSchema {
   maxItems?: number;
   default?: unknown;
   'x-kubernetes-validations'?: ValidationRule[];
+  /** set: items unique; map: items unique by their map keys, and matched old to new by them */
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+}
+
+/** A map list item's identity: its key fields' values (as JSON, to compare). */
+export function mapListKey(schema: JsonSchema, item: unknown): string | undefined {
+  const keys = schema['x-kubernetes-list-map-keys'];
+  if (schema['x-kubernetes-list-type'] !== 'map' || !keys || item === null || typeof item !== 'object') return undefined;
+  const fields = item as Record<string, unknown>;
+  return JSON.stringify(Object.fromEntries(keys.map((k) => [k, fields[k]])));
+}
+
+/** Duplicate items of a set, or of a map list by its keys, as kube-apiserver reports them. */
+function duplicateItems(schema: JsonSchema, items: unknown[], path: string): StatusCause[] {
+  const type = schema['x-kubernetes-list-type'];
+  if (type !== 'set' && type !== 'map') return [];
+  const seen = new Set<string>();
+  const causes: StatusCause[] = [];
+  items.forEach((item, i) => {
+    const identity = type === 'set' ? JSON.stringify(item) : mapListKey(schema, item);
+    if (identity === undefined) return;
+    if (seen.has(identity)) causes.push(fieldErrors.duplicate(`${path}[${i}]`, JSON.parse(identity)));
+    seen.add(identity);
+  });
+  return causes;
 }
 
 /** The schema of an object's field `key`: its property, or the schema every other key has (additionalProperties). */
@@ -53,6 +79,7 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: string)
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at least ${schema.minItems} items`)));
     if (schema.maxItems !== undefined && value.length > schema.maxItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at most ${schema.maxItems} items`)));
+    causes.push(...duplicateItems(schema, value, path));
     if (schema.items) value.forEach((item, i) => causes.push(...validateSchema(schema.items as JsonSchema, item, `${path}[${i}]`)));
   } else if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
