@@ -191,10 +191,14 @@ export class PodSyncer {
     const running = new Map([...latestByName(observed.containers)].filter(([, c]) => c.state === 'CONTAINER_RUNNING').map(([name, c]) => [name, c.id]));
     this.#deps.prober?.update(pod, podIP, running);
     const status = this.#statusOf(pod, observed, memory);
+    const next = computePodActions(pod, observed);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       await this.#stopSandboxes(observed);
-    } else if (isSettled(computePodActions(pod, observed))) {
+    } else if (isSettled(next)) {
       this.#deps.settled?.(uid, observed);
+    } else if (next.containersToStart.some((c) => !actions.containersToStart.some((s) => s.name === c.name && s.init === c.init))) {
+      // what these starts made possible (a sidecar up: the next container) is due now, not at the next relist
+      retryAfterMs = 0;
     }
     return { status, retryAfterMs };
   }
