@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { computePodActions } from './plan.ts';
+import { computePodActions, initExitPoll } from './plan.ts';
 import type { ObservedContainer, ObservedPod } from './observed.ts';
 
 const pod = (restartPolicy: 'Always' | 'OnFailure' | 'Never', init: string[] = []): Pod => ({
@@ -79,5 +79,12 @@ describe('computePodActions', () => {
     // under restartPolicy Never the sidecar still restarts
     expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_EXITED', 1), c('setup', 'CONTAINER_EXITED', 0), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')]))).toEqual(['proxy#1']);
   });
-});
 
+  it('names the running init container the pod waits on, and looks for its exit ever later, then leaves it to the relist', () => {
+    const running = c('i1', 'CONTAINER_RUNNING');
+    expect(computePodActions(pod('Always', ['i1', 'i2']), observed([running])).initRunning).toBe(running);
+    expect(computePodActions(pod('Always', ['i1']), observed([c('i1', 'CONTAINER_EXITED'), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')])).initRunning).toBeUndefined();
+    const started = { ...running, startedAt: 10_000 * 1e6 };
+    expect([10_000, 10_020, 10_300, 10_999, 11_000].map((now) => initExitPoll(started, now))).toEqual([50, 50, 300, 999, undefined]);
+  });
+});

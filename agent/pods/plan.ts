@@ -22,6 +22,8 @@ export interface PodActions {
   containersToKill: ObservedContainer[];
   /** an init container failed and the restart policy is Never: the pod has failed */
   initFailed: boolean;
+  /** the init container running now, whose exit the pod waits for */
+  initRunning?: ObservedContainer;
 }
 
 /** An init container with restartPolicy Always: a sidecar that runs alongside the pod's containers. */
@@ -102,7 +104,10 @@ export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
       return actions;
     }
     if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && prev.exitCode === 0) continue;
-    if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') return actions;
+    if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') {
+      actions.initRunning = prev;
+      return actions;
+    }
     if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && !killed.has(prev.id)) {
       if (policy === 'Never') {
         actions.initFailed = true;
@@ -126,4 +131,18 @@ export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
     }
   }
   return actions;
+}
+
+/** How long after its start an init container's exit is looked for by the pod itself; past that the relist tells. */
+const INIT_EXIT_POLL_MS = 1000;
+const INIT_EXIT_POLL_FIRST_MS = 50;
+
+/**
+ * When to look again for a running init container's exit: many finish in
+ * moments, so soon after their start, each look twice as late as the last
+ * (its age), then none (undefined): the once-a-second relist notices.
+ */
+export function initExitPoll(c: ObservedContainer, now: number): number | undefined {
+  const age = now - Math.floor((c.startedAt || c.createdAt) / 1e6);
+  return age < INIT_EXIT_POLL_MS ? Math.max(INIT_EXIT_POLL_FIRST_MS, age) : undefined;
 }

@@ -10,7 +10,7 @@ import { Slots } from './slots.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
 import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
-import { computePodActions, isSidecar, type ContainerStart, type PodActions } from './plan.ts';
+import { computePodActions, initExitPoll, isSidecar, type ContainerStart, type PodActions } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
 import { prepareTerminationMessage, readTerminationMessage } from './termination-message.ts';
 import { RuntimeObserver } from './observe.ts';
@@ -196,6 +196,7 @@ export class PodSyncer {
       await this.#stopSandboxes(observed);
     } else if (isSettled(next)) {
       this.#deps.settled?.(uid, observed);
+      if (next.initRunning) retry(initExitPoll(next.initRunning, Date.now()));
     } else if (next.containersToStart.some((c) => !actions.containersToStart.some((s) => s.name === c.name && s.init === c.init))) {
       // what these starts made possible (a sidecar up: the next container) is due now, not at the next relist
       retryAfterMs = 0;
