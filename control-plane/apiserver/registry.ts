@@ -446,20 +446,24 @@ export class Registry {
   async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<() => void> {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
     const ended = (err: StorageError) => onEnded?.(errors.gone(err.message));
+    const toWatchEvents = (e: StorageEvent) => {
+      const obj = this.#decodeShared(e.kv);
+      const prev = e.prev ? this.#decodeShared(e.prev) : undefined;
+      const nowMatches = this.matches(obj, opts);
+      const prevMatches = prev ? this.matches(prev, opts) : false;
+      if (e.type === 'delete') {
+        if (nowMatches) emit({ type: 'DELETED', object: obj });
+      } else if (e.created || !prev) {
+        if (nowMatches) emit({ type: 'ADDED', object: obj });
+      } else if (nowMatches && prevMatches) emit({ type: 'MODIFIED', object: obj });
+      else if (nowMatches) emit({ type: 'ADDED', object: obj });
+      else if (prevMatches) emit({ type: 'DELETED', object: obj });
+    };
+    // on etcd, watchers share the cache's one storage watch when its window of events reaches back far enough
+    const shared = this.#storage.watchIsSynchronous ? undefined : this.#cache?.watch(prefix, fromRevision, toWatchEvents, ended);
+    if (shared) return shared;
     try {
-      return await this.#storage.watch(prefix, fromRevision, (e: StorageEvent) => {
-        const obj = this.#decodeShared(e.kv);
-        const prev = e.prev ? this.#decodeShared(e.prev) : undefined;
-        const nowMatches = this.matches(obj, opts);
-        const prevMatches = prev ? this.matches(prev, opts) : false;
-        if (e.type === 'delete') {
-          if (nowMatches) emit({ type: 'DELETED', object: obj });
-        } else if (e.created || !prev) {
-          if (nowMatches) emit({ type: 'ADDED', object: obj });
-        } else if (nowMatches && prevMatches) emit({ type: 'MODIFIED', object: obj });
-        else if (nowMatches) emit({ type: 'ADDED', object: obj });
-        else if (prevMatches) emit({ type: 'DELETED', object: obj });
-      }, ended);
+      return await this.#storage.watch(prefix, fromRevision, toWatchEvents, ended);
     } catch (err) {
       this.#fromStorage(err, '');
     }

@@ -1,4 +1,4 @@
-import type { KeyValue, Storage } from '../storage/index.ts';
+import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
 import type { Obj } from './resource-info.ts';
 
 // The watch cache of one resource: every object under its storage prefix,
@@ -34,6 +34,16 @@ export class CachedObject {
 }
 
 const RESTART_DELAY_MS = 1000;
+/** recent events kept for watches that start a little in the past (a client's resourceVersion) */
+const EVENT_WINDOW = 1000;
+
+interface Subscriber {
+  prefix: string;
+  /** events at or before this revision the watcher has already */
+  from: number;
+  onEvent: (e: StorageEvent) => void;
+  onEnded?: (err: StorageError) => void;
+}
 
 export class WatchCache {
   readonly #prefix: string;
@@ -44,6 +54,10 @@ export class WatchCache {
   #sorted: string[] | undefined;
   /** the revision the entries reflect (on etcd; SQLite's is always the store's) */
   #revision = 0;
+  /** the newest events, oldest first; every event after #windowStart is among them */
+  #events: StorageEvent[] = [];
+  #windowStart = 0;
+  readonly #subscribers = new Set<Subscriber>();
   #stop: (() => void) | undefined;
   #stopped = false;
   #restart: NodeJS.Timeout | undefined;
@@ -59,20 +73,49 @@ export class WatchCache {
     this.#entries = new Map(page.items.map((kv) => [kv.key, new CachedObject(kv, this.#decode)]));
     this.#sorted = undefined;
     this.#revision = page.revision;
-    this.#stop = await this.#storage.watch(this.#prefix, page.revision, (e) => {
-      if (e.type === 'delete') {
-        this.#entries.delete(e.kv.key);
-        this.#sorted = undefined;
-      } else {
-        if (!this.#entries.has(e.kv.key)) this.#sorted = undefined;
-        this.#entries.set(e.kv.key, new CachedObject(e.kv, this.#decode));
-      }
-      this.#revision = e.kv.modRevision;
-    }, () => this.#startAgain());
+    this.#events = [];
+    this.#windowStart = page.revision;
+    this.#stop = await this.#storage.watch(this.#prefix, page.revision, (e) => this.#apply(e), () => this.#startAgain());
+  }
+
+  #apply(e: StorageEvent): void {
+    if (e.type === 'delete') {
+      this.#entries.delete(e.kv.key);
+      this.#sorted = undefined;
+    } else {
+      if (!this.#entries.has(e.kv.key)) this.#sorted = undefined;
+      this.#entries.set(e.kv.key, new CachedObject(e.kv, this.#decode));
+    }
+    this.#revision = e.kv.modRevision;
+    this.#events.push(e);
+    if (this.#events.length > EVENT_WINDOW) this.#windowStart = (this.#events.shift() as StorageEvent).kv.modRevision;
+    for (const s of this.#subscribers) if (e.kv.modRevision > s.from && e.kv.key.startsWith(s.prefix)) s.onEvent(e);
+  }
+
+  /**
+   * Watches through the cache, as Storage.watch does: the events after
+   * `fromRevision` from its window of recent ones, then each new one, every
+   * watcher handed the same event. Undefined when the window does not reach
+   * back that far (the caller watches storage instead).
+   */
+  watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): (() => void) | undefined {
+    if (this.#stopped || fromRevision < this.#windowStart) return undefined;
+    for (const e of this.#events) if (e.kv.modRevision > fromRevision && e.kv.key.startsWith(prefix)) onEvent(e);
+    const s: Subscriber = { prefix, from: fromRevision, onEvent, onEnded };
+    this.#subscribers.add(s);
+    return () => this.#subscribers.delete(s);
+  }
+
+  /** Ends every watch through the cache: what it would miss while it lists again cannot be replayed. */
+  #endWatches(why: string): void {
+    const ended = [...this.#subscribers];
+    this.#subscribers.clear();
+    for (const s of ended) s.onEnded?.(new StorageError('Compacted', why));
   }
 
   /** After storage ended the watch: the entries stay as they were (and their revision with them) until a fresh list replaces them. */
   #startAgain(): void {
+    this.#endWatches('the watch cache lost its storage watch');
     if (this.#stopped) return;
     this.#restart = setTimeout(() => void this.start().catch(() => this.#startAgain()), RESTART_DELAY_MS);
   }
@@ -81,6 +124,7 @@ export class WatchCache {
     this.#stopped = true;
     clearTimeout(this.#restart);
     this.#stop?.();
+    this.#endWatches('the watch cache stopped');
   }
 
   /** The objects under `prefix` in key order, starting after `startAfter`, with the revision they reflect. */

@@ -65,6 +65,31 @@ describe('EtcdStorage on one member', () => {
     }
   });
 
+  it('serves watches from the watch cache\'s window of events, and from etcd before it', async () => {
+    const info = { group: '', version: 'v1', resource: `watchedmaps${Date.now()}`, kind: 'ConfigMap', singular: 'configmap', namespaced: true };
+    const registry = new Registry(info, storage);
+    const early = await registry.create('default', { metadata: { name: 'early' }, data: {} });
+    await registry.startCache();
+    try {
+      const a = await registry.create('default', { metadata: { name: 'a' }, data: {} });
+      await registry.create('default', { metadata: { name: 'b' }, data: {} });
+      await registry.delete('default', 'a');
+      const seen = (from: number) => {
+        const events: string[] = [];
+        return { events, stop: registry.watch(from, {}, (e) => events.push(`${e.type} ${e.object.metadata.name}`)) };
+      };
+      const inWindow = seen(Number(a.metadata.resourceVersion));
+      const beforeWindow = seen(Number(early.metadata.resourceVersion) - 1);
+      await registry.create('default', { metadata: { name: 'c' }, data: {} });
+      await waitFor('both watches to see every event', async () => inWindow.events.length === 3 && beforeWindow.events.length === 5, 10_000);
+      expect(inWindow.events).toEqual(['ADDED b', 'DELETED a', 'ADDED c']);
+      expect(beforeWindow.events).toEqual(['ADDED early', 'ADDED a', 'ADDED b', 'DELETED a', 'ADDED c']);
+      for (const w of [inWindow, beforeWindow]) (await w.stop)();
+    } finally {
+      registry.stopCache();
+    }
+  });
+
   it('backs two skiff servers that see each other\'s writes', async () => {
     const endpoint = `etcd://${etcd.endpoints.join(',')}`;
     const a = await startTestApiServer(join(dir, 'server-a'), ['--datastore-endpoint', endpoint, '--disable-scheduler']);
