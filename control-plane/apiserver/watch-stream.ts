@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Registry, ListOptions, WatchOutput } from './registry.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
 import type { ApiError } from '../../apimachinery/index.ts';
+import { ANY, LATEST } from './list-read.ts';
 
 export interface WatchRequest {
   registry: Registry;
@@ -47,7 +48,8 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   let from = Number(w.resourceVersion);
   const initial: Obj[] = [];
   if (w.sendInitialEvents || !w.resourceVersion || w.resourceVersion === '0') {
-    const list = await registry.list({ ...opts, limit: undefined, continue: undefined });
+    // "0": whatever state is at hand (the watch cache's), as for a list
+    const list = await registry.list({ ...opts, limit: undefined, continue: undefined, read: w.resourceVersion === '0' ? ANY : LATEST });
     initial.push(...list.items);
     from = Number(list.resourceVersion);
     lastRv = list.resourceVersion;
