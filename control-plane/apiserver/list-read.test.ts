@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiError } from '../../apimachinery/index.ts';
-import { listReadOf } from './list-read.ts';
+import { checkWatchOptions, listReadOf } from './list-read.ts';
 
 const read = (query: string, limit?: number) => listReadOf(new URLSearchParams(query), limit);
 const failure = (query: string, limit?: number) => {
@@ -37,5 +37,27 @@ describe('listReadOf', () => {
     expect(causes('sendInitialEvents=true')).toEqual(['Forbidden: sendInitialEvents is forbidden for list']);
     expect(failure('resourceVersion=abc')).toMatchObject({ code: 400, message: expect.stringContaining('Invalid value: "abc"') });
     expect(failure('resourceVersion=7&continue=abc')).toMatchObject({ code: 400, message: 'specifying resource version is not allowed when using continue' });
+  });
+});
+
+describe('checkWatchOptions', () => {
+  const causes = (query: string) => {
+    try {
+      checkWatchOptions(new URLSearchParams(query));
+      return [];
+    } catch (err) {
+      return ((err as ApiError).details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
+    }
+  };
+
+  it('takes resourceVersionMatch only for a streaming list, NotOlderThan only, with bookmarks', () => {
+    expect(causes('resourceVersion=5')).toEqual([]);
+    expect(causes('sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true')).toEqual([]);
+    expect(causes('resourceVersionMatch=NotOlderThan')).toEqual(['resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided']);
+    expect(causes('sendInitialEvents=true&resourceVersionMatch=Exact&allowWatchBookmarks=true')).toEqual([
+      'resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+      'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"',
+    ]);
+    expect(causes('sendInitialEvents=true&resourceVersionMatch=NotOlderThan')).toEqual(['allowWatchBookmarks: Forbidden: sendInitialEvents requires allowWatchBookmarks to be true']);
   });
 });

@@ -42,6 +42,25 @@ export function listReadOf(q: URLSearchParams, limit: number | undefined): ListR
   return { match: 'NotOlderThan', revision };
 }
 
+/**
+ * The checks kube-apiserver makes on a watch's ListOptions: resourceVersionMatch
+ * only with sendInitialEvents (a streaming list), and then NotOlderThan; the
+ * stream's end bookmark needs bookmarks allowed.
+ */
+export function checkWatchOptions(q: URLSearchParams): void {
+  const match = q.get('resourceVersionMatch') ?? '';
+  const initialEvents = q.has('sendInitialEvents');
+  const causes: StatusCause[] = [];
+  if (initialEvents && match !== 'NotOlderThan') causes.push(fieldErrors.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+  if (match) {
+    if (!initialEvents) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    if (match !== 'NotOlderThan') causes.push(fieldErrors.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+    if (q.get('continue')) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+  }
+  if (initialEvents && !['true', '1'].includes(q.get('allowWatchBookmarks') ?? '')) causes.push(fieldErrors.forbidden('allowWatchBookmarks', 'sendInitialEvents requires allowWatchBookmarks to be true'));
+  if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
+}
+
 /** What kube-apiserver answers when a list asks for a revision the store has not reached. */
 export function tooLargeResourceVersion(asked: number, current: number): ApiError {
   return new ApiError('Timeout', `Too large resource version: ${asked}, current: ${current}`, {

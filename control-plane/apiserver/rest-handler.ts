@@ -6,7 +6,7 @@ import {
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
-import { listReadOf } from './list-read.ts';
+import { checkWatchOptions, listReadOf } from './list-read.ts';
 import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
 import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
@@ -192,9 +192,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (queryBool(q.get('watch'))) {
       const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
       const sendInitialEvents = queryBool(q.get('sendInitialEvents'));
-      if (sendInitialEvents && (q.get('resourceVersionMatch') !== 'NotOlderThan' || !queryBool(q.get('allowWatchBookmarks')))) {
-        throw errors.invalid('ListOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true')]);
-      }
+      checkWatchOptions(q);
       return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), sendInitialEvents, render }, res, ctx.closing);
     }
     const list = await reg.list(opts);
