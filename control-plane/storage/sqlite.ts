@@ -18,6 +18,9 @@ interface Watcher {
 }
 
 
+/** Revisions of the log a compaction goes through per step. */
+const COMPACT_BATCH = 10_000;
+
 /** Reads a range of keys as of a past revision from the log. */
 function atRevision(startOp: '>=' | '>'): string {
   return `SELECT key, value, create_revision, revision FROM (
@@ -79,8 +82,9 @@ export class SqliteStorage implements Storage {
       compacted: db.prepare("SELECT value FROM meta WHERE name = 'compacted'"),
       setCompacted: db.prepare("UPDATE meta SET value = ? WHERE name = 'compacted'"),
       // keeps each key's version current at the compaction revision, so reads there still work
-      compact: db.prepare(`DELETE FROM log WHERE revision <= ?1 AND (deleted = 1
+      compact: db.prepare(`DELETE FROM log WHERE revision > ?2 AND revision <= ?3 AND (deleted = 1
         OR revision < (SELECT MAX(newer.revision) FROM log newer WHERE newer.key = log.key AND newer.revision <= ?1))`),
+      oldest: db.prepare('SELECT MIN(revision) AS revision FROM log'),
     };
   }
 
@@ -222,10 +226,15 @@ export class SqliteStorage implements Storage {
     const compacted = this.#compacted();
     if (revision <= compacted) throw new StorageError('Compacted', `revision ${revision} is already compacted`);
     if (revision > this.#revisionNow()) throw new StorageError('FutureRevision', `revision ${revision} is a future revision`);
-    this.#txn(() => {
-      this.#stmt('compact').run(revision);
-      this.#stmt('setCompacted').run(revision);
-    });
+    // reads before the revision are refused from now on; what they would see goes a batch at a time,
+    // oldest first (so no deletion is dropped while an older version of its key is left), and the
+    // server goes on serving between batches
+    this.#stmt('setCompacted').run(revision);
+    const oldest = (this.#stmt('oldest').get() as { revision: number | null }).revision ?? revision;
+    for (let from = oldest - 1; from < revision; from += COMPACT_BATCH) {
+      this.#stmt('compact').run(revision, from, Math.min(from + COMPACT_BATCH, revision));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async close(): Promise<void> {
