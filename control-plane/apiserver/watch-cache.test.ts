@@ -54,4 +54,23 @@ describe('watch cache', () => {
     expect(decoded).toBe(2);
     cache.stop();
   });
+
+  it('replays its window of recent events to a watch from the past, and leaves older ones to storage', async () => {
+    const cache = new WatchCache('/r/cms/', storage, decode);
+    await cache.start();
+    const first = await put('/r/cms/default/first', 'first');
+    for (let i = 0; i < 1000; i++) await put(`/r/cms/default/m${i}`, `m${i}`);
+    // the window holds the last 1000 events: the first one has left it
+    expect(cache.watch('/r/cms/', first.modRevision - 1, () => {})).toBeUndefined();
+    const seen: string[] = [];
+    const stop = cache.watch('/r/cms/default/', first.modRevision + 998, (e) => seen.push(e.kv.key));
+    await put('/r/cms/default/live', 'live');
+    await put('/r/cms/other/elsewhere', 'elsewhere');
+    expect(seen).toEqual(['/r/cms/default/m998', '/r/cms/default/m999', '/r/cms/default/live']);
+    const ended: string[] = [];
+    cache.watch('/r/cms/', first.modRevision + 999, () => {}, (err) => ended.push(err.code));
+    cache.stop();
+    expect(ended).toEqual(['Compacted']);
+    stop?.();
+  });
 });
