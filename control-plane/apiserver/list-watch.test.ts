@@ -48,9 +48,9 @@ describe('listAndWatch', () => {
     const storage = new EndableStorage(':memory:');
     const registry = new Registry(info, storage);
     const ended: number[] = [];
-    const stop = await registry.watch(0, {}, () => {}, (err) => ended.push(err.code));
+    const watch = await registry.watch(0, {}, () => {}, (err) => ended.push(err.code));
     storage.endAll();
-    stop();
+    watch.stop();
     expect(ended).toEqual([410]);
   });
 });

@@ -22,7 +22,7 @@ export async function listAndWatch(registry: Registry, opts: ListOptions, handle
   const start = async (): Promise<void> => {
     const list = await registry.list(opts);
     await handlers.list(list.items);
-    stopWatch = await registry.watch(Number(list.resourceVersion), opts, handlers.event, () => restart());
+    ({ stop: stopWatch } = await registry.watch(Number(list.resourceVersion), opts, handlers.event, () => restart()));
   };
   const restart = (): void => {
     if (stopped) return;

@@ -58,7 +58,7 @@ describe('Registry', () => {
     const r = pods();
     const a = await r.create('default', pod('web'));
     const seen: string[] = [];
-    const stop = await r.watch(Number(a.metadata.resourceVersion), { fields: parseFieldSelector('spec.nodeName=n1') }, (e: WatchOutput) => seen.push(`${e.type} ${e.object.metadata.name}`));
+    const { stop } = await r.watch(Number(a.metadata.resourceVersion), { fields: parseFieldSelector('spec.nodeName=n1') }, (e: WatchOutput) => seen.push(`${e.type} ${e.object.metadata.name}`));
     await r.guaranteedUpdate('default', 'web', (p) => ({ ...p, spec: { ...p.spec, nodeName: 'n1' } }), { subresource: 'binding' });
     await r.update('default', 'web', { ...(await r.get('default', 'web')), status: { phase: 'Running' } }, { subresource: 'status' });
     await r.delete('default', 'web', { gracePeriodSeconds: 0 });
@@ -111,7 +111,9 @@ describe.each([['from storage', false], ['with the watch cache', true]])('Regist
     const { r, storage } = await setUp();
     const other = new Registry({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', singular: 'configmap', namespaced: true }, storage);
     const t = await other.create('default', { metadata: { name: 't' }, data: {} });
-    expect(await r.watchProgress()).toBe(Number(t.metadata.resourceVersion));
+    const watch = await r.watch(0, {}, () => {});
+    expect(await watch.progress()).toBe(Number(t.metadata.resourceVersion));
+    watch.stop();
   });
 
   it('answers a continue token whose snapshot is compacted with 410 and a token for the rest', async () => {

@@ -37,6 +37,12 @@ export interface WriteOptions {
   managedSubresource?: string;
 }
 
+/** A running watch: how to stop it, and the revision it has been told every event up to (0: unknown). */
+export interface RegistryWatch {
+  stop(): void;
+  progress(): Promise<number>;
+}
+
 export interface WatchOutput {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: Obj;
@@ -443,7 +449,7 @@ export class Registry {
    * Emitted objects are shared between watchers: not to be changed.
    * `onEnded` hears (a 410) when storage ends the watch by itself.
    */
-  async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<() => void> {
+  async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<RegistryWatch> {
     const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
     const ended = (err: StorageError) => onEnded?.(errors.gone(err.message));
     const toWatchEvents = (e: StorageEvent) => {
@@ -460,10 +466,13 @@ export class Registry {
       else if (prevMatches) emit({ type: 'DELETED', object: obj });
     };
     // on etcd, watchers share the cache's one storage watch when its window of events reaches back far enough
-    const shared = this.#storage.watchIsSynchronous ? undefined : this.#cache?.watch(prefix, fromRevision, toWatchEvents, ended);
-    if (shared) return shared;
+    const cache = this.#cache;
+    const shared = this.#storage.watchIsSynchronous ? undefined : cache?.watch(prefix, fromRevision, toWatchEvents, ended);
+    if (shared && cache) return { stop: shared, progress: async () => cache.revision };
     try {
-      return await this.#storage.watch(prefix, fromRevision, toWatchEvents, ended);
+      const stop = await this.#storage.watch(prefix, fromRevision, toWatchEvents, ended);
+      // a store whose watchers hear of each write before it returns has told them all up to its revision
+      return { stop, progress: async () => (this.#storage.watchIsSynchronous ? this.#storage.currentRevision() : 0) };
     } catch (err) {
       this.#fromStorage(err, '');
     }
@@ -473,14 +482,6 @@ export class Registry {
     return this.#storage.currentRevision();
   }
 
-  /**
-   * The revision every watch of this registry has been told all events up to:
-   * the store's own where watchers hear of writes before they return, else
-   * nothing beyond what a watch has sent (0).
-   */
-  async watchProgress(): Promise<number> {
-    return this.#storage.watchIsSynchronous ? this.#storage.currentRevision() : 0;
-  }
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

@@ -127,6 +127,11 @@ export class WatchCache {
     this.#endWatches('the watch cache stopped');
   }
 
+  /** the revision of the last event the cache handed its watchers (on etcd) */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /** The objects under `prefix` in key order, starting after `startAfter`, with the revision they reflect. */
   async list(prefix: string, startAfter?: string): Promise<{ objects: CachedObject[]; revision: number }> {
     const revision = this.#storage.watchIsSynchronous ? await this.#storage.currentRevision() : this.#revision;

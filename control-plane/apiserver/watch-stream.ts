@@ -59,7 +59,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   let live = false;
   let ended: ApiError | undefined;
   let end = () => {};
-  const stop = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)), (err) => {
+  const watch = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)), (err) => {
     ended = err;
     end();
   });
@@ -69,7 +69,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   // a periodic bookmark moves the client past revisions it had no events for, so
   // its next watch still starts inside the history compaction keeps
   const progress = async () => {
-    const rv = await registry.watchProgress();
+    const rv = await watch.progress();
     if (rv > Number(lastRv)) lastRv = String(rv);
     send({ type: 'BOOKMARK', object: bookmarkObject() });
   };
@@ -92,7 +92,7 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
     end = done;
     if (ended) done();
   });
-  stop();
+  watch.stop();
   // the client relists on this, as after any 410
   if (ended) res.write(`${JSON.stringify({ type: 'ERROR', object: ended.toStatus() })}\n`);
   res.end();

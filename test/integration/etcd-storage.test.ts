@@ -76,15 +76,19 @@ describe('EtcdStorage on one member', () => {
       await registry.delete('default', 'a');
       const seen = (from: number) => {
         const events: string[] = [];
-        return { events, stop: registry.watch(from, {}, (e) => events.push(`${e.type} ${e.object.metadata.name}`)) };
+        return { events, watch: registry.watch(from, {}, (e) => events.push(`${e.type} ${e.object.metadata.name}`)) };
       };
       const inWindow = seen(Number(a.metadata.resourceVersion));
       const beforeWindow = seen(Number(early.metadata.resourceVersion) - 1);
       await registry.create('default', { metadata: { name: 'c' }, data: {} });
-      await waitFor('both watches to see every event', async () => inWindow.events.length === 3 && beforeWindow.events.length === 5, 10_000);
-      expect(inWindow.events).toEqual(['ADDED b', 'DELETED a', 'ADDED c']);
-      expect(beforeWindow.events).toEqual(['ADDED early', 'ADDED a', 'ADDED b', 'DELETED a', 'ADDED c']);
-      for (const w of [inWindow, beforeWindow]) (await w.stop)();
+      const last = await registry.create('other', { metadata: { name: 'd' }, data: {} });
+      await waitFor('both watches to see every event', async () => inWindow.events.length === 4 && beforeWindow.events.length === 6, 10_000);
+      expect(inWindow.events).toEqual(['ADDED b', 'DELETED a', 'ADDED c', 'ADDED d']);
+      expect(beforeWindow.events).toEqual(['ADDED early', 'ADDED a', 'ADDED b', 'DELETED a', 'ADDED c', 'ADDED d']);
+      // the watch through the cache vouches for the cache's revision; the one on etcd for nothing
+      expect(await (await inWindow.watch).progress()).toBe(Number(last.metadata.resourceVersion));
+      expect(await (await beforeWindow.watch).progress()).toBe(0);
+      for (const w of [inWindow, beforeWindow]) (await w.watch).stop();
     } finally {
       registry.stopCache();
     }
