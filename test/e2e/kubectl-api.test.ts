@@ -100,6 +100,24 @@ spec:
   });
 });
 
+describe('lists in pages and at a resourceVersion', () => {
+  it('pages through one snapshot while the store moves on, and reads an exact resourceVersion', async () => {
+    for (const n of ['page-a', 'page-b', 'page-c']) await api.kubectl('create', 'configmap', n, '-n', 'kube-public');
+    const path = '/api/v1/namespaces/kube-public/configmaps';
+    const page = async (query: string) => JSON.parse(await api.kubectl('get', '--raw', `${path}?${query}`)) as { metadata: { resourceVersion: string; continue?: string }; items: { metadata: { name: string } }[] };
+    const names = (l: { items: { metadata: { name: string } }[] }) => l.items.map((i) => i.metadata.name).filter((n) => n.startsWith('page-'));
+    const first = await page('limit=1');
+    await api.kubectl('delete', 'configmap', 'page-b', '-n', 'kube-public');
+    await api.kubectl('create', 'configmap', 'page-aa', '-n', 'kube-public');
+    const rest = await page(`continue=${encodeURIComponent(first.metadata.continue ?? '')}`);
+    expect([...names(first), ...names(rest)]).toEqual(['page-a', 'page-b', 'page-c']);
+    expect(names(await page(`resourceVersion=${first.metadata.resourceVersion}&resourceVersionMatch=Exact`))).toEqual(['page-a', 'page-b', 'page-c']);
+    expect(names(await page(''))).toEqual(['page-a', 'page-aa', 'page-c']);
+    // and kubectl's own paging sees every object
+    expect((await api.kubectl('get', 'configmaps', '-n', 'kube-public', '--chunk-size=1', '-o', 'name')).split('\n').filter((l) => l.includes('page-'))).toEqual(['configmap/page-a', 'configmap/page-aa', 'configmap/page-c']);
+  });
+});
+
 describe("kubectl's typed commands (protobuf request bodies)", () => {
   it('creates deployments, secrets, jobs and budgets with kubectl create', async () => {
     expect(await api.kubectl('create', 'deployment', 'typed', '--image=busybox', '--replicas=0', '--port=8080', '--', 'sleep', '1000')).toContain('deployment.apps/typed created');
