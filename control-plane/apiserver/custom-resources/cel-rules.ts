@@ -1,4 +1,4 @@
-import { parse } from '@marcbachmann/cel-js';
+import { celEnvironment } from './cel-library.ts';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import { fieldSchema, forEachSchema, mapListKey, type JsonSchema } from './validation.ts';
 
@@ -17,12 +17,12 @@ export interface ValidationRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
-type Program = ReturnType<typeof parse>;
+type Program = ReturnType<typeof celEnvironment.parse>;
 const programs = new Map<string, Program>();
 
 function program(expression: string): Program {
   let p = programs.get(expression);
-  if (!p) programs.set(expression, (p = parse(expression)));
+  if (!p) programs.set(expression, (p = celEnvironment.parse(expression)));
   return p;
 }
 

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { celEnvironment } from './cel-library.ts';
+
+const run = (expression: string, self?: unknown) => celEnvironment.parse(expression)({ self });
+
+describe('the CEL environment of validation rules', () => {
+  it('has the Kubernetes list library', () => {
+    expect(run('self.isSorted()', [1n, 2n, 2n, 5n])).toBe(true);
+    expect(run('self.isSorted()', ['b', 'a'])).toBe(false);
+    expect(run('self.sum()', [1n, 2n, 3n])).toBe(6n);
+    expect(run('self.map(p, p.size).sum() <= 10', [{ size: 4n }, { size: 5n }])).toBe(true);
+    expect([run('self.min()', [3n, 1n, 2n]), run('self.max()', ['a', 'c', 'b'])]).toEqual([1n, 'c']);
+    expect(() => run('self.min()', [])).toThrow(/min called on empty list/);
+    expect([run('self.indexOf(2)', [1n, 2n, 2n]), run('self.lastIndexOf(2)', [1n, 2n, 2n]), run('self.indexOf(7)', [1n])]).toEqual([1n, 2n, -1n]);
+    expect(run('self.indexOf({"a": 1})', [{ a: 0n }, { a: 1n }])).toBe(1n);
+  });
+
+  it('has the regex library and keeps the standard string extensions', () => {
+    expect(run('self.find("[0-9]+")', 'abc 123 def 456')).toBe('123');
+    expect(run('self.find("x")', 'abc')).toBe('');
+    expect(run('self.findAll("[0-9]+")', 'a1 b22 c333')).toEqual(['1', '22', '333']);
+    expect(run('self.findAll("[0-9]+", 2)', 'a1 b22 c333')).toEqual(['1', '22']);
+    expect(run('self.lowerAscii().split("-")', 'A-B')).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,46 @@
+import { Environment } from '@marcbachmann/cel-js';
+
+// The CEL environment of x-kubernetes-validations: CEL's standard functions
+// and string extensions (from cel-js), plus the Kubernetes list and regex
+// libraries, which rules in the wild lean on (`self.isSorted()`,
+// `self.map(...).sum()`, `self.find('[0-9]+')`).
+
+const order = (a: unknown, b: unknown) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0);
+
+/** CEL equality for the values a schema gives rules: scalars by value, lists and maps by content. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+  return text(a) === text(b);
+}
+
+function extreme(which: 'min' | 'max') {
+  return (list: unknown[]) => {
+    if (list.length === 0) throw new Error(`${which} called on empty list`);
+    return list.reduce((m, v) => ((which === 'min' ? order(v, m) < 0 : order(v, m) > 0) ? v : m));
+  };
+}
+
+function kubernetesEnvironment(): Environment {
+  const env = new Environment({ unlistedVariablesAreDyn: true });
+  for (const t of ['int', 'uint', 'double', 'string']) {
+    env.registerFunction(`list<${t}>.isSorted(): bool`, (l: unknown[]) => l.every((v, i) => i === 0 || order(l[i - 1], v) <= 0));
+    env.registerFunction(`list<${t}>.min(): ${t}`, extreme('min'));
+    env.registerFunction(`list<${t}>.max(): ${t}`, extreme('max'));
+  }
+  env.registerFunction('list<int>.sum(): int', (l: bigint[]) => l.reduce((a, b) => a + b, 0n));
+  env.registerFunction('list<uint>.sum(): uint', (l: bigint[]) => l.reduce((a, b) => a + b, 0n));
+  env.registerFunction('list<double>.sum(): double', (l: number[]) => l.reduce((a, b) => a + b, 0));
+  env.registerFunction('list<dyn>.indexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.findIndex((x) => same(x, v))));
+  env.registerFunction('list<dyn>.lastIndexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.findLastIndex((x) => same(x, v))));
+  // regex library: the first match ('' without one) and every match (at most n when n >= 0)
+  env.registerFunction('string.find(string): string', (s: string, re: string) => new RegExp(re, 'u').exec(s)?.[0] ?? '');
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]));
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
+    const all = [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]);
+    return n < 0n ? all : all.slice(0, Number(n));
+  });
+  return env;
+}
+
+export const celEnvironment = kubernetesEnvironment();
