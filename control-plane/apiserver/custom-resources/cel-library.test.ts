@@ -22,4 +22,15 @@ describe('the CEL environment of validation rules', () => {
     expect(run('self.findAll("[0-9]+", 2)', 'a1 b22 c333')).toEqual(['1', '22']);
     expect(run('self.lowerAscii().split("-")', 'A-B')).toEqual(['a', 'b']);
   });
+
+  it('has the Kubernetes quantity library', () => {
+    expect(run('quantity(self.limits).isGreaterThan(quantity(self.requests))', { limits: '1Gi', requests: '512Mi' })).toBe(true);
+    expect(run('quantity("500m").isLessThan(quantity("1"))')).toBe(true);
+    expect(run('quantity("1k").add(24).asInteger()')).toBe(1024n);
+    expect(run('quantity("2").sub(quantity("3")).sign()')).toBe(-1n);
+    expect(run('quantity("1.5").isInteger()')).toBe(false);
+    expect(run('quantity("1Mi").compareTo(quantity("1M"))')).toBe(1n);
+    expect([run('isQuantity("10Gi")'), run('isQuantity("ten")')]).toEqual([true, false]);
+    expect(() => run('quantity("ten")')).toThrow(/quantities must match/);
+  });
 });

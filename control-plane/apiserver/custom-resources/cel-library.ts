@@ -1,9 +1,21 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { isQuantity, parseQuantity } from '../../../apimachinery/index.ts';
 
 // The CEL environment of x-kubernetes-validations: CEL's standard functions
-// and string extensions (from cel-js), plus the Kubernetes list and regex
-// libraries, which rules in the wild lean on (`self.isSorted()`,
-// `self.map(...).sum()`, `self.find('[0-9]+')`).
+// and string extensions (from cel-js), plus the Kubernetes list, regex and
+// quantity libraries, which rules in the wild lean on (`self.isSorted()`,
+// `self.map(...).sum()`, `self.find('[0-9]+')`,
+// `quantity(self.limit).isGreaterThan(quantity(self.request))`).
+
+/** A resource quantity as rules see it, by its value (cores, bytes). */
+class Quantity {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+const quantityOf = (text: string) => new Quantity(parseQuantity(text));
 
 const order = (a: unknown, b: unknown) => ((a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0);
 
@@ -40,6 +52,23 @@ function kubernetesEnvironment(): Environment {
     const all = [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]);
     return n < 0n ? all : all.slice(0, Number(n));
   });
+  env.registerType('Quantity', Quantity);
+  env.registerFunction('isQuantity(string): bool', (s: string) => isQuantity(s));
+  env.registerFunction('quantity(string): Quantity', quantityOf);
+  env.registerFunction('Quantity.sign(): int', (q: Quantity) => BigInt(Math.sign(q.value)));
+  env.registerFunction('Quantity.isInteger(): bool', (q: Quantity) => Number.isSafeInteger(q.value));
+  env.registerFunction('Quantity.asInteger(): int', (q: Quantity) => {
+    if (!Number.isSafeInteger(q.value)) throw new Error('cannot convert value to integer');
+    return BigInt(q.value);
+  });
+  env.registerFunction('Quantity.asApproximateFloat(): double', (q: Quantity) => q.value);
+  env.registerFunction('Quantity.add(Quantity): Quantity', (a: Quantity, b: Quantity) => new Quantity(a.value + b.value));
+  env.registerFunction('Quantity.add(int): Quantity', (a: Quantity, b: bigint) => new Quantity(a.value + Number(b)));
+  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: Quantity, b: Quantity) => new Quantity(a.value - b.value));
+  env.registerFunction('Quantity.sub(int): Quantity', (a: Quantity, b: bigint) => new Quantity(a.value - Number(b)));
+  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: Quantity, b: Quantity) => a.value < b.value);
+  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: Quantity, b: Quantity) => a.value > b.value);
+  env.registerFunction('Quantity.compareTo(Quantity): int', (a: Quantity, b: Quantity) => BigInt(order(a.value, b.value)));
   return env;
 }
 
