@@ -33,4 +33,15 @@ describe('the CEL environment of validation rules', () => {
     expect([run('isQuantity("10Gi")'), run('isQuantity("ten")')]).toEqual([true, false]);
     expect(() => run('quantity("ten")')).toThrow(/quantities must match/);
   });
+
+  it('has the Kubernetes IP and CIDR library', () => {
+    expect([run('isIP("10.0.0.1")'), run('isIP("fd00::1")'), run('isIP("10.0.0.256")'), run('isCIDR("10.0.0.0/8")'), run('isCIDR("10.0.0.0/33")')]).toEqual([true, true, false, true, false]);
+    expect(run('cidr(self.range).containsIP(self.address)', { range: '10.244.0.0/16', address: '10.244.3.7' })).toBe(true);
+    expect(run('cidr("10.244.0.0/16").containsIP(ip("10.245.0.1"))')).toBe(false);
+    expect(run('cidr("fd00::/8").containsCIDR("fd12::/64")')).toBe(true);
+    expect(run('cidr("10.0.0.0/24").containsCIDR("10.0.0.0/16")')).toBe(false);
+    expect([run('ip("::1").family()'), run('cidr("10.1.0.0/16").prefixLength()')]).toEqual([6n, 16n]);
+    expect([run('ip("127.0.0.1").isLoopback()'), run('ip("::").isUnspecified()'), run('ip("10.0.0.1").isLoopback()')]).toEqual([true, true, false]);
+    expect(() => run('ip("nope")')).toThrow(/parse error/);
+  });
 });
