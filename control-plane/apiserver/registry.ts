@@ -478,10 +478,6 @@ export class Registry {
     }
   }
 
-  async currentRevision(): Promise<number> {
-    return this.#storage.currentRevision();
-  }
-
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
