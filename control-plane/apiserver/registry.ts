@@ -168,8 +168,12 @@ export class Registry {
     const read = opts.read ?? LATEST;
     const exact = token && token.rv > 0 ? token.rv : read.match === 'Exact' ? read.revision : undefined;
     if (this.#cache) {
+      // the newest state, a minimum the cache has not reached, or an exact revision past it:
+      // the cache may still hold it, if the store has not changed under its prefix since
+      const lagging = read.match === 'Latest' || (read.match === 'NotOlderThan' && read.revision > this.#cache.revision) || (exact !== undefined && exact > this.#cache.revision);
+      const fresh = !lagging || (await this.#cache.catchUp());
       const cached = await this.#cache.list(prefix, token?.start);
-      if (this.#cacheAnswers(read, exact, cached.revision)) return this.#listCached(cached, opts);
+      if (this.#cacheAnswers(read, exact, cached.revision, fresh)) return this.#listCached(cached, opts);
     }
     let out: ListOutput;
     try {
@@ -189,13 +193,13 @@ export class Registry {
   /**
    * Whether the watch cache, at `revision`, holds the state a read asks for.
    * It holds only its newest state; where it hears of writes asynchronously
-   * (etcd) that may lag the store, so the newest state is read from storage,
-   * as kube-apiserver does for a list without a resourceVersion.
+   * (etcd) that may lag the store, so the newest state comes from it only when
+   * it has just been found `fresh`.
    */
-  #cacheAnswers(read: ListRead, exact: number | undefined, revision: number): boolean {
+  #cacheAnswers(read: ListRead, exact: number | undefined, revision: number, fresh: boolean): boolean {
     if (exact !== undefined) return revision === exact;
     if (read.match === 'NotOlderThan') return revision >= read.revision;
-    return this.#storage.watchIsSynchronous;
+    return fresh;
   }
 
   async #listStored(prefix: string, startAfter: string | undefined, revision: number | undefined, opts: ListOptions): Promise<ListOutput> {

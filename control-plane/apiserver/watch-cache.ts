@@ -132,6 +132,21 @@ export class WatchCache {
     return this.#revision;
   }
 
+  /**
+   * Makes sure the cache holds the store's newest state (on etcd, by asking it
+   * whether anything under the prefix changed since the cache's revision) and
+   * moves the cache's revision up to the store's; false when it lags.
+   */
+  async catchUp(): Promise<boolean> {
+    if (this.#storage.watchIsSynchronous) return true;
+    const [revision, keys] = [this.#revision, this.#entries.size];
+    const now = await this.#storage.unchangedSince?.(this.#prefix, revision, keys);
+    // an event that came meanwhile leaves it to the next read
+    if (now === undefined || this.#revision !== revision) return false;
+    this.#revision = Math.max(this.#revision, now);
+    return true;
+  }
+
   /** The objects under `prefix` in key order, starting after `startAfter`, with the revision they reflect. */
   async list(prefix: string, startAfter?: string): Promise<{ objects: CachedObject[]; revision: number }> {
     const revision = this.#storage.watchIsSynchronous ? await this.#storage.currentRevision() : this.#revision;

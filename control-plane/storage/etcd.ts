@@ -141,6 +141,22 @@ export class EtcdStorage implements Storage {
     }
   }
 
+  async unchangedSince(prefix: string, revision: number, keys: number): Promise<number | undefined> {
+    // one snapshot: how many keys there are, and which were written after the revision (etcd's
+    // count ignores that filter, so the keys themselves); a deletion shows as one key fewer,
+    // since any key made after it would be among the written ones
+    const range = { key: buf(prefix), range_end: buf(prefixEnd(prefix)) };
+    const res = await this.#client.kv.txn({
+      compare: [],
+      success: [{ request_range: { ...range, count_only: true } }, { request_range: { ...range, keys_only: true, min_mod_revision: revision + 1 } }],
+      failure: [],
+    });
+    const [all, written] = res.responses.map((r) => r.response_range);
+    // (a count of 0 comes as no count at all)
+    if (!all || !written || Number(all.count ?? 0) !== keys || written.kvs.length > 0) return undefined;
+    return Number(res.header.revision);
+  }
+
   async currentRevision(): Promise<number> {
     const res = await this.#client.kv.range({ key: buf('\0'), limit: 1, keys_only: true } as never);
     return Number(res.header.revision);

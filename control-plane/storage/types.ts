@@ -74,6 +74,12 @@ export interface Storage {
   watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void>;
   currentRevision(): Promise<number>;
   /**
+   * Where watches are asynchronous: the store's revision now if nothing under
+   * `prefix` changed after `revision` (when it held `keys` keys), else
+   * undefined. A watch cache that passes is as fresh as the store.
+   */
+  unchangedSince?(prefix: string, revision: number, keys: number): Promise<number | undefined>;
+  /**
    * Forgets history before `revision`: what was current then stays readable.
    * Fails with Compacted when a compaction got there already, FutureRevision past the newest.
    */
