@@ -87,7 +87,8 @@ export class WatchCache {
       this.#entries.set(e.kv.key, new CachedObject(e.kv, this.#decode));
     }
     this.#revision = e.kv.modRevision;
-    this.#events.push(e);
+    // only watches on an asynchronous store go through the cache (SQLite's replay from the store)
+    if (!this.#storage.watchIsSynchronous) this.#events.push(e);
     if (this.#events.length > EVENT_WINDOW) this.#windowStart = (this.#events.shift() as StorageEvent).kv.modRevision;
     for (const s of this.#subscribers) if (e.kv.modRevision > s.from && e.kv.key.startsWith(s.prefix)) s.onEvent(e);
   }
