@@ -1,5 +1,6 @@
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
 import type { Obj } from './resource-info.ts';
+import { sharedJson } from './shared-json.ts';
 
 // The watch cache of one resource: every object under its storage prefix,
 // kept current by a storage watch, so LISTs are answered from memory. Objects
@@ -14,7 +15,6 @@ export class CachedObject {
   readonly #kv: KeyValue;
   readonly #decode: (kv: KeyValue) => Obj;
   #obj: Obj | undefined;
-  #json: string | undefined;
 
   constructor(kv: KeyValue, decode: (kv: KeyValue) => Obj) {
     this.key = kv.key;
@@ -29,7 +29,7 @@ export class CachedObject {
 
   /** the object as a response carries it, resourceVersion included */
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.obj));
+    return sharedJson(this.obj);
   }
 }
 

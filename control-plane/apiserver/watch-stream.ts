@@ -3,6 +3,7 @@ import type { Registry, ListOptions, WatchOutput } from './registry.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
 import type { ApiError } from '../../apimachinery/index.ts';
 import { ANY, LATEST } from './list-read.ts';
+import { sharedJson } from './shared-json.ts';
 
 export interface WatchRequest {
   registry: Registry;
@@ -19,16 +20,6 @@ export interface WatchRequest {
 
 const BOOKMARK_INTERVAL_MS = 60_000;
 
-/** Each event's object as JSON, encoded once for all the watches it goes to (they share the object). */
-const encoded = new WeakMap<Obj, string>();
-function sharedJson(obj: Obj): string {
-  let json = encoded.get(obj);
-  if (json === undefined) {
-    json = JSON.stringify(obj);
-    encoded.set(obj, json);
-  }
-  return json;
-}
 
 /**
  * Serves one watch as newline-delimited JSON events until the timeout, the
