@@ -1,4 +1,5 @@
 import { ApiError, errors, fieldErrors, type StatusCause } from '../../apimachinery/index.ts';
+import { queryBool } from './http-util.ts';
 
 /**
  * Which state of the store a list reads, as resourceVersion and
@@ -57,7 +58,7 @@ export function checkWatchOptions(q: URLSearchParams): void {
     if (match !== 'NotOlderThan') causes.push(fieldErrors.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
     if (q.get('continue')) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
   }
-  if (initialEvents && !['true', '1'].includes(q.get('allowWatchBookmarks') ?? '')) causes.push(fieldErrors.forbidden('allowWatchBookmarks', 'sendInitialEvents requires allowWatchBookmarks to be true'));
+  if (initialEvents && !queryBool(q.get('allowWatchBookmarks'))) causes.push(fieldErrors.forbidden('allowWatchBookmarks', 'sendInitialEvents requires allowWatchBookmarks to be true'));
   if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
 }
 

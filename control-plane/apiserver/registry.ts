@@ -80,7 +80,7 @@ function parseContinue(token: string): { start: string; rv: number } {
 export class Registry {
   readonly info: ResourceInfo;
   #storage: Storage;
-  /** set once started, when the storage's watch keeps a cache exact */
+  /** set once started */
   #cache: WatchCache | undefined;
   readonly #decoded = new WeakMap<KeyValue, Obj>();
 
@@ -481,7 +481,6 @@ export class Registry {
       this.#fromStorage(err, '');
     }
   }
-
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

@@ -20,7 +20,6 @@ export interface WatchRequest {
 
 const BOOKMARK_INTERVAL_MS = 60_000;
 
-
 /**
  * Serves one watch as newline-delimited JSON events until the timeout, the
  * client going away, or the server closing. Each event is written as soon as

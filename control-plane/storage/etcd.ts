@@ -10,6 +10,14 @@ function toKeyValue(kv: IKeyValue): KeyValue {
   return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
 }
 
+/** etcd's MVCC refusals ("required revision has been compacted", "... is a future revision") as StorageErrors; others as they are. */
+function revisionError(err: unknown, revision: number | undefined): unknown {
+  const message = (err as Error).message;
+  if (/compacted/.test(message)) return new StorageError('Compacted', `revision ${revision} has been compacted`);
+  if (/future revision/.test(message)) return new StorageError('FutureRevision', `revision ${revision} is a future revision`);
+  return err;
+}
+
 /** Parses `etcd://host:port[,host:port…]` into client URLs. */
 export function etcdHosts(endpoint: string): string[] {
   const list = endpoint.replace(/^etcd:\/\//, '');
@@ -43,10 +51,7 @@ export class EtcdStorage implements Storage {
     try {
       return await this.#list(prefix, opts);
     } catch (err) {
-      const message = (err as Error).message;
-      if (/compacted/.test(message)) throw new StorageError('Compacted', `required revision ${opts.revision} has been compacted`);
-      if (/future revision/.test(message)) throw new StorageError('FutureRevision', `required revision ${opts.revision} is a future revision`);
-      throw err;
+      throw revisionError(err, opts.revision);
     }
   }
 
@@ -136,8 +141,7 @@ export class EtcdStorage implements Storage {
     try {
       await this.#client.kv.range({ key: buf(prefix), range_end: buf(prefixEnd(prefix)), revision: revision + 1, limit: 1, keys_only: true } as never);
     } catch (err) {
-      if (/compacted/.test((err as Error).message)) throw new StorageError('Compacted', `required revision ${revision} has been compacted`);
-      throw err;
+      throw revisionError(err, revision);
     }
   }
 
@@ -166,10 +170,7 @@ export class EtcdStorage implements Storage {
     try {
       await this.#client.kv.compact({ revision, physical: true });
     } catch (err) {
-      const message = (err as Error).message;
-      if (/compacted/.test(message)) throw new StorageError('Compacted', `revision ${revision} is already compacted`);
-      if (/future revision/.test(message)) throw new StorageError('FutureRevision', `revision ${revision} is a future revision`);
-      throw err;
+      throw revisionError(err, revision);
     }
   }
 
