@@ -1,7 +1,10 @@
 import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
-import { StorageError, prefixEnd, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 const buf = (s: string) => Buffer.from(s);
+
+/** The key whose version counts compaction rounds among servers (kube-apiserver uses the same one). */
+const COMPACTION_KEY = 'compact_rev_key';
 
 /** Keys per range request when a list has no limit (keeps replies well under gRPC's 4 MiB). */
 const LIST_PAGE = 500;
@@ -172,6 +175,20 @@ export class EtcdStorage implements Storage {
     } catch (err) {
       throw revisionError(err, revision);
     }
+  }
+
+  async claimCompaction(round: number, revision: number): Promise<CompactionClaim> {
+    // the key's version counts the rounds; its value says how far the last one compacts
+    const key = buf(COMPACTION_KEY);
+    const res = await this.#client.kv.txn({
+      compare: [{ key, target: 'Version', result: 'Equal', version: round }],
+      success: [{ request_put: { key, value: buf(String(revision)) } }],
+      failure: [{ request_range: { key } }],
+    });
+    const now = Number(res.header.revision);
+    if (res.succeeded) return { claimed: true, round: round + 1, revision: now };
+    const current = res.responses[0]?.response_range?.kvs[0];
+    return { claimed: false, round: Number(current?.version ?? 0), revision: now };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError, prefixEnd, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 interface Row {
   revision: number;
@@ -38,6 +38,8 @@ export class SqliteStorage implements Storage {
   readonly watchIsSynchronous = true;
   #db: DatabaseSync;
   #watchers = new Set<Watcher>();
+  /** compaction rounds claimed since the store was opened */
+  #compactionRounds = 0;
   #stmts: Record<string, StatementSync>;
 
   constructor(path: string) {
@@ -235,6 +237,13 @@ export class SqliteStorage implements Storage {
       this.#stmt('compact').run(revision, from, Math.min(from + COMPACT_BATCH, revision));
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** One server owns the file, so every claim it makes in turn succeeds. */
+  async claimCompaction(round: number): Promise<CompactionClaim> {
+    if (round !== this.#compactionRounds) return { claimed: false, round: this.#compactionRounds, revision: this.#revisionNow() };
+    this.#compactionRounds += 1;
+    return { claimed: true, round: this.#compactionRounds, revision: this.#revisionNow() };
   }
 
   async close(): Promise<void> {

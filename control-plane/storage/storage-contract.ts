@@ -138,4 +138,14 @@ export function storageContract(store: () => Storage): void {
     await expect(s.compact(gone.modRevision)).rejects.toMatchObject({ code: 'Compacted' });
     await expect(s.compact((await s.currentRevision()) + 1000)).rejects.toMatchObject({ code: 'FutureRevision' });
   });
+
+  it('counts compaction rounds: a claim succeeds only from the current count', async () => {
+    const s = store();
+    const look = await s.claimCompaction(-1, 0);
+    expect(look).toMatchObject({ claimed: false, revision: await s.currentRevision() });
+    const claim = await s.claimCompaction(look.round, look.revision);
+    expect(claim).toMatchObject({ claimed: true, round: look.round + 1 });
+    // a server that still counts the old round learns the new count instead
+    expect(await s.claimCompaction(look.round, look.revision)).toMatchObject({ claimed: false, round: claim.round });
+  });
 }

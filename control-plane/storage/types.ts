@@ -41,6 +41,12 @@ export class StorageError extends Error {
   }
 }
 
+export interface CompactionClaim {
+  claimed: boolean;
+  round: number;
+  revision: number;
+}
+
 /**
  * The control plane's storage: an MVCC key-value log. Every write gets the
  * next revision; watches resume from any revision not yet compacted.
@@ -84,6 +90,13 @@ export interface Storage {
    * Fails with Compacted when a compaction got there already, FutureRevision past the newest.
    */
   compact(revision: number): Promise<void>;
+  /**
+   * Servers sharing a store take turns to compact it: a server that has seen
+   * `round` compaction rounds claims the next one, unless another claimed it
+   * first (then it learns how many there were). Answers the rounds counted
+   * now and the store's revision.
+   */
+  claimCompaction(round: number, revision: number): Promise<CompactionClaim>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
+import pino from 'pino';
+import { Compactor, EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
 import { Registry } from '../../control-plane/apiserver/registry.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
 import type { StorageEvent } from '../../control-plane/storage/types.ts';
@@ -116,6 +117,34 @@ describe('EtcdStorage on one member', () => {
       await b.stop();
     }
   }, 90_000);
+
+  it('lets servers sharing the cluster take turns to compact, once per round', async () => {
+    const other = new EtcdStorage(etcdHosts(`etcd://${etcd.endpoints.join(',')}`));
+    try {
+      const silent = pino({ level: 'silent' });
+      const a = new Compactor(storage, silent);
+      const b = new Compactor(other, silent);
+      const key = `/turns/${Date.now()}`;
+      const first = await storage.create(key, '1');
+      await a.tick(); // a has seen the first write
+      const second = await storage.update(key, '2', first.modRevision);
+      await b.tick(); // b has seen the second
+      await storage.update(key, '3', second.modRevision);
+      const readAt = async (revision: number) => (await storage.list(key, { revision })).items[0]?.value;
+      // a claims the round and compacts to what it saw
+      await a.tick();
+      expect(await readAt(first.modRevision)).toBe('1');
+      // b finds the round taken: the second write's predecessor stays readable
+      await b.tick();
+      expect(await readAt(first.modRevision)).toBe('1');
+      // next round b claims it and compacts to what it saw at its last tick, past every write
+      await b.tick();
+      await expect(readAt(second.modRevision)).rejects.toMatchObject({ code: 'Compacted' });
+      expect((await storage.get(key))?.value).toBe('3');
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('EtcdStorage on three members', () => {
