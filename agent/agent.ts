@@ -145,7 +145,7 @@ export class Agent {
       event: podEvent,
       log: log.child({ component: 'prober' }),
     });
-    const cgroups = await PodCgroups.detect(config.cgroupRoot);
+    const cgroups = await PodCgroups.detect(config.cgroupRoot, { driver: config.cgroupDriver });
     const podsDir = join(this.#o.rootDir, 'pods');
     const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
     const tokens = new ServiceAccountTokenCache(this.#client, (uid) => workers?.resync(uid));

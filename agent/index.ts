@@ -8,4 +8,4 @@ export { CniRunner } from './cni/index.ts';
 export { MANAGED_BY, POD_UID, PodSyncer } from './pods/index.ts';
 export { ServiceProxy, cleanupProxy } from './proxy/index.ts';
 export { NodeLease } from './node/index.ts';
-export { PodCgroups } from './stats/index.ts';
+export { PodCgroups, bootedWithSystemd } from './stats/index.ts';

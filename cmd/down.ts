@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { deleteLink, detachLoopDevicesUnder, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
-import { PodCgroups, cleanupProxy } from '../agent/index.ts';
+import { PodCgroups, bootedWithSystemd, cleanupProxy } from '../agent/index.ts';
 import { HOST } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -30,6 +30,8 @@ export async function runDown(_argv: string[]): Promise<void> {
   const detached = await detachLoopDevicesUnder([HOST.csiState]);
   if (detached) say(`detached ${detached} volume loop device(s)`);
   await deleteLink(HOST.bridge);
+  // the pods' slices where `up` chose the systemd driver, then any directories (the cgroupfs driver's, or what runtimes left)
+  if (await bootedWithSystemd()) await (await PodCgroups.detect('/', { driver: 'systemd' })).removeAll();
   await (await PodCgroups.detect('/')).removeAll();
   await cleanupProxy('skiff');
   say('removed the Service proxy table');

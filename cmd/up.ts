@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
+import { bootedWithSystemd } from '../agent/index.ts';
 import { containerdLayout, installStorageDefaults, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, writeNodeCredentials } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
@@ -18,13 +19,16 @@ function say(msg: string): void {
  * runs is left alone.
  */
 export async function runUp(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'node-name': { type: 'string' }, 'pod-cidr': { type: 'string', default: '10.244.0.0/24' }, timeout: { type: 'string', default: '120' } } });
+  const { values } = parseArgs({ args: argv, options: { 'node-name': { type: 'string' }, 'pod-cidr': { type: 'string', default: '10.244.0.0/24' }, 'cgroup-driver': { type: 'string' }, timeout: { type: 'string', default: '120' } } });
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
   const nodeIP = hostIPv4();
   const timeoutMs = Number(values.timeout) * 1000;
+  // on a host systemd runs, pods' cgroups are its slices, as kubeadm sets the kubelet up (one manager of cgroups, not two)
+  const cgroupDriver = values['cgroup-driver'] ?? ((await bootedWithSystemd()) ? 'systemd' : 'cgroupfs');
+  if (cgroupDriver !== 'systemd' && cgroupDriver !== 'cgroupfs') throw new Error(`--cgroup-driver must be systemd or cgroupfs, got ${cgroupDriver}`);
   for (const d of [HOST.etc, HOST.run, HOST.logs, HOST.agentRoot, HOST.serverData]) await mkdir(d, { recursive: true });
 
-  const layout = { ...containerdLayout(HOST.containerdBase, { registry: HOST.registry, delegateSocket: HOST.delegateSocket, state: HOST.containerdState }), configDir: HOST.containerdBase, root: HOST.containerdRoot, cniBinDir: '/opt/skiff/cni/bin' };
+  const layout = { ...containerdLayout(HOST.containerdBase, { registry: HOST.registry, delegateSocket: HOST.delegateSocket, state: HOST.containerdState, systemdCgroup: cgroupDriver === 'systemd' }), configDir: HOST.containerdBase, root: HOST.containerdRoot, cniBinDir: '/opt/skiff/cni/bin' };
   if (!(await readPid(join(HOST.run, 'containerd.pid')))) {
     await prepareContainerd(layout);
     await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], { logFile: join(HOST.logs, 'containerd.log'), pidFile: join(HOST.run, 'containerd.pid') });
@@ -54,6 +58,7 @@ export async function runUp(argv: string[]): Promise<void> {
       clusterDNS: ['10.96.0.10'],
       containerRuntimeEndpoint: `unix://${layout.socket}`,
       podLogsDir: HOST.podLogs,
+      cgroupDriver,
     });
     await startDaemon([SKIFF_BIN, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', nodeIP, '--root-dir', HOST.agentRoot, '--cni-delegate-socket', HOST.delegateSocket], {
       logFile: join(HOST.logs, 'agent.log'),

@@ -8,7 +8,7 @@ import { waitFor } from './daemon.ts';
 export const DELEGATE_PLUGIN = fileURLToPath(new URL('../agent/cni/skiff-cni-delegate', import.meta.url));
 
 /** The containerd files of one node under `base` (tests and lab nodes each get their own). */
-export function containerdLayout(base: string, opts: { registry: string; delegateSocket: string; state?: string; streamServerAddress?: string }): ContainerdLayout {
+export function containerdLayout(base: string, opts: { registry: string; delegateSocket: string; state?: string; streamServerAddress?: string; systemdCgroup?: boolean }): ContainerdLayout {
   const state = opts.state ?? join(base, 'state');
   return {
     configDir: join(base, 'etc'),
@@ -19,6 +19,7 @@ export function containerdLayout(base: string, opts: { registry: string; delegat
     cniBinDir: join(base, 'cni-bin'),
     delegateSocket: opts.delegateSocket,
     ...(opts.streamServerAddress ? { streamServerAddress: opts.streamServerAddress } : {}),
+    ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
   };
 }
 
@@ -32,11 +33,15 @@ export async function prepareContainerd(l: ContainerdLayout): Promise<void> {
   await chmod(join(l.cniBinDir, 'skiff-delegate'), 0o755);
 }
 
-/** Starts containerd as our child (tests) and waits until CRI answers. */
-export async function spawnContainerd(l: ContainerdLayout, logFile: string): Promise<ChildProcess> {
+/**
+ * Starts containerd as our child (tests) and waits until CRI answers;
+ * `wrap` runs it inside other namespaces (a test's own systemd).
+ */
+export async function spawnContainerd(l: ContainerdLayout, logFile: string, wrap: (cmd: string[]) => string[] = (cmd) => cmd): Promise<ChildProcess> {
   await prepareContainerd(l);
   const out = await open(logFile, 'a');
-  const child = spawn('containerd', ['--config', join(l.configDir, 'config.toml')], { stdio: ['ignore', out.fd, out.fd] });
+  const [cmd, ...args] = wrap(['containerd', '--config', join(l.configDir, 'config.toml')]);
+  const child = spawn(cmd!, args, { stdio: ['ignore', out.fd, out.fd] });
   await out.close();
   await waitUntilServing(l.socket);
   return child;

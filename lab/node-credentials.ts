@@ -19,6 +19,8 @@ export interface NodeCredentialsRequest {
   clusterDNS?: string[];
   /** the pods' cgroup hierarchy goes below this (a test's own; the kubelet's default is the root) */
   cgroupRoot?: string;
+  /** who makes the pods' cgroups (the agent's default: cgroupfs) */
+  cgroupDriver?: 'cgroupfs' | 'systemd';
   /** further KubeletConfiguration fields (eviction thresholds, say) */
   extraConfig?: Record<string, unknown>;
 }
@@ -50,6 +52,7 @@ export async function writeNodeCredentials(r: NodeCredentialsRequest): Promise<{
     ...(r.podLogsDir ? { podLogsDir: r.podLogsDir } : {}),
     ...(r.clusterDNS ? { clusterDNS: r.clusterDNS } : {}),
     ...(r.cgroupRoot ? { cgroupRoot: r.cgroupRoot } : {}),
+    ...(r.cgroupDriver ? { cgroupDriver: r.cgroupDriver } : {}),
     ...r.extraConfig,
   };
   const configPath = join(r.dir, 'agent-config.yaml');

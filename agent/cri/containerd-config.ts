@@ -21,6 +21,8 @@ export interface ContainerdLayout {
    * an address it can reach
    */
   streamServerAddress?: string;
+  /** runc puts containers in systemd scopes below the pod's slice (the agent's systemd cgroup driver) */
+  systemdCgroup?: boolean;
 }
 
 /** Registry names written explicitly; `_default` covers every other name. */
@@ -30,6 +32,7 @@ export const DEFAULT_SANDBOX_IMAGE = 'registry.k8s.io/pause:3.10';
 
 export function renderContainerdConfig(l: ContainerdLayout): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  const systemdCgroup = l.systemdCgroup === true;
   return `# Written by skiff. containerd 1.6, CRI v1.
 version = 2
 root = "${l.root}"
@@ -59,13 +62,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     [${cri}.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [${cri}.containerd.runtimes.runc.options]
-        SystemdCgroup = false
+        SystemdCgroup = ${systemdCgroup}
 
     [${cri}.containerd.runtimes.crun]
       runtime_type = "io.containerd.runc.v2"
       [${cri}.containerd.runtimes.crun.options]
         BinaryName = "crun"
-        SystemdCgroup = false
+        SystemdCgroup = ${systemdCgroup}
 
   [${cri}.cni]
     bin_dir = "${l.cniBinDir}"

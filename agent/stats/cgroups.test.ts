@@ -14,6 +14,13 @@ describe('pod cgroups', () => {
     expect(new PodCgroups({ root: 'skiff-test', version: 1 }).parentOf(pod(undefined))).toBe('/skiff-test/kubepods/besteffort/podu1');
   });
 
+  it('places pods in slices with the systemd driver', () => {
+    const systemd = new PodCgroups({ root: '/', version: 1, driver: 'systemd' });
+    expect(systemd.parentOf(pod({ requests: { memory: '10Mi' } }))).toBe('/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podu1.slice');
+    expect(systemd.parentOf(pod({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } }))).toBe('/kubepods.slice/kubepods-podu1.slice');
+    expect(new PodCgroups({ root: 'skiff.slice', version: 1, driver: 'systemd' }).top).toBe('/skiff.slice/skiff-kubepods.slice');
+  });
+
   it('limits memory only when every container has a limit, and weighs cpu by requests', () => {
     expect(podLimits(pod(undefined))).toEqual({ memoryLimit: undefined, cpuShares: 2 });
     expect(podLimits(pod({ requests: { cpu: '500m' }, limits: { memory: '64Mi' } }))).toEqual({ memoryLimit: 64 * 2 ** 20, cpuShares: 512 });

@@ -2,10 +2,13 @@ import { access, mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity, qosClass } from '../../apimachinery/index.ts';
+import { cgroupPath, containerIdOf, rootComponents, sliceName, type CgroupDriver } from './cgroup-names.ts';
+import { SystemdSlices, type SliceProperties } from './systemd-slices.ts';
 
 /** The v1 controllers the agent makes pod cgroups in (runc makes the rest as it needs them). */
 const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'] as const;
-const QOS_DIR = { Guaranteed: '', Burstable: 'burstable', BestEffort: 'besteffort' } as const;
+/** The level a QoS class adds below kubepods (Guaranteed pods sit right below it). */
+const QOS_LEVEL = { Guaranteed: [], Burstable: ['burstable'], BestEffort: ['besteffort'] } as const;
 /** cpu.shares of a pod that requests no cpu (the kubelet's MinShares). */
 const MIN_SHARES = 2;
 
@@ -34,31 +37,47 @@ export function workingSet(usage: number, memoryStat: string, version: 1 | 2): n
 }
 
 /**
- * The kubelet's pod cgroup hierarchy with the cgroupfs driver:
- * <root>/kubepods[/burstable|/besteffort]/pod<uid>, on cgroup v1 (one tree
- * per controller) or v2 (one unified tree). Containers go below their pod's
- * cgroup because the sandbox names it as cgroup_parent.
+ * The kubelet's pod cgroup hierarchy: <root>/kubepods[/burstable|/besteffort]/pod<uid>,
+ * on cgroup v1 (one tree per controller) or v2 (one unified tree). With the
+ * cgroupfs driver the agent makes the directories; with the systemd driver
+ * each level is a slice (kubepods.slice/kubepods-burstable.slice/…) that
+ * systemd makes, and the runtime puts containers in scopes below it.
+ * Containers go below their pod's cgroup because the sandbox names it as
+ * cgroup_parent.
  */
 export class PodCgroups {
   readonly version: 1 | 2;
+  readonly driver: CgroupDriver;
   readonly #mount: string;
-  readonly #root: string;
+  readonly #root: string[];
+  readonly #systemd: SystemdSlices;
 
-  constructor(opts: { root: string; version: 1 | 2; mount?: string }) {
+  constructor(opts: { root: string; version: 1 | 2; mount?: string; driver?: CgroupDriver; systemd?: SystemdSlices }) {
     this.version = opts.version;
+    this.driver = opts.driver ?? 'cgroupfs';
     this.#mount = opts.mount ?? '/sys/fs/cgroup';
-    this.#root = opts.root;
+    this.#root = rootComponents(opts.root, this.driver);
+    this.#systemd = opts.systemd ?? new SystemdSlices();
   }
 
   /** cgroup v2 when the unified hierarchy is mounted at the top. */
-  static async detect(root: string, mount = '/sys/fs/cgroup'): Promise<PodCgroups> {
+  static async detect(root: string, opts: { mount?: string; driver?: CgroupDriver; systemd?: SystemdSlices } = {}): Promise<PodCgroups> {
+    const mount = opts.mount ?? '/sys/fs/cgroup';
     const v2 = await access(join(mount, 'cgroup.controllers')).then(() => true, () => false);
-    return new PodCgroups({ root, version: v2 ? 2 : 1, mount });
+    return new PodCgroups({ ...opts, root, version: v2 ? 2 : 1, mount });
+  }
+
+  #path(...components: string[]): string {
+    return cgroupPath([...this.#root, ...components], this.driver);
+  }
+
+  #podPath(qos: keyof typeof QOS_LEVEL, uid: string): string {
+    return this.#path('kubepods', ...QOS_LEVEL[qos], `pod${uid}`);
   }
 
   /** The cgroup_parent a pod's sandbox gets, relative to the hierarchy's root. */
   parentOf(pod: Pod): string {
-    return join('/', this.#root, 'kubepods', QOS_DIR[qosClass(pod.spec ?? { containers: [] })], `pod${pod.metadata?.uid ?? ''}`);
+    return this.#podPath(qosClass(pod.spec ?? { containers: [] }), pod.metadata?.uid ?? '');
   }
 
   /** Where a cgroup path lives for one controller (v1) or in the unified tree (v2). */
@@ -68,13 +87,17 @@ export class PodCgroups {
 
   /** The top of our hierarchy (the directory `skiff down` and test teardown remove). */
   get top(): string {
-    return join('/', this.#root, 'kubepods');
+    return this.#path('kubepods');
   }
 
   /** Makes the pod's cgroup with its memory limit and cpu weight; returns its cgroup_parent. */
   async ensure(pod: Pod): Promise<string> {
     const parent = this.parentOf(pod);
     const { memoryLimit, cpuShares } = podLimits(pod);
+    if (this.driver === 'systemd') {
+      await this.#systemd.ensure(sliceName(parent), this.#sliceProperties(memoryLimit, cpuShares));
+      return parent;
+    }
     if (this.version === 2) {
       // each level must hand its controllers down to the next
       const levels = parent.split('/').filter(Boolean);
@@ -85,7 +108,7 @@ export class PodCgroups {
       }
       const dir = join(this.#mount, parent);
       if (memoryLimit) await writeFile(join(dir, 'memory.max'), String(memoryLimit));
-      await writeFile(join(dir, 'cpu.weight'), String(Math.round(1 + ((cpuShares - 2) * 9999) / 262142))).catch(() => undefined);
+      await writeFile(join(dir, 'cpu.weight'), String(cpuWeight(cpuShares))).catch(() => undefined);
       return parent;
     }
     await Promise.all(V1_CONTROLLERS.map((c) => mkdir(this.#dir(c, parent), { recursive: true })));
@@ -99,13 +122,30 @@ export class PodCgroups {
     return this.version === 2 ? [''] : readdir(this.#mount).catch(() => [] as string[]);
   }
 
-  /** Removes a pod's cgroup once nothing runs in it (its containers' cgroups are the runtime's and gone by then). */
+  /** A pod slice's settings: v1 takes shares and a memory limit, v2 a weight and a memory maximum. */
+  #sliceProperties(memoryLimit: number | undefined, cpuShares: number): SliceProperties {
+    const accounting = { CPUAccounting: 'yes', MemoryAccounting: 'yes', TasksAccounting: 'yes' };
+    if (this.version === 2) return { ...accounting, CPUWeight: cpuWeight(cpuShares), MemoryMax: memoryLimit ?? 'infinity' };
+    return { ...accounting, CPUShares: cpuShares, MemoryLimit: memoryLimit ?? 'infinity' };
+  }
+
+  /** Whether a cgroup exists (its memory directory: every pod cgroup has one). */
+  async #exists(cgroup: string): Promise<boolean> {
+    return access(this.#dir('memory', cgroup)).then(() => true, () => false);
+  }
+
+  /**
+   * Removes a pod's cgroup once nothing runs in it (its containers' cgroups are the runtime's and gone by then).
+   * With systemd its slice is stopped first; what runtimes left in hierarchies systemd does not manage goes after.
+   */
   async remove(uid: string): Promise<void> {
-    const controllers = await this.#controllers();
-    for (const qos of Object.values(QOS_DIR)) {
-      const cgroup = join('/', this.#root, 'kubepods', qos, `pod${uid}`);
-      for (const c of controllers) await removeTree(this.#dir(c, cgroup));
+    const cgroups = Object.keys(QOS_LEVEL).map((qos) => this.#podPath(qos as keyof typeof QOS_LEVEL, uid));
+    if (this.driver === 'systemd') {
+      const present = (await Promise.all(cgroups.map(async (c) => ((await this.#exists(c)) ? [sliceName(c)] : [])))).flat();
+      await this.#systemd.remove(present);
     }
+    const controllers = await this.#controllers();
+    for (const cgroup of cgroups) for (const c of controllers) await removeTree(this.#dir(c, cgroup));
   }
 
   /** Memory working set and process count of a cgroup (a pod's, or a container's below it). */
@@ -140,18 +180,32 @@ export class PodCgroups {
     }
   }
 
-  /** The cgroups directly below one (a pod's sandbox and containers, named by their runtime ids). */
-  async children(cgroup: string): Promise<string[]> {
+  /** The cgroups directly below a pod's: its sandbox's and containers', with the runtime id each belongs to. */
+  async containers(cgroup: string): Promise<{ id: string; cgroup: string }[]> {
     const entries = await readdir(this.#dir('memory', cgroup), { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    return entries.filter((e) => e.isDirectory()).map((e) => ({ id: containerIdOf(e.name), cgroup: join(cgroup, e.name) }));
   }
 
   /** Removes our whole hierarchy, deepest first, in every controller (teardown of `down` and tests). */
   async removeAll(): Promise<void> {
+    const root = this.#root.length > 0 ? this.#path() : undefined;
+    if (this.driver === 'systemd') {
+      // every slice of ours, the pods' first, so each one's settings are reverted too
+      const slices = (await sliceTree(this.#dir('memory', this.top))).reverse();
+      await this.#systemd.remove([...slices, ...(root ? [sliceName(root)] : [])]);
+    }
     const controllers = await this.#controllers();
     for (const c of controllers) await removeTree(this.#dir(c, this.top));
-    if (this.#root !== '/' && this.#root !== '') for (const c of controllers) await rmdir(this.#dir(c, join('/', this.#root))).catch(() => undefined);
+    if (root) for (const c of controllers) await rmdir(this.#dir(c, root)).catch(() => undefined);
   }
+}
+
+/** The slices in a cgroup directory and below it, parents first. */
+async function sliceTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [];
+  const below = await Promise.all(entries.filter((e) => e.isDirectory() && e.name.endsWith('.slice')).map((e) => sliceTree(join(dir, e.name))));
+  return [sliceName(dir), ...below.flat()];
 }
 
 /** rmdir of a cgroup and every cgroup below it (cgroup directories hold only kernel files). */
@@ -160,6 +214,11 @@ async function removeTree(dir: string): Promise<void> {
   if (!entries) return;
   for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
   await rmdir(dir).catch(() => undefined);
+}
+
+/** cgroup v2's cpu.weight for v1 cpu.shares, as the kubelet converts them. */
+function cpuWeight(shares: number): number {
+  return Math.floor(1 + ((shares - 2) * 9999) / 262142);
 }
 
 /** The pod-level limits the kubelet sets: memory only when every container has a limit; shares from cpu requests. */

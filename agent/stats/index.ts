@@ -8,3 +8,5 @@ export { diskUsage } from './disk-usage.ts';
 export type { DiskUsage } from './disk-usage.ts';
 export { StatsSummary } from './summary.ts';
 export type { SummaryDeps } from './summary.ts';
+export { SystemdSlices, bootedWithSystemd } from './systemd-slices.ts';
+export type { CgroupDriver } from './cgroup-names.ts';

@@ -30,10 +30,10 @@ export async function podUsage(src: PodStatsSource, pod: Pod, containerNames: Ma
   const usage = await src.cgroups.usage(cgroup);
   if (!usage) return undefined;
   const containers = new Map<string, number>();
-  for (const id of await src.cgroups.children(cgroup)) {
+  for (const { id, cgroup: below } of await src.cgroups.containers(cgroup)) {
     const name = containerNames.get(id);
     if (!name) continue;
-    const c = await src.cgroups.usage(join(cgroup, id));
+    const c = await src.cgroups.usage(below);
     if (c) containers.set(name, (containers.get(name) ?? 0) + c.memoryWorkingSet);
   }
   const result: PodUsage = { ...usage, containers };

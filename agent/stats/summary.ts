@@ -60,11 +60,11 @@ export class StatsSummary {
       const cgroup = d.cgroups.parentOf(pod);
       live.add(cgroup);
       const containers = [];
-      for (const id of await d.cgroups.children(cgroup)) {
+      for (const { id, cgroup: below } of await d.cgroups.containers(cgroup)) {
         const name = names.get(id);
         if (!name) continue;
-        live.add(join(cgroup, id));
-        containers.push({ name, cpu: await this.#cpu(d.cgroups, join(cgroup, id), time), memory: { time, workingSetBytes: usage.containers.get(name) ?? 0 } });
+        live.add(below);
+        containers.push({ name, cpu: await this.#cpu(d.cgroups, below, time), memory: { time, workingSetBytes: usage.containers.get(name) ?? 0 } });
       }
       const volume = (await d.volumeStats?.(pod, join(d.podsDir, pod.metadata?.uid ?? ''), time)) ?? [];
       pods.push({

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { CniRunner, CriClient } from '../../agent/index.ts';
 import { serveCniDelegate } from '../../agent/cni/index.ts';
 import { silentLogger } from '../../apimachinery/index.ts';
+import type { TestSystemd } from './systemd.ts';
 import { containerdLayout, deleteLink, detachLoopDevicesUnder, removeAllSandboxes, spawnContainerd, stopPid, unmountUnder } from '../../lab/index.ts';
 
 export const REGISTRY = '127.0.0.1:5000';
@@ -25,6 +26,10 @@ export interface TestNode {
   ipamDir: string;
   cri: CriClient;
   containerd: ChildProcess;
+  /** stops containerd (its containers keep running under their shims) */
+  stopContainerd(): Promise<void>;
+  /** starts it again with the same configuration and waits until CRI answers */
+  startContainerd(): Promise<void>;
   /** serve the CNI delegate in this process (integration tests; e2e leaves it to the agent) */
   serveDelegate(): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
@@ -46,7 +51,7 @@ export async function freePort(): Promise<number> {
  * Starts a containerd of the test's own. `subnetIndex` picks a /24 inside
  * 10.244.0.0/16 (200–250 are left to tests) so parallel files never share one.
  */
-export async function startTestNode(name: string, subnetIndex: number, opts: { registry?: string } = {}): Promise<TestNode> {
+export async function startTestNode(name: string, subnetIndex: number, opts: { registry?: string; systemd?: TestSystemd } = {}): Promise<TestNode> {
   const id = randomBytes(3).toString('hex');
   // unix socket paths must stay short: keep the directory shallow
   const dir = await mkdtemp(join(tmpdir(), `sk-${name.slice(0, 6)}-`));
@@ -54,7 +59,7 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
   const subnet = `10.244.${subnetIndex}.0/24`;
   const delegateSocket = join(dir, 'cni.sock');
   // every registry name resolves to this one: the local registry, unless the test brings its own
-  const layout = containerdLayout(dir, { registry: opts.registry ?? REGISTRY, delegateSocket });
+  const layout = containerdLayout(dir, { registry: opts.registry ?? REGISTRY, delegateSocket, systemdCgroup: opts.systemd !== undefined });
   const cniConfDir = join(dir, 'net.d');
   const ipamDir = join(dir, 'ipam');
   const cniCacheDir = join(dir, 'cni-cache');
@@ -69,7 +74,13 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
       { type: 'loopback' },
     ],
   }));
-  const containerd = await spawnContainerd(layout, join(dir, 'containerd.log'));
+  // with a systemd of the test's own, containerd runs beside it (runc hands it container PIDs)
+  const spawn = () => spawnContainerd(layout, join(dir, 'containerd.log'), opts.systemd?.inside);
+  let containerd: ChildProcess | undefined = await spawn();
+  const stopContainerd = async () => {
+    if (containerd?.pid) await stopPid(containerd.pid, 10_000);
+    containerd = undefined;
+  };
   const cri = new CriClient(layout.socket);
   const node: TestNode = {
     dir,
@@ -81,7 +92,13 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
     subnet,
     ipamDir,
     cri,
-    containerd,
+    get containerd() {
+      return containerd as ChildProcess;
+    },
+    stopContainerd,
+    async startContainerd() {
+      containerd ??= await spawn();
+    },
     async serveDelegate() {
       const runner = new CniRunner({ confDir: cniConfDir, binDirs: ['/usr/lib/cni'], cacheDir: cniCacheDir });
       const server = await serveCniDelegate(delegateSocket, runner, silentLogger);
@@ -92,7 +109,7 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
         await removeAllSandboxes({ socket: layout.socket, delegateSocket, cniConfDir, cniBinDirs: ['/usr/lib/cni'], cniCacheDir });
       } finally {
         cri.close();
-        if (containerd.pid) await stopPid(containerd.pid, 10_000);
+        await stopContainerd();
         await unmountUnder([dir]);
         await detachLoopDevicesUnder([dir]);
         await deleteLink(bridge);
@@ -104,4 +121,7 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
   return node;
 }
 export { startTestDriver } from './csi.ts';
+export { startTestSystemd } from './systemd.ts';
+export type { TestSystemd } from './systemd.ts';
 export type { TestDriver } from './csi.ts';
+export { syncUntil } from './sync-until.ts';

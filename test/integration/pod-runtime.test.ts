@@ -4,12 +4,12 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Pod, PodSpec, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../apimachinery/index.ts';
-import { PodSyncer, newPodMemory, type PodMemory } from '../../agent/pods/index.ts';
+import { PodSyncer, newPodMemory } from '../../agent/pods/index.ts';
 import { PodCgroups } from '../../agent/stats/index.ts';
-import { startTestNode, type TestNode } from '../harness/index.ts';
+import { startTestNode, syncUntil, type TestNode } from '../harness/index.ts';
 
 const run = promisify(execFile);
 
@@ -34,18 +34,6 @@ function pod(name: string, spec: Partial<PodSpec> & { containers: PodSpec['conta
     spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 1, ...spec, containers: spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', ...c })) },
     status: { phase: 'Pending' },
   };
-}
-
-/** Syncs until `done(status)` holds, as the pod worker would on runtime changes. */
-async function syncUntil(p: Pod, memory: PodMemory, done: (s: PodStatus) => boolean, timeoutMs = 20_000): Promise<PodStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PodStatus | undefined;
-  while (Date.now() < deadline) {
-    last = (await syncer.sync(p, memory)).status;
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`condition not reached; last status: ${JSON.stringify(last)}`);
 }
 
 async function vethsOnBridge(): Promise<string> {
@@ -91,7 +79,7 @@ describe('pods on a real containerd with real CNI', () => {
   it('runs a container to completion and reports its exit code and log', async () => {
     const p = pod('exit3', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello from the pod; exit 3'] }] });
     const memory = newPodMemory();
-    const status = await syncUntil(p, memory, (s) => s.phase === 'Failed');
+    const status = await syncUntil(syncer, p, memory, (s) => s.phase === 'Failed');
     const c = status.containerStatuses?.[0];
     expect(c?.state?.terminated?.exitCode).toBe(3);
     expect(c?.state?.terminated?.reason).toBe('Error');
@@ -111,7 +99,7 @@ describe('pods on a real containerd with real CNI', () => {
   it('gives a running pod an address on the bridge and tears its network down on delete', async () => {
     const p = pod('web', { containers: [{ name: 'web', image: 'busybox', command: ['httpd', '-f', '-p', '8080'] }] });
     const memory = newPodMemory();
-    const status = await syncUntil(p, memory, (s) => s.phase === 'Running' && s.containerStatuses?.[0]?.ready === true);
+    const status = await syncUntil(syncer, p, memory, (s) => s.phase === 'Running' && s.containerStatuses?.[0]?.ready === true);
     const ip = status.podIP as string;
     expect(ip).toMatch(/^10\.244\.201\.\d+$/);
     expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
@@ -126,7 +114,7 @@ describe('pods on a real containerd with real CNI', () => {
     const usage = await cgroups.usage(cgroup);
     expect(usage?.processes).toBeGreaterThanOrEqual(2); // pause and httpd
     expect(usage?.memoryWorkingSet).toBeGreaterThan(0);
-    expect((await cgroups.children(cgroup)).length).toBe(2);
+    expect((await cgroups.containers(cgroup)).length).toBe(2);
 
     const final = await syncer.terminate(p, 1, memory);
     expect(final.containerStatuses?.[0]?.state?.terminated).toBeDefined();

@@ -1,0 +1,111 @@
+// A systemd of a test's own, for testing the systemd cgroup driver on a host
+// whose PID 1 is not systemd: systemd runs as PID 1 of a new PID and mount
+// namespace with its own /run and a target that starts nothing. It manages
+// the host's cgroup hierarchies from their roots, as a host's systemd would,
+// so what it and runc compute for a slice agrees. Whatever must talk to it
+// (systemctl, and containerd, whose runc sends it container PIDs) runs
+// inside its namespaces through `inside()`.
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { access, readFile, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from '../../lab/index.ts';
+
+const run = promisify(execFile);
+const CGROUP_MOUNT = '/sys/fs/cgroup';
+/** what systemd makes at the top of every hierarchy it manages */
+const SYSTEMD_TOP = ['init.scope', 'system.slice'];
+
+export interface TestSystemd {
+  pid: number;
+  /** `cmd` run inside the systemd's PID and mount namespaces */
+  inside(cmd: string[]): string[];
+  /** kills the namespace (systemd and all that runs inside) and removes the cgroups systemd made */
+  stop(): Promise<void>;
+}
+
+// In the new mount namespace: a /run of its own, and a /sys/fs/cgroup holding the host's hierarchies as
+// they are (and no cgroup mounted elsewhere, which runc would write to) plus an empty placeholder wherever systemd would mount a controller the host never mounted.
+// A v1 hierarchy systemd mounted would outlive the test (the kernel keeps it once it has had cgroups),
+// would show in every process's /proc/<pid>/cgroup, and containerd, finding no mount for it on the host,
+// would stop seeing containers' OOM kills.
+const BOOT = `set -e
+grep ' - cgroup ' /proc/self/mountinfo | awk '{ print $5 }' | grep -v '^/sys/fs/cgroup/' | xargs -r -n1 umount -l
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system /run/host-cgroup
+printf '[Unit]\\nDescription=skiff test: nothing to start\\n' > /run/systemd/system/skiff-test.target
+mount --rbind /sys/fs/cgroup /run/host-cgroup
+mount -t tmpfs cgroup-root /sys/fs/cgroup
+for d in /run/host-cgroup/*; do mkdir "/sys/fs/cgroup/\${d##*/}"; mount --bind "$d" "/sys/fs/cgroup/\${d##*/}"; done
+umount -R /run/host-cgroup
+for c in $(awk 'NR > 1 && $4 == 1 { print $1 }' /proc/cgroups) net_cls,net_prio; do
+  [ -e "/sys/fs/cgroup/$c" ] || { mkdir "/sys/fs/cgroup/$c"; mount -t tmpfs placeholder "/sys/fs/cgroup/$c"; }
+done
+exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /lib/systemd/systemd --system --unit=skiff-test.target`;
+
+/** The cgroup v1 hierarchies mounted below /sys/fs/cgroup in a process's mount namespace, by their options (cpu, memory, name=systemd, …). */
+async function cgroupMounts(pid: number | 'self'): Promise<Set<string>> {
+  const mountinfo = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
+  const out = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const [before, after] = line.split(' - ');
+    const [type, , options] = after?.split(' ') ?? [];
+    if (type === 'cgroup' && before?.split(' ')[4]?.startsWith('/sys/fs/cgroup/')) out.add((options ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro').join(','));
+  }
+  return out;
+}
+
+/** The top-level cgroups of each hierarchy that systemd would make and that are not there yet. */
+async function absentTops(): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of await readdir(CGROUP_MOUNT)) {
+    for (const top of SYSTEMD_TOP) {
+      const dir = join(CGROUP_MOUNT, h, top);
+      if (!(await access(dir).then(() => true, () => false))) out.push(dir);
+    }
+  }
+  return out;
+}
+
+async function removeTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  await rmdir(dir).catch(() => undefined);
+}
+
+export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
+  const made = await absentTops();
+  const log = openSync(logFile, 'a');
+  const unshare = spawn('unshare', ['--pid', '--fork', '--mount', '--mount-proc', '--uts', '--ipc', 'sh', '-c', BOOT], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => unshare.once('exit', () => resolve()));
+  let pid = 0;
+  const inside = (cmd: string[]) => ['nsenter', '--target', String(pid), '--mount', '--pid', '--', ...cmd];
+  const stop = async () => {
+    if (pid) process.kill(pid, 'SIGKILL');
+    else unshare.kill('SIGKILL');
+    await exited;
+    for (const dir of made) await removeTree(dir);
+  };
+  try {
+    await waitFor('the test systemd to start', async () => {
+      // unshare's one child is the shell that became systemd
+      const children = (await readFile(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8')).trim();
+      pid = Number(children.split(' ')[0]);
+      if (!pid) return false;
+      const [cmd, ...args] = inside(['systemctl', 'is-system-running']);
+      const { stdout } = await run(cmd!, args).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+      return stdout.trim() === 'running';
+    }, 30_000, 100);
+    // systemd mounted no hierarchy of its own (see BOOT)
+    const host = await cgroupMounts('self');
+    const extra = [...(await cgroupMounts(pid))].filter((h) => !host.has(h));
+    if (extra.length) throw new Error(`the test systemd mounted cgroup hierarchies the host has not: ${extra.join(' ')}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid, inside, stop };
+}
