@@ -253,10 +253,26 @@ export class Agent {
     const first = await relister.relist();
     const known = new Set([...pods.list(), ...(staticPods?.list() ?? [])].map((p) => p.metadata?.uid));
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
+    // the relist is also how the agent notices the runtime going away and coming back (a containerd restart):
+    // the node's Ready condition follows at once rather than at the next status update, and every pod is
+    // synced again when the runtime is back, since syncs made while it was away failed
+    let runtimeReachable = true;
+    const runtimeReached = (reachable: boolean, err?: Error) => {
+      if (reachable === runtimeReachable) return;
+      runtimeReachable = reachable;
+      if (reachable) {
+        log.info('container runtime is reachable again');
+        for (const pod of workers.active()) workers.resync(pod.metadata?.uid ?? '');
+      } else {
+        log.warn({ err: err?.message }, 'relist failed: container runtime is unreachable');
+      }
+      void reporter.sync().catch((e: Error) => log.warn({ err: e.message }, 'node status update failed'));
+    };
     void every(RELIST_PERIOD_MS, signal, async () => {
       const { changed } = await relister.relist();
+      runtimeReached(true);
       for (const uid of changed) workers.resync(uid);
-    }, (err) => log.warn({ err: err.message }, 'relist failed'));
+    }, (err) => runtimeReached(false, err));
     // networks of sandboxes the runtime lost without a DEL: freed at start and then now and again
     void every(CNI_SWEEP_MS, signal, async () => {
       const swept = await cni.sweep(new Set((await this.#cri.listPodSandbox()).map((s) => s.id)), { signal });

@@ -53,7 +53,8 @@ export class CriClient {
     const v1 = (loadDefinition().runtime as grpc.GrpcObject).v1 as grpc.GrpcObject;
     const address = `unix://${socketPath}`;
     const credentials = grpc.credentials.createInsecure();
-    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+    // a runtime that restarts is found again within a few seconds (as the kubelet dials: 100 ms back-off growing to at most 3 s)
+    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 3000 };
     this.#runtime = new (v1.RuntimeService as grpc.ServiceClientConstructor)(address, credentials, options);
     this.#image = new (v1.ImageService as grpc.ServiceClientConstructor)(address, credentials, { ...options, channelOverride: this.#runtime.getChannel() });
     this.#timeoutMs = opts.timeoutMs ?? 120_000;

@@ -90,6 +90,23 @@ spec:
     await c.kubectl('delete', 'pod', 'probe', '--grace-period=1');
   });
 
+  it('survives a containerd restart: running pods are not restarted, and a pod created meanwhile starts once the runtime is back', async () => {
+    await c.kubectl('run', 'steady', '--image=busybox', '--', 'sleep', '3600');
+    await waitForJsonPath(c, ['pod', 'steady'], '{.status.containerStatuses[0].ready}', 'true');
+    const identity = 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}';
+    const before = await c.kubectl('get', 'pod', 'steady', '-o', identity);
+    await c.node.stopContainerd();
+    const ready = '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}';
+    await waitForJsonPath(c, ['node', c.nodeName], ready, /^False container runtime is down/);
+    await c.kubectl('run', 'latecomer', '--image=busybox', '--', 'sleep', '3600');
+    await c.node.startContainerd();
+    await waitForJsonPath(c, ['node', c.nodeName], ready, /^True/);
+    await waitForJsonPath(c, ['pod', 'latecomer'], '{.status.containerStatuses[0].ready}', 'true');
+    // the running pod kept its container, address and count: nothing was restarted
+    expect(await c.kubectl('get', 'pod', 'steady', '-o', identity)).toBe(before);
+    await c.kubectl('delete', 'pod', 'steady', 'latecomer', '--grace-period=1');
+  });
+
   it('creates, applies and labels a pod from a manifest', async () => {
     const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fromfile' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
     expect((await c.kubectlResult(['create', '-f', '-'], manifest)).stdout).toBe('pod/fromfile created\n');
