@@ -21,6 +21,8 @@ export interface TestSystemd {
   pid: number;
   /** `cmd` run inside the systemd's PID and mount namespaces */
   inside(cmd: string[]): string[];
+  /** its /run/systemd, as seen from the host */
+  runtimeDir: string;
   /** kills the namespace (systemd and all that runs inside) and removes the cgroups systemd made */
   stop(): Promise<void>;
 }
@@ -107,5 +109,5 @@ export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
     await stop();
     throw err;
   }
-  return { pid, inside, stop };
+  return { pid, inside, runtimeDir: `/proc/${pid}/root/run/systemd`, stop };
 }

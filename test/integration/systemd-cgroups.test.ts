@@ -25,6 +25,7 @@ const systemdLog = join(tmpdir(), `skiff-systemd-${id}.log`);
 let systemd: TestSystemd;
 let node: TestNode;
 let cgroups: PodCgroups;
+let slices: SystemdSlices;
 let syncer: PodSyncer;
 
 async function systemctlShow(unit: string, properties: string[]): Promise<Record<string, string>> {
@@ -38,7 +39,8 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 beforeAll(async () => {
   systemd = await startTestSystemd(systemdLog);
   node = await startTestNode('sdcg', 222, { systemd });
-  cgroups = await PodCgroups.detect(root, { driver: 'systemd', systemd: new SystemdSlices(systemd.inside(['systemctl'])) });
+  slices = new SystemdSlices({ systemctl: systemd.inside(['systemctl']), runtimeDir: systemd.runtimeDir });
+  cgroups = await PodCgroups.detect(root, { driver: 'systemd', systemd: slices });
   syncer = new PodSyncer({
     cri: node.cri,
     env: { nodeName: 'itest-node', hostIP: '127.0.0.1', clusterDNS: [], clusterDomain: 'cluster.local', hostDns: { servers: [], searches: [], options: [] }, podLogsDir: join(node.dir, 'logs') },
@@ -84,6 +86,7 @@ describe('the systemd cgroup driver', () => {
     const parent = cgroups.parentOf(p);
     expect(parent).toBe(`/${root}.slice/${root}-kubepods.slice/${root}-kubepods-burstable.slice/${slice}`);
     expect(await systemctlShow(slice, ['ActiveState', 'MemoryLimit', 'CPUShares'])).toEqual({ ActiveState: 'active', MemoryLimit: String(64 * 2 ** 20), CPUShares: '256' });
+    expect(await exists(slices.settingsDir(slice))).toBe(true);
     expect((await readFile(join('/sys/fs/cgroup/memory', parent, 'memory.limit_in_bytes'), 'utf8')).trim()).toBe(String(64 * 2 ** 20));
     expect((await readFile(join('/sys/fs/cgroup/cpu', parent, 'cpu.shares'), 'utf8')).trim()).toBe('256');
 
@@ -99,6 +102,7 @@ describe('the systemd cgroup driver', () => {
     await syncer.terminate(p, 1, memory);
     await syncer.remove(uid, p);
     expect((await systemctlShow(slice, ['ActiveState'])).ActiveState).toBe('inactive');
+    expect(await exists(slices.settingsDir(slice))).toBe(false);
     expect(await exists(join('/sys/fs/cgroup/memory', parent))).toBe(false);
     expect(await exists(join('/sys/fs/cgroup/cpuacct', parent))).toBe(false);
   });
