@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import { forbidden, requestAttributes } from '../auth/attributes.ts';
 import { Authenticator } from '../auth/authenticator.ts';
@@ -137,6 +138,8 @@ export class ApiServer {
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.#handle(ctx, req, res),
     );
+    // a connection keeps the client certificate it started with (the authenticator reads it once per connection)
+    this.#server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(ctx, req, socket, head));
     this.#server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
