@@ -38,6 +38,8 @@ export class SqliteStorage implements Storage {
   readonly watchIsSynchronous = true;
   #db: DatabaseSync;
   #watchers = new Set<Watcher>();
+  /** writes waiting for the next group commit */
+  #batch: { fn: () => StorageEvent; resolve: (kv: KeyValue) => void; reject: (err: unknown) => void }[] = [];
   /** compaction rounds claimed since the store was opened */
   #compactionRounds = 0;
   #stmts: Record<string, StatementSync>;
@@ -146,15 +148,51 @@ export class SqliteStorage implements Storage {
     return { key, value, createRevision: create, modRevision: revision };
   }
 
-  #txn<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+  /**
+   * Runs a write in the next group commit: the writes asked for during one
+   * turn of the event loop share one transaction (each in a savepoint of its
+   * own, so one that fails leaves the others), which saves a commit per write
+   * under concurrent clients. Each write's event reaches the watchers, and its
+   * caller its result, once the commit is done, in revision order.
+   */
+  #txn(fn: () => StorageEvent): Promise<KeyValue> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ fn, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => this.#commitBatch());
+    });
+  }
+
+  #commitBatch(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    const outcomes: ({ event: StorageEvent } | { err: unknown })[] = [];
     try {
-      const out = fn();
+      this.#db.exec('BEGIN IMMEDIATE');
+      for (const write of batch) {
+        this.#db.exec('SAVEPOINT write');
+        try {
+          outcomes.push({ event: write.fn() });
+          this.#db.exec('RELEASE write');
+        } catch (err) {
+          this.#db.exec('ROLLBACK TO write');
+          this.#db.exec('RELEASE write');
+          outcomes.push({ err });
+        }
+      }
       this.#db.exec('COMMIT');
-      return out;
     } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      for (const write of batch) write.reject(err);
+      return;
+    }
+    for (const [i, write] of batch.entries()) {
+      const outcome = outcomes[i] as { event: StorageEvent } | { err: unknown };
+      if ('err' in outcome) {
+        write.reject(outcome.err);
+      } else {
+        this.#notify(outcome.event);
+        write.resolve(outcome.event.kv);
+      }
     }
   }
 
@@ -163,38 +201,30 @@ export class SqliteStorage implements Storage {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
-    const kv = this.#txn(() => {
+    return this.#txn(() => {
       if (this.#current(key)) throw new StorageError('KeyExists', `key ${key} exists`);
-      return this.#write(key, value, 0, null, false);
+      return { type: 'put', kv: this.#write(key, value, 0, null, false), created: true };
     });
-    this.#notify({ type: 'put', kv, created: true });
-    return kv;
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
-    let prev: KeyValue | null = null;
-    const kv = this.#txn(() => {
-      prev = this.#current(key);
+    return this.#txn(() => {
+      const prev = this.#current(key);
       if (!prev) throw new StorageError('KeyNotFound', `key ${key} not found`);
       if (prev.modRevision !== expectedRevision) throw new StorageError('Conflict', `key ${key} is at revision ${prev.modRevision}, not ${expectedRevision}`);
-      return this.#write(key, value, prev.createRevision, prev, false);
+      return { type: 'put', kv: this.#write(key, value, prev.createRevision, prev, false), created: false, prev };
     });
-    this.#notify({ type: 'put', kv, created: false, prev: prev ?? undefined });
-    return kv;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
-    let prev: KeyValue | null = null;
-    const kv = this.#txn(() => {
-      prev = this.#current(key);
+    return this.#txn(() => {
+      const prev = this.#current(key);
       if (!prev) throw new StorageError('KeyNotFound', `key ${key} not found`);
       if (expectedRevision !== undefined && prev.modRevision !== expectedRevision) {
         throw new StorageError('Conflict', `key ${key} is at revision ${prev.modRevision}, not ${expectedRevision}`);
       }
-      return this.#write(key, prev.value, prev.createRevision, prev, true);
+      return { type: 'delete', kv: this.#write(key, prev.value, prev.createRevision, prev, true), created: false, prev };
     });
-    this.#notify({ type: 'delete', kv, created: false, prev: prev ?? undefined });
-    return kv;
   }
 
   async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void): Promise<() => void> {
@@ -247,6 +277,8 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    // writes already asked for are committed, not dropped
+    if (this.#batch.length) this.#commitBatch();
     this.#watchers.clear();
     this.#db.close();
   }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { StorageError, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, type KeyValue, type Storage, type StorageEvent } from './types.ts';
 
 /** Waits (briefly) until `check` holds: etcd delivers watch events asynchronously. */
 async function eventually(check: () => boolean, ms = 5000): Promise<void> {
@@ -29,6 +29,37 @@ export function storageContract(store: () => Storage): void {
     expect(await s.currentRevision()).toBeGreaterThanOrEqual(b.modRevision);
     expect(await s.get(`${p}a`)).toEqual(b);
     expect(await s.get(`${p}missing`)).toBeNull();
+  });
+
+  it('keeps concurrent writes apart: one refused leaves the others, each with its own revision, watched in order', async () => {
+    const s = store();
+    const p = prefix();
+    const seen: StorageEvent[] = [];
+    const stop = await s.watch(p, 0, (e) => seen.push(e));
+    try {
+      const first = await s.create(`${p}taken`, '0');
+      const [a, again, update1, b, update2] = await Promise.allSettled([
+        s.create(`${p}a`, '1'),
+        s.create(`${p}taken`, 'again'),
+        s.update(`${p}taken`, '2', first.modRevision),
+        s.create(`${p}b`, '3'),
+        s.update(`${p}taken`, '4', first.modRevision),
+      ]);
+      expect([a?.status, b?.status]).toEqual(['fulfilled', 'fulfilled']);
+      expect(again).toMatchObject({ status: 'rejected', reason: { code: 'KeyExists' } });
+      // of two updates from the same revision exactly one lands
+      const updates = [update1, update2];
+      const won = updates.filter((r) => r?.status === 'fulfilled') as PromiseFulfilledResult<KeyValue>[];
+      expect(won).toHaveLength(1);
+      expect(updates.find((r) => r?.status === 'rejected')).toMatchObject({ reason: { code: 'Conflict' } });
+      expect((await s.get(`${p}taken`))?.value).toBe(won[0]?.value.value);
+      const revisions = [a, b, won[0]].map((r) => (r as PromiseFulfilledResult<KeyValue>).value.modRevision);
+      expect(new Set(revisions).size).toBe(3);
+      await eventually(() => seen.length === 4);
+      expect(seen.map((e) => e.kv.modRevision)).toEqual([first.modRevision, ...revisions.sort((x, y) => x - y)]);
+    } finally {
+      stop();
+    }
   });
 
   it('rejects a second create, a stale update and a missing delete', async () => {
