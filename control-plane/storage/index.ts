@@ -1,5 +1,5 @@
 export { SqliteStorage } from './sqlite.ts';
 export { StorageError, prefixEnd } from './types.ts';
-export type { Storage, KeyValue, StorageEvent, ListResult } from './types.ts';
+export type { Storage, KeyValue, StorageEvent, ListResult, ListOptions, CompactionClaim } from './types.ts';
 export { EtcdStorage, etcdHosts } from './etcd.ts';
 export { Compactor } from './compactor.ts';

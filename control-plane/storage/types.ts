@@ -31,9 +31,12 @@ export interface ListResult {
   more: boolean;
 }
 
-/** Typed failures every backend reports the same way. */
+/**
+ * Typed failures every backend reports the same way (and Unavailable, for a
+ * view of the store that could not present what it read, which ends its watches).
+ */
 export class StorageError extends Error {
-  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision';
+  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'Unavailable';
   constructor(code: StorageError['code'], message: string) {
     super(message);
     this.name = 'StorageError';

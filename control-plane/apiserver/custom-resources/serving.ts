@@ -7,6 +7,8 @@ import { CRD_CLEANUP_FINALIZER, crdSpec, servedVersions, storageVersion, type Cr
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
 import { listAndWatch } from '../list-watch.ts';
 import { applyDefaults } from './defaulting.ts';
+import { ConversionWebhook } from './conversion-webhook.ts';
+import { ConvertingStorage } from './converting-storage.ts';
 import type { JsonSchema } from './validation.ts';
 
 // Serves the resources CustomResourceDefinitions define: each established
@@ -61,20 +63,21 @@ function versionInfo(s: CrdSpec, version: CrdVersion, terminating: () => boolean
 }
 
 /**
- * A version's objects are the stored ones with their apiVersion changed and
- * its schema's defaults filled in, so a default added to a definition shows on
- * objects stored before it (as Kubernetes defaults on read).
+ * A version's objects are the stored ones with their apiVersion changed (or,
+ * with a conversion webhook, as the webhook converted them on their way out
+ * of storage) and its schema's defaults filled in, so a default added to a
+ * definition shows on objects stored before it (as Kubernetes defaults on read).
  */
-function presentedAs(version: CrdVersion, stored: ResourceInfo): StorageMapping {
+function presentedAs(version: CrdVersion, stored: ResourceInfo, converted: boolean): StorageMapping {
   const storedApiVersion = apiVersionOf(stored);
   const apiVersion = `${stored.group}/${version.name}`;
   const schema = version.schema?.openAPIV3Schema as JsonSchema | undefined;
   return {
     group: stored.group,
     resource: stored.resource,
-    toStorage: (obj) => ({ ...obj, apiVersion: storedApiVersion }),
+    toStorage: (obj) => (converted ? obj : { ...obj, apiVersion: storedApiVersion }),
     fromStorage: (obj) => {
-      const presented = { ...obj, apiVersion };
+      const presented = converted ? obj : { ...obj, apiVersion };
       if (schema) applyDefaults(schema, presented);
       return presented;
     },
@@ -141,16 +144,20 @@ export class CustomResourceServer {
     this.#unregister(name);
     const terminating = () => this.#terminating.has(name);
     const plainInfo = versionInfo(s, stored, terminating);
-    const storageInfo = { ...plainInfo, storage: presentedAs(stored, plainInfo) };
+    const storageInfo = { ...plainInfo, storage: presentedAs(stored, plainInfo, false) };
     const registry = new Registry(storageInfo, this.#host.storage);
     await registry.startCache();
     const served: Served = { spec, registry, versions: [] };
-    // every served version presents the same stored objects (conversion None: only apiVersion differs)
+    const webhook = s.conversion?.strategy === 'Webhook' ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, (ns, svc) => this.#serviceAddress(ns, svc)) : undefined;
+    // every served version presents the same stored objects: with conversion None only apiVersion
+    // differs, with a webhook each other version reads and writes them through it
     for (const version of servedVersions(s)) {
       const isStored = version.name === stored.name;
-      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo) };
-      const versionRegistry = isStored ? registry : new Registry(info, this.#host.storage);
-      if (!isStored) await versionRegistry.startCache();
+      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook !== undefined) };
+      const versionStorage = webhook ? new ConvertingStorage(this.#host.storage, webhook, { served: apiVersionOf(info), stored: apiVersionOf(plainInfo) }) : this.#host.storage;
+      const versionRegistry = isStored ? registry : new Registry(info, versionStorage);
+      // a version read through a webhook is read on demand: a cache would need the webhook up before the definition is served
+      if (!isStored && !webhook) await versionRegistry.startCache();
       this.#host.registries.set(this.#host.servedVersionKey(info.group, info.version, info.resource), versionRegistry);
       this.#host.resources.push(info);
       this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);
@@ -159,8 +166,16 @@ export class CustomResourceServer {
     this.#host.registries.set(this.#host.registryKey(storageInfo.group, storageInfo.resource), registry);
     this.#served.set(name, served);
     this.#host.changed();
-    this.#host.log.info({ crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version) }, 'serving custom resource');
-    if (s.conversion?.strategy === 'Webhook') this.#host.log.warn({ crd: name }, 'conversion webhooks are not called: only the storage version is served');
+    this.#host.log.info({ crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version), conversion: s.conversion?.strategy ?? 'None' }, 'serving custom resource');
+  }
+
+  /** Where a conversion webhook's Service answers: its ClusterIP, as kube-apiserver's default resolver dials it. */
+  async #serviceAddress(namespace: string, name: string): Promise<string> {
+    const services = this.#host.registries.get(this.#host.registryKey('', 'services'));
+    const service = await services?.get(namespace, name);
+    const ip = (service?.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    if (!ip || ip === 'None') throw new Error(`service "${namespace}/${name}" has no cluster IP`);
+    return ip;
   }
 
   /** The version's schema where explain and field validation find it, with the fields every object has. */

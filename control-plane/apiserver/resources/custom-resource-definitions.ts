@@ -2,6 +2,7 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import { invalidRules } from '../custom-resources/cel-rules.ts';
 import { invalidDefaults } from '../custom-resources/defaulting.ts';
 import type { JsonSchema } from '../custom-resources/validation.ts';
+import type { WebhookClientConfig } from '../custom-resources/conversion-webhook.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 
 // CustomResourceDefinition objects: what makes one valid, and the parts the
@@ -22,7 +23,7 @@ export interface CrdSpec {
   names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
   scope: 'Namespaced' | 'Cluster';
   versions: CrdVersion[];
-  conversion?: { strategy?: 'None' | 'Webhook' };
+  conversion?: { strategy?: 'None' | 'Webhook'; webhook?: { clientConfig?: WebhookClientConfig; conversionReviewVersions?: string[] } };
 }
 
 /** The finalizer through which the server removes every custom resource before the definition goes. */
@@ -49,15 +50,29 @@ export function compareVersionPriority(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-/**
- * The versions served, the preferred first (discovery names the first as
- * preferredVersion). Conversion webhooks are not called: a definition that
- * asks for one has only its storage version served, rather than its objects
- * shown unconverted in the others.
- */
+/** The versions served, the preferred first (discovery names the first as preferredVersion). */
 export function servedVersions(spec: CrdSpec): CrdVersion[] {
-  const webhook = spec.conversion?.strategy === 'Webhook';
-  return (spec.versions ?? []).filter((v) => v.served && (!webhook || v.storage)).sort((a, b) => compareVersionPriority(a.name, b.name));
+  return (spec.versions ?? []).filter((v) => v.served).sort((a, b) => compareVersionPriority(a.name, b.name));
+}
+
+/** A conversion webhook needs somewhere to call, and must speak the ConversionReview version we send (v1). */
+function validateConversion(conversion: CrdSpec['conversion']): StatusCause[] {
+  if (conversion?.strategy === undefined || conversion.strategy === 'None') {
+    return conversion?.webhook ? [fieldErrors.forbidden('spec.conversion.webhook', 'should not be set when strategy is not set to Webhook')] : [];
+  }
+  if (conversion.strategy !== 'Webhook') return [fieldErrors.notSupported('spec.conversion.strategy', conversion.strategy, ['None', 'Webhook'])];
+  const webhook = conversion.webhook;
+  if (!webhook) return [fieldErrors.required('spec.conversion.webhook', 'required when strategy is set to Webhook')];
+  const causes: StatusCause[] = [];
+  const config = webhook.clientConfig;
+  if (!config || (config.url === undefined) === (config.service === undefined)) {
+    causes.push(fieldErrors.required('spec.conversion.webhook.clientConfig', 'exactly one of url or service is required'));
+  } else if (config.url !== undefined && !/^https:\/\//.test(config.url)) {
+    causes.push(fieldErrors.invalid('spec.conversion.webhook.clientConfig.url', config.url, "'https' is the only allowed URL scheme"));
+  }
+  const reviews = webhook.conversionReviewVersions ?? [];
+  if (!reviews.includes('v1')) causes.push(fieldErrors.invalid('spec.conversion.webhook.conversionReviewVersions', reviews, 'must include at least one of v1'));
+  return causes;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -82,6 +97,7 @@ function validateCrd(obj: Obj): StatusCause[] {
     if (!schema) causes.push(fieldErrors.required(at, 'schemas are required'));
     else causes.push(...invalidDefaults(schema, at), ...invalidRules(schema, at));
   });
+  causes.push(...validateConversion(spec.conversion));
   return causes;
 }
 
