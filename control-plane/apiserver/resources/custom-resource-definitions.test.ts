@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersionPriority, servedVersions, storageVersion, type CrdSpec } from './custom-resource-definitions.ts';
+import type { Obj } from '../resource-info.ts';
+import { compareVersionPriority, crdSpec, customResourceDefinitionStrategy, servedVersions, storageVersion, type CrdSpec } from './custom-resource-definitions.ts';
 
 describe('custom resource definition versions', () => {
   it('orders versions as Kubernetes prefers them: GA, then beta, then alpha, newest first, other names last', () => {
@@ -13,9 +14,23 @@ describe('custom resource definition versions', () => {
     expect(storageVersion(spec)?.name).toBe('v1');
   });
 
-  it('serves only the storage version of a definition that wants a conversion webhook', () => {
-    const versions = [{ name: 'v1', served: true, storage: true }, { name: 'v1beta1', served: true, storage: false }];
-    expect(servedVersions({ versions, conversion: { strategy: 'Webhook' } } as CrdSpec).map((v) => v.name)).toEqual(['v1']);
-    expect(servedVersions({ versions, conversion: { strategy: 'None' } } as CrdSpec).map((v) => v.name)).toEqual(['v1', 'v1beta1']);
+  it('checks that a conversion webhook has somewhere to call and speaks ConversionReview v1', () => {
+    const schema = { openAPIV3Schema: { type: 'object' } };
+    const crd = (conversion: object) => ({
+      metadata: { name: 'widgets.g.dev' },
+      spec: { group: 'g.dev', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' }, versions: [{ name: 'v1', served: true, storage: true, schema }, { name: 'v2', served: true, storage: false, schema }], conversion },
+    }) as unknown as Obj;
+    const causes = (conversion: object) => (customResourceDefinitionStrategy.validate?.(crd(conversion)) ?? []).map((c) => `${c.field}: ${c.message}`);
+    expect(causes({ strategy: 'None' })).toEqual([]);
+    expect(causes({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: 'https://127.0.0.1:9443/convert' } } })).toEqual([]);
+    expect(causes({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { namespace: 'ns', name: 'conv' } } } })).toEqual([]);
+    expect(causes({ strategy: 'Webhook' })).toEqual(['spec.conversion.webhook: Required value: required when strategy is set to Webhook']);
+    expect(causes({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1beta1'], clientConfig: { url: 'http://plain/convert' } } })).toEqual([
+      'spec.conversion.webhook.clientConfig.url: Invalid value: "http://plain/convert": \'https\' is the only allowed URL scheme',
+      'spec.conversion.webhook.conversionReviewVersions: Invalid value: ["v1beta1"]: must include at least one of v1',
+    ]);
+    expect(causes({ strategy: 'None', webhook: {} })).toEqual(['spec.conversion.webhook: Forbidden: should not be set when strategy is not set to Webhook']);
+    // every served version is served, whatever the strategy
+    expect(servedVersions(crdSpec(crd({ strategy: 'Webhook' }))).map((v) => v.name)).toEqual(['v2', 'v1']);
   });
 });
