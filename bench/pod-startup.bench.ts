@@ -1,6 +1,7 @@
 // Pod start-up latency (the Kubernetes pod-startup SLI: creation to Running,
 // observed via watch) for 30 pods one at a time and 30 in one burst, against
-// the floor: the same sandbox + container started directly through CRI.
+// the floor: the same sandbox + container started directly through CRI, in
+// turns with the pods.
 // Also the resident memory of server and agent, idle and with 30 pods.
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -20,8 +21,11 @@ const podSpec = (name: string) => ({
 
 const isRunning = (p: Pod) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready);
 
-/** Creates `names` (all at once when burst) and resolves each one's creation→Running latency. */
-async function startPods(client: RestClient, names: string[], burst: boolean): Promise<number[]> {
+/**
+ * Creates `names` (all at once when burst) and resolves each one's
+ * creation→Running latency; `before(i)` runs ahead of each sequential create.
+ */
+async function startPods(client: RestClient, names: string[], burst: boolean, before?: (i: number) => Promise<void>): Promise<number[]> {
   const started = new Map<string, number>();
   const latencies = new Map<string, number>();
   const stop = new AbortController();
@@ -45,7 +49,8 @@ async function startPods(client: RestClient, names: string[], burst: boolean): P
     }));
     await until(() => latencies.size === names.length);
   } else {
-    for (const n of names) {
+    for (const [i, n] of names.entries()) {
+      await before?.(i);
       started.set(n, performance.now());
       await client.create({ resource: 'pods', namespace: 'default' }, podSpec(n));
       await until(() => latencies.has(n));
@@ -67,29 +72,36 @@ async function deleteAll(client: RestClient, names: string[]): Promise<void> {
 
 /**
  * The floor: sandbox + container through CRI directly, on the same containerd
- * and CNI, one after another and left running as the pods are (each start
- * costs the runtime more with more containers running: ~20 ms at 30 here),
- * then all removed.
+ * and CNI, left running as the pods are (each start costs the runtime more
+ * with more containers running: ~20 ms at 30 here). Its starts are taken in
+ * turns with the pods' (one floor start before each pod), so a host whose
+ * speed drifts during the run (this one's moves by tens of ms between
+ * minutes) weighs on both alike.
  */
-async function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>): Promise<number[]> {
+function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>) {
   const cri = cluster.node.cri;
-  const out: number[] = [];
-  const image = await cri.pullImage('busybox');
+  const times: number[] = [];
   const sandboxes: string[] = [];
-  for (let i = 0; i < N; i++) {
-    const config = { metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 }, logDirectory: `${cluster.node.dir}/floor-logs/${i}` };
-    const t0 = performance.now();
-    const sb = await cri.runPodSandbox(config);
-    const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
-    await cri.startContainer(c);
-    out.push(performance.now() - t0);
-    sandboxes.push(sb);
-  }
-  for (const sb of sandboxes) {
-    await cri.stopPodSandbox(sb);
-    await cri.removePodSandbox(sb);
-  }
-  return out;
+  let image: string | undefined;
+  return {
+    times,
+    async startOne(i: number): Promise<void> {
+      image ??= await cri.pullImage('busybox');
+      const config = { metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 }, logDirectory: `${cluster.node.dir}/floor-logs/${i}` };
+      const t0 = performance.now();
+      const sb = await cri.runPodSandbox(config);
+      const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
+      await cri.startContainer(c);
+      times.push(performance.now() - t0);
+      sandboxes.push(sb);
+    },
+    async removeAll(): Promise<void> {
+      for (const sb of sandboxes) {
+        await cri.stopPodSandbox(sb);
+        await cri.removePodSandbox(sb);
+      }
+    },
+  };
 }
 
 const cluster = await startTestCluster('bench', 210);
@@ -102,9 +114,11 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
   const idle = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
 
-  const floorMs = await floor(cluster);
+  const raw = floor(cluster);
   const seqNames = Array.from({ length: N }, (_, i) => `seq-${i}`);
-  const seq = await startPods(client, seqNames, false);
+  const seq = await startPods(client, seqNames, false, (i) => raw.startOne(i));
+  const floorMs = raw.times;
+  await raw.removeAll();
   await deleteAll(client, seqNames);
   const burstNames = Array.from({ length: N }, (_, i) => `burst-${i}`);
   const burst = await startPods(client, burstNames, true);
