@@ -63,6 +63,20 @@ describe('ConvertingStorage', () => {
     expect(seen).toEqual([]);
   });
 
+  it('ends a watch whose replayed history cannot be converted', async () => {
+    const inner = new SqliteStorage(':memory:');
+    const first = await inner.create('/w/a', widget('g/v1', { color: 'red' }));
+    await inner.create('/w/b', widget('g/v1', { color: 'blue' }));
+    const hook = fakeWebhook();
+    hook.down = true;
+    const v2 = new ConvertingStorage(inner, hook, { served: 'g/v2', stored: 'g/v1' });
+    const ended: StorageError[] = [];
+    const stop = await v2.watch('/w/', first.modRevision, () => undefined, (err) => ended.push(err));
+    await expect.poll(() => ended.length).toBe(1);
+    expect(ended[0]).toMatchObject({ code: 'Unavailable' });
+    stop();
+  });
+
   it('takes from a ConversionReview only a whole, matching answer', () => {
     const ok = { response: { uid: 'u', result: { status: 'Success' }, convertedObjects: [{ apiVersion: 'g/v2' }] } };
     expect(checkedResponse(ok, 'u', 1, 'g/v2')).toHaveLength(1);

@@ -69,7 +69,9 @@ export class ConvertingStorage implements Storage {
   async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
     let chain = Promise.resolve();
     let stopped = false;
-    const stop = await this.#inner.watch(prefix, fromRevision, (e) => {
+    // a conversion may fail before the inner watch has answered (while it replays history)
+    let stopInner: (() => void) | undefined;
+    stopInner = await this.#inner.watch(prefix, fromRevision, (e) => {
       chain = chain.then(async () => {
         if (stopped) return;
         const [kv, prev] = await Promise.all([this.#toServed(e.kv), this.#toServed(e.prev)]);
@@ -77,16 +79,17 @@ export class ConvertingStorage implements Storage {
       }).catch((err: Error) => {
         if (stopped) return;
         stopped = true;
-        stop();
+        stopInner?.();
         onEnded?.(new StorageError('Unavailable', err.message));
       });
     }, (err) => {
       stopped = true;
       onEnded?.(err);
     });
+    if (stopped) stopInner();
     return () => {
       stopped = true;
-      stop();
+      stopInner?.();
     };
   }
 
