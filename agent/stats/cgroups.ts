@@ -145,7 +145,7 @@ export class PodCgroups {
       await this.#systemd.remove(present);
     }
     const controllers = await this.#controllers();
-    for (const cgroup of cgroups) for (const c of controllers) await removeTree(this.#dir(c, cgroup));
+    for (const cgroup of cgroups) for (const c of controllers) await removeCgroupTree(this.#dir(c, cgroup));
   }
 
   /** Memory working set and process count of a cgroup (a pod's, or a container's below it). */
@@ -190,12 +190,12 @@ export class PodCgroups {
   async removeAll(): Promise<void> {
     const root = this.#root.length > 0 ? this.#path() : undefined;
     if (this.driver === 'systemd') {
-      // every slice of ours, the pods' first, so each one's settings are reverted too
+      // every slice of ours, the pods' first, so each one's settings are deleted too
       const slices = (await sliceTree(this.#dir('memory', this.top))).reverse();
       await this.#systemd.remove([...slices, ...(root ? [sliceName(root)] : [])]);
     }
     const controllers = await this.#controllers();
-    for (const c of controllers) await removeTree(this.#dir(c, this.top));
+    for (const c of controllers) await removeCgroupTree(this.#dir(c, this.top));
     if (root) for (const c of controllers) await rmdir(this.#dir(c, root)).catch(() => undefined);
   }
 }
@@ -209,10 +209,10 @@ async function sliceTree(dir: string): Promise<string[]> {
 }
 
 /** rmdir of a cgroup and every cgroup below it (cgroup directories hold only kernel files). */
-async function removeTree(dir: string): Promise<void> {
+export async function removeCgroupTree(dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
   if (!entries) return;
-  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  for (const e of entries) if (e.isDirectory()) await removeCgroupTree(join(dir, e.name));
   await rmdir(dir).catch(() => undefined);
 }
 

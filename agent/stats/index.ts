@@ -1,4 +1,4 @@
-export { PodCgroups, podLimits, workingSet } from './cgroups.ts';
+export { PodCgroups, podLimits, removeCgroupTree, workingSet } from './cgroups.ts';
 export type { CgroupUsage } from './cgroups.ts';
 export { readNodeStats, fsStats, memoryStats, pidStats } from './node-stats.ts';
 export type { NodeStats, FsStats } from './node-stats.ts';

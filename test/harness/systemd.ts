@@ -7,9 +7,10 @@
 // inside its namespaces through `inside()`.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { access, readFile, readdir, rmdir } from 'node:fs/promises';
+import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { removeCgroupTree } from '../../agent/stats/index.ts';
 import { waitFor } from '../../lab/index.ts';
 
 const run = promisify(execFile);
@@ -70,13 +71,6 @@ async function absentTops(): Promise<string[]> {
   return out;
 }
 
-async function removeTree(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return;
-  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
-  await rmdir(dir).catch(() => undefined);
-}
-
 export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
   const made = await absentTops();
   const log = openSync(logFile, 'a');
@@ -89,7 +83,7 @@ export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
     if (pid) process.kill(pid, 'SIGKILL');
     else unshare.kill('SIGKILL');
     await exited;
-    for (const dir of made) await removeTree(dir);
+    for (const dir of made) await removeCgroupTree(dir);
   };
   try {
     await waitFor('the test systemd to start', async () => {
