@@ -25,3 +25,23 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Waits until `arm`'s wake function is called or the signal aborts, and
+ * leaves no listener on the signal either way (loops that wait on one
+ * long-lived signal would otherwise add a listener per turn).
+ */
+export function waitForWake(signal: AbortSignal, arm: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    let woken = false;
+    const wake = () => {
+      if (woken) return;
+      woken = true;
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    signal.addEventListener('abort', wake, { once: true });
+    arm(wake);
+  });
+}

@@ -1,3 +1,5 @@
+import { waitForWake } from './time.ts';
+
 /**
  * A keyed work queue: a key waiting is queued once however often it is
  * added; a key being processed is never processed twice at a time (an add
@@ -61,10 +63,7 @@ export class WorkQueue {
   async #next(signal: AbortSignal): Promise<string | null> {
     while (this.#queue.length === 0) {
       if (signal.aborted) return null;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await waitForWake(signal, (wake) => this.#waiters.push(wake));
     }
     const key = this.#queue.shift() as string;
     this.#queued.delete(key);

@@ -1,5 +1,5 @@
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import { ApiError, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { ApiError, waitForWake, type Logger, type RestClient } from '../../apimachinery/index.ts';
 
 interface Entry {
   namespace: string;
@@ -74,13 +74,12 @@ export class StatusManager {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       if (this.#pending.size === 0) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 10_000);
+        await waitForWake(signal, (wake) => {
+          const t = setTimeout(wake, 10_000);
           this.#kick = () => {
             clearTimeout(t);
-            resolve();
+            wake();
           };
-          signal.addEventListener('abort', () => resolve(), { once: true });
         });
         this.#kick = undefined;
         continue;

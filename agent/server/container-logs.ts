@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { writeIfOpen } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import { latestByName, previousOf } from '../pods/observed.ts';
 import type { ObservedPod } from '../pods/observed.ts';
@@ -77,16 +78,16 @@ export async function serveContainerLog(args: {
   while (!closed) {
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     ({ text, size } = await readFrom(path, size));
-    if (text) res.write(renderLog(parseCriLog(split(text)), live));
+    if (text) writeIfOpen(res, renderLog(parseCriLog(split(text)), live));
     if (Date.now() - lastCheck >= 1000) {
       lastCheck = Date.now();
       const st = await args.cri.containerStatus(target.id).catch(() => null);
       if (!st || st.state !== 'CONTAINER_RUNNING') {
         const rest = await readFrom(path, size);
-        res.write(renderLog(parseCriLog(split(rest.text) + carry), live));
+        writeIfOpen(res, renderLog(parseCriLog(split(rest.text) + carry), live));
         break;
       }
     }
   }
-  res.end();
+  if (!res.writableEnded) res.end();
 }

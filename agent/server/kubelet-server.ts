@@ -91,6 +91,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     text(res, 404, '404 page not found');
   };
   const server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    // a write that races the end of a followed log must not take the agent down
+    res.on('error', (err) => o.log.debug({ err: err.message, path: req.url }, 'response error'));
     handle(req, res).catch((err: Error) => {
       o.log.warn({ err: err.message, path: req.url }, 'kubelet API request failed');
       if (!res.headersSent) text(res, 500, err.message);

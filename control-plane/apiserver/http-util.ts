@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, errors } from '../../apimachinery/index.ts';
+import { ApiError, drained, errors } from '../../apimachinery/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../../apimachinery/protobuf/index.ts';
 
@@ -74,7 +74,7 @@ export async function sendJsonList<T>(res: ServerResponse, head: string, items: 
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   let more = res.write(`${head}[`);
   for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
-    if (!more) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    if (!more) await drained(res);
     more = res.write((i > 0 ? ',' : '') + items.slice(i, i + LIST_CHUNK).map(encode).join(','));
   }
   res.end(']}');

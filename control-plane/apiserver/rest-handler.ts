@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiError, errors, fieldErrors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
-  type FieldSelector,
+  type FieldSelector, type Logger,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
@@ -11,7 +11,7 @@ import type { RequestInfo } from './request-info.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
 import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
-import { serveWatch } from './watch-stream.ts';
+import { serveWatch, type WatchTally } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
 import { evictPod } from './eviction.ts';
 import { getScale, updateScale, type Scale } from './scale.ts';
@@ -33,6 +33,9 @@ export interface RestContext {
   registries: Map<string, Registry>;
   kubelet: KubeletClientConfig;
   closing: AbortSignal;
+  log: Logger;
+  /** watches: how often bookmarks go out, and how many are open */
+  watch: { bookmarkIntervalMs: number; tally: WatchTally };
   auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
   /** the kinds' schemas, for fieldValidation */
   schemas: ModelSchemas;
@@ -193,7 +196,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
       const sendInitialEvents = queryBool(q.get('sendInitialEvents'));
       checkWatchOptions(q);
-      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), sendInitialEvents, render }, res, ctx.closing);
+      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), sendInitialEvents, render, ...ctx.watch, log: ctx.log }, res, ctx.closing);
     }
     const list = await reg.list(opts);
     const apiVersion = apiVersionOf(reg.info);

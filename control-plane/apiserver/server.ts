@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   apiAudiences?: string[];
   /** extra token authenticators (a static token file) tried before the built-in ones */
   tokenAuthenticators?: TokenAuthenticator[];
+  /** how often a watch that asked for bookmarks gets one (60 s) */
+  watchBookmarkIntervalMs?: number;
   log: Logger;
 }
 
@@ -80,6 +82,7 @@ export class ApiServer {
   #authenticator: Authenticator;
   readonly authorizer: RbacAuthorizer;
   #apiAudiences: string[];
+  #watches = { open: 0 };
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -103,6 +106,11 @@ export class ApiServer {
     return r;
   }
 
+  /** watches being served right now */
+  get openWatches(): number {
+    return this.#watches.open;
+  }
+
   get port(): number {
     const addr = this.#server?.address();
     return typeof addr === 'object' && addr ? addr.port : this.#opts.port;
@@ -117,6 +125,8 @@ export class ApiServer {
       registries: this.registries,
       kubelet: this.#opts.kubeletClient,
       closing: this.#closing.signal,
+      log: this.#opts.log,
+      watch: { bookmarkIntervalMs: this.#opts.watchBookmarkIntervalMs ?? 60_000, tally: this.#watches },
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
     };
@@ -136,7 +146,11 @@ export class ApiServer {
     await this.#customResources.start();
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
-      (req, res) => void this.#handle(ctx, req, res),
+      (req, res) => {
+        // a write that races the end of a long-running response must not take the server down
+        res.on('error', (err) => this.#opts.log.debug({ err: err.message, path: req.url }, 'response error'));
+        void this.#handle(ctx, req, res);
+      },
     );
     // a connection keeps the client certificate it started with (the authenticator reads it once per connection)
     this.#server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Registry, ListOptions, WatchOutput } from './registry.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
-import type { ApiError } from '../../apimachinery/index.ts';
+import { onResponseEnd, writeIfOpen, type ApiError, type Logger } from '../../apimachinery/index.ts';
 import { ANY, LATEST } from './list-read.ts';
 import { sharedJson } from './shared-json.ts';
 
@@ -16,24 +16,43 @@ export interface WatchRequest {
   sendInitialEvents: boolean;
   /** renders each event's object (a Table for `kubectl get -w`) */
   render: (obj: Obj) => unknown;
+  /** how often a watch that asked for bookmarks gets one (kube-apiserver: about a minute) */
+  bookmarkIntervalMs: number;
+  /** counts the watches being served */
+  tally: WatchTally;
+  log: Logger;
 }
 
-const BOOKMARK_INTERVAL_MS = 60_000;
+/** The number of watches a server is serving now (kube-apiserver's apiserver_longrunning_requests for watches). */
+export interface WatchTally {
+  open: number;
+}
 
 /**
  * Serves one watch as newline-delimited JSON events until the timeout, the
  * client going away, or the server closing. Each event is written as soon as
- * storage reports it.
+ * storage reports it. Whatever ends the watch stops its timers and listeners
+ * at once; a storage event or bookmark that arrives later is dropped, never
+ * written to the ended response.
  */
 export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: AbortSignal): Promise<void> {
+  w.tally.open++;
+  try {
+    await watchUntilEnd(w, res, closing);
+  } finally {
+    w.tally.open--;
+  }
+}
+
+async function watchUntilEnd(w: WatchRequest, res: ServerResponse, closing: AbortSignal): Promise<void> {
   const { registry, opts } = w;
   let lastRv = w.resourceVersion;
   const send = (e: WatchOutput | { type: 'BOOKMARK'; object: unknown }) => {
-    if (e.type === 'BOOKMARK') return void res.write(`${JSON.stringify(e)}\n`);
+    if (e.type === 'BOOKMARK') return void writeIfOpen(res, `${JSON.stringify(e)}\n`);
     lastRv = e.object.metadata.resourceVersion ?? lastRv;
     const rendered = w.render(e.object);
     const json = rendered === e.object ? sharedJson(e.object) : JSON.stringify(rendered);
-    res.write(`{"type":"${e.type}","object":${json}}\n`);
+    writeIfOpen(res, `{"type":"${e.type}","object":${json}}\n`);
   };
   let from = Number(w.resourceVersion);
   const initial: Obj[] = [];
@@ -68,22 +87,23 @@ export async function serveWatch(w: WatchRequest, res: ServerResponse, closing: 
   for (const e of pending) send(e);
   live = true;
   await new Promise<void>((resolve) => {
-    const timeout = setTimeout(resolve, w.timeoutSeconds * 1000);
+    const timeout = setTimeout(() => done(), w.timeoutSeconds * 1000);
     const bookmark = w.bookmarks
-      ? setInterval(() => void progress(), BOOKMARK_INTERVAL_MS)
+      ? setInterval(() => void progress().catch((err: Error) => w.log.debug({ err: err.message }, 'watch bookmark skipped')), w.bookmarkIntervalMs)
       : undefined;
     const done = () => {
       clearTimeout(timeout);
       if (bookmark) clearInterval(bookmark);
+      stopListening();
+      end = () => {};
       resolve();
     };
-    res.on('close', done);
-    closing.addEventListener('abort', done, { once: true });
+    const stopListening = onResponseEnd(res, closing, done);
     end = done;
     if (ended) done();
   });
   watch.stop();
   // the client relists on this, as after any 410
-  if (ended) res.write(`${JSON.stringify({ type: 'ERROR', object: ended.toStatus() })}\n`);
-  res.end();
+  if (ended) writeIfOpen(res, `${JSON.stringify({ type: 'ERROR', object: ended.toStatus() })}\n`);
+  if (!res.writableEnded) res.end();
 }

@@ -1,3 +1,5 @@
+import { waitForWake } from '../../apimachinery/index.ts';
+
 /** Back-off of a pod that failed to schedule: 1 s, doubling, at most 10 s (kube-scheduler's defaults). */
 const INITIAL_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 10_000;
@@ -66,10 +68,7 @@ export class SchedulingQueue {
         return top.key;
       }
       if (signal.aborted) return null;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await waitForWake(signal, (wake) => this.#waiters.push(wake));
     }
   }
 
