@@ -33,6 +33,10 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --no-allocate-node-cidrs        leave spec.podCIDR to whoever registers the node
   --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
   --node-monitor-period D         how often node heartbeats are checked (5s)
+  --node-eviction-rate R          nodes per second tainted for eviction in a healthy zone (0.1)
+  --secondary-node-eviction-rate R  the same in a partly disrupted zone larger than the threshold below (0.01)
+  --unhealthy-zone-threshold F    share of not-ready nodes (at least 3) that makes a zone partly disrupted (0.55)
+  --large-cluster-size-threshold N  zones of at most N nodes stop evicting when partly disrupted (50)
   --log-level LEVEL               pino level (info)
 `;
 
@@ -45,6 +49,13 @@ function openStorage(endpoint: string): Storage {
   if (endpoint.startsWith('sqlite://')) return new SqliteStorage(endpoint.slice('sqlite://'.length));
   if (endpoint.startsWith('etcd://')) return new EtcdStorage(etcdHosts(endpoint));
   throw new Error(`unsupported --datastore-endpoint ${endpoint}: use sqlite:///path/to/state.db or etcd://host:port[,host:port…]`);
+}
+
+/** A flag that must be a number of zero or more. */
+function numberFlag(values: Record<string, unknown>, name: string): number {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid --${name} ${String(values[name])}: want a number of zero or more`);
+  return n;
 }
 
 export async function runServer(argv: string[]): Promise<void> {
@@ -78,6 +89,10 @@ export async function runServer(argv: string[]): Promise<void> {
       'allocate-node-cidrs': { type: 'boolean', default: true },
       'node-monitor-grace-period': { type: 'string', default: '40s' },
       'node-monitor-period': { type: 'string', default: '5s' },
+      'node-eviction-rate': { type: 'string', default: '0.1' },
+      'secondary-node-eviction-rate': { type: 'string', default: '0.01' },
+      'unhealthy-zone-threshold': { type: 'string', default: '0.55' },
+      'large-cluster-size-threshold': { type: 'string', default: '50' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,7 +106,16 @@ export async function runServer(argv: string[]): Promise<void> {
   // a bad --cluster-cidr fails here, before anything is served
   if (nodeIpam) new CidrSet(nodeIpam.clusterCidr, nodeIpam.nodeMaskSize);
   const profiles = values['scheduler-config'] ? profilesFromConfig(await readFile(values['scheduler-config'], 'utf8')) : undefined;
-  const nodeLifecycle = { gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string), monitorPeriodMs: parseDuration(values['node-monitor-period'] as string) };
+  const nodeLifecycle = {
+    gracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string),
+    monitorPeriodMs: parseDuration(values['node-monitor-period'] as string),
+    disruption: {
+      nodeEvictionRate: numberFlag(values, 'node-eviction-rate'),
+      secondaryNodeEvictionRate: numberFlag(values, 'secondary-node-eviction-rate'),
+      unhealthyZoneThreshold: numberFlag(values, 'unhealthy-zone-threshold'),
+      largeClusterSizeThreshold: numberFlag(values, 'large-cluster-size-threshold'),
+    },
+  };
   const compactionMs = parseDuration(values['etcd-compaction-interval'] as string);
   const port = Number(values['secure-port']);
   const advertise = hostIPv4(values['advertise-address']);

@@ -113,6 +113,8 @@ export class NodeStatusReporter {
   #log: Logger;
   #lastSent = '';
   #lastSentAt = 0;
+  /** the last send failed: send at once when the API server answers again */
+  #failed = false;
   #node: Node | undefined;
   readonly reportFrequencyMs: number;
 
@@ -151,13 +153,32 @@ export class NodeStatusReporter {
     return this.#node;
   }
 
-  /** Sends the status if it changed (or `force`); cheap to call every update period. */
+  /**
+   * Sends the status if it changed, if the Node's conditions on the server
+   * differ from ours (the node lifecycle controller marked it Unknown while
+   * the API server could not hear us), after a failed send (the API server
+   * is back), or if `force`; cheap to call every update period.
+   */
   async sync(force = false): Promise<void> {
-    const status = buildNodeStatus(this.#machine, this.#inputs, await this.#health(), this.#node);
-    const comparable = JSON.stringify({ ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c) });
-    if (!force && comparable === this.#lastSent && Date.now() - this.#lastSentAt < this.reportFrequencyMs) return;
-    this.#node = await this.#client.patch<Node>({ resource: 'nodes', name: this.#inputs.nodeName, subresource: 'status' }, { status }, 'strategic');
-    this.#lastSent = comparable;
-    this.#lastSentAt = Date.now();
+    try {
+      this.#node = await this.#client.get<Node>({ resource: 'nodes', name: this.#inputs.nodeName });
+      const status = buildNodeStatus(this.#machine, this.#inputs, await this.#health(), this.#node);
+      const comparable = JSON.stringify({ ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c) });
+      const serverAgrees = conditionSummary(this.#node.status?.conditions) === conditionSummary(status.conditions);
+      if (!force && !this.#failed && serverAgrees && comparable === this.#lastSent && Date.now() - this.#lastSentAt < this.reportFrequencyMs) return;
+      this.#node = await this.#client.patch<Node>({ resource: 'nodes', name: this.#inputs.nodeName, subresource: 'status' }, { status }, 'strategic');
+      this.#lastSent = comparable;
+      this.#lastSentAt = Date.now();
+      if (this.#failed) this.#log.info('node status sent again after failures');
+      this.#failed = false;
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
   }
+}
+
+/** The conditions' types, statuses and reasons, in a stable order: what must agree between us and the server. */
+function conditionSummary(conditions: NodeCondition[] | undefined): string {
+  return JSON.stringify((conditions ?? []).map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']).sort());
 }

@@ -30,6 +30,8 @@ const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => q.get
  * streaming server speaks the WebSocket and SPDY protocols kubectl uses.
  */
 export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  // the HTTP server let go of the socket: a reset while we decide must not take the process down
+  socket.on('error', () => socket.destroy());
   try {
     if (!(req.socket as TLSSocket).authorized) throw new StreamError(401, 'Unauthorized');
     const url = new URL(req.url ?? '/', 'https://kubelet');

@@ -199,6 +199,8 @@ export class ApiServer {
 
   /** Upgraded connections: pods/exec, pods/attach and pods/portforward, authenticated and authorized as any request. */
   async #upgrade(ctx: RestContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // the HTTP server let go of the socket: a reset while we authorize must not take the server down
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'https://skiff');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     try {

@@ -25,6 +25,25 @@ afterAll(async () => {
 });
 
 describe('node failure', () => {
+  it('keeps a live node Ready, untainted and its pods running across control-plane outages longer than the grace period', async () => {
+    await c.kubectl('run', 'steady', '--image=busybox', '--restart=Never', '--overrides={"spec":{"terminationGracePeriodSeconds":1}}', '--', 'sleep', '3600');
+    await waitForJsonPath(c, ['pod', 'steady'], '{.status.phase}', 'Running');
+    const containerId = await c.kubectl('get', 'pod', 'steady', '-o', 'jsonpath={.status.containerStatuses[0].containerID}');
+    // down for longer than the 15 s grace period: heartbeats the server finds are stale, the agent is alive
+    for (const kill of [true, false]) {
+      await c.restartServer({ kill, downMs: 20_000 });
+      const seen = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        seen.add(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}'));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect([...seen]).toEqual(['True/']);
+    }
+    expect(await c.kubectl('get', 'pod', 'steady', '-o', 'jsonpath={.status.phase}/{.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount}')).toBe(`Running/${containerId}/0`);
+    expect(await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name')).toBe('');
+    await c.kubectl('delete', 'pod', 'steady', '--wait=false');
+  });
+
   it('marks a silent node NotReady and moves its pods to another node', async () => {
     await c.kubectl('cordon', HOLLOW);
     await c.kubectlResult(['apply', '-f', '-'], `

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
 import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
-import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult } from './api-server.ts';
+import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult, type TestApiServer } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './index.ts';
 
 export { KUBECTL } from './api-server.ts';
@@ -23,6 +23,8 @@ export interface TestCluster {
   restartAgent(): Promise<void>;
   /** stops the agent process (its pods keep running in containerd) */
   stopAgent(): Promise<void>;
+  /** stops the API server (SIGKILL, or a clean stop), leaves it down for `downMs`, and starts it again on its state and port */
+  restartServer(opts: { kill: boolean; downMs: number }): Promise<void>;
   /** starts the bundled CSI driver as a process announcing itself to the agent (state in the test node's directory) */
   startCsiDriver(): Promise<void>;
   /** stops it (its volumes stay staged and published) */
@@ -51,16 +53,16 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
   const proxyTable = `skiff-test-${name}`;
   // pod cgroups of this test's own, removed at teardown
   const cgroups = await PodCgroups.detect(`skiff-test-${node.bridge}`);
-  let api;
+  let api: TestApiServer;
+  // pods reach the DNS add-on at the node's bridge address (bound on all addresses: the bridge appears with the first pod)
+  const serverArgs = ['--cluster-dns-address', node.subnet.replace(/\.0\/24$/, '.1'), '--cluster-dns-bind-address', '0.0.0.0', ...(opts.serverArgs ?? [])];
   try {
-    // pods reach the DNS add-on at the node's bridge address (bound on all addresses: the bridge appears with the first pod)
-    const gateway = node.subnet.replace(/\.0\/24$/, '.1');
-    api = await startTestApiServer(node.dir, ['--cluster-dns-address', gateway, '--cluster-dns-bind-address', '0.0.0.0', ...(opts.serverArgs ?? [])]);
+    api = await startTestApiServer(node.dir, serverArgs);
   } catch (err) {
     await node.teardown();
     throw err;
   }
-  const { port, pkiDir: pki, kubeconfig, server, kubectl, kubectlResult } = api;
+  const { port, pkiDir: pki, kubeconfig, kubectl, kubectlResult } = api;
   const kubeletPort = await freePort();
   let agent: ChildProcess | undefined;
   let csiDriver: ChildProcess | undefined;
@@ -70,7 +72,9 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     node,
     nodeName,
     kubeconfig,
-    server,
+    get server() {
+      return api.server;
+    },
     agentRoot,
     async startCsiDriver() {
       csiDriver = await spawnLogged([SKIFF, 'csi-driver', '--endpoint', join(node.dir, 'csi.sock'), '--state-dir', join(node.dir, 'csi-state'), '--node-id', nodeName, '--registry-dir', join(agentRoot, 'plugins_registry'), '--log-level', 'debug'], join(node.dir, 'csi-driver.log'));
@@ -91,6 +95,12 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     async stopAgent() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       agent = undefined;
+    },
+    async restartServer({ kill, downMs }) {
+      if (kill && api.server.pid) process.kill(api.server.pid, 'SIGKILL');
+      await api.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      api = await startTestApiServer(node.dir, serverArgs, { port });
     },
     async teardown() {
       if (agent?.pid) await stopPid(agent.pid, 10_000);
