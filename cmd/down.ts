@@ -18,6 +18,7 @@ export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'agent.pid'))) say('stopped the agent');
   if (await stopDaemon(join(HOST.run, 'server.pid'))) say('stopped the server');
   if (await stopDaemon(join(HOST.run, 'csi-driver.pid'))) say('stopped the CSI driver');
+  for (const name of ['agent', 'server', 'csi-driver']) await rm(join(HOST.run, `${name}.state.json`), { force: true });
   const socket = join(HOST.containerdState, 'containerd.sock');
   const containerdRunning = await waitUntilServing(socket, 1000).then(() => true, () => false);
   if (containerdRunning) {

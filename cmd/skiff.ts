@@ -8,6 +8,8 @@ commands:
   agent               the node agent
   up                  start a single-host cluster and wait until its node is Ready
   down                stop it and remove everything it made
+  status              the components skiff up runs: PID, uptime, restarts
+  supervise           run a command and restart it with back-off when it exits (skiff up uses it)
   hollow-nodes        fake nodes that run pods without containers (control-plane tests and figures)
   lab                 a multi-node lab on this host (lab up --nodes N, lab down)
   csi-driver          the bundled CSI driver (loop and dir volumes)
@@ -18,6 +20,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   agent: async (argv) => (await import('./agent.ts')).runAgent(argv),
   up: async (argv) => (await import('./up.ts')).runUp(argv),
   down: async (argv) => (await import('./down.ts')).runDown(argv),
+  status: async (argv) => (await import('./status.ts')).runStatus(argv),
+  supervise: async (argv) => (await import('./supervise.ts')).runSupervise(argv),
   'hollow-nodes': async (argv) => (await import('./hollow-nodes.ts')).runHollowNodes(argv),
   lab: async (argv) => (await import('./lab.ts')).runLab(argv),
   'csi-driver': async (argv) => (await import('./csi-driver.ts')).runCsiDriver(argv),

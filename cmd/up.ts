@@ -12,9 +12,15 @@ function say(msg: string): void {
   process.stderr.write(`skiff up: ${msg}\n`);
 }
 
+/** The command line that runs a component under our supervisor: restarted with back-off, seen by `skiff status`. */
+function supervised(name: string): string[] {
+  return [SKIFF_BIN, 'supervise', '--name', name, '--state-dir', HOST.run, '--'];
+}
+
 /**
  * skiff up: containerd, the server, the agent and the bundled CSI driver as
- * background processes on this host, with the driver's default StorageClass;
+ * background processes on this host (the last three each under a supervisor
+ * that restarts it when it dies), with the driver's default StorageClass;
  * returns once the node is Ready. Safe to run again: what already
  * runs is left alone.
  */
@@ -37,7 +43,7 @@ export async function runUp(argv: string[]): Promise<void> {
   await waitUntilServing(layout.socket, timeoutMs);
 
   if (!(await readPid(join(HOST.run, 'server.pid')))) {
-    await startDaemon([SKIFF_BIN, 'server', '--pki-dir', HOST.pki, '--write-kubeconfig', HOST.adminKubeconfig, '--secure-port', String(HOST.port)], { logFile: join(HOST.logs, 'server.log'), pidFile: join(HOST.run, 'server.pid') });
+    await startDaemon([...supervised('server'), SKIFF_BIN, 'server', '--pki-dir', HOST.pki, '--write-kubeconfig', HOST.adminKubeconfig, '--secure-port', String(HOST.port)], { logFile: join(HOST.logs, 'server.log'), pidFile: join(HOST.run, 'server.pid') });
     say('started the server');
   }
   let admin: RestClient | undefined;
@@ -60,14 +66,14 @@ export async function runUp(argv: string[]): Promise<void> {
       podLogsDir: HOST.podLogs,
       cgroupDriver,
     });
-    await startDaemon([SKIFF_BIN, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', nodeIP, '--root-dir', HOST.agentRoot, '--cni-delegate-socket', HOST.delegateSocket], {
+    await startDaemon([...supervised('agent'), SKIFF_BIN, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', nodeIP, '--root-dir', HOST.agentRoot, '--cni-delegate-socket', HOST.delegateSocket], {
       logFile: join(HOST.logs, 'agent.log'),
       pidFile: join(HOST.run, 'agent.pid'),
     });
     say('started the agent');
   }
   if (!(await readPid(join(HOST.run, 'csi-driver.pid')))) {
-    await startDaemon([SKIFF_BIN, 'csi-driver', '--endpoint', HOST.csiSocket, '--state-dir', HOST.csiState, '--node-id', nodeName, '--registry-dir', HOST.pluginRegistry], {
+    await startDaemon([...supervised('csi-driver'), SKIFF_BIN, 'csi-driver', '--endpoint', HOST.csiSocket, '--state-dir', HOST.csiState, '--node-id', nodeName, '--registry-dir', HOST.pluginRegistry], {
       logFile: join(HOST.logs, 'csi-driver.log'),
       pidFile: join(HOST.run, 'csi-driver.pid'),
     });
