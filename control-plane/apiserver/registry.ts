@@ -9,6 +9,7 @@ import { validateObjectMeta } from './validate-meta.ts';
 import { recordUpdate, type WriteScope } from './apply/managed-fields.ts';
 import { WatchCache, type CachedObject } from './watch-cache.ts';
 import { CONTINUE_TOO_OLD, LATEST, LIST_TOO_OLD, tooLargeResourceVersion, type ListRead } from './list-read.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -57,19 +58,17 @@ function specChanged(a: Obj, b: Obj): boolean {
   return strip(a) !== strip(b);
 }
 
-/** A continue token names where the next page starts and the revision all pages read (-1: the newest, once that is compacted). */
-function continueToken(key: string, rv: number): string {
-  return Buffer.from(JSON.stringify({ v: 'skiff/v1', start: key, rv })).toString('base64url');
-}
-
-function parseContinue(token: string): { start: string; rv: number } {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v: string; start: string; rv: number };
-    if (t.v !== 'skiff/v1' || typeof t.start !== 'string') throw new Error();
-    return t;
-  } catch {
-    throw errors.badRequest('continue key is not valid: invalid continue token');
-  }
+/**
+ * A name or namespace becomes one segment of a storage key: one that could
+ * reach another key's place ('/', '.', '..', '%') is refused as kube-apiserver
+ * refuses it (400).
+ */
+function checkPathSegment(what: 'Name' | 'Namespace', value: string): void {
+  const problems = [
+    ...(value === '.' || value === '..' ? [`may not be '${value}'`] : []),
+    ...['/', '%'].filter((c) => value.includes(c)).map((c) => `may not contain '${c}'`),
+  ];
+  if (problems.length) throw errors.badRequest(`${what} parameter invalid: ${JSON.stringify(value)}: ${problems.join(';')}`);
 }
 
 /**
@@ -122,7 +121,10 @@ export class Registry {
   }
 
   keyOf(namespace: string | undefined, name: string): string {
-    return this.info.namespaced ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
+    checkPathSegment('Name', name);
+    if (!this.info.namespaced) return `${this.prefix}${name}`;
+    checkPathSegment('Namespace', namespace ?? '');
+    return `${this.prefix}${namespace}/${name}`;
   }
 
   #notFound(name: string): ApiError {
@@ -137,6 +139,13 @@ export class Registry {
       if (err.code === 'Compacted') throw errors.gone(err.message);
     }
     throw err;
+  }
+
+  /** Where a list or watch of one namespace (or all) reads. */
+  #listPrefix(namespace: string | undefined): string {
+    if (!this.info.namespaced || !namespace) return this.prefix;
+    checkPathSegment('Namespace', namespace);
+    return `${this.prefix}${namespace}/`;
   }
 
   async get(namespace: string | undefined, name: string): Promise<Obj> {
@@ -163,8 +172,8 @@ export class Registry {
    * one did; from the watch cache the items are shared, so callers must not change them.
    */
   async list(opts: ListOptions): Promise<ListOutput> {
-    const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
-    const token = opts.continue ? parseContinue(opts.continue) : undefined;
+    const prefix = this.#listPrefix(opts.namespace);
+    const token = opts.continue ? decodeContinue(opts.continue, prefix) : undefined;
     const read = opts.read ?? LATEST;
     const exact = token && token.rv > 0 ? token.rv : read.match === 'Exact' ? read.revision : undefined;
     if (this.#cache) {
@@ -172,19 +181,19 @@ export class Registry {
       // the cache may still hold it, if the store has not changed under its prefix since
       const lagging = read.match === 'Latest' || (read.match === 'NotOlderThan' && read.revision > this.#cache.revision) || (exact !== undefined && exact > this.#cache.revision);
       const fresh = !lagging || (await this.#cache.catchUp());
-      const cached = await this.#cache.list(prefix, token?.start);
-      if (this.#cacheAnswers(read, exact, cached.revision, fresh)) return this.#listCached(cached, opts);
+      const cached = await this.#cache.list(prefix, token?.startAfter);
+      if (this.#cacheAnswers(read, exact, cached.revision, fresh)) return this.#listCached(cached, prefix, opts);
     }
     let out: ListOutput;
     try {
-      out = await this.#listStored(prefix, token?.start, exact, opts);
+      out = await this.#listStored(prefix, token?.startAfter, exact, opts);
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       if (err.code === 'FutureRevision') throw tooLargeResourceVersion(exact ?? 0, await this.#storage.currentRevision());
       if (err.code !== 'Compacted') throw err;
       if (!token) throw errors.gone(LIST_TOO_OLD);
       // the rest of the list can still be had, only no longer as one snapshot
-      throw errors.gone(CONTINUE_TOO_OLD, { continue: continueToken(token.start, -1) });
+      throw errors.gone(CONTINUE_TOO_OLD, { continue: encodeContinue(token.startAfter, prefix, -1) });
     }
     if (read.match === 'NotOlderThan' && Number(out.resourceVersion) < read.revision) throw tooLargeResourceVersion(read.revision, Number(out.resourceVersion));
     return out;
@@ -215,7 +224,7 @@ export class Registry {
         if (opts.limit && items.length >= opts.limit) {
           const last = page.items[page.items.length - 1];
           const more = page.more || kv !== last;
-          return { items, resourceVersion: String(revision), ...(more ? { continue: continueToken(kv.key, revision) } : {}) };
+          return { items, resourceVersion: String(revision), ...(more ? { continue: encodeContinue(kv.key, prefix, revision) } : {}) };
         }
       }
       if (!page.more) break;
@@ -223,7 +232,7 @@ export class Registry {
     return { items, resourceVersion: String(revision ?? 0) };
   }
 
-  #listCached({ objects, revision }: { objects: CachedObject[]; revision: number }, opts: ListOptions): ListOutput {
+  #listCached({ objects, revision }: { objects: CachedObject[]; revision: number }, prefix: string, opts: ListOptions): ListOutput {
     const items: Obj[] = [];
     const json: string[] = [];
     for (let i = 0; i < objects.length; i++) {
@@ -232,7 +241,7 @@ export class Registry {
       items.push(cached.obj);
       json.push(cached.json);
       if (opts.limit && items.length >= opts.limit && i < objects.length - 1) {
-        return { items, json, resourceVersion: String(revision), continue: continueToken(cached.key, revision) };
+        return { items, json, resourceVersion: String(revision), continue: encodeContinue(cached.key, prefix, revision) };
       }
     }
     return { items, json, resourceVersion: String(revision) };
@@ -454,7 +463,7 @@ export class Registry {
    * `onEnded` hears (a 410) when storage ends the watch by itself.
    */
   async watch(fromRevision: number, opts: ListOptions, emit: (e: WatchOutput) => void, onEnded?: (err: ApiError) => void): Promise<RegistryWatch> {
-    const prefix = this.info.namespaced && opts.namespace ? `${this.prefix}${opts.namespace}/` : this.prefix;
+    const prefix = this.#listPrefix(opts.namespace);
     const ended = (err: StorageError) => onEnded?.(errors.gone(err.message));
     const toWatchEvents = (e: StorageEvent) => {
       const obj = this.#decodeShared(e.kv);

@@ -1,5 +1,5 @@
 import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
-import { StorageError, prefixEnd, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, startAfterWithin, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 const buf = (s: string) => Buffer.from(s);
 
@@ -60,7 +60,8 @@ export class EtcdStorage implements Storage {
 
   async #list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const end = buf(prefixEnd(prefix));
-    let start = opts.startAfter ? `${opts.startAfter}\0` : prefix;
+    const startAfter = startAfterWithin(prefix, opts.startAfter);
+    let start = startAfter ? `${startAfter}\0` : prefix;
     const at = opts.revision ? { revision: opts.revision } : {};
     if (opts.limit && opts.limit > 0) {
       const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: opts.limit, sort_order: 'Ascend', sort_target: 'Key', ...at });

@@ -1,7 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError, prefixEnd, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import { StorageError, prefixEnd, startAfterWithin, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
 interface Row {
   revision: number;
@@ -118,11 +118,12 @@ export class SqliteStorage implements Storage {
     const now = this.#revisionNow();
     const at = opts.revision === undefined || opts.revision === now ? undefined : opts.revision;
     if (at !== undefined) this.#checkReadable(at, now);
-    const start = opts.startAfter ?? prefix;
+    const startAfter = startAfterWithin(prefix, opts.startAfter);
+    const start = startAfter ?? prefix;
     const fetch = limit === -1 ? -1 : limit + 1;
     const rows = at === undefined
-      ? this.#stmt(opts.startAfter ? 'listAfter' : 'list').all(start, prefixEnd(prefix), fetch)
-      : this.#stmt(opts.startAfter ? 'listAtAfter' : 'listAt').all(start, prefixEnd(prefix), at, fetch);
+      ? this.#stmt(startAfter ? 'listAfter' : 'list').all(start, prefixEnd(prefix), fetch)
+      : this.#stmt(startAfter ? 'listAtAfter' : 'listAt').all(start, prefixEnd(prefix), at, fetch);
     const items = rows.map((r) => this.#kv(r as never) as KeyValue);
     const more = limit !== -1 && items.length > limit;
     if (more) items.pop();

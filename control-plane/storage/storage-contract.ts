@@ -85,6 +85,20 @@ export function storageContract(store: () => Storage): void {
     expect(await s.get(`${p}a`)).toBeNull();
   });
 
+  it('never reads outside the prefix, whatever key a read starts after', async () => {
+    const s = store();
+    const p = prefix();
+    await s.create(`${p}secrets/ns/token`, 'secret');
+    await s.create(`${p}services/ns/web`, 'web');
+    await s.create(`${p}servicesz/ns/x`, 'other');
+    for (const startAfter of [`${p}secrets/`, `${p}a`, '', '/', `${p}services`, `${p}secrets/ns/token`]) {
+      for (const limit of [undefined, 1, 10]) {
+        const r = await s.list(`${p}services/`, { startAfter, limit });
+        expect(r.items.map((i) => i.value), `after ${JSON.stringify(startAfter)}, limit ${limit}`).toEqual(['web']);
+      }
+    }
+  });
+
   it('lists a prefix in key order with limit and continuation', async () => {
     const s = store();
     const p = prefix();

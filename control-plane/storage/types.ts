@@ -107,3 +107,12 @@ export interface Storage {
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
+
+/**
+ * Where a range read under `prefix` starts after: `startAfter` when it lies
+ * under the prefix, else nowhere (the prefix's start). A read is then bounded
+ * on both sides by the prefix, whatever key a caller passes.
+ */
+export function startAfterWithin(prefix: string, startAfter: string | undefined): string | undefined {
+  return startAfter !== undefined && startAfter.startsWith(prefix) ? startAfter : undefined;
+}
