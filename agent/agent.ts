@@ -16,7 +16,7 @@ import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { CsiVolumes, NodeProvisioner, NodeResizer, PluginRegistry, syncCsiNode } from './storage/index.ts';
-import { startKubeletServer } from './server/index.ts';
+import { KubeletAuth, startKubeletServer } from './server/index.ts';
 
 export interface AgentOptions {
   nodeName: string;
@@ -299,7 +299,7 @@ export class Agent {
       return p ?? statics.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
     };
     const runningPods = () => [...pods.list().filter((p) => !isMirrorPod(p)), ...(staticPods?.list() ?? [])];
-    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), log }));
+    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), auth: new KubeletAuth(this.#client, nodeName), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 

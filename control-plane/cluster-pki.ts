@@ -1,6 +1,10 @@
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createCA, issueCert, type KeyPair } from '../apimachinery/index.ts';
+
+/** The API server's user name towards kubelets. */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
 export interface ClusterPki {
   ca: KeyPair;
@@ -21,11 +25,17 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function loadOrIssue(dir: string, name: string, make: () => Promise<KeyPair>): Promise<KeyPair> {
+/**
+ * The pair stored under `name`, made and stored when missing, or when
+ * `stale` says the stored certificate is one an older version made with
+ * rights it must no longer have.
+ */
+async function loadOrIssue(dir: string, name: string, make: () => Promise<KeyPair>, stale: (cert: X509Certificate) => boolean = () => false): Promise<KeyPair> {
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
   if ((await exists(certPath)) && (await exists(keyPath))) {
-    return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+    const stored = { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+    if (!stale(new X509Certificate(stored.cert))) return stored;
   }
   const kp = await make();
   await writeFile(keyPath, kp.key, { mode: 0o600 });
@@ -42,7 +52,8 @@ export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrIssue(dir, 'ca', () => createCA('skiff-ca'));
   const apiserver = await loadOrIssue(dir, 'apiserver', () => issueCert(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses }));
-  const kubeletClient = await loadOrIssue(dir, 'apiserver-kubelet-client', () => issueCert(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' }));
+  // kubelets ask the API server whether this identity may act (it is bound to system:kubelet-api-admin): not a superuser
+  const kubeletClient = await loadOrIssue(dir, 'apiserver-kubelet-client', () => issueCert(ca, { commonName: KUBELET_CLIENT_USER, usage: 'client' }), (cert) => /\bO=system:masters\b/.test(cert.subject));
   const controlPlane = await loadOrIssue(dir, 'control-plane', () => issueCert(ca, { commonName: 'system:kube-controller-manager', organizations: ['system:masters'], usage: 'client' }));
   return { ca, apiserver, kubeletClient, controlPlane };
 }

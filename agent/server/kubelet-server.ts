@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
+import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
 import { serveStreaming } from './streaming.ts';
 import { agentMetrics, resourceMetrics } from './metrics.ts';
 
@@ -23,6 +23,8 @@ export interface KubeletServerOptions {
   observe: (uid: string) => Promise<ObservedPod>;
   /** the stats summary (stats/v1alpha1) */
   summary: () => Promise<object>;
+  /** who may do what: every request but /healthz is authenticated and authorized through the API server */
+  auth: KubeletAuth;
   log: Logger;
 }
 
@@ -39,13 +41,19 @@ function optionalNumber(q: URLSearchParams, name: string): number | undefined {
  * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary,
  * metrics and metrics/resource in Prometheus text,
  * and exec, attach and portForward as upgraded connections). Every call
- * needs a client certificate from the cluster CA.
+ * but /healthz needs a client certificate from the cluster CA or a bearer
+ * token, and the API server's word that its user may make it.
  */
 export async function startKubeletServer(o: KubeletServerOptions): Promise<Server> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     if (url.pathname === '/healthz') return text(res, 200, 'ok');
-    if (!(req.socket as TLSSocket).authorized) return text(res, 401, 'Unauthorized');
+    try {
+      await o.auth.check(req, url.pathname);
+    } catch (err) {
+      if (err instanceof KubeletAuthError) return text(res, err.code, err.message);
+      throw err;
+    }
     if (req.method !== 'GET') return text(res, 405, 'Method Not Allowed');
     if (url.pathname === '/pods' || url.pathname === '/pods/') {
       const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.runningPods() });

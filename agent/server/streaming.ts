@@ -1,16 +1,17 @@
 import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { refuseUpgrade, tunnelUpgrade } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
+import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
 
 export interface StreamingDeps {
   podByName: (namespace: string, name: string) => Pod | undefined;
   cri: CriClient;
   observe: (uid: string) => Promise<ObservedPod>;
+  auth: KubeletAuth;
 }
 
 class StreamError extends Error {
@@ -33,8 +34,10 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
   // the HTTP server let go of the socket: a reset while we decide must not take the process down
   socket.on('error', () => socket.destroy());
   try {
-    if (!(req.socket as TLSSocket).authorized) throw new StreamError(401, 'Unauthorized');
     const url = new URL(req.url ?? '/', 'https://kubelet');
+    await deps.auth.check(req, url.pathname).catch((err: unknown) => {
+      throw err instanceof KubeletAuthError ? new StreamError(err.code, err.message) : err;
+    });
     const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!m) throw new StreamError(404, '404 page not found');
     const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [string, string, string, string | undefined];

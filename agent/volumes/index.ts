@@ -4,6 +4,6 @@ export { resolveEnvRefs, EnvError } from './env-refs.ts';
 export type { ResolvedEnv } from './env-refs.ts';
 export { apiObjects } from './api-objects.ts';
 export type { ApiObjects } from './api-objects.ts';
-export { watchPodSources, referencedObjects } from './source-watch.ts';
+export { watchPodSources } from './source-watch.ts';
 export { podMetadataField } from './field-path.ts';
 export { ServiceAccountTokenCache } from './token-cache.ts';

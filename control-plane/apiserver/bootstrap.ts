@@ -2,6 +2,7 @@ import { ApiError } from '../../apimachinery/index.ts';
 import type { ApiServer } from './server.ts';
 import type { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
+import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/bootstrap-policy.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
 
@@ -17,17 +18,31 @@ async function ensure(create: () => Promise<unknown>): Promise<void> {
 
 const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
-/** The default ClusterRoles and ClusterRoleBindings, created when missing (an edited one is left as it is). */
+/**
+ * Makes `field` of a stored default object what this version ships, unless
+ * an administrator turned its autoupdate annotation off (so a cluster made
+ * by an older version loses, say, the system:nodes subject of system:node).
+ */
+async function reconcile(registry: Registry, name: string, field: 'rules' | 'subjects', want: unknown): Promise<void> {
+  const stored = await registry.get(undefined, name);
+  if (stored.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true') return;
+  if (JSON.stringify(stored[field] ?? []) === JSON.stringify(want)) return;
+  await registry.update(undefined, name, { ...stored, [field]: want });
+}
+
+/** The default ClusterRoles and ClusterRoleBindings, created when missing and kept as shipped while their autoupdate annotation is "true". */
 async function bootstrapPolicy(server: ApiServer): Promise<void> {
   const roles = server.registry('rbac.authorization.k8s.io', 'clusterroles');
   const bindings = server.registry('rbac.authorization.k8s.io', 'clusterrolebindings');
   const labels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
   for (const r of BOOTSTRAP_ROLES) {
     await ensure(() => roles.create(undefined, { metadata: { name: r.name, labels: { ...labels, ...(r.labels ?? {}) }, annotations: AUTOUPDATE }, rules: r.rules }));
+    await reconcile(roles, r.name, 'rules', r.rules);
   }
   for (const b of BOOTSTRAP_BINDINGS) {
     const subjects = b.subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' }));
     await ensure(() => bindings.create(undefined, { metadata: { name: b.name, labels, annotations: AUTOUPDATE }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role }, subjects }));
+    await reconcile(bindings, b.name, 'subjects', subjects);
   }
 }
 

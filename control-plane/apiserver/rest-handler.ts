@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ApiError, errors, fieldErrors, parseFieldSelector, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
+  ApiError, errors, fieldErrors, parseFieldSelector, qualifiedResource, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
   type FieldSelector, type Logger,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
@@ -20,6 +20,7 @@ import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
+import { admitNodeRestriction, restrictsWrite, type NodeWrite } from './node-restriction.ts';
 import { admitServiceAccount } from './service-account-admission.ts';
 import { admitQuota } from './quota-admission.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
@@ -156,6 +157,7 @@ async function admitCreate(ctx: RestContext, reg: Registry, user: UserInfo, name
     await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
     await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
   }
+  admitNodeRestriction({ user, operation: 'create', resource: qualifiedResource(reg.info.resource, reg.info.group), obj: body });
   if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
   if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
   if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
@@ -186,6 +188,16 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const table = wantsTable(accept);
   const render = (obj: Obj) => (table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj);
   const method = req.method ?? 'GET';
+  const resourceName = qualifiedResource(reg.info.resource, reg.info.group);
+  // NodeRestriction, for writes by nodes to what it guards: the stored object (`old`) is read only for those
+  const restrictNode = async (w: Omit<NodeWrite, 'user' | 'resource' | 'old'>, old?: () => Promise<Obj | undefined>) => {
+    if (!restrictsWrite(user, resourceName)) return;
+    admitNodeRestriction({ ...w, user, resource: resourceName, old: await old?.() });
+  };
+  const stored = (r: Registry, ns: string | undefined, n: string) => () => r.get(ns, n).catch((err: unknown) => {
+    if (err instanceof ApiError && err.code === 404) return undefined;
+    throw err;
+  });
   const guardRbac = (obj: Obj) => {
     if (reg.info.group === 'rbac.authorization.k8s.io' && obj?.metadata) checkEscalation(ctx.auth.authorizer, user, reg.info.resource, { ...obj, metadata: { ...obj.metadata, namespace } });
   };
@@ -238,11 +250,14 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'POST' && name && subresource === 'token') {
     const body = (await readBody(req)) as Parameters<typeof requestToken>[5];
     const pods = ctx.registries.get(registryKey('', 'pods')) as Registry;
+    const boundPod = (body as { spec?: { boundObjectRef?: { name?: string } } }).spec?.boundObjectRef?.name;
+    await restrictNode({ operation: 'create', subresource, name, obj: body as unknown as Obj }, boundPod ? stored(pods, namespace, boundPod) : undefined);
     return sendJson(res, 201, await requestToken(ctx.auth.tokens, reg, pods, namespace as string, name, body, ctx.auth.apiAudiences));
   }
 
   if (method === 'POST' && name && subresource === 'eviction') {
     const body = (await readBody(req)) as Parameters<typeof evictPod>[4];
+    await restrictNode({ operation: 'create', subresource, name }, stored(reg, namespace, name));
     await evictPod(reg, ctx.registries.get(registryKey('policy', 'poddisruptionbudgets')) as Registry, namespace as string, name, body, dryRun(q));
     return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
@@ -262,6 +277,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
+    await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
     if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }), warningHeaders(warnings));
   }
@@ -272,6 +288,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const patch = await readBody(req, { allowPatchTypes: true });
     const validation = fieldValidation(q);
     if (kind === 'apply') {
+      await restrictNode({ operation: 'update', subresource, name, obj: patch as Obj }, stored(reg, namespace, name));
       const opts = { fieldManager: q.get('fieldManager'), force: queryBool(q.get('force')), dryRun: dryRun(q), validation };
       const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(ctx, reg, user, namespace, obj), guard: guardRbac };
       const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, opts, deps);
@@ -286,6 +303,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
       if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
       guardRbac(next);
+      await restrictNode({ operation: 'update', subresource, name, obj: next }, async () => current);
       if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
       return next;
     }, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
@@ -294,6 +312,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'DELETE' && name && !subresource) {
     const { preconditions, ...options } = await deleteOptions(req, q);
+    await restrictNode({ operation: 'delete', name }, stored(reg, namespace, name));
     const { obj } = await reg.delete(namespace, name, { ...options, preconditions });
     return sendJson(res, 200, obj);
   }

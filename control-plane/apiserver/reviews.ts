@@ -1,6 +1,6 @@
 import { ApiError, errors, fieldErrors, rfc3339 } from '../../apimachinery/index.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { RbacAuthorizer } from '../auth/rbac.ts';
+import type { ClusterAuthorizer } from '../auth/authorizer.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { RequestAttributes, UserInfo } from '../auth/types.ts';
 import type { Registry } from './registry.ts';
@@ -33,7 +33,7 @@ export interface ReviewContext {
   /** the namespace of the URL (localsubjectaccessreviews) */
   namespace?: string;
   authenticator: Authenticator;
-  authorizer: RbacAuthorizer;
+  authorizer: ClusterAuthorizer;
   apiAudiences: string[];
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { forbidden, requestAttributes } from '../auth/attributes.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { impersonate } from '../auth/impersonation.ts';
-import { RbacAuthorizer } from '../auth/rbac.ts';
+import { ClusterAuthorizer } from '../auth/authorizer.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/token-authenticators.ts';
@@ -80,7 +80,7 @@ export class ApiServer {
   #openApiIndex: object | undefined;
   #openApiV2: object | undefined;
   #authenticator: Authenticator;
-  readonly authorizer: RbacAuthorizer;
+  readonly authorizer: ClusterAuthorizer;
   #apiAudiences: string[];
   #watches = { open: 0 };
 
@@ -97,7 +97,7 @@ export class ApiServer {
       new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.#apiAudiences, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
       new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
     ]);
-    this.authorizer = new RbacAuthorizer((resource) => this.registry('rbac.authorization.k8s.io', resource));
+    this.authorizer = new ClusterAuthorizer((group, resource) => this.registry(group, resource));
   }
 
   registry(group: string, resource: string): Registry {
@@ -183,7 +183,8 @@ export class ApiServer {
     try {
       const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
       const attributes = requestAttributes(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
-      if (!this.authorizer.authorize(user, attributes).allowed) throw forbidden(user.name, attributes);
+      const decision = this.authorizer.authorize(user, attributes);
+      if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
       if (!acceptsJson(req.headers.accept)) {
         throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
       }
@@ -206,7 +207,8 @@ export class ApiServer {
     try {
       const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
       const attributes = requestAttributes(req.method ?? 'GET', path, url.searchParams);
-      if (!this.authorizer.authorize(user, attributes).allowed) throw forbidden(user.name, attributes);
+      const decision = this.authorizer.authorize(user, attributes);
+      if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
       const info = parseResourcePath(path);
       if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
         throw errors.badRequest(`${req.method} ${path} cannot be upgraded: only pods/exec, pods/attach and pods/portforward stream`);

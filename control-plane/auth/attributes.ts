@@ -1,4 +1,4 @@
-import { ApiError } from '../../apimachinery/index.ts';
+import { ApiError, parseFieldSelector } from '../../apimachinery/index.ts';
 import { parseResourcePath } from '../apiserver/request-info.ts';
 import type { RequestAttributes } from './types.ts';
 
@@ -22,11 +22,25 @@ function resourceVerb(method: string, hasName: boolean, query: URLSearchParams):
   }
 }
 
+/** The one object a list or watch asks for with a metadata.name field selector (authorized as that name, as kube-apiserver does). */
+function selectedName(query: URLSearchParams): string | undefined {
+  let terms;
+  try {
+    terms = parseFieldSelector(query.get('fieldSelector'));
+  } catch {
+    return undefined;
+  }
+  const name = terms.find((t) => t.field === 'metadata.name' && t.op === '=')?.value;
+  return name && name !== '.' && name !== '..' && !/[/%]/.test(name) ? name : undefined;
+}
+
 export function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
   const info = parseResourcePath(path);
   if (!info) return { kind: 'nonResource', verb: method === 'HEAD' ? 'get' : method.toLowerCase(), path };
   // /api/v1/namespaces/{name} names a namespace object
-  return { kind: 'resource', verb: resourceVerb(method, info.name !== undefined, query), apiGroup: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name };
+  const verb = resourceVerb(method, info.name !== undefined, query);
+  const name = info.name ?? (verb === 'list' || verb === 'watch' ? selectedName(query) : undefined);
+  return { kind: 'resource', verb, apiGroup: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name };
 }
 
 /** The Forbidden error kube-apiserver gives, word for word. */

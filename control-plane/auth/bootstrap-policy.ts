@@ -1,3 +1,4 @@
+import { NODE_RULES } from './node-authorizer.ts';
 import type { PolicyRule } from './types.ts';
 
 // The default roles and bindings every cluster starts with, after
@@ -74,31 +75,24 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
   },
   { name: 'system:public-info-viewer', rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
   {
+    // kept for clusters that bind it; nodes get what they need from the Node authorizer (its binding has no subjects)
     name: 'system:node',
     rules: [
-      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
-      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews', 'localsubjectaccessreviews']),
-      rule(READ, [''], ['services', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes']),
-      rule([...ALL], [''], ['nodes', 'nodes/status']),
-      rule([...READ, 'create', 'delete'], [''], ['pods']),
-      rule(['update', 'patch'], [''], ['pods/status']),
-      rule(['get', 'update', 'patch'], [''], ['persistentvolumeclaims/status']),
-      rule(['create'], [''], ['pods/eviction', 'serviceaccounts/token']),
-      rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
-      rule([...ALL], ['coordination.k8s.io'], ['leases']),
-      rule(READ, ['storage.k8s.io'], ['csidrivers', 'volumeattachments', 'storageclasses']),
-      rule([...ALL], ['storage.k8s.io'], ['csinodes']),
-      rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
-      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
-      rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+      ...NODE_RULES,
+      rule(['get'], [''], ['secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes', 'serviceaccounts']),
+      rule(['create'], [''], ['serviceaccounts/token']),
+      rule(['update', 'patch'], [''], ['nodes', 'nodes/status']),
+      rule(['get', 'create', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
+      rule(['get', 'create', 'update', 'patch', 'delete'], ['storage.k8s.io'], ['csinodes']),
     ],
   },
   {
     // skiff's agent runs the external-provisioner and external-resizer for the CSI drivers on its node
     name: 'skiff:csi-node-sidecars',
     rules: [
-      rule(['create', 'delete', 'patch', 'update'], [''], ['persistentvolumes']),
-      rule(['patch', 'update'], [''], ['persistentvolumeclaims']),
+      rule([...READ, 'create', 'delete', 'patch', 'update'], [''], ['persistentvolumes']),
+      rule([...READ, 'patch', 'update'], [''], ['persistentvolumeclaims']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
     ],
   },
   {
@@ -119,6 +113,11 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule([...ALL], ['coordination.k8s.io'], ['leases']),
     ],
   },
+  {
+    // what the API server needs of every kubelet API (logs, exec, port-forward, stats, metrics)
+    name: 'system:kubelet-api-admin',
+    rules: [rule(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), rule(['*'], [''], ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics', 'nodes/spec', 'nodes/pods', 'nodes/healthz', 'nodes/configz', 'nodes/checkpoint'])],
+  },
   { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
 ];
 
@@ -127,8 +126,9 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   { name: 'system:discovery', role: 'system:discovery', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
   { name: 'system:basic-user', role: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
   { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }] },
-  { name: 'system:node', role: 'system:node', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'system:node', role: 'system:node', subjects: [] },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
+  { name: 'system:kube-apiserver-kubelet-api-admin', role: 'system:kubelet-api-admin', subjects: [{ kind: 'User', name: 'kube-apiserver-kubelet-client' }] },
 ];

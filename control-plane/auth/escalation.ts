@@ -1,6 +1,6 @@
 import { ApiError } from '../../apimachinery/index.ts';
 import type { Obj } from '../apiserver/resource-info.ts';
-import type { RbacAuthorizer } from './rbac.ts';
+import type { ClusterAuthorizer } from './authorizer.ts';
 import { ruleAllows } from './rules.ts';
 import type { PolicyRule, RequestAttributes, UserInfo } from './types.ts';
 
@@ -29,7 +29,7 @@ function covers(held: PolicyRule[], wanted: PolicyRule[], namespace: string | un
  * rules they hold themselves (or the `escalate` verb), and a binding only to
  * a role whose rules they hold (or the `bind` verb on it).
  */
-export function checkEscalation(authz: RbacAuthorizer, user: UserInfo, resource: string, obj: Obj): void {
+export function checkEscalation(authz: ClusterAuthorizer, user: UserInfo, resource: string, obj: Obj): void {
   const namespace = obj.metadata.namespace;
   const held = authz.rulesFor(user, namespace ?? '');
   const refused = () => new ApiError('Forbidden', `${resource}.${RBAC_GROUP} "${obj.metadata.name}" is forbidden: user "${user.name}" (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held`);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { forbidden } from './attributes.ts';
-import type { RbacAuthorizer } from './rbac.ts';
+import type { ClusterAuthorizer } from './authorizer.ts';
 import type { RequestAttributes, UserInfo } from './types.ts';
 
 function headerValues(req: IncomingMessage, name: string): string[] {
@@ -13,7 +13,7 @@ function headerValues(req: IncomingMessage, name: string): string[] {
  * Impersonate-User / -Group / -Uid / -Extra-*: the request acts as another
  * user when the real one may `impersonate` each part. Returns the user to act as.
  */
-export function impersonate(req: IncomingMessage, real: UserInfo, authz: RbacAuthorizer): UserInfo {
+export function impersonate(req: IncomingMessage, real: UserInfo, authz: ClusterAuthorizer): UserInfo {
   const [name] = headerValues(req, 'impersonate-user');
   const groups = headerValues(req, 'impersonate-group');
   const [uid] = headerValues(req, 'impersonate-uid');
@@ -31,7 +31,8 @@ export function impersonate(req: IncomingMessage, real: UserInfo, authz: RbacAut
     for (const value of extra[key]) checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
   }
   for (const a of checks) {
-    if (!authz.authorize(real, a).allowed) throw forbidden(real.name, a);
+    const decision = authz.authorize(real, a);
+    if (!decision.allowed) throw forbidden(real.name, a, decision.reason);
   }
   const implied = name === 'system:anonymous' ? [] : sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
   return { name, ...(uid ? { uid } : {}), groups: [...new Set([...groups, ...implied])], ...(Object.keys(extra).length ? { extra } : {}) };

@@ -10,10 +10,33 @@ import { listAndWatch } from '../apiserver/list-watch.ts';
 export class ObjectCache {
   readonly #registry: Registry;
   readonly #items = new Map<string, Obj>();
+  /** objects by the value `indexBy` gives them (pods by node), when asked for */
+  readonly #indexBy: ((o: Obj) => string | undefined) | undefined;
+  readonly #index = new Map<string, Map<string, Obj>>();
   #stop: (() => void) | undefined;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, opts: { indexBy?: (o: Obj) => string | undefined } = {}) {
     this.#registry = registry;
+    this.#indexBy = opts.indexBy;
+  }
+
+  #put(o: Obj): void {
+    const key = this.#key(o);
+    this.#unindex(this.#items.get(key));
+    this.#items.set(key, o);
+    const value = this.#indexBy?.(o);
+    if (value === undefined) return;
+    let members = this.#index.get(value);
+    if (!members) this.#index.set(value, (members = new Map()));
+    members.set(key, o);
+  }
+
+  #unindex(o: Obj | undefined): void {
+    const value = o && this.#indexBy?.(o);
+    if (value === undefined || !o) return;
+    const members = this.#index.get(value);
+    members?.delete(this.#key(o));
+    if (members?.size === 0) this.#index.delete(value);
   }
 
   #key(o: Obj): string {
@@ -24,11 +47,13 @@ export class ObjectCache {
     this.#stop = await listAndWatch(this.#registry, {}, {
       list: (items) => {
         this.#items.clear();
-        for (const o of items) this.#items.set(this.#key(o), o);
+        this.#index.clear();
+        for (const o of items) this.#put(o);
       },
       event: (e) => {
-        if (e.type === 'DELETED') this.#items.delete(this.#key(e.object));
-        else this.#items.set(this.#key(e.object), e.object);
+        if (e.type !== 'DELETED') return this.#put(e.object);
+        this.#unindex(this.#items.get(this.#key(e.object)));
+        this.#items.delete(this.#key(e.object));
       },
     });
   }
@@ -39,6 +64,11 @@ export class ObjectCache {
 
   get(namespace: string | undefined, name: string): Obj | undefined {
     return this.#items.get(`${namespace ?? ''}/${name}`);
+  }
+
+  /** The objects whose index value is `value`. */
+  indexed(value: string): IterableIterator<Obj> {
+    return (this.#index.get(value) ?? new Map<string, Obj>()).values();
   }
 
   values(): IterableIterator<Obj> {
