@@ -90,9 +90,9 @@ export const REVIEWS: Record<string, ReviewHandler> = {
   'authentication.k8s.io/tokenreviews': async (body, ctx) => {
     const spec = (body.spec ?? {}) as { token?: string; audiences?: string[] };
     if (!spec.token) throw errors.invalid('TokenReview', 'authentication.k8s.io', '', [fieldErrors.required('spec.token', 'token must be specified')]);
-    const user = await ctx.authenticator.authenticateToken(spec.token);
-    const audiences = spec.audiences?.length ? spec.audiences : ctx.apiAudiences;
-    const status = user ? { authenticated: true, user: userInfoOf(user), audiences } : { authenticated: false, user: {}, error: 'invalid bearer token' };
+    // the audiences asked for, else the API server's; the answer names those the token is good for
+    const found = await ctx.authenticator.authenticateToken(spec.token, spec.audiences?.length ? spec.audiences : ctx.apiAudiences);
+    const status = found ? { authenticated: true, user: userInfoOf(found.user), audiences: found.audiences } : { authenticated: false, user: {}, error: 'invalid bearer token' };
     return { ...body, apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, status };
   },
   'authentication.k8s.io/selfsubjectreviews': async (body, ctx) => ({

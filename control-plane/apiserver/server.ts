@@ -26,6 +26,7 @@ import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
+import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -83,6 +84,11 @@ export class ApiServer {
   readonly authorizer: ClusterAuthorizer;
   #apiAudiences: string[];
   #watches = { open: 0 };
+  /** what /healthz, /livez and /readyz check: the server answers, and storage does */
+  #healthChecks: HealthCheck[] = [
+    { name: 'ping', check: async () => {} },
+    { name: 'etcd', check: async () => void (await this.#opts.storage.currentRevision()) },
+  ];
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
@@ -94,9 +100,9 @@ export class ApiServer {
     this.#apiAudiences = opts.apiAudiences ?? [opts.serviceAccountTokens.issuer];
     this.#authenticator = new Authenticator([
       ...(opts.tokenAuthenticators ?? []),
-      new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.#apiAudiences, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
+      new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
       new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
-    ]);
+    ], this.#apiAudiences);
     this.authorizer = new ClusterAuthorizer((group, resource) => this.registry(group, resource));
   }
 
@@ -224,10 +230,7 @@ export class ApiServer {
   async #route(ctx: RestContext, user: UserInfo, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const resources = this.#resources;
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
+    if (isHealthPath(path)) return serveHealth(path, url.searchParams, this.#healthChecks, res);
     if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));

@@ -39,15 +39,26 @@ function withAuthenticated(u: UserInfo): UserInfo {
  */
 export class Authenticator {
   readonly #tokens: TokenAuthenticator[];
+  readonly #apiAudiences: string[];
 
-  constructor(tokens: TokenAuthenticator[]) {
+  /** `apiAudiences`: what tokens must be for to be accepted here (kube-apiserver's --api-audiences) */
+  constructor(tokens: TokenAuthenticator[], apiAudiences: string[]) {
     this.#tokens = tokens;
+    this.#apiAudiences = apiAudiences;
   }
 
-  async authenticateToken(token: string): Promise<UserInfo | null> {
+  /**
+   * The user a token names and the audiences it is good for among those
+   * asked for (the API server's by default), as kube-apiserver intersects
+   * them; null when it is nobody's, or for none of them. Tokens that name
+   * no audience (static, bootstrap) are good for the API server's only.
+   */
+  async authenticateToken(token: string, audiences: string[] = this.#apiAudiences): Promise<{ user: UserInfo; audiences: string[] } | null> {
     for (const t of this.#tokens) {
-      const u = await t.authenticate(token);
-      if (u) return withAuthenticated(u);
+      const found = await t.authenticate(token, audiences);
+      if (!found) continue;
+      const good = found.audiences ?? audiences.filter((a) => this.#apiAudiences.includes(a));
+      return good.length ? { user: withAuthenticated(found.user), audiences: good } : null;
     }
     return null;
   }
@@ -58,9 +69,9 @@ export class Authenticator {
     const header = req.headers.authorization;
     if (header) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const user = m ? await this.authenticateToken(m[1] as string) : null;
-      if (!user) throw new ApiError('Unauthorized', 'Unauthorized');
-      return user;
+      const found = m ? await this.authenticateToken(m[1] as string) : null;
+      if (!found) throw new ApiError('Unauthorized', 'Unauthorized');
+      return found.user;
     }
     return ANONYMOUS;
   }

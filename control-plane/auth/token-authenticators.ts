@@ -3,9 +3,14 @@ import type { Registry } from '../apiserver/registry.ts';
 import type { ServiceAccountTokens } from './service-account-token.ts';
 import type { UserInfo } from './types.ts';
 
-/** Turns a bearer token into a user, or null when the token is not its kind. */
+/**
+ * Turns a bearer token into a user, or null when the token is not its kind.
+ * An authenticator whose tokens name audiences sets `audiences` on the
+ * result: those of the token among the `audiences` asked for (null when
+ * none is); the others leave it to the Authenticator.
+ */
 export interface TokenAuthenticator {
-  authenticate(token: string): Promise<UserInfo | null>;
+  authenticate(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences?: string[] } | null>;
 }
 
 /** One CSV line's fields; a quoted field may hold commas. */
@@ -43,29 +48,27 @@ export class StaticTokenFile implements TokenAuthenticator {
     return file;
   }
 
-  async authenticate(token: string): Promise<UserInfo | null> {
+  async authenticate(token: string): Promise<{ user: UserInfo } | null> {
     const u = this.#users.get(token);
-    return u ? { ...u, groups: [...u.groups] } : null;
+    return u ? { user: { ...u, groups: [...u.groups] } } : null;
   }
 }
 
 /** Bound service account JWTs: valid signature, and the account (and pod) still exist with the same uid. */
 export class ServiceAccountAuthenticator implements TokenAuthenticator {
   readonly #tokens: ServiceAccountTokens;
-  readonly #audiences: string[];
   readonly #serviceAccounts: Registry;
   readonly #pods: Registry;
 
-  constructor(tokens: ServiceAccountTokens, audiences: string[], serviceAccounts: Registry, pods: Registry) {
+  constructor(tokens: ServiceAccountTokens, serviceAccounts: Registry, pods: Registry) {
     this.#tokens = tokens;
-    this.#audiences = audiences;
     this.#serviceAccounts = serviceAccounts;
     this.#pods = pods;
   }
 
-  async authenticate(token: string): Promise<UserInfo | null> {
+  async authenticate(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | null> {
     if (token.split('.').length !== 3) return null;
-    const verified = await this.#tokens.verify(token, this.#audiences);
+    const verified = await this.#tokens.verify(token, audiences);
     if (!verified) return null;
     const { namespace, serviceaccount, pod } = verified.claims;
     const sa = await this.#serviceAccounts.get(namespace, serviceaccount.name).catch(() => null);
@@ -79,7 +82,8 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       extra['authentication.kubernetes.io/pod-name'] = [pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [pod.uid];
     }
-    return { name: `system:serviceaccount:${namespace}:${serviceaccount.name}`, uid: serviceaccount.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`], extra };
+    const user = { name: `system:serviceaccount:${namespace}:${serviceaccount.name}`, uid: serviceaccount.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`], extra };
+    return { user, audiences: audiences.filter((a) => verified.audiences.includes(a)) };
   }
 }
 
@@ -93,7 +97,7 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
     this.#secrets = secrets;
   }
 
-  async authenticate(token: string): Promise<UserInfo | null> {
+  async authenticate(token: string): Promise<{ user: UserInfo } | null> {
     const m = BOOTSTRAP_TOKEN.exec(token);
     if (!m) return null;
     const [, id, secret] = m as unknown as [string, string, string];
@@ -103,7 +107,7 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
     if (data['token-id'] !== id || data['token-secret'] !== secret || data['usage-bootstrap-authentication'] !== 'true') return null;
     if (data.expiration && Date.parse(data.expiration) <= Date.now()) return null;
     const extraGroups = (data['auth-extra-groups'] ?? '').split(',').map((g) => g.trim()).filter((g) => g.startsWith('system:bootstrappers:'));
-    return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extraGroups] };
+    return { user: { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extraGroups] } };
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -33,6 +33,27 @@ describe('SqliteStorage', () => {
       db.close();
     } finally {
       await s.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteStorage files', () => {
+  it('keeps the store, its WAL and shared memory readable by the server alone, also when an older file was not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-sqlmode-'));
+    try {
+      const path = join(dir, 'server', 'state.db');
+      const modes = async () => Promise.all([path, `${path}-wal`, `${path}-shm`].map(async (f) => (await stat(f)).mode & 0o777));
+      let s = new SqliteStorage(path);
+      await s.create('/registry/secrets/default/x', 'secret');
+      expect(await modes()).toEqual([0o600, 0o600, 0o600]);
+      expect((await stat(join(dir, 'server'))).mode & 0o777).toBe(0o700);
+      await s.close();
+      await chmod(path, 0o644);
+      s = new SqliteStorage(path);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      await s.close();
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

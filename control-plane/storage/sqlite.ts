@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StorageError, prefixEnd, startAfterWithin, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
 
@@ -45,7 +45,11 @@ export class SqliteStorage implements Storage {
   #stmts: Record<string, StatementSync>;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // the store holds every Secret: the file, its WAL and shared memory are the server's alone
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
     this.#db = new DatabaseSync(path);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
@@ -69,6 +73,8 @@ export class SqliteStorage implements Storage {
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
     `);
+    // files an older version left readable to all (SQLite makes the WAL and shared memory like the file)
+    if (path !== ':memory:') for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     const db = this.#db;
     this.#stmts = {
       get: db.prepare('SELECT key, value, create_revision, revision FROM kv WHERE key = ?'),

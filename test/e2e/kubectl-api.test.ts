@@ -209,7 +209,16 @@ describe('authentication and RBAC', () => {
     await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"bot-edit","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"},"subjects":[{"kind":"ServiceAccount","name":"bot","namespace":"default"}]}');
     expect((await apply('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-bot"},"data":{"a":"b"}}', bot.kubectlResult)).stdout).toContain('configmap/from-bot created');
     const review = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token } });
-    expect(review.status).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:default:bot' } });
+    expect(review.status).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:default:bot' }, audiences: ['https://kubernetes.default.svc.cluster.local'] });
+    // an API server token is no token for another audience, and a token for another audience is none here
+    const elsewhere = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token, audiences: ['vault'] } });
+    expect(elsewhere.status).toMatchObject({ authenticated: false });
+    const both = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token, audiences: ['vault', 'https://kubernetes.default.svc.cluster.local'] } });
+    expect(both.status).toMatchObject({ authenticated: true, audiences: ['https://kubernetes.default.svc.cluster.local'] });
+    const vaultToken = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['vault'] } });
+    expect((await (await api.withToken(vaultToken.status.token as string, 'bot-vault')).kubectlResult(['get', 'configmaps'])).stderr).toMatch(/Unauthorized/);
+    const forVault = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: vaultToken.status.token, audiences: ['vault'] } });
+    expect(forVault.status).toMatchObject({ authenticated: true, audiences: ['vault'] });
     await api.kubectl('delete', 'serviceaccount', 'bot');
     expect((await bot.kubectlResult(['get', 'configmaps'])).stderr).toMatch(/Unauthorized/);
   });
