@@ -6,8 +6,8 @@ export { parseLabelSelector, matchesLabels, formatLabelSelector, fromObjectSelec
 export type { LabelSelector, ObjectLabelSelector, Requirement } from './labels.ts';
 export { parseFieldSelector, matchesFields, fieldValue, valueAtPath, FieldSelectorParseError } from './fields.ts';
 export type { FieldSelector, FieldRequirement } from './fields.ts';
-export { createCA, issueCert, signRequest } from './pki.ts';
-export type { KeyPair, CertRequest } from './pki.ts';
+export { createCA, issueCert, signRequest, describeRequest } from './pki.ts';
+export type { KeyPair, CertRequest, RequestedNames } from './pki.ts';
 export { loadKubeconfig, writeKubeconfig, renderKubeconfig } from './kubeconfig.ts';
 export type { ClientConfig } from './kubeconfig.ts';
 export { resourcePath } from './resource-path.ts';

@@ -149,3 +149,30 @@ export async function signRequest(ca: KeyPair, requestPem: string, opts: { clien
   });
   return cert.toString('pem');
 }
+
+/** What a certificate request asks for: its subject and subject alternative names. */
+export interface RequestedNames {
+  commonName: string;
+  organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  emailAddresses: string[];
+  uris: string[];
+}
+
+/** Reads a PEM certificate request's subject and SANs (for a signer's rules); throws on a request that does not parse. */
+export async function describeRequest(requestPem: string): Promise<RequestedNames> {
+  const x509 = await x509Lib();
+  const csr = new x509.Pkcs10CertificateRequest(requestPem);
+  const raw = csr.getExtension('2.5.29.17');
+  const names = raw ? new x509.SubjectAlternativeNameExtension(raw.rawData).names.items : [];
+  const of = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
+  return {
+    commonName: csr.subjectName.getField('CN')[0] ?? '',
+    organizations: csr.subjectName.getField('O'),
+    dnsNames: of('dns'),
+    ipAddresses: of('ip'),
+    emailAddresses: of('email'),
+    uris: of('url'),
+  };
+}

@@ -21,6 +21,7 @@ import type { UserInfo } from '../auth/types.ts';
 import { checkEscalation } from '../auth/escalation.ts';
 import { admitPriority } from './priority-admission.ts';
 import { admitNodeRestriction, restrictsWrite, type NodeWrite } from './node-restriction.ts';
+import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
 import { admitServiceAccount } from './service-account-admission.ts';
 import { admitQuota } from './quota-admission.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
@@ -143,6 +144,7 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
 
 const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('storage.k8s.io', 'storageclasses')) as Registry;
 const isClaims = (reg: Registry) => reg.info.group === '' && reg.info.resource === 'persistentvolumeclaims';
+const isCsrs = (reg: Registry) => reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests';
 
 /** A patch of a type the URL does not take (scale takes no apply). */
 function unsupportedPatch(opts: { apply: boolean }): ApiError {
@@ -158,7 +160,10 @@ async function admitCreate(ctx: RestContext, reg: Registry, user: UserInfo, name
     await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
   }
   admitNodeRestriction({ user, operation: 'create', resource: qualifiedResource(reg.info.resource, reg.info.group), obj: body });
-  if (reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests') stampRequester(body, user);
+  if (isCsrs(reg)) {
+    stampRequester(body, user);
+    await admitCsrCreate(body);
+  }
   if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
   if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
 }
@@ -278,6 +283,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
+    if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: body, old: await reg.get(namespace, name) });
     if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
     return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }), warningHeaders(warnings));
   }
@@ -304,6 +310,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
       guardRbac(next);
       await restrictNode({ operation: 'update', subresource, name, obj: next }, async () => current);
+      if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: next, old: current });
       if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
       return next;
     }, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) });

@@ -36,8 +36,8 @@ describe('RBAC rules', () => {
     try {
       await writeFile(join(dir, 't.csv'), '# admins\nt1,alice,1,"a,b"\nt2,bob,,\n');
       const file = await StaticTokenFile.load(join(dir, 't.csv'));
-      expect(await file.authenticate('t1')).toEqual({ name: 'alice', uid: '1', groups: ['a', 'b'] });
-      expect(await file.authenticate('t2')).toEqual({ name: 'bob', uid: undefined, groups: [] });
+      expect(await file.authenticate('t1')).toEqual({ user: { name: 'alice', uid: '1', groups: ['a', 'b'] } });
+      expect(await file.authenticate('t2')).toEqual({ user: { name: 'bob', uid: undefined, groups: [] } });
       expect(await file.authenticate('t3')).toBeNull();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,14 +1,9 @@
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
-import { WorkQueue, objectKey, rfc3339, signRequest, type Informer, type KeyPair } from '../../apimachinery/index.ts';
+import { WorkQueue, describeRequest, objectKey, rfc3339, signRequest, type Informer, type KeyPair } from '../../apimachinery/index.ts';
+import { SIGNERS, signerRefusal } from './csr-signers.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { CERTIFICATE_SIGNING_REQUESTS } from './shared-informers.ts';
 
-/** The signers this controller issues for, with the usages each allows. */
-const SIGNERS: Record<string, { clientAuth: boolean; serverAuth: boolean }> = {
-  'kubernetes.io/kube-apiserver-client': { clientAuth: true, serverAuth: false },
-  'kubernetes.io/kube-apiserver-client-kubelet': { clientAuth: true, serverAuth: false },
-  'kubernetes.io/kubelet-serving': { clientAuth: false, serverAuth: true },
-};
 /** kube-controller-manager's --cluster-signing-duration default: one year; requests may ask for less, down to 10 minutes. */
 const MAX_SECONDS = 365 * 24 * 3600;
 const MIN_SECONDS = 600;
@@ -18,9 +13,9 @@ const isTrue = (csr: CertificateSigningRequest, type: string) => csr.status?.con
 /**
  * Issues certificates for approved CertificateSigningRequests of the
  * built-in signers with the cluster CA (kube-controller-manager's csrsigning
- * controller): the request's subject and key, the usages the signer allows,
- * for expirationSeconds (10 minutes to a year). A request that cannot be
- * signed gets the Failed condition.
+ * controller): the request's subject and key, for expirationSeconds (10
+ * minutes to a year), when it keeps its signer's rules (csr-signers.ts). A
+ * request that cannot be signed gets the Failed condition.
  */
 export class CsrSigningController implements Controller {
   readonly name = 'csrsigning';
@@ -47,15 +42,14 @@ export class CsrSigningController implements Controller {
     if (!csr || csr.status?.certificate || !isTrue(csr, 'Approved') || isTrue(csr, 'Denied') || isTrue(csr, 'Failed')) return;
     const signer = SIGNERS[csr.spec.signerName];
     if (!signer) return;
-    const usages = new Set(csr.spec.usages ?? []);
-    const wantsClient = usages.has('client auth');
-    const wantsServer = usages.has('server auth');
     const ref = { ...CERTIFICATE_SIGNING_REQUESTS, version: 'v1', name, subresource: 'status' };
     let status: CertificateSigningRequest['status'];
     try {
-      if ((wantsClient && !signer.clientAuth) || (wantsServer && !signer.serverAuth)) throw new Error(`signer ${csr.spec.signerName} does not allow the usages ${[...usages].join(', ')}`);
+      const request = Buffer.from(csr.spec.request, 'base64').toString();
+      const refusal = signerRefusal(csr.spec.signerName, await describeRequest(request), csr.spec.usages ?? []);
+      if (refusal) throw new Error(refusal);
       const seconds = Math.min(Math.max(csr.spec.expirationSeconds ?? MAX_SECONDS, MIN_SECONDS), MAX_SECONDS);
-      const pem = await signRequest(this.#ca, Buffer.from(csr.spec.request, 'base64').toString(), { clientAuth: signer.clientAuth, serverAuth: signer.serverAuth, seconds });
+      const pem = await signRequest(this.#ca, request, { clientAuth: signer.required === 'client auth', serverAuth: signer.required === 'server auth', seconds });
       status = { ...csr.status, certificate: Buffer.from(pem).toString('base64') };
       this.#ctx.log.info({ csr: name, signer: csr.spec.signerName }, 'issued certificate');
     } catch (err) {

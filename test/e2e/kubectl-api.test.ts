@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { anonymousGet } from '../harness/raw-request.ts';
 import { KUBECTL, useTestApiServer } from '../harness/api-server.ts';
 
 // The API server alone (no node needed), driven by the real kubectl: the
@@ -15,18 +15,6 @@ const api = useTestApiServer(
   (dir) => writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n'),
 );
 
-/** An unauthenticated HTTPS GET: no client certificate, no token. */
-function anonymousGet(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: api.port, path, rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 
 /** kubectl apply of a YAML document (JSON on the wire, as apply always is). */
@@ -154,9 +142,9 @@ describe("kubectl's typed commands (protobuf request bodies)", () => {
 
 describe('authentication and RBAC', () => {
   it('lets anonymous users read /version and health only', async () => {
-    expect((await anonymousGet('/version')).status).toBe(200);
-    expect((await anonymousGet('/readyz')).status).toBe(200);
-    const denied = await anonymousGet('/api/v1/namespaces/default/pods');
+    expect((await anonymousGet(api.port, '/version')).status).toBe(200);
+    expect((await anonymousGet(api.port, '/readyz')).status).toBe(200);
+    const denied = await anonymousGet(api.port, '/api/v1/namespaces/default/pods');
     expect(denied.status).toBe(403);
     expect(JSON.parse(denied.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"' });
   });

@@ -27,3 +27,16 @@ export function rawRequest(cfg: ClientConfig, r: RawRequest): Promise<{ status: 
     req.end(r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
   });
 }
+
+/** An HTTPS GET to a server on this host with no client certificate and no token: what anonymous gets. */
+export function anonymousGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -21,6 +21,10 @@ export const csrStrategy: Strategy = {
   prepareForCreate(obj) {
     obj.status = {};
   },
+  // what was asked for, and by whom, cannot change after the request is made (kube-apiserver keeps the old spec)
+  prepareForUpdate(obj, old) {
+    obj.spec = old.spec;
+  },
   columns: [NAME_COLUMN, AGE_COLUMN, column('SignerName', 'The signer the request is for'), column('Requestor', 'Who asked'), column('RequestedDuration', 'How long the certificate should be valid'), column('Condition', 'Approved, Denied or Failed, and Issued')],
   cells(obj) {
     const csr = asCsr(obj);

@@ -1,0 +1,52 @@
+import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
+import { ApiError, describeRequest } from '../../apimachinery/index.ts';
+import type { ClusterAuthorizer } from '../auth/authorizer.ts';
+import type { UserInfo } from '../auth/types.ts';
+import type { Obj } from './resource-info.ts';
+
+const RESOURCE = 'certificatesigningrequests.certificates.k8s.io';
+const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
+const asCsr = (o: Obj | undefined) => o as unknown as CertificateSigningRequest | undefined;
+const forbidden = (name: string | undefined, why: string) => new ApiError('Forbidden', `${RESOURCE} "${name ?? ''}" is forbidden: ${why}`);
+
+/**
+ * CertificateSubjectRestriction: no request to the API server client signer
+ * may ask for a system:masters certificate (400 for a request that does not parse).
+ */
+export async function admitCsrCreate(obj: Obj): Promise<void> {
+  const csr = asCsr(obj);
+  if (csr?.spec?.signerName !== CLIENT_SIGNER) return;
+  let organizations: string[];
+  try {
+    ({ organizations } = await describeRequest(Buffer.from(csr.spec.request ?? '', 'base64').toString()));
+  } catch (err) {
+    throw new ApiError('BadRequest', `${RESOURCE} "${obj.metadata.name ?? ''}" is invalid: spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST (${(err as Error).message})`);
+  }
+  if (organizations.includes('system:masters')) throw forbidden(obj.metadata.name, `use of ${CLIENT_SIGNER} signer with system:masters group is not allowed`);
+}
+
+/** Whether the user may `verb` requests of this signer: on its name, or on "<domain>/*". */
+function mayForSigner(authorizer: ClusterAuthorizer, user: UserInfo, verb: 'approve' | 'sign', signerName: string): boolean {
+  const domain = signerName.split('/')[0];
+  return [signerName, `${domain}/*`].some((name) => authorizer.authorize(user, { kind: 'resource', verb, apiGroup: 'certificates.k8s.io', resource: 'signers', name }).allowed);
+}
+
+/**
+ * CertificateApproval and CertificateSigning: approving or denying needs
+ * `approve`, and setting the certificate `sign`, on the request's signer
+ * (certificates.k8s.io/signers), as kube-apiserver checks.
+ */
+export function admitCsrUpdate(w: { user: UserInfo; authorizer: ClusterAuthorizer; subresource: string | undefined; obj: Obj; old: Obj | undefined }): void {
+  const old = asCsr(w.old);
+  const next = asCsr(w.obj);
+  const signerName = old?.spec?.signerName ?? '';
+  if (w.subresource === 'approval') {
+    const verdicts = (c: CertificateSigningRequest | undefined) => JSON.stringify((c?.status?.conditions ?? []).filter((x) => x.type === 'Approved' || x.type === 'Denied').map((x) => [x.type, x.status]));
+    if (verdicts(old) !== verdicts(next) && !mayForSigner(w.authorizer, w.user, 'approve', signerName)) {
+      throw forbidden(w.old?.metadata.name, `user not permitted to approve requests with signerName "${signerName}"`);
+    }
+  }
+  if (w.subresource === 'status' && (next?.status?.certificate ?? '') !== (old?.status?.certificate ?? '') && next?.status?.certificate) {
+    if (!mayForSigner(w.authorizer, w.user, 'sign', signerName)) throw forbidden(w.old?.metadata.name, `user not permitted to sign requests with signerName "${signerName}"`);
+  }
+}
