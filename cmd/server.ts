@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LEADER_ELECTION, EventRecorder, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
+import { DEFAULT_LEADER_ELECTION, EventRecorder, type KeyPair, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
 import { ApiServer, CidrSet, Compactor, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
 
 const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
@@ -151,19 +151,19 @@ export async function runServer(argv: string[]): Promise<void> {
   log.info({ identity }, 'leader election identity');
   // scheduler and controllers act only while this server holds their Lease; each term starts them afresh
   const leading: Promise<void>[] = [];
-  const elect = (name: string, userAgent: string, lead: (client: RestClient, signal: AbortSignal) => Promise<void>) => {
-    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent });
+  const elect = (name: string, as: { userAgent: string; pair: KeyPair }, lead: (client: RestClient, signal: AbortSignal) => Promise<void>) => {
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...as.pair }, { userAgent: as.userAgent });
     const run = (signal: AbortSignal) => lead(client, signal);
     leading.push(values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal));
   };
   if (!values['disable-scheduler']) {
-    elect('kube-scheduler', 'skiff-scheduler', (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal));
+    elect('kube-scheduler', { userAgent: 'skiff-scheduler', pair: pki.scheduler }, (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal));
   }
   if (!values['disable-controllers']) {
-    elect('kube-controller-manager', 'skiff-controller-manager', (client, signal) => new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal));
+    elect('kube-controller-manager', { userAgent: 'skiff-controller-manager', pair: pki.controllerManager }, (client, signal) => new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal));
   }
   if (values['cluster-dns']) {
-    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.controlPlane }, { userAgent: 'skiff-dns' });
+    const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.clusterDns }, { userAgent: 'skiff-dns' });
     const address = values['cluster-dns-address'] ?? advertise;
     const port = Number(values['cluster-dns-port']);
     await new ClusterDns(client, { zone: values['cluster-domain'] as string }, log).start(values['cluster-dns-bind-address'] ?? address, port, stop.signal);

@@ -3,6 +3,9 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createCA, issueCert, type KeyPair } from '../apimachinery/index.ts';
 
+/** The DNS add-on's user name (bound to system:coredns, as kubeadm binds CoreDNS's account). */
+export const CLUSTER_DNS_USER = 'system:skiff:cluster-dns';
+
 /** The API server's user name towards kubelets. */
 export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
@@ -11,8 +14,10 @@ export interface ClusterPki {
   apiserver: KeyPair;
   /** the API server's client certificate towards kubelet APIs (logs) */
   kubeletClient: KeyPair;
-  /** the in-process controllers' and scheduler's identity */
-  controlPlane: KeyPair;
+  /** the scheduler's, the controller manager's and the DNS add-on's identities: each bound to its own role, none a superuser */
+  scheduler: KeyPair;
+  controllerManager: KeyPair;
+  clusterDns: KeyPair;
 }
 
 /** Does a file exist (readable or not)? */
@@ -54,8 +59,11 @@ export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; 
   const apiserver = await loadOrIssue(dir, 'apiserver', () => issueCert(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses }));
   // kubelets ask the API server whether this identity may act (it is bound to system:kubelet-api-admin): not a superuser
   const kubeletClient = await loadOrIssue(dir, 'apiserver-kubelet-client', () => issueCert(ca, { commonName: KUBELET_CLIENT_USER, usage: 'client' }), (cert) => /\bO=system:masters\b/.test(cert.subject));
-  const controlPlane = await loadOrIssue(dir, 'control-plane', () => issueCert(ca, { commonName: 'system:kube-controller-manager', organizations: ['system:masters'], usage: 'client' }));
-  return { ca, apiserver, kubeletClient, controlPlane };
+  const client = (commonName: string) => () => issueCert(ca, { commonName, usage: 'client' });
+  const scheduler = await loadOrIssue(dir, 'scheduler', client('system:kube-scheduler'));
+  const controllerManager = await loadOrIssue(dir, 'controller-manager', client('system:kube-controller-manager'));
+  const clusterDns = await loadOrIssue(dir, 'cluster-dns', client(CLUSTER_DNS_USER));
+  return { ca, apiserver, kubeletClient, scheduler, controllerManager, clusterDns };
 }
 
 /** Issues a client certificate from the cluster CA found in `dir` (admin, agents on this host). */

@@ -186,8 +186,10 @@ export class ApiServer {
     const reqId = randomUUID().slice(0, 8);
     const url = new URL(req.url ?? '/', 'https://skiff');
     const log = this.#opts.log.child({ reqId });
+    let userName: string | undefined;
     try {
       const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
+      userName = user.name;
       const attributes = requestAttributes(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
       const decision = this.authorizer.authorize(user, attributes);
       if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
@@ -200,7 +202,7 @@ export class ApiServer {
       if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
       sendError(res, apiErr);
     } finally {
-      log.debug({ method: req.method, path: url.pathname, query: url.search, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      log.debug({ method: req.method, path: url.pathname, query: url.search, user: userName, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
     }
   }
 

@@ -112,6 +112,41 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule(READ, ['policy'], ['poddisruptionbudgets']),
       rule(READ, ['storage.k8s.io'], ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities']),
       rule([...ALL], ['coordination.k8s.io'], ['leases']),
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ],
+  },
+  {
+    // what kube-scheduler's volume binding writes: the selected node on claims, the claim reference on volumes
+    name: 'system:volume-scheduler',
+    rules: [rule([...READ, 'patch', 'update'], [''], ['persistentvolumes', 'persistentvolumeclaims']), rule(READ, ['storage.k8s.io'], ['storageclasses'])],
+  },
+  {
+    // skiff runs every controller as this one identity (kube-controller-manager without per-controller
+    // service accounts): the garbage collector and namespace controller read, change and delete anything,
+    // the workload controllers create what they own; no impersonation, no RBAC escalation, no approval
+    name: 'system:kube-controller-manager',
+    rules: [
+      rule([...READ, 'patch', 'update', 'delete', 'deletecollection'], ['*'], ['*']),
+      rule(['create'], [''], ['pods', 'pods/binding', 'bindings', 'pods/eviction', 'endpoints', 'configmaps', 'serviceaccounts', 'persistentvolumeclaims', 'events']),
+      rule(['create'], ['apps'], ['replicasets', 'controllerrevisions']),
+      rule(['create'], ['batch'], ['jobs']),
+      rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['create'], ['events.k8s.io'], ['events']),
+      rule(['create'], ['coordination.k8s.io'], ['leases']),
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+      { verbs: ['sign'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown'] },
+    ],
+  },
+  {
+    // the DNS add-on reads Services, their endpoints and namespaces, and publishes its own Service and EndpointSlice
+    name: 'system:coredns',
+    rules: [
+      rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['get', 'create', 'update'], [''], ['services']),
+      rule(['get', 'create', 'update'], ['discovery.k8s.io'], ['endpointslices']),
     ],
   },
   {
@@ -132,5 +167,8 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
+  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
+  { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
+  { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: 'system:skiff:cluster-dns' }] },
   { name: 'system:kube-apiserver-kubelet-api-admin', role: 'system:kubelet-api-admin', subjects: [{ kind: 'User', name: 'kube-apiserver-kubelet-client' }] },
 ];

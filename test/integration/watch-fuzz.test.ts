@@ -21,7 +21,7 @@ interface Client {
 function watch(c: Client, query: string, closeAfterMs?: number): Promise<string[]> {
   return new Promise((resolve) => {
     const lines: string[] = [];
-    const req = request({ host: '127.0.0.1', port: c.port, path: `/api/v1/namespaces/default/configmaps?watch=true&${query}`, ca: c.pki.ca.cert, cert: c.pki.controlPlane.cert, key: c.pki.controlPlane.key, agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port: c.port, path: `/api/v1/namespaces/default/configmaps?watch=true&${query}`, ca: c.pki.ca.cert, cert: c.pki.controllerManager.cert, key: c.pki.controllerManager.key, agent: false, headers: { connection: 'close' } }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -45,7 +45,7 @@ function put(c: Client, name: string, value: string, method = 'PUT'): Promise<nu
   const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
   const path = `/api/v1/namespaces/default/configmaps${method === 'PUT' ? `/${name}` : ''}`;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: c.port, method, path, ca: c.pki.ca.cert, cert: c.pki.controlPlane.cert, key: c.pki.controlPlane.key, agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port: c.port, method, path, ca: c.pki.ca.cert, cert: c.pki.controllerManager.cert, key: c.pki.controllerManager.key, agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
