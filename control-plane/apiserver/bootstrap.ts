@@ -19,15 +19,17 @@ async function ensure(create: () => Promise<unknown>): Promise<void> {
 const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
 /**
- * Makes `field` of a stored default object what this version ships, unless
- * an administrator turned its autoupdate annotation off (so a cluster made
- * by an older version loses, say, the system:nodes subject of system:node).
+ * Makes the fields `want` names (and the labels) of a stored default object
+ * what this version ships, unless an administrator turned its autoupdate
+ * annotation off (so a cluster made by an older version loses, say, the
+ * system:nodes subject of system:node, and its roles aggregate as now).
  */
-async function reconcile(registry: Registry, name: string, field: 'rules' | 'subjects', want: unknown): Promise<void> {
+async function reconcile(registry: Registry, name: string, labels: Record<string, string>, want: Record<string, unknown>): Promise<void> {
   const stored = await registry.get(undefined, name);
   if (stored.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true') return;
-  if (JSON.stringify(stored[field] ?? []) === JSON.stringify(want)) return;
-  await registry.update(undefined, name, { ...stored, [field]: want });
+  const fieldsDiffer = Object.entries(want).some(([field, value]) => JSON.stringify(stored[field] ?? []) !== JSON.stringify(value));
+  if (!fieldsDiffer && JSON.stringify(stored.metadata.labels ?? {}) === JSON.stringify(labels)) return;
+  await registry.update(undefined, name, { ...stored, ...want, metadata: { ...stored.metadata, labels } });
 }
 
 /** The default ClusterRoles and ClusterRoleBindings, created when missing and kept as shipped while their autoupdate annotation is "true". */
@@ -36,13 +38,15 @@ async function bootstrapPolicy(server: ApiServer): Promise<void> {
   const bindings = server.registry('rbac.authorization.k8s.io', 'clusterrolebindings');
   const labels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
   for (const r of BOOTSTRAP_ROLES) {
-    await ensure(() => roles.create(undefined, { metadata: { name: r.name, labels: { ...labels, ...(r.labels ?? {}) }, annotations: AUTOUPDATE }, rules: r.rules }));
-    await reconcile(roles, r.name, 'rules', r.rules);
+    const roleLabels = { ...labels, ...(r.labels ?? {}) };
+    await ensure(() => roles.create(undefined, { metadata: { name: r.name, labels: roleLabels, annotations: AUTOUPDATE }, rules: r.rules, ...(r.aggregationRule ? { aggregationRule: r.aggregationRule } : {}) }));
+    // an aggregated role's rules are the aggregation controller's to keep
+    await reconcile(roles, r.name, roleLabels, r.aggregationRule ? { aggregationRule: r.aggregationRule } : { rules: r.rules });
   }
   for (const b of BOOTSTRAP_BINDINGS) {
     const subjects = b.subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' }));
     await ensure(() => bindings.create(undefined, { metadata: { name: b.name, labels, annotations: AUTOUPDATE }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role }, subjects }));
-    await reconcile(bindings, b.name, 'subjects', subjects);
+    await reconcile(bindings, b.name, labels, { subjects });
   }
 }
 

@@ -23,9 +23,10 @@ const viewRules: PolicyRule[] = [
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
   rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingresses/status']),
   rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
-  // what Kubernetes' system:aggregated-metrics-reader adds to view
-  rule(READ, ['metrics.k8s.io'], ['pods', 'nodes']),
 ];
+
+/** system:aggregated-metrics-reader: what kubectl top reads, aggregated into view, edit and admin. */
+const metricsRules: PolicyRule[] = [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])];
 
 /** What edit adds: writes to namespaced workloads and config, secrets included. */
 const editRules: PolicyRule[] = [
@@ -50,6 +51,8 @@ export interface BootstrapRole {
   name: string;
   rules: PolicyRule[];
   labels?: Record<string, string>;
+  /** a role whose rules the aggregation controller keeps as the union of the roles these labels select */
+  aggregationRule?: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] };
 }
 
 export interface BootstrapBinding {
@@ -58,13 +61,22 @@ export interface BootstrapBinding {
   subjects: { kind: 'User' | 'Group'; name: string }[];
 }
 
-const AGGREGATED = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+const TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin';
+const TO_EDIT = 'rbac.authorization.k8s.io/aggregate-to-edit';
+const TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
+const selects = (label: string) => ({ clusterRoleSelectors: [{ matchLabels: { [label]: 'true' } }] });
 
+// view ⊂ edit ⊂ admin by aggregation: view is labelled into edit and edit into admin; the rules
+// written here are what aggregation makes of the defaults, so a new cluster needs no controller first
 export const BOOTSTRAP_ROLES: BootstrapRole[] = [
   { name: 'cluster-admin', rules: [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])] },
-  { name: 'admin', rules: [...viewRules, ...editRules, ...adminRules], labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } },
-  { name: 'edit', rules: [...viewRules, ...editRules], labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } },
-  { name: 'view', rules: viewRules, labels: { ...AGGREGATED, 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+  { name: 'admin', rules: [...editRules, ...metricsRules, ...viewRules, ...adminRules], aggregationRule: selects(TO_ADMIN) },
+  { name: 'edit', rules: [...editRules, ...metricsRules, ...viewRules], labels: { [TO_ADMIN]: 'true' }, aggregationRule: selects(TO_EDIT) },
+  { name: 'view', rules: [...viewRules, ...metricsRules], labels: { [TO_EDIT]: 'true' }, aggregationRule: selects(TO_VIEW) },
+  { name: 'system:aggregate-to-admin', rules: adminRules, labels: { [TO_ADMIN]: 'true' } },
+  { name: 'system:aggregate-to-edit', rules: editRules, labels: { [TO_EDIT]: 'true' } },
+  { name: 'system:aggregate-to-view', rules: viewRules, labels: { [TO_VIEW]: 'true' } },
+  { name: 'system:aggregated-metrics-reader', rules: metricsRules, labels: { [TO_VIEW]: 'true', [TO_EDIT]: 'true', [TO_ADMIN]: 'true' } },
   {
     name: 'system:discovery',
     rules: [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'])],
@@ -136,6 +148,8 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule(['create'], ['coordination.k8s.io'], ['leases']),
       rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+      // the aggregation controller writes rules into admin, edit and view it need not hold
+      rule(['escalate'], ['rbac.authorization.k8s.io'], ['clusterroles']),
       { verbs: ['sign'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown'] },
     ],
   },
@@ -154,6 +168,25 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
     name: 'system:kubelet-api-admin',
     rules: [rule(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), rule(['*'], [''], ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics', 'nodes/spec', 'nodes/pods', 'nodes/healthz', 'nodes/configz', 'nodes/checkpoint'])],
   },
+  { name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])] },
+  { name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])] },
+  ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) => ({
+    name: `system:certificates.k8s.io:${signer}-approver`,
+    rules: [{ verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [`kubernetes.io/${signer}`] }],
+  })),
+  { name: 'system:heapster', rules: [rule(READ, [''], ['events', 'namespaces', 'nodes', 'pods']), rule(READ, ['extensions'], ['deployments'])] },
+  { name: 'system:kube-aggregator', rules: [rule(READ, [''], ['endpoints', 'services'])] },
+  { name: 'system:kube-dns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services'])] },
+  { name: 'system:node-problem-detector', rules: [rule(['get'], [''], ['nodes']), rule(['patch'], [''], ['nodes/status']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])] },
+  {
+    name: 'system:node-proxier',
+    rules: [rule(['list', 'watch'], [''], ['services', 'endpoints']), rule(READ, [''], ['nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])],
+  },
+  {
+    name: 'system:persistent-volume-provisioner',
+    rules: [rule([...READ, 'create', 'delete'], [''], ['persistentvolumes']), rule([...READ, 'update'], [''], ['persistentvolumeclaims']), rule(READ, ['storage.k8s.io'], ['storageclasses']), rule(['watch', 'create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+  },
+  { name: 'system:service-account-issuer-discovery', rules: [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])] },
   { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
 ];
 
@@ -164,6 +197,7 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }] },
   { name: 'system:node', role: 'system:node', subjects: [] },
   { name: 'system:monitoring', role: 'system:monitoring', subjects: [{ kind: 'Group', name: 'system:monitoring' }] },
+  { name: 'system:service-account-issuer-discovery', role: 'system:service-account-issuer-discovery', subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }] },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },

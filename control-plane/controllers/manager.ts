@@ -1,6 +1,7 @@
 import { EventRecorder, type KeyPair, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 import { CronJobController } from './cron-job.ts';
 import { CsrSigningController } from './csr-signing.ts';
 import { DaemonSetController } from './daemon-set.ts';
@@ -47,6 +48,7 @@ export class ControllerManager {
       new NamespaceController(ctx('namespace-controller')),
       new NamespaceDefaultsController(ctx('serviceaccount-controller'), ca.cert),
       new CsrSigningController(ctx('certificate-controller'), ca),
+      new ClusterRoleAggregationController(ctx('clusterrole-aggregation-controller')),
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),

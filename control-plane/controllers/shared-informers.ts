@@ -75,4 +75,5 @@ export const NODES: ResourceType = { resource: 'nodes' };
 export const NODE_LEASES: ResourceType = { group: 'coordination.k8s.io', resource: 'leases' };
 export const SERVICES: ResourceType = { resource: 'services' };
 export const ENDPOINTS: ResourceType = { resource: 'endpoints' };
+export const CLUSTER_ROLES: ResourceType = { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' };
 export const ENDPOINT_SLICES: ResourceType = { group: 'discovery.k8s.io', resource: 'endpointslices' };

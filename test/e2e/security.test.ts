@@ -152,6 +152,19 @@ describe('a namespace admin and anonymous', () => {
     expect(await refused(nsadmin, ['create', 'clusterrolebinding', 'up', '--clusterrole=cluster-admin', '--user=nsadmin'])).toContain('cannot create resource "clusterrolebindings"');
   });
 
+  it("gives a namespace admin a custom resource's role labelled into edit, and a viewer nothing of it", async () => {
+    await api.kubectlResult(['apply', '-f', '-'], `
+{apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: widgets.example.com}, spec: {group: example.com, scope: Namespaced, names: {plural: widgets, singular: widget, kind: Widget}, versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]}}
+---
+{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: widgets-edit, labels: {rbac.authorization.k8s.io/aggregate-to-edit: "true"}}, rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, list, watch, create, update, patch, delete]}]}
+`);
+    await api.kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s');
+    const widget = '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace":"team"}}';
+    await expect.poll(async () => (await nsadmin.kubectlResult(['create', '-f', '-'], widget)).stdout, { timeout: 20_000 }).toContain('widget.example.com/w1 created');
+    expect(await api.kubectl('get', 'clusterrole', 'admin', '-o', 'jsonpath={.rules[*].apiGroups}')).toContain('example.com');
+    expect(await refused(viewer, ['get', 'widgets', '-n', 'team'])).toContain('User "viewer" cannot list resource "widgets" in API group "example.com" in the namespace "team"');
+  });
+
   it('lets anonymous see only health and version', async () => {
     expect(await anonymousGet(api.port, '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect(await anonymousGet(api.port, '/version')).toMatchObject({ status: 200 });
