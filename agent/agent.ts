@@ -299,7 +299,7 @@ export class Agent {
       return p ?? statics.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
     };
     const runningPods = () => [...pods.list().filter((p) => !isMirrorPod(p)), ...(staticPods?.list() ?? [])];
-    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), auth: new KubeletAuth(this.#client, nodeName), log }));
+    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), auth: new KubeletAuth(this.#client, nodeName, { mode: config.authorizationMode, allowTtlMs: config.authorizedTtlMs, denyTtlMs: config.unauthorizedTtlMs }), log }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 

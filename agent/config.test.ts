@@ -21,6 +21,13 @@ describe('parseAgentConfig', () => {
     expect(config.clientCAFile).toBe('/etc/ca.crt');
   });
 
+  it("reads the kubelet API's authorization mode and cache times (Webhook by default), refusing an unknown mode", () => {
+    expect(parseAgentConfig(header).config).toMatchObject({ authorizationMode: 'Webhook', authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 });
+    const { config } = parseAgentConfig(`${header}authorization:\n  mode: AlwaysAllow\n  webhook:\n    cacheAuthorizedTTL: 1m\n    cacheUnauthorizedTTL: 5s\n`);
+    expect(config).toMatchObject({ authorizationMode: 'AlwaysAllow', authorizedTtlMs: 60_000, unauthorizedTtlMs: 5000 });
+    expect(() => parseAgentConfig(`${header}authorization:\n  mode: RBAC\n`)).toThrow('authorization.mode must be Webhook or AlwaysAllow, got "RBAC"');
+  });
+
   it('reports unknown and unsupported fields instead of ignoring them silently', () => {
     const { warnings } = parseAgentConfig(`${header}staticPodURL: http://example.invalid/pods\nnoSuchField: 1\n`);
     expect(warnings.map((w) => w.field)).toEqual(['staticPodURL', 'noSuchField']);

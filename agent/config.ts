@@ -39,6 +39,11 @@ export interface AgentConfig {
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
   clientCAFile: string;
+  /** who may use the kubelet API: Webhook asks the API server (SubjectAccessReview), AlwaysAllow lets every authenticated client in */
+  authorizationMode: 'Webhook' | 'AlwaysAllow';
+  /** how long a Webhook answer is reused (cacheAuthorizedTTL 5m, cacheUnauthorizedTTL 30s) */
+  authorizedTtlMs: number;
+  unauthorizedTtlMs: number;
   serializeImagePulls: boolean;
   /** a directory of Pod manifests the agent runs itself (static pods); '' for none */
   staticPodPath: string;
@@ -77,6 +82,9 @@ export const DEFAULT_CONFIG: AgentConfig = {
   tlsCertFile: '',
   tlsPrivateKeyFile: '',
   clientCAFile: '',
+  authorizationMode: 'Webhook',
+  authorizedTtlMs: 300_000,
+  unauthorizedTtlMs: 30_000,
   serializeImagePulls: true,
   staticPodPath: '',
   fileCheckFrequencyMs: 20_000,
@@ -84,7 +92,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
 
 /** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
 const KNOWN_UNSUPPORTED = new Set([
-  'staticPodURL', 'authorization', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
+  'staticPodURL', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
   'rotateCertificates', 'serverTLSBootstrap', 'failSwapOn', 'containerLogMaxSize', 'containerLogMaxFiles', 'shutdownGracePeriod',
   'shutdownGracePeriodCriticalPods', 'registerNode', 'registerWithTaints', 'providerID', 'kubeAPIQPS', 'kubeAPIBurst', 'hairpinMode',
   'enforceNodeAllocatable', 'protectKernelDefaults', 'makeIPTablesUtilChains', 'tlsCipherSuites', 'tlsMinVersion', 'podPidsLimit',
@@ -140,6 +148,8 @@ export function parseAgentConfig(text: string): { config: AgentConfig; warnings:
       if (file) config.clientCAFile = file;
       const rest = Object.keys((value as object) ?? {}).filter((k) => k !== 'x509');
       for (const k of rest) warnings.push({ field: `authentication.${k}`, message: 'not supported by skiff yet; ignored' });
+    } else if (field === 'authorization') {
+      readAuthorization(config, value, warnings);
     } else if (KNOWN_UNSUPPORTED.has(field)) {
       warnings.push({ field, message: 'a KubeletConfiguration field skiff does not honour yet; ignored' });
     } else {
@@ -149,6 +159,18 @@ export function parseAgentConfig(text: string): { config: AgentConfig; warnings:
   if (config.cgroupDriver !== 'cgroupfs' && config.cgroupDriver !== 'systemd') throw new Error(`cgroupDriver must be cgroupfs or systemd, got ${config.cgroupDriver}`);
   validateGarbageCollection(config);
   return { config, warnings };
+}
+
+/** KubeletConfiguration's authorization: {mode, webhook: {cacheAuthorizedTTL, cacheUnauthorizedTTL}}. */
+function readAuthorization(config: AgentConfig, value: unknown, warnings: ConfigWarning[]): void {
+  const a = (value ?? {}) as { mode?: string; webhook?: { cacheAuthorizedTTL?: string; cacheUnauthorizedTTL?: string } };
+  if (a.mode !== undefined) {
+    if (a.mode !== 'Webhook' && a.mode !== 'AlwaysAllow') throw new Error(`authorization.mode must be Webhook or AlwaysAllow, got ${JSON.stringify(a.mode)}`);
+    config.authorizationMode = a.mode;
+  }
+  if (a.webhook?.cacheAuthorizedTTL !== undefined) config.authorizedTtlMs = parseDuration(a.webhook.cacheAuthorizedTTL);
+  if (a.webhook?.cacheUnauthorizedTTL !== undefined) config.unauthorizedTtlMs = parseDuration(a.webhook.cacheUnauthorizedTTL);
+  for (const k of Object.keys(a).filter((k) => k !== 'mode' && k !== 'webhook')) warnings.push({ field: `authorization.${k}`, message: 'unknown field; ignored' });
 }
 
 /** The kubelet's checks of the eviction and image GC settings; bad thresholds fail here, not at the first pressure. */
