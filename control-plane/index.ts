@@ -1,11 +1,10 @@
-export { ApiServer, SERVER_VERSION } from './apiserver/server.ts';
-export type { ApiServerOptions } from './apiserver/server.ts';
+export { ApiServer, SERVER_VERSION } from './apiserver/index.ts';
+export type { ApiServerOptions } from './apiserver/index.ts';
 export { Compactor, EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';
 export { Scheduler, profilesFromConfig } from './scheduler/index.ts';
 export { ensureClusterPki, issueFromClusterCa, CLUSTER_DNS_USER, KUBELET_CLIENT_USER } from './cluster-pki.ts';
 export type { ClusterPki } from './cluster-pki.ts';
-export { ServiceAccountTokens } from './auth/service-account-token.ts';
-export { StaticTokenFile } from './auth/token-authenticators.ts';
+export { ServiceAccountTokens, StaticTokenFile } from './auth/index.ts';
 export { ControllerManager, CidrSet } from './controllers/index.ts';
 export { ClusterDns, publishDnsService } from './dns/index.ts';

@@ -3,7 +3,7 @@ import type { ApiServer } from './server.ts';
 import type { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
-import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/bootstrap-policy.ts';
+import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

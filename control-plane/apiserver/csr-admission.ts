@@ -1,7 +1,7 @@
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import { ApiError, describeRequest } from '../../apimachinery/index.ts';
-import type { ClusterAuthorizer } from '../auth/authorizer.ts';
-import type { UserInfo } from '../auth/types.ts';
+import type { ClusterAuthorizer } from '../auth/index.ts';
+import type { UserInfo } from '../auth/index.ts';
 import type { Obj } from './resource-info.ts';
 
 const RESOURCE = 'certificatesigningrequests.certificates.k8s.io';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UserInfo } from '../auth/types.ts';
+import type { UserInfo } from '../auth/index.ts';
 import { admitNodeRestriction, type NodeWrite } from './node-restriction.ts';
 import type { Obj } from './resource-info.ts';
 

@@ -1,7 +1,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, podReferences } from '../../apimachinery/index.ts';
-import { nodeNameOf } from '../auth/node-authorizer.ts';
-import type { UserInfo } from '../auth/types.ts';
+import { nodeNameOf } from '../auth/index.ts';
+import type { UserInfo } from '../auth/index.ts';
 import type { Obj } from './resource-info.ts';
 
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';

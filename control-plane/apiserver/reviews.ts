@@ -1,8 +1,8 @@
 import { ApiError, errors, fieldErrors, rfc3339 } from '../../apimachinery/index.ts';
-import type { Authenticator } from '../auth/authenticator.ts';
-import type { ClusterAuthorizer } from '../auth/authorizer.ts';
-import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
-import type { RequestAttributes, UserInfo } from '../auth/types.ts';
+import type { Authenticator } from '../auth/index.ts';
+import type { ClusterAuthorizer } from '../auth/index.ts';
+import type { ServiceAccountTokens } from '../auth/index.ts';
+import type { RequestAttributes, UserInfo } from '../auth/index.ts';
 import type { Registry } from './registry.ts';
 
 // The create-only review APIs (authentication.k8s.io, authorization.k8s.io)

@@ -3,13 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
-import { forbidden, requestAttributes } from '../auth/attributes.ts';
-import { Authenticator } from '../auth/authenticator.ts';
-import { impersonate } from '../auth/impersonation.ts';
-import { ClusterAuthorizer } from '../auth/authorizer.ts';
-import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
-import type { UserInfo } from '../auth/types.ts';
-import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/token-authenticators.ts';
+import { forbidden, requestAttributes } from '../auth/index.ts';
+import { Authenticator } from '../auth/index.ts';
+import { impersonate } from '../auth/index.ts';
+import { ClusterAuthorizer } from '../auth/index.ts';
+import type { ServiceAccountTokens } from '../auth/index.ts';
+import type { UserInfo } from '../auth/index.ts';
+import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/index.ts';
 import { ApiError, errors, refuseUpgrade, type Logger } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
@@ -18,7 +18,8 @@ import { acceptsJson, sendError, sendJson } from './http-util.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import { STREAM_SUBRESOURCES, proxyPodStream } from './pod-stream.ts';
 import { Registry } from './registry.ts';
-import { parseResourcePath } from './request-info.ts';
+import { listAndWatch } from './list-watch.ts';
+import { parseResourcePath } from '../api/index.ts';
 import { handleResource, registryKey, servedVersionKey, type RestContext } from './rest-handler.ts';
 import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { ResourceInfo } from './resource-info.ts';
@@ -103,7 +104,7 @@ export class ApiServer {
       new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
       new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
     ], this.#apiAudiences);
-    this.authorizer = new ClusterAuthorizer((group, resource) => this.registry(group, resource));
+    this.authorizer = new ClusterAuthorizer((group, resource) => (handlers) => listAndWatch(this.registry(group, resource), {}, handlers));
   }
 
   registry(group: string, resource: string): Registry {

@@ -1,5 +1,5 @@
 import { ApiError, parseFieldSelector } from '../../apimachinery/index.ts';
-import { parseResourcePath } from '../apiserver/request-info.ts';
+import { parseResourcePath } from '../api/index.ts';
 import type { RequestAttributes } from './types.ts';
 
 /** The RBAC verb of a request on a resource URL (list vs get, watch, deletecollection…). */

@@ -1,4 +1,4 @@
-import type { Registry } from '../apiserver/registry.ts';
+import type { Subscribe } from '../api/index.ts';
 import { NodeAuthorizer } from './node-authorizer.ts';
 import { ObjectCache } from './object-cache.ts';
 import { RbacAuthorizer, type Decision } from './rbac.ts';
@@ -15,10 +15,11 @@ export class ClusterAuthorizer {
   readonly #pods: ObjectCache;
   readonly #claims: ObjectCache;
 
-  constructor(registry: (group: string, resource: string) => Registry) {
-    this.rbac = new RbacAuthorizer((resource) => registry('rbac.authorization.k8s.io', resource));
-    this.#pods = new ObjectCache(registry('', 'pods'), { indexBy: (pod) => (pod.spec as { nodeName?: string } | undefined)?.nodeName || undefined });
-    this.#claims = new ObjectCache(registry('', 'persistentvolumeclaims'));
+  /** `feed`: the list-and-watch of a resource, by group and name */
+  constructor(feed: (group: string, resource: string) => Subscribe) {
+    this.rbac = new RbacAuthorizer((resource) => feed('rbac.authorization.k8s.io', resource));
+    this.#pods = new ObjectCache(feed('', 'pods'), { indexBy: (pod) => (pod.spec as { nodeName?: string } | undefined)?.nodeName || undefined });
+    this.#claims = new ObjectCache(feed('', 'persistentvolumeclaims'));
     this.#node = new NodeAuthorizer(this.#pods, this.#claims);
   }
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../../apimachinery/index.ts';
-import type { Obj } from '../apiserver/resource-info.ts';
+import type { Obj } from '../api/index.ts';
 import type { ClusterAuthorizer } from './authorizer.ts';
 import { ruleAllows } from './rules.ts';
 import type { PolicyRule, RequestAttributes, UserInfo } from './types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Obj } from '../apiserver/resource-info.ts';
+import type { Obj } from '../api/index.ts';
 import { NodeAuthorizer } from './node-authorizer.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { RequestAttributes, UserInfo } from './types.ts';

@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podReferences as references } from '../../apimachinery/index.ts';
-import type { Obj } from '../apiserver/resource-info.ts';
+import type { Obj } from '../api/index.ts';
 import type { ObjectCache } from './object-cache.ts';
 import { ruleAllows } from './rules.ts';
 import type { PolicyRule, RequestAttributes, UserInfo } from './types.ts';

@@ -1,6 +1,4 @@
-import type { Registry } from '../apiserver/registry.ts';
-import type { Obj } from '../apiserver/resource-info.ts';
-import { listAndWatch } from '../apiserver/list-watch.ts';
+import type { Obj, Subscribe } from '../api/index.ts';
 
 /**
  * An in-process mirror of one resource, kept current from storage: list
@@ -8,15 +6,15 @@ import { listAndWatch } from '../apiserver/list-watch.ts';
  * on every request without touching storage.
  */
 export class ObjectCache {
-  readonly #registry: Registry;
+  readonly #subscribe: Subscribe;
   readonly #items = new Map<string, Obj>();
   /** objects by the value `indexBy` gives them (pods by node), when asked for */
   readonly #indexBy: ((o: Obj) => string | undefined) | undefined;
   readonly #index = new Map<string, Map<string, Obj>>();
   #stop: (() => void) | undefined;
 
-  constructor(registry: Registry, opts: { indexBy?: (o: Obj) => string | undefined } = {}) {
-    this.#registry = registry;
+  constructor(subscribe: Subscribe, opts: { indexBy?: (o: Obj) => string | undefined } = {}) {
+    this.#subscribe = subscribe;
     this.#indexBy = opts.indexBy;
   }
 
@@ -44,7 +42,7 @@ export class ObjectCache {
   }
 
   async start(): Promise<void> {
-    this.#stop = await listAndWatch(this.#registry, {}, {
+    this.#stop = await this.#subscribe({
       list: (items) => {
         this.#items.clear();
         this.#index.clear();

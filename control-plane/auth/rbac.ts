@@ -1,5 +1,4 @@
-import type { Registry } from '../apiserver/registry.ts';
-import type { Obj } from '../apiserver/resource-info.ts';
+import type { Obj, Subscribe } from '../api/index.ts';
 import { ObjectCache } from './object-cache.ts';
 import { ruleAllows } from './rules.ts';
 import { SUPERUSER_GROUP, type PolicyRule, type RequestAttributes, type UserInfo } from './types.ts';
@@ -45,11 +44,12 @@ export class RbacAuthorizer {
   readonly #clusterRoles: ObjectCache;
   readonly #clusterRoleBindings: ObjectCache;
 
-  constructor(registry: (resource: string) => Registry) {
-    this.#roles = new ObjectCache(registry('roles'));
-    this.#roleBindings = new ObjectCache(registry('rolebindings'));
-    this.#clusterRoles = new ObjectCache(registry('clusterroles'));
-    this.#clusterRoleBindings = new ObjectCache(registry('clusterrolebindings'));
+  /** `feed`: the list-and-watch of one rbac.authorization.k8s.io resource */
+  constructor(feed: (resource: string) => Subscribe) {
+    this.#roles = new ObjectCache(feed('roles'));
+    this.#roleBindings = new ObjectCache(feed('rolebindings'));
+    this.#clusterRoles = new ObjectCache(feed('clusterroles'));
+    this.#clusterRoleBindings = new ObjectCache(feed('clusterrolebindings'));
   }
 
   async start(): Promise<void> {

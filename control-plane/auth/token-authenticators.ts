@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Registry } from '../apiserver/registry.ts';
+import type { ObjectReader } from '../api/index.ts';
 import type { ServiceAccountTokens } from './service-account-token.ts';
 import type { UserInfo } from './types.ts';
 
@@ -57,10 +57,10 @@ export class StaticTokenFile implements TokenAuthenticator {
 /** Bound service account JWTs: valid signature, and the account (and pod) still exist with the same uid. */
 export class ServiceAccountAuthenticator implements TokenAuthenticator {
   readonly #tokens: ServiceAccountTokens;
-  readonly #serviceAccounts: Registry;
-  readonly #pods: Registry;
+  readonly #serviceAccounts: ObjectReader;
+  readonly #pods: ObjectReader;
 
-  constructor(tokens: ServiceAccountTokens, serviceAccounts: Registry, pods: Registry) {
+  constructor(tokens: ServiceAccountTokens, serviceAccounts: ObjectReader, pods: ObjectReader) {
     this.#tokens = tokens;
     this.#serviceAccounts = serviceAccounts;
     this.#pods = pods;
@@ -91,9 +91,9 @@ const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 
 /** Bootstrap tokens: kube-system Secrets `bootstrap-token-<id>` of type bootstrap.kubernetes.io/token. */
 export class BootstrapTokenAuthenticator implements TokenAuthenticator {
-  readonly #secrets: Registry;
+  readonly #secrets: ObjectReader;
 
-  constructor(secrets: Registry) {
+  constructor(secrets: ObjectReader) {
     this.#secrets = secrets;
   }
 

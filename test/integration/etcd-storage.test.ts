@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Compactor, EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
-import { Registry } from '../../control-plane/apiserver/registry.ts';
+import { Registry } from '../../control-plane/apiserver/index.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
 import type { StorageEvent } from '../../control-plane/storage/types.ts';
 import { waitFor } from '../../lab/index.ts';

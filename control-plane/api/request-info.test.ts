@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResourcePath } from './request-info.ts';
+import { parseResourcePath } from './index.ts';
 
 describe('request info', () => {
   it('reads namespaced resources, subresources and the namespace object itself', () => {

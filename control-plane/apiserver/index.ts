@@ -1,0 +1,6 @@
+// The API server: HTTPS, health, discovery and OpenAPI, the REST handler
+// over one Registry per resource, watch streams, custom resources, admission.
+export { ApiServer, SERVER_VERSION } from './server.ts';
+export type { ApiServerOptions } from './server.ts';
+export { Registry } from './registry.ts';
+export type { ListOptions, WatchOutput } from './registry.ts';
