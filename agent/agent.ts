@@ -10,7 +10,19 @@ import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
 import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type Signal } from './eviction/index.ts';
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
 import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
-import { CONFIG_MIRROR, MANAGED_BY, PodSyncer, PodWorkers, Relister, StaticPods, StatusManager, isMirrorPod, parseResolvConf, podLogDirectory, syncMirrorPods } from './pods/index.ts';
+import {
+  CONFIG_MIRROR,
+  MANAGED_BY,
+  PodSyncer,
+  PodWorkers,
+  Relister,
+  StaticPods,
+  StatusManager,
+  isMirrorPod,
+  parseResolvConf,
+  podLogDirectory,
+  syncMirrorPods,
+} from './pods/index.ts';
 import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
@@ -91,11 +103,18 @@ export class Agent {
 
     const hostIP = hostIPv4(this.#o.nodeIP);
     let podCidr = config.podCIDR;
-    const cni = new CniRunner({ confDir: this.#o.cniConfDir, binDirs: this.#o.cniBinDirs, cacheDir: join(this.#o.rootDir, 'cni-results'), podCidr: () => podCidr || undefined });
+    const cni = new CniRunner({
+      confDir: this.#o.cniConfDir,
+      binDirs: this.#o.cniBinDirs,
+      cacheDir: join(this.#o.rootDir, 'cni-results'),
+      podCidr: () => podCidr || undefined,
+    });
     this.#servers.push(await serveCniDelegate(this.#o.cniDelegateSocket, cni, log.child({ component: 'cni' })));
 
     const health = async (): Promise<NodeHealth> => {
-      const status = await this.#cri.status().catch((err: Error) => ({ status: { conditions: [{ type: 'RuntimeReady', status: false, reason: 'RuntimeDown', message: err.message }] } }));
+      const status = await this.#cri
+        .status()
+        .catch((err: Error) => ({ status: { conditions: [{ type: 'RuntimeReady', status: false, reason: 'RuntimeDown', message: err.message }] } }));
       const runtimeCond = status.status?.conditions.find((c) => c.type === 'RuntimeReady');
       let networkMessage = '';
       try {
@@ -116,7 +135,17 @@ export class Agent {
     const reporter = new NodeStatusReporter({
       client: this.#client,
       machine,
-      inputs: { nodeName, address: hostIP, port: config.port, podCIDR: config.podCIDR, maxPods: config.maxPods, runtimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, systemReserved: config.systemReserved, kubeReserved: config.kubeReserved, evictionHard: config.evictionHard },
+      inputs: {
+        nodeName,
+        address: hostIP,
+        port: config.port,
+        podCIDR: config.podCIDR,
+        maxPods: config.maxPods,
+        runtimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`,
+        systemReserved: config.systemReserved,
+        kubeReserved: config.kubeReserved,
+        evictionHard: config.evictionHard,
+      },
       health,
       log,
       reportFrequencyMs: config.nodeStatusReportFrequencyMs,
@@ -131,14 +160,16 @@ export class Agent {
     const services = new Informer<Service>(this.#client, { resource: 'services' }, { log });
     void services.run(this.#stop.signal);
     const hostDns = parseResolvConf(await readFile(config.resolvConf, 'utf8').catch(() => ''));
-    const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
+    const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) =>
+      events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
     let workers: PodWorkers | undefined;
     const prober = new Prober({
       execSync: (id, cmd, timeout) => this.#cri.execSync(id, cmd, timeout),
       changed: (uid) => workers?.resync(uid),
       kill: (pod, id, container, message) => {
         podEvent(pod, 'Normal', 'Killing', message, `spec.containers{${container.name}}`);
-        void this.#cri.stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30)
+        void this.#cri
+          .stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30)
           .catch((err: Error) => log.warn({ pod: pod.metadata?.name, err: err.message }, 'could not stop an unhealthy container'))
           .finally(() => workers?.resync(pod.metadata?.uid ?? ''));
       },
@@ -149,7 +180,10 @@ export class Agent {
     const podsDir = join(this.#o.rootDir, 'pods');
     const podStats: PodStatsSource = { cgroups, podsDir, logDir: (pod) => podLogDirectory(pod, config.podLogsDir) };
     const tokens = new ServiceAccountTokenCache(this.#client, (uid) => workers?.resync(uid));
-    const objects = { ...apiObjects(this.#client), serviceAccountToken: (pod: Pod, audience: string | undefined, seconds: number) => tokens.get(pod, audience, seconds) };
+    const objects = {
+      ...apiObjects(this.#client),
+      serviceAccountToken: (pod: Pod, audience: string | undefined, seconds: number) => tokens.get(pod, audience, seconds),
+    };
     const csiLog = log.child({ component: 'csi' });
     const plugins = new PluginRegistry(join(this.#o.rootDir, 'plugins_registry'), csiLog);
     // the storage sidecars for drivers registered here: provisioning, deletion and expansion of volumes on this node
@@ -159,12 +193,27 @@ export class Agent {
     const storageEvents = new EventRecorder(this.#client, { component: `csi-sidecars/${nodeName}`, host: nodeName }, log);
     const provisioner = new NodeProvisioner({ client: this.#client, nodeName, plugins, events: storageEvents, log: csiLog, claims, volumes, classes });
     const resizer = new NodeResizer({ client: this.#client, plugins, events: storageEvents, log: csiLog, rootDir: this.#o.rootDir, claims, volumes });
-    const csiVolumes = new CsiVolumes({ plugins, claims: objects, rootDir: this.#o.rootDir, podsDir, log: csiLog, afterStage: (claim, pv) => resizer.expandOnNode(claim, pv) });
+    const csiVolumes = new CsiVolumes({
+      plugins,
+      claims: objects,
+      rootDir: this.#o.rootDir,
+      podsDir,
+      log: csiLog,
+      afterStage: (claim, pv) => resizer.expandOnNode(claim, pv),
+    });
     // pods the runtime holds for this node whose state changed since they were last synced are synced again
     const relister = new Relister(this.#cri, nodeName);
     const syncer = new PodSyncer({
       cri: this.#cri,
-      env: { nodeName, hostIP, clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostDns, podLogsDir: config.podLogsDir, services: () => services.store.values() },
+      env: {
+        nodeName,
+        hostIP,
+        clusterDNS: config.clusterDNS,
+        clusterDomain: config.clusterDomain,
+        hostDns,
+        podLogsDir: config.podLogsDir,
+        services: () => services.store.values(),
+      },
       runtimeName: runtime.runtimeName,
       podsDir,
       events: (pod) => (type, reason, message, fieldPath) => podEvent(pod, type, reason, message, fieldPath),
@@ -212,7 +261,8 @@ export class Agent {
 
     const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || this.#o.rootDir;
     const nodeStats = () => readNodeStats({ nodefs: this.#o.rootDir, imagefs }, cgroups.version);
-    const containerNames = async () => new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
+    const containerNames = async () =>
+      new Map((await this.#cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
     eviction = await this.#evictionManager({ cgroups, workers, pods, reporter, events, podEvent, imagefs, nodeStats, podStats, containerNames });
 
     void pods.run(signal);
@@ -224,8 +274,18 @@ export class Agent {
     void resizer.run(signal);
     watchPodSources(this.#client, pods, (uid) => workers?.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(this.#client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
-    void every(LEASE_RENEW_MS, signal, () => lease.renew(), (err) => log.warn({ err: err.message }, 'lease renewal failed'));
-    void every(config.nodeStatusUpdateFrequencyMs, signal, () => reporter.sync(), (err) => log.warn({ err: err.message }, 'node status update failed'));
+    void every(
+      LEASE_RENEW_MS,
+      signal,
+      () => lease.renew(),
+      (err) => log.warn({ err: err.message }, 'lease renewal failed'),
+    );
+    void every(
+      config.nodeStatusUpdateFrequencyMs,
+      signal,
+      () => reporter.sync(),
+      (err) => log.warn({ err: err.message }, 'node status update failed'),
+    );
     await pods.hasSynced();
     void eviction.run(signal);
 
@@ -233,7 +293,9 @@ export class Agent {
       const nodeRef = { name: nodeName, uid: node.metadata?.uid ?? '' };
       let mirrors = Promise.resolve();
       syncMirrors = () => {
-        mirrors = mirrors.then(() => syncMirrorPods(this.#client, nodeRef, staticPods?.list() ?? [], pods, log)).catch((err: Error) => log.warn({ err: err.message }, 'mirror pod sync failed'));
+        mirrors = mirrors
+          .then(() => syncMirrorPods(this.#client, nodeRef, staticPods?.list() ?? [], pods, log))
+          .catch((err: Error) => log.warn({ err: err.message }, 'mirror pod sync failed'));
       };
       staticPods = new StaticPods({
         dir: config.staticPodPath,
@@ -246,7 +308,12 @@ export class Agent {
         },
       });
       await staticPods.run(signal, config.fileCheckFrequencyMs);
-      void every(MIRROR_SYNC_MS, signal, async () => syncMirrors(), () => undefined);
+      void every(
+        MIRROR_SYNC_MS,
+        signal,
+        async () => syncMirrors(),
+        () => undefined,
+      );
     }
 
     // pods the runtime holds for this node but neither the API server nor the manifests know: stop and remove them
@@ -268,30 +335,53 @@ export class Agent {
       }
       void reporter.sync().catch((e: Error) => log.warn({ err: e.message }, 'node status update failed'));
     };
-    void every(RELIST_PERIOD_MS, signal, async () => {
-      const { changed } = await relister.relist();
-      runtimeReached(true);
-      for (const uid of changed) workers.resync(uid);
-    }, (err) => runtimeReached(false, err));
+    void every(
+      RELIST_PERIOD_MS,
+      signal,
+      async () => {
+        const { changed } = await relister.relist();
+        runtimeReached(true);
+        for (const uid of changed) workers.resync(uid);
+      },
+      (err) => runtimeReached(false, err),
+    );
     // networks of sandboxes the runtime lost without a DEL: freed at start and then now and again
-    void every(CNI_SWEEP_MS, signal, async () => {
-      const swept = await cni.sweep(new Set((await this.#cri.listPodSandbox()).map((s) => s.id)), { signal });
-      if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
-    }, (err) => log.warn({ err: err.message }, 'CNI sweep failed'));
+    void every(
+      CNI_SWEEP_MS,
+      signal,
+      async () => {
+        const swept = await cni.sweep(new Set((await this.#cri.listPodSandbox()).map((s) => s.id)), { signal });
+        if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
+      },
+      (err) => log.warn({ err: err.message }, 'CNI sweep failed'),
+    );
 
     // directories of pods that are gone everywhere (a teardown that failed, a pod removed while the agent was down)
     const sweepLister = new Relister(this.#cri, nodeName);
-    void every(ORPHAN_SWEEP_MS, signal, async () => {
-      const active = new Set([...pods.list().map((p) => p.metadata?.uid), ...workers.active().map((p) => p.metadata?.uid)]);
-      const inRuntime = (await sweepLister.relist()).present;
-      for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
-        if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
-      }
-      const unstaged = await csiVolumes.sweepStaged();
-      if (unstaged.length) log.info({ volumes: unstaged }, 'unstaged volumes no pod on this node uses');
-    }, (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'));
+    void every(
+      ORPHAN_SWEEP_MS,
+      signal,
+      async () => {
+        const active = new Set([...pods.list().map((p) => p.metadata?.uid), ...workers.active().map((p) => p.metadata?.uid)]);
+        const inRuntime = (await sweepLister.relist()).present;
+        for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
+          if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
+        }
+        const unstaged = await csiVolumes.sweepStaged();
+        if (unstaged.length) log.info({ volumes: unstaged }, 'unstaged volumes no pod on this node uses');
+      },
+      (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'),
+    );
 
-    const stats = new StatsSummary({ nodeName, startTime: new Date(), ...podStats, readNodeStats: nodeStats, pods: () => workers.active(), containerNames, volumeStats: (pod, dir, time) => csiVolumes.volumeStats(pod, dir, time) });
+    const stats = new StatsSummary({
+      nodeName,
+      startTime: new Date(),
+      ...podStats,
+      readNodeStats: nodeStats,
+      pods: () => workers.active(),
+      containerNames,
+      volumeStats: (pod, dir, time) => csiVolumes.volumeStats(pod, dir, time),
+    });
     const podByName = (namespace: string, name: string) => {
       const p = pods.get(`${namespace}/${name}`);
       const statics = staticPods?.list() ?? [];
@@ -299,7 +389,25 @@ export class Agent {
       return p ?? statics.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
     };
     const runningPods = () => [...pods.list().filter((p) => !isMirrorPod(p)), ...(staticPods?.list() ?? [])];
-    this.#servers.push(await startKubeletServer({ nodeName, address: config.address, port: config.port, tls: this.#o.servingTls, podByName, runningPods, cri: this.#cri, observe: (uid) => syncer.observe(uid), summary: () => stats.summary(), auth: new KubeletAuth(this.#client, nodeName, { mode: config.authorizationMode, allowTtlMs: config.authorizedTtlMs, denyTtlMs: config.unauthorizedTtlMs }), log }));
+    this.#servers.push(
+      await startKubeletServer({
+        nodeName,
+        address: config.address,
+        port: config.port,
+        tls: this.#o.servingTls,
+        podByName,
+        runningPods,
+        cri: this.#cri,
+        observe: (uid) => syncer.observe(uid),
+        summary: () => stats.summary(),
+        auth: new KubeletAuth(this.#client, nodeName, {
+          mode: config.authorizationMode,
+          allowTtlMs: config.authorizedTtlMs,
+          denyTtlMs: config.unauthorizedTtlMs,
+        }),
+        log,
+      }),
+    );
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 
@@ -310,20 +418,36 @@ export class Agent {
     plugins.onChange(() => {
       pending = true;
     });
-    void every(1000, signal, async () => {
-      if (!pending) return;
-      pending = false;
-      try {
-        await syncCsiNode(this.#client, nodeName, plugins.all().values(), log.child({ component: 'csi' }));
-      } catch (err) {
-        pending = true;
-        throw err;
-      }
-    }, (err) => log.warn({ err: err.message }, 'CSINode update failed'));
+    void every(
+      1000,
+      signal,
+      async () => {
+        if (!pending) return;
+        pending = false;
+        try {
+          await syncCsiNode(this.#client, nodeName, plugins.all().values(), log.child({ component: 'csi' }));
+        } catch (err) {
+          pending = true;
+          throw err;
+        }
+      },
+      (err) => log.warn({ err: err.message }, 'CSINode update failed'),
+    );
   }
 
   /** Eviction under node pressure, with dead containers and unused images reclaimed first; image GC on its own period. */
-  async #evictionManager(c: { cgroups: PodCgroups; workers: PodWorkers; pods: Informer<Pod>; reporter: NodeStatusReporter; events: EventRecorder; podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void; imagefs: string; nodeStats: () => Promise<NodeStats>; podStats: PodStatsSource; containerNames: () => Promise<Map<string, string>> }): Promise<EvictionManager> {
+  async #evictionManager(c: {
+    cgroups: PodCgroups;
+    workers: PodWorkers;
+    pods: Informer<Pod>;
+    reporter: NodeStatusReporter;
+    events: EventRecorder;
+    podEvent: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+    imagefs: string;
+    nodeStats: () => Promise<NodeStats>;
+    podStats: PodStatsSource;
+    containerNames: () => Promise<Map<string, string>>;
+  }): Promise<EvictionManager> {
     const { config, log, nodeName, rootDir } = this.#o;
     const signal = this.#stop.signal;
     const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
@@ -331,7 +455,12 @@ export class Agent {
     const dedicatedImageFs = (await stat(c.imagefs)).dev !== (await stat(rootDir)).dev;
     const imageGC = new ImageGC({
       cri: this.#cri,
-      policy: { highThresholdPercent: config.imageGCHighThresholdPercent, lowThresholdPercent: config.imageGCLowThresholdPercent, minAgeMs: config.imageMinimumGCAgeMs, maxAgeMs: config.imageMaximumGCAgeMs },
+      policy: {
+        highThresholdPercent: config.imageGCHighThresholdPercent,
+        lowThresholdPercent: config.imageGCLowThresholdPercent,
+        minAgeMs: config.imageMinimumGCAgeMs,
+        maxAgeMs: config.imageMaximumGCAgeMs,
+      },
       protectedImages: [DEFAULT_SANDBOX_IMAGE],
       log: log.child({ component: 'image-gc' }),
       nodeEvent,
@@ -399,4 +528,3 @@ export class Agent {
     this.#cri.close();
   }
 }
-

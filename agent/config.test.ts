@@ -13,7 +13,9 @@ describe('parseAgentConfig', () => {
   });
 
   it('honours known fields and converts durations', () => {
-    const { config } = parseAgentConfig(`${header}port: 11250\npodCIDR: 10.244.3.0/24\nnodeStatusUpdateFrequency: 1m30s\nclusterDNS: [10.96.0.10]\nauthentication:\n  x509:\n    clientCAFile: /etc/ca.crt\n`);
+    const { config } = parseAgentConfig(
+      `${header}port: 11250\npodCIDR: 10.244.3.0/24\nnodeStatusUpdateFrequency: 1m30s\nclusterDNS: [10.96.0.10]\nauthentication:\n  x509:\n    clientCAFile: /etc/ca.crt\n`,
+    );
     expect(config.port).toBe(11250);
     expect(config.podCIDR).toBe('10.244.3.0/24');
     expect(config.nodeStatusUpdateFrequencyMs).toBe(90_000);
@@ -41,11 +43,23 @@ describe('parseAgentConfig', () => {
   });
 
   it('reads the eviction and image GC settings and refuses bad ones at start', () => {
-    const { config, warnings } = parseAgentConfig(`${header}evictionHard: {memory.available: 500Mi}\nevictionSoft: {nodefs.available: 15%}\nevictionSoftGracePeriod: {nodefs.available: 1m}\nevictionPressureTransitionPeriod: 30s\nevictionMaxPodGracePeriod: 20\nimageGCHighThresholdPercent: 70\nimageGCLowThresholdPercent: 60\nimageMinimumGCAge: 5m\n`);
+    const { config, warnings } = parseAgentConfig(
+      `${header}evictionHard: {memory.available: 500Mi}\nevictionSoft: {nodefs.available: 15%}\nevictionSoftGracePeriod: {nodefs.available: 1m}\nevictionPressureTransitionPeriod: 30s\nevictionMaxPodGracePeriod: 20\nimageGCHighThresholdPercent: 70\nimageGCLowThresholdPercent: 60\nimageMinimumGCAge: 5m\n`,
+    );
     expect(warnings).toEqual([]);
-    expect(config).toMatchObject({ evictionHard: { 'memory.available': '500Mi' }, evictionPressureTransitionPeriodMs: 30_000, evictionMaxPodGracePeriod: 20, imageGCHighThresholdPercent: 70, imageMinimumGCAgeMs: 300_000 });
-    expect(() => parseAgentConfig(`${header}evictionSoft: {nodefs.available: 15%}\n`)).toThrow('grace period must be specified for the soft eviction threshold nodefs.available');
+    expect(config).toMatchObject({
+      evictionHard: { 'memory.available': '500Mi' },
+      evictionPressureTransitionPeriodMs: 30_000,
+      evictionMaxPodGracePeriod: 20,
+      imageGCHighThresholdPercent: 70,
+      imageMinimumGCAgeMs: 300_000,
+    });
+    expect(() => parseAgentConfig(`${header}evictionSoft: {nodefs.available: 15%}\n`)).toThrow(
+      'grace period must be specified for the soft eviction threshold nodefs.available',
+    );
     expect(() => parseAgentConfig(`${header}evictionHard: {disk.free: 1Gi}\n`)).toThrow('unsupported eviction signal disk.free');
-    expect(() => parseAgentConfig(`${header}imageGCHighThresholdPercent: 50\nimageGCLowThresholdPercent: 60\n`)).toThrow('imageGCLowThresholdPercent (60) must be less than imageGCHighThresholdPercent (50)');
+    expect(() => parseAgentConfig(`${header}imageGCHighThresholdPercent: 50\nimageGCLowThresholdPercent: 60\n`)).toThrow(
+      'imageGCLowThresholdPercent (60) must be less than imageGCHighThresholdPercent (50)',
+    );
   });
 });

@@ -92,11 +92,38 @@ export const DEFAULT_CONFIG: AgentConfig = {
 
 /** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
 const KNOWN_UNSUPPORTED = new Set([
-  'staticPodURL', 'readOnlyPort', 'healthzPort', 'healthzBindAddress', 'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'featureGates',
-  'rotateCertificates', 'serverTLSBootstrap', 'failSwapOn', 'containerLogMaxSize', 'containerLogMaxFiles', 'shutdownGracePeriod',
-  'shutdownGracePeriodCriticalPods', 'registerNode', 'registerWithTaints', 'providerID', 'kubeAPIQPS', 'kubeAPIBurst', 'hairpinMode',
-  'enforceNodeAllocatable', 'protectKernelDefaults', 'makeIPTablesUtilChains', 'tlsCipherSuites', 'tlsMinVersion', 'podPidsLimit',
-  'volumePluginDir', 'logging', 'enableServer', 'enableDebuggingHandlers', 'httpCheckFrequency',
+  'staticPodURL',
+  'readOnlyPort',
+  'healthzPort',
+  'healthzBindAddress',
+  'cpuManagerPolicy',
+  'memoryManagerPolicy',
+  'topologyManagerPolicy',
+  'featureGates',
+  'rotateCertificates',
+  'serverTLSBootstrap',
+  'failSwapOn',
+  'containerLogMaxSize',
+  'containerLogMaxFiles',
+  'shutdownGracePeriod',
+  'shutdownGracePeriodCriticalPods',
+  'registerNode',
+  'registerWithTaints',
+  'providerID',
+  'kubeAPIQPS',
+  'kubeAPIBurst',
+  'hairpinMode',
+  'enforceNodeAllocatable',
+  'protectKernelDefaults',
+  'makeIPTablesUtilChains',
+  'tlsCipherSuites',
+  'tlsMinVersion',
+  'podPidsLimit',
+  'volumePluginDir',
+  'logging',
+  'enableServer',
+  'enableDebuggingHandlers',
+  'httpCheckFrequency',
 ]);
 
 export interface ConfigWarning {
@@ -116,10 +143,31 @@ const DURATIONS: Record<string, keyof AgentConfig> = {
 };
 
 const PLAIN: readonly (keyof AgentConfig)[] = [
-  'address', 'port', 'podCIDR', 'clusterDNS', 'clusterDomain', 'maxPods', 'nodeLeaseDurationSeconds', 'containerRuntimeEndpoint',
-  'podLogsDir', 'resolvConf', 'cgroupDriver', 'cgroupRoot', 'systemReserved', 'kubeReserved', 'evictionHard', 'tlsCertFile', 'tlsPrivateKeyFile',
-  'serializeImagePulls', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionMinimumReclaim', 'evictionMaxPodGracePeriod',
-  'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent', 'staticPodPath',
+  'address',
+  'port',
+  'podCIDR',
+  'clusterDNS',
+  'clusterDomain',
+  'maxPods',
+  'nodeLeaseDurationSeconds',
+  'containerRuntimeEndpoint',
+  'podLogsDir',
+  'resolvConf',
+  'cgroupDriver',
+  'cgroupRoot',
+  'systemReserved',
+  'kubeReserved',
+  'evictionHard',
+  'tlsCertFile',
+  'tlsPrivateKeyFile',
+  'serializeImagePulls',
+  'evictionSoft',
+  'evictionSoftGracePeriod',
+  'evictionMinimumReclaim',
+  'evictionMaxPodGracePeriod',
+  'imageGCHighThresholdPercent',
+  'imageGCLowThresholdPercent',
+  'staticPodPath',
 ];
 
 /**
@@ -130,7 +178,8 @@ export function parseAgentConfig(text: string): { config: AgentConfig; warnings:
   const doc = (YAML.parse(text) ?? {}) as Record<string, unknown>;
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the agent configuration must be a YAML mapping');
   if (doc.kind !== 'KubeletConfiguration') throw new Error(`kind must be KubeletConfiguration, got ${JSON.stringify(doc.kind)}`);
-  if (doc.apiVersion !== 'kubelet.config.k8s.io/v1beta1') throw new Error(`apiVersion must be kubelet.config.k8s.io/v1beta1, got ${JSON.stringify(doc.apiVersion)}`);
+  if (doc.apiVersion !== 'kubelet.config.k8s.io/v1beta1')
+    throw new Error(`apiVersion must be kubelet.config.k8s.io/v1beta1, got ${JSON.stringify(doc.apiVersion)}`);
   const config: AgentConfig = structuredClone(DEFAULT_CONFIG);
   const warnings: ConfigWarning[] = [];
   const set = config as unknown as Record<string, unknown>;
@@ -156,7 +205,8 @@ export function parseAgentConfig(text: string): { config: AgentConfig; warnings:
       warnings.push({ field, message: 'unknown KubeletConfiguration field; ignored' });
     }
   }
-  if (config.cgroupDriver !== 'cgroupfs' && config.cgroupDriver !== 'systemd') throw new Error(`cgroupDriver must be cgroupfs or systemd, got ${config.cgroupDriver}`);
+  if (config.cgroupDriver !== 'cgroupfs' && config.cgroupDriver !== 'systemd')
+    throw new Error(`cgroupDriver must be cgroupfs or systemd, got ${config.cgroupDriver}`);
   validateGarbageCollection(config);
   return { config, warnings };
 }
@@ -170,7 +220,8 @@ function readAuthorization(config: AgentConfig, value: unknown, warnings: Config
   }
   if (a.webhook?.cacheAuthorizedTTL !== undefined) config.authorizedTtlMs = parseDuration(a.webhook.cacheAuthorizedTTL);
   if (a.webhook?.cacheUnauthorizedTTL !== undefined) config.unauthorizedTtlMs = parseDuration(a.webhook.cacheUnauthorizedTTL);
-  for (const k of Object.keys(a).filter((k) => k !== 'mode' && k !== 'webhook')) warnings.push({ field: `authorization.${k}`, message: 'unknown field; ignored' });
+  for (const k of Object.keys(a).filter((k) => k !== 'mode' && k !== 'webhook'))
+    warnings.push({ field: `authorization.${k}`, message: 'unknown field; ignored' });
 }
 
 /** The kubelet's checks of the eviction and image GC settings; bad thresholds fail here, not at the first pressure. */

@@ -37,9 +37,11 @@ export class EventRecorder {
   }
 
   event(obj: Involved, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
-    this.#chain = this.#chain.then(() => this.#write(obj, type, reason, message, fieldPath)).catch((err: Error) => {
-      this.#log.warn({ err: err.message, reason }, 'could not record event');
-    });
+    this.#chain = this.#chain
+      .then(() => this.#write(obj, type, reason, message, fieldPath))
+      .catch((err: Error) => {
+        this.#log.warn({ err: err.message, reason }, 'could not record event');
+      });
   }
 
   /** Resolves when every event recorded so far has been written. */
@@ -63,21 +65,32 @@ export class EventRecorder {
       }
     }
     const name = `${m.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16)}`;
-    await this.#client.create({ resource: 'events', namespace }, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      involvedObject: { apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
-      reason,
-      message,
-      type,
-      source: this.#source,
-      firstTimestamp: ts,
-      lastTimestamp: ts,
-      count: 1,
-      reportingComponent: this.#source.component,
-      reportingInstance: this.#source.host ?? '',
-    });
+    await this.#client.create(
+      { resource: 'events', namespace },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion ?? 'v1',
+          kind: obj.kind,
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+          ...(fieldPath ? { fieldPath } : {}),
+        },
+        reason,
+        message,
+        type,
+        source: this.#source,
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        count: 1,
+        reportingComponent: this.#source.component,
+        reportingInstance: this.#source.host ?? '',
+      },
+    );
     if (this.#seen.size >= MAX_REMEMBERED) this.#seen.delete(this.#seen.keys().next().value as string);
     this.#seen.set(key, { name, namespace, count: 1, first: ts });
   }

@@ -31,7 +31,10 @@ export function parseFieldSelector(s: string | null | undefined): FieldSelector 
  */
 export function valueAtPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
-  for (const part of path.replace(/^\./, '').split(/\.|(?=\[)/).filter(Boolean)) {
+  for (const part of path
+    .replace(/^\./, '')
+    .split(/\.|(?=\[)/)
+    .filter(Boolean)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     const index = /^\[(\d+)\]$/.exec(part);
     cur = index ? (cur as unknown[])[Number(index[1])] : (cur as Record<string, unknown>)[part];

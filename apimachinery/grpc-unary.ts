@@ -6,7 +6,13 @@ type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err
  * One unary call by method name on a client made from a loaded proto, with a
  * deadline; a failure becomes the caller's own error type (CriError, CsiError).
  */
-export function unaryCall<T>(client: grpc.Client, method: string, req: object, timeoutMs: number, toError: (method: string, code: grpc.status, details: string) => Error): Promise<T> {
+export function unaryCall<T>(
+  client: grpc.Client,
+  method: string,
+  req: object,
+  timeoutMs: number,
+  toError: (method: string, code: grpc.status, details: string) => Error,
+): Promise<T> {
   const fn = (client as unknown as Record<string, Unary>)[method];
   if (!fn) throw new Error(`gRPC client has no method ${method}`);
   return new Promise((resolve, reject) => {

@@ -75,7 +75,12 @@ export class Informer<T extends KubeObject> {
       try {
         if (!this.#resourceVersion) await this.#list();
         delay = 100;
-        await this.#client.watch<T>(this.#ref, { ...this.#query, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) }, (e) => this.#apply(e), signal);
+        await this.#client.watch<T>(
+          this.#ref,
+          { ...this.#query, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) },
+          (e) => this.#apply(e),
+          signal,
+        );
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof ApiError && err.code === 410) {

@@ -14,7 +14,10 @@ export interface ClientConfig {
 interface KubeconfigFile {
   'current-context'?: string;
   clusters?: { name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
-  users?: { name: string; user: { 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string; token?: string } }[];
+  users?: {
+    name: string;
+    user: { 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string; token?: string };
+  }[];
   contexts?: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
 }
 

@@ -1,9 +1,7 @@
 // Label selectors in the string form clients send (?labelSelector=…):
 // equality (a=b, a==b, a!=b) and set-based (a in (x,y), a notin (x), a, !a).
 
-export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | 'doesnotexist' };
+export type Requirement = { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | 'doesnotexist' };
 
 export type LabelSelector = Requirement[];
 

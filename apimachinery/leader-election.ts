@@ -85,7 +85,15 @@ export class LeaderElector {
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) return this.#failed(err);
       try {
-        await this.#client.create({ ...this.#ref, name: undefined }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.#opts.name, namespace: this.#opts.namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } });
+        await this.#client.create(
+          { ...this.#ref, name: undefined },
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.#opts.name, namespace: this.#opts.namespace },
+            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          },
+        );
         return true;
       } catch (createErr) {
         return this.#failed(createErr);
@@ -94,7 +102,8 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     if (holder !== identity) {
-      if (holder !== this.#observed.holder || spec.renewTime !== this.#observed.renewTime) this.#observed = { holder, renewTime: spec.renewTime, at: Date.now() };
+      if (holder !== this.#observed.holder || spec.renewTime !== this.#observed.renewTime)
+        this.#observed = { holder, renewTime: spec.renewTime, at: Date.now() };
       const heldFor = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
       if (holder && Date.now() - this.#observed.at < heldFor) return false;
     }
@@ -102,7 +111,13 @@ export class LeaderElector {
     try {
       await this.#client.update(this.#ref, {
         ...lease,
-        spec: { ...spec, holderIdentity: identity, leaseDurationSeconds: durationSeconds, renewTime: now, ...(taking ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + (holder ? 1 : 0) } : {}) },
+        spec: {
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          renewTime: now,
+          ...(taking ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + (holder ? 1 : 0) } : {}),
+        },
       });
       return true;
     } catch (err) {

@@ -13,7 +13,7 @@ export interface MountEntry {
 }
 
 // mountinfo escapes space, tab, newline and backslash as octal
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 
 export function parseMountInfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
@@ -22,7 +22,13 @@ export function parseMountInfo(text: string): MountEntry[] {
     const f = line.split(' ');
     const dash = f.indexOf('-', 6);
     if (dash < 0) continue;
-    out.push({ root: unescape(f[3] ?? ''), mountPoint: unescape(f[4] ?? ''), options: (f[5] ?? '').split(','), fsType: f[dash + 1] ?? '', source: unescape(f[dash + 2] ?? '') });
+    out.push({
+      root: unescapeOctal(f[3] ?? ''),
+      mountPoint: unescapeOctal(f[4] ?? ''),
+      options: (f[5] ?? '').split(','),
+      fsType: f[dash + 1] ?? '',
+      source: unescapeOctal(f[dash + 2] ?? ''),
+    });
   }
   return out;
 }

@@ -25,7 +25,10 @@ function requirementMatches(req: NodeSelectorRequirement, value: string | undefi
 export function termMatches(term: NodeSelectorTerm, node: Node): boolean {
   const labels = node.metadata?.labels ?? {};
   if (!term.matchExpressions?.length && !term.matchFields?.length) return false;
-  return (term.matchExpressions ?? []).every((r) => requirementMatches(r, labels[r.key])) && (term.matchFields ?? []).every((r) => requirementMatches(r, r.key === 'metadata.name' ? node.metadata?.name : undefined));
+  return (
+    (term.matchExpressions ?? []).every((r) => requirementMatches(r, labels[r.key])) &&
+    (term.matchFields ?? []).every((r) => requirementMatches(r, r.key === 'metadata.name' ? node.metadata?.name : undefined))
+  );
 }
 
 /** nodeSelector and required node affinity: does the pod accept this node? */

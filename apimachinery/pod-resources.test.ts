@@ -18,7 +18,13 @@ describe('pod requests and QoS', () => {
   const pod = (containers: object[], initContainers: object[] = []): Pod => ({ spec: { containers, initContainers } }) as Pod;
 
   it('sums containers, takes a larger init container, adds overhead', () => {
-    const p = pod([{ name: 'a', resources: { requests: { memory: '10Mi' } } }, { name: 'b', resources: { requests: { memory: '20Mi' } } }], [{ name: 'i', resources: { requests: { memory: '50Mi' } } }]);
+    const p = pod(
+      [
+        { name: 'a', resources: { requests: { memory: '10Mi' } } },
+        { name: 'b', resources: { requests: { memory: '20Mi' } } },
+      ],
+      [{ name: 'i', resources: { requests: { memory: '50Mi' } } }],
+    );
     expect(podRequest(p, 'memory')).toBe(50 * 2 ** 20);
     p.spec!.overhead = { memory: '1Mi' };
     expect(podRequest(p, 'memory')).toBe(51 * 2 ** 20);
@@ -28,6 +34,8 @@ describe('pod requests and QoS', () => {
   it('classifies as Kubernetes does', () => {
     expect(qosClass({ containers: [{ name: 'a' }] })).toBe('BestEffort');
     expect(qosClass({ containers: [{ name: 'a', resources: { requests: { memory: '10Mi' } } }] })).toBe('Burstable');
-    expect(qosClass({ containers: [{ name: 'a', resources: { requests: { cpu: '1', memory: '10Mi' }, limits: { cpu: '1', memory: '10Mi' } } }] })).toBe('Guaranteed');
+    expect(qosClass({ containers: [{ name: 'a', resources: { requests: { cpu: '1', memory: '10Mi' }, limits: { cpu: '1', memory: '10Mi' } } }] })).toBe(
+      'Guaranteed',
+    );
   });
 });

@@ -89,7 +89,10 @@ export class RestClient {
   patch<T>(r: ResourceRef, body: unknown, type: PatchType = 'merge', query?: Query): Promise<T> {
     return this.request('PATCH', resourcePath(r), { body, contentType: PATCH_CONTENT_TYPES[type], query });
   }
-  delete<T>(r: ResourceRef, options?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string }): Promise<T> {
+  delete<T>(
+    r: ResourceRef,
+    options?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string },
+  ): Promise<T> {
     return this.request('DELETE', resourcePath(r), options ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options } } : {});
   }
 

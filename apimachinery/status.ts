@@ -105,11 +105,12 @@ export const errors = {
   conflict: (resource: string, group: string, name: string, why: string) =>
     new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`, { name, group, kind: resource }),
   invalid: (kind: string, group: string, name: string, causes: StatusCause[]) =>
-    new ApiError(
-      'Invalid',
-      `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
-      { name, group, kind, causes },
-    ),
+    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+      name,
+      group,
+      kind,
+      causes,
+    }),
   badRequest: (message: string) => new ApiError('BadRequest', message),
   methodNotAllowed: (message: string) => new ApiError('MethodNotAllowed', message),
   gone: (message: string, listMeta?: StatusListMeta) => new ApiError('Gone', message, undefined, listMeta),
@@ -117,8 +118,16 @@ export const errors = {
 
 /** A field error, as Kubernetes' field.Error renders into a StatusCause. */
 export const fieldErrors = {
-  required: (field: string, detail = ''): StatusCause => ({ reason: 'FieldValueRequired', message: detail ? `Required value: ${detail}` : 'Required value', field }),
-  invalid: (field: string, value: unknown, detail: string): StatusCause => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${detail}`, field }),
+  required: (field: string, detail = ''): StatusCause => ({
+    reason: 'FieldValueRequired',
+    message: detail ? `Required value: ${detail}` : 'Required value',
+    field,
+  }),
+  invalid: (field: string, value: unknown, detail: string): StatusCause => ({
+    reason: 'FieldValueInvalid',
+    message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
+    field,
+  }),
   notSupported: (field: string, value: unknown, allowed: string[]): StatusCause => ({
     reason: 'FieldValueNotSupported',
     message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,

@@ -36,5 +36,7 @@ export function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: Buffer
 /** Answers an upgrade request that will not be tunnelled with a plain HTTP response and closes the connection. */
 export function refuseUpgrade(client: Duplex, code: number, body: string, contentType = 'text/plain'): void {
   if (client.destroyed) return;
-  client.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  client.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

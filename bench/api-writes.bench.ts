@@ -14,31 +14,48 @@ async function writes(api: TestApiServer, backend: string, clients: number, tota
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < total) {
-      const i = next++;
-      const t0 = performance.now();
-      const r = await send(cfg, agent, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `c${clients}-${i}` }, data: { k: 'v' } });
-      if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        const r = await send(cfg, agent, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `c${clients}-${i}` }, data: { k: 'v' } });
+        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ scenario: 'api-writes', backend, clients, writes: total, writesPerSec: Math.round(total / seconds), p50Ms: +percentile(latencies, 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      scenario: 'api-writes',
+      backend,
+      clients,
+      writes: total,
+      writesPerSec: Math.round(total / seconds),
+      p50Ms: +percentile(latencies, 50).toFixed(1),
+      p99Ms: +percentile(latencies, 99).toFixed(1),
+    }),
+  );
 }
 
 async function listPods(api: TestApiServer, backend: string, count: number): Promise<void> {
   const cfg = await loadKubeconfig(api.kubeconfig);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < count) {
-      const i = next++;
-      await send(cfg, agent, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: `p${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < count) {
+        const i = next++;
+        await send(cfg, agent, 'POST', '/api/v1/namespaces/default/pods', {
+          metadata: { name: `p${i}`, labels: { app: 'bench' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        });
+      }
+    }),
+  );
   // the newest state (on etcd read from etcd) and resourceVersion=0 (the watch cache on
   // both), taken in turns so both see the same background work of the controllers
   const paths = { newest: '/api/v1/pods', rv0: '/api/v1/pods?resourceVersion=0' };
@@ -52,11 +69,28 @@ async function listPods(api: TestApiServer, backend: string, count: number): Pro
       items = (JSON.parse(r.text) as { items: unknown[] }).items.length;
     }
   }
-  const p50 = (t: number[]) => Math.round(percentile(t.sort((a, b) => a - b), 50));
+  const p50 = (t: number[]) =>
+    Math.round(
+      percentile(
+        t.sort((a, b) => a - b),
+        50,
+      ),
+    );
   const max = (t: number[]) => Math.round(Math.max(...t));
   agent.destroy();
   const rss = (await rssKiB(api.server.pid)) / 1024;
-  console.log(JSON.stringify({ scenario: 'api-list-pods', backend, pods: items, p50Ms: p50(times.newest), maxMs: max(times.newest), rv0P50Ms: p50(times.rv0), rv0MaxMs: max(times.rv0), serverRssMiB: Math.round(rss) }));
+  console.log(
+    JSON.stringify({
+      scenario: 'api-list-pods',
+      backend,
+      pods: items,
+      p50Ms: p50(times.newest),
+      maxMs: max(times.newest),
+      rv0P50Ms: p50(times.rv0),
+      rv0MaxMs: max(times.rv0),
+      serverRssMiB: Math.round(rss),
+    }),
+  );
 }
 
 await onEachBackend('api', async (api, backend) => {

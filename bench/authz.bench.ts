@@ -25,14 +25,16 @@ async function drive(clients: number, total: number, one: (i: number, agent: Age
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < total) {
-      const i = next++;
-      const t0 = performance.now();
-      await one(i, agent);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await one(i, agent);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   agent.destroy();
   return latencies;
 }
@@ -52,17 +54,69 @@ async function apiWrites(api: TestApiServer): Promise<void> {
   const admin = await loadKubeconfig(api.kubeconfig);
   const editor = await clientAs(api, 'bench-editor');
   const node = await clientAs(api, 'system:node:bench-node', ['system:nodes']);
-  await expectStatus(rawRequest(admin, { method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', body: { metadata: { name: 'bench-editor' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'User', name: 'bench-editor' }] } }), 201);
+  await expectStatus(
+    rawRequest(admin, {
+      method: 'POST',
+      path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      body: {
+        metadata: { name: 'bench-editor' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+        subjects: [{ kind: 'User', name: 'bench-editor' }],
+      },
+    }),
+    201,
+  );
   const pods = 200;
-  await drive(16, pods, (i, agent) => expectStatus(rawRequest(admin, { method: 'POST', path: '/api/v1/namespaces/default/pods', agent, body: { metadata: { name: `p${i}` }, spec: { nodeName: 'bench-node', containers: [{ name: 'c', image: 'busybox' }] } } }), 201));
+  await drive(16, pods, (i, agent) =>
+    expectStatus(
+      rawRequest(admin, {
+        method: 'POST',
+        path: '/api/v1/namespaces/default/pods',
+        agent,
+        body: { metadata: { name: `p${i}` }, spec: { nodeName: 'bench-node', containers: [{ name: 'c', image: 'busybox' }] } },
+      }),
+      201,
+    ),
+  );
   const samples: Record<string, number[]> = { 'configmaps-superuser': [], 'configmaps-rbac': [], 'pod-status-superuser': [], 'pod-status-node': [] };
   let n = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, cfg] of [['superuser', admin], ['rbac', editor]] as const) {
-      samples[`configmaps-${name}`]?.push(...(await drive(16, 1000, (_i, agent) => expectStatus(rawRequest(cfg, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', agent, body: { metadata: { name: `c${n++}` }, data: { k: 'v' } } }), 201))));
+    for (const [name, cfg] of [
+      ['superuser', admin],
+      ['rbac', editor],
+    ] as const) {
+      samples[`configmaps-${name}`]?.push(
+        ...(await drive(16, 1000, (_i, agent) =>
+          expectStatus(
+            rawRequest(cfg, {
+              method: 'POST',
+              path: '/api/v1/namespaces/default/configmaps',
+              agent,
+              body: { metadata: { name: `c${n++}` }, data: { k: 'v' } },
+            }),
+            201,
+          ),
+        )),
+      );
     }
-    for (const [name, cfg] of [['superuser', admin], ['node', node]] as const) {
-      samples[`pod-status-${name}`]?.push(...(await drive(16, 1000, (i, agent) => expectStatus(rawRequest(cfg, { method: 'PATCH', path: `/api/v1/namespaces/default/pods/p${i % pods}/status`, agent, contentType: 'application/merge-patch+json', body: { status: { message: `m${n++}` } } }), 200))));
+    for (const [name, cfg] of [
+      ['superuser', admin],
+      ['node', node],
+    ] as const) {
+      samples[`pod-status-${name}`]?.push(
+        ...(await drive(16, 1000, (i, agent) =>
+          expectStatus(
+            rawRequest(cfg, {
+              method: 'PATCH',
+              path: `/api/v1/namespaces/default/pods/p${i % pods}/status`,
+              agent,
+              contentType: 'application/merge-patch+json',
+              body: { status: { message: `m${n++}` } },
+            }),
+            200,
+          ),
+        )),
+      );
     }
   }
   for (const [name, xs] of Object.entries(samples)) console.log(JSON.stringify({ scenario: 'authz-api', case: name, clients: 16, ...summary(xs) }));
@@ -72,8 +126,17 @@ async function apiWrites(api: TestApiServer): Promise<void> {
 async function kubeletWith(auth: KubeletAuth, tls: { cert: string; key: string; clientCA: string }): Promise<{ server: Server; port: number }> {
   const port = await freePort();
   const server = await startKubeletServer({
-    nodeName: 'bench-node', address: '127.0.0.1', port, tls, auth, log: silentLogger,
-    podByName: () => undefined, runningPods: () => [], cri: {} as CriClient, observe: async () => ({ sandboxes: [], containers: [] }) as never, summary: async () => ({}),
+    nodeName: 'bench-node',
+    address: '127.0.0.1',
+    port,
+    tls,
+    auth,
+    log: silentLogger,
+    podByName: () => undefined,
+    runningPods: () => [],
+    cri: {} as CriClient,
+    observe: async () => ({ sandboxes: [], containers: [] }) as never,
+    summary: async () => ({}),
   });
   return { server, port };
 }

@@ -34,7 +34,10 @@ async function setUp(): Promise<void> {
   await sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
   await sh('ip', ['addr', 'add', `${SUBNET}.1/24`, 'dev', bridge]);
   await sh('ip', ['link', 'set', bridge, 'up']);
-  for (const [ns, host] of [[client, 2], [server, 3]] as const) {
+  for (const [ns, host] of [
+    [client, 2],
+    [server, 3],
+  ] as const) {
     await sh('ip', ['netns', 'add', ns]);
     await sh('ip', ['link', 'add', `${ns.slice(-9)}h`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await sh('ip', ['link', 'set', `${ns.slice(-9)}h`, 'master', bridge, 'up']);
@@ -58,7 +61,19 @@ async function program(n: number): Promise<void> {
   const real: ServicePortRule = { id: 'bench/target:', protocol: 'tcp', clusterIP: SERVICE_IP, port: 80, endpoints: [{ ip: `${SUBNET}.3`, port: 8080 }] };
   state.replace('target', serviceFragment(real, opts));
   for (let i = 1; i < n; i++) {
-    state.replace(`filler-${i}`, serviceFragment({ id: `bench/filler-${i}:`, protocol: 'tcp', clusterIP: ip('10.96', i + 256), port: 80, endpoints: Array.from({ length: 10 }, (_, e) => ({ ip: ip(`10.${200 + e}`, i), port: 8080 })) }, opts));
+    state.replace(
+      `filler-${i}`,
+      serviceFragment(
+        {
+          id: `bench/filler-${i}:`,
+          protocol: 'tcp',
+          clusterIP: ip('10.96', i + 256),
+          port: 80,
+          endpoints: Array.from({ length: 10 }, (_, e) => ({ ip: ip(`10.${200 + e}`, i), port: 8080 })),
+        },
+        opts,
+      ),
+    );
   }
   await nft(renderRuleset(state.contents(), opts));
 }
@@ -66,7 +81,9 @@ async function program(n: number): Promise<void> {
 /** Connects CONNECTS times from the client namespace; returns each connect's latency in ms. */
 async function measure(dir: string): Promise<number[]> {
   const script = join(dir, 'connect.mjs');
-  await writeFile(script, `
+  await writeFile(
+    script,
+    `
 import { connect } from 'node:net';
 const out = [];
 for (let i = 0; i < ${CONNECTS}; i++) {
@@ -78,7 +95,8 @@ for (let i = 0; i < ${CONNECTS}; i++) {
   });
 }
 process.stdout.write(JSON.stringify(out));
-`);
+`,
+  );
   const { stdout } = await run('ip', ['netns', 'exec', client, process.execPath, script], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout) as number[];
 }
@@ -88,13 +106,19 @@ let listener: ReturnType<typeof spawn> | undefined;
 try {
   await setUp();
   // a TCP listener in the server namespace that accepts and closes
-  listener = spawn('ip', ['netns', 'exec', server, process.execPath, '-e', `require('node:net').createServer((s) => s.destroy()).listen(8080, () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  listener = spawn(
+    'ip',
+    ['netns', 'exec', server, process.execPath, '-e', `require('node:net').createServer((s) => s.destroy()).listen(8080, () => console.log('listening'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((resolve) => listener?.stdout?.once('data', resolve));
   for (const n of [10, 10_000]) {
     await program(n);
     await measure(dir); // warm-up: caches, conntrack, ARP
     const xs = await measure(dir);
-    process.stdout.write(`${JSON.stringify({ name: `clusterip-connect/${n}-services`, services: n, connects: xs.length, p50_ms: +percentile(xs, 50).toFixed(3), p99_ms: +percentile(xs, 99).toFixed(3), ...base })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ name: `clusterip-connect/${n}-services`, services: n, connects: xs.length, p50_ms: +percentile(xs, 50).toFixed(3), p99_ms: +percentile(xs, 99).toFixed(3), ...base })}\n`,
+    );
   }
 } finally {
   listener?.kill('SIGKILL');

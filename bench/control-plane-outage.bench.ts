@@ -14,7 +14,13 @@ const cluster = await startTestCluster('outage', 212);
 try {
   for (let i = 0; i < PODS; i++) await cluster.kubectl('run', `steady-${i}`, '--image=busybox', '--restart=Never', '--', 'sleep', '36000');
   for (let i = 0; i < PODS; i++) await waitForJsonPath(cluster, ['pod', `steady-${i}`], '{.status.phase}', 'Running');
-  const containers = async () => cluster.kubectl('get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount} {end}');
+  const containers = async () =>
+    cluster.kubectl(
+      'get',
+      'pods',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount} {end}',
+    );
   const before = await containers();
   for (const minutes of OUTAGES_MIN) {
     log(`control plane down for ${minutes} min`);
@@ -24,13 +30,21 @@ try {
     let readyAfterMs: number | null = null;
     // watch the node for a full grace period and more after the server is back
     while (performance.now() - back < 60_000) {
-      const state = await cluster.kubectl('get', 'node', cluster.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}');
+      const state = await cluster.kubectl(
+        'get',
+        'node',
+        cluster.nodeName,
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}',
+      );
       seen.add(state);
       if (readyAfterMs === null && state.startsWith('True')) readyAfterMs = Math.round(performance.now() - back);
       await new Promise((r) => setTimeout(r, 500));
     }
     const evictions = (await cluster.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name')).trim();
-    process.stdout.write(`${JSON.stringify({ scenario: 'control-plane-outage', downMinutes: minutes, readyAfterMs, nodeStatesSeen: [...seen], evictions: evictions ? evictions.split('\n').length : 0, podsUnchanged: (await containers()) === before, ...base })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ scenario: 'control-plane-outage', downMinutes: minutes, readyAfterMs, nodeStatesSeen: [...seen], evictions: evictions ? evictions.split('\n').length : 0, podsUnchanged: (await containers()) === before, ...base })}\n`,
+    );
   }
 } finally {
   await cluster.teardown();

@@ -53,7 +53,9 @@ try {
   await new Promise((r) => setTimeout(r, DURATION_MS));
   running = false;
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ name: 'dns/udp-service-a-record', window: WINDOW, seconds: +seconds.toFixed(1), queries_per_second: Math.round(answered / seconds), correct_share: +(correct / Math.max(answered, 1)).toFixed(3), server_rss_kib: await rssKiB(api.server.pid), ...base })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ name: 'dns/udp-service-a-record', window: WINDOW, seconds: +seconds.toFixed(1), queries_per_second: Math.round(answered / seconds), correct_share: +(correct / Math.max(answered, 1)).toFixed(3), server_rss_kib: await rssKiB(api.server.pid), ...base })}\n`,
+  );
 } finally {
   socket.close();
   await api.stop();

@@ -45,16 +45,43 @@ try {
     const name = `hog-${round}`;
     const seen: { evicted?: number; condition?: number } = {};
     const stop = new AbortController();
-    const pods = client.watch<Pod>({ resource: 'pods', namespace: 'default' }, { fieldSelector: `metadata.name=${name}` }, (e: WatchEvent<Pod>) => {
-      if (seen.evicted === undefined && e.object.status?.reason === 'Evicted') seen.evicted = performance.now();
-    }, stop.signal);
-    const nodes = client.watch<Node>({ resource: 'nodes' }, { fieldSelector: `metadata.name=${cluster.nodeName}` }, (e: WatchEvent<Node>) => {
-      if (seen.condition === undefined && pressure(e.object) === 'True') seen.condition = performance.now();
-    }, stop.signal);
-    await client.create({ resource: 'pods', namespace: 'default' }, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name },
-      spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'hog', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `dd if=/dev/zero of=/cache/fill bs=1M count=${FILL_MIB} && sleep 3600`], volumeMounts: [{ name: 'cache', mountPath: '/cache' }] }], volumes: [{ name: 'cache', emptyDir: { medium: 'Memory' } }] },
-    });
+    const pods = client.watch<Pod>(
+      { resource: 'pods', namespace: 'default' },
+      { fieldSelector: `metadata.name=${name}` },
+      (e: WatchEvent<Pod>) => {
+        if (seen.evicted === undefined && e.object.status?.reason === 'Evicted') seen.evicted = performance.now();
+      },
+      stop.signal,
+    );
+    const nodes = client.watch<Node>(
+      { resource: 'nodes' },
+      { fieldSelector: `metadata.name=${cluster.nodeName}` },
+      (e: WatchEvent<Node>) => {
+        if (seen.condition === undefined && pressure(e.object) === 'True') seen.condition = performance.now();
+      },
+      stop.signal,
+    );
+    await client.create(
+      { resource: 'pods', namespace: 'default' },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'hog',
+              image: 'busybox',
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', `dd if=/dev/zero of=/cache/fill bs=1M count=${FILL_MIB} && sleep 3600`],
+              volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+            },
+          ],
+          volumes: [{ name: 'cache', emptyDir: { medium: 'Memory' } }],
+        },
+      },
+    );
     let crossed: number | undefined;
     const deadline = Date.now() + 120_000;
     while ((seen.evicted === undefined || seen.condition === undefined) && Date.now() < deadline) {
@@ -63,7 +90,8 @@ try {
     }
     stop.abort();
     await Promise.all([pods, nodes].map((w) => w.catch(() => undefined)));
-    if (crossed === undefined || seen.evicted === undefined || seen.condition === undefined) throw new Error(`round ${round}: crossed=${crossed} evicted=${seen.evicted} condition=${seen.condition}`);
+    if (crossed === undefined || seen.evicted === undefined || seen.condition === undefined)
+      throw new Error(`round ${round}: crossed=${crossed} evicted=${seen.evicted} condition=${seen.condition}`);
     toEvicted.push(seen.evicted - crossed);
     toCondition.push(Math.max(0, seen.condition - crossed));
     log(`round ${round}: evicted ${Math.round(seen.evicted - crossed)} ms, condition ${Math.round(seen.condition - crossed)} ms after the crossing`);
@@ -75,10 +103,22 @@ try {
 
   log(`starting ${PODS} pods`);
   const names = Array.from({ length: PODS }, (_, i) => `idle-${i}`);
-  await Promise.all(names.map((name) => client.create({ resource: 'pods', namespace: 'default' }, {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'eviction' } },
-    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
-  })));
+  await Promise.all(
+    names.map((name) =>
+      client.create(
+        { resource: 'pods', namespace: 'default' },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, labels: { bench: 'eviction' } },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+          },
+        },
+      ),
+    ),
+  );
   for (;;) {
     const list = await client.get<{ items: Pod[] }>({ resource: 'pods', namespace: 'default' }, { labelSelector: 'bench=eviction' });
     if (list.items.filter((p) => p.status?.phase === 'Running').length === PODS) break;
@@ -89,13 +129,19 @@ try {
   const before = await cpuMs(cluster.agent.pid);
   await sleep(window);
   const used = (await cpuMs(cluster.agent.pid)) - before;
-  emit({ name: 'agent/idle-110-pods', cpu_percent_of_core: +((used * 100) / window).toFixed(2), window_s: window / 1000, agent_rss_kib: await rssKiB(cluster.agent.pid) });
+  emit({
+    name: 'agent/idle-110-pods',
+    cpu_percent_of_core: +((used * 100) / window).toFixed(2),
+    window_s: window / 1000,
+    agent_rss_kib: await rssKiB(cluster.agent.pid),
+  });
 
   // one eviction round's measurements, as the agent takes them
   const pods = (await client.get<{ items: Pod[] }>({ resource: 'pods', namespace: 'default' }, { labelSelector: 'bench=eviction' })).items;
   const cgroups = await PodCgroups.detect(`skiff-test-${cluster.node.bridge}`);
   const src = { cgroups, podsDir: `${cluster.node.dir}/agent/pods`, logDir: (p: Pod) => podLogDirectory(p, `${cluster.node.dir}/pod-logs`) };
-  const containerNames = async () => new Map((await cluster.node.cri.listContainers({ labelSelector: { [MANAGED_BY]: cluster.nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
+  const containerNames = async () =>
+    new Map((await cluster.node.cri.listContainers({ labelSelector: { [MANAGED_BY]: cluster.nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
   const cost = async (fn: () => Promise<unknown>, n = 20) => {
     const t = process.cpuUsage();
     for (let i = 0; i < n; i++) await fn();
@@ -110,7 +156,13 @@ try {
   };
   const podsMs = await cost(() => round(false));
   const diskMs = await cost(() => round(true), 5);
-  emit({ name: 'eviction/round-cost-110-pods', node_signals_cpu_ms: nodeMs, pod_cgroups_cpu_ms: podsMs, pod_cgroups_and_disk_cpu_ms: diskMs, note: 'node signals are read every 1 s; pod figures only while a threshold is crossed' });
+  emit({
+    name: 'eviction/round-cost-110-pods',
+    node_signals_cpu_ms: nodeMs,
+    pod_cgroups_cpu_ms: podsMs,
+    pod_cgroups_and_disk_cpu_ms: diskMs,
+    note: 'node signals are read every 1 s; pod figures only while a threshold is crossed',
+  });
   await Promise.all(names.map((n) => client.delete({ resource: 'pods', namespace: 'default', name: n }, { gracePeriodSeconds: 0 }).catch(() => undefined)));
   client.close();
 } finally {

@@ -19,7 +19,16 @@ async function identityOf(dir: string): Promise<string> {
 async function holder(api: TestApiServer): Promise<string> {
   const client = new RestClient(await loadKubeconfig(api.kubeconfig));
   try {
-    return (await client.get<{ spec?: { holderIdentity?: string } }>({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-controller-manager' })).spec?.holderIdentity ?? '';
+    return (
+      (
+        await client.get<{ spec?: { holderIdentity?: string } }>({
+          group: 'coordination.k8s.io',
+          resource: 'leases',
+          namespace: 'kube-system',
+          name: 'kube-controller-manager',
+        })
+      ).spec?.holderIdentity ?? ''
+    );
   } finally {
     client.close();
   }
@@ -35,11 +44,16 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const ids = await Promise.all(servers.map((s) => identityOf(s.dir)));
     let leaderIndex = -1;
-    await waitFor('a leader', async () => {
-      const h = await holder(servers[servers.length - 1]?.api as TestApiServer).catch(() => '');
-      leaderIndex = ids.indexOf(h);
-      return leaderIndex >= 0;
-    }, 60_000, 200);
+    await waitFor(
+      'a leader',
+      async () => {
+        const h = await holder(servers[servers.length - 1]?.api as TestApiServer).catch(() => '');
+        leaderIndex = ids.indexOf(h);
+        return leaderIndex >= 0;
+      },
+      60_000,
+      200,
+    );
     const leader = servers[leaderIndex] as (typeof servers)[number];
     const standby = servers[1 - leaderIndex] as (typeof servers)[number];
     const standbyId = ids[1 - leaderIndex] as string;
@@ -52,7 +66,15 @@ try {
     servers[leaderIndex] = { api: await startTestApiServer(fresh, endpoint), dir: fresh };
   }
   takeovers.sort((a, b) => a - b);
-  console.log(JSON.stringify({ scenario: 'leader-failover', rounds: ROUNDS, leaseSeconds: 12, takeoverSecondsMin: +(takeovers[0] ?? 0).toFixed(1), takeoverSecondsMax: +(takeovers[ROUNDS - 1] ?? 0).toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      scenario: 'leader-failover',
+      rounds: ROUNDS,
+      leaseSeconds: 12,
+      takeoverSecondsMin: +(takeovers[0] ?? 0).toFixed(1),
+      takeoverSecondsMax: +(takeovers[ROUNDS - 1] ?? 0).toFixed(1),
+    }),
+  );
 } finally {
   for (const s of servers) await s.api.stop();
   await etcd.stop();

@@ -43,16 +43,20 @@ try {
     const changeMs: number[] = [];
     for (let k = 0; k < CHANGES; k++) {
       const target = (k * 7919) % n;
-      changeMs.push(await timed(async () => {
-        state.replace(`svc-${target}`, serviceFragment(service(target, true), opts));
-        await nft(renderDelta(state.takeDelta(), table));
-      }));
+      changeMs.push(
+        await timed(async () => {
+          state.replace(`svc-${target}`, serviceFragment(service(target, true), opts));
+          await nft(renderDelta(state.takeDelta(), table));
+        }),
+      );
       // and back, so each round changes one endpoint of the same table
       state.replace(`svc-${target}`, serviceFragment(service(target), opts));
       await nft(renderDelta(state.takeDelta(), table));
     }
     changeMs.sort((a, b) => a - b);
-    process.stdout.write(`${JSON.stringify({ name: `nft/${n}-services`, services: n, endpoints_per_service: ENDPOINTS, full_sync_ms: Math.round(fullMs), one_endpoint_changed_p50_ms: Math.round(changeMs[Math.floor(CHANGES / 2)] as number), one_endpoint_changed_max_ms: Math.round(changeMs[CHANGES - 1] as number), ...base })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ name: `nft/${n}-services`, services: n, endpoints_per_service: ENDPOINTS, full_sync_ms: Math.round(fullMs), one_endpoint_changed_p50_ms: Math.round(changeMs[Math.floor(CHANGES / 2)] as number), one_endpoint_changed_max_ms: Math.round(changeMs[CHANGES - 1] as number), ...base })}\n`,
+    );
     await cleanupProxy(table);
   }
 } finally {

@@ -8,7 +8,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
 import { startTestCluster } from '../test/harness/cluster.ts';
 import { rssKiB } from './rss.ts';
-import { percentile, summary } from './stats.ts';
+import { summary } from './stats.ts';
 
 const N = 30;
 
@@ -30,23 +30,31 @@ async function startPods(client: RestClient, names: string[], burst: boolean, be
   const latencies = new Map<string, number>();
   const stop = new AbortController();
   let waiter: (() => void) | undefined;
-  const watching = client.watch<Pod>({ resource: 'pods', namespace: 'default' }, { labelSelector: 'bench=pod-startup' }, (e: WatchEvent<Pod>) => {
-    const name = e.object.metadata?.name ?? '';
-    const t0 = started.get(name);
-    if (t0 !== undefined && !latencies.has(name) && isRunning(e.object)) {
-      latencies.set(name, performance.now() - t0);
-      waiter?.();
-    }
-  }, stop.signal);
-  const until = (pred: () => boolean) => new Promise<void>((resolve) => {
-    if (pred()) return resolve();
-    waiter = () => pred() && resolve();
-  });
+  const watching = client.watch<Pod>(
+    { resource: 'pods', namespace: 'default' },
+    { labelSelector: 'bench=pod-startup' },
+    (e: WatchEvent<Pod>) => {
+      const name = e.object.metadata?.name ?? '';
+      const t0 = started.get(name);
+      if (t0 !== undefined && !latencies.has(name) && isRunning(e.object)) {
+        latencies.set(name, performance.now() - t0);
+        waiter?.();
+      }
+    },
+    stop.signal,
+  );
+  const until = (pred: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (pred()) return resolve();
+      waiter = () => pred() && resolve();
+    });
   if (burst) {
-    await Promise.all(names.map(async (n) => {
-      started.set(n, performance.now());
-      await client.create({ resource: 'pods', namespace: 'default' }, podSpec(n));
-    }));
+    await Promise.all(
+      names.map(async (n) => {
+        started.set(n, performance.now());
+        await client.create({ resource: 'pods', namespace: 'default' }, podSpec(n));
+      }),
+    );
     await until(() => latencies.size === names.length);
   } else {
     for (const [i, n] of names.entries()) {
@@ -87,7 +95,10 @@ function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>) {
     times,
     async startOne(i: number): Promise<void> {
       image ??= await cri.pullImage('busybox');
-      const config = { metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 }, logDirectory: `${cluster.node.dir}/floor-logs/${i}` };
+      const config = {
+        metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 },
+        logDirectory: `${cluster.node.dir}/floor-logs/${i}`,
+      };
       const t0 = performance.now();
       const sb = await cri.runPodSandbox(config);
       const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
@@ -132,7 +143,12 @@ try {
   const burstS = summary(burst);
   const emit = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, ...base })}\n`);
   emit({ name: 'pod-startup/floor-cri', ...floorS });
-  emit({ name: 'pod-startup/sequential', ...seqS, ratio_p50_to_floor: +(seqS.p50_ms / floorS.p50_ms).toFixed(2), ratio_p99_to_floor: +(seqS.p99_ms / floorS.p99_ms).toFixed(2) });
+  emit({
+    name: 'pod-startup/sequential',
+    ...seqS,
+    ratio_p50_to_floor: +(seqS.p50_ms / floorS.p50_ms).toFixed(2),
+    ratio_p99_to_floor: +(seqS.p99_ms / floorS.p99_ms).toFixed(2),
+  });
   emit({ name: 'pod-startup/burst', ...burstS, ratio_p50_to_floor: +(burstS.p50_ms / floorS.p50_ms).toFixed(2) });
   emit({ name: 'memory/idle', ...idle });
   emit({ name: 'memory/30-pods', ...loaded });

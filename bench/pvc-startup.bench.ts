@@ -15,12 +15,21 @@ import { summary } from './stats.ts';
 const N = 20;
 const MiB = 1024 * 1024;
 
-const claimSpec = (name: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, labels: { bench: 'pvc' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } } });
+const claimSpec = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name, labels: { bench: 'pvc' } },
+  spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } },
+});
 const podSpec = (name: string) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, labels: { bench: 'pvc' } },
-  spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: name } }] },
+  spec: {
+    terminationGracePeriodSeconds: 0,
+    containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+    volumes: [{ name: 'data', persistentVolumeClaim: { claimName: name } }],
+  },
 });
 
 async function startOne(client: RestClient, name: string): Promise<number> {
@@ -28,9 +37,14 @@ async function startOne(client: RestClient, name: string): Promise<number> {
   let resolve: (ms: number) => void = () => undefined;
   const done = new Promise<number>((r) => (resolve = r));
   const t0 = performance.now();
-  const watching = client.watch<Pod>({ resource: 'pods', namespace: 'default' }, { fieldSelector: `metadata.name=${name}` }, (e: WatchEvent<Pod>) => {
-    if (e.object.status?.phase === 'Running') resolve(performance.now() - t0);
-  }, stop.signal);
+  const watching = client.watch<Pod>(
+    { resource: 'pods', namespace: 'default' },
+    { fieldSelector: `metadata.name=${name}` },
+    (e: WatchEvent<Pod>) => {
+      if (e.object.status?.phase === 'Running') resolve(performance.now() - t0);
+    },
+    stop.signal,
+  );
   await client.create({ resource: 'persistentvolumeclaims', namespace: 'default' }, claimSpec(name));
   await client.create({ resource: 'pods', namespace: 'default' }, podSpec(name));
   const ms = await done;
@@ -63,7 +77,12 @@ async function driverSteps(socket: string, dir: string): Promise<Record<string, 
   try {
     for (let i = 0; i < N; i++) {
       let volumeId = '';
-      await time('create', async () => (volumeId = (await csi.createVolume({ name: `bench-${i}`, capacityRange: { requiredBytes: 64 * MiB }, volumeCapabilities: [cap], parameters: {} })).volumeId));
+      await time(
+        'create',
+        async () =>
+          (volumeId = (await csi.createVolume({ name: `bench-${i}`, capacityRange: { requiredBytes: 64 * MiB }, volumeCapabilities: [cap], parameters: {} }))
+            .volumeId),
+      );
       const staging = join(dir, 'bench-staging', volumeId);
       const target = join(dir, 'bench-target', volumeId);
       await time('stage_first', () => csi.nodeStageVolume({ volumeId, stagingTargetPath: staging, volumeCapability: cap }));
@@ -88,7 +107,9 @@ try {
   const base = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
   // warm-up: image pulled, driver registered, every path taken once
   for (;;) {
-    const csiNode = await client.get<{ spec?: { drivers?: unknown[] } }>({ group: 'storage.k8s.io', version: 'v1', resource: 'csinodes', name: cluster.nodeName }).catch(() => undefined);
+    const csiNode = await client
+      .get<{ spec?: { drivers?: unknown[] } }>({ group: 'storage.k8s.io', version: 'v1', resource: 'csinodes', name: cluster.nodeName })
+      .catch(() => undefined);
     if (csiNode?.spec?.drivers?.length) break;
     await new Promise((r) => setTimeout(r, 200));
   }

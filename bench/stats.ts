@@ -6,5 +6,11 @@ export function percentile(xs: number[], p: number): number {
 
 /** Count, p50, p99, min and max of millisecond samples, rounded. */
 export function summary(xs: number[]) {
-  return { n: xs.length, p50_ms: Math.round(percentile(xs, 50)), p99_ms: Math.round(percentile(xs, 99)), min_ms: Math.round(Math.min(...xs)), max_ms: Math.round(Math.max(...xs)) };
+  return {
+    n: xs.length,
+    p50_ms: Math.round(percentile(xs, 50)),
+    p99_ms: Math.round(percentile(xs, 99)),
+    min_ms: Math.round(Math.min(...xs)),
+    max_ms: Math.round(Math.max(...xs)),
+  };
 }

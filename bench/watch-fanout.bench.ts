@@ -15,19 +15,22 @@ const PATH = '/api/v1/namespaces/default/configmaps';
 function openWatch(cfg: ClientConfig, agent: Agent, onAdded: (name: string) => void): Promise<() => void> {
   const url = new URL(cfg.server);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: `${PATH}?watch=true&resourceVersion=1`, agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          const e = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string } } };
-          buf = buf.slice(nl + 1);
-          if (e.type === 'ADDED') onAdded(e.object.metadata.name);
-        }
-      });
-      resolve(() => req.destroy());
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path: `${PATH}?watch=true&resourceVersion=1`, agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
+        let buf = '';
+        res.on('data', (c: Buffer) => {
+          buf += c.toString();
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+            const e = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string } } };
+            buf = buf.slice(nl + 1);
+            if (e.type === 'ADDED') onAdded(e.object.metadata.name);
+          }
+        });
+        resolve(() => req.destroy());
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -41,12 +44,16 @@ await onEachBackend('fanout', async (api, backend) => {
   const latencies: number[] = [];
   let pending = 0;
   let wake: (() => void) | undefined;
-  const stops = await Promise.all(Array.from({ length: WATCHERS }, () => openWatch(cfg, watchAgent, (name) => {
-    const t0 = sentAt.get(name);
-    if (t0 === undefined) return;
-    latencies.push(performance.now() - t0);
-    if (--pending === 0) wake?.();
-  })));
+  const stops = await Promise.all(
+    Array.from({ length: WATCHERS }, () =>
+      openWatch(cfg, watchAgent, (name) => {
+        const t0 = sentAt.get(name);
+        if (t0 === undefined) return;
+        latencies.push(performance.now() - t0);
+        if (--pending === 0) wake?.();
+      }),
+    ),
+  );
   const started = performance.now();
   for (let i = 0; i < OBJECTS; i++) {
     const name = `fan-${i}`;
@@ -63,5 +70,17 @@ await onEachBackend('fanout', async (api, backend) => {
   watchAgent.destroy();
   writeAgent.destroy();
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ scenario: 'watch-fanout', backend, watchers: WATCHERS, objects: OBJECTS, events: latencies.length, eventsPerSec: Math.round(latencies.length / seconds), p50Ms: +percentile(latencies, 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1), serverRssMiB: rss }));
+  console.log(
+    JSON.stringify({
+      scenario: 'watch-fanout',
+      backend,
+      watchers: WATCHERS,
+      objects: OBJECTS,
+      events: latencies.length,
+      eventsPerSec: Math.round(latencies.length / seconds),
+      p50Ms: +percentile(latencies, 50).toFixed(1),
+      p99Ms: +percentile(latencies, 99).toFixed(1),
+      serverRssMiB: rss,
+    }),
+  );
 });

@@ -63,7 +63,11 @@ export async function runAgent(argv: string[]): Promise<void> {
     nodeIP: values['node-ip'],
     config,
     apiServer: await loadKubeconfig(values.kubeconfig as string),
-    servingTls: { cert: await readFile(config.tlsCertFile, 'utf8'), key: await readFile(config.tlsPrivateKeyFile, 'utf8'), clientCA: await readFile(config.clientCAFile, 'utf8') },
+    servingTls: {
+      cert: await readFile(config.tlsCertFile, 'utf8'),
+      key: await readFile(config.tlsPrivateKeyFile, 'utf8'),
+      clientCA: await readFile(config.clientCAFile, 'utf8'),
+    },
     cniConfDir: values['cni-conf-dir'] as string,
     cniBinDirs: (values['cni-bin-dir'] as string).split(','),
     cniDelegateSocket: values['cni-delegate-socket'] as string,

@@ -20,9 +20,18 @@ export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'csi-driver.pid'))) say('stopped the CSI driver');
   for (const name of ['agent', 'server', 'csi-driver']) await rm(join(HOST.run, `${name}.state.json`), { force: true });
   const socket = join(HOST.containerdState, 'containerd.sock');
-  const containerdRunning = await waitUntilServing(socket, 1000).then(() => true, () => false);
+  const containerdRunning = await waitUntilServing(socket, 1000).then(
+    () => true,
+    () => false,
+  );
   if (containerdRunning) {
-    const n = await removeAllSandboxes({ socket, delegateSocket: HOST.delegateSocket, cniConfDir: HOST.cniConfDir, cniBinDirs: [HOST.cniBinDir], cniCacheDir: join(HOST.agentRoot, 'cni-results') });
+    const n = await removeAllSandboxes({
+      socket,
+      delegateSocket: HOST.delegateSocket,
+      cniConfDir: HOST.cniConfDir,
+      cniBinDirs: [HOST.cniBinDir],
+      cniCacheDir: join(HOST.agentRoot, 'cni-results'),
+    });
     say(`removed ${n} pod sandbox(es)`);
   }
   if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');

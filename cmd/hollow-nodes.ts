@@ -41,7 +41,18 @@ export async function runHollowNodes(argv: string[]): Promise<void> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive whole number, not ${values.count}`);
   const log = createRootLogger({ name: 'skiff-hollow-nodes', level: values['log-level'] });
   const client = new RestClient(await loadKubeconfig(values.kubeconfig as string), { userAgent: 'skiff-hollow-nodes' });
-  const nodes = new HollowNodes(client, { ...DEFAULT_HOLLOW, count, prefix: values.prefix as string, capacity: { cpu: values.cpu as string, memory: values.memory as string, pods: values['max-pods'] as string }, leaseSeconds: Number(values['lease-seconds']), zones: Number(values.zones) }, log);
+  const nodes = new HollowNodes(
+    client,
+    {
+      ...DEFAULT_HOLLOW,
+      count,
+      prefix: values.prefix as string,
+      capacity: { cpu: values.cpu as string, memory: values.memory as string, pods: values['max-pods'] as string },
+      leaseSeconds: Number(values['lease-seconds']),
+      zones: Number(values.zones),
+    },
+    log,
+  );
   const stop = new AbortController();
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');

@@ -2,7 +2,20 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
-import { createLabNetwork, installStorageDefaults, labHostAddress, labNodes, removeAllSandboxes, removeLabFiles, startDaemon, startLabNodes, stopDaemon, stopLab, waitFor, type LabOptions } from '../lab/index.ts';
+import {
+  createLabNetwork,
+  installStorageDefaults,
+  labHostAddress,
+  labNodes,
+  removeAllSandboxes,
+  removeLabFiles,
+  startDaemon,
+  startLabNodes,
+  stopDaemon,
+  stopLab,
+  waitFor,
+  type LabOptions,
+} from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 export const LAB_USAGE = `skiff lab: a multi-node lab on this host
@@ -42,8 +55,26 @@ async function up(nodes: number): Promise<void> {
   await rm(KUBECONFIG, { force: true });
   await createLabNetwork(o);
   const address = labHostAddress(o);
-  await startDaemon([SKIFF_BIN, 'server', '--secure-port', String(o.server.port), '--bind-address', '0.0.0.0', '--advertise-address', address, '--pki-dir', o.server.pkiDir,
-    '--datastore-endpoint', `sqlite://${join(o.dir, 'state.db')}`, '--write-kubeconfig', KUBECONFIG, '--no-allocate-node-cidrs'], { logFile: join(o.dir, 'server.log'), pidFile: join(o.dir, 'server.pid') });
+  await startDaemon(
+    [
+      SKIFF_BIN,
+      'server',
+      '--secure-port',
+      String(o.server.port),
+      '--bind-address',
+      '0.0.0.0',
+      '--advertise-address',
+      address,
+      '--pki-dir',
+      o.server.pkiDir,
+      '--datastore-endpoint',
+      `sqlite://${join(o.dir, 'state.db')}`,
+      '--write-kubeconfig',
+      KUBECONFIG,
+      '--no-allocate-node-cidrs',
+    ],
+    { logFile: join(o.dir, 'server.log'), pidFile: join(o.dir, 'server.pid') },
+  );
   await waitFor('the lab kubeconfig', async () => !!(await loadKubeconfig(KUBECONFIG).catch(() => undefined)), 30_000);
   const client = new RestClient(await loadKubeconfig(KUBECONFIG));
   await waitFor('the lab API server', async () => !!(await client.get({ resource: 'namespaces', name: 'default' }).catch(() => undefined)), 30_000, 200);
@@ -51,10 +82,17 @@ async function up(nodes: number): Promise<void> {
   await installStorageDefaults(client);
   await startLabNodes(o);
   const names = labNodes(o).map((n) => n.name);
-  await waitFor('the lab nodes to be Ready', async () => {
-    const list = await client.get<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>({ resource: 'nodes' });
-    return names.every((n) => list.items.find((i) => i.metadata.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  }, 120_000, 500);
+  await waitFor(
+    'the lab nodes to be Ready',
+    async () => {
+      const list = await client.get<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>({
+        resource: 'nodes',
+      });
+      return names.every((n) => list.items.find((i) => i.metadata.name === n)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    },
+    120_000,
+    500,
+  );
   client.close();
   say(`${nodes} nodes Ready: ${names.join(', ')}`);
   process.stdout.write(`  export KUBECONFIG=${KUBECONFIG}\n`);
@@ -82,8 +120,17 @@ export async function runLab(argv: string[]): Promise<void> {
   if (sub === 'down') return down();
   if (sub === 'clean-node') {
     // run inside a node's network namespace by stopLab: the real CNI plugins tear each sandbox's network down there
-    const { values } = parseArgs({ args: rest, options: { socket: { type: 'string' }, 'delegate-socket': { type: 'string' }, 'cni-conf-dir': { type: 'string' }, 'cni-cache-dir': { type: 'string' } } });
-    const removed = await removeAllSandboxes({ socket: values.socket as string, delegateSocket: values['delegate-socket'] as string, cniConfDir: values['cni-conf-dir'] as string, cniBinDirs: [HOST.cniBinDir], cniCacheDir: values['cni-cache-dir'] as string });
+    const { values } = parseArgs({
+      args: rest,
+      options: { socket: { type: 'string' }, 'delegate-socket': { type: 'string' }, 'cni-conf-dir': { type: 'string' }, 'cni-cache-dir': { type: 'string' } },
+    });
+    const removed = await removeAllSandboxes({
+      socket: values.socket as string,
+      delegateSocket: values['delegate-socket'] as string,
+      cniConfDir: values['cni-conf-dir'] as string,
+      cniBinDirs: [HOST.cniBinDir],
+      cniCacheDir: values['cni-cache-dir'] as string,
+    });
     say(`removed ${removed} pod sandbox(es)`);
     return;
   }

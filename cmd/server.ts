@@ -2,8 +2,37 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LEADER_ELECTION, EventRecorder, type KeyPair, LeaderElector, RestClient, hostIPv4, intToIpv4, ipv4ToInt, parseDuration, writeKubeconfig, createRootLogger } from '../apimachinery/index.ts';
-import { ApiServer, CidrSet, Compactor, ClusterDns, ControllerManager, EtcdStorage, profilesFromConfig, publishDnsService, Scheduler, ServiceAccountTokens, SqliteStorage, StaticTokenFile, ensureClusterPki, etcdHosts, issueFromClusterCa, type Storage } from '../control-plane/index.ts';
+import {
+  DEFAULT_LEADER_ELECTION,
+  EventRecorder,
+  type KeyPair,
+  LeaderElector,
+  RestClient,
+  hostIPv4,
+  intToIpv4,
+  ipv4ToInt,
+  parseDuration,
+  writeKubeconfig,
+  createRootLogger,
+} from '../apimachinery/index.ts';
+import {
+  ApiServer,
+  CidrSet,
+  Compactor,
+  ClusterDns,
+  ControllerManager,
+  EtcdStorage,
+  profilesFromConfig,
+  publishDnsService,
+  Scheduler,
+  ServiceAccountTokens,
+  SqliteStorage,
+  StaticTokenFile,
+  ensureClusterPki,
+  etcdHosts,
+  issueFromClusterCa,
+  type Storage,
+} from '../control-plane/index.ts';
 
 const SERVER_USAGE = `skiff server: the API server, storage, scheduler and controllers
 
@@ -102,7 +131,9 @@ export async function runServer(argv: string[]): Promise<void> {
     return;
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
-  const nodeIpam = values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) } : undefined;
+  const nodeIpam = values['allocate-node-cidrs']
+    ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) }
+    : undefined;
   // a bad --cluster-cidr fails here, before anything is served
   if (nodeIpam) new CidrSet(nodeIpam.clusterCidr, nodeIpam.nodeMaskSize);
   const profiles = values['scheduler-config'] ? profilesFromConfig(await readFile(values['scheduler-config'], 'utf8')) : undefined;
@@ -135,7 +166,10 @@ export async function runServer(argv: string[]): Promise<void> {
     advertiseAddress: advertise,
     serviceCidr,
     serviceAccountTokens: await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']),
-    apiAudiences: values['api-audiences']?.split(',').map((a) => a.trim()).filter(Boolean),
+    apiAudiences: values['api-audiences']
+      ?.split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     log: log.child({ component: 'apiserver' }),
   });
@@ -154,13 +188,19 @@ export async function runServer(argv: string[]): Promise<void> {
   const elect = (name: string, as: { userAgent: string; pair: KeyPair }, lead: (client: RestClient, signal: AbortSignal) => Promise<void>) => {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...as.pair }, { userAgent: as.userAgent });
     const run = (signal: AbortSignal) => lead(client, signal);
-    leading.push(values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal));
+    leading.push(
+      values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal),
+    );
   };
   if (!values['disable-scheduler']) {
-    elect('kube-scheduler', { userAgent: 'skiff-scheduler', pair: pki.scheduler }, (client, signal) => new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal));
+    elect('kube-scheduler', { userAgent: 'skiff-scheduler', pair: pki.scheduler }, (client, signal) =>
+      new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal),
+    );
   }
   if (!values['disable-controllers']) {
-    elect('kube-controller-manager', { userAgent: 'skiff-controller-manager', pair: pki.controllerManager }, (client, signal) => new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal));
+    elect('kube-controller-manager', { userAgent: 'skiff-controller-manager', pair: pki.controllerManager }, (client, signal) =>
+      new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal),
+    );
   }
   if (values['cluster-dns']) {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...pki.clusterDns }, { userAgent: 'skiff-dns' });

@@ -17,10 +17,22 @@ export function statusLines(states: SupervisedState[], now: number, alive: (pid:
     const supervised = alive(s.supervisorPid);
     const status = !supervised ? 'stopped' : s.pid !== null && alive(s.pid) ? 'running' : 'restarting';
     const lastExit = s.lastExit ? `${s.lastExit.signal ? `signal ${s.lastExit.signal}` : `code ${s.lastExit.code}`} ${age(s.lastExit.at, now)} ago` : '';
-    rows.push([s.name, status, status === 'running' ? String(s.pid) : '', status === 'running' && s.startedAt ? age(s.startedAt, now) : '', String(s.restarts), lastExit]);
+    rows.push([
+      s.name,
+      status,
+      status === 'running' ? String(s.pid) : '',
+      status === 'running' && s.startedAt ? age(s.startedAt, now) : '',
+      String(s.restarts),
+      lastExit,
+    ]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** skiff status: each component `skiff up` supervises, with its PID, uptime and restart count. */

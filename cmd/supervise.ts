@@ -8,7 +8,11 @@ import { supervise } from '../lab/index.ts';
  * CSI driver this way; installed hosts leave the job to systemd.
  */
 export async function runSupervise(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, 'state-dir': { type: 'string', default: '/run/skiff' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, 'state-dir': { type: 'string', default: '/run/skiff' } },
+  });
   if (!values.name || positionals.length === 0) throw new Error('usage: skiff supervise --name NAME [--state-dir DIR] -- COMMAND [ARGS…]');
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());

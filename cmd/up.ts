@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
 import { bootedWithSystemd } from '../agent/index.ts';
-import { containerdLayout, installStorageDefaults, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, writeNodeCredentials } from '../lab/index.ts';
+import {
+  containerdLayout,
+  installStorageDefaults,
+  prepareContainerd,
+  readPid,
+  startDaemon,
+  waitFor,
+  waitUntilServing,
+  writeNodeCredentials,
+} from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -25,7 +34,15 @@ function supervised(name: string): string[] {
  * runs is left alone.
  */
 export async function runUp(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'node-name': { type: 'string' }, 'pod-cidr': { type: 'string', default: '10.244.0.0/24' }, 'cgroup-driver': { type: 'string' }, timeout: { type: 'string', default: '120' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'node-name': { type: 'string' },
+      'pod-cidr': { type: 'string', default: '10.244.0.0/24' },
+      'cgroup-driver': { type: 'string' },
+      timeout: { type: 'string', default: '120' },
+    },
+  });
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
   const nodeIP = hostIPv4();
   const timeoutMs = Number(values.timeout) * 1000;
@@ -34,24 +51,45 @@ export async function runUp(argv: string[]): Promise<void> {
   if (cgroupDriver !== 'systemd' && cgroupDriver !== 'cgroupfs') throw new Error(`--cgroup-driver must be systemd or cgroupfs, got ${cgroupDriver}`);
   for (const d of [HOST.etc, HOST.run, HOST.logs, HOST.agentRoot, HOST.serverData]) await mkdir(d, { recursive: true });
 
-  const layout = { ...containerdLayout(HOST.containerdBase, { registry: HOST.registry, delegateSocket: HOST.delegateSocket, state: HOST.containerdState, systemdCgroup: cgroupDriver === 'systemd' }), configDir: HOST.containerdBase, root: HOST.containerdRoot, cniBinDir: '/opt/skiff/cni/bin' };
+  const layout = {
+    ...containerdLayout(HOST.containerdBase, {
+      registry: HOST.registry,
+      delegateSocket: HOST.delegateSocket,
+      state: HOST.containerdState,
+      systemdCgroup: cgroupDriver === 'systemd',
+    }),
+    configDir: HOST.containerdBase,
+    root: HOST.containerdRoot,
+    cniBinDir: '/opt/skiff/cni/bin',
+  };
   if (!(await readPid(join(HOST.run, 'containerd.pid')))) {
     await prepareContainerd(layout);
-    await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], { logFile: join(HOST.logs, 'containerd.log'), pidFile: join(HOST.run, 'containerd.pid') });
+    await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], {
+      logFile: join(HOST.logs, 'containerd.log'),
+      pidFile: join(HOST.run, 'containerd.pid'),
+    });
     say('started containerd');
   }
   await waitUntilServing(layout.socket, timeoutMs);
 
   if (!(await readPid(join(HOST.run, 'server.pid')))) {
-    await startDaemon([...supervised('server'), SKIFF_BIN, 'server', '--pki-dir', HOST.pki, '--write-kubeconfig', HOST.adminKubeconfig, '--secure-port', String(HOST.port)], { logFile: join(HOST.logs, 'server.log'), pidFile: join(HOST.run, 'server.pid') });
+    await startDaemon(
+      [...supervised('server'), SKIFF_BIN, 'server', '--pki-dir', HOST.pki, '--write-kubeconfig', HOST.adminKubeconfig, '--secure-port', String(HOST.port)],
+      { logFile: join(HOST.logs, 'server.log'), pidFile: join(HOST.run, 'server.pid') },
+    );
     say('started the server');
   }
   let admin: RestClient | undefined;
-  await waitFor('the API server', async () => {
-    admin ??= new RestClient(await loadKubeconfig(HOST.adminKubeconfig));
-    await admin.request('GET', '/readyz').catch(() => admin?.request('GET', '/api'));
-    return true;
-  }, timeoutMs, 200);
+  await waitFor(
+    'the API server',
+    async () => {
+      admin ??= new RestClient(await loadKubeconfig(HOST.adminKubeconfig));
+      await admin.request('GET', '/readyz').catch(() => admin?.request('GET', '/api'));
+      return true;
+    },
+    timeoutMs,
+    200,
+  );
 
   if (!(await readPid(join(HOST.run, 'agent.pid')))) {
     const creds = await writeNodeCredentials({
@@ -66,24 +104,63 @@ export async function runUp(argv: string[]): Promise<void> {
       podLogsDir: HOST.podLogs,
       cgroupDriver,
     });
-    await startDaemon([...supervised('agent'), SKIFF_BIN, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', nodeIP, '--root-dir', HOST.agentRoot, '--cni-delegate-socket', HOST.delegateSocket], {
-      logFile: join(HOST.logs, 'agent.log'),
-      pidFile: join(HOST.run, 'agent.pid'),
-    });
+    await startDaemon(
+      [
+        ...supervised('agent'),
+        SKIFF_BIN,
+        'agent',
+        '--config',
+        creds.config,
+        '--kubeconfig',
+        creds.kubeconfig,
+        '--node-name',
+        nodeName,
+        '--node-ip',
+        nodeIP,
+        '--root-dir',
+        HOST.agentRoot,
+        '--cni-delegate-socket',
+        HOST.delegateSocket,
+      ],
+      {
+        logFile: join(HOST.logs, 'agent.log'),
+        pidFile: join(HOST.run, 'agent.pid'),
+      },
+    );
     say('started the agent');
   }
   if (!(await readPid(join(HOST.run, 'csi-driver.pid')))) {
-    await startDaemon([...supervised('csi-driver'), SKIFF_BIN, 'csi-driver', '--endpoint', HOST.csiSocket, '--state-dir', HOST.csiState, '--node-id', nodeName, '--registry-dir', HOST.pluginRegistry], {
-      logFile: join(HOST.logs, 'csi-driver.log'),
-      pidFile: join(HOST.run, 'csi-driver.pid'),
-    });
+    await startDaemon(
+      [
+        ...supervised('csi-driver'),
+        SKIFF_BIN,
+        'csi-driver',
+        '--endpoint',
+        HOST.csiSocket,
+        '--state-dir',
+        HOST.csiState,
+        '--node-id',
+        nodeName,
+        '--registry-dir',
+        HOST.pluginRegistry,
+      ],
+      {
+        logFile: join(HOST.logs, 'csi-driver.log'),
+        pidFile: join(HOST.run, 'csi-driver.pid'),
+      },
+    );
     say('started the CSI driver');
   }
   await installStorageDefaults(admin as RestClient);
-  await waitFor(`node ${nodeName} to be Ready`, async () => {
-    const node = await (admin as RestClient).get<Node>({ resource: 'nodes', name: nodeName });
-    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  }, timeoutMs, 250);
+  await waitFor(
+    `node ${nodeName} to be Ready`,
+    async () => {
+      const node = await (admin as RestClient).get<Node>({ resource: 'nodes', name: nodeName });
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    },
+    timeoutMs,
+    250,
+  );
   admin?.close();
   process.stdout.write(`skiff is up: node ${nodeName} is Ready.\n  export KUBECONFIG=${HOST.adminKubeconfig}\n  logs in ${HOST.logs}\n`);
 }

@@ -56,9 +56,16 @@ async function loadOrIssue(dir: string, name: string, make: () => Promise<KeyPai
 export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; ipAddresses: string[] }): Promise<ClusterPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrIssue(dir, 'ca', () => createCA('skiff-ca'));
-  const apiserver = await loadOrIssue(dir, 'apiserver', () => issueCert(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses }));
+  const apiserver = await loadOrIssue(dir, 'apiserver', () =>
+    issueCert(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses }),
+  );
   // kubelets ask the API server whether this identity may act (it is bound to system:kubelet-api-admin): not a superuser
-  const kubeletClient = await loadOrIssue(dir, 'apiserver-kubelet-client', () => issueCert(ca, { commonName: KUBELET_CLIENT_USER, usage: 'client' }), (cert) => /\bO=system:masters\b/.test(cert.subject));
+  const kubeletClient = await loadOrIssue(
+    dir,
+    'apiserver-kubelet-client',
+    () => issueCert(ca, { commonName: KUBELET_CLIENT_USER, usage: 'client' }),
+    (cert) => /\bO=system:masters\b/.test(cert.subject),
+  );
   const client = (commonName: string) => () => issueCert(ca, { commonName, usage: 'client' });
   const scheduler = await loadOrIssue(dir, 'scheduler', client('system:kube-scheduler'));
   const controllerManager = await loadOrIssue(dir, 'controller-manager', client('system:kube-controller-manager'));

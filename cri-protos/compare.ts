@@ -46,7 +46,7 @@ function visit(ns: protobuf.NamespaceBase): void {
 
 visit(ours);
 if (problems.length > 0) {
-  process.stderr.write(problems.join('\n') + '\n');
+  process.stderr.write(`${problems.join('\n')}\n`);
   process.exit(1);
 }
 process.stdout.write('cri-protos/api.proto matches upstream\n');

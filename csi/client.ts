@@ -1,6 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
 import { unaryCall } from '../apimachinery/index.ts';
-import { csiServices, registrationService, type CapacityRange, type CreateVolumeRequest, type CsiVolume, type NodeExpandVolumeRequest, type NodePublishVolumeRequest, type NodeStageVolumeRequest, type PluginInfo, type Topology, type VolumeCapability, type VolumeUsage } from './proto.ts';
+import {
+  csiServices,
+  registrationService,
+  type CapacityRange,
+  type CreateVolumeRequest,
+  type CsiVolume,
+  type NodeExpandVolumeRequest,
+  type NodePublishVolumeRequest,
+  type NodeStageVolumeRequest,
+  type PluginInfo,
+  type Topology,
+  type VolumeCapability,
+  type VolumeUsage,
+} from './proto.ts';
 
 /** A CSI call failed; `code` is the gRPC status code the plugin answered with. */
 export class CsiError extends Error {
@@ -65,7 +78,12 @@ export class CsiClient {
     return call(this.#identity, 'GetPluginInfo', {}, 10_000);
   }
   async pluginCapabilities(): Promise<string[]> {
-    const res = await call<{ capabilities: Array<{ service?: { type: string } | null; volumeExpansion?: { type: string } | null }> }>(this.#identity, 'GetPluginCapabilities', {}, 10_000);
+    const res = await call<{ capabilities: Array<{ service?: { type: string } | null; volumeExpansion?: { type: string } | null }> }>(
+      this.#identity,
+      'GetPluginCapabilities',
+      {},
+      10_000,
+    );
     return res.capabilities.map((c) => (c.service ? c.service.type : `VOLUME_EXPANSION_${c.volumeExpansion?.type ?? 'UNKNOWN'}`));
   }
   async probe(): Promise<boolean> {
@@ -80,14 +98,22 @@ export class CsiClient {
   async deleteVolume(volumeId: string, secrets: Record<string, string> = {}): Promise<void> {
     await call(this.#controller, 'DeleteVolume', { volumeId, secrets }, this.#timeoutMs);
   }
-  validateVolumeCapabilities(volumeId: string, volumeCapabilities: VolumeCapability[], volumeContext: Record<string, string> = {}): Promise<{ confirmed?: { volumeCapabilities: VolumeCapability[] } | null; message: string }> {
+  validateVolumeCapabilities(
+    volumeId: string,
+    volumeCapabilities: VolumeCapability[],
+    volumeContext: Record<string, string> = {},
+  ): Promise<{ confirmed?: { volumeCapabilities: VolumeCapability[] } | null; message: string }> {
     return call(this.#controller, 'ValidateVolumeCapabilities', { volumeId, volumeCapabilities, volumeContext }, this.#timeoutMs);
   }
   async controllerCapabilities(): Promise<string[]> {
     const res = await call<{ capabilities: Array<{ rpc?: { type: string } | null }> }>(this.#controller, 'ControllerGetCapabilities', {}, 10_000);
     return res.capabilities.map((c) => c.rpc?.type ?? 'UNKNOWN');
   }
-  controllerExpandVolume(volumeId: string, capacityRange: CapacityRange, volumeCapability?: VolumeCapability): Promise<{ capacityBytes: number; nodeExpansionRequired: boolean }> {
+  controllerExpandVolume(
+    volumeId: string,
+    capacityRange: CapacityRange,
+    volumeCapability?: VolumeCapability,
+  ): Promise<{ capacityBytes: number; nodeExpansionRequired: boolean }> {
     return call(this.#controller, 'ControllerExpandVolume', { volumeId, capacityRange, volumeCapability }, this.#timeoutMs);
   }
 

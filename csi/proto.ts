@@ -29,7 +29,9 @@ export function csiServices(): CsiServices {
 /** The kubelet's pluginregistration Registration service. */
 export function registrationService(): grpc.ServiceClientConstructor {
   if (!registration) {
-    const root = grpc.loadPackageDefinition(protoLoader.loadSync(REGISTRATION_PROTO, LOAD_OPTIONS)) as unknown as { pluginregistration: { Registration: grpc.ServiceClientConstructor } };
+    const root = grpc.loadPackageDefinition(protoLoader.loadSync(REGISTRATION_PROTO, LOAD_OPTIONS)) as unknown as {
+      pluginregistration: { Registration: grpc.ServiceClientConstructor };
+    };
     registration = root.pluginregistration.Registration;
   }
   return registration;
@@ -38,8 +40,14 @@ export function registrationService(): grpc.ServiceClientConstructor {
 // ---- message shapes as the loader gives them (camelCase; int64 as number; enums by name) ----
 
 export type AccessModeName =
-  | 'UNKNOWN' | 'SINGLE_NODE_WRITER' | 'SINGLE_NODE_READER_ONLY' | 'MULTI_NODE_READER_ONLY'
-  | 'MULTI_NODE_SINGLE_WRITER' | 'MULTI_NODE_MULTI_WRITER' | 'SINGLE_NODE_SINGLE_WRITER' | 'SINGLE_NODE_MULTI_WRITER';
+  | 'UNKNOWN'
+  | 'SINGLE_NODE_WRITER'
+  | 'SINGLE_NODE_READER_ONLY'
+  | 'MULTI_NODE_READER_ONLY'
+  | 'MULTI_NODE_SINGLE_WRITER'
+  | 'MULTI_NODE_MULTI_WRITER'
+  | 'SINGLE_NODE_SINGLE_WRITER'
+  | 'SINGLE_NODE_MULTI_WRITER';
 
 export interface VolumeCapability {
   block?: Record<string, never> | null;

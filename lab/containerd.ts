@@ -8,7 +8,10 @@ import { waitFor } from './daemon.ts';
 export const DELEGATE_PLUGIN = fileURLToPath(new URL('../agent/cni/skiff-cni-delegate', import.meta.url));
 
 /** The containerd files of one node under `base` (tests and lab nodes each get their own). */
-export function containerdLayout(base: string, opts: { registry: string; delegateSocket: string; state?: string; streamServerAddress?: string; systemdCgroup?: boolean }): ContainerdLayout {
+export function containerdLayout(
+  base: string,
+  opts: { registry: string; delegateSocket: string; state?: string; streamServerAddress?: string; systemdCgroup?: boolean },
+): ContainerdLayout {
   const state = opts.state ?? join(base, 'state');
   return {
     configDir: join(base, 'etc'),
@@ -50,7 +53,11 @@ export async function spawnContainerd(l: ContainerdLayout, logFile: string, wrap
 export async function waitUntilServing(socket: string, timeoutMs = 30_000): Promise<void> {
   const cri = new CriClient(socket, { timeoutMs: 2000 });
   try {
-    await waitFor(`containerd on ${socket}`, async () => (await cri.status()).status?.conditions.some((c) => c.type === 'RuntimeReady' && c.status) ?? false, timeoutMs);
+    await waitFor(
+      `containerd on ${socket}`,
+      async () => (await cri.status()).status?.conditions.some((c) => c.type === 'RuntimeReady' && c.status) ?? false,
+      timeoutMs,
+    );
   } finally {
     cri.close();
   }

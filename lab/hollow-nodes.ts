@@ -25,7 +25,12 @@ function podIP(index: number, n: number): string {
 }
 
 function readyConditions(now: string) {
-  return ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now }));
+  return ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map((type) => ({
+    type,
+    status: 'True',
+    lastProbeTime: null,
+    lastTransitionTime: now,
+  }));
 }
 
 /**
@@ -61,7 +66,9 @@ export class HollowNodes {
       onUpdate: (_o, n) => {
         const name = n.metadata?.name ?? '';
         if (this.#names.has(name) && n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') {
-          void this.#client.patch({ resource: 'nodes', name, subresource: 'status' }, { status: this.#status() }, 'merge').catch((err: Error) => this.#log.warn({ node: name, err: err.message }, 'status report failed'));
+          void this.#client
+            .patch({ resource: 'nodes', name, subresource: 'status' }, { status: this.#status() }, 'merge')
+            .catch((err: Error) => this.#log.warn({ node: name, err: err.message }, 'status report failed'));
         }
       },
     });
@@ -105,12 +112,37 @@ export class HollowNodes {
       capacity,
       allocatable: capacity,
       conditions: [
-        ...(['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const).map((type) => ({ type, status: 'False', reason: 'HollowNode', message: 'hollow node', lastHeartbeatTime: now, lastTransitionTime: now })),
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow node is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+        ...(['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const).map((type) => ({
+          type,
+          status: 'False',
+          reason: 'HollowNode',
+          message: 'hollow node',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        })),
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'hollow node is posting ready status',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
       ],
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
       daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
-      nodeInfo: { machineID: 'hollow', systemUUID: 'hollow', bootID: 'hollow', kernelVersion: 'hollow', osImage: 'hollow', containerRuntimeVersion: 'hollow://0', kubeletVersion: 'v1.34.0-skiff-hollow', kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64' },
+      nodeInfo: {
+        machineID: 'hollow',
+        systemUUID: 'hollow',
+        bootID: 'hollow',
+        kernelVersion: 'hollow',
+        osImage: 'hollow',
+        containerRuntimeVersion: 'hollow://0',
+        kubeletVersion: 'v1.34.0-skiff-hollow',
+        kubeProxyVersion: '',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
     };
   }
 
@@ -118,7 +150,17 @@ export class HollowNodes {
     const node: Node = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'skiff.dev/hollow': 'true', ...(this.#opts.zones ? { 'topology.kubernetes.io/zone': `zone-${index % this.#opts.zones}` } : {}), ...this.#opts.labels } },
+      metadata: {
+        name,
+        labels: {
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'skiff.dev/hollow': 'true',
+          ...(this.#opts.zones ? { 'topology.kubernetes.io/zone': `zone-${index % this.#opts.zones}` } : {}),
+          ...this.#opts.labels,
+        },
+      },
       spec: { podCIDR: `10.${128 + (index >> 8)}.${index & 255}.0/24` },
       status: this.#status(),
     };
@@ -169,11 +211,34 @@ export class HollowNodes {
       this.#podCounts.set(nodeName, n);
       const now = rfc3339();
       const index = this.#indexOf.get(nodeName) ?? 0;
-      const containerStatuses = (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', containerID: `hollow://${pod.metadata?.uid}/${c.name}`, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } }));
+      const containerStatuses = (pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        imageID: '',
+        containerID: `hollow://${pod.metadata?.uid}/${c.name}`,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+      }));
       const ip = podIP(index, n);
-      await this.#client.patch({ ...ref, subresource: 'status' }, {
-        status: { phase: 'Running', conditions: readyConditions(now), hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP: ip, podIPs: [{ ip }], startTime: now, containerStatuses, qosClass: pod.status?.qosClass },
-      }, 'merge');
+      await this.#client.patch(
+        { ...ref, subresource: 'status' },
+        {
+          status: {
+            phase: 'Running',
+            conditions: readyConditions(now),
+            hostIP: '127.0.0.1',
+            hostIPs: [{ ip: '127.0.0.1' }],
+            podIP: ip,
+            podIPs: [{ ip }],
+            startTime: now,
+            containerStatuses,
+            qosClass: pod.status?.qosClass,
+          },
+        },
+        'merge',
+      );
     } catch (err) {
       if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
     }

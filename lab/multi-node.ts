@@ -48,7 +48,15 @@ export function labNodes(o: LabOptions): LabNode[] {
   return Array.from({ length: o.nodes }, (_, k) => {
     const index = k + 1;
     const dir = join(o.dir, `n${index}`);
-    return { name: `${o.id}-node${index}`, index, ip: `${o.lanPrefix}.${10 + index}`, podCidr: o.podCidrOf(index), netns: `${o.id}-n${index}`, dir, socket: join(dir, 'state', 'containerd.sock') };
+    return {
+      name: `${o.id}-node${index}`,
+      index,
+      ip: `${o.lanPrefix}.${10 + index}`,
+      podCidr: o.podCidrOf(index),
+      netns: `${o.id}-n${index}`,
+      dir,
+      socket: join(dir, 'state', 'containerd.sock'),
+    };
   });
 }
 
@@ -100,20 +108,32 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
   const layout = containerdLayout(n.dir, { registry: o.registry, delegateSocket, streamServerAddress: labHostAddress(o) });
   await mkdir(n.dir, { recursive: true });
   await prepareContainerd(layout);
-  await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], { logFile: join(n.dir, 'containerd.log'), pidFile: join(n.dir, 'containerd.pid') });
+  await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], {
+    logFile: join(n.dir, 'containerd.log'),
+    pidFile: join(n.dir, 'containerd.pid'),
+  });
   await waitUntilServing(layout.socket);
   const cniConfDir = join(n.dir, 'net.d');
   await mkdir(cniConfDir, { recursive: true });
-  await writeFile(join(cniConfDir, '10-lab.conflist'), JSON.stringify({
-    cniVersion: '1.0.0',
-    name: `${o.id}-pods`,
-    plugins: [
-      { type: 'bridge', bridge: 'cni0', isGateway: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: join(n.dir, 'ipam'), ranges: [[{ subnet: n.podCidr }]], routes: [{ dst: '0.0.0.0/0' }] } },
-      { type: 'portmap', capabilities: { portMappings: true } },
-      { type: 'bandwidth', capabilities: { bandwidth: true } },
-      { type: 'loopback' },
-    ],
-  }));
+  await writeFile(
+    join(cniConfDir, '10-lab.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: `${o.id}-pods`,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          hairpinMode: true,
+          ipam: { type: 'host-local', dataDir: join(n.dir, 'ipam'), ranges: [[{ subnet: n.podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+        { type: 'bandwidth', capabilities: { bandwidth: true } },
+        { type: 'loopback' },
+      ],
+    }),
+  );
   const creds = await writeNodeCredentials({
     pkiDir: o.server.pkiDir,
     nodeName: n.name,
@@ -129,8 +149,47 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
   await mkdir(join(n.dir, 'agent'), { recursive: true });
   // nsenter --net switches the network namespace only: mounts (emptyDir tmpfs) and cgroups stay the host's
   // the bundled CSI driver of the node: only unix sockets, so it runs in the host's namespaces
-  await startDaemon([SKIFF, 'csi-driver', '--endpoint', join(n.dir, 'csi.sock'), '--state-dir', join(n.dir, 'csi'), '--node-id', n.name, '--registry-dir', join(n.dir, 'agent', 'plugins_registry')], { logFile: join(n.dir, 'csi-driver.log'), pidFile: join(n.dir, 'csi-driver.pid') });
-  await startDaemon(['nsenter', `--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', n.name, '--node-ip', n.ip, '--cni-conf-dir', cniConfDir, '--cni-delegate-socket', delegateSocket, '--root-dir', join(n.dir, 'agent'), '--cluster-cidr', o.clusterCidr], { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') });
+  await startDaemon(
+    [
+      SKIFF,
+      'csi-driver',
+      '--endpoint',
+      join(n.dir, 'csi.sock'),
+      '--state-dir',
+      join(n.dir, 'csi'),
+      '--node-id',
+      n.name,
+      '--registry-dir',
+      join(n.dir, 'agent', 'plugins_registry'),
+    ],
+    { logFile: join(n.dir, 'csi-driver.log'), pidFile: join(n.dir, 'csi-driver.pid') },
+  );
+  await startDaemon(
+    [
+      'nsenter',
+      `--net=/var/run/netns/${n.netns}`,
+      '--',
+      SKIFF,
+      'agent',
+      '--config',
+      creds.config,
+      '--kubeconfig',
+      creds.kubeconfig,
+      '--node-name',
+      n.name,
+      '--node-ip',
+      n.ip,
+      '--cni-conf-dir',
+      cniConfDir,
+      '--cni-delegate-socket',
+      delegateSocket,
+      '--root-dir',
+      join(n.dir, 'agent'),
+      '--cluster-cidr',
+      o.clusterCidr,
+    ],
+    { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') },
+  );
 }
 
 /**
@@ -142,7 +201,21 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
 export async function stopLab(o: LabOptions): Promise<void> {
   for (const n of labNodes(o)) {
     await stopDaemon(join(n.dir, 'agent.pid'));
-    await run('nsenter', [`--net=/var/run/netns/${n.netns}`, '--', SKIFF, 'lab', 'clean-node', '--socket', n.socket, '--delegate-socket', join(n.dir, 'cni.sock'), '--cni-conf-dir', join(n.dir, 'net.d'), '--cni-cache-dir', join(n.dir, 'agent', 'cni-results')]).catch(() => undefined);
+    await run('nsenter', [
+      `--net=/var/run/netns/${n.netns}`,
+      '--',
+      SKIFF,
+      'lab',
+      'clean-node',
+      '--socket',
+      n.socket,
+      '--delegate-socket',
+      join(n.dir, 'cni.sock'),
+      '--cni-conf-dir',
+      join(n.dir, 'net.d'),
+      '--cni-cache-dir',
+      join(n.dir, 'agent', 'cni-results'),
+    ]).catch(() => undefined);
     await stopDaemon(join(n.dir, 'containerd.pid'), 20_000);
     await stopDaemon(join(n.dir, 'csi-driver.pid'));
     await unmountUnder([n.dir]);

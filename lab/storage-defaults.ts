@@ -7,7 +7,14 @@ export const BUNDLED_CSI_DRIVER: CSIDriver = {
   apiVersion: 'storage.k8s.io/v1',
   kind: 'CSIDriver',
   metadata: { name: DRIVER_NAME },
-  spec: { attachRequired: false, podInfoOnMount: false, volumeLifecycleModes: ['Persistent'], fsGroupPolicy: 'ReadWriteOnceWithFSType', requiresRepublish: false, storageCapacity: false },
+  spec: {
+    attachRequired: false,
+    podInfoOnMount: false,
+    volumeLifecycleModes: ['Persistent'],
+    fsGroupPolicy: 'ReadWriteOnceWithFSType',
+    requiresRepublish: false,
+    storageCapacity: false,
+  },
 };
 
 /** The cluster's default class: loop-device volumes (ext4) on the node the pod is scheduled to. */
@@ -24,7 +31,10 @@ export const DEFAULT_STORAGE_CLASS: StorageClass = {
 
 /** Creates the bundled driver's CSIDriver and the default StorageClass unless they exist (an edited class is left as it is). */
 export async function installStorageDefaults(client: RestClient): Promise<void> {
-  for (const [resource, body] of [['csidrivers', BUNDLED_CSI_DRIVER], ['storageclasses', DEFAULT_STORAGE_CLASS]] as const) {
+  for (const [resource, body] of [
+    ['csidrivers', BUNDLED_CSI_DRIVER],
+    ['storageclasses', DEFAULT_STORAGE_CLASS],
+  ] as const) {
     try {
       await client.create({ group: 'storage.k8s.io', version: 'v1', resource }, body);
     } catch (err) {

@@ -24,7 +24,13 @@ describe('supervise', () => {
     // crashes (with a stack) on its first two runs, then stays up until SIGTERM
     const script = `const fs=require('fs');fs.appendFileSync(${JSON.stringify(runs)},'x');if(fs.readFileSync(${JSON.stringify(runs)},'utf8').length<3)throw new Error('boom');process.on('SIGTERM',()=>{fs.appendFileSync(${JSON.stringify(runs)},'T');process.exit(0)});setInterval(()=>{},1000);`;
     const stop = new AbortController();
-    const done = supervise({ name: 'crashy', argv: [process.execPath, '-e', script], stateDir: dir, signal: stop.signal, backoff: { initialMs: 50, maxMs: 200, resetAfterMs: 60_000 } });
+    const done = supervise({
+      name: 'crashy',
+      argv: [process.execPath, '-e', script],
+      stateDir: dir,
+      signal: stop.signal,
+      backoff: { initialMs: 50, maxMs: 200, resetAfterMs: 60_000 },
+    });
     let state = (await supervisedStates(dir))[0];
     for (let i = 0; i < 100 && !(state?.restarts === 2 && state.pid !== null); i++) {
       await new Promise((r) => setTimeout(r, 50));

@@ -38,7 +38,14 @@ const STATE_SUFFIX = '.state.json';
  * the stack the process printed. The state file in `stateDir` says how it
  * is doing. On abort the process gets SIGTERM, and SIGKILL after `stopGraceMs`.
  */
-export async function supervise(opts: { name: string; argv: string[]; stateDir: string; signal: AbortSignal; backoff?: RestartBackoff; stopGraceMs?: number }): Promise<void> {
+export async function supervise(opts: {
+  name: string;
+  argv: string[];
+  stateDir: string;
+  signal: AbortSignal;
+  backoff?: RestartBackoff;
+  stopGraceMs?: number;
+}): Promise<void> {
   const backoff = opts.backoff ?? DEFAULT_RESTART_BACKOFF;
   const state: SupervisedState = { name: opts.name, supervisorPid: process.pid, pid: null, startedAt: null, restarts: 0 };
   const save = () => replaceFile(join(opts.stateDir, `${opts.name}${STATE_SUFFIX}`), `${JSON.stringify(state)}\n`);
@@ -71,7 +78,9 @@ export async function supervise(opts: { name: string; argv: string[]; stateDir: 
     failures = Date.now() - started >= backoff.resetAfterMs ? 1 : failures + 1;
     state.restarts++;
     const delay = restartDelay(failures, backoff);
-    say(`exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) after ${Math.round((Date.now() - started) / 1000)} s; restart ${state.restarts} in ${delay} ms`);
+    say(
+      `exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) after ${Math.round((Date.now() - started) / 1000)} s; restart ${state.restarts} in ${delay} ms`,
+    );
     await save();
     await sleep(delay, opts.signal);
   }

@@ -13,7 +13,14 @@ const run = promisify(execFile);
  * place of the agent, so each sandbox's network is torn down by the real
  * plugins (veth, IP allocation, port mappings).
  */
-export async function removeAllSandboxes(args: { socket: string; delegateSocket: string; cniConfDir: string; cniBinDirs: string[]; cniCacheDir: string; log?: Logger }): Promise<number> {
+export async function removeAllSandboxes(args: {
+  socket: string;
+  delegateSocket: string;
+  cniConfDir: string;
+  cniBinDirs: string[];
+  cniCacheDir: string;
+  log?: Logger;
+}): Promise<number> {
   const log = args.log ?? silentLogger;
   const runner = new CniRunner({ confDir: args.cniConfDir, binDirs: args.cniBinDirs, cacheDir: args.cniCacheDir });
   const server = await serveCniDelegate(args.delegateSocket, runner, log);
@@ -62,5 +69,8 @@ export async function deleteLink(name: string): Promise<void> {
 /** Network namespaces (ip netns) whose names start with `prefix`. */
 export async function netnsNames(): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'list']).catch(() => ({ stdout: '' }));
-  return stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter(Boolean);
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The whole suite: host setup (idempotent), type check, then unit,
+# The whole suite: host setup (idempotent), formatter and linter, type check, then unit,
 # integration (real containerd + CNI) and e2e (real kubectl) tests.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 export PATH="$ROOT/node_modules/.bin:$PATH"
+echo "test: format and lint" >&2
+biome ci --colors=off .
 echo "test: type check" >&2
 tsc --noEmit -p .
 echo "test: vitest" >&2

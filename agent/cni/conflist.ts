@@ -81,7 +81,7 @@ export function withPodCidr(net: NetworkConfList, podCidr: string | undefined): 
     ...net,
     plugins: net.plugins.map((p) => {
       const ipam = p.ipam;
-      if (!ipam || ipam.type !== 'host-local' || ipam.ranges || ipam.subnet) return p;
+      if (ipam?.type !== 'host-local' || ipam.ranges || ipam.subnet) return p;
       return { ...p, ipam: { ...ipam, ranges: [[{ subnet: podCidr }]] } };
     }),
   };

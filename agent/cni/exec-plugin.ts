@@ -70,7 +70,11 @@ export async function execPlugin(type: string, config: object, call: PluginCall,
   const parsed = stdout.trim() ? tryJson(stdout) : null;
   if (code !== 0) {
     if (parsed && typeof parsed.msg === 'string') {
-      throw new CniError(typeof parsed.code === 'number' ? parsed.code : 999, `plugin type="${type}" failed (${call.command.toLowerCase()}): ${parsed.msg}`, typeof parsed.details === 'string' ? parsed.details : '');
+      throw new CniError(
+        typeof parsed.code === 'number' ? parsed.code : 999,
+        `plugin type="${type}" failed (${call.command.toLowerCase()}): ${parsed.msg}`,
+        typeof parsed.details === 'string' ? parsed.details : '',
+      );
     }
     throw new CniError(999, `plugin type="${type}" failed (${call.command.toLowerCase()}) with exit code ${code}`, (stderr || stdout).trim());
   }

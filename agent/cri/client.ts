@@ -3,9 +3,20 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { unaryCall } from '../../apimachinery/index.ts';
 import type {
-  AuthConfig, Container, ContainerConfig, ContainerState, ContainerStatus, ExecSyncResponse,
-  FilesystemUsage, Image, PodSandbox, PodSandboxConfig, PodSandboxState, PodSandboxStatus,
-  StatusResponse, VersionResponse,
+  AuthConfig,
+  Container,
+  ContainerConfig,
+  ContainerState,
+  ContainerStatus,
+  ExecSyncResponse,
+  FilesystemUsage,
+  Image,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxState,
+  PodSandboxStatus,
+  StatusResponse,
+  VersionResponse,
 } from '../../cri-protos/types.ts';
 
 const PROTO = fileURLToPath(new URL('../../cri-protos/api.proto', import.meta.url));
@@ -27,9 +38,7 @@ export class CriError extends Error {
 
 let definition: grpc.GrpcObject | undefined;
 function loadDefinition(): grpc.GrpcObject {
-  definition ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true }),
-  );
+  definition ??= grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true }));
   return definition;
 }
 
@@ -109,7 +118,9 @@ export class CriClient {
   async removeContainer(containerId: string): Promise<void> {
     await this.#call(this.#runtime, 'RemoveContainer', { containerId });
   }
-  async listContainers(filter: { id?: string; podSandboxId?: string; state?: ContainerState; labelSelector?: Record<string, string> } = {}): Promise<Container[]> {
+  async listContainers(
+    filter: { id?: string; podSandboxId?: string; state?: ContainerState; labelSelector?: Record<string, string> } = {},
+  ): Promise<Container[]> {
     const res = await this.#call<{ containers: Container[] }>(this.#runtime, 'ListContainers', {
       filter: {
         id: filter.id ?? '',

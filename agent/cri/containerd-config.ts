@@ -26,7 +26,17 @@ export interface ContainerdLayout {
 }
 
 /** Registry names written explicitly; `_default` covers every other name. */
-const KNOWN_REGISTRIES = ['docker.io', 'registry.k8s.io', 'k8s.gcr.io', 'gcr.io', 'quay.io', 'ghcr.io', 'registry.gitlab.com', 'public.ecr.aws', 'mcr.microsoft.com'];
+const KNOWN_REGISTRIES = [
+  'docker.io',
+  'registry.k8s.io',
+  'k8s.gcr.io',
+  'gcr.io',
+  'quay.io',
+  'ghcr.io',
+  'registry.gitlab.com',
+  'public.ecr.aws',
+  'mcr.microsoft.com',
+];
 
 export const DEFAULT_SANDBOX_IMAGE = 'registry.k8s.io/pause:3.10';
 

@@ -18,9 +18,15 @@ function stats(o: { memoryAvailable?: number; nodefsAvailable?: number; processe
   };
 }
 
-function pod(name: string, o: { memoryRequest?: string; priority?: number; tolerations?: object[]; annotations?: Record<string, string>; grace?: number } = {}): Pod {
+function pod(
+  name: string,
+  o: { memoryRequest?: string; priority?: number; tolerations?: object[]; annotations?: Record<string, string>; grace?: number } = {},
+): Pod {
   const resources = o.memoryRequest ? { requests: { memory: o.memoryRequest } } : {};
-  return { metadata: { name, namespace: 'default', uid: name, annotations: o.annotations }, spec: { priority: o.priority, terminationGracePeriodSeconds: o.grace ?? 30, tolerations: o.tolerations, containers: [{ name: 'c', resources }] } } as Pod;
+  return {
+    metadata: { name, namespace: 'default', uid: name, annotations: o.annotations },
+    spec: { priority: o.priority, terminationGracePeriodSeconds: o.grace ?? 30, tolerations: o.tolerations, containers: [{ name: 'c', resources }] },
+  } as Pod;
 }
 
 function harness(settings: Partial<Parameters<typeof parseThresholds>[0]>, pods: Pod[], usage: Record<string, number>) {
@@ -36,7 +42,18 @@ function harness(settings: Partial<Parameters<typeof parseThresholds>[0]>, pods:
     maxPodGracePeriodSeconds: 10,
     readNodeStats: async () => world.stats,
     activePods: () => pods.filter((p) => !evicted.some((e) => e.name === p.metadata?.name)),
-    podUsages: async (ps) => new Map(ps.map((p): [string, PodUsage] => [p.metadata?.uid ?? '', { memoryWorkingSet: (usage[p.metadata?.name ?? ''] ?? 0) * Mi, processes: 1, containers: new Map([['c', (usage[p.metadata?.name ?? ''] ?? 0) * Mi]]), ephemeral: { bytes: (usage[p.metadata?.name ?? ''] ?? 0) * Mi, inodes: 1 } }])),
+    podUsages: async (ps) =>
+      new Map(
+        ps.map((p): [string, PodUsage] => [
+          p.metadata?.uid ?? '',
+          {
+            memoryWorkingSet: (usage[p.metadata?.name ?? ''] ?? 0) * Mi,
+            processes: 1,
+            containers: new Map([['c', (usage[p.metadata?.name ?? ''] ?? 0) * Mi]]),
+            ephemeral: { bytes: (usage[p.metadata?.name ?? ''] ?? 0) * Mi, inodes: 1 },
+          },
+        ]),
+      ),
     reclaim: {},
     evict: async (p, e) => {
       evicted.push({ name: p.metadata?.name ?? '', ...e });
@@ -63,7 +80,14 @@ describe('EvictionManager', () => {
     h.world.stats = stats({ memoryAvailable: 60 * Mi });
     const victim = await h.manager.synchronize();
     expect(victim?.metadata?.name).toBe('besteffort');
-    expect(h.evicted).toEqual([{ name: 'besteffort', graceSeconds: 1, message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container c was using 300Mi, request is 0, has larger consumption of memory. ' }]);
+    expect(h.evicted).toEqual([
+      {
+        name: 'besteffort',
+        graceSeconds: 1,
+        message:
+          'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container c was using 300Mi, request is 0, has larger consumption of memory. ',
+      },
+    ]);
     expect(h.conditionChanges).toEqual([['MemoryPressure']]);
     expect(h.events).toEqual(['EvictionThresholdMet: Attempting to reclaim memory']);
     // the next round, still short: the next in line
@@ -71,7 +95,11 @@ describe('EvictionManager', () => {
   });
 
   it('never evicts a critical pod', async () => {
-    const h = harness({ evictionHard: { 'memory.available': '100Mi' } }, [pod('static', { annotations: { 'kubernetes.io/config.source': 'file' } }), pod('user', { memoryRequest: '1Gi' })], { static: 900, user: 10 });
+    const h = harness(
+      { evictionHard: { 'memory.available': '100Mi' } },
+      [pod('static', { annotations: { 'kubernetes.io/config.source': 'file' } }), pod('user', { memoryRequest: '1Gi' })],
+      { static: 900, user: 10 },
+    );
     h.world.stats = stats({ memoryAvailable: 10 * Mi });
     expect((await h.manager.synchronize())?.metadata?.name).toBe('user');
   });
@@ -79,18 +107,22 @@ describe('EvictionManager', () => {
   it('reclaims at node level first and evicts nobody when that was enough', async () => {
     const h = harness({ evictionHard: { 'nodefs.available': '10Gi' } }, [pod('writer')], { writer: 5000 });
     h.world.stats = stats({ nodefsAvailable: 5 * GiB });
-    h.deps.reclaim['nodefs.available'] = [async () => {
-      h.reclaimed.push('images');
-      h.world.stats = stats({ nodefsAvailable: 20 * GiB });
-    }];
+    h.deps.reclaim['nodefs.available'] = [
+      async () => {
+        h.reclaimed.push('images');
+        h.world.stats = stats({ nodefsAvailable: 20 * GiB });
+      },
+    ];
     expect(await h.manager.synchronize()).toBeUndefined();
     expect(h.reclaimed).toEqual(['images']);
     expect([...h.manager.conditions]).toEqual(['DiskPressure']);
     expect(h.evicted).toEqual([]);
   });
 
-  it('waits out a soft threshold\'s grace period and then gives the pod at most evictionMaxPodGracePeriod', async () => {
-    const h = harness({ evictionSoft: { 'pid.available': '1000' }, evictionSoftGracePeriod: { 'pid.available': '30s' } }, [pod('forker', { grace: 60 })], { forker: 1 });
+  it("waits out a soft threshold's grace period and then gives the pod at most evictionMaxPodGracePeriod", async () => {
+    const h = harness({ evictionSoft: { 'pid.available': '1000' }, evictionSoftGracePeriod: { 'pid.available': '30s' } }, [pod('forker', { grace: 60 })], {
+      forker: 1,
+    });
     h.world.stats = stats({ processes: 32000 });
     expect(await h.manager.synchronize()).toBeUndefined();
     expect([...h.manager.conditions]).toEqual(['PIDPressure']);
@@ -120,10 +152,15 @@ describe('EvictionManager', () => {
     await h.manager.synchronize();
     expect(h.manager.admit(pod('besteffort'))).toEqual({ admit: false, reason: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' });
     expect(h.manager.admit(pod('burstable', { memoryRequest: '1Mi' }))).toEqual({ admit: true });
-    expect(h.manager.admit(pod('tolerant', { tolerations: [{ key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' }] }))).toEqual({ admit: true });
+    expect(
+      h.manager.admit(pod('tolerant', { tolerations: [{ key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' }] })),
+    ).toEqual({ admit: true });
     h.world.stats = stats({ memoryAvailable: 10 * Mi, nodefsAvailable: GiB });
     await h.manager.synchronize();
-    expect(h.manager.admit(pod('burstable', { memoryRequest: '1Mi' }))).toMatchObject({ admit: false, message: 'The node had condition: [MemoryPressure DiskPressure]. ' });
+    expect(h.manager.admit(pod('burstable', { memoryRequest: '1Mi' }))).toMatchObject({
+      admit: false,
+      message: 'The node had condition: [MemoryPressure DiskPressure]. ',
+    });
     expect(h.manager.admit(pod('critical', { priority: 2_000_000_000 }))).toEqual({ admit: true });
   });
 });

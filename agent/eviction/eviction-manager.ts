@@ -3,7 +3,16 @@ import { qosClass, sleep, tolerates, type Logger } from '../../apimachinery/inde
 import type { NodeStats, PodUsage } from '../stats/index.ts';
 import { EVICTED, conditionMessage, evictionMessage, isCriticalPod } from './message.ts';
 import { rankForEviction } from './rank.ts';
-import { SIGNAL_RESOURCE, byEvictionPriority, firstObservedAt, gracePeriodsMet, observe, pressureConditions, thresholdsMet, type PressureCondition } from './signals.ts';
+import {
+  SIGNAL_RESOURCE,
+  byEvictionPriority,
+  firstObservedAt,
+  gracePeriodsMet,
+  observe,
+  pressureConditions,
+  thresholdsMet,
+  type PressureCondition,
+} from './signals.ts';
 import { formatThreshold, type Signal, type Threshold } from './thresholds.ts';
 
 /** A hard threshold leaves a pod this long to stop (the kubelet's immediate eviction). */
@@ -101,10 +110,15 @@ export class EvictionManager {
       return undefined;
     }
     const usages = await this.#d.podUsages(pods, resource === 'ephemeral-storage' || resource === 'inodes');
-    const ranked = rankForEviction(pods.map((pod) => ({ pod, usage: usages.get(pod.metadata?.uid ?? '') })), resource);
+    const ranked = rankForEviction(
+      pods.map((pod) => ({ pod, usage: usages.get(pod.metadata?.uid ?? '') })),
+      resource,
+    );
     for (const { pod, usage } of ranked) {
       if (isCriticalPod(pod)) continue;
-      const graceSeconds = threshold.hard ? HARD_EVICTION_GRACE_SECONDS : Math.min(this.#d.maxPodGracePeriodSeconds, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      const graceSeconds = threshold.hard
+        ? HARD_EVICTION_GRACE_SECONDS
+        : Math.min(this.#d.maxPodGracePeriodSeconds, pod.spec?.terminationGracePeriodSeconds ?? 30);
       const message = evictionMessage(resource, pod, usage, due, obs);
       log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, resource, graceSeconds }, 'evicting pod');
       await this.#d.evict(pod, { graceSeconds, message });

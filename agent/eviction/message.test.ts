@@ -9,7 +9,14 @@ const memory: Threshold = { signal: 'memory.available', value: { quantity: 100 *
 describe('eviction messages', () => {
   it('names the resource, the threshold, what was left and the containers over their requests', () => {
     const pod = { spec: { containers: [{ name: 'hog' }, { name: 'quiet', resources: { requests: { memory: '64Mi' } } }] } } as Pod;
-    const usage = { memoryWorkingSet: 600 * Mi, processes: 2, containers: new Map([['hog', 512 * Mi], ['quiet', 10 * Mi]]) };
+    const usage = {
+      memoryWorkingSet: 600 * Mi,
+      processes: 2,
+      containers: new Map([
+        ['hog', 512 * Mi],
+        ['quiet', 10 * Mi],
+      ]),
+    };
     expect(evictionMessage('memory', pod, usage, [memory], { 'memory.available': { available: 50 * Mi, capacity: 1024 * Mi } })).toBe(
       'The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi. Container hog was using 512Mi, request is 0, has larger consumption of memory. ',
     );
@@ -17,9 +24,13 @@ describe('eviction messages', () => {
 
   it('words pid and disk evictions and admission refusals as the kubelet does', () => {
     const pids: Threshold = { signal: 'pid.available', value: { quantity: 1000 }, gracePeriodMs: 0, hard: true };
-    expect(evictionMessage('pids', {} as Pod, undefined, [pids], { 'pid.available': { available: 800, capacity: 32768 } })).toBe('The node was low on resource: pids. Threshold quantity: 1k, available: 800. ');
+    expect(evictionMessage('pids', {} as Pod, undefined, [pids], { 'pid.available': { available: 800, capacity: 32768 } })).toBe(
+      'The node was low on resource: pids. Threshold quantity: 1k, available: 800. ',
+    );
     const disk: Threshold = { signal: 'nodefs.available', value: { percentage: 0.5 }, gracePeriodMs: 0, hard: true };
-    expect(evictionMessage('ephemeral-storage', {} as Pod, undefined, [disk], { 'nodefs.available': { available: 10 * Mi, capacity: 128 * Mi } })).toBe('The node was low on resource: ephemeral-storage. Threshold quantity: 64Mi, available: 10Mi. ');
+    expect(evictionMessage('ephemeral-storage', {} as Pod, undefined, [disk], { 'nodefs.available': { available: 10 * Mi, capacity: 128 * Mi } })).toBe(
+      'The node was low on resource: ephemeral-storage. Threshold quantity: 64Mi, available: 10Mi. ',
+    );
     expect(conditionMessage(['MemoryPressure', 'DiskPressure'])).toBe('The node had condition: [MemoryPressure DiskPressure]. ');
   });
 

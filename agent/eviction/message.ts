@@ -28,7 +28,8 @@ export function evictionMessage(resource: StarvedResource, pod: Pod, usage: PodU
       if (used === undefined) continue;
       const request = c.resources?.requests?.memory;
       const requested = request !== undefined ? parseQuantity(request) : 0;
-      if (used > requested) message += `Container ${c.name} was using ${formatQuantity(used, 'BinarySI')}, request is ${request ?? '0'}, has larger consumption of memory. `;
+      if (used > requested)
+        message += `Container ${c.name} was using ${formatQuantity(used, 'BinarySI')}, request is ${request ?? '0'}, has larger consumption of memory. `;
     }
   }
   return message;

@@ -29,14 +29,31 @@ function orderedBy(...cmps: Cmp[]): Cmp {
 const priority: Cmp = (a, b) => (a.pod.spec?.priority ?? 0) - (b.pod.spec?.priority ?? 0);
 
 const memoryAboveRequest = (c: Candidate) => (c.usage?.memoryWorkingSet ?? 0) - podRequest(c.pod, 'memory');
-const diskUsed = (c: Candidate, resource: 'ephemeral-storage' | 'inodes') => (resource === 'inodes' ? c.usage?.ephemeral?.inodes : c.usage?.ephemeral?.bytes) ?? 0;
-const diskAboveRequest = (c: Candidate, resource: 'ephemeral-storage' | 'inodes') => diskUsed(c, resource) - (resource === 'inodes' ? 0 : podRequest(c.pod, 'ephemeral-storage'));
+const diskUsed = (c: Candidate, resource: 'ephemeral-storage' | 'inodes') =>
+  (resource === 'inodes' ? c.usage?.ephemeral?.inodes : c.usage?.ephemeral?.bytes) ?? 0;
+const diskAboveRequest = (c: Candidate, resource: 'ephemeral-storage' | 'inodes') =>
+  diskUsed(c, resource) - (resource === 'inodes' ? 0 : podRequest(c.pod, 'ephemeral-storage'));
 
 const rankers: Record<StarvedResource, Cmp> = {
   // usage above requests first, then priority, then the most memory above requests
-  memory: orderedBy(noStatsFirst, (a, b) => trueFirst(memoryAboveRequest(a) > 0, memoryAboveRequest(b) > 0), priority, (a, b) => memoryAboveRequest(b) - memoryAboveRequest(a)),
-  'ephemeral-storage': orderedBy(noStatsFirst, (a, b) => trueFirst(diskAboveRequest(a, 'ephemeral-storage') > 0, diskAboveRequest(b, 'ephemeral-storage') > 0), priority, (a, b) => diskAboveRequest(b, 'ephemeral-storage') - diskAboveRequest(a, 'ephemeral-storage')),
-  inodes: orderedBy(noStatsFirst, (a, b) => trueFirst(diskAboveRequest(a, 'inodes') > 0, diskAboveRequest(b, 'inodes') > 0), priority, (a, b) => diskAboveRequest(b, 'inodes') - diskAboveRequest(a, 'inodes')),
+  memory: orderedBy(
+    noStatsFirst,
+    (a, b) => trueFirst(memoryAboveRequest(a) > 0, memoryAboveRequest(b) > 0),
+    priority,
+    (a, b) => memoryAboveRequest(b) - memoryAboveRequest(a),
+  ),
+  'ephemeral-storage': orderedBy(
+    noStatsFirst,
+    (a, b) => trueFirst(diskAboveRequest(a, 'ephemeral-storage') > 0, diskAboveRequest(b, 'ephemeral-storage') > 0),
+    priority,
+    (a, b) => diskAboveRequest(b, 'ephemeral-storage') - diskAboveRequest(a, 'ephemeral-storage'),
+  ),
+  inodes: orderedBy(
+    noStatsFirst,
+    (a, b) => trueFirst(diskAboveRequest(a, 'inodes') > 0, diskAboveRequest(b, 'inodes') > 0),
+    priority,
+    (a, b) => diskAboveRequest(b, 'inodes') - diskAboveRequest(a, 'inodes'),
+  ),
   // processes: priority, then the most processes
   pids: orderedBy(noStatsFirst, priority, (a, b) => (b.usage?.processes ?? 0) - (a.usage?.processes ?? 0)),
 };

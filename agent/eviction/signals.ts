@@ -71,7 +71,12 @@ export function gracePeriodsMet(observedAt: ReadonlyMap<Threshold, number>, now:
  * last threshold stopped being met, so a node does not flap. Returns when
  * each condition was last observed and those still in force.
  */
-export function pressureConditions(met: readonly Threshold[], lastObservedAt: ReadonlyMap<PressureCondition, number>, now: number, transitionMs: number): { lastObservedAt: Map<PressureCondition, number>; active: Set<PressureCondition> } {
+export function pressureConditions(
+  met: readonly Threshold[],
+  lastObservedAt: ReadonlyMap<PressureCondition, number>,
+  now: number,
+  transitionMs: number,
+): { lastObservedAt: Map<PressureCondition, number>; active: Set<PressureCondition> } {
   const next = new Map(lastObservedAt);
   for (const t of met) next.set(SIGNAL_CONDITION[t.signal], now);
   const active = new Set([...next].filter(([, at]) => at === now || now - at < transitionMs).map(([c]) => c));

@@ -5,14 +5,26 @@ const none = { evictionHard: {}, evictionSoft: {}, evictionSoftGracePeriod: {}, 
 
 describe('eviction thresholds', () => {
   it('reads hard thresholds as quantities or percentages, with minimum reclaim', () => {
-    const [mem, fs] = parseThresholds({ ...none, evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' }, evictionMinimumReclaim: { 'memory.available': '50Mi' } });
-    expect(mem).toEqual({ signal: 'memory.available', value: { quantity: 100 * 2 ** 20 }, gracePeriodMs: 0, hard: true, minReclaim: { quantity: 50 * 2 ** 20 } });
+    const [mem, fs] = parseThresholds({
+      ...none,
+      evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' },
+      evictionMinimumReclaim: { 'memory.available': '50Mi' },
+    });
+    expect(mem).toEqual({
+      signal: 'memory.available',
+      value: { quantity: 100 * 2 ** 20 },
+      gracePeriodMs: 0,
+      hard: true,
+      minReclaim: { quantity: 50 * 2 ** 20 },
+    });
     expect(fs?.value).toEqual({ percentage: 0.1 });
     expect(thresholdQuantity(fs!.value, 1000)).toBe(100);
   });
 
   it('needs a grace period for every soft threshold', () => {
-    expect(() => parseThresholds({ ...none, evictionSoft: { 'memory.available': '1Gi' } })).toThrow('grace period must be specified for the soft eviction threshold memory.available');
+    expect(() => parseThresholds({ ...none, evictionSoft: { 'memory.available': '1Gi' } })).toThrow(
+      'grace period must be specified for the soft eviction threshold memory.available',
+    );
     const [soft] = parseThresholds({ ...none, evictionSoft: { 'memory.available': '1Gi' }, evictionSoftGracePeriod: { 'memory.available': '1m30s' } });
     expect(soft).toMatchObject({ hard: false, gracePeriodMs: 90_000 });
   });

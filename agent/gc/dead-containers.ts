@@ -11,13 +11,22 @@ type ContainerRuntime = Pick<CriClient, 'listContainers' | 'listPodSandbox' | 'c
  * finished or are gone. Running pods keep what per-pod collection keeps
  * (the newest exited instance of each container, for `logs --previous`).
  */
-export async function removeFinishedPodsContainers(cri: ContainerRuntime, opts: { nodeName: string; finished: (uid: string) => boolean; log: Logger }): Promise<number> {
+export async function removeFinishedPodsContainers(
+  cri: ContainerRuntime,
+  opts: { nodeName: string; finished: (uid: string) => boolean; log: Logger },
+): Promise<number> {
   const selector = { labelSelector: { [MANAGED_BY]: opts.nodeName } };
-  const [containers, sandboxes] = await Promise.all([cri.listContainers({ ...selector, state: 'CONTAINER_EXITED' }), cri.listPodSandbox({ ...selector, state: 'SANDBOX_NOTREADY' })]);
+  const [containers, sandboxes] = await Promise.all([
+    cri.listContainers({ ...selector, state: 'CONTAINER_EXITED' }),
+    cri.listPodSandbox({ ...selector, state: 'SANDBOX_NOTREADY' }),
+  ]);
   let removed = 0;
   for (const c of containers) {
     if (!opts.finished(c.labels[POD_UID] ?? '')) continue;
-    const logPath = await cri.containerStatus(c.id).then((s) => s.logPath, () => '');
+    const logPath = await cri.containerStatus(c.id).then(
+      (s) => s.logPath,
+      () => '',
+    );
     try {
       await cri.removeContainer(c.id);
       removed++;

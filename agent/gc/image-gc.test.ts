@@ -43,8 +43,21 @@ describe('ImageGC', () => {
     });
     return { gc, removed, events };
   }
-  const image = (id: string, tag: string, size = 100 * MB, pinned = false): Image => ({ id, repoTags: [tag], repoDigests: [], size, pinned, uid: null, username: '' });
-  const images = [image('sha256:busy', 'docker.io/library/busybox:latest'), image('sha256:idle', 'docker.io/skiff/idle:1'), image('sha256:pause', 'registry.k8s.io/pause:3.10'), image('sha256:pinned', 'x/pinned:1', 100 * MB, true)];
+  const image = (id: string, tag: string, size = 100 * MB, pinned = false): Image => ({
+    id,
+    repoTags: [tag],
+    repoDigests: [],
+    size,
+    pinned,
+    uid: null,
+    username: '',
+  });
+  const images = [
+    image('sha256:busy', 'docker.io/library/busybox:latest'),
+    image('sha256:idle', 'docker.io/skiff/idle:1'),
+    image('sha256:pause', 'registry.k8s.io/pause:3.10'),
+    image('sha256:pinned', 'x/pinned:1', 100 * MB, true),
+  ];
 
   it('does nothing below the high threshold', async () => {
     const r = fakeRuntime(images, [], { capacityBytes: 1000 * MB, availableBytes: 500 * MB });
@@ -53,7 +66,10 @@ describe('ImageGC', () => {
   });
 
   it('past the high threshold removes unused images, never one in use, pinned or the sandbox image', async () => {
-    const r = fakeRuntime(images, [{ id: 'c1', imageRef: 'sha256:busy', image: { image: 'docker.io/library/busybox:latest' } }], { capacityBytes: 1000 * MB, availableBytes: 100 * MB });
+    const r = fakeRuntime(images, [{ id: 'c1', imageRef: 'sha256:busy', image: { image: 'docker.io/library/busybox:latest' } }], {
+      capacityBytes: 1000 * MB,
+      availableBytes: 100 * MB,
+    });
     await r.gc.garbageCollect();
     expect(r.removed).toEqual(['sha256:idle']);
     // 100 MB of the 100 MB needed to get back to 80% were found: no complaint
@@ -64,6 +80,8 @@ describe('ImageGC', () => {
     const r = fakeRuntime(images, [], { capacityBytes: 10_000 * MB, availableBytes: 100 * MB });
     await r.gc.garbageCollect();
     expect(r.removed.sort()).toEqual(['sha256:busy', 'sha256:idle']);
-    expect(r.events).toEqual(['ImageGCFailed: Failed to garbage collect required amount of images. Attempted to free 1900000000 bytes, but only found 200000000 bytes eligible to free.']);
+    expect(r.events).toEqual([
+      'ImageGCFailed: Failed to garbage collect required amount of images. Attempted to free 1900000000 bytes, but only found 200000000 bytes eligible to free.',
+    ]);
   });
 });

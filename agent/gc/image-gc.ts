@@ -57,7 +57,15 @@ export class ImageGC {
   #records = new Map<string, { firstDetected: number; lastUsed: number }>();
   #nodeEvent: (type: 'Warning', reason: string, message: string) => void;
 
-  constructor(deps: { cri: ImageRuntime; policy: ImageGCPolicy; protectedImages: string[]; log: Logger; nodeEvent: (type: 'Warning', reason: string, message: string) => void; now?: () => number; fsStats?: (path: string) => Promise<FsStats> }) {
+  constructor(deps: {
+    cri: ImageRuntime;
+    policy: ImageGCPolicy;
+    protectedImages: string[];
+    log: Logger;
+    nodeEvent: (type: 'Warning', reason: string, message: string) => void;
+    now?: () => number;
+    fsStats?: (path: string) => Promise<FsStats>;
+  }) {
     this.#cri = deps.cri;
     this.#policy = deps.policy;
     this.#protected = new Set(deps.protectedImages);
@@ -119,7 +127,9 @@ export class ImageGC {
   async garbageCollect(): Promise<void> {
     const now = this.#now();
     if (this.#policy.maxAgeMs > 0) {
-      const stale = (await this.#unusedImages()).filter((i) => now - Math.max(i.lastUsed, i.firstDetected) > this.#policy.maxAgeMs && now - i.firstDetected >= this.#policy.minAgeMs);
+      const stale = (await this.#unusedImages()).filter(
+        (i) => now - Math.max(i.lastUsed, i.firstDetected) > this.#policy.maxAgeMs && now - i.firstDetected >= this.#policy.minAgeMs,
+      );
       await this.#remove(stale);
     }
     if (this.#policy.highThresholdPercent >= 100) return;
@@ -131,9 +141,17 @@ export class ImageGC {
     const usagePercent = 100 - (fs.availableBytes * 100) / fs.capacityBytes;
     if (usagePercent < this.#policy.highThresholdPercent) return;
     const toFree = Math.ceil((fs.capacityBytes * (100 - this.#policy.lowThresholdPercent)) / 100 - fs.availableBytes);
-    this.#log.info({ usagePercent: Math.round(usagePercent), highThresholdPercent: this.#policy.highThresholdPercent, bytesToFree: toFree }, 'image filesystem past the high threshold; collecting images');
+    this.#log.info(
+      { usagePercent: Math.round(usagePercent), highThresholdPercent: this.#policy.highThresholdPercent, bytesToFree: toFree },
+      'image filesystem past the high threshold; collecting images',
+    );
     const freed = await this.freeSpace(toFree);
-    if (freed < toFree) this.#nodeEvent('Warning', 'ImageGCFailed', `Failed to garbage collect required amount of images. Attempted to free ${toFree} bytes, but only found ${freed} bytes eligible to free.`);
+    if (freed < toFree)
+      this.#nodeEvent(
+        'Warning',
+        'ImageGCFailed',
+        `Failed to garbage collect required amount of images. Attempted to free ${toFree} bytes, but only found ${freed} bytes eligible to free.`,
+      );
   }
 
   async run(signal: AbortSignal, periodMs = IMAGE_GC_PERIOD_MS): Promise<void> {

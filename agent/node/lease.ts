@@ -30,9 +30,15 @@ export class NodeLease {
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
       const ownerReferences = this.#nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: this.#nodeName, uid: this.#nodeUid }] : undefined;
-      await this.#client.create({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease' }, {
-        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.#nodeName, namespace: 'kube-node-lease', ownerReferences }, spec,
-      });
+      await this.#client.create(
+        { group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease' },
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.#nodeName, namespace: 'kube-node-lease', ownerReferences },
+          spec,
+        },
+      );
       this.#log.info('created node lease');
     }
   }

@@ -4,8 +4,29 @@ import { silentLogger, type RestClient } from '../../apimachinery/index.ts';
 import type { MachineInfo } from './machine.ts';
 import { NodeStatusReporter } from './node-status.ts';
 
-const machine: MachineInfo = { cpus: 2, memoryBytes: 4 << 30, ephemeralStorageBytes: 10 << 30, machineID: 'm', systemUUID: 'u', bootID: 'b', kernelVersion: 'k', osImage: 'Debian', architecture: 'amd64', hostname: 'n1' };
-const inputs = { nodeName: 'n1', address: '127.0.0.1', port: 10250, podCIDR: '', maxPods: 110, runtimeVersion: 'containerd://1', systemReserved: {}, kubeReserved: {}, evictionHard: {} };
+const machine: MachineInfo = {
+  cpus: 2,
+  memoryBytes: 4 << 30,
+  ephemeralStorageBytes: 10 << 30,
+  machineID: 'm',
+  systemUUID: 'u',
+  bootID: 'b',
+  kernelVersion: 'k',
+  osImage: 'Debian',
+  architecture: 'amd64',
+  hostname: 'n1',
+};
+const inputs = {
+  nodeName: 'n1',
+  address: '127.0.0.1',
+  port: 10250,
+  podCIDR: '',
+  maxPods: 110,
+  runtimeVersion: 'containerd://1',
+  systemReserved: {},
+  kubeReserved: {},
+  evictionHard: {},
+};
 
 /** An API server holding one Node; `down` makes every call fail as an unreachable server would. */
 function fakeApi() {
@@ -37,7 +58,10 @@ describe('node status reporter', () => {
     expect(api.patches).toBe(1);
 
     // the node lifecycle controller marked the node Unknown meanwhile
-    api.node = { ...api.node, status: { ...api.node.status, conditions: (api.node.status?.conditions ?? []).map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown' })) } };
+    api.node = {
+      ...api.node,
+      status: { ...api.node.status, conditions: (api.node.status?.conditions ?? []).map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown' })) },
+    };
     await reporter.sync();
     expect(api.patches).toBe(2);
     expect(api.node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');

@@ -15,9 +15,21 @@ export interface NodeHealth {
 
 /** The kubelet's reasons and messages for the three pressure conditions: [when fine, when under pressure]. */
 export const PRESSURE_CONDITIONS = {
-  MemoryPressure: { reasons: { ok: 'KubeletHasSufficientMemory', bad: 'KubeletHasInsufficientMemory' }, messages: { ok: 'kubelet has sufficient memory available', bad: 'kubelet has insufficient memory available' }, events: { ok: 'NodeHasSufficientMemory', bad: 'NodeHasInsufficientMemory' } },
-  DiskPressure: { reasons: { ok: 'KubeletHasNoDiskPressure', bad: 'KubeletHasDiskPressure' }, messages: { ok: 'kubelet has no disk pressure', bad: 'kubelet has disk pressure' }, events: { ok: 'NodeHasNoDiskPressure', bad: 'NodeHasDiskPressure' } },
-  PIDPressure: { reasons: { ok: 'KubeletHasSufficientPID', bad: 'KubeletHasInsufficientPID' }, messages: { ok: 'kubelet has sufficient PID available', bad: 'kubelet has insufficient PID available' }, events: { ok: 'NodeHasSufficientPID', bad: 'NodeHasInsufficientPID' } },
+  MemoryPressure: {
+    reasons: { ok: 'KubeletHasSufficientMemory', bad: 'KubeletHasInsufficientMemory' },
+    messages: { ok: 'kubelet has sufficient memory available', bad: 'kubelet has insufficient memory available' },
+    events: { ok: 'NodeHasSufficientMemory', bad: 'NodeHasInsufficientMemory' },
+  },
+  DiskPressure: {
+    reasons: { ok: 'KubeletHasNoDiskPressure', bad: 'KubeletHasDiskPressure' },
+    messages: { ok: 'kubelet has no disk pressure', bad: 'kubelet has disk pressure' },
+    events: { ok: 'NodeHasNoDiskPressure', bad: 'NodeHasDiskPressure' },
+  },
+  PIDPressure: {
+    reasons: { ok: 'KubeletHasSufficientPID', bad: 'KubeletHasInsufficientPID' },
+    messages: { ok: 'kubelet has sufficient PID available', bad: 'kubelet has insufficient PID available' },
+    events: { ok: 'NodeHasSufficientPID', bad: 'NodeHasInsufficientPID' },
+  },
 } as const;
 
 export interface NodeStatusInputs {
@@ -33,7 +45,10 @@ export interface NodeStatusInputs {
 }
 
 /** capacity − system-reserved − kube-reserved − hard eviction threshold, per resource. */
-export function allocatable(capacity: Record<string, number>, inputs: Pick<NodeStatusInputs, 'systemReserved' | 'kubeReserved' | 'evictionHard'>): Record<string, number> {
+export function allocatable(
+  capacity: Record<string, number>,
+  inputs: Pick<NodeStatusInputs, 'systemReserved' | 'kubeReserved' | 'evictionHard'>,
+): Record<string, number> {
   const out = { ...capacity };
   for (const reserved of [inputs.systemReserved, inputs.kubeReserved]) {
     for (const [r, q] of Object.entries(reserved)) if (r in out) out[r] = (out[r] as number) - parseQuantity(q);
@@ -55,7 +70,14 @@ function quantities(v: Record<string, number>): Record<string, string> {
   return out;
 }
 
-function condition(type: string, ok: boolean, reasons: { ok: string; bad: string }, messages: { ok: string; bad: string }, previous: NodeCondition[] | undefined, healthyIsTrue: boolean): NodeCondition {
+function condition(
+  type: string,
+  ok: boolean,
+  reasons: { ok: string; bad: string },
+  messages: { ok: string; bad: string },
+  previous: NodeCondition[] | undefined,
+  healthyIsTrue: boolean,
+): NodeCondition {
   const status = ok === healthyIsTrue ? 'True' : 'False';
   const prev = previous?.find((c) => c.type === type);
   const ts = rfc3339();
@@ -118,7 +140,14 @@ export class NodeStatusReporter {
   #node: Node | undefined;
   readonly reportFrequencyMs: number;
 
-  constructor(args: { client: RestClient; machine: MachineInfo; inputs: NodeStatusInputs; health: () => Promise<NodeHealth>; log: Logger; reportFrequencyMs: number }) {
+  constructor(args: {
+    client: RestClient;
+    machine: MachineInfo;
+    inputs: NodeStatusInputs;
+    health: () => Promise<NodeHealth>;
+    log: Logger;
+    reportFrequencyMs: number;
+  }) {
     this.#client = args.client;
     this.#machine = args.machine;
     this.#inputs = args.inputs;

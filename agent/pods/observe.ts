@@ -27,7 +27,13 @@ export class RuntimeObserver {
     ]);
     sandboxes.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0) || b.createdAt - a.createdAt);
     const observedSandboxes: ObservedSandbox[] = await Promise.all(
-      sandboxes.map(async (s, i) => ({ id: s.id, attempt: s.metadata?.attempt ?? 0, state: s.state, createdAt: s.createdAt, ip: i === 0 && s.state === 'SANDBOX_READY' ? await this.#ip(uid, s.id) : '' })),
+      sandboxes.map(async (s, i) => ({
+        id: s.id,
+        attempt: s.metadata?.attempt ?? 0,
+        state: s.state,
+        createdAt: s.createdAt,
+        ip: i === 0 && s.state === 'SANDBOX_READY' ? await this.#ip(uid, s.id) : '',
+      })),
     );
     const observedContainers = await Promise.all(
       containers.map(async (c): Promise<ObservedContainer | null> => {

@@ -5,13 +5,41 @@ import type { ObservedContainer, ObservedPod } from './observed.ts';
 
 const pod = (restartPolicy: 'Always' | 'OnFailure' | 'Never', init: string[] = []): Pod => ({
   metadata: { name: 'p', namespace: 'ns', uid: 'u' },
-  spec: { restartPolicy, initContainers: init.map((name) => ({ name, image: 'busybox' })), containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox' }] },
+  spec: {
+    restartPolicy,
+    initContainers: init.map((name) => ({ name, image: 'busybox' })),
+    containers: [
+      { name: 'a', image: 'busybox' },
+      { name: 'b', image: 'busybox' },
+    ],
+  },
 });
 
-const sandbox = (state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY' = 'SANDBOX_READY', attempt = 0) => ({ id: `sb${attempt}`, attempt, state, createdAt: attempt, ip: state === 'SANDBOX_READY' ? '10.0.0.2' : '' });
+const sandbox = (state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY' = 'SANDBOX_READY', attempt = 0) => ({
+  id: `sb${attempt}`,
+  attempt,
+  state,
+  createdAt: attempt,
+  ip: state === 'SANDBOX_READY' ? '10.0.0.2' : '',
+});
 
 function c(name: string, state: ObservedContainer['state'], exitCode = 0, attempt = 0, sandboxId = 'sb0'): ObservedContainer {
-  return { id: `${name}-${attempt}`, name, attempt, sandboxId, state, createdAt: attempt + 1, startedAt: 1, finishedAt: 2, exitCode, reason: '', message: '', image: 'busybox', imageRef: 'sha256:x', logPath: '' };
+  return {
+    id: `${name}-${attempt}`,
+    name,
+    attempt,
+    sandboxId,
+    state,
+    createdAt: attempt + 1,
+    startedAt: 1,
+    finishedAt: 2,
+    exitCode,
+    reason: '',
+    message: '',
+    image: 'busybox',
+    imageRef: 'sha256:x',
+    logPath: '',
+  };
 }
 
 const observed = (containers: ObservedContainer[], sb = [sandbox()]): ObservedPod => ({ sandboxes: sb, containers });
@@ -72,18 +100,38 @@ describe('computePodActions', () => {
   });
 
   it('runs a sidecar before the next init container, keeps it running, and restarts it when it exits', () => {
-    const withSidecar: Pod = { ...pod('Never', ['setup']), spec: { ...pod('Never', ['setup']).spec, initContainers: [{ name: 'proxy', image: 'busybox', restartPolicy: 'Always' }, { name: 'setup', image: 'busybox' }], containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox' }] } };
+    const withSidecar: Pod = {
+      ...pod('Never', ['setup']),
+      spec: {
+        ...pod('Never', ['setup']).spec,
+        initContainers: [
+          { name: 'proxy', image: 'busybox', restartPolicy: 'Always' },
+          { name: 'setup', image: 'busybox' },
+        ],
+        containers: [
+          { name: 'a', image: 'busybox' },
+          { name: 'b', image: 'busybox' },
+        ],
+      },
+    };
     expect(starts(withSidecar, observed([]))).toEqual(['proxy#0']);
     expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_RUNNING')]))).toEqual(['setup#0']);
     expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_RUNNING'), c('setup', 'CONTAINER_EXITED', 0)]))).toEqual(['a#0', 'b#0']);
     // under restartPolicy Never the sidecar still restarts
-    expect(starts(withSidecar, observed([c('proxy', 'CONTAINER_EXITED', 1), c('setup', 'CONTAINER_EXITED', 0), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')]))).toEqual(['proxy#1']);
+    expect(
+      starts(
+        withSidecar,
+        observed([c('proxy', 'CONTAINER_EXITED', 1), c('setup', 'CONTAINER_EXITED', 0), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')]),
+      ),
+    ).toEqual(['proxy#1']);
   });
 
   it('names the running init container the pod waits on, and looks for its exit ever later, then leaves it to the relist', () => {
     const running = c('i1', 'CONTAINER_RUNNING');
     expect(computePodActions(pod('Always', ['i1', 'i2']), observed([running])).initRunning).toBe(running);
-    expect(computePodActions(pod('Always', ['i1']), observed([c('i1', 'CONTAINER_EXITED'), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')])).initRunning).toBeUndefined();
+    expect(
+      computePodActions(pod('Always', ['i1']), observed([c('i1', 'CONTAINER_EXITED'), c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')])).initRunning,
+    ).toBeUndefined();
     const started = { ...running, startedAt: 10_000 * 1e6 };
     expect([10_000, 10_020, 10_300, 10_999, 11_000].map((now) => initExitPoll(started, now))).toEqual([50, 50, 300, 999, undefined]);
   });

@@ -100,7 +100,12 @@ export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
     if (isSidecar(ic)) {
       if (inThisSandbox && prev.state === 'CONTAINER_RUNNING') continue;
       const restart = inThisSandbox && prev.state === 'CONTAINER_EXITED' && !killed.has(prev.id);
-      actions.containersToStart.push({ name: ic.name, attempt: prev ? prev.attempt + (prev && killed.has(prev.id) ? 0 : 1) : 0, init: true, ...(restart ? { previous: prev } : {}) });
+      actions.containersToStart.push({
+        name: ic.name,
+        attempt: prev ? prev.attempt + (prev && killed.has(prev.id) ? 0 : 1) : 0,
+        init: true,
+        ...(restart ? { previous: prev } : {}),
+      });
       return actions;
     }
     if (inThisSandbox && prev.state === 'CONTAINER_EXITED' && prev.exitCode === 0) continue;

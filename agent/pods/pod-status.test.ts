@@ -11,10 +11,28 @@ const pod = (restartPolicy: string, status: Pod['status'] = { phase: 'Pending' }
 });
 
 function c(state: ObservedContainer['state'], exitCode = 0, attempt = 0): ObservedContainer {
-  return { id: `id${attempt}`, name: 'a', attempt, sandboxId: 's', state, createdAt: 1e18, startedAt: 1.7e18, finishedAt: 1.8e18, exitCode, reason: '', message: '', image: 'docker.io/library/busybox:latest', imageRef: 'docker.io/library/busybox@sha256:ab', logPath: '' };
+  return {
+    id: `id${attempt}`,
+    name: 'a',
+    attempt,
+    sandboxId: 's',
+    state,
+    createdAt: 1e18,
+    startedAt: 1.7e18,
+    finishedAt: 1.8e18,
+    exitCode,
+    reason: '',
+    message: '',
+    image: 'docker.io/library/busybox:latest',
+    imageRef: 'docker.io/library/busybox@sha256:ab',
+    logPath: '',
+  };
 }
 
-const observed = (containers: ObservedContainer[], ready = true): ObservedPod => ({ sandboxes: [{ id: 's', attempt: 0, state: ready ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY', createdAt: 0, ip: ready ? '10.244.0.5' : '' }], containers });
+const observed = (containers: ObservedContainer[], ready = true): ObservedPod => ({
+  sandboxes: [{ id: 's', attempt: 0, state: ready ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY', createdAt: 0, ip: ready ? '10.244.0.5' : '' }],
+  containers,
+});
 
 const status = (p: Pod, o: ObservedPod, waiting: [string, { reason: string; message?: string }][] = []) =>
   computePodStatus({ pod: p, observed: o, waiting: new Map(waiting), hostIP: '192.0.2.2', runtimeName: 'containerd', now: NOW });
@@ -24,8 +42,19 @@ describe('computePodStatus', () => {
     const s = status(pod('Always'), observed([c('CONTAINER_RUNNING')]));
     expect(s.phase).toBe('Running');
     expect(s.podIP).toBe('10.244.0.5');
-    expect(s.containerStatuses?.[0]).toMatchObject({ ready: true, started: true, restartCount: 0, containerID: 'containerd://id0', imageID: 'docker.io/library/busybox@sha256:ab' });
-    expect(Object.fromEntries((s.conditions ?? []).map((x) => [x.type, x.status]))).toEqual({ PodReadyToStartContainers: 'True', Initialized: 'True', Ready: 'True', ContainersReady: 'True' });
+    expect(s.containerStatuses?.[0]).toMatchObject({
+      ready: true,
+      started: true,
+      restartCount: 0,
+      containerID: 'containerd://id0',
+      imageID: 'docker.io/library/busybox@sha256:ab',
+    });
+    expect(Object.fromEntries((s.conditions ?? []).map((x) => [x.type, x.status]))).toEqual({
+      PodReadyToStartContainers: 'True',
+      Initialized: 'True',
+      Ready: 'True',
+      ContainersReady: 'True',
+    });
   });
 
   it.each([
@@ -69,15 +98,25 @@ describe('computePodStatus', () => {
     expect(status(p, observed([c('CONTAINER_RUNNING')])).conditions?.find((x) => x.type === 'Ready')?.lastTransitionTime).toBe(earlier);
   });
 
-  it('keeps a pod with ready containers unready until every readiness gate\'s condition is True', () => {
-    const gated = (conditions: { type: string; status: string }[]) => ({ ...pod('Always', { phase: 'Running', conditions }), spec: { ...pod('Always').spec, readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'example.com/dns' }] } }) as Pod;
+  it("keeps a pod with ready containers unready until every readiness gate's condition is True", () => {
+    const gated = (conditions: { type: string; status: string }[]) =>
+      ({
+        ...pod('Always', { phase: 'Running', conditions }),
+        spec: { ...pod('Always').spec, readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'example.com/dns' }] },
+      }) as Pod;
     const ready = (p: Pod) => status(p, observed([c('CONTAINER_RUNNING')])).conditions?.find((x) => x.type === 'Ready');
     expect(ready(gated([{ type: 'example.com/lb', status: 'False' }]))).toMatchObject({
       status: 'False',
       reason: 'ReadinessGatesNotReady',
-      message: 'the status of pod readiness gate "example.com/lb" is not "True", but False, corresponding condition of pod readiness gate "example.com/dns" does not exist.',
+      message:
+        'the status of pod readiness gate "example.com/lb" is not "True", but False, corresponding condition of pod readiness gate "example.com/dns" does not exist.',
     });
-    const open = ready(gated([{ type: 'example.com/lb', status: 'True' }, { type: 'example.com/dns', status: 'True' }]));
+    const open = ready(
+      gated([
+        { type: 'example.com/lb', status: 'True' },
+        { type: 'example.com/dns', status: 'True' },
+      ]),
+    );
     expect(open?.status).toBe('True');
     expect(open?.reason).toBeUndefined();
     // the containers' own unreadiness is what a pod that is not running shows

@@ -54,24 +54,50 @@ function containerStatus(spec: Container, inputs: StatusInputs, init: boolean, d
   const waiting = inputs.waiting.get(spec.name);
   const base = { name: spec.name, image: latest?.image || spec.image || '', imageID: latest?.imageRef ?? '', restartCount: latest?.attempt ?? 0 };
   if (!latest) {
-    return { ...base, ready: false, started: false, state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } } };
+    return {
+      ...base,
+      ready: false,
+      started: false,
+      state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } },
+    };
   }
   const containerID = `${runtimeName}://${latest.id}`;
   const prev = previousOf(observed.containers, latest);
   const lastState = prev && prev.state === 'CONTAINER_EXITED' ? { terminated: terminatedOf(prev, runtimeName, inputs.terminationMessages) } : {};
   switch (latest.state) {
     case 'CONTAINER_RUNNING':
-      return { ...base, containerID, ready: (!init || isSidecar(spec)) && (inputs.probes?.ready(spec, latest.id) ?? true), started: inputs.probes?.started(spec, latest.id) ?? true, state: { running: { startedAt: fromNanos(latest.startedAt) } }, lastState };
+      return {
+        ...base,
+        containerID,
+        ready: (!init || isSidecar(spec)) && (inputs.probes?.ready(spec, latest.id) ?? true),
+        started: inputs.probes?.started(spec, latest.id) ?? true,
+        state: { running: { startedAt: fromNanos(latest.startedAt) } },
+        lastState,
+      };
     case 'CONTAINER_EXITED': {
       const terminated = terminatedOf(latest, runtimeName, inputs.terminationMessages);
       const succeededInit = init && !isSidecar(spec) && latest.exitCode === 0;
       if (!succeededInit && willRestart(pod, spec, latest, !!inputs.terminating) && waiting) {
-        return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } }, lastState: { terminated } };
+        return {
+          ...base,
+          containerID,
+          ready: false,
+          started: false,
+          state: { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } },
+          lastState: { terminated },
+        };
       }
       return { ...base, containerID, ready: succeededInit, started: false, state: { terminated }, lastState };
     }
     default:
-      return { ...base, containerID, ready: false, started: false, state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } }, lastState };
+      return {
+        ...base,
+        containerID,
+        ready: false,
+        started: false,
+        state: { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } },
+        lastState,
+      };
   }
 }
 
@@ -155,7 +181,14 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const closedGates = containersReady ? unmetReadinessGates(pod) : [];
   const conditions = [
     condition(pod, 'PodReadyToStartContainers', sandboxReady, undefined, undefined, now),
-    condition(pod, 'Initialized', incompleteInit.length === 0, completed ? 'PodCompleted' : 'ContainersNotInitialized', completed ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`, now),
+    condition(
+      pod,
+      'Initialized',
+      incompleteInit.length === 0,
+      completed ? 'PodCompleted' : 'ContainersNotInitialized',
+      completed ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`,
+      now,
+    ),
     closedGates.length
       ? condition(pod, 'Ready', false, 'ReadinessGatesNotReady', closedGates.join(', '), now)
       : condition(pod, 'Ready', containersReady, notReadyReason, notReadyMessage, now),

@@ -8,7 +8,17 @@ import { ensureImage, type PodEvent } from './images.ts';
 import { pullCredentials } from './pull-secrets.ts';
 import { Slots } from './slots.ts';
 import { describeHook, runHook, type Prober } from '../probes/index.ts';
-import { EnvError, VolumeError, resolveEnvRefs, setUpVolumes, tearDownVolumes, type ClaimVolumes, type ObjectSource, type PreparedVolume, type ResolvedEnv } from '../volumes/index.ts';
+import {
+  EnvError,
+  VolumeError,
+  resolveEnvRefs,
+  setUpVolumes,
+  tearDownVolumes,
+  type ClaimVolumes,
+  type ObjectSource,
+  type PreparedVolume,
+  type ResolvedEnv,
+} from '../volumes/index.ts';
 import { latestByName, type ObservedContainer, type ObservedPod } from './observed.ts';
 import { computePodActions, initExitPoll, isSidecar, type ContainerStart, type PodActions } from './plan.ts';
 import { computePodStatus, type Waiting } from './pod-status.ts';
@@ -60,7 +70,11 @@ const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
 
 type Settled<T> = { v: T } | { err: unknown };
 /** A step started early and awaited later (or not at all): its failure waits to be looked at instead of going unhandled. */
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((v) => ({ v }), (err: unknown) => ({ err }));
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (v) => ({ v }),
+    (err: unknown) => ({ err }),
+  );
 const unsettle = <T>(s: Settled<T>): T => {
   if ('err' in s) throw s.err;
   return s.v;
@@ -104,8 +118,21 @@ export class PodSyncer {
   #statusOf(pod: Pod, observed: ObservedPod, memory: PodMemory, terminating = false): PodStatus {
     const uid = pod.metadata?.uid ?? '';
     const prober = this.#deps.prober;
-    const probes = prober && { ready: (c: Container, id: string) => prober.ready(uid, c, id), started: (c: Container, id: string) => prober.started(uid, c, id) };
-    return computePodStatus({ pod, observed, waiting: memory.waiting, hostIP: this.#deps.env.hostIP, runtimeName: this.#deps.runtimeName, initFailed: memory.initFailed, terminating, probes, terminationMessages: memory.terminationMessages });
+    const probes = prober && {
+      ready: (c: Container, id: string) => prober.ready(uid, c, id),
+      started: (c: Container, id: string) => prober.started(uid, c, id),
+    };
+    return computePodStatus({
+      pod,
+      observed,
+      waiting: memory.waiting,
+      hostIP: this.#deps.env.hostIP,
+      runtimeName: this.#deps.runtimeName,
+      initFailed: memory.initFailed,
+      terminating,
+      probes,
+      terminationMessages: memory.terminationMessages,
+    });
   }
 
   async sync(pod: Pod, memory: PodMemory): Promise<SyncResult> {
@@ -205,7 +232,20 @@ export class PodSyncer {
   }
 
   /** Starts one container; returns when the pod should be synced again if it could not. */
-  async #startContainer(pod: Pod, start: ContainerStart, ctx: { sandboxId: string; sbConfig: PodSandboxConfig; podIP: string; mounts: Mount[]; volumes: Map<string, PreparedVolume>; messageFile: string; memory: PodMemory; event: PodEvent }): Promise<number | undefined> {
+  async #startContainer(
+    pod: Pod,
+    start: ContainerStart,
+    ctx: {
+      sandboxId: string;
+      sbConfig: PodSandboxConfig;
+      podIP: string;
+      mounts: Mount[];
+      volumes: Map<string, PreparedVolume>;
+      messageFile: string;
+      memory: PodMemory;
+      event: PodEvent;
+    },
+  ): Promise<number | undefined> {
     const { cri } = this.#deps;
     const uid = pod.metadata?.uid ?? '';
     const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
@@ -220,7 +260,12 @@ export class PodSyncer {
           reason: 'CrashLoopBackOff',
           message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${start.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`,
         });
-        ctx.event('Warning', 'BackOff', `Back-off restarting failed container ${start.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`, fieldPath);
+        ctx.event(
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${start.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`,
+          fieldPath,
+        );
         return delay - (now - finished);
       }
       this.crashBackoff.next(key, now);
@@ -246,13 +291,23 @@ export class PodSyncer {
       ctx.event('Warning', 'Failed', `Error: ${nonRoot}`, fieldPath);
       return VOLUME_RETRY_MS;
     }
-    const mounts = [...ctx.mounts, { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: ctx.messageFile, readonly: false }, ...(spec.volumeMounts ?? []).flatMap((m) => {
-      const v = ctx.volumes.get(m.name);
-      return v ? [{ containerPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath, readonly: (m.readOnly ?? false) || v.readOnly }] : [];
-    })];
+    const mounts = [
+      ...ctx.mounts,
+      { containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: ctx.messageFile, readonly: false },
+      ...(spec.volumeMounts ?? []).flatMap((m) => {
+        const v = ctx.volumes.get(m.name);
+        return v
+          ? [{ containerPath: m.mountPath, hostPath: m.subPath ? join(v.hostPath, m.subPath) : v.hostPath, readonly: (m.readOnly ?? false) || v.readOnly }]
+          : [];
+      }),
+    ];
     let id: string;
     try {
-      id = await cri.createContainer(ctx.sandboxId, containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts, resolvedEnv }), ctx.sbConfig);
+      id = await cri.createContainer(
+        ctx.sandboxId,
+        containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts, resolvedEnv }),
+        ctx.sbConfig,
+      );
     } catch (err) {
       const message = (err as Error).message.replace(/^CRI CreateContainer: /, '');
       ctx.memory.waiting.set(start.name, { reason: 'CreateContainerError', message });
@@ -273,10 +328,19 @@ export class PodSyncer {
     const postStart = spec.lifecycle?.postStart;
     if (postStart) {
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-      const result = await runHook(postStart, { podIP: ctx.podIP, container: spec, containerId: id, execSync: (cid, cmd, t) => cri.execSync(cid, cmd, t) }, grace);
+      const result = await runHook(
+        postStart,
+        { podIP: ctx.podIP, container: spec, containerId: id, execSync: (cid, cmd, t) => cri.execSync(cid, cmd, t) },
+        grace,
+      );
       if (!result.ok) {
         // as the kubelet does: a failed postStart hook kills the container, which restarts per policy
-        ctx.event('Warning', 'FailedPostStartHook', `${describeHook(postStart)} for Container "${start.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})" failed - error: ${result.output}`, fieldPath);
+        ctx.event(
+          'Warning',
+          'FailedPostStartHook',
+          `${describeHook(postStart)} for Container "${start.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})" failed - error: ${result.output}`,
+          fieldPath,
+        );
         await cri.stopContainer(id, grace).catch(() => undefined);
         return RESYNC_AFTER_HOOK_MS;
       }
@@ -290,8 +354,16 @@ export class PodSyncer {
     if (names.length === 0) return [];
     const found = await Promise.all(names.map((n) => this.#deps.objects.secret(pod.metadata?.namespace ?? '', n).catch(() => undefined)));
     const missing = names.filter((_, i) => !found[i]);
-    if (missing.length) event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
-    return pullCredentials(image, found.filter((s): s is Secret => !!s));
+    if (missing.length)
+      event(
+        'Warning',
+        'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`,
+      );
+    return pullCredentials(
+      image,
+      found.filter((s): s is Secret => !!s),
+    );
   }
 
   /** runAsNonRoot checked against the container's user, or the image's when it sets none (asking the runtime only then). */
@@ -314,8 +386,15 @@ export class PodSyncer {
     const byName = new Map<string, ObservedContainer[]>();
     for (const c of observed.containers) if (c.state === 'CONTAINER_EXITED') byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
     const dead: string[] = [];
-    for (const list of byName.values()) dead.push(...list.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt).slice(1).map((c) => c.id));
-    for (const id of dead) await cri.removeContainer(id).catch((err: Error) => this.#deps.log.warn({ container: id, err: err.message }, 'removing a dead container failed'));
+    for (const list of byName.values())
+      dead.push(
+        ...list
+          .sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt)
+          .slice(1)
+          .map((c) => c.id),
+      );
+    for (const id of dead)
+      await cri.removeContainer(id).catch((err: Error) => this.#deps.log.warn({ container: id, err: err.message }, 'removing a dead container failed'));
     for (const s of observed.sandboxes.slice(1)) if (s.state !== 'SANDBOX_READY') await cri.removePodSandbox(s.id).catch(() => undefined);
     for (const id of dead) memory.terminationMessages.delete(id);
     this.#observer.forget(dead);
@@ -328,7 +407,15 @@ export class PodSyncer {
     for (const c of observed.containers) {
       if (c.state !== 'CONTAINER_EXITED' || memory.terminationMessages.has(c.id)) continue;
       const logPath = join(podLogDirectory(pod, this.#deps.env.podLogsDir), `${c.name}/${c.attempt}.log`);
-      memory.terminationMessages.set(c.id, await readTerminationMessage(pod, specs.find((s) => s.name === c.name), c, podDir, logPath));
+      memory.terminationMessages.set(
+        c.id,
+        await readTerminationMessage(
+          specs.find((s) => s.name === c.name),
+          c,
+          podDir,
+          logPath,
+        ),
+      );
     }
   }
 
@@ -353,8 +440,15 @@ export class PodSyncer {
   /** A pod that finished: release its sandbox (and IP) and its volumes' memory and disk, keep containers for logs. */
   async #stopTerminal(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<PodStatus> {
     await this.#stopSandboxes(observed);
-    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''), this.#deps.claims).catch((err: Error) => this.#deps.events(pod)('Warning', 'FailedUnmount', err.message));
-    return this.#statusOf(pod, observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed, memory, true);
+    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''), this.#deps.claims).catch((err: Error) =>
+      this.#deps.events(pod)('Warning', 'FailedUnmount', err.message),
+    );
+    return this.#statusOf(
+      pod,
+      observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed,
+      memory,
+      true,
+    );
   }
 
   /**
@@ -386,8 +480,23 @@ export class PodSyncer {
       const preStop = spec?.lifecycle?.preStop;
       if (preStop && grace > 0) {
         const started = Date.now();
-        const result = await runHook(preStop, { podIP: observed.sandboxes[0]?.ip ?? '', container: spec as Container, containerId: c.id, execSync: (cid, cmd, t) => this.#deps.cri.execSync(cid, cmd, t) }, grace);
-        if (!result.ok) event('Warning', 'FailedPreStopHook', `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`, fieldPath);
+        const result = await runHook(
+          preStop,
+          {
+            podIP: observed.sandboxes[0]?.ip ?? '',
+            container: spec as Container,
+            containerId: c.id,
+            execSync: (cid, cmd, t) => this.#deps.cri.execSync(cid, cmd, t),
+          },
+          grace,
+        );
+        if (!result.ok)
+          event(
+            'Warning',
+            'FailedPreStopHook',
+            `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`,
+            fieldPath,
+          );
         grace = Math.max(grace - Math.ceil((Date.now() - started) / 1000), 2);
       }
     }

@@ -18,7 +18,13 @@ function harness(admit?: PodAdmitter) {
     sync: async (p: Pod) => {
       synced.push(p);
       calls.push(`sync ${p.metadata?.name} ${p.status?.phase}${p.status?.startTime ? ` ${p.status.startTime}` : ''}`);
-      return { status: { phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running', startTime: p.status?.startTime ?? `t${calls.length}`, conditions: [{ type: 'Ready', status: 'False' }] } as PodStatus };
+      return {
+        status: {
+          phase: p.status?.phase === 'Failed' ? 'Failed' : 'Running',
+          startTime: p.status?.startTime ?? `t${calls.length}`,
+          conditions: [{ type: 'Ready', status: 'False' }],
+        } as PodStatus,
+      };
     },
     terminate: async (p: Pod, grace: number) => {
       calls.push(`terminate ${p.metadata?.name} ${grace}`);
@@ -39,9 +45,11 @@ const until = async (cond: () => boolean) => {
   for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 };
 
-describe('PodWorkers ending pods on the agent\'s account', () => {
+describe("PodWorkers ending pods on the agent's account", () => {
   it('refuses a new pod the admitter turns down: Failed with its reason, no container started', async () => {
-    const h = harness((p) => (p.metadata?.name === 'late' ? { admit: false, reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' } : { admit: true }));
+    const h = harness((p) =>
+      p.metadata?.name === 'late' ? { admit: false, reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' } : { admit: true },
+    );
     h.workers.update(pod('late'));
     await until(() => h.sent.some((s) => s.status.reason === 'Evicted' && h.calls.some((c) => c.startsWith('sync late Failed'))));
     expect(h.calls).toEqual(['terminate late 0', 'sync late Failed']);
@@ -72,7 +80,7 @@ describe('PodWorkers ending pods on the agent\'s account', () => {
 });
 
 describe('PodWorkers status basis', () => {
-  it('computes each status from the one it computed last, not from the API\'s lagging copy', async () => {
+  it("computes each status from the one it computed last, not from the API's lagging copy", async () => {
     const h = harness();
     h.workers.update(pod('web', { phase: 'Pending' }));
     await until(() => h.calls.length === 1);
@@ -105,9 +113,20 @@ describe('PodWorkers updates that change only the status', () => {
     const gated = (status: PodStatus) => ({ ...pod('lb', status), spec: { ...pod('lb').spec, readinessGates: [{ conditionType: 'example.com/lb' }] } }) as Pod;
     h.workers.update(gated({ phase: 'Pending' }));
     await until(() => h.calls.length === 1);
-    h.workers.update(gated({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'example.com/lb', status: 'True' }] }));
+    h.workers.update(
+      gated({
+        phase: 'Running',
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'example.com/lb', status: 'True' },
+        ],
+      }),
+    );
     await until(() => h.calls.length === 2);
     // the agent's own Ready stands; the gate's condition set by someone else is what the syncer sees beside it
-    expect(h.synced.at(-1)?.status?.conditions).toEqual([{ type: 'Ready', status: 'False' }, { type: 'example.com/lb', status: 'True' }]);
+    expect(h.synced.at(-1)?.status?.conditions).toEqual([
+      { type: 'Ready', status: 'False' },
+      { type: 'example.com/lb', status: 'True' },
+    ]);
   });
 });

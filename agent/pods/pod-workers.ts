@@ -103,7 +103,9 @@ export class PodWorkers {
 
   /** The pods this agent runs that have not finished (the eviction manager's candidates). */
   active(): Pod[] {
-    return [...this.#workers.values()].filter((w) => w.pod && !w.removed && !w.terminal && w.lifecycle.kind === 'syncing' && !isPodTerminal(w.pod) && !w.pod.metadata?.deletionTimestamp).map((w) => w.pod as Pod);
+    return [...this.#workers.values()]
+      .filter((w) => w.pod && !w.removed && !w.terminal && w.lifecycle.kind === 'syncing' && !isPodTerminal(w.pod) && !w.pod.metadata?.deletionTimestamp)
+      .map((w) => w.pod as Pod);
   }
 
   /** The pod is gone from the API server (or was never there: a runtime orphan). */
@@ -122,7 +124,17 @@ export class PodWorkers {
   #worker(uid: string): Worker {
     let w = this.#workers.get(uid);
     if (!w) {
-      w = { uid, pod: undefined, removed: false, lifecycle: { kind: 'syncing' }, memory: newPodMemory(), dirty: false, running: false, timer: undefined, terminalWaiters: [] };
+      w = {
+        uid,
+        pod: undefined,
+        removed: false,
+        lifecycle: { kind: 'syncing' },
+        memory: newPodMemory(),
+        dirty: false,
+        running: false,
+        timer: undefined,
+        terminalWaiters: [],
+      };
       this.#workers.set(uid, w);
     }
     return w;
@@ -213,7 +225,10 @@ export class PodWorkers {
     if (!w.removed && pod) {
       // stopped: now the pod may leave the API server
       try {
-        await this.#client.delete({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name }, { gracePeriodSeconds: 0, preconditions: { uid: w.uid } });
+        await this.#client.delete(
+          { resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name },
+          { gracePeriodSeconds: 0, preconditions: { uid: w.uid } },
+        );
       } catch (err) {
         if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
       }
@@ -232,7 +247,8 @@ export class PodWorkers {
  * writes itself, except the conditions readiness gates name.
  */
 function needsSync(previous: Pod, next: Pod): boolean {
-  const acted = (p: Pod) => JSON.stringify([p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds]);
+  const acted = (p: Pod) =>
+    JSON.stringify([p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds]);
   return (next.spec?.readinessGates?.length ?? 0) > 0 || acted(previous) !== acted(next);
 }
 

@@ -13,7 +13,7 @@ describe('image pull secrets', () => {
     expect(registryOf('localhost:5000/app')).toBe('localhost:5000');
   });
 
-  it('gives the entries naming the image\'s registry, from auth or username and password', () => {
+  it("gives the entries naming the image's registry, from auth or username and password", () => {
     const secrets = [
       configJson({ 'https://index.docker.io/v1/': { auth: b64('hub:pw:with:colons') }, 'registry.example.com': { username: 'u', password: 'p' } }),
       { type: 'kubernetes.io/dockercfg', data: { '.dockercfg': b64(JSON.stringify({ 'http://registry.example.com/v2/': { auth: b64('old:cfg') } })) } },
@@ -21,7 +21,10 @@ describe('image pull secrets', () => {
       { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('not json') } },
     ] as Secret[];
     expect(pullCredentials('busybox', secrets)).toEqual([{ username: 'hub', password: 'pw:with:colons' }]);
-    expect(pullCredentials('registry.example.com/app', secrets)).toEqual([{ username: 'u', password: 'p' }, { username: 'old', password: 'cfg' }]);
+    expect(pullCredentials('registry.example.com/app', secrets)).toEqual([
+      { username: 'u', password: 'p' },
+      { username: 'old', password: 'cfg' },
+    ]);
     expect(pullCredentials('quay.io/app', secrets)).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ function entriesOf(secret: Secret): Record<string, DockerConfigEntry> {
   const data = secret.data ?? {};
   const decode = (b64: string) => JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as unknown;
   try {
-    if (secret.type === 'kubernetes.io/dockerconfigjson' && data['.dockerconfigjson']) return ((decode(data['.dockerconfigjson']) as { auths?: Record<string, DockerConfigEntry> }).auths) ?? {};
+    if (secret.type === 'kubernetes.io/dockerconfigjson' && data['.dockerconfigjson'])
+      return (decode(data['.dockerconfigjson']) as { auths?: Record<string, DockerConfigEntry> }).auths ?? {};
     if (secret.type === 'kubernetes.io/dockercfg' && data['.dockercfg']) return decode(data['.dockercfg']) as Record<string, DockerConfigEntry>;
   } catch {
     // a secret that does not parse gives no credentials

@@ -13,7 +13,10 @@ describe('Relister', () => {
     expect((await relister.relist()).changed).toEqual([]);
     // the pod's sync started a container and observed it running
     containers.push({ id: 'c1', state: 'CONTAINER_RUNNING', labels: { [POD_UID]: 'u' } } as unknown as Container);
-    relister.note('u', { sandboxes: [{ id: 's1', attempt: 0, state: 'SANDBOX_READY', createdAt: 0, ip: '' }], containers: [{ id: 'c1', state: 'CONTAINER_RUNNING' }] as never });
+    relister.note('u', {
+      sandboxes: [{ id: 's1', attempt: 0, state: 'SANDBOX_READY', createdAt: 0, ip: '' }],
+      containers: [{ id: 'c1', state: 'CONTAINER_RUNNING' }] as never,
+    });
     expect((await relister.relist()).changed).toEqual([]);
     // then the container exits on its own
     (containers[0] as Container).state = 'CONTAINER_EXITED';

@@ -1,6 +1,16 @@
 import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
-import type { ContainerConfig, DNSConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../cri/index.ts';
+import type {
+  ContainerConfig,
+  DNSConfig,
+  KeyValue,
+  LinuxContainerResources,
+  Mount,
+  NamespaceOption,
+  PodSandboxConfig,
+  PortMapping,
+  Protocol,
+} from '../cri/index.ts';
 import { CONTAINER_NAME, podLabels } from './runtime-labels.ts';
 import { containerSecurityContext } from './security-context.ts';
 import { podMetadataField, type ResolvedEnv } from '../volumes/index.ts';
@@ -27,13 +37,21 @@ function serviceEnv(svc: Service): { key: string; value: string }[] {
   const first = ports[0];
   if (!first) return [];
   const url = (port: { port: number; protocol?: string }) => `${(port.protocol ?? 'TCP').toLowerCase()}://${ip}:${port.port}`;
-  const out = [{ key: `${p}_SERVICE_HOST`, value: ip }, { key: `${p}_SERVICE_PORT`, value: String(first.port) }];
+  const out = [
+    { key: `${p}_SERVICE_HOST`, value: ip },
+    { key: `${p}_SERVICE_PORT`, value: String(first.port) },
+  ];
   for (const port of ports) if (port.name) out.push({ key: `${p}_SERVICE_PORT_${envName(port.name)}`, value: String(port.port) });
   out.push({ key: `${p}_PORT`, value: url(first) });
   for (const port of ports) {
     const proto = port.protocol ?? 'TCP';
     const q = `${p}_PORT_${port.port}_${proto}`;
-    out.push({ key: q, value: url(port) }, { key: `${q}_PROTO`, value: proto.toLowerCase() }, { key: `${q}_PORT`, value: String(port.port) }, { key: `${q}_ADDR`, value: ip });
+    out.push(
+      { key: q, value: url(port) },
+      { key: `${q}_PROTO`, value: proto.toLowerCase() },
+      { key: `${q}_PORT`, value: String(port.port) },
+      { key: `${q}_ADDR`, value: ip },
+    );
   }
   return out;
 }
@@ -69,7 +87,10 @@ export function parseResolvConf(text: string): DNSConfig {
   const searches: string[] = [];
   const options: string[] = [];
   for (const raw of text.split('\n')) {
-    const [key, ...rest] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [key, ...rest] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (key === 'nameserver' && rest[0]) servers.push(rest[0]);
     else if (key === 'search') searches.splice(0, searches.length, ...rest);
     else if (key === 'options') options.push(...rest);
@@ -97,7 +118,10 @@ export function podDnsConfig(pod: Pod, env: PodEnvironment): DNSConfig {
     dns = {
       servers: [...new Set([...(dns.servers ?? []), ...(extra.nameservers ?? [])])],
       searches: [...new Set([...(dns.searches ?? []), ...(extra.searches ?? [])])],
-      options: [...(dns.options ?? []).filter((o) => !(extra.options ?? []).some((e) => o.split(":")[0] === e.name)), ...(extra.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? "")))],
+      options: [
+        ...(dns.options ?? []).filter((o) => !(extra.options ?? []).some((e) => o.split(':')[0] === e.name)),
+        ...(extra.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? ''))),
+      ],
     };
   }
   return dns;
@@ -133,7 +157,10 @@ export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): P
     portMappings: portMappings(pod),
     labels: { ...(m.labels ?? {}), ...podLabels(meta, env.nodeName) },
     annotations: { ...(m.annotations ?? {}) },
-    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) }, ...(pod.spec?.securityContext?.sysctls?.length ? { sysctls: Object.fromEntries(pod.spec.securityContext.sysctls.map((x) => [x.name, x.value])) } : {}) },
+    linux: {
+      securityContext: { namespaceOptions: namespaceOptions(pod) },
+      ...(pod.spec?.securityContext?.sysctls?.length ? { sysctls: Object.fromEntries(pod.spec.securityContext.sysctls.map((x) => [x.name, x.value])) } : {}),
+    },
   };
 }
 

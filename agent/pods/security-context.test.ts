@@ -9,12 +9,20 @@ const pod = (podSc: object, c: Partial<Container> = {}): { pod: Pod; c: Containe
 };
 
 describe('container security context', () => {
-  it('takes the container\'s settings over the pod\'s, and adds the pod\'s groups and fsGroup', () => {
-    const { pod: p, c } = pod({ runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } }, { securityContext: { runAsUser: 1001, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } });
+  it("takes the container's settings over the pod's, and adds the pod's groups and fsGroup", () => {
+    const { pod: p, c } = pod(
+      { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
+      { securityContext: { runAsUser: 1001, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } },
+    );
     expect(containerSecurityContext(p, c, ns)).toEqual({
-      namespaceOptions: ns, privileged: false, readonlyRootfs: false,
-      runAsUser: { value: 1001 }, runAsGroup: { value: 3000 }, supplementalGroups: [4000, 2000],
-      capabilities: { addCapabilities: ['NET_BIND_SERVICE'], dropCapabilities: ['ALL'] }, noNewPrivs: true,
+      namespaceOptions: ns,
+      privileged: false,
+      readonlyRootfs: false,
+      runAsUser: { value: 1001 },
+      runAsGroup: { value: 3000 },
+      supplementalGroups: [4000, 2000],
+      capabilities: { addCapabilities: ['NET_BIND_SERVICE'], dropCapabilities: ['ALL'] },
+      noNewPrivs: true,
       seccomp: { profileType: 'RuntimeDefault' },
     });
   });
@@ -33,10 +41,14 @@ describe('runAsNonRoot', () => {
     expect(runAsNonRootViolation(pod({}).pod, pod({}).c, { uid: 0 })).toBeUndefined();
   });
 
-  it('refuses root in the kubelet\'s words', () => {
+  it("refuses root in the kubelet's words", () => {
     const { pod: p, c } = pod({ runAsNonRoot: true });
     expect(runAsNonRootViolation(p, c, {})).toBe('container has runAsNonRoot and image will run as root (pod: "p_ns(u1)", container: app)');
-    expect(runAsNonRootViolation(p, c, { username: 'nobody' })).toBe('container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root (pod: "p_ns(u1)", container: app)');
-    expect(runAsNonRootViolation(pod({ runAsNonRoot: true, runAsUser: 0 }).pod, c, {})).toBe('container\'s runAsUser breaks non-root policy (pod: "p_ns(u1)", container: app)');
+    expect(runAsNonRootViolation(p, c, { username: 'nobody' })).toBe(
+      'container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root (pod: "p_ns(u1)", container: app)',
+    );
+    expect(runAsNonRootViolation(pod({ runAsNonRoot: true, runAsUser: 0 }).pod, c, {})).toBe(
+      'container\'s runAsUser breaks non-root policy (pod: "p_ns(u1)", container: app)',
+    );
   });
 });

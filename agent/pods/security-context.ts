@@ -64,7 +64,8 @@ export function runAsNonRootViolation(pod: Pod, c: Container, image: ImageUser):
   if (!e.runAsNonRoot) return undefined;
   const who = `(pod: "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})", container: ${c.name})`;
   if (e.runAsUser !== undefined) return e.runAsUser === 0 ? `container's runAsUser breaks non-root policy ${who}` : undefined;
-  if (image.uid === undefined && image.username) return `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root ${who}`;
+  if (image.uid === undefined && image.username)
+    return `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root ${who}`;
   if ((image.uid ?? 0) === 0) return `container has runAsNonRoot and image will run as root ${who}`;
   return undefined;
 }

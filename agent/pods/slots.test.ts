@@ -7,15 +7,16 @@ describe('slots', () => {
     let running = 0;
     let peak = 0;
     const order: number[] = [];
-    const task = (i: number) => slots.run(async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      order.push(i);
-      if (i === 3) throw new Error('three');
-      return i * 10;
-    });
+    const task = (i: number) =>
+      slots.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        order.push(i);
+        if (i === 3) throw new Error('three');
+        return i * 10;
+      });
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map(task));
     expect(peak).toBe(2);
     expect(order).toEqual([1, 2, 3, 4, 5]);

@@ -43,7 +43,11 @@ export function mirrorPodOf(pod: Pod, node: { name: string; uid: string }): Pod 
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...metadata, annotations: { ...metadata.annotations, [CONFIG_MIRROR]: pod.metadata?.uid ?? '' }, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: node.uid, controller: true }] },
+    metadata: {
+      ...metadata,
+      annotations: { ...metadata.annotations, [CONFIG_MIRROR]: pod.metadata?.uid ?? '' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: node.uid, controller: true }],
+    },
     spec: pod.spec,
   };
 }
@@ -110,10 +114,14 @@ export class StaticPods {
       // no directory yet: the periodic scan finds it when it appears
     }
     const timer = setInterval(() => void this.scan(), everyMs);
-    signal.addEventListener('abort', () => {
-      clearInterval(timer);
-      watcher?.close();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        watcher?.close();
+      },
+      { once: true },
+    );
   }
 }
 
@@ -122,16 +130,23 @@ export class StaticPods {
  * replaced when it mirrors an older manifest, deleted when its static pod is
  * gone), as the kubelet's mirror client does.
  */
-export async function syncMirrorPods(client: RestClient, node: { name: string; uid: string }, statics: Pod[], apiPods: Informer<Pod>, log: Logger): Promise<void> {
+export async function syncMirrorPods(
+  client: RestClient,
+  node: { name: string; uid: string },
+  statics: Pod[],
+  apiPods: Informer<Pod>,
+  log: Logger,
+): Promise<void> {
   const wanted = new Map(statics.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
   for (const [key, pod] of wanted) {
     const mirror = apiPods.get(key);
     if (mirror && mirror.metadata?.annotations?.[CONFIG_MIRROR] === pod.metadata?.uid && !mirror.metadata?.deletionTimestamp) continue;
     const ref = { resource: 'pods', namespace: pod.metadata?.namespace };
     try {
-      if (mirror && isMirrorPod(mirror)) await client.delete({ ...ref, name: mirror.metadata?.name }, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata?.uid } });
+      if (mirror && isMirrorPod(mirror))
+        await client.delete({ ...ref, name: mirror.metadata?.name }, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata?.uid } });
       if (mirror && !isMirrorPod(mirror)) {
-        log.warn({ pod: key }, 'a pod of the static pod\'s name exists in the API and is not its mirror; no mirror made');
+        log.warn({ pod: key }, "a pod of the static pod's name exists in the API and is not its mirror; no mirror made");
         continue;
       }
       await client.create(ref, mirrorPodOf(pod, node));
@@ -143,7 +158,12 @@ export async function syncMirrorPods(client: RestClient, node: { name: string; u
   for (const p of apiPods.list()) {
     if (!isMirrorPod(p) || p.spec?.nodeName !== node.name || p.metadata?.deletionTimestamp) continue;
     if (wanted.get(`${p.metadata?.namespace}/${p.metadata?.name}`)?.metadata?.uid === p.metadata?.annotations?.[CONFIG_MIRROR]) continue;
-    await client.delete({ resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name }, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata?.uid } }).catch(() => undefined);
+    await client
+      .delete(
+        { resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name },
+        { gracePeriodSeconds: 0, preconditions: { uid: p.metadata?.uid } },
+      )
+      .catch(() => undefined);
     log.info({ pod: p.metadata?.name }, 'mirror pod of a removed static pod deleted');
   }
 }

@@ -60,7 +60,11 @@ export class StatusManager {
     // nothing to write to yet (a mirror pod being made): stays pending
     if (uid === null) return;
     try {
-      await this.#client.patch({ resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' }, { metadata: { uid }, status: e.status }, 'strategic');
+      await this.#client.patch(
+        { resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' },
+        { metadata: { uid }, status: e.status },
+        'strategic',
+      );
       this.#sent.set(e.uid, text);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) {

@@ -1,6 +1,6 @@
 import { chmod, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { Container } from 'kubernetes-types/core/v1.js';
 import { parseCriLog } from '../server/index.ts';
 import type { ObservedContainer } from './observed.ts';
 
@@ -41,10 +41,13 @@ async function readPrefix(path: string, max: number): Promise<string> {
  * terminationMessagePath, or — with FallbackToLogsOnError, when the file is
  * empty and the container failed — the end of its log.
  */
-export async function readTerminationMessage(pod: Pod, spec: Container | undefined, c: ObservedContainer, podDir: string, logPath: string): Promise<string> {
+export async function readTerminationMessage(spec: Container | undefined, c: ObservedContainer, podDir: string, logPath: string): Promise<string> {
   const message = await readPrefix(terminationMessageFile(podDir, c.name, c.attempt), MAX_MESSAGE_BYTES);
   if (message || spec?.terminationMessagePolicy !== 'FallbackToLogsOnError' || c.exitCode === 0) return message;
   const log = await readFile(logPath, 'utf8').catch(() => '');
-  const lines = parseCriLog(log).slice(-MAX_LOG_LINES).map((e) => e.content + (e.full ? '\n' : '')).join('');
+  const lines = parseCriLog(log)
+    .slice(-MAX_LOG_LINES)
+    .map((e) => e.content + (e.full ? '\n' : ''))
+    .join('');
   return Buffer.from(lines).subarray(-MAX_LOG_BYTES).toString();
 }

@@ -13,7 +13,9 @@ let Health: (new (address: string, credentials: grpc.ChannelCredentials) => Heal
 
 function healthClient(address: string): HealthClient {
   if (!Health) {
-    const def = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { enums: String, defaults: true })) as unknown as { grpc: { health: { v1: { Health: typeof Health } } } };
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { enums: String, defaults: true })) as unknown as {
+      grpc: { health: { v1: { Health: typeof Health } } };
+    };
     Health = def.grpc.health.v1.Health;
   }
   return new (Health as NonNullable<typeof Health>)(address, grpc.credentials.createInsecure());
@@ -27,7 +29,13 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
     client.Check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();
       if (err) {
-        resolve({ ok: false, output: err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.UNAVAILABLE ? `timeout: failed to connect service "${address}" within ${timeoutMs / 1000}s` : `rpc error: code = ${grpc.status[err.code]} desc = ${err.details}` });
+        resolve({
+          ok: false,
+          output:
+            err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.UNAVAILABLE
+              ? `timeout: failed to connect service "${address}" within ${timeoutMs / 1000}s`
+              : `rpc error: code = ${grpc.status[err.code]} desc = ${err.details}`,
+        });
         return;
       }
       resolve(res?.status === 'SERVING' ? { ok: true, output: '' } : { ok: false, output: `service unhealthy (responded with "${res?.status ?? 'UNKNOWN'}")` });

@@ -82,7 +82,11 @@ export class Prober {
       if (!id || containers.has(c.name) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
       const probes: ContainerProbes = { containerId: id, ready: !c.readinessProbe, started: !c.startupProbe, workers: [] };
       containers.set(c.name, probes);
-      for (const [kind, probe] of [['startup', c.startupProbe], ['liveness', c.livenessProbe], ['readiness', c.readinessProbe]] as const) {
+      for (const [kind, probe] of [
+        ['startup', c.startupProbe],
+        ['liveness', c.livenessProbe],
+        ['readiness', c.readinessProbe],
+      ] as const) {
         if (!probe) continue;
         const w: Worker = { kind, containerId: id, timer: undefined, successes: 0, failures: 0, stopped: false };
         probes.workers.push(w);

@@ -34,39 +34,57 @@ describe('probe handlers', () => {
     expect(await runProbe({ httpGet: { path: '/broken', port } }, target())).toEqual({ ok: false, output: 'HTTP probe failed with statuscode: 500' });
   });
 
-  it('fails a TCP or HTTP probe on a closed port with the kubelet\'s words', async () => {
+  it("fails a TCP or HTTP probe on a closed port with the kubelet's words", async () => {
     const closed = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
         const p = (s.address() as AddressInfo).port;
         s.close(() => resolve(p));
       });
     });
-    expect(await runProbe({ tcpSocket: { port: closed } }, target())).toEqual({ ok: false, output: `dial tcp 127.0.0.1:${closed}: connect: connection refused` });
+    expect(await runProbe({ tcpSocket: { port: closed } }, target())).toEqual({
+      ok: false,
+      output: `dial tcp 127.0.0.1:${closed}: connect: connection refused`,
+    });
     expect(await runProbe({ tcpSocket: { port } }, target())).toEqual({ ok: true, output: '' });
-    expect((await runProbe({ httpGet: { port: closed } }, target())).output).toBe(`Get "http://127.0.0.1:${closed}/": dial tcp 127.0.0.1:${closed}: connect: connection refused`);
+    expect((await runProbe({ httpGet: { port: closed } }, target())).output).toBe(
+      `Get "http://127.0.0.1:${closed}/": dial tcp 127.0.0.1:${closed}: connect: connection refused`,
+    );
   });
 
   it('judges exec probes by exit code and reports their output', async () => {
     const failing = target(async () => ({ exitCode: 1, stderr: Buffer.from("cat: can't open '/tmp/x': No such file or directory\n") }));
-    expect(await runProbe({ exec: { command: ['cat', '/tmp/x'] } }, failing)).toEqual({ ok: false, output: "cat: can't open '/tmp/x': No such file or directory" });
+    expect(await runProbe({ exec: { command: ['cat', '/tmp/x'] } }, failing)).toEqual({
+      ok: false,
+      output: "cat: can't open '/tmp/x': No such file or directory",
+    });
     expect(await runProbe({ exec: { command: ['true'] } }, target())).toMatchObject({ ok: true });
   });
 });
 
 describe('gRPC probes', () => {
   it('pass on SERVING, fail on NOT_SERVING and on an unreachable port', async () => {
-    const def = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./health.proto', import.meta.url)), { enums: String })) as unknown as { grpc: { health: { v1: { Health: { service: grpc.ServiceDefinition } } } } };
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(fileURLToPath(new URL('./health.proto', import.meta.url)), { enums: String })) as unknown as {
+      grpc: { health: { v1: { Health: { service: grpc.ServiceDefinition } } } };
+    };
     const health = new grpc.Server();
     health.addService(def.grpc.health.v1.Health.service, {
-      Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, { status: call.request.service === 'db' ? 'NOT_SERVING' : 'SERVING' }),
+      Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { status: call.request.service === 'db' ? 'NOT_SERVING' : 'SERVING' }),
     });
-    const grpcPort = await new Promise<number>((resolve, reject) => health.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const grpcPort = await new Promise<number>((resolve, reject) =>
+      health.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     try {
       expect(await runProbe({ grpc: { port: grpcPort } }, target())).toEqual({ ok: true, output: '' });
-      expect(await runProbe({ grpc: { port: grpcPort, service: 'db' } }, target())).toEqual({ ok: false, output: 'service unhealthy (responded with "NOT_SERVING")' });
+      expect(await runProbe({ grpc: { port: grpcPort, service: 'db' } }, target())).toEqual({
+        ok: false,
+        output: 'service unhealthy (responded with "NOT_SERVING")',
+      });
     } finally {
       health.forceShutdown();
     }
-    expect((await runProbe({ grpc: { port: grpcPort }, timeoutSeconds: 1 }, target())).output).toBe(`timeout: failed to connect service "127.0.0.1:${grpcPort}" within 1s`);
+    expect((await runProbe({ grpc: { port: grpcPort }, timeoutSeconds: 1 }, target())).output).toBe(
+      `timeout: failed to connect service "127.0.0.1:${grpcPort}" within 1s`,
+    );
   });
 });

@@ -40,7 +40,9 @@ function httpGet(action: NonNullable<Probe['httpGet']>, target: ProbeTarget, tim
       resolve(code >= 200 && code < 400 ? { ok: true, output: '' } : { ok: false, output: `HTTP probe failed with statuscode: ${code}` });
     });
     req.on('timeout', () => req.destroy(new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, output: err.code === 'ECONNREFUSED' ? `Get "${url}": dial tcp ${host}:${port}: connect: connection refused` : err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, output: err.code === 'ECONNREFUSED' ? `Get "${url}": dial tcp ${host}:${port}: connect: connection refused` : err.message }),
+    );
     req.end();
   });
 }
@@ -59,15 +61,21 @@ function tcpSocket(action: NonNullable<Probe['tcpSocket']>, target: ProbeTarget,
       socket.destroy();
       resolve({ ok: false, output: `dial tcp ${host}:${port}: i/o timeout` });
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, output: err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message }));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, output: err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message }),
+    );
   });
 }
 
 async function exec(action: NonNullable<Probe['exec']>, target: ProbeTarget, timeoutSeconds: number): Promise<ProbeResult> {
   try {
     const r = await target.execSync(target.containerId, action.command ?? [], timeoutSeconds);
-    const output = Buffer.concat([Buffer.from(r.stdout ?? []), Buffer.from(r.stderr ?? [])]).toString().trim();
-    return (r.exitCode ?? 0) === 0 ? { ok: true, output } : { ok: false, output: output || `command ${JSON.stringify((action.command ?? []).join(' '))} exited with ${r.exitCode}` };
+    const output = Buffer.concat([Buffer.from(r.stdout ?? []), Buffer.from(r.stderr ?? [])])
+      .toString()
+      .trim();
+    return (r.exitCode ?? 0) === 0
+      ? { ok: true, output }
+      : { ok: false, output: output || `command ${JSON.stringify((action.command ?? []).join(' '))} exited with ${r.exitCode}` };
   } catch (err) {
     return { ok: false, output: (err as Error).message };
   }

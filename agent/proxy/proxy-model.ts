@@ -84,7 +84,8 @@ export const STATIC_PICKERS = 8;
 const isStatic = (kind: PickerKind, n: number) => kind === 'cluster' && n <= STATIC_PICKERS;
 
 const pickerName = (kind: PickerKind, n: number) => `pick-${kind}-${n}`;
-const pickerBody = (kind: PickerKind, n: number, cidr: string) => [...PICKERS[kind].head(cidr), `dnat ip to ${PICKERS[kind].key} . numgen random mod ${n} map @${PICKERS[kind].map}`].map((l) => `    ${l}`).join('\n');
+const pickerBody = (kind: PickerKind, n: number, cidr: string) =>
+  [...PICKERS[kind].head(cidr), `dnat ip to ${PICKERS[kind].key} . numgen random mod ${n} map @${PICKERS[kind].map}`].map((l) => `    ${l}`).join('\n');
 
 /** The pickers every table has. */
 export function staticPickers(cidr: string): Map<string, string> {
@@ -128,7 +129,8 @@ export function serviceFragment(s: ServicePortRule, opts: RulesetOptions, f: Fra
 
   // an empty Local pool drops: there is nowhere on this node to send it
   const verdict = (kind: PickerKind, pool: typeof s.endpoints) => (pool.length ? `goto ${picker(f, kind, pool.length, opts.clusterCidr)}` : 'drop');
-  const fill = (map: 'endpoints' | 'node-port-endpoints', prefix: string, pool: typeof s.endpoints) => pool.forEach((e, i) => elements[map].set(`${prefix} . ${i}`, `${e.ip} . ${e.port}`));
+  const fill = (map: 'endpoints' | 'node-port-endpoints', prefix: string, pool: typeof s.endpoints) =>
+    pool.forEach((e, i) => elements[map].set(`${prefix} . ${i}`, `${e.ip} . ${e.port}`));
   elements['cluster-ips'].set(key, verdict('cluster', clusterPool));
   fill('endpoints', key, clusterPool);
   for (const x of externals) {
@@ -144,14 +146,23 @@ export function serviceFragment(s: ServicePortRule, opts: RulesetOptions, f: Fra
 }
 
 /** Session affinity: chains of the Service's own, and a chain and timed set per endpoint. */
-function affinityFragment(s: ServicePortRule, f: Fragment, c: { key: string; externals: string[]; clusterPool: ServicePortRule['endpoints']; externalPool: ServicePortRule['endpoints']; cidr: string }): Fragment {
+function affinityFragment(
+  s: ServicePortRule,
+  f: Fragment,
+  c: { key: string; externals: string[]; clusterPool: ServicePortRule['endpoints']; externalPool: ServicePortRule['endpoints']; cidr: string },
+): Fragment {
   const h = short(s.id);
   // the timeout is part of an endpoint's name: a new timeout is a new set, not one changed in place
   const chainOf = (e: { ip: string; port: number }) => `ep-${short(`${s.id}/${e.ip}:${e.port}/${s.affinitySeconds}`)}`;
   for (const e of s.endpoints) {
     const chain = chainOf(e);
     f.affinitySets.set(chain, `    type ipv4_addr\n    flags dynamic,timeout\n    timeout ${s.affinitySeconds}s`);
-    f.chains.set(chain, [`    comment "${s.id} -> ${e.ip}:${e.port}"`, `    update @${chain} { ip saddr }`, `    meta l4proto ${s.protocol} dnat to ${e.ip}:${e.port}`].join('\n'));
+    f.chains.set(
+      chain,
+      [`    comment "${s.id} -> ${e.ip}:${e.port}"`, `    update @${chain} { ip saddr }`, `    meta l4proto ${s.protocol} dnat to ${e.ip}:${e.port}`].join(
+        '\n',
+      ),
+    );
   }
   const chooser = (name: string, comment: string, pool: ServicePortRule['endpoints'], head: string[]) => {
     const sticky = pool.map((e) => `    ip saddr @${chainOf(e)} goto ${chainOf(e)}`);

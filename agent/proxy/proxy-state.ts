@@ -92,11 +92,13 @@ export class ProxyState {
   takeDelta(): ProxyDelta {
     const chains = this.#chains.take();
     const sets = this.#sets.take();
-    const elements = Object.fromEntries(ELEMENT_SETS.map((s) => {
-      const d = this.#elements[s].take();
-      // a changed element is deleted and added again
-      return [s, { removed: [...d.removed, ...d.changed.keys()], added: new Map([...d.added, ...d.changed]) }];
-    })) as ProxyDelta['elements'];
+    const elements = Object.fromEntries(
+      ELEMENT_SETS.map((s) => {
+        const d = this.#elements[s].take();
+        // a changed element is deleted and added again
+        return [s, { removed: [...d.removed, ...d.changed.keys()], added: new Map([...d.added, ...d.changed]) }];
+      }),
+    ) as ProxyDelta['elements'];
     // a set's body is in its name (the affinity timeout): it never changes in place
     return { elements, chains, affinitySets: { removed: sets.removed, added: sets.added } };
   }

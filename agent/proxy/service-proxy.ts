@@ -69,7 +69,8 @@ export function serviceRules(svc: Service, slices: EndpointSlice[], nodeName = '
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The Service an EndpointSlice belongs to, as namespace/name. */
-const sliceService = (s: EndpointSlice) => (s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata?.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined);
+const sliceService = (s: EndpointSlice) =>
+  s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata?.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined;
 
 /**
  * The Service proxy (kube-proxy's nftables mode, in the agent): watches
@@ -79,7 +80,6 @@ const sliceService = (s: EndpointSlice) => (s.metadata?.labels?.[SERVICE_NAME_LA
  * The first sync, one after a failure and an hourly one rewrite the whole table.
  */
 export class ServiceProxy {
-  #client: RestClient;
   #log: Logger;
   #opts: RulesetOptions;
   #nodeName: string;
@@ -97,7 +97,6 @@ export class ServiceProxy {
 
   /** `services` is an informer the caller runs (the agent shares it) */
   constructor(client: RestClient, services: Informer<Service>, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
-    this.#client = client;
     this.#log = log.child({ component: 'proxy' });
     this.#opts = { table: opts.table, clusterCidr: opts.clusterCidr };
     this.#nodeName = opts.nodeName;

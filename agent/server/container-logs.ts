@@ -49,7 +49,9 @@ export async function serveContainerLog(args: {
   const latest = latestByName(observed.containers).get(container);
   const target = latest && args.previous ? previousOf(observed.containers, latest) : latest;
   if (!target) {
-    const what = args.previous ? `previous terminated container "${container}" in pod "${pod.metadata?.name}" not found` : `container "${container}" in pod "${pod.metadata?.name}" is waiting to start: ContainerCreating`;
+    const what = args.previous
+      ? `previous terminated container "${container}" in pod "${pod.metadata?.name}" not found`
+      : `container "${container}" in pod "${pod.metadata?.name}" is waiting to start: ContainerCreating`;
     throw new LogRequestError(args.previous ? 404 : 400, what);
   }
   const path = target.logPath;
@@ -82,7 +84,7 @@ export async function serveContainerLog(args: {
     if (Date.now() - lastCheck >= 1000) {
       lastCheck = Date.now();
       const st = await args.cri.containerStatus(target.id).catch(() => null);
-      if (!st || st.state !== 'CONTAINER_RUNNING') {
+      if (st?.state !== 'CONTAINER_RUNNING') {
         const rest = await readFrom(path, size);
         writeIfOpen(res, renderLog(parseCriLog(split(rest.text) + carry), live));
         break;

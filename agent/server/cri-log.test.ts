@@ -11,7 +11,12 @@ const log = [
 
 describe('CRI log', () => {
   it('parses stream, tag and content, keeping spaces in the content', () => {
-    expect(parseCriLogLine('2026-01-01T00:00:01Z stdout F a b  c')).toEqual({ timestamp: '2026-01-01T00:00:01Z', stream: 'stdout', full: true, content: 'a b  c' });
+    expect(parseCriLogLine('2026-01-01T00:00:01Z stdout F a b  c')).toEqual({
+      timestamp: '2026-01-01T00:00:01Z',
+      stream: 'stdout',
+      full: true,
+      content: 'a b  c',
+    });
     expect(parseCriLogLine('garbage')).toBeNull();
   });
 

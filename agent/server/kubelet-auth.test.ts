@@ -11,7 +11,11 @@ function fakeApi(allowed: (spec: { user: string; resourceAttributes: { verb: str
       if (ref.resource === 'tokenreviews') {
         calls.tokenReview++;
         const ok = (body.spec as { token: string }).token === 'good-token';
-        return { status: ok ? { authenticated: true, user: { username: 'system:serviceaccount:monitoring:prometheus', groups: ['system:serviceaccounts'] } } : { authenticated: false } };
+        return {
+          status: ok
+            ? { authenticated: true, user: { username: 'system:serviceaccount:monitoring:prometheus', groups: ['system:serviceaccounts'] } }
+            : { authenticated: false },
+        };
       }
       calls.sar++;
       return { status: { allowed: allowed(body.spec) } };
@@ -20,11 +24,12 @@ function fakeApi(allowed: (spec: { user: string; resourceAttributes: { verb: str
   return { client, calls };
 }
 
-const request = (method: string, o: { cn?: string; o?: string[]; bearer?: string }): IncomingMessage => ({
-  method,
-  headers: o.bearer ? { authorization: `Bearer ${o.bearer}` } : {},
-  socket: { authorized: o.cn !== undefined, getPeerCertificate: () => ({ subject: { CN: o.cn, O: o.o } }) },
-}) as unknown as IncomingMessage;
+const request = (method: string, o: { cn?: string; o?: string[]; bearer?: string }): IncomingMessage =>
+  ({
+    method,
+    headers: o.bearer ? { authorization: `Bearer ${o.bearer}` } : {},
+    socket: { authorized: o.cn !== undefined, getPeerCertificate: () => ({ subject: { CN: o.cn, O: o.o } }) },
+  }) as unknown as IncomingMessage;
 
 describe('kubelet API authorization', () => {
   it("maps paths and methods to the kubelet's subresources and verbs", () => {
@@ -41,13 +46,18 @@ describe('kubelet API authorization', () => {
     let now = 0;
     const { client, calls } = fakeApi((s) => s.user === 'kube-apiserver-kubelet-client');
     const auth = new KubeletAuth(client, 'n1', { now: () => now });
-    await expect(auth.check(request('POST', { cn: 'system:node:n2', o: ['system:nodes'] }), '/exec/default/web/c')).rejects.toMatchObject({ code: 403, message: 'Forbidden (user=system:node:n2, verb=create, resource=nodes, subresource=proxy)' });
+    await expect(auth.check(request('POST', { cn: 'system:node:n2', o: ['system:nodes'] }), '/exec/default/web/c')).rejects.toMatchObject({
+      code: 403,
+      message: 'Forbidden (user=system:node:n2, verb=create, resource=nodes, subresource=proxy)',
+    });
     await expect(auth.check(request('POST', { cn: 'system:node:n2', o: ['system:nodes'] }), '/exec/default/web/c')).rejects.toMatchObject({ code: 403 });
     expect(calls.sar).toBe(1);
     now += 31_000;
     await expect(auth.check(request('POST', { cn: 'system:node:n2', o: ['system:nodes'] }), '/exec/default/web/c')).rejects.toMatchObject({ code: 403 });
     expect(calls.sar).toBe(2);
-    expect(await auth.check(request('GET', { cn: 'kube-apiserver-kubelet-client' }), '/containerLogs/default/web/c')).toMatchObject({ name: 'kube-apiserver-kubelet-client' });
+    expect(await auth.check(request('GET', { cn: 'kube-apiserver-kubelet-client' }), '/containerLogs/default/web/c')).toMatchObject({
+      name: 'kube-apiserver-kubelet-client',
+    });
   });
 
   it('refuses a request with neither a cluster certificate nor a valid token (401), and takes a token the API server vouches for', async () => {
@@ -56,6 +66,9 @@ describe('kubelet API authorization', () => {
     await expect(auth.check(request('GET', {}), '/metrics')).rejects.toMatchObject({ code: 401, message: 'Unauthorized' });
     await expect(auth.check(request('GET', { bearer: 'forged' }), '/metrics')).rejects.toMatchObject({ code: 401 });
     expect(await auth.check(request('GET', { bearer: 'good-token' }), '/metrics')).toMatchObject({ name: 'system:serviceaccount:monitoring:prometheus' });
-    await expect(auth.check(request('GET', { bearer: 'good-token' }), '/stats/summary')).rejects.toMatchObject({ code: 403, message: 'Forbidden (user=system:serviceaccount:monitoring:prometheus, verb=get, resource=nodes, subresource=stats)' });
+    await expect(auth.check(request('GET', { bearer: 'good-token' }), '/stats/summary')).rejects.toMatchObject({
+      code: 403,
+      message: 'Forbidden (user=system:serviceaccount:monitoring:prometheus, verb=get, resource=nodes, subresource=stats)',
+    });
   });
 });

@@ -39,15 +39,23 @@ const under = (path: string, root: string) => path === root || path.startsWith(`
  */
 export function kubeletAttributes(method: string, path: string, nodeName: string): KubeletAttributes[] {
   const verb = VERBS[method] ?? method.toLowerCase();
-  const subresources = under(path, '/stats') ? ['stats']
-    : under(path, '/metrics') ? ['metrics']
-    : under(path, '/logs') ? ['log']
-    : under(path, '/spec') ? ['spec']
-    : under(path, '/checkpoint') ? ['checkpoint']
-    : under(path, '/pods') ? ['pods', 'proxy']
-    : under(path, '/healthz') ? ['healthz', 'proxy']
-    : under(path, '/configz') ? ['configz', 'proxy']
-    : ['proxy'];
+  const subresources = under(path, '/stats')
+    ? ['stats']
+    : under(path, '/metrics')
+      ? ['metrics']
+      : under(path, '/logs')
+        ? ['log']
+        : under(path, '/spec')
+          ? ['spec']
+          : under(path, '/checkpoint')
+            ? ['checkpoint']
+            : under(path, '/pods')
+              ? ['pods', 'proxy']
+              : under(path, '/healthz')
+                ? ['healthz', 'proxy']
+                : under(path, '/configz')
+                  ? ['configz', 'proxy']
+                  : ['proxy'];
   return subresources.map((subresource) => ({ verb, resource: 'nodes', subresource, name: nodeName }));
 }
 
@@ -107,7 +115,12 @@ export class KubeletAuth {
     const now = opts.now ?? Date.now;
     this.#decisions = new TtlCache(now);
     this.#tokens = new TtlCache(now);
-    this.#opts = { mode: opts.mode ?? 'Webhook', allowTtlMs: opts.allowTtlMs ?? 300_000, denyTtlMs: opts.denyTtlMs ?? 30_000, tokenTtlMs: opts.tokenTtlMs ?? 120_000 };
+    this.#opts = {
+      mode: opts.mode ?? 'Webhook',
+      allowTtlMs: opts.allowTtlMs ?? 300_000,
+      denyTtlMs: opts.denyTtlMs ?? 30_000,
+      tokenTtlMs: opts.tokenTtlMs ?? 120_000,
+    };
   }
 
   /** Authenticates and authorizes a request; resolves with its user, or throws KubeletAuthError. */
@@ -135,10 +148,9 @@ export class KubeletAuth {
   async #reviewToken(token: string): Promise<KubeletUser | null> {
     const cached = this.#tokens.get(token);
     if (cached !== undefined) return cached;
-    const review = await this.#client.create<{ status?: { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } } }>(
-      { group: 'authentication.k8s.io', resource: 'tokenreviews' },
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    );
+    const review = await this.#client.create<{
+      status?: { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+    }>({ group: 'authentication.k8s.io', resource: 'tokenreviews' }, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
     const u = review.status?.user;
     const user = review.status?.authenticated && u?.username ? { name: u.username, uid: u.uid, groups: u.groups ?? [], extra: u.extra } : null;
     this.#tokens.set(token, user, this.#opts.tokenTtlMs);
@@ -152,7 +164,11 @@ export class KubeletAuth {
     if (cached !== undefined) return cached;
     const review = await this.#client.create<{ status?: { allowed?: boolean } }>(
       { group: 'authorization.k8s.io', resource: 'subjectaccessreviews' },
-      { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: user.name, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: a } },
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: user.name, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: a },
+      },
     );
     const allowed = review.status?.allowed === true;
     this.#decisions.set(key, allowed, allowed ? this.#opts.allowTtlMs : this.#opts.denyTtlMs);

@@ -40,7 +40,12 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     });
     const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!m) throw new StreamError(404, '404 page not found');
-    const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [string, string, string, string | undefined];
+    const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     const pod = deps.podByName(ns, name);
     if (!pod) throw new StreamError(404, `pod "${name}" not found in namespace "${ns}"`);
     const observed = await deps.observe(pod.metadata?.uid ?? '');
@@ -49,13 +54,22 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     if (kind === 'portForward') {
       const sandbox = observed.sandboxes.find((s) => s.state === 'SANDBOX_READY');
       if (!sandbox) throw new StreamError(400, `pod ${name} has no running sandbox`);
-      streamUrl = await deps.cri.portForward(sandbox.id, q.getAll('port').map(Number).filter((p) => p > 0));
+      streamUrl = await deps.cri.portForward(
+        sandbox.id,
+        q
+          .getAll('port')
+          .map(Number)
+          .filter((p) => p > 0),
+      );
     } else {
       const running = observed.containers.filter((c) => c.name === container && c.state === 'CONTAINER_RUNNING');
       const ct = running.sort((a, b) => b.createdAt - a.createdAt)[0];
       if (!ct) throw new StreamError(400, `container ${container} is not running in pod ${name}`);
       const streams = { tty: flag(q, 'tty'), stdin: flag(q, 'stdin', 'input'), stdout: flag(q, 'stdout', 'output'), stderr: flag(q, 'stderr', 'error') };
-      streamUrl = kind === 'exec' ? await deps.cri.exec({ containerId: ct.id, cmd: q.getAll('command'), ...streams }) : await deps.cri.attach({ containerId: ct.id, ...streams });
+      streamUrl =
+        kind === 'exec'
+          ? await deps.cri.exec({ containerId: ct.id, cmd: q.getAll('command'), ...streams })
+          : await deps.cri.attach({ containerId: ct.id, ...streams });
     }
     const target = new URL(streamUrl);
     const upstream = await new Promise<Socket>((resolve, reject) => {

@@ -12,7 +12,9 @@ describe('cgroup names', () => {
   });
 
   it('expands a systemd name into the slices it nests in, as the kubelet does', () => {
-    expect(cgroupPath(['kubepods', 'burstable', 'pod1234-abcd'], 'systemd')).toBe('/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_abcd.slice');
+    expect(cgroupPath(['kubepods', 'burstable', 'pod1234-abcd'], 'systemd')).toBe(
+      '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_abcd.slice',
+    );
     expect(cgroupPath(['kubepods', 'pod1'], 'systemd')).toBe('/kubepods.slice/kubepods-pod1.slice');
     expect(cgroupPath(['kubepods', 'besteffort', 'pod1'], 'cgroupfs')).toBe('/kubepods/besteffort/pod1');
     expect(sliceName('/kubepods.slice/kubepods-pod1.slice')).toBe('kubepods-pod1.slice');

@@ -8,7 +8,12 @@ export type CgroupDriver = 'cgroupfs' | 'systemd';
  */
 export function rootComponents(root: string, driver: CgroupDriver): string[] {
   if (driver === 'cgroupfs') return root.split('/').filter(Boolean);
-  const slice = root.split('/').filter(Boolean).pop()?.replace(/\.slice$/, '') ?? '';
+  const slice =
+    root
+      .split('/')
+      .filter(Boolean)
+      .pop()
+      ?.replace(/\.slice$/, '') ?? '';
   return slice === '' ? [] : slice.split('-').map((part) => part.replaceAll('_', '-'));
 }
 

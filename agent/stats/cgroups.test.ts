@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { PodCgroups, podLimits, workingSet } from './cgroups.ts';
 
-const pod = (resources: object | undefined): Pod => ({ metadata: { uid: 'u1' }, spec: { containers: [{ name: 'c', ...(resources ? { resources } : {}) }] } }) as Pod;
+const pod = (resources: object | undefined): Pod =>
+  ({ metadata: { uid: 'u1' }, spec: { containers: [{ name: 'c', ...(resources ? { resources } : {}) }] } }) as Pod;
 
 describe('pod cgroups', () => {
   const cgroups = new PodCgroups({ root: '/', version: 1 });

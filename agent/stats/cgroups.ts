@@ -63,7 +63,10 @@ export class PodCgroups {
   /** cgroup v2 when the unified hierarchy is mounted at the top. */
   static async detect(root: string, opts: { mount?: string; driver?: CgroupDriver; systemd?: SystemdSlices } = {}): Promise<PodCgroups> {
     const mount = opts.mount ?? '/sys/fs/cgroup';
-    const v2 = await access(join(mount, 'cgroup.controllers')).then(() => true, () => false);
+    const v2 = await access(join(mount, 'cgroup.controllers')).then(
+      () => true,
+      () => false,
+    );
     return new PodCgroups({ ...opts, root, version: v2 ? 2 : 1, mount });
   }
 
@@ -131,7 +134,10 @@ export class PodCgroups {
 
   /** Whether a cgroup exists (its memory directory: every pod cgroup has one). */
   async #exists(cgroup: string): Promise<boolean> {
-    return access(this.#dir('memory', cgroup)).then(() => true, () => false);
+    return access(this.#dir('memory', cgroup)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -153,7 +159,11 @@ export class PodCgroups {
     try {
       if (this.version === 2) {
         const dir = join(this.#mount, cgroup);
-        const [usage, stat, processes] = await Promise.all([readNumber(join(dir, 'memory.current')), readFile(join(dir, 'memory.stat'), 'utf8'), readNumber(join(dir, 'pids.current'))]);
+        const [usage, stat, processes] = await Promise.all([
+          readNumber(join(dir, 'memory.current')),
+          readFile(join(dir, 'memory.stat'), 'utf8'),
+          readNumber(join(dir, 'pids.current')),
+        ]);
         return { memoryWorkingSet: workingSet(usage, stat, 2), processes };
       }
       const [usage, stat, processes] = await Promise.all([

@@ -37,7 +37,10 @@ export async function memoryStats(version: 1 | 2, mount = '/sys/fs/cgroup'): Pro
   const capacity = meminfoKiB(meminfo, 'MemTotal');
   let ws: number;
   if (version === 1) {
-    const [usage, stat] = await Promise.all([readFile(join(mount, 'memory', 'memory.usage_in_bytes'), 'utf8'), readFile(join(mount, 'memory', 'memory.stat'), 'utf8')]);
+    const [usage, stat] = await Promise.all([
+      readFile(join(mount, 'memory', 'memory.usage_in_bytes'), 'utf8'),
+      readFile(join(mount, 'memory', 'memory.stat'), 'utf8'),
+    ]);
     ws = workingSet(Number(usage.trim()), stat, 1);
   } else {
     ws = Math.max(0, capacity - meminfoKiB(meminfo, 'MemFree') - meminfoKiB(meminfo, 'Inactive\\(file\\)'));

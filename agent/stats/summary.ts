@@ -19,7 +19,15 @@ export interface SummaryDeps extends PodStatsSource {
   now?: () => number;
 }
 
-const fs = (f: FsStats, time: string) => ({ time, availableBytes: f.availableBytes, capacityBytes: f.capacityBytes, usedBytes: f.capacityBytes - f.availableBytes, inodesFree: f.inodesFree, inodes: f.inodes, inodesUsed: f.inodes - f.inodesFree });
+const fs = (f: FsStats, time: string) => ({
+  time,
+  availableBytes: f.availableBytes,
+  capacityBytes: f.capacityBytes,
+  usedBytes: f.capacityBytes - f.availableBytes,
+  inodesFree: f.inodesFree,
+  inodes: f.inodes,
+  inodesUsed: f.inodes - f.inodesFree,
+});
 
 /**
  * The kubelet's stats summary (stats/v1alpha1, what /stats/summary serves
@@ -85,7 +93,12 @@ export class StatsSummary {
         nodeName: d.nodeName,
         startTime: rfc3339(d.startTime),
         cpu: await this.#cpu(d.cgroups, '/', time),
-        memory: { time, availableBytes: node.memory.availableBytes, usageBytes: node.memory.capacityBytes - node.memory.availableBytes, workingSetBytes: node.memory.workingSetBytes },
+        memory: {
+          time,
+          availableBytes: node.memory.availableBytes,
+          usageBytes: node.memory.capacityBytes - node.memory.availableBytes,
+          workingSetBytes: node.memory.workingSetBytes,
+        },
         fs: fs(node.nodefs, time),
         runtime: { imageFs: fs(node.imagefs, time) },
         rlimit: { time, maxpid: node.rlimit.maxPID, curproc: node.rlimit.processes },

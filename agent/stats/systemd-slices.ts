@@ -59,5 +59,8 @@ export class SystemdSlices {
 
 /** Whether this host was booted with systemd as its init (as sd_booted() tells). */
 export async function bootedWithSystemd(): Promise<boolean> {
-  return access('/run/systemd/system').then(() => true, () => false);
+  return access('/run/systemd/system').then(
+    () => true,
+    () => false,
+  );
 }

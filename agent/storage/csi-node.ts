@@ -8,12 +8,14 @@ export const NODE_ID_ANNOTATION = 'csi.volume.kubernetes.io/nodeid';
 
 /** CSINode spec.drivers for the registered plugins, sorted by name. */
 export function csiNodeDrivers(plugins: Iterable<CsiPlugin>): CSINodeDriver[] {
-  return [...plugins].sort((a, b) => a.name.localeCompare(b.name)).map((p) => ({
-    name: p.name,
-    nodeID: p.nodeId,
-    topologyKeys: Object.keys(p.topology?.segments ?? {}).sort(),
-    ...(p.maxVolumesPerNode > 0 ? { allocatable: { count: p.maxVolumesPerNode } } : {}),
-  }));
+  return [...plugins]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((p) => ({
+      name: p.name,
+      nodeID: p.nodeId,
+      topologyKeys: Object.keys(p.topology?.segments ?? {}).sort(),
+      ...(p.maxVolumesPerNode > 0 ? { allocatable: { count: p.maxVolumesPerNode } } : {}),
+    }));
 }
 
 /**
@@ -33,7 +35,11 @@ export async function syncCsiNode(client: RestClient, nodeName: string, plugins:
   const wantAnnotation = drivers.length ? JSON.stringify(annotation) : undefined;
   const missingLabels = Object.entries(labels).filter(([k, v]) => node.metadata?.labels?.[k] !== v);
   if (current !== wantAnnotation || missingLabels.length) {
-    await client.patch({ resource: 'nodes', name: nodeName }, { metadata: { annotations: { [NODE_ID_ANNOTATION]: wantAnnotation ?? null }, labels: Object.fromEntries(missingLabels) } }, 'merge');
+    await client.patch(
+      { resource: 'nodes', name: nodeName },
+      { metadata: { annotations: { [NODE_ID_ANNOTATION]: wantAnnotation ?? null }, labels: Object.fromEntries(missingLabels) } },
+      'merge',
+    );
   }
   const ref = { group: 'storage.k8s.io', version: 'v1', resource: 'csinodes', name: nodeName };
   const body: CSINode = {

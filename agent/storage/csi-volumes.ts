@@ -43,7 +43,10 @@ export function csiAccessMode(modes: string[] | undefined, plugin: Pick<CsiPlugi
 }
 
 function capabilityOf(pv: PersistentVolume, plugin: CsiPlugin): VolumeCapability {
-  return { mount: { fsType: pv.spec?.csi?.fsType ?? '', mountFlags: pv.spec?.mountOptions ?? [] }, accessMode: { mode: csiAccessMode(pv.spec?.accessModes, plugin) } };
+  return {
+    mount: { fsType: pv.spec?.csi?.fsType ?? '', mountFlags: pv.spec?.mountOptions ?? [] },
+    accessMode: { mode: csiAccessMode(pv.spec?.accessModes, plugin) },
+  };
 }
 
 /** Gives a published volume to the pod's fsGroup: group ownership, group read-write, setgid directories (skipped when the root already has it). */
@@ -78,7 +81,14 @@ export class CsiVolumes {
   #afterStage: ((claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void>) | undefined;
 
   /** `afterStage`: runs with every set-up volume once it is staged (finishing a file system resize) */
-  constructor(o: { plugins: PluginRegistry; claims: ClaimSource; rootDir: string; podsDir: string; log: Logger; afterStage?: (claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void> }) {
+  constructor(o: {
+    plugins: PluginRegistry;
+    claims: ClaimSource;
+    rootDir: string;
+    podsDir: string;
+    log: Logger;
+    afterStage?: (claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void>;
+  }) {
     this.#afterStage = o.afterStage;
     this.#plugins = o.plugins;
     this.#claims = o.claims;
@@ -93,7 +103,10 @@ export class CsiVolumes {
 
   #plugin(driver: string): CsiPlugin {
     const plugin = this.#plugins.get(driver);
-    if (!plugin) throw new CsiVolumeError(`kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name ${driver} not found in the list of registered CSI drivers`);
+    if (!plugin)
+      throw new CsiVolumeError(
+        `kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name ${driver} not found in the list of registered CSI drivers`,
+      );
     return plugin;
   }
 
@@ -106,7 +119,8 @@ export class CsiVolumes {
     if (claim.status?.phase !== 'Bound' || !volumeName) throw new CsiVolumeError(`error processing PVC ${namespace}/${claimName}: PVC is not bound`);
     const pv = await this.#claims.volume(volumeName);
     if (!pv) throw new CsiVolumeError(`error processing PVC ${namespace}/${claimName}: persistentvolume "${volumeName}" not found`);
-    if (pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== claim.metadata?.uid) throw new CsiVolumeError(`error processing PVC ${namespace}/${claimName}: persistentvolume "${volumeName}" is bound to another claim`);
+    if (pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== claim.metadata?.uid)
+      throw new CsiVolumeError(`error processing PVC ${namespace}/${claimName}: persistentvolume "${volumeName}" is bound to another claim`);
     if (!pv.spec?.csi) throw new CsiVolumeError(`persistentvolume "${volumeName}" has no volume source this node supports (only CSI)`);
     return { claim, pv };
   }
@@ -125,17 +139,37 @@ export class CsiVolumes {
     const dir = join(podDir, 'volumes', CSI_PLUGIN_DIR, pvName);
     const targetPath = join(dir, 'mount');
     // the pod claims the volume before it is staged, so the sweep of unused stagings never takes it mid-setup
-    await writeVolumeData(dir, { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName, stagingPath: stagingTargetPath, podVolume: v.name });
+    await writeVolumeData(dir, {
+      driverName: csi.driver,
+      volumeHandle: csi.volumeHandle,
+      specVolID: pvName,
+      stagingPath: stagingTargetPath,
+      podVolume: v.name,
+    });
     if (stagingTargetPath && !(await mountAt(stagingTargetPath))) {
       await mkdir(stagingTargetPath, { recursive: true });
       await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
-      await plugin.client.nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
-        .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`); });
+      await plugin.client
+        .nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
+        .catch((err: Error) => {
+          throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`);
+        });
     }
     await this.#afterStage?.(claim, pv);
     if (!(await mountAt(targetPath))) {
-      await plugin.client.nodePublishVolume({ volumeId: csi.volumeHandle, stagingTargetPath, targetPath, volumeCapability: capability, readonly: readOnly, volumeContext, publishContext: {} })
-        .catch((err: Error) => { throw new CsiVolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${err.message}`); });
+      await plugin.client
+        .nodePublishVolume({
+          volumeId: csi.volumeHandle,
+          stagingTargetPath,
+          targetPath,
+          volumeCapability: capability,
+          readonly: readOnly,
+          volumeContext,
+          publishContext: {},
+        })
+        .catch((err: Error) => {
+          throw new CsiVolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${err.message}`);
+        });
       // the driver's default fsGroupPolicy (ReadWriteOnceWithFSType): only a formatted, writable volume changes hands
       const fsGroup = pod.spec?.securityContext?.fsGroup;
       if (fsGroup !== undefined && capability.mount?.fsType && !readOnly) await applyFsGroup(targetPath, fsGroup);
@@ -185,7 +219,10 @@ export class CsiVolumes {
       const lastUser = !!data.stagingPath && !(await this.#inUseElsewhere(data, podDir));
       const unstage = lastUser && !!(await mountAt(data.stagingPath as string));
       // nothing mounted (a setup that failed early) needs no driver
-      if ((published || unstage) && !plugin) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`);
+      if ((published || unstage) && !plugin)
+        throw new CsiVolumeError(
+          `UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`,
+        );
       if (published) await plugin?.client.nodeUnpublishVolume(data.volumeHandle, target);
       if (await mountAt(target)) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : ${target} is still mounted`);
       if (unstage) await plugin?.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath as string);

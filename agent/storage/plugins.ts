@@ -65,12 +65,16 @@ export class PluginRegistry {
     await this.scan();
     this.#watcher = watch(this.dir, () => void this.scan());
     const timer = setInterval(() => void this.scan(), rescanMs);
-    signal.addEventListener('abort', () => {
-      clearInterval(timer);
-      this.#watcher?.close();
-      for (const p of this.#plugins.values()) p.client.close();
-      this.#plugins.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        this.#watcher?.close();
+        for (const p of this.#plugins.values()) p.client.close();
+        this.#plugins.clear();
+      },
+      { once: true },
+    );
   }
 
   /** One pass over the directory; overlapping calls fold into one more pass. */
@@ -99,7 +103,15 @@ export class PluginRegistry {
     let changed = false;
     for (const [socket, name] of this.#bySocket) {
       const plugin = this.#plugins.get(name);
-      if (sockets.has(socket) && plugin && (await plugin.client.probe().then(() => true, () => false))) continue;
+      if (
+        sockets.has(socket) &&
+        plugin &&
+        (await plugin.client.probe().then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       this.#log.info({ driver: name, socket }, 'CSI plugin deregistered');
       plugin?.client.close();
       this.#plugins.delete(name);
@@ -125,7 +137,8 @@ export class PluginRegistry {
         return false;
       };
       if (info.type !== CSI_PLUGIN_TYPE) return refuse(`plugin type ${info.type} is not supported (only ${CSI_PLUGIN_TYPE})`);
-      if (!info.supportedVersions.some((v) => SUPPORTED_VERSION.test(v))) return refuse(`none of the versions ${info.supportedVersions.join(', ')} is supported (1.x)`);
+      if (!info.supportedVersions.some((v) => SUPPORTED_VERSION.test(v)))
+        return refuse(`none of the versions ${info.supportedVersions.join(', ')} is supported (1.x)`);
       const other = this.#plugins.get(info.name);
       if (other && other.socket !== socket) return refuse(`a plugin named ${info.name} is registered already through ${other.socket}`);
       const client = new CsiClient(info.endpoint);
@@ -134,7 +147,17 @@ export class PluginRegistry {
         const nodeCapabilities = new Set(await client.nodeCapabilities());
         const pluginCapabilities = await client.pluginCapabilities();
         const controllerCapabilities = new Set(pluginCapabilities.includes('CONTROLLER_SERVICE') ? await client.controllerCapabilities() : []);
-        this.#plugins.set(info.name, { name: info.name, endpoint: info.endpoint, client, nodeId: node.nodeId, maxVolumesPerNode: node.maxVolumesPerNode, topology: node.accessibleTopology ?? undefined, nodeCapabilities, controllerCapabilities, socket });
+        this.#plugins.set(info.name, {
+          name: info.name,
+          endpoint: info.endpoint,
+          client,
+          nodeId: node.nodeId,
+          maxVolumesPerNode: node.maxVolumesPerNode,
+          topology: node.accessibleTopology ?? undefined,
+          nodeCapabilities,
+          controllerCapabilities,
+          socket,
+        });
       } catch (err) {
         client.close();
         return refuse(`the driver at ${info.endpoint} does not answer: ${(err as Error).message}`);

@@ -1,6 +1,16 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { ApiError, Informer, WorkQueue, formatQuantity, objectKey, parseQuantity, type EventRecorder, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  type Informer,
+  WorkQueue,
+  formatQuantity,
+  objectKey,
+  parseQuantity,
+  type EventRecorder,
+  type Logger,
+  type RestClient,
+} from '../../apimachinery/index.ts';
 import type { CsiVolume, VolumeCapability } from '../../csi/index.ts';
 import { csiAccessMode } from './csi-volumes.ts';
 import type { CsiPlugin, PluginRegistry } from './plugins.ts';
@@ -17,7 +27,10 @@ const FSTYPE_PARAMETER = 'csi.storage.k8s.io/fstype';
 export function createVolumeRequest(claim: PersistentVolumeClaim, cls: StorageClass, plugin: CsiPlugin) {
   const params = cls.parameters ?? {};
   const fsType = params[FSTYPE_PARAMETER] ?? 'ext4';
-  const capability: VolumeCapability = { mount: { fsType, mountFlags: cls.mountOptions ?? [] }, accessMode: { mode: csiAccessMode(claim.spec?.accessModes, plugin) } };
+  const capability: VolumeCapability = {
+    mount: { fsType, mountFlags: cls.mountOptions ?? [] },
+    accessMode: { mode: csiAccessMode(claim.spec?.accessModes, plugin) },
+  };
   const requested = claim.spec?.resources?.requests?.storage;
   const limit = claim.spec?.resources?.limits?.storage;
   return {
@@ -33,20 +46,41 @@ export function createVolumeRequest(claim: PersistentVolumeClaim, cls: StorageCl
 
 /** The PersistentVolume for a volume the driver created for a claim: pre-bound to it, pinned to the volume's topology. */
 export function provisionedVolume(claim: PersistentVolumeClaim, cls: StorageClass, plugin: CsiPlugin, v: CsiVolume, fsType: string): PersistentVolume {
-  const terms = v.accessibleTopology.map((t) => ({ matchExpressions: Object.entries(t.segments).map(([key, value]) => ({ key, operator: 'In', values: [value] })) }));
+  const terms = v.accessibleTopology.map((t) => ({
+    matchExpressions: Object.entries(t.segments).map(([key, value]) => ({ key, operator: 'In', values: [value] })),
+  }));
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: { name: `pvc-${claim.metadata?.uid}`, annotations: { [ANN_PROVISIONED_BY]: plugin.name, 'volume.kubernetes.io/provisioner-deletion-secret-name': '', 'volume.kubernetes.io/provisioner-deletion-secret-namespace': '' } },
+    metadata: {
+      name: `pvc-${claim.metadata?.uid}`,
+      annotations: {
+        [ANN_PROVISIONED_BY]: plugin.name,
+        'volume.kubernetes.io/provisioner-deletion-secret-name': '',
+        'volume.kubernetes.io/provisioner-deletion-secret-namespace': '',
+      },
+    },
     spec: {
       accessModes: claim.spec?.accessModes,
       capacity: { storage: formatQuantity(v.capacityBytes, 'BinarySI') },
-      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name, uid: claim.metadata?.uid, resourceVersion: claim.metadata?.resourceVersion },
+      claimRef: {
+        kind: 'PersistentVolumeClaim',
+        apiVersion: 'v1',
+        namespace: claim.metadata?.namespace,
+        name: claim.metadata?.name,
+        uid: claim.metadata?.uid,
+        resourceVersion: claim.metadata?.resourceVersion,
+      },
       persistentVolumeReclaimPolicy: cls.reclaimPolicy ?? 'Delete',
       storageClassName: cls.metadata?.name,
       volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
       ...(cls.mountOptions?.length ? { mountOptions: cls.mountOptions } : {}),
-      csi: { driver: plugin.name, volumeHandle: v.volumeId, fsType, volumeAttributes: { ...v.volumeContext, 'storage.kubernetes.io/csiProvisionerIdentity': `${plugin.name}-${plugin.nodeId}` } },
+      csi: {
+        driver: plugin.name,
+        volumeHandle: v.volumeId,
+        fsType,
+        volumeAttributes: { ...v.volumeContext, 'storage.kubernetes.io/csiProvisionerIdentity': `${plugin.name}-${plugin.nodeId}` },
+      },
       ...(terms.length ? { nodeAffinity: { required: { nodeSelectorTerms: terms } } } : {}),
     },
   };
@@ -71,7 +105,16 @@ export class NodeProvisioner {
   #classes: Informer<StorageClass>;
   #queue = new WorkQueue({ baseDelayMs: 1000, maxDelayMs: 300_000 });
 
-  constructor(o: { client: RestClient; nodeName: string; plugins: PluginRegistry; events: EventRecorder; log: Logger; claims: Informer<PersistentVolumeClaim>; volumes: Informer<PersistentVolume>; classes: Informer<StorageClass> }) {
+  constructor(o: {
+    client: RestClient;
+    nodeName: string;
+    plugins: PluginRegistry;
+    events: EventRecorder;
+    log: Logger;
+    claims: Informer<PersistentVolumeClaim>;
+    volumes: Informer<PersistentVolume>;
+    classes: Informer<StorageClass>;
+  }) {
     this.#client = o.client;
     this.#nodeName = o.nodeName;
     this.#plugins = o.plugins;
@@ -92,15 +135,19 @@ export class NodeProvisioner {
 
   async run(signal: AbortSignal): Promise<void> {
     await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced(), this.#classes.hasSynced()]);
-    await this.#queue.run(2, async (key) => {
-      try {
-        await (key.startsWith('claim/') ? this.#syncClaim(key.slice('claim/'.length)) : this.#syncVolume(key.slice('volume/'.length)));
-        this.#queue.forget(key);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'storage sync failed');
-        this.#queue.addRateLimited(key);
-      }
-    }, signal);
+    await this.#queue.run(
+      2,
+      async (key) => {
+        try {
+          await (key.startsWith('claim/') ? this.#syncClaim(key.slice('claim/'.length)) : this.#syncVolume(key.slice('volume/'.length)));
+          this.#queue.forget(key);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'storage sync failed');
+          this.#queue.addRateLimited(key);
+        }
+      },
+      signal,
+    );
   }
 
   #provisioning(name: string | undefined): CsiPlugin | undefined {
@@ -122,7 +169,11 @@ export class NodeProvisioner {
     if (!selected) {
       if (cls.volumeBindingMode === 'WaitForFirstConsumer') return;
       // an Immediate claim: the first node to take it (by resourceVersion) provisions it
-      await this.#client.patch(ref, { metadata: { resourceVersion: claim.metadata?.resourceVersion, annotations: { [ANN_SELECTED_NODE]: this.#nodeName } } }, 'merge');
+      await this.#client.patch(
+        ref,
+        { metadata: { resourceVersion: claim.metadata?.resourceVersion, annotations: { [ANN_SELECTED_NODE]: this.#nodeName } } },
+        'merge',
+      );
       return;
     }
     if (this.#volumes.get(`pvc-${claim.metadata?.uid}`)) return;
@@ -133,7 +184,12 @@ export class NodeProvisioner {
     try {
       v = await plugin.client.createVolume(req);
     } catch (err) {
-      this.#events.event(involved, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${cls.metadata?.name}": ${(err as Error).message}`);
+      this.#events.event(
+        involved,
+        'Warning',
+        'ProvisioningFailed',
+        `failed to provision volume with StorageClass "${cls.metadata?.name}": ${(err as Error).message}`,
+      );
       throw err;
     }
     try {
@@ -147,7 +203,7 @@ export class NodeProvisioner {
 
   async #syncVolume(name: string): Promise<void> {
     const pv = this.#volumes.get(name);
-    if (!pv || pv.status?.phase !== 'Released' || pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
+    if (pv?.status?.phase !== 'Released' || pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
     const plugin = this.#provisioning(pv.metadata?.annotations?.[ANN_PROVISIONED_BY]);
     if (!plugin || pv.spec.csi?.driver !== plugin.name || !volumeOnNode(pv, plugin)) return;
     try {

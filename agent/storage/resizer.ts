@@ -1,6 +1,17 @@
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition } from 'kubernetes-types/core/v1.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { ApiError, WorkQueue, formatQuantity, mountAt, objectKey, rfc3339, type EventRecorder, type Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  WorkQueue,
+  formatQuantity,
+  mountAt,
+  objectKey,
+  rfc3339,
+  type EventRecorder,
+  type Informer,
+  type Logger,
+  type RestClient,
+} from '../../apimachinery/index.ts';
 import { CsiError } from '../../csi/index.ts';
 import { csiStagingPath } from './csi-volumes.ts';
 import type { CsiPlugin, PluginRegistry } from './plugins.ts';
@@ -25,7 +36,15 @@ export class NodeResizer {
   #volumes: Informer<PersistentVolume>;
   #queue = new WorkQueue({ baseDelayMs: 1000, maxDelayMs: 300_000 });
 
-  constructor(o: { client: RestClient; plugins: PluginRegistry; events: EventRecorder; log: Logger; rootDir: string; claims: Informer<PersistentVolumeClaim>; volumes: Informer<PersistentVolume> }) {
+  constructor(o: {
+    client: RestClient;
+    plugins: PluginRegistry;
+    events: EventRecorder;
+    log: Logger;
+    rootDir: string;
+    claims: Informer<PersistentVolumeClaim>;
+    volumes: Informer<PersistentVolume>;
+  }) {
     this.#client = o.client;
     this.#plugins = o.plugins;
     this.#events = o.events;
@@ -39,17 +58,21 @@ export class NodeResizer {
 
   async run(signal: AbortSignal): Promise<void> {
     await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced()]);
-    await this.#queue.run(1, async (key) => {
-      try {
-        await this.#sync(key);
-        this.#queue.forget(key);
-      } catch (err) {
-        // a file system that can only grow at its next stage is not retried until then
-        if (err instanceof CsiError && err.code === grpcStatus.FAILED_PRECONDITION) return;
-        if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'volume expansion failed');
-        this.#queue.addRateLimited(key);
-      }
-    }, signal);
+    await this.#queue.run(
+      1,
+      async (key) => {
+        try {
+          await this.#sync(key);
+          this.#queue.forget(key);
+        } catch (err) {
+          // a file system that can only grow at its next stage is not retried until then
+          if (err instanceof CsiError && err.code === grpcStatus.FAILED_PRECONDITION) return;
+          if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'volume expansion failed');
+          this.#queue.addRateLimited(key);
+        }
+      },
+      signal,
+    );
   }
 
   #pluginFor(pv: PersistentVolume): CsiPlugin | undefined {
@@ -81,17 +104,35 @@ export class NodeResizer {
         capacity = res.capacityBytes;
         nodeExpansion = res.nodeExpansionRequired;
       } catch (err) {
-        this.#events.event(involved, 'Warning', 'VolumeResizeFailed', `resize volume "${pv.metadata?.name}" by resizer "${plugin.name}" failed: ${(err as Error).message}`);
+        this.#events.event(
+          involved,
+          'Warning',
+          'VolumeResizeFailed',
+          `resize volume "${pv.metadata?.name}" by resizer "${plugin.name}" failed: ${(err as Error).message}`,
+        );
         throw err;
       }
     }
-    await this.#client.patch({ resource: 'persistentvolumes', name: pv.metadata?.name }, { spec: { capacity: { storage: formatQuantity(capacity, 'BinarySI') } } }, 'merge');
+    await this.#client.patch(
+      { resource: 'persistentvolumes', name: pv.metadata?.name },
+      { spec: { capacity: { storage: formatQuantity(capacity, 'BinarySI') } } },
+      'merge',
+    );
     if (nodeExpansion) {
-      const condition: PersistentVolumeClaimCondition = { type: FS_RESIZE_PENDING, status: 'True', message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.', lastTransitionTime: rfc3339(), lastProbeTime: null as unknown as string };
+      const condition: PersistentVolumeClaimCondition = {
+        type: FS_RESIZE_PENDING,
+        status: 'True',
+        message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+        lastTransitionTime: rfc3339(),
+        lastProbeTime: null as unknown as string,
+      };
       await this.#claimStatus(claim, { conditions: [...(claim.status?.conditions ?? []).filter((c) => c.type !== FS_RESIZE_PENDING), condition] });
       this.#events.event(involved, 'Normal', 'FileSystemResizeRequired', 'Require file system resize of volume on node');
       // a volume staged here grows now
-      await this.expandOnNode({ ...claim, status: { ...claim.status, conditions: [condition] } }, { ...pv, spec: { ...pv.spec, capacity: { storage: formatQuantity(capacity, 'BinarySI') } } }).catch((err: Error) => this.#log.info({ volume: pv.metadata?.name, err: err.message }, 'file system resize waits for the next stage'));
+      await this.expandOnNode(
+        { ...claim, status: { ...claim.status, conditions: [condition] } },
+        { ...pv, spec: { ...pv.spec, capacity: { storage: formatQuantity(capacity, 'BinarySI') } } },
+      ).catch((err: Error) => this.#log.info({ volume: pv.metadata?.name, err: err.message }, 'file system resize waits for the next stage'));
     } else {
       await this.#claimStatus(claim, { capacity: { ...claim.status?.capacity, storage: formatQuantity(capacity, 'BinarySI') } });
       this.#events.event(involved, 'Normal', 'VolumeResizeSuccessful', 'Resize volume succeeded');
@@ -108,18 +149,43 @@ export class NodeResizer {
     if (!(await mountAt(staging))) return;
     const involved = { ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
     try {
-      await plugin.client.nodeExpandVolume({ volumeId: csi.volumeHandle, volumePath: staging, stagingTargetPath: staging, capacityRange: { requiredBytes: storageBytes(pv.spec?.capacity?.storage) } });
+      await plugin.client.nodeExpandVolume({
+        volumeId: csi.volumeHandle,
+        volumePath: staging,
+        stagingTargetPath: staging,
+        capacityRange: { requiredBytes: storageBytes(pv.spec?.capacity?.storage) },
+      });
     } catch (err) {
-      this.#events.event(involved, 'Warning', 'FileSystemResizeFailed', `MountVolume.NodeExpandVolume failed for volume "${pv.metadata?.name}" : ${(err as Error).message}`);
+      this.#events.event(
+        involved,
+        'Warning',
+        'FileSystemResizeFailed',
+        `MountVolume.NodeExpandVolume failed for volume "${pv.metadata?.name}" : ${(err as Error).message}`,
+      );
       throw err;
     }
     const conditions = (claim.status?.conditions ?? []).filter((c) => c.type !== FS_RESIZE_PENDING);
-    await this.#claimStatus(claim, { capacity: { ...claim.status?.capacity, storage: pv.spec?.capacity?.storage as string }, conditions: conditions.length ? conditions : null });
-    this.#events.event(involved, 'Normal', 'FileSystemResizeSuccessful', `MountVolume.NodeExpandVolume succeeded for volume "${pv.metadata?.name}" ${plugin.nodeId}`);
+    await this.#claimStatus(claim, {
+      capacity: { ...claim.status?.capacity, storage: pv.spec?.capacity?.storage as string },
+      conditions: conditions.length ? conditions : null,
+    });
+    this.#events.event(
+      involved,
+      'Normal',
+      'FileSystemResizeSuccessful',
+      `MountVolume.NodeExpandVolume succeeded for volume "${pv.metadata?.name}" ${plugin.nodeId}`,
+    );
     this.#log.info({ claim: objectKey(claim), capacity: pv.spec?.capacity?.storage }, 'file system resized');
   }
 
-  async #claimStatus(claim: PersistentVolumeClaim, status: { [K in keyof NonNullable<PersistentVolumeClaim['status']>]?: NonNullable<PersistentVolumeClaim['status']>[K] | null }): Promise<void> {
-    await this.#client.patch({ resource: 'persistentvolumeclaims', namespace: claim.metadata?.namespace, name: claim.metadata?.name, subresource: 'status' }, { status }, 'merge');
+  async #claimStatus(
+    claim: PersistentVolumeClaim,
+    status: { [K in keyof NonNullable<PersistentVolumeClaim['status']>]?: NonNullable<PersistentVolumeClaim['status']>[K] | null },
+  ): Promise<void> {
+    await this.#client.patch(
+      { resource: 'persistentvolumeclaims', namespace: claim.metadata?.namespace, name: claim.metadata?.name, subresource: 'status' },
+      { status },
+      'merge',
+    );
   }
 }

@@ -8,15 +8,29 @@ import { createVolumeRequest, provisionedVolume } from './provisioner.ts';
 import { volumeOnNode } from './topology.ts';
 
 const plugin = (over: Partial<CsiPlugin> = {}): CsiPlugin => ({
-  name: 'csi.skiff.dev', endpoint: '/x.sock', client: {} as CsiPlugin['client'], nodeId: 'node-a', maxVolumesPerNode: 0,
-  topology: { segments: { 'topology.csi.skiff.dev/node': 'node-a' } }, nodeCapabilities: new Set(['STAGE_UNSTAGE_VOLUME']), controllerCapabilities: new Set(['CREATE_DELETE_VOLUME']), socket: '/reg.sock', ...over,
+  name: 'csi.skiff.dev',
+  endpoint: '/x.sock',
+  client: {} as CsiPlugin['client'],
+  nodeId: 'node-a',
+  maxVolumesPerNode: 0,
+  topology: { segments: { 'topology.csi.skiff.dev/node': 'node-a' } },
+  nodeCapabilities: new Set(['STAGE_UNSTAGE_VOLUME']),
+  controllerCapabilities: new Set(['CREATE_DELETE_VOLUME']),
+  socket: '/reg.sock',
+  ...over,
 });
 
 const claim: PersistentVolumeClaim = {
   metadata: { name: 'data', namespace: 'ns', uid: 'u-1', resourceVersion: '7' },
   spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' }, limits: { storage: '128Mi' } }, storageClassName: 'local' },
 };
-const cls: StorageClass = { metadata: { name: 'local' }, provisioner: 'csi.skiff.dev', reclaimPolicy: 'Retain', parameters: { backend: 'loop', 'csi.storage.k8s.io/fstype': 'xfs' }, mountOptions: ['noatime'] };
+const cls: StorageClass = {
+  metadata: { name: 'local' },
+  provisioner: 'csi.skiff.dev',
+  reclaimPolicy: 'Retain',
+  parameters: { backend: 'loop', 'csi.storage.k8s.io/fstype': 'xfs' },
+  mountOptions: ['noatime'],
+};
 
 describe('CSI access modes for Kubernetes ones', () => {
   it('maps as the kubelet does, using the single-node multi-writer mode when the driver offers it', () => {
@@ -29,7 +43,7 @@ describe('CSI access modes for Kubernetes ones', () => {
 });
 
 describe('provisioning a claim', () => {
-  it('asks the driver for the claim\'s size range, fs type and parameters (minus the provisioner\'s own) on this node', () => {
+  it("asks the driver for the claim's size range, fs type and parameters (minus the provisioner's own) on this node", () => {
     const req = createVolumeRequest(claim, cls, plugin());
     expect(req).toMatchObject({
       name: 'pvc-u-1',
@@ -40,8 +54,19 @@ describe('provisioning a claim', () => {
     });
   });
 
-  it('makes a PV pre-bound to the claim, pinned to the volume\'s topology, with the class\'s policy', () => {
-    const pv = provisionedVolume(claim, cls, plugin(), { volumeId: 'pvc-u-1', capacityBytes: 64 * 1024 * 1024, volumeContext: { backend: 'loop' }, accessibleTopology: [{ segments: { 'topology.csi.skiff.dev/node': 'node-a' } }] }, 'xfs');
+  it("makes a PV pre-bound to the claim, pinned to the volume's topology, with the class's policy", () => {
+    const pv = provisionedVolume(
+      claim,
+      cls,
+      plugin(),
+      {
+        volumeId: 'pvc-u-1',
+        capacityBytes: 64 * 1024 * 1024,
+        volumeContext: { backend: 'loop' },
+        accessibleTopology: [{ segments: { 'topology.csi.skiff.dev/node': 'node-a' } }],
+      },
+      'xfs',
+    );
     expect(pv.metadata?.name).toBe('pvc-u-1');
     expect(pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by']).toBe('csi.skiff.dev');
     expect(pv.spec).toMatchObject({

@@ -6,7 +6,11 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
  * for paths that are not metadata.
  */
 export function podMetadataField(pod: Pod, path: string): string | undefined {
-  const lines = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v}"`).join('\n');
+  const lines = (m: Record<string, string> | undefined) =>
+    Object.entries(m ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}="${v}"`)
+      .join('\n');
   switch (path) {
     case 'metadata.name':
       return pod.metadata?.name ?? '';

@@ -52,7 +52,10 @@ function keyFiles(data: Record<string, Buffer>, items: KeyToPath[] | undefined, 
 }
 
 function configMapData(cm: ConfigMap): Record<string, Buffer> {
-  return { ...Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])), ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])) };
+  return {
+    ...Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
+    ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  };
 }
 
 function secretData(s: Secret): Record<string, Buffer> {
@@ -98,7 +101,9 @@ async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: Ob
   }
   if (v.hostPath) return { hostPath: await hostPath(v.hostPath.path, v.hostPath.type ?? '', v.name), readOnly: false };
   if (v.configMap || v.secret || v.downwardAPI || v.projected) {
-    const path = dir(v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected');
+    const path = dir(
+      v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected',
+    );
     const files = await filesOf(pod, ns, v, source);
     await writeAtomic(path, files, await currentFiles(path, files));
     return { hostPath: path, readOnly: true };
@@ -126,19 +131,33 @@ async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): P
     return keyFiles(secretData(s), v.secret.items, v.secret.defaultMode ?? DEFAULT_MODE, 'secret');
   }
   if (v.downwardAPI) {
-    return new Map((v.downwardAPI.items ?? []).map((f) => [f.path, { content: Buffer.from(downwardValue(pod, f)), mode: f.mode ?? v.downwardAPI?.defaultMode ?? DEFAULT_MODE }]));
+    return new Map(
+      (v.downwardAPI.items ?? []).map((f) => [
+        f.path,
+        { content: Buffer.from(downwardValue(pod, f)), mode: f.mode ?? v.downwardAPI?.defaultMode ?? DEFAULT_MODE },
+      ]),
+    );
   }
   const files = new Map<string, VolumeFile>();
   const mode = v.projected?.defaultMode ?? DEFAULT_MODE;
   for (const p of v.projected?.sources ?? []) {
     let part = new Map<string, VolumeFile>();
     if (p.configMap) part = await filesOf(pod, ns, { name: v.name, configMap: { ...p.configMap, defaultMode: mode } }, source);
-    else if (p.secret) part = await filesOf(pod, ns, { name: v.name, secret: { secretName: p.secret.name, items: p.secret.items, optional: p.secret.optional, defaultMode: mode } }, source);
+    else if (p.secret)
+      part = await filesOf(
+        pod,
+        ns,
+        { name: v.name, secret: { secretName: p.secret.name, items: p.secret.items, optional: p.secret.optional, defaultMode: mode } },
+        source,
+      );
     else if (p.downwardAPI) part = await filesOf(pod, ns, { name: v.name, downwardAPI: { ...p.downwardAPI, defaultMode: mode } }, source);
     else if (p.serviceAccountToken) {
       if (!source.serviceAccountToken) throw new VolumeError('service account tokens are not available on this node');
-      const token = await source.serviceAccountToken(pod, p.serviceAccountToken.audience, p.serviceAccountToken.expirationSeconds ?? 3600)
-        .catch((err: Error) => { throw new VolumeError(`failed to fetch token: ${err.message}`); });
+      const token = await source
+        .serviceAccountToken(pod, p.serviceAccountToken.audience, p.serviceAccountToken.expirationSeconds ?? 3600)
+        .catch((err: Error) => {
+          throw new VolumeError(`failed to fetch token: ${err.message}`);
+        });
       part.set(p.serviceAccountToken.path, { content: Buffer.from(token), mode });
     }
     for (const [k, f] of part) files.set(k, f);

@@ -14,10 +14,17 @@ describe('service account tokens for projected volumes', () => {
       },
     } as unknown as RestClient;
     const due: string[] = [];
-    const cache = new ServiceAccountTokenCache(client, (uid) => due.push(uid), () => now);
+    const cache = new ServiceAccountTokenCache(
+      client,
+      (uid) => due.push(uid),
+      () => now,
+    );
     const pod: Pod = { metadata: { name: 'p', namespace: 'ns', uid: 'u1' }, spec: { serviceAccountName: 'robot', containers: [] } };
     expect(await cache.get(pod, undefined, 3600)).toBe('t1');
-    expect(requests[0]).toMatchObject({ ref: { resource: 'serviceaccounts', namespace: 'ns', name: 'robot', subresource: 'token' }, body: { spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', name: 'p', uid: 'u1' } } } });
+    expect(requests[0]).toMatchObject({
+      ref: { resource: 'serviceaccounts', namespace: 'ns', name: 'robot', subresource: 'token' },
+      body: { spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', name: 'p', uid: 'u1' } } },
+    });
     expect(requests[0]?.body.spec.audiences).toBeUndefined();
     now += 2000 * 1000;
     expect(await cache.get(pod, undefined, 3600)).toBe('t1');

@@ -39,7 +39,15 @@ export class ServiceAccountTokenCache {
     const ns = pod.metadata?.namespace ?? 'default';
     const res = await this.#client.create<{ status?: { token?: string; expirationTimestamp?: string } }>(
       { resource: 'serviceaccounts', namespace: ns, name: pod.spec?.serviceAccountName || 'default', subresource: 'token' },
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, uid } } },
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          ...(audience ? { audiences: [audience] } : {}),
+          expirationSeconds,
+          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, uid },
+        },
+      },
     );
     const token = res.status?.token ?? '';
     const fresh = { token, fetchedAt: now, expiresAt: Date.parse(res.status?.expirationTimestamp ?? '') || now + expirationSeconds * 1000 };

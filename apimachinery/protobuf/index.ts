@@ -29,7 +29,10 @@ function schemas(): protobuf.Root {
     const dir = dirname(fileURLToPath(import.meta.url));
     root = new protobuf.Root();
     root.resolvePath = (_origin, target) => join(dir, target);
-    root.loadSync(PROTO_FILES.map((f) => `${f}.proto`), { keepCase: true });
+    root.loadSync(
+      PROTO_FILES.map((f) => `${f}.proto`),
+      { keepCase: true },
+    );
     root.resolveAll();
   }
   return root;

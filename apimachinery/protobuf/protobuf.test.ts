@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../status.ts';
+import type { ApiError } from '../status.ts';
 import { decodeProtobufObject } from './index.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url));
@@ -54,22 +54,63 @@ describe('protobuf request bodies', () => {
     const pdb = decodeProtobufObject(fixture('kubectl-create-pdb.bin')) as { spec: unknown };
     expect(pdb.spec).toEqual({ minAvailable: 0, selector: { matchLabels: { app: 'web' } } });
     // ServicePort{port: 80, targetPort: IntOrString{type: 1, strVal: "http"}} in a ServiceSpec
-    const port = protobuf.Writer.create().uint32(3 << 3).int32(80).uint32((4 << 3) | 2).fork().uint32(1 << 3).int64(1).uint32((3 << 3) | 2).string('http').ldelim().finish();
-    const spec = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(port).finish();
-    const service = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(spec).finish();
-    expect(decodeProtobufObject(envelope('v1', 'Service', service))).toEqual({ apiVersion: 'v1', kind: 'Service', spec: { ports: [{ port: 80, targetPort: 'http' }] } });
+    const port = protobuf.Writer.create()
+      .uint32(3 << 3)
+      .int32(80)
+      .uint32((4 << 3) | 2)
+      .fork()
+      .uint32(1 << 3)
+      .int64(1)
+      .uint32((3 << 3) | 2)
+      .string('http')
+      .ldelim()
+      .finish();
+    const spec = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(port)
+      .finish();
+    const service = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(spec)
+      .finish();
+    expect(decodeProtobufObject(envelope('v1', 'Service', service))).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      spec: { ports: [{ port: 80, targetPort: 'http' }] },
+    });
   });
 
   it('writes times as RFC 3339 and leaves the zero time out', () => {
     // ObjectMeta{name: "x", creationTimestamp: {seconds: 1700000000}, deletionTimestamp: {}}
-    const meta = protobuf.Writer.create().uint32((1 << 3) | 2).string('x').uint32((8 << 3) | 2).fork().uint32(1 << 3).int64(1_700_000_000).ldelim().uint32((9 << 3) | 2).fork().ldelim().finish();
-    const ns = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(meta).finish();
-    expect(decodeProtobufObject(envelope('v1', 'Namespace', ns))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x', creationTimestamp: '2023-11-14T22:13:20Z' } });
+    const meta = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('x')
+      .uint32((8 << 3) | 2)
+      .fork()
+      .uint32(1 << 3)
+      .int64(1_700_000_000)
+      .ldelim()
+      .uint32((9 << 3) | 2)
+      .fork()
+      .ldelim()
+      .finish();
+    const ns = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(meta)
+      .finish();
+    expect(decodeProtobufObject(envelope('v1', 'Namespace', ns))).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'x', creationTimestamp: '2023-11-14T22:13:20Z' },
+    });
   });
 
   it('refuses a body carrying a field it cannot read, instead of dropping it', () => {
     // a ConfigMap with field 99, which ConfigMap does not have
-    const cm = protobuf.Writer.create().uint32((99 << 3) | 2).string('lost').finish();
+    const cm = protobuf.Writer.create()
+      .uint32((99 << 3) | 2)
+      .string('lost')
+      .finish();
     const err = rejection(envelope('v1', 'ConfigMap', cm));
     expect(err.code).toBe(415);
     expect(err.message).toContain('carries fields skiff does not read');

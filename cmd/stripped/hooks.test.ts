@@ -24,14 +24,19 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-stripped-'));
   reportStripper = join(dir, 'report.mjs');
   // prints, as the process ends, whether Node's type stripper was ever loaded
-  await writeFile(reportStripper, "process.on('exit', () => process.stderr.write(`stripper=${process.moduleLoadList.some((m) => m.includes('amaro'))}\\n`));\n");
+  await writeFile(
+    reportStripper,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the script this writes uses a template literal of its own
+    "process.on('exit', () => process.stderr.write(`stripper=${process.moduleLoadList.some((m) => m.includes('amaro'))}\\n`));\n",
+  );
 });
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const runWithHooks = (script: string, ...args: string[]) => run(NODE, ['--disable-warning=ExperimentalWarning', `--import=${reportStripper}`, `--import=${HOOKS}`, script, ...args]);
+const runWithHooks = (script: string, ...args: string[]) =>
+  run(NODE, ['--disable-warning=ExperimentalWarning', `--import=${reportStripper}`, `--import=${HOOKS}`, script, ...args]);
 
 describe('stripped sources', () => {
   it('holds a copy of each source under the hash of its text', async () => {
@@ -50,7 +55,7 @@ describe('stripped sources', () => {
 
   it('leaves a module the cache does not hold to Node', async () => {
     const script = join(dir, 'edited.ts');
-    await writeFile(script, "const n: number = 41;\nconsole.log(n + 1);\n");
+    await writeFile(script, 'const n: number = 41;\nconsole.log(n + 1);\n');
     const { stdout, stderr } = await runWithHooks(script);
     expect(stdout).toBe('42\n');
     expect(stderr).toContain('stripper=true');

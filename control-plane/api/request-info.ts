@@ -14,7 +14,10 @@ export interface RequestInfo {
 
 /** Parses a resource path, or returns null for a path that is not one (discovery, health…). */
 export function parseResourcePath(pathname: string): RequestInfo | null {
-  const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map(decodeURIComponent);
   let group = '';
   let version: string;
   let rest: string[];
@@ -37,7 +40,8 @@ export function parseResourcePath(pathname: string): RequestInfo | null {
   const [resource, name, subresource, ...extra] = rest;
   if (!resource) return null;
   // nodes/{name}/proxy/{path…} reaches the node's kubelet API
-  if (group === '' && resource === 'nodes' && subresource === 'proxy' && !namespace) return { group, version, resource, name, subresource, proxyPath: extra.join('/') };
+  if (group === '' && resource === 'nodes' && subresource === 'proxy' && !namespace)
+    return { group, version, resource, name, subresource, proxyPath: extra.join('/') };
   if (extra.length > 0) return null;
   return { group, version, namespace, resource, name, subresource };
 }

@@ -39,13 +39,25 @@ async function bootstrapPolicy(server: ApiServer): Promise<void> {
   const labels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
   for (const r of BOOTSTRAP_ROLES) {
     const roleLabels = { ...labels, ...(r.labels ?? {}) };
-    await ensure(() => roles.create(undefined, { metadata: { name: r.name, labels: roleLabels, annotations: AUTOUPDATE }, rules: r.rules, ...(r.aggregationRule ? { aggregationRule: r.aggregationRule } : {}) }));
+    await ensure(() =>
+      roles.create(undefined, {
+        metadata: { name: r.name, labels: roleLabels, annotations: AUTOUPDATE },
+        rules: r.rules,
+        ...(r.aggregationRule ? { aggregationRule: r.aggregationRule } : {}),
+      }),
+    );
     // an aggregated role's rules are the aggregation controller's to keep
     await reconcile(roles, r.name, roleLabels, r.aggregationRule ? { aggregationRule: r.aggregationRule } : { rules: r.rules });
   }
   for (const b of BOOTSTRAP_BINDINGS) {
     const subjects = b.subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' }));
-    await ensure(() => bindings.create(undefined, { metadata: { name: b.name, labels, annotations: AUTOUPDATE }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role }, subjects }));
+    await ensure(() =>
+      bindings.create(undefined, {
+        metadata: { name: b.name, labels, annotations: AUTOUPDATE },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
+        subjects,
+      }),
+    );
     await reconcile(bindings, b.name, labels, { subjects });
   }
 }

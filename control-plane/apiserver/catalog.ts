@@ -32,14 +32,25 @@ const STATUS = ['status'];
  * semantics only.
  */
 export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortRange): ResourceInfo[] {
-  const of = (group: string, version: string) => (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({ group, version, resource, kind, singular: kind.toLowerCase(), namespaced, ...more });
+  const of =
+    (group: string, version: string) =>
+    (resource: string, kind: string, namespaced: boolean, more: Partial<ResourceInfo> = {}): ResourceInfo => ({
+      group,
+      version,
+      resource,
+      kind,
+      singular: kind.toLowerCase(),
+      namespaced,
+      ...more,
+    });
   const core = of('', 'v1');
   const apps = of('apps', 'v1');
   const batch = of('batch', 'v1');
   const rbac = of('rbac.authorization.k8s.io', 'v1');
   const storage = of('storage.k8s.io', 'v1');
   const networking = of('networking.k8s.io', 'v1');
-  const review = (group: string, resource: string, kind: string, namespaced: boolean) => of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
+  const review = (group: string, resource: string, kind: string, namespaced: boolean) =>
+    of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
     core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], strategy: namespaceStrategy }),
     core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
@@ -55,17 +66,54 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     core('resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: STATUS }),
     core('limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
     core('podtemplates', 'PodTemplate', true),
-    apps('deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], strategy: deploymentStrategy, scale: WORKLOAD_SCALE, garbageCollection: 'Background' }),
-    apps('replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], strategy: replicaSetStrategy, scale: WORKLOAD_SCALE, garbageCollection: 'Background' }),
-    apps('statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], strategy: statefulSetStrategy, scale: WORKLOAD_SCALE, garbageCollection: 'Background' }),
-    apps('daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: STATUS, strategy: daemonSetStrategy, garbageCollection: 'Background' }),
+    apps('deployments', 'Deployment', true, {
+      shortNames: ['deploy'],
+      categories: ['all'],
+      subresources: ['status', 'scale'],
+      strategy: deploymentStrategy,
+      scale: WORKLOAD_SCALE,
+      garbageCollection: 'Background',
+    }),
+    apps('replicasets', 'ReplicaSet', true, {
+      shortNames: ['rs'],
+      categories: ['all'],
+      subresources: ['status', 'scale'],
+      strategy: replicaSetStrategy,
+      scale: WORKLOAD_SCALE,
+      garbageCollection: 'Background',
+    }),
+    apps('statefulsets', 'StatefulSet', true, {
+      shortNames: ['sts'],
+      categories: ['all'],
+      subresources: ['status', 'scale'],
+      strategy: statefulSetStrategy,
+      scale: WORKLOAD_SCALE,
+      garbageCollection: 'Background',
+    }),
+    apps('daemonsets', 'DaemonSet', true, {
+      shortNames: ['ds'],
+      categories: ['all'],
+      subresources: STATUS,
+      strategy: daemonSetStrategy,
+      garbageCollection: 'Background',
+    }),
     apps('controllerrevisions', 'ControllerRevision', true, { strategy: controllerRevisionStrategy }),
     batch('jobs', 'Job', true, { categories: ['all'], subresources: STATUS, strategy: jobStrategy, garbageCollection: 'Orphan' }),
-    batch('cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: STATUS, strategy: cronJobStrategy, garbageCollection: 'Background' }),
+    batch('cronjobs', 'CronJob', true, {
+      shortNames: ['cj'],
+      categories: ['all'],
+      subresources: STATUS,
+      strategy: cronJobStrategy,
+      garbageCollection: 'Background',
+    }),
     of('discovery.k8s.io', 'v1')('endpointslices', 'EndpointSlice', true, { strategy: endpointSliceStrategy }),
     of('coordination.k8s.io', 'v1')('leases', 'Lease', true),
     of('events.k8s.io', 'v1')('events', 'Event', true, { shortNames: ['ev'], strategy: eventsV1Strategy, storage: eventsV1Storage }),
-    of('policy', 'v1')('poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: STATUS, strategy: podDisruptionBudgetStrategy }),
+    of('policy', 'v1')('poddisruptionbudgets', 'PodDisruptionBudget', true, {
+      shortNames: ['pdb'],
+      subresources: STATUS,
+      strategy: podDisruptionBudgetStrategy,
+    }),
     rbac('roles', 'Role', true, { strategy: roleStrategy(false) }),
     rbac('rolebindings', 'RoleBinding', true, { strategy: roleBindingStrategy(false) }),
     rbac('clusterroles', 'ClusterRole', false, { strategy: roleStrategy(true) }),
@@ -87,7 +135,16 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
     review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
     review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
-    of('apiextensions.k8s.io', 'v1')('customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: STATUS, strategy: customResourceDefinitionStrategy }),
-    of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'], strategy: csrStrategy }),
+    of('apiextensions.k8s.io', 'v1')('customresourcedefinitions', 'CustomResourceDefinition', false, {
+      shortNames: ['crd', 'crds'],
+      categories: ['api-extensions'],
+      subresources: STATUS,
+      strategy: customResourceDefinitionStrategy,
+    }),
+    of('certificates.k8s.io', 'v1')('certificatesigningrequests', 'CertificateSigningRequest', false, {
+      shortNames: ['csr'],
+      subresources: ['status', 'approval'],
+      strategy: csrStrategy,
+    }),
   ];
 }

@@ -27,15 +27,30 @@ const forged = (t: unknown) => Buffer.from(JSON.stringify(t)).toString('base64ur
 const tokens = fc.oneof(
   fc.string(),
   fc.base64String(),
-  fc.record({
-    v: fc.constantFrom('meta.k8s.io/v1', 'skiff/v1', 'v2'),
-    rv: fc.oneof(fc.constantFrom(-1, 0, 1, 5), fc.integer()),
-    start: fc.oneof(
-      fc.constantFrom('/registry/secrets/', '/registry/secrets/a/s-0', '../secrets/a/s-0', 'a/../../secrets/a', '..', '.', 'a/', 'a//b', '\0', 'b/cm-0', 'a/cm-0', ''),
-      fc.string(),
-      fc.string().map((s) => `../${s}`),
-    ),
-  }).map(forged),
+  fc
+    .record({
+      v: fc.constantFrom('meta.k8s.io/v1', 'skiff/v1', 'v2'),
+      rv: fc.oneof(fc.constantFrom(-1, 0, 1, 5), fc.integer()),
+      start: fc.oneof(
+        fc.constantFrom(
+          '/registry/secrets/',
+          '/registry/secrets/a/s-0',
+          '../secrets/a/s-0',
+          'a/../../secrets/a',
+          '..',
+          '.',
+          'a/',
+          'a//b',
+          '\0',
+          'b/cm-0',
+          'a/cm-0',
+          '',
+        ),
+        fc.string(),
+        fc.string().map((s) => `../${s}`),
+      ),
+    })
+    .map(forged),
 );
 
 describe('continue tokens', () => {
@@ -43,20 +58,23 @@ describe('continue tokens', () => {
     it(`never bring back an object outside the list they are used with (${cached ? 'watch cache' : 'storage'})`, async () => {
       const { configmaps, stop } = await fixture(cached);
       try {
-        await fc.assert(fc.asyncProperty(tokens, fc.constantFrom(undefined, 'a'), fc.constantFrom(undefined, 1, 100), async (token, namespace, limit) => {
-          try {
-            const out = await configmaps.list({ namespace, continue: token, limit });
-            for (const item of out.items) {
-              expect(item.kind ?? 'ConfigMap').toBe('ConfigMap');
-              expect(item.metadata.name).toMatch(/^cm-/);
-              if (namespace) expect(item.metadata.namespace).toBe(namespace);
+        await fc.assert(
+          fc.asyncProperty(tokens, fc.constantFrom(undefined, 'a'), fc.constantFrom(undefined, 1, 100), async (token, namespace, limit) => {
+            try {
+              const out = await configmaps.list({ namespace, continue: token, limit });
+              for (const item of out.items) {
+                expect(item.kind ?? 'ConfigMap').toBe('ConfigMap');
+                expect(item.metadata.name).toMatch(/^cm-/);
+                if (namespace) expect(item.metadata.namespace).toBe(namespace);
+              }
+            } catch (err) {
+              expect(err).toBeInstanceOf(ApiError);
+              // refused, gone (compacted), or a revision not reached yet (504, as kube-apiserver)
+              expect([400, 410, 504]).toContain((err as ApiError).code);
             }
-          } catch (err) {
-            expect(err).toBeInstanceOf(ApiError);
-            // refused, gone (compacted), or a revision not reached yet (504, as kube-apiserver)
-            expect([400, 410, 504]).toContain((err as ApiError).code);
-          }
-        }), { numRuns: 400, seed: 22 });
+          }),
+          { numRuns: 400, seed: 22 },
+        );
       } finally {
         stop();
       }
@@ -79,10 +97,19 @@ describe('continue tokens', () => {
 
   it('refuse names and namespaces that would reach another key', async () => {
     const { configmaps } = await fixture(false);
-    for (const [ns, name] of [['a', '..'], ['a', 'x/y'], ['..', 'cm-0'], ['a/../b', 'cm-0'], ['a', '%2e']]) {
+    for (const [ns, name] of [
+      ['a', '..'],
+      ['a', 'x/y'],
+      ['..', 'cm-0'],
+      ['a/../b', 'cm-0'],
+      ['a', '%2e'],
+    ]) {
       const err = await configmaps.get(ns, name as string).catch((e: ApiError) => e);
       expect(err, `${ns}/${name}`).toMatchObject({ code: 400 });
     }
-    await expect(configmaps.list({ namespace: 'a/..' })).rejects.toMatchObject({ code: 400, message: 'Namespace parameter invalid: "a/..": may not contain \'/\'' });
+    await expect(configmaps.list({ namespace: 'a/..' })).rejects.toMatchObject({
+      code: 400,
+      message: 'Namespace parameter invalid: "a/..": may not contain \'/\'',
+    });
   });
 });

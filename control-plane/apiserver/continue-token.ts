@@ -34,7 +34,8 @@ export function decodeContinue(value: string, prefix: string): { startAfter: str
   }
   if (token === null || typeof token !== 'object') throw invalid('not an object');
   if (token.v !== VERSION) throw errors.badRequest(`invalid continue token: server does not recognize this encoded version ${String(token.v)}`);
-  if (typeof token.rv !== 'number' || !Number.isInteger(token.rv) || token.rv === 0 || token.rv < -1) throw invalid(`incorrect encoded start resourceVersion (version ${VERSION})`);
+  if (typeof token.rv !== 'number' || !Number.isInteger(token.rv) || token.rv === 0 || token.rv < -1)
+    throw invalid(`incorrect encoded start resourceVersion (version ${VERSION})`);
   if (typeof token.start !== 'string' || token.start.length === 0) throw invalid(`encoded start key empty (version ${VERSION})`);
   // no way up or sideways: the key must be a plain path below the prefix
   const key = `/${token.start}`;

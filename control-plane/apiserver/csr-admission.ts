@@ -20,7 +20,10 @@ export async function admitCsrCreate(obj: Obj): Promise<void> {
   try {
     ({ organizations } = await describeRequest(Buffer.from(csr.spec.request ?? '', 'base64').toString()));
   } catch (err) {
-    throw new ApiError('BadRequest', `${RESOURCE} "${obj.metadata.name ?? ''}" is invalid: spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST (${(err as Error).message})`);
+    throw new ApiError(
+      'BadRequest',
+      `${RESOURCE} "${obj.metadata.name ?? ''}" is invalid: spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST (${(err as Error).message})`,
+    );
   }
   if (organizations.includes('system:masters')) throw forbidden(obj.metadata.name, `use of ${CLIENT_SIGNER} signer with system:masters group is not allowed`);
 }
@@ -28,7 +31,9 @@ export async function admitCsrCreate(obj: Obj): Promise<void> {
 /** Whether the user may `verb` requests of this signer: on its name, or on "<domain>/*". */
 function mayForSigner(authorizer: ClusterAuthorizer, user: UserInfo, verb: 'approve' | 'sign', signerName: string): boolean {
   const domain = signerName.split('/')[0];
-  return [signerName, `${domain}/*`].some((name) => authorizer.authorize(user, { kind: 'resource', verb, apiGroup: 'certificates.k8s.io', resource: 'signers', name }).allowed);
+  return [signerName, `${domain}/*`].some(
+    (name) => authorizer.authorize(user, { kind: 'resource', verb, apiGroup: 'certificates.k8s.io', resource: 'signers', name }).allowed,
+  );
 }
 
 /**
@@ -41,12 +46,14 @@ export function admitCsrUpdate(w: { user: UserInfo; authorizer: ClusterAuthorize
   const next = asCsr(w.obj);
   const signerName = old?.spec?.signerName ?? '';
   if (w.subresource === 'approval') {
-    const verdicts = (c: CertificateSigningRequest | undefined) => JSON.stringify((c?.status?.conditions ?? []).filter((x) => x.type === 'Approved' || x.type === 'Denied').map((x) => [x.type, x.status]));
+    const verdicts = (c: CertificateSigningRequest | undefined) =>
+      JSON.stringify((c?.status?.conditions ?? []).filter((x) => x.type === 'Approved' || x.type === 'Denied').map((x) => [x.type, x.status]));
     if (verdicts(old) !== verdicts(next) && !mayForSigner(w.authorizer, w.user, 'approve', signerName)) {
       throw forbidden(w.old?.metadata.name, `user not permitted to approve requests with signerName "${signerName}"`);
     }
   }
   if (w.subresource === 'status' && (next?.status?.certificate ?? '') !== (old?.status?.certificate ?? '') && next?.status?.certificate) {
-    if (!mayForSigner(w.authorizer, w.user, 'sign', signerName)) throw forbidden(w.old?.metadata.name, `user not permitted to sign requests with signerName "${signerName}"`);
+    if (!mayForSigner(w.authorizer, w.user, 'sign', signerName))
+      throw forbidden(w.old?.metadata.name, `user not permitted to sign requests with signerName "${signerName}"`);
   }
 }

@@ -46,7 +46,9 @@ export function apiGroupList(resources: ResourceInfo[]) {
 
 /** GET /apis/{group} */
 export function apiGroup(resources: ResourceInfo[], group: string) {
-  const versions = groupVersions(resources).filter((gv) => gv.group === group).map((gv) => gv.version);
+  const versions = groupVersions(resources)
+    .filter((gv) => gv.group === group)
+    .map((gv) => gv.version);
   if (versions.length === 0) return null;
   return {
     kind: 'APIGroup',
@@ -72,7 +74,13 @@ export function apiResourceList(resources: ResourceInfo[], group: string, versio
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
     });
-    for (const sub of r.subresources ?? []) list.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, ...SUBRESOURCES[sub] ?? { kind: r.kind, verbs: ['get', 'patch', 'update'] } });
+    for (const sub of r.subresources ?? [])
+      list.push({
+        name: `${r.resource}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...(SUBRESOURCES[sub] ?? { kind: r.kind, verbs: ['get', 'patch', 'update'] }),
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: list };
 }
@@ -120,12 +128,18 @@ export function aggregatedDiscovery(resources: ResourceInfo[], core: boolean) {
           verbs: r.verbs ?? ALL_VERBS,
           ...(r.shortNames ? { shortNames: r.shortNames } : {}),
           ...(r.categories ? { categories: r.categories } : {}),
-          ...(r.subresources?.length ? {
-            subresources: r.subresources.map((sub) => {
-              const known = SUBRESOURCES[sub];
-              return { subresource: sub, responseKind: known ? gvk(known.group ?? r.group, known.version ?? r.version, known.kind) : gvk(r.group, r.version, r.kind), verbs: known?.verbs ?? ['get', 'patch', 'update'] };
-            }),
-          } : {}),
+          ...(r.subresources?.length
+            ? {
+                subresources: r.subresources.map((sub) => {
+                  const known = SUBRESOURCES[sub];
+                  return {
+                    subresource: sub,
+                    responseKind: known ? gvk(known.group ?? r.group, known.version ?? r.version, known.kind) : gvk(r.group, r.version, r.kind),
+                    verbs: known?.verbs ?? ['get', 'patch', 'update'],
+                  };
+                }),
+              }
+            : {}),
         })),
       })),
     })),

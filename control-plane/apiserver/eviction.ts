@@ -27,22 +27,40 @@ export async function evictPod(pods: Registry, budgets: Registry, namespace: str
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   // pods that are done or not yet running cost no budget
   const charged = phase === 'Running' || phase === 'Unknown';
-  const matching = charged && !pod.metadata.deletionTimestamp ? (await budgets.list({ namespace })).items.filter((b) => selects(b as unknown as PodDisruptionBudget, pod)) : [];
-  if (matching.length > 1) throw new ApiError('InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+  const matching =
+    charged && !pod.metadata.deletionTimestamp
+      ? (await budgets.list({ namespace })).items.filter((b) => selects(b as unknown as PodDisruptionBudget, pod))
+      : [];
+  if (matching.length > 1)
+    throw new ApiError('InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
   const budget = matching[0];
   if (budget) {
-    await budgets.guaranteedUpdate(namespace, budget.metadata.name as string, (b) => {
-      const pdb = b as unknown as PodDisruptionBudget;
-      const status = (pdb.status ??= { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 });
-      if ((status.observedGeneration ?? 0) < (b.metadata.generation ?? 1) || status.disruptionsAllowed <= 0) {
-        const why = status.disruptionsAllowed <= 0 ? `The disruption budget ${b.metadata.name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently` : `The disruption budget ${b.metadata.name} is still being processed by the server.`;
-        throw new ApiError('TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', { causes: [{ reason: 'DisruptionBudget', message: why }] });
-      }
-      status.disruptionsAllowed -= 1;
-      status.disruptedPods = { ...(status.disruptedPods ?? {}), [name]: rfc3339() };
-      return b;
-    }, { subresource: 'status', dryRun });
+    await budgets.guaranteedUpdate(
+      namespace,
+      budget.metadata.name as string,
+      (b) => {
+        const pdb = b as unknown as PodDisruptionBudget;
+        const status = (pdb.status ??= { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 });
+        if ((status.observedGeneration ?? 0) < (b.metadata.generation ?? 1) || status.disruptionsAllowed <= 0) {
+          const why =
+            status.disruptionsAllowed <= 0
+              ? `The disruption budget ${b.metadata.name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`
+              : `The disruption budget ${b.metadata.name} is still being processed by the server.`;
+          throw new ApiError('TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+            causes: [{ reason: 'DisruptionBudget', message: why }],
+          });
+        }
+        status.disruptionsAllowed -= 1;
+        status.disruptedPods = { ...(status.disruptedPods ?? {}), [name]: rfc3339() };
+        return b;
+      },
+      { subresource: 'status', dryRun },
+    );
   }
   const opts = eviction.deleteOptions ?? {};
-  await pods.delete(namespace, name, { gracePeriodSeconds: opts.gracePeriodSeconds, preconditions: opts.preconditions, dryRun: dryRun || (opts.dryRun ?? []).includes('All') });
+  await pods.delete(namespace, name, {
+    gracePeriodSeconds: opts.gracePeriodSeconds,
+    preconditions: opts.preconditions,
+    dryRun: dryRun || (opts.dryRun ?? []).includes('All'),
+  });
 }

@@ -5,14 +5,26 @@ import { serveHealth, type HealthCheck } from './health.ts';
 async function ask(path: string, checks: HealthCheck[], query = ''): Promise<{ code: number; body: string }> {
   let code = 0;
   let body = '';
-  const res = { writeHead: (c: number) => ((code = c), res), end: (b: string) => void (body = b) } as unknown as ServerResponse;
+  const res = {
+    writeHead: (c: number) => {
+      code = c;
+      return res;
+    },
+    end: (b: string) => void (body = b),
+  } as unknown as ServerResponse;
   await serveHealth(path, new URLSearchParams(query), checks, res);
   return { code, body };
 }
 
 describe('health endpoints', () => {
-  const up: HealthCheck[] = [{ name: 'ping', check: async () => {} }, { name: 'etcd', check: async () => {} }];
-  const storageDown: HealthCheck[] = [{ name: 'ping', check: async () => {} }, { name: 'etcd', check: async () => Promise.reject(new Error('connection refused')) }];
+  const up: HealthCheck[] = [
+    { name: 'ping', check: async () => {} },
+    { name: 'etcd', check: async () => {} },
+  ];
+  const storageDown: HealthCheck[] = [
+    { name: 'ping', check: async () => {} },
+    { name: 'etcd', check: async () => Promise.reject(new Error('connection refused')) },
+  ];
 
   it('answer ok while storage answers, and 500 naming the failed check when it does not', async () => {
     expect(await ask('/readyz', up)).toEqual({ code: 200, body: 'ok' });

@@ -44,6 +44,12 @@ export async function serveHealth(path: string, query: URLSearchParams, checks: 
   const failed = results.some((r) => r.failure !== null);
   const verbose = query.has('verbose') || (failed && !only);
   const lines = results.map((r) => (r.failure === null ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`));
-  const body = only ? (failed ? `internal server error: ${results[0]?.failure}\n` : 'ok') : verbose ? `${lines.join('\n')}\n${failed ? `${endpoint.slice(1)} check failed` : `${endpoint.slice(1)} check passed`}\n` : 'ok';
+  const body = only
+    ? failed
+      ? `internal server error: ${results[0]?.failure}\n`
+      : 'ok'
+    : verbose
+      ? `${lines.join('\n')}\n${failed ? `${endpoint.slice(1)} check failed` : `${endpoint.slice(1)} check passed`}\n`
+      : 'ok';
   res.writeHead(failed ? 500 : 200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(body);
 }

@@ -75,7 +75,13 @@ export async function sendJsonList<T>(res: ServerResponse, head: string, items: 
   let more = res.write(`${head}[`);
   for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
     if (!more) await drained(res);
-    more = res.write((i > 0 ? ',' : '') + items.slice(i, i + LIST_CHUNK).map(encode).join(','));
+    more = res.write(
+      (i > 0 ? ',' : '') +
+        items
+          .slice(i, i + LIST_CHUNK)
+          .map(encode)
+          .join(','),
+    );
   }
   res.end(']}');
 }

@@ -35,7 +35,10 @@ export function listType(field: string, items: unknown[]): ListType {
     return {
       type: 'map',
       // the key fields an item has, as JSON (`{"containerPort":80,"protocol":"TCP"}`); protocol defaults to TCP
-      key: (item) => JSON.stringify(Object.fromEntries(keys.filter((k) => item[k] !== undefined || (k === 'protocol' && keys.length > 1)).map((k) => [k, item[k] ?? 'TCP']))),
+      key: (item) =>
+        JSON.stringify(
+          Object.fromEntries(keys.filter((k) => item[k] !== undefined || (k === 'protocol' && keys.length > 1)).map((k) => [k, item[k] ?? 'TCP'])),
+        ),
     };
   }
   if (SET_LISTS.has(field) && items.every((v) => !isObject(v) && !Array.isArray(v))) return { type: 'set' };

@@ -31,7 +31,9 @@ describe('listReadOf', () => {
     const causes = (q: string) => failure(q).details?.causes?.map((c) => c.message);
     expect(failure('resourceVersionMatch=Exact')).toMatchObject({ code: 422, details: { kind: 'ListOptions', group: 'meta.k8s.io' } });
     expect(causes('resourceVersionMatch=Exact')).toEqual(['Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided']);
-    expect(causes('resourceVersion=1&resourceVersionMatch=Exact&continue=x')).toEqual(['Forbidden: resourceVersionMatch is forbidden when continue is provided']);
+    expect(causes('resourceVersion=1&resourceVersionMatch=Exact&continue=x')).toEqual([
+      'Forbidden: resourceVersionMatch is forbidden when continue is provided',
+    ]);
     expect(causes('resourceVersion=1&resourceVersionMatch=Newest')).toEqual(['Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""']);
     expect(causes('resourceVersion=0&resourceVersionMatch=Exact')).toEqual(['Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"']);
     expect(causes('sendInitialEvents=true')).toEqual(['Forbidden: sendInitialEvents is forbidden for list']);
@@ -53,11 +55,15 @@ describe('checkWatchOptions', () => {
   it('takes resourceVersionMatch only for a streaming list, NotOlderThan only, with bookmarks', () => {
     expect(causes('resourceVersion=5')).toEqual([]);
     expect(causes('sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true')).toEqual([]);
-    expect(causes('resourceVersionMatch=NotOlderThan')).toEqual(['resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided']);
+    expect(causes('resourceVersionMatch=NotOlderThan')).toEqual([
+      'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+    ]);
     expect(causes('sendInitialEvents=true&resourceVersionMatch=Exact&allowWatchBookmarks=true')).toEqual([
       'resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
       'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"',
     ]);
-    expect(causes('sendInitialEvents=true&resourceVersionMatch=NotOlderThan')).toEqual(['allowWatchBookmarks: Forbidden: sendInitialEvents requires allowWatchBookmarks to be true']);
+    expect(causes('sendInitialEvents=true&resourceVersionMatch=NotOlderThan')).toEqual([
+      'allowWatchBookmarks: Forbidden: sendInitialEvents requires allowWatchBookmarks to be true',
+    ]);
   });
 });

@@ -6,10 +6,7 @@ import { queryBool } from './http-util.ts';
  * resourceVersionMatch ask: the newest, one not older than a revision, or
  * exactly one revision (a snapshot, which may be compacted away).
  */
-export type ListRead =
-  | { match: 'Latest' }
-  | { match: 'NotOlderThan'; revision: number }
-  | { match: 'Exact'; revision: number };
+export type ListRead = { match: 'Latest' } | { match: 'NotOlderThan'; revision: number } | { match: 'Exact'; revision: number };
 
 export const LATEST: ListRead = { match: 'Latest' };
 /** resourceVersion "0": whatever state is at hand, the watch cache's included */
@@ -29,12 +26,14 @@ export function listReadOf(q: URLSearchParams, limit: number | undefined): ListR
     if (!rv) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
     if (cont) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
     if (match !== 'Exact' && match !== 'NotOlderThan') causes.push(fieldErrors.notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
-    if (match === 'Exact' && rv === '0') causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    if (match === 'Exact' && rv === '0')
+      causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
   }
   if (q.has('sendInitialEvents')) causes.push(fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
   if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
   if (!rv) return LATEST;
-  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`);
+  if (!/^\d+$/.test(rv))
+    throw errors.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`);
   // "0" asks for any state at all (a continue token, if any, pins its own snapshot)
   if (rv === '0') return ANY;
   if (cont) throw errors.badRequest('specifying resource version is not allowed when using continue');
@@ -52,13 +51,16 @@ export function checkWatchOptions(q: URLSearchParams): void {
   const match = q.get('resourceVersionMatch') ?? '';
   const initialEvents = q.has('sendInitialEvents');
   const causes: StatusCause[] = [];
-  if (initialEvents && match !== 'NotOlderThan') causes.push(fieldErrors.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+  if (initialEvents && match !== 'NotOlderThan')
+    causes.push(fieldErrors.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
   if (match) {
-    if (!initialEvents) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    if (!initialEvents)
+      causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
     if (match !== 'NotOlderThan') causes.push(fieldErrors.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
     if (q.get('continue')) causes.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
   }
-  if (initialEvents && !queryBool(q.get('allowWatchBookmarks'))) causes.push(fieldErrors.forbidden('allowWatchBookmarks', 'sendInitialEvents requires allowWatchBookmarks to be true'));
+  if (initialEvents && !queryBool(q.get('allowWatchBookmarks')))
+    causes.push(fieldErrors.forbidden('allowWatchBookmarks', 'sendInitialEvents requires allowWatchBookmarks to be true'));
   if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
 }
 

@@ -28,10 +28,14 @@ describe('listAndWatch', () => {
     await registry.create('default', { metadata: { name: 'a' }, data: {} });
     const lists: string[][] = [];
     const events: string[] = [];
-    const stop = await listAndWatch(registry, {}, {
-      list: (items) => void lists.push(items.map((o) => o.metadata.name as string)),
-      event: (e: WatchOutput) => void events.push(`${e.type} ${e.object.metadata.name}`),
-    });
+    const stop = await listAndWatch(
+      registry,
+      {},
+      {
+        list: (items) => void lists.push(items.map((o) => o.metadata.name as string)),
+        event: (e: WatchOutput) => void events.push(`${e.type} ${e.object.metadata.name}`),
+      },
+    );
     try {
       await registry.create('default', { metadata: { name: 'b' }, data: {} });
       storage.endAll();
@@ -48,7 +52,12 @@ describe('listAndWatch', () => {
     const storage = new EndableStorage(':memory:');
     const registry = new Registry(info, storage);
     const ended: number[] = [];
-    const watch = await registry.watch(0, {}, () => {}, (err) => ended.push(err.code));
+    const watch = await registry.watch(
+      0,
+      {},
+      () => {},
+      (err) => ended.push(err.code),
+    );
     storage.endAll();
     watch.stop();
     expect(ended).toEqual([410]);

@@ -6,9 +6,21 @@ import { buildModelSchemas } from './openapi/model-schemas.ts';
 import { NodePortRange, ServiceIpRange } from './resources/services.ts';
 
 const served = resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).filter((r) => !r.virtual);
-const schemas = buildModelSchemas(models as Record<string, unknown>, served.map(({ group, version, kind }) => ({ group, version, kind })));
+const schemas = buildModelSchemas(
+  models as Record<string, unknown>,
+  served.map(({ group, version, kind }) => ({ group, version, kind })),
+);
 
-type Doc = { paths: Record<string, Record<string, { 'x-kubernetes-group-version-kind'?: unknown; parameters?: { name: string; type?: string }[]; responses: Record<string, { schema?: { $ref: string } }> }>>; definitions: Record<string, { properties?: Record<string, { $ref?: string; allOf?: unknown; }> }> };
+type Doc = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      { 'x-kubernetes-group-version-kind'?: unknown; parameters?: { name: string; type?: string }[]; responses: Record<string, { schema?: { $ref: string } }> }
+    >
+  >;
+  definitions: Record<string, { properties?: Record<string, { $ref?: string; allOf?: unknown }> }>;
+};
 
 describe('OpenAPI v2', () => {
   const v2 = openApiV2Document(served, schemas) as Doc;
@@ -17,7 +29,12 @@ describe('OpenAPI v2', () => {
     const pod = v2.paths['/api/v1/namespaces/{namespace}/pods/{name}'];
     expect(pod?.get?.['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'Pod' });
     expect(pod?.get?.responses['200']?.schema).toEqual({ $ref: '#/definitions/io.k8s.api.core.v1.Pod' });
-    expect(pod?.patch?.parameters?.find((p) => p.name === 'fieldValidation')).toEqual({ name: 'fieldValidation', in: 'query', type: 'string', uniqueItems: true });
+    expect(pod?.patch?.parameters?.find((p) => p.name === 'fieldValidation')).toEqual({
+      name: 'fieldValidation',
+      in: 'query',
+      type: 'string',
+      uniqueItems: true,
+    });
     expect(v2.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status']).toBeDefined();
     const v3 = openApiDocument(served, 'apis/apps/v1', schemas) as { paths: Record<string, unknown> };
     for (const p of Object.keys(v3.paths)) expect(v2.paths[p], p).toBeDefined();

@@ -9,7 +9,11 @@ import { gvkKey, REF_PREFIX, schemaClosure, type ModelSchemas } from './openapi/
 // `fieldValidation` among PATCH's parameters to choose server-side validation.
 
 const VERSION = 'v1.34.0-skiff';
-const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
+const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({
+  name,
+  in: 'query',
+  schema: { type: 'string', uniqueItems: true },
+}));
 
 function gvPath(r: Pick<ResourceInfo, 'group' | 'version'>): string {
   return r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`;
@@ -20,7 +24,12 @@ function resourcePaths(r: ResourceInfo, models: ModelSchemas, response: (schemaN
   const gvk = { group: r.group, version: r.version, kind: r.kind };
   const schemaName = models.kinds[gvkKey(gvk)];
   const content = schemaName ? response(schemaName) : {};
-  const op = (action: string, extra: object = {}) => ({ 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK', ...(action === 'list' || action === 'deletecollection' ? {} : content) } }, ...extra });
+  const op = (action: string, extra: object = {}) => ({
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': gvk,
+    responses: { '200': { description: 'OK', ...(action === 'list' || action === 'deletecollection' ? {} : content) } },
+    ...extra,
+  });
   const writes = { parameters: params };
   const base = `/${gvPath(r)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`;
   const paths: Record<string, object> = {
@@ -39,7 +48,12 @@ export function openApiDocument(resources: ResourceInfo[], path: string, models:
   if (mine.length === 0) return null;
   const json = (schemaName: string) => ({ content: { 'application/json': { schema: { $ref: REF_PREFIX + schemaName } } } });
   const paths = Object.assign({}, ...mine.map((r) => resourcePaths(r, models, json, QUERY_PARAMS)));
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION }, paths, components: { schemas: schemaClosure(models.schemas, rootsOf(mine, models)) } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: VERSION },
+    paths,
+    components: { schemas: schemaClosure(models.schemas, rootsOf(mine, models)) },
+  };
 }
 
 const V2_REF_PREFIX = '#/definitions/';
@@ -68,7 +82,14 @@ function toV2Schema(schema: unknown): unknown {
 export function openApiV2Document(resources: ResourceInfo[], models: ModelSchemas): object {
   const json = (schemaName: string) => ({ schema: { $ref: V2_REF_PREFIX + schemaName } });
   const paths = Object.assign({}, ...resources.map((r) => resourcePaths(r, models, json, V2_QUERY_PARAMS)));
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION }, consumes: ['application/json'], produces: ['application/json'], paths, definitions: toV2Schema(schemaClosure(models.schemas, rootsOf(resources, models))) };
+  return {
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: VERSION },
+    consumes: ['application/json'],
+    produces: ['application/json'],
+    paths,
+    definitions: toV2Schema(schemaClosure(models.schemas, rootsOf(resources, models))),
+  };
 }
 
 /** GET /openapi/v3: where each group-version's document is. */
@@ -77,9 +98,12 @@ export function openApiIndex(resources: ResourceInfo[], models: ModelSchemas): o
   for (const r of resources) {
     const p = gvPath(r);
     if (paths[p]) continue;
-    const hash = createHash('sha256').update(JSON.stringify(openApiDocument(resources, p, models))).digest('hex').slice(0, 32).toUpperCase();
+    const hash = createHash('sha256')
+      .update(JSON.stringify(openApiDocument(resources, p, models)))
+      .digest('hex')
+      .slice(0, 32)
+      .toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }
   return { paths };
 }
-

@@ -18,7 +18,9 @@ export function podContainer(pod: Pod, name: string, requested: string | null): 
   let container = requested ?? '';
   if (!container) {
     if ((pod.spec?.containers ?? []).length !== 1) {
-      throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`);
+      throw errors.badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`,
+      );
     }
     container = pod.spec?.containers[0]?.name ?? '';
   }
@@ -45,7 +47,13 @@ export async function proxyPodLog(args: {
     const v = args.query.get(p);
     if (v !== null) q.set(p, v);
   }
-  await proxyToKubelet({ nodes: args.nodes, nodeName, path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`, kubelet: args.kubelet, res: args.res });
+  await proxyToKubelet({
+    nodes: args.nodes,
+    nodeName,
+    path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`,
+    kubelet: args.kubelet,
+    res: args.res,
+  });
 }
 
 /** Where a node's kubelet API listens: its InternalIP (else first address) and the kubelet port it reports. */
@@ -58,18 +66,27 @@ export async function kubeletAddress(nodes: Registry, nodeName: string): Promise
 }
 
 /** Streams a GET of `path` on a node's kubelet API (at its InternalIP and kubelet port) to `res`, with the API server's kubelet client certificate. */
-export async function proxyToKubelet(args: { nodes: Registry; nodeName: string; path: string; kubelet: KubeletClientConfig; res: ServerResponse }): Promise<void> {
+export async function proxyToKubelet(args: {
+  nodes: Registry;
+  nodeName: string;
+  path: string;
+  kubelet: KubeletClientConfig;
+  res: ServerResponse;
+}): Promise<void> {
   const { nodeName } = args;
   const { host, port } = await kubeletAddress(args.nodes, nodeName);
   await new Promise<void>((resolve, reject) => {
-    const upstream = request({ host, port, path: args.path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, (r) => {
-      const code = r.statusCode ?? 502;
-      args.res.writeHead(code, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
-      args.res.flushHeaders();
-      r.pipe(args.res);
-      r.on('end', resolve);
-      r.on('error', reject);
-    });
+    const upstream = request(
+      { host, port, path: args.path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName },
+      (r) => {
+        const code = r.statusCode ?? 502;
+        args.res.writeHead(code, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
+        args.res.flushHeaders();
+        r.pipe(args.res);
+        r.on('end', resolve);
+        r.on('error', reject);
+      },
+    );
     upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${args.path.split('?')[0]}": ${err.message}`)));
     args.res.on('close', () => upstream.destroy());
     upstream.end();

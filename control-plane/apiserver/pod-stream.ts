@@ -33,7 +33,10 @@ export async function proxyPodStream(args: {
   if (endpoint !== 'portForward') {
     path += `/${encodeURIComponent(podContainer(pod, args.name, args.query.get('container')))}`;
   }
-  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') throw errors.badRequest(`cannot ${args.subresource === 'portforward' ? 'forward ports of' : `${args.subresource} into`} a container in a completed pod; current phase is ${pod.status.phase}`);
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')
+    throw errors.badRequest(
+      `cannot ${args.subresource === 'portforward' ? 'forward ports of' : `${args.subresource} into`} a container in a completed pod; current phase is ${pod.status.phase}`,
+    );
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${args.name} does not have a host assigned`);
   const { host, port } = await kubeletAddress(args.nodes, nodeName);

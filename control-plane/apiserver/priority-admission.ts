@@ -6,8 +6,20 @@ import type { Obj } from './resource-info.ts';
 
 /** The two classes every cluster has, as Kubernetes defines them. */
 export const SYSTEM_PRIORITY_CLASSES: PriorityClass[] = [
-  { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'system-node-critical' }, value: 2000001000, description: 'Used for system critical pods that must not be moved from their current node.' },
-  { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'system-cluster-critical' }, value: 2000000000, description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.' },
+  {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: 'system-node-critical' },
+    value: 2000001000,
+    description: 'Used for system critical pods that must not be moved from their current node.',
+  },
+  {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: 'system-cluster-critical' },
+    value: 2000000000,
+    description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
+  },
 ];
 
 /**
@@ -23,7 +35,11 @@ export async function admitPriority(priorityClasses: Registry, pod: Obj): Promis
     try {
       cls = (await priorityClasses.get(undefined, spec.priorityClassName)) as unknown as PriorityClass;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) throw new ApiError('Forbidden', `pods "${pod.metadata.name ?? pod.metadata.generateName ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`);
+      if (err instanceof ApiError && err.code === 404)
+        throw new ApiError(
+          'Forbidden',
+          `pods "${pod.metadata.name ?? pod.metadata.generateName ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`,
+        );
       throw err;
     }
   } else {
@@ -32,7 +48,10 @@ export async function admitPriority(priorityClasses: Registry, pod: Obj): Promis
   }
   if (!cls) return;
   if (spec.priority !== undefined && spec.priority !== cls.value) {
-    throw new ApiError('Forbidden', `pods "${pod.metadata.name ?? pod.metadata.generateName ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${cls.value} from the given PriorityClass name`);
+    throw new ApiError(
+      'Forbidden',
+      `pods "${pod.metadata.name ?? pod.metadata.generateName ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${cls.value} from the given PriorityClass name`,
+    );
   }
   spec.priority = cls.value;
   spec.preemptionPolicy = cls.preemptionPolicy ?? spec.preemptionPolicy ?? 'PreemptLowerPriority';

@@ -10,7 +10,13 @@ import type { Obj, ResourceInfo } from './resource-info.ts';
  * what is used and what the limit is, in Kubernetes' words. Usage is counted
  * from the namespace's objects as stored.
  */
-export async function admitQuota(quotas: Registry, registryOf: (info: ResourceInfo) => Registry, info: ResourceInfo, namespace: string, obj: Obj): Promise<void> {
+export async function admitQuota(
+  quotas: Registry,
+  registryOf: (info: ResourceInfo) => Registry,
+  info: ResourceInfo,
+  namespace: string,
+  obj: Obj,
+): Promise<void> {
   const list = (await quotas.list({ namespace })).items as unknown as ResourceQuota[];
   if (list.length === 0) return;
   const resource = info.group ? `${info.resource}.${info.group}` : info.resource;
@@ -29,6 +35,9 @@ export async function admitQuota(quotas: Registry, registryOf: (info: ResourceIn
     if (over.length === 0) continue;
     const list = (f: (o: (typeof over)[number]) => string) => over.map((o) => `${o.name}=${f(o)}`).join(',');
     const objName = obj.metadata.name ?? obj.metadata.generateName ?? '';
-    throw new ApiError('Forbidden', `${info.resource} "${objName}" is forbidden: exceeded quota: ${q.metadata?.name}, requested: ${list((o) => formatUsage(o.name, o.requested))}, used: ${list((o) => formatUsage(o.name, o.used))}, limited: ${list((o) => o.limit)}`);
+    throw new ApiError(
+      'Forbidden',
+      `${info.resource} "${objName}" is forbidden: exceeded quota: ${q.metadata?.name}, requested: ${list((o) => formatUsage(o.name, o.requested))}, used: ${list((o) => formatUsage(o.name, o.used))}, limited: ${list((o) => o.limit)}`,
+    );
   }
 }

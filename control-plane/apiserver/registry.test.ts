@@ -6,7 +6,10 @@ import { podStrategy } from './resources/pods.ts';
 import type { Obj } from './resource-info.ts';
 
 function pods() {
-  return new Registry({ group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true, subresources: ['status', 'binding'], strategy: podStrategy }, new SqliteStorage(':memory:'));
+  return new Registry(
+    { group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true, subresources: ['status', 'binding'], strategy: podStrategy },
+    new SqliteStorage(':memory:'),
+  );
 }
 
 const pod = (name: string, extra: Partial<Obj> = {}): Obj => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, ...extra });
@@ -14,14 +17,21 @@ const pod = (name: string, extra: Partial<Obj> = {}): Obj => ({ metadata: { name
 describe('Registry', () => {
   it('fills in identity, defaults and status on create', async () => {
     const created = await pods().create('default', pod('web'));
-    expect(created).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', generation: 1, resourceVersion: '1' }, status: { phase: 'Pending', qosClass: 'BestEffort' } });
+    expect(created).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default', generation: 1, resourceVersion: '1' },
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    });
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect((created.spec as { restartPolicy: string }).restartPolicy).toBe('Always');
   });
 
   it('generates names and reports all field causes at once', async () => {
     const r = pods();
-    expect((await r.create('default', { metadata: { generateName: 'web-' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } })).metadata.name).toMatch(/^web-[a-z0-9]{5}$/);
+    expect((await r.create('default', { metadata: { generateName: 'web-' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } })).metadata.name).toMatch(
+      /^web-[a-z0-9]{5}$/,
+    );
     const err = await r.create('default', { metadata: { name: 'Bad_Name' }, spec: { containers: [] } }).catch((e: ApiError) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe(422);
@@ -58,7 +68,9 @@ describe('Registry', () => {
     const r = pods();
     const a = await r.create('default', pod('web'));
     const seen: string[] = [];
-    const { stop } = await r.watch(Number(a.metadata.resourceVersion), { fields: parseFieldSelector('spec.nodeName=n1') }, (e: WatchOutput) => seen.push(`${e.type} ${e.object.metadata.name}`));
+    const { stop } = await r.watch(Number(a.metadata.resourceVersion), { fields: parseFieldSelector('spec.nodeName=n1') }, (e: WatchOutput) =>
+      seen.push(`${e.type} ${e.object.metadata.name}`),
+    );
     await r.guaranteedUpdate('default', 'web', (p) => ({ ...p, spec: { ...p.spec, nodeName: 'n1' } }), { subresource: 'binding' });
     await r.update('default', 'web', { ...(await r.get('default', 'web')), status: { phase: 'Running' } }, { subresource: 'status' });
     await r.delete('default', 'web', { gracePeriodSeconds: 0 });
@@ -67,7 +79,10 @@ describe('Registry', () => {
   });
 });
 
-describe.each([['from storage', false], ['with the watch cache', true]])('Registry and resourceVersions (%s)', (_name, cached) => {
+describe.each([
+  ['from storage', false],
+  ['with the watch cache', true],
+])('Registry and resourceVersions (%s)', (_name, cached) => {
   async function setUp() {
     const storage = new SqliteStorage(':memory:');
     const r = new Registry(pods().info, storage);
@@ -99,7 +114,10 @@ describe.each([['from storage', false], ['with the watch cache', true]])('Regist
     expect(exact.resourceVersion).toBe(before);
     expect(names(await r.list({ read: { match: 'NotOlderThan', revision: Number(before) } }))).toEqual(['b', 'c']);
     await storage.compact(await storage.currentRevision());
-    await expect(r.list({ read: { match: 'Exact', revision: Number(before) } })).rejects.toMatchObject({ code: 410, message: 'The resourceVersion for the provided list is too old.' });
+    await expect(r.list({ read: { match: 'Exact', revision: Number(before) } })).rejects.toMatchObject({
+      code: 410,
+      message: 'The resourceVersion for the provided list is too old.',
+    });
     const ahead = Number(before) + 100;
     const tooLarge = await r.list({ read: { match: 'NotOlderThan', revision: ahead } }).catch((e: ApiError) => e);
     expect(tooLarge).toMatchObject({ code: 504, message: `Too large resource version: ${ahead}, current: ${Number(before) + 1}` });
@@ -133,7 +151,18 @@ describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
   it('takes a ClusterIP only for a create that is stored, and gives it back otherwise', async () => {
     const { NodePortRange, ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
     const ips = new ServiceIpRange('10.96.0.0/29');
-    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(ips, new NodePortRange()) }, new SqliteStorage(':memory:'));
+    const services = new Registry(
+      {
+        group: '',
+        version: 'v1',
+        resource: 'services',
+        kind: 'Service',
+        singular: 'service',
+        namespaced: true,
+        strategy: serviceStrategy(ips, new NodePortRange()),
+      },
+      new SqliteStorage(':memory:'),
+    );
     const svc = (name: string, clusterIP?: string): Obj => ({ metadata: { name }, spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) } });
     const dry = await services.create('default', svc('a', '10.96.0.2'), { dryRun: true });
     expect(dry.spec?.clusterIP).toBe('10.96.0.2');
@@ -143,7 +172,9 @@ describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
     await expect(services.create('default', svc('a', '10.96.0.3'))).rejects.toMatchObject({ reason: 'AlreadyExists' });
     expect((await services.create('default', svc('b', '10.96.0.3'))).spec?.clusterIP).toBe('10.96.0.3');
     // an invalid object never takes one
-    await expect(services.create('default', { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }], clusterIP: '10.96.0.4' } })).rejects.toMatchObject({ code: 422 });
+    await expect(services.create('default', { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }], clusterIP: '10.96.0.4' } })).rejects.toMatchObject(
+      { code: 422 },
+    );
     expect((await services.create('default', svc('c', '10.96.0.4'))).spec?.clusterIP).toBe('10.96.0.4');
     await expect(services.create('default', svc('d', '10.96.0.4'))).rejects.toMatchObject({ code: 422 });
     // deleting a Service gives its address back
@@ -153,15 +184,34 @@ describe('Registry with a reserving strategy (Service ClusterIPs)', () => {
 
   it('allocates NodePorts, refuses ones out of range or taken, and frees them on delete', async () => {
     const { NodePortRange, ServiceIpRange, serviceStrategy } = await import('./resources/services.ts');
-    const services = new Registry({ group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, strategy: serviceStrategy(new ServiceIpRange('10.96.0.0/24'), new NodePortRange()) }, new SqliteStorage(':memory:'));
-    const svc = (name: string, nodePort?: number): Obj => ({ metadata: { name }, spec: { type: 'NodePort', ports: [{ port: 80, ...(nodePort ? { nodePort } : {}) }] } });
+    const services = new Registry(
+      {
+        group: '',
+        version: 'v1',
+        resource: 'services',
+        kind: 'Service',
+        singular: 'service',
+        namespaced: true,
+        strategy: serviceStrategy(new ServiceIpRange('10.96.0.0/24'), new NodePortRange()),
+      },
+      new SqliteStorage(':memory:'),
+    );
+    const svc = (name: string, nodePort?: number): Obj => ({
+      metadata: { name },
+      spec: { type: 'NodePort', ports: [{ port: 80, ...(nodePort ? { nodePort } : {}) }] },
+    });
     const nodePort = (o: Obj) => (o.spec as { ports: { nodePort: number }[] }).ports[0]?.nodePort;
     const auto = nodePort(await services.create('default', svc('auto'))) as number;
     expect(auto).toBeGreaterThanOrEqual(30000);
     expect(auto).toBeLessThanOrEqual(32767);
     expect(nodePort(await services.create('default', svc('fixed', 30080)))).toBe(30080);
-    await expect(services.create('default', svc('clash', 30080))).rejects.toMatchObject({ code: 422, details: { causes: [{ field: 'spec.ports[0].nodePort', message: 'Invalid value: 30080: provided port is already allocated' }] } });
-    await expect(services.create('default', svc('low', 8080))).rejects.toMatchObject({ details: { causes: [{ message: 'Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767' }] } });
+    await expect(services.create('default', svc('clash', 30080))).rejects.toMatchObject({
+      code: 422,
+      details: { causes: [{ field: 'spec.ports[0].nodePort', message: 'Invalid value: 30080: provided port is already allocated' }] },
+    });
+    await expect(services.create('default', svc('low', 8080))).rejects.toMatchObject({
+      details: { causes: [{ message: 'Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767' }] },
+    });
     await services.delete('default', 'fixed');
     expect(nodePort(await services.create('default', svc('again', 30080)))).toBe(30080);
   });

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ApiError, errors, matchesFields, matchesLabels, rfc3339,
-  type FieldSelector, type LabelSelector, type StatusCause,
-} from '../../apimachinery/index.ts';
+import { ApiError, errors, matchesFields, matchesLabels, rfc3339, type FieldSelector, type LabelSelector, type StatusCause } from '../../apimachinery/index.ts';
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
 import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy, type ResourceInfo } from './resource-info.ts';
 import { validateObjectMeta } from './validate-meta.ts';
@@ -48,7 +45,6 @@ export interface WatchOutput {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: Obj;
 }
-
 
 function specChanged(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => {
@@ -135,7 +131,13 @@ export class Registry {
     if (err instanceof StorageError) {
       if (err.code === 'KeyNotFound') throw this.#notFound(name);
       if (err.code === 'KeyExists') throw errors.alreadyExists(this.info.resource, this.info.group, name);
-      if (err.code === 'Conflict') throw errors.conflict(this.info.resource, this.info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      if (err.code === 'Conflict')
+        throw errors.conflict(
+          this.info.resource,
+          this.info.group,
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
       if (err.code === 'Compacted') throw errors.gone(err.message);
     }
     throw err;
@@ -179,7 +181,10 @@ export class Registry {
     if (this.#cache) {
       // the newest state, a minimum the cache has not reached, or an exact revision past it:
       // the cache may still hold it, if the store has not changed under its prefix since
-      const lagging = read.match === 'Latest' || (read.match === 'NotOlderThan' && read.revision > this.#cache.revision) || (exact !== undefined && exact > this.#cache.revision);
+      const lagging =
+        read.match === 'Latest' ||
+        (read.match === 'NotOlderThan' && read.revision > this.#cache.revision) ||
+        (exact !== undefined && exact > this.#cache.revision);
       const fresh = !lagging || (await this.#cache.catchUp());
       const cached = await this.#cache.list(prefix, token?.startAfter);
       if (this.#cacheAnswers(read, exact, cached.revision, fresh)) return this.#listCached(cached, prefix, opts);
@@ -265,8 +270,10 @@ export class Registry {
       else throw errors.badRequest('the request body must be a JSON object with metadata');
     }
     const expected = apiVersionOf(this.info);
-    if (obj.apiVersion && obj.apiVersion !== expected) throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
-    if (obj.kind && obj.kind !== this.info.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${this.info.kind})`);
+    if (obj.apiVersion && obj.apiVersion !== expected)
+      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
+    if (obj.kind && obj.kind !== this.info.kind)
+      throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${this.info.kind})`);
     obj.apiVersion = expected;
     obj.kind = this.info.kind;
     if (this.info.namespaced) {
@@ -297,7 +304,8 @@ export class Registry {
     if (reservation) this.#validate(obj, reservation.causes);
     try {
       if (opts.dryRun) {
-        if (await this.#storage.get(this.keyOf(m.namespace, m.name as string))) throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
+        if (await this.#storage.get(this.keyOf(m.namespace, m.name as string)))
+          throw errors.alreadyExists(this.info.resource, this.info.group, m.name as string);
         return obj;
       }
       return this.#decode(await this.#storage.create(this.keyOf(m.namespace, m.name as string), this.#encode(obj)));
@@ -331,7 +339,12 @@ export class Registry {
     const name = old.metadata.name as string;
     const precondition = obj.metadata.resourceVersion;
     if (precondition && precondition !== old.metadata.resourceVersion) {
-      throw errors.conflict(this.info.resource, this.info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw errors.conflict(
+        this.info.resource,
+        this.info.group,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     }
     let next: Obj;
     if (opts.subresource === 'status') {
@@ -363,13 +376,21 @@ export class Registry {
       if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
       this.info.strategy?.prepareForUpdate?.(next, old);
       if (specChanged(next, old)) m.generation = (old.metadata.generation ?? 1) + 1;
-      const causes = [...validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule), ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? [])];
+      const causes = [
+        ...validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule),
+        ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? []),
+      ];
       this.#validate(next, causes);
     }
     if (opts.fieldManager !== undefined) recordUpdate(old, next, this.writeScope(opts.fieldManager, opts.managedSubresource ?? opts.subresource ?? ''));
     if (opts.dryRun) return next;
     // the last finalizer removed from an object being deleted: it goes away now
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !this.info.strategy?.pendingFinalizers?.(next) && this.#gracefulDone(next)) {
+    if (
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      !this.info.strategy?.pendingFinalizers?.(next) &&
+      this.#gracefulDone(next)
+    ) {
       return this.#remove(next, Number(old.metadata.resourceVersion));
     }
     try {
@@ -417,17 +438,36 @@ export class Registry {
    * the grace is over (or a delete with grace 0 comes); others go at once.
    * Returns the object and whether it is gone.
    */
-  async delete(namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {}): Promise<{ obj: Obj; gone: boolean }> {
+  async delete(
+    namespace: string | undefined,
+    name: string,
+    opts: {
+      gracePeriodSeconds?: number;
+      preconditions?: { uid?: string; resourceVersion?: string };
+      propagationPolicy?: PropagationPolicy;
+      dryRun?: boolean;
+    } = {},
+  ): Promise<{ obj: Obj; gone: boolean }> {
     // orphan and foreground deletion hand the object to the garbage collector through a finalizer
     const gcFinalizer = this.info.garbageCollection ? PROPAGATION_FINALIZERS[opts.propagationPolicy ?? this.info.garbageCollection] : undefined;
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(namespace, name);
       const m = current.metadata;
       if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
-        throw errors.conflict(this.info.resource, this.info.group, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`);
+        throw errors.conflict(
+          this.info.resource,
+          this.info.group,
+          name,
+          `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`,
+        );
       }
       if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== m.resourceVersion) {
-        throw errors.conflict(this.info.resource, this.info.group, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
+        throw errors.conflict(
+          this.info.resource,
+          this.info.group,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`,
+        );
       }
       const requested = opts.gracePeriodSeconds;
       const grace = this.info.strategy?.deletionGracePeriod?.(current, requested) ?? 0;
@@ -500,4 +540,3 @@ export function randomSuffix(): string {
   for (let i = 0; i < 5; i++) s += ALPHANUMS[Math.floor(Math.random() * ALPHANUMS.length)];
   return s;
 }
-

@@ -91,7 +91,11 @@ export interface ResourceInfo {
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
 /** The finalizer through which the garbage collector carries out each policy (none for Background). */
-export const PROPAGATION_FINALIZERS: Record<PropagationPolicy, string | undefined> = { Background: undefined, Foreground: 'foregroundDeletion', Orphan: 'orphan' };
+export const PROPAGATION_FINALIZERS: Record<PropagationPolicy, string | undefined> = {
+  Background: undefined,
+  Foreground: 'foregroundDeletion',
+  Orphan: 'orphan',
+};
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -8,23 +8,34 @@ export const METRICS_GROUP = 'metrics.k8s.io';
 const API_VERSION = 'metrics.k8s.io/v1beta1';
 const WINDOW = '10s';
 
-interface Usage { time?: string; usageNanoCores?: number }
+interface Usage {
+  time?: string;
+  usageNanoCores?: number;
+}
 interface Summary {
   node: { cpu?: Usage; memory?: { time?: string; workingSetBytes?: number } };
   pods: Array<{ podRef: { name: string; namespace: string }; containers: Array<{ name: string; cpu?: Usage; memory?: { workingSetBytes?: number } }> }>;
 }
 
-const usage = (cpu: Usage | undefined, memory: { workingSetBytes?: number } | undefined) => ({ cpu: `${Math.round(cpu?.usageNanoCores ?? 0)}n`, memory: `${Math.round((memory?.workingSetBytes ?? 0) / 1024)}Ki` });
+const usage = (cpu: Usage | undefined, memory: { workingSetBytes?: number } | undefined) => ({
+  cpu: `${Math.round(cpu?.usageNanoCores ?? 0)}n`,
+  memory: `${Math.round((memory?.workingSetBytes ?? 0) / 1024)}Ki`,
+});
 
 async function fetchSummary(nodes: Registry, nodeName: string, kubelet: KubeletClientConfig): Promise<Summary> {
   const { host, port } = await kubeletAddress(nodes, nodeName);
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/stats/summary', ca: kubelet.ca, cert: kubelet.cert, key: kubelet.key, servername: nodeName, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Summary) : reject(new Error(`kubelet on ${nodeName} answered ${res.statusCode}`))));
-    });
+    const req = request(
+      { host, port, path: '/stats/summary', ca: kubelet.ca, cert: kubelet.cert, key: kubelet.key, servername: nodeName, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(body) as Summary) : reject(new Error(`kubelet on ${nodeName} answered ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -44,31 +55,63 @@ async function summaryWithRates(nodes: Registry, nodeName: string, kubelet: Kube
  * from the kubelets' stats summaries — the part of metrics-server a
  * single binary needs. Nodes that do not answer are left out.
  */
-export async function serveResourceMetrics(a: { nodes: Registry; pods: Registry; kubelet: KubeletClientConfig; resource: string; namespace?: string; name?: string; query: URLSearchParams }): Promise<object> {
+export async function serveResourceMetrics(a: {
+  nodes: Registry;
+  pods: Registry;
+  kubelet: KubeletClientConfig;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  query: URLSearchParams;
+}): Promise<object> {
   if (a.resource !== 'nodes' && a.resource !== 'pods') throw new ApiError('NotFound', 'the server could not find the requested resource');
   const selector = parseLabelSelector(a.query.get('labelSelector') ?? '');
   const nodeList = ((await a.nodes.list({})).items as unknown as Node[]).filter((n) => a.resource !== 'nodes' || !a.name || n.metadata?.name === a.name);
   const summaries = new Map<string, Summary>();
-  await Promise.all(nodeList.map(async (n) => {
-    const s = await summaryWithRates(a.nodes, n.metadata?.name ?? '', a.kubelet).catch(() => undefined);
-    if (s) summaries.set(n.metadata?.name ?? '', s);
-  }));
+  await Promise.all(
+    nodeList.map(async (n) => {
+      const s = await summaryWithRates(a.nodes, n.metadata?.name ?? '', a.kubelet).catch(() => undefined);
+      if (s) summaries.set(n.metadata?.name ?? '', s);
+    }),
+  );
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   if (a.resource === 'nodes') {
-    const items = nodeList.filter((n) => summaries.has(n.metadata?.name ?? '') && matchesLabels(selector, n.metadata?.labels)).map((n) => {
-      const s = summaries.get(n.metadata?.name ?? '') as Summary;
-      return { metadata: { name: n.metadata?.name, creationTimestamp: now, labels: n.metadata?.labels }, timestamp: s.node.cpu?.time ?? now, window: WINDOW, usage: usage(s.node.cpu, s.node.memory) };
-    });
-    return a.name ? single(items, 'nodes', a.name, 'NodeMetrics') : { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items: items.map((i) => ({ kind: 'NodeMetrics', apiVersion: API_VERSION, ...i })) };
+    const items = nodeList
+      .filter((n) => summaries.has(n.metadata?.name ?? '') && matchesLabels(selector, n.metadata?.labels))
+      .map((n) => {
+        const s = summaries.get(n.metadata?.name ?? '') as Summary;
+        return {
+          metadata: { name: n.metadata?.name, creationTimestamp: now, labels: n.metadata?.labels },
+          timestamp: s.node.cpu?.time ?? now,
+          window: WINDOW,
+          usage: usage(s.node.cpu, s.node.memory),
+        };
+      });
+    return a.name
+      ? single(items, 'nodes', a.name, 'NodeMetrics')
+      : { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items: items.map((i) => ({ kind: 'NodeMetrics', apiVersion: API_VERSION, ...i })) };
   }
-  const pods = new Map(((await a.pods.list({ namespace: a.namespace })).items as unknown as Pod[]).map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
-  const items = [...summaries.values()].flatMap((s) => s.pods).flatMap((p) => {
-    const pod = pods.get(`${p.podRef.namespace}/${p.podRef.name}`);
-    if (!pod || (a.name && p.podRef.name !== a.name) || !matchesLabels(selector, pod.metadata?.labels)) return [];
-    const time = p.containers[0]?.cpu?.time ?? now;
-    return [{ metadata: { name: p.podRef.name, namespace: p.podRef.namespace, creationTimestamp: now, labels: pod.metadata?.labels }, timestamp: time, window: WINDOW, containers: p.containers.map((c) => ({ name: c.name, usage: usage(c.cpu, c.memory) })) }];
-  });
-  return a.name ? single(items, 'pods', a.name, 'PodMetrics') : { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items: items.map((i) => ({ kind: 'PodMetrics', apiVersion: API_VERSION, ...i })) };
+  const pods = new Map(
+    ((await a.pods.list({ namespace: a.namespace })).items as unknown as Pod[]).map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]),
+  );
+  const items = [...summaries.values()]
+    .flatMap((s) => s.pods)
+    .flatMap((p) => {
+      const pod = pods.get(`${p.podRef.namespace}/${p.podRef.name}`);
+      if (!pod || (a.name && p.podRef.name !== a.name) || !matchesLabels(selector, pod.metadata?.labels)) return [];
+      const time = p.containers[0]?.cpu?.time ?? now;
+      return [
+        {
+          metadata: { name: p.podRef.name, namespace: p.podRef.namespace, creationTimestamp: now, labels: pod.metadata?.labels },
+          timestamp: time,
+          window: WINDOW,
+          containers: p.containers.map((c) => ({ name: c.name, usage: usage(c.cpu, c.memory) })),
+        },
+      ];
+    });
+  return a.name
+    ? single(items, 'pods', a.name, 'PodMetrics')
+    : { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items: items.map((i) => ({ kind: 'PodMetrics', apiVersion: API_VERSION, ...i })) };
 }
 
 function single(items: object[], resource: string, name: string, kind: string): object {

@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ApiError, errors, fieldErrors, parseFieldSelector, qualifiedResource, parseLabelSelector, FieldSelectorParseError, SelectorParseError,
-  type FieldSelector, type Logger,
+  ApiError,
+  errors,
+  fieldErrors,
+  parseFieldSelector,
+  qualifiedResource,
+  parseLabelSelector,
+  FieldSelectorParseError,
+  SelectorParseError,
+  type FieldSelector,
+  type Logger,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
 import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
@@ -124,10 +132,13 @@ function propagationPolicy(q: URLSearchParams, body: DeleteOptions): Propagation
   const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
   const orphan = q.get('orphanDependents') ?? body.orphanDependents;
   if (policy !== undefined && orphan !== undefined && orphan !== null) {
-    throw errors.invalid('DeleteOptions', '', '', [fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set')]);
+    throw errors.invalid('DeleteOptions', '', '', [
+      fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'),
+    ]);
   }
   if (policy !== undefined && policy !== null) {
-    if (!POLICIES.includes(policy as PropagationPolicy)) throw errors.invalid('DeleteOptions', '', '', [fieldErrors.notSupported('propagationPolicy', policy, [...POLICIES])]);
+    if (!POLICIES.includes(policy as PropagationPolicy))
+      throw errors.invalid('DeleteOptions', '', '', [fieldErrors.notSupported('propagationPolicy', policy, [...POLICIES])]);
     return policy as PropagationPolicy;
   }
   if (orphan === undefined || orphan === null) return undefined;
@@ -139,7 +150,12 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
   const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
   const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
   const graceQ = q.get('gracePeriodSeconds');
-  return { gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds, preconditions: body.preconditions, propagationPolicy: propagationPolicy(q, body), dryRun: dryRun(q) };
+  return {
+    gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds,
+    preconditions: body.preconditions,
+    propagationPolicy: propagationPolicy(q, body),
+    dryRun: dryRun(q),
+  };
 }
 
 const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('storage.k8s.io', 'storageclasses')) as Registry;
@@ -148,7 +164,12 @@ const isCsrs = (reg: Registry) => reg.info.group === 'certificates.k8s.io' && re
 
 /** A patch of a type the URL does not take (scale takes no apply). */
 function unsupportedPatch(opts: { apply: boolean }): ApiError {
-  const types = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', ...(opts.apply ? ['application/apply-patch+yaml'] : [])];
+  const types = [
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/strategic-merge-patch+json',
+    ...(opts.apply ? ['application/apply-patch+yaml'] : []),
+  ];
   return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
 }
 
@@ -165,7 +186,14 @@ async function admitCreate(ctx: RestContext, reg: Registry, user: UserInfo, name
     await admitCsrCreate(body);
   }
   if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
-  if (namespace) await admitQuota(ctx.registries.get(registryKey('', 'resourcequotas')) as Registry, (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry, reg.info, namespace, body);
+  if (namespace)
+    await admitQuota(
+      ctx.registries.get(registryKey('', 'resourcequotas')) as Registry,
+      (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry,
+      reg.info,
+      namespace,
+      body,
+    );
 }
 
 /** Serves one request on a resource URL. */
@@ -179,7 +207,19 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (info.group === METRICS_GROUP && info.version === 'v1beta1') {
     if (req.method !== 'GET' || info.subresource) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const registry = (r: string) => ctx.registries.get(registryKey('', r)) as Registry;
-    return sendJson(res, 200, await serveResourceMetrics({ nodes: registry('nodes'), pods: registry('pods'), kubelet: ctx.kubelet, resource: info.resource, namespace: info.namespace, name: info.name, query: url.searchParams }));
+    return sendJson(
+      res,
+      200,
+      await serveResourceMetrics({
+        nodes: registry('nodes'),
+        pods: registry('pods'),
+        kubelet: ctx.kubelet,
+        resource: info.resource,
+        namespace: info.namespace,
+        name: info.name,
+        query: url.searchParams,
+      }),
+    );
   }
   const reg = servingRegistry(ctx.registries, info);
   if (!reg) throw new ApiError('NotFound', 'the server could not find the requested resource');
@@ -188,10 +228,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const namespace = reg.info.namespaced ? info.namespace : undefined;
   if (reg.info.namespaced && name && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
   if (subresource && !(reg.info.subresources ?? []).includes(subresource)) throw new ApiError('NotFound', 'the server could not find the requested resource');
-  if (subresource === 'proxy' && req.method !== 'GET') throw errors.methodNotAllowed(`${req.method} is not supported on nodes/proxy; only GET reaches the kubelet`);
+  if (subresource === 'proxy' && req.method !== 'GET')
+    throw errors.methodNotAllowed(`${req.method} is not supported on nodes/proxy; only GET reaches the kubelet`);
   const accept = req.headers.accept;
   const table = wantsTable(accept);
-  const render = (obj: Obj) => (table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj);
+  const render = (obj: Obj) =>
+    table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj;
   const method = req.method ?? 'GET';
   const resourceName = qualifiedResource(reg.info.resource, reg.info.group);
   // NodeRestriction, for writes by nodes to what it guards: the stored object (`old`) is read only for those
@@ -199,12 +241,14 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (!restrictsWrite(user, resourceName)) return;
     admitNodeRestriction({ ...w, user, resource: resourceName, old: await old?.() });
   };
-  const stored = (r: Registry, ns: string | undefined, n: string) => () => r.get(ns, n).catch((err: unknown) => {
-    if (err instanceof ApiError && err.code === 404) return undefined;
-    throw err;
-  });
+  const stored = (r: Registry, ns: string | undefined, n: string) => () =>
+    r.get(ns, n).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw err;
+    });
   const guardRbac = (obj: Obj) => {
-    if (reg.info.group === 'rbac.authorization.k8s.io' && obj?.metadata) checkEscalation(ctx.auth.authorizer, user, reg.info.resource, { ...obj, metadata: { ...obj.metadata, namespace } });
+    if (reg.info.group === 'rbac.authorization.k8s.io' && obj?.metadata)
+      checkEscalation(ctx.auth.authorizer, user, reg.info.resource, { ...obj, metadata: { ...obj.metadata, namespace } });
   };
 
   if (method === 'GET' && !name) {
@@ -213,11 +257,35 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
       const sendInitialEvents = queryBool(q.get('sendInitialEvents'));
       checkWatchOptions(q);
-      return serveWatch({ registry: reg, opts, resourceVersion: q.get('resourceVersion') ?? '', timeoutSeconds, bookmarks: queryBool(q.get('allowWatchBookmarks')), sendInitialEvents, render, ...ctx.watch, log: ctx.log }, res, ctx.closing);
+      return serveWatch(
+        {
+          registry: reg,
+          opts,
+          resourceVersion: q.get('resourceVersion') ?? '',
+          timeoutSeconds,
+          bookmarks: queryBool(q.get('allowWatchBookmarks')),
+          sendInitialEvents,
+          render,
+          ...ctx.watch,
+          log: ctx.log,
+        },
+        res,
+        ctx.closing,
+      );
     }
     const list = await reg.list(opts);
     const apiVersion = apiVersionOf(reg.info);
-    if (table) return sendJson(res, 200, toTable(reg.info, list.items, { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: list.resourceVersion, continue: list.continue }));
+    if (table)
+      return sendJson(
+        res,
+        200,
+        toTable(reg.info, list.items, {
+          accept,
+          includeObject: q.get('includeObject') ?? undefined,
+          resourceVersion: list.resourceVersion,
+          continue: list.continue,
+        }),
+      );
     const metadata = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) };
     const head = `{"kind":"${reg.info.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":`;
     if (list.json) return sendJsonList(res, head, list.json, (json) => json);
@@ -229,7 +297,15 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       return proxyToKubelet({ nodes: reg, nodeName: name, path: `/${info.proxyPath ?? ''}${url.search}`, kubelet: ctx.kubelet, res });
     }
     if (subresource === 'log') {
-      return proxyPodLog({ pods: reg, nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry, namespace: namespace as string, name, query: q, kubelet: ctx.kubelet, res });
+      return proxyPodLog({
+        pods: reg,
+        nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry,
+        namespace: namespace as string,
+        name,
+        query: q,
+        kubelet: ctx.kubelet,
+        res,
+      });
     }
     if (subresource === 'binding' || subresource === 'eviction') throw errors.methodNotAllowed(`GET is not supported on pods/${subresource}`);
     if (subresource === 'scale') return sendJson(res, 200, await getScale(reg, namespace, name));
@@ -275,7 +351,14 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null || kind === 'apply') throw unsupportedPatch({ apply: false });
     const patch = await readBody(req, { allowPatchTypes: true });
-    return sendJson(res, 200, await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
+    return sendJson(
+      res,
+      200,
+      await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, {
+        dryRun: dryRun(q),
+        fieldManager: fieldManager(req, q),
+      }),
+    );
   }
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
@@ -285,7 +368,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
     if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: body, old: await reg.get(namespace, name) });
     if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
-    return sendJson(res, 200, await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }), warningHeaders(warnings));
+    return sendJson(
+      res,
+      200,
+      await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }),
+      warningHeaders(warnings),
+    );
   }
 
   if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
@@ -300,20 +388,26 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, opts, deps);
       return sendJson(res, created ? 201 : 200, obj, warningHeaders(warnings));
     }
-    if (q.get('force') !== null) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);
+    if (q.get('force') !== null)
+      throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);
     let warnings: string[] = [];
-    const updated = await reg.guaranteedUpdate(namespace, name, async (current) => {
-      const next = applyPatch(kind, current, patch) as Obj;
-      warnings = checkUnknownFields(ctx.schemas, reg.info, next, validation);
-      // a patch that does not name a resourceVersion must not turn into a precondition
-      const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-      if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
-      guardRbac(next);
-      await restrictNode({ operation: 'update', subresource, name, obj: next }, async () => current);
-      if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: next, old: current });
-      if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
-      return next;
-    }, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
+    const updated = await reg.guaranteedUpdate(
+      namespace,
+      name,
+      async (current) => {
+        const next = applyPatch(kind, current, patch) as Obj;
+        warnings = checkUnknownFields(ctx.schemas, reg.info, next, validation);
+        // a patch that does not name a resourceVersion must not turn into a precondition
+        const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+        if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
+        guardRbac(next);
+        await restrictNode({ operation: 'update', subresource, name, obj: next }, async () => current);
+        if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: next, old: current });
+        if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
+        return next;
+      },
+      { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) },
+    );
     return sendJson(res, 200, updated, warningHeaders(warnings));
   }
 

@@ -40,16 +40,36 @@ export interface ReviewContext {
 function attributesOf(spec: AccessReviewSpec, kind: string): RequestAttributes {
   const r = spec.resourceAttributes;
   const n = spec.nonResourceAttributes;
-  if (r && n) throw errors.invalid(kind, 'authorization.k8s.io', '', [fieldErrors.invalid('spec.nonResourceAttributes', n, 'cannot be specified in combination with resourceAttributes')]);
+  if (r && n)
+    throw errors.invalid(kind, 'authorization.k8s.io', '', [
+      fieldErrors.invalid('spec.nonResourceAttributes', n, 'cannot be specified in combination with resourceAttributes'),
+    ]);
   if (n) return { kind: 'nonResource', verb: n.verb ?? '', path: n.path ?? '' };
-  if (!r) throw errors.invalid(kind, 'authorization.k8s.io', '', [fieldErrors.required('spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified')]);
-  return { kind: 'resource', verb: r.verb ?? '', apiGroup: r.group ?? '', resource: r.resource ?? '', subresource: r.subresource || undefined, namespace: r.namespace || undefined, name: r.name || undefined };
+  if (!r)
+    throw errors.invalid(kind, 'authorization.k8s.io', '', [
+      fieldErrors.required('spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'),
+    ]);
+  return {
+    kind: 'resource',
+    verb: r.verb ?? '',
+    apiGroup: r.group ?? '',
+    resource: r.resource ?? '',
+    subresource: r.subresource || undefined,
+    namespace: r.namespace || undefined,
+    name: r.name || undefined,
+  };
 }
 
 function accessReview(body: Review, kind: string, user: UserInfo, ctx: ReviewContext): Review {
   const spec = (body.spec ?? {}) as AccessReviewSpec;
   const decision = ctx.authorizer.authorize(user, attributesOf(spec, kind));
-  return { ...body, apiVersion: 'authorization.k8s.io/v1', kind, metadata: { ...(body.metadata ?? {}), creationTimestamp: null }, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } };
+  return {
+    ...body,
+    apiVersion: 'authorization.k8s.io/v1',
+    kind,
+    metadata: { ...(body.metadata ?? {}), creationTimestamp: null },
+    status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+  };
 }
 
 function userInfoOf(u: UserInfo) {
@@ -62,13 +82,18 @@ export const REVIEWS: Record<string, ReviewHandler> = {
   'authorization.k8s.io/selfsubjectaccessreviews': async (body, ctx) => accessReview(body, 'SelfSubjectAccessReview', ctx.user, ctx),
   'authorization.k8s.io/subjectaccessreviews': async (body, ctx) => {
     const spec = (body.spec ?? {}) as AccessReviewSpec;
-    if (!spec.user && !(spec.groups ?? []).length) throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [fieldErrors.invalid('spec.user', '', 'at least one of user or group must be specified')]);
+    if (!spec.user && !(spec.groups ?? []).length)
+      throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [
+        fieldErrors.invalid('spec.user', '', 'at least one of user or group must be specified'),
+      ]);
     return accessReview(body, 'SubjectAccessReview', { name: spec.user ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra }, ctx);
   },
   'authorization.k8s.io/localsubjectaccessreviews': async (body, ctx) => {
     const spec = (body.spec ?? {}) as AccessReviewSpec;
     if (spec.resourceAttributes?.namespace !== ctx.namespace) {
-      throw errors.invalid('LocalSubjectAccessReview', 'authorization.k8s.io', '', [fieldErrors.invalid('spec.resourceAttributes.namespace', spec.resourceAttributes?.namespace ?? '', 'must match metadata.namespace')]);
+      throw errors.invalid('LocalSubjectAccessReview', 'authorization.k8s.io', '', [
+        fieldErrors.invalid('spec.resourceAttributes.namespace', spec.resourceAttributes?.namespace ?? '', 'must match metadata.namespace'),
+      ]);
     }
     return accessReview(body, 'LocalSubjectAccessReview', { name: spec.user ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra }, ctx);
   },
@@ -81,7 +106,14 @@ export const REVIEWS: Record<string, ReviewHandler> = {
       kind: 'SelfSubjectRulesReview',
       metadata: { creationTimestamp: null },
       status: {
-        resourceRules: rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
+        resourceRules: rules
+          .filter((r) => !r.nonResourceURLs?.length)
+          .map((r) => ({
+            verbs: r.verbs,
+            apiGroups: r.apiGroups ?? [],
+            resources: r.resources ?? [],
+            ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+          })),
         nonResourceRules: rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
         incomplete: false,
       },
@@ -92,7 +124,9 @@ export const REVIEWS: Record<string, ReviewHandler> = {
     if (!spec.token) throw errors.invalid('TokenReview', 'authentication.k8s.io', '', [fieldErrors.required('spec.token', 'token must be specified')]);
     // the audiences asked for, else the API server's; the answer names those the token is good for
     const found = await ctx.authenticator.authenticateToken(spec.token, spec.audiences?.length ? spec.audiences : ctx.apiAudiences);
-    const status = found ? { authenticated: true, user: userInfoOf(found.user), audiences: found.audiences } : { authenticated: false, user: {}, error: 'invalid bearer token' };
+    const status = found
+      ? { authenticated: true, user: userInfoOf(found.user), audiences: found.audiences }
+      : { authenticated: false, user: {}, error: 'invalid bearer token' };
     return { ...body, apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, status };
   },
   'authentication.k8s.io/selfsubjectreviews': async (body, ctx) => ({
@@ -104,22 +138,43 @@ export const REVIEWS: Record<string, ReviewHandler> = {
 };
 
 /** POST serviceaccounts/{name}/token: a bound token for the account (and optionally a pod). */
-export async function requestToken(tokens: ServiceAccountTokens, serviceAccounts: Registry, pods: Registry, namespace: string, name: string, body: Review, apiAudiences: string[]): Promise<Review> {
+export async function requestToken(
+  tokens: ServiceAccountTokens,
+  serviceAccounts: Registry,
+  pods: Registry,
+  namespace: string,
+  name: string,
+  body: Review,
+  apiAudiences: string[],
+): Promise<Review> {
   const sa = await serviceAccounts.get(namespace, name);
   const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } };
   const expirationSeconds = spec.expirationSeconds ?? 3600;
-  if (expirationSeconds < 600) throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [fieldErrors.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')]);
-  if (expirationSeconds > 2 ** 32) throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [fieldErrors.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds')]);
+  if (expirationSeconds < 600)
+    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [
+      fieldErrors.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes'),
+    ]);
+  if (expirationSeconds > 2 ** 32)
+    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [
+      fieldErrors.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'),
+    ]);
   let pod: { name: string; uid: string } | undefined;
   const ref = spec.boundObjectRef;
   if (ref) {
     if (ref.kind !== 'Pod') throw errors.badRequest(`cannot bind token to object of type ${ref.kind}`);
     const p = await pods.get(namespace, ref.name ?? '');
-    if (ref.uid && ref.uid !== p.metadata.uid) throw new ApiError('Conflict', `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    if (ref.uid && ref.uid !== p.metadata.uid)
+      throw new ApiError(
+        'Conflict',
+        `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+      );
     pod = { name: p.metadata.name as string, uid: p.metadata.uid as string };
   }
   const audiences = spec.audiences?.length ? spec.audiences : apiAudiences;
-  const issued = await tokens.issue({ namespace, serviceaccount: { name, uid: sa.metadata.uid as string }, ...(pod ? { pod } : {}) }, { audiences, expirationSeconds });
+  const issued = await tokens.issue(
+    { namespace, serviceaccount: { name, uid: sa.metadata.uid as string }, ...(pod ? { pod } : {}) },
+    { audiences, expirationSeconds },
+  );
   return {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',

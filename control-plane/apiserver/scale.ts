@@ -44,21 +44,37 @@ export async function getScale(reg: Registry, namespace: string | undefined, nam
  * Changes replicas through the Scale view: `change` gets the current Scale
  * and returns the wanted one (a PUT body or a patched copy).
  */
-export async function updateScale(reg: Registry, namespace: string | undefined, name: string, change: (current: Scale) => Scale, opts: { dryRun?: boolean; fieldManager?: string } = {}): Promise<Scale> {
+export async function updateScale(
+  reg: Registry,
+  namespace: string | undefined,
+  name: string,
+  change: (current: Scale) => Scale,
+  opts: { dryRun?: boolean; fieldManager?: string } = {},
+): Promise<Scale> {
   const info = scaleInfo(reg);
-  const updated = await reg.guaranteedUpdate(namespace, name, (obj) => {
-    const current = scaleOf(info, obj);
-    const wanted = change(current);
-    const replicas = wanted?.spec?.replicas;
-    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
-      throw errors.invalid('Scale', 'autoscaling', name, [fieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-    }
-    const precondition = wanted.metadata?.resourceVersion;
-    if (precondition && precondition !== obj.metadata.resourceVersion) {
-      throw errors.conflict(reg.info.resource, reg.info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    }
-    write(obj, info.specReplicasPath, replicas);
-    return obj;
-  }, { ...opts, managedSubresource: 'scale' });
+  const updated = await reg.guaranteedUpdate(
+    namespace,
+    name,
+    (obj) => {
+      const current = scaleOf(info, obj);
+      const wanted = change(current);
+      const replicas = wanted?.spec?.replicas;
+      if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+        throw errors.invalid('Scale', 'autoscaling', name, [fieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+      }
+      const precondition = wanted.metadata?.resourceVersion;
+      if (precondition && precondition !== obj.metadata.resourceVersion) {
+        throw errors.conflict(
+          reg.info.resource,
+          reg.info.group,
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
+      }
+      write(obj, info.specReplicasPath, replicas);
+      return obj;
+    },
+    { ...opts, managedSubresource: 'scale' },
+  );
   return scaleOf(info, updated);
 }

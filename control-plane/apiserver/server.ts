@@ -62,7 +62,6 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
-
 /**
  * The API server: HTTPS; every request authenticated (client certificate,
  * bearer token, else anonymous) and authorized by RBAC; discovery, and the
@@ -99,11 +98,14 @@ export class ApiServer {
       if (!info.virtual) this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
     }
     this.#apiAudiences = opts.apiAudiences ?? [opts.serviceAccountTokens.issuer];
-    this.#authenticator = new Authenticator([
-      ...(opts.tokenAuthenticators ?? []),
-      new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
-      new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
-    ], this.#apiAudiences);
+    this.#authenticator = new Authenticator(
+      [
+        ...(opts.tokenAuthenticators ?? []),
+        new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
+        new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
+      ],
+      this.#apiAudiences,
+    );
     this.authorizer = new ClusterAuthorizer((group, resource) => (handlers) => listAndWatch(this.registry(group, resource), {}, handlers));
   }
 
@@ -137,19 +139,22 @@ export class ApiServer {
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
     };
-    this.#customResources = new CustomResourceServer({
-      storage: this.#opts.storage,
-      registries: this.registries,
-      resources: this.#resources,
-      schemas,
-      registryKey,
-      servedVersionKey,
-      changed: () => {
-        this.#openApiIndex = undefined;
-        this.#openApiV2 = undefined;
+    this.#customResources = new CustomResourceServer(
+      {
+        storage: this.#opts.storage,
+        registries: this.registries,
+        resources: this.#resources,
+        schemas,
+        registryKey,
+        servedVersionKey,
+        changed: () => {
+          this.#openApiIndex = undefined;
+          this.#openApiV2 = undefined;
+        },
+        log: this.#opts.log.child({ component: 'custom-resources' }),
       },
-      log: this.#opts.log.child({ component: 'custom-resources' }),
-    }, this.registry('apiextensions.k8s.io', 'customresourcedefinitions'));
+      this.registry('apiextensions.k8s.io', 'customresourcedefinitions'),
+    );
     await this.#customResources.start();
     this.#server = createServer(
       { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
@@ -203,7 +208,10 @@ export class ApiServer {
       if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
       sendError(res, apiErr);
     } finally {
-      log.debug({ method: req.method, path: url.pathname, query: url.search, user: userName, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      log.debug(
+        { method: req.method, path: url.pathname, query: url.search, user: userName, code: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     }
   }
 
@@ -219,10 +227,21 @@ export class ApiServer {
       const decision = this.authorizer.authorize(user, attributes);
       if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
       const info = parseResourcePath(path);
-      if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
+      if (info?.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
         throw errors.badRequest(`${req.method} ${path} cannot be upgraded: only pods/exec, pods/attach and pods/portforward stream`);
       }
-      await proxyPodStream({ pods: this.registry('', 'pods'), nodes: this.registry('', 'nodes'), namespace: info.namespace, name: info.name, subresource: info.subresource as string, query: url.searchParams, kubelet: ctx.kubelet, req, socket, head });
+      await proxyPodStream({
+        pods: this.registry('', 'pods'),
+        nodes: this.registry('', 'nodes'),
+        namespace: info.namespace,
+        name: info.name,
+        subresource: info.subresource as string,
+        query: url.searchParams,
+        kubelet: ctx.kubelet,
+        req,
+        socket,
+        head,
+      });
       this.#opts.log.debug({ method: req.method, path, user: user.name }, 'stream opened');
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
@@ -234,7 +253,8 @@ export class ApiServer {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const resources = this.#resources;
     if (isHealthPath(path)) return serveHealth(path, url.searchParams, this.#healthChecks, res);
-    if (req.method !== 'GET' && !path.startsWith('/api')) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (req.method !== 'GET' && !path.startsWith('/api'))
+      throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));
     if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));

@@ -4,21 +4,37 @@ import type { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
 import { SERVICE_ACCOUNT_MOUNT_PATH, admitServiceAccount } from './service-account-admission.ts';
 
-const accounts = (items: Record<string, object>) => ({
-  get: async (_ns: string, name: string) => {
-    const sa = items[name];
-    if (!sa) throw new ApiError('NotFound', `serviceaccounts "${name}" not found`);
-    return sa;
-  },
-}) as unknown as Registry;
+const accounts = (items: Record<string, object>) =>
+  ({
+    get: async (_ns: string, name: string) => {
+      const sa = items[name];
+      if (!sa) throw new ApiError('NotFound', `serviceaccounts "${name}" not found`);
+      return sa;
+    },
+  }) as unknown as Registry;
 
-const pod = (spec: object): Obj => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x', volumeMounts: [{ name: 'own', mountPath: SERVICE_ACCOUNT_MOUNT_PATH }] }], ...spec } }) as unknown as Obj;
+const pod = (spec: object): Obj =>
+  ({
+    metadata: { name: 'p' },
+    spec: {
+      containers: [
+        { name: 'a', image: 'x' },
+        { name: 'b', image: 'x', volumeMounts: [{ name: 'own', mountPath: SERVICE_ACCOUNT_MOUNT_PATH }] },
+      ],
+      ...spec,
+    },
+  }) as unknown as Obj;
 
 describe('the ServiceAccount admission plugin', () => {
   it('runs the pod as default and mounts the API access volume where nothing is mounted yet', async () => {
     const p = pod({});
     await admitServiceAccount(accounts({ default: {} }), 'ns', p);
-    const spec = p.spec as { serviceAccountName: string; serviceAccount: string; volumes: Array<{ name: string; projected: { sources: object[] } }>; containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }> };
+    const spec = p.spec as {
+      serviceAccountName: string;
+      serviceAccount: string;
+      volumes: Array<{ name: string; projected: { sources: object[] } }>;
+      containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
+    };
     expect(spec.serviceAccountName).toBe('default');
     expect(spec.serviceAccount).toBe('default');
     expect(spec.volumes[0]?.name).toMatch(/^kube-api-access-[0-9a-f]{5}$/);

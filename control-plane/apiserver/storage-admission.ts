@@ -5,14 +5,17 @@ import { DEFAULT_CLASS_ANNOTATION, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINAL
 import type { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
 
-
 const asClaim = (o: Obj) => o as unknown as PersistentVolumeClaim;
 
 /** The default StorageClass: of several marked default, the newest (then by name), as Kubernetes picks it. */
 export function defaultClass(classes: StorageClass[]): StorageClass | undefined {
   return classes
     .filter((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true')
-    .sort((a, b) => (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
+    .sort(
+      (a, b) =>
+        (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? '') ||
+        (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+    )[0];
 }
 
 function addFinalizer(obj: Obj, finalizer: string): void {
@@ -47,9 +50,14 @@ export async function admitClaimResize(next: Obj, old: Obj, storageClasses: Regi
   const want = asClaim(next).spec?.resources?.requests?.storage;
   const had = asClaim(old).spec?.resources?.requests?.storage;
   if (!want || !had || parseQuantity(String(want)) <= parseQuantity(String(had))) return;
-  const forbidden = () => new ApiError('Forbidden', `persistentvolumeclaims "${old.metadata.name}" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize`);
+  const forbidden = () =>
+    new ApiError(
+      'Forbidden',
+      `persistentvolumeclaims "${old.metadata.name}" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize`,
+    );
   const claim = asClaim(old);
-  if (claim.status?.phase !== 'Bound' || !claim.spec?.volumeName) throw new ApiError('Forbidden', `persistentvolumeclaims "${old.metadata.name}" is forbidden: Only bound persistent volume claims can be resized`);
+  if (claim.status?.phase !== 'Bound' || !claim.spec?.volumeName)
+    throw new ApiError('Forbidden', `persistentvolumeclaims "${old.metadata.name}" is forbidden: Only bound persistent volume claims can be resized`);
   const className = claim.spec.storageClassName;
   if (!className) throw forbidden();
   let cls: StorageClass;

@@ -20,7 +20,11 @@ function partialMetadata(obj: Obj) {
 }
 
 /** Renders objects as a Table; includeObject decides what each row carries. */
-export function toTable(info: ResourceInfo, objs: Obj[], opts: { accept?: string; includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean }) {
+export function toTable(
+  info: ResourceInfo,
+  objs: Obj[],
+  opts: { accept?: string; includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean },
+) {
   const columns = info.strategy?.columns ?? DEFAULT_COLUMNS;
   const cells = info.strategy?.cells ?? ((o: Obj) => [o.metadata.name, age(o.metadata.creationTimestamp)]);
   const include = opts.includeObject ?? 'Metadata';

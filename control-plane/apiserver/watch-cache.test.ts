@@ -76,7 +76,12 @@ describe('watch cache', () => {
     await put('/r/cms/other/elsewhere', 'elsewhere');
     expect(seen).toEqual(['/r/cms/default/m998', '/r/cms/default/m999', '/r/cms/default/live']);
     const ended: string[] = [];
-    cache.watch('/r/cms/', first.modRevision + 999, () => {}, (err) => ended.push(err.code));
+    cache.watch(
+      '/r/cms/',
+      first.modRevision + 999,
+      () => {},
+      (err) => ended.push(err.code),
+    );
     cache.stop();
     expect(ended).toEqual(['Compacted']);
     stop?.();

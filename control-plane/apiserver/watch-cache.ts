@@ -75,7 +75,12 @@ export class WatchCache {
     this.#revision = page.revision;
     this.#events = [];
     this.#windowStart = page.revision;
-    this.#stop = await this.#storage.watch(this.#prefix, page.revision, (e) => this.#apply(e), () => this.#startAgain());
+    this.#stop = await this.#storage.watch(
+      this.#prefix,
+      page.revision,
+      (e) => this.#apply(e),
+      () => this.#startAgain(),
+    );
   }
 
   #apply(e: StorageEvent): void {

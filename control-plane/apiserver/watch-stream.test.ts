@@ -48,7 +48,19 @@ function fakeRegistry() {
 }
 
 function request(registry: Registry, over: Partial<WatchRequest> = {}): WatchRequest {
-  return { registry, opts: {}, resourceVersion: '5', timeoutSeconds: 10, bookmarks: true, sendInitialEvents: false, render: (o) => o, bookmarkIntervalMs: 1000, tally: { open: 0 }, log: silentLogger, ...over };
+  return {
+    registry,
+    opts: {},
+    resourceVersion: '5',
+    timeoutSeconds: 10,
+    bookmarks: true,
+    sendInitialEvents: false,
+    render: (o) => o,
+    bookmarkIntervalMs: 1000,
+    tally: { open: 0 },
+    log: silentLogger,
+    ...over,
+  };
 }
 
 describe('serveWatch', () => {

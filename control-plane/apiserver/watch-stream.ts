@@ -68,13 +68,22 @@ async function watchUntilEnd(w: WatchRequest, res: ServerResponse, closing: Abor
   let live = false;
   let ended: ApiError | undefined;
   let end = () => {};
-  const watch = await registry.watch(from, opts, (e) => (live ? send(e) : pending.push(e)), (err) => {
-    ended = err;
-    end();
-  });
+  const watch = await registry.watch(
+    from,
+    opts,
+    (e) => (live ? send(e) : pending.push(e)),
+    (err) => {
+      ended = err;
+      end();
+    },
+  );
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
-  const bookmarkObject = (annotations?: Record<string, string>) => ({ kind: registry.info.kind, apiVersion: apiVersionOf(registry.info), metadata: { resourceVersion: lastRv, ...(annotations ? { annotations } : {}) } });
+  const bookmarkObject = (annotations?: Record<string, string>) => ({
+    kind: registry.info.kind,
+    apiVersion: apiVersionOf(registry.info),
+    metadata: { resourceVersion: lastRv, ...(annotations ? { annotations } : {}) },
+  });
   // a periodic bookmark moves the client past revisions it had no events for, so
   // its next watch still starts inside the history compaction keeps
   const progress = async () => {

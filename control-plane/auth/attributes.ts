@@ -24,7 +24,7 @@ function resourceVerb(method: string, hasName: boolean, query: URLSearchParams):
 
 /** The one object a list or watch asks for with a metadata.name field selector (authorized as that name, as kube-apiserver does). */
 function selectedName(query: URLSearchParams): string | undefined {
-  let terms;
+  let terms: ReturnType<typeof parseFieldSelector>;
   try {
     terms = parseFieldSelector(query.get('fieldSelector'));
   } catch {
@@ -51,5 +51,9 @@ export function forbidden(user: string, a: RequestAttributes, reason = ''): ApiE
   const qualified = a.apiGroup ? `${resource}.${a.apiGroup}` : resource;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   const subject = a.name ? `${qualified} "${a.name}"` : qualified;
-  return new ApiError('Forbidden', `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}${why}`, { name: a.name, group: a.apiGroup, kind: a.resource });
+  return new ApiError(
+    'Forbidden',
+    `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}${why}`,
+    { name: a.name, group: a.apiGroup, kind: a.resource },
+  );
 }

@@ -9,14 +9,60 @@ const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const ALL = [...READ, ...WRITE];
 
-const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({ verbs, apiGroups, resources, ...(resourceNames ? { resourceNames } : {}) });
+const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({
+  verbs,
+  apiGroups,
+  resources,
+  ...(resourceNames ? { resourceNames } : {}),
+});
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
 /** Namespaced objects a viewer may read (no secrets). */
 const viewRules: PolicyRule[] = [
-  rule(READ, [''], ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'serviceaccounts', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status', 'limitranges', 'podtemplates', 'events', 'bindings']),
+  rule(
+    READ,
+    [''],
+    [
+      'pods',
+      'pods/log',
+      'pods/status',
+      'services',
+      'services/status',
+      'endpoints',
+      'configmaps',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'serviceaccounts',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'replicationcontrollers/status',
+      'resourcequotas',
+      'resourcequotas/status',
+      'limitranges',
+      'podtemplates',
+      'events',
+      'bindings',
+    ],
+  ),
   rule(READ, [''], ['namespaces', 'namespaces/status']),
-  rule(READ, ['apps'], ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status', 'daemonsets', 'daemonsets/status', 'controllerrevisions']),
+  rule(
+    READ,
+    ['apps'],
+    [
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+      'daemonsets',
+      'daemonsets/status',
+      'controllerrevisions',
+    ],
+  ),
   rule(READ, ['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status']),
   rule(READ, ['discovery.k8s.io'], ['endpointslices']),
   rule(READ, ['events.k8s.io'], ['events']),
@@ -30,9 +76,34 @@ const metricsRules: PolicyRule[] = [rule(READ, ['metrics.k8s.io'], ['pods', 'nod
 
 /** What edit adds: writes to namespaced workloads and config, secrets included. */
 const editRules: PolicyRule[] = [
-  rule([...ALL], [''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'pods/eviction', 'services', 'services/proxy', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts', 'replicationcontrollers', 'replicationcontrollers/scale', 'events']),
+  rule(
+    [...ALL],
+    [''],
+    [
+      'pods',
+      'pods/attach',
+      'pods/exec',
+      'pods/portforward',
+      'pods/proxy',
+      'pods/eviction',
+      'services',
+      'services/proxy',
+      'endpoints',
+      'configmaps',
+      'secrets',
+      'persistentvolumeclaims',
+      'serviceaccounts',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'events',
+    ],
+  ),
   rule(['create'], [''], ['serviceaccounts/token']),
-  rule([...ALL], ['apps'], ['deployments', 'deployments/scale', 'deployments/rollback', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale', 'daemonsets']),
+  rule(
+    [...ALL],
+    ['apps'],
+    ['deployments', 'deployments/scale', 'deployments/rollback', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale', 'daemonsets'],
+  ),
   rule([...ALL], ['batch'], ['jobs', 'cronjobs']),
   rule([...ALL], ['discovery.k8s.io'], ['endpointslices']),
   rule([...ALL], ['policy'], ['poddisruptionbudgets']),
@@ -83,7 +154,10 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
   },
   {
     name: 'system:basic-user',
-    rules: [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
+    rules: [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ],
   },
   { name: 'system:public-info-viewer', rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
   { name: 'system:monitoring', rules: [urls(['get'], ['/metrics', '/metrics/slis', '/livez', '/readyz', '/healthz', '/livez/*', '/readyz/*', '/healthz/*'])] },
@@ -140,7 +214,11 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
     name: 'system:kube-controller-manager',
     rules: [
       rule([...READ, 'patch', 'update', 'delete', 'deletecollection'], ['*'], ['*']),
-      rule(['create'], [''], ['pods', 'pods/binding', 'bindings', 'pods/eviction', 'endpoints', 'configmaps', 'serviceaccounts', 'persistentvolumeclaims', 'events']),
+      rule(
+        ['create'],
+        [''],
+        ['pods', 'pods/binding', 'bindings', 'pods/eviction', 'endpoints', 'configmaps', 'serviceaccounts', 'persistentvolumeclaims', 'events'],
+      ),
       rule(['create'], ['apps'], ['replicasets', 'controllerrevisions']),
       rule(['create'], ['batch'], ['jobs']),
       rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
@@ -150,7 +228,17 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
       // the aggregation controller writes rules into admin, edit and view it need not hold
       rule(['escalate'], ['rbac.authorization.k8s.io'], ['clusterroles']),
-      { verbs: ['sign'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown'] },
+      {
+        verbs: ['sign'],
+        apiGroups: ['certificates.k8s.io'],
+        resources: ['signers'],
+        resourceNames: [
+          'kubernetes.io/kube-apiserver-client',
+          'kubernetes.io/kube-apiserver-client-kubelet',
+          'kubernetes.io/kubelet-serving',
+          'kubernetes.io/legacy-unknown',
+        ],
+      },
     ],
   },
   {
@@ -166,10 +254,23 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
   {
     // what the API server needs of every kubelet API (logs, exec, port-forward, stats, metrics)
     name: 'system:kubelet-api-admin',
-    rules: [rule(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), rule(['*'], [''], ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics', 'nodes/spec', 'nodes/pods', 'nodes/healthz', 'nodes/configz', 'nodes/checkpoint'])],
+    rules: [
+      rule(['get', 'list', 'watch', 'proxy'], [''], ['nodes']),
+      rule(
+        ['*'],
+        [''],
+        ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics', 'nodes/spec', 'nodes/pods', 'nodes/healthz', 'nodes/configz', 'nodes/checkpoint'],
+      ),
+    ],
   },
-  { name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])] },
-  { name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])] },
+  {
+    name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+    rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])],
+  },
+  {
+    name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+    rules: [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])],
+  },
   ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) => ({
     name: `system:certificates.k8s.io:${signer}-approver`,
     rules: [{ verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [`kubernetes.io/${signer}`] }],
@@ -177,27 +278,57 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
   { name: 'system:heapster', rules: [rule(READ, [''], ['events', 'namespaces', 'nodes', 'pods']), rule(READ, ['extensions'], ['deployments'])] },
   { name: 'system:kube-aggregator', rules: [rule(READ, [''], ['endpoints', 'services'])] },
   { name: 'system:kube-dns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services'])] },
-  { name: 'system:node-problem-detector', rules: [rule(['get'], [''], ['nodes']), rule(['patch'], [''], ['nodes/status']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])] },
+  {
+    name: 'system:node-problem-detector',
+    rules: [rule(['get'], [''], ['nodes']), rule(['patch'], [''], ['nodes/status']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+  },
   {
     name: 'system:node-proxier',
-    rules: [rule(['list', 'watch'], [''], ['services', 'endpoints']), rule(READ, [''], ['nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])],
+    rules: [
+      rule(['list', 'watch'], [''], ['services', 'endpoints']),
+      rule(READ, [''], ['nodes']),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ],
   },
   {
     name: 'system:persistent-volume-provisioner',
-    rules: [rule([...READ, 'create', 'delete'], [''], ['persistentvolumes']), rule([...READ, 'update'], [''], ['persistentvolumeclaims']), rule(READ, ['storage.k8s.io'], ['storageclasses']), rule(['watch', 'create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+    rules: [
+      rule([...READ, 'create', 'delete'], [''], ['persistentvolumes']),
+      rule([...READ, 'update'], [''], ['persistentvolumeclaims']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
+      rule(['watch', 'create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+    ],
   },
-  { name: 'system:service-account-issuer-discovery', rules: [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])] },
-  { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
+  {
+    name: 'system:service-account-issuer-discovery',
+    rules: [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])],
+  },
+  {
+    name: 'system:auth-delegator',
+    rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])],
+  },
 ];
 
 export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   { name: 'cluster-admin', role: 'cluster-admin', subjects: [{ kind: 'Group', name: 'system:masters' }] },
   { name: 'system:discovery', role: 'system:discovery', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
   { name: 'system:basic-user', role: 'system:basic-user', subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
-  { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }] },
+  {
+    name: 'system:public-info-viewer',
+    role: 'system:public-info-viewer',
+    subjects: [
+      { kind: 'Group', name: 'system:authenticated' },
+      { kind: 'Group', name: 'system:unauthenticated' },
+    ],
+  },
   { name: 'system:node', role: 'system:node', subjects: [] },
   { name: 'system:monitoring', role: 'system:monitoring', subjects: [{ kind: 'Group', name: 'system:monitoring' }] },
-  { name: 'system:service-account-issuer-discovery', role: 'system:service-account-issuer-discovery', subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }] },
+  {
+    name: 'system:service-account-issuer-discovery',
+    role: 'system:service-account-issuer-discovery',
+    subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }],
+  },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },

@@ -32,7 +32,11 @@ function covers(held: PolicyRule[], wanted: PolicyRule[], namespace: string | un
 export function checkEscalation(authz: ClusterAuthorizer, user: UserInfo, resource: string, obj: Obj): void {
   const namespace = obj.metadata.namespace;
   const held = authz.rulesFor(user, namespace ?? '');
-  const refused = () => new ApiError('Forbidden', `${resource}.${RBAC_GROUP} "${obj.metadata.name}" is forbidden: user "${user.name}" (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held`);
+  const refused = () =>
+    new ApiError(
+      'Forbidden',
+      `${resource}.${RBAC_GROUP} "${obj.metadata.name}" is forbidden: user "${user.name}" (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held`,
+    );
   const may = (verb: string, name: string) => authz.authorize(user, { kind: 'resource', verb, apiGroup: RBAC_GROUP, resource, namespace, name }).allowed;
   if (resource === 'roles' || resource === 'clusterroles') {
     if (covers(held, (obj.rules as PolicyRule[] | undefined) ?? [], namespace) || may('escalate', obj.metadata.name as string)) return;
@@ -42,7 +46,14 @@ export function checkEscalation(authz: ClusterAuthorizer, user: UserInfo, resour
     const ref = obj.roleRef as { kind?: string; name?: string } | undefined;
     if (!ref?.name) return; // validation reports it
     const roleResource = ref.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
-    const bindAllowed = authz.authorize(user, { kind: 'resource', verb: 'bind', apiGroup: RBAC_GROUP, resource: roleResource, namespace: ref.kind === 'ClusterRole' ? undefined : namespace, name: ref.name }).allowed;
+    const bindAllowed = authz.authorize(user, {
+      kind: 'resource',
+      verb: 'bind',
+      apiGroup: RBAC_GROUP,
+      resource: roleResource,
+      namespace: ref.kind === 'ClusterRole' ? undefined : namespace,
+      name: ref.name,
+    }).allowed;
     if (bindAllowed || covers(held, authz.roleRules(ref.kind ?? '', ref.name, namespace), namespace)) return;
     throw refused();
   }

@@ -20,7 +20,11 @@ export function impersonate(req: IncomingMessage, real: UserInfo, authz: Cluster
   if (!name) return real;
   const checks: RequestAttributes[] = [];
   const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
-  checks.push(sa ? { kind: 'resource', verb: 'impersonate', apiGroup: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] } : { kind: 'resource', verb: 'impersonate', apiGroup: '', resource: 'users', name });
+  checks.push(
+    sa
+      ? { kind: 'resource', verb: 'impersonate', apiGroup: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] }
+      : { kind: 'resource', verb: 'impersonate', apiGroup: '', resource: 'users', name },
+  );
   for (const g of groups) checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: '', resource: 'groups', name: g });
   if (uid) checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid });
   const extra: Record<string, string[]> = {};
@@ -28,12 +32,14 @@ export function impersonate(req: IncomingMessage, real: UserInfo, authz: Cluster
     if (!h.startsWith('impersonate-extra-')) continue;
     const key = decodeURIComponent(h.slice('impersonate-extra-'.length));
     extra[key] = headerValues(req, h);
-    for (const value of extra[key]) checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
+    for (const value of extra[key])
+      checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
   }
   for (const a of checks) {
     const decision = authz.authorize(real, a);
     if (!decision.allowed) throw forbidden(real.name, a, decision.reason);
   }
-  const implied = name === 'system:anonymous' ? [] : sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
+  const implied =
+    name === 'system:anonymous' ? [] : sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
   return { name, ...(uid ? { uid } : {}), groups: [...new Set([...groups, ...implied])], ...(Object.keys(extra).length ? { extra } : {}) };
 }

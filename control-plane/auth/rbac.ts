@@ -87,7 +87,10 @@ export class RbacAuthorizer {
     for (const { binding, rules } of this.#grants(user, namespace)) {
       if (rules.some((r) => ruleAllows(r, a))) {
         const kind = binding.kind === 'ClusterRoleBinding' || !binding.metadata.namespace ? 'ClusterRoleBinding' : 'RoleBinding';
-        return { allowed: true, reason: `RBAC: allowed by ${kind} "${binding.metadata.name}" of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${user.name}` };
+        return {
+          allowed: true,
+          reason: `RBAC: allowed by ${kind} "${binding.metadata.name}" of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${user.name}`,
+        };
       }
     }
     return { allowed: false, reason: '' };
@@ -95,7 +98,11 @@ export class RbacAuthorizer {
 
   /** The rules that apply to the user in a namespace (SelfSubjectRulesReview). */
   rulesFor(user: UserInfo, namespace: string): PolicyRule[] {
-    if (user.groups.includes(SUPERUSER_GROUP)) return [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
+    if (user.groups.includes(SUPERUSER_GROUP))
+      return [
+        { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+        { verbs: ['*'], nonResourceURLs: ['*'] },
+      ];
     return [...this.#grants(user, namespace)].flatMap((g) => g.rules);
   }
 }

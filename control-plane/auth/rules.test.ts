@@ -27,8 +27,12 @@ describe('RBAC rules', () => {
 
   it('words Forbidden errors as kube-apiserver does', () => {
     expect(forbidden('jane', pods).message).toBe('pods "web" is forbidden: User "jane" cannot get resource "pods" in API group "" in the namespace "default"');
-    expect(forbidden('jane', { kind: 'resource', verb: 'list', apiGroup: 'apps', resource: 'deployments', subresource: 'scale' }).message).toBe('deployments/scale.apps is forbidden: User "jane" cannot list resource "deployments/scale" in API group "apps" at the cluster scope');
-    expect(forbidden('system:anonymous', { kind: 'nonResource', verb: 'get', path: '/api' }).message).toBe('forbidden: User "system:anonymous" cannot get path "/api"');
+    expect(forbidden('jane', { kind: 'resource', verb: 'list', apiGroup: 'apps', resource: 'deployments', subresource: 'scale' }).message).toBe(
+      'deployments/scale.apps is forbidden: User "jane" cannot list resource "deployments/scale" in API group "apps" at the cluster scope',
+    );
+    expect(forbidden('system:anonymous', { kind: 'nonResource', verb: 'get', path: '/api' }).message).toBe(
+      'forbidden: User "system:anonymous" cannot get path "/api"',
+    );
   });
 
   it('reads a static token file with quoted group lists', async () => {

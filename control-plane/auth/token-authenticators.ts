@@ -43,7 +43,16 @@ export class StaticTokenFile implements TokenAuthenticator {
       const fields = csvFields(line);
       const [token, name, uid, groups] = fields;
       if (!token || !name) throw new Error(`${path}:${i + 1}: a token line needs at least token,user`);
-      file.#users.set(token, { name, uid: uid || undefined, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+      file.#users.set(token, {
+        name,
+        uid: uid || undefined,
+        groups: groups
+          ? groups
+              .split(',')
+              .map((g) => g.trim())
+              .filter(Boolean)
+          : [],
+      });
     }
     return file;
   }
@@ -82,7 +91,12 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       extra['authentication.kubernetes.io/pod-name'] = [pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [pod.uid];
     }
-    const user = { name: `system:serviceaccount:${namespace}:${serviceaccount.name}`, uid: serviceaccount.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`], extra };
+    const user = {
+      name: `system:serviceaccount:${namespace}:${serviceaccount.name}`,
+      uid: serviceaccount.uid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
+      extra,
+    };
     return { user, audiences: audiences.filter((a) => verified.audiences.includes(a)) };
   }
 }
@@ -102,12 +116,16 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
     if (!m) return null;
     const [, id, secret] = m as unknown as [string, string, string];
     const s = await this.#secrets.get('kube-system', `bootstrap-token-${id}`).catch(() => null);
-    if (!s || s.type !== 'bootstrap.kubernetes.io/token' || s.metadata.deletionTimestamp) return null;
-    const data = Object.fromEntries(Object.entries((s.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    if (s?.type !== 'bootstrap.kubernetes.io/token' || s.metadata.deletionTimestamp) return null;
+    const data = Object.fromEntries(
+      Object.entries((s.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
     if (data['token-id'] !== id || data['token-secret'] !== secret || data['usage-bootstrap-authentication'] !== 'true') return null;
     if (data.expiration && Date.parse(data.expiration) <= Date.now()) return null;
-    const extraGroups = (data['auth-extra-groups'] ?? '').split(',').map((g) => g.trim()).filter((g) => g.startsWith('system:bootstrappers:'));
+    const extraGroups = (data['auth-extra-groups'] ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter((g) => g.startsWith('system:bootstrappers:'));
     return { user: { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extraGroups] } };
   }
 }
-

@@ -1,4 +1,12 @@
-import { ApiError, type EventRecorder, type InformerHandlers, type Logger, type ResourceRef, type RestClient, type WorkQueue } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  type EventRecorder,
+  type InformerHandlers,
+  type Logger,
+  type ResourceRef,
+  type RestClient,
+  type WorkQueue,
+} from '../../apimachinery/index.ts';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { controllerKey } from './controller-ref.ts';
 import type { SharedInformers } from './shared-informers.ts';
@@ -24,23 +32,30 @@ export interface Controller {
  * object that vanished mid-sync needs nothing more.
  */
 export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: string) => Promise<void>, log: Logger, signal: AbortSignal): Promise<void> {
-  return queue.run(workers, async (key) => {
-    try {
-      await sync(key);
-      queue.forget(key);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 404) {
+  return queue.run(
+    workers,
+    async (key) => {
+      try {
+        await sync(key);
         queue.forget(key);
-        return;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) {
+          queue.forget(key);
+          return;
+        }
+        if (!(err instanceof ApiError && err.code === 409)) log.warn({ key, err: (err as Error).message }, 'sync failed');
+        queue.addRateLimited(key);
       }
-      if (!(err instanceof ApiError && err.code === 409)) log.warn({ key, err: (err as Error).message }, 'sync failed');
-      queue.addRateLimited(key);
-    }
-  }, signal);
+    },
+    signal,
+  );
 }
 
 /** Informer handlers that queue the controller (of this kind) of whatever is added, changed or deleted. */
-export function queueControllerOf<T extends { metadata?: { namespace?: string; ownerReferences?: OwnerReference[] } }>(queue: WorkQueue, kind: string): InformerHandlers<T> {
+export function queueControllerOf<T extends { metadata?: { namespace?: string; ownerReferences?: OwnerReference[] } }>(
+  queue: WorkQueue,
+  kind: string,
+): InformerHandlers<T> {
   const add = (o: T) => {
     const key = controllerKey(o, kind);
     if (key) queue.add(key);

@@ -27,7 +27,10 @@ export interface CurrentRevision {
  * revisionHistoryLimit are deleted.
  */
 export async function syncRevisions(ctx: ControllerContext, owner: Owner, kind: string, inUse: Set<string>): Promise<CurrentRevision> {
-  const revisions = ctx.informers.ownerIndex<ControllerRevision>(CONTROLLER_REVISIONS).dependents(owner.metadata?.uid).filter((r) => isControlledBy(r, owner));
+  const revisions = ctx.informers
+    .ownerIndex<ControllerRevision>(CONTROLLER_REVISIONS)
+    .dependents(owner.metadata?.uid)
+    .filter((r) => isControlledBy(r, owner));
   const template = owner.spec?.template ?? {};
   const hash = podTemplateHash(template);
   const latest = Math.max(0, ...revisions.map((r) => r.revision));
@@ -51,7 +54,9 @@ export async function syncRevisions(ctx: ControllerContext, owner: Owner, kind: 
     current = await ctx.client.patch<ControllerRevision>({ ...ref, name: current.metadata?.name }, { revision: latest + 1 }, 'merge');
   }
   const limit = owner.spec?.revisionHistoryLimit ?? 10;
-  const old = revisions.filter((r) => r !== current && r.metadata?.name !== current?.metadata?.name && !inUse.has(r.metadata?.labels?.[REVISION_HASH_LABEL] ?? '')).sort((a, b) => a.revision - b.revision);
+  const old = revisions
+    .filter((r) => r !== current && r.metadata?.name !== current?.metadata?.name && !inUse.has(r.metadata?.labels?.[REVISION_HASH_LABEL] ?? ''))
+    .sort((a, b) => a.revision - b.revision);
   for (const r of old.slice(0, Math.max(old.length - limit, 0))) await deleteExact(ctx.client, ref, r);
   return { name: current.metadata?.name ?? '', hash, revision: current.revision };
 }

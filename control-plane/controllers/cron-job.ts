@@ -63,7 +63,13 @@ export class CronJobController implements Controller {
     this.#queue.addAfter(key, times.next.getTime() - now.getTime() + 100);
     const scheduled = times.missed.at(-1);
     let lastScheduleTime = cj.status?.lastScheduleTime;
-    if (times.count > TOO_MANY_MISSED) this.#ctx.events.event(cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${times.count}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
+    if (times.count > TOO_MANY_MISSED)
+      this.#ctx.events.event(
+        cj,
+        'Warning',
+        'TooManyMissedTimes',
+        `too many missed start times: ${times.count}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`,
+      );
 
     if (scheduled && !spec.suspend) {
       const policy = spec.concurrencyPolicy ?? 'Allow';
@@ -79,15 +85,26 @@ export class CronJobController implements Controller {
       }
     }
 
-    const succeededTimes = jobs.filter((j) => finishedCondition(j)?.type === 'Complete').map((j) => j.status?.completionTime).filter((t): t is string => !!t).sort();
+    const succeededTimes = jobs
+      .filter((j) => finishedCondition(j)?.type === 'Complete')
+      .map((j) => j.status?.completionTime)
+      .filter((t): t is string => !!t)
+      .sort();
     const status = {
       ...(active.length ? { active: active.map(referenceTo) } : {}),
       ...(lastScheduleTime ? { lastScheduleTime } : {}),
       ...(succeededTimes.length || cj.status?.lastSuccessfulTime ? { lastSuccessfulTime: succeededTimes.at(-1) ?? cj.status?.lastSuccessfulTime } : {}),
     };
-    const before = { ...(cj.status?.active?.length ? { active: cj.status.active } : {}), ...(cj.status?.lastScheduleTime ? { lastScheduleTime: cj.status.lastScheduleTime } : {}), ...(cj.status?.lastSuccessfulTime ? { lastSuccessfulTime: cj.status.lastSuccessfulTime } : {}) };
+    const before = {
+      ...(cj.status?.active?.length ? { active: cj.status.active } : {}),
+      ...(cj.status?.lastScheduleTime ? { lastScheduleTime: cj.status.lastScheduleTime } : {}),
+      ...(cj.status?.lastSuccessfulTime ? { lastSuccessfulTime: cj.status.lastSuccessfulTime } : {}),
+    };
     if (JSON.stringify(status) === JSON.stringify(before)) return;
-    await this.#ctx.client.update({ ...CRON_JOBS, version: 'v1', namespace: cj.metadata?.namespace, name: cj.metadata?.name, subresource: 'status' }, { ...cj, status });
+    await this.#ctx.client.update(
+      { ...CRON_JOBS, version: 'v1', namespace: cj.metadata?.namespace, name: cj.metadata?.name, subresource: 'status' },
+      { ...cj, status },
+    );
   }
 
   async #startJob(cj: CronJob, scheduled: Date): Promise<Job> {
@@ -118,7 +135,10 @@ export class CronJobController implements Controller {
 
   async #deleteJob(cj: CronJob, job: Job): Promise<void> {
     try {
-      await this.#ctx.client.delete({ ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name }, { preconditions: { uid: job.metadata?.uid }, propagationPolicy: 'Background' });
+      await this.#ctx.client.delete(
+        { ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name },
+        { preconditions: { uid: job.metadata?.uid }, propagationPolicy: 'Background' },
+      );
       this.#ctx.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata?.name}`);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -128,7 +148,10 @@ export class CronJobController implements Controller {
   /** Deletes the oldest finished Jobs beyond successfulJobsHistoryLimit (3) and failedJobsHistoryLimit (1). */
   async #pruneHistory(cj: CronJob, jobs: Job[]): Promise<void> {
     const started = (j: Job) => Date.parse(j.metadata?.annotations?.[SCHEDULED_TIMESTAMP] ?? j.metadata?.creationTimestamp ?? '') || 0;
-    for (const [type, limit] of [['Complete', cj.spec?.successfulJobsHistoryLimit ?? 3], ['Failed', cj.spec?.failedJobsHistoryLimit ?? 1]] as const) {
+    for (const [type, limit] of [
+      ['Complete', cj.spec?.successfulJobsHistoryLimit ?? 3],
+      ['Failed', cj.spec?.failedJobsHistoryLimit ?? 1],
+    ] as const) {
       const finished = jobs.filter((j) => finishedCondition(j)?.type === type && !j.metadata?.deletionTimestamp).sort((a, b) => started(a) - started(b));
       for (const j of finished.slice(0, Math.max(finished.length - limit, 0))) await this.#deleteJob(cj, j);
     }
@@ -136,5 +159,12 @@ export class CronJobController implements Controller {
 }
 
 function referenceTo(j: Job): ObjectReference {
-  return { apiVersion: 'batch/v1', kind: 'Job', name: j.metadata?.name, namespace: j.metadata?.namespace, uid: j.metadata?.uid, resourceVersion: j.metadata?.resourceVersion };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    name: j.metadata?.name,
+    namespace: j.metadata?.namespace,
+    uid: j.metadata?.uid,
+    resourceVersion: j.metadata?.resourceVersion,
+  };
 }

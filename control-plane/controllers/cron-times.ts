@@ -7,7 +7,13 @@ const EVERY = /^@every (\S+)$/;
  * The schedule's fire times after `after` up to and including `until`
  * (at most `limit` of them, the latest kept), and the first one after `until`.
  */
-export function fireTimes(schedule: string, timeZone: string | undefined, after: Date, until: Date, limit = 100): { missed: Date[]; count: number; next: Date } {
+export function fireTimes(
+  schedule: string,
+  timeZone: string | undefined,
+  after: Date,
+  until: Date,
+  limit = 100,
+): { missed: Date[]; count: number; next: Date } {
   const s = schedule.trim() === '@midnight' ? '@daily' : schedule.trim();
   const every = EVERY.exec(s);
   const step = every ? parseDuration(every[1] as string) : 0;

@@ -12,9 +12,24 @@ interface SignerRules {
 
 /** The built-in signers this control plane issues for (kube-controller-manager's csrsigning). */
 export const SIGNERS: Record<string, SignerRules> = {
-  'kubernetes.io/kube-apiserver-client': { required: 'client auth', allowed: ['digital signature', 'key encipherment', 'client auth'], nodeSubject: false, sans: 'dns-or-ip' },
-  'kubernetes.io/kube-apiserver-client-kubelet': { required: 'client auth', allowed: ['digital signature', 'key encipherment', 'client auth'], nodeSubject: true, sans: 'none' },
-  'kubernetes.io/kubelet-serving': { required: 'server auth', allowed: ['digital signature', 'key encipherment', 'server auth'], nodeSubject: true, sans: 'dns-or-ip' },
+  'kubernetes.io/kube-apiserver-client': {
+    required: 'client auth',
+    allowed: ['digital signature', 'key encipherment', 'client auth'],
+    nodeSubject: false,
+    sans: 'dns-or-ip',
+  },
+  'kubernetes.io/kube-apiserver-client-kubelet': {
+    required: 'client auth',
+    allowed: ['digital signature', 'key encipherment', 'client auth'],
+    nodeSubject: true,
+    sans: 'none',
+  },
+  'kubernetes.io/kubelet-serving': {
+    required: 'server auth',
+    allowed: ['digital signature', 'key encipherment', 'server auth'],
+    nodeSubject: true,
+    sans: 'dns-or-ip',
+  },
 };
 
 /**

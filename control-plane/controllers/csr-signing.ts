@@ -49,12 +49,22 @@ export class CsrSigningController implements Controller {
       const refusal = signerRefusal(csr.spec.signerName, await describeRequest(request), csr.spec.usages ?? []);
       if (refusal) throw new Error(refusal);
       const seconds = Math.min(Math.max(csr.spec.expirationSeconds ?? MAX_SECONDS, MIN_SECONDS), MAX_SECONDS);
-      const pem = await signRequest(this.#ca, request, { clientAuth: signer.required === 'client auth', serverAuth: signer.required === 'server auth', seconds });
+      const pem = await signRequest(this.#ca, request, {
+        clientAuth: signer.required === 'client auth',
+        serverAuth: signer.required === 'server auth',
+        seconds,
+      });
       status = { ...csr.status, certificate: Buffer.from(pem).toString('base64') };
       this.#ctx.log.info({ csr: name, signer: csr.spec.signerName }, 'issued certificate');
     } catch (err) {
       const now = rfc3339();
-      status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: (err as Error).message, lastUpdateTime: now, lastTransitionTime: now }] };
+      status = {
+        ...csr.status,
+        conditions: [
+          ...(csr.status?.conditions ?? []),
+          { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: (err as Error).message, lastUpdateTime: now, lastTransitionTime: now },
+        ],
+      };
     }
     await this.#ctx.client.update(ref, { ...csr, status });
   }

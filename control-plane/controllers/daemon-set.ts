@@ -24,7 +24,13 @@ export function daemonPodTemplate(template: PodTemplateSpec, nodeName: string): 
   const tolerations = [...(spec.tolerations ?? [])];
   for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
   spec.tolerations = tolerations;
-  spec.affinity = { ...spec.affinity, nodeAffinity: { ...spec.affinity?.nodeAffinity, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] } } };
+  spec.affinity = {
+    ...spec.affinity,
+    nodeAffinity: {
+      ...spec.affinity?.nodeAffinity,
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
+    },
+  };
   return { ...template, spec };
 }
 
@@ -64,7 +70,11 @@ export class DaemonSetController implements Controller {
     const enqueue = (ds: DaemonSet) => this.#queue.add(objectKey(ds));
     this.#sets.addHandlers({ onAdd: enqueue, onUpdate: (_o, ds) => enqueue(ds) });
     const all = () => this.#sets.list().forEach(enqueue);
-    this.#nodes.addHandlers({ onAdd: all, onUpdate: (a, b) => JSON.stringify([a.metadata?.labels, a.spec?.taints]) !== JSON.stringify([b.metadata?.labels, b.spec?.taints]) && all(), onDelete: all });
+    this.#nodes.addHandlers({
+      onAdd: all,
+      onUpdate: (a, b) => JSON.stringify([a.metadata?.labels, a.spec?.taints]) !== JSON.stringify([b.metadata?.labels, b.spec?.taints]) && all(),
+      onDelete: all,
+    });
     this.#pods.addHandlers(queueControllerOf<Pod>(this.#queue, 'DaemonSet'));
   }
 
@@ -77,10 +87,16 @@ export class DaemonSetController implements Controller {
     const ds = this.#sets.get(key);
     if (!ds || ds.metadata?.deletionTimestamp) return;
     const template = ds.spec?.template ?? {};
-    const pods = this.#ctx.informers.ownerIndex<Pod>(PODS).dependents(ds.metadata?.uid).filter((p) => isControlledBy(p, ds));
+    const pods = this.#ctx.informers
+      .ownerIndex<Pod>(PODS)
+      .dependents(ds.metadata?.uid)
+      .filter((p) => isControlledBy(p, ds));
     const revision = await syncRevisions(this.#ctx, ds, 'DaemonSet', new Set(pods.map((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] ?? '')));
     const byNode = new Map<string, Pod[]>();
-    const pinned = (p: Pod) => p.spec?.nodeName ?? p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? '';
+    const pinned = (p: Pod) =>
+      p.spec?.nodeName ??
+      p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ??
+      '';
     for (const p of pods) byNode.set(pinned(p), [...(byNode.get(pinned(p)) ?? []), p]);
 
     const wanted: string[] = [];
@@ -107,7 +123,10 @@ export class DaemonSetController implements Controller {
     if ((strategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
       const maxUnavailable = Math.max(scaledValue(strategy?.rollingUpdate?.maxUnavailable, wanted.length, false, '1'), 1);
       const daemonOf = (n: string) => (byNode.get(n) ?? []).find((p) => isPodActive(p));
-      let unavailable = wanted.filter((n) => { const d = daemonOf(n); return !d || !podAvailability(d, minReady).available; }).length;
+      let unavailable = wanted.filter((n) => {
+        const d = daemonOf(n);
+        return !d || !podAvailability(d, minReady).available;
+      }).length;
       for (const n of wanted) {
         const d = daemonOf(n);
         if (!d || d.metadata?.labels?.[REVISION_HASH_LABEL] === revision.hash) continue;
@@ -119,7 +138,14 @@ export class DaemonSetController implements Controller {
     }
 
     const ref = controllerRef(ds, 'apps/v1', 'DaemonSet');
-    await Promise.all(create.map((nodeName) => createPodFromTemplate(this.#ctx, ds, ref, daemonPodTemplate(template, nodeName), { generateName: `${ds.metadata?.name}-`, labels: { [REVISION_HASH_LABEL]: revision.hash } })));
+    await Promise.all(
+      create.map((nodeName) =>
+        createPodFromTemplate(this.#ctx, ds, ref, daemonPodTemplate(template, nodeName), {
+          generateName: `${ds.metadata?.name}-`,
+          labels: { [REVISION_HASH_LABEL]: revision.hash },
+        }),
+      ),
+    );
     await Promise.all([...new Set(remove)].map((p) => deleteOwnedPod(this.#ctx, ds, p)));
     await this.#updateStatus(ds, wanted, byNode, revision.hash);
   }
@@ -143,6 +169,9 @@ export class DaemonSetController implements Controller {
     };
     const fields = Object.keys(status) as (keyof DaemonSetStatus)[];
     if (fields.every((k) => (ds.status?.[k] ?? 0) === (status[k] ?? 0))) return;
-    await this.#ctx.client.update({ ...DAEMON_SETS, version: 'v1', namespace: ds.metadata?.namespace, name: ds.metadata?.name, subresource: 'status' }, { ...ds, status: { ...ds.status, ...status } });
+    await this.#ctx.client.update(
+      { ...DAEMON_SETS, version: 'v1', namespace: ds.metadata?.namespace, name: ds.metadata?.name, subresource: 'status' },
+      { ...ds, status: { ...ds.status, ...status } },
+    );
   }
 }

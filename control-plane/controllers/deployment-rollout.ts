@@ -22,7 +22,11 @@ export function scaledValue(v: number | string | undefined, total: number, round
 }
 
 /** maxSurge and maxUnavailable as pod counts; both zero would never progress, so unavailability becomes one. */
-export function rollingBounds(desired: number, maxSurge: number | string | undefined, maxUnavailable: number | string | undefined): { surge: number; unavailable: number } {
+export function rollingBounds(
+  desired: number,
+  maxSurge: number | string | undefined,
+  maxUnavailable: number | string | undefined,
+): { surge: number; unavailable: number } {
   const surge = scaledValue(maxSurge, desired, true, '25%');
   let unavailable = scaledValue(maxUnavailable, desired, false, '25%');
   if (surge === 0 && unavailable === 0) unavailable = 1;

@@ -15,7 +15,11 @@ const HASH_LABEL = 'pod-template-hash';
 
 const revisionOf = (rs: ReplicaSet) => Number(rs.metadata?.annotations?.[REVISION] ?? 0) || 0;
 const specReplicas = (rs: ReplicaSet) => rs.spec?.replicas ?? 0;
-const counts = (rs: ReplicaSet): ReplicaSetCounts => ({ replicas: specReplicas(rs), available: rs.status?.availableReplicas ?? 0, created: rs.metadata?.creationTimestamp ?? '' });
+const counts = (rs: ReplicaSet): ReplicaSetCounts => ({
+  replicas: specReplicas(rs),
+  available: rs.status?.availableReplicas ?? 0,
+  created: rs.metadata?.creationTimestamp ?? '',
+});
 
 /**
  * Rolls Deployments out through ReplicaSets: one ReplicaSet per pod template
@@ -83,13 +87,19 @@ export class DeploymentController implements Controller {
       next = await this.#patchReplicaSet(next, { metadata: { annotations: { [REVISION]: String(maxOldRevision + 1) } } });
     }
     if (d.metadata?.annotations?.[REVISION] !== String(revisionOf(next))) {
-      await this.#ctx.client.patch({ ...DEPLOYMENTS, version: 'v1', namespace: d.metadata?.namespace, name: d.metadata?.name }, { metadata: { annotations: { [REVISION]: String(revisionOf(next)) } } }, 'merge');
+      await this.#ctx.client.patch(
+        { ...DEPLOYMENTS, version: 'v1', namespace: d.metadata?.namespace, name: d.metadata?.name },
+        { metadata: { annotations: { [REVISION]: String(revisionOf(next)) } } },
+        'merge',
+      );
     }
 
     if (d.spec?.strategy?.type === 'Recreate') {
       const running = old.filter((rs) => specReplicas(rs) > 0);
       for (const rs of running) await this.#scale(d, rs, 0);
-      const oldPodsLeft = old.some((rs) => this.#podsByOwner.dependents(rs.metadata?.uid).some((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed'));
+      const oldPodsLeft = old.some((rs) =>
+        this.#podsByOwner.dependents(rs.metadata?.uid).some((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed'),
+      );
       if (running.length === 0 && !oldPodsLeft && specReplicas(next) !== desired) {
         await this.#scale(d, next, desired);
         progressed = true;
@@ -127,24 +137,35 @@ export class DeploymentController implements Controller {
     template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [HASH_LABEL]: hash } };
     const selector = d.spec?.selector ?? {};
     const name = `${d.metadata?.name}-${hash}`;
-    const rs = await this.#ctx.client.create<ReplicaSet>({ ...REPLICA_SETS, version: 'v1', namespace: d.metadata?.namespace }, {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name,
-        labels: template.metadata.labels,
-        annotations: { [REVISION]: String(revision), ...this.#sizeAnnotations(d) },
-        ownerReferences: [controllerRef(d, 'apps/v1', 'Deployment')],
+    const rs = await this.#ctx.client.create<ReplicaSet>(
+      { ...REPLICA_SETS, version: 'v1', namespace: d.metadata?.namespace },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name,
+          labels: template.metadata.labels,
+          annotations: { [REVISION]: String(revision), ...this.#sizeAnnotations(d) },
+          ownerReferences: [controllerRef(d, 'apps/v1', 'Deployment')],
+        },
+        spec: {
+          replicas,
+          minReadySeconds: d.spec?.minReadySeconds,
+          selector: { ...selector, matchLabels: { ...selector.matchLabels, [HASH_LABEL]: hash } },
+          template,
+        },
       },
-      spec: { replicas, minReadySeconds: d.spec?.minReadySeconds, selector: { ...selector, matchLabels: { ...selector.matchLabels, [HASH_LABEL]: hash } }, template },
-    });
+    );
     if (replicas > 0) this.#ctx.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${replicas}`);
     return rs;
   }
 
   #sizeAnnotations(d: Deployment): Record<string, string> {
     const desired = d.spec?.replicas ?? 1;
-    const surge = d.spec?.strategy?.type === 'Recreate' ? 0 : rollingBounds(desired, d.spec?.strategy?.rollingUpdate?.maxSurge, d.spec?.strategy?.rollingUpdate?.maxUnavailable).surge;
+    const surge =
+      d.spec?.strategy?.type === 'Recreate'
+        ? 0
+        : rollingBounds(desired, d.spec?.strategy?.rollingUpdate?.maxSurge, d.spec?.strategy?.rollingUpdate?.maxUnavailable).surge;
     return { [DESIRED_REPLICAS]: String(desired), [MAX_REPLICAS]: String(desired + surge) };
   }
 
@@ -156,15 +177,23 @@ export class DeploymentController implements Controller {
     const from = specReplicas(rs);
     if (from === replicas) return rs;
     const scaled = await this.#patchReplicaSet(rs, { metadata: { annotations: this.#sizeAnnotations(d) }, spec: { replicas } });
-    this.#ctx.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata?.name} from ${from} to ${replicas}`);
+    this.#ctx.events.event(
+      d,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata?.name} from ${from} to ${replicas}`,
+    );
     return scaled;
   }
 
   /** Deletes the oldest empty old ReplicaSets beyond revisionHistoryLimit. */
   async #pruneHistory(d: Deployment, old: ReplicaSet[]): Promise<void> {
     const limit = d.spec?.revisionHistoryLimit ?? 10;
-    const empty = old.filter((rs) => specReplicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata?.deletionTimestamp).sort((a, b) => revisionOf(a) - revisionOf(b));
-    for (const rs of empty.slice(0, Math.max(empty.length - limit, 0))) await deleteExact(this.#ctx.client, { ...REPLICA_SETS, namespace: rs.metadata?.namespace }, rs);
+    const empty = old
+      .filter((rs) => specReplicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata?.deletionTimestamp)
+      .sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of empty.slice(0, Math.max(empty.length - limit, 0)))
+      await deleteExact(this.#ctx.client, { ...REPLICA_SETS, namespace: rs.metadata?.namespace }, rs);
   }
 
   async #syncStatus(d: Deployment, next: ReplicaSet | undefined, old: ReplicaSet[], progressed: boolean): Promise<void> {
@@ -187,14 +216,28 @@ export class DeploymentController implements Controller {
     const set = (c: Omit<DeploymentCondition, 'lastUpdateTime' | 'lastTransitionTime'>, touch: boolean) => {
       const prev = conditions.get(c.type);
       const same = prev?.status === c.status && prev.reason === c.reason && prev.message === c.message;
-      conditions.set(c.type, { ...c, lastUpdateTime: same && !touch ? prev.lastUpdateTime : now, lastTransitionTime: prev?.status === c.status ? prev.lastTransitionTime : now });
+      conditions.set(c.type, {
+        ...c,
+        lastUpdateTime: same && !touch ? prev.lastUpdateTime : now,
+        lastTransitionTime: prev?.status === c.status ? prev.lastTransitionTime : now,
+      });
     };
-    const maxUnavailable = d.spec?.strategy?.type === 'Recreate' ? 0 : rollingBounds(desired, d.spec?.strategy?.rollingUpdate?.maxSurge, d.spec?.strategy?.rollingUpdate?.maxUnavailable).unavailable;
-    set(available >= desired - maxUnavailable
-      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, false);
+    const maxUnavailable =
+      d.spec?.strategy?.type === 'Recreate'
+        ? 0
+        : rollingBounds(desired, d.spec?.strategy?.rollingUpdate?.maxSurge, d.spec?.strategy?.rollingUpdate?.maxUnavailable).unavailable;
+    set(
+      available >= desired - maxUnavailable
+        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+      false,
+    );
     const rsName = next?.metadata?.name ?? '';
-    const complete = (counts.updatedReplicas ?? 0) === desired && counts.replicas === desired && available >= desired && (counts.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+    const complete =
+      (counts.updatedReplicas ?? 0) === desired &&
+      counts.replicas === desired &&
+      available >= desired &&
+      (counts.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
     const progressing = conditions.get('Progressing');
     const deadline = d.spec?.progressDeadlineSeconds ?? 600;
     if (d.spec?.paused) {
@@ -211,7 +254,10 @@ export class DeploymentController implements Controller {
     const collision = before.collisionCount ? { collisionCount: before.collisionCount } : {};
     const status: DeploymentStatus = { ...withoutZeros(counts), conditions: [...conditions.values()], ...collision };
     if (JSON.stringify(status) === JSON.stringify({ ...withoutZeros(before), conditions: before.conditions ?? [], ...collision })) return;
-    await this.#ctx.client.update({ ...DEPLOYMENTS, version: 'v1', namespace: d.metadata?.namespace, name: d.metadata?.name, subresource: 'status' }, { ...d, status });
+    await this.#ctx.client.update(
+      { ...DEPLOYMENTS, version: 'v1', namespace: d.metadata?.namespace, name: d.metadata?.name, subresource: 'status' },
+      { ...d, status },
+    );
   }
 }
 

@@ -10,19 +10,32 @@ import { PODS, POD_DISRUPTION_BUDGETS } from './shared-informers.ts';
 const DISRUPTED_POD_TIMEOUT_MS = 2 * 60_000;
 
 /** The counts a budget's status carries, from the pods it selects. */
-export function budgetCounts(pdb: PodDisruptionBudget, pods: Pod[], now = Date.now()): Pick<PodDisruptionBudgetStatus, 'expectedPods' | 'currentHealthy' | 'desiredHealthy' | 'disruptionsAllowed' | 'disruptedPods'> {
-  const disrupted = Object.fromEntries(Object.entries(pdb.status?.disruptedPods ?? {}).filter(([name, at]) => {
-    const pod = pods.find((p) => p.metadata?.name === name);
-    return pod && !pod.metadata?.deletionTimestamp && now - Date.parse(at) < DISRUPTED_POD_TIMEOUT_MS;
-  }));
+export function budgetCounts(
+  pdb: PodDisruptionBudget,
+  pods: Pod[],
+  now = Date.now(),
+): Pick<PodDisruptionBudgetStatus, 'expectedPods' | 'currentHealthy' | 'desiredHealthy' | 'disruptionsAllowed' | 'disruptedPods'> {
+  const disrupted = Object.fromEntries(
+    Object.entries(pdb.status?.disruptedPods ?? {}).filter(([name, at]) => {
+      const pod = pods.find((p) => p.metadata?.name === name);
+      return pod && !pod.metadata?.deletionTimestamp && now - Date.parse(at) < DISRUPTED_POD_TIMEOUT_MS;
+    }),
+  );
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   const expectedPods = live.length;
   const currentHealthy = live.filter((p) => isPodReady(p) && !(p.metadata?.name && disrupted[p.metadata.name])).length;
   const spec = pdb.spec ?? {};
-  const desiredHealthy = spec.maxUnavailable !== undefined
-    ? Math.max(expectedPods - scaledValue(spec.maxUnavailable, expectedPods, true, '0'), 0)
-    : scaledValue(spec.minAvailable ?? 1, expectedPods, true, '1');
-  return { expectedPods, currentHealthy, desiredHealthy, disruptionsAllowed: Math.max(currentHealthy - desiredHealthy, 0), disruptedPods: Object.keys(disrupted).length ? disrupted : undefined };
+  const desiredHealthy =
+    spec.maxUnavailable !== undefined
+      ? Math.max(expectedPods - scaledValue(spec.maxUnavailable, expectedPods, true, '0'), 0)
+      : scaledValue(spec.minAvailable ?? 1, expectedPods, true, '1');
+  return {
+    expectedPods,
+    currentHealthy,
+    desiredHealthy,
+    disruptionsAllowed: Math.max(currentHealthy - desiredHealthy, 0),
+    disruptedPods: Object.keys(disrupted).length ? disrupted : undefined,
+  };
 }
 
 /**
@@ -72,11 +85,25 @@ export class DisruptionController implements Controller {
     const status: PodDisruptionBudgetStatus = {
       ...counts,
       observedGeneration: pdb.metadata?.generation,
-      conditions: [{ type: 'DisruptionAllowed', status: allowed ? 'True' : 'False', reason: allowed ? 'SufficientPods' : 'InsufficientPods', message: '', observedGeneration: pdb.metadata?.generation, lastTransitionTime: prev?.status === (allowed ? 'True' : 'False') ? prev.lastTransitionTime : rfc3339() }],
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: allowed ? 'True' : 'False',
+          reason: allowed ? 'SufficientPods' : 'InsufficientPods',
+          message: '',
+          observedGeneration: pdb.metadata?.generation,
+          lastTransitionTime: prev?.status === (allowed ? 'True' : 'False') ? prev.lastTransitionTime : rfc3339(),
+        },
+      ],
     };
-    const same = (['expectedPods', 'currentHealthy', 'desiredHealthy', 'disruptionsAllowed', 'observedGeneration'] as const).every((k) => pdb.status?.[k] === status[k])
-      && JSON.stringify(pdb.status?.disruptedPods ?? {}) === JSON.stringify(status.disruptedPods ?? {}) && prev?.status === status.conditions?.[0]?.status;
+    const same =
+      (['expectedPods', 'currentHealthy', 'desiredHealthy', 'disruptionsAllowed', 'observedGeneration'] as const).every((k) => pdb.status?.[k] === status[k]) &&
+      JSON.stringify(pdb.status?.disruptedPods ?? {}) === JSON.stringify(status.disruptedPods ?? {}) &&
+      prev?.status === status.conditions?.[0]?.status;
     if (same) return;
-    await this.#ctx.client.update({ ...POD_DISRUPTION_BUDGETS, version: 'v1', namespace: pdb.metadata?.namespace, name: pdb.metadata?.name, subresource: 'status' }, { ...pdb, status });
+    await this.#ctx.client.update(
+      { ...POD_DISRUPTION_BUDGETS, version: 'v1', namespace: pdb.metadata?.namespace, name: pdb.metadata?.name, subresource: 'status' },
+      { ...pdb, status },
+    );
   }
 }

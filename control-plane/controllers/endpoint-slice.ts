@@ -26,7 +26,8 @@ function sliceBody(svc: Service, group: EndpointGroup, endpoints: EndpointGroup[
   };
 }
 
-const sameContent = (a: Pick<EndpointSlice, 'endpoints' | 'ports'>, b: Pick<EndpointSlice, 'endpoints' | 'ports'>) => JSON.stringify(a.endpoints ?? []) === JSON.stringify(b.endpoints ?? []) && JSON.stringify(a.ports ?? []) === JSON.stringify(b.ports ?? []);
+const sameContent = (a: Pick<EndpointSlice, 'endpoints' | 'ports'>, b: Pick<EndpointSlice, 'endpoints' | 'ports'>) =>
+  JSON.stringify(a.endpoints ?? []) === JSON.stringify(b.endpoints ?? []) && JSON.stringify(a.ports ?? []) === JSON.stringify(b.ports ?? []);
 
 /**
  * Keeps the EndpointSlices of every Service with a selector: its matching
@@ -49,7 +50,11 @@ export class EndpointSliceController implements Controller {
     this.#slices = ctx.informers.for<EndpointSlice>(ENDPOINT_SLICES);
     const enqueue = (svc: Service) => this.#queue.add(objectKey(svc));
     this.#services.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
-    this.#pods.addHandlers({ onAdd: (p) => this.#enqueueServicesOf(p), onUpdate: (old, p) => this.#enqueueServicesOf(p, old), onDelete: (p) => this.#enqueueServicesOf(p) });
+    this.#pods.addHandlers({
+      onAdd: (p) => this.#enqueueServicesOf(p),
+      onUpdate: (old, p) => this.#enqueueServicesOf(p, old),
+      onDelete: (p) => this.#enqueueServicesOf(p),
+    });
     this.#slices.addHandlers({
       onDelete: (s) => {
         const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
@@ -70,7 +75,12 @@ export class EndpointSliceController implements Controller {
   async sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.#services.get(key);
-    const existing = this.#slices.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+    const existing = this.#slices
+      .list()
+      .filter(
+        (s) =>
+          s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
+      );
     if (!svc?.spec?.selector || svc.metadata?.deletionTimestamp) {
       for (const s of existing) await this.#delete(s);
       return;
@@ -78,7 +88,8 @@ export class EndpointSliceController implements Controller {
     const pods = selectedPods(svc, this.#pods.list());
     const wanted: Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'>[] = [];
     for (const group of serviceEndpoints(svc, pods)) {
-      for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) wanted.push(sliceBody(svc, group, group.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE)));
+      for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
+        wanted.push(sliceBody(svc, group, group.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE)));
     }
     // a Service with no endpoints still has one (placeholder) slice
     if (wanted.length === 0) wanted.push({ addressType: 'IPv4', endpoints: [], ports: [] });
@@ -93,14 +104,24 @@ export class EndpointSliceController implements Controller {
       }
       const reuse = spare.shift();
       if (reuse) {
-        await this.#ctx.client.update({ ...ENDPOINT_SLICES, version: 'v1', namespace, name: reuse.metadata?.name }, { ...reuse, ...body, metadata: { ...reuse.metadata, labels } });
+        await this.#ctx.client.update(
+          { ...ENDPOINT_SLICES, version: 'v1', namespace, name: reuse.metadata?.name },
+          { ...reuse, ...body, metadata: { ...reuse.metadata, labels } },
+        );
       } else {
-        await this.#ctx.client.create({ ...ENDPOINT_SLICES, version: 'v1', namespace }, {
-          apiVersion: 'discovery.k8s.io/v1',
-          kind: 'EndpointSlice',
-          metadata: { generateName: `${name}-`, labels, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }] },
-          ...body,
-        });
+        await this.#ctx.client.create(
+          { ...ENDPOINT_SLICES, version: 'v1', namespace },
+          {
+            apiVersion: 'discovery.k8s.io/v1',
+            kind: 'EndpointSlice',
+            metadata: {
+              generateName: `${name}-`,
+              labels,
+              ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+            },
+            ...body,
+          },
+        );
       }
     }
     for (const s of spare) await this.#delete(s);

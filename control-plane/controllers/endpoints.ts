@@ -52,7 +52,8 @@ export class EndpointsController implements Controller {
     const ref = { ...ENDPOINTS, namespace, name };
     if (!svc?.spec?.selector) {
       // a Service without selector has its Endpoints written by the user; only ours go with the Service
-      if (!svc && current?.metadata?.labels?.[SKIP_MIRROR]) await this.#ignoringGone(this.#ctx.client.delete(ref, { preconditions: { uid: current.metadata.uid } }));
+      if (!svc && current?.metadata?.labels?.[SKIP_MIRROR])
+        await this.#ignoringGone(this.#ctx.client.delete(ref, { preconditions: { uid: current.metadata.uid } }));
       return;
     }
     const pods = selectedPods(svc, this.#pods.list());
@@ -61,7 +62,11 @@ export class EndpointsController implements Controller {
       const ready = group.endpoints.filter((e) => e.ready).map(address);
       const notReady = group.endpoints.filter((e) => !e.ready && !e.terminating).map(address);
       if (!ready.length && !notReady.length) continue;
-      subsets.push({ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: group.ports.map(({ appProtocol: _a, ...p }) => p) });
+      subsets.push({
+        ...(ready.length ? { addresses: ready } : {}),
+        ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+        ports: group.ports.map(({ appProtocol: _a, ...p }) => p),
+      });
     }
     const labels = { ...svc.metadata?.labels, [SKIP_MIRROR]: 'true' };
     const wanted = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels }, ...(subsets.length ? { subsets } : {}) };

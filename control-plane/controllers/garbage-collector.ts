@@ -60,7 +60,8 @@ export class GarbageCollector implements Controller {
     }
     for (const ownerType of Object.values(OWNER_KINDS)) {
       const enqueueIfFinalizing = (o: Owned) => {
-        if (o.metadata?.deletionTimestamp && o.metadata.finalizers?.some((f) => f === ORPHAN || f === FOREGROUND)) this.#queue.add(`owner|${typeKey(ownerType)}|${objectKey(o)}`);
+        if (o.metadata?.deletionTimestamp && o.metadata.finalizers?.some((f) => f === ORPHAN || f === FOREGROUND))
+          this.#queue.add(`owner|${typeKey(ownerType)}|${objectKey(o)}`);
       };
       ctx.informers.for<Owned>(ownerType).addHandlers({
         onAdd: enqueueIfFinalizing,
@@ -73,7 +74,12 @@ export class GarbageCollector implements Controller {
   }
 
   #dependentsOf(owner: Owned): { type: ResourceType; obj: Owned }[] {
-    return DEPENDENT_TYPES.flatMap((type) => this.#ctx.informers.ownerIndex<Owned>(type).dependents(owner.metadata?.uid).map((obj) => ({ type, obj })));
+    return DEPENDENT_TYPES.flatMap((type) =>
+      this.#ctx.informers
+        .ownerIndex<Owned>(type)
+        .dependents(owner.metadata?.uid)
+        .map((obj) => ({ type, obj })),
+    );
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -98,7 +104,10 @@ export class GarbageCollector implements Controller {
     } else if (finalizers.includes(FOREGROUND)) {
       if (dependents.length > 0) {
         for (const { type: depType, obj } of dependents) {
-          if (!obj.metadata?.deletionTimestamp) await this.#ignoringGone(this.#ctx.client.delete(this.#ref(depType, obj), { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Foreground' }));
+          if (!obj.metadata?.deletionTimestamp)
+            await this.#ignoringGone(
+              this.#ctx.client.delete(this.#ref(depType, obj), { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Foreground' }),
+            );
         }
         return;
       }

@@ -45,7 +45,10 @@ export function podFailureVerdict(rules: PodFailurePolicyRule[], pod: Pod): { ac
         const code = c.state?.terminated?.exitCode ?? c.lastState?.terminated?.exitCode;
         if (code === undefined || code === 0) continue;
         if (codes.operator === 'In' ? codes.values.includes(code) : !codes.values.includes(code)) {
-          return { action: rule.action, message: `Container ${c.name} for pod ${name} failed with exit code ${code} matching ${rule.action} rule at index ${i}` };
+          return {
+            action: rule.action,
+            message: `Container ${c.name} for pod ${name} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
         }
       }
     }
@@ -118,16 +121,22 @@ export class JobController implements Controller {
     const indexed = spec.completionMode === 'Indexed';
     const succeededIndexes = new Set(pods.filter((p) => phaseOf(p) === 'Succeeded').map(indexOf));
     const succeeded = indexed ? [...succeededIndexes].filter((i) => i >= 0).length : pods.filter((p) => phaseOf(p) === 'Succeeded').length;
-    const restarts = spec.template.spec?.restartPolicy === 'OnFailure' ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0), 0) : 0;
+    const restarts =
+      spec.template.spec?.restartPolicy === 'OnFailure'
+        ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0), 0)
+        : 0;
     const now = Date.now();
     const startTime = spec.suspend ? job.status?.startTime : (job.status?.startTime ?? rfc3339());
 
     let outcome: Outcome | undefined;
     if (!spec.suspend) {
       if (failJob?.verdict) outcome = { type: 'Failed', reason: 'PodFailurePolicy', message: failJob.verdict.message };
-      else if (failed.length + restarts > (spec.backoffLimit ?? 6)) outcome = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
-      else if (spec.activeDeadlineSeconds && startTime && now - Date.parse(startTime) >= spec.activeDeadlineSeconds * 1000) outcome = { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
-      else if (spec.completions !== undefined ? succeeded >= spec.completions : succeeded > 0 && active.length === 0) outcome = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
+      else if (failed.length + restarts > (spec.backoffLimit ?? 6))
+        outcome = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+      else if (spec.activeDeadlineSeconds && startTime && now - Date.parse(startTime) >= spec.activeDeadlineSeconds * 1000)
+        outcome = { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+      else if (spec.completions !== undefined ? succeeded >= spec.completions : succeeded > 0 && active.length === 0)
+        outcome = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
     }
 
     if (spec.suspend || outcome?.type === 'Failed' || (outcome && active.length > 0)) {
@@ -150,7 +159,10 @@ export class JobController implements Controller {
     };
     const compact = withoutEmpty(status);
     if (JSON.stringify(compact) === JSON.stringify(withoutEmpty({ ...job.status }))) return;
-    await this.#ctx.client.update({ ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name, subresource: 'status' }, { ...job, status: compact });
+    await this.#ctx.client.update(
+      { ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name, subresource: 'status' },
+      { ...job, status: compact },
+    );
     if (outcome?.type === 'Complete') this.#ctx.events.event(job, 'Normal', 'Completed', 'Job completed');
     else if (outcome) this.#ctx.events.event(job, 'Warning', outcome.reason, outcome.message);
   }
@@ -174,9 +186,24 @@ export class JobController implements Controller {
       if (wait > 0) return this.#queue.addAfter(key, wait);
     }
     const ref = controllerRef(job, 'batch/v1', 'Job');
-    const results = await Promise.allSettled(want.map((index) => createPodFromTemplate(this.#ctx, job, ref, spec.template, index === undefined
-      ? { generateName: `${job.metadata?.name}-` }
-      : { generateName: `${job.metadata?.name}-${index}-`, labels: { [COMPLETION_INDEX]: String(index) }, annotations: { [COMPLETION_INDEX]: String(index) }, env: [{ name: 'JOB_COMPLETION_INDEX', value: String(index) }] })));
+    const results = await Promise.allSettled(
+      want.map((index) =>
+        createPodFromTemplate(
+          this.#ctx,
+          job,
+          ref,
+          spec.template,
+          index === undefined
+            ? { generateName: `${job.metadata?.name}-` }
+            : {
+                generateName: `${job.metadata?.name}-${index}-`,
+                labels: { [COMPLETION_INDEX]: String(index) },
+                annotations: { [COMPLETION_INDEX]: String(index) },
+                env: [{ name: 'JOB_COMPLETION_INDEX', value: String(index) }],
+              },
+        ),
+      ),
+    );
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) {
       this.#ctx.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(failure.reason as Error).message}`);
@@ -197,7 +224,8 @@ export class JobController implements Controller {
       else conditions.push(next);
     };
     if (job.spec?.suspend) put({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
-    else if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) put({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
+    else if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True'))
+      put({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
     if (outcome) {
       put({ type: outcome.type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget', status: 'True', reason: outcome.reason, message: outcome.message });
       put({ type: outcome.type, status: 'True', reason: outcome.reason, message: outcome.message });
@@ -212,7 +240,10 @@ export class JobController implements Controller {
     const finishedAt = Date.parse(job.status?.completionTime ?? finishedCondition(job)?.lastTransitionTime ?? '') || Date.now();
     const left = finishedAt + ttl * 1000 - Date.now();
     if (left > 0) return this.#queue.addAfter(key, left + 100);
-    await this.#ctx.client.delete({ ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name }, { preconditions: { uid: job.metadata?.uid }, propagationPolicy: 'Background' });
+    await this.#ctx.client.delete(
+      { ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name },
+      { preconditions: { uid: job.metadata?.uid }, propagationPolicy: 'Background' },
+    );
   }
 }
 

@@ -25,8 +25,13 @@ describe('CronJob fire times', () => {
   });
 
   it('understands @every and @midnight', () => {
-    expect(fireTimes('@every 90s', undefined, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:03:00Z')).missed.map((d) => d.toISOString())).toEqual(['2026-01-01T00:01:30.000Z', '2026-01-01T00:03:00.000Z']);
-    expect(fireTimes('@midnight', 'UTC', at('2026-01-01T12:00:00Z'), at('2026-01-02T12:00:00Z')).missed.map((d) => d.toISOString())).toEqual(['2026-01-02T00:00:00.000Z']);
+    expect(fireTimes('@every 90s', undefined, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:03:00Z')).missed.map((d) => d.toISOString())).toEqual([
+      '2026-01-01T00:01:30.000Z',
+      '2026-01-01T00:03:00.000Z',
+    ]);
+    expect(fireTimes('@midnight', 'UTC', at('2026-01-01T12:00:00Z'), at('2026-01-02T12:00:00Z')).missed.map((d) => d.toISOString())).toEqual([
+      '2026-01-02T00:00:00.000Z',
+    ]);
   });
 });
 
@@ -41,7 +46,11 @@ describe('completed indexes', () => {
 describe('pod failure policy', () => {
   const failed = (exitCode: number, conditions: { type: string; status: string }[] = []) => ({
     metadata: { name: 'p', namespace: 'ns' },
-    status: { phase: 'Failed', conditions, containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode } } }] },
+    status: {
+      phase: 'Failed',
+      conditions,
+      containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode } } }],
+    },
   });
   const rules = [
     { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } },
@@ -50,7 +59,10 @@ describe('pod failure policy', () => {
   ];
 
   it('finds the first matching rule, by exit code or pod condition', () => {
-    expect(podFailureVerdict(rules, failed(42))).toEqual({ action: 'FailJob', message: 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0' });
+    expect(podFailureVerdict(rules, failed(42))).toEqual({
+      action: 'FailJob',
+      message: 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0',
+    });
     expect(podFailureVerdict(rules, failed(1, [{ type: 'DisruptionTarget', status: 'True' }]))?.action).toBe('Ignore');
     expect(podFailureVerdict(rules, failed(7))?.action).toBe('Count');
     expect(podFailureVerdict(rules, failed(1))).toBeUndefined();

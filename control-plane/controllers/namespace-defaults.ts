@@ -6,7 +6,8 @@ import { NAMESPACES, type ResourceType } from './shared-informers.ts';
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const DEFAULT_SERVICE_ACCOUNTS: ResourceType = { resource: 'serviceaccounts', fieldSelector: 'metadata.name=default' };
 const ROOT_CA_CONFIGMAPS: ResourceType = { resource: 'configmaps', fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` };
-const ROOT_CA_DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
+const ROOT_CA_DESCRIPTION =
+  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
 
 /**
  * What every active namespace holds from its creation on, put back when
@@ -49,7 +50,15 @@ export class NamespaceDefaultsController implements Controller {
     const cm = this.#configMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`);
     const wanted = { 'ca.crt': this.#caPem };
     if (!cm) {
-      await this.#createIfMissing({ resource: 'configmaps', namespace }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: wanted });
+      await this.#createIfMissing(
+        { resource: 'configmaps', namespace },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } },
+          data: wanted,
+        },
+      );
     } else if (cm.data?.['ca.crt'] !== this.#caPem) {
       await this.#ctx.client.update({ resource: 'configmaps', namespace, name: ROOT_CA_CONFIGMAP }, { ...cm, data: wanted });
     }

@@ -50,7 +50,10 @@ export class NamespaceController implements Controller {
       this.#queue.addAfter(name, RECHECK_MS);
       return;
     }
-    await this.#ctx.client.update({ ...NAMESPACES, name, subresource: 'finalize' }, { ...ns, spec: { ...ns.spec, finalizers: ns.spec.finalizers.filter((f) => f !== FINALIZER) } });
+    await this.#ctx.client.update(
+      { ...NAMESPACES, name, subresource: 'finalize' },
+      { ...ns, spec: { ...ns.spec, finalizers: ns.spec.finalizers.filter((f) => f !== FINALIZER) } },
+    );
     this.#ctx.log.info({ namespace: name }, 'namespace emptied');
   }
 
@@ -65,7 +68,8 @@ export class NamespaceController implements Controller {
     for (const list of lists) {
       const base = list.groupVersion === 'v1' ? '/api/v1' : `/apis/${list.groupVersion}`;
       for (const r of list.resources) {
-        if (r.namespaced && !r.name.includes('/') && r.verbs.includes('list') && r.verbs.includes('deletecollection')) paths.push(`${base}/namespaces/${encodeURIComponent(namespace)}/${r.name}`);
+        if (r.namespaced && !r.name.includes('/') && r.verbs.includes('list') && r.verbs.includes('deletecollection'))
+          paths.push(`${base}/namespaces/${encodeURIComponent(namespace)}/${r.name}`);
       }
     }
     return paths;

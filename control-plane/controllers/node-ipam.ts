@@ -22,7 +22,8 @@ export class CidrSet {
   constructor(clusterCidr: string, nodeMaskSize: number) {
     const [ip, bits] = clusterCidr.split('/');
     const prefix = Number(bits);
-    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !(prefix >= 0 && prefix <= 32) || !(nodeMaskSize >= prefix && nodeMaskSize <= 32)) throw new Error(`cannot split ${clusterCidr} into /${nodeMaskSize} node ranges`);
+    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !(prefix >= 0 && prefix <= 32) || !(nodeMaskSize >= prefix && nodeMaskSize <= 32))
+      throw new Error(`cannot split ${clusterCidr} into /${nodeMaskSize} node ranges`);
     this.#size = 2 ** (32 - nodeMaskSize);
     this.#base = Math.floor(ipv4ToInt(ip) / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
     this.#count = 2 ** (nodeMaskSize - prefix);

@@ -9,7 +9,11 @@ import { zoneState } from './zone-disruption.ts';
 const pod = (tolerations: NonNullable<Pod['spec']>['tolerations']): Pod => ({ spec: { containers: [], tolerations } });
 
 describe('node condition taints', () => {
-  const taints = (conditions: Record<string, string>) => conditionTaints(Object.entries(conditions).map(([type, status]) => ({ type, status })), 't').map((x) => `${x.key}:${x.effect}`);
+  const taints = (conditions: Record<string, string>) =>
+    conditionTaints(
+      Object.entries(conditions).map(([type, status]) => ({ type, status })),
+      't',
+    ).map((x) => `${x.key}:${x.effect}`);
 
   it('taints not-ready and unreachable nodes for scheduling and execution, ready ones not at all', () => {
     expect(taints({ Ready: 'True', MemoryPressure: 'False' })).toEqual([]);
@@ -18,8 +22,15 @@ describe('node condition taints', () => {
   });
 
   it('keeps pods off a node under pressure while its condition is True', () => {
-    expect(taints({ Ready: 'True', MemoryPressure: 'True', DiskPressure: 'True', PIDPressure: 'True' })).toEqual(['node.kubernetes.io/memory-pressure:NoSchedule', 'node.kubernetes.io/disk-pressure:NoSchedule', 'node.kubernetes.io/pid-pressure:NoSchedule']);
-    expect(taints({ Ready: 'Unknown', MemoryPressure: 'Unknown' })).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+    expect(taints({ Ready: 'True', MemoryPressure: 'True', DiskPressure: 'True', PIDPressure: 'True' })).toEqual([
+      'node.kubernetes.io/memory-pressure:NoSchedule',
+      'node.kubernetes.io/disk-pressure:NoSchedule',
+      'node.kubernetes.io/pid-pressure:NoSchedule',
+    ]);
+    expect(taints({ Ready: 'Unknown', MemoryPressure: 'Unknown' })).toEqual([
+      'node.kubernetes.io/unreachable:NoSchedule',
+      'node.kubernetes.io/unreachable:NoExecute',
+    ]);
   });
 });
 
@@ -33,7 +44,10 @@ describe('taint-based eviction', () => {
   });
 
   it('waits out the shortest matching tolerationSeconds, from when the taint was added', () => {
-    const p = pod([{ key: UNREACHABLE_TAINT, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }, { operator: 'Exists', tolerationSeconds: 30 }]);
+    const p = pod([
+      { key: UNREACHABLE_TAINT, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { operator: 'Exists', tolerationSeconds: 30 },
+    ]);
     expect(evictionTime(p, taints)).toBe(Date.parse(added) + 30_000);
   });
 
@@ -48,27 +62,49 @@ function fakeCluster(names: string[], opts: { zone?: (name: string) => string; h
   const nodes = new Map<string, Node>();
   const leases = new Map<string, Lease>();
   for (const name of names) {
-    nodes.set(name, { metadata: { name, labels: opts.zone ? { 'topology.kubernetes.io/zone': opts.zone(name) } : {} }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: opts.heartbeat }] } });
+    nodes.set(name, {
+      metadata: { name, labels: opts.zone ? { 'topology.kubernetes.io/zone': opts.zone(name) } : {} },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: opts.heartbeat }] },
+    });
     leases.set(`kube-node-lease/${name}`, { metadata: { name, namespace: 'kube-node-lease' }, spec: { renewTime: opts.heartbeat } });
   }
   const pods: Pod[] = names.map((n) => ({ metadata: { name: `p-${n}`, namespace: 'default', uid: n }, spec: { nodeName: n, containers: [] }, status: {} }));
   const deleted: string[] = [];
   const informer = <T>(items: () => T[], byKey: (k: string) => T | undefined) => ({ hasSynced: async () => {}, list: items, get: byKey });
   const lists: Record<string, unknown> = {
-    nodes: informer(() => [...nodes.values()], (k) => nodes.get(k)),
-    leases: informer(() => [...leases.values()], (k) => leases.get(k)),
-    pods: informer(() => pods.filter((p) => !deleted.includes(p.metadata?.name ?? '')), () => undefined),
+    nodes: informer(
+      () => [...nodes.values()],
+      (k) => nodes.get(k),
+    ),
+    leases: informer(
+      () => [...leases.values()],
+      (k) => leases.get(k),
+    ),
+    pods: informer(
+      () => pods.filter((p) => !deleted.includes(p.metadata?.name ?? '')),
+      () => undefined,
+    ),
   };
   const client = {
     patch: async (ref: { resource: string; name: string; subresource?: string }, body: { status?: Node['status']; spec?: Node['spec'] }) => {
       const node = ref.resource === 'nodes' ? nodes.get(ref.name) : undefined;
       if (!node) return;
       // a new object, as an informer would hand out after the write
-      nodes.set(ref.name, { ...node, spec: body.spec ? { ...node.spec, taints: body.spec.taints ?? undefined } : node.spec, status: body.status ? { ...node.status, ...body.status } : node.status });
+      nodes.set(ref.name, {
+        ...node,
+        spec: body.spec ? { ...node.spec, taints: body.spec.taints ?? undefined } : node.spec,
+        status: body.status ? { ...node.status, ...body.status } : node.status,
+      });
     },
     delete: async (ref: { name: string }) => void deleted.push(ref.name),
   };
-  const ctx = { client, informers: { for: (t: { resource: string }) => lists[t.resource] }, events: { event: () => {} }, log: silentLogger } as unknown as ControllerContext;
+  const ctx = {
+    client,
+    informers: { for: (t: { resource: string }) => lists[t.resource] },
+    events: { event: () => {} },
+    log: silentLogger,
+  } as unknown as ControllerContext;
   /** the agent on `name` renews its Lease */
   const renew = (name: string, at: number) => {
     const lease = leases.get(`kube-node-lease/${name}`) as Lease;

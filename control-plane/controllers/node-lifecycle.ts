@@ -39,8 +39,15 @@ export const DEFAULT_NODE_LIFECYCLE: NodeLifecycleOptions = { gracePeriodMs: 40_
 export function conditionTaints(conditions: NodeCondition[], now: string): Taint[] {
   const ready = conditions.find((c) => c.type === 'Ready')?.status;
   const key = ready === 'False' ? NOT_READY_TAINT : ready === 'True' ? undefined : UNREACHABLE_TAINT;
-  const readiness: Taint[] = key ? [{ key, effect: 'NoSchedule' }, { key, effect: 'NoExecute', timeAdded: now }] : [];
-  const pressure = conditions.filter((c) => c.status === 'True' && PRESSURE_TAINTS[c.type]).map((c): Taint => ({ key: PRESSURE_TAINTS[c.type] as string, effect: 'NoSchedule' }));
+  const readiness: Taint[] = key
+    ? [
+        { key, effect: 'NoSchedule' },
+        { key, effect: 'NoExecute', timeAdded: now },
+      ]
+    : [];
+  const pressure = conditions
+    .filter((c) => c.status === 'True' && PRESSURE_TAINTS[c.type])
+    .map((c): Taint => ({ key: PRESSURE_TAINTS[c.type] as string, effect: 'NoSchedule' }));
   return [...readiness, ...pressure];
 }
 
@@ -118,11 +125,24 @@ export class NodeLifecycleController implements Controller {
       if (node) podsByNode.set(node, [...(podsByNode.get(node) ?? []), p]);
     }
     const conditionsOf = new Map<Node, NodeCondition[]>();
-    for (const node of nodes) conditionsOf.set(node, await this.#tryNode(node, () => this.#checkHeartbeat(node, podsByNode, now), node.status?.conditions ?? []));
+    for (const node of nodes)
+      conditionsOf.set(node, await this.#tryNode(node, () => this.#checkHeartbeat(node, podsByNode, now), node.status?.conditions ?? []));
     const zones = this.#observeZones(nodes, conditionsOf);
     for (const node of nodes) {
       const zone = zoneOf(node);
-      await this.#tryNode(node, () => this.#syncNode({ node, conditions: conditionsOf.get(node) ?? [], pods: podsByNode.get(node.metadata?.name ?? '') ?? [], zone, zoneSize: zones.get(zone)?.length ?? 0, now }), undefined);
+      await this.#tryNode(
+        node,
+        () =>
+          this.#syncNode({
+            node,
+            conditions: conditionsOf.get(node) ?? [],
+            pods: podsByNode.get(node.metadata?.name ?? '') ?? [],
+            zone,
+            zoneSize: zones.get(zone)?.length ?? 0,
+            now,
+          }),
+        undefined,
+      );
     }
   }
 
@@ -130,7 +150,8 @@ export class NodeLifecycleController implements Controller {
     try {
       return await work();
     } catch (err) {
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.#ctx.log.warn({ node: node.metadata?.name, err: (err as Error).message }, 'node check failed');
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409)))
+        this.#ctx.log.warn({ node: node.metadata?.name, err: (err as Error).message }, 'node check failed');
       return fallback;
     }
   }
@@ -162,7 +183,11 @@ export class NodeLifecycleController implements Controller {
     for (const zone of this.#zoneStates.keys()) if (!zones.has(zone)) this.#zoneStates.delete(zone);
     const allFull = zones.size > 0 && [...this.#zoneStates.values()].every((s) => s === 'FullDisruption');
     if (allFull !== this.#masterDisruption) {
-      this.#ctx.log.warn(allFull ? 'no node is Ready anywhere: taking NoExecute taints off and evicting nothing until one is' : 'a node is Ready again: leaving full disruption mode');
+      this.#ctx.log.warn(
+        allFull
+          ? 'no node is Ready anywhere: taking NoExecute taints off and evicting nothing until one is'
+          : 'a node is Ready again: leaving full disruption mode',
+      );
     }
     this.#masterDisruption = allFull;
     return zones;
@@ -185,7 +210,15 @@ export class NodeLifecycleController implements Controller {
     const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', ...conditions.map((c) => c.type)]);
     return [...types].map((type) => {
       const prev = conditions.find((c) => c.type === type);
-      return { ...prev, type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now, lastHeartbeatTime: prev?.lastHeartbeatTime ?? now };
+      return {
+        ...prev,
+        type,
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+        lastTransitionTime: now,
+        lastHeartbeatTime: prev?.lastHeartbeatTime ?? now,
+      };
     });
   }
 
@@ -216,9 +249,15 @@ export class NodeLifecycleController implements Controller {
     const now = rfc3339(new Date(nowMs));
     for (const pod of pods) {
       if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') continue;
-      const conditions = (pod.status.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: now } : c));
+      const conditions = (pod.status.conditions ?? []).map((c) =>
+        c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: now } : c,
+      );
       try {
-        await this.#ctx.client.patch({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'status' }, { status: { conditions } }, 'merge');
+        await this.#ctx.client.patch(
+          { resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'status' },
+          { status: { conditions } },
+          'merge',
+        );
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }

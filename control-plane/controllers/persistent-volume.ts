@@ -5,7 +5,8 @@ import { ANN, NO_PROVISIONER, claimClass, findMatchingVolume } from '../volumes/
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES } from './shared-informers.ts';
 
-const EXTERNAL_PROVISIONING = (p: string) => `Waiting for a volume to be created either by the external provisioner '${p}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`;
+const EXTERNAL_PROVISIONING = (p: string) =>
+  `Waiting for a volume to be created either by the external provisioner '${p}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`;
 
 /**
  * kube-controller-manager's persistentvolume-controller: binds claims to
@@ -36,10 +37,14 @@ export class PersistentVolumeController implements Controller {
       this.#claimQueue.add(objectKey(c));
       if (c.spec?.volumeName) this.#volumeQueue.add(c.spec.volumeName);
     };
-    this.#claims.addHandlers({ onAdd: claimChanged, onUpdate: (_o, c) => claimChanged(c), onDelete: (c) => {
-      this.#reported.delete(c.metadata?.uid ?? '');
-      if (c.spec?.volumeName) this.#volumeQueue.add(c.spec.volumeName);
-    } });
+    this.#claims.addHandlers({
+      onAdd: claimChanged,
+      onUpdate: (_o, c) => claimChanged(c),
+      onDelete: (c) => {
+        this.#reported.delete(c.metadata?.uid ?? '');
+        if (c.spec?.volumeName) this.#volumeQueue.add(c.spec.volumeName);
+      },
+    });
     const volumeChanged = (v: PersistentVolume) => {
       this.#volumeQueue.add(v.metadata?.name ?? '');
       const ref = v.spec?.claimRef;
@@ -112,20 +117,37 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     if (claim.metadata?.annotations?.[ANN.storageProvisioner] !== cls.provisioner) {
-      await this.#ctx.client.patch({ ...PERSISTENT_VOLUME_CLAIMS, namespace: claim.metadata?.namespace, name: claim.metadata?.name }, {
-        metadata: { resourceVersion: claim.metadata?.resourceVersion, annotations: { [ANN.storageProvisioner]: cls.provisioner, [ANN.betaStorageProvisioner]: cls.provisioner } },
-      }, 'merge');
+      await this.#ctx.client.patch(
+        { ...PERSISTENT_VOLUME_CLAIMS, namespace: claim.metadata?.namespace, name: claim.metadata?.name },
+        {
+          metadata: {
+            resourceVersion: claim.metadata?.resourceVersion,
+            annotations: { [ANN.storageProvisioner]: cls.provisioner, [ANN.betaStorageProvisioner]: cls.provisioner },
+          },
+        },
+        'merge',
+      );
     }
     this.#report(claim, 'Normal', 'ExternalProvisioning', EXTERNAL_PROVISIONING(cls.provisioner));
   }
 
   /** Points the volume at the claim, then the claim at the volume; each step is picked up again after a conflict. */
   async #bind(pv: PersistentVolume, claim: PersistentVolumeClaim): Promise<void> {
-    const ref = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name, uid: claim.metadata?.uid, resourceVersion: claim.metadata?.resourceVersion };
+    const ref = {
+      kind: 'PersistentVolumeClaim',
+      apiVersion: 'v1',
+      namespace: claim.metadata?.namespace,
+      name: claim.metadata?.name,
+      uid: claim.metadata?.uid,
+      resourceVersion: claim.metadata?.resourceVersion,
+    };
     let bound = pv;
     if (pv.spec?.claimRef?.uid !== claim.metadata?.uid) {
       const annotations = { ...pv.metadata?.annotations, ...(pv.spec?.claimRef ? {} : { [ANN.boundByController]: 'yes' }) };
-      bound = await this.#ctx.client.update<PersistentVolume>({ ...PERSISTENT_VOLUMES, name: pv.metadata?.name }, { ...pv, metadata: { ...pv.metadata, annotations }, spec: { ...pv.spec, claimRef: ref } });
+      bound = await this.#ctx.client.update<PersistentVolume>(
+        { ...PERSISTENT_VOLUMES, name: pv.metadata?.name },
+        { ...pv, metadata: { ...pv.metadata, annotations }, spec: { ...pv.spec, claimRef: ref } },
+      );
     }
     if (bound.status?.phase !== 'Bound') bound = await this.#volumeStatus(bound, 'Bound');
     await this.#completeClaim(claim, bound);
@@ -138,22 +160,35 @@ export class PersistentVolumeController implements Controller {
     let current = claim;
     if (claim.spec?.volumeName !== name || claim.metadata?.annotations?.[ANN.bindCompleted] !== 'yes') {
       const annotations = { ...claim.metadata?.annotations, [ANN.bindCompleted]: 'yes', ...(claim.spec?.volumeName ? {} : { [ANN.boundByController]: 'yes' }) };
-      current = await this.#ctx.client.update<PersistentVolumeClaim>(ref, { ...claim, metadata: { ...claim.metadata, annotations }, spec: { ...claim.spec, volumeName: name } });
+      current = await this.#ctx.client.update<PersistentVolumeClaim>(ref, {
+        ...claim,
+        metadata: { ...claim.metadata, annotations },
+        spec: { ...claim.spec, volumeName: name },
+      });
     }
     if (pv.status?.phase !== 'Bound') await this.#volumeStatus(pv, 'Bound');
     const status = current.status ?? {};
     const capacity = status.phase === 'Bound' && status.capacity ? status.capacity : pv.spec?.capacity;
     if (status.phase !== 'Bound' || !status.capacity || JSON.stringify(status.accessModes) !== JSON.stringify(pv.spec?.accessModes)) {
-      await this.#ctx.client.update({ ...ref, subresource: 'status' }, { ...current, status: { ...status, phase: 'Bound', accessModes: pv.spec?.accessModes, capacity } });
+      await this.#ctx.client.update(
+        { ...ref, subresource: 'status' },
+        { ...current, status: { ...status, phase: 'Bound', accessModes: pv.spec?.accessModes, capacity } },
+      );
     }
   }
 
   async #claimStatus(claim: PersistentVolumeClaim, phase: string): Promise<void> {
-    await this.#ctx.client.update({ ...PERSISTENT_VOLUME_CLAIMS, namespace: claim.metadata?.namespace, name: claim.metadata?.name, subresource: 'status' }, { ...claim, status: { ...claim.status, phase } });
+    await this.#ctx.client.update(
+      { ...PERSISTENT_VOLUME_CLAIMS, namespace: claim.metadata?.namespace, name: claim.metadata?.name, subresource: 'status' },
+      { ...claim, status: { ...claim.status, phase } },
+    );
   }
 
   async #volumeStatus(pv: PersistentVolume, phase: string, message?: string): Promise<PersistentVolume> {
-    return this.#ctx.client.update<PersistentVolume>({ ...PERSISTENT_VOLUMES, name: pv.metadata?.name, subresource: 'status' }, { ...pv, status: { ...pv.status, phase, ...(message ? { message } : {}), lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } });
+    return this.#ctx.client.update<PersistentVolume>(
+      { ...PERSISTENT_VOLUMES, name: pv.metadata?.name, subresource: 'status' },
+      { ...pv, status: { ...pv.status, phase, ...(message ? { message } : {}), lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } },
+    );
   }
 
   async syncVolume(name: string): Promise<void> {
@@ -161,7 +196,7 @@ export class PersistentVolumeController implements Controller {
     if (!pv) return;
     const ref = pv.spec?.claimRef;
     const phase = pv.status?.phase;
-    if (!ref || !ref.uid) {
+    if (!ref?.uid) {
       // free, or pre-bound to a claim by name only (the claim's sync completes it)
       if (phase !== 'Available' && !(ref && phase === 'Bound')) await this.#volumeStatus(pv, 'Available');
       return;
@@ -180,7 +215,7 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     if (policy === 'Delete' && !pv.metadata?.annotations?.[ANN.provisionedBy]) {
-      await this.#volumeStatus(pv, 'Failed', 'error getting deleter volume plugin for volume "' + name + '": no deletable volume plugin matched');
+      await this.#volumeStatus(pv, 'Failed', `error getting deleter volume plugin for volume "${name}": no deletable volume plugin matched`);
       return;
     }
     await this.#volumeStatus(pv, 'Released');

@@ -9,23 +9,38 @@ interface Owner {
 }
 
 /** Creates a pod from an owner's template (named, or generated from a prefix) and records SuccessfulCreate on the owner. */
-export async function createPodFromTemplate(ctx: ControllerContext, owner: Owner, ref: OwnerReference, template: PodTemplateSpec, extra: { generateName: string; name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; env?: { name: string; value: string }[] }): Promise<Pod> {
+export async function createPodFromTemplate(
+  ctx: ControllerContext,
+  owner: Owner,
+  ref: OwnerReference,
+  template: PodTemplateSpec,
+  extra: {
+    generateName: string;
+    name?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    env?: { name: string; value: string }[];
+  },
+): Promise<Pod> {
   const spec = structuredClone(template.spec ?? { containers: [] });
   if (extra.env?.length) {
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []), ...(extra.env ?? [])];
   }
-  const pod = await ctx.client.create<Pod>({ resource: 'pods', namespace: owner.metadata?.namespace }, {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      ...(extra.name ? { name: extra.name } : { generateName: extra.generateName }),
-      labels: { ...template.metadata?.labels, ...extra.labels },
-      annotations: template.metadata?.annotations || extra.annotations ? { ...template.metadata?.annotations, ...extra.annotations } : undefined,
-      finalizers: template.metadata?.finalizers,
-      ownerReferences: [ref],
+  const pod = await ctx.client.create<Pod>(
+    { resource: 'pods', namespace: owner.metadata?.namespace },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...(extra.name ? { name: extra.name } : { generateName: extra.generateName }),
+        labels: { ...template.metadata?.labels, ...extra.labels },
+        annotations: template.metadata?.annotations || extra.annotations ? { ...template.metadata?.annotations, ...extra.annotations } : undefined,
+        finalizers: template.metadata?.finalizers,
+        ownerReferences: [ref],
+      },
+      spec,
     },
-    spec,
-  });
+  );
   ctx.events.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
   return pod;
 }

@@ -25,7 +25,15 @@ describe('ReplicaSet scale-down order', () => {
       pod('crashy', { node: 'n', restarts: 4 }),
       pod('newer-unready', { node: 'n', created: '2026-01-03T00:00:00Z' }),
     ];
-    expect([...pods].sort(deletionOrder).map((p) => p.metadata?.name)).toEqual(['unscheduled', 'pending', 'crashy', 'newer-unready', 'unready', 'recent-ready', 'old-ready']);
+    expect([...pods].sort(deletionOrder).map((p) => p.metadata?.name)).toEqual([
+      'unscheduled',
+      'pending',
+      'crashy',
+      'newer-unready',
+      'unready',
+      'recent-ready',
+      'old-ready',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
-import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
+import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
 import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
 import { controllerKey, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { Expectations } from './expectations.ts';
@@ -129,9 +129,11 @@ export class ReplicaSetController implements Controller {
     if (diff > 0) {
       const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST));
       this.#expectations.expect(key, 0, victims.length);
-      await Promise.all(victims.map(async (p) => {
-        if (!(await deleteOwnedPod(this.#ctx, rs, p))) this.#expectations.deletionObserved(key);
-      }));
+      await Promise.all(
+        victims.map(async (p) => {
+          if (!(await deleteOwnedPod(this.#ctx, rs, p))) this.#expectations.deletionObserved(key);
+        }),
+      );
     }
     return undefined;
   }
@@ -153,7 +155,17 @@ export class ReplicaSetController implements Controller {
     if (recheckInMs !== undefined) this.#queue.addAfter(key, recheckInMs + 100);
     const old = rs.status ?? { replicas: 0 };
     const kept = (old.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
-    const failureCondition: ReplicaSetCondition[] = failure ? [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: old.conditions?.find((c) => c.type === 'ReplicaFailure')?.lastTransitionTime ?? rfc3339() }] : [];
+    const failureCondition: ReplicaSetCondition[] = failure
+      ? [
+          {
+            type: 'ReplicaFailure',
+            status: 'True',
+            reason: 'FailedCreate',
+            message: failure,
+            lastTransitionTime: old.conditions?.find((c) => c.type === 'ReplicaFailure')?.lastTransitionTime ?? rfc3339(),
+          },
+        ]
+      : [];
     const status: ReplicaSetStatus = withoutZeros({
       replicas: active.length,
       fullyLabeledReplicas: active.filter((p) => labels.every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
@@ -163,7 +175,10 @@ export class ReplicaSetController implements Controller {
       conditions: [...kept, ...failureCondition],
     });
     if (JSON.stringify(status) === JSON.stringify(withoutZeros({ ...old }))) return;
-    await this.#ctx.client.update({ ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' }, { ...rs, status });
+    await this.#ctx.client.update(
+      { ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' },
+      { ...rs, status },
+    );
   }
 }
 

@@ -32,7 +32,11 @@ export class ResourceQuotaController implements Controller {
     this.#pods = ctx.informers.for<Pod>(PODS);
     const enqueue = (q: ResourceQuota) => this.#queue.add(objectKey(q));
     this.#quotas.addHandlers({ onAdd: enqueue, onUpdate: (_o, q) => enqueue(q) });
-    const podChanged = (p: Pod) => this.#quotas.list().filter((q) => q.metadata?.namespace === p.metadata?.namespace).forEach(enqueue);
+    const podChanged = (p: Pod) =>
+      this.#quotas
+        .list()
+        .filter((q) => q.metadata?.namespace === p.metadata?.namespace)
+        .forEach(enqueue);
     this.#pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
   }
 
@@ -55,8 +59,14 @@ export class ResourceQuotaController implements Controller {
     const hard = quota.spec?.hard ?? {};
     const objects = new Map<string, { resource: string; obj: Pod }[]>();
     for (const resource of countedResources(hard)) {
-      const items = resource === 'pods' ? this.#pods.list().filter((p) => p.metadata?.namespace === namespace) : (await this.#ctx.client.request<{ items?: Pod[] }>('GET', collectionPath(resource, namespace))).items ?? [];
-      objects.set(resource, items.map((obj) => ({ resource, obj })));
+      const items =
+        resource === 'pods'
+          ? this.#pods.list().filter((p) => p.metadata?.namespace === namespace)
+          : ((await this.#ctx.client.request<{ items?: Pod[] }>('GET', collectionPath(resource, namespace))).items ?? []);
+      objects.set(
+        resource,
+        items.map((obj) => ({ resource, obj })),
+      );
     }
     const used: Record<string, string> = {};
     for (const name of Object.keys(hard)) {

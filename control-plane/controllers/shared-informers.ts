@@ -32,7 +32,11 @@ export class SharedInformers {
     const key = informerKey(type);
     let informer = this.#informers.get(key);
     if (!informer) {
-      informer = new Informer<KubeObject>(this.#client, { group: type.group, version: type.version ?? 'v1', resource: type.resource }, { fieldSelector: type.fieldSelector, log: this.#log });
+      informer = new Informer<KubeObject>(
+        this.#client,
+        { group: type.group, version: type.version ?? 'v1', resource: type.resource },
+        { fieldSelector: type.fieldSelector, log: this.#log },
+      );
       this.#informers.set(key, informer);
       if (this.#signal) void informer.run(this.#signal);
     }

@@ -56,7 +56,10 @@ export class StatefulSetController implements Controller {
     const name = set.metadata?.name ?? '';
     const replicas = set.spec?.replicas ?? 1;
     const parallel = set.spec?.podManagementPolicy === 'Parallel';
-    const pods = this.#ctx.informers.ownerIndex<Pod>(PODS).dependents(set.metadata?.uid).filter((p) => isControlledBy(p, set));
+    const pods = this.#ctx.informers
+      .ownerIndex<Pod>(PODS)
+      .dependents(set.metadata?.uid)
+      .filter((p) => isControlledBy(p, set));
     const byOrdinal = new Map(pods.map((p) => [ordinalOf(name, p.metadata?.name ?? ''), p]));
     const revision = await syncRevisions(this.#ctx, set, 'StatefulSet', new Set(pods.map((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] ?? '')));
     const updateRevision = revision.name;
@@ -128,13 +131,21 @@ export class StatefulSetController implements Controller {
     const namespace = set.metadata?.namespace;
     if (this.#claims.get(`${namespace}/${claimName}`)) return;
     try {
-      await this.#ctx.client.create({ ...PERSISTENT_VOLUME_CLAIMS, namespace }, {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        metadata: { name: claimName, labels: { ...set.spec?.selector?.matchLabels, ...claim.metadata?.labels }, annotations: claim.metadata?.annotations },
-        spec: claim.spec,
-      });
-      this.#ctx.events.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${claimName.slice((claim.metadata?.name ?? '').length + 1)} in StatefulSet ${set.metadata?.name} success`);
+      await this.#ctx.client.create(
+        { ...PERSISTENT_VOLUME_CLAIMS, namespace },
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: claimName, labels: { ...set.spec?.selector?.matchLabels, ...claim.metadata?.labels }, annotations: claim.metadata?.annotations },
+          spec: claim.spec,
+        },
+      );
+      this.#ctx.events.event(
+        set,
+        'Normal',
+        'SuccessfulCreate',
+        `create Claim ${claimName} Pod ${claimName.slice((claim.metadata?.name ?? '').length + 1)} in StatefulSet ${set.metadata?.name} success`,
+      );
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
@@ -142,7 +153,9 @@ export class StatefulSetController implements Controller {
 
   async #updateStatus(set: StatefulSet, pods: Pod[], updateRevision: string): Promise<void> {
     const replicas = set.spec?.replicas ?? 1;
-    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && ordinalOf(set.metadata?.name ?? '', p.metadata?.name ?? '') >= 0 && p.status?.phase !== 'Failed');
+    const live = pods.filter(
+      (p) => !p.metadata?.deletionTimestamp && ordinalOf(set.metadata?.name ?? '', p.metadata?.name ?? '') >= 0 && p.status?.phase !== 'Failed',
+    );
     const updated = live.filter((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] === updateRevision).length;
     const complete = updated === replicas && live.length === replicas;
     const status: StatefulSetStatus = {
@@ -158,6 +171,9 @@ export class StatefulSetController implements Controller {
     };
     const fields = Object.keys(status) as (keyof StatefulSetStatus)[];
     if (fields.every((k) => (set.status?.[k] ?? 0) === (status[k] ?? 0))) return;
-    await this.#ctx.client.update({ ...STATEFUL_SETS, version: 'v1', namespace: set.metadata?.namespace, name: set.metadata?.name, subresource: 'status' }, { ...set, status: { ...set.status, ...status } });
+    await this.#ctx.client.update(
+      { ...STATEFUL_SETS, version: 'v1', namespace: set.metadata?.namespace, name: set.metadata?.name, subresource: 'status' },
+      { ...set, status: { ...set.status, ...status } },
+    );
   }
 }

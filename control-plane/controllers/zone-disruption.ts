@@ -14,7 +14,12 @@ export interface DisruptionOptions {
   largeClusterSizeThreshold: number;
 }
 
-export const DEFAULT_DISRUPTION: DisruptionOptions = { nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01, unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50 };
+export const DEFAULT_DISRUPTION: DisruptionOptions = {
+  nodeEvictionRate: 0.1,
+  secondaryNodeEvictionRate: 0.01,
+  unhealthyZoneThreshold: 0.55,
+  largeClusterSizeThreshold: 50,
+};
 
 /** The zone a node is in: its region and zone labels, as the controller keys them ("" without labels). */
 export function zoneOf(node: Node): string {

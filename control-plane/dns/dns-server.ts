@@ -53,7 +53,12 @@ class InformerView implements DnsView {
 /** Builds the response to one query message. */
 export function respond(view: DnsView, zone: string, query: dnsPacket.Packet): Buffer {
   const question = query.questions?.[0];
-  const base = { type: 'response' as const, id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED, questions: query.questions };
+  const base = {
+    type: 'response' as const,
+    id: query.id,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED),
+    questions: query.questions,
+  };
   if (!question) return dnsPacket.encode({ ...base, flags: base.flags | 1 /* FORMERR */ });
   const result = lookup(view, zone, question.name, question.type as RecordType);
   const rcodes = { NOERROR: 0, NXDOMAIN: 3, REFUSED: 5 } as const;

@@ -5,7 +5,12 @@ const NAME = 'kube-dns';
 const SLICES = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: NAMESPACE };
 
 /** Creates the object, or updates the one already there (another server of the cluster may have made it). */
-async function createOrReplace(client: RestClient, ref: { group?: string; version?: string; resource: string; namespace: string }, name: string, body: { metadata: Record<string, unknown> } & Record<string, unknown>): Promise<void> {
+async function createOrReplace(
+  client: RestClient,
+  ref: { group?: string; version?: string; resource: string; namespace: string },
+  name: string,
+  body: { metadata: Record<string, unknown> } & Record<string, unknown>,
+): Promise<void> {
   let current: { metadata: Record<string, unknown>; spec?: Record<string, unknown> } | undefined;
   try {
     current = await client.get({ ...ref, name });
@@ -22,7 +27,10 @@ async function createOrReplace(client: RestClient, ref: { group?: string; versio
     }
   }
   const spec = body.spec as Record<string, unknown> | undefined;
-  await client.update({ ...ref, name }, { ...current, ...body, metadata: { ...current?.metadata, ...body.metadata }, ...(spec ? { spec: { ...current?.spec, ...spec } } : {}) });
+  await client.update(
+    { ...ref, name },
+    { ...current, ...body, metadata: { ...current?.metadata, ...body.metadata }, ...(spec ? { spec: { ...current?.spec, ...spec } } : {}) },
+  );
 }
 
 /**
@@ -36,14 +44,27 @@ export async function publishDnsService(client: RestClient, opts: { clusterIP: s
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: NAME, namespace: NAMESPACE, labels },
-    spec: { clusterIP: opts.clusterIP, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: opts.port }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: opts.port }] },
+    spec: {
+      clusterIP: opts.clusterIP,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: opts.port },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: opts.port },
+      ],
+    },
   });
   await createOrReplace(client, SLICES, `${NAME}-skiff`, {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${NAME}-skiff`, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': NAME, 'endpointslice.kubernetes.io/managed-by': 'skiff-server' } },
+    metadata: {
+      name: `${NAME}-skiff`,
+      namespace: NAMESPACE,
+      labels: { 'kubernetes.io/service-name': NAME, 'endpointslice.kubernetes.io/managed-by': 'skiff-server' },
+    },
     addressType: 'IPv4',
     endpoints: [{ addresses: [opts.address], conditions: { ready: true, serving: true, terminating: false } }],
-    ports: [{ name: 'dns', port: opts.port, protocol: 'UDP' }, { name: 'dns-tcp', port: opts.port, protocol: 'TCP' }],
+    ports: [
+      { name: 'dns', port: opts.port, protocol: 'UDP' },
+      { name: 'dns-tcp', port: opts.port, protocol: 'TCP' },
+    ],
   });
 }

@@ -62,7 +62,8 @@ export function lookup(view: DnsView, zone: string, qname: string, qtype: Record
     return want('A') ? { rcode: 'NOERROR', answers: [{ type: 'A', name, data: ip }] } : NODATA;
   }
   const svcIndex = labels.lastIndexOf('svc');
-  if (svcIndex < 0 || svcIndex !== labels.length - 1) return labels.length === 0 || (labels.length === 1 && (labels[0] === 'svc' || labels[0] === 'pod')) ? NODATA : NXDOMAIN;
+  if (svcIndex < 0 || svcIndex !== labels.length - 1)
+    return labels.length === 0 || (labels.length === 1 && (labels[0] === 'svc' || labels[0] === 'pod')) ? NODATA : NXDOMAIN;
   const [ns, svcName, ...rest] = labels.slice(0, -1).reverse();
   if (!ns) return NODATA;
   if (!svcName) return view.namespaceExists(ns) ? NODATA : NXDOMAIN;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { countedResources, formatUsage, limitOf, usageOf } from './usage.ts';
 
-const pod = (cpu?: string, memory?: string, phase = 'Running') => ({ resource: 'pods', obj: { spec: { containers: [{ name: 'c', resources: { requests: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) } } }] }, status: { phase } } });
+const pod = (cpu?: string, memory?: string, phase = 'Running') => ({
+  resource: 'pods',
+  obj: { spec: { containers: [{ name: 'c', resources: { requests: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) } } }] }, status: { phase } },
+});
 
 describe('quota usage', () => {
   it('counts objects and sums requests, leaving finished pods out', () => {
@@ -22,6 +25,10 @@ describe('quota usage', () => {
     expect(formatUsage('requests.cpu', 250)).toBe('250m');
     expect(formatUsage('requests.memory', 192 * 2 ** 20)).toBe('192Mi');
     expect(formatUsage('pods', 3)).toBe('3');
-    expect([...countedResources({ pods: '10', 'requests.storage': '1Gi', 'count/jobs.batch': '2' })].sort()).toEqual(['jobs.batch', 'persistentvolumeclaims', 'pods']);
+    expect([...countedResources({ pods: '10', 'requests.storage': '1Gi', 'count/jobs.batch': '2' })].sort()).toEqual([
+      'jobs.batch',
+      'persistentvolumeclaims',
+      'pods',
+    ]);
   });
 });

@@ -8,7 +8,15 @@ export interface Counted {
   obj: { spec?: unknown; status?: { phase?: string } };
 }
 
-const CORE_COUNTED: Record<string, string> = { pods: 'pods', services: 'services', configmaps: 'configmaps', secrets: 'secrets', persistentvolumeclaims: 'persistentvolumeclaims', resourcequotas: 'resourcequotas', replicationcontrollers: 'replicationcontrollers' };
+const CORE_COUNTED: Record<string, string> = {
+  pods: 'pods',
+  services: 'services',
+  configmaps: 'configmaps',
+  secrets: 'secrets',
+  persistentvolumeclaims: 'persistentvolumeclaims',
+  resourcequotas: 'resourcequotas',
+  replicationcontrollers: 'replicationcontrollers',
+};
 
 const isTerminalPod = (c: Counted) => c.resource === 'pods' && (c.obj.status?.phase === 'Succeeded' || c.obj.status?.phase === 'Failed');
 
@@ -66,7 +74,12 @@ export function limitOf(name: string, hard: string): number {
 export function formatUsage(name: string, amount: number): string {
   if (name.endsWith('cpu')) return amount % 1000 === 0 ? String(amount / 1000) : `${amount}m`;
   if (name.endsWith('memory') || name.endsWith('storage')) {
-    for (const [suffix, size] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (amount > 0 && amount % size === 0) return `${amount / size}${suffix}`;
+    for (const [suffix, size] of [
+      ['Gi', 2 ** 30],
+      ['Mi', 2 ** 20],
+      ['Ki', 2 ** 10],
+    ] as const)
+      if (amount > 0 && amount % size === 0) return `${amount / size}${suffix}`;
   }
   return String(amount);
 }

@@ -61,7 +61,11 @@ export class NodeInfo {
   setNode(node: Node): void {
     this.node = node;
     const a = node.status?.allocatable ?? {};
-    this.allocatable = { milliCpu: a.cpu !== undefined ? milliCpu(a.cpu) : 0, memory: a.memory !== undefined ? parseQuantity(a.memory) : 0, pods: a.pods !== undefined ? parseQuantity(a.pods) : 110 };
+    this.allocatable = {
+      milliCpu: a.cpu !== undefined ? milliCpu(a.cpu) : 0,
+      memory: a.memory !== undefined ? parseQuantity(a.memory) : 0,
+      pods: a.pods !== undefined ? parseQuantity(a.pods) : 110,
+    };
     this.images = new Map((node.status?.images ?? []).flatMap((img) => (img.names ?? []).map((n) => [n, img.sizeBytes ?? 0] as const)));
   }
 

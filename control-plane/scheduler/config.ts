@@ -23,7 +23,8 @@ interface ProfileConfig {
  */
 export function profilesFromConfig(text: string): Profile[] {
   const doc = parseYaml(text) as { apiVersion?: string; kind?: string; profiles?: ProfileConfig[] } | null;
-  if (doc?.kind !== 'KubeSchedulerConfiguration' || !doc.apiVersion?.startsWith('kubescheduler.config.k8s.io/')) throw new Error('the scheduler config must be a kubescheduler.config.k8s.io KubeSchedulerConfiguration');
+  if (doc?.kind !== 'KubeSchedulerConfiguration' || !doc.apiVersion?.startsWith('kubescheduler.config.k8s.io/'))
+    throw new Error('the scheduler config must be a kubescheduler.config.k8s.io KubeSchedulerConfiguration');
   const profiles = (doc.profiles?.length ? doc.profiles : [{}]).map(profileFrom);
   const names = profiles.map((p) => p.schedulerName);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
@@ -33,18 +34,30 @@ export function profilesFromConfig(text: string): Profile[] {
 
 function profileFrom(cfg: ProfileConfig): Profile {
   const strategy = cfg.pluginConfig?.find((c) => c.name === 'NodeResourcesFit')?.args?.scoringStrategy?.type;
-  if (strategy && strategy !== 'LeastAllocated' && strategy !== 'MostAllocated') throw new Error(`NodeResourcesFit scoringStrategy ${strategy} is not supported: use LeastAllocated or MostAllocated`);
+  if (strategy && strategy !== 'LeastAllocated' && strategy !== 'MostAllocated')
+    throw new Error(`NodeResourcesFit scoringStrategy ${strategy} is not supported: use LeastAllocated or MostAllocated`);
   const profile = defaultProfile(cfg.schedulerName, strategy === 'MostAllocated' ? mostAllocated : undefined);
   const known = new Set([...profile.filters.map((f) => f.name), ...profile.scores.map((s) => s.plugin.name)]);
   const check = (name: string) => {
     if (name !== '*' && !known.has(name)) throw new Error(`unknown scheduler plugin ${name}`);
   };
-  const disabled = (set: PluginSet | undefined) => new Set((set?.disabled ?? []).map((d) => (check(d.name), d.name)));
+  const disabled = (set: PluginSet | undefined) =>
+    new Set(
+      (set?.disabled ?? []).map((d) => {
+        check(d.name);
+        return d.name;
+      }),
+    );
   const off = (set: Set<string>, name: string) => set.has('*') || set.has(name);
   const filtersOff = disabled(cfg.plugins?.filter);
   const scoresOff = disabled(cfg.plugins?.score);
   const multiOff = disabled(cfg.plugins?.multiPoint);
-  const weights = new Map((cfg.plugins?.score?.enabled ?? []).map((e) => (check(e.name), [e.name, e.weight ?? 1] as const)));
+  const weights = new Map(
+    (cfg.plugins?.score?.enabled ?? []).map((e) => {
+      check(e.name);
+      return [e.name, e.weight ?? 1] as const;
+    }),
+  );
   return {
     schedulerName: profile.schedulerName,
     filters: profile.filters.filter((f: FilterPlugin) => !off(filtersOff, f.name) && !off(multiOff, f.name)),

@@ -6,7 +6,10 @@ import { pickPreemption } from './preemption.ts';
 import { SchedulingQueue } from './queue.ts';
 import { bestNode, cycleState, defaultProfile, feasibleNodesToFind, findFeasibleNodes, unschedulableMessage } from './scheduler.ts';
 
-const node = (name: string, opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints'] } = {}): Node => ({
+const node = (
+  name: string,
+  opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints'] } = {},
+): Node => ({
   metadata: { name, labels: { 'kubernetes.io/hostname': name, ...opts.labels } },
   spec: { taints: opts.taints },
   status: { allocatable: { cpu: opts.cpu ?? '4', memory: opts.memory ?? '8Gi', pods: opts.pods ?? '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
@@ -31,7 +34,12 @@ function place(cache: SchedulerCache, p: Pod, profile = defaultProfile()): strin
   const state = cycleState(p, cache);
   const filters = profile.filters.filter((f) => f.preFilter?.(state) !== 'skip');
   const { feasible, rejected } = findFeasibleNodes(state, filters, [...cache.nodes.values()], 0);
-  if (!feasible.length) return unschedulableMessage(cache.nodes.size, rejected.map((r) => r.rejection), '-');
+  if (!feasible.length)
+    return unschedulableMessage(
+      cache.nodes.size,
+      rejected.map((r) => r.rejection),
+      '-',
+    );
   const chosen = bestNode(state, profile, feasible).name;
   cache.assume(p, chosen);
   return chosen;
@@ -50,14 +58,22 @@ describe('filters', () => {
     const tainted = node('tainted', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
     const cordoned = { ...node('cordoned'), spec: { unschedulable: true } };
     const starting = { ...node('starting'), status: { ...node('starting').status, conditions: [{ type: 'Ready', status: 'False' }] } };
-    expect(place(cluster([tainted, cordoned, starting]), pod())).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: -.');
-    expect(place(cluster([tainted, cordoned]), pod({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] }))).toBe('tainted');
+    expect(place(cluster([tainted, cordoned, starting]), pod())).toBe(
+      '0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: -.',
+    );
+    expect(place(cluster([tainted, cordoned]), pod({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] }))).toBe(
+      'tainted',
+    );
   });
 
   it('matches nodeSelector and required node affinity (In, NotIn, Gt)', () => {
     const cache = cluster([node('a', { labels: { disk: 'ssd', gen: '3' } }), node('b', { labels: { disk: 'hdd', gen: '5' } })]);
     expect(place(cache, pod({ nodeSelector: { disk: 'ssd' } }))).toBe('a');
-    const affinity = (key: string, operator: string, values: string[]) => ({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key, operator, values }] }] } } } });
+    const affinity = (key: string, operator: string, values: string[]) => ({
+      affinity: {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key, operator, values }] }] } },
+      },
+    });
     expect(place(cache, pod(affinity('disk', 'NotIn', ['ssd'])))).toBe('b');
     expect(place(cache, pod(affinity('gen', 'Gt', ['4'])))).toBe('b');
     expect(place(cache, pod(affinity('disk', 'In', ['nvme'])))).toContain("2 node(s) didn't match Pod's node affinity/selector");
@@ -73,24 +89,49 @@ describe('filters', () => {
   it('enforces hard topology spread across zones', () => {
     const zone = (z: string) => ({ 'topology.kubernetes.io/zone': z });
     const web = { labels: { app: 'web' } };
-    const cache = cluster([node('a1', { labels: zone('a') }), node('a2', { labels: zone('a') }), node('b1', { labels: zone('b') })], [[pod({}, web), 'a1'], [pod({}, web), 'a2']]);
-    const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }] };
+    const cache = cluster(
+      [node('a1', { labels: zone('a') }), node('a2', { labels: zone('a') }), node('b1', { labels: zone('b') })],
+      [
+        [pod({}, web), 'a1'],
+        [pod({}, web), 'a2'],
+      ],
+    );
+    const spread = {
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } },
+      ],
+    };
     expect(place(cache, pod(spread, web))).toBe('b1');
     // zone a has 2, zone b 1: a third in a would make the skew 2
     expect(place(cache, pod(spread, web))).toBe('b1');
-    expect(place(cluster([node('x')]), pod({ topologySpreadConstraints: spread.topologySpreadConstraints }, web))).toContain("1 node(s) didn't match pod topology spread constraints (missing required label)");
+    expect(place(cluster([node('x')]), pod({ topologySpreadConstraints: spread.topologySpreadConstraints }, web))).toContain(
+      "1 node(s) didn't match pod topology spread constraints (missing required label)",
+    );
   });
 
-  it('applies required pod affinity and anti-affinity, including existing pods\' anti-affinity', () => {
+  it("applies required pod affinity and anti-affinity, including existing pods' anti-affinity", () => {
     const term = (app: string) => [{ labelSelector: { matchLabels: { app } }, topologyKey: 'kubernetes.io/hostname' }];
     const db = pod({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: term('web') } } }, { labels: { app: 'db' } });
-    const cache = cluster([node('a'), node('b'), node('c')], [[db, 'a'], [pod({}, { labels: { app: 'web' } }), 'b']]);
+    const cache = cluster(
+      [node('a'), node('b'), node('c')],
+      [
+        [db, 'a'],
+        [pod({}, { labels: { app: 'web' } }), 'b'],
+      ],
+    );
     expect(place(cache, pod({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: term('web') } } }))).not.toBe('b');
     expect(place(cache, pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: term('db') } } }))).toBe('a');
     // a web pod may not join the db pod that refuses web pods
-    expect(place(cluster([node('a')], [[db, 'a']]), pod({}, { labels: { app: 'web' } }))).toContain("1 node(s) didn't satisfy existing pods anti-affinity rules");
+    expect(place(cluster([node('a')], [[db, 'a']]), pod({}, { labels: { app: 'web' } }))).toContain(
+      "1 node(s) didn't satisfy existing pods anti-affinity rules",
+    );
     // the first pod of a self-affine group may go anywhere
-    expect(place(cluster([node('a')]), pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: term('solo') } } }, { labels: { app: 'solo' } }))).toBe('a');
+    expect(
+      place(
+        cluster([node('a')]),
+        pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: term('solo') } } }, { labels: { app: 'solo' } }),
+      ),
+    ).toBe('a');
   });
 });
 
@@ -105,8 +146,25 @@ describe('scores', () => {
   });
 
   it('prefers nodes by preferred affinity and away from PreferNoSchedule taints', () => {
-    const cache = cluster([node('plain'), node('preferred', { labels: { disk: 'ssd' } }), node('soft-tainted', { labels: { disk: 'ssd' }, taints: [{ key: 'k', effect: 'PreferNoSchedule' }] })]);
-    expect(place(cache, pod({ affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } }] } } }))).toBe('preferred');
+    const cache = cluster([
+      node('plain'),
+      node('preferred', { labels: { disk: 'ssd' } }),
+      node('soft-tainted', { labels: { disk: 'ssd' }, taints: [{ key: 'k', effect: 'PreferNoSchedule' }] }),
+    ]);
+    expect(
+      place(
+        cache,
+        pod({
+          affinity: {
+            nodeAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 50, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } },
+              ],
+            },
+          },
+        }),
+      ),
+    ).toBe('preferred');
   });
 
   it('looks at all of a small cluster and about 42% of 1,000 nodes', () => {
@@ -120,7 +178,13 @@ describe('preemption', () => {
   it('picks the node whose lower-priority victims cost least, and none for equal priority', () => {
     const low = pod({ ...cpu('3'), priority: 10 });
     const lowest = pod({ ...cpu('3'), priority: 1 });
-    const cache = cluster([node('a'), node('b')], [[low, 'a'], [lowest, 'b']]);
+    const cache = cluster(
+      [node('a'), node('b')],
+      [
+        [low, 'a'],
+        [lowest, 'b'],
+      ],
+    );
     const preempt = (p: Pod, c: SchedulerCache) => {
       const state = cycleState(p, c);
       const filters = defaultProfile().filters.filter((f) => f.preFilter?.(state) !== 'skip');
@@ -178,6 +242,8 @@ profiles:
 
   it('rejects unknown plugins and strategies', () => {
     expect(() => profilesFromConfig(config.replace('PodTopologySpread', 'Telepathy'))).toThrow('unknown scheduler plugin Telepathy');
-    expect(() => profilesFromConfig(config.replace('MostAllocated', 'RequestedToCapacityRatio'))).toThrow('scoringStrategy RequestedToCapacityRatio is not supported');
+    expect(() => profilesFromConfig(config.replace('MostAllocated', 'RequestedToCapacityRatio'))).toThrow(
+      'scoringStrategy RequestedToCapacityRatio is not supported',
+    );
   });
 });

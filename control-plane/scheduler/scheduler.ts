@@ -52,7 +52,10 @@ export function unschedulableMessage(total: number, rejections: Rejection[], pre
 function countedReasons(reasons: string[]): string {
   const counts = new Map<string, number>();
   for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([r, n]) => `${n} ${r}`).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([r, n]) => `${n} ${r}`)
+    .join(', ');
 }
 
 export interface FilterResult {
@@ -238,9 +241,16 @@ export class Scheduler {
       preemption = `${rejected.length - 1} No preemption victims found for incoming pod, 1 Preemption is possible`;
     } else {
       const unhelpful = rejected.filter((r) => r.rejection.unresolvable).length;
-      preemption = countedReasons([...Array<string>(unhelpful).fill('Preemption is not helpful for scheduling'), ...Array<string>(rejected.length - unhelpful).fill('No preemption victims found for incoming pod')]);
+      preemption = countedReasons([
+        ...Array<string>(unhelpful).fill('Preemption is not helpful for scheduling'),
+        ...Array<string>(rejected.length - unhelpful).fill('No preemption victims found for incoming pod'),
+      ]);
     }
-    const message = unschedulableMessage(total, rejected.map((r) => r.rejection), preemption);
+    const message = unschedulableMessage(
+      total,
+      rejected.map((r) => r.rejection),
+      preemption,
+    );
     this.#log.info({ pod: key, message }, 'pod does not fit');
     this.#events.event(pod, 'Warning', 'FailedScheduling', message);
     await this.#markUnschedulable(pod, message);
@@ -250,7 +260,11 @@ export class Scheduler {
   /** Nominates the node and evicts the victims; the pod is placed once they are gone. */
   async #preempt(pod: Pod, { node, victims }: PreemptionCandidate): Promise<void> {
     const ns = pod.metadata?.namespace;
-    await this.#client.patch({ resource: 'pods', namespace: ns, name: pod.metadata?.name, subresource: 'status' }, { status: { nominatedNodeName: node.name } }, 'merge');
+    await this.#client.patch(
+      { resource: 'pods', namespace: ns, name: pod.metadata?.name, subresource: 'status' },
+      { status: { nominatedNodeName: node.name } },
+      'merge',
+    );
     for (const v of victims) {
       this.#events.event(v, 'Normal', 'Preempted', `Preempted by pod ${pod.metadata?.uid} on node ${node.name}`);
       try {
@@ -271,13 +285,30 @@ export class Scheduler {
     const node = this.#nodes.get(nodeName);
     for (const { claim } of volumes.toProvision) {
       if (claim.metadata?.annotations?.[ANN.selectedNode] === nodeName) continue;
-      await this.#client.patch({ resource: 'persistentvolumeclaims', namespace: claim.metadata?.namespace, name: claim.metadata?.name }, { metadata: { annotations: { [ANN.selectedNode]: nodeName } } }, 'merge');
+      await this.#client.patch(
+        { resource: 'persistentvolumeclaims', namespace: claim.metadata?.namespace, name: claim.metadata?.name },
+        { metadata: { annotations: { [ANN.selectedNode]: nodeName } } },
+        'merge',
+      );
     }
     for (const claim of volumes.toBind) {
-      const pv = findMatchingVolume(claim, this.#volumes.list().filter((v) => !v.spec?.claimRef), node);
+      const pv = findMatchingVolume(
+        claim,
+        this.#volumes.list().filter((v) => !v.spec?.claimRef),
+        node,
+      );
       if (!pv) throw new Error(`no free volume fits claim ${objectKey(claim)} on ${nodeName} any more`);
-      const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name, uid: claim.metadata?.uid };
-      await this.#client.update({ resource: 'persistentvolumes', name: pv.metadata?.name }, { ...pv, metadata: { ...pv.metadata, annotations: { ...pv.metadata?.annotations, [ANN.boundByController]: 'yes' } }, spec: { ...pv.spec, claimRef } });
+      const claimRef = {
+        kind: 'PersistentVolumeClaim',
+        apiVersion: 'v1',
+        namespace: claim.metadata?.namespace,
+        name: claim.metadata?.name,
+        uid: claim.metadata?.uid,
+      };
+      await this.#client.update(
+        { resource: 'persistentvolumes', name: pv.metadata?.name },
+        { ...pv, metadata: { ...pv.metadata, annotations: { ...pv.metadata?.annotations, [ANN.boundByController]: 'yes' } }, spec: { ...pv.spec, claimRef } },
+      );
     }
     const claims = [...volumes.toProvision.map((p) => p.claim), ...volumes.toBind];
     const deadline = Date.now() + BIND_TIMEOUT_MS;
@@ -294,8 +325,19 @@ export class Scheduler {
     const name = pod.metadata?.name ?? '';
     try {
       // a conflict while binding volumes is worth another attempt (unlike one on the pod's own binding)
-      if (volumes && (volumes.toProvision.length || volumes.toBind.length)) await this.#bindVolumes(volumes, nodeName).catch((err: Error) => { throw new Error(`binding volumes: ${err.message}`); });
-      await this.#client.create({ resource: 'pods', namespace: ns, name, subresource: 'binding' }, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns, uid: pod.metadata?.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } });
+      if (volumes && (volumes.toProvision.length || volumes.toBind.length))
+        await this.#bindVolumes(volumes, nodeName).catch((err: Error) => {
+          throw new Error(`binding volumes: ${err.message}`);
+        });
+      await this.#client.create(
+        { resource: 'pods', namespace: ns, name, subresource: 'binding' },
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace: ns, uid: pod.metadata?.uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+        },
+      );
       this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`);
     } catch (err) {
       this.#cache.forget(key);
@@ -309,9 +351,15 @@ export class Scheduler {
     const existing = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (existing?.status === 'False' && existing.message === message) return;
     try {
-      await this.#client.patch({ resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'status' }, {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339() }] },
-      }, 'strategic');
+      await this.#client.patch(
+        { resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'status' },
+        {
+          status: {
+            conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339() }],
+          },
+        },
+        'strategic',
+      );
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'could not set PodScheduled=False');
     }
@@ -320,5 +368,11 @@ export class Scheduler {
 
 /** What about a node can change where pods fit (not its heartbeats). */
 function schedulingRelevant(n: Node): string {
-  return JSON.stringify([n.metadata?.labels, n.spec?.taints, n.spec?.unschedulable, n.status?.allocatable, n.status?.conditions?.map((c) => [c.type, c.status])]);
+  return JSON.stringify([
+    n.metadata?.labels,
+    n.spec?.taints,
+    n.spec?.unschedulable,
+    n.status?.allocatable,
+    n.status?.conditions?.map((c) => [c.type, c.status]),
+  ]);
 }

@@ -1,5 +1,15 @@
 import { Etcd3, type IKeyValue, type IRequestOp } from 'etcd3';
-import { StorageError, prefixEnd, startAfterWithin, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import {
+  StorageError,
+  prefixEnd,
+  startAfterWithin,
+  type CompactionClaim,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Storage,
+  type StorageEvent,
+} from './types.ts';
 
 const buf = (s: string) => Buffer.from(s);
 
@@ -24,7 +34,10 @@ function revisionError(err: unknown, revision: number | undefined): unknown {
 /** Parses `etcd://host:port[,host:port…]` into client URLs. */
 export function etcdHosts(endpoint: string): string[] {
   const list = endpoint.replace(/^etcd:\/\//, '');
-  const hosts = list.split(',').map((h) => h.trim()).filter(Boolean);
+  const hosts = list
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   if (hosts.length === 0) throw new Error(`no etcd members in ${endpoint}`);
   return hosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
 }
@@ -72,7 +85,14 @@ export class EtcdStorage implements Storage {
     const items: KeyValue[] = [];
     let revision = opts.revision;
     for (;;) {
-      const res = await this.#client.kv.range({ key: buf(start), range_end: end, limit: LIST_PAGE, sort_order: 'Ascend', sort_target: 'Key', ...(revision ? { revision } : {}) });
+      const res = await this.#client.kv.range({
+        key: buf(start),
+        range_end: end,
+        limit: LIST_PAGE,
+        sort_order: 'Ascend',
+        sort_target: 'Key',
+        ...(revision ? { revision } : {}),
+      });
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs) items.push(toKeyValue(kv));
       const last = items[items.length - 1];
@@ -95,9 +115,10 @@ export class EtcdStorage implements Storage {
 
   /** Runs `op` if the key's mod revision is `expected` (or it exists, when undefined); explains failure. */
   async #conditional(key: string, expected: number | undefined, op: IRequestOp): Promise<{ revision: number; prev: KeyValue }> {
-    const compare = expected === undefined
-      ? { key: buf(key), target: 'Create' as const, result: 'Greater' as const, create_revision: 0 }
-      : { key: buf(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: expected };
+    const compare =
+      expected === undefined
+        ? { key: buf(key), target: 'Create' as const, result: 'Greater' as const, create_revision: 0 }
+        : { key: buf(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: expected };
     const res = await this.#client.kv.txn({ compare: [compare], success: [op], failure: [{ request_range: { key: buf(key) } }] });
     if (!res.succeeded) {
       const current = res.responses[0]?.response_range?.kvs[0];

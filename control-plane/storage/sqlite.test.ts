@@ -29,7 +29,12 @@ describe('SqliteStorage', () => {
       await expect(s.list('/k/', { revision: at - 1 })).rejects.toMatchObject({ code: 'Compacted' });
       // only a's versions at and after the compaction and c are left of the log
       const db = new DatabaseSync(path);
-      expect(db.prepare('SELECT key, value FROM log ORDER BY revision').all().map((r) => `${r.key}=${r.value}`)).toEqual(['/k/a=12000', '/k/c=c', '/k/a=after']);
+      expect(
+        db
+          .prepare('SELECT key, value FROM log ORDER BY revision')
+          .all()
+          .map((r) => `${r.key}=${r.value}`),
+      ).toEqual(['/k/a=12000', '/k/c=c', '/k/a=after']);
       db.close();
     } finally {
       await s.close();

@@ -1,7 +1,17 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError, prefixEnd, startAfterWithin, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from './types.ts';
+import {
+  StorageError,
+  prefixEnd,
+  startAfterWithin,
+  type CompactionClaim,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Storage,
+  type StorageEvent,
+} from './types.ts';
 
 interface Row {
   revision: number;
@@ -16,7 +26,6 @@ interface Watcher {
   prefix: string;
   onEvent: (e: StorageEvent) => void;
 }
-
 
 /** Revisions of the log a compaction goes through per step. */
 const COMPACT_BATCH = 10_000;
@@ -84,7 +93,9 @@ export class SqliteStorage implements Storage {
       listAt: db.prepare(atRevision('>=')),
       listAtAfter: db.prepare(atRevision('>')),
       insertLog: db.prepare('INSERT INTO log (revision, key, value, create_revision, prev_revision, deleted) VALUES (?, ?, ?, ?, ?, ?)'),
-      upsertKv: db.prepare('INSERT INTO kv (key, revision, create_revision, value) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, value = excluded.value'),
+      upsertKv: db.prepare(
+        'INSERT INTO kv (key, revision, create_revision, value) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, value = excluded.value',
+      ),
       deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
       seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
       history: db.prepare('SELECT * FROM log WHERE revision > ? AND key >= ? AND key < ? ORDER BY revision'),
@@ -127,9 +138,10 @@ export class SqliteStorage implements Storage {
     const startAfter = startAfterWithin(prefix, opts.startAfter);
     const start = startAfter ?? prefix;
     const fetch = limit === -1 ? -1 : limit + 1;
-    const rows = at === undefined
-      ? this.#stmt(startAfter ? 'listAfter' : 'list').all(start, prefixEnd(prefix), fetch)
-      : this.#stmt(startAfter ? 'listAtAfter' : 'listAt').all(start, prefixEnd(prefix), at, fetch);
+    const rows =
+      at === undefined
+        ? this.#stmt(startAfter ? 'listAfter' : 'list').all(start, prefixEnd(prefix), fetch)
+        : this.#stmt(startAfter ? 'listAtAfter' : 'listAt').all(start, prefixEnd(prefix), at, fetch);
     const items = rows.map((r) => this.#kv(r as never) as KeyValue);
     const more = limit !== -1 && items.length > limit;
     if (more) items.pop();

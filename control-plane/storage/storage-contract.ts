@@ -94,7 +94,10 @@ export function storageContract(store: () => Storage): void {
     for (const startAfter of [`${p}secrets/`, `${p}a`, '', '/', `${p}services`, `${p}secrets/ns/token`]) {
       for (const limit of [undefined, 1, 10]) {
         const r = await s.list(`${p}services/`, { startAfter, limit });
-        expect(r.items.map((i) => i.value), `after ${JSON.stringify(startAfter)}, limit ${limit}`).toEqual(['web']);
+        expect(
+          r.items.map((i) => i.value),
+          `after ${JSON.stringify(startAfter)}, limit ${limit}`,
+        ).toEqual(['web']);
       }
     }
   });

@@ -114,5 +114,5 @@ export function prefixEnd(prefix: string): string {
  * on both sides by the prefix, whatever key a caller passes.
  */
 export function startAfterWithin(prefix: string, startAfter: string | undefined): string | undefined {
-  return startAfter !== undefined && startAfter.startsWith(prefix) ? startAfter : undefined;
+  return startAfter?.startsWith(prefix) ? startAfter : undefined;
 }

@@ -6,7 +6,12 @@ const claim = (over: Partial<NonNullable<PersistentVolumeClaim['spec']>> = {}, n
   metadata: { name, namespace: 'ns', uid: `uid-${name}` },
   spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'manual', ...over },
 });
-const volume = (name: string, size: string, over: Partial<NonNullable<PersistentVolume['spec']>> = {}, labels: Record<string, string> = {}): PersistentVolume => ({
+const volume = (
+  name: string,
+  size: string,
+  over: Partial<NonNullable<PersistentVolume['spec']>> = {},
+  labels: Record<string, string> = {},
+): PersistentVolume => ({
   metadata: { name, labels },
   spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], storageClassName: 'manual', ...over },
   status: { phase: 'Available' },
@@ -15,7 +20,13 @@ const node = (name: string, labels: Record<string, string>): Node => ({ metadata
 
 describe('volume matching as the PV controller does it', () => {
   it('takes the smallest volume that is big enough, of the same class, with every access mode asked', () => {
-    const vols = [volume('big', '10Gi'), volume('small', '512Mi'), volume('fit', '2Gi'), volume('other-class', '1Gi', { storageClassName: 'fast' }), volume('rwx-only', '1Gi', { accessModes: ['ReadWriteMany'] })];
+    const vols = [
+      volume('big', '10Gi'),
+      volume('small', '512Mi'),
+      volume('fit', '2Gi'),
+      volume('other-class', '1Gi', { storageClassName: 'fast' }),
+      volume('rwx-only', '1Gi', { accessModes: ['ReadWriteMany'] }),
+    ];
     expect(findMatchingVolume(claim(), vols)?.metadata?.name).toBe('fit');
     expect(findMatchingVolume(claim({ accessModes: ['ReadWriteMany'] }), vols)?.metadata?.name).toBe('rwx-only');
     expect(findMatchingVolume(claim({ resources: { requests: { storage: '20Gi' } } }), vols)).toBeUndefined();
@@ -40,8 +51,10 @@ describe('volume matching as the PV controller does it', () => {
     expect(volumeSatisfies(volume('v', '1Gi', { storageClassName: '' }), claim({ storageClassName: '' }))).toBe(true);
   });
 
-  it('checks a volume\'s node affinity against a node', () => {
-    const pinned = volume('v', '1Gi', { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.csi.skiff.dev/node', operator: 'In', values: ['a'] }] }] } } });
+  it("checks a volume's node affinity against a node", () => {
+    const pinned = volume('v', '1Gi', {
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.csi.skiff.dev/node', operator: 'In', values: ['a'] }] }] } },
+    });
     expect(volumeFitsNode(pinned, node('a', { 'topology.csi.skiff.dev/node': 'a' }))).toBe(true);
     expect(volumeFitsNode(pinned, node('b', { 'topology.csi.skiff.dev/node': 'b' }))).toBe(false);
     expect(volumeFitsNode(volume('free', '1Gi'), node('b', {}))).toBe(true);

@@ -62,5 +62,7 @@ export function findMatchingVolume(c: PersistentVolumeClaim, volumes: Persistent
   const fit = volumes.filter((v) => volumeSatisfies(v, c, node));
   const pre = fit.find((v) => v.spec?.claimRef);
   if (pre) return pre;
-  return fit.sort((a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
+  return fit.sort(
+    (a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+  )[0];
 }

@@ -108,7 +108,10 @@ export class LoopBackend implements Backend {
         await sh('resize2fs', [device]);
       } catch (err) {
         // online ext4 growth needs CAP_SYS_RESOURCE; without it the filesystem grows at its next stage
-        if (/Permission denied/.test((err as Error).message)) throw failedPrecondition(`cannot grow the mounted ext4 filesystem of volume ${v.id} on this host (${(err as Error).message}); it grows when the volume is next staged`);
+        if (/Permission denied/.test((err as Error).message))
+          throw failedPrecondition(
+            `cannot grow the mounted ext4 filesystem of volume ${v.id} on this host (${(err as Error).message}); it grows when the volume is next staged`,
+          );
         throw err;
       }
     }
@@ -123,7 +126,9 @@ async function isMountedAnywhere(device: string): Promise<boolean> {
 /** Whether a directory (or something in it) is bind-mounted somewhere: mountinfo names a bind by its path inside the filesystem it comes from. */
 async function isBoundAnywhere(dir: string): Promise<boolean> {
   const table = await mountTable();
-  const home = table.filter((m) => dir === m.mountPoint || dir.startsWith(m.mountPoint === '/' ? '/' : `${m.mountPoint}/`)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  const home = table
+    .filter((m) => dir === m.mountPoint || dir.startsWith(m.mountPoint === '/' ? '/' : `${m.mountPoint}/`))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
   if (!home) return false;
   const inner = `${home.root === '/' ? '' : home.root}${dir.slice(home.mountPoint === '/' ? 0 : home.mountPoint.length)}`;
   const sameFs = (m: MountEntry) => m.source === home.source && m.fsType === home.fsType;

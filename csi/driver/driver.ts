@@ -3,7 +3,18 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mountAt, type Logger } from '../../apimachinery/index.ts';
-import { csiServices, NODE_TOPOLOGY_KEY, type AccessModeName, type CapacityRange, type CreateVolumeRequest, type NodeExpandVolumeRequest, type NodePublishVolumeRequest, type NodeStageVolumeRequest, type Topology, type VolumeCapability } from '../proto.ts';
+import {
+  csiServices,
+  NODE_TOPOLOGY_KEY,
+  type AccessModeName,
+  type CapacityRange,
+  type CreateVolumeRequest,
+  type NodeExpandVolumeRequest,
+  type NodePublishVolumeRequest,
+  type NodeStageVolumeRequest,
+  type Topology,
+  type VolumeCapability,
+} from '../proto.ts';
 import { DirBackend, LoopBackend, SUPPORTED_FS, type Backend } from './backends.ts';
 import { RpcError, alreadyExists, failedPrecondition, invalid, notFound, outOfRange, resourceExhausted } from './errors.ts';
 import { bindMount, unmount } from './host.ts';
@@ -108,31 +119,56 @@ export class CsiDriver {
     await rm(socket, { force: true });
     const server = new grpc.Server();
     const s = csiServices();
-    server.addService(s.Identity.service, this.#handlers({
-      GetPluginInfo: async () => ({ name: this.name, vendorVersion: DRIVER_VERSION, manifest: {} }),
-      GetPluginCapabilities: async () => ({ capabilities: [
-        { service: { type: 'CONTROLLER_SERVICE' } }, { service: { type: 'VOLUME_ACCESSIBILITY_CONSTRAINTS' } }, { volumeExpansion: { type: 'ONLINE' } },
-      ] }),
-      Probe: async () => ({ ready: { value: true } }),
-    }));
-    server.addService(s.Controller.service, this.#handlers({
-      CreateVolume: (r) => this.createVolume(r as CreateVolumeRequest),
-      DeleteVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.deleteVolume(r as { volumeId: string })),
-      ValidateVolumeCapabilities: (r) => this.validateVolumeCapabilities(r as { volumeId: string; volumeCapabilities: VolumeCapability[]; volumeContext: Record<string, string> }),
-      ControllerGetCapabilities: async () => ({ capabilities: ['CREATE_DELETE_VOLUME', 'EXPAND_VOLUME', 'SINGLE_NODE_MULTI_WRITER'].map((type) => ({ rpc: { type } })) }),
-      ControllerExpandVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.controllerExpandVolume(r as { volumeId: string; capacityRange?: CapacityRange; volumeCapability?: VolumeCapability })),
-    }));
-    server.addService(s.Node.service, this.#handlers({
-      NodeStageVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeStageVolume(r as NodeStageVolumeRequest)),
-      NodeUnstageVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeUnstageVolume(r as { volumeId: string; stagingTargetPath: string })),
-      NodePublishVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodePublishVolume(r as NodePublishVolumeRequest)),
-      NodeUnpublishVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeUnpublishVolume(r as { volumeId: string; targetPath: string })),
-      NodeGetVolumeStats: (r) => this.nodeGetVolumeStats(r as { volumeId: string; volumePath: string }),
-      NodeExpandVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeExpandVolume(r as NodeExpandVolumeRequest)),
-      NodeGetCapabilities: async () => ({ capabilities: ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME', 'SINGLE_NODE_MULTI_WRITER'].map((type) => ({ rpc: { type } })) }),
-      NodeGetInfo: async () => ({ nodeId: this.#o.nodeId, maxVolumesPerNode: 0, accessibleTopology: this.topology }),
-    }));
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    server.addService(
+      s.Identity.service,
+      this.#handlers({
+        GetPluginInfo: async () => ({ name: this.name, vendorVersion: DRIVER_VERSION, manifest: {} }),
+        GetPluginCapabilities: async () => ({
+          capabilities: [
+            { service: { type: 'CONTROLLER_SERVICE' } },
+            { service: { type: 'VOLUME_ACCESSIBILITY_CONSTRAINTS' } },
+            { volumeExpansion: { type: 'ONLINE' } },
+          ],
+        }),
+        Probe: async () => ({ ready: { value: true } }),
+      }),
+    );
+    server.addService(
+      s.Controller.service,
+      this.#handlers({
+        CreateVolume: (r) => this.createVolume(r as CreateVolumeRequest),
+        DeleteVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.deleteVolume(r as { volumeId: string })),
+        ValidateVolumeCapabilities: (r) =>
+          this.validateVolumeCapabilities(r as { volumeId: string; volumeCapabilities: VolumeCapability[]; volumeContext: Record<string, string> }),
+        ControllerGetCapabilities: async () => ({
+          capabilities: ['CREATE_DELETE_VOLUME', 'EXPAND_VOLUME', 'SINGLE_NODE_MULTI_WRITER'].map((type) => ({ rpc: { type } })),
+        }),
+        ControllerExpandVolume: (r) =>
+          this.#locked((r as { volumeId: string }).volumeId, () =>
+            this.controllerExpandVolume(r as { volumeId: string; capacityRange?: CapacityRange; volumeCapability?: VolumeCapability }),
+          ),
+      }),
+    );
+    server.addService(
+      s.Node.service,
+      this.#handlers({
+        NodeStageVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeStageVolume(r as NodeStageVolumeRequest)),
+        NodeUnstageVolume: (r) =>
+          this.#locked((r as { volumeId: string }).volumeId, () => this.nodeUnstageVolume(r as { volumeId: string; stagingTargetPath: string })),
+        NodePublishVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodePublishVolume(r as NodePublishVolumeRequest)),
+        NodeUnpublishVolume: (r) =>
+          this.#locked((r as { volumeId: string }).volumeId, () => this.nodeUnpublishVolume(r as { volumeId: string; targetPath: string })),
+        NodeGetVolumeStats: (r) => this.nodeGetVolumeStats(r as { volumeId: string; volumePath: string }),
+        NodeExpandVolume: (r) => this.#locked((r as { volumeId: string }).volumeId, () => this.nodeExpandVolume(r as NodeExpandVolumeRequest)),
+        NodeGetCapabilities: async () => ({
+          capabilities: ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME', 'SINGLE_NODE_MULTI_WRITER'].map((type) => ({ rpc: { type } })),
+        }),
+        NodeGetInfo: async () => ({ nodeId: this.#o.nodeId, maxVolumesPerNode: 0, accessibleTopology: this.topology }),
+      }),
+    );
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
     return server;
   }
 
@@ -140,11 +176,14 @@ export class CsiDriver {
     const out: grpc.UntypedServiceImplementation = {};
     for (const [method, fn] of Object.entries(fns)) {
       out[method] = ((call: grpc.ServerUnaryCall<unknown, object>, cb: grpc.sendUnaryData<object>) => {
-        fn(call.request).then((res) => cb(null, res), (err: Error) => {
-          const code = err instanceof RpcError ? err.code : grpc.status.INTERNAL;
-          if (code === grpc.status.INTERNAL) this.#o.log.warn({ method, err: err.message }, 'CSI call failed');
-          cb({ code, details: err.message });
-        });
+        fn(call.request).then(
+          (res) => cb(null, res),
+          (err: Error) => {
+            const code = err instanceof RpcError ? err.code : grpc.status.INTERNAL;
+            if (code === grpc.status.INTERNAL) this.#o.log.warn({ method, err: err.message }, 'CSI call failed');
+            cb({ code, details: err.message });
+          },
+        );
       }) as grpc.handleUnaryCall<unknown, object>;
     }
     return out;
@@ -155,9 +194,11 @@ export class CsiDriver {
     const prev = this.#locks.get(key) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(fn);
     this.#locks.set(key, next);
-    void next.catch(() => undefined).finally(() => {
-      if (this.#locks.get(key) === next) this.#locks.delete(key);
-    });
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#locks.get(key) === next) this.#locks.delete(key);
+      });
     return next;
   }
 
@@ -190,10 +231,18 @@ export class CsiDriver {
     return this.#locked(`name:${name}`, async () => {
       const existing = await this.#store.byName(name);
       if (existing) {
-        if (!fits(existing, r.capacityRange) || existing.backend !== backend) throw alreadyExists(`volume ${name} exists with ${existing.capacityBytes} bytes on backend ${existing.backend}, incompatible with this request`);
+        if (!fits(existing, r.capacityRange) || existing.backend !== backend)
+          throw alreadyExists(`volume ${name} exists with ${existing.capacityBytes} bytes on backend ${existing.backend}, incompatible with this request`);
         return { volume: this.#csiVolume(existing) };
       }
-      const v: VolumeRecord = { id: volumeIdFor(name), name, backend, capacityBytes: sizeFor(r.capacityRange, backend === 'loop' ? fsType : ''), fsType, parameters };
+      const v: VolumeRecord = {
+        id: volumeIdFor(name),
+        name,
+        backend,
+        capacityBytes: sizeFor(r.capacityRange, backend === 'loop' ? fsType : ''),
+        fsType,
+        parameters,
+      };
       await this.#backends[backend].create(v);
       await this.#store.put(v);
       this.#o.log.info({ volume: v.id, bytes: v.capacityBytes, backend }, 'volume created');
@@ -242,7 +291,8 @@ export class CsiDriver {
     const path = required(r.stagingTargetPath, 'staging_target_path');
     const v = await this.#volume(r.volumeId);
     const c = requireCapability(r.volumeCapability, v.backend);
-    if (v.backend === 'loop' && c.mount?.fsType && c.mount.fsType !== v.fsType) throw alreadyExists(`volume ${v.id} is formatted ${v.fsType}, not ${c.mount.fsType}`);
+    if (v.backend === 'loop' && c.mount?.fsType && c.mount.fsType !== v.fsType)
+      throw alreadyExists(`volume ${v.id} is formatted ${v.fsType}, not ${c.mount.fsType}`);
     await this.#backends[v.backend].stage(v, path, c.mount?.mountFlags ?? []);
     return {};
   }
@@ -301,7 +351,8 @@ export class CsiDriver {
     const path = required(r.volumePath, 'volume_path');
     const v = await this.#volume(r.volumeId);
     if (!(await stat(path).catch(() => undefined))) throw notFound(`volume path ${path} does not exist`);
-    if (r.capacityRange?.requiredBytes && r.capacityRange.requiredBytes > v.capacityBytes) throw outOfRange(`volume ${v.id} holds ${v.capacityBytes} bytes; expand it with ControllerExpandVolume first`);
+    if (r.capacityRange?.requiredBytes && r.capacityRange.requiredBytes > v.capacityBytes)
+      throw outOfRange(`volume ${v.id} holds ${v.capacityBytes} bytes; expand it with ControllerExpandVolume first`);
     const stagedAt = r.stagingTargetPath || path;
     await this.#backends[v.backend].expandFilesystem(v, stagedAt);
     return { capacityBytes: v.capacityBytes };

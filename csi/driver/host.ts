@@ -18,7 +18,10 @@ export async function sh(cmd: string, args: string[], okExitCodes: number[] = []
 /** The loop device backing `file`, if one is attached. */
 export async function loopDeviceOf(file: string): Promise<string | undefined> {
   const out = await sh('losetup', ['-j', file, '-O', 'NAME', '-n']);
-  return out.split('\n').map((l) => l.trim()).find(Boolean);
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean);
 }
 
 /** The filesystem on a device, or '' when it holds none (blkid answers 2 for that). */

@@ -38,7 +38,13 @@ beforeAll(async () => {
       const { uid, desiredAPIVersion, objects } = review.request;
       reviews.push({ from: objects.map((o) => o.apiVersion), to: desiredAPIVersion });
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid, result: { status: 'Success' }, convertedObjects: objects.map((o) => convert(o, desiredAPIVersion)) } }));
+      res.end(
+        JSON.stringify({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'ConversionReview',
+          response: { uid, result: { status: 'Success' }, convertedObjects: objects.map((o) => convert(o, desiredAPIVersion)) },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', () => resolve()));
@@ -98,11 +104,16 @@ describe('custom resources converted by a webhook', () => {
   it('serves each version through the webhook: written in v2, stored in v1, read back in either', async () => {
     expect((await api.kubectlResult(['apply', '-f', '-'], definition(`{url: "https://127.0.0.1:${port}/convert", caBundle: ${caBundle}}`))).code).toBe(0);
     await api.kubectl('wait', '--for=condition=established', 'crd/widgets.convert.skiff.dev', '--timeout=30s');
-    const created = await api.kubectlResult(['apply', '-f', '-'], 'apiVersion: convert.skiff.dev/v2\nkind: Widget\nmetadata: {name: w1, labels: {shade: dark}}\nspec: {paint: {color: red}}\n');
+    const created = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      'apiVersion: convert.skiff.dev/v2\nkind: Widget\nmetadata: {name: w1, labels: {shade: dark}}\nspec: {paint: {color: red}}\n',
+    );
     expect(created.stdout).toContain('widget.convert.skiff.dev/w1 created');
     // the webhook turned the v2 object into v1 to store it
     expect(reviews).toContainEqual({ from: ['convert.skiff.dev/v2'], to: 'convert.skiff.dev/v1' });
-    const v1 = JSON.parse(await api.kubectl('get', 'widgets.v1.convert.skiff.dev', 'w1', '-o', 'json')) as Widget & { metadata: { labels: object; uid: string } };
+    const v1 = JSON.parse(await api.kubectl('get', 'widgets.v1.convert.skiff.dev', 'w1', '-o', 'json')) as Widget & {
+      metadata: { labels: object; uid: string };
+    };
     expect(v1).toMatchObject({ apiVersion: 'convert.skiff.dev/v1', spec: { color: 'red' }, metadata: { labels: { shade: 'dark' } } });
     const v2 = JSON.parse(await api.kubectl('get', 'widgets.v2.convert.skiff.dev', 'w1', '-o', 'json')) as Widget & { metadata: { uid: string } };
     expect(v2).toMatchObject({ apiVersion: 'convert.skiff.dev/v2', spec: { paint: { color: 'red' } } });

@@ -30,7 +30,9 @@ describe('custom resources', () => {
     const crd = JSON.parse(await api.kubectl('get', 'crd', 'crontabs.stable.example.com', '-o', 'json'));
     expect(crd.status.acceptedNames).toMatchObject({ plural: 'crontabs', kind: 'CronTab' });
     expect(crd.status.storedVersions).toEqual(['v1']);
-    expect(await api.kubectl('api-resources', '--api-group=stable.example.com', '--no-headers')).toMatch(/^crontabs\s+ct\s+stable\.example\.com\/v1\s+true\s+CronTab$/m);
+    expect(await api.kubectl('api-resources', '--api-group=stable.example.com', '--no-headers')).toMatch(
+      /^crontabs\s+ct\s+stable\.example\.com\/v1\s+true\s+CronTab$/m,
+    );
     const explained = await api.kubectl('explain', 'crontab.spec');
     expect(explained).toMatch(/^ {2}cronSpec\t<string> -required-$/m);
     expect(explained).toContain('The schedule');
@@ -50,12 +52,17 @@ describe('custom resources', () => {
   });
 
   it('serves the same objects in each served version, preferring the newest', async () => {
-    expect(await api.kubectl('get', 'crontabs.v1beta1.stable.example.com', 'nightly', '-o', 'jsonpath={.apiVersion} {.spec.cronSpec}')).toBe('stable.example.com/v1beta1 0 3 * * *');
+    expect(await api.kubectl('get', 'crontabs.v1beta1.stable.example.com', 'nightly', '-o', 'jsonpath={.apiVersion} {.spec.cronSpec}')).toBe(
+      'stable.example.com/v1beta1 0 3 * * *',
+    );
     const older = cronTab('{cronSpec: "0 5 * * *"}').replace('stable.example.com/v1', 'stable.example.com/v1beta1').replace('nightly', 'early');
     expect((await apply(older)).stdout).toContain('crontab.stable.example.com/early created');
     expect(await api.kubectl('get', 'ct', 'early', '-o', 'jsonpath={.apiVersion}')).toBe('stable.example.com/v1');
     const list = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com/v1beta1/namespaces/default/crontabs'));
-    expect(list.items.map((i: { apiVersion: string; metadata: { name: string } }) => `${i.metadata.name} ${i.apiVersion}`)).toEqual(['early stable.example.com/v1beta1', 'nightly stable.example.com/v1beta1']);
+    expect(list.items.map((i: { apiVersion: string; metadata: { name: string } }) => `${i.metadata.name} ${i.apiVersion}`)).toEqual([
+      'early stable.example.com/v1beta1',
+      'nightly stable.example.com/v1beta1',
+    ]);
     const group = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com'));
     expect(group.preferredVersion.version).toBe('v1');
     expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1beta1']);
@@ -65,15 +72,30 @@ describe('custom resources', () => {
   it('refuses objects the schema does not allow, and stores nothing of them', async () => {
     const unknown = await apply(cronTab('{cronSpec: "0 3 * * *", colour: red}'));
     expect(unknown.stderr).toContain('strict decoding error: unknown field "spec.colour"');
-    const invalid = await api.kubectlResult(['create', '-f', '-'], cronTab('{replicas: 20, mode: medium, cronSpec: "every night"}').replace('nightly', 'broken'));
+    const invalid = await api.kubectlResult(
+      ['create', '-f', '-'],
+      cronTab('{replicas: 20, mode: medium, cronSpec: "every night"}').replace('nightly', 'broken'),
+    );
     expect(invalid.stderr).toContain('The CronTab "broken" is invalid');
-    for (const cause of ['spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10', 'spec.mode: Unsupported value: "medium": supported values: "fast", "slow"', 'spec.cronSpec: Invalid value: "every night"']) {
+    for (const cause of [
+      'spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10',
+      'spec.mode: Unsupported value: "medium": supported values: "fast", "slow"',
+      'spec.cronSpec: Invalid value: "every night"',
+    ]) {
       expect(invalid.stderr).toContain(cause);
     }
     // a definition whose default its own schema refuses is itself refused, and the one stored stays
     const badDefault = await apply(definition.replace('default: slow', 'default: medium'));
     expect(badDefault.stderr).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].default: Unsupported value: "medium"');
-    expect(await api.kubectl('get', 'crd', 'crontabs.stable.example.com', '-o', 'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.mode.default}')).toBe('slow');
+    expect(
+      await api.kubectl(
+        'get',
+        'crd',
+        'crontabs.stable.example.com',
+        '-o',
+        'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.mode.default}',
+      ),
+    ).toBe('slow');
     const tooOften = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "* * * * *"}').replace('nightly', 'often'));
     expect(tooOften.stderr).toContain('spec: Invalid value: "object": every minute is too often');
     const mistyped = await api.kubectlResult(['create', '-f', '-'], cronTab('{cronSpec: "0 3 * * *", replicas: three}').replace('nightly', 'mistyped'));
@@ -90,9 +112,17 @@ describe('custom resources', () => {
   });
 
   it('fills in a default the definition gained after an object was stored, on every read', async () => {
-    const withTimezone = definition.replace('mode: {type: string, enum: [fast, slow], default: slow}', 'mode: {type: string, enum: [fast, slow], default: slow}\n              timezone: {type: string, default: UTC}');
+    const withTimezone = definition.replace(
+      'mode: {type: string, enum: [fast, slow], default: slow}',
+      'mode: {type: string, enum: [fast, slow], default: slow}\n              timezone: {type: string, default: UTC}',
+    );
     expect((await apply(withTimezone)).code).toBe(0);
-    await waitFor('the new default on the stored object', async () => (await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.timezone}')) === 'UTC', 10_000, 200);
+    await waitFor(
+      'the new default on the stored object',
+      async () => (await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.timezone}')) === 'UTC',
+      10_000,
+      200,
+    );
     const list = JSON.parse(await api.kubectl('get', '--raw', '/apis/stable.example.com/v1beta1/namespaces/default/crontabs'));
     expect(list.items.map((i: { spec: { timezone?: string } }) => i.spec.timezone)).toEqual(['UTC']);
     // only presented: the stored object is as it was written

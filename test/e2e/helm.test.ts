@@ -15,9 +15,17 @@ const CHART = fileURLToPath(new URL('../fixtures/charts/greeter', import.meta.ur
 const api = useTestApiServer('sk-helm-', ['--disable-scheduler']);
 
 function helm(...args: string[]): Promise<string> {
-  const env = { ...process.env, KUBECONFIG: api.kubeconfig, HELM_CACHE_HOME: join(api.dir, 'helm/cache'), HELM_CONFIG_HOME: join(api.dir, 'helm/config'), HELM_DATA_HOME: join(api.dir, 'helm/data') };
+  const env = {
+    ...process.env,
+    KUBECONFIG: api.kubeconfig,
+    HELM_CACHE_HOME: join(api.dir, 'helm/cache'),
+    HELM_CONFIG_HOME: join(api.dir, 'helm/config'),
+    HELM_DATA_HOME: join(api.dir, 'helm/data'),
+  };
   return new Promise((resolve, reject) => {
-    execFile(HELM, args, { env, timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`helm ${args.join(' ')} failed: ${stderr}`)) : resolve(stdout)));
+    execFile(HELM, args, { env, timeout: 120_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`helm ${args.join(' ')} failed: ${stderr}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -37,7 +45,9 @@ describe('helm', () => {
     expect(await helm('upgrade', 'hi', CHART, '--set', 'greeting=bonjour,replicas=2')).toMatch(/^REVISION: 2$/m);
     expect(await greeting()).toBe('bonjour');
     expect(await api.kubectl('get', 'deployment', 'hi', '-o', 'jsonpath={.spec.replicas} {.metadata.generation}')).toBe('2 2');
-    const managers = JSON.parse(await api.kubectl('get', 'deployment', 'hi', '-o', 'json', '--show-managed-fields')).metadata.managedFields.map((e: { manager: string; operation: string }) => `${e.manager} ${e.operation}`);
+    const managers = JSON.parse(await api.kubectl('get', 'deployment', 'hi', '-o', 'json', '--show-managed-fields')).metadata.managedFields.map(
+      (e: { manager: string; operation: string }) => `${e.manager} ${e.operation}`,
+    );
     expect(managers).toContain('helm Apply');
   });
 
@@ -46,7 +56,11 @@ describe('helm', () => {
     expect(await greeting()).toBe('hello');
     expect(await api.kubectl('get', 'deployment', 'hi', '-o', 'jsonpath={.spec.replicas}')).toBe('1');
     const history = await helm('history', 'hi', '-o', 'json');
-    expect(JSON.parse(history).map((r: { revision: number; status: string }) => `${r.revision} ${r.status}`)).toEqual(['1 superseded', '2 superseded', '3 deployed']);
+    expect(JSON.parse(history).map((r: { revision: number; status: string }) => `${r.revision} ${r.status}`)).toEqual([
+      '1 superseded',
+      '2 superseded',
+      '3 deployed',
+    ]);
   });
 
   it('uninstalls it, leaving nothing behind', async () => {

@@ -29,10 +29,17 @@ afterAll(async () => {
 });
 
 const cluster = () => c as TestCluster;
-const pod = (name: string, secrets?: string[]) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name },
-  spec: { restartPolicy: 'Never', ...(secrets ? { imagePullSecrets: secrets.map((s) => ({ name: s })) } : {}), containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'Always', command: ['echo', 'pulled'] }] },
-});
+const pod = (name: string, secrets?: string[]) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      ...(secrets ? { imagePullSecrets: secrets.map((s) => ({ name: s })) } : {}),
+      containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'Always', command: ['echo', 'pulled'] }],
+    },
+  });
 const run = async (name: string, secrets?: string[]) => {
   const r = await cluster().kubectlResult(['apply', '-f', '-'], pod(name, secrets));
   expect(r.code, r.stderr).toBe(0);
@@ -42,7 +49,9 @@ describe('imagePullSecrets', () => {
   it('cannot pull without credentials: ErrImagePull, then ImagePullBackOff', async () => {
     await run('anonymous');
     await waitForJsonPath(cluster(), ['pod', 'anonymous'], '{.status.containerStatuses[0].state.waiting.reason}', /^(ErrImagePull|ImagePullBackOff)$/, 60_000);
-    await expect.poll(() => eventsOf(cluster(), 'anonymous'), { timeout: 30_000 }).toMatch(/Failed: Failed to pull image "busybox": .*(401 Unauthorized|unauthorized)/i);
+    await expect
+      .poll(() => eventsOf(cluster(), 'anonymous'), { timeout: 30_000 })
+      .toMatch(/Failed: Failed to pull image "busybox": .*(401 Unauthorized|unauthorized)/i);
   });
 
   it('pulls with a docker-registry secret the pod names', async () => {
@@ -52,7 +61,7 @@ describe('imagePullSecrets', () => {
     expect(await cluster().kubectl('logs', 'credentialed')).toBe('pulled\n');
   });
 
-  it('gives a pod its service account\'s pull secrets', async () => {
+  it("gives a pod its service account's pull secrets", async () => {
     await cluster().kubectl('patch', 'serviceaccount', 'default', '-p', '{"imagePullSecrets":[{"name":"regcred"}]}');
     await run('inherited');
     expect(await cluster().kubectl('get', 'pod', 'inherited', '-o', 'jsonpath={.spec.imagePullSecrets[*].name}')).toBe('regcred');
@@ -62,6 +71,8 @@ describe('imagePullSecrets', () => {
   it('says which pull secrets it could not read, and still tries the others', async () => {
     await run('partly', ['missing', 'regcred']);
     await waitForJsonPath(cluster(), ['pod', 'partly'], '{.status.phase}', 'Succeeded', 60_000);
-    expect(await eventsOf(cluster(), 'partly')).toContain('FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (missing); attempting to pull the image may not succeed.');
+    expect(await eventsOf(cluster(), 'partly')).toContain(
+      'FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (missing); attempting to pull the image may not succeed.',
+    );
   });
 });

@@ -15,22 +15,26 @@ const api = useTestApiServer(
   (dir) => writeFile(join(dir, 'tokens.csv'), 'jane-secret-token,jane,1001,\n"ops-token",olga,1002,"ops,auditors"\n'),
 );
 
-
-
 /** kubectl apply of a YAML document (JSON on the wire, as apply always is). */
 async function apply(yaml: string, kubectl = api.kubectlResult): Promise<{ code: number; stdout: string; stderr: string }> {
   return kubectl(['apply', '-f', '-'], yaml);
 }
 
 /** POSTs a JSON body to an API path with kubectl's raw mode; resolves with the parsed answer. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests read API answers of many shapes field by field
 async function rawCreate(path: string, body: object, kubectl = api.kubectlResult): Promise<Record<string, any>> {
   const r = await kubectl(['create', '--raw', path, '-f', '-'], JSON.stringify(body));
   if (r.code !== 0) throw new Error(`POST ${path} failed: ${r.stderr}`);
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   return JSON.parse(r.stdout) as Record<string, any>;
 }
 
 const whoami = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
-const accessReview = (verb: string, resource: string, namespace = 'default', group = '') => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, namespace, group } } });
+const accessReview = (verb: string, resource: string, namespace = 'default', group = '') => ({
+  apiVersion: 'authorization.k8s.io/v1',
+  kind: 'SelfSubjectAccessReview',
+  spec: { resourceAttributes: { verb, resource, namespace, group } },
+});
 
 const DEPLOYMENT = `
 apiVersion: apps/v1
@@ -48,7 +52,14 @@ spec:
 describe('workload resources through kubectl', () => {
   it('lists the built-in groups in api-resources', async () => {
     const out = await api.kubectl('api-resources', '--no-headers');
-    for (const line of [/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m, /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget$/m, /^clusterroles\s+rbac.authorization.k8s.io\/v1\s+false\s+ClusterRole$/m, /^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m, /^storageclasses\s+sc\s+storage.k8s.io\/v1\s+false\s+StorageClass$/m]) {
+    for (const line of [
+      /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m,
+      /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m,
+      /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget$/m,
+      /^clusterroles\s+rbac.authorization.k8s.io\/v1\s+false\s+ClusterRole$/m,
+      /^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m,
+      /^storageclasses\s+sc\s+storage.k8s.io\/v1\s+false\s+StorageClass$/m,
+    ]) {
       expect(out).toMatch(line);
     }
   });
@@ -82,7 +93,9 @@ spec:
   });
 
   it('gives a Job its generated selector', async () => {
-    await apply('{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox","command":["true"]}]}}}}');
+    await apply(
+      '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox","command":["true"]}]}}}}',
+    );
     const uid = await api.kubectl('get', 'job', 'once', '-o', 'jsonpath={.metadata.uid}');
     expect(await api.kubectl('get', 'job', 'once', '-o', "jsonpath={.spec.selector.matchLabels['batch\\.kubernetes\\.io/controller-uid']}")).toBe(uid);
   });
@@ -92,7 +105,11 @@ describe('lists in pages and at a resourceVersion', () => {
   it('pages through one snapshot while the store moves on, and reads an exact resourceVersion', async () => {
     for (const n of ['page-a', 'page-b', 'page-c']) await api.kubectl('create', 'configmap', n, '-n', 'kube-public');
     const path = '/api/v1/namespaces/kube-public/configmaps';
-    const page = async (query: string) => JSON.parse(await api.kubectl('get', '--raw', `${path}?${query}`)) as { metadata: { resourceVersion: string; continue?: string }; items: { metadata: { name: string } }[] };
+    const page = async (query: string) =>
+      JSON.parse(await api.kubectl('get', '--raw', `${path}?${query}`)) as {
+        metadata: { resourceVersion: string; continue?: string };
+        items: { metadata: { name: string } }[];
+      };
     const names = (l: { items: { metadata: { name: string } }[] }) => l.items.map((i) => i.metadata.name).filter((n) => n.startsWith('page-'));
     const first = await page('limit=1');
     await api.kubectl('delete', 'configmap', 'page-b', '-n', 'kube-public');
@@ -102,19 +119,39 @@ describe('lists in pages and at a resourceVersion', () => {
     expect(names(await page(`resourceVersion=${first.metadata.resourceVersion}&resourceVersionMatch=Exact`))).toEqual(['page-a', 'page-b', 'page-c']);
     expect(names(await page(''))).toEqual(['page-a', 'page-aa', 'page-c']);
     // and kubectl's own paging sees every object
-    expect((await api.kubectl('get', 'configmaps', '-n', 'kube-public', '--chunk-size=1', '-o', 'name')).split('\n').filter((l) => l.includes('page-'))).toEqual(['configmap/page-a', 'configmap/page-aa', 'configmap/page-c']);
+    expect(
+      (await api.kubectl('get', 'configmaps', '-n', 'kube-public', '--chunk-size=1', '-o', 'name')).split('\n').filter((l) => l.includes('page-')),
+    ).toEqual(['configmap/page-a', 'configmap/page-aa', 'configmap/page-c']);
   });
 });
 
 describe("kubectl's typed commands (protobuf request bodies)", () => {
   it('creates deployments, secrets, jobs and budgets with kubectl create', async () => {
-    expect(await api.kubectl('create', 'deployment', 'typed', '--image=busybox', '--replicas=0', '--port=8080', '--', 'sleep', '1000')).toContain('deployment.apps/typed created');
-    expect(await api.kubectl('get', 'deployment', 'typed', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","1000"] 8080');
+    expect(await api.kubectl('create', 'deployment', 'typed', '--image=busybox', '--replicas=0', '--port=8080', '--', 'sleep', '1000')).toContain(
+      'deployment.apps/typed created',
+    );
+    expect(
+      await api.kubectl(
+        'get',
+        'deployment',
+        'typed',
+        '-o',
+        'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}',
+      ),
+    ).toBe('0 ["sleep","1000"] 8080');
     await api.kubectl('create', 'secret', 'generic', 'typed', '--from-literal=user=admin', '--from-literal=empty=');
     expect(await api.kubectl('get', 'secret', 'typed', '-o', 'jsonpath={.data}')).toBe('{"empty":"","user":"YWRtaW4="}');
     await api.kubectl('create', 'cronjob', 'nightly', '--image=busybox', '--schedule=0 3 * * *', '--', 'echo', 'hi');
     await api.kubectl('create', 'job', 'nightly-now', '--from=cronjob/nightly');
-    expect(await api.kubectl('get', 'job', 'nightly-now', '-o', "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations['cronjob\\.kubernetes\\.io/instantiate']} {.spec.template.spec.containers[0].command}")).toBe('CronJob/nightly manual ["echo","hi"]');
+    expect(
+      await api.kubectl(
+        'get',
+        'job',
+        'nightly-now',
+        '-o',
+        "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations['cronjob\\.kubernetes\\.io/instantiate']} {.spec.template.spec.containers[0].command}",
+      ),
+    ).toBe('CronJob/nightly manual ["echo","hi"]');
     await api.kubectl('create', 'pdb', 'typed', '--selector=app=typed', '--min-available=0');
     expect(await api.kubectl('get', 'pdb', 'typed', '-o', 'jsonpath={.spec.minAvailable}')).toBe('0');
   });
@@ -130,7 +167,9 @@ describe("kubectl's typed commands (protobuf request bodies)", () => {
   });
 
   it('drains a node through the eviction API', async () => {
-    const created = await apply('{"apiVersion":"v1","kind":"Node","metadata":{"name":"drained"}}\n---\n{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"drain"}}\n---\n{"apiVersion":"v1","kind":"Pod","metadata":{"name":"on-drained","namespace":"drain"},"spec":{"nodeName":"drained","containers":[{"name":"c","image":"busybox"}]}}');
+    const created = await apply(
+      '{"apiVersion":"v1","kind":"Node","metadata":{"name":"drained"}}\n---\n{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"drain"}}\n---\n{"apiVersion":"v1","kind":"Pod","metadata":{"name":"on-drained","namespace":"drain"},"spec":{"nodeName":"drained","containers":[{"name":"c","image":"busybox"}]}}',
+    );
     expect(created.stderr).toBe('');
     const out = await api.kubectl('drain', 'drained', '--force', '--dry-run=server');
     expect(out).toContain('evicting pod drain/on-drained (server dry run)');
@@ -146,25 +185,44 @@ describe('authentication and RBAC', () => {
     expect((await anonymousGet(api.port, '/readyz')).status).toBe(200);
     const denied = await anonymousGet(api.port, '/api/v1/namespaces/default/pods');
     expect(denied.status).toBe(403);
-    expect(JSON.parse(denied.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"' });
+    expect(JSON.parse(denied.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      message: 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"',
+    });
   });
 
   it('authenticates static tokens and forbids what no role grants', async () => {
     const jane = await api.withToken('jane-secret-token', 'jane');
-    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, jane.kubectlResult)).status.userInfo).toMatchObject({ username: 'jane', uid: '1001', groups: ['system:authenticated'] });
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, jane.kubectlResult)).status.userInfo).toMatchObject({
+      username: 'jane',
+      uid: '1001',
+      groups: ['system:authenticated'],
+    });
     const r = await jane.kubectlResult(['get', 'pods']);
     expect(r.stderr).toContain('pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"');
     const wrong = await (await api.withToken('not-a-token', 'nobody')).kubectlResult(['get', 'pods']);
     expect(wrong.stderr).toMatch(/Unauthorized/);
     const olga = await api.withToken('ops-token', 'olga');
-    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, olga.kubectlResult)).status.userInfo.groups).toEqual(['ops', 'auditors', 'system:authenticated']);
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, olga.kubectlResult)).status.userInfo.groups).toEqual([
+      'ops',
+      'auditors',
+      'system:authenticated',
+    ]);
   });
 
   it('answers access reviews truthfully as bindings change', async () => {
     const jane = await api.withToken('jane-secret-token', 'jane');
-    const allowed = async (...args: Parameters<typeof accessReview>) => (await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview(...args), jane.kubectlResult)).status.allowed as boolean;
+    const allowed = async (...args: Parameters<typeof accessReview>) =>
+      (await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview(...args), jane.kubectlResult)).status.allowed as boolean;
     expect(await allowed('list', 'pods')).toBe(false);
-    expect((await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"jane-view","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"User","name":"jane","apiGroup":"rbac.authorization.k8s.io"}]}')).code).toBe(0);
+    expect(
+      (
+        await apply(
+          '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"jane-view","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"User","name":"jane","apiGroup":"rbac.authorization.k8s.io"}]}',
+        )
+      ).code,
+    ).toBe(0);
     expect(await allowed('list', 'pods')).toBe(true);
     expect(await allowed('list', 'pods', 'kube-system')).toBe(false);
     expect(await allowed('get', 'secrets')).toBe(false);
@@ -173,39 +231,84 @@ describe('authentication and RBAC', () => {
     // the admin acts as jane through impersonation and is refused what she is refused
     expect((await api.kubectlResult(['get', 'secrets', '--as=jane'])).stderr).toContain('User "jane" cannot list resource "secrets"');
     expect(await api.kubectl('get', 'pods', '--as=jane', '-o', 'name')).toBe('');
-    const rules = await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }, jane.kubectlResult);
-    expect(rules.status.resourceRules.some((r: { resources: string[]; verbs: string[] }) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(true);
+    const rules = await rawCreate(
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } },
+      jane.kubectlResult,
+    );
+    expect(rules.status.resourceRules.some((r: { resources: string[]; verbs: string[] }) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(
+      true,
+    );
   });
 
   it('refuses bindings and roles that grant more than the writer holds', async () => {
-    const binding = (name: string, role: string, user: string) => `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"${name}","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"${role}"},"subjects":[{"kind":"User","name":"${user}","apiGroup":"rbac.authorization.k8s.io"}]}`;
+    const binding = (name: string, role: string, user: string) =>
+      `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"${name}","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"${role}"},"subjects":[{"kind":"User","name":"${user}","apiGroup":"rbac.authorization.k8s.io"}]}`;
     expect((await apply(binding('jane-admin', 'admin', 'jane'))).code).toBe(0);
     const jane = await api.withToken('jane-secret-token', 'jane');
     expect((await apply(binding('bob-view', 'view', 'bob'), jane.kubectlResult)).stdout).toContain('rolebinding.rbac.authorization.k8s.io/bob-view created');
     const escalate = await apply(binding('bob-root', 'cluster-admin', 'bob'), jane.kubectlResult);
     expect(escalate.stderr).toContain('user "jane" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held');
-    const role = await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"nodes-too","namespace":"default"},"rules":[{"apiGroups":[""],"resources":["nodes"],"verbs":["get"]}]}', jane.kubectlResult);
+    const role = await apply(
+      '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"nodes-too","namespace":"default"},"rules":[{"apiGroups":[""],"resources":["nodes"],"verbs":["get"]}]}',
+      jane.kubectlResult,
+    );
     expect(role.stderr).toContain('attempting to grant RBAC permissions not currently held');
     expect(await api.kubectl('get', 'rolebindings', '-o', 'name')).not.toContain('bob-root');
   });
 
   it('issues service account tokens that stop working when the account is deleted', async () => {
     await apply('{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"bot"}}');
-    const tokenRequest = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+    const tokenRequest = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {},
+    });
     const bot = await api.withToken(tokenRequest.status.token as string, 'bot');
-    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, bot.kubectlResult)).status.userInfo).toMatchObject({ username: 'system:serviceaccount:default:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] });
-    await apply('{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"bot-edit","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"},"subjects":[{"kind":"ServiceAccount","name":"bot","namespace":"default"}]}');
-    expect((await apply('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-bot"},"data":{"a":"b"}}', bot.kubectlResult)).stdout).toContain('configmap/from-bot created');
-    const review = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token } });
-    expect(review.status).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:default:bot' }, audiences: ['https://kubernetes.default.svc.cluster.local'] });
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, bot.kubectlResult)).status.userInfo).toMatchObject({
+      username: 'system:serviceaccount:default:bot',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'],
+    });
+    await apply(
+      '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"bot-edit","namespace":"default"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"},"subjects":[{"kind":"ServiceAccount","name":"bot","namespace":"default"}]}',
+    );
+    expect((await apply('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-bot"},"data":{"a":"b"}}', bot.kubectlResult)).stdout).toContain(
+      'configmap/from-bot created',
+    );
+    const review = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: tokenRequest.status.token },
+    });
+    expect(review.status).toMatchObject({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:default:bot' },
+      audiences: ['https://kubernetes.default.svc.cluster.local'],
+    });
     // an API server token is no token for another audience, and a token for another audience is none here
-    const elsewhere = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token, audiences: ['vault'] } });
+    const elsewhere = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: tokenRequest.status.token, audiences: ['vault'] },
+    });
     expect(elsewhere.status).toMatchObject({ authenticated: false });
-    const both = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tokenRequest.status.token, audiences: ['vault', 'https://kubernetes.default.svc.cluster.local'] } });
+    const both = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: tokenRequest.status.token, audiences: ['vault', 'https://kubernetes.default.svc.cluster.local'] },
+    });
     expect(both.status).toMatchObject({ authenticated: true, audiences: ['https://kubernetes.default.svc.cluster.local'] });
-    const vaultToken = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['vault'] } });
+    const vaultToken = await rawCreate('/api/v1/namespaces/default/serviceaccounts/bot/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: ['vault'] },
+    });
     expect((await (await api.withToken(vaultToken.status.token as string, 'bot-vault')).kubectlResult(['get', 'configmaps'])).stderr).toMatch(/Unauthorized/);
-    const forVault = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: vaultToken.status.token, audiences: ['vault'] } });
+    const forVault = await rawCreate('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: vaultToken.status.token, audiences: ['vault'] },
+    });
     expect(forVault.status).toMatchObject({ authenticated: true, audiences: ['vault'] });
     await api.kubectl('delete', 'serviceaccount', 'bot');
     expect((await bot.kubectlResult(['get', 'configmaps'])).stderr).toMatch(/Unauthorized/);
@@ -220,8 +323,19 @@ type: bootstrap.kubernetes.io/token
 stringData: {token-id: abcdef, token-secret: 0123456789abcdef, usage-bootstrap-authentication: "true", auth-extra-groups: "system:bootstrappers:worker"}
 `);
     const joiner = await api.withToken('abcdef.0123456789abcdef', 'joiner');
-    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, joiner.kubectlResult)).status.userInfo).toMatchObject({ username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:bootstrappers:worker', 'system:authenticated'] });
-    expect((await rawCreate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', accessReview('create', 'certificatesigningrequests', '', 'certificates.k8s.io'), joiner.kubectlResult)).status.allowed).toBe(true);
+    expect((await rawCreate('/apis/authentication.k8s.io/v1/selfsubjectreviews', whoami, joiner.kubectlResult)).status.userInfo).toMatchObject({
+      username: 'system:bootstrap:abcdef',
+      groups: ['system:bootstrappers', 'system:bootstrappers:worker', 'system:authenticated'],
+    });
+    expect(
+      (
+        await rawCreate(
+          '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          accessReview('create', 'certificatesigningrequests', '', 'certificates.k8s.io'),
+          joiner.kubectlResult,
+        )
+      ).status.allowed,
+    ).toBe(true);
   });
 });
 
@@ -230,7 +344,7 @@ describe('schemas: kubectl explain and field validation', () => {
     const ports = await api.kubectl('explain', 'pod.spec.containers.ports');
     expect(ports).toMatch(/^FIELD: ports <\[\]ContainerPort>$/m);
     expect(ports).toMatch(/^ {2}containerPort\t<integer> -required-$/m);
-    expect(ports).toContain('Number of port to expose on the pod\'s IP address.');
+    expect(ports).toContain("Number of port to expose on the pod's IP address.");
     const recursive = await api.kubectl('explain', 'deployment.spec', '--recursive');
     expect(recursive).toMatch(/^ {6}maxSurge\t<IntOrString>$/m);
     expect(recursive).toMatch(/^ {2}template\t<PodTemplateSpec> -required-$/m);
@@ -239,7 +353,11 @@ describe('schemas: kubectl explain and field validation', () => {
   it('serves OpenAPI v2 in JSON for clients that read it', async () => {
     const doc = JSON.parse(await api.kubectl('get', '--raw', '/openapi/v2'));
     expect(doc.swagger).toBe('2.0');
-    expect(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
+    expect(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch['x-kubernetes-group-version-kind']).toEqual({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+    });
     const ports = doc.definitions['io.k8s.api.core.v1.ContainerPort'];
     expect(ports.required).toContain('containerPort');
     expect(ports.properties.containerPort.description).toContain('Number of port to expose');
@@ -253,10 +371,12 @@ data: {k: v}
 extra: 1
 `;
 
-  it('refuses unknown fields under Strict (kubectl\'s default) and stores nothing', async () => {
+  it("refuses unknown fields under Strict (kubectl's default) and stores nothing", async () => {
     const r = await apply(MISSPELT);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra", unknown field "metadata.colour"');
+    expect(r.stderr).toContain(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra", unknown field "metadata.colour"',
+    );
     expect((await api.kubectlResult(['get', 'configmap', 'misspelt'])).stderr).toContain('NotFound');
   });
 
@@ -342,7 +462,10 @@ data: {level: "${level}"}
     await writeFile(editor, '#!/bin/sh\nsed -i \'s/level: "1"/level: "3"/\' "$1"\n');
     await chmod(editor, 0o755);
     const edited = await new Promise<number>((resolve) => {
-      const child = spawn(KUBECTL, ['edit', 'configmap', 'settings'], { env: { ...process.env, KUBECONFIG: api.kubeconfig, KUBE_EDITOR: editor }, stdio: 'ignore' });
+      const child = spawn(KUBECTL, ['edit', 'configmap', 'settings'], {
+        env: { ...process.env, KUBECONFIG: api.kubeconfig, KUBE_EDITOR: editor },
+        stdio: 'ignore',
+      });
       child.on('exit', (code) => resolve(code ?? 1));
     });
     expect(edited).toBe(0);
@@ -350,7 +473,9 @@ data: {level: "${level}"}
   });
 
   it('streams changes with get -w until stopped', async () => {
-    const child = spawn(KUBECTL, ['get', 'configmap', 'settings', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.data.level}{"\\n"}'], { env: { ...process.env, KUBECONFIG: api.kubeconfig } });
+    const child = spawn(KUBECTL, ['get', 'configmap', 'settings', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.data.level}{"\\n"}'], {
+      env: { ...process.env, KUBECONFIG: api.kubeconfig },
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c));
     try {

@@ -21,10 +21,31 @@ describe('Deployments and ReplicaSets', () => {
     await deployment('web', 3);
     const rs = await names('rs', '-l', 'app=web');
     expect(rs).toHaveLength(1);
-    expect(await api.kubectl('get', rs[0] as string, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.replicas} {.metadata.annotations.deployment\\.kubernetes\\.io/revision}')).toBe('Deployment/web 3 1');
+    expect(
+      await api.kubectl(
+        'get',
+        rs[0] as string,
+        '-o',
+        'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.replicas} {.metadata.annotations.deployment\\.kubernetes\\.io/revision}',
+      ),
+    ).toBe('Deployment/web 3 1');
     const pod = (await names('pods', '-l', 'app=web'))[0] as string;
-    expect(await api.kubectl('get', pod, '-o', 'jsonpath={.metadata.ownerReferences[0].kind} {.metadata.labels.pod-template-hash}')).toMatch(/^ReplicaSet \w+$/);
-    await expect.poll(() => api.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.updatedReplicas} {.status.conditions[?(@.type=="Progressing")].reason} {.status.conditions[?(@.type=="Available")].status}'), { timeout: 10_000 }).toBe('3 ReplicaSetUpdated False');
+    expect(await api.kubectl('get', pod, '-o', 'jsonpath={.metadata.ownerReferences[0].kind} {.metadata.labels.pod-template-hash}')).toMatch(
+      /^ReplicaSet \w+$/,
+    );
+    await expect
+      .poll(
+        () =>
+          api.kubectl(
+            'get',
+            'deployment',
+            'web',
+            '-o',
+            'jsonpath={.status.updatedReplicas} {.status.conditions[?(@.type=="Progressing")].reason} {.status.conditions[?(@.type=="Available")].status}',
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe('3 ReplicaSetUpdated False');
   });
 
   it('scales the ReplicaSet down, newest pods first', async () => {
@@ -56,8 +77,17 @@ spec:
     await api.kubectlResult(['apply', '-f', '-'], cronJob('tick', 'Forbid'));
     await expect.poll(() => jobs('tick'), { timeout: 20_000 }).toHaveLength(1);
     const [job] = await jobs('tick');
-    expect(await api.kubectl('get', job as string, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations.batch\\.kubernetes\\.io/cronjob-scheduled-timestamp}')).toMatch(/^CronJob\/tick \d{4}-\d\d-\d\dT/);
-    await expect.poll(() => api.kubectl('get', 'cronjob', 'tick', '-o', 'jsonpath={.status.active[0].name}'), { timeout: 10_000 }).toBe((job as string).replace('job.batch/', ''));
+    expect(
+      await api.kubectl(
+        'get',
+        job as string,
+        '-o',
+        'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations.batch\\.kubernetes\\.io/cronjob-scheduled-timestamp}',
+      ),
+    ).toMatch(/^CronJob\/tick \d{4}-\d\d-\d\dT/);
+    await expect
+      .poll(() => api.kubectl('get', 'cronjob', 'tick', '-o', 'jsonpath={.status.active[0].name}'), { timeout: 10_000 })
+      .toBe((job as string).replace('job.batch/', ''));
     // its pod never runs here (no node), so the Job stays active and no second one starts
     await new Promise((r) => setTimeout(r, 2500));
     expect(await jobs('tick')).toEqual([job]);
@@ -71,18 +101,30 @@ spec:
     await expect.poll(uids, { timeout: 20_000 }).toMatch(/^\S+$/);
     const first = await uids();
     // a later run deletes the running Job and starts another (Jobs are named by minute, so compare uids)
-    await expect.poll(async () => { const now = await uids(); return now !== '' && !now.includes(first); }, { timeout: 20_000 }).toBe(true);
-    expect((await api.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=CronJob,involvedObject.name=swap', '-o', 'jsonpath={.items[*].reason}'))).toContain('SuccessfulDelete');
+    await expect
+      .poll(
+        async () => {
+          const now = await uids();
+          return now !== '' && !now.includes(first);
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    expect(
+      await api.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=CronJob,involvedObject.name=swap', '-o', 'jsonpath={.items[*].reason}'),
+    ).toContain('SuccessfulDelete');
     await api.kubectl('patch', 'cronjob', 'swap', '-p', '{"spec":{"suspend":true}}');
   });
 });
 
 describe('Deployment rollouts', () => {
-  it('holds a paused Deployment\'s template changes until it is resumed', async () => {
+  it("holds a paused Deployment's template changes until it is resumed", async () => {
     await deployment('paused', 1);
     await api.kubectl('rollout', 'pause', 'deployment/paused');
     await api.kubectl('set', 'image', 'deployment/paused', 'busybox=busybox:1.35');
-    await expect.poll(() => api.kubectl('get', 'deployment', 'paused', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}'), { timeout: 10_000 }).toBe('DeploymentPaused');
+    await expect
+      .poll(() => api.kubectl('get', 'deployment', 'paused', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}'), { timeout: 10_000 })
+      .toBe('DeploymentPaused');
     expect(await names('rs', '-l', 'app=paused')).toHaveLength(1);
     await api.kubectl('rollout', 'resume', 'deployment/paused');
     await expect.poll(() => names('rs', '-l', 'app=paused'), { timeout: 10_000 }).toHaveLength(2);
@@ -94,7 +136,15 @@ describe('Deployment rollouts', () => {
     await api.kubectl('patch', 'deployment', 'stuck', '-p', '{"spec":{"progressDeadlineSeconds":2}}');
     const r = await api.kubectlResult(['rollout', 'status', 'deployment/stuck', '--timeout=60s']);
     expect(r.stderr).toContain('deployment "stuck" exceeded its progress deadline');
-    expect(await api.kubectl('get', 'deployment', 'stuck', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')).toBe('False ProgressDeadlineExceeded');
+    expect(
+      await api.kubectl(
+        'get',
+        'deployment',
+        'stuck',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}',
+      ),
+    ).toBe('False ProgressDeadlineExceeded');
   });
 });
 
@@ -135,7 +185,9 @@ describe('deletion propagation', () => {
 describe('namespaces', () => {
   it('gives a new namespace its default ServiceAccount and the cluster CA', async () => {
     await api.kubectl('create', 'namespace', 'fresh');
-    await expect.poll(() => names('serviceaccounts,configmaps', '-n', 'fresh'), { timeout: 10_000 }).toEqual(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
+    await expect
+      .poll(() => names('serviceaccounts,configmaps', '-n', 'fresh'), { timeout: 10_000 })
+      .toEqual(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
     const ca = await api.kubectl('get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}');
     expect(ca).toContain('-----BEGIN CERTIFICATE-----');
     // put back when deleted
@@ -152,35 +204,72 @@ describe('namespaces', () => {
     expect(await api.kubectl('delete', 'namespace', 'doomed', '--timeout=60s')).toContain('namespace "doomed" deleted');
     expect((await api.kubectlResult(['get', 'namespace', 'doomed'])).stderr).toContain('NotFound');
     // nothing is left behind in storage (the namespace is gone, so ask by raw path)
-    for (const path of ['/apis/apps/v1/namespaces/doomed/deployments', '/apis/apps/v1/namespaces/doomed/replicasets', '/api/v1/namespaces/doomed/pods', '/api/v1/namespaces/doomed/secrets', '/api/v1/namespaces/doomed/configmaps', '/api/v1/namespaces/doomed/serviceaccounts']) {
+    for (const path of [
+      '/apis/apps/v1/namespaces/doomed/deployments',
+      '/apis/apps/v1/namespaces/doomed/replicasets',
+      '/api/v1/namespaces/doomed/pods',
+      '/api/v1/namespaces/doomed/secrets',
+      '/api/v1/namespaces/doomed/configmaps',
+      '/api/v1/namespaces/doomed/serviceaccounts',
+    ]) {
       expect(JSON.parse(await api.kubectl('get', '--raw', path)).items, path).toEqual([]);
     }
   });
 });
 
 describe('quotas and disruption budgets', () => {
-  it('refuses pods past a ResourceQuota with Kubernetes\' message and reports usage', async () => {
+  it("refuses pods past a ResourceQuota with Kubernetes' message and reports usage", async () => {
     await api.kubectl('create', 'namespace', 'limited');
     await api.kubectl('create', 'quota', 'small', '-n', 'limited', '--hard=pods=2,requests.cpu=1');
-    const pod = (name: string, cpu: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'limited' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }] } });
+    const pod = (name: string, cpu: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'limited' },
+        spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }] },
+      });
     expect((await api.kubectlResult(['apply', '-f', '-'], pod('a', '600m'))).code).toBe(0);
     const tooMuchCpu = await api.kubectlResult(['apply', '-f', '-'], pod('b', '500m'));
-    expect(tooMuchCpu.stderr).toContain('pods "b" is forbidden: exceeded quota: small, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1');
+    expect(tooMuchCpu.stderr).toContain(
+      'pods "b" is forbidden: exceeded quota: small, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1',
+    );
     expect((await api.kubectlResult(['apply', '-f', '-'], pod('b', '400m'))).code).toBe(0);
-    expect((await api.kubectlResult(['apply', '-f', '-'], pod('c', '0'))).stderr).toContain('exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2');
-    await expect.poll(() => api.kubectl('get', 'quota', 'small', '-n', 'limited', '-o', 'jsonpath={.status.used.pods} {.status.used.requests\\.cpu}'), { timeout: 20_000 }).toBe('2 1');
+    expect((await api.kubectlResult(['apply', '-f', '-'], pod('c', '0'))).stderr).toContain(
+      'exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2',
+    );
+    await expect
+      .poll(() => api.kubectl('get', 'quota', 'small', '-n', 'limited', '-o', 'jsonpath={.status.used.pods} {.status.used.requests\\.cpu}'), {
+        timeout: 20_000,
+      })
+      .toBe('2 1');
     // a ReplicaSet that runs into the quota says so
     await api.kubectl('delete', 'pod', 'b', '-n', 'limited');
     await api.kubectl('create', 'deployment', 'many', '-n', 'limited', '--image=busybox', '--replicas=3');
-    await expect.poll(() => api.kubectl('get', 'events', '-n', 'limited', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}'), { timeout: 20_000 }).toContain('exceeded quota: small');
+    await expect
+      .poll(() => api.kubectl('get', 'events', '-n', 'limited', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}'), {
+        timeout: 20_000,
+      })
+      .toContain('exceeded quota: small');
     await api.kubectl('delete', 'namespace', 'limited', '--wait=false');
   });
 
-  it('keeps a PodDisruptionBudget\'s status current', async () => {
+  it("keeps a PodDisruptionBudget's status current", async () => {
     await api.kubectl('create', 'deployment', 'guarded', '--image=busybox', '--replicas=3');
     await api.kubectl('create', 'pdb', 'guarded', '--selector=app=guarded', '--min-available=2');
     // the pods never become ready here (no node), so nothing may be disrupted
-    await expect.poll(() => api.kubectl('get', 'pdb', 'guarded', '-o', 'jsonpath={.status.expectedPods} {.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed} {.status.conditions[0].reason}'), { timeout: 20_000 }).toBe('3 0 2 0 InsufficientPods');
+    await expect
+      .poll(
+        () =>
+          api.kubectl(
+            'get',
+            'pdb',
+            'guarded',
+            '-o',
+            'jsonpath={.status.expectedPods} {.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed} {.status.conditions[0].reason}',
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe('3 0 2 0 InsufficientPods');
     await api.kubectl('scale', 'deployment', 'guarded', '--replicas=4');
     await expect.poll(() => api.kubectl('get', 'pdb', 'guarded', '-o', 'jsonpath={.status.expectedPods}'), { timeout: 20_000 }).toBe('4');
   });
@@ -190,20 +279,50 @@ describe('node IPAM', () => {
   it('gives a node without a pod CIDR the next free one from the cluster CIDR', async () => {
     await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"has-cidr"},"spec":{"podCIDR":"10.244.0.0/24"}}');
     await api.kubectlResult(['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Node","metadata":{"name":"needs-cidr"}}');
-    await expect.poll(() => api.kubectl('get', 'node', 'needs-cidr', '-o', 'jsonpath={.spec.podCIDR} {.spec.podCIDRs[0]}'), { timeout: 10_000 }).toBe('10.244.1.0/24 10.244.1.0/24');
+    await expect
+      .poll(() => api.kubectl('get', 'node', 'needs-cidr', '-o', 'jsonpath={.spec.podCIDR} {.spec.podCIDRs[0]}'), { timeout: 10_000 })
+      .toBe('10.244.1.0/24 10.244.1.0/24');
   });
 });
 
 describe('certificate signing requests', () => {
   it('signs an approved request so its holder can log in as the subject it asked for', async () => {
     const key = join(api.dir, 'dev.key');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', '/O=developers/CN=dana', '-out', join(api.dir, 'dev.csr')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-subj',
+        '/O=developers/CN=dana',
+        '-out',
+        join(api.dir, 'dev.csr'),
+      ],
+      { stdio: 'ignore' },
+    );
     const request = (await readFile(join(api.dir, 'dev.csr'))).toString('base64');
-    const created = await api.kubectlResult(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'dana' }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 3600, username: 'someone-else' } }));
+    const created = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: 'dana' },
+        spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 3600, username: 'someone-else' },
+      }),
+    );
     expect(created.code, created.stderr).toBe(0);
     // the requester is who sent it, not what the body claimed
     expect(await api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.spec.username}')).toBe('skiff-admin');
-    expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(/^dana\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+skiff-admin\s+60m\s+Pending$/m);
+    expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(
+      /^dana\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+skiff-admin\s+60m\s+Pending$/m,
+    );
     await api.kubectl('certificate', 'approve', 'dana');
     await expect.poll(() => api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.status.certificate}'), { timeout: 20_000 }).not.toBe('');
     expect(await api.kubectl('get', 'csr', 'dana', '--no-headers')).toMatch(/Approved,Issued$/m);
@@ -211,11 +330,16 @@ describe('certificate signing requests', () => {
     const cert = Buffer.from(await api.kubectl('get', 'csr', 'dana', '-o', 'jsonpath={.status.certificate}'), 'base64').toString();
     await writeFile(join(api.dir, 'dev.crt'), cert);
     const kubeconfig = join(api.dir, 'dana.kubeconfig');
-    const cfg = (await readFile(api.kubeconfig, 'utf8'));
+    const cfg = await readFile(api.kubeconfig, 'utf8');
     const server = /server: (\S+)/.exec(cfg)?.[1] as string;
     const caData = /certificate-authority-data: (\S+)/.exec(cfg)?.[1] as string;
-    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ${server}, certificate-authority-data: ${caData}}}]\nusers: [{name: dana, user: {client-certificate: ${join(api.dir, 'dev.crt')}, client-key: ${key}}}]\ncontexts: [{name: c, context: {cluster: c, user: dana}}]\ncurrent-context: c\n`);
-    const whoami = execFileSync(KUBECTL, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString();
+    await writeFile(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ${server}, certificate-authority-data: ${caData}}}]\nusers: [{name: dana, user: {client-certificate: ${join(api.dir, 'dev.crt')}, client-key: ${key}}}]\ncontexts: [{name: c, context: {cluster: c, user: dana}}]\ncurrent-context: c\n`,
+    );
+    const whoami = execFileSync(KUBECTL, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'], {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    }).toString();
     expect(whoami).toBe('dana ["developers","system:authenticated"]');
   });
 });

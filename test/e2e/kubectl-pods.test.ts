@@ -54,7 +54,9 @@ describe('kubectl against skiff', () => {
   });
 
   it('keeps 20 running pods through an agent restart without restarting them, and cleans up one deleted while it was down', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: keepers}
@@ -66,10 +68,26 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers: [{name: c, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     await c.kubectl('rollout', 'status', 'deployment/keepers', '--timeout=120s');
-    const state = async () => new Map((await c.kubectl('get', 'pods', '-l', 'app=keepers', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount}{"\\n"}{end}'))
-      .trim().split('\n').map((l) => l.split(' ')).map(([name, ...rest]) => [name as string, rest.join(' ')]));
+    const state = async () =>
+      new Map(
+        (
+          await c.kubectl(
+            'get',
+            'pods',
+            '-l',
+            'app=keepers',
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount}{"\\n"}{end}',
+          )
+        )
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '))
+          .map(([name, ...rest]) => [name as string, rest.join(' ')]),
+      );
     const before = await state();
     expect(before.size).toBe(20);
     await c.stopAgent();
@@ -93,7 +111,8 @@ spec:
   it('survives a containerd restart: running pods are not restarted, and a pod created meanwhile starts once the runtime is back', async () => {
     await c.kubectl('run', 'steady', '--image=busybox', '--', 'sleep', '3600');
     await waitForJsonPath(c, ['pod', 'steady'], '{.status.containerStatuses[0].ready}', 'true');
-    const identity = 'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}';
+    const identity =
+      'jsonpath={.status.containerStatuses[0].containerID} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}';
     const before = await c.kubectl('get', 'pod', 'steady', '-o', identity);
     await c.node.stopContainerd();
     const ready = '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}';
@@ -108,7 +127,12 @@ spec:
   });
 
   it('creates, applies and labels a pod from a manifest', async () => {
-    const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fromfile' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+    const manifest = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'fromfile' },
+      spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
+    });
     expect((await c.kubectlResult(['create', '-f', '-'], manifest)).stdout).toBe('pod/fromfile created\n');
     expect((await c.kubectlResult(['apply', '-f', '-'], manifest)).stdout).toBe('pod/fromfile configured\n');
     await c.kubectl('label', 'pod', 'fromfile', 'tier=demo');
@@ -123,7 +147,12 @@ spec:
     expect(r.stderr).toMatch(/The Pod "Bad_Name" is invalid/);
     expect(r.stderr).toMatch(/metadata\.name: Invalid value: "Bad_Name"/);
     expect(r.stderr).toMatch(/spec\.containers: Required value/);
-    const badImage = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad-image' }, spec: { containers: [{ name: 'c', image: 'busy box:latest' }] } });
+    const badImage = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bad-image' },
+      spec: { containers: [{ name: 'c', image: 'busy box:latest' }] },
+    });
     const r2 = await c.kubectlResult(['create', '-f', '-'], badImage);
     expect(r2.stderr).toMatch(/spec\.containers\[0\]\.image: Invalid value: "busy box:latest"/);
     const raw = await c.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/pods/bad-image']);
@@ -133,7 +162,9 @@ spec:
   it('shows ErrImagePull / ImagePullBackOff for a missing image, and keeps serving other pods', async () => {
     await c.kubectl('run', 'ghost', '--image=registry.example/no-such-image:1.0', '--restart=Never');
     await waitForJsonPath(c, ['pod', 'ghost'], '{.status.containerStatuses[0].state.waiting.reason}', /^(ErrImagePull|ImagePullBackOff)$/);
-    expect(await c.kubectl('get', 'events', '--field-selector', 'involvedObject.name=ghost,reason=Failed')).toMatch(/Failed to pull image "registry.example\/no-such-image:1.0"/);
+    expect(await c.kubectl('get', 'events', '--field-selector', 'involvedObject.name=ghost,reason=Failed')).toMatch(
+      /Failed to pull image "registry.example\/no-such-image:1.0"/,
+    );
     await c.kubectl('run', 'nocmd', '--image=busybox', '--restart=Never', '--command', '--', '/no/such/binary');
     await waitForJsonPath(c, ['pod', 'nocmd'], '{.status.phase}', 'Failed');
     expect(await c.kubectl('get', 'pod', 'nocmd', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}')).toBe('StartError');

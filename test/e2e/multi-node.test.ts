@@ -23,7 +23,9 @@ const node = (i: number) => lab.nodes[i - 1] as TestLab['nodes'][number];
 
 /** A one-off client pod on one node; returns its log. */
 async function clientOn(nodeIndex: number, name: string, script: string): Promise<string> {
-  await applyManifest(lab, `
+  await applyManifest(
+    lab,
+    `
 apiVersion: v1
 kind: Pod
 metadata: {name: ${name}}
@@ -31,7 +33,8 @@ spec:
   nodeName: ${node(nodeIndex).name}
   restartPolicy: Never
   containers: [{name: c, image: busybox, command: [sh, -c, ${JSON.stringify(script)}]}]
-`);
+`,
+  );
   await waitForJsonPath(lab, ['pod', name], '{.status.phase}', /^(Succeeded|Failed)$/, 60_000);
   return lab.kubectl('logs', name);
 }
@@ -64,7 +67,9 @@ describe('a multi-node lab', () => {
     expect(byName).toContain(`Address: ${clusterIP}`);
     expect(backends).toContain(byName.trim().split('\n').at(-1));
     // a headless Service resolves to its pods' own addresses; AAAA for an IPv4 Service is NODATA, not NXDOMAIN
-    await applyManifest(lab, `
+    await applyManifest(
+      lab,
+      `
 apiVersion: v1
 kind: Service
 metadata: {name: echo-direct}
@@ -72,17 +77,25 @@ spec:
   clusterIP: None
   selector: {app: echo}
   ports: [{port: 8080}]
-`);
+`,
+    );
     const podIPs = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').sort();
     await expect.poll(() => endpointsReady(lab, 'echo-direct'), { timeout: 30_000 }).toBe('true true true');
-    const direct = await clientOn(2, 'headless', 'nslookup echo-direct.default.svc.cluster.local; nslookup -type=AAAA echo.default.svc.cluster.local; echo "aaaa exit $?"');
+    const direct = await clientOn(
+      2,
+      'headless',
+      'nslookup echo-direct.default.svc.cluster.local; nslookup -type=AAAA echo.default.svc.cluster.local; echo "aaaa exit $?"',
+    );
     expect([...direct.matchAll(/Address: (10\.244\.\d+\.\d+)/g)].map((m) => m[1]).sort()).toEqual(podIPs);
     expect(direct).not.toContain('NXDOMAIN');
     expect(direct).toContain('aaaa exit 0');
   });
 
   it('execs into pods on every node (streams served on the lab network)', async () => {
-    const pods = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}')).trim().split('\n').map((l) => l.split(' '));
+    const pods = (await lab.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(new Set(pods.map(([, node]) => node)).size).toBe(3);
     for (const [name] of pods) expect(await lab.kubectl('exec', name as string, '--', 'hostname')).toBe(`${name}\n`);
   });
@@ -96,7 +109,9 @@ spec:
   });
 
   it('keeps externalTrafficPolicy Local NodePort traffic on the node that has the endpoint', async () => {
-    await applyManifest(lab, `
+    await applyManifest(
+      lab,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: only-on-2, labels: {app: local}}
@@ -116,7 +131,8 @@ spec:
   externalTrafficPolicy: Local
   selector: {app: local}
   ports: [{port: 80, targetPort: 8080}]
-`);
+`,
+    );
     await waitForJsonPath(lab, ['pod', 'only-on-2'], '{.status.containerStatuses[0].ready}', 'true');
     const nodePort = await lab.kubectl('get', 'service', 'local', '-o', 'jsonpath={.spec.ports[0].nodePort}');
     await expect.poll(() => get(`http://${node(2).ip}:${nodePort}/`), { timeout: 20_000 }).toBe('only-on-2');
@@ -124,8 +140,10 @@ spec:
     expect(await get(`http://${node(3).ip}:${nodePort}/`)).toBeUndefined();
   });
 
-  it('keeps internalTrafficPolicy Local ClusterIP traffic on the client\'s node', async () => {
-    await applyManifest(lab, `
+  it("keeps internalTrafficPolicy Local ClusterIP traffic on the client's node", async () => {
+    await applyManifest(
+      lab,
+      `
 apiVersion: v1
 kind: Service
 metadata: {name: local-internal}
@@ -133,7 +151,8 @@ spec:
   internalTrafficPolicy: Local
   selector: {app: local}
   ports: [{port: 80, targetPort: 8080}]
-`);
+`,
+    );
     const clusterIP = await lab.kubectl('get', 'service', 'local-internal', '-o', 'jsonpath={.spec.clusterIP}');
     await expect.poll(() => endpointsReady(lab, 'local-internal'), { timeout: 30_000 }).toBe('true');
     // from node 2 (where the endpoint is) it answers; from node 3 nothing answers (busybox timeout bounds the wait)
@@ -161,14 +180,17 @@ spec:
     volumeMounts: [{name: podinfo, mountPath: /etc/podinfo}]
   volumes: [{name: podinfo, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}]
 `;
-    await applyManifest(lab, `${readyByLabel('steady', 1)}---${readyByLabel('flipping', 2)}---
+    await applyManifest(
+      lab,
+      `${readyByLabel('steady', 1)}---${readyByLabel('flipping', 2)}---
 apiVersion: v1
 kind: Service
 metadata: {name: flip}
 spec:
   selector: {app: flip}
   ports: [{port: 80, targetPort: 8080}]
-`);
+`,
+    );
     for (const p of ['steady', 'flipping']) await waitForJsonPath(lab, ['pod', p], '{.status.containerStatuses[0].ready}', 'true');
     const clusterIP = await lab.kubectl('get', 'service', 'flip', '-o', 'jsonpath={.spec.clusterIP}');
     const callers = (name: string) => clientOn(3, name, `for i in $(seq 20); do wget -qO- http://${clusterIP}/; done`);
@@ -182,10 +204,12 @@ spec:
     expect([...new Set((await callers('after')).split('\n').filter(Boolean))]).toEqual(['steady']);
   });
 
-  it('provisions each StatefulSet claim on its pod\'s node, and brings a replaced pod back to where its volume is', async () => {
+  it("provisions each StatefulSet claim on its pod's node, and brings a replaced pod back to where its volume is", async () => {
     await applyManifest(lab, JSON.stringify(BUNDLED_CSI_DRIVER));
     await applyManifest(lab, JSON.stringify(DEFAULT_STORAGE_CLASS));
-    await applyManifest(lab, `
+    await applyManifest(
+      lab,
+      `
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db}
@@ -202,7 +226,8 @@ spec:
   volumeClaimTemplates:
   - metadata: {name: data}
     spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}
-`);
+`,
+    );
     await lab.kubectl('rollout', 'status', 'statefulset/db', '--timeout=120s');
     const placement = async (i: number) => {
       const podNode = await lab.kubectl('get', 'pod', `db-${i}`, '-o', 'jsonpath={.spec.nodeName}');
@@ -222,7 +247,9 @@ spec:
 
     // a pod that must run elsewhere than its volume cannot be scheduled
     const elsewhere = placed[0]?.podNode;
-    await applyManifest(lab, `
+    await applyManifest(
+      lab,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: stray}
@@ -230,7 +257,13 @@ spec:
   nodeSelector: {kubernetes.io/hostname: ${elsewhere}}
   containers: [{name: c, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /data}]}]
   volumes: [{name: data, persistentVolumeClaim: {claimName: data-db-1}}]
-`);
-    await waitForJsonPath(lab, ['pod', 'stray'], '{.status.conditions[?(@.type=="PodScheduled")].message}', /0\/3 nodes are available: .*1 node\(s\) had volume node affinity conflict/);
+`,
+    );
+    await waitForJsonPath(
+      lab,
+      ['pod', 'stray'],
+      '{.status.conditions[?(@.type=="PodScheduled")].message}',
+      /0\/3 nodes are available: .*1 node\(s\) had volume node affinity conflict/,
+    );
   });
 });

@@ -15,7 +15,10 @@ let hollow: ChildProcess | undefined;
 beforeAll(async () => {
   // the agent and hollow node renew every 10 s and 2 s; 15 s of silence makes a node Unknown
   c = await startTestCluster('nf', 204, { serverArgs: ['--node-monitor-grace-period=15s', '--node-monitor-period=1s'] });
-  hollow = await spawnLogged([SKIFF, 'hollow-nodes', '--count', '1', '--prefix', 'nf-hollow-', '--lease-seconds', '8', '--kubeconfig', c.kubeconfig], join(c.node.dir, 'hollow.log'));
+  hollow = await spawnLogged(
+    [SKIFF, 'hollow-nodes', '--count', '1', '--prefix', 'nf-hollow-', '--lease-seconds', '8', '--kubeconfig', c.kubeconfig],
+    join(c.node.dir, 'hollow.log'),
+  );
   await waitForJsonPath(c, ['node', HOLLOW], '{.status.conditions[?(@.type=="Ready")].status}', 'True', 30_000);
 });
 
@@ -39,14 +42,24 @@ describe('node failure', () => {
       }
       expect([...seen]).toEqual(['True/']);
     }
-    expect(await c.kubectl('get', 'pod', 'steady', '-o', 'jsonpath={.status.phase}/{.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount}')).toBe(`Running/${containerId}/0`);
+    expect(
+      await c.kubectl(
+        'get',
+        'pod',
+        'steady',
+        '-o',
+        'jsonpath={.status.phase}/{.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount}',
+      ),
+    ).toBe(`Running/${containerId}/0`);
     expect(await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name')).toBe('');
     await c.kubectl('delete', 'pod', 'steady', '--wait=false');
   });
 
   it('marks a silent node NotReady and moves its pods to another node', async () => {
     await c.kubectl('cordon', HOLLOW);
-    await c.kubectlResult(['apply', '-f', '-'], `
+    await c.kubectlResult(
+      ['apply', '-f', '-'],
+      `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: moving}
@@ -59,9 +72,13 @@ spec:
       terminationGracePeriodSeconds: 1
       tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 3}]
       containers: [{name: c, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     await c.kubectl('rollout', 'status', 'deployment/moving', '--timeout=120s');
-    const nodesOfRunningPods = async () => (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}{"\\n"}{end}')).split('\n').filter(Boolean);
+    const nodesOfRunningPods = async () =>
+      (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}{"\\n"}{end}'))
+        .split('\n')
+        .filter(Boolean);
     expect(await nodesOfRunningPods()).toEqual([c.nodeName, c.nodeName]);
     await c.kubectl('uncordon', HOLLOW);
 
@@ -72,7 +89,24 @@ spec:
     expect(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.spec.taints[*].key}')).toContain('node.kubernetes.io/unreachable');
 
     // evicted after their 3 s toleration, replaced on the hollow node
-    await expect.poll(async () => (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}/{.metadata.deletionTimestamp}{"\\n"}{end}')).split('\n').filter((l) => l === `${HOLLOW}/`).length, { timeout: 60_000 }).toBe(2);
+    await expect
+      .poll(
+        async () =>
+          (
+            await c.kubectl(
+              'get',
+              'pods',
+              '-l',
+              'app=moving',
+              '-o',
+              'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}/{.metadata.deletionTimestamp}{"\\n"}{end}',
+            )
+          )
+            .split('\n')
+            .filter((l) => l === `${HOLLOW}/`).length,
+        { timeout: 60_000 },
+      )
+      .toBe(2);
     const evictions = await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name');
     expect(evictions.trim().split('\n')).toHaveLength(2);
   });

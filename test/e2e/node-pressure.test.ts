@@ -48,7 +48,9 @@ beforeAll(async () => {
       evictionPressureTransitionPeriod: '10s',
     },
   });
-  await applyManifest(c, `
+  await applyManifest(
+    c,
+    `
 apiVersion: v1
 kind: Pod
 metadata: {name: guaranteed}
@@ -64,7 +66,8 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - {name: app, image: busybox, command: [sleep, '3600'], resources: {requests: {memory: 16Mi}}}
-`);
+`,
+  );
   await waitForJsonPath(c, ['pod', 'guaranteed'], '{.status.phase}', 'Running');
   await waitForJsonPath(c, ['pod', 'burstable'], '{.status.phase}', 'Running');
 }, 180_000);
@@ -91,7 +94,6 @@ spec:
 `;
 
 const condition = (type: string) => `{.status.conditions[?(@.type=="${type}")].status}`;
-const nodeTaints = () => c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={range .spec.taints[*]}{.key}:{.effect} {end}');
 
 /** The pod was evicted as the kubelet does it: Failed, Evicted, DisruptionTarget, an Event. */
 async function expectEvicted(pod: string, resource: string): Promise<void> {
@@ -114,7 +116,9 @@ describe('node-pressure eviction', () => {
   it('evicts the BestEffort pod filling memory, sets MemoryPressure and its taint, then clears them', async () => {
     await applyManifest(c, fillerPod('memory-hog', 'hog', MEMORY_FILL_MIB, '{medium: Memory}'));
     await expectEvicted('memory-hog', 'memory');
-    expect(await c.kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.message}')).toMatch(/Container hog was using \S+, request is 0, has larger consumption of memory\. $/);
+    expect(await c.kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.message}')).toMatch(
+      /Container hog was using \S+, request is 0, has larger consumption of memory\. $/,
+    );
     await expectPressureComesAndGoes('MemoryPressure', 'node.kubernetes.io/memory-pressure');
     expect(await eventsOf(c, c.nodeName)).toMatch(/NodeHasInsufficientMemory[\s\S]*NodeHasSufficientMemory/);
   });
@@ -123,14 +127,17 @@ describe('node-pressure eviction', () => {
     await applyManifest(c, fillerPod('disk-filler', 'filler', Math.floor(NODEFS_MIB * 0.6), '{}'));
     await waitForJsonPath(c, ['node', c.nodeName], condition('DiskPressure'), 'True', 60_000);
     // a pod bound here while the condition lasts is refused at admission (bound directly: the taint keeps the scheduler away)
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: latecomer}
 spec:
   nodeName: ${c.nodeName}
   containers: [{name: app, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     await waitForJsonPath(c, ['pod', 'latecomer'], '{.status.phase}/{.status.reason}', 'Failed/Evicted', 30_000);
     expect(await c.kubectl('get', 'pod', 'latecomer', '-o', 'jsonpath={.status.message}')).toBe('The node had condition: [DiskPressure]. ');
     await expectEvicted('disk-filler', 'ephemeral-storage');
@@ -138,7 +145,9 @@ spec:
   });
 
   it('evicts the pod forking processes and sets PIDPressure, then clears it', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: forker}
@@ -148,7 +157,8 @@ spec:
   - name: forker
     image: busybox
     command: [sh, -c, 'i=0; while [ $i -lt ${PID_FORKS} ]; do sleep 3600 & i=$((i+1)); done; wait']
-`);
+`,
+    );
     await expectEvicted('forker', 'pids');
     await expectPressureComesAndGoes('PIDPressure', 'node.kubernetes.io/pid-pressure');
   });

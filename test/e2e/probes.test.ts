@@ -36,13 +36,15 @@ spec:
     livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
 `);
     await waitForJsonPath(c, ['pod', 'late'], '{.status.phase}', 'Running');
-    expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].ready}')).toBe('False false');
+    expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].ready}')).toBe(
+      'False false',
+    );
     await waitForJsonPath(c, ['pod', 'late'], '{.status.conditions[?(@.type=="Ready")].status}', 'True', 30_000);
     expect(await events('late')).toContain('Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404');
     expect(await c.kubectl('get', 'pod', 'late', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
   });
 
-  it('keeps a pod with ready containers out of Ready until its readiness gate\'s condition is True', async () => {
+  it("keeps a pod with ready containers out of Ready until its readiness gate's condition is True", async () => {
     await apply(`
 apiVersion: v1
 kind: Pod
@@ -53,14 +55,30 @@ spec:
   containers: [{name: app, image: busybox, command: [sleep, '600']}]
 `);
     await waitForJsonPath(c, ['pod', 'gated'], '{.status.containerStatuses[0].ready}', 'true');
-    const ready = '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}';
-    expect(await c.kubectl('get', 'pod', 'gated', '-o', `jsonpath=${ready}`)).toBe('False ReadinessGatesNotReady: corresponding condition of pod readiness gate "example.com/load-balancer" does not exist.');
+    const ready =
+      '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}';
+    expect(await c.kubectl('get', 'pod', 'gated', '-o', `jsonpath=${ready}`)).toBe(
+      'False ReadinessGatesNotReady: corresponding condition of pod readiness gate "example.com/load-balancer" does not exist.',
+    );
     // what a load balancer controller does once it routes to the pod
     await c.kubectl('patch', 'pod', 'gated', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"example.com/load-balancer","status":"False"}]}}');
-    await waitForJsonPath(c, ['pod', 'gated'], '{.status.conditions[?(@.type=="Ready")].message}', 'the status of pod readiness gate "example.com/load-balancer" is not "True", but False');
+    await waitForJsonPath(
+      c,
+      ['pod', 'gated'],
+      '{.status.conditions[?(@.type=="Ready")].message}',
+      'the status of pod readiness gate "example.com/load-balancer" is not "True", but False',
+    );
     await c.kubectl('patch', 'pod', 'gated', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"example.com/load-balancer","status":"True"}]}}');
     await waitForJsonPath(c, ['pod', 'gated'], '{.status.conditions[?(@.type=="Ready")].status}', 'True');
-    expect(await c.kubectl('get', 'pod', 'gated', '-o', 'jsonpath={.status.conditions[?(@.type=="ContainersReady")].status} {.status.conditions[?(@.type=="example.com/load-balancer")].status}')).toBe('True True');
+    expect(
+      await c.kubectl(
+        'get',
+        'pod',
+        'gated',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="ContainersReady")].status} {.status.conditions[?(@.type=="example.com/load-balancer")].status}',
+      ),
+    ).toBe('True True');
     await c.kubectl('delete', 'pod', 'gated', '--wait=false');
   });
 
@@ -83,7 +101,9 @@ spec:
     expect(log).toContain('Killing: Container app failed liveness probe, will be restarted');
     // container garbage collection: after more restarts the runtime keeps the current container and one dead one
     await waitForJsonPath(c, ['pod', 'sickly'], '{.status.containerStatuses[0].restartCount}', /^[2-9]/, 90_000);
-    await expect.poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'sickly' } })).length, { timeout: 20_000 }).toBeLessThanOrEqual(2);
+    await expect
+      .poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'sickly' } })).length, { timeout: 20_000 })
+      .toBeLessThanOrEqual(2);
     expect(await c.kubectl('get', 'pod', 'sickly', '-o', 'jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode}')).toMatch(/^\d+$/);
   });
 
@@ -101,8 +121,16 @@ spec:
     startupProbe: {exec: {command: [test, -f, /tmp/started]}, periodSeconds: 1, failureThreshold: 30}
 `);
     await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.phase}', 'Running');
-    expect(await c.kubectl('get', 'pod', 'slowstart', '-o', 'jsonpath={.status.containerStatuses[0].started} {.status.containerStatuses[0].ready}')).toBe('false false');
-    await waitForJsonPath(c, ['pod', 'slowstart'], '{.status.containerStatuses[0].started} {.status.conditions[?(@.type=="Ready")].status}', 'true True', 30_000);
+    expect(await c.kubectl('get', 'pod', 'slowstart', '-o', 'jsonpath={.status.containerStatuses[0].started} {.status.containerStatuses[0].ready}')).toBe(
+      'false false',
+    );
+    await waitForJsonPath(
+      c,
+      ['pod', 'slowstart'],
+      '{.status.containerStatuses[0].started} {.status.conditions[?(@.type=="Ready")].status}',
+      'true True',
+      30_000,
+    );
   });
 
   it('runs postStart after the container starts and preStop before it stops', async () => {
@@ -123,7 +151,9 @@ spec:
     await waitForJsonPath(c, ['pod', 'hooked'], '{.status.phase}', 'Running');
     await expect.poll(() => c.kubectl('logs', 'hooked'), { timeout: 20_000 }).toBe('hook ran first\n');
     await c.kubectl('delete', 'pod', 'hooked', '--wait=true', '--timeout=60s');
-    expect(await events('hooked')).toContain('FailedPreStopHook: Exec lifecycle hook ([sh -c echo draining; exit 3]) for Container "app" in Pod "hooked_default(');
+    expect(await events('hooked')).toContain(
+      'FailedPreStopHook: Exec lifecycle hook ([sh -c echo draining; exit 3]) for Container "app" in Pod "hooked_default(',
+    );
   });
 
   it('runs a sidecar beside the containers and lets a Job pod with one complete', async () => {
@@ -152,7 +182,8 @@ spec:
     const out = join(c.node.dir, 'stop-order');
     await mkdir(out, { recursive: true });
     // each writes when SIGTERM reaches it; the container takes two seconds to finish
-    const traps = (name: string, linger: number) => `trap 'echo ${name} stopping >> /out/log; sleep ${linger}; echo ${name} stopped >> /out/log; exit 0' TERM; while true; do sleep 0.2; done`;
+    const traps = (name: string, linger: number) =>
+      `trap 'echo ${name} stopping >> /out/log; sleep ${linger}; echo ${name} stopped >> /out/log; exit 0' TERM; while true; do sleep 0.2; done`;
     await apply(`
 apiVersion: v1
 kind: Pod
@@ -168,6 +199,13 @@ spec:
 `);
     await waitForJsonPath(c, ['pod', 'ordered'], '{.status.containerStatuses[0].ready}', 'true', 60_000);
     await c.kubectl('delete', 'pod', 'ordered', '--wait=true', '--timeout=60s');
-    expect((await readFile(join(out, 'log'), 'utf8')).trim().split('\n')).toEqual(['app stopping', 'app stopped', 'second-sidecar stopping', 'second-sidecar stopped', 'first-sidecar stopping', 'first-sidecar stopped']);
+    expect((await readFile(join(out, 'log'), 'utf8')).trim().split('\n')).toEqual([
+      'app stopping',
+      'app stopped',
+      'second-sidecar stopping',
+      'second-sidecar stopped',
+      'first-sidecar stopping',
+      'first-sidecar stopped',
+    ]);
   });
 });

@@ -29,8 +29,10 @@ async function memoryLimit(cgroup: string): Promise<number> {
 }
 
 describe('pod resources on a real node', () => {
-  it('puts each pod in its QoS class cgroup, with the pod\'s memory limit', async () => {
-    await applyManifest(c, `
+  it("puts each pod in its QoS class cgroup, with the pod's memory limit", async () => {
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: fixed}
@@ -46,7 +48,8 @@ metadata: {name: loose}
 spec:
   terminationGracePeriodSeconds: 1
   containers: [{name: app, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     await waitForJsonPath(c, ['pod', 'fixed'], '{.status.phase} {.status.qosClass}', 'Running Guaranteed');
     await waitForJsonPath(c, ['pod', 'loose'], '{.status.phase} {.status.qosClass}', 'Running BestEffort');
     const uid = (name: string) => c.kubectl('get', 'pod', name, '-o', 'jsonpath={.metadata.uid}');
@@ -58,7 +61,9 @@ spec:
   });
 
   it('reports OOMKilled for a container that goes past its memory limit', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: greedy}
@@ -66,13 +71,37 @@ spec:
   restartPolicy: Never
   containers:
   - {name: app, image: busybox, command: [sh, -c, 'head -c 200m /dev/zero | tail'], resources: {limits: {memory: 32Mi}}}
-`);
+`,
+    );
     await waitForJsonPath(c, ['pod', 'greedy'], '{.status.phase}', 'Failed', 60_000);
-    expect(await c.kubectl('get', 'pod', 'greedy', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}')).toBe('OOMKilled 137');
+    expect(
+      await c.kubectl(
+        'get',
+        'pod',
+        'greedy',
+        '-o',
+        'jsonpath={.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}',
+      ),
+    ).toBe('OOMKilled 137');
   });
 
-  it('serves the stats summary through nodes/proxy, with the node\'s and each pod\'s usage', async () => {
-    type Summary = { node: { nodeName: string; memory: { availableBytes: number }; fs: { capacityBytes: number }; rlimit: { maxpid: number; curproc: number }; cpu: { usageCoreNanoSeconds: number } }; pods: { podRef: { name: string }; memory: { workingSetBytes: number }; process_stats: { process_count: number }; cpu?: { usageNanoCores?: number }; containers: { name: string; memory: { workingSetBytes: number } }[] }[] };
+  it("serves the stats summary through nodes/proxy, with the node's and each pod's usage", async () => {
+    type Summary = {
+      node: {
+        nodeName: string;
+        memory: { availableBytes: number };
+        fs: { capacityBytes: number };
+        rlimit: { maxpid: number; curproc: number };
+        cpu: { usageCoreNanoSeconds: number };
+      };
+      pods: {
+        podRef: { name: string };
+        memory: { workingSetBytes: number };
+        process_stats: { process_count: number };
+        cpu?: { usageNanoCores?: number };
+        containers: { name: string; memory: { workingSetBytes: number } }[];
+      }[];
+    };
     const get = async () => JSON.parse(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/stats/summary`)) as Summary;
     await get();
     // the second summary has CPU rates, from the first one's samples
@@ -90,8 +119,10 @@ spec:
     expect(fixed?.cpu?.usageNanoCores).toBeGreaterThanOrEqual(0);
   });
 
-  it('runs a container with the pod\'s security context', async () => {
-    await applyManifest(c, `
+  it("runs a container with the pod's security context", async () => {
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: confined}
@@ -111,9 +142,13 @@ spec:
     securityContext:
       allowPrivilegeEscalation: false
       capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
-`);
+`,
+    );
     await waitForJsonPath(c, ['pod', 'confined'], '{.status.phase}', 'Succeeded');
-    const lines = (await c.kubectl('logs', 'confined')).trim().split('\n').map((l) => l.replace(/\s+/g, ' '));
+    const lines = (await c.kubectl('logs', 'confined'))
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/\s+/g, ' '));
     expect(lines.slice(0, 2)).toEqual(['1000', '3000']);
     expect(lines[2]?.split(' ').sort()).toEqual(['2000', '3000', '4000']);
     // all capabilities dropped but NET_BIND_SERVICE (bit 10); seccomp mode 2 is a filter
@@ -121,16 +156,21 @@ spec:
   });
 
   it('refuses to run a root image as runAsNonRoot, saying why', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: nonroot}
 spec:
   securityContext: {runAsNonRoot: true}
   containers: [{name: app, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     const uid = await c.kubectl('get', 'pod', 'nonroot', '-o', 'jsonpath={.metadata.uid}');
     await waitForJsonPath(c, ['pod', 'nonroot'], '{.status.containerStatuses[0].state.waiting.reason}', 'CreateContainerConfigError');
-    expect(await c.kubectl('get', 'pod', 'nonroot', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe(`container has runAsNonRoot and image will run as root (pod: "nonroot_default(${uid})", container: app)`);
+    expect(await c.kubectl('get', 'pod', 'nonroot', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe(
+      `container has runAsNonRoot and image will run as root (pod: "nonroot_default(${uid})", container: app)`,
+    );
   });
 });

@@ -33,7 +33,6 @@ async function refused(k: Kubectl, args: string[], input?: string): Promise<stri
   return r.stderr.trim();
 }
 
-
 const forged = (start: string) => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: 1, start })).toString('base64url');
 
 let viewer: Kubectl;
@@ -46,7 +45,9 @@ beforeAll(async () => {
   approver = await api.withToken('approver-token', 'approver');
   nsadmin = await api.withToken('nsadmin-token', 'nsadmin');
   nodeA = await asNode('node-a');
-  const setup = await api.kubectlResult(['apply', '-f', '-'], `
+  const setup = await api.kubectlResult(
+    ['apply', '-f', '-'],
+    `
 {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: viewer-view}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}, subjects: [{kind: User, name: viewer}]}
 ---
 {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: csr-approver}, rules: [{apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests], verbs: [get, list, create]}, {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update, patch]}]}
@@ -70,18 +71,25 @@ beforeAll(async () => {
 {apiVersion: v1, kind: Pod, metadata: {name: on-a}, spec: {nodeName: node-a, containers: [{name: c, image: busybox, env: [{name: K, valueFrom: {secretKeyRef: {name: a-secret, key: k}}}]}]}}
 ---
 {apiVersion: v1, kind: Pod, metadata: {name: on-b}, spec: {nodeName: node-b, serviceAccountName: b-sa, volumes: [{name: s, secret: {secretName: b-secret}}], containers: [{name: c, image: busybox}]}}
-`);
+`,
+  );
   expect(setup.code, setup.stderr).toBe(0);
 });
 
 describe('a user bound to view', () => {
   it('reads what view grants and no Secret, not even through a forged continue token', async () => {
     expect(await viewer.kubectl('get', 'pods', '-o', 'name')).toContain('pod/on-a');
-    expect(await refused(viewer, ['get', 'secrets'])).toBe('Error from server (Forbidden): secrets is forbidden: User "viewer" cannot list resource "secrets" in API group "" in the namespace "default"');
-    expect(await refused(viewer, ['get', '--raw', `/api/v1/services?limit=1&continue=${forged('../secrets/default/a-secret')}`])).toContain('invalid continue token: continue key is not valid: ../secrets/default/a-secret');
+    expect(await refused(viewer, ['get', 'secrets'])).toBe(
+      'Error from server (Forbidden): secrets is forbidden: User "viewer" cannot list resource "secrets" in API group "" in the namespace "default"',
+    );
+    expect(await refused(viewer, ['get', '--raw', `/api/v1/services?limit=1&continue=${forged('../secrets/default/a-secret')}`])).toContain(
+      'invalid continue token: continue key is not valid: ../secrets/default/a-secret',
+    );
     const sideways = await viewer.kubectl('get', '--raw', `/api/v1/namespaces/default/configmaps?limit=50&continue=${forged('zz')}`);
     expect(sideways).not.toContain('Secret');
-    expect(await refused(viewer, ['exec', 'on-a', '--', 'true'])).toContain('User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"');
+    expect(await refused(viewer, ['exec', 'on-a', '--', 'true'])).toContain(
+      'User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"',
+    );
   });
 });
 
@@ -89,32 +97,63 @@ describe('a node', () => {
   it('reads the Secrets its own pods use, and nothing of another node', async () => {
     expect(await nodeA.kubectl('get', 'secret', 'a-secret', '-o', 'jsonpath={.data.k}')).toBe(Buffer.from('a').toString('base64'));
     expect(await nodeA.kubectl('get', 'secrets', '--field-selector', 'metadata.name=a-secret', '-o', 'name')).toBe('secret/a-secret\n');
-    expect(await refused(nodeA, ['get', 'secret', 'b-secret'])).toBe(`Error from server (Forbidden): secrets "b-secret" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'node-a' and this object`);
-    expect(await refused(nodeA, ['get', 'secrets', '-A'])).toContain('User "system:node:node-a" cannot list resource "secrets" in API group "" at the cluster scope');
+    expect(await refused(nodeA, ['get', 'secret', 'b-secret'])).toBe(
+      `Error from server (Forbidden): secrets "b-secret" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'node-a' and this object`,
+    );
+    expect(await refused(nodeA, ['get', 'secrets', '-A'])).toContain(
+      'User "system:node:node-a" cannot list resource "secrets" in API group "" at the cluster scope',
+    );
     expect(await refused(nodeA, ['get', 'clusterroles'])).toContain('cannot list resource "clusterroles"');
   });
 
   it('writes only its own Node and pods, and makes only mirror pods that reference nothing', async () => {
     expect(await nodeA.kubectl('label', 'node', 'node-a', 'skiff.dev/agent=yes')).toContain('node/node-a labeled');
-    expect(await refused(nodeA, ['label', 'node', 'node-b', 'skiff.dev/agent=yes'])).toContain('cannot patch resource "nodes" in API group "" at the cluster scope: can only update or patch its own Node');
-    expect(await refused(nodeA, ['label', 'node', 'node-a', 'node-restriction.kubernetes.io/trusted=yes'])).toBe('Error from server (Forbidden): nodes "node-a" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/trusted');
-    expect(await refused(nodeA, ['delete', 'pod', 'on-b'])).toBe('Error from server (Forbidden): pods "on-b" is forbidden: node "node-a" can only delete pods with spec.nodeName set to itself');
-    expect(await refused(nodeA, ['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sneaky"},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}],"volumes":[{"name":"k","secret":{"secretName":"b-secret"}}]}}'))
-      .toContain('pods "sneaky" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "node-a" can only create mirror pods');
-    expect(await refused(nodeA, ['apply', '-f', '-'], '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sneaky","annotations":{"kubernetes.io/config.mirror":"x"}},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}],"volumes":[{"name":"k","secret":{"secretName":"b-secret"}}]}}'))
-      .toContain('node "node-a" can not create pods that reference secrets');
-    const mirror = await nodeA.kubectlResult(['create', '-f', '-'], '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"static-web-node-a","annotations":{"kubernetes.io/config.mirror":"x"}},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}]}}');
+    expect(await refused(nodeA, ['label', 'node', 'node-b', 'skiff.dev/agent=yes'])).toContain(
+      'cannot patch resource "nodes" in API group "" at the cluster scope: can only update or patch its own Node',
+    );
+    expect(await refused(nodeA, ['label', 'node', 'node-a', 'node-restriction.kubernetes.io/trusted=yes'])).toBe(
+      'Error from server (Forbidden): nodes "node-a" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/trusted',
+    );
+    expect(await refused(nodeA, ['delete', 'pod', 'on-b'])).toBe(
+      'Error from server (Forbidden): pods "on-b" is forbidden: node "node-a" can only delete pods with spec.nodeName set to itself',
+    );
+    expect(
+      await refused(
+        nodeA,
+        ['apply', '-f', '-'],
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sneaky"},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}],"volumes":[{"name":"k","secret":{"secretName":"b-secret"}}]}}',
+      ),
+    ).toContain('pods "sneaky" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "node-a" can only create mirror pods');
+    expect(
+      await refused(
+        nodeA,
+        ['apply', '-f', '-'],
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sneaky","annotations":{"kubernetes.io/config.mirror":"x"}},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}],"volumes":[{"name":"k","secret":{"secretName":"b-secret"}}]}}',
+      ),
+    ).toContain('node "node-a" can not create pods that reference secrets');
+    const mirror = await nodeA.kubectlResult(
+      ['create', '-f', '-'],
+      '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"static-web-node-a","annotations":{"kubernetes.io/config.mirror":"x"}},"spec":{"nodeName":"node-a","containers":[{"name":"c","image":"busybox"}]}}',
+    );
     expect(mirror.stdout, mirror.stderr).toContain('pod/static-web-node-a created');
   });
 
   it("gets tokens only bound to its own pods' service accounts", async () => {
     const onB = JSON.parse(await api.kubectl('get', 'pod', 'on-b', '-o', 'json')) as { metadata: { uid: string } };
-    const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'on-b', uid: onB.metadata.uid } } });
+    const body = JSON.stringify({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'on-b', uid: onB.metadata.uid } },
+    });
     const path = join(api.dir, 'token-request.json');
     await writeFile(path, body);
-    expect(await refused(nodeA, ['create', '--raw', '/api/v1/namespaces/default/serviceaccounts/b-sa/token', '-f', path])).toContain(`no relationship found between node 'node-a' and this object`);
+    expect(await refused(nodeA, ['create', '--raw', '/api/v1/namespaces/default/serviceaccounts/b-sa/token', '-f', path])).toContain(
+      `no relationship found between node 'node-a' and this object`,
+    );
     const nodeB = await asNode('node-b');
-    const token = JSON.parse(await nodeB.kubectl('create', '--raw', '/api/v1/namespaces/default/serviceaccounts/b-sa/token', '-f', path)) as { status: { token: string } };
+    const token = JSON.parse(await nodeB.kubectl('create', '--raw', '/api/v1/namespaces/default/serviceaccounts/b-sa/token', '-f', path)) as {
+      status: { token: string };
+    };
     expect(token.status.token.split('.')).toHaveLength(3);
   });
 });
@@ -122,25 +161,71 @@ describe('a node', () => {
 describe('certificate signing requests', () => {
   const request = (subject: string) => {
     const key = join(api.dir, 'req.key');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', subject, '-out', join(api.dir, 'req.csr')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-subj',
+        subject,
+        '-out',
+        join(api.dir, 'req.csr'),
+      ],
+      { stdio: 'ignore' },
+    );
     return readFile(join(api.dir, 'req.csr')).then((b) => b.toString('base64'));
   };
-  const csr = (name: string, req: string, signerName: string) => JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name }, spec: { request: req, signerName, usages: ['client auth'] } });
+  const csr = (name: string, req: string, signerName: string) =>
+    JSON.stringify({
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name },
+      spec: { request: req, signerName, usages: ['client auth'] },
+    });
 
   it('never issues a system:masters client certificate, nor lets an approver approve for a signer it may not', async () => {
-    expect(await refused(approver, ['create', '-f', '-'], csr('root', await request('/O=system:masters/CN=mallory'), 'kubernetes.io/kube-apiserver-client')))
-      .toBe('Error from server (Forbidden): error when creating "STDIN": certificatesigningrequests.certificates.k8s.io "root" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed');
-    expect((await approver.kubectlResult(['create', '-f', '-'], csr('mine', await request('/O=developers/CN=approver'), 'kubernetes.io/kube-apiserver-client'))).code).toBe(0);
-    expect(await refused(approver, ['certificate', 'approve', 'mine'])).toContain('certificatesigningrequests.certificates.k8s.io "mine" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"');
+    expect(
+      await refused(approver, ['create', '-f', '-'], csr('root', await request('/O=system:masters/CN=mallory'), 'kubernetes.io/kube-apiserver-client')),
+    ).toBe(
+      'Error from server (Forbidden): error when creating "STDIN": certificatesigningrequests.certificates.k8s.io "root" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed',
+    );
+    expect(
+      (await approver.kubectlResult(['create', '-f', '-'], csr('mine', await request('/O=developers/CN=approver'), 'kubernetes.io/kube-apiserver-client')))
+        .code,
+    ).toBe(0);
+    expect(await refused(approver, ['certificate', 'approve', 'mine'])).toContain(
+      'certificatesigningrequests.certificates.k8s.io "mine" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"',
+    );
     expect(await api.kubectl('get', 'csr', 'mine', '-o', 'jsonpath={.status.conditions}')).toBe('');
   });
 
   it("refuses to sign a kubelet client request that does not name a node, and keeps a request's spec as made", async () => {
-    await api.kubectlResult(['create', '-f', '-'], csr('fake-node', await request('/O=system:masters/CN=system:node:x'), 'kubernetes.io/kube-apiserver-client-kubelet'));
-    await api.kubectl('patch', 'csr', 'fake-node', '--type=merge', '-p', '{"spec":{"username":"system:node:x","signerName":"kubernetes.io/kube-apiserver-client"}}');
-    expect(await api.kubectl('get', 'csr', 'fake-node', '-o', 'jsonpath={.spec.signerName} {.spec.username}')).toBe('kubernetes.io/kube-apiserver-client-kubelet skiff-admin');
+    await api.kubectlResult(
+      ['create', '-f', '-'],
+      csr('fake-node', await request('/O=system:masters/CN=system:node:x'), 'kubernetes.io/kube-apiserver-client-kubelet'),
+    );
+    await api.kubectl(
+      'patch',
+      'csr',
+      'fake-node',
+      '--type=merge',
+      '-p',
+      '{"spec":{"username":"system:node:x","signerName":"kubernetes.io/kube-apiserver-client"}}',
+    );
+    expect(await api.kubectl('get', 'csr', 'fake-node', '-o', 'jsonpath={.spec.signerName} {.spec.username}')).toBe(
+      'kubernetes.io/kube-apiserver-client-kubelet skiff-admin',
+    );
     await api.kubectl('certificate', 'approve', 'fake-node');
-    await expect.poll(() => api.kubectl('get', 'csr', 'fake-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].message}'), { timeout: 20_000 }).toBe('subject organization is not system:nodes');
+    await expect
+      .poll(() => api.kubectl('get', 'csr', 'fake-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].message}'), { timeout: 20_000 })
+      .toBe('subject organization is not system:nodes');
     expect(await api.kubectl('get', 'csr', 'fake-node', '-o', 'jsonpath={.status.certificate}')).toBe('');
   });
 });
@@ -148,27 +233,41 @@ describe('certificate signing requests', () => {
 describe('a namespace admin and anonymous', () => {
   it('keeps a namespace admin to its namespace', async () => {
     expect(await nsadmin.kubectl('create', 'secret', 'generic', 'mine', '-n', 'team', '--from-literal=a=b')).toContain('secret/mine created');
-    expect(await refused(nsadmin, ['get', 'secret', 'a-secret', '-n', 'default'])).toContain('User "nsadmin" cannot get resource "secrets" in API group "" in the namespace "default"');
-    expect(await refused(nsadmin, ['create', 'clusterrolebinding', 'up', '--clusterrole=cluster-admin', '--user=nsadmin'])).toContain('cannot create resource "clusterrolebindings"');
+    expect(await refused(nsadmin, ['get', 'secret', 'a-secret', '-n', 'default'])).toContain(
+      'User "nsadmin" cannot get resource "secrets" in API group "" in the namespace "default"',
+    );
+    expect(await refused(nsadmin, ['create', 'clusterrolebinding', 'up', '--clusterrole=cluster-admin', '--user=nsadmin'])).toContain(
+      'cannot create resource "clusterrolebindings"',
+    );
   });
 
   it("gives a namespace admin a custom resource's role labelled into edit, and a viewer nothing of it", async () => {
-    await api.kubectlResult(['apply', '-f', '-'], `
+    await api.kubectlResult(
+      ['apply', '-f', '-'],
+      `
 {apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: widgets.example.com}, spec: {group: example.com, scope: Namespaced, names: {plural: widgets, singular: widget, kind: Widget}, versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]}}
 ---
 {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: widgets-edit, labels: {rbac.authorization.k8s.io/aggregate-to-edit: "true"}}, rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, list, watch, create, update, patch, delete]}]}
-`);
+`,
+    );
     await api.kubectl('wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s');
     const widget = '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace":"team"}}';
-    await expect.poll(async () => (await nsadmin.kubectlResult(['create', '-f', '-'], widget)).stdout, { timeout: 20_000 }).toContain('widget.example.com/w1 created');
+    await expect
+      .poll(async () => (await nsadmin.kubectlResult(['create', '-f', '-'], widget)).stdout, { timeout: 20_000 })
+      .toContain('widget.example.com/w1 created');
     expect(await api.kubectl('get', 'clusterrole', 'admin', '-o', 'jsonpath={.rules[*].apiGroups}')).toContain('example.com');
-    expect(await refused(viewer, ['get', 'widgets', '-n', 'team'])).toContain('User "viewer" cannot list resource "widgets" in API group "example.com" in the namespace "team"');
+    expect(await refused(viewer, ['get', 'widgets', '-n', 'team'])).toContain(
+      'User "viewer" cannot list resource "widgets" in API group "example.com" in the namespace "team"',
+    );
   });
 
   it('lets anonymous see only health and version', async () => {
     expect(await anonymousGet(api.port, '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect(await anonymousGet(api.port, '/version')).toMatchObject({ status: 200 });
-    expect(await anonymousGet(api.port, '/api/v1/namespaces/default/secrets')).toMatchObject({ status: 403, body: expect.stringContaining('User \\"system:anonymous\\" cannot list resource \\"secrets\\"') });
+    expect(await anonymousGet(api.port, '/api/v1/namespaces/default/secrets')).toMatchObject({
+      status: 403,
+      body: expect.stringContaining('User \\"system:anonymous\\" cannot list resource \\"secrets\\"'),
+    });
     expect(await anonymousGet(api.port, '/readyz/etcd')).toMatchObject({ status: 403, body: expect.stringContaining('cannot get path \\"/readyz/etcd\\"') });
   });
 });

@@ -36,7 +36,9 @@ describe('Services on a real node', () => {
     const [clusterIP, nodePort] = (await c.kubectl('get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}')).split(' ');
     const backends = (await c.kubectl('get', 'pods', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
     await expect.poll(() => endpointsReady(c, 'echo'), { timeout: 30_000 }).toBe('true true');
-    await expect.poll(async () => (await run('nft', ['list', 'table', 'ip', 'skiff-test-svc'])).stdout, { timeout: 10_000 }).toContain(`${clusterIP} . tcp . 80`);
+    await expect
+      .poll(async () => (await run('nft', ['list', 'table', 'ip', 'skiff-test-svc'])).stdout, { timeout: 10_000 })
+      .toContain(`${clusterIP} . tcp . 80`);
 
     // 20 requests from a pod through the ClusterIP reach both backends (no wget -T: busybox 1.35 crashes with it)
     const answers = (await client('caller', `for i in $(seq 20); do wget -qO- http://${clusterIP}/; done`)).split('\n').filter(Boolean);
@@ -64,8 +66,12 @@ describe('Services on a real node', () => {
     // no endpoints: connections fail at once rather than hang (the host's unreachable route for the
     // service CIDR answers before the reject rule can; the NodePort is rejected)
     await c.kubectl('scale', 'deployment/echo', '--replicas=0');
-    await expect.poll(() => c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[*].endpoints}'), { timeout: 30_000 }).toMatch(/^(\[\])?$/);
-    await expect.poll(async () => (await run('nft', ['list', 'set', 'ip', 'skiff-test-svc', 'no-endpoint-ips'])).stdout, { timeout: 10_000 }).toContain(clusterIP);
+    await expect
+      .poll(() => c.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[*].endpoints}'), { timeout: 30_000 })
+      .toMatch(/^(\[\])?$/);
+    await expect
+      .poll(async () => (await run('nft', ['list', 'set', 'ip', 'skiff-test-svc', 'no-endpoint-ips'])).stdout, { timeout: 10_000 })
+      .toContain(clusterIP);
     const refused = await client('refused', `wget -qO- http://${clusterIP}/ 2>&1; echo "exit $?"`);
     expect(refused).toMatch(/(Connection refused|No route to host)\nexit 1/);
     await expect(fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
@@ -74,24 +80,42 @@ describe('Services on a real node', () => {
   it('gives containers the service-link variables of their namespace, unless enableServiceLinks is false', async () => {
     await c.kubectl('create', 'service', 'clusterip', 'linked-db', '--tcp=5432:5432');
     const ip = await c.kubectl('get', 'service', 'linked-db', '-o', 'jsonpath={.spec.clusterIP}');
-    expect((await client('links', 'echo $LINKED_DB_SERVICE_HOST:$LINKED_DB_SERVICE_PORT $LINKED_DB_PORT_5432_TCP $KUBERNETES_SERVICE_PORT')).trim()).toBe(`${ip}:5432 tcp://${ip}:5432 443`);
-    await c.kubectl('run', 'unlinked', '--image=busybox', '--restart=Never', '--overrides={"spec":{"enableServiceLinks":false}}', '--', 'sh', '-c', 'echo "[$LINKED_DB_SERVICE_HOST] $KUBERNETES_SERVICE_HOST"');
+    expect((await client('links', 'echo $LINKED_DB_SERVICE_HOST:$LINKED_DB_SERVICE_PORT $LINKED_DB_PORT_5432_TCP $KUBERNETES_SERVICE_PORT')).trim()).toBe(
+      `${ip}:5432 tcp://${ip}:5432 443`,
+    );
+    await c.kubectl(
+      'run',
+      'unlinked',
+      '--image=busybox',
+      '--restart=Never',
+      '--overrides={"spec":{"enableServiceLinks":false}}',
+      '--',
+      'sh',
+      '-c',
+      'echo "[$LINKED_DB_SERVICE_HOST] $KUBERNETES_SERVICE_HOST"',
+    );
     await waitForJsonPath(c, ['pod', 'unlinked'], '{.status.phase}', 'Succeeded', 90_000);
     expect((await c.kubectl('logs', 'unlinked')).trim()).toBe('[] 10.96.0.1');
     await c.kubectl('delete', 'service', 'linked-db');
   });
 
-  it('shapes a pod\'s traffic from the bandwidth annotations, and removes the shaping with the pod', async () => {
+  it("shapes a pod's traffic from the bandwidth annotations, and removes the shaping with the pod", async () => {
     // the qdiscs on this node's bridge ports (other tests' pods are on bridges of their own)
     const shaping = async () => {
       // (the bridge itself appears with the node's first pod)
-      const ports = (await run('ip', ['-br', 'link', 'show', 'master', c.node.bridge]).catch(() => ({ stdout: '' }))).stdout.split('\n').map((l) => l.split(/[\s@]/)[0]).filter(Boolean) as string[];
+      const ports = (await run('ip', ['-br', 'link', 'show', 'master', c.node.bridge]).catch(() => ({ stdout: '' }))).stdout
+        .split('\n')
+        .map((l) => l.split(/[\s@]/)[0])
+        .filter(Boolean) as string[];
       const lines: string[] = [];
-      for (const p of ports) lines.push(...(await run('tc', ['qdisc', 'show', 'dev', p])).stdout.split('\n').filter((l) => / tbf .*rate 8Mbit|qdisc ingress /.test(l)));
+      for (const p of ports)
+        lines.push(...(await run('tc', ['qdisc', 'show', 'dev', p])).stdout.split('\n').filter((l) => / tbf .*rate 8Mbit|qdisc ingress /.test(l)));
       return lines;
     };
     expect(await shaping()).toEqual([]);
-    const apply = await c.kubectlResult(['apply', '-f', '-'], `
+    const apply = await c.kubectlResult(
+      ['apply', '-f', '-'],
+      `
 apiVersion: v1
 kind: Pod
 metadata:
@@ -100,7 +124,8 @@ metadata:
 spec:
   terminationGracePeriodSeconds: 1
   containers: [{name: app, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     expect(apply.code, apply.stderr).toBe(0);
     await waitForJsonPath(c, ['pod', 'limited'], '{.status.phase}', 'Running');
     // the bandwidth plugin: a token bucket on the pod's host-side veth (traffic to the pod), and an ingress
@@ -111,7 +136,9 @@ spec:
   });
 
   it('lets a pod reach itself through its own Service (hairpin)', async () => {
-    const apply = await c.kubectlResult(['apply', '-f', '-'], `
+    const apply = await c.kubectlResult(
+      ['apply', '-f', '-'],
+      `
 apiVersion: v1
 kind: Service
 metadata: {name: mirror}
@@ -129,7 +156,8 @@ spec:
   - name: web
     image: busybox
     command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && for i in $(seq 60); do wget -qO- http://mirror/ && exit 0; sleep 1; done; exit 1']
-`);
+`,
+    );
     expect(apply.code, apply.stderr).toBe(0);
     await waitForJsonPath(c, ['pod', 'selfie'], '{.status.phase}', 'Succeeded', 90_000);
     // (the Service has another name than the pod: the pod's own name is in its /etc/hosts)

@@ -71,26 +71,56 @@ afterAll(async () => {
 
 describe('persistent volumes through CSI', () => {
   it('registers the driver: CSINode lists it with its topology, the node carries its id and topology label, the default class shows', async () => {
-    await waitForJsonPath(c, ['csinode', c.nodeName], '{.spec.drivers[0].name} {.spec.drivers[0].nodeID} {.spec.drivers[0].topologyKeys[0]}', `csi.skiff.dev ${c.nodeName} topology.csi.skiff.dev/node`);
-    expect(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.metadata.labels.topology\\.csi\\.skiff\\.dev/node} {.metadata.annotations.csi\\.volume\\.kubernetes\\.io/nodeid}')).toBe(`${c.nodeName} {"csi.skiff.dev":"${c.nodeName}"}`);
+    await waitForJsonPath(
+      c,
+      ['csinode', c.nodeName],
+      '{.spec.drivers[0].name} {.spec.drivers[0].nodeID} {.spec.drivers[0].topologyKeys[0]}',
+      `csi.skiff.dev ${c.nodeName} topology.csi.skiff.dev/node`,
+    );
+    expect(
+      await c.kubectl(
+        'get',
+        'node',
+        c.nodeName,
+        '-o',
+        'jsonpath={.metadata.labels.topology\\.csi\\.skiff\\.dev/node} {.metadata.annotations.csi\\.volume\\.kubernetes\\.io/nodeid}',
+      ),
+    ).toBe(`${c.nodeName} {"csi.skiff.dev":"${c.nodeName}"}`);
     expect(await c.kubectl('get', 'storageclass')).toMatch(/skiff-local \(default\)\s+csi\.skiff\.dev\s+Delete\s+WaitForFirstConsumer\s+true/);
     expect(await c.kubectl('get', 'csinode', c.nodeName)).toMatch(new RegExp(`${c.nodeName}\\s+1\\s+`));
     expect(await c.kubectl('get', 'csidriver')).toMatch(/csi\.skiff\.dev\s+false\s+false\s+false\s+<unset>\s+false\s+Persistent/);
   });
 
-  it('provisions a claim for its first pod on that pod\'s node; the bytes outlive the pod; fsGroup owns the volume', async () => {
+  it("provisions a claim for its first pod on that pod's node; the bytes outlive the pod; fsGroup owns the volume", async () => {
     await apply(claim('data', '64Mi'));
     // the default class is filled in, and the claim waits for a consumer
-    expect(await c.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName} {.metadata.finalizers[0]}')).toBe('skiff-local kubernetes.io/pvc-protection');
+    expect(await c.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName} {.metadata.finalizers[0]}')).toBe(
+      'skiff-local kubernetes.io/pvc-protection',
+    );
     await expect.poll(() => eventsOf(c, 'data'), { timeout: 20_000 }).toMatch(/WaitForFirstConsumer: waiting for first consumer to be created before binding/);
     expect(await c.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}')).toBe('Pending');
 
     await apply(pod('writer', 'data', 'echo persisted-bytes > /data/file && stat -c %g /data && exec sleep 600', { fsGroup: 2000 }));
     await waitForJsonPath(c, ['pod', 'writer'], '{.status.phase}', 'Running', 90_000);
-    expect(await c.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.status.phase} {.status.capacity.storage} {.metadata.annotations.volume\\.kubernetes\\.io/selected-node}')).toBe(`Bound 64Mi ${c.nodeName}`);
+    expect(
+      await c.kubectl(
+        'get',
+        'pvc',
+        'data',
+        '-o',
+        'jsonpath={.status.phase} {.status.capacity.storage} {.metadata.annotations.volume\\.kubernetes\\.io/selected-node}',
+      ),
+    ).toBe(`Bound 64Mi ${c.nodeName}`);
     const pv = await c.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.spec.volumeName}');
-    expect(await c.kubectl('get', 'pv', pv, '-o', 'jsonpath={.spec.csi.driver} {.spec.persistentVolumeReclaimPolicy} {.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]} {.metadata.annotations.pv\\.kubernetes\\.io/provisioned-by}'))
-      .toBe(`csi.skiff.dev Delete ${c.nodeName} csi.skiff.dev`);
+    expect(
+      await c.kubectl(
+        'get',
+        'pv',
+        pv,
+        '-o',
+        'jsonpath={.spec.csi.driver} {.spec.persistentVolumeReclaimPolicy} {.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]} {.metadata.annotations.pv\\.kubernetes\\.io/provisioned-by}',
+      ),
+    ).toBe(`csi.skiff.dev Delete ${c.nodeName} csi.skiff.dev`);
     await expect.poll(() => c.kubectl('logs', 'writer'), { timeout: 20_000 }).toBe('2000\n');
     expect(await eventsOf(c, 'data')).toMatch(/ProvisioningSucceeded: Successfully provisioned volume/);
     expect(await volumeFiles()).toHaveLength(1);
@@ -196,7 +226,9 @@ spec:
     await waitForJsonPath(c, ['pv', 'handmade'], '{.status.phase}', 'Available');
     await apply(claim('manual', '4Mi', '  storageClassName: manual'));
     await waitForJsonPath(c, ['pvc', 'manual'], '{.status.phase} {.spec.volumeName}', 'Bound handmade');
-    expect(await c.kubectl('get', 'pv', 'handmade', '-o', 'jsonpath={.spec.claimRef.name} {.metadata.finalizers[0]}')).toBe('manual kubernetes.io/pv-protection');
+    expect(await c.kubectl('get', 'pv', 'handmade', '-o', 'jsonpath={.spec.claimRef.name} {.metadata.finalizers[0]}')).toBe(
+      'manual kubernetes.io/pv-protection',
+    );
   });
 
   it('reports an unknown class and a claim larger than the disk, leaks nothing, and recovers when the class appears', async () => {
@@ -214,7 +246,9 @@ volumeBindingMode: Immediate
     const before = await volumeFiles();
     await apply(claim('huge', '100Ti'));
     await apply(pod('huge', 'huge', 'exec sleep 600'));
-    await expect.poll(() => eventsOf(c, 'huge'), { timeout: 30_000 }).toMatch(/ProvisioningFailed: failed to provision volume with StorageClass "skiff-local": rpc error: code = ResourceExhausted desc = not enough space/);
+    await expect
+      .poll(() => eventsOf(c, 'huge'), { timeout: 30_000 })
+      .toMatch(/ProvisioningFailed: failed to provision volume with StorageClass "skiff-local": rpc error: code = ResourceExhausted desc = not enough space/);
     expect(await c.kubectl('get', 'pod', 'huge', '-o', 'jsonpath={.status.phase}')).toBe('Pending');
     expect(await volumeFiles()).toEqual(before);
     await c.kubectl('delete', 'pod', 'huge', '--wait=true');
@@ -230,7 +264,9 @@ volumeBindingMode: Immediate
     // the registration socket is gone with the driver: the agent drops it from CSINode
     await waitForJsonPath(c, ['csinode', c.nodeName], '{.spec.drivers}', '[]', 30_000);
     await apply(pod('second', 'later-data', 'cat /data/f && exec sleep 600'));
-    await expect.poll(() => eventsOf(c, 'second'), { timeout: 30_000 }).toMatch(/FailedMount: .*driver name csi\.skiff\.dev not found in the list of registered CSI drivers/);
+    await expect
+      .poll(() => eventsOf(c, 'second'), { timeout: 30_000 })
+      .toMatch(/FailedMount: .*driver name csi\.skiff\.dev not found in the list of registered CSI drivers/);
     await c.startCsiDriver();
     await waitForJsonPath(c, ['pod', 'second'], '{.status.phase}', 'Running', 60_000);
     await expect.poll(() => c.kubectl('logs', 'second'), { timeout: 20_000 }).toBe('ok\n');
@@ -253,10 +289,20 @@ volumeBindingMode: Immediate
     expect(await c.kubectl('get', 'pod', 'second', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
   });
 
-  it('reports a pod\'s persistent volume in the stats summary', async () => {
-    const summary = JSON.parse(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/stats/summary`)) as { pods: Array<{ podRef: { name: string }; volume?: Array<Record<string, unknown>> }> };
+  it("reports a pod's persistent volume in the stats summary", async () => {
+    const summary = JSON.parse(await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/stats/summary`)) as {
+      pods: Array<{ podRef: { name: string }; volume?: Array<Record<string, unknown>> }>;
+    };
     const volume = summary.pods.find((p) => p.podRef.name === 'second')?.volume;
-    expect(volume).toEqual([expect.objectContaining({ name: 'data', pvcRef: { name: 'later-data', namespace: 'default' }, capacityBytes: expect.any(Number), usedBytes: expect.any(Number), inodesUsed: expect.any(Number) })]);
+    expect(volume).toEqual([
+      expect.objectContaining({
+        name: 'data',
+        pvcRef: { name: 'later-data', namespace: 'default' },
+        capacityBytes: expect.any(Number),
+        usedBytes: expect.any(Number),
+        inodesUsed: expect.any(Number),
+      }),
+    ]);
     expect(volume?.[0]?.capacityBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
 });

@@ -16,7 +16,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-strm-files-'));
   await mkdir(join(dir, 'manifests'));
   c = await startTestCluster('strm', 220, { agentConfig: { staticPodPath: join(dir, 'manifests'), fileCheckFrequency: '1s' } });
-  await applyManifest(c, `
+  await applyManifest(
+    c,
+    `
 apiVersion: v1
 kind: Pod
 metadata: {name: shell}
@@ -25,7 +27,8 @@ spec:
   containers:
   - {name: app, image: busybox, command: [sh, -c, 'mkdir -p /www && echo served-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www']}
   - {name: talker, image: busybox, stdin: true, command: [sh, -c, 'while read line; do echo "heard: $line"; done']}
-`);
+`,
+  );
   await waitForJsonPath(c, ['pod', 'shell'], '{.status.phase}', 'Running');
 });
 
@@ -56,7 +59,7 @@ describe('streams into pods', () => {
     expect(await readFile(join(dir, 'down.html'), 'utf8')).toBe('served-from-pod\n');
   });
 
-  it('attaches to a running container\'s stdin and stdout', async () => {
+  it("attaches to a running container's stdin and stdout", async () => {
     const r = await c.kubectlResult(['attach', '-i', 'shell', '-c', 'talker'], 'hello over attach\n');
     expect(r.stderr).not.toMatch(/error/i);
     await expect.poll(() => c.kubectl('logs', 'shell', '-c', 'talker'), { timeout: 20_000 }).toContain('heard: hello over attach');
@@ -85,14 +88,17 @@ describe('streams into pods', () => {
   });
 
   it('refuses a stream into a pod that is not running anywhere', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: unplaced}
 spec:
   nodeSelector: {nowhere: 'true'}
   containers: [{name: c, image: busybox}]
-`);
+`,
+    );
     const r = await c.kubectlResult(['exec', 'unplaced', '--', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/pod unplaced does not have a host assigned/);
@@ -108,7 +114,15 @@ describe('resource metrics', () => {
     expect(pods).toMatch(/shell\s+app\s+\d+m\s+\d+Mi/);
     expect(pods).toMatch(/shell\s+talker\s+\d+m\s+\d+Mi/);
     const metrics = await c.kubectl('get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/shell`);
-    expect(JSON.parse(metrics)).toMatchObject({ kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'shell', namespace: 'default' }, window: '10s', containers: expect.arrayContaining([expect.objectContaining({ name: 'app', usage: { cpu: expect.stringMatching(/^\d+n$/), memory: expect.stringMatching(/^\d+Ki$/) } })]) });
+    expect(JSON.parse(metrics)).toMatchObject({
+      kind: 'PodMetrics',
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      metadata: { name: 'shell', namespace: 'default' },
+      window: '10s',
+      containers: expect.arrayContaining([
+        expect.objectContaining({ name: 'app', usage: { cpu: expect.stringMatching(/^\d+n$/), memory: expect.stringMatching(/^\d+Ki$/) } }),
+      ]),
+    });
     const resource = await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/metrics/resource`);
     expect(resource).toMatch(/^# TYPE container_cpu_usage_seconds_total counter$/m);
     expect(resource).toMatch(/^container_memory_working_set_bytes\{container="app",namespace="default",pod="shell"\} \d+$/m);
@@ -120,28 +134,52 @@ describe('resource metrics', () => {
 describe('the API from inside a pod', () => {
   it('mounts a bound service account token, the cluster CA and the namespace, and sets the KUBERNETES_* variables', async () => {
     const dirPath = '/var/run/secrets/kubernetes.io/serviceaccount';
-    expect(await c.kubectl('get', 'pod', 'shell', '-o', 'jsonpath={.spec.serviceAccountName} {.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].mountPath}')).toMatch(new RegExp(`^default kube-api-access-[0-9a-f]{5} ${dirPath}$`));
+    expect(
+      await c.kubectl(
+        'get',
+        'pod',
+        'shell',
+        '-o',
+        'jsonpath={.spec.serviceAccountName} {.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].mountPath}',
+      ),
+    ).toMatch(new RegExp(`^default kube-api-access-[0-9a-f]{5} ${dirPath}$`));
     expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/namespace`)).toBe('default');
     expect(await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/ca.crt`)).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    expect(await c.kubectl('exec', 'shell', '-c', 'talker', '--', 'sh', '-c', 'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT $KUBERNETES_PORT_443_TCP')).toBe('10.96.0.1:443 tcp://10.96.0.1:443\n');
+    expect(
+      await c.kubectl('exec', 'shell', '-c', 'talker', '--', 'sh', '-c', 'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT $KUBERNETES_PORT_443_TCP'),
+    ).toBe('10.96.0.1:443 tcp://10.96.0.1:443\n');
     // the token authenticates as the pod's service account, bound to the pod
     const token = await c.kubectl('exec', 'shell', '-c', 'app', '--', 'cat', `${dirPath}/token`);
-    const cfg = JSON.parse(await c.kubectl('config', 'view', '--raw', '-o', 'json')) as { clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }> };
+    const cfg = JSON.parse(await c.kubectl('config', 'view', '--raw', '-o', 'json')) as {
+      clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>;
+    };
     const cluster = cfg.clusters[0]?.cluster;
     const review = await new Promise<string>((resolve, reject) => {
-      const req = httpsRequest(`${cluster?.server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, { method: 'POST', ca: Buffer.from(cluster?.['certificate-authority-data'] ?? '', 'base64'), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      });
+      const req = httpsRequest(
+        `${cluster?.server}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+        {
+          method: 'POST',
+          ca: Buffer.from(cluster?.['certificate-authority-data'] ?? '', 'base64'),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }));
     });
-    expect(JSON.parse(review)).toMatchObject({ status: { userInfo: { username: 'system:serviceaccount:default:default', extra: { 'authentication.kubernetes.io/pod-name': ['shell'] } } } });
+    expect(JSON.parse(review)).toMatchObject({
+      status: { userInfo: { username: 'system:serviceaccount:default:default', extra: { 'authentication.kubernetes.io/pod-name': ['shell'] } } },
+    });
   });
 
   it('leaves the token out when the pod turns automounting off', async () => {
-    await applyManifest(c, `
+    await applyManifest(
+      c,
+      `
 apiVersion: v1
 kind: Pod
 metadata: {name: tokenless}
@@ -149,7 +187,8 @@ spec:
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers: [{name: c, image: busybox, command: [sleep, '3600']}]
-`);
+`,
+    );
     expect(await c.kubectl('get', 'pod', 'tokenless', '-o', 'jsonpath={.spec.volumes}{.spec.containers[0].volumeMounts}')).toBe('');
   });
 });
@@ -170,9 +209,19 @@ spec:
     await writeFile(join(dir, 'manifests', 'broken.yaml'), 'kind: Pod\nmetadata: {}\n');
     await writeFile(join(dir, 'manifests', 'keeper.yaml'), manifest('first'));
     await waitForJsonPath(c, ['pod', '-n', 'kube-system', mirror()], '{.status.phase}', 'Running', 60_000);
-    const meta = await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.source} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.nodeName} {.metadata.labels.tier}');
+    const meta = await c.kubectl(
+      'get',
+      'pod',
+      '-n',
+      'kube-system',
+      mirror(),
+      '-o',
+      'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.source} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.nodeName} {.metadata.labels.tier}',
+    );
     expect(meta).toBe(`file Node/${c.nodeName} ${c.nodeName} node`);
-    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror}')).toMatch(/^[0-9a-f]{32}$/);
+    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror}')).toMatch(
+      /^[0-9a-f]{32}$/,
+    );
     await expect.poll(() => c.kubectl('logs', '-n', 'kube-system', mirror()), { timeout: 20_000 }).toBe('first\n');
   });
 
@@ -180,7 +229,9 @@ spec:
     const before = await containerId();
     await c.kubectl('delete', 'pod', '-n', 'kube-system', mirror(), '--wait=true');
     await waitForJsonPath(c, ['pod', '-n', 'kube-system', mirror()], '{.status.containerStatuses[0].containerID}', before, 30_000);
-    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
+    expect(await c.kubectl('get', 'pod', '-n', 'kube-system', mirror(), '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe(
+      'Running 0',
+    );
 
     await writeFile(join(dir, 'manifests', 'keeper.yaml'), manifest('second'));
     await expect.poll(() => c.kubectlResult(['logs', '-n', 'kube-system', mirror()]).then((r) => r.stdout), { timeout: 60_000 }).toBe('second\n');
@@ -188,6 +239,10 @@ spec:
 
     await rm(join(dir, 'manifests', 'keeper.yaml'));
     await expect.poll(async () => (await c.kubectlResult(['get', 'pod', '-n', 'kube-system', mirror()])).code, { timeout: 30_000 }).not.toBe(0);
-    await expect.poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': mirror() }, state: 'CONTAINER_RUNNING' })).length, { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(async () => (await c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': mirror() }, state: 'CONTAINER_RUNNING' })).length, {
+        timeout: 30_000,
+      })
+      .toBe(0);
   });
 });

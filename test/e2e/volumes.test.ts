@@ -49,10 +49,16 @@ spec:
     await expect.poll(() => c.kubectl('logs', 'reader'), { timeout: 20_000 }).toBe('hello\ns3cret\nhello s3cret fast\napp="reader"\ntier="web"\n');
     // an update reaches the mounted file without a restart
     await c.kubectl('patch', 'configmap', 'settings', '-p', '{"data":{"greeting":"bonjour"}}');
-    await expect.poll(() => c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'reader' } }).then(async (cs) => {
-      const r = await c.node.cri.execSync(cs[0]?.id ?? '', ['cat', '/etc/config/greeting'], 5);
-      return Buffer.from(r.stdout ?? []).toString();
-    }), { timeout: 30_000 }).toBe('bonjour');
+    await expect
+      .poll(
+        () =>
+          c.node.cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'reader' } }).then(async (cs) => {
+            const r = await c.node.cri.execSync(cs[0]?.id ?? '', ['cat', '/etc/config/greeting'], 5);
+            return Buffer.from(r.stdout ?? []).toString();
+          }),
+        { timeout: 30_000 },
+      )
+      .toBe('bonjour');
     expect(await c.kubectl('get', 'pod', 'reader', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}')).toBe('0');
   });
 
@@ -92,7 +98,9 @@ spec:
   - {name: app, image: busybox, command: [sh, -c, 'cat /etc/late/value; echo; exec sleep 600'], volumeMounts: [{name: late, mountPath: /etc/late}]}
   volumes: [{name: late, configMap: {name: late}}]
 `);
-    await expect.poll(() => events('patient'), { timeout: 20_000 }).toContain('FailedMount: MountVolume.SetUp failed for volume "late" : configmap "late" not found');
+    await expect
+      .poll(() => events('patient'), { timeout: 20_000 })
+      .toContain('FailedMount: MountVolume.SetUp failed for volume "late" : configmap "late" not found');
     expect(await c.kubectl('get', 'pod', 'patient', '-o', 'jsonpath={.status.phase}')).toBe('Pending');
     await c.kubectl('create', 'configmap', 'late', '--from-literal=value=arrived');
     await waitForJsonPath(c, ['pod', 'patient'], '{.status.phase}', 'Running', 30_000);
@@ -107,7 +115,9 @@ spec:
   - {name: app, image: busybox, command: [sleep, '600'], env: [{name: K, valueFrom: {secretKeyRef: {name: creds, key: nope}}}]}
 `);
     await waitForJsonPath(c, ['pod', 'keyless'], '{.status.containerStatuses[0].state.waiting.reason}', 'CreateContainerConfigError', 30_000);
-    expect(await c.kubectl('get', 'pod', 'keyless', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe("couldn't find key nope in Secret default/creds");
+    expect(await c.kubectl('get', 'pod', 'keyless', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}')).toBe(
+      "couldn't find key nope in Secret default/creds",
+    );
   });
 
   it('reports what a container left at its terminationMessagePath, or the end of its log', async () => {
@@ -126,4 +136,3 @@ spec:
     expect(messages).toBe('file=disk full\n|logs=starting\ngave up\n|');
   });
 });
-

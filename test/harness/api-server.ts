@@ -71,16 +71,44 @@ export async function startTestApiServer(dir: string, extraArgs: string[] = [], 
   const kubeconfig = join(dir, 'admin.kubeconfig');
   // the DNS add-on on a port of its own, so servers of parallel tests do not meet on 53
   const dnsPort = await freePort();
-  const server = await spawnLogged([SKIFF, 'server', '--secure-port', String(port), '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--pki-dir', pkiDir, '--datastore-endpoint', `sqlite://${join(dir, 'state.db')}`, '--write-kubeconfig', kubeconfig, '--cluster-dns-port', String(dnsPort), '--log-level', 'debug', ...extraArgs], join(dir, 'server.log'));
+  const server = await spawnLogged(
+    [
+      SKIFF,
+      'server',
+      '--secure-port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+      '--advertise-address',
+      '127.0.0.1',
+      '--pki-dir',
+      pkiDir,
+      '--datastore-endpoint',
+      `sqlite://${join(dir, 'state.db')}`,
+      '--write-kubeconfig',
+      kubeconfig,
+      '--cluster-dns-port',
+      String(dnsPort),
+      '--log-level',
+      'debug',
+      ...extraArgs,
+    ],
+    join(dir, 'server.log'),
+  );
   const admin = kubectlFor(kubeconfig);
   const stop = async () => {
     if (server.pid) await stopPid(server.pid, 10_000);
   };
   try {
-    await waitFor('the API server', async () => {
-      await access(kubeconfig);
-      return (await admin.kubectlResult(['get', '--raw', '/readyz'])).code === 0;
-    }, 30_000, 100);
+    await waitFor(
+      'the API server',
+      async () => {
+        await access(kubeconfig);
+        return (await admin.kubectlResult(['get', '--raw', '/readyz'])).code === 0;
+      },
+      30_000,
+      100,
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -23,15 +23,18 @@ export async function startAuthRegistry(dir: string): Promise<AuthRegistry> {
   await mkdir(join(dir, 'data'), { recursive: true });
   const port = await freePort();
   await writeFile(join(dir, 'htpasswd'), `${PULL_USER}:${PULL_HASH}\n`);
-  await writeFile(join(dir, 'config.yml'), [
-    'version: 0.1',
-    'log: {level: warn}',
-    `http: {addr: "127.0.0.1:${port}"}`,
-    `storage: {filesystem: {rootdirectory: "${join(dir, 'data')}"}}`,
-    `auth: {htpasswd: {realm: skiff-test, path: "${join(dir, 'htpasswd')}"}}`,
-    `proxy: {remoteurl: "http://${REGISTRY}"}`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: {level: warn}',
+      `http: {addr: "127.0.0.1:${port}"}`,
+      `storage: {filesystem: {rootdirectory: "${join(dir, 'data')}"}}`,
+      `auth: {htpasswd: {realm: skiff-test, path: "${join(dir, 'htpasswd')}"}}`,
+      `proxy: {remoteurl: "http://${REGISTRY}"}`,
+      '',
+    ].join('\n'),
+  );
   const child = await spawnLogged(['docker-registry', 'serve', join(dir, 'config.yml')], join(dir, 'registry.log'));
   const stop = async () => {
     if (child.pid) await stopPid(child.pid, 10_000);

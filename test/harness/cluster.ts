@@ -77,7 +77,23 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     },
     agentRoot,
     async startCsiDriver() {
-      csiDriver = await spawnLogged([SKIFF, 'csi-driver', '--endpoint', join(node.dir, 'csi.sock'), '--state-dir', join(node.dir, 'csi-state'), '--node-id', nodeName, '--registry-dir', join(agentRoot, 'plugins_registry'), '--log-level', 'debug'], join(node.dir, 'csi-driver.log'));
+      csiDriver = await spawnLogged(
+        [
+          SKIFF,
+          'csi-driver',
+          '--endpoint',
+          join(node.dir, 'csi.sock'),
+          '--state-dir',
+          join(node.dir, 'csi-state'),
+          '--node-id',
+          nodeName,
+          '--registry-dir',
+          join(agentRoot, 'plugins_registry'),
+          '--log-level',
+          'debug',
+        ],
+        join(node.dir, 'csi-driver.log'),
+      );
     },
     async stopCsiDriver() {
       if (csiDriver?.pid) await stopPid(csiDriver.pid, 10_000);
@@ -127,9 +143,35 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       extraConfig: opts.agentConfig,
     });
     await mkdir(agentRoot, { recursive: true });
-    agentArgv = [SKIFF, 'agent', '--config', creds.config, '--kubeconfig', creds.kubeconfig, '--node-name', nodeName, '--node-ip', '127.0.0.1', '--cni-conf-dir', node.cniConfDir, '--cni-delegate-socket', node.delegateSocket, '--root-dir', agentRoot, '--proxy-table', proxyTable, '--log-level', 'debug'];
+    agentArgv = [
+      SKIFF,
+      'agent',
+      '--config',
+      creds.config,
+      '--kubeconfig',
+      creds.kubeconfig,
+      '--node-name',
+      nodeName,
+      '--node-ip',
+      '127.0.0.1',
+      '--cni-conf-dir',
+      node.cniConfDir,
+      '--cni-delegate-socket',
+      node.delegateSocket,
+      '--root-dir',
+      agentRoot,
+      '--proxy-table',
+      proxyTable,
+      '--log-level',
+      'debug',
+    ];
     agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
-    await waitFor(`node ${nodeName} Ready`, async () => (await kubectlResult(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 30_000, 200);
+    await waitFor(
+      `node ${nodeName} Ready`,
+      async () => (await kubectlResult(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
+      30_000,
+      200,
+    );
   } catch (err) {
     await cluster.teardown();
     throw err;
@@ -138,17 +180,27 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
 }
 
 /** Waits until a jsonpath query on an object prints `want` (or matches it). */
-export async function waitForJsonPath(c: Pick<TestCluster, 'kubectlResult'>, args: string[], jsonpath: string, want: string | RegExp, timeoutMs = 60_000): Promise<string> {
+export async function waitForJsonPath(
+  c: Pick<TestCluster, 'kubectlResult'>,
+  args: string[],
+  jsonpath: string,
+  want: string | RegExp,
+  timeoutMs = 60_000,
+): Promise<string> {
   let last = '';
-  await waitFor(`${args.join(' ')} ${jsonpath} to be ${want}`, async () => {
-    last = (await c.kubectlResult(['get', ...args, '-o', `jsonpath=${jsonpath}`])).stdout;
-    return typeof want === 'string' ? last === want : want.test(last);
-  }, timeoutMs, 250).catch((err: Error) => {
+  await waitFor(
+    `${args.join(' ')} ${jsonpath} to be ${want}`,
+    async () => {
+      last = (await c.kubectlResult(['get', ...args, '-o', `jsonpath=${jsonpath}`])).stdout;
+      return typeof want === 'string' ? last === want : want.test(last);
+    },
+    timeoutMs,
+    250,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; last value: ${JSON.stringify(last)}`);
   });
   return last;
 }
-
 
 /** kubectl apply of a manifest; rejects with kubectl's stderr. */
 export async function applyManifest(c: Pick<TestCluster, 'kubectlResult'>, manifest: string): Promise<void> {
@@ -172,7 +224,9 @@ export function eventsOf(c: Pick<TestCluster, 'kubectl'>, name: string): Promise
  * each replica on a node of its own.
  */
 export function echoDeployment(replicas: number, opts: { spread?: boolean } = {}): string {
-  const spread = opts.spread ? '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: echo}}}]' : '';
+  const spread = opts.spread
+    ? '\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: echo}}}]'
+    : '';
   return `
 apiVersion: apps/v1
 kind: Deployment

@@ -30,7 +30,11 @@ export async function startTestDriver(name: string, nodeId = `${name}-node`, opt
   const servers: Server[] = [await driver.serve(socket)];
   const client = new CsiClient(socket, { timeoutMs: 60_000 });
   return {
-    dir, socket, stateDir, driver, client,
+    dir,
+    socket,
+    stateDir,
+    driver,
+    client,
     stop() {
       servers.splice(0).forEach((s) => s.forceShutdown());
     },

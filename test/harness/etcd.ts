@@ -22,13 +22,34 @@ export async function startTestEtcd(dir: string, members: number): Promise<TestE
   const procs: (ChildProcess | undefined)[] = [];
   for (const [i, p] of ports.entries()) {
     await mkdir(join(dir, `m${i}`), { recursive: true });
-    procs.push(await spawnLogged([
-      'etcd', '--name', `m${i}`, '--data-dir', join(dir, `m${i}`),
-      '--listen-client-urls', `http://127.0.0.1:${p.client}`, '--advertise-client-urls', `http://127.0.0.1:${p.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`,
-      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `skiff-test-${process.pid}-${ports[0]?.client}`,
-      '--log-level', 'warn',
-    ], join(dir, `m${i}.log`)));
+    procs.push(
+      await spawnLogged(
+        [
+          'etcd',
+          '--name',
+          `m${i}`,
+          '--data-dir',
+          join(dir, `m${i}`),
+          '--listen-client-urls',
+          `http://127.0.0.1:${p.client}`,
+          '--advertise-client-urls',
+          `http://127.0.0.1:${p.client}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${p.peer}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${p.peer}`,
+          '--initial-cluster',
+          initialCluster,
+          '--initial-cluster-state',
+          'new',
+          '--initial-cluster-token',
+          `skiff-test-${process.pid}-${ports[0]?.client}`,
+          '--log-level',
+          'warn',
+        ],
+        join(dir, `m${i}.log`),
+      ),
+    );
   }
   const endpoints = ports.map((p) => `127.0.0.1:${p.client}`);
   const stop = async () => {

@@ -64,16 +64,25 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
   const ipamDir = join(dir, 'ipam');
   const cniCacheDir = join(dir, 'cni-cache');
   await mkdir(cniConfDir, { recursive: true });
-  await writeFile(join(cniConfDir, '10-test.conflist'), JSON.stringify({
-    cniVersion: '1.0.0',
-    name: `skiff-test-${id}`,
-    plugins: [
-      { type: 'bridge', bridge, isGateway: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] } },
-      { type: 'portmap', capabilities: { portMappings: true } },
-      { type: 'bandwidth', capabilities: { bandwidth: true } },
-      { type: 'loopback' },
-    ],
-  }));
+  await writeFile(
+    join(cniConfDir, '10-test.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: `skiff-test-${id}`,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge,
+          isGateway: true,
+          hairpinMode: true,
+          ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+        { type: 'bandwidth', capabilities: { bandwidth: true } },
+        { type: 'loopback' },
+      ],
+    }),
+  );
   // with a systemd of the test's own, containerd runs beside it (runc hands it container PIDs)
   const spawn = () => spawnContainerd(layout, join(dir, 'containerd.log'), opts.systemd?.inside);
   let containerd: ChildProcess | undefined = await spawn();

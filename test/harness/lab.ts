@@ -45,10 +45,17 @@ export async function startTestLab(name: string, index: number, nodes: number): 
     o.server = { port: api.port, pkiDir: api.pkiDir };
     const started = await startLabNodes(o);
     const k = api;
-    await waitFor(`${nodes} lab nodes Ready`, async () => {
-      const ready = (await k.kubectlResult(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'])).stdout;
-      return labNodes(o).every((n) => ready.includes(`${n.name}=True`));
-    }, 90_000, 300);
+    await waitFor(
+      `${nodes} lab nodes Ready`,
+      async () => {
+        const ready = (
+          await k.kubectlResult(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'])
+        ).stdout;
+        return labNodes(o).every((n) => ready.includes(`${n.name}=True`));
+      },
+      90_000,
+      300,
+    );
     return { kubeconfig: api.kubeconfig, kubectl: api.kubectl, kubectlResult: api.kubectlResult, nodes: started, teardown };
   } catch (err) {
     await teardown();

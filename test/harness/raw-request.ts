@@ -14,15 +14,21 @@ export interface RawRequest {
   agent?: Agent;
 }
 
-export function rawRequest(cfg: ClientConfig, r: RawRequest): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
+export function rawRequest(
+  cfg: ClientConfig,
+  r: RawRequest,
+): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   const url = new URL(cfg.server);
   return new Promise((resolve, reject) => {
     const headers = { 'content-type': r.contentType ?? 'application/json', accept: r.accept ?? 'application/json' };
-    const req = request({ host: url.hostname, port: url.port, method: r.method, path: r.path, agent: r.agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), headers: res.headers }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method: r.method, path: r.path, agent: r.agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
   });

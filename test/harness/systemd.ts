@@ -54,7 +54,13 @@ async function cgroupMounts(pid: number | 'self'): Promise<Set<string>> {
   for (const line of mountinfo.split('\n')) {
     const [before, after] = line.split(' - ');
     const [type, , options] = after?.split(' ') ?? [];
-    if (type === 'cgroup' && before?.split(' ')[4]?.startsWith('/sys/fs/cgroup/')) out.add((options ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro').join(','));
+    if (type === 'cgroup' && before?.split(' ')[4]?.startsWith('/sys/fs/cgroup/'))
+      out.add(
+        (options ?? '')
+          .split(',')
+          .filter((o) => o !== 'rw' && o !== 'ro')
+          .join(','),
+      );
   }
   return out;
 }
@@ -65,7 +71,13 @@ async function absentTops(): Promise<string[]> {
   for (const h of await readdir(CGROUP_MOUNT)) {
     for (const top of SYSTEMD_TOP) {
       const dir = join(CGROUP_MOUNT, h, top);
-      if (!(await access(dir).then(() => true, () => false))) out.push(dir);
+      if (
+        !(await access(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        out.push(dir);
     }
   }
   return out;
@@ -86,15 +98,20 @@ export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
     for (const dir of made) await removeCgroupTree(dir);
   };
   try {
-    await waitFor('the test systemd to start', async () => {
-      // unshare's one child is the shell that became systemd
-      const children = (await readFile(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8')).trim();
-      pid = Number(children.split(' ')[0]);
-      if (!pid) return false;
-      const [cmd, ...args] = inside(['systemctl', 'is-system-running']);
-      const { stdout } = await run(cmd!, args).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
-      return stdout.trim() === 'running';
-    }, 30_000, 100);
+    await waitFor(
+      'the test systemd to start',
+      async () => {
+        // unshare's one child is the shell that became systemd
+        const children = (await readFile(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8')).trim();
+        pid = Number(children.split(' ')[0]);
+        if (!pid) return false;
+        const [cmd, ...args] = inside(['systemctl', 'is-system-running']);
+        const { stdout } = await run(cmd!, args).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+        return stdout.trim() === 'running';
+      },
+      30_000,
+      100,
+    );
     // systemd mounted no hierarchy of its own (see BOOT)
     const host = await cgroupMounts('self');
     const extra = [...(await cgroupMounts(pid))].filter((h) => !host.has(h));

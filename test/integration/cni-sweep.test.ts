@@ -26,7 +26,8 @@ async function netns(): Promise<string> {
 /** The addresses host-local holds in this node's range. */
 async function allocated(): Promise<string[]> {
   const out: string[] = [];
-  for (const d of await readdir(node.ipamDir).catch(() => [] as string[])) out.push(...(await readdir(`${node.ipamDir}/${d}`)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)));
+  for (const d of await readdir(node.ipamDir).catch(() => [] as string[]))
+    out.push(...(await readdir(`${node.ipamDir}/${d}`)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)));
   return out;
 }
 
@@ -44,7 +45,8 @@ describe('CNI sweep', () => {
   it('frees the network of a sandbox the runtime lost, and keeps live and new ones', async () => {
     const leakyNs = await netns();
     const liveNs = await netns();
-    const attach = (id: string, ns: string) => runner.add({ containerId: id, netns: `/var/run/netns/${ns}`, ifName: 'eth0', args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=sweep;K8S_POD_NAME=${id}` });
+    const attach = (id: string, ns: string) =>
+      runner.add({ containerId: id, netns: `/var/run/netns/${ns}`, ifName: 'eth0', args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=sweep;K8S_POD_NAME=${id}` });
     await attach('leaky-sandbox', leakyNs);
     await attach('live-sandbox', liveNs);
     expect((await allocated()).length).toBe(2);
@@ -64,19 +66,27 @@ describe('CNI sweep', () => {
   it('runs a CNI 0.4.0 conflist: ADD, CHECK against the cached result, DEL', async () => {
     const confDir = join(node.dir, 'net.d-040');
     await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, '10-old.conflist'), JSON.stringify({
-      cniVersion: '0.4.0',
-      name: 'skiff-test-040',
-      plugins: [
-        { type: 'bridge', bridge: `${node.bridge}o`, isGateway: true, ipam: { type: 'host-local', dataDir: join(node.dir, 'ipam-040'), ranges: [[{ subnet: '10.244.216.0/24' }]] } },
-        { type: 'loopback' },
-      ],
-    }));
+    await writeFile(
+      join(confDir, '10-old.conflist'),
+      JSON.stringify({
+        cniVersion: '0.4.0',
+        name: 'skiff-test-040',
+        plugins: [
+          {
+            type: 'bridge',
+            bridge: `${node.bridge}o`,
+            isGateway: true,
+            ipam: { type: 'host-local', dataDir: join(node.dir, 'ipam-040'), ranges: [[{ subnet: '10.244.216.0/24' }]] },
+          },
+          { type: 'loopback' },
+        ],
+      }),
+    );
     const old = new CniRunner({ confDir, binDirs: ['/usr/lib/cni'], cacheDir: join(node.dir, 'cache-040') });
     const ns = await netns();
     const a = { containerId: 'old-spec', netns: `/var/run/netns/${ns}`, ifName: 'eth0', args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=sweep;K8S_POD_NAME=old' };
     try {
-      const result = await old.add(a) as { cniVersion: string; ips: { version?: string; address: string }[] };
+      const result = (await old.add(a)) as { cniVersion: string; ips: { version?: string; address: string }[] };
       expect(result.cniVersion).toBe('0.4.0');
       // 0.4.0 results still name each address's IP version (1.0.0 dropped the field)
       expect(result.ips[0]).toMatchObject({ version: '4', address: expect.stringMatching(/^10\.244\.216\.\d+\/24$/) });

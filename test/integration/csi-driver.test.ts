@@ -70,11 +70,19 @@ describe('CSI Controller', () => {
     expect(await codeOf(d.client.createVolume({ ...ok, name: '' }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(d.client.createVolume({ ...ok, volumeCapabilities: [] }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(d.client.createVolume({ ...ok, parameters: { colour: 'blue' } }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(d.client.createVolume({ ...ok, volumeCapabilities: [{ ...RWO(), accessMode: { mode: 'MULTI_NODE_MULTI_WRITER' } }] }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(d.client.createVolume({ ...ok, volumeCapabilities: [{ block: {}, accessMode: { mode: 'SINGLE_NODE_WRITER' } }] }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(d.client.createVolume({ ...ok, volumeCapabilities: [{ ...RWO(), accessMode: { mode: 'MULTI_NODE_MULTI_WRITER' } }] }))).toBe(
+      status.INVALID_ARGUMENT,
+    );
+    expect(await codeOf(d.client.createVolume({ ...ok, volumeCapabilities: [{ block: {}, accessMode: { mode: 'SINGLE_NODE_WRITER' } }] }))).toBe(
+      status.INVALID_ARGUMENT,
+    );
     expect(await codeOf(d.client.createVolume({ ...ok, capacityRange: { requiredBytes: 64 * MiB, limitBytes: 32 * MiB } }))).toBe(status.OUT_OF_RANGE);
     // another node's topology
-    expect(await codeOf(d.client.createVolume({ ...ok, accessibilityRequirements: { requisite: [{ segments: { [NODE_TOPOLOGY_KEY]: 'node-b' } }], preferred: [] } }))).toBe(status.RESOURCE_EXHAUSTED);
+    expect(
+      await codeOf(
+        d.client.createVolume({ ...ok, accessibilityRequirements: { requisite: [{ segments: { [NODE_TOPOLOGY_KEY]: 'node-b' } }], preferred: [] } }),
+      ),
+    ).toBe(status.RESOURCE_EXHAUSTED);
     // more than the backing filesystem holds
     const fs = await statfs(d.stateDir);
     expect(await codeOf(d.client.createVolume({ ...ok, capacityRange: { requiredBytes: fs.blocks * fs.bsize * 2 } }))).toBe(status.RESOURCE_EXHAUSTED);
@@ -102,7 +110,9 @@ describe('CSI Node on a loop device', () => {
     const ro = join(d.dir, 'pods', 'b', 'mount');
     const file = join(d.stateDir, 'volumes', `${v.volumeId}.img`);
     // publish before stage is a precondition failure
-    expect(await codeOf(d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO() }))).toBe(status.FAILED_PRECONDITION);
+    expect(await codeOf(d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO() }))).toBe(
+      status.FAILED_PRECONDITION,
+    );
     expect(await codeOf(d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: '', volumeCapability: RWO() }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(d.client.nodeStageVolume({ volumeId: 'no-such-volume', stagingTargetPath: staging, volumeCapability: RWO() }))).toBe(status.NOT_FOUND);
@@ -112,12 +122,16 @@ describe('CSI Node on a loop device', () => {
     const device = await loopOf(file);
     expect(device).toMatch(/^\/dev\/loop\d+$/);
     expect(await mountAt(staging)).toMatchObject({ source: device, fsType: 'ext4' });
-    expect(await codeOf(d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: RWO('xfs') }))).toBe(status.ALREADY_EXISTS);
+    expect(await codeOf(d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: RWO('xfs') }))).toBe(
+      status.ALREADY_EXISTS,
+    );
 
     await d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO() });
     await d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO() });
     await d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: ro, volumeCapability: RWO(), readonly: true });
-    expect(await codeOf(d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO(), readonly: true }))).toBe(status.ALREADY_EXISTS);
+    expect(
+      await codeOf(d.client.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: rw, volumeCapability: RWO(), readonly: true })),
+    ).toBe(status.ALREADY_EXISTS);
     await writeFile(join(rw, 'data'), 'written through the read-write target');
     expect(await readFile(join(ro, 'data'), 'utf8')).toBe('written through the read-write target');
     await expect(writeFile(join(ro, 'other'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
@@ -153,7 +167,12 @@ describe('CSI Node on a loop device', () => {
 
   it('expands: the controller grows the file; xfs grows mounted, ext4 (online growth needs CAP_SYS_RESOURCE, absent here) at its next stage', async () => {
     for (const fsType of ['xfs', 'ext4']) {
-      const v = await d.client.createVolume({ name: `pvc-grow-${fsType}`, capacityRange: { requiredBytes: 16 * MiB }, volumeCapabilities: [RWO(fsType)], parameters: {} });
+      const v = await d.client.createVolume({
+        name: `pvc-grow-${fsType}`,
+        capacityRange: { requiredBytes: 16 * MiB },
+        volumeCapabilities: [RWO(fsType)],
+        parameters: {},
+      });
       const staging = join(d.dir, 'staging', v.volumeId);
       const target = join(d.dir, 'pods', `grow-${fsType}`, 'mount');
       const size = async () => {
@@ -173,7 +192,12 @@ describe('CSI Node on a loop device', () => {
       const before = await size();
       const grown = await d.client.controllerExpandVolume(v.volumeId, { requiredBytes: v.capacityBytes + 64 * MiB });
       expect(grown).toEqual({ capacityBytes: v.capacityBytes + 64 * MiB, nodeExpansionRequired: true });
-      const expand = d.client.nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, stagingTargetPath: staging, capacityRange: { requiredBytes: grown.capacityBytes } });
+      const expand = d.client.nodeExpandVolume({
+        volumeId: v.volumeId,
+        volumePath: target,
+        stagingTargetPath: staging,
+        capacityRange: { requiredBytes: grown.capacityBytes },
+      });
       if (fsType === 'xfs') {
         expect(await expand).toBe(grown.capacityBytes);
       } else {
@@ -228,7 +252,9 @@ describe('CSI Node when the host fails it', () => {
     }
     expect(err).toBeInstanceOf(CsiError);
     expect((err as CsiError).code).toBe(status.INTERNAL);
-    expect((err as CsiError).message).toMatch(/^rpc error: code = Internal desc = mkfs\.ext4 .* failed: mkfs\.ext4: Input\/output error while setting up superblock/);
+    expect((err as CsiError).message).toMatch(
+      /^rpc error: code = Internal desc = mkfs\.ext4 .* failed: mkfs\.ext4: Input\/output error while setting up superblock/,
+    );
     expect(await loopOf(join(d.stateDir, 'volumes', `${v.volumeId}.img`))).toBe('');
     expect(await mountAt(staging)).toBeUndefined();
     await d.client.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: RWO() });
@@ -240,7 +266,12 @@ describe('CSI Node when the host fails it', () => {
 
 describe('CSI dir backend', () => {
   it('serves a directory per volume through the same staging and publishing, and removes it on delete', async () => {
-    const v = await d.client.createVolume({ name: 'pvc-dir', capacityRange: { requiredBytes: MiB }, volumeCapabilities: [RWO('')], parameters: { backend: 'dir' } });
+    const v = await d.client.createVolume({
+      name: 'pvc-dir',
+      capacityRange: { requiredBytes: MiB },
+      volumeCapabilities: [RWO('')],
+      parameters: { backend: 'dir' },
+    });
     expect(v.volumeContext).toEqual({ backend: 'dir' });
     const staging = join(d.dir, 'staging', v.volumeId);
     const target = join(d.dir, 'pods', 'dir', 'mount');

@@ -33,16 +33,33 @@ beforeAll(async () => {
   d = await startTestDriver('vols', 'node-a');
   registryDir = join(d.dir, 'registry');
   await d.register(registryDir);
-  const v = await d.client.createVolume({ name: 'pvc-data', capacityRange: { requiredBytes: 16 * MiB }, volumeCapabilities: [{ mount: { fsType: 'ext4' }, accessMode: { mode: 'SINGLE_NODE_WRITER' } }], parameters: {} });
-  claim = { metadata: { name: 'data', namespace: 'ns', uid: 'c1' }, spec: { volumeName: 'pv-data', accessModes: ['ReadWriteOnce'] }, status: { phase: 'Bound' } };
-  pv = { metadata: { name: 'pv-data' }, spec: { accessModes: ['ReadWriteOnce'], capacity: { storage: '16Mi' }, claimRef: { uid: 'c1' }, csi: { driver: 'csi.skiff.dev', volumeHandle: v.volumeId, fsType: 'ext4' } } };
+  const v = await d.client.createVolume({
+    name: 'pvc-data',
+    capacityRange: { requiredBytes: 16 * MiB },
+    volumeCapabilities: [{ mount: { fsType: 'ext4' }, accessMode: { mode: 'SINGLE_NODE_WRITER' } }],
+    parameters: {},
+  });
+  claim = {
+    metadata: { name: 'data', namespace: 'ns', uid: 'c1' },
+    spec: { volumeName: 'pv-data', accessModes: ['ReadWriteOnce'] },
+    status: { phase: 'Bound' },
+  };
+  pv = {
+    metadata: { name: 'pv-data' },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      capacity: { storage: '16Mi' },
+      claimRef: { uid: 'c1' },
+      csi: { driver: 'csi.skiff.dev', volumeHandle: v.volumeId, fsType: 'ext4' },
+    },
+  };
 });
 
 afterAll(async () => {
   await d?.teardown();
 });
 
-describe('the agent\'s CSI volume plugin on real mounts', () => {
+describe("the agent's CSI volume plugin on real mounts", () => {
   it('registers the driver from its registration socket, with what NodeGetInfo and the capabilities say', async () => {
     const registry = new PluginRegistry(registryDir, silentLogger);
     await registry.scan();
@@ -85,7 +102,7 @@ describe('the agent\'s CSI volume plugin on real mounts', () => {
     expect(await loops()).toEqual([]);
   });
 
-  it('keeps a pod\'s mounts while the driver is away, and unstages a staging no pod refers to', async () => {
+  it("keeps a pod's mounts while the driver is away, and unstages a staging no pod refers to", async () => {
     const registry = new PluginRegistry(registryDir, silentLogger);
     const vols = await volumesOn(registry);
     const podC = join(d.dir, 'agent', 'pods', 'c');

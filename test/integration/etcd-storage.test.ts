@@ -69,7 +69,7 @@ describe('EtcdStorage on one member', () => {
     }
   });
 
-  it('serves watches from the watch cache\'s window of events, and from etcd before it', async () => {
+  it("serves watches from the watch cache's window of events, and from etcd before it", async () => {
     const info = { group: '', version: 'v1', resource: `watchedmaps${Date.now()}`, kind: 'ConfigMap', singular: 'configmap', namespaced: true };
     const registry = new Registry(info, storage);
     const early = await registry.create('default', { metadata: { name: 'early' }, data: {} });
@@ -98,7 +98,7 @@ describe('EtcdStorage on one member', () => {
     }
   });
 
-  it('backs two skiff servers that see each other\'s writes', async () => {
+  it("backs two skiff servers that see each other's writes", async () => {
     const endpoint = `etcd://${etcd.endpoints.join(',')}`;
     const a = await startTestApiServer(join(dir, 'server-a'), ['--datastore-endpoint', endpoint, '--disable-scheduler']);
     // a second server that fails to start must not leave the first one running
@@ -165,10 +165,15 @@ describe('EtcdStorage on three members', () => {
       await etcd.kill(0);
       // writes need a quorum (2 of 3) and find a live member
       let written = first;
-      await waitFor('a write after the kill', async () => {
-        written = await storage.update('/ha/a', 'after', first.modRevision).catch(() => first);
-        return written.modRevision !== first.modRevision;
-      }, 30_000, 200);
+      await waitFor(
+        'a write after the kill',
+        async () => {
+          written = await storage.update('/ha/a', 'after', first.modRevision).catch(() => first);
+          return written.modRevision !== first.modRevision;
+        },
+        30_000,
+        200,
+      );
       expect((await storage.get('/ha/a'))?.value).toBe('after');
       await storage.create('/ha/b', 'more');
       await waitFor('the watch to see every write', async () => seen.filter((e) => e.kv.key.startsWith('/ha/')).length >= 3, 30_000, 100);

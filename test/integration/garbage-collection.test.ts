@@ -34,7 +34,11 @@ async function sandbox(uid: string): Promise<{ id: string; config: PodSandboxCon
 }
 
 async function container(sb: { id: string; config: PodSandboxConfig }, name: string, command: string[]): Promise<string> {
-  const id = await node.cri.createContainer(sb.id, { metadata: { name, attempt: 0 }, image: { image: BUSYBOX }, command, logPath: `${name}.log`, labels: sb.config.labels }, sb.config);
+  const id = await node.cri.createContainer(
+    sb.id,
+    { metadata: { name, attempt: 0 }, image: { image: BUSYBOX }, command, logPath: `${name}.log`, labels: sb.config.labels },
+    sb.config,
+  );
   await node.cri.startContainer(id);
   return id;
 }
@@ -62,7 +66,13 @@ describe('garbage collection on a real containerd', () => {
     expect(await tags()).toEqual(expect.arrayContaining([BUSYBOX, IDLE, PAUSE]));
     const events: string[] = [];
     // any usage at all is past a 1% threshold: collect down to 0%
-    const gc = new ImageGC({ cri: node.cri, policy: { highThresholdPercent: 1, lowThresholdPercent: 0, minAgeMs: 0, maxAgeMs: 0 }, protectedImages: [PAUSE], log: silentLogger, nodeEvent: (_t, reason) => events.push(reason) });
+    const gc = new ImageGC({
+      cri: node.cri,
+      policy: { highThresholdPercent: 1, lowThresholdPercent: 0, minAgeMs: 0, maxAgeMs: 0 },
+      protectedImages: [PAUSE],
+      log: silentLogger,
+      nodeEvent: (_t, reason) => events.push(reason),
+    });
     await gc.garbageCollect();
     const left = await tags();
     expect(left).not.toContain(IDLE);

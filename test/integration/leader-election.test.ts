@@ -43,13 +43,19 @@ describe('leader election', () => {
     expect([ids.a, ids.b]).toContain(leaderId);
     expect(await holder(a, 'kube-scheduler')).toMatch(/\S/);
     const [leader, standby, standbyId] = leaderId === ids.a ? [a, b, ids.b] : [b, a, ids.a];
-    const transitions = Number(await standby.kubectl('get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'jsonpath={.spec.leaseTransitions}'));
+    const transitions = Number(
+      await standby.kubectl('get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'jsonpath={.spec.leaseTransitions}'),
+    );
 
     leader.server.kill('SIGKILL');
     await expect.poll(() => holder(standby, 'kube-controller-manager'), { timeout: 60_000, interval: 500 }).toBe(standbyId);
-    expect(Number(await standby.kubectl('get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'jsonpath={.spec.leaseTransitions}'))).toBe(transitions + 1);
+    expect(Number(await standby.kubectl('get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'jsonpath={.spec.leaseTransitions}'))).toBe(
+      transitions + 1,
+    );
     // the new leader's controllers act
     await standby.kubectl('create', 'deployment', 'after-failover', '--image=busybox');
-    await expect.poll(() => standby.kubectl('get', 'rs', '-l', 'app=after-failover', '-o', 'name'), { timeout: 30_000 }).toMatch(/replicaset.apps\/after-failover-/);
+    await expect
+      .poll(() => standby.kubectl('get', 'rs', '-l', 'app=after-failover', '-o', 'name'), { timeout: 30_000 })
+      .toMatch(/replicaset.apps\/after-failover-/);
   }, 120_000);
 });

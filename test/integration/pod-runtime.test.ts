@@ -31,7 +31,12 @@ function pod(name: string, spec: Partial<PodSpec> & { containers: PodSpec['conta
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'itest', uid: `uid-${name}-${Math.random().toString(16).slice(2, 8)}` },
-    spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 1, ...spec, containers: spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', ...c })) },
+    spec: {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 1,
+      ...spec,
+      containers: spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', ...c })),
+    },
     status: { phase: 'Pending' },
   };
 }
@@ -55,7 +60,14 @@ beforeAll(async () => {
   cgroups = await PodCgroups.detect(`skiff-itest-${node.bridge}`);
   syncer = new PodSyncer({
     cri: node.cri,
-    env: { nodeName: 'itest-node', hostIP: '127.0.0.1', clusterDNS: [], clusterDomain: 'cluster.local', hostDns: { servers: [], searches: [], options: [] }, podLogsDir: join(node.dir, 'logs') },
+    env: {
+      nodeName: 'itest-node',
+      hostIP: '127.0.0.1',
+      clusterDNS: [],
+      clusterDomain: 'cluster.local',
+      hostDns: { servers: [], searches: [], options: [] },
+      podLogsDir: join(node.dir, 'logs'),
+    },
     runtimeName: 'containerd',
     podsDir: join(node.dir, 'pods'),
     events: (p) => (type, reason, message) => events.push({ pod: p.metadata?.name ?? '', type, reason, message }),
@@ -77,7 +89,10 @@ afterAll(async () => {
 
 describe('pods on a real containerd with real CNI', () => {
   it('runs a container to completion and reports its exit code and log', async () => {
-    const p = pod('exit3', { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello from the pod; exit 3'] }] });
+    const p = pod('exit3', {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello from the pod; exit 3'] }],
+    });
     const memory = newPodMemory();
     const status = await syncUntil(syncer, p, memory, (s) => s.phase === 'Failed');
     const c = status.containerStatuses?.[0];

@@ -31,10 +31,19 @@ let syncer: PodSyncer;
 async function systemctlShow(unit: string, properties: string[]): Promise<Record<string, string>> {
   const [cmd, ...args] = systemd.inside(['systemctl', 'show', unit, ...properties.map((p) => `--property=${p}`)]);
   const { stdout } = await run(cmd!, args);
-  return Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 beforeAll(async () => {
   systemd = await startTestSystemd(systemdLog);
@@ -43,7 +52,14 @@ beforeAll(async () => {
   cgroups = await PodCgroups.detect(root, { driver: 'systemd', systemd: slices });
   syncer = new PodSyncer({
     cri: node.cri,
-    env: { nodeName: 'itest-node', hostIP: '127.0.0.1', clusterDNS: [], clusterDomain: 'cluster.local', hostDns: { servers: [], searches: [], options: [] }, podLogsDir: join(node.dir, 'logs') },
+    env: {
+      nodeName: 'itest-node',
+      hostIP: '127.0.0.1',
+      clusterDNS: [],
+      clusterDomain: 'cluster.local',
+      hostDns: { servers: [], searches: [], options: [] },
+      podLogsDir: join(node.dir, 'logs'),
+    },
     runtimeName: 'containerd',
     podsDir: join(node.dir, 'pods'),
     events: () => () => undefined,
@@ -74,7 +90,15 @@ describe('the systemd cgroup driver', () => {
       spec: {
         hostNetwork: true,
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], resources: { requests: { cpu: '250m', memory: '16Mi' }, limits: { memory: '64Mi' } } }],
+        containers: [
+          {
+            name: 'main',
+            image: 'busybox',
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sleep', '3600'],
+            resources: { requests: { cpu: '250m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+          },
+        ],
       },
       status: { phase: 'Pending' },
     };
@@ -85,7 +109,11 @@ describe('the systemd cgroup driver', () => {
     const slice = `${root}-kubepods-burstable-pod${uid.replaceAll('-', '_')}.slice`;
     const parent = cgroups.parentOf(p);
     expect(parent).toBe(`/${root}.slice/${root}-kubepods.slice/${root}-kubepods-burstable.slice/${slice}`);
-    expect(await systemctlShow(slice, ['ActiveState', 'MemoryLimit', 'CPUShares'])).toEqual({ ActiveState: 'active', MemoryLimit: String(64 * 2 ** 20), CPUShares: '256' });
+    expect(await systemctlShow(slice, ['ActiveState', 'MemoryLimit', 'CPUShares'])).toEqual({
+      ActiveState: 'active',
+      MemoryLimit: String(64 * 2 ** 20),
+      CPUShares: '256',
+    });
     expect(await exists(slices.settingsDir(slice))).toBe(true);
     expect((await readFile(join('/sys/fs/cgroup/memory', parent, 'memory.limit_in_bytes'), 'utf8')).trim()).toBe(String(64 * 2 ** 20));
     expect((await readFile(join('/sys/fs/cgroup/cpu', parent, 'cpu.shares'), 'utf8')).trim()).toBe('256');

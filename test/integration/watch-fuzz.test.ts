@@ -21,19 +21,31 @@ interface Client {
 function watch(c: Client, query: string, closeAfterMs?: number): Promise<string[]> {
   return new Promise((resolve) => {
     const lines: string[] = [];
-    const req = request({ host: '127.0.0.1', port: c.port, path: `/api/v1/namespaces/default/configmaps?watch=true&${query}`, ca: c.pki.ca.cert, cert: c.pki.controllerManager.cert, key: c.pki.controllerManager.key, agent: false, headers: { connection: 'close' } }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        const cut = buf.lastIndexOf('\n') + 1;
-        lines.push(...buf.slice(0, cut).split('\n').filter(Boolean));
-        buf = buf.slice(cut);
-      });
-      res.on('end', () => resolve(lines));
-      res.on('error', () => resolve(lines));
-      res.on('close', () => resolve(lines));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: c.port,
+        path: `/api/v1/namespaces/default/configmaps?watch=true&${query}`,
+        ca: c.pki.ca.cert,
+        cert: c.pki.controllerManager.cert,
+        key: c.pki.controllerManager.key,
+        agent: false,
+        headers: { connection: 'close' },
+      },
+      (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          const cut = buf.lastIndexOf('\n') + 1;
+          lines.push(...buf.slice(0, cut).split('\n').filter(Boolean));
+          buf = buf.slice(cut);
+        });
+        res.on('end', () => resolve(lines));
+        res.on('error', () => resolve(lines));
+        res.on('close', () => resolve(lines));
+      },
+    );
     req.on('error', () => resolve(lines));
     if (closeAfterMs !== undefined) setTimeout(() => req.destroy(), closeAfterMs);
     req.end();
@@ -45,10 +57,23 @@ function put(c: Client, name: string, value: string, method = 'PUT'): Promise<nu
   const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
   const path = `/api/v1/namespaces/default/configmaps${method === 'PUT' ? `/${name}` : ''}`;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: c.port, method, path, ca: c.pki.ca.cert, cert: c.pki.controllerManager.cert, key: c.pki.controllerManager.key, agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: c.port,
+        method,
+        path,
+        ca: c.pki.ca.cert,
+        cert: c.pki.controllerManager.cert,
+        key: c.pki.controllerManager.key,
+        agent: false,
+        headers: { 'content-type': 'application/json', connection: 'close' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -70,9 +95,16 @@ describe('watches opened and closed at random', () => {
     storage = new SqliteStorage(join(dir, 'state.db'));
     // a bookmark every second, so 1 s timeouts fall on bookmark ticks
     server = new ApiServer({
-      storage, tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert }, kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
-      bindAddress: '127.0.0.1', port: await freePort(), advertiseAddress: '127.0.0.1', serviceCidr: '10.96.0.0/12',
-      serviceAccountTokens: await ServiceAccountTokens.load(join(dir, 'pki')), watchBookmarkIntervalMs: 1000, log: silentLogger,
+      storage,
+      tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
+      kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
+      bindAddress: '127.0.0.1',
+      port: await freePort(),
+      advertiseAddress: '127.0.0.1',
+      serviceCidr: '10.96.0.0/12',
+      serviceAccountTokens: await ServiceAccountTokens.load(join(dir, 'pki')),
+      watchBookmarkIntervalMs: 1000,
+      log: silentLogger,
     });
     await server.start();
     client = { pki, port: server.port };
@@ -101,18 +133,23 @@ describe('watches opened and closed at random', () => {
       'resourceVersion=0&timeoutSeconds=1',
       'allowWatchBookmarks=true&timeoutSeconds=30',
     );
-    const plans = fc.sample(fc.record({ query: kinds, closeAfterMs: fc.option(fc.integer({ min: 0, max: 1500 }), { nil: undefined }), startMs: fc.integer({ min: 0, max: 3000 }) }), { numRuns: 120, seed: 21 });
+    const plans = fc.sample(
+      fc.record({ query: kinds, closeAfterMs: fc.option(fc.integer({ min: 0, max: 1500 }), { nil: undefined }), startMs: fc.integer({ min: 0, max: 3000 }) }),
+      { numRuns: 120, seed: 21 },
+    );
     let writing = true;
     const writer = (async () => {
       let n = 0;
       while (writing) await put(client, `cm-${n % 5}`, String(n++));
       return n;
     })();
-    const results = await Promise.all(plans.map(async (p) => {
-      await new Promise((r) => setTimeout(r, p.startMs));
-      // a watch that would run 30 s is always cut by its client
-      return watch(client, p.query, p.closeAfterMs ?? (p.query.includes('=30') ? 1200 : undefined));
-    }));
+    const results = await Promise.all(
+      plans.map(async (p) => {
+        await new Promise((r) => setTimeout(r, p.startMs));
+        // a watch that would run 30 s is always cut by its client
+        return watch(client, p.query, p.closeAfterMs ?? (p.query.includes('=30') ? 1200 : undefined));
+      }),
+    );
     writing = false;
     const writes = await writer;
 

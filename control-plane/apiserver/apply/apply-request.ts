@@ -16,7 +16,10 @@ const MAX_MANAGER_LENGTH = 128;
 export function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
   const given = q.get('fieldManager');
   if (given !== null) {
-    if (given.length > MAX_MANAGER_LENGTH) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.invalid('fieldManager', given, `must be no more than ${MAX_MANAGER_LENGTH} characters`)]);
+    if (given.length > MAX_MANAGER_LENGTH)
+      throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [
+        fieldErrors.invalid('fieldManager', given, `must be no more than ${MAX_MANAGER_LENGTH} characters`),
+      ]);
     return given;
   }
   return (req.headers['user-agent'] ?? '').split('/')[0]?.slice(0, MAX_MANAGER_LENGTH) ?? '';
@@ -46,7 +49,13 @@ export interface ApplyDeps {
   guard(obj: Obj): void;
 }
 
-export async function serverSideApply(reg: Registry, target: ApplyTarget, patch: unknown, opts: ApplyOptions, deps: ApplyDeps): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
+export async function serverSideApply(
+  reg: Registry,
+  target: ApplyTarget,
+  patch: unknown,
+  opts: ApplyOptions,
+  deps: ApplyDeps,
+): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
   const manager = opts.fieldManager;
   if (!manager) throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.required('fieldManager', 'is required for apply patch')]);
   if (!isObject(patch)) throw errors.badRequest('the body of an apply patch must be an object');
@@ -57,17 +66,23 @@ export async function serverSideApply(reg: Registry, target: ApplyTarget, patch:
   }
   cfg.metadata = isObject(cfg.metadata) ? cfg.metadata : {};
   // the merge would carry another name into the object, where an update quietly keeps the old one
-  if (cfg.metadata.name !== undefined && cfg.metadata.name !== target.name) throw errors.badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${target.name})`);
+  if (cfg.metadata.name !== undefined && cfg.metadata.name !== target.name)
+    throw errors.badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${target.name})`);
   cfg.metadata.name = target.name;
   const warnings = checkUnknownFields(deps.schemas, reg.info, cfg, opts.validation);
   const scope = reg.writeScope(manager, target.subresource);
   const { force, dryRun } = opts;
   try {
-    const obj = await reg.guaranteedUpdate(target.namespace, target.name, (current) => {
-      const next = applyConfiguration(current, cfg, scope, force);
-      deps.guard(next);
-      return next;
-    }, { subresource: target.subresource || undefined, dryRun });
+    const obj = await reg.guaranteedUpdate(
+      target.namespace,
+      target.name,
+      (current) => {
+        const next = applyConfiguration(current, cfg, scope, force);
+        deps.guard(next);
+        return next;
+      },
+      { subresource: target.subresource || undefined, dryRun },
+    );
     return { obj, created: false, warnings };
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 404 && err.details?.name === target.name) || target.subresource) throw err;

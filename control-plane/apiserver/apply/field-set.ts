@@ -53,9 +53,10 @@ export function valueAt(root: unknown, path: string): unknown {
     } else if (Array.isArray(cur)) {
       const list = listType(field, cur);
       const want = el.slice(2);
-      const found = el.startsWith('k:') && list.type === 'map'
-        ? (cur as Record<string, unknown>[]).find((item) => list.key(item) === want)
-        : cur.find((item) => JSON.stringify(item) === want);
+      const found =
+        el.startsWith('k:') && list.type === 'map'
+          ? (cur as Record<string, unknown>[]).find((item) => list.key(item) === want)
+          : cur.find((item) => JSON.stringify(item) === want);
       if (found === undefined) return ABSENT;
       cur = found;
     } else return ABSENT;
@@ -77,13 +78,18 @@ export function removeAt(root: unknown, path: string): void {
     if (isObject(parent)) delete parent[el.slice(2)];
     return;
   }
-  const field = [...elements.slice(0, last)].reverse().find((e) => e.startsWith('f:'))?.slice(2) ?? '';
+  const field =
+    [...elements.slice(0, last)]
+      .reverse()
+      .find((e) => e.startsWith('f:'))
+      ?.slice(2) ?? '';
   if (!Array.isArray(parent)) return;
   const list = listType(field, parent);
   const want = el.slice(2);
-  const idx = el.startsWith('k:') && list.type === 'map'
-    ? (parent as Record<string, unknown>[]).findIndex((item) => list.key(item) === want)
-    : parent.findIndex((item) => JSON.stringify(item) === want);
+  const idx =
+    el.startsWith('k:') && list.type === 'map'
+      ? (parent as Record<string, unknown>[]).findIndex((item) => list.key(item) === want)
+      : parent.findIndex((item) => JSON.stringify(item) === want);
   if (idx >= 0) parent.splice(idx, 1);
   // a list whose last item went goes too, as if it had never been set
   if (parent.length === 0) removeAt(root, parentPath);
@@ -112,12 +118,17 @@ export function fromFieldsV1(fields: unknown): FieldSet {
 
 /** A path as conflicts name it: `.spec.containers[name="c"].image`. */
 export function describePath(path: string): string {
-  return splitPath(path).map((el) => {
-    if (el.startsWith('f:')) return `.${el.slice(2)}`;
-    if (el.startsWith('k:')) return `[${Object.entries(JSON.parse(el.slice(2)) as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
-    if (el.startsWith('v:')) return `[=${el.slice(2)}]`;
-    return '';
-  }).join('');
+  return splitPath(path)
+    .map((el) => {
+      if (el.startsWith('f:')) return `.${el.slice(2)}`;
+      if (el.startsWith('k:'))
+        return `[${Object.entries(JSON.parse(el.slice(2)) as Record<string, unknown>)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
+      if (el.startsWith('v:')) return `[=${el.slice(2)}]`;
+      return '';
+    })
+    .join('');
 }
 
 export { ABSENT };

@@ -7,18 +7,26 @@ import { applyConfiguration, recordUpdate, type ManagedFieldsEntry, type WriteSc
 const scope = (manager: string, subresource = ''): WriteScope => ({ manager, apiVersion: 'apps/v1', subresource, statusSeparate: true });
 
 const deployment = (replicas: number, containers: object[], labels: Record<string, string> = { app: 'web' }): Obj => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels },
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', labels },
   spec: { replicas, template: { spec: { containers } } },
 });
 
-const managers = (obj: Obj) => (obj.metadata.managedFields as ManagedFieldsEntry[]).map((e) => `${e.manager}/${e.operation}${e.subresource ? `/${e.subresource}` : ''}`);
+const managers = (obj: Obj) =>
+  (obj.metadata.managedFields as ManagedFieldsEntry[]).map((e) => `${e.manager}/${e.operation}${e.subresource ? `/${e.subresource}` : ''}`);
 
 describe('field sets', () => {
   it('name keyed list items, set values and leaves as FieldsV1 does, and read back', () => {
     const set = fieldsOf({ metadata: { finalizers: ['a'] }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }], args: ['x'] } });
     expect(toFieldsV1(set)).toEqual({
       'f:metadata': { 'f:finalizers': { 'v:"a"': {} } },
-      'f:spec': { 'f:args': {}, 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } } } },
+      'f:spec': {
+        'f:args': {},
+        'f:containers': {
+          'k:{"name":"c"}': { '.': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } },
+        },
+      },
     });
     expect(fromFieldsV1(toFieldsV1(set))).toEqual(set);
     expect(describePath(joinPath(['f:spec', 'f:containers', 'k:{"name":"c"}', 'f:image']))).toBe('.spec.containers[name="c"].image');
@@ -51,7 +59,9 @@ describe('server-side apply', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe(409);
     expect((err as ApiError).message).toBe('Apply failed with 1 conflict: conflict with "kubectl-scale" using apps/v1: .spec.replicas');
-    expect((err as ApiError).details?.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-scale" using apps/v1', field: '.spec.replicas' }]);
+    expect((err as ApiError).details?.causes).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "kubectl-scale" using apps/v1', field: '.spec.replicas' },
+    ]);
 
     // the same value is shared ownership, not a conflict
     expect(applyConfiguration(scaled, deployment(5, [{ name: 'c', image: 'a' }]), scope('helm'), false).spec?.replicas).toBe(5);
@@ -61,7 +71,19 @@ describe('server-side apply', () => {
   });
 
   it('removes what it stopped applying unless another manager holds it', () => {
-    const live = applyConfiguration(undefined, deployment(2, [{ name: 'c', image: 'a' }, { name: 'd', image: 'b' }], { app: 'web', tier: 'front' }), scope('helm'), false);
+    const live = applyConfiguration(
+      undefined,
+      deployment(
+        2,
+        [
+          { name: 'c', image: 'a' },
+          { name: 'd', image: 'b' },
+        ],
+        { app: 'web', tier: 'front' },
+      ),
+      scope('helm'),
+      false,
+    );
     const edited = structuredClone(live);
     edited.metadata.labels = { ...edited.metadata.labels, owner: 'ops' };
     (edited.metadata.labels as Record<string, string>).tier = 'back';
@@ -96,7 +118,9 @@ describe('update tracking', () => {
     const created = deployment(1, []);
     recordUpdate(undefined, created, scope('a'));
     const next = structuredClone(created);
-    next.metadata.managedFields = [{ manager: 'b', operation: 'Apply', apiVersion: 'apps/v1', time: 'x', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+    next.metadata.managedFields = [
+      { manager: 'b', operation: 'Apply', apiVersion: 'apps/v1', time: 'x', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+    ];
     recordUpdate(created, next, scope('a'));
     expect(managers(next)).toEqual(['b/Apply']);
   });

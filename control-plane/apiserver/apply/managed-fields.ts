@@ -36,7 +36,18 @@ export interface WriteScope {
 }
 
 // server-set metadata nobody owns
-const UNOWNED_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
+const UNOWNED_META = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+];
 
 /** The fields a write in this scope can own. */
 function ownable(obj: Obj, scope: WriteScope): FieldSet {
@@ -62,7 +73,18 @@ function store(obj: Obj, list: Owner[]): void {
 function ownerFor(list: Owner[], scope: WriteScope, operation: ManagedFieldsEntry['operation']): Owner {
   let mine = list.find((o) => o.entry.manager === scope.manager && o.entry.operation === operation && (o.entry.subresource ?? '') === scope.subresource);
   if (!mine) {
-    mine = { entry: { manager: scope.manager, operation, apiVersion: scope.apiVersion, time: '', fieldsType: 'FieldsV1', fieldsV1: {}, ...(scope.subresource ? { subresource: scope.subresource } : {}) }, fields: new Set() };
+    mine = {
+      entry: {
+        manager: scope.manager,
+        operation,
+        apiVersion: scope.apiVersion,
+        time: '',
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+        ...(scope.subresource ? { subresource: scope.subresource } : {}),
+      },
+      fields: new Set(),
+    };
     list.push(mine);
   }
   mine.entry.apiVersion = scope.apiVersion;
@@ -116,10 +138,18 @@ function mergeApplied(live: unknown, applied: unknown, field = ''): unknown {
 
 function conflictError(conflicts: Map<Owner, string[]>): ApiError {
   const total = [...conflicts.values()].reduce((n, paths) => n + paths.length, 0);
-  const parts = [...conflicts].map(([o, paths]) => paths.length === 1
-    ? `conflict with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}: ${describePath(paths[0] as string)}`
-    : `conflicts with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}:\n${paths.map((p) => `- ${describePath(p)}`).join('\n')}`);
-  const causes = [...conflicts].flatMap(([o, paths]) => paths.map((p) => ({ reason: 'FieldManagerConflict', message: `conflict with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}`, field: describePath(p) })));
+  const parts = [...conflicts].map(([o, paths]) =>
+    paths.length === 1
+      ? `conflict with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}: ${describePath(paths[0] as string)}`
+      : `conflicts with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}:\n${paths.map((p) => `- ${describePath(p)}`).join('\n')}`,
+  );
+  const causes = [...conflicts].flatMap(([o, paths]) =>
+    paths.map((p) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${o.entry.manager}"${o.entry.operation === 'Update' ? ` using ${o.entry.apiVersion}` : ''}`,
+      field: describePath(p),
+    })),
+  );
   return new ApiError('Conflict', `Apply failed with ${total} conflict${total === 1 ? '' : 's'}: ${parts.join('\n')}`, { causes });
 }
 
@@ -147,7 +177,8 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, scope: Wr
   for (const [o, paths] of conflicts) for (const p of paths) o.fields.delete(p);
 
   const next = mergeApplied(structuredClone(live ?? {}), cfg) as Obj;
-  const heldByOthers = (p: string) => list.some((o) => o !== mine && (o.fields.has(p) || (p.endsWith('.') && [...o.fields].some((q) => q.startsWith(p.slice(0, -1))))));
+  const heldByOthers = (p: string) =>
+    list.some((o) => o !== mine && (o.fields.has(p) || (p.endsWith('.') && [...o.fields].some((q) => q.startsWith(p.slice(0, -1))))));
   const dropped = [...previous].filter((p) => !applied.has(p) && !heldByOthers(p)).sort((a, b) => splitPath(b).length - splitPath(a).length);
   for (const p of dropped) removeAt(next, p);
 

@@ -35,7 +35,13 @@ describe('the CEL environment of validation rules', () => {
   });
 
   it('has the Kubernetes IP and CIDR library', () => {
-    expect([run('isIP("10.0.0.1")'), run('isIP("fd00::1")'), run('isIP("10.0.0.256")'), run('isCIDR("10.0.0.0/8")'), run('isCIDR("10.0.0.0/33")')]).toEqual([true, true, false, true, false]);
+    expect([run('isIP("10.0.0.1")'), run('isIP("fd00::1")'), run('isIP("10.0.0.256")'), run('isCIDR("10.0.0.0/8")'), run('isCIDR("10.0.0.0/33")')]).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+    ]);
     expect(run('cidr(self.range).containsIP(self.address)', { range: '10.244.0.0/16', address: '10.244.3.7' })).toBe(true);
     expect(run('cidr("10.244.0.0/16").containsIP(ip("10.245.0.1"))')).toBe(false);
     expect(run('cidr("fd00::/8").containsCIDR("fd12::/64")')).toBe(true);

@@ -22,7 +22,11 @@ const schema: JsonSchema = {
           type: 'array',
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
-          items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.size >= oldSelf.size', message: 'a volume may not shrink' }] },
+          items: {
+            type: 'object',
+            properties: { name: { type: 'string' }, size: { type: 'integer' } },
+            'x-kubernetes-validations': [{ rule: 'self.size >= oldSelf.size', message: 'a volume may not shrink' }],
+          },
         },
       },
     },
@@ -54,15 +58,34 @@ describe('CEL validation rules', () => {
     expect(check({ replicas: 1, maxReplicas: 1, tier: 'b' }, { tier: 'a' })).toEqual(['spec.tier: Invalid value: "string": tier is immutable']);
   });
 
-  it('matches a map list\'s items old to new by their keys for transition rules', () => {
-    const old = { volumes: [{ name: 'a', size: 5 }, { name: 'b', size: 5 }] };
-    expect(check({ replicas: 1, maxReplicas: 1, volumes: [{ name: 'b', size: 6 }, { name: 'a', size: 4 }, { name: 'c', size: 1 }] }, old)).toEqual([
-      'spec.volumes[1]: Invalid value: "object": a volume may not shrink',
-    ]);
+  it("matches a map list's items old to new by their keys for transition rules", () => {
+    const old = {
+      volumes: [
+        { name: 'a', size: 5 },
+        { name: 'b', size: 5 },
+      ],
+    };
+    expect(
+      check(
+        {
+          replicas: 1,
+          maxReplicas: 1,
+          volumes: [
+            { name: 'b', size: 6 },
+            { name: 'a', size: 4 },
+            { name: 'c', size: 1 },
+          ],
+        },
+        old,
+      ),
+    ).toEqual(['spec.volumes[1]: Invalid value: "object": a volume may not shrink']);
   });
 
   it('names the rules of a definition that do not compile', () => {
-    const bad: JsonSchema = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.a <<' }, { rule: 'true', messageExpression: '"x" +' }] } } };
+    const bad: JsonSchema = {
+      type: 'object',
+      properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.a <<' }, { rule: 'true', messageExpression: '"x" +' }] } },
+    };
     expect(invalidRules(bad, 'root').map((c) => c.field)).toEqual([
       'root.properties[spec].x-kubernetes-validations[0].rule',
       'root.properties[spec].x-kubernetes-validations[1].messageExpression',

@@ -37,7 +37,9 @@ export function invalidRules(schema: JsonSchema, path: string): StatusCause[] {
         try {
           program(expression);
         } catch (err) {
-          causes.push(fieldErrors.invalid(`${at}.x-kubernetes-validations[${i}].${key}`, expression, `compilation failed: ${(err as Error).message.split('\n')[0]}`));
+          causes.push(
+            fieldErrors.invalid(`${at}.x-kubernetes-validations[${i}].${key}`, expression, `compilation failed: ${(err as Error).message.split('\n')[0]}`),
+          );
         }
       }
     });
@@ -57,10 +59,14 @@ function toCel(schema: JsonSchema | undefined, value: unknown): unknown {
 function violation(rule: ValidationRule, path: string, type: string, message: string): StatusCause {
   const field = rule.fieldPath ? [path, rule.fieldPath.replace(/^\./, '')].filter(Boolean).join('.') : path;
   switch (rule.reason) {
-    case 'FieldValueForbidden': return fieldErrors.forbidden(field, message);
-    case 'FieldValueRequired': return fieldErrors.required(field, message);
-    case 'FieldValueDuplicate': return { ...fieldErrors.duplicate(field, type), message: `Duplicate value: ${JSON.stringify(type)}: ${message}` };
-    default: return fieldErrors.invalid(field, type, message);
+    case 'FieldValueForbidden':
+      return fieldErrors.forbidden(field, message);
+    case 'FieldValueRequired':
+      return fieldErrors.required(field, message);
+    case 'FieldValueDuplicate':
+      return { ...fieldErrors.duplicate(field, type), message: `Duplicate value: ${JSON.stringify(type)}: ${message}` };
+    default:
+      return fieldErrors.invalid(field, type, message);
   }
 }
 
@@ -102,10 +108,11 @@ export function celViolations(schema: JsonSchema, value: unknown, old: unknown, 
   const at = (k: string) => (path ? `${path}.${k}` : k);
   if (Array.isArray(value)) {
     const olds = new Map<string, unknown>();
-    if (Array.isArray(old)) for (const item of old) {
-      const key = mapListKey(schema, item);
-      if (key !== undefined) olds.set(key, item);
-    }
+    if (Array.isArray(old))
+      for (const item of old) {
+        const key = mapListKey(schema, item);
+        if (key !== undefined) olds.set(key, item);
+      }
     const oldItem = (item: unknown) => {
       const key = mapListKey(schema, item);
       return key === undefined ? undefined : olds.get(key);

@@ -41,7 +41,11 @@ export class ConversionWebhook {
     const uid = randomUUID();
     let converted: Obj[];
     try {
-      const review = await this.#post({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid, desiredAPIVersion, objects: pending } });
+      const review = await this.#post({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'ConversionReview',
+        request: { uid, desiredAPIVersion, objects: pending },
+      });
       converted = checkedResponse(review, uid, pending.length, desiredAPIVersion);
     } catch (err) {
       throw new ApiError('InternalError', `conversion webhook for ${desiredAPIVersion}, Kind=${this.#kind} failed: ${(err as Error).message}`);
@@ -57,29 +61,35 @@ export class ConversionWebhook {
 
   async #post(body: object): Promise<unknown> {
     const { url, service, caBundle } = this.#config;
-    const target = url ? new URL(url) : new URL(`https://${await this.#resolve(service?.namespace ?? '', service?.name ?? '')}:${service?.port ?? 443}${service?.path ?? ''}`);
+    const target = url
+      ? new URL(url)
+      : new URL(`https://${await this.#resolve(service?.namespace ?? '', service?.name ?? '')}:${service?.port ?? 443}${service?.path ?? ''}`);
     const payload = JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(payload) },
-        ...(caBundle ? { ca: Buffer.from(caBundle, 'base64').toString() } : {}),
-        // a Service's certificate names it as <name>.<namespace>.svc
-        ...(service ? { servername: `${service.name}.${service.namespace}.svc` } : {}),
-        timeout: TIMEOUT_MS,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) return reject(new Error(`Post "${target.href}": the server answered ${res.statusCode}: ${text.slice(0, 200)}`));
-          try {
-            resolve(JSON.parse(text));
-          } catch {
-            reject(new Error('the response is not JSON'));
-          }
-        });
-      });
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(payload) },
+          ...(caBundle ? { ca: Buffer.from(caBundle, 'base64').toString() } : {}),
+          // a Service's certificate names it as <name>.<namespace>.svc
+          ...(service ? { servername: `${service.name}.${service.namespace}.svc` } : {}),
+          timeout: TIMEOUT_MS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode !== 200) return reject(new Error(`Post "${target.href}": the server answered ${res.statusCode}: ${text.slice(0, 200)}`));
+            try {
+              resolve(JSON.parse(text));
+            } catch {
+              reject(new Error('the response is not JSON'));
+            }
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`Post "${target.href}": timed out after ${TIMEOUT_MS / 1000}s`)));
       req.on('error', (err) => reject(new Error(`Post "${target.href}": ${err.message}`)));
       req.end(payload);

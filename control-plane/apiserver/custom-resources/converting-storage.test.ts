@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqliteStorage, StorageError, type StorageEvent } from '../../storage/index.ts';
+import { SqliteStorage, type StorageError, type StorageEvent } from '../../storage/index.ts';
 import type { Obj } from '../resource-info.ts';
 import { checkedResponse } from './conversion-webhook.ts';
 import { ConvertingStorage } from './converting-storage.ts';
@@ -54,7 +54,12 @@ describe('ConvertingStorage', () => {
     const v2 = new ConvertingStorage(inner, hook, { served: 'g/v2', stored: 'g/v1' });
     const ended: StorageError[] = [];
     const seen: StorageEvent[] = [];
-    await v2.watch('/w/', 0, (e) => seen.push(e), (err) => ended.push(err));
+    await v2.watch(
+      '/w/',
+      0,
+      (e) => seen.push(e),
+      (err) => ended.push(err),
+    );
     hook.down = true;
     await inner.create('/w/a', widget('g/v1', { color: 'red' }));
     await inner.create('/w/b', widget('g/v1', { color: 'red' }));
@@ -71,7 +76,12 @@ describe('ConvertingStorage', () => {
     hook.down = true;
     const v2 = new ConvertingStorage(inner, hook, { served: 'g/v2', stored: 'g/v1' });
     const ended: StorageError[] = [];
-    const stop = await v2.watch('/w/', first.modRevision, () => undefined, (err) => ended.push(err));
+    const stop = await v2.watch(
+      '/w/',
+      first.modRevision,
+      () => undefined,
+      (err) => ended.push(err),
+    );
     await expect.poll(() => ended.length).toBe(1);
     expect(ended[0]).toMatchObject({ code: 'Unavailable' });
     stop();
@@ -83,6 +93,8 @@ describe('ConvertingStorage', () => {
     expect(() => checkedResponse(ok, 'other', 1, 'g/v2')).toThrow('expected response uid other, got u');
     expect(() => checkedResponse(ok, 'u', 2, 'g/v2')).toThrow('expected 2 converted objects, got 1');
     expect(() => checkedResponse(ok, 'u', 1, 'g/v3')).toThrow('invalid apiVersion "g/v2"');
-    expect(() => checkedResponse({ response: { uid: 'u', result: { status: 'Failure', message: 'no way' } } }, 'u', 1, 'g/v2')).toThrow('conversion request failed: no way');
+    expect(() => checkedResponse({ response: { uid: 'u', result: { status: 'Failure', message: 'no way' } } }, 'u', 1, 'g/v2')).toThrow(
+      'conversion request failed: no way',
+    );
   });
 });

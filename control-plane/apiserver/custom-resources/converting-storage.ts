@@ -46,7 +46,10 @@ export class ConvertingStorage implements Storage {
   async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
     const page = await this.#inner.list(prefix, opts);
     // one review for the whole page
-    const values = await this.#convert(page.items.map((kv) => kv.value), this.#served);
+    const values = await this.#convert(
+      page.items.map((kv) => kv.value),
+      this.#served,
+    );
     return { ...page, items: page.items.map((kv, i) => ({ ...kv, value: values[i] as string })) };
   }
 
@@ -71,21 +74,28 @@ export class ConvertingStorage implements Storage {
     let stopped = false;
     // a conversion may fail before the inner watch has answered (while it replays history)
     let stopInner: (() => void) | undefined;
-    stopInner = await this.#inner.watch(prefix, fromRevision, (e) => {
-      chain = chain.then(async () => {
-        if (stopped) return;
-        const [kv, prev] = await Promise.all([this.#toServed(e.kv), this.#toServed(e.prev)]);
-        if (!stopped) onEvent({ ...e, kv, prev });
-      }).catch((err: Error) => {
-        if (stopped) return;
+    stopInner = await this.#inner.watch(
+      prefix,
+      fromRevision,
+      (e) => {
+        chain = chain
+          .then(async () => {
+            if (stopped) return;
+            const [kv, prev] = await Promise.all([this.#toServed(e.kv), this.#toServed(e.prev)]);
+            if (!stopped) onEvent({ ...e, kv, prev });
+          })
+          .catch((err: Error) => {
+            if (stopped) return;
+            stopped = true;
+            stopInner?.();
+            onEnded?.(new StorageError('Unavailable', err.message));
+          });
+      },
+      (err) => {
         stopped = true;
-        stopInner?.();
-        onEnded?.(new StorageError('Unavailable', err.message));
-      });
-    }, (err) => {
-      stopped = true;
-      onEnded?.(err);
-    });
+        onEnded?.(err);
+      },
+    );
     if (stopped) stopInner();
     return () => {
       stopped = true;

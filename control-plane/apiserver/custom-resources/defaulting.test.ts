@@ -23,7 +23,15 @@ describe('custom resource defaults', () => {
     const obj: Record<string, unknown> = { spec: { ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }], labels: { a: {}, b: { weight: 5 } } } };
     applyDefaults(schema, obj);
     expect(obj).toEqual({
-      spec: { mode: 'slow', limits: { cpu: '1' }, ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }], labels: { a: { weight: 1 }, b: { weight: 5 } } },
+      spec: {
+        mode: 'slow',
+        limits: { cpu: '1' },
+        ports: [
+          { port: 80, protocol: 'TCP' },
+          { port: 53, protocol: 'UDP' },
+        ],
+        labels: { a: { weight: 1 }, b: { weight: 5 } },
+      },
     });
   });
 
@@ -34,12 +42,23 @@ describe('custom resource defaults', () => {
     applyDefaults(schema, b);
     expect(a).toEqual({ spec: { mode: 'fast', limits: { cpu: '1' } } });
     expect(a.status).toBeUndefined();
-    ((a.spec as { limits: { cpu: string } }).limits).cpu = '2';
+    (a.spec as { limits: { cpu: string } }).limits.cpu = '2';
     expect((b.spec as { limits: unknown }).limits).toEqual({ cpu: '1' });
   });
 
   it('names the defaults their own schema refuses', () => {
-    const bad: JsonSchema = { type: 'object', properties: { spec: { type: 'object', properties: { mode: { type: 'string', enum: ['fast', 'slow'], default: 'medium' }, ports: { type: 'array', items: { type: 'integer', minimum: 1, default: 0 } } } } } };
+    const bad: JsonSchema = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            mode: { type: 'string', enum: ['fast', 'slow'], default: 'medium' },
+            ports: { type: 'array', items: { type: 'integer', minimum: 1, default: 0 } },
+          },
+        },
+      },
+    };
     expect(invalidDefaults(bad, 'root').map((c) => `${c.field}: ${c.message}`)).toEqual([
       'root.properties[spec].properties[mode].default: Unsupported value: "medium": supported values: "fast", "slow"',
       'root.properties[spec].properties[ports].items.default: Invalid value: 0: root.properties[spec].properties[ports].items.default in body should be greater than or equal to 1',

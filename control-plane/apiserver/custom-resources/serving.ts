@@ -105,16 +105,22 @@ export class CustomResourceServer {
   }
 
   async start(): Promise<void> {
-    this.#stop = await listAndWatch(this.#crds, {}, {
-      list: async (crds) => {
-        const names = new Set(crds.map((crd) => crd.metadata.name as string));
-        for (const name of this.#served.keys()) if (!names.has(name)) this.#unregister(name);
-        for (const crd of crds) await this.#sync(crd);
+    this.#stop = await listAndWatch(
+      this.#crds,
+      {},
+      {
+        list: async (crds) => {
+          const names = new Set(crds.map((crd) => crd.metadata.name as string));
+          for (const name of this.#served.keys()) if (!names.has(name)) this.#unregister(name);
+          for (const crd of crds) await this.#sync(crd);
+        },
+        event: (e) => {
+          this.#enqueue(e.object.metadata.name as string, () =>
+            e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object),
+          );
+        },
       },
-      event: (e) => {
-        this.#enqueue(e.object.metadata.name as string, () => (e.type === 'DELETED' ? this.#unregister(e.object.metadata.name as string) : this.#sync(e.object)));
-      },
-    });
+    );
   }
 
   #enqueue(name: string, work: () => void | Promise<void>): void {
@@ -148,13 +154,18 @@ export class CustomResourceServer {
     const registry = new Registry(storageInfo, this.#host.storage);
     await registry.startCache();
     const served: Served = { spec, registry, versions: [] };
-    const webhook = s.conversion?.strategy === 'Webhook' ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, (ns, svc) => this.#serviceAddress(ns, svc)) : undefined;
+    const webhook =
+      s.conversion?.strategy === 'Webhook'
+        ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, (ns, svc) => this.#serviceAddress(ns, svc))
+        : undefined;
     // every served version presents the same stored objects: with conversion None only apiVersion
     // differs, with a webhook each other version reads and writes them through it
     for (const version of servedVersions(s)) {
       const isStored = version.name === stored.name;
       const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook !== undefined) };
-      const versionStorage = webhook ? new ConvertingStorage(this.#host.storage, webhook, { served: apiVersionOf(info), stored: apiVersionOf(plainInfo) }) : this.#host.storage;
+      const versionStorage = webhook
+        ? new ConvertingStorage(this.#host.storage, webhook, { served: apiVersionOf(info), stored: apiVersionOf(plainInfo) })
+        : this.#host.storage;
       const versionRegistry = isStored ? registry : new Registry(info, versionStorage);
       // a version read through a webhook is read on demand: a cache would need the webhook up before the definition is served
       if (!isStored && !webhook) await versionRegistry.startCache();
@@ -166,7 +177,10 @@ export class CustomResourceServer {
     this.#host.registries.set(this.#host.registryKey(storageInfo.group, storageInfo.resource), registry);
     this.#served.set(name, served);
     this.#host.changed();
-    this.#host.log.info({ crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version), conversion: s.conversion?.strategy ?? 'None' }, 'serving custom resource');
+    this.#host.log.info(
+      { crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version), conversion: s.conversion?.strategy ?? 'None' },
+      'serving custom resource',
+    );
   }
 
   /** Where a conversion webhook's Service answers: its ClusterIP, as kube-apiserver's default resolver dials it. */
@@ -187,7 +201,9 @@ export class CustomResourceServer {
     schemas.schemas[name] = {
       ...root,
       type: 'object',
-      ...(root.properties || !root['x-kubernetes-preserve-unknown-fields'] ? { properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, ...(objectMeta ? { metadata: objectMeta } : {}), ...root.properties } } : {}),
+      ...(root.properties || !root['x-kubernetes-preserve-unknown-fields']
+        ? { properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, ...(objectMeta ? { metadata: objectMeta } : {}), ...root.properties } }
+        : {}),
       'x-kubernetes-group-version-kind': [{ group: info.group, version: info.version, kind: info.kind }],
     };
     schemas.kinds[gvkKey(info)] = name;
@@ -216,15 +232,25 @@ export class CustomResourceServer {
     if (established && JSON.stringify((crd.status as { acceptedNames?: unknown }).acceptedNames) === JSON.stringify(s.names)) return;
     const now = rfc3339();
     const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: now, reason, message });
-    await this.#crds.guaranteedUpdate(undefined, crd.metadata.name as string, (current) => {
-      current.status = {
-        ...current.status,
-        acceptedNames: crdSpec(current).names,
-        storedVersions: [...new Set([...(((current.status as { storedVersions?: string[] })?.storedVersions) ?? []), storageVersion(crdSpec(current))?.name].filter(Boolean))],
-        conditions: [condition('NamesAccepted', 'NoConflicts', 'no conflicts found'), condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
-      };
-      return current;
-    }, { subresource: 'status' });
+    await this.#crds.guaranteedUpdate(
+      undefined,
+      crd.metadata.name as string,
+      (current) => {
+        current.status = {
+          ...current.status,
+          acceptedNames: crdSpec(current).names,
+          storedVersions: [
+            ...new Set([...((current.status as { storedVersions?: string[] })?.storedVersions ?? []), storageVersion(crdSpec(current))?.name].filter(Boolean)),
+          ],
+          conditions: [
+            condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
+            condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+          ],
+        };
+        return current;
+      },
+      { subresource: 'status' },
+    );
   }
 
   /** A definition being deleted: its objects go first, then the definition (its finalizer removed). */
@@ -249,33 +275,52 @@ export class CustomResourceServer {
       }
     }
     this.#unregister(name);
-    await this.#crds.guaranteedUpdate(undefined, name, (current) => {
-      current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
-      return current;
-    }).catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-    });
+    await this.#crds
+      .guaranteedUpdate(undefined, name, (current) => {
+        current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
+        return current;
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      });
   }
 
   async #markTerminating(crd: Obj): Promise<void> {
-    const conditions = ((crd.status as { conditions?: { type: string }[] } | undefined)?.conditions ?? []);
+    const conditions = (crd.status as { conditions?: { type: string }[] } | undefined)?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Terminating')) return;
-    await this.#crds.guaranteedUpdate(undefined, crd.metadata.name as string, (current) => {
-      const status = (current.status ?? {}) as { conditions?: object[] };
-      status.conditions = [...(status.conditions ?? []), { type: 'Terminating', status: 'True', lastTransitionTime: rfc3339(), reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }];
-      current.status = status;
-      return current;
-    }, { subresource: 'status' });
+    await this.#crds.guaranteedUpdate(
+      undefined,
+      crd.metadata.name as string,
+      (current) => {
+        const status = (current.status ?? {}) as { conditions?: object[] };
+        status.conditions = [
+          ...(status.conditions ?? []),
+          {
+            type: 'Terminating',
+            status: 'True',
+            lastTransitionTime: rfc3339(),
+            reason: 'InstanceDeletionInProgress',
+            message: 'CustomResource deletion is in progress',
+          },
+        ];
+        current.status = status;
+        return current;
+      },
+      { subresource: 'status' },
+    );
   }
 
   #retryCleanUp(name: string): void {
     if (this.#retries.has(name)) return;
-    this.#retries.set(name, setTimeout(() => {
-      this.#retries.delete(name);
-      this.#enqueue(name, async () => {
-        const crd = await this.#crds.get(undefined, name).catch(() => undefined);
-        if (crd) await this.#sync(crd);
-      });
-    }, CLEANUP_RETRY_MS));
+    this.#retries.set(
+      name,
+      setTimeout(() => {
+        this.#retries.delete(name);
+        this.#enqueue(name, async () => {
+          const crd = await this.#crds.get(undefined, name).catch(() => undefined);
+          if (crd) await this.#sync(crd);
+        });
+      }, CLEANUP_RETRY_MS),
+    );
   }
 }

@@ -5,12 +5,45 @@ import { valueAtPath } from '../../../apimachinery/index.ts';
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
 
 const version = {
-  name: 'v1', served: true, storage: true,
-  schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 }, tier: { type: 'string', enum: ['a', 'b'] }, tags: { type: 'array', maxItems: 1, items: { type: 'string', pattern: '^[a-z]+$' } }, zones: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } }, disks: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } } } } } } } } },
+  name: 'v1',
+  served: true,
+  storage: true,
+  schema: {
+    openAPIV3Schema: {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          required: ['size'],
+          properties: {
+            size: { type: 'integer', minimum: 1 },
+            tier: { type: 'string', enum: ['a', 'b'] },
+            tags: { type: 'array', maxItems: 1, items: { type: 'string', pattern: '^[a-z]+$' } },
+            zones: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
+            disks: {
+              type: 'array',
+              'x-kubernetes-list-type': 'map',
+              'x-kubernetes-list-map-keys': ['name'],
+              items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } } },
+            },
+          },
+        },
+      },
+    },
+  },
   subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size', labelSelectorPath: '.status.selector' } },
-  additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }, { name: 'First', type: 'string', jsonPath: '.spec.tags[0]' }],
+  additionalPrinterColumns: [
+    { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+    { name: 'First', type: 'string', jsonPath: '.spec.tags[0]' },
+  ],
 };
-const obj = (spec: object): Obj => ({ apiVersion: 'x.io/v1', kind: 'Thing', metadata: { name: 't', creationTimestamp: new Date().toISOString() }, spec: spec as Record<string, unknown>, status: { selector: 'app=t' } });
+const obj = (spec: object): Obj => ({
+  apiVersion: 'x.io/v1',
+  kind: 'Thing',
+  metadata: { name: 't', creationTimestamp: new Date().toISOString() },
+  spec: spec as Record<string, unknown>,
+  status: { selector: 'app=t' },
+});
 
 describe('custom resource strategy', () => {
   const strategy = customResourceStrategy(version);
@@ -33,11 +66,32 @@ describe('custom resource strategy', () => {
   });
 
   it('refuses duplicates in a set, and in a map list by its keys', () => {
-    expect(strategy.validate?.(obj({ size: 1, zones: ['a', 'b'], disks: [{ name: 'x', size: 1 }, { name: 'y', size: 1 }] }))).toEqual([]);
-    expect(strategy.validate?.(obj({ size: 1, zones: ['a', 'b', 'a'], disks: [{ name: 'x', size: 1 }, { name: 'x', size: 2 }] })).map((c) => `${c.field}: ${c.message}`)).toEqual([
-      'spec.zones[2]: Duplicate value: "a"',
-      'spec.disks[1]: Duplicate value: {"name":"x"}',
-    ]);
+    expect(
+      strategy.validate?.(
+        obj({
+          size: 1,
+          zones: ['a', 'b'],
+          disks: [
+            { name: 'x', size: 1 },
+            { name: 'y', size: 1 },
+          ],
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      strategy
+        .validate?.(
+          obj({
+            size: 1,
+            zones: ['a', 'b', 'a'],
+            disks: [
+              { name: 'x', size: 1 },
+              { name: 'x', size: 2 },
+            ],
+          }),
+        )
+        .map((c) => `${c.field}: ${c.message}`),
+    ).toEqual(['spec.zones[2]: Duplicate value: "a"', 'spec.disks[1]: Duplicate value: {"name":"x"}']);
   });
 
   it('prints the additional columns after the name', () => {
@@ -65,7 +119,9 @@ describe('CustomResourceDefinition validation', () => {
   });
 
   it('names what is wrong', () => {
-    const causes = customResourceDefinitionStrategy.validate?.(crd('wrong', { ...good, scope: 'Galaxy', versions: [{ ...version, storage: false, schema: undefined }] })) ?? [];
+    const causes =
+      customResourceDefinitionStrategy.validate?.(crd('wrong', { ...good, scope: 'Galaxy', versions: [{ ...version, storage: false, schema: undefined }] })) ??
+      [];
     expect(causes.map((c) => c.field)).toEqual(['metadata.name', 'spec.scope', 'spec.versions', 'spec.versions[0].schema.openAPIV3Schema']);
   });
 });

@@ -37,13 +37,25 @@ export function customResourceStrategy(version: CrdVersion, terminating: () => b
     validateUpdate: (obj: Obj, old: Obj) => validate(obj, old),
   };
   if (printed.length > 0) {
-    strategy.columns = [NAME_COLUMN, ...printed.map((c) => ({ name: c.name, type: COLUMN_TYPES.has(c.type as TableColumn['type']) ? (c.type as TableColumn['type']) : 'string', ...(c.format ? { format: c.format } : {}), description: c.description ?? '', priority: c.priority ?? 0 }))];
-    strategy.cells = (obj: Obj) => [obj.metadata.name, ...printed.map((c) => {
-      const v = valueAtPath(obj, c.jsonPath);
-      // dates are shown as ages, as for built-in kinds
-      if (c.type === 'date' && typeof v === 'string') return age(v);
-      return v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null);
-    })];
+    strategy.columns = [
+      NAME_COLUMN,
+      ...printed.map((c) => ({
+        name: c.name,
+        type: COLUMN_TYPES.has(c.type as TableColumn['type']) ? (c.type as TableColumn['type']) : 'string',
+        ...(c.format ? { format: c.format } : {}),
+        description: c.description ?? '',
+        priority: c.priority ?? 0,
+      })),
+    ];
+    strategy.cells = (obj: Obj) => [
+      obj.metadata.name,
+      ...printed.map((c) => {
+        const v = valueAtPath(obj, c.jsonPath);
+        // dates are shown as ages, as for built-in kinds
+        if (c.type === 'date' && typeof v === 'string') return age(v);
+        return v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null);
+      }),
+    ];
   }
   return strategy;
 }

@@ -65,20 +65,29 @@ export function validateSchema(schema: JsonSchema, value: unknown, path: string)
   if (value === undefined || value === null) return [];
   const causes: StatusCause[] = [];
   const inBody = (what: string) => `${path} in body ${what}`;
-  if (schema.type && !typeMatches(schema.type, value)) return [fieldErrors.invalid(path, value, inBody(`must be of type ${schema.type}: "${jsonType(value)}"`))];
-  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) causes.push(fieldErrors.notSupported(path, value, schema.enum.map(String)));
+  if (schema.type && !typeMatches(schema.type, value))
+    return [fieldErrors.invalid(path, value, inBody(`must be of type ${schema.type}: "${jsonType(value)}"`))];
+  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+    causes.push(fieldErrors.notSupported(path, value, schema.enum.map(String)));
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) causes.push(fieldErrors.invalid(path, value, inBody(`should be greater than or equal to ${schema.minimum}`)));
-    if (schema.maximum !== undefined && value > schema.maximum) causes.push(fieldErrors.invalid(path, value, inBody(`should be less than or equal to ${schema.maximum}`)));
+    if (schema.minimum !== undefined && value < schema.minimum)
+      causes.push(fieldErrors.invalid(path, value, inBody(`should be greater than or equal to ${schema.minimum}`)));
+    if (schema.maximum !== undefined && value > schema.maximum)
+      causes.push(fieldErrors.invalid(path, value, inBody(`should be less than or equal to ${schema.maximum}`)));
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) causes.push(fieldErrors.invalid(path, value, inBody(`should be at least ${schema.minLength} chars long`)));
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) causes.push(fieldErrors.invalid(path, value, inBody(`may not be longer than ${schema.maxLength}`)));
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) causes.push(fieldErrors.invalid(path, value, inBody(`should match '${schema.pattern}'`)));
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      causes.push(fieldErrors.invalid(path, value, inBody(`should be at least ${schema.minLength} chars long`)));
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      causes.push(fieldErrors.invalid(path, value, inBody(`may not be longer than ${schema.maxLength}`)));
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+      causes.push(fieldErrors.invalid(path, value, inBody(`should match '${schema.pattern}'`)));
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at least ${schema.minItems} items`)));
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) causes.push(fieldErrors.invalid(path, value, inBody(`should have at most ${schema.maxItems} items`)));
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      causes.push(fieldErrors.invalid(path, value, inBody(`should have at least ${schema.minItems} items`)));
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      causes.push(fieldErrors.invalid(path, value, inBody(`should have at most ${schema.maxItems} items`)));
     causes.push(...duplicateItems(schema, value, path));
     if (schema.items) value.forEach((item, i) => causes.push(...validateSchema(schema.items as JsonSchema, item, `${path}[${i}]`)));
   } else if (typeof value === 'object') {

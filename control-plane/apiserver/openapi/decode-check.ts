@@ -21,18 +21,31 @@ const jsonType = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'nul
 
 function typeMatches(type: Schema['type'], value: unknown): boolean {
   switch (type) {
-    case 'object': return jsonType(value) === 'object';
-    case 'array': return Array.isArray(value);
-    case 'string': return typeof value === 'string' || typeof value === 'number';
-    case 'integer': return Number.isInteger(value);
-    case 'number': return typeof value === 'number';
-    case 'boolean': return typeof value === 'boolean';
-    default: return true;
+    case 'object':
+      return jsonType(value) === 'object';
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string' || typeof value === 'number';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return true;
   }
 }
 
 /** Checks `value` against `schema`, removing the fields it does not know. */
-export function checkDecoded(schemas: Record<string, Schema>, schema: Schema, value: unknown, path = '', found: DecodeFindings = { unknown: [], mistyped: [] }): DecodeFindings {
+export function checkDecoded(
+  schemas: Record<string, Schema>,
+  schema: Schema,
+  value: unknown,
+  path = '',
+  found: DecodeFindings = { unknown: [], mistyped: [] },
+): DecodeFindings {
   const s = resolve(schemas, schema);
   if (value === null || s['x-kubernetes-int-or-string']) return found;
   if (!typeMatches(s.type, value)) {

@@ -10,16 +10,16 @@ export interface ModelDocs {
   fields: Record<string, { description?: string; required: boolean }>;
 }
 
-const unescape = (s: string) => s.replace(/\\(['"\\])/g, '$1').trim();
+const unquote = (s: string) => s.replace(/\\(['"\\])/g, '$1').trim();
 const CLASS_DOC = /\/\*\*\n\* ([^\n]*)\n\*\/\nexport declare class /;
 const FIELD = /(?:\/\*\*\n\s*\* ([^\n]*)\n\s*\*\/\n)?\s*'([^']+)'(\?)?:/g;
 
 export function parseModelDocs(declaration: string): ModelDocs {
   const docs: ModelDocs = { fields: {} };
   const cls = CLASS_DOC.exec(declaration);
-  if (cls?.[1]) docs.description = unescape(cls[1]);
+  if (cls?.[1]) docs.description = unquote(cls[1]);
   for (const m of declaration.matchAll(FIELD)) {
-    docs.fields[m[2] as string] = { ...(m[1] ? { description: unescape(m[1]) } : {}), required: !m[3] };
+    docs.fields[m[2] as string] = { ...(m[1] ? { description: unquote(m[1]) } : {}), required: !m[3] };
   }
   return docs;
 }

@@ -7,7 +7,10 @@ import { parseModelDocs } from './model-docs.ts';
 import { checkDecoded } from './decode-check.ts';
 
 const served = resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).filter((r) => !r.virtual);
-const built = buildModelSchemas(models as Record<string, unknown>, served.map(({ group, version, kind }) => ({ group, version, kind })));
+const built = buildModelSchemas(
+  models as Record<string, unknown>,
+  served.map(({ group, version, kind }) => ({ group, version, kind })),
+);
 
 describe('schemas from the client models', () => {
   it('has a schema for every stored kind, tagged with its group-version-kind', () => {
@@ -25,7 +28,9 @@ describe('schemas from the client models', () => {
     expect(container?.args).toEqual({ type: 'array', items: { type: 'string' } });
     expect(container?.livenessProbe).toEqual({ allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.Probe' }] });
     expect(built.schemas['io.k8s.api.core.v1.ContainerPort']?.properties?.containerPort).toEqual({ type: 'integer', format: 'int32' });
-    expect(built.schemas['io.k8s.api.core.v1.HTTPGetAction']?.properties?.port).toEqual({ allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }] });
+    expect(built.schemas['io.k8s.api.core.v1.HTTPGetAction']?.properties?.port).toEqual({
+      allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }],
+    });
     expect(built.schemas['io.k8s.api.core.v1.ObjectMeta']?.properties?.labels).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
   });
 
@@ -41,14 +46,21 @@ describe('unknown fields', () => {
 
   it('are removed and named by their path, lists and maps included', () => {
     const obj = {
-      apiVersion: 'v1', kind: 'Pod', extra: true,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      extra: true,
       metadata: { name: 'p', labels: { a: 'b' }, colour: 'red' },
       spec: { containers: [{ name: 'c', image: 'i', imagePullPolcy: 'Always', ports: [{ containerPort: 80, protocl: 'TCP' }] }], nodeSelector: { zone: 'a' } },
     };
     const { unknown, mistyped } = checkDecoded(built.schemas, pod ?? {}, obj);
     expect(mistyped).toEqual([]);
     expect(unknown).toEqual(['extra', 'metadata.colour', 'spec.containers[0].imagePullPolcy', 'spec.containers[0].ports[0].protocl']);
-    expect(obj).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { zone: 'a' } } });
+    expect(obj).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', labels: { a: 'b' } },
+      spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { zone: 'a' } },
+    });
   });
 
   it('are kept where the schema keeps anything (raw extensions)', () => {
@@ -73,7 +85,10 @@ describe('mistyped values', () => {
 
   it('let numbers stand for quantities and null for anything', () => {
     const pod = built.schemas[built.kinds['/v1/Pod'] as string] ?? {};
-    const obj = { metadata: { name: 'p', labels: null }, spec: { containers: [{ name: 'c', resources: { limits: { cpu: 1, memory: '1Gi' } }, ports: [{ containerPort: 80, hostPort: null }] }] } };
+    const obj = {
+      metadata: { name: 'p', labels: null },
+      spec: { containers: [{ name: 'c', resources: { limits: { cpu: 1, memory: '1Gi' } }, ports: [{ containerPort: 80, hostPort: null }] }] },
+    };
     expect(checkDecoded(built.schemas, pod, obj)).toEqual({ unknown: [], mistyped: [] });
   });
 });
@@ -97,7 +112,11 @@ export declare class V1ContainerPort {
 }`);
     expect(docs).toEqual({
       description: 'ContainerPort represents a network port.',
-      fields: { containerPort: { description: "Number of port to expose on the pod's IP address.", required: true }, protocol: { description: 'Protocol for port. Defaults to "TCP".', required: false }, hostIP: { required: false } },
+      fields: {
+        containerPort: { description: "Number of port to expose on the pod's IP address.", required: true },
+        protocol: { description: 'Protocol for port. Defaults to "TCP".', required: false },
+        hostIP: { required: false },
+      },
     });
   });
 });

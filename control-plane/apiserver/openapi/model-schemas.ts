@@ -67,7 +67,11 @@ function classOfKind(models: Record<string, unknown>, gvk: GroupVersionKind): st
 }
 
 /** Builds the schemas of the served kinds and of every type they reach. */
-export function buildModelSchemas(models: Record<string, unknown>, served: GroupVersionKind[], docsOf: (cls: string) => ModelDocs = () => ({ fields: {} })): ModelSchemas {
+export function buildModelSchemas(
+  models: Record<string, unknown>,
+  served: GroupVersionKind[],
+  docsOf: (cls: string) => ModelDocs = () => ({ fields: {} }),
+): ModelSchemas {
   const names = new Map<string, string>(); // class → schema name
   const taken = new Set<string>();
   const queue: { cls: string; group: string }[] = [];
@@ -102,13 +106,19 @@ export function buildModelSchemas(models: Record<string, unknown>, served: Group
     const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
     if (map) return { type: 'object', additionalProperties: typeSchema(map[1] as string, '', group) };
     switch (type) {
-      case 'string': return format ? { type: 'string', format } : { type: 'string' };
-      case 'Date': return { type: 'string', format: 'date-time' };
-      case 'boolean': return { type: 'boolean' };
-      case 'number': return format === 'double' ? { type: 'number', format } : { type: 'integer', ...(format ? { format } : {}) };
-      case 'IntOrString': return { allOf: [{ $ref: REF_PREFIX + INT_OR_STRING }] };
+      case 'string':
+        return format ? { type: 'string', format } : { type: 'string' };
+      case 'Date':
+        return { type: 'string', format: 'date-time' };
+      case 'boolean':
+        return { type: 'boolean' };
+      case 'number':
+        return format === 'double' ? { type: 'number', format } : { type: 'integer', ...(format ? { format } : {}) };
+      case 'IntOrString':
+        return { allOf: [{ $ref: REF_PREFIX + INT_OR_STRING }] };
       // any JSON value (a default, an enum member, a raw extension)
-      case 'any': return { 'x-kubernetes-preserve-unknown-fields': true };
+      case 'any':
+        return { 'x-kubernetes-preserve-unknown-fields': true };
     }
     if (typeof (models[type] as ModelClass | undefined)?.getAttributeTypeMap === 'function') return { allOf: [{ $ref: REF_PREFIX + nameOf(type, group) }] };
     return { 'x-kubernetes-preserve-unknown-fields': true };
@@ -123,10 +133,12 @@ export function buildModelSchemas(models: Record<string, unknown>, served: Group
     if (required.length) schema.required = required;
     if (attributes.length === 0) schema['x-kubernetes-preserve-unknown-fields'] = true;
     else {
-      schema.properties = Object.fromEntries(attributes.map((a) => {
-        const description = docs.fields[a.name]?.description;
-        return [a.baseName, { ...(description ? { description } : {}), ...typeSchema(a.type, a.format, next.group) }];
-      }));
+      schema.properties = Object.fromEntries(
+        attributes.map((a) => {
+          const description = docs.fields[a.name]?.description;
+          return [a.baseName, { ...(description ? { description } : {}), ...typeSchema(a.type, a.format, next.group) }];
+        }),
+      );
     }
     const gvk = gvks.get(name);
     if (gvk) schema['x-kubernetes-group-version-kind'] = gvk;

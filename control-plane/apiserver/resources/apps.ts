@@ -15,7 +15,14 @@ function intOrPercent(v: IntOrString | undefined, field: string): StatusCause[] 
   if (v === undefined) return [];
   if (typeof v === 'number') return nonNegative(v, field);
   const m = /^(\d+)%$/.exec(v);
-  if (!m) return [fieldErrors.invalid(field, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")];
+  if (!m)
+    return [
+      fieldErrors.invalid(
+        field,
+        v,
+        "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+      ),
+    ];
   return Number(m[1]) > 100 ? [fieldErrors.invalid(field, v, 'must not be greater than 100%')] : [];
 }
 
@@ -52,14 +59,23 @@ export const deploymentStrategy: Strategy = {
   validate(obj) {
     const spec = asDeployment(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
-    const causes = [...nonNegative(spec.replicas, 'spec.replicas'), ...validateSelector(spec.selector, spec.template), ...validateTemplate(spec.template, 'spec.template', ALWAYS)];
+    const causes = [
+      ...nonNegative(spec.replicas, 'spec.replicas'),
+      ...validateSelector(spec.selector, spec.template),
+      ...validateTemplate(spec.template, 'spec.template', ALWAYS),
+    ];
     const type = spec.strategy?.type;
-    if (type && type !== 'RollingUpdate' && type !== 'Recreate') causes.push(fieldErrors.notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate']));
+    if (type && type !== 'RollingUpdate' && type !== 'Recreate')
+      causes.push(fieldErrors.notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate']));
     const ru = spec.strategy?.rollingUpdate;
-    if (type === 'Recreate' && ru) causes.push(fieldErrors.forbidden('spec.strategy.rollingUpdate', 'may not be specified when strategy `type` is \'Recreate\''));
+    if (type === 'Recreate' && ru) causes.push(fieldErrors.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
     if (ru) {
-      causes.push(...intOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge'), ...intOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable'));
-      if (isZero(ru.maxSurge) && isZero(ru.maxUnavailable)) causes.push(fieldErrors.invalid('spec.strategy.rollingUpdate.maxUnavailable', ru.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+      causes.push(
+        ...intOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge'),
+        ...intOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable'),
+      );
+      if (isZero(ru.maxSurge) && isZero(ru.maxUnavailable))
+        causes.push(fieldErrors.invalid('spec.strategy.rollingUpdate.maxUnavailable', ru.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
     }
     causes.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'), ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
     if (spec.progressDeadlineSeconds !== undefined && spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0)) {
@@ -75,12 +91,23 @@ export const deploymentStrategy: Strategy = {
     column('Ready', 'Number of the pod with ready state'),
     column('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
     column('Available', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
-    AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN,
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    SELECTOR_COLUMN,
   ],
   cells(obj) {
     const d = asDeployment(obj);
     const s = status<NonNullable<Deployment['status']>>(obj);
-    return [obj.metadata.name, `${s.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`, s.updatedReplicas ?? 0, s.availableReplicas ?? 0, age(obj.metadata.creationTimestamp), ...templateCells(d.spec?.template?.spec), selectorText(d.spec?.selector)];
+    return [
+      obj.metadata.name,
+      `${s.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+      s.updatedReplicas ?? 0,
+      s.availableReplicas ?? 0,
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(d.spec?.template?.spec),
+      selectorText(d.spec?.selector),
+    ];
   },
 };
 
@@ -96,7 +123,12 @@ export const replicaSetStrategy: Strategy = {
   validate(obj) {
     const spec = asReplicaSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
-    return [...nonNegative(spec.replicas, 'spec.replicas'), ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'), ...validateSelector(spec.selector, spec.template), ...(spec.template ? validateTemplate(spec.template, 'spec.template', ALWAYS) : [])];
+    return [
+      ...nonNegative(spec.replicas, 'spec.replicas'),
+      ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'),
+      ...validateSelector(spec.selector, spec.template),
+      ...(spec.template ? validateTemplate(spec.template, 'spec.template', ALWAYS) : []),
+    ];
   },
   validateUpdate(obj, old) {
     return [...(replicaSetStrategy.validate?.(obj) ?? []), ...immutable(asReplicaSet(obj).spec?.selector, asReplicaSet(old).spec?.selector, 'spec.selector')];
@@ -107,12 +139,23 @@ export const replicaSetStrategy: Strategy = {
     column('Desired', 'Replicas is the number of desired replicas.'),
     column('Current', 'Replicas is the most recently observed number of replicas.'),
     column('Ready', 'The number of ready replicas for this replica set.'),
-    AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN,
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    SELECTOR_COLUMN,
   ],
   cells(obj) {
     const rs = asReplicaSet(obj);
     const s = status<NonNullable<ReplicaSet['status']>>(obj);
-    return [obj.metadata.name, rs.spec?.replicas ?? 0, s.replicas ?? 0, s.readyReplicas ?? 0, age(obj.metadata.creationTimestamp), ...templateCells(rs.spec?.template?.spec), selectorText(rs.spec?.selector)];
+    return [
+      obj.metadata.name,
+      rs.spec?.replicas ?? 0,
+      s.replicas ?? 0,
+      s.readyReplicas ?? 0,
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(rs.spec?.template?.spec),
+      selectorText(rs.spec?.selector),
+    ];
   },
 };
 
@@ -148,19 +191,31 @@ export const statefulSetStrategy: Strategy = {
   validate(obj) {
     const spec = asStatefulSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
-    const causes = [...nonNegative(spec.replicas, 'spec.replicas'), ...validateSelector(spec.selector, spec.template), ...validateTemplate(spec.template, 'spec.template', ALWAYS)];
+    const causes = [
+      ...nonNegative(spec.replicas, 'spec.replicas'),
+      ...validateSelector(spec.selector, spec.template),
+      ...validateTemplate(spec.template, 'spec.template', ALWAYS),
+    ];
     const policy = spec.podManagementPolicy;
-    if (policy && policy !== 'OrderedReady' && policy !== 'Parallel') causes.push(fieldErrors.notSupported('spec.podManagementPolicy', policy, ['OrderedReady', 'Parallel']));
+    if (policy && policy !== 'OrderedReady' && policy !== 'Parallel')
+      causes.push(fieldErrors.notSupported('spec.podManagementPolicy', policy, ['OrderedReady', 'Parallel']));
     const type = spec.updateStrategy?.type;
-    if (type && type !== 'RollingUpdate' && type !== 'OnDelete') causes.push(fieldErrors.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
+    if (type && type !== 'RollingUpdate' && type !== 'OnDelete')
+      causes.push(fieldErrors.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
     causes.push(...nonNegative(spec.updateStrategy?.rollingUpdate?.partition, 'spec.updateStrategy.rollingUpdate.partition'));
     return causes;
   },
   validateUpdate(obj, old) {
     const causes = statefulSetStrategy.validate?.(obj) ?? [];
-    const strip = (s: Obj) => Object.fromEntries(Object.entries((asStatefulSet(s).spec ?? {}) as Record<string, unknown>).filter(([k]) => !STS_MUTABLE.includes(k)));
+    const strip = (s: Obj) =>
+      Object.fromEntries(Object.entries((asStatefulSet(s).spec ?? {}) as Record<string, unknown>).filter(([k]) => !STS_MUTABLE.includes(k)));
     if (JSON.stringify(strip(obj)) !== JSON.stringify(strip(old))) {
-      causes.push(fieldErrors.forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+      causes.push(
+        fieldErrors.forbidden(
+          'spec',
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        ),
+      );
     }
     return causes;
   },
@@ -168,7 +223,12 @@ export const statefulSetStrategy: Strategy = {
   cells(obj) {
     const sts = asStatefulSet(obj);
     const s = status<NonNullable<StatefulSet['status']>>(obj);
-    return [obj.metadata.name, `${s.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`, age(obj.metadata.creationTimestamp), ...templateCells(sts.spec?.template?.spec)];
+    return [
+      obj.metadata.name,
+      `${s.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`,
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(sts.spec?.template?.spec),
+    ];
   },
 };
 
@@ -179,7 +239,8 @@ export const daemonSetStrategy: Strategy = {
     const spec = (asDaemonSet(obj).spec ??= { selector: {}, template: {} });
     spec.updateStrategy ??= {};
     spec.updateStrategy.type ??= 'RollingUpdate';
-    if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
+    if (spec.updateStrategy.type === 'RollingUpdate')
+      spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
     spec.revisionHistoryLimit ??= 10;
     defaultTemplate(spec.template);
     freshStatus(obj);
@@ -189,9 +250,14 @@ export const daemonSetStrategy: Strategy = {
     if (!spec) return [fieldErrors.required('spec')];
     const causes = [...validateSelector(spec.selector, spec.template), ...validateTemplate(spec.template, 'spec.template', ALWAYS)];
     const type = spec.updateStrategy?.type;
-    if (type && type !== 'RollingUpdate' && type !== 'OnDelete') causes.push(fieldErrors.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
+    if (type && type !== 'RollingUpdate' && type !== 'OnDelete')
+      causes.push(fieldErrors.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
     const ru = spec.updateStrategy?.rollingUpdate;
-    if (ru) causes.push(...intOrPercent(ru.maxSurge, 'spec.updateStrategy.rollingUpdate.maxSurge'), ...intOrPercent(ru.maxUnavailable, 'spec.updateStrategy.rollingUpdate.maxUnavailable'));
+    if (ru)
+      causes.push(
+        ...intOrPercent(ru.maxSurge, 'spec.updateStrategy.rollingUpdate.maxSurge'),
+        ...intOrPercent(ru.maxUnavailable, 'spec.updateStrategy.rollingUpdate.maxUnavailable'),
+      );
     return causes;
   },
   validateUpdate(obj, old) {
@@ -203,15 +269,35 @@ export const daemonSetStrategy: Strategy = {
     column('Current', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.'),
     column('Ready', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.'),
     column('Up-to-date', 'The total number of nodes that are running updated daemon pod'),
-    column('Available', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)'),
+    column(
+      'Available',
+      'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)',
+    ),
     column('Node Selector', 'NodeSelector is a selector which must be true for the pod to fit on a node.'),
-    AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN,
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    SELECTOR_COLUMN,
   ],
   cells(obj) {
     const ds = asDaemonSet(obj);
     const s = status<Partial<NonNullable<DaemonSet['status']>>>(obj);
-    const nodeSelector = Object.entries(ds.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
-    return [obj.metadata.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0, nodeSelector, age(obj.metadata.creationTimestamp), ...templateCells(ds.spec?.template?.spec), selectorText(ds.spec?.selector)];
+    const nodeSelector =
+      Object.entries(ds.spec?.template?.spec?.nodeSelector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '<none>';
+    return [
+      obj.metadata.name,
+      s.desiredNumberScheduled ?? 0,
+      s.currentNumberScheduled ?? 0,
+      s.numberReady ?? 0,
+      s.updatedNumberScheduled ?? 0,
+      s.numberAvailable ?? 0,
+      nodeSelector,
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(ds.spec?.template?.spec),
+      selectorText(ds.spec?.selector),
+    ];
   },
 };
 

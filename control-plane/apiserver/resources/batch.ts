@@ -39,7 +39,8 @@ function validateJobSpec(spec: Job['spec'], path: string, selectorRequired: bool
     ...nonNegative(spec.backoffLimit, `${path}.backoffLimit`),
     ...validateTemplate(spec.template, `${path}.template`, JOB_RESTART),
   ];
-  if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds <= 0) causes.push(fieldErrors.invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be greater than 0'));
+  if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds <= 0)
+    causes.push(fieldErrors.invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be greater than 0'));
   causes.push(...nonNegative(spec.ttlSecondsAfterFinished, `${path}.ttlSecondsAfterFinished`));
   const mode = spec.completionMode;
   if (mode && mode !== 'NonIndexed' && mode !== 'Indexed') causes.push(fieldErrors.notSupported(`${path}.completionMode`, mode, ['NonIndexed', 'Indexed']));
@@ -66,7 +67,11 @@ export const jobStrategy: Strategy = {
     const spec = asJob(obj).spec;
     const prev = asJob(old).spec;
     const causes = validateJobSpec(spec, 'spec', true);
-    causes.push(...immutable(spec?.selector, prev?.selector, 'spec.selector'), ...immutable(spec?.completions, prev?.completions, 'spec.completions'), ...immutable(spec?.completionMode, prev?.completionMode, 'spec.completionMode'));
+    causes.push(
+      ...immutable(spec?.selector, prev?.selector, 'spec.selector'),
+      ...immutable(spec?.completions, prev?.completions, 'spec.completions'),
+      ...immutable(spec?.completionMode, prev?.completionMode, 'spec.completionMode'),
+    );
     // the template may change only while the job is suspended
     if (!prev?.suspend) causes.push(...immutable(spec?.template, prev?.template, 'spec.template'));
     return causes;
@@ -77,17 +82,39 @@ export const jobStrategy: Strategy = {
     column('Status', 'Status of the job.'),
     column('Completions', 'The completion status of the job.'),
     column('Duration', 'Time required to complete the job.'),
-    AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN,
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    SELECTOR_COLUMN,
   ],
   cells(obj) {
     const job = asJob(obj);
     const s = job.status ?? {};
     const conditions = s.conditions ?? [];
     const has = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
-    const state = has('Complete') ? 'Complete' : has('Failed') ? 'Failed' : has('FailureTarget') ? 'FailureTarget' : job.spec?.suspend ? 'Suspended' : has('SuccessCriteriaMet') ? 'SuccessCriteriaMet' : 'Running';
-    const completions = job.spec?.completions !== undefined ? `${s.succeeded ?? 0}/${job.spec.completions}` : `${s.succeeded ?? 0}/1 of ${job.spec?.parallelism ?? 1}`;
+    const state = has('Complete')
+      ? 'Complete'
+      : has('Failed')
+        ? 'Failed'
+        : has('FailureTarget')
+          ? 'FailureTarget'
+          : job.spec?.suspend
+            ? 'Suspended'
+            : has('SuccessCriteriaMet')
+              ? 'SuccessCriteriaMet'
+              : 'Running';
+    const completions =
+      job.spec?.completions !== undefined ? `${s.succeeded ?? 0}/${job.spec.completions}` : `${s.succeeded ?? 0}/1 of ${job.spec?.parallelism ?? 1}`;
     const duration = s.startTime ? humanDuration((s.completionTime ? Date.parse(s.completionTime) : Date.now()) - Date.parse(s.startTime)) : '';
-    return [obj.metadata.name, state, completions, duration, age(obj.metadata.creationTimestamp), ...templateCells(job.spec?.template?.spec), selectorText(job.spec?.selector)];
+    return [
+      obj.metadata.name,
+      state,
+      completions,
+      duration,
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(job.spec?.template?.spec),
+      selectorText(job.spec?.selector),
+    ];
   },
 };
 
@@ -112,10 +139,16 @@ export const cronJobStrategy: Strategy = {
     }
     if (spec.timeZone !== undefined && !isTimeZone(spec.timeZone)) causes.push(fieldErrors.invalid('spec.timeZone', spec.timeZone, 'unknown time zone'));
     const policy = spec.concurrencyPolicy;
-    if (policy && !['Allow', 'Forbid', 'Replace'].includes(policy)) causes.push(fieldErrors.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']));
-    causes.push(...nonNegative(spec.startingDeadlineSeconds, 'spec.startingDeadlineSeconds'), ...nonNegative(spec.successfulJobsHistoryLimit, 'spec.successfulJobsHistoryLimit'), ...nonNegative(spec.failedJobsHistoryLimit, 'spec.failedJobsHistoryLimit'));
+    if (policy && !['Allow', 'Forbid', 'Replace'].includes(policy))
+      causes.push(fieldErrors.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']));
+    causes.push(
+      ...nonNegative(spec.startingDeadlineSeconds, 'spec.startingDeadlineSeconds'),
+      ...nonNegative(spec.successfulJobsHistoryLimit, 'spec.successfulJobsHistoryLimit'),
+      ...nonNegative(spec.failedJobsHistoryLimit, 'spec.failedJobsHistoryLimit'),
+    );
     causes.push(...validateJobSpec(spec.jobTemplate?.spec, 'spec.jobTemplate.spec', false));
-    if (obj.metadata.name && obj.metadata.name.length > 52) causes.push(fieldErrors.invalid('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));
+    if (obj.metadata.name && obj.metadata.name.length > 52)
+      causes.push(fieldErrors.invalid('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));
     return causes;
   },
   columns: [
@@ -125,12 +158,25 @@ export const cronJobStrategy: Strategy = {
     column('Suspend', 'This flag tells the controller to suspend subsequent executions.'),
     column('Active', 'A list of pointers to currently running jobs.'),
     column('Last Schedule', 'Information when was the last time the job was successfully scheduled.'),
-    AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN,
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    SELECTOR_COLUMN,
   ],
   cells(obj) {
     const cj = asCronJob(obj);
     const s = cj.status ?? {};
     const tmpl = cj.spec?.jobTemplate?.spec;
-    return [obj.metadata.name, cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', String(cj.spec?.suspend ?? false), (s.active ?? []).length, s.lastScheduleTime ? age(s.lastScheduleTime) : '<none>', age(obj.metadata.creationTimestamp), ...templateCells(tmpl?.template?.spec), selectorText(tmpl?.selector)];
+    return [
+      obj.metadata.name,
+      cj.spec?.schedule ?? '',
+      cj.spec?.timeZone ?? '<none>',
+      String(cj.spec?.suspend ?? false),
+      (s.active ?? []).length,
+      s.lastScheduleTime ? age(s.lastScheduleTime) : '<none>',
+      age(obj.metadata.creationTimestamp),
+      ...templateCells(tmpl?.template?.spec),
+      selectorText(tmpl?.selector),
+    ];
   },
 };

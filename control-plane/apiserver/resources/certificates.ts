@@ -25,7 +25,14 @@ export const csrStrategy: Strategy = {
   prepareForUpdate(obj, old) {
     obj.spec = old.spec;
   },
-  columns: [NAME_COLUMN, AGE_COLUMN, column('SignerName', 'The signer the request is for'), column('Requestor', 'Who asked'), column('RequestedDuration', 'How long the certificate should be valid'), column('Condition', 'Approved, Denied or Failed, and Issued')],
+  columns: [
+    NAME_COLUMN,
+    AGE_COLUMN,
+    column('SignerName', 'The signer the request is for'),
+    column('Requestor', 'Who asked'),
+    column('RequestedDuration', 'How long the certificate should be valid'),
+    column('Condition', 'Approved, Denied or Failed, and Issued'),
+  ],
   cells(obj) {
     const csr = asCsr(obj);
     const conditions = (csr.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);

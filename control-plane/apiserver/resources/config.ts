@@ -12,7 +12,8 @@ function validateKeys(data: unknown, field: string): StatusCause[] {
   if (!data || typeof data !== 'object' || Array.isArray(data)) return [fieldErrors.invalid(field, data, 'must be a map of strings')];
   const causes: StatusCause[] = [];
   for (const [k, v] of Object.entries(data)) {
-    if (!KEY.test(k) || k.length > 253) causes.push(fieldErrors.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+    if (!KEY.test(k) || k.length > 253)
+      causes.push(fieldErrors.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
     if (typeof v !== 'string') causes.push(fieldErrors.invalid(`${field}[${k}]`, v, 'must be a string'));
   }
   return causes;
@@ -21,7 +22,11 @@ function validateKeys(data: unknown, field: string): StatusCause[] {
 /** Immutable objects (immutable: true) keep their data, and stay immutable. */
 function validateImmutable(obj: Obj, old: Obj): StatusCause[] {
   if (old.immutable !== true) return [];
-  return [...immutable(obj.immutable, true, 'immutable'), ...immutable(obj.data, old.data, 'data'), ...immutable(obj.binaryData ?? obj.stringData, old.binaryData ?? old.stringData, obj.binaryData ? 'binaryData' : 'data')];
+  return [
+    ...immutable(obj.immutable, true, 'immutable'),
+    ...immutable(obj.data, old.data, 'data'),
+    ...immutable(obj.binaryData ?? obj.stringData, old.binaryData ?? old.stringData, obj.binaryData ? 'binaryData' : 'data'),
+  ];
 }
 
 const count = (o: unknown) => Object.keys((o as Record<string, unknown> | undefined) ?? {}).length;

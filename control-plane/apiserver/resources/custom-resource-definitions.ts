@@ -82,7 +82,10 @@ function validateCrd(obj: Obj): StatusCause[] {
   const causes: StatusCause[] = [];
   if (!spec.group) causes.push(fieldErrors.required('spec.group'));
   if (!spec.names?.plural) causes.push(fieldErrors.required('spec.names.plural'));
-  else if (!DNS_LABEL.test(spec.names.plural)) causes.push(fieldErrors.invalid('spec.names.plural', spec.names.plural, 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\''));
+  else if (!DNS_LABEL.test(spec.names.plural))
+    causes.push(
+      fieldErrors.invalid('spec.names.plural', spec.names.plural, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"),
+    );
   if (!spec.names?.kind) causes.push(fieldErrors.required('spec.names.kind'));
   if (spec.group && spec.names?.plural && obj.metadata.name !== `${spec.names.plural}.${spec.group}`) {
     causes.push(fieldErrors.invalid('metadata.name', obj.metadata.name, `must be spec.names.plural+"."+spec.group`));
@@ -90,7 +93,14 @@ function validateCrd(obj: Obj): StatusCause[] {
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push(fieldErrors.notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
   const versions = spec.versions ?? [];
   if (versions.length === 0) causes.push(fieldErrors.required('spec.versions', 'must have exactly one version marked as storage version'));
-  else if (versions.filter((v) => v.storage).length !== 1) causes.push(fieldErrors.invalid('spec.versions', versions.map((v) => v.name), 'must have exactly one version marked as storage version'));
+  else if (versions.filter((v) => v.storage).length !== 1)
+    causes.push(
+      fieldErrors.invalid(
+        'spec.versions',
+        versions.map((v) => v.name),
+        'must have exactly one version marked as storage version',
+      ),
+    );
   versions.forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema as JsonSchema | undefined;
     const at = `spec.versions[${i}].schema.openAPIV3Schema`;

@@ -21,12 +21,27 @@ export const endpointSliceStrategy: Strategy = {
     if ((s.endpoints ?? []).length > 1000) causes.push(fieldErrors.invalid('endpoints', (s.endpoints ?? []).length, 'must have at most 1000 items'));
     return causes;
   },
-  validateUpdate: (obj, old) => [...(endpointSliceStrategy.validate?.(obj) ?? []), ...immutable(asSlice(obj).addressType, asSlice(old).addressType, 'addressType')],
-  columns: [NAME_COLUMN, column('AddressType', 'Type of address carried by this EndpointSlice'), column('Ports', 'Ports of the endpoints'), column('Endpoints', 'Addresses of the endpoints'), AGE_COLUMN],
+  validateUpdate: (obj, old) => [
+    ...(endpointSliceStrategy.validate?.(obj) ?? []),
+    ...immutable(asSlice(obj).addressType, asSlice(old).addressType, 'addressType'),
+  ],
+  columns: [
+    NAME_COLUMN,
+    column('AddressType', 'Type of address carried by this EndpointSlice'),
+    column('Ports', 'Ports of the endpoints'),
+    column('Endpoints', 'Addresses of the endpoints'),
+    AGE_COLUMN,
+  ],
   cells(obj) {
     const s = asSlice(obj);
     const ports = (s.ports ?? []).map((p) => String(p.port ?? '')).join(',') || '<unset>';
-    return [obj.metadata.name, s.addressType, ports, firstFew((s.endpoints ?? []).flatMap((e) => e.addresses)) || '<unset>', age(obj.metadata.creationTimestamp)];
+    return [
+      obj.metadata.name,
+      s.addressType,
+      ports,
+      firstFew((s.endpoints ?? []).flatMap((e) => e.addresses)) || '<unset>',
+      age(obj.metadata.creationTimestamp),
+    ];
   },
 };
 
@@ -40,7 +55,9 @@ export const endpointsStrategy: Strategy = {
   columns: [NAME_COLUMN, column('Endpoints', 'Endpoints is the list of endpoints'), AGE_COLUMN],
   cells(obj) {
     const subsets = (obj as unknown as Endpoints).subsets ?? [];
-    const addresses = subsets.flatMap((ss) => (ss.ports?.length ? ss.ports.flatMap((p) => (ss.addresses ?? []).map((a) => `${a.ip}:${p.port}`)) : (ss.addresses ?? []).map((a) => a.ip)));
+    const addresses = subsets.flatMap((ss) =>
+      ss.ports?.length ? ss.ports.flatMap((p) => (ss.addresses ?? []).map((a) => `${a.ip}:${p.port}`)) : (ss.addresses ?? []).map((a) => a.ip),
+    );
     return [obj.metadata.name, subsets.length ? firstFew(addresses) : '<none>', age(obj.metadata.creationTimestamp)];
   },
 };

@@ -28,7 +28,13 @@ export const eventsV1Storage: StorageMapping = {
   group: '',
   resource: 'events',
   toStorage: (obj) => ({ ...rename(obj, RENAMES), apiVersion: 'v1' }),
-  fromStorage: (obj) => ({ ...rename(obj, RENAMES.map(([a, b]) => [b, a])), apiVersion: 'events.k8s.io/v1' }),
+  fromStorage: (obj) => ({
+    ...rename(
+      obj,
+      RENAMES.map(([a, b]) => [b, a]),
+    ),
+    apiVersion: 'events.k8s.io/v1',
+  }),
 };
 
 export const eventsV1Strategy: Strategy = {
@@ -43,5 +49,7 @@ export const eventsV1Strategy: Strategy = {
     if (obj.type && obj.type !== 'Normal' && obj.type !== 'Warning') causes.push(fieldErrors.notSupported('type', obj.type, ['Normal', 'Warning']));
     return causes;
   },
-  selectableFields: eventStrategy.selectableFields?.map((f) => f.replace(/^involvedObject\./, 'regarding.').replace(/^reportingComponent$/, 'reportingController')),
+  selectableFields: eventStrategy.selectableFields?.map((f) =>
+    f.replace(/^involvedObject\./, 'regarding.').replace(/^reportingComponent$/, 'reportingController'),
+  ),
 };

@@ -24,11 +24,7 @@ export const namespaceStrategy: Strategy = {
     return dns1123Label(obj.metadata.name ?? '').map((e) => fieldErrors.invalid('metadata.name', obj.metadata.name, e));
   },
   selectableFields: ['status.phase'],
-  columns: [
-    NAME_COLUMN,
-    { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0 },
-    AGE_COLUMN,
-  ],
+  columns: [NAME_COLUMN, { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0 }, AGE_COLUMN],
   cells(obj) {
     return [obj.metadata.name, (obj.status?.phase as string | undefined) ?? 'Active', age(obj.metadata.creationTimestamp)];
   },

@@ -1,7 +1,12 @@
 import type { PodSpec, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import {
-  fieldErrors, fromObjectSelector, matchesLabels, selectorString, SelectorParseError,
-  type ObjectLabelSelector, type StatusCause,
+  fieldErrors,
+  fromObjectSelector,
+  matchesLabels,
+  selectorString,
+  SelectorParseError,
+  type ObjectLabelSelector,
+  type StatusCause,
 } from '../../../apimachinery/index.ts';
 import { defaultPodSpec, validatePodSpec } from './pods.ts';
 
@@ -18,7 +23,8 @@ export function validateTemplate(template: PodTemplateSpec | undefined, path: st
   if (!template || typeof template !== 'object') return [fieldErrors.required(path)];
   const causes = validatePodSpec(template.spec, `${path}.spec`);
   const restart = template.spec?.restartPolicy;
-  if (allowedRestart && restart && !allowedRestart.includes(restart)) causes.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, restart, allowedRestart));
+  if (allowedRestart && restart && !allowedRestart.includes(restart))
+    causes.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, restart, allowedRestart));
   return causes;
 }
 
@@ -28,7 +34,7 @@ export function validateTemplate(template: PodTemplateSpec | undefined, path: st
  */
 export function validateSelector(selector: ObjectLabelSelector | undefined, template: PodTemplateSpec | undefined, path = 'spec'): StatusCause[] {
   if (!selector) return [fieldErrors.required(`${path}.selector`)];
-  let reqs;
+  let reqs: ReturnType<typeof fromObjectSelector>;
   try {
     reqs = fromObjectSelector(selector);
   } catch (err) {

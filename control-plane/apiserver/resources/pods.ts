@@ -40,7 +40,8 @@ function validateContainer(c: Container, path: string, names: Set<string>): Stat
     const why = imageReferenceError(c.image);
     if (why) causes.push(fieldErrors.invalid(`${path}.image`, c.image, why));
   }
-  if (c.imagePullPolicy && !PULL_POLICIES.includes(c.imagePullPolicy)) causes.push(fieldErrors.notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, PULL_POLICIES));
+  if (c.imagePullPolicy && !PULL_POLICIES.includes(c.imagePullPolicy))
+    causes.push(fieldErrors.notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, PULL_POLICIES));
   (c.ports ?? []).forEach((p, i) => {
     if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) {
       causes.push(fieldErrors.invalid(`${path}.ports[${i}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'));
@@ -73,7 +74,8 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Statu
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) causes.push(fieldErrors.required(`${path}.containers`));
   (spec.initContainers ?? []).forEach((c, i) => causes.push(...validateContainer(c, `${path}.initContainers[${i}]`, names)));
   (Array.isArray(spec.containers) ? spec.containers : []).forEach((c, i) => causes.push(...validateContainer(c, `${path}.containers[${i}]`, names)));
-  if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy)) causes.push(fieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
+  if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy))
+    causes.push(fieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   if (spec.dnsPolicy && !DNS_POLICIES.includes(spec.dnsPolicy)) causes.push(fieldErrors.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds < 0) {
     causes.push(fieldErrors.invalid(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
@@ -95,7 +97,12 @@ export const podColumns: readonly TableColumn[] = [
   NAME_COLUMN,
   { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0 },
   { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', priority: 0 },
-  { name: 'Restarts', type: 'string', description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', priority: 0 },
+  {
+    name: 'Restarts',
+    type: 'string',
+    description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+    priority: 0,
+  },
   AGE_COLUMN,
   { name: 'IP', type: 'string', description: 'IP address allocated to the pod. Routable at least within the cluster.', priority: 1 },
   { name: 'Node', type: 'string', description: 'NodeName is a request to schedule this pod onto a specific node.', priority: 1 },
@@ -192,11 +199,25 @@ export const podStrategy: Strategy = {
     const spec = asPod(obj).spec;
     const oldSpec = asPod(old).spec;
     if (causes.length === 0 && spec && oldSpec && mutableView(spec) !== mutableView(oldSpec)) {
-      causes.push(fieldErrors.forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
+      causes.push(
+        fieldErrors.forbidden(
+          'spec',
+          'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+        ),
+      );
     }
     return causes;
   },
-  selectableFields: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  selectableFields: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   deletionGracePeriod(obj, requested) {
     const pod = asPod(obj);
     if (!pod.spec?.nodeName) return 0;

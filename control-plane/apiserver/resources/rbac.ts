@@ -15,7 +15,8 @@ function validateRules(rules: PolicyRule[] | undefined, clusterScoped: boolean):
     if (!r.verbs?.length) causes.push(fieldErrors.required(`${path}.verbs`, 'verbs must contain at least one value'));
     if (r.nonResourceURLs?.length) {
       if (!clusterScoped) causes.push(fieldErrors.invalid(`${path}.nonResourceURLs`, r.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs'));
-      if (r.apiGroups?.length || r.resources?.length) causes.push(fieldErrors.invalid(`${path}.nonResourceURLs`, r.nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs'));
+      if (r.apiGroups?.length || r.resources?.length)
+        causes.push(fieldErrors.invalid(`${path}.nonResourceURLs`, r.nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs'));
     } else {
       if (!r.apiGroups?.length) causes.push(fieldErrors.required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
       if (!r.resources?.length) causes.push(fieldErrors.required(`${path}.resources`, 'resource rules must supply at least one resource'));
@@ -44,7 +45,8 @@ export function roleBindingStrategy(clusterScoped: boolean): Strategy {
       const allowedKinds = clusterScoped ? ['ClusterRole'] : ['Role', 'ClusterRole'];
       if (!b.roleRef) causes.push(fieldErrors.required('roleRef'));
       else {
-        if (b.roleRef.apiGroup !== 'rbac.authorization.k8s.io') causes.push(fieldErrors.notSupported('roleRef.apiGroup', b.roleRef.apiGroup, ['rbac.authorization.k8s.io']));
+        if (b.roleRef.apiGroup !== 'rbac.authorization.k8s.io')
+          causes.push(fieldErrors.notSupported('roleRef.apiGroup', b.roleRef.apiGroup, ['rbac.authorization.k8s.io']));
         if (!allowedKinds.includes(b.roleRef.kind)) causes.push(fieldErrors.notSupported('roleRef.kind', b.roleRef.kind, allowedKinds));
         if (!b.roleRef.name) causes.push(fieldErrors.required('roleRef.name'));
       }
@@ -56,10 +58,21 @@ export function roleBindingStrategy(clusterScoped: boolean): Strategy {
       return causes;
     },
     validateUpdate: (obj, old) => [...(strategy.validate?.(obj) ?? []), ...immutable(asBinding(obj).roleRef, asBinding(old).roleRef, 'roleRef')],
-    columns: [NAME_COLUMN, column('Role', 'The role this binding grants'), AGE_COLUMN, column('Users', 'Bound users', 1), column('Groups', 'Bound groups', 1), column('ServiceAccounts', 'Bound service accounts', 1)],
+    columns: [
+      NAME_COLUMN,
+      column('Role', 'The role this binding grants'),
+      AGE_COLUMN,
+      column('Users', 'Bound users', 1),
+      column('Groups', 'Bound groups', 1),
+      column('ServiceAccounts', 'Bound service accounts', 1),
+    ],
     cells(obj) {
       const b = asBinding(obj);
-      const of = (kind: string) => (b.subjects ?? []).filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+      const of = (kind: string) =>
+        (b.subjects ?? [])
+          .filter((s) => s.kind === kind)
+          .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
+          .join(', ');
       return [obj.metadata.name, `${b.roleRef?.kind}/${b.roleRef?.name}`, age(obj.metadata.creationTimestamp), of('User'), of('Group'), of('ServiceAccount')];
     },
   };

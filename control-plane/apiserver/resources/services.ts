@@ -139,7 +139,8 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
       if (!TYPES.includes(type)) causes.push(fieldErrors.notSupported('spec.type', type, TYPES));
       if (type !== 'ExternalName' && (svc.spec?.ports ?? []).length === 0 && svc.spec?.clusterIP !== 'None') causes.push(fieldErrors.required('spec.ports'));
       (svc.spec?.ports ?? []).forEach((p, i) => {
-        if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push(fieldErrors.invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+        if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
+          causes.push(fieldErrors.invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
       });
       return causes;
     },
@@ -182,7 +183,12 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
       NAME_COLUMN,
       { name: 'Type', type: 'string', description: 'type determines how the Service is exposed.', priority: 0 },
       { name: 'Cluster-IP', type: 'string', description: 'clusterIP is the IP address of the service.', priority: 0 },
-      { name: 'External-IP', type: 'string', description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', priority: 0 },
+      {
+        name: 'External-IP',
+        type: 'string',
+        description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
+        priority: 0,
+      },
       { name: 'Port(s)', type: 'string', description: 'The list of ports that are exposed by this service.', priority: 0 },
       AGE_COLUMN,
       { name: 'Selector', type: 'string', description: 'Route service traffic to pods with label keys and values matching this selector.', priority: 1 },
@@ -190,9 +196,19 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
     cells(obj) {
       const svc = asService(obj);
       const ports = (svc.spec?.ports ?? []).map(portName).join(',');
-      const sel = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const sel = Object.entries(svc.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
       const ext = (svc.spec?.externalIPs ?? []).join(',');
-      return [obj.metadata.name, svc.spec?.type ?? 'ClusterIP', svc.spec?.clusterIP ?? '<none>', ext || '<none>', ports || '<none>', age(obj.metadata.creationTimestamp), sel || '<none>'];
+      return [
+        obj.metadata.name,
+        svc.spec?.type ?? 'ClusterIP',
+        svc.spec?.clusterIP ?? '<none>',
+        ext || '<none>',
+        ports || '<none>',
+        age(obj.metadata.creationTimestamp),
+        sel || '<none>',
+      ];
     },
   };
 }

@@ -39,18 +39,39 @@ export const persistentVolumeStrategy: Strategy = {
     if (!spec) return [fieldErrors.required('spec')];
     const causes = [...validateAccessModes(spec.accessModes, 'spec.accessModes'), ...validateStorage(spec.capacity?.storage, 'spec.capacity[storage]')];
     const policy = spec.persistentVolumeReclaimPolicy;
-    if (policy && !['Retain', 'Delete', 'Recycle'].includes(policy)) causes.push(fieldErrors.notSupported('spec.persistentVolumeReclaimPolicy', policy, ['Delete', 'Recycle', 'Retain']));
+    if (policy && !['Retain', 'Delete', 'Recycle'].includes(policy))
+      causes.push(fieldErrors.notSupported('spec.persistentVolumeReclaimPolicy', policy, ['Delete', 'Recycle', 'Retain']));
     return causes;
   },
   columns: [
-    NAME_COLUMN, column('Capacity', 'Capacity of the volume'), column('Access Modes', 'Access modes'), column('Reclaim Policy', 'Reclaim policy'),
-    column('Status', 'Phase of the volume'), column('Claim', 'The claim bound to the volume'), column('StorageClass', 'Storage class of the volume'),
-    column('VolumeAttributesClass', 'Volume attributes class'), column('Reason', 'Reason for the phase'), AGE_COLUMN, column('VolumeMode', 'Volume mode', 1),
+    NAME_COLUMN,
+    column('Capacity', 'Capacity of the volume'),
+    column('Access Modes', 'Access modes'),
+    column('Reclaim Policy', 'Reclaim policy'),
+    column('Status', 'Phase of the volume'),
+    column('Claim', 'The claim bound to the volume'),
+    column('StorageClass', 'Storage class of the volume'),
+    column('VolumeAttributesClass', 'Volume attributes class'),
+    column('Reason', 'Reason for the phase'),
+    AGE_COLUMN,
+    column('VolumeMode', 'Volume mode', 1),
   ],
   cells(obj) {
     const pv = asPv(obj);
     const claim = pv.spec?.claimRef ? `${pv.spec.claimRef.namespace}/${pv.spec.claimRef.name}` : '';
-    return [obj.metadata.name, pv.spec?.capacity?.storage ?? '', accessModes(pv.spec?.accessModes), pv.spec?.persistentVolumeReclaimPolicy ?? '', pv.status?.phase ?? '', claim, pv.spec?.storageClassName ?? '', pv.spec?.volumeAttributesClassName ?? '<unset>', pv.status?.reason ?? '', age(obj.metadata.creationTimestamp), pv.spec?.volumeMode ?? 'Filesystem'];
+    return [
+      obj.metadata.name,
+      pv.spec?.capacity?.storage ?? '',
+      accessModes(pv.spec?.accessModes),
+      pv.spec?.persistentVolumeReclaimPolicy ?? '',
+      pv.status?.phase ?? '',
+      claim,
+      pv.spec?.storageClassName ?? '',
+      pv.spec?.volumeAttributesClassName ?? '<unset>',
+      pv.status?.reason ?? '',
+      age(obj.metadata.creationTimestamp),
+      pv.spec?.volumeMode ?? 'Filesystem',
+    ];
   },
 };
 
@@ -70,7 +91,12 @@ export const persistentVolumeClaimStrategy: Strategy = {
     const prev = asPvc(old).spec ?? {};
     const causes = persistentVolumeClaimStrategy.validate?.(obj) ?? [];
     // only the requested size (and the volume name while unbound) may change
-    const fixed = (s: typeof spec) => ({ ...s, resources: { ...s.resources, requests: { ...(s.resources?.requests ?? {}), storage: undefined } }, volumeName: undefined, volumeAttributesClassName: undefined });
+    const fixed = (s: typeof spec) => ({
+      ...s,
+      resources: { ...s.resources, requests: { ...(s.resources?.requests ?? {}), storage: undefined } },
+      volumeName: undefined,
+      volumeAttributesClassName: undefined,
+    });
     if (JSON.stringify(fixed(spec)) !== JSON.stringify(fixed(prev))) {
       causes.push(fieldErrors.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
     }
@@ -82,13 +108,30 @@ export const persistentVolumeClaimStrategy: Strategy = {
     return causes;
   },
   columns: [
-    NAME_COLUMN, column('Status', 'Phase of the claim'), column('Volume', 'The volume bound to the claim'), column('Capacity', 'Capacity of the bound volume'),
-    column('Access Modes', 'Access modes'), column('StorageClass', 'Storage class of the claim'), column('VolumeAttributesClass', 'Volume attributes class'), AGE_COLUMN, column('VolumeMode', 'Volume mode', 1),
+    NAME_COLUMN,
+    column('Status', 'Phase of the claim'),
+    column('Volume', 'The volume bound to the claim'),
+    column('Capacity', 'Capacity of the bound volume'),
+    column('Access Modes', 'Access modes'),
+    column('StorageClass', 'Storage class of the claim'),
+    column('VolumeAttributesClass', 'Volume attributes class'),
+    AGE_COLUMN,
+    column('VolumeMode', 'Volume mode', 1),
   ],
   cells(obj) {
     const pvc = asPvc(obj);
     const phase = obj.metadata.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? '');
-    return [obj.metadata.name, phase, pvc.spec?.volumeName ?? '', pvc.status?.capacity?.storage ?? '', accessModes(pvc.status?.accessModes), pvc.spec?.storageClassName ?? '', pvc.spec?.volumeAttributesClassName ?? '<unset>', age(obj.metadata.creationTimestamp), pvc.spec?.volumeMode ?? 'Filesystem'];
+    return [
+      obj.metadata.name,
+      phase,
+      pvc.spec?.volumeName ?? '',
+      pvc.status?.capacity?.storage ?? '',
+      accessModes(pvc.status?.accessModes),
+      pvc.spec?.storageClassName ?? '',
+      pvc.spec?.volumeAttributesClassName ?? '<unset>',
+      age(obj.metadata.creationTimestamp),
+      pvc.spec?.volumeMode ?? 'Filesystem',
+    ];
   },
 };
 
@@ -102,23 +145,42 @@ export const storageClassStrategy: Strategy = {
     const sc = asClass(obj);
     const causes: StatusCause[] = [];
     if (!sc.provisioner) causes.push(fieldErrors.required('provisioner'));
-    if (sc.reclaimPolicy && !['Delete', 'Retain'].includes(sc.reclaimPolicy)) causes.push(fieldErrors.notSupported('reclaimPolicy', sc.reclaimPolicy, ['Delete', 'Retain']));
-    if (sc.volumeBindingMode && !['Immediate', 'WaitForFirstConsumer'].includes(sc.volumeBindingMode)) causes.push(fieldErrors.notSupported('volumeBindingMode', sc.volumeBindingMode, ['Immediate', 'WaitForFirstConsumer']));
+    if (sc.reclaimPolicy && !['Delete', 'Retain'].includes(sc.reclaimPolicy))
+      causes.push(fieldErrors.notSupported('reclaimPolicy', sc.reclaimPolicy, ['Delete', 'Retain']));
+    if (sc.volumeBindingMode && !['Immediate', 'WaitForFirstConsumer'].includes(sc.volumeBindingMode))
+      causes.push(fieldErrors.notSupported('volumeBindingMode', sc.volumeBindingMode, ['Immediate', 'WaitForFirstConsumer']));
     return causes;
   },
   validateUpdate(obj, old) {
     const sc = asClass(obj);
     const prev = asClass(old);
-    return [...(storageClassStrategy.validate?.(obj) ?? []), ...immutable(sc.provisioner, prev.provisioner, 'provisioner'), ...immutable(sc.parameters, prev.parameters, 'parameters'), ...immutable(sc.reclaimPolicy, prev.reclaimPolicy, 'reclaimPolicy'), ...immutable(sc.volumeBindingMode, prev.volumeBindingMode, 'volumeBindingMode')];
+    return [
+      ...(storageClassStrategy.validate?.(obj) ?? []),
+      ...immutable(sc.provisioner, prev.provisioner, 'provisioner'),
+      ...immutable(sc.parameters, prev.parameters, 'parameters'),
+      ...immutable(sc.reclaimPolicy, prev.reclaimPolicy, 'reclaimPolicy'),
+      ...immutable(sc.volumeBindingMode, prev.volumeBindingMode, 'volumeBindingMode'),
+    ];
   },
   columns: [
-    NAME_COLUMN, column('Provisioner', 'Provisioner of the class'), column('ReclaimPolicy', 'Reclaim policy of dynamically provisioned volumes'),
-    column('VolumeBindingMode', 'When volumes are bound and provisioned'), column('AllowVolumeExpansion', 'Whether volumes may be expanded'), AGE_COLUMN,
+    NAME_COLUMN,
+    column('Provisioner', 'Provisioner of the class'),
+    column('ReclaimPolicy', 'Reclaim policy of dynamically provisioned volumes'),
+    column('VolumeBindingMode', 'When volumes are bound and provisioned'),
+    column('AllowVolumeExpansion', 'Whether volumes may be expanded'),
+    AGE_COLUMN,
   ],
   cells(obj) {
     const sc = asClass(obj);
     const isDefault = obj.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
-    return [`${obj.metadata.name}${isDefault ? ' (default)' : ''}`, sc.provisioner, sc.reclaimPolicy ?? 'Delete', sc.volumeBindingMode ?? 'Immediate', String(sc.allowVolumeExpansion ?? false), age(obj.metadata.creationTimestamp)];
+    return [
+      `${obj.metadata.name}${isDefault ? ' (default)' : ''}`,
+      sc.provisioner,
+      sc.reclaimPolicy ?? 'Delete',
+      sc.volumeBindingMode ?? 'Immediate',
+      String(sc.allowVolumeExpansion ?? false),
+      age(obj.metadata.creationTimestamp),
+    ];
   },
 };
 
@@ -140,13 +202,27 @@ export const csiDriverStrategy: Strategy = {
     spec.volumeLifecycleModes ??= ['Persistent'];
   },
   columns: [
-    NAME_COLUMN, column('AttachRequired', 'Indicates this CSI volume driver requires an attach operation', 0, 'boolean'), column('PodInfoOnMount', 'Indicates this CSI volume driver requires additional pod information during mount operations', 0, 'boolean'),
-    column('StorageCapacity', 'Indicates this CSI volume driver wants pod scheduling to consider storage capacity', 0, 'boolean'), column('TokenRequests', 'Indicates this CSI volume driver requires service account tokens'),
-    column('RequiresRepublish', 'Indicates this CSI volume driver requires repeated NodePublishVolume calls', 0, 'boolean'), column('Modes', 'Indicates volume lifecycle modes supported by this driver'), AGE_COLUMN,
+    NAME_COLUMN,
+    column('AttachRequired', 'Indicates this CSI volume driver requires an attach operation', 0, 'boolean'),
+    column('PodInfoOnMount', 'Indicates this CSI volume driver requires additional pod information during mount operations', 0, 'boolean'),
+    column('StorageCapacity', 'Indicates this CSI volume driver wants pod scheduling to consider storage capacity', 0, 'boolean'),
+    column('TokenRequests', 'Indicates this CSI volume driver requires service account tokens'),
+    column('RequiresRepublish', 'Indicates this CSI volume driver requires repeated NodePublishVolume calls', 0, 'boolean'),
+    column('Modes', 'Indicates volume lifecycle modes supported by this driver'),
+    AGE_COLUMN,
   ],
   cells(obj) {
     const spec = (obj as unknown as CSIDriver).spec ?? {};
     const tokens = (spec.tokenRequests ?? []).map((t) => t.audience).join(',');
-    return [obj.metadata.name, spec.attachRequired ?? true, spec.podInfoOnMount ?? false, spec.storageCapacity ?? false, tokens || '<unset>', spec.requiresRepublish ?? false, (spec.volumeLifecycleModes ?? ['Persistent']).join(','), age(obj.metadata.creationTimestamp)];
+    return [
+      obj.metadata.name,
+      spec.attachRequired ?? true,
+      spec.podInfoOnMount ?? false,
+      spec.storageCapacity ?? false,
+      tokens || '<unset>',
+      spec.requiresRepublish ?? false,
+      (spec.volumeLifecycleModes ?? ['Persistent']).join(','),
+      age(obj.metadata.creationTimestamp),
+    ];
   },
 };

@@ -7,7 +7,8 @@ import { normalizeByMax, type FilterPlugin, type ScorePlugin } from '../framewor
 
 export const nodeName: FilterPlugin = {
   name: 'NodeName',
-  filter: (state, node) => (state.pod.spec?.nodeName && state.pod.spec.nodeName !== node.name ? { reason: "node(s) didn't match the requested node name", unresolvable: true } : null),
+  filter: (state, node) =>
+    state.pod.spec?.nodeName && state.pod.spec.nodeName !== node.name ? { reason: "node(s) didn't match the requested node name", unresolvable: true } : null,
 };
 
 export const nodeUnschedulable: FilterPlugin = {
@@ -51,13 +52,15 @@ export const taintToleration: FilterPlugin & ScorePlugin = {
 
 export const nodeAffinity: FilterPlugin & ScorePlugin = {
   name: 'NodeAffinity',
-  preFilter: (state) => (state.pod.spec?.nodeSelector || state.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? undefined : 'skip'),
+  preFilter: (state) =>
+    state.pod.spec?.nodeSelector || state.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? undefined : 'skip',
   filter: (state, node) => (nodeMatchesPod(state.pod, node.node) ? null : { reason: "node(s) didn't match Pod's node affinity/selector", unresolvable: true }),
   preScore: (state) => (state.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? undefined : 'skip'),
   /** the summed weights of the preferred terms the node matches */
   score(state, node) {
     let sum = 0;
-    for (const p of state.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) if (termMatches(p.preference, node.node)) sum += p.weight;
+    for (const p of state.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
+      if (termMatches(p.preference, node.node)) sum += p.weight;
     return sum;
   },
   normalize: (scores) => normalizeByMax(scores),
@@ -73,7 +76,11 @@ export const nodePorts: FilterPlugin = {
   filter(state, node) {
     for (const port of state.data.get('NodePorts') as string[]) {
       const [proto, ip, num] = port.split('/');
-      const clash = node.usedPorts.has(port) || (ip === '0.0.0.0' ? [...node.usedPorts.keys()].some((u) => u.startsWith(`${proto}/`) && u.endsWith(`/${num}`)) : node.usedPorts.has(`${proto}/0.0.0.0/${num}`));
+      const clash =
+        node.usedPorts.has(port) ||
+        (ip === '0.0.0.0'
+          ? [...node.usedPorts.keys()].some((u) => u.startsWith(`${proto}/`) && u.endsWith(`/${num}`))
+          : node.usedPorts.has(`${proto}/0.0.0.0/${num}`));
       if (clash) return { reason: "node(s) didn't have free ports for the requested pod ports" };
     }
     return null;

@@ -28,7 +28,7 @@ export const leastAllocated: ScorePlugin = {
   name: 'NodeResourcesFit',
   score(state, node) {
     const [cpu, mem] = fractions(state, node);
-    return ((1 - cpu) + (1 - mem)) * MAX_NODE_SCORE / 2;
+    return ((1 - cpu + (1 - mem)) * MAX_NODE_SCORE) / 2;
   },
 };
 
@@ -37,7 +37,7 @@ export const mostAllocated: ScorePlugin = {
   name: 'NodeResourcesFit',
   score(state, node) {
     const [cpu, mem] = fractions(state, node);
-    return (cpu + mem) * MAX_NODE_SCORE / 2;
+    return ((cpu + mem) * MAX_NODE_SCORE) / 2;
   },
 };
 

@@ -44,7 +44,8 @@ function countDomains(state: CycleState, key: string, selector: LabelSelector | 
     if (domain === undefined || !nodeMatchesPod(state.pod, node.node)) continue;
     let n = counts.get(domain) ?? 0;
     if (selector) {
-      for (const p of node.pods.values()) if (isLive(p) && p.metadata?.namespace === state.pod.metadata?.namespace && matchesLabels(selector, p.metadata?.labels)) n++;
+      for (const p of node.pods.values())
+        if (isLive(p) && p.metadata?.namespace === state.pod.metadata?.namespace && matchesLabels(selector, p.metadata?.labels)) n++;
     }
     counts.set(domain, n);
   }
@@ -57,7 +58,13 @@ function spreads(state: CycleState, when: 'DoNotSchedule' | 'ScheduleAnyway'): S
     if (c.whenUnsatisfiable !== when) continue;
     const selector = selectorOf(c.labelSelector);
     const counts = countDomains(state, c.topologyKey, selector);
-    out.push({ key: c.topologyKey, maxSkew: c.maxSkew, minDomains: c.minDomains ?? 1, counts, self: selector && matchesLabels(selector, state.pod.metadata?.labels) ? 1 : 0 });
+    out.push({
+      key: c.topologyKey,
+      maxSkew: c.maxSkew,
+      minDomains: c.minDomains ?? 1,
+      counts,
+      self: selector && matchesLabels(selector, state.pod.metadata?.labels) ? 1 : 0,
+    });
   }
   return out;
 }
@@ -71,14 +78,16 @@ function defaultSpreads(state: CycleState, cache: SchedulerCache): Spread[] {
   const owner = state.pod.metadata?.ownerReferences?.find((r) => r.controller && ['ReplicaSet', 'StatefulSet', 'ReplicationController'].includes(r.kind));
   if (!owner) return [];
   const perNode = cache.ownerCounts(owner.uid);
-  return [HOSTNAME, ZONE].map((key, i) => {
-    const counts = new Map<string, number>();
-    for (const node of cache.nodes.values()) {
-      const domain = node.node.metadata?.labels?.[key];
-      if (domain !== undefined) counts.set(domain, (counts.get(domain) ?? 0) + (perNode?.get(node.name) ?? 0));
-    }
-    return { key, maxSkew: i === 0 ? 3 : 5, minDomains: 1, counts, self: 1 };
-  }).filter((s) => s.counts.size > 0);
+  return [HOSTNAME, ZONE]
+    .map((key, i) => {
+      const counts = new Map<string, number>();
+      for (const node of cache.nodes.values()) {
+        const domain = node.node.metadata?.labels?.[key];
+        if (domain !== undefined) counts.set(domain, (counts.get(domain) ?? 0) + (perNode?.get(node.name) ?? 0));
+      }
+      return { key, maxSkew: i === 0 ? 3 : 5, minDomains: 1, counts, self: 1 };
+    })
+    .filter((s) => s.counts.size > 0);
 }
 
 export const podTopologySpread: FilterPlugin & ScorePlugin = {
@@ -128,7 +137,8 @@ function term(t: PodAffinityTerm, ownNamespace: string, weight = 1): Term {
   return { key: t.topologyKey, selector: selectorOf(t.labelSelector), namespaces: new Set(t.namespaces?.length ? t.namespaces : [ownNamespace]), weight };
 }
 
-const termMatchesPod = (t: Term, p: Pod) => t.selector !== null && t.namespaces.has(p.metadata?.namespace ?? '') && matchesLabels(t.selector, p.metadata?.labels);
+const termMatchesPod = (t: Term, p: Pod) =>
+  t.selector !== null && t.namespaces.has(p.metadata?.namespace ?? '') && matchesLabels(t.selector, p.metadata?.labels);
 
 /** For each term, how many matching pods each of its domains holds. */
 function termDomains(cache: SchedulerCache, terms: Term[]): Map<string, number>[] {
@@ -173,13 +183,21 @@ export const interPodAffinity: FilterPlugin & ScorePlugin = {
     if (!affinity.length && !anti.length && !forbiddenByExisting.size) return 'skip';
     const affinityDomains = termDomains(state.cache, affinity);
     const firstOfGroup = affinityDomains.every((d) => d.size === 0) && affinity.every((t) => termMatchesPod(t, state.pod));
-    state.data.set('InterPodAffinity', { affinity, affinityDomains, firstOfGroup, anti, antiDomains: termDomains(state.cache, anti), forbiddenByExisting } satisfies AffinityState);
+    state.data.set('InterPodAffinity', {
+      affinity,
+      affinityDomains,
+      firstOfGroup,
+      anti,
+      antiDomains: termDomains(state.cache, anti),
+      forbiddenByExisting,
+    } satisfies AffinityState);
     return undefined;
   },
   filter(state, node) {
     const s = state.data.get('InterPodAffinity') as AffinityState;
     const labels = node.node.metadata?.labels ?? {};
-    for (const [key, value] of Object.entries(labels)) if (s.forbiddenByExisting.has(`${key}=${value}`)) return { reason: "node(s) didn't satisfy existing pods anti-affinity rules" };
+    for (const [key, value] of Object.entries(labels))
+      if (s.forbiddenByExisting.has(`${key}=${value}`)) return { reason: "node(s) didn't satisfy existing pods anti-affinity rules" };
     if (!s.firstOfGroup) {
       for (const [i, t] of s.affinity.entries()) {
         const domain = labels[t.key];

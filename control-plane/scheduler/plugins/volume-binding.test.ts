@@ -6,10 +6,28 @@ import { cycleState, findFeasibleNodes } from '../scheduler.ts';
 import { REASONS, VOLUME_BINDING, podVolumes, volumeBinding, type StorageLookup } from './volume-binding.ts';
 
 const KEY = 'topology.csi.skiff.dev/node';
-const node = (name: string): Node => ({ metadata: { name, labels: { [KEY]: name } }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] } });
-const pod = (...claims: string[]): Pod => ({ metadata: { name: 'p', namespace: 'ns', uid: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })) } });
-const claim = (name: string, cls: string, volumeName?: string): PersistentVolumeClaim => ({ metadata: { name, namespace: 'ns', uid: name }, spec: { storageClassName: cls, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, volumeName } });
-const pinned = (name: string, to: string): PersistentVolume => ({ metadata: { name }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'static', nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: KEY, operator: 'In', values: [to] }] }] } } }, status: { phase: 'Available' } });
+const node = (name: string): Node => ({
+  metadata: { name, labels: { [KEY]: name } },
+  status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+});
+const pod = (...claims: string[]): Pod => ({
+  metadata: { name: 'p', namespace: 'ns', uid: 'p' },
+  spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })) },
+});
+const claim = (name: string, cls: string, volumeName?: string): PersistentVolumeClaim => ({
+  metadata: { name, namespace: 'ns', uid: name },
+  spec: { storageClassName: cls, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, volumeName },
+});
+const pinned = (name: string, to: string): PersistentVolume => ({
+  metadata: { name },
+  spec: {
+    capacity: { storage: '1Gi' },
+    accessModes: ['ReadWriteOnce'],
+    storageClassName: 'static',
+    nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: KEY, operator: 'In', values: [to] }] }] } },
+  },
+  status: { phase: 'Available' },
+});
 
 function lookup(o: { claims?: PersistentVolumeClaim[]; volumes?: PersistentVolume[]; classes?: StorageClass[]; csiNodes?: CSINode[] }): StorageLookup {
   return {
@@ -29,7 +47,12 @@ function feasible(p: Pod, storage: StorageLookup, nodes = ['a', 'b']): string[] 
   const state = cycleState(p, cache);
   const volumes = podVolumes(p, storage);
   if (volumes) state.data.set(VOLUME_BINDING, { volumes, storage });
-  const r = findFeasibleNodes(state, [volumeBinding].filter((f) => f.preFilter?.(state) !== 'skip'), [...cache.nodes.values()], 0);
+  const r = findFeasibleNodes(
+    state,
+    [volumeBinding].filter((f) => f.preFilter?.(state) !== 'skip'),
+    [...cache.nodes.values()],
+    0,
+  );
   return r.feasible.length ? r.feasible.map((n) => n.name) : [...new Set(r.rejected.map((x) => x.rejection.reason))];
 }
 
@@ -53,7 +76,11 @@ describe('VolumeBinding', () => {
   });
 
   it('puts a WaitForFirstConsumer claim of a node-local CSI driver only on nodes that run the driver', () => {
-    const s = lookup({ claims: [claim('c', 'local')], classes: [wffc('local', 'csi.skiff.dev')], csiNodes: [csiNode('b', 'csi.skiff.dev'), { metadata: { name: 'a' }, spec: { drivers: [] } }] });
+    const s = lookup({
+      claims: [claim('c', 'local')],
+      classes: [wffc('local', 'csi.skiff.dev')],
+      csiNodes: [csiNode('b', 'csi.skiff.dev'), { metadata: { name: 'a' }, spec: { drivers: [] } }],
+    });
     expect(feasible(pod('c'), s)).toEqual(['b']);
     // a provisioner no node runs (an external one) does not restrict
     expect(feasible(pod('c'), lookup({ claims: [claim('c', 'ext')], classes: [wffc('ext', 'example.com/nfs')] }))).toEqual(['a', 'b']);
@@ -63,6 +90,8 @@ describe('VolumeBinding', () => {
     const s = lookup({ claims: [claim('c', 'static')], classes: [wffc('static', 'kubernetes.io/no-provisioner')], volumes: [pinned('pv-a', 'a')] });
     expect(podVolumes(pod('c'), s)?.toBind).toHaveLength(1);
     expect(feasible(pod('c'), s)).toEqual(['a']);
-    expect(feasible(pod('c'), lookup({ claims: [claim('c', 'static')], classes: [wffc('static', 'kubernetes.io/no-provisioner')] }))).toEqual([REASONS.bindConflict]);
+    expect(feasible(pod('c'), lookup({ claims: [claim('c', 'static')], classes: [wffc('static', 'kubernetes.io/no-provisioner')] }))).toEqual([
+      REASONS.bindConflict,
+    ]);
   });
 });

@@ -55,7 +55,14 @@ export function podVolumes(pod: Pod, storage: StorageLookup): PodVolumes | undef
     const cls = storage.storageClass(claimClass(claim));
     if (cls?.volumeBindingMode !== 'WaitForFirstConsumer') return { ...out, problem: REASONS.unboundImmediate };
     // without a provisioner only a free volume can serve it (the filter says where one is)
-    if (cls.provisioner !== NO_PROVISIONER && (claim.metadata?.annotations?.[ANN.selectedNode] || !findMatchingVolume(claim, storage.volumes().filter((v) => !v.spec?.claimRef)))) {
+    if (
+      cls.provisioner !== NO_PROVISIONER &&
+      (claim.metadata?.annotations?.[ANN.selectedNode] ||
+        !findMatchingVolume(
+          claim,
+          storage.volumes().filter((v) => !v.spec?.claimRef),
+        ))
+    ) {
       out.toProvision.push({ claim, provisioner: cls.provisioner, onNode: storage.csiDriverOnSomeNode(cls.provisioner) });
     } else {
       out.toBind.push(claim);
@@ -82,10 +89,18 @@ export const volumeBinding: FilterPlugin = {
     for (const { claim, provisioner, onNode } of pv.toProvision) {
       if (selected(claim) && selected(claim) !== node.name) return { reason: REASONS.bindConflict, unresolvable: true };
       // a node-local driver can only make the volume on a node it runs on
-      if (onNode && !(storage.csiNode(node.name)?.spec?.drivers ?? []).some((d) => d.name === provisioner)) return { reason: REASONS.bindConflict, unresolvable: true };
+      if (onNode && !(storage.csiNode(node.name)?.spec?.drivers ?? []).some((d) => d.name === provisioner))
+        return { reason: REASONS.bindConflict, unresolvable: true };
     }
     for (const claim of pv.toBind) {
-      if (!findMatchingVolume(claim, storage.volumes().filter((v) => !v.spec?.claimRef), node.node)) return { reason: REASONS.bindConflict, unresolvable: true };
+      if (
+        !findMatchingVolume(
+          claim,
+          storage.volumes().filter((v) => !v.spec?.claimRef),
+          node.node,
+        )
+      )
+        return { reason: REASONS.bindConflict, unresolvable: true };
     }
     return null;
   },
