@@ -10,19 +10,7 @@ import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
 import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type Signal } from './eviction/index.ts';
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
 import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
-import {
-  CONFIG_MIRROR,
-  MANAGED_BY,
-  PodSyncer,
-  PodWorkers,
-  Relister,
-  StaticPods,
-  StatusManager,
-  isMirrorPod,
-  parseResolvConf,
-  podLogDirectory,
-  syncMirrorPods,
-} from './pods/index.ts';
+import { MANAGED_BY, PodManager, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory, type PodSink } from './pods/index.ts';
 import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
@@ -166,13 +154,12 @@ export class Agent {
     const prober = new Prober({
       execSync: (id, cmd, timeout) => this.#cri.execSync(id, cmd, timeout),
       changed: (uid) => workers?.resync(uid),
-      kill: (pod, id, container, message) => {
-        podEvent(pod, 'Normal', 'Killing', message, `spec.containers{${container.name}}`);
-        void this.#cri
-          .stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30)
-          .catch((err: Error) => log.warn({ pod: pod.metadata?.name, err: err.message }, 'could not stop an unhealthy container'))
-          .finally(() => workers?.resync(pod.metadata?.uid ?? ''));
-      },
+      // the kill runs in the pod's own worker, between its syncs
+      kill: (pod, id, container, message) =>
+        workers?.act(pod.metadata?.uid ?? '', async () => {
+          podEvent(pod, 'Normal', 'Killing', message, `spec.containers{${container.name}}`);
+          await this.#cri.stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        }),
       event: podEvent,
       log: log.child({ component: 'prober' }),
     });
@@ -224,14 +211,10 @@ export class Agent {
       settled: (uid, observed) => relister.note(uid, observed),
       log: log.child({ component: 'pods' }),
     });
-    let staticPods: StaticPods | undefined;
+    const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
+    const podManager = new PodManager(pods, { client: this.#client, log });
     // a static pod's status goes to its mirror pod, once there is one
-    const statusUid = (e: { namespace: string; name: string; uid: string }) => {
-      if (!staticPods?.has(e.uid)) return e.uid;
-      const mirror = pods.get(`${e.namespace}/${e.name}`);
-      return mirror?.metadata?.annotations?.[CONFIG_MIRROR] === e.uid ? (mirror.metadata.uid ?? null) : null;
-    };
-    const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }), statusUid);
+    const statusManager = new StatusManager(this.#client, log.child({ component: 'status' }), (e) => podManager.statusUid(e));
     workers = new PodWorkers({
       syncer,
       status: statusManager,
@@ -243,21 +226,15 @@ export class Agent {
         return verdict;
       },
     });
-    const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
-    // mirror pods only show static pods: they are never run from the API
-    const mirrorSeen = (p: Pod) => {
-      const uid = p.metadata?.annotations?.[CONFIG_MIRROR] ?? '';
-      if (staticPods?.has(uid)) {
+    const podSink: PodSink = {
+      update: (p) => workers.update(p),
+      remove: (uid, p) => workers.remove(uid, p),
+      mirrorSeen: (uid) => {
         statusManager.forget(uid);
-        workers?.resync(uid);
-      }
+        workers.resync(uid);
+      },
     };
-    let syncMirrors = () => {};
-    pods.addHandlers({
-      onAdd: (p) => (isMirrorPod(p) ? mirrorSeen(p) : workers.update(p)),
-      onUpdate: (_old, p) => (isMirrorPod(p) ? undefined : workers.update(p)),
-      onDelete: (p) => (isMirrorPod(p) ? syncMirrors() : workers.remove(p.metadata?.uid ?? '', p)),
-    });
+    podManager.feed(podSink);
 
     const imagefs = (await this.#cri.imageFsInfo().catch(() => []))[0]?.fsId?.mountpoint || this.#o.rootDir;
     const nodeStats = () => readNodeStats({ nodefs: this.#o.rootDir, imagefs }, cgroups.version);
@@ -291,34 +268,18 @@ export class Agent {
 
     if (config.staticPodPath) {
       const nodeRef = { name: nodeName, uid: node.metadata?.uid ?? '' };
-      let mirrors = Promise.resolve();
-      syncMirrors = () => {
-        mirrors = mirrors
-          .then(() => syncMirrorPods(this.#client, nodeRef, staticPods?.list() ?? [], pods, log))
-          .catch((err: Error) => log.warn({ err: err.message }, 'mirror pod sync failed'));
-      };
-      staticPods = new StaticPods({
-        dir: config.staticPodPath,
-        nodeName,
-        log: log.child({ component: 'static-pods' }),
-        changed: ({ added, removed }) => {
-          for (const p of removed) workers.remove(p.metadata?.uid ?? '', p);
-          for (const p of added) workers.update(p);
-          syncMirrors();
-        },
-      });
-      await staticPods.run(signal, config.fileCheckFrequencyMs);
+      await podManager.runStatic({ dir: config.staticPodPath, node: nodeRef, sink: podSink, everyMs: config.fileCheckFrequencyMs, signal });
       void every(
         MIRROR_SYNC_MS,
         signal,
-        async () => syncMirrors(),
+        async () => podManager.syncMirrors(),
         () => undefined,
       );
     }
 
     // pods the runtime holds for this node but neither the API server nor the manifests know: stop and remove them
     const first = await relister.relist();
-    const known = new Set([...pods.list(), ...(staticPods?.list() ?? [])].map((p) => p.metadata?.uid));
+    const known = new Set(podManager.desired().map((p) => p.metadata?.uid));
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
     // the relist is also how the agent notices the runtime going away and coming back (a containerd restart):
     // the node's Ready condition follows at once rather than at the next status update, and every pod is
@@ -362,7 +323,7 @@ export class Agent {
       ORPHAN_SWEEP_MS,
       signal,
       async () => {
-        const active = new Set([...pods.list().map((p) => p.metadata?.uid), ...workers.active().map((p) => p.metadata?.uid)]);
+        const active = new Set([...podManager.desired(), ...workers.active()].map((p) => p.metadata?.uid));
         const inRuntime = (await sweepLister.relist()).present;
         for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
           if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
@@ -382,21 +343,14 @@ export class Agent {
       containerNames,
       volumeStats: (pod, dir, time) => csiVolumes.volumeStats(pod, dir, time),
     });
-    const podByName = (namespace: string, name: string) => {
-      const p = pods.get(`${namespace}/${name}`);
-      const statics = staticPods?.list() ?? [];
-      if (p && isMirrorPod(p)) return statics.find((s) => s.metadata?.uid === p.metadata?.annotations?.[CONFIG_MIRROR]) ?? p;
-      return p ?? statics.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
-    };
-    const runningPods = () => [...pods.list().filter((p) => !isMirrorPod(p)), ...(staticPods?.list() ?? [])];
     this.#servers.push(
       await startKubeletServer({
         nodeName,
         address: config.address,
         port: config.port,
         tls: this.#o.servingTls,
-        podByName,
-        runningPods,
+        podByName: (namespace, name) => podManager.byName(namespace, name),
+        runningPods: () => podManager.desired(),
         cri: this.#cri,
         observe: (uid) => syncer.observe(uid),
         summary: () => stats.summary(),

@@ -10,3 +10,5 @@ export type { PodEnvironment } from './runtime-config.ts';
 export { MANAGED_BY, POD_UID } from './runtime-labels.ts';
 export type { TerminalReason, PodAdmitter } from './pod-workers.ts';
 export { StaticPods, staticPodFrom, mirrorPodOf, syncMirrorPods, isMirrorPod, CONFIG_MIRROR, CONFIG_HASH, CONFIG_SOURCE } from './static-pods.ts';
+export { PodManager } from './pod-manager.ts';
+export type { PodSink } from './pod-manager.ts';

@@ -130,3 +130,34 @@ describe('PodWorkers updates that change only the status', () => {
     ]);
   });
 });
+
+describe('PodWorkers acting on a pod', () => {
+  it("runs an action (a liveness kill) in the pod's own worker, never during its sync, then syncs", async () => {
+    const h = harness();
+    let syncing = false;
+    let overlapped = false;
+    const slowSync = async (p: Pod) => {
+      syncing = true;
+      await new Promise((r) => setTimeout(r, 30));
+      syncing = false;
+      h.calls.push(`sync ${p.metadata?.name}`);
+      return { status: { phase: 'Running' } as PodStatus };
+    };
+    const workers = new PodWorkers({
+      syncer: { sync: slowSync, terminate: async () => ({}) as PodStatus, remove: async () => undefined } as unknown as PodSyncer,
+      status: { set: () => undefined, flushPod: async () => undefined, forget: () => undefined } as unknown as StatusManager,
+      client: {} as RestClient,
+      log: silentLogger,
+    });
+    workers.update(pod('web'));
+    await new Promise((r) => setTimeout(r, 5));
+    workers.act('web', async () => {
+      overlapped ||= syncing;
+      h.calls.push('kill web');
+    });
+    workers.act('nobody', async () => void h.calls.push('kill nobody'));
+    await until(() => h.calls.filter((c) => c === 'sync web').length >= 2);
+    expect(h.calls).toEqual(['sync web', 'kill web', 'sync web']);
+    expect(overlapped).toBe(false);
+  });
+});

@@ -36,6 +36,8 @@ interface Worker {
   terminalWaiters: (() => void)[];
   /** the status this agent last computed: the basis of the next one (see withOwnStatus) */
   status?: PodStatus;
+  /** actions on the pod from outside its sync (a liveness kill), run by the worker before its next sync */
+  actions: (() => Promise<void>)[];
 }
 
 const RETRY_MS = 1000;
@@ -121,6 +123,18 @@ export class PodWorkers {
     if (w) this.#schedule(w);
   }
 
+  /**
+   * Runs an action on a pod (the prober's kill of an unhealthy container) in
+   * the pod's own worker, between its syncs, then syncs: one thing at a time
+   * happens to a pod. Nothing runs for a pod no worker holds or one being removed.
+   */
+  act(uid: string, action: () => Promise<void>): void {
+    const w = this.#workers.get(uid);
+    if (!w || w.removed) return;
+    w.actions.push(action);
+    this.#schedule(w);
+  }
+
   #worker(uid: string): Worker {
     let w = this.#workers.get(uid);
     if (!w) {
@@ -134,6 +148,7 @@ export class PodWorkers {
         running: false,
         timer: undefined,
         terminalWaiters: [],
+        actions: [],
       };
       this.#workers.set(uid, w);
     }
@@ -159,6 +174,9 @@ export class PodWorkers {
     try {
       while (w.dirty) {
         w.dirty = false;
+        for (const action of w.actions.splice(0)) {
+          await action().catch((err: Error) => this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: err.message }, 'action on the pod failed'));
+        }
         try {
           const retryAfter = await this.#syncOnce(w);
           if (retryAfter !== undefined) this.#schedule(w, retryAfter);
