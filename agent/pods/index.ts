@@ -1,6 +1,6 @@
 export { PodWorkers } from './pod-workers.ts';
 export { PodSyncer, newPodMemory } from './pod-sync.ts';
-export type { PodMemory } from './pod-sync.ts';
+export type { PodMemory, Requeue, SyncResult } from './pod-sync.ts';
 export { StatusManager } from './status-manager.ts';
 export { Relister } from './relist.ts';
 export { computePodActions } from './plan.ts';

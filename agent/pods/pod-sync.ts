@@ -40,10 +40,16 @@ export function newPodMemory(): PodMemory {
   return { waiting: new Map(), initFailed: false, terminationMessages: new Map() };
 }
 
+/** Why a pod is to be synced again soon, and when. */
+export interface Requeue {
+  afterMs: number;
+  reason: 'SandboxBackOff' | 'FailedCreatePodSandBox' | 'FailedMount' | 'ContainerBackOff' | 'NextContainerDue' | 'InitContainerRunning';
+}
+
 export interface SyncResult {
   status: PodStatus;
-  /** sync again after this long (a back-off ends) */
-  retryAfterMs?: number;
+  /** sync again (a back-off ends, a container is due); none: at the next change or relist */
+  requeue?: Requeue;
 }
 
 export interface PodSyncerDeps {
@@ -152,9 +158,9 @@ export class PodSyncer {
 
     const actions = computePodActions(pod, observed);
     memory.initFailed = actions.initFailed;
-    let retryAfterMs: number | undefined;
-    const retry = (ms: number | undefined) => {
-      if (ms !== undefined && ms > 0) retryAfterMs = Math.min(retryAfterMs ?? ms, ms);
+    let requeue: Requeue | undefined;
+    const retry = (ms: number | undefined, reason: Requeue['reason']) => {
+      if (ms !== undefined && ms > 0 && (requeue === undefined || ms < requeue.afterMs)) requeue = { afterMs: ms, reason };
     };
 
     if (actions.killPod) {
@@ -179,7 +185,7 @@ export class PodSyncer {
       const remaining = this.sandboxBackoff.remaining(key, Date.now());
       if (remaining > 0) {
         await Promise.all([volumesReady, messageFiles, earlyDirs]);
-        return { status: this.#statusOf(pod, observed, memory), retryAfterMs: remaining };
+        return { status: this.#statusOf(pod, observed, memory), requeue: { afterMs: remaining, reason: 'SandboxBackOff' } };
       }
       try {
         unsettle(await (earlyDirs ?? makeSandboxDirs()));
@@ -190,7 +196,10 @@ export class PodSyncer {
         event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
         log.warn({ pod: pod.metadata?.name, err: message }, 'sandbox creation failed');
         await Promise.all([volumesReady, messageFiles]);
-        return { status: this.#statusOf(pod, observed, memory), retryAfterMs: this.sandboxBackoff.next(key, Date.now()) };
+        return {
+          status: this.#statusOf(pod, observed, memory),
+          requeue: { afterMs: this.sandboxBackoff.next(key, Date.now()), reason: 'FailedCreatePodSandBox' },
+        };
       }
       observed = await this.#observer.withNewSandbox(uid, observed, sandboxId);
     } else if (sandboxId) {
@@ -203,14 +212,17 @@ export class PodSyncer {
     if ('err' in prepared) {
       if (!(prepared.err instanceof VolumeError)) throw prepared.err;
       event('Warning', 'FailedMount', prepared.err.message);
-      return { status: this.#statusOf(pod, observed, memory), retryAfterMs: VOLUME_RETRY_MS };
+      return { status: this.#statusOf(pod, observed, memory), requeue: { afterMs: VOLUME_RETRY_MS, reason: 'FailedMount' } };
     }
     const volumes = prepared.v;
     const podIP = observed.sandboxes[0]?.ip ?? '';
     const mounts = await this.#podMounts(pod, podIP);
 
     for (const [i, start] of actions.containersToStart.entries()) {
-      retry(await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, messageFile: files[i] as string, memory, event }));
+      retry(
+        await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, messageFile: files[i] as string, memory, event }),
+        'ContainerBackOff',
+      );
     }
     observed = await this.observe(uid);
     await this.#readTerminationMessages(pod, observed, memory);
@@ -223,12 +235,12 @@ export class PodSyncer {
       await this.#stopSandboxes(observed);
     } else if (isSettled(next)) {
       this.#deps.settled?.(uid, observed);
-      if (next.initRunning) retry(initExitPoll(next.initRunning, Date.now()));
+      if (next.initRunning) retry(initExitPoll(next.initRunning, Date.now()), 'InitContainerRunning');
     } else if (next.containersToStart.some((c) => !actions.containersToStart.some((s) => s.name === c.name && s.init === c.init))) {
       // what these starts made possible (a sidecar up: the next container) is due now, not at the next relist
-      retryAfterMs = 0;
+      requeue = { afterMs: 0, reason: 'NextContainerDue' };
     }
-    return { status, retryAfterMs };
+    return { status, ...(requeue ? { requeue } : {}) };
   }
 
   /** Starts one container; returns when the pod should be synced again if it could not. */

@@ -1,6 +1,6 @@
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { ApiError, isPodTerminal, type Logger, type RestClient } from '../../apimachinery/index.ts';
-import { newPodMemory, type PodMemory, type PodSyncer } from './pod-sync.ts';
+import { newPodMemory, type PodMemory, type PodSyncer, type Requeue } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
 /** Where a pod is in its life on this node: running, being stopped, stopped, and finally cleaned away. */
@@ -178,8 +178,11 @@ export class PodWorkers {
           await action().catch((err: Error) => this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: err.message }, 'action on the pod failed'));
         }
         try {
-          const retryAfter = await this.#syncOnce(w);
-          if (retryAfter !== undefined) this.#schedule(w, retryAfter);
+          const requeue = await this.#syncOnce(w);
+          if (requeue) {
+            this.#log.debug({ pod: w.pod?.metadata?.name, uid: w.uid, ...requeue }, 'sync again');
+            this.#schedule(w, requeue.afterMs);
+          }
         } catch (err) {
           this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: (err as Error).message }, 'pod sync failed; retrying');
           this.#schedule(w, RETRY_MS);
@@ -217,7 +220,7 @@ export class PodWorkers {
     return undefined;
   }
 
-  async #syncOnce(w: Worker): Promise<number | undefined> {
+  async #syncOnce(w: Worker): Promise<Requeue | undefined> {
     const pod = w.pod;
     this.#log.debug({ pod: pod?.metadata?.name, uid: w.uid, removed: w.removed, lifecycle: w.lifecycle.kind }, 'sync');
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
@@ -226,7 +229,7 @@ export class PodWorkers {
       const result = await this.#syncer.sync(withOwnStatus(pod, w.status), w.memory);
       w.status = result.status;
       this.#status.set(pod, result.status);
-      return result.retryAfterMs;
+      return result.requeue;
     }
     if (w.lifecycle.kind === 'syncing') {
       w.lifecycle = { kind: 'terminating' };

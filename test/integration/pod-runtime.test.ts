@@ -145,7 +145,8 @@ describe('pods on a real containerd with real CNI', () => {
     const memory = newPodMemory();
     const first = await syncer.sync(p, memory);
     expect(first.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ErrImagePull');
-    expect(first.retryAfterMs).toBeGreaterThan(0);
+    expect(first.requeue).toMatchObject({ reason: 'ContainerBackOff' });
+    expect(first.requeue?.afterMs).toBeGreaterThan(0);
     const second = await syncer.sync(p, memory);
     expect(second.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ImagePullBackOff');
     expect(second.status.phase).toBe('Pending');
