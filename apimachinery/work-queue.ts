@@ -12,7 +12,7 @@ export class WorkQueue {
   #processing = new Set<string>();
   #dirty = new Set<string>();
   #failures = new Map<string, number>();
-  #timers = new Map<string, NodeJS.Timeout>();
+  #timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   #waiters: (() => void)[] = [];
   #baseDelayMs: number;
   #maxDelayMs: number;
@@ -33,16 +33,19 @@ export class WorkQueue {
     this.#waiters.shift()?.();
   }
 
+  /** Queues the key after `ms`; a key already due sooner keeps its earlier time (a deadline is never pushed back). */
   addAfter(key: string, ms: number): void {
     if (ms <= 0) return this.add(key);
+    const due = Date.now() + ms;
     const existing = this.#timers.get(key);
-    if (existing) clearTimeout(existing);
-    const t = setTimeout(() => {
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
       this.#timers.delete(key);
       this.add(key);
     }, ms);
-    t.unref();
-    this.#timers.set(key, t);
+    timer.unref();
+    this.#timers.set(key, { timer, due });
   }
 
   /** Re-queues after this key's next back-off delay. */
@@ -90,6 +93,6 @@ export class WorkQueue {
       }
     };
     await Promise.all(Array.from({ length: workers }, loop));
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) clearTimeout(t.timer);
   }
 }
