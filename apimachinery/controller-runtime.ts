@@ -46,6 +46,11 @@ export function primary<T extends KubeObject>(informer: Informer<T>, on?: readon
   return watch(informer, (o) => objectKey(o), on);
 }
 
+/** An informer the controller only reads from: waited for before the first reconcile, queues nothing. */
+export function reads<T extends KubeObject>(informer: Informer<T>): WatchSpec {
+  return { synced: () => informer.hasSynced(), attach: () => {} };
+}
+
 export interface ControllerDefinition {
   name: string;
   /** what queues work: the primary objects, what they own, what else they look at */

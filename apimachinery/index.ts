@@ -39,5 +39,5 @@ export { registryHost } from './image-reference.ts';
 export { isOpen, writeIfOpen, drained, onResponseEnd } from './response-stream.ts';
 export { podReferences } from './pod-references.ts';
 export type { PodReferences } from './pod-references.ts';
-export { defineController, primary, requeueAfter, watch } from './controller-runtime.ts';
+export { defineController, primary, reads, requeueAfter, watch } from './controller-runtime.ts';
 export type { ControllerDefinition, ReconcileAction, RunnableController, WatchSpec } from './controller-runtime.ts';

@@ -3,7 +3,10 @@ import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import {
   ApiError,
   type Informer,
-  WorkQueue,
+  defineController,
+  reads,
+  watch,
+  type RunnableController,
   formatQuantity,
   objectKey,
   parseQuantity,
@@ -103,7 +106,7 @@ export class NodeProvisioner {
   #claims: Informer<PersistentVolumeClaim>;
   #volumes: Informer<PersistentVolume>;
   #classes: Informer<StorageClass>;
-  #queue = new WorkQueue({ baseDelayMs: 1000, maxDelayMs: 300_000 });
+  #loop: RunnableController;
 
   constructor(o: {
     client: RestClient;
@@ -123,31 +126,25 @@ export class NodeProvisioner {
     this.#claims = o.claims;
     this.#volumes = o.volumes;
     this.#classes = o.classes;
-    const claim = (c: PersistentVolumeClaim) => this.#queue.add(`claim/${objectKey(c)}`);
-    const volume = (v: PersistentVolume) => this.#queue.add(`volume/${v.metadata?.name}`);
-    this.#claims.addHandlers({ onAdd: claim, onUpdate: (_o, c) => claim(c) });
-    this.#volumes.addHandlers({ onAdd: volume, onUpdate: (_o, v) => volume(v) });
+    const claimKey = (c: PersistentVolumeClaim) => `claim/${objectKey(c)}`;
+    const volumeKey = (v: PersistentVolume) => `volume/${v.metadata?.name}`;
+    this.#loop = defineController({
+      name: 'csi-provisioner',
+      log: this.#log,
+      workers: 2,
+      backoff: { baseDelayMs: 1000, maxDelayMs: 300_000 },
+      watches: [watch(this.#claims, claimKey, ['add', 'update']), watch(this.#volumes, volumeKey, ['add', 'update']), reads(this.#classes)],
+      reconcile: (key) => (key.startsWith('claim/') ? this.#syncClaim(key.slice('claim/'.length)) : this.#syncVolume(key.slice('volume/'.length))),
+    });
+    // a driver that registers or goes changes what can be provisioned here
     this.#plugins.onChange(() => {
-      for (const c of this.#claims.list()) claim(c);
-      for (const v of this.#volumes.list()) volume(v);
+      for (const c of this.#claims.list()) this.#loop.enqueue(claimKey(c));
+      for (const v of this.#volumes.list()) this.#loop.enqueue(volumeKey(v));
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced(), this.#classes.hasSynced()]);
-    await this.#queue.run(
-      2,
-      async (key) => {
-        try {
-          await (key.startsWith('claim/') ? this.#syncClaim(key.slice('claim/'.length)) : this.#syncVolume(key.slice('volume/'.length)));
-          this.#queue.forget(key);
-        } catch (err) {
-          if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'storage sync failed');
-          this.#queue.addRateLimited(key);
-        }
-      },
-      signal,
-    );
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   #provisioning(name: string | undefined): CsiPlugin | undefined {

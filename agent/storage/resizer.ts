@@ -1,8 +1,10 @@
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition } from 'kubernetes-types/core/v1.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
-  ApiError,
-  WorkQueue,
+  defineController,
+  reads,
+  watch,
+  type RunnableController,
   formatQuantity,
   mountAt,
   objectKey,
@@ -34,7 +36,7 @@ export class NodeResizer {
   #rootDir: string;
   #claims: Informer<PersistentVolumeClaim>;
   #volumes: Informer<PersistentVolume>;
-  #queue = new WorkQueue({ baseDelayMs: 1000, maxDelayMs: 300_000 });
+  #loop: RunnableController;
 
   constructor(o: {
     client: RestClient;
@@ -52,27 +54,25 @@ export class NodeResizer {
     this.#rootDir = o.rootDir;
     this.#claims = o.claims;
     this.#volumes = o.volumes;
-    const claim = (c: PersistentVolumeClaim) => c.spec?.volumeName && this.#queue.add(objectKey(c));
-    this.#claims.addHandlers({ onAdd: claim, onUpdate: (_o, c) => claim(c) });
-  }
-
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced()]);
-    await this.#queue.run(
-      1,
-      async (key) => {
+    this.#loop = defineController({
+      name: 'csi-resizer',
+      log: this.#log,
+      backoff: { baseDelayMs: 1000, maxDelayMs: 300_000 },
+      watches: [watch(this.#claims, (c) => !!c.spec?.volumeName && objectKey(c), ['add', 'update']), reads(this.#volumes)],
+      reconcile: async (key) => {
         try {
           await this.#sync(key);
-          this.#queue.forget(key);
         } catch (err) {
           // a file system that can only grow at its next stage is not retried until then
           if (err instanceof CsiError && err.code === grpcStatus.FAILED_PRECONDITION) return;
-          if (!(err instanceof ApiError && err.code === 409)) this.#log.warn({ key, err: (err as Error).message }, 'volume expansion failed');
-          this.#queue.addRateLimited(key);
+          throw err;
         }
       },
-      signal,
-    );
+    });
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   #pluginFor(pv: PersistentVolume): CsiPlugin | undefined {

@@ -1,6 +1,6 @@
 import type { ClusterRole, PolicyRule } from 'kubernetes-types/rbac/v1.js';
-import { WorkQueue, fromObjectSelector, matchesLabels, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, fromObjectSelector, matchesLabels, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { CLUSTER_ROLES } from './shared-informers.ts';
 
 /**
@@ -32,22 +32,29 @@ export function aggregatedRules(role: ClusterRole, all: ClusterRole[]): PolicyRu
 export class ClusterRoleAggregationController implements Controller {
   readonly name = 'clusterrole-aggregation';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #loop: RunnableController;
   #roles: Informer<ClusterRole>;
 
   constructor(ctx: ControllerContext) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#roles = ctx.informers.for<ClusterRole>(CLUSTER_ROLES);
     // any role may feed any aggregated one: look at them all (there are few)
-    const enqueueAggregated = () => {
-      for (const r of this.#roles.list()) if (r.aggregationRule) this.#queue.add(r.metadata?.name ?? '');
-    };
-    this.#roles.addHandlers({ onAdd: enqueueAggregated, onUpdate: enqueueAggregated, onDelete: enqueueAggregated });
+    const aggregated = () =>
+      this.#roles
+        .list()
+        .filter((r) => r.aggregationRule)
+        .map((r) => r.metadata?.name ?? '');
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
+      watches: [watch(this.#roles, aggregated)],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await this.#roles.hasSynced();
-    await runSyncLoop(this.#queue, 1, (name) => this.sync(name), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(name: string): Promise<void> {

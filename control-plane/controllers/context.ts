@@ -1,11 +1,12 @@
 import {
   ApiError,
+  watch,
   type EventRecorder,
-  type InformerHandlers,
+  type Informer,
   type Logger,
   type ResourceRef,
   type RestClient,
-  type WorkQueue,
+  type WatchSpec,
 } from '../../apimachinery/index.ts';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { controllerKey } from './controller-ref.ts';
@@ -25,42 +26,9 @@ export interface Controller {
   run(signal: AbortSignal): Promise<void>;
 }
 
-/**
- * Runs `workers` loops over a controller's queue: a key that syncs has its
- * back-off reset, one that fails is retried with back-off. Conflicts are
- * retried quietly (a newer version of the object is on its way), and an
- * object that vanished mid-sync needs nothing more.
- */
-export function runSyncLoop(queue: WorkQueue, workers: number, sync: (key: string) => Promise<void>, log: Logger, signal: AbortSignal): Promise<void> {
-  return queue.run(
-    workers,
-    async (key) => {
-      try {
-        await sync(key);
-        queue.forget(key);
-      } catch (err) {
-        if (err instanceof ApiError && err.code === 404) {
-          queue.forget(key);
-          return;
-        }
-        if (!(err instanceof ApiError && err.code === 409)) log.warn({ key, err: (err as Error).message }, 'sync failed');
-        queue.addRateLimited(key);
-      }
-    },
-    signal,
-  );
-}
-
-/** Informer handlers that queue the controller (of this kind) of whatever is added, changed or deleted. */
-export function queueControllerOf<T extends { metadata?: { namespace?: string; ownerReferences?: OwnerReference[] } }>(
-  queue: WorkQueue,
-  kind: string,
-): InformerHandlers<T> {
-  const add = (o: T) => {
-    const key = controllerKey(o, kind);
-    if (key) queue.add(key);
-  };
-  return { onAdd: add, onUpdate: (_old, o) => add(o), onDelete: add };
+/** What a controller of this kind owns: each change queues the owner its controller reference names. */
+export function owned<T extends { metadata?: { namespace?: string; ownerReferences?: OwnerReference[] } }>(informer: Informer<T>, kind: string): WatchSpec {
+  return watch(informer, (o) => controllerKey(o, kind));
 }
 
 /**

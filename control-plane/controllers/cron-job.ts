@@ -1,7 +1,16 @@
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
-import { ApiError, WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import {
+  ApiError,
+  defineController,
+  primary,
+  requeueAfter,
+  rfc3339,
+  type Informer,
+  type ReconcileAction,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
+import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy } from './controller-ref.ts';
 import { fireTimes } from './cron-times.ts';
 import { finishedCondition } from './job.ts';
@@ -22,7 +31,7 @@ const TOO_MANY_MISSED = 100;
 export class CronJobController implements Controller {
   readonly name = 'cronjob';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #cronJobs: Informer<CronJob>;
   #jobs: Informer<Job>;
   #jobsByOwner: OwnerIndex<Job>;
@@ -32,16 +41,21 @@ export class CronJobController implements Controller {
     this.#cronJobs = ctx.informers.for<CronJob>(CRON_JOBS);
     this.#jobs = ctx.informers.for<Job>(JOBS);
     this.#jobsByOwner = ctx.informers.ownerIndex<Job>(JOBS);
-    this.#cronJobs.addHandlers({ onAdd: (cj) => this.#queue.add(objectKey(cj)), onUpdate: (_o, cj) => this.#queue.add(objectKey(cj)) });
-    this.#jobs.addHandlers(queueControllerOf<Job>(this.#queue, 'CronJob'));
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
+      watches: [primary(this.#cronJobs, ['add', 'update']), owned(this.#jobs, 'CronJob')],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#cronJobs.hasSynced(), this.#jobs.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
-  async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<ReconcileAction> {
     const cj = this.#cronJobs.get(key);
     if (!cj || cj.metadata?.deletionTimestamp) return;
     const spec = cj.spec ?? { schedule: '', jobTemplate: {} };
@@ -60,7 +74,7 @@ export class CronJobController implements Controller {
       this.#ctx.events.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${spec.schedule}: ${(err as Error).message}`);
       return;
     }
-    this.#queue.addAfter(key, times.next.getTime() - now.getTime() + 100);
+    const again = requeueAfter(times.next.getTime() - now.getTime() + 100);
     const scheduled = times.missed.at(-1);
     let lastScheduleTime = cj.status?.lastScheduleTime;
     if (times.count > TOO_MANY_MISSED)
@@ -100,11 +114,12 @@ export class CronJobController implements Controller {
       ...(cj.status?.lastScheduleTime ? { lastScheduleTime: cj.status.lastScheduleTime } : {}),
       ...(cj.status?.lastSuccessfulTime ? { lastSuccessfulTime: cj.status.lastSuccessfulTime } : {}),
     };
-    if (JSON.stringify(status) === JSON.stringify(before)) return;
+    if (JSON.stringify(status) === JSON.stringify(before)) return again;
     await this.#ctx.client.update(
       { ...CRON_JOBS, version: 'v1', namespace: cj.metadata?.namespace, name: cj.metadata?.name, subresource: 'status' },
       { ...cj, status },
     );
+    return again;
   }
 
   async #startJob(cj: CronJob, scheduled: Date): Promise<Job> {

@@ -1,7 +1,16 @@
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
-import { WorkQueue, describeRequest, objectKey, rfc3339, signRequest, type Informer, type KeyPair } from '../../apimachinery/index.ts';
+import {
+  defineController,
+  describeRequest,
+  primary,
+  rfc3339,
+  signRequest,
+  type Informer,
+  type KeyPair,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import { SIGNERS, signerRefusal } from './csr-signers.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { CERTIFICATE_SIGNING_REQUESTS } from './shared-informers.ts';
 
 /** kube-controller-manager's --cluster-signing-duration default: one year; requests may ask for less, down to 10 minutes. */
@@ -21,20 +30,24 @@ export class CsrSigningController implements Controller {
   readonly name = 'csrsigning';
   #ctx: ControllerContext;
   #ca: KeyPair;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #requests: Informer<CertificateSigningRequest>;
 
   constructor(ctx: ControllerContext, ca: KeyPair) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#ca = ca;
     this.#requests = ctx.informers.for<CertificateSigningRequest>(CERTIFICATE_SIGNING_REQUESTS);
-    const enqueue = (csr: CertificateSigningRequest) => this.#queue.add(objectKey(csr));
-    this.#requests.addHandlers({ onAdd: enqueue, onUpdate: (_o, csr) => enqueue(csr) });
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
+      watches: [primary(this.#requests, ['add', 'update'])],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await this.#requests.hasSynced();
-    await runSyncLoop(this.#queue, 1, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(name: string): Promise<void> {

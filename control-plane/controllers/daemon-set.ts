@@ -1,7 +1,7 @@
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, nodeMatchesPod, objectKey, tolerates, type Informer } from '../../apimachinery/index.ts';
-import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, nodeMatchesPod, objectKey, primary, tolerates, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { REVISION_HASH_LABEL, syncRevisions } from './controller-revisions.ts';
 import { scaledValue } from './deployment-rollout.ts';
@@ -57,7 +57,7 @@ export function shouldRunOn(template: PodTemplateSpec, node: Node): { start: boo
 export class DaemonSetController implements Controller {
   readonly name = 'daemonset';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #sets: Informer<DaemonSet>;
   #nodes: Informer<Node>;
   #pods: Informer<Pod>;
@@ -67,20 +67,22 @@ export class DaemonSetController implements Controller {
     this.#sets = ctx.informers.for<DaemonSet>(DAEMON_SETS);
     this.#nodes = ctx.informers.for<Node>(NODES);
     this.#pods = ctx.informers.for<Pod>(PODS);
-    const enqueue = (ds: DaemonSet) => this.#queue.add(objectKey(ds));
-    this.#sets.addHandlers({ onAdd: enqueue, onUpdate: (_o, ds) => enqueue(ds) });
-    const all = () => this.#sets.list().forEach(enqueue);
-    this.#nodes.addHandlers({
-      onAdd: all,
-      onUpdate: (a, b) => JSON.stringify([a.metadata?.labels, a.spec?.taints]) !== JSON.stringify([b.metadata?.labels, b.spec?.taints]) && all(),
-      onDelete: all,
+    // a node that comes, goes or changes its labels or taints may change where every set runs
+    const everySet = (n: Node, old?: Node) =>
+      !old || JSON.stringify([old.metadata?.labels, old.spec?.taints]) !== JSON.stringify([n.metadata?.labels, n.spec?.taints])
+        ? this.#sets.list().map(objectKey)
+        : undefined;
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      watches: [primary(this.#sets, ['add', 'update']), watch(this.#nodes, everySet), owned(this.#pods, 'DaemonSet')],
+      reconcile: (key) => this.sync(key),
     });
-    this.#pods.addHandlers(queueControllerOf<Pod>(this.#queue, 'DaemonSet'));
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#sets.hasSynced(), this.#nodes.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

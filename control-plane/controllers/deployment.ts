@@ -1,7 +1,16 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { deleteExact, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import {
+  defineController,
+  primary,
+  requeueAfter,
+  rfc3339,
+  watch,
+  type Informer,
+  type ReconcileAction,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
+import { deleteExact, owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerKey, controllerRef, isControlledBy } from './controller-ref.ts';
 import { nextNewReplicas, oldScaleDown, rollingBounds, type ReplicaSetCounts } from './deployment-rollout.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -31,7 +40,7 @@ const counts = (rs: ReplicaSet): ReplicaSetCounts => ({
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #deployments: Informer<Deployment>;
   #sets: Informer<ReplicaSet>;
   #pods: Informer<Pod>;
@@ -45,29 +54,26 @@ export class DeploymentController implements Controller {
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#setsByOwner = ctx.informers.ownerIndex<ReplicaSet>(REPLICA_SETS);
     this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
-    const enqueue = (d: Deployment) => this.#queue.add(objectKey(d));
-    this.#deployments.addHandlers({ onAdd: enqueue, onUpdate: (_o, d) => enqueue(d) });
-    const enqueueOwner = (rs: ReplicaSet) => {
-      const key = controllerKey(rs, 'Deployment');
-      if (key) this.#queue.add(key);
-    };
-    this.#sets.addHandlers({ onAdd: enqueueOwner, onUpdate: (_o, rs) => enqueueOwner(rs), onDelete: enqueueOwner });
     // Recreate waits for the old pods to be gone, so their deletion matters
-    this.#pods.addHandlers({
-      onDelete: (p) => {
-        const rsKey = controllerKey(p, 'ReplicaSet');
-        const rs = rsKey ? this.#sets.get(rsKey) : undefined;
-        if (rs) enqueueOwner(rs);
-      },
+    const deploymentOfPod = (p: Pod) => {
+      const rsKey = controllerKey(p, 'ReplicaSet');
+      const rs = rsKey ? this.#sets.get(rsKey) : undefined;
+      return rs ? controllerKey(rs, 'Deployment') : undefined;
+    };
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      watches: [primary(this.#deployments, ['add', 'update']), owned(this.#sets, 'Deployment'), watch(this.#pods, deploymentOfPod, ['delete'])],
+      reconcile: (key) => this.sync(key),
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#deployments.hasSynced(), this.#sets.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
-  async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<ReconcileAction> {
     const d = this.#deployments.get(key);
     if (!d || d.metadata?.deletionTimestamp) return;
     const sets = this.#setsByOwner.dependents(d.metadata?.uid).filter((rs) => isControlledBy(rs, d));
@@ -121,7 +127,7 @@ export class DeploymentController implements Controller {
       }
     }
     await this.#pruneHistory(d, old);
-    await this.#syncStatus(d, next, old, progressed);
+    return this.#syncStatus(d, next, old, progressed);
   }
 
   /** The size a new ReplicaSet starts at: none for Recreate, what the surge allows for a rolling update. */
@@ -196,7 +202,9 @@ export class DeploymentController implements Controller {
       await deleteExact(this.#ctx.client, { ...REPLICA_SETS, namespace: rs.metadata?.namespace }, rs);
   }
 
-  async #syncStatus(d: Deployment, next: ReplicaSet | undefined, old: ReplicaSet[], progressed: boolean): Promise<void> {
+  /** Writes the Deployment's status; asks to look again when its progress deadline would pass. */
+  async #syncStatus(d: Deployment, next: ReplicaSet | undefined, old: ReplicaSet[], progressed: boolean): Promise<ReconcileAction> {
+    let again: ReconcileAction;
     const all = next ? [next, ...old] : old;
     const total = (f: (rs: ReplicaSet) => number) => all.reduce((n, rs) => n + f(rs), 0);
     const desired = d.spec?.replicas ?? 1;
@@ -246,18 +254,19 @@ export class DeploymentController implements Controller {
       set({ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, false);
     } else if (progressed || countsChanged || !progressing || progressing.reason === 'DeploymentPaused' || progressing.reason === 'NewReplicaSetAvailable') {
       set({ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` }, true);
-      this.#queue.addAfter(objectKey(d), deadline * 1000 + 500);
+      again = requeueAfter(deadline * 1000 + 500);
     } else if (progressing.status === 'True' && Date.parse(progressing.lastUpdateTime ?? now) + deadline * 1000 <= Date.now()) {
       set({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, false);
       this.#ctx.events.event(d, 'Warning', 'ProgressDeadlineExceeded', `Deployment "${d.metadata?.name}" has timed out progressing.`);
     }
     const collision = before.collisionCount ? { collisionCount: before.collisionCount } : {};
     const status: DeploymentStatus = { ...withoutZeros(counts), conditions: [...conditions.values()], ...collision };
-    if (JSON.stringify(status) === JSON.stringify({ ...withoutZeros(before), conditions: before.conditions ?? [], ...collision })) return;
+    if (JSON.stringify(status) === JSON.stringify({ ...withoutZeros(before), conditions: before.conditions ?? [], ...collision })) return again;
     await this.#ctx.client.update(
       { ...DEPLOYMENTS, version: 'v1', namespace: d.metadata?.namespace, name: d.metadata?.name, subresource: 'status' },
       { ...d, status },
     );
+    return again;
   }
 }
 

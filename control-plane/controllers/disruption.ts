@@ -1,7 +1,17 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
-import { WorkQueue, fromObjectSelector, matchesLabels, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import {
+  defineController,
+  fromObjectSelector,
+  matchesLabels,
+  objectKey,
+  primary,
+  rfc3339,
+  watch,
+  type Informer,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { isPodReady } from './controller-ref.ts';
 import { scaledValue } from './deployment-rollout.ts';
 import { PODS, POD_DISRUPTION_BUDGETS } from './shared-informers.ts';
@@ -46,7 +56,7 @@ export function budgetCounts(
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #budgets: Informer<PodDisruptionBudget>;
   #pods: Informer<Pod>;
 
@@ -54,12 +64,18 @@ export class DisruptionController implements Controller {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#budgets = ctx.informers.for<PodDisruptionBudget>(POD_DISRUPTION_BUDGETS);
     this.#pods = ctx.informers.for<Pod>(PODS);
-    const enqueue = (b: PodDisruptionBudget) => this.#queue.add(objectKey(b));
-    this.#budgets.addHandlers({ onAdd: enqueue, onUpdate: (_o, b) => enqueue(b) });
-    const podChanged = (p: Pod) => {
-      for (const b of this.#budgets.list()) if (b.metadata?.namespace === p.metadata?.namespace && this.#selects(b, p)) enqueue(b);
-    };
-    this.#pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+    const budgetsOf = (p: Pod) =>
+      this.#budgets
+        .list()
+        .filter((b) => b.metadata?.namespace === p.metadata?.namespace && this.#selects(b, p))
+        .map(objectKey);
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      watches: [primary(this.#budgets, ['add', 'update']), watch(this.#pods, budgetsOf)],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
   #selects(b: PodDisruptionBudget, p: Pod): boolean {
@@ -70,9 +86,8 @@ export class DisruptionController implements Controller {
     }
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#budgets.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { deleteExact, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import { deleteExact, type Controller, type ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type EndpointGroup } from './service-endpoints.ts';
 import { ENDPOINT_SLICES, PODS, SERVICES } from './shared-informers.ts';
 
@@ -38,7 +38,7 @@ const sameContent = (a: Pick<EndpointSlice, 'endpoints' | 'ports'>, b: Pick<Endp
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #services: Informer<Service>;
   #pods: Informer<Pod>;
   #slices: Informer<EndpointSlice>;
@@ -48,28 +48,26 @@ export class EndpointSliceController implements Controller {
     this.#services = ctx.informers.for<Service>(SERVICES);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#slices = ctx.informers.for<EndpointSlice>(ENDPOINT_SLICES);
-    const enqueue = (svc: Service) => this.#queue.add(objectKey(svc));
-    this.#services.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
-    this.#pods.addHandlers({
-      onAdd: (p) => this.#enqueueServicesOf(p),
-      onUpdate: (old, p) => this.#enqueueServicesOf(p, old),
-      onDelete: (p) => this.#enqueueServicesOf(p),
-    });
-    this.#slices.addHandlers({
-      onDelete: (s) => {
-        const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-        if (svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) this.#queue.add(`${s.metadata?.namespace}/${svc}`);
-      },
+    // a slice of ours that goes is made again for its Service
+    const sliceOwner = (s: EndpointSlice) => {
+      const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+      return svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? `${s.metadata?.namespace}/${svc}` : undefined;
+    };
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 4,
+      watches: [
+        primary(this.#services),
+        watch(this.#pods, (pod, old) => servicesSelecting(this.#services.list(), pod, old).map(objectKey)),
+        watch(this.#slices, sliceOwner, ['delete']),
+      ],
+      reconcile: (key) => this.sync(key),
     });
   }
 
-  #enqueueServicesOf(pod: Pod, old?: Pod): void {
-    for (const svc of servicesSelecting(this.#services.list(), pod, old)) this.#queue.add(objectKey(svc));
-  }
-
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#services.hasSynced(), this.#pods.hasSynced(), this.#slices.hasSynced()]);
-    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

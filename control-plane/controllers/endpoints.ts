@@ -1,6 +1,6 @@
 import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { ApiError, defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type ServiceEndpoint } from './service-endpoints.ts';
 import { ENDPOINTS, PODS, SERVICES } from './shared-informers.ts';
 
@@ -23,7 +23,7 @@ function address(e: ServiceEndpoint): EndpointAddress {
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #services: Informer<Service>;
   #pods: Informer<Pod>;
   #endpoints: Informer<Endpoints>;
@@ -33,16 +33,21 @@ export class EndpointsController implements Controller {
     this.#services = ctx.informers.for<Service>(SERVICES);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#endpoints = ctx.informers.for<Endpoints>(ENDPOINTS);
-    const enqueue = (o: Service | Endpoints) => this.#queue.add(objectKey(o));
-    this.#services.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
-    this.#endpoints.addHandlers({ onDelete: enqueue });
-    const podChanged = (pod: Pod, old?: Pod) => servicesSelecting(this.#services.list(), pod, old).forEach(enqueue);
-    this.#pods.addHandlers({ onAdd: (p) => podChanged(p), onUpdate: (old, p) => podChanged(p, old), onDelete: (p) => podChanged(p) });
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 4,
+      watches: [
+        primary(this.#services),
+        watch(this.#endpoints, objectKey, ['delete']),
+        watch(this.#pods, (pod, old) => servicesSelecting(this.#services.list(), pod, old).map(objectKey)),
+      ],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#services.hasSynced(), this.#pods.hasSynced(), this.#endpoints.hasSynced()]);
-    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { ApiError, WorkQueue, objectKey, type KubeObject } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { ApiError, defineController, objectKey, watch, type KubeObject, type RunnableController, type WatchSpec } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { CONTROLLER_REVISIONS, CRON_JOBS, DAEMON_SETS, DEPLOYMENTS, JOBS, PODS, REPLICA_SETS, STATEFUL_SETS, type ResourceType } from './shared-informers.ts';
 
 interface Owned extends KubeObject {
@@ -38,39 +38,39 @@ const FOREGROUND = 'foregroundDeletion';
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #loop: RunnableController;
 
   constructor(ctx: ControllerContext) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
+    const watches: WatchSpec[] = [];
     for (const type of DEPENDENT_TYPES) {
-      const enqueue = (o: Owned) => {
-        if (o.metadata?.ownerReferences?.length) this.#queue.add(`dependent|${typeKey(type)}|${objectKey(o)}`);
-      };
-      ctx.informers.for<Owned>(type).addHandlers({
-        onAdd: enqueue,
-        onUpdate: (_old, o) => enqueue(o),
-        // an owner deleted in the foreground waits for its dependents to go
-        onDelete: (o) => {
-          for (const ref of o.metadata?.ownerReferences ?? []) {
-            const ownerType = OWNER_KINDS[`${ref.apiVersion}/${ref.kind}`];
-            if (ownerType) this.#queue.add(`owner|${typeKey(ownerType)}|${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${ref.name}`);
-          }
-        },
-      });
+      const informer = ctx.informers.for<Owned>(type);
+      watches.push(watch(informer, (o) => !!o.metadata?.ownerReferences?.length && `dependent|${typeKey(type)}|${objectKey(o)}`, ['add', 'update']));
+      // an owner deleted in the foreground waits for its dependents to go
+      const ownersOf = (o: Owned) =>
+        (o.metadata?.ownerReferences ?? []).flatMap((ref) => {
+          const ownerType = OWNER_KINDS[`${ref.apiVersion}/${ref.kind}`];
+          return ownerType ? [`owner|${typeKey(ownerType)}|${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${ref.name}`] : [];
+        });
+      watches.push(watch(informer, ownersOf, ['delete']));
     }
     for (const ownerType of Object.values(OWNER_KINDS)) {
-      const enqueueIfFinalizing = (o: Owned) => {
-        if (o.metadata?.deletionTimestamp && o.metadata.finalizers?.some((f) => f === ORPHAN || f === FOREGROUND))
-          this.#queue.add(`owner|${typeKey(ownerType)}|${objectKey(o)}`);
-      };
-      ctx.informers.for<Owned>(ownerType).addHandlers({
-        onAdd: enqueueIfFinalizing,
-        onUpdate: (_old, o) => enqueueIfFinalizing(o),
-        onDelete: (owner) => {
-          for (const dep of this.#dependentsOf(owner)) this.#queue.add(`dependent|${typeKey(dep.type)}|${objectKey(dep.obj)}`);
-        },
-      });
+      const informer = ctx.informers.for<Owned>(ownerType);
+      const finalizing = (o: Owned) =>
+        !!o.metadata?.deletionTimestamp &&
+        !!o.metadata.finalizers?.some((f) => f === ORPHAN || f === FOREGROUND) &&
+        `owner|${typeKey(ownerType)}|${objectKey(o)}`;
+      watches.push(watch(informer, finalizing, ['add', 'update']));
+      watches.push(watch(informer, (owner) => this.#dependentsOf(owner).map((dep) => `dependent|${typeKey(dep.type)}|${objectKey(dep.obj)}`), ['delete']));
     }
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
+      watches,
+      reconcile: (key) => (key.startsWith('owner|') ? this.#finalize(key) : this.#collect(key)),
+    });
   }
 
   #dependentsOf(owner: Owned): { type: ResourceType; obj: Owned }[] {
@@ -82,9 +82,8 @@ export class GarbageCollector implements Controller {
     );
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([...DEPENDENT_TYPES, ...Object.values(OWNER_KINDS)].map((t) => this.#ctx.informers.for(t).hasSynced()));
-    await runSyncLoop(this.#queue, 2, (key) => (key.startsWith('owner|') ? this.#finalize(key) : this.#collect(key)), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   /** Carries out orphan or foreground deletion of an owner that carries the finalizer asking for it. */

@@ -1,7 +1,7 @@
 import type { Job, JobCondition, JobStatus, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, primary, requeueAfter, rfc3339, type Informer, type ReconcileAction, type RunnableController } from '../../apimachinery/index.ts';
+import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
@@ -88,7 +88,7 @@ interface Outcome {
 export class JobController implements Controller {
   readonly name = 'job';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #jobs: Informer<Job>;
   #pods: Informer<Pod>;
   #podsByOwner: OwnerIndex<Pod>;
@@ -98,19 +98,23 @@ export class JobController implements Controller {
     this.#jobs = ctx.informers.for<Job>(JOBS);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
-    this.#jobs.addHandlers({ onAdd: (j) => this.#queue.add(objectKey(j)), onUpdate: (_o, j) => this.#queue.add(objectKey(j)) });
-    this.#pods.addHandlers(queueControllerOf<Pod>(this.#queue, 'Job'));
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 4,
+      watches: [primary(this.#jobs, ['add', 'update']), owned(this.#pods, 'Job')],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#jobs.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
-  async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<ReconcileAction> {
     const job = this.#jobs.get(key);
     if (!job || job.metadata?.deletionTimestamp) return;
-    if (finishedCondition(job)) return this.#expireFinished(job, key);
+    if (finishedCondition(job)) return this.#expireFinished(job);
     const spec = job.spec ?? { template: {} };
     const pods = this.#podsByOwner.dependents(job.metadata?.uid).filter((p) => isControlledBy(p, job));
     const active = pods.filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);
@@ -139,11 +143,17 @@ export class JobController implements Controller {
         outcome = { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
     }
 
+    // the sooner of a back-off ending and the active deadline passing
+    let again: ReconcileAction;
+    const lookAgainIn = (ms: number) => {
+      if (!again || ms < again.requeueAfterMs) again = requeueAfter(ms);
+    };
     if (spec.suspend || outcome?.type === 'Failed' || (outcome && active.length > 0)) {
       await Promise.all(active.map((p) => deleteOwnedPod(this.#ctx, job, p)));
     } else if (!outcome) {
-      await this.#startPods(job, key, active, failed, succeededIndexes, succeeded);
-      if (spec.activeDeadlineSeconds && startTime) this.#queue.addAfter(key, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now + 100);
+      const backOff = await this.#startPods(job, active, failed, succeededIndexes, succeeded);
+      if (backOff !== undefined) lookAgainIn(backOff);
+      if (spec.activeDeadlineSeconds && startTime) lookAgainIn(Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now + 100);
     }
 
     const status: JobStatus = {
@@ -158,17 +168,18 @@ export class JobController implements Controller {
       completedIndexes: indexed ? indexRanges([...succeededIndexes].filter((i) => i >= 0)) : undefined,
     };
     const compact = withoutEmpty(status);
-    if (JSON.stringify(compact) === JSON.stringify(withoutEmpty({ ...job.status }))) return;
+    if (JSON.stringify(compact) === JSON.stringify(withoutEmpty({ ...job.status }))) return again;
     await this.#ctx.client.update(
       { ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name, subresource: 'status' },
       { ...job, status: compact },
     );
     if (outcome?.type === 'Complete') this.#ctx.events.event(job, 'Normal', 'Completed', 'Job completed');
     else if (outcome) this.#ctx.events.event(job, 'Warning', outcome.reason, outcome.message);
+    return again;
   }
 
-  /** Creates the pods the Job is short of, once the back-off since the last failure has passed. */
-  async #startPods(job: Job, key: string, active: Pod[], failed: Pod[], succeededIndexes: Set<number>, succeeded: number): Promise<void> {
+  /** Creates the pods the Job is short of, once the back-off since the last failure has passed; returns how long that back-off still runs. */
+  async #startPods(job: Job, active: Pod[], failed: Pod[], succeededIndexes: Set<number>, succeeded: number): Promise<number | undefined> {
     const spec = job.spec ?? { template: {} };
     const parallelism = spec.parallelism ?? 1;
     let want: (number | undefined)[];
@@ -180,10 +191,10 @@ export class JobController implements Controller {
       want = Array.from({ length: Math.max(Math.min(parallelism, remaining) - active.length, 0) }, () => undefined);
     }
     want = want.slice(0, Math.max(parallelism - active.length, 0));
-    if (want.length === 0) return;
+    if (want.length === 0) return undefined;
     if (failed.length > 0) {
       const wait = lastFailureAt(failed) + Math.min(BACKOFF_BASE_MS * 2 ** (failed.length - 1), BACKOFF_MAX_MS) - Date.now();
-      if (wait > 0) return this.#queue.addAfter(key, wait);
+      if (wait > 0) return wait;
     }
     const ref = controllerRef(job, 'batch/v1', 'Job');
     const results = await Promise.allSettled(
@@ -209,6 +220,7 @@ export class JobController implements Controller {
       this.#ctx.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(failure.reason as Error).message}`);
       throw failure.reason;
     }
+    return undefined;
   }
 
   /** The Job's conditions after this sync: Suspended follows spec.suspend; an outcome adds its pair of conditions. */
@@ -234,16 +246,17 @@ export class JobController implements Controller {
   }
 
   /** ttlSecondsAfterFinished: deletes the finished Job (and, in the background, its pods) when its time is up. */
-  async #expireFinished(job: Job, key: string): Promise<void> {
+  async #expireFinished(job: Job): Promise<ReconcileAction> {
     const ttl = job.spec?.ttlSecondsAfterFinished;
-    if (ttl === undefined) return;
+    if (ttl === undefined) return undefined;
     const finishedAt = Date.parse(job.status?.completionTime ?? finishedCondition(job)?.lastTransitionTime ?? '') || Date.now();
     const left = finishedAt + ttl * 1000 - Date.now();
-    if (left > 0) return this.#queue.addAfter(key, left + 100);
+    if (left > 0) return requeueAfter(left + 100);
     await this.#ctx.client.delete(
       { ...JOBS, version: 'v1', namespace: job.metadata?.namespace, name: job.metadata?.name },
       { preconditions: { uid: job.metadata?.uid }, propagationPolicy: 'Background' },
     );
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { ApiError, defineController, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { NAMESPACES, type ResourceType } from './shared-informers.ts';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -19,7 +19,7 @@ export class NamespaceDefaultsController implements Controller {
   readonly name = 'namespace-defaults';
   #ctx: ControllerContext;
   #caPem: string;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #loop: RunnableController;
   #namespaces: Informer<Namespace>;
   #accounts: Informer<ServiceAccount>;
   #configMaps: Informer<ConfigMap>;
@@ -30,15 +30,23 @@ export class NamespaceDefaultsController implements Controller {
     this.#namespaces = ctx.informers.for<Namespace>(NAMESPACES);
     this.#accounts = ctx.informers.for<ServiceAccount>(DEFAULT_SERVICE_ACCOUNTS);
     this.#configMaps = ctx.informers.for<ConfigMap>(ROOT_CA_CONFIGMAPS);
-    this.#namespaces.addHandlers({ onAdd: (ns) => this.#queue.add(objectKey(ns)), onUpdate: (_o, ns) => this.#queue.add(objectKey(ns)) });
-    const enqueueNamespace = (o: { metadata?: { namespace?: string } }) => o.metadata?.namespace && this.#queue.add(o.metadata.namespace);
-    this.#accounts.addHandlers({ onDelete: enqueueNamespace });
-    this.#configMaps.addHandlers({ onUpdate: (_o, cm) => enqueueNamespace(cm), onDelete: enqueueNamespace });
+    const namespaceOf = (o: { metadata?: { namespace?: string } }) => o.metadata?.namespace;
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
+      watches: [
+        primary(this.#namespaces, ['add', 'update']),
+        watch(this.#accounts, namespaceOf, ['delete']),
+        watch(this.#configMaps, namespaceOf, ['update', 'delete']),
+      ],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#namespaces.hasSynced(), this.#accounts.hasSynced(), this.#configMaps.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(namespace: string): Promise<void> {

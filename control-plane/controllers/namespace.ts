@@ -1,6 +1,6 @@
 import type { Namespace } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, objectKey, requeueAfter, watch, type Informer, type ReconcileAction, type RunnableController } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { NAMESPACES } from './shared-informers.ts';
 
 const FINALIZER = 'kubernetes';
@@ -21,22 +21,28 @@ interface ApiResourceList {
 export class NamespaceController implements Controller {
   readonly name = 'namespace';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #loop: RunnableController;
   #namespaces: Informer<Namespace>;
 
   constructor(ctx: ControllerContext) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#namespaces = ctx.informers.for<Namespace>(NAMESPACES);
-    const enqueue = (ns: Namespace) => ns.metadata?.deletionTimestamp && this.#queue.add(objectKey(ns));
-    this.#namespaces.addHandlers({ onAdd: enqueue, onUpdate: (_o, ns) => enqueue(ns) });
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
+      // only namespaces being deleted have work to do
+      watches: [watch(this.#namespaces, (ns) => ns.metadata?.deletionTimestamp && objectKey(ns), ['add', 'update'])],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await this.#namespaces.hasSynced();
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
-  async sync(name: string): Promise<void> {
+  async sync(name: string): Promise<ReconcileAction> {
     const ns = this.#namespaces.get(name);
     if (!ns?.metadata?.deletionTimestamp || !ns.spec?.finalizers?.includes(FINALIZER)) return;
     let left = 0;
@@ -46,15 +52,14 @@ export class NamespaceController implements Controller {
       left += list.items.length;
       await this.#ctx.client.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
     }
-    if (left > 0) {
-      this.#queue.addAfter(name, RECHECK_MS);
-      return;
-    }
+    // what was deleted may take a while to go (finalizers): look again
+    if (left > 0) return requeueAfter(RECHECK_MS);
     await this.#ctx.client.update(
       { ...NAMESPACES, name, subresource: 'finalize' },
       { ...ns, spec: { ...ns.spec, finalizers: ns.spec.finalizers.filter((f) => f !== FINALIZER) } },
     );
     this.#ctx.log.info({ namespace: name }, 'namespace emptied');
+    return undefined;
   }
 
   /** Collection URLs, in this namespace, of every namespaced resource that can be listed and deleted. */

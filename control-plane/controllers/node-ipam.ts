@@ -1,6 +1,6 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, intToIpv4, ipv4ToInt, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { defineController, intToIpv4, ipv4ToInt, objectKey, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { NODES } from './shared-informers.ts';
 
 export interface NodeIpamOptions {
@@ -70,28 +70,34 @@ export class NodeIpamController implements Controller {
   readonly name = 'node-ipam';
   #ctx: ControllerContext;
   #cidrs: CidrSet;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #nodes: Informer<Node>;
 
   constructor(ctx: ControllerContext, opts: NodeIpamOptions) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#cidrs = new CidrSet(opts.clusterCidr, opts.nodeMaskSize);
     this.#nodes = ctx.informers.for<Node>(NODES);
-    this.#nodes.addHandlers({
-      onAdd: (n) => this.#seen(n),
-      onUpdate: (_o, n) => this.#seen(n),
-      onDelete: (n) => n.spec?.podCIDR && this.#cidrs.release(n.spec.podCIDR),
+    // a node with a CIDR holds it (and gives it back when it goes); one without needs one
+    const seen = (n: Node) => {
+      if (!n.spec?.podCIDR) return objectKey(n);
+      this.#cidrs.occupy(n.spec.podCIDR);
+      return undefined;
+    };
+    const gone = (n: Node) => {
+      if (n.spec?.podCIDR) this.#cidrs.release(n.spec.podCIDR);
+      return undefined;
+    };
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
+      watches: [watch(this.#nodes, seen, ['add', 'update']), watch(this.#nodes, gone, ['delete'])],
+      reconcile: (key) => this.sync(key),
     });
   }
 
-  #seen(n: Node): void {
-    if (n.spec?.podCIDR) this.#cidrs.occupy(n.spec.podCIDR);
-    else this.#queue.add(objectKey(n));
-  }
-
-  async run(signal: AbortSignal): Promise<void> {
-    await this.#nodes.hasSynced();
-    await runSyncLoop(this.#queue, 1, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(name: string): Promise<void> {

@@ -1,8 +1,8 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
 import { ANN, NO_PROVISIONER, claimClass, findMatchingVolume } from '../volumes/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES } from './shared-informers.ts';
 
 const EXTERNAL_PROVISIONING = (p: string) =>
@@ -20,8 +20,8 @@ const EXTERNAL_PROVISIONING = (p: string) =>
 export class PersistentVolumeController implements Controller {
   readonly name = 'persistentvolume-binder';
   #ctx: ControllerContext;
-  #claimQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
-  #volumeQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #claimLoop: RunnableController;
+  #volumeLoop: RunnableController;
   #claims: Informer<PersistentVolumeClaim>;
   #volumes: Informer<PersistentVolume>;
   #classes: Informer<StorageClass>;
@@ -33,35 +33,46 @@ export class PersistentVolumeController implements Controller {
     this.#claims = ctx.informers.for<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS);
     this.#volumes = ctx.informers.for<PersistentVolume>(PERSISTENT_VOLUMES);
     this.#classes = ctx.informers.for<StorageClass>(STORAGE_CLASSES);
-    const claimChanged = (c: PersistentVolumeClaim) => {
-      this.#claimQueue.add(objectKey(c));
-      if (c.spec?.volumeName) this.#volumeQueue.add(c.spec.volumeName);
-    };
-    this.#claims.addHandlers({
-      onAdd: claimChanged,
-      onUpdate: (_o, c) => claimChanged(c),
-      onDelete: (c) => {
-        this.#reported.delete(c.metadata?.uid ?? '');
-        if (c.spec?.volumeName) this.#volumeQueue.add(c.spec.volumeName);
-      },
-    });
-    const volumeChanged = (v: PersistentVolume) => {
-      this.#volumeQueue.add(v.metadata?.name ?? '');
+    const backoff = { baseDelayMs: 100, maxDelayMs: 30_000 };
+    // claims: a volume that names one, or became free (what a waiting claim may need); a new class (its pending claims)
+    const claimsOfVolume = (v: PersistentVolume) => {
       const ref = v.spec?.claimRef;
-      if (ref?.name) this.#claimQueue.add(`${ref.namespace}/${ref.name}`);
-      // a volume that became free may be what a waiting claim needs
-      if (!ref) for (const c of this.#claims.list()) if (!c.spec?.volumeName) this.#claimQueue.add(objectKey(c));
+      if (ref?.name) return `${ref.namespace}/${ref.name}`;
+      return this.#claims
+        .list()
+        .filter((c) => !c.spec?.volumeName)
+        .map(objectKey);
     };
-    this.#volumes.addHandlers({ onAdd: volumeChanged, onUpdate: (_o, v) => volumeChanged(v), onDelete: volumeChanged });
-    this.#classes.addHandlers({ onAdd: () => this.#claims.list().forEach((c) => c.status?.phase === 'Pending' && this.#claimQueue.add(objectKey(c))) });
+    const pendingClaims = () =>
+      this.#claims
+        .list()
+        .filter((c) => c.status?.phase === 'Pending')
+        .map(objectKey);
+    this.#claimLoop = defineController({
+      name: `${this.name}/claims`,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff,
+      watches: [primary(this.#claims, ['add', 'update']), watch(this.#volumes, claimsOfVolume), watch(this.#classes, pendingClaims, ['add'])],
+      reconcile: (key) => this.syncClaim(key),
+    });
+    const volumeOfClaim = (c: PersistentVolumeClaim) => c.spec?.volumeName;
+    const claimGone = (c: PersistentVolumeClaim) => {
+      this.#reported.delete(c.metadata?.uid ?? '');
+      return c.spec?.volumeName;
+    };
+    this.#volumeLoop = defineController({
+      name: `${this.name}/volumes`,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff,
+      watches: [primary(this.#volumes), watch(this.#claims, volumeOfClaim, ['add', 'update']), watch(this.#claims, claimGone, ['delete'])],
+      reconcile: (name) => this.syncVolume(name),
+    });
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced(), this.#classes.hasSynced()]);
-    await Promise.all([
-      runSyncLoop(this.#claimQueue, 2, (key) => this.syncClaim(key), this.#ctx.log, signal),
-      runSyncLoop(this.#volumeQueue, 2, (name) => this.syncVolume(name), this.#ctx.log, signal),
-    ]);
+    await Promise.all([this.#claimLoop.run(signal), this.#volumeLoop.run(signal)]);
   }
 
   #report(c: PersistentVolumeClaim, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -203,7 +214,7 @@ export class PersistentVolumeController implements Controller {
     }
     const claim = this.#claims.get(`${ref.namespace}/${ref.name}`);
     if (claim && claim.metadata?.uid === ref.uid) {
-      if (!claim.spec?.volumeName) this.#claimQueue.add(objectKey(claim));
+      if (!claim.spec?.volumeName) this.#claimLoop.enqueue(objectKey(claim));
       if (phase !== 'Bound') await this.#volumeStatus(pv, 'Bound');
       return;
     }

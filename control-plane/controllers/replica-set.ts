@@ -1,7 +1,17 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
-import { WorkQueue, objectKey, rfc3339, type Informer } from '../../apimachinery/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import {
+  defineController,
+  objectKey,
+  primary,
+  requeueAfter,
+  rfc3339,
+  watch,
+  type Informer,
+  type ReconcileAction,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { controllerKey, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { Expectations } from './expectations.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
@@ -41,7 +51,7 @@ export function deletionOrder(a: Pod, b: Pod): number {
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #expectations = new Expectations();
   #sets: Informer<ReplicaSet>;
   #pods: Informer<Pod>;
@@ -52,33 +62,33 @@ export class ReplicaSetController implements Controller {
     this.#sets = ctx.informers.for<ReplicaSet>(REPLICA_SETS);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
-    this.#sets.addHandlers({
-      onAdd: (rs) => this.#queue.add(objectKey(rs)),
-      onUpdate: (_old, rs) => this.#queue.add(objectKey(rs)),
-      onDelete: (rs) => this.#expectations.forget(objectKey(rs)),
-    });
-    this.#pods.addHandlers({
-      onAdd: (p) => {
-        const key = this.#ownerKey(p);
-        if (!key) return;
-        if (p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
-        else this.#expectations.creationObserved(key);
-        this.#queue.add(key);
-      },
-      onUpdate: (old, p) => {
-        const key = this.#ownerKey(p);
-        const oldKey = this.#ownerKey(old);
-        if (oldKey && oldKey !== key) this.#queue.add(oldKey);
-        if (!key) return;
-        if (p.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
-        this.#queue.add(key);
-      },
-      onDelete: (p) => {
-        const key = this.#ownerKey(p);
-        if (!key) return;
-        if (!p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
-        this.#queue.add(key);
-      },
+    // a set that goes takes its expectations with it
+    const setGone = (rs: ReplicaSet) => void this.#expectations.forget(objectKey(rs));
+    // each pod change is noted against what its set expects, then queues the set (and a set it left)
+    const podChanged = (p: Pod, old?: Pod) => {
+      const key = this.#ownerKey(p);
+      const oldKey = old && this.#ownerKey(old);
+      if (key && !old && p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+      else if (key && !old) this.#expectations.creationObserved(key);
+      else if (key && old && p.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+      return [...(oldKey && oldKey !== key ? [oldKey] : []), ...(key ? [key] : [])];
+    };
+    const podGone = (p: Pod) => {
+      const key = this.#ownerKey(p);
+      if (key && !p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
+      return key;
+    };
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 4,
+      watches: [
+        primary(this.#sets, ['add', 'update']),
+        watch(this.#sets, setGone, ['delete']),
+        watch(this.#pods, podChanged, ['add', 'update']),
+        watch(this.#pods, podGone, ['delete']),
+      ],
+      reconcile: (key) => this.sync(key),
     });
   }
 
@@ -86,12 +96,11 @@ export class ReplicaSetController implements Controller {
     return controllerKey(p, 'ReplicaSet');
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#sets.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 4, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
-  async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<ReconcileAction> {
     const rs = this.#sets.get(key);
     if (!rs) {
       this.#expectations.forget(key);
@@ -101,7 +110,7 @@ export class ReplicaSetController implements Controller {
     const active = pods.filter(isPodActive);
     let failure: string | undefined;
     if (this.#expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) failure = await this.#manageReplicas(rs, key, active);
-    await this.#updateStatus(rs, key, active, failure);
+    return this.#updateStatus(rs, active, failure);
   }
 
   /** Creates or deletes pods towards spec.replicas; returns the create error, if any. */
@@ -142,7 +151,8 @@ export class ReplicaSetController implements Controller {
     await createPodFromTemplate(this.#ctx, rs, controllerRef(rs, 'apps/v1', 'ReplicaSet'), rs.spec?.template ?? {}, { generateName: `${rs.metadata?.name}-` });
   }
 
-  async #updateStatus(rs: ReplicaSet, key: string, active: Pod[], failure: string | undefined): Promise<void> {
+  /** Writes the set's status; asks to look again when a pod not yet available for minReadySeconds will be. */
+  async #updateStatus(rs: ReplicaSet, active: Pod[], failure: string | undefined): Promise<ReconcileAction> {
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const labels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
     let available = 0;
@@ -152,7 +162,7 @@ export class ReplicaSetController implements Controller {
       if (a.available) available++;
       else if (a.recheckInMs !== undefined) recheckInMs = Math.min(recheckInMs ?? Infinity, a.recheckInMs);
     }
-    if (recheckInMs !== undefined) this.#queue.addAfter(key, recheckInMs + 100);
+    const again = recheckInMs !== undefined ? requeueAfter(recheckInMs + 100) : undefined;
     const old = rs.status ?? { replicas: 0 };
     const kept = (old.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
     const failureCondition: ReplicaSetCondition[] = failure
@@ -174,11 +184,12 @@ export class ReplicaSetController implements Controller {
       observedGeneration: rs.metadata?.generation,
       conditions: [...kept, ...failureCondition],
     });
-    if (JSON.stringify(status) === JSON.stringify(withoutZeros({ ...old }))) return;
+    if (JSON.stringify(status) === JSON.stringify(withoutZeros({ ...old }))) return again;
     await this.#ctx.client.update(
       { ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' },
       { ...rs, status },
     );
+    return again;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Pod, ResourceQuota } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, objectKey, sleep, type Informer } from '../../apimachinery/index.ts';
+import { defineController, objectKey, primary, requeueAfter, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
 import { countedResources, formatUsage, usageOf } from '../quota/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { PODS, RESOURCE_QUOTAS } from './shared-informers.ts';
 
 /** Every quota is recounted this often, for the resources whose changes it does not watch. */
@@ -22,7 +22,7 @@ function collectionPath(resource: string, namespace: string): string {
 export class ResourceQuotaController implements Controller {
   readonly name = 'resourcequota';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #quotas: Informer<ResourceQuota>;
   #pods: Informer<Pod>;
 
@@ -30,26 +30,27 @@ export class ResourceQuotaController implements Controller {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
     this.#quotas = ctx.informers.for<ResourceQuota>(RESOURCE_QUOTAS);
     this.#pods = ctx.informers.for<Pod>(PODS);
-    const enqueue = (q: ResourceQuota) => this.#queue.add(objectKey(q));
-    this.#quotas.addHandlers({ onAdd: enqueue, onUpdate: (_o, q) => enqueue(q) });
-    const podChanged = (p: Pod) =>
+    const quotasOf = (p: Pod) =>
       this.#quotas
         .list()
         .filter((q) => q.metadata?.namespace === p.metadata?.namespace)
-        .forEach(enqueue);
-    this.#pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+        .map(objectKey);
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
+      watches: [primary(this.#quotas, ['add', 'update']), watch(this.#pods, quotasOf)],
+      // usage is counted again now and then, whatever changed
+      reconcile: async (key) => {
+        await this.sync(key);
+        return this.#quotas.get(key) ? requeueAfter(RESYNC_MS) : undefined;
+      },
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#quotas.hasSynced(), this.#pods.hasSynced()]);
-    const resync = (async () => {
-      while (!signal.aborted) {
-        await sleep(RESYNC_MS, signal);
-        for (const q of this.#quotas.list()) this.#queue.add(objectKey(q));
-      }
-    })();
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
-    await resync;
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

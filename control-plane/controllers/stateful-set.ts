@@ -1,7 +1,7 @@
 import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, WorkQueue, objectKey, type Informer } from '../../apimachinery/index.ts';
-import { queueControllerOf, runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import { ApiError, defineController, primary, reads, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy, isPodReady, podAvailability } from './controller-ref.ts';
 import { REVISION_HASH_LABEL, syncRevisions } from './controller-revisions.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
@@ -30,7 +30,7 @@ const isRunningAndReady = (p: Pod) => p.status?.phase === 'Running' && isPodRead
 export class StatefulSetController implements Controller {
   readonly name = 'statefulset';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 60_000 });
+  #loop: RunnableController;
   #sets: Informer<StatefulSet>;
   #pods: Informer<Pod>;
   #claims: Informer<PersistentVolumeClaim>;
@@ -40,14 +40,17 @@ export class StatefulSetController implements Controller {
     this.#sets = ctx.informers.for<StatefulSet>(STATEFUL_SETS);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#claims = ctx.informers.for<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS);
-    const enqueue = (s: StatefulSet) => this.#queue.add(objectKey(s));
-    this.#sets.addHandlers({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s) });
-    this.#pods.addHandlers(queueControllerOf<Pod>(this.#queue, 'StatefulSet'));
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      watches: [primary(this.#sets, ['add', 'update']), owned(this.#pods, 'StatefulSet'), reads(this.#claims)],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#sets.hasSynced(), this.#pods.hasSynced(), this.#claims.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {

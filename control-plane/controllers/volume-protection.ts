@@ -1,7 +1,7 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import { WorkQueue, isPodTerminal, objectKey, type Informer } from '../../apimachinery/index.ts';
+import { defineController, isPodTerminal, objectKey, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
 import { PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER } from '../volumes/index.ts';
-import { runSyncLoop, type Controller, type ControllerContext } from './context.ts';
+import type { Controller, ControllerContext } from './context.ts';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from './shared-informers.ts';
 
 /** Whether a pod that has not finished still uses the claim. */
@@ -18,7 +18,7 @@ function usesClaim(pod: Pod, claimName: string): boolean {
 export class VolumeProtectionController implements Controller {
   readonly name = 'volume-protection';
   #ctx: ControllerContext;
-  #queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
+  #loop: RunnableController;
   #claims: Informer<PersistentVolumeClaim>;
   #volumes: Informer<PersistentVolume>;
   #pods: Informer<Pod>;
@@ -28,23 +28,28 @@ export class VolumeProtectionController implements Controller {
     this.#claims = ctx.informers.for<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS);
     this.#volumes = ctx.informers.for<PersistentVolume>(PERSISTENT_VOLUMES);
     this.#pods = ctx.informers.for<Pod>(PODS);
-    const claim = (c: PersistentVolumeClaim) => c.metadata?.deletionTimestamp && this.#queue.add(`pvc/${objectKey(c)}`);
-    const volume = (v: PersistentVolume) => v.metadata?.deletionTimestamp && this.#queue.add(`pv/${v.metadata.name}`);
-    this.#claims.addHandlers({ onAdd: claim, onUpdate: (_o, c) => claim(c) });
-    this.#volumes.addHandlers({ onAdd: volume, onUpdate: (_o, v) => volume(v) });
+    const claimKey = (c: PersistentVolumeClaim | undefined) => c?.metadata?.deletionTimestamp && `pvc/${objectKey(c)}`;
     // a pod that finished or went away may have been what held a claim
-    const pod = (p: Pod) => {
-      for (const v of p.spec?.volumes ?? []) {
-        const c = v.persistentVolumeClaim && this.#claims.get(`${p.metadata?.namespace}/${v.persistentVolumeClaim.claimName}`);
-        if (c) claim(c);
-      }
-    };
-    this.#pods.addHandlers({ onUpdate: (_o, p) => pod(p), onDelete: pod });
+    const claimsOfPod = (p: Pod) =>
+      (p.spec?.volumes ?? [])
+        .map((v) => v.persistentVolumeClaim && claimKey(this.#claims.get(`${p.metadata?.namespace}/${v.persistentVolumeClaim.claimName}`)))
+        .filter((k): k is string => !!k);
+    this.#loop = defineController({
+      name: this.name,
+      log: this.#ctx.log,
+      workers: 2,
+      backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
+      watches: [
+        watch(this.#claims, claimKey, ['add', 'update']),
+        watch(this.#volumes, (v) => v.metadata?.deletionTimestamp && `pv/${v.metadata.name}`, ['add', 'update']),
+        watch(this.#pods, claimsOfPod, ['update', 'delete']),
+      ],
+      reconcile: (key) => this.sync(key),
+    });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.#claims.hasSynced(), this.#volumes.hasSynced(), this.#pods.hasSynced()]);
-    await runSyncLoop(this.#queue, 2, (key) => this.sync(key), this.#ctx.log, signal);
+  run(signal: AbortSignal): Promise<void> {
+    return this.#loop.run(signal);
   }
 
   async sync(key: string): Promise<void> {
