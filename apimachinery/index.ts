@@ -41,3 +41,16 @@ export { podReferences } from './pod-references.ts';
 export type { PodReferences } from './pod-references.ts';
 export { defineController, primary, reads, requeueAfter, watch } from './controller-runtime.ts';
 export type { ControllerDefinition, ReconcileAction, RunnableController, WatchSpec } from './controller-runtime.ts';
+export { backoffDelay } from './backoff.ts';
+export type { Backoff } from './backoff.ts';
+export { transitionTime } from './conditions.ts';
+export {
+  ENDPOINTSLICE_MANAGED_BY_LABEL,
+  HOSTNAME_LABEL,
+  MEMORY_PRESSURE_TAINT,
+  MIRROR_POD_ANNOTATION,
+  PROVISIONED_BY_ANNOTATION,
+  SELECTED_NODE_ANNOTATION,
+  SERVICE_NAME_LABEL,
+  STORAGE_PROVISIONER_ANNOTATION,
+} from './well-known.ts';

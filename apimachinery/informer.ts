@@ -2,7 +2,12 @@ import type { Logger } from './logging.ts';
 import { silentLogger } from './logging.ts';
 import type { RestClient, WatchEvent, Query } from './rest-client.ts';
 import type { ResourceRef } from './resource-path.ts';
+import { backoffDelay } from './backoff.ts';
 import { ApiError } from './status.ts';
+import { sleep } from './time.ts';
+
+/** How an informer waits between failed lists and watches. */
+const RETRY = { initialMs: 100, maxMs: 10_000 };
 
 export interface ObjectMeta {
   name?: string;
@@ -70,11 +75,12 @@ export class Informer<T extends KubeObject> {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    let delay = 100;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         if (!this.#resourceVersion) await this.#list();
-        delay = 100;
+        if (failures > 0) this.#log.info({ failures }, 'list/watch works again');
+        failures = 0;
         await this.#client.watch<T>(
           this.#ref,
           { ...this.#query, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) },
@@ -88,9 +94,11 @@ export class Informer<T extends KubeObject> {
           this.#resourceVersion = '';
           continue;
         }
-        this.#log.warn({ err: (err as Error).message }, 'list/watch failed, retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10_000);
+        // said once; the retries that follow are only debug lines
+        failures++;
+        const level = failures === 1 ? 'warn' : 'debug';
+        this.#log[level]({ err: (err as Error).message }, 'list/watch failed, retrying');
+        await sleep(backoffDelay(failures, RETRY), signal);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff.ts';
 import { waitForWake } from './time.ts';
 
 /**
@@ -52,7 +53,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.#failures.get(key) ?? 0;
     this.#failures.set(key, n + 1);
-    this.addAfter(key, Math.min(this.#baseDelayMs * 2 ** n, this.#maxDelayMs));
+    this.addAfter(key, backoffDelay(n + 1, { initialMs: this.#baseDelayMs, maxMs: this.#maxDelayMs }));
   }
 
   forget(key: string): void {

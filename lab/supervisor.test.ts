@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive } from './daemon.ts';
-import { restartDelay, supervise, supervisedStates } from './supervisor.ts';
-
-describe('restart back-off', () => {
-  it('doubles from the first wait to the most', () => {
-    const b = { initialMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 };
-    expect([1, 2, 3, 4, 7, 8].map((n) => restartDelay(n, b))).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000]);
-  });
-});
+import { supervise, supervisedStates } from './supervisor.ts';
 
 describe('supervise', () => {
   let dir = '';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replaceFile, sleep } from '../apimachinery/index.ts';
+import { backoffDelay, replaceFile, sleep, type Backoff } from '../apimachinery/index.ts';
 
 /** What a supervisor writes about its process after every change (`skiff status` reads it). */
 export interface SupervisedState {
@@ -15,19 +15,12 @@ export interface SupervisedState {
   lastExit?: { code: number | null; signal: string | null; at: string };
 }
 
-export interface RestartBackoff {
-  initialMs: number;
-  maxMs: number;
+export interface RestartBackoff extends Backoff {
   /** a process that ran this long without dying starts the back-off afresh */
   resetAfterMs: number;
 }
 
 export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 };
-
-/** The wait before restart number `n` (1-based), doubling from the first to the most. */
-export function restartDelay(n: number, backoff: RestartBackoff): number {
-  return Math.min(backoff.initialMs * 2 ** Math.max(n - 1, 0), backoff.maxMs);
-}
 
 const STATE_SUFFIX = '.state.json';
 
@@ -77,7 +70,7 @@ export async function supervise(opts: {
     if (opts.signal.aborted) break;
     failures = Date.now() - started >= backoff.resetAfterMs ? 1 : failures + 1;
     state.restarts++;
-    const delay = restartDelay(failures, backoff);
+    const delay = backoffDelay(failures, backoff);
     say(
       `exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) after ${Math.round((Date.now() - started) / 1000)} s; restart ${state.restarts} in ${delay} ms`,
     );

@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { qosClass, sleep, tolerates, type Logger } from '../../apimachinery/index.ts';
+import { MEMORY_PRESSURE_TAINT, qosClass, sleep, tolerates, type Logger } from '../../apimachinery/index.ts';
 import type { NodeStats, PodUsage } from '../stats/index.ts';
 import { EVICTED, conditionMessage, evictionMessage, isCriticalPod } from './message.ts';
 import { rankForEviction } from './rank.ts';
@@ -74,7 +74,7 @@ export class EvictionManager {
     if (conditions.length === 0 || isCriticalPod(pod)) return { admit: true };
     if (conditions.length === 1 && conditions[0] === 'MemoryPressure') {
       if (qosClass(pod.spec ?? { containers: [] }) !== 'BestEffort') return { admit: true };
-      if ((pod.spec?.tolerations ?? []).some((t) => tolerates(t, { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }))) return { admit: true };
+      if ((pod.spec?.tolerations ?? []).some((t) => tolerates(t, { key: MEMORY_PRESSURE_TAINT, effect: 'NoSchedule' }))) return { admit: true };
     }
     return { admit: false, reason: EVICTED, message: conditionMessage(conditions) };
   }

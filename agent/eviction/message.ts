@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { formatQuantity, parseQuantity } from '../../apimachinery/index.ts';
+import { MIRROR_POD_ANNOTATION, formatQuantity, parseQuantity } from '../../apimachinery/index.ts';
 import type { PodUsage } from '../stats/index.ts';
 import { SIGNAL_RESOURCE, type Observations, type StarvedResource } from './signals.ts';
 import { thresholdQuantity, type Threshold } from './thresholds.ts';
@@ -47,6 +47,6 @@ const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
 export function isCriticalPod(pod: Pod): boolean {
   const a = pod.metadata?.annotations ?? {};
   const source = a['kubernetes.io/config.source'];
-  if ((source && source !== 'api') || a['kubernetes.io/config.mirror'] !== undefined) return true;
+  if ((source && source !== 'api') || a[MIRROR_POD_ANNOTATION] !== undefined) return true;
   return (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY;
 }

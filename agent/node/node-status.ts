@@ -1,5 +1,5 @@
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
-import { parseQuantity, rfc3339, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { HOSTNAME_LABEL, parseQuantity, rfc3339, transitionTime, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import type { MachineInfo } from './machine.ts';
 
 export const AGENT_VERSION = 'v1.34.0-skiff';
@@ -87,7 +87,7 @@ function condition(
     reason: ok ? reasons.ok : reasons.bad,
     message: ok ? messages.ok : messages.bad,
     lastHeartbeatTime: ts,
-    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : ts,
+    lastTransitionTime: transitionTime(prev, status, ts),
   };
 }
 
@@ -163,7 +163,7 @@ export class NodeStatusReporter {
   async register(): Promise<Node> {
     const name = this.#inputs.nodeName;
     const labels = {
-      'kubernetes.io/hostname': name,
+      [HOSTNAME_LABEL]: name,
       'kubernetes.io/os': 'linux',
       'kubernetes.io/arch': this.#machine.architecture,
       'beta.kubernetes.io/os': 'linux',

@@ -1,5 +1,5 @@
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import { rfc3339 } from '../../apimachinery/index.ts';
+import { rfc3339, transitionTime } from '../../apimachinery/index.ts';
 import { latestByName, previousOf, type ObservedContainer, type ObservedPod } from './observed.ts';
 import { isSidecar } from './plan.ts';
 
@@ -138,7 +138,7 @@ function condition(pod: Pod, type: string, ok: boolean, reason: string | undefin
     type,
     status,
     lastProbeTime: null as unknown as string,
-    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(now),
+    lastTransitionTime: transitionTime(prev, status, rfc3339(now)),
     ...(!ok && reason ? { reason } : {}),
     ...(!ok && message ? { message } : {}),
   };

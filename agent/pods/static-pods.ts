@@ -4,11 +4,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import YAML from 'yaml';
-import { ApiError, type Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { MIRROR_POD_ANNOTATION, ApiError, type Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
 
 export const CONFIG_SOURCE = 'kubernetes.io/config.source';
 export const CONFIG_HASH = 'kubernetes.io/config.hash';
-export const CONFIG_MIRROR = 'kubernetes.io/config.mirror';
+export const CONFIG_MIRROR = MIRROR_POD_ANNOTATION;
 
 export const isMirrorPod = (p: Pod) => p.metadata?.annotations?.[CONFIG_MIRROR] !== undefined;
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { SERVICE_NAME_LABEL, Informer, objectKey, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { emptyFragment, needsFullRewrite, serviceFragment, type Fragment, type RulesetOptions, type ServicePortRule } from './proxy-model.ts';
 import { ProxyState } from './proxy-state.ts';
 import { renderDelta, renderRuleset } from './ruleset.ts';
@@ -65,8 +65,6 @@ export function serviceRules(svc: Service, slices: EndpointSlice[], nodeName = '
   }
   return rules;
 }
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The Service an EndpointSlice belongs to, as namespace/name. */
 const sliceService = (s: EndpointSlice) =>

@@ -1,6 +1,9 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import {
+  PROVISIONED_BY_ANNOTATION,
+  STORAGE_PROVISIONER_ANNOTATION,
+  SELECTED_NODE_ANNOTATION,
   ApiError,
   type Informer,
   defineController,
@@ -19,9 +22,9 @@ import { csiAccessMode } from './csi-volumes.ts';
 import type { CsiPlugin, PluginRegistry } from './plugins.ts';
 import { volumeOnNode } from './topology.ts';
 
-export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
-export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
-export const ANN_PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
+export const ANN_SELECTED_NODE = SELECTED_NODE_ANNOTATION;
+export const ANN_STORAGE_PROVISIONER = STORAGE_PROVISIONER_ANNOTATION;
+export const ANN_PROVISIONED_BY = PROVISIONED_BY_ANNOTATION;
 /** StorageClass parameters with this prefix are for the provisioner, not the driver. */
 const RESERVED_PARAMETER = 'csi.storage.k8s.io/';
 const FSTYPE_PARAMETER = 'csi.storage.k8s.io/fstype';

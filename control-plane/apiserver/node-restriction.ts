@@ -1,10 +1,10 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, podReferences } from '../../apimachinery/index.ts';
+import { MIRROR_POD_ANNOTATION, ApiError, podReferences } from '../../apimachinery/index.ts';
 import { nodeNameOf } from '../auth/index.ts';
 import type { UserInfo } from '../auth/index.ts';
 import type { Obj } from './resource-info.ts';
 
-const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+const MIRROR_ANNOTATION = MIRROR_POD_ANNOTATION;
 const RESTRICTED_LABEL_PREFIX = 'node-restriction.kubernetes.io/';
 
 /** One write by anybody: NodeRestriction looks only at those by nodes. */

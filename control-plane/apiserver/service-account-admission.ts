@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Container, PodSpec, ServiceAccount, Volume } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../../apimachinery/index.ts';
+import { MIRROR_POD_ANNOTATION, ApiError } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
 
@@ -33,7 +33,7 @@ export function apiAccessVolume(name: string): Volume {
 export async function admitServiceAccount(serviceAccounts: Registry, namespace: string, pod: Obj): Promise<void> {
   const spec = pod.spec as PodSpec | undefined;
   // a mirror pod shows what a node runs from a manifest: nothing is added to it
-  if (!spec || pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
+  if (!spec || pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
   spec.serviceAccountName ||= spec.serviceAccount || 'default';
   spec.serviceAccount = spec.serviceAccountName;
   let sa: ServiceAccount | undefined;

@@ -1,6 +1,16 @@
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
-import { defineController, nodeMatchesPod, objectKey, primary, tolerates, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import {
+  MEMORY_PRESSURE_TAINT,
+  defineController,
+  nodeMatchesPod,
+  objectKey,
+  primary,
+  tolerates,
+  watch,
+  type Informer,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { REVISION_HASH_LABEL, syncRevisions } from './controller-revisions.ts';
@@ -13,7 +23,7 @@ export const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: MEMORY_PRESSURE_TAINT, operator: 'Exists', effect: 'NoSchedule' },
   { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
 ];

@@ -2,6 +2,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import {
   defineController,
+  transitionTime,
   primary,
   requeueAfter,
   rfc3339,
@@ -227,7 +228,7 @@ export class DeploymentController implements Controller {
       conditions.set(c.type, {
         ...c,
         lastUpdateTime: same && !touch ? prev.lastUpdateTime : now,
-        lastTransitionTime: prev?.status === c.status ? prev.lastTransitionTime : now,
+        lastTransitionTime: transitionTime(prev, c.status, now),
       });
     };
     const maxUnavailable =

@@ -2,6 +2,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import {
   defineController,
+  transitionTime,
   fromObjectSelector,
   matchesLabels,
   objectKey,
@@ -107,7 +108,7 @@ export class DisruptionController implements Controller {
           reason: allowed ? 'SufficientPods' : 'InsufficientPods',
           message: '',
           observedGeneration: pdb.metadata?.generation,
-          lastTransitionTime: prev?.status === (allowed ? 'True' : 'False') ? prev.lastTransitionTime : rfc3339(),
+          lastTransitionTime: transitionTime(prev, allowed ? 'True' : 'False', rfc3339()),
         },
       ],
     };

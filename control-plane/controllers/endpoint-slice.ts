@@ -1,11 +1,11 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import { SERVICE_NAME_LABEL, defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
 import { deleteExact, type Controller, type ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type EndpointGroup } from './service-endpoints.ts';
 import { ENDPOINT_SLICES, PODS, SERVICES } from './shared-informers.ts';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export { SERVICE_NAME_LABEL };
 const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
 /** Most endpoints in one slice, kube-controller-manager's default. */

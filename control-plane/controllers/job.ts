@@ -1,6 +1,15 @@
 import type { Job, JobCondition, JobStatus, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { defineController, primary, requeueAfter, rfc3339, type Informer, type ReconcileAction, type RunnableController } from '../../apimachinery/index.ts';
+import {
+  backoffDelay,
+  defineController,
+  primary,
+  requeueAfter,
+  rfc3339,
+  type Informer,
+  type ReconcileAction,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import { owned, type Controller, type ControllerContext } from './context.ts';
 import { controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -193,7 +202,7 @@ export class JobController implements Controller {
     want = want.slice(0, Math.max(parallelism - active.length, 0));
     if (want.length === 0) return undefined;
     if (failed.length > 0) {
-      const wait = lastFailureAt(failed) + Math.min(BACKOFF_BASE_MS * 2 ** (failed.length - 1), BACKOFF_MAX_MS) - Date.now();
+      const wait = lastFailureAt(failed) + backoffDelay(failed.length, { initialMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS }) - Date.now();
       if (wait > 0) return wait;
     }
     const ref = controllerRef(job, 'batch/v1', 'Job');

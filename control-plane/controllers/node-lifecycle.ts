@@ -1,6 +1,6 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { ApiError, rfc3339, sleep, tolerates, type Informer } from '../../apimachinery/index.ts';
+import { MEMORY_PRESSURE_TAINT, ApiError, rfc3339, sleep, tolerates, type Informer } from '../../apimachinery/index.ts';
 import { deleteExact, type Controller, type ControllerContext } from './context.ts';
 import { NodeHealth } from './node-health.ts';
 import { NODES, NODE_LEASES, PODS } from './shared-informers.ts';
@@ -11,7 +11,7 @@ export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 const LEASE_NAMESPACE = 'kube-node-lease';
 /** The NoSchedule taint each pressure condition calls for while it is True (kube: TaintNodesByCondition). */
 const PRESSURE_TAINTS: Record<string, string> = {
-  MemoryPressure: 'node.kubernetes.io/memory-pressure',
+  MemoryPressure: MEMORY_PRESSURE_TAINT,
   DiskPressure: 'node.kubernetes.io/disk-pressure',
   PIDPressure: 'node.kubernetes.io/pid-pressure',
   NetworkUnavailable: 'node.kubernetes.io/network-unavailable',

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import dnsPacket from 'dns-packet';
-import { Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { SERVICE_NAME_LABEL, Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { lookup, type DnsView, type RecordType } from './records.ts';
 
 /** CoreDNS's kubernetes plugin answers with a 5 s TTL; so do we. */
@@ -28,7 +28,7 @@ class InformerView implements DnsView {
   }
 
   slices(namespace: string, name: string): EndpointSlice[] {
-    return this.slicesInformer.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.['kubernetes.io/service-name'] === name);
+    return this.slicesInformer.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name);
   }
 
   byIp(ip: string): string[] {
@@ -37,7 +37,7 @@ class InformerView implements DnsView {
       if (svc.spec?.clusterIP === ip) names.push(`${svc.metadata?.name}.${svc.metadata?.namespace}.svc.${this.#zone}`);
     }
     for (const slice of this.slicesInformer.list()) {
-      const svc = slice.metadata?.labels?.['kubernetes.io/service-name'];
+      const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       for (const e of slice.endpoints ?? []) {
         if (svc && e.hostname && e.addresses.includes(ip)) names.push(`${e.hostname}.${svc}.${slice.metadata?.namespace}.svc.${this.#zone}`);
       }

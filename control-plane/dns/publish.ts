@@ -1,4 +1,4 @@
-import { ApiError, type RestClient } from '../../apimachinery/index.ts';
+import { ENDPOINTSLICE_MANAGED_BY_LABEL, SERVICE_NAME_LABEL, ApiError, type RestClient } from '../../apimachinery/index.ts';
 
 const NAMESPACE = 'kube-system';
 const NAME = 'kube-dns';
@@ -58,7 +58,7 @@ export async function publishDnsService(client: RestClient, opts: { clusterIP: s
     metadata: {
       name: `${NAME}-skiff`,
       namespace: NAMESPACE,
-      labels: { 'kubernetes.io/service-name': NAME, 'endpointslice.kubernetes.io/managed-by': 'skiff-server' },
+      labels: { [SERVICE_NAME_LABEL]: NAME, [ENDPOINTSLICE_MANAGED_BY_LABEL]: 'skiff-server' },
     },
     addressType: 'IPv4',
     endpoints: [{ addresses: [opts.address], conditions: { ready: true, serving: true, terminating: false } }],

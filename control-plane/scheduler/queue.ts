@@ -1,4 +1,4 @@
-import { waitForWake } from '../../apimachinery/index.ts';
+import { backoffDelay, waitForWake } from '../../apimachinery/index.ts';
 
 /** Back-off of a pod that failed to schedule: 1 s, doubling, at most 10 s (kube-scheduler's defaults). */
 const INITIAL_BACKOFF_MS = 1000;
@@ -108,7 +108,7 @@ export class SchedulingQueue {
 
   #toBackoff(key: string, priority: number, attempts: number): void {
     if (this.#backoff.has(key) || this.#active.has(key)) return;
-    const delay = Math.min(INITIAL_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+    const delay = backoffDelay(attempts, { initialMs: INITIAL_BACKOFF_MS, maxMs: MAX_BACKOFF_MS });
     const t = setTimeout(() => {
       this.#backoff.delete(key);
       this.#push({ key, priority, since: ++this.#arrivals });

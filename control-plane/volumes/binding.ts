@@ -1,14 +1,22 @@
 import type { Node, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
-import { matchesLabels, parseQuantity, termMatches, fromObjectSelector } from '../../apimachinery/index.ts';
+import {
+  SELECTED_NODE_ANNOTATION,
+  STORAGE_PROVISIONER_ANNOTATION,
+  PROVISIONED_BY_ANNOTATION,
+  matchesLabels,
+  parseQuantity,
+  termMatches,
+  fromObjectSelector,
+} from '../../apimachinery/index.ts';
 
 /** The annotations the PV controller, the scheduler and provisioners speak through (as Kubernetes spells them). */
 export const ANN = {
   bindCompleted: 'pv.kubernetes.io/bind-completed',
   boundByController: 'pv.kubernetes.io/bound-by-controller',
-  provisionedBy: 'pv.kubernetes.io/provisioned-by',
-  storageProvisioner: 'volume.kubernetes.io/storage-provisioner',
+  provisionedBy: PROVISIONED_BY_ANNOTATION,
+  storageProvisioner: STORAGE_PROVISIONER_ANNOTATION,
   betaStorageProvisioner: 'volume.beta.kubernetes.io/storage-provisioner',
-  selectedNode: 'volume.kubernetes.io/selected-node',
+  selectedNode: SELECTED_NODE_ANNOTATION,
 } as const;
 
 export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';

@@ -1,10 +1,10 @@
 // Plugins about where other pods are: PodTopologySpread and InterPodAffinity.
 import type { Pod, PodAffinityTerm } from 'kubernetes-types/core/v1.js';
-import { fromObjectSelector, matchesLabels, nodeMatchesPod, type LabelSelector } from '../../../apimachinery/index.ts';
+import { HOSTNAME_LABEL, fromObjectSelector, matchesLabels, nodeMatchesPod, type LabelSelector } from '../../../apimachinery/index.ts';
 import type { SchedulerCache } from '../cache.ts';
 import { MAX_NODE_SCORE, type CycleState, type FilterPlugin, type ScorePlugin } from '../framework.ts';
 
-const HOSTNAME = 'kubernetes.io/hostname';
+const HOSTNAME = HOSTNAME_LABEL;
 const ZONE = 'topology.kubernetes.io/zone';
 
 /** Min–max scaling to 0..100, where the smallest raw score is best. */
