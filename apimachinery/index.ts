@@ -54,3 +54,4 @@ export {
   SERVICE_NAME_LABEL,
   STORAGE_PROVISIONER_ANNOTATION,
 } from './well-known.ts';
+export { IndexAllocator } from './index-allocator.ts';

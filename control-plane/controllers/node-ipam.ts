@@ -1,5 +1,5 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { defineController, intToIpv4, ipv4ToInt, objectKey, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import { IndexAllocator, defineController, intToIpv4, ipv4ToInt, objectKey, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
 import { NODES } from './shared-informers.ts';
 
@@ -16,8 +16,7 @@ export class CidrSet {
   readonly #count: number;
   readonly #size: number;
   readonly #mask: number;
-  #used = new Set<number>();
-  #next = 0;
+  #slots: IndexAllocator;
 
   constructor(clusterCidr: string, nodeMaskSize: number) {
     const [ip, bits] = clusterCidr.split('/');
@@ -28,6 +27,7 @@ export class CidrSet {
     this.#base = Math.floor(ipv4ToInt(ip) / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
     this.#count = 2 ** (nodeMaskSize - prefix);
     this.#mask = nodeMaskSize;
+    this.#slots = new IndexAllocator(this.#count);
   }
 
   /** The index of a node CIDR inside this set, or -1 when it is elsewhere. */
@@ -40,24 +40,18 @@ export class CidrSet {
 
   occupy(cidr: string): void {
     const i = this.#indexOf(cidr);
-    if (i >= 0) this.#used.add(i);
+    if (i >= 0) this.#slots.occupy(i);
   }
 
   release(cidr: string): void {
     const i = this.#indexOf(cidr);
-    if (i >= 0) this.#used.delete(i);
+    if (i >= 0) this.#slots.release(i);
   }
 
   /** The next free node CIDR, or null when all are taken. */
   allocate(): string | null {
-    for (let tried = 0; tried < this.#count; tried++) {
-      const i = (this.#next + tried) % this.#count;
-      if (this.#used.has(i)) continue;
-      this.#used.add(i);
-      this.#next = (i + 1) % this.#count;
-      return `${intToIpv4(this.#base + i * this.#size)}/${this.#mask}`;
-    }
-    return null;
+    const i = this.#slots.allocate();
+    return i === null ? null : `${intToIpv4(this.#base + i * this.#size)}/${this.#mask}`;
   }
 }
 

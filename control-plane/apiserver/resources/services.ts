@@ -1,5 +1,5 @@
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { fieldErrors, intToIpv4, ipv4ToInt, type StatusCause } from '../../../apimachinery/index.ts';
+import { IndexAllocator, fieldErrors, intToIpv4, ipv4ToInt, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
@@ -12,14 +12,20 @@ export class ServiceIpRange {
   readonly cidr: string;
   #base: number;
   #size: number;
-  #used = new Set<string>();
-  #next = 10;
+  /** slot i is address base + 1 + i: the network and broadcast addresses are never handed out */
+  #slots: IndexAllocator;
 
   constructor(cidr: string) {
     this.cidr = cidr;
     const [ip, bits] = cidr.split('/') as [string, string];
     this.#size = 2 ** (32 - Number(bits));
     this.#base = ipv4ToInt(ip);
+    // the first addresses are left for the well-known Services (kubernetes, kube-dns) until the range wraps
+    this.#slots = new IndexAllocator(this.#size - 2, { firstTry: 10 });
+  }
+
+  #slot(ip: string): number {
+    return ipv4ToInt(ip) - this.#base - 1;
   }
 
   /** The first usable address: the `kubernetes` Service's ClusterIP. */
@@ -33,29 +39,23 @@ export class ServiceIpRange {
   }
 
   markUsed(ip: string): void {
-    this.#used.add(ip);
+    if (this.contains(ip)) this.#slots.occupy(this.#slot(ip));
   }
 
   release(ip: string): void {
-    this.#used.delete(ip);
+    if (this.contains(ip)) this.#slots.release(this.#slot(ip));
   }
 
   allocate(requested: string | undefined): string {
     if (requested) {
       if (!this.contains(requested)) throw new Error(`provided IP is not in the valid range. The range of valid IPs is ${this.cidr}`);
-      if (this.#used.has(requested)) throw new Error(`provided IP is already allocated`);
-      this.#used.add(requested);
+      if (this.#slots.has(this.#slot(requested))) throw new Error(`provided IP is already allocated`);
+      this.#slots.occupy(this.#slot(requested));
       return requested;
     }
-    for (let i = 0; i < this.#size - 2; i++) {
-      const candidate = intToIpv4(this.#base + 1 + ((this.#next + i) % (this.#size - 2)));
-      if (!this.#used.has(candidate)) {
-        this.#used.add(candidate);
-        this.#next = (this.#next + i + 1) % (this.#size - 2);
-        return candidate;
-      }
-    }
-    throw new Error(`range is full`);
+    const slot = this.#slots.allocate();
+    if (slot === null) throw new Error(`range is full`);
+    return intToIpv4(this.#base + 1 + slot);
   }
 }
 
