@@ -10,8 +10,7 @@ import { writeFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ProxyState, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/proxy/index.ts';
-import { cleanupProxy, nft } from '../agent/proxy/service-proxy.ts';
+import { ProxyState, cleanupProxy, nft, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/index.ts';
 import { percentile } from './stats.ts';
 
 const run = promisify(execFile);

@@ -4,8 +4,7 @@
 // each from building the objects in TypeScript to `nft` having applied them.
 // Runs against a table of its own.
 import { cpus } from 'node:os';
-import { ProxyState, renderDelta, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/proxy/index.ts';
-import { cleanupProxy, nft } from '../agent/proxy/service-proxy.ts';
+import { ProxyState, cleanupProxy, nft, renderDelta, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/index.ts';
 
 const ENDPOINTS = 10;
 const CHANGES = 5;

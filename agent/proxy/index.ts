@@ -1,4 +1,4 @@
-export { ServiceProxy, cleanupProxy, serviceRules } from './service-proxy.ts';
+export { ServiceProxy, cleanupProxy, nft, serviceRules } from './service-proxy.ts';
 export { serviceFragment, emptyFragment } from './proxy-model.ts';
 export type { ServicePortRule, Fragment, RulesetOptions } from './proxy-model.ts';
 export { ProxyState } from './proxy-state.ts';
