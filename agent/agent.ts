@@ -218,7 +218,6 @@ export class Agent {
     workers = new PodWorkers({
       syncer,
       status: statusManager,
-      client: this.#client,
       log: log.child({ component: 'pods' }),
       admit: (pod) => {
         const verdict = eviction?.admit(pod) ?? { admit: true };

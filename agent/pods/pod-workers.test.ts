@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import { silentLogger, type RestClient } from '../../apimachinery/index.ts';
+import { silentLogger } from '../../apimachinery/index.ts';
 import type { PodSyncer } from './pod-sync.ts';
 import { PodWorkers, type PodAdmitter } from './pod-workers.ts';
 import type { StatusManager } from './status-manager.ts';
@@ -35,9 +35,10 @@ function harness(admit?: PodAdmitter) {
   const status = {
     set: (p: Pod, s: PodStatus) => sent.push({ name: p.metadata?.name ?? '', status: s }),
     flushPod: async () => undefined,
+    release: async (p: Pod) => void calls.push(`release ${p.metadata?.name}`),
     forget: () => undefined,
   } as unknown as StatusManager;
-  const workers = new PodWorkers({ syncer, status, client: {} as RestClient, log: silentLogger, admit });
+  const workers = new PodWorkers({ syncer, status, log: silentLogger, admit });
   return { workers, calls, sent, synced };
 }
 
@@ -146,7 +147,6 @@ describe('PodWorkers acting on a pod', () => {
     const workers = new PodWorkers({
       syncer: { sync: slowSync, terminate: async () => ({}) as PodStatus, remove: async () => undefined } as unknown as PodSyncer,
       status: { set: () => undefined, flushPod: async () => undefined, forget: () => undefined } as unknown as StatusManager,
-      client: {} as RestClient,
       log: silentLogger,
     });
     workers.update(pod('web'));
@@ -159,5 +159,16 @@ describe('PodWorkers acting on a pod', () => {
     await until(() => h.calls.filter((c) => c === 'sync web').length >= 2);
     expect(h.calls).toEqual(['sync web', 'kill web', 'sync web']);
     expect(overlapped).toBe(false);
+  });
+});
+
+describe('PodWorkers deleting pods', () => {
+  it('stops a pod the API marked for deletion within its grace, sends its status, then lets the status manager release it', async () => {
+    const h = harness();
+    h.workers.update(pod('web'));
+    await until(() => h.calls.includes('sync web Pending'));
+    h.workers.update({ ...pod('web'), metadata: { ...pod('web').metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 7 } });
+    await until(() => h.calls.includes('release web'));
+    expect(h.calls.slice(-2)).toEqual(['terminate web 7', 'release web']);
   });
 });

@@ -1,5 +1,5 @@
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import { ApiError, isPodTerminal, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
 import { newPodMemory, type PodMemory, type PodSyncer, type Requeue } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
@@ -52,16 +52,14 @@ export class PodWorkers {
   #workers = new Map<string, Worker>();
   #syncer: PodSyncer;
   #status: StatusManager;
-  #client: RestClient;
   #log: Logger;
 
   #admit: PodAdmitter;
 
-  constructor(args: { syncer: PodSyncer; status: StatusManager; client: RestClient; log: Logger; admit?: PodAdmitter }) {
+  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger; admit?: PodAdmitter }) {
     this.#admit = args.admit ?? (() => ({ admit: true }));
     this.#syncer = args.syncer;
     this.#status = args.status;
-    this.#client = args.client;
     this.#log = args.log;
   }
 
@@ -245,14 +243,7 @@ export class PodWorkers {
     }
     if (!w.removed && pod) {
       // stopped: now the pod may leave the API server
-      try {
-        await this.#client.delete(
-          { resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name },
-          { gracePeriodSeconds: 0, preconditions: { uid: w.uid } },
-        );
-      } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
-      }
+      await this.#status.release(pod);
       return undefined;
     }
     await this.#syncer.remove(w.uid, pod);

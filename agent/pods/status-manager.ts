@@ -10,9 +10,10 @@ interface Entry {
 }
 
 /**
- * The single writer of pod status. set() records the newest status per pod;
- * a flush loop sends each pod's newest one once (bursts coalesce), skipping
- * what the API server already has.
+ * The single writer of pod status to the API server. set() records the
+ * newest status per pod; a flush loop sends each pod's newest one once
+ * (bursts coalesce), skipping what the API server already has; release()
+ * lets a stopped pod go from the API.
  */
 export class StatusManager {
   #client: RestClient;
@@ -47,6 +48,23 @@ export class StatusManager {
     await this.#inflight;
     const e = this.#pending.get(uid);
     if (e) await this.#send(e);
+  }
+
+  /**
+   * The pod is stopped and its final status sent: it may leave the API
+   * server now (this very object: a namesake made since is left alone), as
+   * the kubelet's status manager lets it go.
+   */
+  async release(pod: Pod): Promise<void> {
+    await this.flushPod(pod.metadata?.uid ?? '');
+    try {
+      await this.#client.delete(
+        { resource: 'pods', namespace: pod.metadata?.namespace, name: pod.metadata?.name },
+        { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
+      );
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
   }
 
   forget(uid: string): void {
