@@ -316,14 +316,14 @@ export class Agent {
       (err) => log.warn({ err: err.message }, 'CNI sweep failed'),
     );
 
-    // directories of pods that are gone everywhere (a teardown that failed, a pod removed while the agent was down)
-    const sweepLister = new Relister(this.#cri, nodeName);
+    // directories of pods that are gone everywhere (a teardown that failed, a pod removed while the agent was down);
+    // what the runtime holds is the relister's last look, not a look of its own
     void every(
       ORPHAN_SWEEP_MS,
       signal,
       async () => {
         const active = new Set([...podManager.desired(), ...workers.active()].map((p) => p.metadata?.uid));
-        const inRuntime = (await sweepLister.relist()).present;
+        const inRuntime = relister.present();
         for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
           if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
         }

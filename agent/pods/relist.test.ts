@@ -21,5 +21,11 @@ describe('Relister', () => {
     // then the container exits on its own
     (containers[0] as Container).state = 'CONTAINER_EXITED';
     expect((await relister.relist()).changed).toEqual(['u']);
+    expect(relister.present()).toEqual(new Set(['u']));
+    // the pod is gone from the runtime: the orphan sweep no longer spares it
+    sandboxes.length = 0;
+    containers.length = 0;
+    expect((await relister.relist()).changed).toEqual(['u']);
+    expect(relister.present()).toEqual(new Set());
   });
 });

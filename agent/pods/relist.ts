@@ -47,6 +47,11 @@ export class Relister {
     return { changed, present: new Set(now.keys()) };
   }
 
+  /** Every pod UID the runtime held at the last relist (or a sync saw since): what the orphan sweep spares. */
+  present(): Set<string> {
+    return new Set(this.#last.keys());
+  }
+
   /**
    * What a pod's sync saw last when it had nothing more to do: the next
    * relist reports the pod only if the runtime has moved on since (a pod is
