@@ -1,5 +1,5 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import type { AuthConfig, CriClient, PodSandboxConfig } from '../cri/index.ts';
+import type { AuthConfig, ContainerRuntime, PodSandboxConfig } from '../cri/index.ts';
 import type { Backoff } from './backoff.ts';
 import type { Waiting } from './pod-status.ts';
 
@@ -11,7 +11,7 @@ export type ImageResult = { imageRef: string } | { waiting: Waiting; retryAfterM
 const fmtBytes = (n: number) => `${n} bytes`;
 
 /** Pulls with each credential until one works; the last failure if none does. */
-async function pullWithAny(cri: CriClient, image: string, credentials: AuthConfig[], sandbox: PodSandboxConfig): Promise<string> {
+async function pullWithAny(cri: ContainerRuntime, image: string, credentials: AuthConfig[], sandbox: PodSandboxConfig): Promise<string> {
   let failure: unknown;
   for (const auth of credentials.length ? credentials : [undefined]) {
     try {
@@ -28,7 +28,7 @@ async function pullWithAny(cri: CriClient, image: string, credentials: AuthConfi
  * and per-image back-off, with the kubelet's events and waiting reasons.
  */
 export async function ensureImage(args: {
-  cri: CriClient;
+  cri: ContainerRuntime;
   pod: Pod;
   container: Container;
   sandbox: PodSandboxConfig;

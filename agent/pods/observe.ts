@@ -1,4 +1,4 @@
-import type { CriClient, ContainerState, ContainerStatus, PodSandboxStatus } from '../cri/index.ts';
+import type { ContainerRuntime, ContainerState, ContainerStatus, PodSandboxStatus } from '../cri/index.ts';
 import { CONTAINER_NAME, POD_UID } from './runtime-labels.ts';
 import type { ObservedContainer, ObservedPod, ObservedSandbox } from './observed.ts';
 
@@ -10,13 +10,13 @@ import type { ObservedContainer, ObservedPod, ObservedSandbox } from './observed
  * IP for life, so the newest ready one's is kept per pod.
  */
 export class RuntimeObserver {
-  #cri: CriClient;
+  #cri: ContainerRuntime;
   /** container id → its status in the state it was last seen in */
   #statuses = new Map<string, ContainerStatus>();
   /** pod uid → the IP of its newest ready sandbox */
   #sandboxIPs = new Map<string, { id: string; ip: string }>();
 
-  constructor(cri: CriClient) {
+  constructor(cri: ContainerRuntime) {
     this.#cri = cri;
   }
 

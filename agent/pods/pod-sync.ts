@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
 import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
-import type { AuthConfig, CriClient, Mount, PodSandboxConfig } from '../cri/index.ts';
+import type { AuthConfig, ContainerRuntime, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
 import { pullCredentials } from './pull-secrets.ts';
@@ -53,7 +53,7 @@ export interface SyncResult {
 }
 
 export interface PodSyncerDeps {
-  cri: CriClient;
+  cri: ContainerRuntime;
   env: PodEnvironment;
   runtimeName: string;
   /** per-pod state directory root (etc-hosts) */

@@ -1,4 +1,4 @@
-import type { CriClient } from '../cri/index.ts';
+import type { ContainerRuntime } from '../cri/index.ts';
 import type { ObservedPod } from './observed.ts';
 import { MANAGED_BY, POD_UID } from './runtime-labels.ts';
 
@@ -13,11 +13,11 @@ const signature = (items: string[]) => items.sort().join(',');
  * (a container that exited, a sandbox that died).
  */
 export class Relister {
-  #cri: CriClient;
+  #cri: ContainerRuntime;
   #nodeName: string;
   #last = new Map<string, string>();
 
-  constructor(cri: CriClient, nodeName: string) {
+  constructor(cri: ContainerRuntime, nodeName: string) {
     this.#cri = cri;
     this.#nodeName = nodeName;
   }

@@ -1,0 +1,119 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../apimachinery/index.ts';
+import { FakeRuntime } from '../cri/fake-runtime.ts';
+import type { PodCgroups } from '../stats/index.ts';
+import { PodSyncer, newPodMemory } from './pod-sync.ts';
+
+const pod = (spec: Partial<PodSpec>, name = 'web'): Pod => ({
+  metadata: { name, namespace: 'default', uid: `uid-${name}` },
+  spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Always', ...spec },
+  status: { phase: 'Pending' },
+});
+
+describe('PodSyncer against a fake runtime', () => {
+  let dir = '';
+  let runtime: FakeRuntime;
+  let events: string[];
+  let syncer: PodSyncer;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sk-podsync-'));
+    runtime = new FakeRuntime();
+    events = [];
+    const cgroups = { ensure: async () => {}, parentOf: () => '/kubepods/pod', remove: async () => {} } as unknown as PodCgroups;
+    syncer = new PodSyncer({
+      cri: runtime,
+      env: {
+        nodeName: 'n1',
+        hostIP: '192.0.2.1',
+        clusterDNS: [],
+        clusterDomain: 'cluster.local',
+        hostDns: { servers: [], searches: [], options: [] },
+        podLogsDir: join(dir, 'logs'),
+      },
+      runtimeName: 'fake',
+      podsDir: join(dir, 'pods'),
+      events: () => (type, reason, message) => void events.push(`${type} ${reason}: ${message}`),
+      objects: { configMap: async () => undefined, secret: async () => undefined },
+      cgroups,
+      log: silentLogger,
+    });
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('makes the sandbox, pulls a missing image, starts the container and reports it running', async () => {
+    const p = pod({});
+    const result = await syncer.sync(p, newPodMemory());
+    expect(runtime.calls.filter((c) => !c.startsWith('stop'))).toEqual(['runPodSandbox web', 'pullImage busybox', 'createContainer c', 'startContainer c']);
+    expect(result.status.phase).toBe('Running');
+    expect(result.status.podIP).toBe('10.9.0.1');
+    expect(result.status.containerStatuses?.[0]).toMatchObject({ name: 'c', ready: true, restartCount: 0, state: { running: {} } });
+    expect(events.filter((e) => e.startsWith('Normal')).map((e) => e.split(':')[0])).toEqual([
+      'Normal Pulling',
+      'Normal Pulled',
+      'Normal Created',
+      'Normal Started',
+    ]);
+    // nothing more to do: a second sync changes nothing in the runtime
+    const before = runtime.calls.length;
+    await syncer.sync(p, newPodMemory());
+    expect(runtime.calls.length).toBe(before);
+  });
+
+  it('runs init containers one at a time before the app containers', async () => {
+    runtime.images.add('busybox');
+    const p = pod({
+      initContainers: [
+        { name: 'first', image: 'busybox' },
+        { name: 'second', image: 'busybox' },
+      ],
+    });
+    const memory = newPodMemory();
+    await syncer.sync(p, memory);
+    expect(runtime.created()).toEqual(['first#0']);
+    runtime.exit('first', 0);
+    await syncer.sync(p, memory);
+    expect(runtime.created()).toEqual(['first#0', 'second#0']);
+    runtime.exit('second', 0);
+    const result = await syncer.sync(p, memory);
+    expect(runtime.created()).toEqual(['first#0', 'second#0', 'c#0']);
+    expect(result.status.initContainerStatuses?.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed']);
+  });
+
+  it('restarts a crashed container, then holds it in CrashLoopBackOff and asks to be synced when the back-off ends', async () => {
+    runtime.images.add('busybox');
+    const p = pod({});
+    const memory = newPodMemory();
+    await syncer.sync(p, memory);
+    runtime.exit('c', 1);
+    const restarted = await syncer.sync(p, memory);
+    const creates = () => runtime.calls.filter((c) => c === 'createContainer c').length;
+    expect(creates()).toBe(2);
+    expect(restarted.status.containerStatuses?.[0]).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1 } } });
+    runtime.exit('c', 1);
+    const held = await syncer.sync(p, memory);
+    expect(creates()).toBe(2);
+    expect(held.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    expect(held.requeue).toMatchObject({ reason: 'ContainerBackOff' });
+    expect(held.requeue?.afterMs).toBeGreaterThan(0);
+  });
+
+  it('reports an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, with an event and a requeue', async () => {
+    runtime.unpullable.add('nowhere:1');
+    const p = pod({ containers: [{ name: 'c', image: 'nowhere:1' }] });
+    const memory = newPodMemory();
+    const first = await syncer.sync(p, memory);
+    expect(first.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ErrImagePull');
+    expect(first.requeue).toMatchObject({ reason: 'ContainerBackOff' });
+    const second = await syncer.sync(p, memory);
+    expect(second.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ImagePullBackOff');
+    expect(events.some((e) => e.startsWith('Warning Failed: Failed to pull image "nowhere:1"'))).toBe(true);
+    expect(runtime.created()).toEqual([]);
+  });
+});
