@@ -9,51 +9,30 @@ import {
   FieldSelectorParseError,
   SelectorParseError,
   type FieldSelector,
-  type Logger,
 } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
-import { proxyPodLog, proxyToKubelet, type KubeletClientConfig } from './pod-log.ts';
+import { proxyPodLog, proxyToKubelet } from './pod-log.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import { checkWatchOptions, listReadOf } from './list-read.ts';
 import type { RequestInfo } from '../api/index.ts';
 import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
 import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
-import { serveWatch, type WatchTally } from './watch-stream.ts';
+import { serveWatch } from './watch-stream.ts';
 import { bindPod } from './binding.ts';
 import { evictPod } from './eviction.ts';
 import { getScale, updateScale, type Scale } from './scale.ts';
-import { REVIEWS, requestToken, type ReviewContext } from './reviews.ts';
-import type { ServiceAccountTokens } from '../auth/index.ts';
-import type { UserInfo } from '../auth/index.ts';
-import { checkEscalation } from '../auth/index.ts';
-import { admitPriority } from './priority-admission.ts';
+import { REVIEWS, requestToken } from './reviews.ts';
+import { checkEscalation, type UserInfo } from '../auth/index.ts';
 import { admitNodeRestriction, restrictsWrite, type NodeWrite } from './node-restriction.ts';
-import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
-import { admitServiceAccount } from './service-account-admission.ts';
-import { admitQuota } from './quota-admission.ts';
+import { admitCreate, admitUpdate, updateIsAdmitted } from './admission.ts';
+import { registryKey, type RestContext } from './rest-context.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
-import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
-import { stampRequester } from './resources/certificates.ts';
 import { checkUnknownFields, fieldValidation, warningHeaders } from './field-validation.ts';
-import type { ModelSchemas } from './openapi/model-schemas.ts';
 import { fieldManager, serverSideApply } from './apply/apply-request.ts';
 
-export interface RestContext {
-  registries: Map<string, Registry>;
-  kubelet: KubeletClientConfig;
-  closing: AbortSignal;
-  log: Logger;
-  /** watches: how often bookmarks go out, and how many are open */
-  watch: { bookmarkIntervalMs: number; tally: WatchTally };
-  auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
-  /** the kinds' schemas, for fieldValidation */
-  schemas: ModelSchemas;
-}
-
-export function registryKey(group: string, resource: string): string {
-  return `${group}/${resource}`;
-}
+export type { RestContext } from './rest-context.ts';
+export { registryKey } from './rest-context.ts';
 
 /** Where the registry of one served version of a custom resource is kept (each version presents the same stored objects). */
 export function servedVersionKey(group: string, version: string, resource: string): string {
@@ -103,21 +82,6 @@ function dryRun(q: URLSearchParams): boolean {
   return v === 'All';
 }
 
-/** Namespaced writes need their namespace to exist (NamespaceLifecycle admission). */
-async function requireNamespace(ctx: RestContext, namespace: string): Promise<void> {
-  const ns = ctx.registries.get(registryKey('', 'namespaces')) as Registry;
-  let obj: Obj;
-  try {
-    obj = await ns.get(undefined, namespace);
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 404) throw errors.notFound('namespaces', '', namespace);
-    throw err;
-  }
-  if (obj.metadata.deletionTimestamp) {
-    throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
-  }
-}
-
 interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -158,10 +122,6 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
   };
 }
 
-const storageClasses = (ctx: RestContext) => ctx.registries.get(registryKey('storage.k8s.io', 'storageclasses')) as Registry;
-const isClaims = (reg: Registry) => reg.info.group === '' && reg.info.resource === 'persistentvolumeclaims';
-const isCsrs = (reg: Registry) => reg.info.group === 'certificates.k8s.io' && reg.info.resource === 'certificatesigningrequests';
-
 /** A patch of a type the URL does not take (scale takes no apply). */
 function unsupportedPatch(opts: { apply: boolean }): ApiError {
   const types = [
@@ -171,29 +131,6 @@ function unsupportedPatch(opts: { apply: boolean }): ApiError {
     ...(opts.apply ? ['application/apply-patch+yaml'] : []),
   ];
   return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
-}
-
-/** The admission plugins a new object passes (NamespaceLifecycle, ServiceAccount, Priority, storage, quota). */
-async function admitCreate(ctx: RestContext, reg: Registry, user: UserInfo, namespace: string | undefined, body: Obj): Promise<void> {
-  if (namespace) await requireNamespace(ctx, namespace);
-  if (reg.info.group === '' && reg.info.resource === 'pods') {
-    await admitServiceAccount(ctx.registries.get(registryKey('', 'serviceaccounts')) as Registry, namespace as string, body);
-    await admitPriority(ctx.registries.get(registryKey('scheduling.k8s.io', 'priorityclasses')) as Registry, body);
-  }
-  admitNodeRestriction({ user, operation: 'create', resource: qualifiedResource(reg.info.resource, reg.info.group), obj: body });
-  if (isCsrs(reg)) {
-    stampRequester(body, user);
-    await admitCsrCreate(body);
-  }
-  if (reg.info.group === '') await admitStorageCreate(reg.info.resource, body, storageClasses(ctx));
-  if (namespace)
-    await admitQuota(
-      ctx.registries.get(registryKey('', 'resourcequotas')) as Registry,
-      (i) => ctx.registries.get(registryKey(i.group, i.resource)) as Registry,
-      reg.info,
-      namespace,
-      body,
-    );
 }
 
 /** Serves one request on a resource URL. */
@@ -235,6 +172,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const render = (obj: Obj) =>
     table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj;
   const method = req.method ?? 'GET';
+  const admission = { ctx, reg, user, namespace };
   const resourceName = qualifiedResource(reg.info.resource, reg.info.group);
   // NodeRestriction, for writes by nodes to what it guards: the stored object (`old`) is read only for those
   const restrictNode = async (w: Omit<NodeWrite, 'user' | 'resource' | 'old'>, old?: () => Promise<Obj | undefined>) => {
@@ -316,7 +254,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
-    await admitCreate(ctx, reg, user, namespace, body);
+    await admitCreate(admission, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
     return sendJson(res, 201, created, warningHeaders(warnings));
@@ -366,8 +304,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
-    if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: body, old: await reg.get(namespace, name) });
-    if (isClaims(reg) && !subresource) await admitClaimResize(body, await reg.get(namespace, name), storageClasses(ctx));
+    if (updateIsAdmitted(reg)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
     return sendJson(
       res,
       200,
@@ -384,7 +321,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (kind === 'apply') {
       await restrictNode({ operation: 'update', subresource, name, obj: patch as Obj }, stored(reg, namespace, name));
       const opts = { fieldManager: q.get('fieldManager'), force: queryBool(q.get('force')), dryRun: dryRun(q), validation };
-      const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(ctx, reg, user, namespace, obj), guard: guardRbac };
+      const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(admission, obj), guard: guardRbac };
       const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, opts, deps);
       return sendJson(res, created ? 201 : 200, obj, warningHeaders(warnings));
     }
@@ -402,8 +339,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
         if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;
         guardRbac(next);
         await restrictNode({ operation: 'update', subresource, name, obj: next }, async () => current);
-        if (isCsrs(reg)) admitCsrUpdate({ user, authorizer: ctx.auth.authorizer, subresource, obj: next, old: current });
-        if (isClaims(reg) && !subresource) await admitClaimResize(next, current, storageClasses(ctx));
+        await admitUpdate(admission, { subresource, obj: next, old: current });
         return next;
       },
       { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) },

@@ -1,0 +1,25 @@
+import type { Logger } from '../../apimachinery/index.ts';
+import type { ServiceAccountTokens } from '../auth/index.ts';
+import type { ModelSchemas } from './openapi/model-schemas.ts';
+import type { KubeletClientConfig } from './pod-log.ts';
+import type { Registry } from './registry.ts';
+import type { ReviewContext } from './reviews.ts';
+import type { WatchTally } from './watch-stream.ts';
+
+/** What every request handler is given: the registries, the kubelet client, auth, schemas, and the server's lifetime. */
+export interface RestContext {
+  registries: Map<string, Registry>;
+  kubelet: KubeletClientConfig;
+  closing: AbortSignal;
+  log: Logger;
+  /** watches: how often bookmarks go out, and how many are open */
+  watch: { bookmarkIntervalMs: number; tally: WatchTally };
+  auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
+  /** the kinds' schemas, for fieldValidation */
+  schemas: ModelSchemas;
+}
+
+/** The key of a resource's registry. */
+export function registryKey(group: string, resource: string): string {
+  return `${group}/${resource}`;
+}
