@@ -1,15 +1,15 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { EventRecorder, Informer, RestClient, hostIPv4, isPodTerminal, rfc3339, sleep, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, hostIPv4, isPodTerminal, rfc3339, type ClientConfig, type Logger } from '../apimachinery/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient, DEFAULT_SANDBOX_IMAGE } from './cri/index.ts';
 import { EVICTED, EvictionManager, parseThresholds, type PressureCondition, type Signal } from './eviction/index.ts';
 import { ImageGC, removeFinishedPodsContainers } from './gc/index.ts';
-import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, type NodeHealth } from './node/index.ts';
+import { NodeLease, NodeStatusReporter, PRESSURE_CONDITIONS, readMachineInfo, runtimeHealth } from './node/index.ts';
 import { MANAGED_BY, PodManager, PodSyncer, PodWorkers, Relister, StatusManager, parseResolvConf, podLogDirectory, type PodSink } from './pods/index.ts';
 import { PodCgroups, StatsSummary, podUsage, readNodeStats, type NodeStats, type PodStatsSource, type PodUsage } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
@@ -17,6 +17,8 @@ import { ServiceProxy } from './proxy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { CsiVolumes, NodeProvisioner, NodeResizer, PluginRegistry, syncCsiNode } from './storage/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
+import { every } from './every.ts';
+import { runHousekeeping } from './housekeeping.ts';
 
 export interface AgentOptions {
   nodeName: string;
@@ -35,22 +37,8 @@ export interface AgentOptions {
   log: Logger;
 }
 
-const RELIST_PERIOD_MS = 1000;
 const LEASE_RENEW_MS = 10_000;
-const CNI_SWEEP_MS = 5 * 60_000;
-const ORPHAN_SWEEP_MS = 30_000;
 const MIRROR_SYNC_MS = 10_000;
-
-async function every(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await fn();
-    } catch (err) {
-      onError(err as Error);
-    }
-    await sleep(ms, signal);
-  }
-}
 
 async function waitForRuntime(cri: CriClient, log: Logger, signal: AbortSignal): Promise<{ runtimeName: string; runtimeVersion: string }> {
   for (let i = 0; ; i++) {
@@ -99,25 +87,11 @@ export class Agent {
     });
     this.#servers.push(await serveCniDelegate(this.#o.cniDelegateSocket, cni, log.child({ component: 'cni' })));
 
-    const health = async (): Promise<NodeHealth> => {
-      const status = await this.#cri
-        .status()
-        .catch((err: Error) => ({ status: { conditions: [{ type: 'RuntimeReady', status: false, reason: 'RuntimeDown', message: err.message }] } }));
-      const runtimeCond = status.status?.conditions.find((c) => c.type === 'RuntimeReady');
-      let networkMessage = '';
-      try {
-        await loadNetwork(this.#o.cniConfDir);
-      } catch (err) {
-        networkMessage = `container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: ${(err as Error).message}`;
-      }
-      const runtimeReady = runtimeCond?.status === true;
-      return {
-        runtimeReady,
-        networkReady: networkMessage === '',
-        message: !runtimeReady ? `container runtime is down: ${runtimeCond?.message ?? ''}` : networkMessage,
-        pressure: eviction?.conditions ?? new Set(),
-      };
-    };
+    const health = runtimeHealth({
+      status: () => this.#cri.status(),
+      loadNetwork: () => loadNetwork(this.#o.cniConfDir),
+      pressure: () => eviction?.conditions ?? new Set(),
+    });
     let eviction: EvictionManager | undefined;
     const machine = await readMachineInfo(this.#o.rootDir);
     const reporter = new NodeStatusReporter({
@@ -280,58 +254,7 @@ export class Agent {
     const first = await relister.relist();
     const known = new Set(podManager.desired().map((p) => p.metadata?.uid));
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
-    // the relist is also how the agent notices the runtime going away and coming back (a containerd restart):
-    // the node's Ready condition follows at once rather than at the next status update, and every pod is
-    // synced again when the runtime is back, since syncs made while it was away failed
-    let runtimeReachable = true;
-    const runtimeReached = (reachable: boolean, err?: Error) => {
-      if (reachable === runtimeReachable) return;
-      runtimeReachable = reachable;
-      if (reachable) {
-        log.info('container runtime is reachable again');
-        for (const pod of workers.active()) workers.resync(pod.metadata?.uid ?? '');
-      } else {
-        log.warn({ err: err?.message }, 'relist failed: container runtime is unreachable');
-      }
-      void reporter.sync().catch((e: Error) => log.warn({ err: e.message }, 'node status update failed'));
-    };
-    void every(
-      RELIST_PERIOD_MS,
-      signal,
-      async () => {
-        const { changed } = await relister.relist();
-        runtimeReached(true);
-        for (const uid of changed) workers.resync(uid);
-      },
-      (err) => runtimeReached(false, err),
-    );
-    // networks of sandboxes the runtime lost without a DEL: freed at start and then now and again
-    void every(
-      CNI_SWEEP_MS,
-      signal,
-      async () => {
-        const swept = await cni.sweep(new Set((await this.#cri.listPodSandbox()).map((s) => s.id)), { signal });
-        if (swept.length) log.info({ sandboxes: swept.map((id) => id.slice(0, 12)) }, 'freed the network of sandboxes the runtime no longer has');
-      },
-      (err) => log.warn({ err: err.message }, 'CNI sweep failed'),
-    );
-
-    // directories of pods that are gone everywhere (a teardown that failed, a pod removed while the agent was down);
-    // what the runtime holds is the relister's last look, not a look of its own
-    void every(
-      ORPHAN_SWEEP_MS,
-      signal,
-      async () => {
-        const active = new Set([...podManager.desired(), ...workers.active()].map((p) => p.metadata?.uid));
-        const inRuntime = relister.present();
-        for (const uid of await readdir(podsDir).catch(() => [] as string[])) {
-          if (!active.has(uid) && !inRuntime.has(uid)) await syncer.removePodDir(uid);
-        }
-        const unstaged = await csiVolumes.sweepStaged();
-        if (unstaged.length) log.info({ volumes: unstaged }, 'unstaged volumes no pod on this node uses');
-      },
-      (err) => log.warn({ err: err.message }, 'orphaned pod directory sweep failed'),
-    );
+    runHousekeeping({ cri: this.#cri, relister, workers, podManager, syncer, reporter, cni, csiVolumes, podsDir, log }, signal);
 
     const stats = new StatsSummary({
       nodeName,

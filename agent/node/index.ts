@@ -3,3 +3,4 @@ export type { MachineInfo } from './machine.ts';
 export { NodeStatusReporter, buildNodeStatus, allocatable, AGENT_VERSION, PRESSURE_CONDITIONS } from './node-status.ts';
 export type { NodeHealth, NodeStatusInputs } from './node-status.ts';
 export { NodeLease } from './lease.ts';
+export { runtimeHealth } from './runtime-health.ts';
