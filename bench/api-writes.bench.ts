@@ -5,7 +5,7 @@ import { Agent } from 'node:https';
 import { percentile, send } from './client.ts';
 import { rssKiB } from './rss.ts';
 import { loadKubeconfig } from '../apimachinery/index.ts';
-import type { TestApiServer } from '../test/harness/api-server.ts';
+import type { TestApiServer } from '../lab/testbed/index.ts';
 import { onEachBackend } from './backends.ts';
 
 async function writes(api: TestApiServer, backend: string, clients: number, total: number): Promise<void> {

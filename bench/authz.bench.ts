@@ -12,9 +12,9 @@ import type { Server } from 'node:https';
 import { RestClient, loadKubeconfig, silentLogger, type ClientConfig, type KeyPair } from '../apimachinery/index.ts';
 import { KubeletAuth, startKubeletServer, type CriClient } from '../agent/index.ts';
 import { issueFromClusterCa } from '../control-plane/index.ts';
-import { startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
-import { freePort } from '../test/harness/index.ts';
-import { rawRequest } from '../test/harness/raw-request.ts';
+import { startTestApiServer, type TestApiServer } from '../lab/testbed/index.ts';
+import { freePort } from '../lab/testbed/index.ts';
+import { rawRequest } from '../lab/testbed/index.ts';
 import { summary } from './stats.ts';
 
 const ROUNDS = 3;

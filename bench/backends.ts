@@ -3,8 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
-import { startTestEtcd } from '../test/harness/etcd.ts';
+import { startTestApiServer, type TestApiServer } from '../lab/testbed/index.ts';
+import { startTestEtcd } from '../lab/testbed/index.ts';
 
 export async function onEachBackend(name: string, run: (api: TestApiServer, backend: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `sk-bench-${name}-`));

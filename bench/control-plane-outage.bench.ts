@@ -3,7 +3,7 @@
 // whether it was ever seen NotReady or tainted, and whether any pod was
 // evicted or restarted. Long: belongs here, not in the test suite.
 import { cpus } from 'node:os';
-import { startTestCluster, waitForJsonPath } from '../test/harness/cluster.ts';
+import { startTestCluster, waitForJsonPath } from '../lab/testbed/index.ts';
 
 const OUTAGES_MIN = (process.env.SKIFF_BENCH_OUTAGES ?? '1,3,6').split(',').map(Number);
 const PODS = 5;

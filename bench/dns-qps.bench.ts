@@ -7,8 +7,8 @@ import { cpus, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
-import { freePort } from '../test/harness/index.ts';
-import { startTestApiServer } from '../test/harness/api-server.ts';
+import { freePort } from '../lab/testbed/index.ts';
+import { startTestApiServer } from '../lab/testbed/index.ts';
 import { rssKiB } from './rss.ts';
 
 const WINDOW = 64;

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
 import { MANAGED_BY, PodCgroups, memoryStats, podLogDirectory, podUsage, readNodeStats } from '../agent/index.ts';
-import { startTestCluster } from '../test/harness/cluster.ts';
+import { startTestCluster } from '../lab/testbed/index.ts';
 import { rssKiB } from './rss.ts';
 import { percentile } from './stats.ts';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
 import { waitFor } from '../lab/index.ts';
-import { startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
-import { startTestEtcd } from '../test/harness/etcd.ts';
+import { startTestApiServer, type TestApiServer } from '../lab/testbed/index.ts';
+import { startTestEtcd } from '../lab/testbed/index.ts';
 
 const ROUNDS = 5;
 

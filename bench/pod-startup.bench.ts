@@ -6,7 +6,7 @@
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
-import { startTestCluster } from '../test/harness/cluster.ts';
+import { startTestCluster } from '../lab/testbed/index.ts';
 import { rssKiB } from './rss.ts';
 import { summary } from './stats.ts';
 

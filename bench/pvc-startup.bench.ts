@@ -9,7 +9,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
 import { CsiClient, type VolumeCapability } from '../csi/index.ts';
 import { installStorageDefaults } from '../lab/index.ts';
-import { startTestCluster } from '../test/harness/cluster.ts';
+import { startTestCluster } from '../lab/testbed/index.ts';
 import { summary } from './stats.ts';
 
 const N = 20;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type ClientConfig } from '../apimachinery/index.ts';
 import { stopPid, waitFor } from '../lab/index.ts';
-import { SKIFF, spawnLogged, startTestApiServer, type TestApiServer } from '../test/harness/api-server.ts';
+import { SKIFF, spawnLogged, startTestApiServer, type TestApiServer } from '../lab/testbed/index.ts';
 import { send } from './client.ts';
 import { rssKiB } from './rss.ts';
 

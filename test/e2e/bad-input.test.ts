@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, type ClientConfig } from '../../apimachinery/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
-import { rawRequest, type RawRequest } from '../harness/raw-request.ts';
+import { rawRequest, type RawRequest } from '../../lab/testbed/index.ts';
 
 // A corpus of bad requests sent past kubectl, byte for byte: each must get
 // the Kubernetes Status with the right code and reason, and none may write

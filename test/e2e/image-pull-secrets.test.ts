@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SANDBOX_IMAGE } from '../../agent/cri/index.ts';
 import { PULL_PASSWORD, PULL_USER, startAuthRegistry, type AuthRegistry } from '../harness/auth-registry.ts';
-import { eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 // Pulls from a registry that wants a password: every image name of this
 // node resolves to it, and only pods with the credentials in an

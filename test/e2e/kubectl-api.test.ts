@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anonymousGet } from '../harness/raw-request.ts';
-import { KUBECTL, useTestApiServer } from '../harness/api-server.ts';
+import { anonymousGet } from '../../lab/testbed/index.ts';
+import { KUBECTL } from '../../lab/testbed/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 // The API server alone (no node needed), driven by the real kubectl: the
 // workload resources, and authentication + RBAC as users meet them. No

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KUBECTL, useTestApiServer } from '../harness/api-server.ts';
+import { KUBECTL } from '../../lab/testbed/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 const api = useTestApiServer('sk-ctl-', ['--disable-scheduler']);
 

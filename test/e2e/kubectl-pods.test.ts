@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
 let c: TestCluster;

@@ -1,7 +1,7 @@
 // Workload controllers against a real node: the Deployment and ReplicaSet
 // controllers, the scheduler and `skiff agent` on a containerd of the test's own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 let c: TestCluster;
 

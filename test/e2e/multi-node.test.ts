@@ -6,7 +6,7 @@
 // lab's own nodes, pods and Services.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from '../../lab/index.ts';
-import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../harness/cluster.ts';
+import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../../lab/testbed/index.ts';
 import { startTestLab, type TestLab } from '../harness/lab.ts';
 
 let lab: TestLab;

@@ -5,8 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopPid } from '../../lab/index.ts';
-import { SKIFF, spawnLogged } from '../harness/api-server.ts';
-import { startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { SKIFF, spawnLogged } from '../../lab/testbed/index.ts';
+import { startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 const HOLLOW = 'nf-hollow-0';
 let c: TestCluster;

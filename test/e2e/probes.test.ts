@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 let c: TestCluster;
 

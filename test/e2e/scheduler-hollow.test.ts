@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopPid, waitFor } from '../../lab/index.ts';
-import { SKIFF, spawnLogged, useTestApiServer } from '../harness/api-server.ts';
+import { SKIFF, spawnLogged } from '../../lab/testbed/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 const NODES = 100;
 const api = useTestApiServer('sk-sched-', []);

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeKubeconfig } from '../../apimachinery/index.ts';
 import { issueFromClusterCa } from '../../control-plane/index.ts';
-import { anonymousGet } from '../harness/raw-request.ts';
-import { kubectlFor, useTestApiServer, type Kubectl } from '../harness/api-server.ts';
+import { anonymousGet } from '../../lab/testbed/index.ts';
+import { kubectlFor, type Kubectl } from '../../lab/testbed/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
 
 const api = useTestApiServer(
   'sk-sec-',

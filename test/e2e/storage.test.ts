@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../../apimachinery/index.ts';
 import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS, waitFor } from '../../lab/index.ts';
-import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
 let c: TestCluster;

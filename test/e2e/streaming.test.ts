@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECTL, applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { KUBECTL, applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 let c: TestCluster;
 let dir: string;

@@ -3,7 +3,7 @@
 // memory shared between containers, downward API files — and the kubelet's
 // errors when a source is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../harness/cluster.ts';
+import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 let c: TestCluster;
 

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopPid, waitFor } from '../../lab/index.ts';
-import { spawnLogged } from './api-server.ts';
-import { freePort, REGISTRY } from './index.ts';
+import { spawnLogged } from '../../lab/testbed/index.ts';
+import { freePort, REGISTRY } from '../../lab/testbed/index.ts';
 
 // A registry that wants a password: docker-registry with htpasswd
 // authentication, pulling through from the local registry, so it holds every

@@ -3,9 +3,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLabNetwork, labHostAddress, labNodes, removeLabFiles, startLabNodes, stopLab, waitFor, type LabNode, type LabOptions } from '../../lab/index.ts';
-import { REGISTRY } from './index.ts';
-import { startTestApiServer, type Kubectl } from './api-server.ts';
-import { CLUSTER_DNS_IP } from './cluster.ts';
+import { REGISTRY } from '../../lab/testbed/index.ts';
+import { startTestApiServer, type Kubectl } from '../../lab/testbed/index.ts';
+import { CLUSTER_DNS_IP } from '../../lab/testbed/index.ts';
 
 export interface TestLab extends Kubectl {
   nodes: LabNode[];

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CniRunner } from '../../agent/index.ts';
-import { startTestNode, type TestNode } from '../harness/index.ts';
+import { startTestNode, type TestNode } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
 let node: TestNode;

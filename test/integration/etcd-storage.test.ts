@@ -8,8 +8,8 @@ import { Registry } from '../../control-plane/apiserver/index.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
 import type { StorageEvent } from '../../control-plane/storage/types.ts';
 import { waitFor } from '../../lab/index.ts';
-import { startTestEtcd, type TestEtcd } from '../harness/etcd.ts';
-import { startTestApiServer } from '../harness/api-server.ts';
+import { startTestEtcd, type TestEtcd } from '../../lab/testbed/index.ts';
+import { startTestApiServer } from '../../lab/testbed/index.ts';
 
 // The storage contract against a real etcd (Debian's etcd-server) on
 // loopback ports, then a 3-member cluster that loses a member mid-test.

@@ -8,7 +8,7 @@ import { silentLogger } from '../../apimachinery/index.ts';
 import type { PodSandboxConfig } from '../../agent/cri/index.ts';
 import { ImageGC, removeFinishedPodsContainers } from '../../agent/gc/index.ts';
 import { MANAGED_BY, POD_UID } from '../../agent/pods/index.ts';
-import { startTestNode, type TestNode } from '../harness/index.ts';
+import { startTestNode, type TestNode } from '../../lab/testbed/index.ts';
 
 const NODE = 'gc-itest-node';
 const BUSYBOX = 'docker.io/library/busybox:latest';

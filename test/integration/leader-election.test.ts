@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
-import { startTestEtcd, type TestEtcd } from '../harness/etcd.ts';
+import { startTestApiServer, type TestApiServer } from '../../lab/testbed/index.ts';
+import { startTestEtcd, type TestEtcd } from '../../lab/testbed/index.ts';
 
 // Two `skiff server` processes on one etcd: one holds the scheduler and
 // controller-manager Leases and acts; killed, the other takes over.

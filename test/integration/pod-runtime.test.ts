@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../apimachinery/index.ts';
 import { PodSyncer, newPodMemory } from '../../agent/pods/index.ts';
 import { PodCgroups } from '../../agent/stats/index.ts';
-import { startTestNode, syncUntil, type TestNode } from '../harness/index.ts';
+import { startTestNode, type TestNode } from '../../lab/testbed/index.ts';
+import { syncUntil } from '../harness/index.ts';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApiServer, type TestApiServer } from '../harness/api-server.ts';
+import { startTestApiServer, type TestApiServer } from '../../lab/testbed/index.ts';
 
 // skiff server restarted on its own state: what it published at first start
 // (kube-dns) and what it allocated (ClusterIPs, NodePorts) carries over.

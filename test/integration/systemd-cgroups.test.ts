@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../apimachinery/index.ts';
 import { PodSyncer, newPodMemory } from '../../agent/pods/index.ts';
 import { PodCgroups, SystemdSlices } from '../../agent/stats/index.ts';
-import { startTestNode, startTestSystemd, syncUntil, type TestNode, type TestSystemd } from '../harness/index.ts';
+import { startTestNode, startTestSystemd, type TestNode, type TestSystemd } from '../../lab/testbed/index.ts';
+import { syncUntil } from '../harness/index.ts';
 
 const run = promisify(execFile);
 const id = randomBytes(3).toString('hex');

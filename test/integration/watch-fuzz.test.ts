@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { silentLogger } from '../../apimachinery/index.ts';
 import { ApiServer, ServiceAccountTokens, SqliteStorage, ensureClusterPki, type ClusterPki } from '../../control-plane/index.ts';
-import { freePort } from '../harness/index.ts';
+import { freePort } from '../../lab/testbed/index.ts';
 
 interface Client {
   pki: ClusterPki;

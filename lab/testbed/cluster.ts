@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
-import { stopPid, waitFor, writeNodeCredentials } from '../../lab/index.ts';
+import { stopPid, waitFor, writeNodeCredentials } from '../index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult, type TestApiServer } from './api-server.ts';
-import { freePort, startTestNode, type TestNode } from './index.ts';
+import { freePort, startTestNode, type TestNode } from './node.ts';
 
 export { KUBECTL } from './api-server.ts';
 

@@ -10,8 +10,8 @@ import { closeSync, openSync } from 'node:fs';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeCgroupTree } from '../../agent/stats/index.ts';
-import { waitFor } from '../../lab/index.ts';
+import { removeCgroupTree } from '../../agent/index.ts';
+import { waitFor } from '../index.ts';
 
 const run = promisify(execFile);
 const CGROUP_MOUNT = '/sys/fs/cgroup';

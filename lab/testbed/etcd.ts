@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stopPid, waitFor } from '../../lab/index.ts';
-import { EtcdStorage } from '../../control-plane/storage/index.ts';
+import { stopPid, waitFor } from '../index.ts';
+import { EtcdStorage } from '../../control-plane/index.ts';
 import { spawnLogged } from './api-server.ts';
-import { freePort } from './index.ts';
+import { freePort } from './node.ts';
 
 export interface TestEtcd {
   /** host:port of each member's client URL */

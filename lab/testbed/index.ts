@@ -1,0 +1,14 @@
+// Real clusters for tests and benchmarks: a node of a test's own (containerd, CNI,
+// bridge), API servers and agents as processes, etcd, a systemd, raw requests.
+export { freePort, startTestNode, REGISTRY } from './node.ts';
+export type { TestNode } from './node.ts';
+export { SKIFF, KUBECTL, kubectlFor, spawnLogged, startTestApiServer } from './api-server.ts';
+export type { Kubectl, KubectlResult, TestApiServer } from './api-server.ts';
+export { CLUSTER_DNS_IP, applyManifest, echoDeployment, endpointsReady, eventsOf, startTestCluster, waitForJsonPath } from './cluster.ts';
+export type { TestCluster, TestClusterOptions } from './cluster.ts';
+export { startTestEtcd } from './etcd.ts';
+export type { TestEtcd } from './etcd.ts';
+export { anonymousGet, rawRequest } from './raw-request.ts';
+export type { RawRequest } from './raw-request.ts';
+export { startTestSystemd } from './systemd.ts';
+export type { TestSystemd } from './systemd.ts';
