@@ -55,3 +55,5 @@ export {
   STORAGE_PROVISIONER_ANNOTATION,
 } from './well-known.ts';
 export { IndexAllocator } from './index-allocator.ts';
+export { certificateUser } from './certificate-user.ts';
+export type { CertificateUser } from './certificate-user.ts';

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import type { RestClient } from '../../apimachinery/index.ts';
+import { certificateUser, type RestClient } from '../../apimachinery/index.ts';
 
 /** Who a kubelet API request is from. */
 export interface KubeletUser {
@@ -136,11 +135,8 @@ export class KubeletAuth {
   }
 
   async authenticate(req: IncomingMessage): Promise<KubeletUser | undefined> {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
-      const subject = socket.getPeerCertificate().subject as { CN?: string; O?: string | string[] } | undefined;
-      if (subject?.CN) return { name: subject.CN, groups: [...[subject.O ?? []].flat(), 'system:authenticated'] };
-    }
+    const fromCert = certificateUser(req);
+    if (fromCert?.name) return { name: fromCert.name, groups: [...fromCert.groups, 'system:authenticated'] };
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     return bearer ? ((await this.#reviewToken(bearer)) ?? undefined) : undefined;
   }

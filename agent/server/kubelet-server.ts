@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../apimachinery/index.ts';
@@ -107,6 +108,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
       else res.end();
     });
   });
+  // a connection keeps the client certificate it started with (authentication reads it once per connection)
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   server.on('upgrade', (req, socket, head) => void serveStreaming(o, req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

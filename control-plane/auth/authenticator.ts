@@ -1,32 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import { ApiError } from '../../apimachinery/index.ts';
+import { ApiError, certificateUser } from '../../apimachinery/index.ts';
 import type { TokenAuthenticator } from './token-authenticators.ts';
 import type { UserInfo } from './types.ts';
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
-
-/**
- * The user each connection's client certificate names, read once per
- * connection: the certificate cannot change on it (the server turns TLS
- * renegotiation off), and reading it cost ~9 % of the server's CPU when
- * done for every request of a keep-alive client.
- */
-const connectionUsers = new WeakMap<TLSSocket, UserInfo | null>();
-
-/** The user a verified client certificate names (CN = user, O = groups). */
-export function certificateUser(req: IncomingMessage): UserInfo | null {
-  const socket = req.socket as TLSSocket;
-  if (!socket.authorized) return null;
-  let user = connectionUsers.get(socket);
-  if (user === undefined) {
-    const cert = socket.getPeerCertificate();
-    const o = cert?.subject?.O as string | string[] | undefined;
-    user = cert?.subject ? { name: String(cert.subject.CN ?? ''), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] } : null;
-    connectionUsers.set(socket, user);
-  }
-  return user;
-}
 
 function withAuthenticated(u: UserInfo): UserInfo {
   return u.groups.includes('system:authenticated') ? u : { ...u, groups: [...u.groups, 'system:authenticated'] };
