@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KUBECTL } from '../../lab/testbed/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { certificateRequest } from '../harness/index.ts';
 
 const api = useTestApiServer('sk-ctl-', ['--disable-scheduler']);
 
@@ -289,26 +290,7 @@ describe('node IPAM', () => {
 describe('certificate signing requests', () => {
   it('signs an approved request so its holder can log in as the subject it asked for', async () => {
     const key = join(api.dir, 'dev.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-subj',
-        '/O=developers/CN=dana',
-        '-out',
-        join(api.dir, 'dev.csr'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const request = (await readFile(join(api.dir, 'dev.csr'))).toString('base64');
+    const request = await certificateRequest({ keyFile: key, requestFile: join(api.dir, 'dev.csr'), subject: '/O=developers/CN=dana' });
     const created = await api.kubectlResult(
       ['apply', '-f', '-'],
       JSON.stringify({

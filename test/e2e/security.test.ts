@@ -3,15 +3,14 @@
 // to approve CSRs but not for any signer, a namespace admin, and anonymous.
 // Each attempt is refused with kube-apiserver's code and words; each
 // legitimate use next to it still works.
-import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeKubeconfig } from '../../apimachinery/index.ts';
 import { issueFromClusterCa } from '../../control-plane/index.ts';
-import { anonymousGet } from '../../lab/testbed/index.ts';
-import { kubectlFor, type Kubectl } from '../../lab/testbed/index.ts';
+import { anonymousGet, kubectlFor, type Kubectl } from '../../lab/testbed/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { certificateRequest } from '../harness/index.ts';
 
 const api = useTestApiServer(
   'sk-sec-',
@@ -160,29 +159,7 @@ describe('a node', () => {
 });
 
 describe('certificate signing requests', () => {
-  const request = (subject: string) => {
-    const key = join(api.dir, 'req.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-subj',
-        subject,
-        '-out',
-        join(api.dir, 'req.csr'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return readFile(join(api.dir, 'req.csr')).then((b) => b.toString('base64'));
-  };
+  const request = (subject: string) => certificateRequest({ keyFile: join(api.dir, 'req.key'), requestFile: join(api.dir, 'req.csr'), subject });
   const csr = (name: string, req: string, signerName: string) =>
     JSON.stringify({
       apiVersion: 'certificates.k8s.io/v1',

@@ -3,3 +3,4 @@
 export { startTestDriver } from './csi.ts';
 export type { TestDriver } from './csi.ts';
 export { syncUntil } from './sync-until.ts';
+export { certificateRequest } from './certificate-request.ts';
