@@ -119,11 +119,10 @@ export class NodeLifecycleController implements Controller {
     const now = this.#now();
     const nodes = this.#nodes.list();
     this.#health.retain(new Set(nodes.map((n) => n.metadata?.name ?? '')));
-    const podsByNode = new Map<string, Pod[]>();
-    for (const p of this.#pods.list()) {
-      const node = p.spec?.nodeName;
-      if (node) podsByNode.set(node, [...(podsByNode.get(node) ?? []), p]);
-    }
+    const podsByNode = Map.groupBy(
+      this.#pods.list().filter((p) => p.spec?.nodeName),
+      (p) => p.spec?.nodeName as string,
+    );
     const conditionsOf = new Map<Node, NodeCondition[]>();
     for (const node of nodes)
       conditionsOf.set(node, await this.#tryNode(node, () => this.#checkHeartbeat(node, podsByNode, now), node.status?.conditions ?? []));
@@ -172,8 +171,7 @@ export class NodeLifecycleController implements Controller {
 
   /** Each zone's nodes, with its state (logged when it changes) and whether every zone lost every node. */
   #observeZones(nodes: Node[], conditionsOf: Map<Node, NodeCondition[]>): Map<string, Node[]> {
-    const zones = new Map<string, Node[]>();
-    for (const node of nodes) zones.set(zoneOf(node), [...(zones.get(zoneOf(node)) ?? []), node]);
+    const zones = Map.groupBy(nodes, zoneOf);
     const readyOf = (n: Node) => conditionsOf.get(n)?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
     for (const [zone, members] of zones) {
       const state = zoneState(members.map(readyOf), this.#disruption.unhealthyZoneThreshold);
