@@ -36,7 +36,7 @@ export { unaryCall } from './grpc-unary.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
 export { registryHost } from './image-reference.ts';
-export { isOpen, writeIfOpen, drained, onResponseEnd } from './response-stream.ts';
+export { writeIfOpen, drained, onResponseEnd } from './response-stream.ts';
 export { podReferences } from './pod-references.ts';
 export type { PodReferences } from './pod-references.ts';
 export { defineController, primary, reads, requeueAfter, watch } from './controller-runtime.ts';

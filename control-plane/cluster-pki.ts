@@ -2,12 +2,7 @@ import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createCA, issueCert, type KeyPair } from '../apimachinery/index.ts';
-
-/** The DNS add-on's user name (bound to system:coredns, as kubeadm binds CoreDNS's account). */
-export const CLUSTER_DNS_USER = 'system:skiff:cluster-dns';
-
-/** The API server's user name towards kubelets. */
-export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+import { COMPONENT_USERS } from './auth/index.ts';
 
 export interface ClusterPki {
   ca: KeyPair;
@@ -63,13 +58,13 @@ export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; 
   const kubeletClient = await loadOrIssue(
     dir,
     'apiserver-kubelet-client',
-    () => issueCert(ca, { commonName: KUBELET_CLIENT_USER, usage: 'client' }),
+    () => issueCert(ca, { commonName: COMPONENT_USERS.kubeletClient, usage: 'client' }),
     (cert) => /\bO=system:masters\b/.test(cert.subject),
   );
   const client = (commonName: string) => () => issueCert(ca, { commonName, usage: 'client' });
-  const scheduler = await loadOrIssue(dir, 'scheduler', client('system:kube-scheduler'));
-  const controllerManager = await loadOrIssue(dir, 'controller-manager', client('system:kube-controller-manager'));
-  const clusterDns = await loadOrIssue(dir, 'cluster-dns', client(CLUSTER_DNS_USER));
+  const scheduler = await loadOrIssue(dir, 'scheduler', client(COMPONENT_USERS.scheduler));
+  const controllerManager = await loadOrIssue(dir, 'controller-manager', client(COMPONENT_USERS.controllerManager));
+  const clusterDns = await loadOrIssue(dir, 'cluster-dns', client(COMPONENT_USERS.clusterDns));
   return { ca, apiserver, kubeletClient, scheduler, controllerManager, clusterDns };
 }
 

@@ -3,7 +3,7 @@ export type { ApiServerOptions } from './apiserver/index.ts';
 export { Compactor, EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';
 export { Scheduler, profilesFromConfig } from './scheduler/index.ts';
-export { ensureClusterPki, issueFromClusterCa, CLUSTER_DNS_USER, KUBELET_CLIENT_USER } from './cluster-pki.ts';
+export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';
 export type { ClusterPki } from './cluster-pki.ts';
 export { ServiceAccountTokens, StaticTokenFile } from './auth/index.ts';
 export { ControllerManager, CidrSet } from './controllers/index.ts';

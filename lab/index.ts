@@ -9,5 +9,5 @@ export type { HollowNodeOptions } from './hollow-nodes.ts';
 export { createLabNetwork, startLabNodes, stopLab, removeLabFiles, labNodes, labHostAddress } from './multi-node.ts';
 export type { LabOptions, LabNode } from './multi-node.ts';
 export { installStorageDefaults, BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from './storage-defaults.ts';
-export { supervise, supervisedStates, DEFAULT_RESTART_BACKOFF } from './supervisor.ts';
+export { supervise, supervisedStates } from './supervisor.ts';
 export type { SupervisedState, RestartBackoff } from './supervisor.ts';

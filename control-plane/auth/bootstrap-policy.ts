@@ -5,6 +5,15 @@ import type { PolicyRule } from './types.ts';
 // kube-apiserver's bootstrap policy: user-facing roles (cluster-admin, admin,
 // edit, view) and the system:* roles components and discovery rely on.
 
+/** The users the control plane's own components are, each bound below to its role (their certificates name them). */
+export const COMPONENT_USERS = {
+  scheduler: 'system:kube-scheduler',
+  controllerManager: 'system:kube-controller-manager',
+  clusterDns: 'system:skiff:cluster-dns',
+  /** the API server towards kubelets */
+  kubeletClient: 'kube-apiserver-kubelet-client',
+} as const;
+
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const ALL = [...READ, ...WRITE];
@@ -331,9 +340,9 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
-  { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
-  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
-  { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
-  { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: 'system:skiff:cluster-dns' }] },
-  { name: 'system:kube-apiserver-kubelet-api-admin', role: 'system:kubelet-api-admin', subjects: [{ kind: 'User', name: 'kube-apiserver-kubelet-client' }] },
+  { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: COMPONENT_USERS.scheduler }] },
+  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [{ kind: 'User', name: COMPONENT_USERS.scheduler }] },
+  { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: COMPONENT_USERS.controllerManager }] },
+  { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: COMPONENT_USERS.clusterDns }] },
+  { name: 'system:kube-apiserver-kubelet-api-admin', role: 'system:kubelet-api-admin', subjects: [{ kind: 'User', name: COMPONENT_USERS.kubeletClient }] },
 ];

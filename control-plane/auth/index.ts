@@ -7,7 +7,7 @@ export { forbidden, requestAttributes } from './attributes.ts';
 export { impersonate } from './impersonation.ts';
 export { checkEscalation } from './escalation.ts';
 export { nodeNameOf } from './node-authorizer.ts';
-export { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from './bootstrap-policy.ts';
+export { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES, COMPONENT_USERS } from './bootstrap-policy.ts';
 export { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, StaticTokenFile } from './token-authenticators.ts';
 export type { TokenAuthenticator } from './token-authenticators.ts';
 export { ServiceAccountTokens } from './service-account-token.ts';
