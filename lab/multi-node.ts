@@ -215,11 +215,13 @@ export async function stopLab(o: LabOptions): Promise<void> {
       join(n.dir, 'net.d'),
       '--cni-cache-dir',
       join(n.dir, 'agent', 'cni-results'),
+      // a node whose agent never started has nothing to clean
     ]).catch(() => undefined);
     await stopDaemon(join(n.dir, 'containerd.pid'), 20_000);
     await stopDaemon(join(n.dir, 'csi-driver.pid'));
     await unmountUnder([n.dir]);
     await detachLoopDevicesUnder([n.dir]);
+    // teardown is idempotent: what is gone already is fine
     await ip(['netns', 'del', n.netns]).catch(() => undefined);
     await ip(['route', 'del', n.podCidr]).catch(() => undefined);
     await (await PodCgroups.detect(`${o.id}-node${n.index}`)).removeAll();

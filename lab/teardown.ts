@@ -45,6 +45,7 @@ export async function removeAllSandboxes(args: {
 
 export async function unmountUnder(prefixes: string[]): Promise<void> {
   for (const p of await mountsUnder(prefixes)) {
+    // gone already (a parent's lazy unmount took it)
     await run('umount', ['-l', p]).catch(() => undefined);
   }
 }
@@ -56,6 +57,7 @@ export async function detachLoopDevicesUnder(prefixes: string[]): Promise<number
   for (const line of stdout.split('\n')) {
     const [device, file] = line.trim().split(/\s+/, 2);
     if (!device || !file || !prefixes.some((p) => file === p || file.startsWith(`${p}/`))) continue;
+    // detached already
     await run('losetup', ['-d', device]).catch(() => undefined);
     n++;
   }
@@ -63,6 +65,7 @@ export async function detachLoopDevicesUnder(prefixes: string[]): Promise<number
 }
 
 export async function deleteLink(name: string): Promise<void> {
+  // no such link: nothing to delete
   await run('ip', ['link', 'del', name]).catch(() => undefined);
 }
 

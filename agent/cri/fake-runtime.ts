@@ -30,12 +30,6 @@ interface FakeContainer {
   reason: string;
 }
 
-// strictly increasing (a millisecond apart at least), so the newest of two things made at once is still the newest
-let lastMs = 0;
-const nanos = () => {
-  lastMs = Math.max(Date.now(), lastMs + 1);
-  return lastMs * 1e6;
-};
 const matches = (labels: Record<string, string> | undefined, selector: Record<string, string> | undefined) =>
   Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 
@@ -53,12 +47,25 @@ export class FakeRuntime implements ContainerRuntime {
   /** images a pull of fails, as a registry without them would answer */
   readonly unpullable = new Set<string>();
   #ids = 0;
+  #now: () => number;
+  #lastMs = 0;
+
+  /** `now`: the test's clock in milliseconds, which the runtime's timestamps follow */
+  constructor(o: { now?: () => number } = {}) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** Strictly increasing (a millisecond apart at least), so the newest of two things made at once is still the newest. */
+  #nanos(): number {
+    this.#lastMs = Math.max(this.#now(), this.#lastMs + 1);
+    return this.#lastMs * 1e6;
+  }
 
   /** The test's own: the container named `name` (its newest attempt) exits with `code`. */
   exit(name: string, code: number): void {
     const c = [...this.containers.values()].filter((x) => x.config.metadata.name === name).sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!c) throw new Error(`no container ${name}`);
-    Object.assign(c, { state: 'CONTAINER_EXITED', finishedAt: nanos(), exitCode: code, reason: code === 0 ? 'Completed' : 'Error' });
+    Object.assign(c, { state: 'CONTAINER_EXITED', finishedAt: this.#nanos(), exitCode: code, reason: code === 0 ? 'Completed' : 'Error' });
   }
 
   /** Names of the containers as created, in order, with their attempt: "web#0". */
@@ -69,7 +76,7 @@ export class FakeRuntime implements ContainerRuntime {
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = `sandbox-${++this.#ids}`;
     this.calls.push(`runPodSandbox ${config.metadata.name}`);
-    this.sandboxes.set(id, { config, state: 'SANDBOX_READY', createdAt: nanos(), ip: `10.9.0.${this.#ids}` });
+    this.sandboxes.set(id, { config, state: 'SANDBOX_READY', createdAt: this.#nanos(), ip: `10.9.0.${this.#ids}` });
     return id;
   }
 
@@ -78,7 +85,7 @@ export class FakeRuntime implements ContainerRuntime {
     const s = this.sandboxes.get(id);
     if (s) s.state = 'SANDBOX_NOTREADY';
     for (const c of this.containers.values())
-      if (c.sandboxId === id && c.state === 'CONTAINER_RUNNING') Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: 137, finishedAt: nanos() });
+      if (c.sandboxId === id && c.state === 'CONTAINER_RUNNING') Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: 137, finishedAt: this.#nanos() });
   }
 
   async removePodSandbox(id: string): Promise<void> {
@@ -114,7 +121,7 @@ export class FakeRuntime implements ContainerRuntime {
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     const id = `container-${++this.#ids}`;
     this.calls.push(`createContainer ${config.metadata.name}`);
-    this.containers.set(id, { sandboxId, config, state: 'CONTAINER_CREATED', createdAt: nanos(), startedAt: 0, finishedAt: 0, exitCode: 0, reason: '' });
+    this.containers.set(id, { sandboxId, config, state: 'CONTAINER_CREATED', createdAt: this.#nanos(), startedAt: 0, finishedAt: 0, exitCode: 0, reason: '' });
     return id;
   }
 
@@ -122,13 +129,13 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c) throw new Error(`container ${id} not found`);
     this.calls.push(`startContainer ${c.config.metadata.name}`);
-    Object.assign(c, { state: 'CONTAINER_RUNNING', startedAt: nanos() });
+    Object.assign(c, { state: 'CONTAINER_RUNNING', startedAt: this.#nanos() });
   }
 
   async stopContainer(id: string): Promise<void> {
     const c = this.containers.get(id);
     this.calls.push(`stopContainer ${c?.config.metadata.name ?? id}`);
-    if (c && c.state === 'CONTAINER_RUNNING') Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: 137, finishedAt: nanos(), reason: 'Error' });
+    if (c && c.state === 'CONTAINER_RUNNING') Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: 137, finishedAt: this.#nanos(), reason: 'Error' });
   }
 
   async removeContainer(id: string): Promise<void> {

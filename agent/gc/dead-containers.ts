@@ -36,6 +36,7 @@ export async function removeFinishedPodsContainers(
     }
   }
   for (const s of sandboxes) {
+    // one that will not go now is tried again at the next pass
     if (opts.finished(s.labels[POD_UID] ?? '')) await cri.removePodSandbox(s.id).catch(() => undefined);
   }
   return removed;

@@ -47,7 +47,7 @@ function fakeApi() {
 }
 
 describe('node status reporter', () => {
-  const healthy = async () => ({ runtimeReady: true, networkReady: true, message: '', pressure: new Set<string>() });
+  const healthy = async () => ({ runtimeReady: true, networkReady: true, message: '' });
 
   it('sends nothing when nothing changed, and at once when the server holds other conditions or answers again after failing', async () => {
     const { api, client } = fakeApi();
@@ -73,5 +73,18 @@ describe('node status reporter', () => {
     expect(api.patches).toBe(3);
     await reporter.sync();
     expect(api.patches).toBe(3);
+  });
+
+  it('sends pressure conditions the moment the eviction manager sets or clears them', async () => {
+    const { api, client } = fakeApi();
+    const reporter = new NodeStatusReporter({ client, machine, inputs, health: healthy, log: silentLogger, reportFrequencyMs: 300_000 });
+    await reporter.sync();
+    const memoryPressure = () => api.node.status?.conditions?.find((c) => c.type === 'MemoryPressure');
+    expect(memoryPressure()).toMatchObject({ status: 'False', reason: 'KubeletHasSufficientMemory' });
+    await reporter.pressureChanged(new Set(['MemoryPressure']));
+    expect(api.patches).toBe(2);
+    expect(memoryPressure()).toMatchObject({ status: 'True', reason: 'KubeletHasInsufficientMemory' });
+    await reporter.pressureChanged(new Set());
+    expect(memoryPressure()).toMatchObject({ status: 'False' });
   });
 });

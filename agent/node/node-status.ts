@@ -4,11 +4,15 @@ import type { MachineInfo } from './machine.ts';
 
 export const AGENT_VERSION = 'v1.34.0-skiff';
 
-export interface NodeHealth {
+/** What the runtime and network checks say of the node. */
+export interface RuntimeHealth {
   runtimeReady: boolean;
   networkReady: boolean;
   /** why the node is not ready, when it is not */
   message: string;
+}
+
+export interface NodeHealth extends RuntimeHealth {
   /** the pressure conditions the eviction manager has set */
   pressure: ReadonlySet<string>;
 }
@@ -131,7 +135,8 @@ export class NodeStatusReporter {
   #client: RestClient;
   #machine: MachineInfo;
   #inputs: NodeStatusInputs;
-  #health: () => Promise<NodeHealth>;
+  #health: () => Promise<RuntimeHealth>;
+  #pressure: ReadonlySet<string> = new Set();
   #log: Logger;
   #lastSent = '';
   #lastSentAt = 0;
@@ -144,7 +149,7 @@ export class NodeStatusReporter {
     client: RestClient;
     machine: MachineInfo;
     inputs: NodeStatusInputs;
-    health: () => Promise<NodeHealth>;
+    health: () => Promise<RuntimeHealth>;
     log: Logger;
     reportFrequencyMs: number;
   }) {
@@ -182,6 +187,12 @@ export class NodeStatusReporter {
     return this.#node;
   }
 
+  /** The eviction manager set or cleared pressure conditions: they are sent at once. */
+  pressureChanged(active: ReadonlySet<string>): Promise<void> {
+    this.#pressure = active;
+    return this.sync();
+  }
+
   /**
    * Sends the status if it changed, if the Node's conditions on the server
    * differ from ours (the node lifecycle controller marked it Unknown while
@@ -191,7 +202,7 @@ export class NodeStatusReporter {
   async sync(force = false): Promise<void> {
     try {
       this.#node = await this.#client.get<Node>({ resource: 'nodes', name: this.#inputs.nodeName });
-      const status = buildNodeStatus(this.#machine, this.#inputs, await this.#health(), this.#node);
+      const status = buildNodeStatus(this.#machine, this.#inputs, { ...(await this.#health()), pressure: this.#pressure }, this.#node);
       const comparable = JSON.stringify({ ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c) });
       const serverAgrees = conditionSummary(this.#node.status?.conditions) === conditionSummary(status.conditions);
       if (!force && !this.#failed && serverAgrees && comparable === this.#lastSent && Date.now() - this.#lastSentAt < this.reportFrequencyMs) return;

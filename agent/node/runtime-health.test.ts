@@ -9,23 +9,19 @@ const status =
 
 describe('runtime health', () => {
   it('is ready with a ready runtime and a network config that loads, and says why not otherwise', async () => {
-    const pressure = new Set(['MemoryPressure']);
-    expect(await runtimeHealth({ status: status(true), loadNetwork: async () => ({}), pressure: () => pressure })()).toEqual({
+    expect(await runtimeHealth({ status: status(true), loadNetwork: async () => ({}) })()).toEqual({
       runtimeReady: true,
       networkReady: true,
       message: '',
-      pressure,
     });
     const down = await runtimeHealth({
       status: async () => Promise.reject(new Error('connection refused')),
       loadNetwork: async () => ({}),
-      pressure: () => new Set(),
     })();
     expect(down).toMatchObject({ runtimeReady: false, message: 'container runtime is down: connection refused' });
     const noNet = await runtimeHealth({
       status: status(true),
       loadNetwork: async () => Promise.reject(new Error('no networks found in /etc/cni/net.d')),
-      pressure: () => new Set(),
     })();
     expect(noNet).toMatchObject({
       runtimeReady: true,

@@ -1,17 +1,12 @@
 import type { CriClient } from '../cri/index.ts';
-import type { NodeHealth } from './node-status.ts';
+import type { RuntimeHealth } from './node-status.ts';
 
 /**
  * How the node's Ready condition is judged, as the kubelet's runtime and
  * network checks: the runtime answers Status with RuntimeReady, and the CNI
- * config in `cniConfDir` parses. `pressure` names the pressure conditions the
- * eviction manager has set.
+ * config in `cniConfDir` parses.
  */
-export function runtimeHealth(deps: {
-  status: CriClient['status'];
-  loadNetwork: () => Promise<unknown>;
-  pressure: () => ReadonlySet<string>;
-}): () => Promise<NodeHealth> {
+export function runtimeHealth(deps: { status: CriClient['status']; loadNetwork: () => Promise<unknown> }): () => Promise<RuntimeHealth> {
   return async () => {
     const status = await deps
       .status()
@@ -28,7 +23,6 @@ export function runtimeHealth(deps: {
       runtimeReady,
       networkReady: networkMessage === '',
       message: !runtimeReady ? `container runtime is down: ${runtimeCond?.message ?? ''}` : networkMessage,
-      pressure: deps.pressure(),
     };
   };
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../../apimachinery/index.ts';
+
 /**
  * Per-key exponential back-off, as the kubelet uses for crash loops and
  * image pulls: 10 s doubling to 5 min, forgotten after twice the maximum
@@ -6,7 +8,7 @@
 export class Backoff {
   #initialMs: number;
   #maxMs: number;
-  #entries = new Map<string, { delayMs: number; lastUpdate: number }>();
+  #entries = new Map<string, { attempts: number; lastUpdate: number }>();
 
   constructor(initialMs = 10_000, maxMs = 300_000) {
     this.#initialMs = initialMs;
@@ -17,7 +19,7 @@ export class Backoff {
   delay(key: string, now: number): number {
     const e = this.#entries.get(key);
     if (!e || now - e.lastUpdate > 2 * this.#maxMs) return 0;
-    return e.delayMs;
+    return this.#delayOf(e.attempts);
   }
 
   /** Is `key` still backing off from a failure at `since`? */
@@ -30,15 +32,18 @@ export class Backoff {
   remaining(key: string, now: number): number {
     const e = this.#entries.get(key);
     if (!e) return 0;
-    return Math.max(0, e.delayMs - (now - e.lastUpdate));
+    return Math.max(0, this.#delayOf(e.attempts) - (now - e.lastUpdate));
   }
 
   /** Records a failure: the next delay doubles (or starts at the initial one). */
   next(key: string, now: number): number {
-    const current = this.delay(key, now);
-    const delayMs = current === 0 ? this.#initialMs : Math.min(current * 2, this.#maxMs);
-    this.#entries.set(key, { delayMs, lastUpdate: now });
-    return delayMs;
+    const attempts = this.delay(key, now) === 0 ? 1 : (this.#entries.get(key)?.attempts ?? 0) + 1;
+    this.#entries.set(key, { attempts, lastUpdate: now });
+    return this.#delayOf(attempts);
+  }
+
+  #delayOf(attempts: number): number {
+    return backoffDelay(attempts, { initialMs: this.#initialMs, maxMs: this.#maxMs });
   }
 
   reset(key: string): void {

@@ -37,6 +37,7 @@ export async function ensureImage(args: {
   fieldPath: string;
   /** from the pod's imagePullSecrets, tried in turn (read only when a pull is due); none: an anonymous pull */
   credentials?: () => Promise<AuthConfig[]>;
+  now: () => number;
 }): Promise<ImageResult> {
   const { cri, pod, container, backoff, event, fieldPath } = args;
   const image = container.image ?? '';
@@ -52,7 +53,7 @@ export async function ensureImage(args: {
     return { waiting: { reason: 'ErrImageNeverPull', message } };
   }
   const key = `${pod.metadata?.uid}/image/${image}`;
-  const remaining = backoff.remaining(key, Date.now());
+  const remaining = backoff.remaining(key, args.now());
   if (remaining > 0) {
     const message = `Back-off pulling image "${image}"`;
     event('Normal', 'BackOff', message, fieldPath);
@@ -63,13 +64,14 @@ export async function ensureImage(args: {
   try {
     const imageRef = await pullWithAny(cri, image, (await args.credentials?.()) ?? [], args.sandbox);
     const ms = Math.round(performance.now() - started);
+    // the size only feeds the Pulled event's text
     const size = (await cri.imageStatus(imageRef).catch(() => null))?.size ?? 0;
     event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${fmtBytes(size)}.`, fieldPath);
     backoff.reset(key);
     return { imageRef };
   } catch (err) {
     const detail = (err as Error).message.replace(/^CRI PullImage: /, '');
-    const delay = backoff.next(key, Date.now());
+    const delay = backoff.next(key, args.now());
     event('Warning', 'Failed', `Failed to pull image "${image}": ${detail}`, fieldPath);
     event('Warning', 'Failed', 'Error: ErrImagePull', fieldPath);
     return { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${image}": ${detail}` }, retryAfterMs: delay };

@@ -12,3 +12,4 @@ export type { TerminalReason, PodAdmitter } from './pod-workers.ts';
 export { StaticPods, staticPodFrom, mirrorPodOf, syncMirrorPods, isMirrorPod, CONFIG_MIRROR, CONFIG_HASH, CONFIG_SOURCE } from './static-pods.ts';
 export { PodManager } from './pod-manager.ts';
 export type { PodSink } from './pod-manager.ts';
+export { PodRequests } from './pod-requests.ts';

@@ -64,6 +64,7 @@ export class RuntimeObserver {
 
   /** What a pod looks like right after this agent started a sandbox for it: one status call instead of a fresh observation. */
   async withNewSandbox(uid: string, before: ObservedPod, sandboxId: string): Promise<ObservedPod> {
+    // the runtime lost it at once: a full observation says what there is
     const st = await this.#cri.podSandboxStatus(sandboxId).catch(() => null);
     if (!st) return this.observe(uid);
     const ip = sandboxIP(st);
@@ -75,6 +76,7 @@ export class RuntimeObserver {
   async #ip(uid: string, sandboxId: string): Promise<string> {
     const known = this.#sandboxIPs.get(uid);
     if (known?.id === sandboxId) return known.ip;
+    // a sandbox gone between the list and the status has no address
     const st = await this.#cri.podSandboxStatus(sandboxId).catch(() => null);
     if (!st) return '';
     const ip = sandboxIP(st);
@@ -85,6 +87,7 @@ export class RuntimeObserver {
   async #status(id: string, state: ContainerState): Promise<ContainerStatus | null> {
     const cached = this.#statuses.get(id);
     if (cached && cached.state === state && state !== 'CONTAINER_UNKNOWN') return cached;
+    // gone between the list and the status: the caller treats it as unknown
     const st = await this.#cri.containerStatus(id).catch(() => null);
     if (st) this.#statuses.set(id, st);
     else this.#statuses.delete(id);

@@ -19,10 +19,12 @@ describe('PodSyncer against a fake runtime', () => {
   let runtime: FakeRuntime;
   let events: string[];
   let syncer: PodSyncer;
+  let clock = 0;
 
   beforeEach(async () => {
+    clock = 1_000_000;
     dir = await mkdtemp(join(tmpdir(), 'sk-podsync-'));
-    runtime = new FakeRuntime();
+    runtime = new FakeRuntime({ now: () => clock });
     events = [];
     const cgroups = { ensure: async () => {}, parentOf: () => '/kubepods/pod', remove: async () => {} } as unknown as PodCgroups;
     syncer = new PodSyncer({
@@ -40,6 +42,7 @@ describe('PodSyncer against a fake runtime', () => {
       events: () => (type, reason, message) => void events.push(`${type} ${reason}: ${message}`),
       objects: { configMap: async () => undefined, secret: async () => undefined },
       cgroups,
+      now: () => clock,
       log: silentLogger,
     });
   });
@@ -96,12 +99,22 @@ describe('PodSyncer against a fake runtime', () => {
     const creates = () => runtime.calls.filter((c) => c === 'createContainer c').length;
     expect(creates()).toBe(2);
     expect(restarted.status.containerStatuses?.[0]).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1 } } });
+    // a second later (the runtime's stamps follow the clock) it crashes again
+    clock += 1_000;
     runtime.exit('c', 1);
     const held = await syncer.sync(p, memory);
     expect(creates()).toBe(2);
     expect(held.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
     expect(held.requeue).toMatchObject({ reason: 'ContainerBackOff' });
-    expect(held.requeue?.afterMs).toBeGreaterThan(0);
+    expect(held.requeue?.afterMs).toBe(10_000);
+    // before the back-off ends the container stays down; once it has, it starts again
+    clock += 9_000;
+    expect((await syncer.sync(p, memory)).requeue).toMatchObject({ reason: 'ContainerBackOff', afterMs: 1_000 });
+    expect(creates()).toBe(2);
+    clock += 1_000;
+    const again = await syncer.sync(p, memory);
+    expect(creates()).toBe(3);
+    expect(again.status.containerStatuses?.[0]).toMatchObject({ restartCount: 2 });
   });
 
   it('reports an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, with an event and a requeue', async () => {

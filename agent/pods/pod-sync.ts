@@ -69,6 +69,8 @@ export interface PodSyncerDeps {
   cgroups: PodCgroups;
   /** told what a sync saw last when it left the pod with nothing more to do (the relister, so it does not report that state as a change) */
   settled?: (uid: string, observed: ObservedPod) => void;
+  /** milliseconds since the epoch; the tests' own clock drives back-offs and grace periods */
+  now?: () => number;
   log: Logger;
 }
 
@@ -112,8 +114,11 @@ export class PodSyncer {
   readonly #volumeSlots = new Slots(4);
   readonly sandboxBackoff = new Backoff(1_000, 60_000);
 
+  readonly #now: () => number;
+
   constructor(deps: PodSyncerDeps) {
     this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
     this.#observer = new RuntimeObserver(deps.cri);
   }
 
@@ -168,6 +173,7 @@ export class PodSyncer {
       await this.#killAll(pod, observed, 0);
     }
     for (const c of actions.containersToKill) {
+      // a container that cannot be removed now is removed by the next sync's dead-container pass
       await cri.removeContainer(c.id).catch(() => undefined);
     }
     this.#observer.forget(actions.containersToKill.map((c) => c.id));
@@ -182,7 +188,7 @@ export class PodSyncer {
     sbConfig.linux = { ...sbConfig.linux, cgroupParent: this.#deps.cgroups.parentOf(pod) };
     if (actions.createSandbox) {
       const key = `${uid}/sandbox`;
-      const remaining = this.sandboxBackoff.remaining(key, Date.now());
+      const remaining = this.sandboxBackoff.remaining(key, this.#now());
       if (remaining > 0) {
         await Promise.all([volumesReady, messageFiles, earlyDirs]);
         return { status: this.#statusOf(pod, observed, memory), requeue: { afterMs: remaining, reason: 'SandboxBackOff' } };
@@ -198,7 +204,7 @@ export class PodSyncer {
         await Promise.all([volumesReady, messageFiles]);
         return {
           status: this.#statusOf(pod, observed, memory),
-          requeue: { afterMs: this.sandboxBackoff.next(key, Date.now()), reason: 'FailedCreatePodSandBox' },
+          requeue: { afterMs: this.sandboxBackoff.next(key, this.#now()), reason: 'FailedCreatePodSandBox' },
         };
       }
       observed = await this.#observer.withNewSandbox(uid, observed, sandboxId);
@@ -235,7 +241,7 @@ export class PodSyncer {
       await this.#stopSandboxes(observed);
     } else if (isSettled(next)) {
       this.#deps.settled?.(uid, observed);
-      if (next.initRunning) retry(initExitPoll(next.initRunning, Date.now()), 'InitContainerRunning');
+      if (next.initRunning) retry(initExitPoll(next.initRunning, this.#now()), 'InitContainerRunning');
     } else if (next.containersToStart.some((c) => !actions.containersToStart.some((s) => s.name === c.name && s.init === c.init))) {
       // what these starts made possible (a sidecar up: the next container) is due now, not at the next relist
       requeue = { afterMs: 0, reason: 'NextContainerDue' };
@@ -263,7 +269,7 @@ export class PodSyncer {
     const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
     const fieldPath = fieldPathOf(start.name, start.init);
     const key = `${uid}/${start.name}`;
-    const now = Date.now();
+    const now = this.#now();
     if (start.previous) {
       const finished = nanosToMs(start.previous.finishedAt || start.previous.createdAt);
       if (this.crashBackoff.inBackoffSince(key, finished, now)) {
@@ -283,7 +289,17 @@ export class PodSyncer {
       this.crashBackoff.next(key, now);
     }
     const credentials = () => this.#pullCredentials(pod, spec.image ?? '', ctx.event);
-    const image = await ensureImage({ cri, pod, container: spec, sandbox: ctx.sbConfig, backoff: this.imageBackoff, event: ctx.event, fieldPath, credentials });
+    const image = await ensureImage({
+      cri,
+      pod,
+      container: spec,
+      sandbox: ctx.sbConfig,
+      backoff: this.imageBackoff,
+      event: ctx.event,
+      fieldPath,
+      credentials,
+      now: this.#now,
+    });
     if ('waiting' in image) {
       ctx.memory.waiting.set(start.name, image.waiting);
       return image.retryAfterMs;
@@ -324,7 +340,7 @@ export class PodSyncer {
       const message = (err as Error).message.replace(/^CRI CreateContainer: /, '');
       ctx.memory.waiting.set(start.name, { reason: 'CreateContainerError', message });
       ctx.event('Warning', 'Failed', `Error: ${message}`, fieldPath);
-      return this.crashBackoff.next(key, Date.now());
+      return this.crashBackoff.next(key, this.#now());
     }
     ctx.event('Normal', 'Created', `Created container: ${start.name}`, fieldPath);
     try {
@@ -333,7 +349,7 @@ export class PodSyncer {
       const message = (err as Error).message.replace(/^CRI StartContainer: /, '');
       ctx.memory.waiting.set(start.name, { reason: 'RunContainerError', message });
       ctx.event('Warning', 'Failed', `Error: ${message}`, fieldPath);
-      return this.crashBackoff.delay(key, Date.now()) || this.crashBackoff.next(key, Date.now());
+      return this.crashBackoff.delay(key, this.#now()) || this.crashBackoff.next(key, this.#now());
     }
     ctx.memory.waiting.delete(start.name);
     ctx.event('Normal', 'Started', `Started container ${start.name}`, fieldPath);
@@ -353,6 +369,7 @@ export class PodSyncer {
           `${describeHook(postStart)} for Container "${start.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})" failed - error: ${result.output}`,
           fieldPath,
         );
+        // the hook failed either way: a container that will not stop is stopped again by the next sync
         await cri.stopContainer(id, grace).catch(() => undefined);
         return RESYNC_AFTER_HOOK_MS;
       }
@@ -364,6 +381,7 @@ export class PodSyncer {
   async #pullCredentials(pod: Pod, image: string, event: PodEvent): Promise<AuthConfig[]> {
     const names = (pod.spec?.imagePullSecrets ?? []).map((r) => r.name).filter((n): n is string => !!n);
     if (names.length === 0) return [];
+    // a secret that cannot be read counts as missing: the pull goes on without it and the event names it, as the kubelet does
     const found = await Promise.all(names.map((n) => this.#deps.objects.secret(pod.metadata?.namespace ?? '', n).catch(() => undefined)));
     const missing = names.filter((_, i) => !found[i]);
     if (missing.length)
@@ -407,6 +425,7 @@ export class PodSyncer {
       );
     for (const id of dead)
       await cri.removeContainer(id).catch((err: Error) => this.#deps.log.warn({ container: id, err: err.message }, 'removing a dead container failed'));
+    // an old sandbox that will not go now is tried again at the next sync
     for (const s of observed.sandboxes.slice(1)) if (s.state !== 'SANDBOX_READY') await cri.removePodSandbox(s.id).catch(() => undefined);
     for (const id of dead) memory.terminationMessages.delete(id);
     this.#observer.forget(dead);
@@ -469,12 +488,12 @@ export class PodSyncer {
    * by one in reverse order, with what is left of the grace period.
    */
   async #killAll(pod: Pod, observed: ObservedPod, graceSeconds: number): Promise<void> {
-    const started = Date.now();
+    const started = this.#now();
     const live = observed.containers.filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED');
     const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).map((s) => s.name);
     await Promise.all(live.filter((c) => !sidecars.includes(c.name)).map((c) => this.#stopContainer(pod, observed, c, graceSeconds)));
     for (const name of [...sidecars].reverse()) {
-      const left = Math.max(graceSeconds - Math.floor((Date.now() - started) / 1000), graceSeconds > 0 ? 2 : 0);
+      const left = Math.max(graceSeconds - Math.floor((this.#now() - started) / 1000), graceSeconds > 0 ? 2 : 0);
       for (const c of live.filter((l) => l.name === name)) await this.#stopContainer(pod, observed, c, left);
     }
     await this.#stopSandboxes(observed);
@@ -491,7 +510,7 @@ export class PodSyncer {
       event('Normal', 'Killing', `Stopping container ${c.name}`, fieldPath);
       const preStop = spec?.lifecycle?.preStop;
       if (preStop && grace > 0) {
-        const started = Date.now();
+        const started = this.#now();
         const result = await runHook(
           preStop,
           {
@@ -509,7 +528,7 @@ export class PodSyncer {
             `${describeHook(preStop)} for Container "${c.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})" failed - error: ${result.output}`,
             fieldPath,
           );
-        grace = Math.max(grace - Math.ceil((Date.now() - started) / 1000), 2);
+        grace = Math.max(grace - Math.ceil((this.#now() - started) / 1000), 2);
       }
     }
     await this.#deps.cri.stopContainer(c.id, grace).catch((err: Error) => this.#deps.log.warn({ err: err.message }, 'stop container failed'));
@@ -530,6 +549,7 @@ export class PodSyncer {
     this.#deps.prober?.remove(uid);
     const { cri } = this.#deps;
     const observed = await this.observe(uid);
+    // best effort: the sandbox's removal below stops and removes whatever is left of its containers
     for (const c of observed.containers) {
       if (c.state === 'CONTAINER_RUNNING') await cri.stopContainer(c.id, 0).catch(() => undefined);
       await cri.removeContainer(c.id).catch(() => undefined);

@@ -32,13 +32,19 @@ function harness(admit?: PodAdmitter) {
     },
     remove: async () => undefined,
   } as unknown as PodSyncer;
+  const latest = new Map<string, PodStatus>();
   const status = {
-    set: (p: Pod, s: PodStatus) => sent.push({ name: p.metadata?.name ?? '', status: s }),
+    set: (p: Pod, s: PodStatus) => {
+      latest.set(p.metadata?.uid ?? '', s);
+      sent.push({ name: p.metadata?.name ?? '', status: s });
+    },
+    latest: (uid: string) => latest.get(uid),
     flushPod: async () => undefined,
     release: async (p: Pod) => void calls.push(`release ${p.metadata?.name}`),
     forget: () => undefined,
   } as unknown as StatusManager;
-  const workers = new PodWorkers({ syncer, status, log: silentLogger, admit });
+  const workers = new PodWorkers({ syncer, status, log: silentLogger });
+  if (admit) workers.addAdmitHandler(admit);
   return { workers, calls, sent, synced };
 }
 
@@ -146,7 +152,7 @@ describe('PodWorkers acting on a pod', () => {
     };
     const workers = new PodWorkers({
       syncer: { sync: slowSync, terminate: async () => ({}) as PodStatus, remove: async () => undefined } as unknown as PodSyncer,
-      status: { set: () => undefined, flushPod: async () => undefined, forget: () => undefined } as unknown as StatusManager,
+      status: { set: () => undefined, latest: () => undefined, flushPod: async () => undefined, forget: () => undefined } as unknown as StatusManager,
       log: silentLogger,
     });
     workers.update(pod('web'));

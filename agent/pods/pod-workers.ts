@@ -34,8 +34,6 @@ interface Worker {
   terminal?: TerminalReason;
   /** callers waiting for the terminal status to be sent */
   terminalWaiters: (() => void)[];
-  /** the status this agent last computed: the basis of the next one (see withOwnStatus) */
-  status?: PodStatus;
   /** actions on the pod from outside its sync (a liveness kill), run by the worker before its next sync */
   actions: (() => Promise<void>)[];
 }
@@ -54,13 +52,17 @@ export class PodWorkers {
   #status: StatusManager;
   #log: Logger;
 
-  #admit: PodAdmitter;
+  #admitters: PodAdmitter[] = [];
 
-  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger; admit?: PodAdmitter }) {
-    this.#admit = args.admit ?? (() => ({ admit: true }));
+  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger }) {
     this.#syncer = args.syncer;
     this.#status = args.status;
     this.#log = args.log;
+  }
+
+  /** Adds a check every pod new to this node must pass before it starts (the kubelet's admit handlers); the first refusal wins. */
+  addAdmitHandler(admit: PodAdmitter): void {
+    this.#admitters.push(admit);
   }
 
   has(uid: string): boolean {
@@ -81,8 +83,8 @@ export class PodWorkers {
     if (known && previous && !needsSync(previous, pod)) return;
     // admission applies to pods no agent has started yet (an adopted running pod is not refused)
     if (!known && !pod.status?.startTime && !isPodTerminal(pod) && !pod.metadata?.deletionTimestamp) {
-      const verdict = this.#admit(pod);
-      if (!verdict.admit) {
+      const verdict = this.#admitters.map((admit) => admit(pod)).find((v) => !v.admit);
+      if (verdict && !verdict.admit) {
         this.#log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: verdict.reason }, 'pod not admitted');
         w.terminal = { reason: verdict.reason, message: verdict.message, graceSeconds: 0 };
       }
@@ -203,15 +205,15 @@ export class PodWorkers {
     if (w.lifecycle.kind === 'syncing') {
       w.lifecycle = { kind: 'terminating' };
       // as the kubelet does: the pod is Failed with the reason from the moment it starts stopping
-      this.#status.set(pod, endedStatus(w.status ?? pod.status ?? {}, why));
+      const before = this.#status.latest(w.uid);
+      this.#status.set(pod, endedStatus(before ?? pod.status ?? {}, why));
       await this.#status.flushPod(w.uid);
-      await this.#syncer.terminate(withOwnStatus(pod, w.status), why.graceSeconds, w.memory);
+      await this.#syncer.terminate(withOwnStatus(pod, before), why.graceSeconds, w.memory);
       w.lifecycle = { kind: 'terminated' };
     }
     // the syncer's terminal path releases the sandbox and volumes
-    const own = withOwnStatus(pod, w.status);
+    const own = withOwnStatus(pod, this.#status.latest(w.uid));
     const result = await this.#syncer.sync({ ...own, status: { ...own.status, phase: 'Failed' } }, w.memory);
-    w.status = result.status;
     this.#status.set(pod, endedStatus(result.status, why));
     await this.#status.flushPod(w.uid);
     for (const done of w.terminalWaiters.splice(0)) done();
@@ -224,8 +226,7 @@ export class PodWorkers {
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
     if (!deleting && w.terminal) return this.#syncEnded(w, pod, w.terminal);
     if (!deleting) {
-      const result = await this.#syncer.sync(withOwnStatus(pod, w.status), w.memory);
-      w.status = result.status;
+      const result = await this.#syncer.sync(withOwnStatus(pod, this.#status.latest(w.uid)), w.memory);
       this.#status.set(pod, result.status);
       return result.requeue;
     }
@@ -233,7 +234,7 @@ export class PodWorkers {
       w.lifecycle = { kind: 'terminating' };
       if (pod) {
         const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-        const status = await this.#syncer.terminate(withOwnStatus(pod, w.status), grace, w.memory);
+        const status = await this.#syncer.terminate(withOwnStatus(pod, this.#status.latest(w.uid)), grace, w.memory);
         if (!w.removed) {
           this.#status.set(pod, status);
           await this.#status.flushPod(w.uid);

@@ -163,6 +163,7 @@ export async function syncMirrorPods(
         { resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name },
         { gracePeriodSeconds: 0, preconditions: { uid: p.metadata?.uid } },
       )
+      // gone already, or replaced (the uid precondition): nothing left to delete; a failure is retried at the next mirror sync
       .catch(() => undefined);
     log.info({ pod: p.metadata?.name }, 'mirror pod of a removed static pod deleted');
   }

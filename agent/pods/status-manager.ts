@@ -10,14 +10,16 @@ interface Entry {
 }
 
 /**
- * The single writer of pod status to the API server. set() records the
- * newest status per pod; a flush loop sends each pod's newest one once
+ * The one holder and writer of the status this agent computes for its pods.
+ * set() records the newest status per pod (latest() gives it back: the basis
+ * of the pod's next sync); a flush loop sends each pod's newest one once
  * (bursts coalesce), skipping what the API server already has; release()
  * lets a stopped pod go from the API.
  */
 export class StatusManager {
   #client: RestClient;
   #log: Logger;
+  #latest = new Map<string, PodStatus>();
   #pending = new Map<string, Entry>();
   #sent = new Map<string, string>();
   #kick: (() => void) | undefined;
@@ -34,6 +36,7 @@ export class StatusManager {
 
   set(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata?.uid ?? '';
+    this.#latest.set(uid, status);
     const text = JSON.stringify(status);
     if (this.#sent.get(uid) === text) {
       this.#pending.delete(uid);
@@ -41,6 +44,11 @@ export class StatusManager {
     }
     this.#pending.set(uid, { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid, status, version: ++this.#version });
     this.#kick?.();
+  }
+
+  /** The status last set for a pod; none before its first sync on this agent. */
+  latest(uid: string): PodStatus | undefined {
+    return this.#latest.get(uid);
   }
 
   /** Sends the pending status of one pod now (before deleting it, say). */
@@ -67,7 +75,15 @@ export class StatusManager {
     }
   }
 
+  /** The pod's status goes to a new API object (a static pod's mirror was made again): send it afresh. */
+  resend(uid: string): void {
+    this.#sent.delete(uid);
+    this.#kick?.();
+  }
+
+  /** The pod is gone from this agent. */
   forget(uid: string): void {
+    this.#latest.delete(uid);
     this.#pending.delete(uid);
     this.#sent.delete(uid);
   }

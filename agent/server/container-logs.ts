@@ -83,6 +83,7 @@ export async function serveContainerLog(args: {
     if (text) writeIfOpen(res, renderLog(parseCriLog(split(text)), live));
     if (Date.now() - lastCheck >= 1000) {
       lastCheck = Date.now();
+      // a container the runtime no longer knows has ended: the follow stops
       const st = await args.cri.containerStatus(target.id).catch(() => null);
       if (st?.state !== 'CONTAINER_RUNNING') {
         const rest = await readFrom(path, size);

@@ -107,10 +107,12 @@ export class PodCgroups {
       for (let i = 0; i < levels.length; i++) {
         const dir = join(this.#mount, ...levels.slice(0, i + 1));
         await mkdir(dir, { recursive: true });
+        // a controller the parent does not offer cannot be enabled: the pod runs without its accounting, as on such hosts
         if (i < levels.length - 1) await writeFile(join(dir, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => undefined);
       }
       const dir = join(this.#mount, parent);
       if (memoryLimit) await writeFile(join(dir, 'memory.max'), String(memoryLimit));
+      // no cpu controller here (see above): no weight to set
       await writeFile(join(dir, 'cpu.weight'), String(cpuWeight(cpuShares))).catch(() => undefined);
       return parent;
     }
@@ -206,6 +208,7 @@ export class PodCgroups {
     }
     const controllers = await this.#controllers();
     for (const c of controllers) await removeCgroupTree(this.#dir(c, this.top));
+    // the root stays while anything else lives in it
     if (root) for (const c of controllers) await rmdir(this.#dir(c, root)).catch(() => undefined);
   }
 }
@@ -223,6 +226,7 @@ export async function removeCgroupTree(dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
   if (!entries) return;
   for (const e of entries) if (e.isDirectory()) await removeCgroupTree(join(dir, e.name));
+  // a cgroup with processes still in it stays; the next sweep takes it
   await rmdir(dir).catch(() => undefined);
 }
 

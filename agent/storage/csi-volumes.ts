@@ -228,6 +228,7 @@ export class CsiVolumes {
       if (unstage) await plugin?.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath as string);
       if (lastUser) {
         await rm(join(dirname(data.stagingPath as string), 'vol_data.json'), { force: true });
+        // here and below: a directory not empty (a driver's leftovers) or already gone stays as it is
         await rmdir(data.stagingPath as string).catch(() => undefined);
         await rmdir(dirname(data.stagingPath as string)).catch(() => undefined);
         if (unstage) this.#log.info({ volume: data.specVolID }, 'volume unstaged');
@@ -256,6 +257,7 @@ export class CsiVolumes {
         const staging = join(dir, 'globalmount');
         if (await mountAt(staging)) await plugin.client.nodeUnstageVolume(data.volumeHandle, staging);
         await rm(join(dir, 'vol_data.json'), { force: true });
+        // not empty or gone: left as it is
         await rmdir(staging).catch(() => undefined);
         await rmdir(dir).catch(() => undefined);
         swept.push(data.specVolID);

@@ -5,3 +5,4 @@ export { syncCsiNode, csiNodeDrivers, NODE_ID_ANNOTATION } from './csi-node.ts';
 export { NodeProvisioner, createVolumeRequest, provisionedVolume } from './provisioner.ts';
 export { NodeResizer, FS_RESIZE_PENDING } from './resizer.ts';
 export { volumeOnNode } from './topology.ts';
+export { startNodeStorage } from './node-storage.ts';

@@ -133,6 +133,7 @@ export class PluginRegistry {
       if (!info) return false;
       const refuse = async (why: string) => {
         this.#log.warn({ socket, plugin: info.name, why }, 'plugin registration refused');
+        // the refusal is logged above; a plugin that cannot hear it learns nothing more from an error here
         await reg.notify(false, why).catch(() => undefined);
         return false;
       };
@@ -164,6 +165,7 @@ export class PluginRegistry {
       }
       this.#bySocket.set(socket, info.name);
       this.#log.info({ driver: info.name, endpoint: info.endpoint }, 'CSI plugin registered');
+      // registered either way: the notice is a courtesy to the plugin's registrar
       await reg.notify(true).catch(() => undefined);
       return true;
     } finally {

@@ -209,6 +209,7 @@ async function hostPath(path: string, type: string, name: string): Promise<strin
 export async function tearDownVolumes(podDir: string, claims?: ClaimVolumes): Promise<void> {
   const root = join(podDir, 'volumes');
   await claims?.tearDown(podDir);
+  // a mount that will not go makes the rm below fail, and that failure is reported
   for (const m of await mountsUnder([root])) await run('umount', [m]).catch(() => undefined);
   const left = await mountsUnder([root]);
   if (left.length) throw new VolumeError(`cannot remove the volumes of ${podDir}: still mounted: ${left.join(', ')}`);

@@ -1,5 +1,5 @@
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
-import { ApiError, describeRequest } from '../../apimachinery/index.ts';
+import { ApiError, describeRequest, errors } from '../../apimachinery/index.ts';
 import type { ClusterAuthorizer } from '../auth/index.ts';
 import type { UserInfo } from '../auth/index.ts';
 import type { Obj } from './resource-info.ts';
@@ -10,21 +10,23 @@ const asCsr = (o: Obj | undefined) => o as unknown as CertificateSigningRequest 
 const forbidden = (name: string | undefined, why: string) => new ApiError('Forbidden', `${RESOURCE} "${name ?? ''}" is forbidden: ${why}`);
 
 /**
- * CertificateSubjectRestriction: no request to the API server client signer
- * may ask for a system:masters certificate (400 for a request that does not parse).
+ * A request must hold a PEM certificate request (422, as validation answers,
+ * for one that does not parse), and, as CertificateSubjectRestriction, no
+ * request to the API server client signer may ask for a system:masters
+ * certificate.
  */
 export async function admitCsrCreate(obj: Obj): Promise<void> {
   const csr = asCsr(obj);
-  if (csr?.spec?.signerName !== CLIENT_SIGNER) return;
   let organizations: string[];
   try {
-    ({ organizations } = await describeRequest(Buffer.from(csr.spec.request ?? '', 'base64').toString()));
-  } catch (err) {
-    throw new ApiError(
-      'BadRequest',
-      `${RESOURCE} "${obj.metadata.name ?? ''}" is invalid: spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST (${(err as Error).message})`,
-    );
+    ({ organizations } = await describeRequest(Buffer.from(csr?.spec?.request ?? '', 'base64').toString()));
+  } catch {
+    // kube-apiserver prints the bytes as Go's []byte{...}; the parser's own words add nothing a client can act on
+    throw errors.invalid('CertificateSigningRequest', 'certificates.k8s.io', obj.metadata.name ?? '', [
+      { reason: 'FieldValueInvalid', field: 'spec.request', message: 'Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST' },
+    ]);
   }
+  if (csr?.spec?.signerName !== CLIENT_SIGNER) return;
   if (organizations.includes('system:masters')) throw forbidden(obj.metadata.name, `use of ${CLIENT_SIGNER} signer with system:masters group is not allowed`);
 }
 

@@ -70,6 +70,7 @@ export async function serveResourceMetrics(a: {
   const summaries = new Map<string, Summary>();
   await Promise.all(
     nodeList.map(async (n) => {
+      // a node whose kubelet does not answer is left out, as metrics-server leaves it out
       const s = await summaryWithRates(a.nodes, n.metadata?.name ?? '', a.kubelet).catch(() => undefined);
       if (s) summaries.set(n.metadata?.name ?? '', s);
     }),

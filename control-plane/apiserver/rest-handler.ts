@@ -1,28 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ApiError,
-  errors,
-  fieldErrors,
-  parseFieldSelector,
-  qualifiedResource,
-  parseLabelSelector,
-  FieldSelectorParseError,
-  SelectorParseError,
-  type FieldSelector,
-} from '../../apimachinery/index.ts';
+import { ApiError, errors, fieldErrors, qualifiedResource } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
-import { proxyPodLog, proxyToKubelet } from './pod-log.ts';
-import type { ListOptions, Registry } from './registry.ts';
-import { checkWatchOptions, listReadOf } from './list-read.ts';
+import type { Registry } from './registry.ts';
+import { checkWatchOptions } from './list-read.ts';
 import type { RequestInfo } from '../api/index.ts';
-import { apiVersionOf, type Obj, type PropagationPolicy } from './resource-info.ts';
+import { apiVersionOf, type Obj } from './resource-info.ts';
 import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
-import { bindPod } from './binding.ts';
-import { evictPod } from './eviction.ts';
-import { getScale, updateScale, type Scale } from './scale.ts';
-import { REVIEWS, requestToken } from './reviews.ts';
+import { REVIEWS } from './reviews.ts';
+import { deleteOptions, dryRun, listOptions, unsupportedPatch } from './request-options.ts';
+import { SUBRESOURCES, serveSubresource } from './subresources.ts';
 import { checkEscalation, type UserInfo } from '../auth/index.ts';
 import { admitNodeRestriction, restrictsWrite, type NodeWrite } from './node-restriction.ts';
 import { admitCreate, admitUpdate, updateIsAdmitted } from './admission.ts';
@@ -45,92 +33,6 @@ function servingRegistry(registries: Map<string, Registry>, info: RequestInfo): 
   if (version) return version;
   const main = registries.get(registryKey(info.group, info.resource));
   return main && !main.info.unstructured && main.info.version === info.version ? main : undefined;
-}
-
-function listOptions(reg: Registry, namespace: string | undefined, q: URLSearchParams): ListOptions {
-  let fields: FieldSelector;
-  try {
-    fields = parseFieldSelector(q.get('fieldSelector'));
-  } catch (err) {
-    if (err instanceof FieldSelectorParseError) throw errors.badRequest(err.message);
-    throw err;
-  }
-  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(reg.info.strategy?.selectableFields ?? [])]);
-  for (const f of fields) {
-    if (!allowed.has(f.field)) throw errors.badRequest(`field label not supported: ${f.field}`);
-  }
-  const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
-  try {
-    return {
-      namespace,
-      labels: parseLabelSelector(q.get('labelSelector')),
-      fields,
-      limit,
-      continue: q.get('continue') ?? undefined,
-      // a watch reads resourceVersion its own way
-      read: queryBool(q.get('watch')) ? undefined : listReadOf(q, limit),
-    };
-  } catch (err) {
-    if (err instanceof SelectorParseError) throw errors.badRequest(`unable to parse requirement: ${err.message}`);
-    throw err;
-  }
-}
-
-function dryRun(q: URLSearchParams): boolean {
-  const v = q.get('dryRun');
-  if (v && v !== 'All') throw errors.badRequest(`Invalid dry run value: ${v}. Valid values: All`);
-  return v === 'All';
-}
-
-interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  propagationPolicy?: string;
-  orphanDependents?: boolean;
-}
-
-const POLICIES: readonly PropagationPolicy[] = ['Orphan', 'Background', 'Foreground'];
-
-/** The propagation policy of a delete, from the query or DeleteOptions (orphanDependents is its older spelling). */
-function propagationPolicy(q: URLSearchParams, body: DeleteOptions): PropagationPolicy | undefined {
-  const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
-  const orphan = q.get('orphanDependents') ?? body.orphanDependents;
-  if (policy !== undefined && orphan !== undefined && orphan !== null) {
-    throw errors.invalid('DeleteOptions', '', '', [
-      fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'),
-    ]);
-  }
-  if (policy !== undefined && policy !== null) {
-    if (!POLICIES.includes(policy as PropagationPolicy))
-      throw errors.invalid('DeleteOptions', '', '', [fieldErrors.notSupported('propagationPolicy', policy, [...POLICIES])]);
-    return policy as PropagationPolicy;
-  }
-  if (orphan === undefined || orphan === null) return undefined;
-  return orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
-}
-
-/** A delete's options, from its DeleteOptions body and the query (the query wins). */
-async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
-  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-  const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
-  const graceQ = q.get('gracePeriodSeconds');
-  return {
-    gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds,
-    preconditions: body.preconditions,
-    propagationPolicy: propagationPolicy(q, body),
-    dryRun: dryRun(q),
-  };
-}
-
-/** A patch of a type the URL does not take (scale takes no apply). */
-function unsupportedPatch(opts: { apply: boolean }): ApiError {
-  const types = [
-    'application/json-patch+json',
-    'application/merge-patch+json',
-    'application/strategic-merge-patch+json',
-    ...(opts.apply ? ['application/apply-patch+yaml'] : []),
-  ];
-  return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
 }
 
 /** Serves one request on a resource URL. */
@@ -165,8 +67,6 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const namespace = reg.info.namespaced ? info.namespace : undefined;
   if (reg.info.namespaced && name && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
   if (subresource && !(reg.info.subresources ?? []).includes(subresource)) throw new ApiError('NotFound', 'the server could not find the requested resource');
-  if (subresource === 'proxy' && req.method !== 'GET')
-    throw errors.methodNotAllowed(`${req.method} is not supported on nodes/proxy; only GET reaches the kubelet`);
   const accept = req.headers.accept;
   const table = wantsTable(accept);
   const render = (obj: Obj) =>
@@ -184,6 +84,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       if (err instanceof ApiError && err.code === 404) return undefined;
       throw err;
     });
+  const special = name && subresource ? SUBRESOURCES[subresource] : undefined;
+  if (special && name && subresource)
+    return serveSubresource(special, method, { ctx, reg, req, res, url, namespace, name, subresource, proxyPath: info.proxyPath, restrictNode, stored });
   const guardRbac = (obj: Obj) => {
     if (reg.info.group === 'rbac.authorization.k8s.io' && obj?.metadata)
       checkEscalation(ctx.auth.authorizer, user, reg.info.resource, { ...obj, metadata: { ...obj.metadata, namespace } });
@@ -231,22 +134,6 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   }
 
   if (method === 'GET' && name) {
-    if (reg.info.resource === 'nodes' && subresource === 'proxy') {
-      return proxyToKubelet({ nodes: reg, nodeName: name, path: `/${info.proxyPath ?? ''}${url.search}`, kubelet: ctx.kubelet, res });
-    }
-    if (subresource === 'log') {
-      return proxyPodLog({
-        pods: reg,
-        nodes: ctx.registries.get(registryKey('', 'nodes')) as Registry,
-        namespace: namespace as string,
-        name,
-        query: q,
-        kubelet: ctx.kubelet,
-        res,
-      });
-    }
-    if (subresource === 'binding' || subresource === 'eviction') throw errors.methodNotAllowed(`GET is not supported on pods/${subresource}`);
-    if (subresource === 'scale') return sendJson(res, 200, await getScale(reg, namespace, name));
     return sendJson(res, 200, render(await reg.get(namespace, name)));
   }
 
@@ -258,45 +145,6 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
     return sendJson(res, 201, created, warningHeaders(warnings));
-  }
-
-  if (method === 'POST' && name && subresource === 'binding') {
-    const body = (await readBody(req)) as { target?: { name?: string }; metadata?: { name?: string } };
-    await bindPod(reg, namespace as string, name, body);
-    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-  }
-
-  if (method === 'POST' && name && subresource === 'token') {
-    const body = (await readBody(req)) as Parameters<typeof requestToken>[5];
-    const pods = ctx.registries.get(registryKey('', 'pods')) as Registry;
-    const boundPod = (body as { spec?: { boundObjectRef?: { name?: string } } }).spec?.boundObjectRef?.name;
-    await restrictNode({ operation: 'create', subresource, name, obj: body as unknown as Obj }, boundPod ? stored(pods, namespace, boundPod) : undefined);
-    return sendJson(res, 201, await requestToken(ctx.auth.tokens, reg, pods, namespace as string, name, body, ctx.auth.apiAudiences));
-  }
-
-  if (method === 'POST' && name && subresource === 'eviction') {
-    const body = (await readBody(req)) as Parameters<typeof evictPod>[4];
-    await restrictNode({ operation: 'create', subresource, name }, stored(reg, namespace, name));
-    await evictPod(reg, ctx.registries.get(registryKey('policy', 'poddisruptionbudgets')) as Registry, namespace as string, name, body, dryRun(q));
-    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-  }
-
-  if ((method === 'PUT' || method === 'PATCH') && name && subresource === 'scale') {
-    if (method === 'PUT') {
-      const body = (await readBody(req)) as Scale;
-      return sendJson(res, 200, await updateScale(reg, namespace, name, () => body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) }));
-    }
-    const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null || kind === 'apply') throw unsupportedPatch({ apply: false });
-    const patch = await readBody(req, { allowPatchTypes: true });
-    return sendJson(
-      res,
-      200,
-      await updateScale(reg, namespace, name, (current) => applyPatch(kind, current, patch) as Scale, {
-        dryRun: dryRun(q),
-        fieldManager: fieldManager(req, q),
-      }),
-    );
   }
 
   if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {

@@ -80,6 +80,7 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     const verified = await this.#tokens.verify(token, audiences);
     if (!verified) return null;
     const { namespace, serviceaccount, pod } = verified.claims;
+    // a service account (or pod) that cannot be read cannot vouch for the token: unauthenticated
     const sa = await this.#serviceAccounts.get(namespace, serviceaccount.name).catch(() => null);
     if (!sa || sa.metadata.uid !== serviceaccount.uid) return null;
     if (pod) {
@@ -115,6 +116,7 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
     const m = BOOTSTRAP_TOKEN.exec(token);
     if (!m) return null;
     const [, id, secret] = m as unknown as [string, string, string];
+    // no such token secret: unauthenticated
     const s = await this.#secrets.get('kube-system', `bootstrap-token-${id}`).catch(() => null);
     if (s?.type !== 'bootstrap.kubernetes.io/token' || s.metadata.deletionTimestamp) return null;
     const data = Object.fromEntries(

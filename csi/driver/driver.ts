@@ -192,9 +192,11 @@ export class CsiDriver {
   /** Runs calls on one volume one after another (a CO may retry while a slow mkfs is still running). */
   #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#locks.get(key) ?? Promise.resolve();
+    // the previous holder's failure was its caller's; this one runs regardless
     const next = prev.catch(() => undefined).then(fn);
     this.#locks.set(key, next);
     void next
+      // the caller of fn sees its failure; this chain only tidies the lock
       .catch(() => undefined)
       .finally(() => {
         if (this.#locks.get(key) === next) this.#locks.delete(key);

@@ -122,6 +122,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       await cluster.stopCsiDriver();
       await api.stop();
+      // no proxy table was made (the agent never got that far)
       await cleanupProxy(proxyTable).catch(() => undefined);
       await node.teardown();
       await cgroups.removeAll();

@@ -182,6 +182,10 @@ describe('certificate signing requests', () => {
       'certificatesigningrequests.certificates.k8s.io "mine" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"',
     );
     expect(await api.kubectl('get', 'csr', 'mine', '-o', 'jsonpath={.status.conditions}')).toBe('');
+    // a request that is no certificate request at all: invalid, whatever its signer
+    expect(await refused(approver, ['create', '-f', '-'], csr('junk', Buffer.from('not a request').toString('base64'), 'example.com/any'))).toBe(
+      'The CertificateSigningRequest "junk" is invalid: spec.request: Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST',
+    );
   });
 
   it("refuses to sign a kubelet client request that does not name a node, and keeps a request's spec as made", async () => {

@@ -317,6 +317,7 @@ export class CustomResourceServer {
       setTimeout(() => {
         this.#retries.delete(name);
         this.#enqueue(name, async () => {
+          // deleted meanwhile: its API goes
           const crd = await this.#crds.get(undefined, name).catch(() => undefined);
           if (crd) await this.#sync(crd);
         });
