@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, hostIPv4, type ClientConfig, type Logger } from '../apimachinery/index.ts';
+import { EventRecorder, Informer, RestClient, certificateValidity, hostIPv4, type ClientConfig, type KeyPair, type Logger } from '../apimachinery/index.ts';
+import { CertificateManager, CertificateStore, clientCertificateAsk, requestCertificate, servingCertificateAsk } from './certificates/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
 import { CriClient } from './cri/index.ts';
@@ -34,8 +35,10 @@ export interface AgentOptions {
   nodeIP?: string;
   config: AgentConfig;
   apiServer: ClientConfig;
-  /** the kubelet API's serving certificate and the CA its clients must chain to */
-  servingTls: { cert: string; key: string; clientCA: string };
+  /** the kubelet API's serving certificate (none: asked of the cluster, serverTLSBootstrap) and the CA its clients must chain to */
+  servingTls: { cert?: string; key?: string; clientCA: string };
+  /** where the certificates the agent gets from the cluster are kept (`--cert-dir`) */
+  certDir: string;
   cniConfDir: string;
   cniBinDirs: string[];
   cniDelegateSocket: string;
@@ -90,6 +93,7 @@ export class Agent {
 
     const hostIP = hostIPv4(this.#o.nodeIP);
     const { reporter, node } = await this.#registerNode(runtime, hostIP);
+    if (config.rotateCertificates) this.#rotateClientCertificate();
     const podCidr = node.spec?.podCIDR ?? config.podCIDR;
     const cni = new CniRunner({
       confDir: this.#o.cniConfDir,
@@ -199,7 +203,7 @@ export class Agent {
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
     runHousekeeping({ cri, relister, workers, podManager, syncer, reporter, cni, csiVolumes, podsDir, log }, signal);
 
-    this.#servers.push(await this.#serveKubeletApi({ podManager, workers, syncer, csiVolumes, podStats, nodeStats, containerNames }));
+    this.#servers.push(await this.#serveKubeletApi({ hostIP, podManager, workers, syncer, csiVolumes, podStats, nodeStats, containerNames }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 
@@ -246,7 +250,8 @@ export class Agent {
   }
 
   /** The kubelet API: pods, logs, exec and the rest of the streaming endpoints, stats, authenticated and authorized. */
-  #serveKubeletApi(d: {
+  async #serveKubeletApi(d: {
+    hostIP: string;
     podManager: PodManager;
     workers: PodWorkers;
     syncer: PodSyncer;
@@ -265,11 +270,14 @@ export class Agent {
       containerNames: d.containerNames,
       volumeStats: (pod, dir, time) => d.csiVolumes.volumeStats(pod, dir, time),
     });
-    return startKubeletServer({
+    const serving = config.serverTLSBootstrap ? await this.#servingCertificate(d.hostIP) : undefined;
+    const { cert, key, clientCA } = { ...this.#o.servingTls, ...serving?.pair };
+    if (!cert || !key) throw new Error('the kubelet API has no serving certificate: set tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap');
+    const server = await startKubeletServer({
       nodeName,
       address: config.address,
       port: config.port,
-      tls: this.#o.servingTls,
+      tls: { cert, key, clientCA },
       podByName: (namespace, name) => d.podManager.byName(namespace, name),
       runningPods: () => d.podManager.desired(),
       cri: this.#cri,
@@ -282,6 +290,39 @@ export class Agent {
       }),
       log,
     });
+    serving?.rotate((pair) => server.setSecureContext({ ...pair, ca: this.#o.servingTls.clientCA }));
+    return server;
+  }
+
+  /** The client certificate is renewed through the API, as this node, before it expires; the client swaps to it at once. */
+  #rotateClientCertificate(): void {
+    const { log, nodeName } = this.#o;
+    void new CertificateManager({
+      store: new CertificateStore(this.#o.certDir, 'kubelet-client'),
+      request: (signal) => requestCertificate(this.#client, clientCertificateAsk(nodeName), signal),
+      rotated: (pair) => this.#client.useClientCertificate(pair),
+      log: log.child({ component: 'certificates' }),
+    }).run(this.#stop.signal);
+  }
+
+  /**
+   * The kubelet API's serving certificate from the cluster (kubelet-serving,
+   * naming this node and its address): the one kept from before while it is
+   * valid, a new one otherwise; `rotate` then keeps it renewed.
+   */
+  async #servingCertificate(hostIP: string) {
+    const { log, nodeName } = this.#o;
+    const store = new CertificateStore(this.#o.certDir, 'kubelet-server');
+    const request = (signal: AbortSignal) => requestCertificate(this.#client, servingCertificateAsk(nodeName, [hostIP]), signal);
+    let pair = await store.current();
+    if (!pair || (await certificateValidity(pair.cert)).notAfter.getTime() <= Date.now()) {
+      log.info('requesting a serving certificate for the kubelet API');
+      pair = await request(this.#stop.signal);
+      await store.save(pair);
+    }
+    const rotate = (rotated: (pair: KeyPair) => void) =>
+      void new CertificateManager({ store, request, rotated, log: log.child({ component: 'certificates' }) }).run(this.#stop.signal);
+    return { pair, rotate };
   }
 
   async stop(): Promise<void> {

@@ -48,6 +48,10 @@ export interface AgentConfig {
   /** a directory of Pod manifests the agent runs itself (static pods); '' for none */
   staticPodPath: string;
   fileCheckFrequencyMs: number;
+  /** renew the client certificate through the API before it expires (a certificate from TLS bootstrap) */
+  rotateCertificates: boolean;
+  /** get the kubelet API's serving certificate from the cluster (kubernetes.io/kubelet-serving) instead of tlsCertFile */
+  serverTLSBootstrap: boolean;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -88,6 +92,8 @@ export const DEFAULT_CONFIG: AgentConfig = {
   serializeImagePulls: true,
   staticPodPath: '',
   fileCheckFrequencyMs: 20_000,
+  rotateCertificates: false,
+  serverTLSBootstrap: false,
 };
 
 /** Fields of KubeletConfiguration that exist upstream but skiff does not act on yet. */
@@ -100,8 +106,6 @@ const KNOWN_UNSUPPORTED = new Set([
   'memoryManagerPolicy',
   'topologyManagerPolicy',
   'featureGates',
-  'rotateCertificates',
-  'serverTLSBootstrap',
   'failSwapOn',
   'containerLogMaxSize',
   'containerLogMaxFiles',
@@ -168,6 +172,8 @@ const PLAIN: readonly (keyof AgentConfig)[] = [
   'imageGCHighThresholdPercent',
   'imageGCLowThresholdPercent',
   'staticPodPath',
+  'rotateCertificates',
+  'serverTLSBootstrap',
 ];
 
 /**

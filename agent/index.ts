@@ -11,3 +11,4 @@ export type { ServicePortRule } from './proxy/index.ts';
 export { NodeLease } from './node/index.ts';
 export { PodCgroups, bootedWithSystemd, memoryStats, podUsage, readNodeStats, removeCgroupTree } from './stats/index.ts';
 export { KubeletAuth, startKubeletServer } from './server/index.ts';
+export { CertificateStore, bootstrapClientCredentials } from './certificates/index.ts';

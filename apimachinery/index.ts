@@ -6,7 +6,7 @@ export { parseLabelSelector, matchesLabels, formatLabelSelector, fromObjectSelec
 export type { LabelSelector, ObjectLabelSelector, Requirement } from './labels.ts';
 export { parseFieldSelector, matchesFields, fieldValue, valueAtPath, FieldSelectorParseError } from './fields.ts';
 export type { FieldSelector, FieldRequirement } from './fields.ts';
-export { createCA, issueCert, signRequest, describeRequest } from './pki.ts';
+export { createCA, issueCert, signRequest, describeRequest, createCertificateRequest, certificateValidity, caCertHash } from './pki.ts';
 export type { KeyPair, CertRequest, RequestedNames } from './pki.ts';
 export { loadKubeconfig, writeKubeconfig, renderKubeconfig } from './kubeconfig.ts';
 export type { ClientConfig } from './kubeconfig.ts';
@@ -57,3 +57,29 @@ export {
 export { IndexAllocator } from './index-allocator.ts';
 export { certificateUser } from './certificate-user.ts';
 export type { CertificateUser } from './certificate-user.ts';
+export {
+  BOOTSTRAP_TOKEN,
+  BOOTSTRAP_TOKEN_NAMESPACE,
+  BOOTSTRAP_TOKEN_TYPE,
+  BOOTSTRAPPERS,
+  DEFAULT_NODE_TOKEN_GROUP,
+  TOKEN_USAGES,
+  bootstrapTokenSecret,
+  isExpired,
+  newBootstrapToken,
+  readBootstrapToken,
+  secretName,
+  tokenRefusal,
+  tokenText,
+} from './bootstrap-token.ts';
+export type { BootstrapToken } from './bootstrap-token.ts';
+export {
+  CLUSTER_INFO,
+  JWS_KEY_PREFIX,
+  KUBECONFIG_KEY,
+  clusterInfoKubeconfig,
+  discoverCluster,
+  readClusterInfoKubeconfig,
+  signKubeconfig,
+  verifyKubeconfig,
+} from './cluster-info.ts';

@@ -24,7 +24,15 @@ interface KubeconfigFile {
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString();
 
-export function renderKubeconfig(cfg: ClientConfig, opts: { cluster?: string; user: string }): string {
+/** How a kubeconfig names its cluster and user; the client certificate and key may be files it points at (a rotating pair) instead of inline data. */
+export interface KubeconfigNames {
+  cluster?: string;
+  user: string;
+  clientCertificateFile?: string;
+  clientKeyFile?: string;
+}
+
+export function renderKubeconfig(cfg: ClientConfig, opts: KubeconfigNames): string {
   const cluster = opts.cluster ?? 'skiff';
   const doc: KubeconfigFile = {
     clusters: [{ name: cluster, cluster: { server: cfg.server, 'certificate-authority-data': b64(cfg.ca) } }],
@@ -32,8 +40,8 @@ export function renderKubeconfig(cfg: ClientConfig, opts: { cluster?: string; us
       {
         name: opts.user,
         user: {
-          ...(cfg.cert ? { 'client-certificate-data': b64(cfg.cert) } : {}),
-          ...(cfg.key ? { 'client-key-data': b64(cfg.key) } : {}),
+          ...(opts.clientCertificateFile ? { 'client-certificate': opts.clientCertificateFile } : cfg.cert ? { 'client-certificate-data': b64(cfg.cert) } : {}),
+          ...(opts.clientKeyFile ? { 'client-key': opts.clientKeyFile } : cfg.key ? { 'client-key-data': b64(cfg.key) } : {}),
           ...(cfg.token ? { token: cfg.token } : {}),
         },
       },
@@ -44,7 +52,7 @@ export function renderKubeconfig(cfg: ClientConfig, opts: { cluster?: string; us
   return YAML.stringify({ apiVersion: 'v1', kind: 'Config', preferences: {}, ...doc });
 }
 
-export async function writeKubeconfig(path: string, cfg: ClientConfig, opts: { cluster?: string; user: string }): Promise<void> {
+export async function writeKubeconfig(path: string, cfg: ClientConfig, opts: KubeconfigNames): Promise<void> {
   await writeFile(path, renderKubeconfig(cfg, opts), { mode: 0o600 });
 }
 

@@ -1,4 +1,4 @@
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, type Status } from './status.ts';
 import type { ClientConfig } from './kubeconfig.ts';
@@ -37,18 +37,32 @@ const WATCH_IDLE_MS = 5 * 60_000;
 export class RestClient {
   readonly server: URL;
   #agent: Agent;
+  #agentOptions: AgentOptions;
   #token: string | undefined;
   #userAgent: string;
 
   constructor(cfg: ClientConfig, opts: { userAgent?: string } = {}) {
     this.server = new URL(cfg.server);
-    this.#agent = new Agent({ keepAlive: true, ca: cfg.ca, cert: cfg.cert, key: cfg.key, maxSockets: 64 });
+    this.#agentOptions = { keepAlive: true, ca: cfg.ca, cert: cfg.cert, key: cfg.key, maxSockets: 64 };
+    this.#agent = new Agent(this.#agentOptions);
     this.#token = cfg.token;
     this.#userAgent = opts.userAgent ?? 'skiff';
   }
 
   close(): void {
     this.#agent.destroy();
+  }
+
+  /**
+   * Talks as a new client certificate from now on (a rotation): new requests
+   * open connections with it, and the old connections are closed so that
+   * open watches come back under the new identity.
+   */
+  useClientCertificate(pair: { cert: string; key: string }): void {
+    const old = this.#agent;
+    this.#agentOptions = { ...this.#agentOptions, cert: pair.cert, key: pair.key };
+    this.#agent = new Agent(this.#agentOptions);
+    old.destroy();
   }
 
   #open(method: string, path: string, args: RequestArgs): Promise<IncomingMessage> {

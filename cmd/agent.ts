@@ -1,13 +1,17 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { createRootLogger, loadKubeconfig } from '../apimachinery/index.ts';
-import { Agent, cleanupProxy, loadAgentConfig } from '../agent/index.ts';
+import { join } from 'node:path';
+import { createRootLogger } from '../apimachinery/index.ts';
+import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, loadAgentConfig } from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
   --config PATH              KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML
   --kubeconfig PATH          credentials for the API server (/etc/skiff/agent.kubeconfig)
+  --bootstrap-kubeconfig PATH  a join token's kubeconfig: when --kubeconfig is missing or expired, a client
+                             certificate is requested with it (TLS bootstrap) and --kubeconfig written
+  --cert-dir DIR             where certificates from the cluster are kept (ROOT-DIR/pki)
   --node-name NAME           the Node's name (hostname)
   --node-ip ADDR             the Node's InternalIP (first non-loopback IPv4)
   --cni-conf-dir DIR         the node's CNI network configs (/etc/cni/net.d)
@@ -28,6 +32,8 @@ export async function runAgent(argv: string[]): Promise<void> {
     options: {
       config: { type: 'string' },
       kubeconfig: { type: 'string', default: '/etc/skiff/agent.kubeconfig' },
+      'bootstrap-kubeconfig': { type: 'string' },
+      'cert-dir': { type: 'string' },
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
@@ -55,23 +61,36 @@ export async function runAgent(argv: string[]): Promise<void> {
   const log = createRootLogger({ name: 'skiff-agent', level: values['log-level'] }).child({ node: nodeName });
   const { config, warnings } = await loadAgentConfig(values.config);
   for (const w of warnings) log.warn({ field: w.field }, `agent config: ${w.message}`);
-  if (!config.tlsCertFile || !config.tlsPrivateKeyFile || !config.clientCAFile) {
-    throw new Error('the agent config must set tlsCertFile, tlsPrivateKeyFile and authentication.x509.clientCAFile for the kubelet API');
+  if (!config.serverTLSBootstrap && (!config.tlsCertFile || !config.tlsPrivateKeyFile)) {
+    throw new Error('the agent config must set tlsCertFile and tlsPrivateKeyFile for the kubelet API, or serverTLSBootstrap: true');
   }
+  const rootDir = values['root-dir'] as string;
+  const certDir = values['cert-dir'] ?? join(rootDir, 'pki');
+  const apiServer = await bootstrapClientCredentials({
+    kubeconfig: values.kubeconfig as string,
+    bootstrapKubeconfig: values['bootstrap-kubeconfig'],
+    store: new CertificateStore(certDir, 'kubelet-client'),
+    nodeName,
+    log,
+    // until the agent runs, SIGTERM ends the process as it is: nothing is half done that a restart would not redo
+    signal: new AbortController().signal,
+  });
   const agent = new Agent({
     nodeName,
     nodeIP: values['node-ip'],
     config,
-    apiServer: await loadKubeconfig(values.kubeconfig as string),
+    apiServer,
     servingTls: {
-      cert: await readFile(config.tlsCertFile, 'utf8'),
-      key: await readFile(config.tlsPrivateKeyFile, 'utf8'),
-      clientCA: await readFile(config.clientCAFile, 'utf8'),
+      cert: config.tlsCertFile ? await readFile(config.tlsCertFile, 'utf8') : undefined,
+      key: config.tlsPrivateKeyFile ? await readFile(config.tlsPrivateKeyFile, 'utf8') : undefined,
+      // no client CA named: the cluster's, which the API server's own CA is
+      clientCA: config.clientCAFile ? await readFile(config.clientCAFile, 'utf8') : apiServer.ca,
     },
+    certDir,
     cniConfDir: values['cni-conf-dir'] as string,
     cniBinDirs: (values['cni-bin-dir'] as string).split(','),
     cniDelegateSocket: values['cni-delegate-socket'] as string,
-    rootDir: values['root-dir'] as string,
+    rootDir,
     proxy: values.proxy ? { table: values['proxy-table'] as string, clusterCidr: values['cluster-cidr'] as string } : undefined,
     log,
   });

@@ -41,7 +41,7 @@ function layout(nodes: number): LabOptions {
     lanPrefix: '10.255.0',
     podCidrOf: (i) => `10.244.${100 + i}.0/24`,
     registry: HOST.registry,
-    server: { port: 6445, pkiDir: join(LAB_DIR, 'pki') },
+    server: { port: 6445, pkiDir: join(LAB_DIR, 'pki'), adminKubeconfig: KUBECONFIG },
     clusterDNS: ['10.96.0.10'],
     clusterCidr: '10.244.0.0/16',
     serviceCidr: '10.96.0.0/12',

@@ -62,6 +62,7 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --no-allocate-node-cidrs        leave spec.podCIDR to whoever registers the node
   --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
   --node-monitor-period D         how often node heartbeats are checked (5s)
+  --cluster-signing-duration D    the longest certificate the CSR signer issues (8760h; a request may ask for less)
   --node-eviction-rate R          nodes per second tainted for eviction in a healthy zone (0.1)
   --secondary-node-eviction-rate R  the same in a partly disrupted zone larger than the threshold below (0.01)
   --unhealthy-zone-threshold F    share of not-ready nodes (at least 3) that makes a zone partly disrupted (0.55)
@@ -118,6 +119,7 @@ export async function runServer(argv: string[]): Promise<void> {
       'allocate-node-cidrs': { type: 'boolean', default: true },
       'node-monitor-grace-period': { type: 'string', default: '40s' },
       'node-monitor-period': { type: 'string', default: '5s' },
+      'cluster-signing-duration': { type: 'string', default: '8760h' },
       'node-eviction-rate': { type: 'string', default: '0.1' },
       'secondary-node-eviction-rate': { type: 'string', default: '0.01' },
       'unhealthy-zone-threshold': { type: 'string', default: '0.55' },
@@ -199,7 +201,11 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   if (!values['disable-controllers']) {
     elect('kube-controller-manager', { userAgent: 'skiff-controller-manager', pair: pki.controllerManager }, (client, signal) =>
-      new ControllerManager(client, pki.ca, log, { nodeLifecycle, nodeIpam }).run(signal),
+      new ControllerManager(client, pki.ca, log, {
+        nodeLifecycle,
+        nodeIpam,
+        signingDurationSeconds: parseDuration(values['cluster-signing-duration'] as string) / 1000,
+      }).run(signal),
     );
   }
   if (values['cluster-dns']) {

@@ -13,6 +13,7 @@ commands:
   hollow-nodes        fake nodes that run pods without containers (control-plane tests and figures)
   lab                 a multi-node lab on this host (lab up --nodes N, lab down)
   csi-driver          the bundled CSI driver (loop and dir volumes)
+  token               join tokens: create (prints the join command), list, delete
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -25,6 +26,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   'hollow-nodes': async (argv) => (await import('./hollow-nodes.ts')).runHollowNodes(argv),
   lab: async (argv) => (await import('./lab.ts')).runLab(argv),
   'csi-driver': async (argv) => (await import('./csi-driver.ts')).runCsiDriver(argv),
+  token: async (argv) => (await import('./token.ts')).runToken(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -5,16 +5,7 @@ import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
 import { bootedWithSystemd } from '../agent/index.ts';
-import {
-  containerdLayout,
-  installStorageDefaults,
-  prepareContainerd,
-  readPid,
-  startDaemon,
-  waitFor,
-  waitUntilServing,
-  writeNodeCredentials,
-} from '../lab/index.ts';
+import { containerdLayout, installStorageDefaults, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, prepareNodeJoin } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -92,10 +83,9 @@ export async function runUp(argv: string[]): Promise<void> {
   );
 
   if (!(await readPid(join(HOST.run, 'agent.pid')))) {
-    const creds = await writeNodeCredentials({
-      pkiDir: HOST.pki,
+    const creds = await prepareNodeJoin({
+      adminKubeconfig: HOST.adminKubeconfig,
       nodeName,
-      nodeIP,
       server: `https://127.0.0.1:${HOST.port}`,
       dir: HOST.nodeDir,
       podCIDR: values['pod-cidr'],
@@ -113,6 +103,8 @@ export async function runUp(argv: string[]): Promise<void> {
         creds.config,
         '--kubeconfig',
         creds.kubeconfig,
+        '--bootstrap-kubeconfig',
+        creds.bootstrapKubeconfig,
         '--node-name',
         nodeName,
         '--node-ip',

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { PodCgroups } from '../agent/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
 import { startDaemon, stopDaemon } from './daemon.ts';
-import { writeNodeCredentials } from './node-credentials.ts';
+import { prepareNodeJoin } from './node-join.ts';
 import { detachLoopDevicesUnder, unmountUnder } from './teardown.ts';
 
 const run = promisify(execFile);
@@ -24,7 +24,8 @@ export interface LabOptions {
   podCidrOf: (i: number) => string;
   registry: string;
   /** the API server, reachable at the host's lab address */
-  server: { port: number; pkiDir: string };
+  /** where the lab's API server listens, its PKI, and an administrator's kubeconfig (join tokens are made with it) */
+  server: { port: number; pkiDir: string; adminKubeconfig: string };
   clusterDNS: string[];
   /** the cluster's pod and service networks, unreachable in every node unless routed */
   clusterCidr: string;
@@ -134,10 +135,9 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       ],
     }),
   );
-  const creds = await writeNodeCredentials({
-    pkiDir: o.server.pkiDir,
+  const creds = await prepareNodeJoin({
+    adminKubeconfig: o.server.adminKubeconfig,
     nodeName: n.name,
-    nodeIP: n.ip,
     server: `https://${labHostAddress(o)}:${o.server.port}`,
     dir: join(n.dir, 'node'),
     podCIDR: n.podCidr,
@@ -175,6 +175,8 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       creds.config,
       '--kubeconfig',
       creds.kubeconfig,
+      '--bootstrap-kubeconfig',
+      creds.bootstrapKubeconfig,
       '--node-name',
       n.name,
       '--node-ip',

@@ -5,6 +5,7 @@ import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
+import { CLUSTER_INFO, KUBECONFIG_KEY, clusterInfoKubeconfig } from '../../apimachinery/index.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -88,4 +89,31 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange, n
   if (!(await services.list({ namespace: 'default' })).items.some((s) => s.metadata.name === 'kubernetes')) {
     await ensure(() => services.create('default', kubernetes));
   }
+}
+
+/**
+ * kube-public/cluster-info, as kubeadm publishes it: this cluster's address
+ * and CA for anyone to read (system:anonymous may get it and nothing else),
+ * which the bootstrap signer signs per join token. Made by the first server;
+ * left as it is after.
+ */
+export async function publishClusterInfo(server: ApiServer, cluster: { server: string; ca: string }): Promise<void> {
+  const { namespace, name } = CLUSTER_INFO;
+  const role = 'kubeadm:bootstrap-signer-clusterinfo';
+  await ensure(() =>
+    server.registry('', 'configmaps').create(namespace, { metadata: { name }, data: { [KUBECONFIG_KEY]: clusterInfoKubeconfig(cluster.server, cluster.ca) } }),
+  );
+  await ensure(() =>
+    server.registry('rbac.authorization.k8s.io', 'roles').create(namespace, {
+      metadata: { name: role },
+      rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: [name] }],
+    }),
+  );
+  await ensure(() =>
+    server.registry('rbac.authorization.k8s.io', 'rolebindings').create(namespace, {
+      metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+    }),
+  );
 }

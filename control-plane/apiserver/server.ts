@@ -27,6 +27,7 @@ import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
+import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 
 export interface ApiServerOptions {
@@ -172,6 +173,7 @@ export class ApiServer {
       this.#server?.once('error', reject);
       this.#server?.listen(this.#opts.port, this.#opts.bindAddress, () => resolve());
     });
+    await publishClusterInfo(this, { server: `https://${this.#opts.advertiseAddress}:${this.port}`, ca: this.#opts.tls.clientCA });
     this.#opts.log.info({ address: this.#opts.bindAddress, port: this.port }, 'API server listening');
   }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_NODE_TOKEN_GROUP } from '../../apimachinery/index.ts';
 import { NODE_RULES } from './node-authorizer.ts';
 import type { PolicyRule } from './types.ts';
 
@@ -237,6 +238,13 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
       // the aggregation controller writes rules into admin, edit and view it need not hold
       rule(['escalate'], ['rbac.authorization.k8s.io'], ['clusterroles']),
+      // the csrapproving controller approves node client certificates (and kubelet serving ones, see csr-approving.ts)
+      {
+        verbs: ['approve'],
+        apiGroups: ['certificates.k8s.io'],
+        resources: ['signers'],
+        resourceNames: ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'],
+      },
       {
         verbs: ['sign'],
         apiGroups: ['certificates.k8s.io'],
@@ -340,6 +348,17 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
   },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
+  // as kubeadm binds them: a join token's holder gets its new node's client certificate approved, and a node its renewals
+  {
+    name: 'skiff:node-autoapprove-bootstrap',
+    role: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+    subjects: [{ kind: 'Group', name: DEFAULT_NODE_TOKEN_GROUP }],
+  },
+  {
+    name: 'skiff:node-autoapprove-certificate-rotation',
+    role: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+    subjects: [{ kind: 'Group', name: 'system:nodes' }],
+  },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: COMPONENT_USERS.scheduler }] },
   { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [{ kind: 'User', name: COMPONENT_USERS.scheduler }] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: COMPONENT_USERS.controllerManager }] },

@@ -1,3 +1,4 @@
+import { BOOTSTRAP_TOKEN, BOOTSTRAP_TOKEN_NAMESPACE, isExpired, readBootstrapToken, secretName } from '../../apimachinery/index.ts';
 import { readFile } from 'node:fs/promises';
 import type { ObjectReader } from '../api/index.ts';
 import type { ServiceAccountTokens } from './service-account-token.ts';
@@ -102,8 +103,6 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
   }
 }
 
-const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-
 /** Bootstrap tokens: kube-system Secrets `bootstrap-token-<id>` of type bootstrap.kubernetes.io/token. */
 export class BootstrapTokenAuthenticator implements TokenAuthenticator {
   readonly #secrets: ObjectReader;
@@ -117,17 +116,11 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
     if (!m) return null;
     const [, id, secret] = m as unknown as [string, string, string];
     // no such token secret: unauthenticated
-    const s = await this.#secrets.get('kube-system', `bootstrap-token-${id}`).catch(() => null);
-    if (s?.type !== 'bootstrap.kubernetes.io/token' || s.metadata.deletionTimestamp) return null;
-    const data = Object.fromEntries(
-      Object.entries((s.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
-    );
-    if (data['token-id'] !== id || data['token-secret'] !== secret || data['usage-bootstrap-authentication'] !== 'true') return null;
-    if (data.expiration && Date.parse(data.expiration) <= Date.now()) return null;
-    const extraGroups = (data['auth-extra-groups'] ?? '')
-      .split(',')
-      .map((g) => g.trim())
-      .filter((g) => g.startsWith('system:bootstrappers:'));
+    const s = await this.#secrets.get(BOOTSTRAP_TOKEN_NAMESPACE, secretName(id)).catch(() => null);
+    if (!s || s.metadata.deletionTimestamp) return null;
+    const stored = readBootstrapToken(s as Parameters<typeof readBootstrapToken>[0]);
+    if (!stored || stored.secret !== secret || !stored.usages.includes('authentication') || isExpired(stored, Date.now())) return null;
+    const extraGroups = stored.groups;
     return { user: { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extraGroups] } };
   }
 }

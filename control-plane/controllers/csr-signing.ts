@@ -30,12 +30,15 @@ export class CsrSigningController implements Controller {
   readonly name = 'csrsigning';
   #ctx: ControllerContext;
   #ca: KeyPair;
+  #maxSeconds: number;
   #loop: RunnableController;
   #requests: Informer<CertificateSigningRequest>;
 
-  constructor(ctx: ControllerContext, ca: KeyPair) {
+  /** `maxSeconds`: the longest certificate issued (--cluster-signing-duration) */
+  constructor(ctx: ControllerContext, o: { ca: KeyPair; maxSeconds?: number }) {
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
-    this.#ca = ca;
+    this.#ca = o.ca;
+    this.#maxSeconds = o.maxSeconds ?? MAX_SECONDS;
     this.#requests = ctx.informers.for<CertificateSigningRequest>(CERTIFICATE_SIGNING_REQUESTS);
     this.#loop = defineController({
       name: this.name,
@@ -61,7 +64,8 @@ export class CsrSigningController implements Controller {
       const request = Buffer.from(csr.spec.request, 'base64').toString();
       const refusal = signerRefusal(csr.spec.signerName, await describeRequest(request), csr.spec.usages ?? []);
       if (refusal) throw new Error(refusal);
-      const seconds = Math.min(Math.max(csr.spec.expirationSeconds ?? MAX_SECONDS, MIN_SECONDS), MAX_SECONDS);
+      // a request's own expirationSeconds counts from 10 minutes up; the signing duration caps it (and may be shorter)
+      const seconds = Math.min(Math.max(csr.spec.expirationSeconds ?? this.#maxSeconds, MIN_SECONDS), this.#maxSeconds);
       const pem = await signRequest(this.#ca, request, {
         clientAuth: signer.required === 'client auth',
         serverAuth: signer.required === 'server auth',

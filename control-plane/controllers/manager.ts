@@ -4,6 +4,8 @@ import { DeploymentController } from './deployment.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 import { CronJobController } from './cron-job.ts';
 import { CsrSigningController } from './csr-signing.ts';
+import { CsrApprovingController } from './csr-approving.ts';
+import { BootstrapSignerController, TokenCleanerController } from './bootstrap-tokens.ts';
 import { DaemonSetController } from './daemon-set.ts';
 import { DisruptionController } from './disruption.ts';
 import { EndpointSliceController } from './endpoint-slice.ts';
@@ -30,7 +32,12 @@ export class ControllerManager {
   #informers: SharedInformers;
 
   /** `ca`: the cluster CA, published in every namespace as kube-root-ca.crt and signing approved CSRs */
-  constructor(client: RestClient, ca: KeyPair, log: Logger, opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions } = {}) {
+  constructor(
+    client: RestClient,
+    ca: KeyPair,
+    log: Logger,
+    opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions; signingDurationSeconds?: number } = {},
+  ) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
@@ -47,7 +54,10 @@ export class ControllerManager {
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),
       new NamespaceDefaultsController(ctx('serviceaccount-controller'), ca.cert),
-      new CsrSigningController(ctx('certificate-controller'), ca),
+      new CsrSigningController(ctx('certificate-controller'), { ca, maxSeconds: opts.signingDurationSeconds }),
+      new CsrApprovingController(ctx('certificate-controller')),
+      new BootstrapSignerController(ctx('bootstrap-signer')),
+      new TokenCleanerController(ctx('token-cleaner')),
       new ClusterRoleAggregationController(ctx('clusterrole-aggregation-controller')),
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),

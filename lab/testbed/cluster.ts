@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
-import { stopPid, waitFor, writeNodeCredentials } from '../index.ts';
+import { prepareNodeJoin, stopPid, waitFor } from '../index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult, type TestApiServer } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './node.ts';
 
@@ -62,7 +62,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     await node.teardown();
     throw err;
   }
-  const { port, pkiDir: pki, kubeconfig, kubectl, kubectlResult } = api;
+  const { port, kubeconfig, kubectl, kubectlResult } = api;
   const kubeletPort = await freePort();
   let agent: ChildProcess | undefined;
   let csiDriver: ChildProcess | undefined;
@@ -129,10 +129,9 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     },
   };
   try {
-    const creds = await writeNodeCredentials({
-      pkiDir: pki,
+    const creds = await prepareNodeJoin({
+      adminKubeconfig: kubeconfig,
       nodeName,
-      nodeIP: '127.0.0.1',
       server: `https://127.0.0.1:${port}`,
       dir: join(node.dir, 'node'),
       kubeletPort,
@@ -151,6 +150,8 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       creds.config,
       '--kubeconfig',
       creds.kubeconfig,
+      '--bootstrap-kubeconfig',
+      creds.bootstrapKubeconfig,
       '--node-name',
       nodeName,
       '--node-ip',

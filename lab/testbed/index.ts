@@ -11,4 +11,4 @@ export type { TestEtcd } from './etcd.ts';
 export { anonymousGet, rawRequest } from './raw-request.ts';
 export type { RawRequest } from './raw-request.ts';
 export { startTestSystemd } from './systemd.ts';
-export type { TestSystemd } from './systemd.ts';
+export type { TestSystemd, TestSystemdOptions } from './systemd.ts';

@@ -33,11 +33,21 @@ export interface TestSystemd {
 // A v1 hierarchy systemd mounted would outlive the test (the kernel keeps it once it has had cgroups),
 // would show in every process's /proc/<pid>/cgroup, and containerd, finding no mount for it on the host,
 // would stop seeing containers' OOM kills.
-const BOOT = `set -e
+const boot = (binds: string) => `set -e
 grep ' - cgroup ' /proc/self/mountinfo | awk '{ print $5 }' | grep -v '^/sys/fs/cgroup/' | xargs -r -n1 umount -l
 mount -t tmpfs tmpfs /run
+${binds}
 mkdir -p /run/systemd/system /run/host-cgroup
 printf '[Unit]\\nDescription=skiff test: nothing to start\\n' > /run/systemd/system/skiff-test.target
+# what sysinit.target and timers.target would start reaches past the namespace: systemd-tmpfiles-setup empties the
+# host's /tmp, systemd-sysctl and swap change the kernel's settings, remount-fs the root filesystem's, sysusers /etc:
+# masked, so a unit with default dependencies starts here without touching the host; the journal stays in /run
+for d in /lib/systemd/system/sysinit.target.wants /etc/systemd/system/sysinit.target.wants /lib/systemd/system/timers.target.wants /etc/systemd/system/timers.target.wants; do
+  for u in "$d"/*; do [ -e "$u" ] || continue; case "\${u##*/}" in systemd-journald.service) ;; *) ln -sf /dev/null "/run/systemd/system/\${u##*/}" ;; esac; done
+done
+for u in systemd-remount-fs.service systemd-fsck-root.service swap.target systemd-udevd.service systemd-udev-trigger.service systemd-udev-settle.service systemd-journal-flush.service; do ln -sf /dev/null "/run/systemd/system/$u"; done
+mkdir -p /run/systemd/journald.conf.d
+printf '[Journal]\\nStorage=volatile\\n' > /run/systemd/journald.conf.d/skiff-test.conf
 mount --rbind /sys/fs/cgroup /run/host-cgroup
 mount -t tmpfs cgroup-root /sys/fs/cgroup
 for d in /run/host-cgroup/*; do mkdir "/sys/fs/cgroup/\${d##*/}"; mount --bind "$d" "/sys/fs/cgroup/\${d##*/}"; done
@@ -83,14 +93,28 @@ async function absentTops(): Promise<string[]> {
   return out;
 }
 
-export async function startTestSystemd(logFile: string): Promise<TestSystemd> {
+export interface TestSystemdOptions {
+  /** the network namespace (a name under /run/netns) the systemd and all it starts live in; none: the host's */
+  netns?: string;
+  /** host directories bound over paths of its mount namespace, so what it installs and keeps is a test's own (/etc/skiff, /var/lib/skiff …) */
+  binds?: Record<string, string>;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export async function startTestSystemd(logFile: string, o: TestSystemdOptions = {}): Promise<TestSystemd> {
   const made = await absentTops();
   const log = openSync(logFile, 'a');
-  const unshare = spawn('unshare', ['--pid', '--fork', '--mount', '--mount-proc', '--uts', '--ipc', 'sh', '-c', BOOT], { stdio: ['ignore', log, log] });
+  const binds = Object.entries(o.binds ?? {})
+    .map(([target, source]) => `mkdir -p ${quote(target)}; mount --bind ${quote(source)} ${quote(target)}`)
+    .join('\n');
+  const enterNet = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`, '--'] : [];
+  const [command, ...args] = [...enterNet, 'unshare', '--pid', '--fork', '--mount', '--mount-proc', '--uts', '--ipc', 'sh', '-c', boot(binds)];
+  const unshare = spawn(command as string, args, { stdio: ['ignore', log, log] });
   closeSync(log);
   const exited = new Promise<void>((resolve) => unshare.once('exit', () => resolve()));
   let pid = 0;
-  const inside = (cmd: string[]) => ['nsenter', '--target', String(pid), '--mount', '--pid', '--', ...cmd];
+  const inside = (cmd: string[]) => ['nsenter', '--target', String(pid), '--mount', '--pid', ...(o.netns ? ['--net'] : []), '--', ...cmd];
   const stop = async () => {
     if (pid) process.kill(pid, 'SIGKILL');
     else unshare.kill('SIGKILL');

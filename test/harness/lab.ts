@@ -27,7 +27,7 @@ export async function startTestLab(name: string, index: number, nodes: number): 
     lanPrefix: `10.255.${index}`,
     podCidrOf: (i) => `10.244.${index + i}.0/24`,
     registry: REGISTRY,
-    server: { port: 0, pkiDir: join(dir, 'pki') },
+    server: { port: 0, pkiDir: join(dir, 'pki'), adminKubeconfig: '' },
     clusterDNS: [CLUSTER_DNS_IP],
     clusterCidr: '10.244.0.0/16',
     serviceCidr: '10.96.0.0/12',
@@ -42,7 +42,7 @@ export async function startTestLab(name: string, index: number, nodes: number): 
     await createLabNetwork(o);
     const address = labHostAddress(o);
     api = await startTestApiServer(join(dir, 'server'), ['--bind-address', '0.0.0.0', '--advertise-address', address, '--no-allocate-node-cidrs']);
-    o.server = { port: api.port, pkiDir: api.pkiDir };
+    o.server = { port: api.port, pkiDir: api.pkiDir, adminKubeconfig: api.kubeconfig };
     const started = await startLabNodes(o);
     const k = api;
     await waitFor(

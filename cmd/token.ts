@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
+import { ApiError, RestClient, caCertHash, loadKubeconfig, parseDuration } from '../apimachinery/index.ts';
+import {
+  BOOTSTRAP_TOKEN,
+  BOOTSTRAP_TOKEN_NAMESPACE,
+  BOOTSTRAP_TOKEN_TYPE,
+  CLUSTER_INFO,
+  DEFAULT_NODE_TOKEN_GROUP,
+  KUBECONFIG_KEY,
+  TOKEN_USAGES,
+  bootstrapTokenSecret,
+  newBootstrapToken,
+  readBootstrapToken,
+  readClusterInfoKubeconfig,
+  secretName,
+  tokenRefusal,
+  tokenText,
+  type BootstrapToken,
+} from '../apimachinery/index.ts';
+
+export const TOKEN_USAGE = `skiff token: join tokens (bootstrap tokens, as kubeadm's)
+
+  skiff token create [--ttl 24h] [--description TEXT] [--groups G,...] [--usages signing,authentication]
+                     makes a token and prints the command that joins a host with it
+  skiff token list   the tokens, their expiry, usages and groups
+  skiff token delete TOKEN|ID ...
+
+  --kubeconfig PATH  an administrator's credentials (/etc/skiff/admin.kubeconfig)
+  --ttl DURATION     how long the token works; 0: for ever (24h)
+`;
+
+const SECRETS = { resource: 'secrets', namespace: BOOTSTRAP_TOKEN_NAMESPACE };
+
+/** The join command for a token: the server and CA pin from cluster-info (the address hosts reach, not this kubeconfig's). */
+async function joinCommand(client: RestClient, token: BootstrapToken): Promise<string> {
+  const info = await client.get<ConfigMap>({ resource: 'configmaps', ...CLUSTER_INFO });
+  const { server, ca } = readClusterInfoKubeconfig(info.data?.[KUBECONFIG_KEY] ?? '');
+  return `skiff install agent --server ${server} --token ${tokenText(token)} --ca-cert-hash ${await caCertHash(ca)}`;
+}
+
+/** "23h59m" from now, as kubeadm's token list shows a TTL; <forever> for none. */
+function ttlOf(t: BootstrapToken, now: number): string {
+  if (!t.expiration) return '<forever>';
+  const left = Math.max(0, t.expiration.getTime() - now);
+  const h = Math.floor(left / 3_600_000);
+  const m = Math.floor((left % 3_600_000) / 60_000);
+  return h ? `${h}h${m}m` : `${m}m`;
+}
+
+export async function runToken(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      kubeconfig: { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
+      ttl: { type: 'string', default: '24h' },
+      description: { type: 'string' },
+      groups: { type: 'string', default: DEFAULT_NODE_TOKEN_GROUP },
+      usages: { type: 'string', default: TOKEN_USAGES.join(',') },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [verb, ...args] = positionals;
+  if (values.help || !verb) {
+    process.stdout.write(TOKEN_USAGE);
+    return;
+  }
+  const client = new RestClient(await loadKubeconfig(values.kubeconfig as string), { userAgent: 'skiff-token' });
+  try {
+    if (verb === 'create') {
+      const token = newBootstrapToken({
+        ttlMs: parseDuration(values.ttl as string),
+        description: values.description,
+        usages: (values.usages as string).split(',').filter(Boolean),
+        groups: (values.groups as string).split(',').filter(Boolean),
+      });
+      const refusal = tokenRefusal(token);
+      if (refusal) throw new Error(refusal);
+      await client.create({ resource: 'secrets', namespace: BOOTSTRAP_TOKEN_NAMESPACE }, bootstrapTokenSecret(token));
+      process.stdout.write(`${await joinCommand(client, token)}\n`);
+    } else if (verb === 'list') {
+      const list = await client.get<{ items: (Secret & { data?: Record<string, string> })[] }>(SECRETS, { fieldSelector: `type=${BOOTSTRAP_TOKEN_TYPE}` });
+      const now = Date.now();
+      const rows = [['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS']];
+      for (const t of list.items.map((s) => readBootstrapToken(s)).filter((t): t is BootstrapToken => !!t)) {
+        rows.push([tokenText(t), ttlOf(t, now), t.expiration?.toISOString() ?? '<never>', t.usages.join(','), t.description ?? '<none>', t.groups.join(',')]);
+      }
+      const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+      process.stdout.write(
+        `${rows
+          .map((r) =>
+            r
+              .map((c, i) => c.padEnd(widths[i] ?? 0))
+              .join('   ')
+              .trimEnd(),
+          )
+          .join('\n')}\n`,
+      );
+    } else if (verb === 'delete') {
+      if (args.length === 0) throw new Error('name the tokens to delete (TOKEN or its ID)');
+      for (const arg of args) {
+        const id = BOOTSTRAP_TOKEN.exec(arg)?.[1] ?? (/^[a-z0-9]{6}$/.test(arg) ? arg : undefined);
+        if (!id) throw new Error(`"${arg}" is not a token ([a-z0-9]{6}.[a-z0-9]{16}) or a token ID ([a-z0-9]{6})`);
+        try {
+          await client.delete({ ...SECRETS, name: secretName(id) });
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 404) throw new Error(`bootstrap token "${id}" not found`);
+          throw err;
+        }
+        process.stdout.write(`bootstrap token "${id}" deleted\n`);
+      }
+    } else {
+      throw new Error(`unknown verb "${verb}": create, list or delete`);
+    }
+  } finally {
+    client.close();
+  }
+}
