@@ -14,8 +14,8 @@ describe('supervise', () => {
   it('restarts a process that crashes, counts it, and stops it on abort', async () => {
     dir = await mkdtemp(join(tmpdir(), 'sk-superv-'));
     const runs = join(dir, 'runs');
-    // crashes (with a stack) on its first two runs, then stays up until SIGTERM
-    const script = `const fs=require('fs');fs.appendFileSync(${JSON.stringify(runs)},'x');if(fs.readFileSync(${JSON.stringify(runs)},'utf8').length<3)throw new Error('boom');process.on('SIGTERM',()=>{fs.appendFileSync(${JSON.stringify(runs)},'T');process.exit(0)});setInterval(()=>{},1000);`;
+    // crashes (with a stack) on its first two runs, then stays up until SIGTERM, marking 'r' once it listens for it
+    const script = `const fs=require('fs');fs.appendFileSync(${JSON.stringify(runs)},'x');if(fs.readFileSync(${JSON.stringify(runs)},'utf8').length<3)throw new Error('boom');process.on('SIGTERM',()=>{fs.appendFileSync(${JSON.stringify(runs)},'T');process.exit(0)});fs.appendFileSync(${JSON.stringify(runs)},'r');setInterval(()=>{},1000);`;
     const stop = new AbortController();
     const done = supervise({
       name: 'crashy',
@@ -25,7 +25,8 @@ describe('supervise', () => {
       backoff: { initialMs: 50, maxMs: 200, resetAfterMs: 60_000 },
     });
     let state = (await supervisedStates(dir))[0];
-    for (let i = 0; i < 100 && !(state?.restarts === 2 && state.pid !== null); i++) {
+    const listening = async () => (await readFile(runs, 'utf8').catch(() => '')) === 'xxxr';
+    for (let i = 0; i < 200 && !(state?.restarts === 2 && state.pid !== null && (await listening())); i++) {
       await new Promise((r) => setTimeout(r, 50));
       state = (await supervisedStates(dir))[0];
     }
@@ -36,7 +37,7 @@ describe('supervise', () => {
     stop.abort();
     await done;
     expect(isAlive(pid)).toBe(false);
-    expect(await readFile(runs, 'utf8')).toBe('xxxT');
+    expect(await readFile(runs, 'utf8')).toBe('xxxrT');
     expect((await supervisedStates(dir))[0]).toMatchObject({ pid: null, restarts: 2 });
   });
 });
