@@ -83,3 +83,4 @@ export {
   signKubeconfig,
   verifyKubeconfig,
 } from './cluster-info.ts';
+export { notifyReady } from './systemd-notify.ts';

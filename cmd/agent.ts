@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import { CONFIG_FILE_ENV, withConfigFile } from './config-file.ts';
+import { AGENT_OPTIONS, SERVER_OPTIONS } from './options.ts';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createRootLogger } from '../apimachinery/index.ts';
+import { createRootLogger, notifyReady } from '../apimachinery/index.ts';
 import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, loadAgentConfig } from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
@@ -26,28 +28,8 @@ export const AGENT_USAGE = `skiff agent: the node agent
 `;
 
 export async function runAgent(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    allowNegative: true,
-    options: {
-      config: { type: 'string' },
-      kubeconfig: { type: 'string', default: '/etc/skiff/agent.kubeconfig' },
-      'bootstrap-kubeconfig': { type: 'string' },
-      'cert-dir': { type: 'string' },
-      'node-name': { type: 'string' },
-      'node-ip': { type: 'string' },
-      'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
-      'cni-bin-dir': { type: 'string', default: '/usr/lib/cni' },
-      'cni-delegate-socket': { type: 'string', default: '/run/skiff/cni.sock' },
-      'root-dir': { type: 'string', default: '/var/lib/skiff/agent' },
-      'proxy-table': { type: 'string', default: 'skiff' },
-      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
-      proxy: { type: 'boolean', default: true },
-      cleanup: { type: 'boolean', default: false },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { args, unknown } = withConfigFile(argv, AGENT_OPTIONS, SERVER_OPTIONS);
+  const { values } = parseArgs({ args, allowNegative: true, options: AGENT_OPTIONS });
   if (values.help) {
     process.stdout.write(AGENT_USAGE);
     return;
@@ -59,6 +41,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
   const log = createRootLogger({ name: 'skiff-agent', level: values['log-level'] }).child({ node: nodeName });
+  for (const key of unknown) log.warn({ key, file: process.env[CONFIG_FILE_ENV] }, 'config file: no skiff command takes this flag; ignored');
   const { config, warnings } = await loadAgentConfig(values.config);
   for (const w of warnings) log.warn({ field: w.field }, `agent config: ${w.message}`);
   if (!config.serverTLSBootstrap && (!config.tlsCertFile || !config.tlsPrivateKeyFile)) {
@@ -103,4 +86,5 @@ export async function runAgent(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  await notifyReady(`node ${nodeName} registered`);
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { deleteLink, detachLoopDevicesUnder, removeAllSandboxes, stopDaemon, unmountUnder, waitUntilServing } from '../lab/index.ts';
+import { deleteLink, detachLoopDevicesUnder, stopDaemon, unmountUnder } from '../lab/index.ts';
 import { PodCgroups, bootedWithSystemd, cleanupProxy } from '../agent/index.ts';
-import { HOST } from './host-layout.ts';
+import { HOST, removeHostPods } from './host-layout.ts';
 
 function say(msg: string): void {
   process.stderr.write(`skiff down: ${msg}\n`);
@@ -19,21 +19,8 @@ export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'server.pid'))) say('stopped the server');
   if (await stopDaemon(join(HOST.run, 'csi-driver.pid'))) say('stopped the CSI driver');
   for (const name of ['agent', 'server', 'csi-driver']) await rm(join(HOST.run, `${name}.state.json`), { force: true });
-  const socket = join(HOST.containerdState, 'containerd.sock');
-  const containerdRunning = await waitUntilServing(socket, 1000).then(
-    () => true,
-    () => false,
-  );
-  if (containerdRunning) {
-    const n = await removeAllSandboxes({
-      socket,
-      delegateSocket: HOST.delegateSocket,
-      cniConfDir: HOST.cniConfDir,
-      cniBinDirs: [HOST.cniBinDir],
-      cniCacheDir: join(HOST.agentRoot, 'cni-results'),
-    });
-    say(`removed ${n} pod sandbox(es)`);
-  }
+  const removed = await removeHostPods();
+  if (removed !== null) say(`removed ${removed} pod sandbox(es)`);
   if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');
   await unmountUnder([HOST.containerdState, HOST.containerdRoot, HOST.agentRoot]);
   // persistent volumes keep their data in the CSI state directory; only their loop devices go

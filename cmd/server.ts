@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { CONFIG_FILE_ENV, withConfigFile } from './config-file.ts';
+import { AGENT_OPTIONS, SERVER_OPTIONS } from './options.ts';
 import {
   DEFAULT_LEADER_ELECTION,
   EventRecorder,
@@ -14,6 +16,7 @@ import {
   parseDuration,
   writeKubeconfig,
   createRootLogger,
+  notifyReady,
 } from '../apimachinery/index.ts';
 import {
   ApiServer,
@@ -89,50 +92,14 @@ function numberFlag(values: Record<string, unknown>, name: string): number {
 }
 
 export async function runServer(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    allowNegative: true,
-    options: {
-      'secure-port': { type: 'string', default: '6443' },
-      'bind-address': { type: 'string', default: '0.0.0.0' },
-      'advertise-address': { type: 'string' },
-      'datastore-endpoint': { type: 'string', default: 'sqlite:///var/lib/skiff/server/state.db' },
-      'etcd-compaction-interval': { type: 'string', default: '5m' },
-      'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
-      'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
-      'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
-      'token-auth-file': { type: 'string' },
-      'service-account-issuer': { type: 'string' },
-      'api-audiences': { type: 'string' },
-      'disable-scheduler': { type: 'boolean', default: false },
-      'scheduler-config': { type: 'string' },
-      'disable-controllers': { type: 'boolean', default: false },
-      'leader-elect': { type: 'boolean', default: true },
-      'cluster-domain': { type: 'string', default: 'cluster.local' },
-      'cluster-dns-ip': { type: 'string' },
-      'cluster-dns-address': { type: 'string' },
-      'cluster-dns-bind-address': { type: 'string' },
-      'cluster-dns-port': { type: 'string', default: '53' },
-      'cluster-dns': { type: 'boolean', default: true },
-      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
-      'node-cidr-mask-size': { type: 'string', default: '24' },
-      'allocate-node-cidrs': { type: 'boolean', default: true },
-      'node-monitor-grace-period': { type: 'string', default: '40s' },
-      'node-monitor-period': { type: 'string', default: '5s' },
-      'cluster-signing-duration': { type: 'string', default: '8760h' },
-      'node-eviction-rate': { type: 'string', default: '0.1' },
-      'secondary-node-eviction-rate': { type: 'string', default: '0.01' },
-      'unhealthy-zone-threshold': { type: 'string', default: '0.55' },
-      'large-cluster-size-threshold': { type: 'string', default: '50' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { args, unknown } = withConfigFile(argv, SERVER_OPTIONS, AGENT_OPTIONS);
+  const { values } = parseArgs({ args, allowNegative: true, options: SERVER_OPTIONS });
   if (values.help) {
     process.stdout.write(SERVER_USAGE);
     return;
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
+  for (const key of unknown) log.warn({ key, file: process.env[CONFIG_FILE_ENV] }, 'config file: no skiff command takes this flag; ignored');
   const nodeIpam = values['allocate-node-cidrs']
     ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) }
     : undefined;
@@ -226,4 +193,5 @@ export async function runServer(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  await notifyReady(`serving on ${local}`);
 }

@@ -14,6 +14,8 @@ commands:
   lab                 a multi-node lab on this host (lab up --nodes N, lab down)
   csi-driver          the bundled CSI driver (loop and dir volumes)
   token               join tokens: create (prints the join command), list, delete
+  install             skiff on this host as systemd services (install server, install agent --server … --token …)
+  uninstall           remove what install made, pods and all
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -27,6 +29,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   lab: async (argv) => (await import('./lab.ts')).runLab(argv),
   'csi-driver': async (argv) => (await import('./csi-driver.ts')).runCsiDriver(argv),
   token: async (argv) => (await import('./token.ts')).runToken(argv),
+  install: async (argv) => (await import('./install.ts')).runInstall(argv),
+  uninstall: async (argv) => (await import('./uninstall.ts')).runUninstall(argv),
 };
 
 const [name, ...rest] = process.argv.slice(2);

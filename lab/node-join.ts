@@ -12,12 +12,8 @@ import {
   writeKubeconfig,
 } from '../apimachinery/index.ts';
 
-export interface NodeJoinRequest {
-  /** an administrator's kubeconfig: the join token is made with it */
-  adminKubeconfig: string;
-  /** where the node reaches the API server */
-  server: string;
-  nodeName: string;
+/** The agent's side of a join: where its files go and the KubeletConfiguration fields that differ by host. */
+export interface NodeJoinFiles {
   /** where the node's files go */
   dir: string;
   kubeletPort?: number;
@@ -33,44 +29,69 @@ export interface NodeJoinRequest {
   extraConfig?: Record<string, unknown>;
 }
 
+export interface NodeJoinRequest extends NodeJoinFiles {
+  /** an administrator's kubeconfig: the join token is made with it */
+  adminKubeconfig: string;
+  /** where the node reaches the API server */
+  server: string;
+  nodeName: string;
+}
+
 const JOIN_TOKEN_TTL_MS = 2 * 3600_000;
 
-/**
- * Prepares a node to join as any host joins: a join token (made with the
- * administrator's credentials, as `skiff token create`), discovery of the
- * cluster with it (the CA pinned by its hash), a bootstrap kubeconfig, and a
- * KubeletConfiguration that has the agent get its client and serving
- * certificates from the cluster and renew them. Nothing is cut from the CA's
- * files: `kubeconfig` appears when the agent's TLS bootstrap is done.
- */
-export async function prepareNodeJoin(r: NodeJoinRequest): Promise<{ bootstrapKubeconfig: string; kubeconfig: string; config: string }> {
-  await mkdir(r.dir, { recursive: true, mode: 0o700 });
-  const adminConfig = await loadKubeconfig(r.adminKubeconfig);
-  const admin = new RestClient(adminConfig, { userAgent: 'skiff-lab' });
-  const token = newBootstrapToken({ ttlMs: JOIN_TOKEN_TTL_MS, description: `joins ${r.nodeName}` });
+/** A join token made with an administrator's credentials (as `skiff token create`), and the pin of the cluster's CA. */
+export async function createJoinToken(adminKubeconfig: string, description: string): Promise<{ token: string; caCertHash: string }> {
+  const adminConfig = await loadKubeconfig(adminKubeconfig);
+  const admin = new RestClient(adminConfig, { userAgent: 'skiff-join' });
+  const token = newBootstrapToken({ ttlMs: JOIN_TOKEN_TTL_MS, description });
   try {
     await admin.create({ resource: 'secrets', namespace: 'kube-system' }, bootstrapTokenSecret(token));
   } finally {
     admin.close();
   }
-  const cluster = await discoverCluster({ server: r.server, token: tokenText(token), caCertHashes: [await caCertHash(adminConfig.ca)] });
-  const bootstrapKubeconfig = join(r.dir, 'bootstrap.kubeconfig');
-  await writeKubeconfig(bootstrapKubeconfig, { ...cluster, token: tokenText(token) }, { user: 'tls-bootstrap-token-user' });
+  return { token: tokenText(token), caCertHash: await caCertHash(adminConfig.ca) };
+}
+
+/**
+ * What an agent joining with a token starts from: a bootstrap kubeconfig
+ * (the discovered cluster and the token) and a KubeletConfiguration that has
+ * it get its client and serving certificates from the cluster and renew
+ * them. `kubeconfig` appears when the agent's TLS bootstrap is done.
+ */
+export async function writeNodeJoin(
+  cluster: { server: string; ca: string },
+  token: string,
+  f: NodeJoinFiles,
+): Promise<{ bootstrapKubeconfig: string; kubeconfig: string; config: string }> {
+  await mkdir(f.dir, { recursive: true, mode: 0o700 });
+  const bootstrapKubeconfig = join(f.dir, 'bootstrap.kubeconfig');
+  await writeKubeconfig(bootstrapKubeconfig, { ...cluster, token }, { user: 'tls-bootstrap-token-user' });
   const config = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    port: r.kubeletPort ?? 10250,
-    containerRuntimeEndpoint: r.containerRuntimeEndpoint,
+    port: f.kubeletPort ?? 10250,
+    containerRuntimeEndpoint: f.containerRuntimeEndpoint,
     rotateCertificates: true,
     serverTLSBootstrap: true,
-    ...(r.podCIDR ? { podCIDR: r.podCIDR } : {}),
-    ...(r.podLogsDir ? { podLogsDir: r.podLogsDir } : {}),
-    ...(r.clusterDNS ? { clusterDNS: r.clusterDNS } : {}),
-    ...(r.cgroupRoot ? { cgroupRoot: r.cgroupRoot } : {}),
-    ...(r.cgroupDriver ? { cgroupDriver: r.cgroupDriver } : {}),
-    ...r.extraConfig,
+    ...(f.podCIDR ? { podCIDR: f.podCIDR } : {}),
+    ...(f.podLogsDir ? { podLogsDir: f.podLogsDir } : {}),
+    ...(f.clusterDNS ? { clusterDNS: f.clusterDNS } : {}),
+    ...(f.cgroupRoot ? { cgroupRoot: f.cgroupRoot } : {}),
+    ...(f.cgroupDriver ? { cgroupDriver: f.cgroupDriver } : {}),
+    ...f.extraConfig,
   };
-  const configPath = join(r.dir, 'agent-config.yaml');
+  const configPath = join(f.dir, 'agent-config.yaml');
   await writeFile(configPath, YAML.stringify(config));
-  return { bootstrapKubeconfig, kubeconfig: join(r.dir, 'agent.kubeconfig'), config: configPath };
+  return { bootstrapKubeconfig, kubeconfig: join(f.dir, 'agent.kubeconfig'), config: configPath };
+}
+
+/**
+ * Prepares a node to join as any host joins: a join token, discovery of the
+ * cluster with it (the CA pinned by its hash), and the agent's files
+ * (writeNodeJoin). Nothing is cut from the CA's files.
+ */
+export async function prepareNodeJoin(r: NodeJoinRequest): Promise<{ bootstrapKubeconfig: string; kubeconfig: string; config: string }> {
+  const { token, caCertHash: hash } = await createJoinToken(r.adminKubeconfig, `joins ${r.nodeName}`);
+  const cluster = await discoverCluster({ server: r.server, token, caCertHashes: [hash] });
+  return writeNodeJoin(cluster, token, r);
 }

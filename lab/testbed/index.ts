@@ -12,3 +12,4 @@ export { anonymousGet, rawRequest } from './raw-request.ts';
 export type { RawRequest } from './raw-request.ts';
 export { startTestSystemd } from './systemd.ts';
 export type { TestSystemd, TestSystemdOptions } from './systemd.ts';
+export { forwardTcp } from './forward.ts';
