@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { EventRecorder, Informer, RestClient, certificateValidity, hostIPv4, type ClientConfig, type KeyPair, type Logger } from '../apimachinery/index.ts';
 import { CertificateManager, CertificateStore, clientCertificateAsk, requestCertificate, servingCertificateAsk } from './certificates/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
@@ -25,6 +25,7 @@ import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { startNodeStorage, type CsiVolumes } from './storage/index.ts';
+import { NodeRoutes } from './network/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
 import { every } from './every.ts';
 import { runHousekeeping } from './housekeeping.ts';
@@ -46,6 +47,8 @@ export interface AgentOptions {
   rootDir: string;
   /** the Service proxy's nftables table and the cluster's pod network; none: no proxy */
   proxy?: { table: string; clusterCidr: string };
+  /** how this node reaches other nodes' pods: host-gw routes kept by the agent, or none (something else routes) */
+  nodeRoutes: 'host-gw' | 'none';
   log: Logger;
 }
 
@@ -183,6 +186,11 @@ export class Agent {
     void statusManager.run(signal);
     watchPodSources(client, pods, (uid) => requests.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
+    if (this.#o.nodeRoutes === 'host-gw') {
+      const nodes = new Informer<Node>(client, { resource: 'nodes' }, { log });
+      void nodes.run(signal);
+      void new NodeRoutes({ nodes, nodeName, log }).run(signal);
+    }
     await pods.hasSynced();
     void eviction.run(signal);
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRootLogger, notifyReady } from '../apimachinery/index.ts';
-import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, loadAgentConfig } from '../agent/index.ts';
+import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, flushNodeRoutes, loadAgentConfig } from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
@@ -22,10 +22,17 @@ export const AGENT_USAGE = `skiff agent: the node agent
   --root-dir DIR             agent state (/var/lib/skiff/agent)
   --proxy-table NAME         the nftables table of the Service proxy (skiff)
   --cluster-cidr CIDR        the cluster's pod network; Service traffic from outside it is masqueraded (10.244.0.0/16)
+  --flannel-backend MODE     how pods reach other nodes' pods (k3s's flag): host-gw (the agent keeps a route to
+                             each node's pod CIDR through its InternalIP; nodes share a link) or none (none)
   --no-proxy                 do not run the Service proxy
-  --cleanup                  remove the Service proxy's nftables table and exit
+  --cleanup                  remove the Service proxy's nftables table and the node routes, and exit
   --log-level LEVEL          pino level (info)
 `;
+
+function nodeRoutesMode(backend: string): 'host-gw' | 'none' {
+  if (backend === 'host-gw' || backend === 'none') return backend;
+  throw new Error(`--flannel-backend ${backend}: skiff's agent routes host-gw or none (vxlan and wireguard-native are not supported yet)`);
+}
 
 export async function runAgent(argv: string[]): Promise<void> {
   const { args, unknown } = withConfigFile(argv, AGENT_OPTIONS, SERVER_OPTIONS);
@@ -36,9 +43,11 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   if (values.cleanup) {
     await cleanupProxy(values['proxy-table'] as string);
+    await flushNodeRoutes();
     process.stdout.write(`removed nftables table ip ${values['proxy-table']}\n`);
     return;
   }
+  const nodeRoutes = nodeRoutesMode(values['flannel-backend'] as string);
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
   const log = createRootLogger({ name: 'skiff-agent', level: values['log-level'] }).child({ node: nodeName });
   for (const key of unknown) log.warn({ key, file: process.env[CONFIG_FILE_ENV] }, 'config file: no skiff command takes this flag; ignored');
@@ -74,6 +83,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     cniBinDirs: (values['cni-bin-dir'] as string).split(','),
     cniDelegateSocket: values['cni-delegate-socket'] as string,
     rootDir,
+    nodeRoutes,
     proxy: values.proxy ? { table: values['proxy-table'] as string, clusterCidr: values['cluster-cidr'] as string } : undefined,
     log,
   });

@@ -185,6 +185,7 @@ export async function runInstall(argv: string[]): Promise<void> {
     kubeconfig: join(HOST.nodeDir, 'agent.kubeconfig'),
     'bootstrap-kubeconfig': join(HOST.nodeDir, 'bootstrap.kubeconfig'),
     'node-name': nodeName,
+    'flannel-backend': 'host-gw',
     ...(values['node-ip'] ? { 'node-ip': values['node-ip'] } : {}),
   };
   const configChanged = await writeConfig({ ...serverFlags, ...agentSettings });

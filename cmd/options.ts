@@ -52,6 +52,7 @@ export const AGENT_OPTIONS = {
   'root-dir': { type: 'string', default: '/var/lib/skiff/agent' },
   'proxy-table': { type: 'string', default: 'skiff' },
   'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
+  'flannel-backend': { type: 'string', default: 'none' },
   proxy: { type: 'boolean', default: true },
   cleanup: { type: 'boolean', default: false },
   'log-level': { type: 'string' },

@@ -74,9 +74,9 @@ export async function createLabNetwork(o: LabOptions): Promise<void> {
 }
 
 /**
- * Starts every node: a network namespace on the lab bridge with routes to
- * the other nodes' pod CIDRs (host-gw style) and unreachable routes for the
- * rest of the pod and service networks; a containerd of its own (root, state,
+ * Starts every node: a network namespace on the lab bridge with unreachable
+ * routes for the pod and service networks (its agent adds the routes to the
+ * other nodes' pod CIDRs itself, host-gw); a containerd of its own (root, state,
  * socket; in the host's network namespace, so pulls reach the local registry —
  * sandboxes get namespaces of their own anyway); and an agent that runs in
  * the node's network namespace, so the CNI plugins, the Service proxy's table
@@ -94,7 +94,6 @@ export async function startLabNodes(o: LabOptions): Promise<LabNode[]> {
     await ip(['-n', n.netns, 'link', 'set', 'lo', 'up']);
     await ip(['-n', n.netns, 'route', 'add', 'unreachable', o.clusterCidr]);
     await ip(['-n', n.netns, 'route', 'add', 'unreachable', o.serviceCidr]);
-    for (const other of nodes) if (other !== n) await ip(['-n', n.netns, 'route', 'add', other.podCidr, 'via', other.ip]);
     await run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     // the host reaches pods through their node
     await ip(['route', 'replace', n.podCidr, 'via', n.ip]);
@@ -189,6 +188,8 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       join(n.dir, 'agent'),
       '--cluster-cidr',
       o.clusterCidr,
+      '--flannel-backend',
+      'host-gw',
     ],
     { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') },
   );

@@ -1,14 +1,18 @@
 // A three-node lab on this host (each node a network namespace with its own
-// containerd and agent, routes between pod CIDRs): Services reach pods on
+// containerd and agent; each agent routes to the other nodes' pod CIDRs): Services reach pods on
 // other nodes through the ClusterIP and the NodePort, names resolve through
 // the cluster DNS from every node, and externalTrafficPolicy Local keeps
 // NodePort traffic on nodes that have an endpoint. Traffic goes only to the
 // lab's own nodes, pods and Services.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from '../../lab/index.ts';
+import { ROUTE_PROTOCOL } from '../../agent/network/index.ts';
+import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS, waitFor } from '../../lab/index.ts';
 import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../../lab/testbed/index.ts';
 import { startTestLab, type TestLab } from '../harness/lab.ts';
 
+const run = promisify(execFile);
 let lab: TestLab;
 
 beforeAll(async () => {
@@ -49,6 +53,22 @@ async function get(url: string): Promise<string | undefined> {
 }
 
 describe('a multi-node lab', () => {
+  it("has each agent route to the other nodes' pod CIDRs through their addresses (host-gw), and only those", async () => {
+    const routesOf = async (netns: string) =>
+      (JSON.parse((await run('ip', ['-n', netns, '-j', 'route', 'show', 'proto', ROUTE_PROTOCOL])).stdout) as { dst: string; gateway: string }[])
+        .map((r) => `${r.dst} via ${r.gateway}`)
+        .sort();
+    for (const n of lab.nodes) {
+      const wanted = lab.nodes
+        .filter((o) => o !== n)
+        .map((o) => `${o.podCidr} via ${o.ip}`)
+        .sort();
+      // the agent adds them as it sees the other Nodes
+      await waitFor(`${n.name}'s routes`, async () => JSON.stringify(await routesOf(n.netns)) === JSON.stringify(wanted), 10_000, 100);
+      expect(await routesOf(n.netns)).toEqual(wanted);
+    }
+  });
+
   it('spreads a Deployment over the nodes and reaches every backend through the ClusterIP, by name, from any node', async () => {
     await applyManifest(lab, echoDeployment(3, { spread: true }));
     await lab.kubectl('rollout', 'status', 'deployment/echo', '--timeout=90s');

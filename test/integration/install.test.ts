@@ -7,49 +7,27 @@
 // containers alone; installing a newer release upgrades in place with the
 // pod untouched; `skiff uninstall` leaves nothing behind.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeCgroupTree } from '../../agent/index.ts';
 import { loadKubeconfig, writeKubeconfig } from '../../apimachinery/index.ts';
 import { waitFor } from '../../lab/index.ts';
-import { forwardTcp, kubectlFor, startTestSystemd, type Kubectl, type TestSystemd } from '../../lab/testbed/index.ts';
+import { bootHosts, kubectlFor, type BootedHost, type BootedHosts, type Kubectl } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
-const id = randomBytes(2).toString('hex');
-const netns = `skinst${id}`;
-const hostSide = `si${id}h`;
-const HOST_IP = '10.255.250.1';
-const NODE_IP = '10.255.250.2';
-/** the pods' slices go below a slice of this test's own, not the host's kubepods.slice */
-const CGROUP_ROOT = `skiffinst${id}`;
-const INSTALL_FLAGS = ['install', 'server', '--registry', `${HOST_IP}:5000`, '--cgroup-root', CGROUP_ROOT];
 const RELEASE_SCRIPT = fileURLToPath(new URL('../../scripts/release.sh', import.meta.url));
 /** the two releases installed one after the other: their bin/skiff */
 const release = { first: '', second: '' };
-/** the host's directories the booted host has its own of */
-const OWN_DIRS = ['/etc/skiff', '/var/lib/skiff', '/opt/skiff', '/etc/systemd/system', '/etc/cni/net.d', '/var/log/pods'];
 
+let booted: BootedHosts | undefined;
+let host: BootedHost;
 let dir = '';
-let systemd: TestSystemd | undefined;
-let registry: Server | undefined;
 let kubectl: Kubectl;
-
-/** A command on the booted host; resolves with its output, rejects with it on failure. */
-async function onHost(...cmd: string[]): Promise<string> {
-  const [c, ...args] = (systemd as TestSystemd).inside(cmd);
-  try {
-    return (await run(c as string, args, { timeout: 300_000 })).stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd.join(' ')}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
+const installFlags = () => ['install', 'server', '--registry', (booted as BootedHosts).registry, '--cgroup-root', host.cgroupRoot];
+const onHost = (...cmd: string[]) => host.exec(...cmd);
 
 const containerIds = async () =>
   (
@@ -58,26 +36,10 @@ const containerIds = async () =>
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-install-'));
-  await run('ip', ['netns', 'add', netns]);
-  await run('ip', ['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
-  await run('ip', ['addr', 'add', `${HOST_IP}/30`, 'dev', hostSide]);
-  await run('ip', ['link', 'set', hostSide, 'up']);
-  for (const args of [
-    ['addr', 'add', `${NODE_IP}/30`, 'dev', 'eth0'],
-    ['link', 'set', 'eth0', 'up'],
-    ['link', 'set', 'lo', 'up'],
-  ])
-    await run('ip', ['-n', netns, ...args]);
-  // the booted host pulls from the local registry through the link
-  registry = await forwardTcp({ host: HOST_IP, port: 5000 }, { host: '127.0.0.1', port: 5000 });
-  const binds: Record<string, string> = {};
-  for (const d of OWN_DIRS) {
-    binds[d] = join(dir, 'host', d);
-    await mkdir(binds[d] as string, { recursive: true });
-  }
-  systemd = await startTestSystemd(join(dir, 'systemd.log'), { netns, binds });
+  booted = await bootHosts({ count: 1, lan: '10.255.250' });
+  host = booted.hosts[0] as BootedHost;
   // a release tarball, and a second release made from it (a newer version of the same code)
-  const { stdout } = await run('bash', [RELEASE_SCRIPT], { env: { ...process.env, SKIFF_RELEASE_VERSION: '0.0.0-install-1' }, cwd: dir });
+  const { stdout } = await run('bash', [RELEASE_SCRIPT], { env: { ...process.env, SKIFF_RELEASE_VERSION: '0.0.0-install-1' } });
   await mkdir(join(dir, 'r1'));
   await run('tar', ['-C', join(dir, 'r1'), '-xzf', join(fileURLToPath(new URL('../..', import.meta.url)), stdout.trim())]);
   await run('cp', ['-a', join(dir, 'r1', 'skiff-0.0.0-install-1'), join(dir, 'skiff-0.0.0-install-2')]);
@@ -87,33 +49,20 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await systemd?.stop();
-  registry?.close();
-  // what the booted host's systemd made in the host's cgroup hierarchies, whatever the test reached
-  for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-    for (const top of [
-      `${CGROUP_ROOT}.slice`,
-      'system.slice/skiff-containerd.service',
-      'system.slice/skiff-server.service',
-      'system.slice/skiff-agent.service',
-    ])
-      await removeCgroupTree(join('/sys/fs/cgroup', h, top));
-  }
-  await run('ip', ['link', 'del', hostSide]).catch(() => undefined);
-  await run('ip', ['netns', 'del', netns]).catch(() => undefined);
+  await booted?.teardown();
   if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('skiff install under systemd', () => {
   it('installs the server and its agent as units from the release tarball; the node goes Ready and runs a pod', async () => {
-    await onHost(release.first, ...INSTALL_FLAGS);
-    expect(await readlink(join(dir, 'host', '/opt/skiff', 'current'))).toBe('/opt/skiff/releases/0.0.0-install-1');
+    await onHost(release.first, ...installFlags());
+    expect(await readlink(host.hostPath('/opt/skiff/current'))).toBe('/opt/skiff/releases/0.0.0-install-1');
     for (const unit of ['skiff-containerd', 'skiff-server', 'skiff-agent']) expect((await onHost('systemctl', 'is-active', unit)).trim()).toBe('active');
     expect((await onHost('systemctl', 'is-enabled', 'skiff-agent')).trim()).toBe('enabled');
     // the administrator's kubeconfig, from outside: the server at the booted host's address
-    const admin = await loadKubeconfig(join(dir, 'host', '/etc/skiff', 'admin.kubeconfig'));
+    const admin = await loadKubeconfig(host.hostPath('/etc/skiff/admin.kubeconfig'));
     const path = join(dir, 'admin.kubeconfig');
-    await writeKubeconfig(path, { ...admin, server: `https://${NODE_IP}:6443` }, { user: 'admin' });
+    await writeKubeconfig(path, { ...admin, server: `https://${host.ip}:6443` }, { user: 'admin' });
     kubectl = kubectlFor(path);
     await waitFor(
       'the node Ready',
@@ -138,8 +87,8 @@ describe('skiff install under systemd', () => {
     await onHost('systemctl', 'kill', '-s', 'KILL', 'skiff-agent');
     await waitFor('the agent back', async () => (await onHost('systemctl', 'is-active', 'skiff-agent').catch(() => '')).trim() === 'active', 30_000, 500);
     const agentPid = await onHost('systemctl', 'show', '--property=MainPID', '--value', 'skiff-agent');
-    await onHost(release.second, ...INSTALL_FLAGS);
-    expect(await readlink(join(dir, 'host', '/opt/skiff', 'current'))).toBe('/opt/skiff/releases/0.0.0-install-2');
+    await onHost(release.second, ...installFlags());
+    expect(await readlink(host.hostPath('/opt/skiff/current'))).toBe('/opt/skiff/releases/0.0.0-install-2');
     // the new release runs: the agent was restarted onto it
     expect(await onHost('systemctl', 'show', '--property=MainPID', '--value', 'skiff-agent')).not.toBe(agentPid);
     await waitFor(
@@ -152,7 +101,7 @@ describe('skiff install under systemd', () => {
   }, 180_000);
 
   it('refuses to join with a wrong token, a wrong CA pin or a server it cannot reach, in one line, changing nothing', async () => {
-    const config = await readFile(join(dir, 'host', '/etc/skiff', 'config.yaml'), 'utf8');
+    const config = await readFile(host.hostPath('/etc/skiff/config.yaml'), 'utf8');
     const created = await onHost(release.second, 'token', 'create', '--kubeconfig', '/etc/skiff/admin.kubeconfig');
     const [, token, hash] = /--token (\S+) --ca-cert-hash (\S+)/.exec(created) ?? [];
     const refusal = async (...flags: string[]) => {
@@ -163,7 +112,7 @@ describe('skiff install under systemd', () => {
       // the error carries the command's stderr twice (execFile's message and the output): its lines once
       return [...new Set(err.split('\n').filter((l) => l.startsWith('skiff install:')))];
     };
-    const server = `https://${NODE_IP}:6443`;
+    const server = `https://${host.ip}:6443`;
     expect(await refusal('--server', server, '--token', `${token?.split('.')[0]}.${'0'.repeat(16)}`, '--ca-cert-hash', hash as string)).toEqual([
       'skiff install: the cluster-info signature does not verify with this token: wrong token secret',
     ]);
@@ -172,7 +121,7 @@ describe('skiff install under systemd', () => {
     ]);
     const [unreachable] = await refusal('--server', 'https://10.255.250.9:6443', '--token', token as string, '--ca-cert-hash', hash as string);
     expect(unreachable).toMatch(/^skiff install: cannot reach the server at https:\/\/10\.255\.250\.9:6443: /);
-    expect(await readFile(join(dir, 'host', '/etc/skiff', 'config.yaml'), 'utf8')).toBe(config);
+    expect(await readFile(host.hostPath('/etc/skiff/config.yaml'), 'utf8')).toBe(config);
   }, 60_000);
 
   it('uninstalls: units, pods, mounts, links, nft tables and files all gone', async () => {
@@ -187,6 +136,7 @@ describe('skiff install under systemd', () => {
         .map((l) => l.split(/[\s@]/)[0]),
     ).toEqual(['lo', 'eth0']);
     expect(await onHost('sh', '-c', "grep -E ' /(var/lib/skiff/|run/skiff|run/netns/cni-)' /proc/self/mountinfo || true")).toBe('');
-    for (const d of OWN_DIRS) expect(await readdir(join(dir, 'host', d)), d).toEqual([]);
+    for (const d of ['/etc/skiff', '/var/lib/skiff', '/opt/skiff', '/etc/systemd/system', '/etc/cni/net.d', '/var/log/pods'])
+      expect(await readdir(host.hostPath(d)), d).toEqual([]);
   }, 120_000);
 });

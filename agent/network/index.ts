@@ -1,0 +1,2 @@
+export { NodeRoutes, ROUTE_PROTOCOL, desiredRoutes, flushNodeRoutes, kernelRoutes, routeChanges } from './node-routes.ts';
+export type { NodeRoute, RouteTable } from './node-routes.ts';
