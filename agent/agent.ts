@@ -25,7 +25,7 @@ import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { startNodeStorage, type CsiVolumes } from './storage/index.ts';
-import { NodeRoutes } from './network/index.ts';
+import { NodeRoutes, VTEP_MAC_ANNOTATION, ensureVxlanDevice, vxlanRoutes, vxlanTable } from './network/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
 import { every } from './every.ts';
 import { runHousekeeping } from './housekeeping.ts';
@@ -47,8 +47,8 @@ export interface AgentOptions {
   rootDir: string;
   /** the Service proxy's nftables table and the cluster's pod network; none: no proxy */
   proxy?: { table: string; clusterCidr: string };
-  /** how this node reaches other nodes' pods: host-gw routes kept by the agent, or none (something else routes) */
-  nodeRoutes: 'host-gw' | 'none';
+  /** how this node reaches other nodes' pods: routes the agent keeps (host-gw: nodes share a link; vxlan: they need not), or none */
+  nodeRoutes: 'host-gw' | 'vxlan' | 'none';
   log: Logger;
 }
 
@@ -186,11 +186,7 @@ export class Agent {
     void statusManager.run(signal);
     watchPodSources(client, pods, (uid) => requests.resync(uid), log, signal);
     if (this.#o.proxy) void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
-    if (this.#o.nodeRoutes === 'host-gw') {
-      const nodes = new Informer<Node>(client, { resource: 'nodes' }, { log });
-      void nodes.run(signal);
-      void new NodeRoutes({ nodes, nodeName, log }).run(signal);
-    }
+    if (this.#o.nodeRoutes !== 'none') await this.#routeToOtherNodes({ hostIP, podCidr });
     await pods.hasSynced();
     void eviction.run(signal);
 
@@ -300,6 +296,24 @@ export class Agent {
     });
     serving?.rotate((pair) => server.setSecureContext({ ...pair, ca: this.#o.servingTls.clientCA }));
     return server;
+  }
+
+  /**
+   * Keeps this node's routes to the other nodes' pods: host-gw routes, or
+   * through a VXLAN device whose MAC the Node publishes for the others.
+   */
+  async #routeToOtherNodes(o: { hostIP: string; podCidr: string }): Promise<void> {
+    const { log, nodeName } = this.#o;
+    const nodes = new Informer<Node>(this.#client, { resource: 'nodes' }, { log });
+    void nodes.run(this.#stop.signal);
+    if (this.#o.nodeRoutes === 'host-gw') {
+      void new NodeRoutes({ nodes, nodeName, log }).run(this.#stop.signal);
+      return;
+    }
+    if (!o.podCidr) throw new Error('--flannel-backend vxlan needs the node to have a pod CIDR (podCIDR, or the controller manager allocating them)');
+    const mac = await ensureVxlanDevice({ nodeIP: o.hostIP, podCIDR: o.podCidr });
+    await this.#client.patch({ resource: 'nodes', name: nodeName }, { metadata: { annotations: { [VTEP_MAC_ANNOTATION]: mac } } }, 'merge');
+    void new NodeRoutes({ nodes, nodeName, table: vxlanTable(), desired: vxlanRoutes, log }).run(this.#stop.signal);
   }
 
   /** The client certificate is renewed through the API, as this node, before it expires; the client swaps to it at once. */

@@ -12,4 +12,4 @@ export { NodeLease } from './node/index.ts';
 export { PodCgroups, bootedWithSystemd, memoryStats, podUsage, readNodeStats, removeCgroupTree } from './stats/index.ts';
 export { KubeletAuth, startKubeletServer } from './server/index.ts';
 export { CertificateStore, bootstrapClientCredentials } from './certificates/index.ts';
-export { flushNodeRoutes } from './network/index.ts';
+export { flushNodeRoutes, removeVxlanDevice } from './network/index.ts';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRootLogger, notifyReady } from '../apimachinery/index.ts';
-import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, flushNodeRoutes, loadAgentConfig } from '../agent/index.ts';
+import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, flushNodeRoutes, loadAgentConfig, removeVxlanDevice } from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
@@ -23,15 +23,16 @@ export const AGENT_USAGE = `skiff agent: the node agent
   --proxy-table NAME         the nftables table of the Service proxy (skiff)
   --cluster-cidr CIDR        the cluster's pod network; Service traffic from outside it is masqueraded (10.244.0.0/16)
   --flannel-backend MODE     how pods reach other nodes' pods (k3s's flag): host-gw (the agent keeps a route to
-                             each node's pod CIDR through its InternalIP; nodes share a link) or none (none)
+                             each node's pod CIDR through its InternalIP; nodes share a link), vxlan (through a
+                             VXLAN device, UDP 8472; nodes need only reach each other) or none (none)
   --no-proxy                 do not run the Service proxy
   --cleanup                  remove the Service proxy's nftables table and the node routes, and exit
   --log-level LEVEL          pino level (info)
 `;
 
-function nodeRoutesMode(backend: string): 'host-gw' | 'none' {
-  if (backend === 'host-gw' || backend === 'none') return backend;
-  throw new Error(`--flannel-backend ${backend}: skiff's agent routes host-gw or none (vxlan and wireguard-native are not supported yet)`);
+function nodeRoutesMode(backend: string): 'host-gw' | 'vxlan' | 'none' {
+  if (backend === 'host-gw' || backend === 'vxlan' || backend === 'none') return backend;
+  throw new Error(`--flannel-backend ${backend}: skiff's agent routes host-gw, vxlan or none (wireguard-native is not supported yet)`);
 }
 
 export async function runAgent(argv: string[]): Promise<void> {
@@ -44,6 +45,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   if (values.cleanup) {
     await cleanupProxy(values['proxy-table'] as string);
     await flushNodeRoutes();
+    await removeVxlanDevice();
     process.stdout.write(`removed nftables table ip ${values['proxy-table']}\n`);
     return;
   }

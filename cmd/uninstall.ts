@@ -3,7 +3,7 @@ import { readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { DEFAULT_CONFIG, PodCgroups, cleanupProxy, flushNodeRoutes, loadAgentConfig } from '../agent/index.ts';
+import { DEFAULT_CONFIG, PodCgroups, cleanupProxy, flushNodeRoutes, loadAgentConfig, removeVxlanDevice } from '../agent/index.ts';
 import { deleteLink, detachLoopDevicesUnder, unmountUnder } from '../lab/index.ts';
 import { HOST, removeHostPods } from './host-layout.ts';
 import { UNITS } from './install.ts';
@@ -49,6 +49,7 @@ export async function runUninstall(argv: string[]): Promise<void> {
   await (await PodCgroups.detect(config.cgroupRoot, { driver: 'systemd' })).removeAll();
   await cleanupProxy('skiff');
   await flushNodeRoutes();
+  await removeVxlanDevice();
   for (const unit of Object.values(UNITS)) await rm(join(HOST.unitDir, unit), { force: true });
   await run('systemctl', ['daemon-reload']);
   // the conflist only if it is still ours as shipped

@@ -23,7 +23,8 @@ export interface LabOptions {
   /** node i's pod CIDR (i from 1) */
   podCidrOf: (i: number) => string;
   registry: string;
-  /** the API server, reachable at the host's lab address */
+  /** how the nodes' agents route to each other's pods (host-gw unless said) */
+  flannelBackend?: 'host-gw' | 'vxlan';
   /** where the lab's API server listens, its PKI, and an administrator's kubeconfig (join tokens are made with it) */
   server: { port: number; pkiDir: string; adminKubeconfig: string };
   clusterDNS: string[];
@@ -189,7 +190,7 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       '--cluster-cidr',
       o.clusterCidr,
       '--flannel-backend',
-      'host-gw',
+      o.flannelBackend ?? 'host-gw',
     ],
     { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') },
   );

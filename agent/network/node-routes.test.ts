@@ -2,6 +2,7 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { Informer, silentLogger, type RestClient } from '../../apimachinery/index.ts';
 import { NodeRoutes, desiredRoutes, routeChanges, type NodeRoute, type RouteTable } from './node-routes.ts';
+import { VTEP_MAC_ANNOTATION, tunnelAddress, vxlanRoutes } from './vxlan.ts';
 
 const node = (name: string, podCIDR?: string, ip?: string): Node => ({
   metadata: { name },
@@ -68,5 +69,20 @@ describe('node routes (host-gw)', () => {
     const table = fakeTable([{ dst: '10.244.7.0/24', via: '10.0.0.7' }]);
     await new NodeRoutes({ nodes: informer, nodeName: 'a', table, log: silentLogger }).sync();
     expect([...table.routes]).toEqual([['10.244.1.0/24', '10.0.0.2']]);
+  });
+});
+
+describe('node routes (vxlan)', () => {
+  it("peers with each other node that has a pod CIDR, an InternalIP and a published VXLAN MAC; its gateway is the CIDR's first address", () => {
+    const withMac = (n: Node, mac: string): Node => ({ ...n, metadata: { ...n.metadata, annotations: { [VTEP_MAC_ANNOTATION]: mac } } });
+    const nodes = [
+      withMac(node('a', '10.244.0.0/24', '10.0.0.1'), '02:00:00:00:00:01'),
+      withMac(node('b', '10.244.1.0/24', '192.0.2.2'), '02:00:00:00:00:02'),
+      node('c', '10.244.2.0/24', '10.0.0.3'),
+    ];
+    expect(vxlanRoutes(nodes, 'a')).toEqual([{ dst: '10.244.1.0/24', via: '192.0.2.2', mac: '02:00:00:00:00:02' }]);
+    expect(tunnelAddress('10.244.1.0/24')).toBe('10.244.1.0');
+    // a peer whose MAC changed (its agent made the device again) is written again
+    expect(routeChanges([{ dst: '10.244.1.0/24', via: '192.0.2.2', mac: '02:00:00:00:00:09' }], vxlanRoutes(nodes, 'a')).replace).toHaveLength(1);
   });
 });

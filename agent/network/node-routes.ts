@@ -16,6 +16,8 @@ export interface NodeRoute {
   dst: string;
   /** that node's address on the shared link */
   via: string;
+  /** (VXLAN) the MAC of that node's VXLAN device */
+  mac?: string;
 }
 
 /** The routes a node needs to reach the others' pods directly (host-gw): each other node's pod CIDR through its InternalIP. */
@@ -32,9 +34,10 @@ export function desiredRoutes(nodes: readonly Node[], self: string): NodeRoute[]
 
 /** What to change to go from the routes there are to the ones wanted. */
 export function routeChanges(current: readonly NodeRoute[], wanted: readonly NodeRoute[]): { replace: NodeRoute[]; remove: NodeRoute[] } {
-  const now = new Map(current.map((r) => [r.dst, r.via]));
+  const key = (r: NodeRoute) => `${r.via} ${r.mac ?? ''}`;
+  const now = new Map(current.map((r) => [r.dst, key(r)]));
   const want = new Set(wanted.map((r) => r.dst));
-  return { replace: wanted.filter((r) => now.get(r.dst) !== r.via), remove: current.filter((r) => !want.has(r.dst)) };
+  return { replace: wanted.filter((r) => now.get(r.dst) !== key(r)), remove: current.filter((r) => !want.has(r.dst)) };
 }
 
 /** The host's routing table as far as the agent's own routes go. */
@@ -81,10 +84,20 @@ export class NodeRoutes {
   #failed = new Map<string, string>();
   #retry: NodeJS.Timeout | undefined;
 
-  constructor(o: { nodes: Informer<Node>; nodeName: string; table?: RouteTable; log: Logger }) {
+  #desired: (nodes: readonly Node[], self: string) => NodeRoute[];
+
+  /** `desired`: which routes the Nodes call for (host-gw's by default; vxlanRoutes with the VXLAN table) */
+  constructor(o: {
+    nodes: Informer<Node>;
+    nodeName: string;
+    table?: RouteTable;
+    desired?: (nodes: readonly Node[], self: string) => NodeRoute[];
+    log: Logger;
+  }) {
     this.#nodes = o.nodes;
     this.#self = o.nodeName;
     this.#table = o.table ?? kernelRoutes;
+    this.#desired = o.desired ?? desiredRoutes;
     this.#log = o.log.child({ component: 'node-routes' });
     const changed = () => {
       this.#dirty = true;
@@ -122,7 +135,7 @@ export class NodeRoutes {
 
   /** One pass: the kernel's routes made to match the Nodes. */
   async sync(): Promise<void> {
-    const { replace, remove } = routeChanges(await this.#table.list(), desiredRoutes(this.#nodes.list(), this.#self));
+    const { replace, remove } = routeChanges(await this.#table.list(), this.#desired(this.#nodes.list(), this.#self));
     for (const r of remove) await this.#apply('remove', r);
     for (const r of replace) await this.#apply('replace', r);
   }

@@ -18,7 +18,7 @@ export interface TestLab extends Kubectl {
  * containerd and agent. `index` picks the lab network 10.255.<index>.0/24 and
  * pod CIDRs 10.244.<index+i>.0/24, clear of the other tests' subnets.
  */
-export async function startTestLab(name: string, index: number, nodes: number): Promise<TestLab> {
+export async function startTestLab(name: string, index: number, nodes: number, opts: Pick<LabOptions, 'flannelBackend'> = {}): Promise<TestLab> {
   const dir = await mkdtemp(join(tmpdir(), `sk-${name.slice(0, 5)}-`));
   const o: LabOptions = {
     dir,
@@ -31,6 +31,7 @@ export async function startTestLab(name: string, index: number, nodes: number): 
     clusterDNS: [CLUSTER_DNS_IP],
     clusterCidr: '10.244.0.0/16',
     serviceCidr: '10.96.0.0/12',
+    ...opts,
   };
   let api: Awaited<ReturnType<typeof startTestApiServer>> | undefined;
   const teardown = async () => {
