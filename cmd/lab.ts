@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -7,13 +8,17 @@ import {
   installStorageDefaults,
   labHostAddress,
   labNodes,
+  powerOffLabNode,
+  powerOnLabNode,
   removeAllSandboxes,
   removeLabFiles,
   startDaemon,
   startLabNodes,
   stopDaemon,
+  setLabNodeLink,
   stopLab,
   waitFor,
+  type LabNode,
   type LabOptions,
 } from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
@@ -23,6 +28,10 @@ export const LAB_USAGE = `skiff lab: a multi-node lab on this host
   skiff lab up [--nodes N]   the control plane on the host and N nodes (3), each a network
                              namespace with its own containerd and agent; returns once all are Ready
   skiff lab down             stop it and remove everything it made
+  skiff lab exec NODE -- CMD run a command on a node (its network namespace): ip route, crictl-style checks …
+  skiff lab stop NODE        power a node off: every process of it dies at once
+  skiff lab start NODE       power it on again: containerd and the agent come back, pods as after a reboot
+  skiff lab partition NODE   cut the node off the lab network; heal NODE puts it back
 `;
 
 const LAB_DIR = '/var/lib/skiff/lab';
@@ -98,10 +107,30 @@ async function up(nodes: number): Promise<void> {
   process.stdout.write(`  export KUBECONFIG=${KUBECONFIG}\n`);
 }
 
-async function down(): Promise<void> {
-  // as many nodes as the lab has directories for (n1, n2, …); stopLab copes with a node half made
+/** The running lab's layout: as many nodes as it has directories for (n1, n2, …). */
+async function currentLayout(): Promise<LabOptions> {
   const nodeDirs = (await readdir(LAB_DIR).catch(() => [] as string[])).filter((d) => /^n\d+$/.test(d));
-  const o = layout(Math.max(0, ...nodeDirs.map((d) => Number(d.slice(1)))));
+  return layout(Math.max(0, ...nodeDirs.map((d) => Number(d.slice(1)))));
+}
+
+/** A node of the running lab by name. */
+async function labNode(name: string | undefined): Promise<{ o: LabOptions; node: LabNode }> {
+  const o = await currentLayout();
+  const node = labNodes(o).find((n) => n.name === name);
+  if (!node)
+    throw new Error(
+      `no lab node ${name ?? '(none named)'}; the lab has ${
+        labNodes(o)
+          .map((n) => n.name)
+          .join(', ') || 'no nodes (skiff lab up)'
+      }`,
+    );
+  return { o, node };
+}
+
+async function down(): Promise<void> {
+  // stopLab copes with a node half made
+  const o = await currentLayout();
   await stopLab(o);
   if (await stopDaemon(join(o.dir, 'server.pid'))) say('stopped the lab API server');
   await removeLabFiles(o);
@@ -118,6 +147,22 @@ export async function runLab(argv: string[]): Promise<void> {
     return up(n);
   }
   if (sub === 'down') return down();
+  if (sub === 'exec') {
+    const { node } = await labNode(rest[0]);
+    const cmd = rest.slice(rest[1] === '--' ? 2 : 1);
+    if (!cmd.length) throw new Error('say what to run: skiff lab exec NODE -- CMD');
+    const r = spawnSync('nsenter', [`--net=/var/run/netns/${node.netns}`, '--', ...cmd], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+    return;
+  }
+  if (sub === 'stop' || sub === 'start' || sub === 'partition' || sub === 'heal') {
+    const { o, node } = await labNode(rest[0]);
+    if (sub === 'stop') await powerOffLabNode(o, node);
+    if (sub === 'start') await powerOnLabNode(o, node);
+    if (sub === 'partition' || sub === 'heal') await setLabNodeLink(o, node, sub === 'heal');
+    say(`${node.name}: ${{ stop: 'powered off', start: 'powered on', partition: 'cut off the lab network', heal: 'back on the lab network' }[sub]}`);
+    return;
+  }
   if (sub === 'clean-node') {
     // run inside a node's network namespace by stopLab: the real CNI plugins tear each sandbox's network down there
     const { values } = parseArgs({

@@ -6,7 +6,17 @@ export { removeAllSandboxes, unmountUnder, detachLoopDevicesUnder, deleteLink, n
 export { mountsUnder } from '../apimachinery/index.ts';
 export { HollowNodes, DEFAULT_HOLLOW } from './hollow-nodes.ts';
 export type { HollowNodeOptions } from './hollow-nodes.ts';
-export { createLabNetwork, startLabNodes, stopLab, removeLabFiles, labNodes, labHostAddress } from './multi-node.ts';
+export {
+  createLabNetwork,
+  startLabNodes,
+  stopLab,
+  removeLabFiles,
+  labNodes,
+  labHostAddress,
+  powerOffLabNode,
+  powerOnLabNode,
+  setLabNodeLink,
+} from './multi-node.ts';
 export type { LabOptions, LabNode } from './multi-node.ts';
 export { installStorageDefaults, BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from './storage-defaults.ts';
 export { supervise, supervisedStates } from './supervisor.ts';

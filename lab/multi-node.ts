@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PodCgroups } from '../agent/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
-import { startDaemon, stopDaemon } from './daemon.ts';
+import { readPid, startDaemon, stopDaemon } from './daemon.ts';
 import { prepareNodeJoin } from './node-join.ts';
 import { detachLoopDevicesUnder, unmountUnder } from './teardown.ts';
 
@@ -104,16 +104,17 @@ export async function startLabNodes(o: LabOptions): Promise<LabNode[]> {
 }
 
 async function startNode(o: LabOptions, n: LabNode): Promise<void> {
+  await prepareNode(o, n);
+  await powerOnLabNode(o, n);
+}
+
+/** A node's files: containerd's config, its CNI conflist, and what its agent joins with. */
+async function prepareNode(o: LabOptions, n: LabNode): Promise<void> {
   const delegateSocket = join(n.dir, 'cni.sock');
   // containerd runs in the host's namespace, the agent in the node's: streams are served on the lab network
   const layout = containerdLayout(n.dir, { registry: o.registry, delegateSocket, streamServerAddress: labHostAddress(o) });
   await mkdir(n.dir, { recursive: true });
   await prepareContainerd(layout);
-  await startDaemon(['containerd', '--config', join(layout.configDir, 'config.toml')], {
-    logFile: join(n.dir, 'containerd.log'),
-    pidFile: join(n.dir, 'containerd.pid'),
-  });
-  await waitUntilServing(layout.socket);
   const cniConfDir = join(n.dir, 'net.d');
   await mkdir(cniConfDir, { recursive: true });
   await writeFile(
@@ -135,7 +136,7 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       ],
     }),
   );
-  const creds = await prepareNodeJoin({
+  await prepareNodeJoin({
     adminKubeconfig: o.server.adminKubeconfig,
     nodeName: n.name,
     server: `https://${labHostAddress(o)}:${o.server.port}`,
@@ -146,6 +147,21 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
     podLogsDir: join(n.dir, 'pod-logs'),
     cgroupRoot: `${o.id}-node${n.index}`,
   });
+}
+
+/**
+ * Powers a node on: its containerd, CSI driver and agent start on the files
+ * it has (the agent with the identity it already holds, as after a reboot).
+ */
+export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
+  const delegateSocket = join(n.dir, 'cni.sock');
+  const cniConfDir = join(n.dir, 'net.d');
+  const nodeFiles = join(n.dir, 'node');
+  await startDaemon(['containerd', '--config', join(n.dir, 'etc', 'config.toml')], {
+    logFile: join(n.dir, 'containerd.log'),
+    pidFile: join(n.dir, 'containerd.pid'),
+  });
+  await waitUntilServing(n.socket);
   await mkdir(join(n.dir, 'agent'), { recursive: true });
   // nsenter --net switches the network namespace only: mounts (emptyDir tmpfs) and cgroups stay the host's
   // the bundled CSI driver of the node: only unix sockets, so it runs in the host's namespaces
@@ -172,11 +188,11 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
       SKIFF,
       'agent',
       '--config',
-      creds.config,
+      join(nodeFiles, 'agent-config.yaml'),
       '--kubeconfig',
-      creds.kubeconfig,
+      join(nodeFiles, 'agent.kubeconfig'),
       '--bootstrap-kubeconfig',
-      creds.bootstrapKubeconfig,
+      join(nodeFiles, 'bootstrap.kubeconfig'),
       '--node-name',
       n.name,
       '--node-ip',
@@ -194,6 +210,28 @@ async function startNode(o: LabOptions, n: LabNode): Promise<void> {
     ],
     { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') },
   );
+}
+
+/**
+ * Powers a node off: every process of it dies at once (agent, CSI driver,
+ * containerd, the shims and every container), as when a machine loses power;
+ * what it keeps on disk stays for powerOnLabNode.
+ */
+export async function powerOffLabNode(o: LabOptions, n: LabNode): Promise<void> {
+  for (const name of ['agent', 'csi-driver', 'containerd']) {
+    const pid = await readPid(join(n.dir, `${name}.pid`));
+    if (pid) process.kill(pid, 'SIGKILL');
+    await rm(join(n.dir, `${name}.pid`), { force: true });
+  }
+  // the shims of this node's containerd, then whatever still runs in its pods' cgroups
+  const { stdout } = await run('pgrep', ['-f', `containerd-shim.*-address ${n.socket}`]).catch(() => ({ stdout: '' }));
+  for (const pid of stdout.split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+  await (await PodCgroups.detect(`${o.id}-node${n.index}`)).killAll();
+}
+
+/** Cuts a node off the lab network (its link down), or puts it back. */
+export async function setLabNodeLink(o: LabOptions, n: LabNode, up: boolean): Promise<void> {
+  await ip(['link', 'set', `${o.id}v${n.index}`, up ? 'up' : 'down']);
 }
 
 /**

@@ -198,6 +198,19 @@ export class PodCgroups {
     return entries.filter((e) => e.isDirectory()).map((e) => ({ id: containerIdOf(e.name), cgroup: join(cgroup, e.name) }));
   }
 
+  /** Kills every process in our hierarchy at once (a lab node losing power); returns how many. */
+  async killAll(): Promise<number> {
+    const pids = await procsUnder(this.#dir('memory', this.top));
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // it ended between the read and the kill
+      }
+    }
+    return pids.length;
+  }
+
   /** Removes our whole hierarchy, deepest first, in every controller (teardown of `down` and tests). */
   async removeAll(): Promise<void> {
     const root = this.#root.length > 0 ? this.#path() : undefined;
@@ -211,6 +224,15 @@ export class PodCgroups {
     // the root stays while anything else lives in it
     if (root) for (const c of controllers) await rmdir(this.#dir(c, root)).catch(() => undefined);
   }
+}
+
+/** The processes in a cgroup and every cgroup below it. */
+async function procsUnder(dir: string): Promise<number[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [];
+  const own = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => procsUnder(join(dir, e.name))));
+  return [...own, ...below.flat()];
 }
 
 /** The slices in a cgroup directory and below it, parents first. */

@@ -2,13 +2,32 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLabNetwork, labHostAddress, labNodes, removeLabFiles, startLabNodes, stopLab, waitFor, type LabNode, type LabOptions } from '../../lab/index.ts';
+import {
+  createLabNetwork,
+  labHostAddress,
+  labNodes,
+  powerOffLabNode,
+  powerOnLabNode,
+  removeLabFiles,
+  setLabNodeLink,
+  startLabNodes,
+  stopLab,
+  waitFor,
+  type LabNode,
+  type LabOptions,
+} from '../../lab/index.ts';
 import { REGISTRY } from '../../lab/testbed/index.ts';
 import { startTestApiServer, type Kubectl } from '../../lab/testbed/index.ts';
 import { CLUSTER_DNS_IP } from '../../lab/testbed/index.ts';
 
 export interface TestLab extends Kubectl {
   nodes: LabNode[];
+  /** powers node i (from 1) off: every process of it dies at once */
+  powerOff(i: number): Promise<void>;
+  /** powers it on again */
+  powerOn(i: number): Promise<void>;
+  /** cuts node i off the lab network (false) or puts it back (true) */
+  link(i: number, up: boolean): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -18,7 +37,12 @@ export interface TestLab extends Kubectl {
  * containerd and agent. `index` picks the lab network 10.255.<index>.0/24 and
  * pod CIDRs 10.244.<index+i>.0/24, clear of the other tests' subnets.
  */
-export async function startTestLab(name: string, index: number, nodes: number, opts: Pick<LabOptions, 'flannelBackend'> = {}): Promise<TestLab> {
+export async function startTestLab(
+  name: string,
+  index: number,
+  nodes: number,
+  opts: Pick<LabOptions, 'flannelBackend'> & { serverArgs?: string[] } = {},
+): Promise<TestLab> {
   const dir = await mkdtemp(join(tmpdir(), `sk-${name.slice(0, 5)}-`));
   const o: LabOptions = {
     dir,
@@ -31,7 +55,7 @@ export async function startTestLab(name: string, index: number, nodes: number, o
     clusterDNS: [CLUSTER_DNS_IP],
     clusterCidr: '10.244.0.0/16',
     serviceCidr: '10.96.0.0/12',
-    ...opts,
+    ...(opts.flannelBackend ? { flannelBackend: opts.flannelBackend } : {}),
   };
   let api: Awaited<ReturnType<typeof startTestApiServer>> | undefined;
   const teardown = async () => {
@@ -42,7 +66,14 @@ export async function startTestLab(name: string, index: number, nodes: number, o
   try {
     await createLabNetwork(o);
     const address = labHostAddress(o);
-    api = await startTestApiServer(join(dir, 'server'), ['--bind-address', '0.0.0.0', '--advertise-address', address, '--no-allocate-node-cidrs']);
+    api = await startTestApiServer(join(dir, 'server'), [
+      '--bind-address',
+      '0.0.0.0',
+      '--advertise-address',
+      address,
+      '--no-allocate-node-cidrs',
+      ...(opts.serverArgs ?? []),
+    ]);
     o.server = { port: api.port, pkiDir: api.pkiDir, adminKubeconfig: api.kubeconfig };
     const started = await startLabNodes(o);
     const k = api;
@@ -57,7 +88,17 @@ export async function startTestLab(name: string, index: number, nodes: number, o
       90_000,
       300,
     );
-    return { kubeconfig: api.kubeconfig, kubectl: api.kubectl, kubectlResult: api.kubectlResult, nodes: started, teardown };
+    const nodeOf = (i: number) => started[i - 1] as LabNode;
+    return {
+      kubeconfig: api.kubeconfig,
+      kubectl: api.kubectl,
+      kubectlResult: api.kubectlResult,
+      nodes: started,
+      powerOff: (i) => powerOffLabNode(o, nodeOf(i)),
+      powerOn: (i) => powerOnLabNode(o, nodeOf(i)),
+      link: (i, up) => setLabNodeLink(o, nodeOf(i), up),
+      teardown,
+    };
   } catch (err) {
     await teardown();
     throw err;
