@@ -10,6 +10,12 @@ export const BOOTSTRAPPERS = 'system:bootstrappers';
 /** The group skiff's join tokens add, as kubeadm's system:bootstrappers:kubeadm:default-node-token. */
 export const DEFAULT_NODE_TOKEN_GROUP = 'system:bootstrappers:skiff:default-node-token';
 export const TOKEN_USAGES = ['signing', 'authentication'] as const;
+/**
+ * The kube-system Secret the cluster CA and service-account keys travel in,
+ * sealed, for a second server to join with (kubeadm's kubeadm-certs); join
+ * tokens may read it, and only the certificate key opens it.
+ */
+export const CONTROL_PLANE_CERTS_SECRET = 'skiff-certs';
 
 export interface BootstrapToken {
   id: string;

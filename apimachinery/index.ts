@@ -59,6 +59,7 @@ export { certificateUser } from './certificate-user.ts';
 export type { CertificateUser } from './certificate-user.ts';
 export {
   BOOTSTRAP_TOKEN,
+  CONTROL_PLANE_CERTS_SECRET,
   BOOTSTRAP_TOKEN_NAMESPACE,
   BOOTSTRAP_TOKEN_TYPE,
   BOOTSTRAPPERS,

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import YAML from 'yaml';
-import { discoverCluster, hostIPv4 } from '../apimachinery/index.ts';
+import { RestClient, discoverCluster, hostIPv4 } from '../apimachinery/index.ts';
+import { CERTS_SECRET, openSharedPki, writeSharedPki } from './control-plane-certs.ts';
 import { containerdLayout, createJoinToken, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
 import { HOST } from './host-layout.ts';
 import { SERVER_OPTIONS } from './options.ts';
@@ -18,6 +19,8 @@ export const INSTALL_USAGE = `skiff install: skiff on this host as systemd servi
 
   skiff install server [--node-name N] [--node-ip ADDR] [--registry HOST:PORT] [--cgroup-root SLICE] [-- SERVER FLAGS]
       containerd, the server and this host's own agent; prints nothing secret (join tokens: skiff token create)
+  skiff install server --server URL --token TOKEN --ca-cert-hash sha256:HEX --certificate-key KEY -- --datastore-endpoint etcd://…
+      a second server of the cluster, sharing its etcd (skiff token create --control-plane prints this)
   skiff install agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [--node-name N] [--node-ip ADDR]
       containerd and the agent, joined to the cluster at URL with a join token
   skiff uninstall [--keep-data]
@@ -146,6 +149,44 @@ async function startUnits(names: string[], restart: boolean): Promise<void> {
   }
 }
 
+/**
+ * What a server joining a cluster takes from it (kubeadm join --control-plane):
+ * discovery with the token and CA pin, then the sealed CA and service-account
+ * keys, opened with the certificate key. It shares the cluster's etcd.
+ */
+async function fetchSharedPki(o: {
+  server?: string;
+  token?: string;
+  'ca-cert-hash'?: string;
+  'certificate-key'?: string;
+  serverFlags: Record<string, unknown>;
+}): Promise<Record<string, Buffer>> {
+  if (!o.token || !o['ca-cert-hash'] || !o['certificate-key'])
+    throw new Error('a server joins with --server, --token, --ca-cert-hash and --certificate-key (skiff token create --control-plane prints them)');
+  if (!String(o.serverFlags['datastore-endpoint'] ?? '').startsWith('etcd://'))
+    throw new Error("a second server shares the cluster's etcd: pass -- --datastore-endpoint etcd://HOST:PORT[,…]");
+  const cluster = await discoverCluster({ server: o.server as string, token: o.token, caCertHashes: [o['ca-cert-hash']] });
+  const client = new RestClient({ ...cluster, token: o.token }, { userAgent: 'skiff-install' });
+  try {
+    const secret = await client
+      .get<{ data?: Record<string, string> }>({ resource: 'secrets', namespace: 'kube-system', name: CERTS_SECRET })
+      .catch((err: Error) => {
+        throw new Error(`cannot read the cluster's certificates (skiff token create --control-plane uploads them): ${err.message}`);
+      });
+    return openSharedPki(secret.data ?? {}, o['certificate-key']);
+  } finally {
+    client.close();
+  }
+}
+
+/** The joined cluster's CA and keys in this host's PKI directory; a host holding another cluster's CA is refused. */
+async function writeJoinedPki(pkiDir: string, files: Record<string, Buffer>): Promise<void> {
+  const held = await readFile(join(pkiDir, 'ca.crt'), 'utf8').catch(() => undefined);
+  if (held !== undefined && held !== files['ca.crt']?.toString()) throw new Error(`${pkiDir} holds another cluster's CA: uninstall first`);
+  await mkdir(pkiDir, { recursive: true, mode: 0o700 });
+  await writeSharedPki(pkiDir, files);
+}
+
 export async function runInstall(argv: string[]): Promise<void> {
   const dash = argv.indexOf('--');
   const { values, positionals } = parseArgs({
@@ -159,6 +200,7 @@ export async function runInstall(argv: string[]): Promise<void> {
       'node-ip': { type: 'string' },
       registry: { type: 'string', default: HOST.registry },
       'cgroup-root': { type: 'string' },
+      'certificate-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -178,7 +220,10 @@ export async function runInstall(argv: string[]): Promise<void> {
     cluster = await discoverCluster({ server: values.server, token: values.token, caCertHashes: [values['ca-cert-hash']] });
   }
   const serverFlags = role === 'server' ? serverSettings(dash < 0 ? [] : argv.slice(dash + 1)) : {};
+  // a second server: the cluster's CA and keys, fetched and opened before anything is written
+  const sharedPki = role === 'server' && values.server ? await fetchSharedPki({ ...values, serverFlags }) : undefined;
   const nodeName = (values['node-name'] ?? hostname()).toLowerCase();
+  if (sharedPki) await writeJoinedPki(String(serverFlags['pki-dir'] ?? SERVER_OPTIONS['pki-dir'].default), sharedPki);
   const upgraded = await placeRelease();
   const agentSettings = {
     config: join(HOST.nodeDir, 'agent-config.yaml'),

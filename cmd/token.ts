@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import { CERTS_SECRET, newCertificateKey, sealSharedPki } from './control-plane-certs.ts';
+import { HOST } from './host-layout.ts';
 import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
 import { ApiError, RestClient, caCertHash, loadKubeconfig, parseDuration } from '../apimachinery/index.ts';
 import {
@@ -23,6 +27,9 @@ export const TOKEN_USAGE = `skiff token: join tokens (bootstrap tokens, as kubea
 
   skiff token create [--ttl 24h] [--description TEXT] [--groups G,...] [--usages signing,authentication]
                      makes a token and prints the command that joins a host with it
+  skiff token create --control-plane [--pki-dir /etc/skiff/pki]
+                     also uploads the cluster CA and service-account keys, encrypted, for a second server
+                     to join with (the join command carries the key; they go when the token goes)
   skiff token list   the tokens, their expiry, usages and groups
   skiff token delete TOKEN|ID ...
 
@@ -32,11 +39,42 @@ export const TOKEN_USAGE = `skiff token: join tokens (bootstrap tokens, as kubea
 
 const SECRETS = { resource: 'secrets', namespace: BOOTSTRAP_TOKEN_NAMESPACE };
 
-/** The join command for a token: the server and CA pin from cluster-info (the address hosts reach, not this kubeconfig's). */
-async function joinCommand(client: RestClient, token: BootstrapToken): Promise<string> {
+/**
+ * The join command for a token: the server and CA pin from cluster-info (the
+ * address hosts reach, not this kubeconfig's); with a certificate key, a
+ * second server's, sharing this server's etcd.
+ */
+async function joinCommand(client: RestClient, token: BootstrapToken, certificateKey?: string): Promise<string> {
   const info = await client.get<ConfigMap>({ resource: 'configmaps', ...CLUSTER_INFO });
   const { server, ca } = readClusterInfoKubeconfig(info.data?.[KUBECONFIG_KEY] ?? '');
-  return `skiff install agent --server ${server} --token ${tokenText(token)} --ca-cert-hash ${await caCertHash(ca)}`;
+  const common = `--server ${server} --token ${tokenText(token)} --ca-cert-hash ${await caCertHash(ca)}`;
+  if (!certificateKey) return `skiff install agent ${common}`;
+  const datastore = (YAML.parse(await readFile(HOST.configFile, 'utf8').catch(() => '')) as Record<string, unknown> | null)?.['datastore-endpoint'];
+  return `skiff install server ${common} --certificate-key ${certificateKey}${typeof datastore === 'string' ? ` -- --datastore-endpoint ${datastore}` : ''}`;
+}
+
+/** Uploads the shared PKI sealed under a fresh key to kube-system/skiff-certs, owned by the token's Secret so it goes when the token goes. */
+async function uploadControlPlaneCerts(client: RestClient, tokenSecret: Secret, pkiDir: string): Promise<string> {
+  const certificateKey = newCertificateKey();
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: CERTS_SECRET,
+      namespace: BOOTSTRAP_TOKEN_NAMESPACE,
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: tokenSecret.metadata?.name, uid: tokenSecret.metadata?.uid }],
+    },
+    type: 'Opaque',
+    data: await sealSharedPki(pkiDir, certificateKey),
+  };
+  try {
+    await client.create(SECRETS, secret);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+    // uploaded before (for another token): the new key and owner replace the old ones
+    await client.update({ ...SECRETS, name: CERTS_SECRET }, secret);
+  }
+  return certificateKey;
 }
 
 /** "23h59m" from now, as kubeadm's token list shows a TTL; <forever> for none. */
@@ -58,6 +96,8 @@ export async function runToken(argv: string[]): Promise<void> {
       description: { type: 'string' },
       groups: { type: 'string', default: DEFAULT_NODE_TOKEN_GROUP },
       usages: { type: 'string', default: TOKEN_USAGES.join(',') },
+      'control-plane': { type: 'boolean', default: false },
+      'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,8 +117,9 @@ export async function runToken(argv: string[]): Promise<void> {
       });
       const refusal = tokenRefusal(token);
       if (refusal) throw new Error(refusal);
-      await client.create({ resource: 'secrets', namespace: BOOTSTRAP_TOKEN_NAMESPACE }, bootstrapTokenSecret(token));
-      process.stdout.write(`${await joinCommand(client, token)}\n`);
+      const tokenSecret = await client.create<Secret>(SECRETS, bootstrapTokenSecret(token));
+      const certificateKey = values['control-plane'] ? await uploadControlPlaneCerts(client, tokenSecret, values['pki-dir'] as string) : undefined;
+      process.stdout.write(`${await joinCommand(client, token, certificateKey)}\n`);
     } else if (verb === 'list') {
       const list = await client.get<{ items: (Secret & { data?: Record<string, string> })[] }>(SECRETS, { fieldSelector: `type=${BOOTSTRAP_TOKEN_TYPE}` });
       const now = Date.now();

@@ -5,7 +5,14 @@ import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
-import { CLUSTER_INFO, KUBECONFIG_KEY, clusterInfoKubeconfig } from '../../apimachinery/index.ts';
+import {
+  BOOTSTRAP_TOKEN_NAMESPACE,
+  CLUSTER_INFO,
+  CONTROL_PLANE_CERTS_SECRET,
+  DEFAULT_NODE_TOKEN_GROUP,
+  KUBECONFIG_KEY,
+  clusterInfoKubeconfig,
+} from '../../apimachinery/index.ts';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -114,6 +121,21 @@ export async function publishClusterInfo(server: ApiServer, cluster: { server: s
       metadata: { name: role },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+    }),
+  );
+  // a server joining with a token reads the sealed CA and keys (kubeadm's kubeadm:kubeadm-certs); its certificate key opens them
+  const certs = 'skiff:control-plane-certs';
+  await ensure(() =>
+    server.registry('rbac.authorization.k8s.io', 'roles').create(BOOTSTRAP_TOKEN_NAMESPACE, {
+      metadata: { name: certs },
+      rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [CONTROL_PLANE_CERTS_SECRET] }],
+    }),
+  );
+  await ensure(() =>
+    server.registry('rbac.authorization.k8s.io', 'rolebindings').create(BOOTSTRAP_TOKEN_NAMESPACE, {
+      metadata: { name: certs },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: certs },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: DEFAULT_NODE_TOKEN_GROUP }],
     }),
   );
 }

@@ -16,6 +16,7 @@ const run = promisify(execFile);
 const OWN_DIRS = ['/etc/skiff', '/var/lib/skiff', '/opt/skiff', '/etc/systemd/system', '/etc/cni/net.d', '/var/log/pods'];
 
 export interface BootedHost {
+  /** its name here; its hostname (and so its Node's name) is `<name>-<id>` */
   name: string;
   /** its address on the hosts' LAN */
   ip: string;
@@ -91,7 +92,7 @@ export async function bootHosts(o: { count: number; lan: string }): Promise<Boot
         binds[d] = join(dir, name, d);
         await mkdir(binds[d] as string, { recursive: true });
       }
-      const systemd = await startTestSystemd(join(dir, `${name}.systemd.log`), { netns, binds });
+      const systemd = await startTestSystemd(join(dir, `${name}.systemd.log`), { netns, binds, hostname: `${name}-${id}` });
       const exec = async (...cmd: string[]) => {
         const [c, ...args] = systemd.inside(cmd);
         try {

@@ -7,7 +7,7 @@
 // inside its namespaces through `inside()`.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeCgroupTree } from '../../agent/index.ts';
@@ -33,7 +33,8 @@ export interface TestSystemd {
 // A v1 hierarchy systemd mounted would outlive the test (the kernel keeps it once it has had cgroups),
 // would show in every process's /proc/<pid>/cgroup, and containerd, finding no mount for it on the host,
 // would stop seeing containers' OOM kills.
-const boot = (binds: string) => `set -e
+const boot = (binds: string, hostname: string) => `set -e
+${hostname}
 grep ' - cgroup ' /proc/self/mountinfo | awk '{ print $5 }' | grep -v '^/sys/fs/cgroup/' | xargs -r -n1 umount -l
 mount -t tmpfs tmpfs /run
 ${binds}
@@ -96,6 +97,8 @@ async function absentTops(): Promise<string[]> {
 export interface TestSystemdOptions {
   /** the network namespace (a name under /run/netns) the systemd and all it starts live in; none: the host's */
   netns?: string;
+  /** its hostname (its own UTS namespace, and /etc/hostname bound over, which systemd sets it from at boot); the host's otherwise */
+  hostname?: string;
   /** host directories bound over paths of its mount namespace, so what it installs and keeps is a test's own (/etc/skiff, /var/lib/skiff …) */
   binds?: Record<string, string>;
 }
@@ -105,16 +108,33 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export async function startTestSystemd(logFile: string, o: TestSystemdOptions = {}): Promise<TestSystemd> {
   const made = await absentTops();
   const log = openSync(logFile, 'a');
+  if (o.hostname) {
+    const file = `${logFile}.hostname`;
+    await writeFile(file, `${o.hostname}\n`);
+    o = { ...o, binds: { ...o.binds, '/etc/hostname': file } };
+  }
   const binds = Object.entries(o.binds ?? {})
-    .map(([target, source]) => `mkdir -p ${quote(target)}; mount --bind ${quote(source)} ${quote(target)}`)
+    .map(([target, source]) => `[ -e ${quote(target)} ] || mkdir -p ${quote(target)}; mount --bind ${quote(source)} ${quote(target)}`)
     .join('\n');
   const enterNet = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`, '--'] : [];
-  const [command, ...args] = [...enterNet, 'unshare', '--pid', '--fork', '--mount', '--mount-proc', '--uts', '--ipc', 'sh', '-c', boot(binds)];
+  const [command, ...args] = [
+    ...enterNet,
+    'unshare',
+    '--pid',
+    '--fork',
+    '--mount',
+    '--mount-proc',
+    '--uts',
+    '--ipc',
+    'sh',
+    '-c',
+    boot(binds, o.hostname ? `hostname ${quote(o.hostname)}` : ''),
+  ];
   const unshare = spawn(command as string, args, { stdio: ['ignore', log, log] });
   closeSync(log);
   const exited = new Promise<void>((resolve) => unshare.once('exit', () => resolve()));
   let pid = 0;
-  const inside = (cmd: string[]) => ['nsenter', '--target', String(pid), '--mount', '--pid', ...(o.netns ? ['--net'] : []), '--', ...cmd];
+  const inside = (cmd: string[]) => ['nsenter', '--target', String(pid), '--mount', '--pid', '--uts', ...(o.netns ? ['--net'] : []), '--', ...cmd];
   const stop = async () => {
     if (pid) process.kill(pid, 'SIGKILL');
     else unshare.kill('SIGKILL');
