@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../apimachinery/index.ts';
 import { FakeRuntime } from '../cri/fake-runtime.ts';
 import type { PodCgroups } from '../stats/index.ts';
-import { PodSyncer, newPodMemory } from './pod-sync.ts';
+import { PodSyncer, etcHosts, newPodMemory } from './pod-sync.ts';
 
 const pod = (spec: Partial<PodSpec>, name = 'web'): Pod => ({
   metadata: { name, namespace: 'default', uid: `uid-${name}` },
@@ -128,5 +128,21 @@ describe('PodSyncer against a fake runtime', () => {
     expect(second.status.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ImagePullBackOff');
     expect(events.some((e) => e.startsWith('Warning Failed: Failed to pull image "nowhere:1"'))).toBe(true);
     expect(runtime.created()).toEqual([]);
+  });
+});
+
+describe('the pod hosts file', () => {
+  it("names the pod's address with its hostname and FQDN, and adds its host aliases", () => {
+    const p = {
+      metadata: { name: 'web-0', namespace: 'shop' },
+      spec: { hostname: 'web-0', subdomain: 'web', containers: [], hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local', 'bar.local'] }] },
+    } as Pod;
+    expect(etcHosts(p, '10.244.0.5', 'cluster.local').split('\n').slice(-5)).toEqual([
+      '10.244.0.5\tweb-0.web.shop.svc.cluster.local\tweb-0',
+      '',
+      '# Entries added by HostAliases.',
+      '10.1.2.3\tfoo.local\tbar.local',
+      '',
+    ]);
   });
 });

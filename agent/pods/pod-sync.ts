@@ -450,13 +450,12 @@ export class PodSyncer {
     }
   }
 
-  /** /etc/hosts with the pod's own name, as the kubelet mounts it. */
+  /** /etc/hosts with the pod's own names and its host aliases, as the kubelet mounts it. */
   async #podMounts(pod: Pod, podIP: string): Promise<Mount[]> {
     if (pod.spec?.hostNetwork) return [];
     const dir = join(this.#deps.podsDir, pod.metadata?.uid ?? '');
     await mkdir(dir, { recursive: true });
-    const hostname = pod.spec?.hostname ?? pod.metadata?.name ?? '';
-    const hosts = `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${podIP ? `${podIP}\t${hostname}\n` : ''}`;
+    const hosts = etcHosts(pod, podIP, this.#deps.env.clusterDomain);
     const path = join(dir, 'etc-hosts');
     await writeFile(path, hosts);
     return [{ containerPath: '/etc/hosts', hostPath: path, readonly: false }];
@@ -581,4 +580,19 @@ export class PodSyncer {
     await rm(dir, { recursive: true, force: true });
     return true;
   }
+}
+
+/**
+ * The kubelet's /etc/hosts for a pod: localhost, the pod's address with its
+ * hostname (and its FQDN when it has a subdomain), then its hostAliases.
+ */
+export function etcHosts(pod: Pod, podIP: string, clusterDomain: string): string {
+  const hostname = pod.spec?.hostname ?? pod.metadata?.name ?? '';
+  const fqdn = pod.spec?.subdomain ? `${hostname}.${pod.spec.subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}\t` : '';
+  const aliases = pod.spec?.hostAliases ?? [];
+  return [
+    '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n',
+    podIP ? `${podIP}\t${fqdn}${hostname}\n` : '',
+    aliases.length ? `\n# Entries added by HostAliases.\n${aliases.map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`).join('')}` : '',
+  ].join('');
 }

@@ -1,3 +1,4 @@
+import { expandReferences } from './expansion.ts';
 import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
 import type {
@@ -197,19 +198,41 @@ function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: strin
 }
 
 /** The container's environment: envFrom entries, then env (values, downward API fields, and ConfigMap/Secret keys already read). */
-export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
+/** A container's environment as name/value pairs, in order; a later pair wins. */
+function environmentOf(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): { key: string; value: string }[] {
   // the container's own variables come after, so they win
   const out: { key: string; value: string }[] = [...serviceLinkEnv(env.services?.() ?? [], pod), ...(resolved?.from ?? [])];
+  const defined = new Map(out.map((kv) => [kv.key, kv.value]));
+  const push = (key: string, value: string) => {
+    out.push({ key, value });
+    defined.set(key, value);
+  };
   for (const e of c.env ?? []) {
-    if (e.value !== undefined) out.push({ key: e.name, value: e.value });
-    else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP) });
+    // a value may refer to the variables defined before it
+    if (e.value !== undefined)
+      push(
+        e.name,
+        expandReferences(e.value, (name) => defined.get(name)),
+      );
+    else if (e.valueFrom?.fieldRef) push(e.name, fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP));
     else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
       const v = resolved?.values.get(e.name);
-      if (v !== undefined) out.push({ key: e.name, value: v });
-    } else out.push({ key: e.name, value: '' });
+      if (v !== undefined) push(e.name, v);
+    } else push(e.name, '');
   }
+  return out;
+}
+
+export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
   // CRI carries values as bytes: a string given for them would be read as base64
-  return out.map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
+  return environmentOf(pod, c, env, podIP, resolved).map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
+}
+
+/** The command and args with their $(VAR) references to the container's environment expanded. */
+function expandedCommand(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): { command: string[]; args: string[] } {
+  const defined = new Map(environmentOf(pod, c, env, podIP, resolved).map((kv) => [kv.key, kv.value]));
+  const expand = (s: string) => expandReferences(s, (name) => defined.get(name));
+  return { command: (c.command ?? []).map(expand), args: (c.args ?? []).map(expand) };
 }
 
 export function containerConfig(args: {
@@ -227,8 +250,7 @@ export function containerConfig(args: {
   return {
     metadata: { name: c.name, attempt },
     image: { image: args.imageRef, userSpecifiedImage: c.image ?? '' },
-    command: c.command ?? [],
-    args: c.args ?? [],
+    ...expandedCommand(pod, c, env, args.podIP, args.resolvedEnv),
     workingDir: c.workingDir ?? '',
     envs: containerEnv(pod, c, env, args.podIP, args.resolvedEnv),
     mounts: args.mounts,

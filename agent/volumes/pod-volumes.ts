@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
@@ -36,8 +36,16 @@ export interface PreparedVolume {
 
 const DEFAULT_MODE = 0o644;
 
-/** The files of a ConfigMap or Secret volume: every key, or the listed items at their paths. */
-function keyFiles(data: Record<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number, what: string): Map<string, VolumeFile> {
+/**
+ * The files of a ConfigMap or Secret volume: every key, or the listed items
+ * at their paths; an optional volume skips an item whose key is missing (its
+ * file appears once the key does), as the kubelet does.
+ */
+function keyFiles(
+  data: Record<string, Buffer>,
+  o: { items: KeyToPath[] | undefined; defaultMode: number; optional: boolean; what: string },
+): Map<string, VolumeFile> {
+  const { items, defaultMode, what } = o;
   const files = new Map<string, VolumeFile>();
   if (!items?.length) {
     for (const [k, v] of Object.entries(data)) files.set(k, { content: v, mode: defaultMode });
@@ -45,6 +53,7 @@ function keyFiles(data: Record<string, Buffer>, items: KeyToPath[] | undefined, 
   }
   for (const item of items) {
     const v = data[item.key];
+    if (v === undefined && o.optional) continue;
     if (v === undefined) throw new VolumeError(`configmap references non-existent config key: ${item.key}`.replace('configmap', what));
     files.set(item.path, { content: v, mode: item.mode ?? defaultMode });
   }
@@ -93,10 +102,11 @@ async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: Ob
   if (v.emptyDir) {
     const path = dir('kubernetes.io~empty-dir');
     await mkdir(path, { recursive: true });
+    // writable by every user a container may run as, as the kubelet makes it (0777, not the umask's 0755 or tmpfs's 1777)
     if (v.emptyDir.medium === 'Memory' && !(await mountAt(path))) {
-      const size = v.emptyDir.sizeLimit ? [`-o`, `size=${v.emptyDir.sizeLimit.replace(/i$/, '')}`] : [];
-      await run('mount', ['-t', 'tmpfs', ...size, 'tmpfs', path]);
-    }
+      const size = v.emptyDir.sizeLimit ? `,size=${v.emptyDir.sizeLimit.replace(/i$/, '')}` : '';
+      await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size}`, 'tmpfs', path]);
+    } else if (v.emptyDir.medium !== 'Memory') await chmod(path, 0o777);
     return { hostPath: path, readOnly: false };
   }
   if (v.hostPath) return { hostPath: await hostPath(v.hostPath.path, v.hostPath.type ?? '', v.name), readOnly: false };
@@ -120,7 +130,12 @@ async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): P
       if (v.configMap.optional) return new Map();
       throw new VolumeError(`configmap "${v.configMap.name}" not found`);
     }
-    return keyFiles(configMapData(cm), v.configMap.items, v.configMap.defaultMode ?? DEFAULT_MODE, 'configmap');
+    return keyFiles(configMapData(cm), {
+      items: v.configMap.items,
+      defaultMode: v.configMap.defaultMode ?? DEFAULT_MODE,
+      optional: v.configMap.optional ?? false,
+      what: 'configmap',
+    });
   }
   if (v.secret) {
     const s = await source.secret(ns, v.secret.secretName ?? '');
@@ -128,7 +143,12 @@ async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): P
       if (v.secret.optional) return new Map();
       throw new VolumeError(`secret "${v.secret.secretName}" not found`);
     }
-    return keyFiles(secretData(s), v.secret.items, v.secret.defaultMode ?? DEFAULT_MODE, 'secret');
+    return keyFiles(secretData(s), {
+      items: v.secret.items,
+      defaultMode: v.secret.defaultMode ?? DEFAULT_MODE,
+      optional: v.secret.optional ?? false,
+      what: 'secret',
+    });
   }
   if (v.downwardAPI) {
     return new Map(

@@ -83,6 +83,30 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Statu
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds <= 0) {
     causes.push(fieldErrors.invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
   }
+  causes.push(...validateSysctls(spec.securityContext?.sysctls ?? [], `${path}.securityContext.sysctls`));
+  return causes;
+}
+
+/** Kubernetes' sysctl name: dot- (or slash-) separated segments of lower-case alphanumerics, '-' and '_' inside. */
+const SYSCTL_NAME = /^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$/;
+const SYSCTL_MAX_LENGTH = 253;
+
+function validateSysctls(sysctls: { name: string; value: string }[], path: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const seen = new Set<string>();
+  sysctls.forEach((s, i) => {
+    if (!s.name) causes.push(fieldErrors.required(`${path}[${i}].name`));
+    else if (s.name.length > SYSCTL_MAX_LENGTH || !SYSCTL_NAME.test(s.name))
+      causes.push(
+        fieldErrors.invalid(
+          `${path}[${i}].name`,
+          s.name,
+          `must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`,
+        ),
+      );
+    else if (seen.has(s.name)) causes.push(fieldErrors.duplicate(`${path}[${i}].name`, s.name));
+    seen.add(s.name);
+  });
   return causes;
 }
 
