@@ -130,6 +130,7 @@ export class Agent {
     const objects = {
       ...apiObjects(client),
       serviceAccountToken: (pod: Pod, audience: string | undefined, seconds: number) => tokens.get(pod, audience, seconds),
+      nodeAllocatable: () => reporter.node?.status?.allocatable,
     };
     const csiVolumes = await startNodeStorage({ client, nodeName, rootDir, podsDir, claims: objects, log, signal });
     // pods the runtime holds for this node whose state changed since they were last synced are synced again
@@ -145,6 +146,7 @@ export class Agent {
         hostDns: parseResolvConf(await readFile(config.resolvConf, 'utf8').catch(() => '')),
         podLogsDir: config.podLogsDir,
         services: () => services.store.values(),
+        allocatable: () => reporter.node?.status?.allocatable,
       },
       runtimeName: runtime.runtimeName,
       podsDir,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { formatQuantity } from './quantity.ts';
-import { podRequest, qosClass } from './pod-resources.ts';
+import { podRequest, qosClass, resourceFieldValue } from './pod-resources.ts';
 
 describe('formatQuantity', () => {
   it.each([
@@ -37,5 +37,21 @@ describe('pod requests and QoS', () => {
     expect(qosClass({ containers: [{ name: 'a', resources: { requests: { cpu: '1', memory: '10Mi' }, limits: { cpu: '1', memory: '10Mi' } } }] })).toBe(
       'Guaranteed',
     );
+  });
+});
+
+describe('resourceFieldRef values', () => {
+  const pod = {
+    spec: { containers: [{ name: 'c', resources: { limits: { cpu: '500m' }, requests: { memory: '32Mi', cpu: '250m' } } }] },
+  } as unknown as Pod;
+  const value = (resource: string, divisor?: string) =>
+    resourceFieldValue({ pod, containerName: 'c', resource, divisor, allocatable: { cpu: '2', memory: '2Gi' } });
+
+  it("divides the container's limit or request by the divisor, rounding up, and reads an unset limit as the node's allocatable", () => {
+    expect(value('limits.cpu', '1m')).toBe('500');
+    expect(value('limits.cpu')).toBe('1');
+    expect(value('requests.cpu', '1m')).toBe('250');
+    expect(value('requests.memory', '1Mi')).toBe('32');
+    expect(value('limits.memory', '1Mi')).toBe('2048');
   });
 });

@@ -43,3 +43,23 @@ export function podRequest(pod: Pod, resource: string): number {
 export function isPodTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
+
+/**
+ * The downward API's resourceFieldRef: a container's limit or request of a
+ * resource divided by the divisor (1 unless given) and rounded up, as the
+ * kubelet reports it; a limit the container does not set is the node's
+ * allocatable, a request it does not set its limit (or 0).
+ */
+export function resourceFieldValue(o: { pod: Pod; containerName: string; resource: string; divisor?: string; allocatable?: Record<string, string> }): string {
+  const c = [...(o.pod.spec?.containers ?? []), ...(o.pod.spec?.initContainers ?? [])].find((x) => x.name === o.containerName);
+  const dot = o.resource.indexOf('.');
+  const kind = o.resource.slice(0, dot) as 'limits' | 'requests';
+  const name = o.resource.slice(dot + 1);
+  const limit = c?.resources?.limits?.[name] ?? o.allocatable?.[name];
+  const q = kind === 'limits' ? limit : (c?.resources?.requests?.[name] ?? c?.resources?.limits?.[name]);
+  const value = parseQuantity(String(q ?? '0'));
+  const divisor = parseQuantity(o.divisor ?? '1') || 1;
+  // CPU in whole millicores, so 250m / 1m is 250 and not 250.00000000000003
+  if (name === 'cpu') return String(Math.ceil(Math.round(value * 1000) / Math.max(1, Math.round(divisor * 1000))));
+  return String(Math.ceil(value / divisor));
+}

@@ -43,7 +43,7 @@ export function newPodMemory(): PodMemory {
 /** Why a pod is to be synced again soon, and when. */
 export interface Requeue {
   afterMs: number;
-  reason: 'SandboxBackOff' | 'FailedCreatePodSandBox' | 'FailedMount' | 'ContainerBackOff' | 'NextContainerDue' | 'InitContainerRunning';
+  reason: 'SandboxBackOff' | 'FailedCreatePodSandBox' | 'FailedMount' | 'ContainerBackOff' | 'NextContainerDue' | 'InitContainerRunning' | 'ActiveDeadline';
 }
 
 export interface SyncResult {

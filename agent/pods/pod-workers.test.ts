@@ -64,6 +64,22 @@ describe("PodWorkers ending pods on the agent's account", () => {
     expect(h.workers.active()).toEqual([]);
   });
 
+  it('ends a pod whose activeDeadlineSeconds have passed since it started: Failed/DeadlineExceeded, stopped within its grace', async () => {
+    const h = harness();
+    const started = new Date(Date.now() - 10_000).toISOString();
+    h.workers.update({
+      ...pod('slow', { phase: 'Running', startTime: started }),
+      spec: { ...pod('slow').spec, activeDeadlineSeconds: 5, terminationGracePeriodSeconds: 2 },
+    } as Pod);
+    await until(() => h.sent.some((s) => s.status.reason === 'DeadlineExceeded') && h.calls.some((c) => c.startsWith('sync slow Failed')));
+    expect(h.calls[0]).toBe('terminate slow 2');
+    expect(h.sent.at(-1)?.status).toMatchObject({
+      phase: 'Failed',
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+    });
+  });
+
   it('does not refuse a pod an agent already started (adopted after a restart)', async () => {
     const h = harness(() => ({ admit: false, reason: 'Evicted', message: 'no' }));
     h.workers.update(pod('adopted', { phase: 'Running', startTime: '2026-01-01T00:00:00Z' }));

@@ -54,7 +54,10 @@ export class PodWorkers {
 
   #admitters: PodAdmitter[] = [];
 
-  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger }) {
+  #now: () => number;
+
+  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger; now?: () => number }) {
+    this.#now = args.now ?? Date.now;
     this.#syncer = args.syncer;
     this.#status = args.status;
     this.#log = args.log;
@@ -226,9 +229,15 @@ export class PodWorkers {
     const deleting = w.removed || !pod || !!pod.metadata?.deletionTimestamp;
     if (!deleting && w.terminal) return this.#syncEnded(w, pod, w.terminal);
     if (!deleting) {
+      const left = deadlineLeftMs(pod, this.#status.latest(w.uid), this.#now());
+      if (left !== undefined && left <= 0) {
+        w.terminal = { reason: 'DeadlineExceeded', message: DEADLINE_MESSAGE, graceSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30 };
+        return this.#syncEnded(w, pod, w.terminal);
+      }
       const result = await this.#syncer.sync(withOwnStatus(pod, this.#status.latest(w.uid)), w.memory);
       this.#status.set(pod, result.status);
-      return result.requeue;
+      const deadline = left === undefined ? undefined : { afterMs: left, reason: 'ActiveDeadline' as const };
+      return !result.requeue || (deadline && deadline.afterMs < result.requeue.afterMs) ? (deadline ?? result.requeue) : result.requeue;
     }
     if (w.lifecycle.kind === 'syncing') {
       w.lifecycle = { kind: 'terminating' };
@@ -251,6 +260,20 @@ export class PodWorkers {
     w.lifecycle = { kind: 'removed' };
     return undefined;
   }
+}
+
+const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/**
+ * How long a pod with activeDeadlineSeconds may still run, counted from its
+ * start time (ours, else the API's); undefined without a deadline or before it
+ * started. The kubelet's active deadline handler ends it at zero.
+ */
+function deadlineLeftMs(pod: Pod, own: PodStatus | undefined, now: number): number | undefined {
+  const seconds = pod.spec?.activeDeadlineSeconds;
+  const start = Date.parse(own?.startTime ?? pod.status?.startTime ?? '');
+  if (seconds === undefined || Number.isNaN(start)) return undefined;
+  return start + seconds * 1000 - now;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expandReferences } from './expansion.ts';
 import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
+import { milliCpu, parseQuantity, resourceFieldValue } from '../../apimachinery/index.ts';
 import type {
   ContainerConfig,
   DNSConfig,
@@ -26,6 +26,8 @@ export interface PodEnvironment {
   podLogsDir: string;
   /** the cluster's Services, for the service-link variables */
   services?: () => Iterable<Service>;
+  /** the node's allocatable resources (its Node's status), what a resourceFieldRef to an unset limit reads */
+  allocatable?: () => Record<string, string> | undefined;
 }
 
 const envName = (s: string) => s.toUpperCase().replace(/-/g, '_');
@@ -215,7 +217,11 @@ function environmentOf(pod: Pod, c: Container, env: PodEnvironment, podIP: strin
         expandReferences(e.value, (name) => defined.get(name)),
       );
     else if (e.valueFrom?.fieldRef) push(e.name, fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, env, podIP));
-    else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
+    else if (e.valueFrom?.resourceFieldRef) {
+      const ref = e.valueFrom.resourceFieldRef;
+      const divisor = ref.divisor === undefined ? undefined : String(ref.divisor);
+      push(e.name, resourceFieldValue({ pod, containerName: ref.containerName || c.name, resource: ref.resource, divisor, allocatable: env.allocatable?.() }));
+    } else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
       const v = resolved?.values.get(e.name);
       if (v !== undefined) push(e.name, v);
     } else push(e.name, '');

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
-import { mountAt, mountsUnder } from '../../apimachinery/index.ts';
+import { mountAt, mountsUnder, resourceFieldValue } from '../../apimachinery/index.ts';
 import { writeAtomic, type VolumeFile } from './atomic-writer.ts';
 import { podMetadataField } from './field-path.ts';
 
@@ -15,6 +15,8 @@ export interface ObjectSource {
   secret(namespace: string, name: string): Promise<Secret | undefined>;
   /** a token for the pod's service account, bound to the pod (projected serviceAccountToken sources) */
   serviceAccountToken?(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string>;
+  /** the node's allocatable resources, what a downward API resourceFieldRef to an unset limit reads */
+  nodeAllocatable?(): Record<string, string> | undefined;
 }
 
 /** Why a volume cannot be set up, worded as the kubelet's FailedMount events. */
@@ -71,7 +73,12 @@ function secretData(s: Secret): Record<string, Buffer> {
   return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
 
-function downwardValue(pod: Pod, f: DownwardAPIVolumeFile): string {
+function downwardValue(pod: Pod, f: DownwardAPIVolumeFile, allocatable: Record<string, string> | undefined): string {
+  const ref = f.resourceFieldRef;
+  if (ref) {
+    const divisor = ref.divisor === undefined ? undefined : String(ref.divisor);
+    return resourceFieldValue({ pod, containerName: ref.containerName ?? '', resource: ref.resource, divisor, allocatable });
+  }
   return podMetadataField(pod, f.fieldRef?.fieldPath ?? '') ?? '';
 }
 
@@ -154,7 +161,7 @@ async function filesOf(pod: Pod, ns: string, v: Volume, source: ObjectSource): P
     return new Map(
       (v.downwardAPI.items ?? []).map((f) => [
         f.path,
-        { content: Buffer.from(downwardValue(pod, f)), mode: f.mode ?? v.downwardAPI?.defaultMode ?? DEFAULT_MODE },
+        { content: Buffer.from(downwardValue(pod, f, source.nodeAllocatable?.())), mode: f.mode ?? v.downwardAPI?.defaultMode ?? DEFAULT_MODE },
       ]),
     );
   }

@@ -66,6 +66,66 @@ describe('[sig-node] Variable Expansion', () => {
   });
 });
 
+describe('[sig-node] Downward API', () => {
+  it("[sig-node] Downward API should provide container's limits.cpu/memory and requests.cpu/memory as env vars [NodeConformance] [Conformance]", async () => {
+    const log = await logsOf(
+      'downward-resources',
+      `  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, env]
+    resources: {requests: {cpu: 250m, memory: 32Mi}, limits: {cpu: 1250m, memory: 64Mi}}
+    env:
+    - {name: CPU_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.cpu}}}
+    - {name: MEMORY_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+    - {name: CPU_REQUEST, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}
+    - {name: MEMORY_REQUEST, valueFrom: {resourceFieldRef: {resource: requests.memory, divisor: 1Mi}}}`,
+    );
+    expect(log.split('\n')).toEqual(expect.arrayContaining(['CPU_LIMIT=2', `MEMORY_LIMIT=${64 * 2 ** 20}`, 'CPU_REQUEST=250', 'MEMORY_REQUEST=32']));
+  });
+
+  it('[sig-node] Downward API should provide default limits.cpu/memory from node allocatable [NodeConformance] [Conformance]', async () => {
+    const log = await logsOf(
+      'downward-allocatable',
+      `  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, env]
+    env:
+    - {name: CPU_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1m}}}
+    - {name: MEMORY_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory}}}`,
+    );
+    const allocatable = JSON.parse(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.status.allocatable}')) as { cpu: string; memory: string };
+    const cpuMilli = allocatable.cpu.endsWith('m') ? Number(allocatable.cpu.slice(0, -1)) : Number(allocatable.cpu) * 1000;
+    expect(log).toContain(`CPU_LIMIT=${cpuMilli}\n`);
+    expect(log).toMatch(/MEMORY_LIMIT=[1-9]\d+\n/);
+  });
+
+  it("[sig-storage] Downward API volume should provide container's cpu limit [NodeConformance] [Conformance]", async () => {
+    const log = await logsOf(
+      'downward-volume-cpu',
+      `  volumes: [{name: info, downwardAPI: {items: [{path: cpu_limit, resourceFieldRef: {containerName: c, resource: limits.cpu, divisor: 1m}}]}}]
+  containers:
+  - name: c
+    image: busybox
+    command: [cat, /info/cpu_limit]
+    resources: {limits: {cpu: 500m}}
+    volumeMounts: [{name: info, mountPath: /info}]`,
+    );
+    expect(log.trim()).toBe('500');
+  });
+});
+
+describe('[sig-node] Pods', () => {
+  it('[sig-node] Pods should allow activeDeadlineSeconds to be updated [NodeConformance] [Conformance]', async () => {
+    await applyManifest(c, `apiVersion: v1\nkind: Pod\nmetadata: {name: deadline}\nspec:\n  containers: [{name: c, image: busybox, command: [sleep, '600']}]`);
+    await waitForJsonPath(c, ['pod', 'deadline'], '{.status.phase}', 'Running');
+    await c.kubectl('patch', 'pod', 'deadline', '--type=merge', '-p', '{"spec":{"activeDeadlineSeconds":5}}');
+    await waitForJsonPath(c, ['pod', 'deadline'], '{.status.phase}', 'Failed', 60_000);
+    expect(await c.kubectl('get', 'pod', 'deadline', '-o', 'jsonpath={.status.reason}')).toBe('DeadlineExceeded');
+  }, 90_000);
+});
+
 describe('[sig-storage] EmptyDir volumes', () => {
   it('[sig-storage] EmptyDir volumes should support (non-root,0777,default) [LinuxOnly] [NodeConformance] [Conformance]', async () => {
     const log = await logsOf(
