@@ -1,4 +1,4 @@
-import { mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface VolumeFile {
@@ -12,7 +12,12 @@ export interface VolumeFile {
  * directory, `..data` is switched to it with one rename, and each top-level
  * name is a symlink through `..data`. Unchanged content is left alone.
  */
-export async function writeAtomic(dir: string, files: Map<string, VolumeFile>, current?: Map<string, VolumeFile>): Promise<boolean> {
+export async function writeAtomic(
+  dir: string,
+  files: Map<string, VolumeFile>,
+  o: { current?: Map<string, VolumeFile>; group?: number } = {},
+): Promise<boolean> {
+  const { current, group } = o;
   if (current && sameFiles(files, current)) return false;
   await mkdir(dir, { recursive: true });
   const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}_${Math.random().toString(36).slice(2, 8)}`;
@@ -20,8 +25,11 @@ export async function writeAtomic(dir: string, files: Map<string, VolumeFile>, c
     const target = join(dir, stamp, path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, f.content, { mode: f.mode });
+    // the pod's fsGroup owns the files (the owner stays; -1 leaves it)
+    if (group !== undefined) await chown(target, -1, group);
   }
   await mkdir(join(dir, stamp), { recursive: true });
+  if (group !== undefined) for (const d of [dir, join(dir, stamp)]) await chown(d, -1, group);
   const previous = await readlink(join(dir, '..data')).catch(() => undefined);
   await symlink(stamp, join(dir, '..data_tmp'));
   await rename(join(dir, '..data_tmp'), join(dir, '..data'));

@@ -121,8 +121,11 @@ async function setUp(pod: Pod, ns: string, v: Volume, podDir: string, source: Ob
     const path = dir(
       v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected',
     );
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
     const files = await filesOf(pod, ns, v, source);
-    await writeAtomic(path, files, await currentFiles(path, files));
+    // with an fsGroup the files are the group's and group-readable, as the kubelet sets a read-only volume's ownership
+    if (fsGroup !== undefined) for (const f of files.values()) f.mode |= 0o440;
+    await writeAtomic(path, files, { current: await currentFiles(path, files), group: fsGroup });
     return { hostPath: path, readOnly: true };
   }
   if (v.persistentVolumeClaim) throw new VolumeError(`volume "${v.name}": no CSI volume plugin on this node`);

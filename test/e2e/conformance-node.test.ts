@@ -195,6 +195,23 @@ describe('[sig-node] Sysctls', () => {
   });
 });
 
+describe('[sig-storage] Secrets', () => {
+  it('[sig-storage] Secrets should be consumable from pods in volume as non-root with defaultMode and fsGroup set [LinuxOnly] [NodeConformance] [Conformance]', async () => {
+    await c.kubectl('create', 'secret', 'generic', 'for-group', '--from-literal=data-1=value-1');
+    const log = await logsOf(
+      'secret-fsgroup',
+      `  securityContext: {runAsUser: 1000, fsGroup: 1001}
+  volumes: [{name: s, secret: {secretName: for-group, defaultMode: 0400}}]
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, 'stat -L -c "%a %g" /s/data-1 && cat /s/data-1']
+    volumeMounts: [{name: s, mountPath: /s}]`,
+    );
+    expect(log.trim().split('\n')).toEqual(['440 1001', 'value-1']);
+  });
+});
+
 describe('[sig-storage] ConfigMap', () => {
   it('starts a pod whose optional configMap volume names a key the ConfigMap lacks, without the file, and writes it when the key appears', async () => {
     await c.kubectl('create', 'configmap', 'partial', '--from-literal=present=yes');
