@@ -382,6 +382,21 @@ export class Registry {
       ];
       this.#validate(next, causes);
     }
+    const reservation = opts.subresource ? undefined : this.info.strategy?.reserveUpdate?.(next, old);
+    if (reservation) this.#validate(next, reservation.causes);
+    try {
+      const stored = await this.#store(old, next, name, opts);
+      if (opts.dryRun) reservation?.release();
+      else reservation?.commit();
+      return stored;
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
+  }
+
+  /** The storage half of #replace: an update, or the removal of an object whose last finalizer went. */
+  async #store(old: Obj, next: Obj, name: string, opts: WriteOptions): Promise<Obj> {
     if (opts.fieldManager !== undefined) recordUpdate(old, next, this.writeScope(opts.fieldManager, opts.managedSubresource ?? opts.subresource ?? ''));
     if (opts.dryRun) return next;
     // the last finalizer removed from an object being deleted: it goes away now

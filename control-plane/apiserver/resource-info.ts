@@ -23,6 +23,13 @@ export interface Strategy {
   reserve?(obj: Obj): { causes: StatusCause[]; release: () => void };
   /** after the object is gone from storage: give back what reserve() took */
   afterDelete?(obj: Obj): void;
+  /**
+   * On an update, takes what the new object needs that the old one did not
+   * hold (a ClusterIP when leaving ExternalName, NodePorts for new ports):
+   * `release` gives that back if the write fails or is a dry run, `commit`
+   * gives back what only the old object needed once the write is stored.
+   */
+  reserveUpdate?(obj: Obj, old: Obj): { causes: StatusCause[]; release: () => void; commit: () => void };
   /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
   prepareForUpdate?(obj: Obj, old: Obj): void;
   validateUpdate?(obj: Obj, old: Obj): StatusCause[];

@@ -172,12 +172,66 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
     },
     prepareForUpdate(obj, old) {
       const spec = (obj.spec ??= {}) as Record<string, unknown>;
-      spec.clusterIP ??= old.spec?.clusterIP;
-      spec.clusterIPs ??= old.spec?.clusterIPs;
+      // an ExternalName Service has no cluster IP; one that leaves ExternalName gets a new one in reserveUpdate
+      if (spec.type !== 'ExternalName' && old.spec?.type !== 'ExternalName') {
+        spec.clusterIP ??= old.spec?.clusterIP;
+        spec.clusterIPs ??= old.spec?.clusterIPs;
+      }
+      if (spec.type === 'ExternalName') {
+        delete spec.clusterIP;
+        delete spec.clusterIPs;
+      }
+      // a Service that stops being NodePort or LoadBalancer gives its node ports up, as Kubernetes drops them
+      if (!wantsNodePorts(asService(obj)) && wantsNodePorts(asService(old))) for (const p of asService(obj).spec?.ports ?? []) delete p.nodePort;
     },
     validateUpdate(obj, old) {
-      if (obj.spec?.clusterIP !== old.spec?.clusterIP) return [fieldErrors.invalid('spec.clusterIPs[0]', obj.spec?.clusterIP, 'may not change once set')];
+      const crossing = obj.spec?.type === 'ExternalName' || old.spec?.type === 'ExternalName';
+      if (!crossing && obj.spec?.clusterIP !== old.spec?.clusterIP)
+        return [fieldErrors.invalid('spec.clusterIPs[0]', obj.spec?.clusterIP, 'may not change once set')];
       return [];
+    },
+    reserveUpdate(obj, old) {
+      const next = asService(obj);
+      const before = asService(old);
+      const causes: StatusCause[] = [];
+      const took: { ip?: string; ports: number[] } = { ports: [] };
+      const oldIp = before.spec?.clusterIP && before.spec.clusterIP !== 'None' ? before.spec.clusterIP : undefined;
+      const needsIp = (next.spec?.type ?? 'ClusterIP') !== 'ExternalName' && next.spec?.clusterIP !== 'None';
+      if (needsIp && !oldIp) {
+        try {
+          took.ip = ips.allocate(next.spec?.clusterIP || undefined);
+          (obj.spec as Record<string, unknown>).clusterIP = took.ip;
+          (obj.spec as Record<string, unknown>).clusterIPs = [took.ip];
+        } catch (err) {
+          causes.push(fieldErrors.invalid('spec.clusterIPs', next.spec?.clusterIP ? [next.spec.clusterIP] : [], (err as Error).message));
+        }
+      }
+      const held = new Set(wantsNodePorts(before) ? (before.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : [])) : []);
+      if (wantsNodePorts(next)) {
+        (next.spec?.ports ?? []).forEach((p, i) => {
+          if (p.nodePort && held.has(p.nodePort)) return;
+          try {
+            p.nodePort = nodePorts.allocate(p.nodePort || undefined);
+            took.ports.push(p.nodePort);
+          } catch (err) {
+            causes.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, p.nodePort, (err as Error).message));
+          }
+        });
+      }
+      const kept = new Set((next.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : [])));
+      const release = () => {
+        if (took.ip) ips.release(took.ip);
+        for (const p of took.ports) nodePorts.release(p);
+      };
+      if (causes.length) release();
+      return {
+        causes,
+        release,
+        commit: () => {
+          if (oldIp && !needsIp) ips.release(oldIp);
+          for (const p of held) if (!kept.has(p)) nodePorts.release(p);
+        },
+      };
     },
     columns: [
       NAME_COLUMN,
