@@ -1,6 +1,6 @@
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../apimachinery/index.ts';
-import { countedResources, formatUsage, limitOf, usageOf } from '../quota/index.ts';
+import { countedResources, formatUsage, inQuotaScope, limitOf, usageOf } from '../quota/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj, ResourceInfo } from './resource-info.ts';
 
@@ -23,13 +23,13 @@ export async function admitQuota(
   let current: Obj[] | undefined;
   for (const q of list) {
     const hard = q.spec?.hard ?? {};
-    if (!countedResources(hard).has(resource)) continue;
+    if (!countedResources(hard).has(resource) || !inQuotaScope(q.spec ?? {}, { resource, obj })) continue;
     current ??= (await registryOf(info).list({ namespace })).items;
     const over: { name: string; requested: number; used: number; limit: string }[] = [];
     for (const [name, limit] of Object.entries(hard)) {
       const requested = usageOf(name, { resource, obj });
       if (requested === 0) continue;
-      const used = (current as Obj[]).reduce((n, o) => n + usageOf(name, { resource, obj: o }), 0);
+      const used = (current as Obj[]).reduce((n, o) => n + (inQuotaScope(q.spec ?? {}, { resource, obj: o }) ? usageOf(name, { resource, obj: o }) : 0), 0);
       if (used + requested > limitOf(name, limit)) over.push({ name, requested, used, limit });
     }
     if (over.length === 0) continue;

@@ -1,6 +1,6 @@
 import type { Pod, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { defineController, objectKey, primary, requeueAfter, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
-import { countedResources, formatUsage, usageOf } from '../quota/index.ts';
+import { countedResources, formatUsage, inQuotaScope, usageOf } from '../quota/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
 import { PODS, RESOURCE_QUOTAS } from './shared-informers.ts';
 
@@ -16,7 +16,8 @@ function collectionPath(resource: string, namespace: string): string {
 
 /**
  * Keeps each ResourceQuota's status.used current: object counts and the
- * compute and storage its namespace's objects request, recounted when pods
+ * compute and storage its namespace's objects request (those its scopes
+ * select), recounted when pods
  * change and every 15 s; status.hard mirrors spec.hard.
  */
 export class ResourceQuotaController implements Controller {
@@ -72,7 +73,7 @@ export class ResourceQuotaController implements Controller {
     const used: Record<string, string> = {};
     for (const name of Object.keys(hard)) {
       let amount = 0;
-      for (const list of objects.values()) for (const c of list) amount += usageOf(name, c);
+      for (const list of objects.values()) for (const c of list) if (inQuotaScope(quota.spec ?? {}, c)) amount += usageOf(name, c);
       used[name] = formatUsage(name, amount);
     }
     if (JSON.stringify(quota.status?.hard ?? {}) === JSON.stringify(hard) && JSON.stringify(quota.status?.used ?? {}) === JSON.stringify(used)) return;

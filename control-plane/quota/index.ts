@@ -1,2 +1,2 @@
-export { usageOf, limitOf, formatUsage, countedResources } from './usage.ts';
-export type { Counted } from './usage.ts';
+export { usageOf, limitOf, formatUsage, countedResources, inQuotaScope } from './usage.ts';
+export type { Counted, QuotaScopes } from './usage.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countedResources, formatUsage, limitOf, usageOf } from './usage.ts';
+import { countedResources, formatUsage, inQuotaScope, limitOf, usageOf } from './usage.ts';
 
 const pod = (cpu?: string, memory?: string, phase = 'Running') => ({
   resource: 'pods',
@@ -30,5 +30,23 @@ describe('quota usage', () => {
       'persistentvolumeclaims',
       'pods',
     ]);
+  });
+});
+
+describe('quota scopes', () => {
+  const pod = (spec: Record<string, unknown>) => ({ resource: 'pods', obj: { spec: { containers: [{ name: 'c' }], ...spec } } });
+  const burstable = pod({ containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] });
+
+  it('counts only the pods every scope selects, and nothing but pods once a quota is scoped', () => {
+    expect(inQuotaScope({}, { resource: 'configmaps', obj: {} })).toBe(true);
+    expect(inQuotaScope({ scopes: ['BestEffort'] }, { resource: 'configmaps', obj: {} })).toBe(false);
+    expect(inQuotaScope({ scopes: ['BestEffort'] }, pod({}))).toBe(true);
+    expect(inQuotaScope({ scopes: ['BestEffort'] }, burstable)).toBe(false);
+    expect(inQuotaScope({ scopes: ['NotBestEffort'] }, burstable)).toBe(true);
+    expect(inQuotaScope({ scopes: ['Terminating'] }, pod({ activeDeadlineSeconds: 30 }))).toBe(true);
+    expect(inQuotaScope({ scopes: ['NotTerminating', 'BestEffort'] }, pod({ activeDeadlineSeconds: 30 }))).toBe(false);
+    const byPriority = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } };
+    expect(inQuotaScope(byPriority, pod({ priorityClassName: 'high' }))).toBe(true);
+    expect(inQuotaScope(byPriority, pod({ priorityClassName: 'low' }))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { PersistentVolumeClaim, Pod, ResourceRequirements, Service } from 'kubernetes-types/core/v1.js';
-import { milliCpu, parseQuantity } from '../../apimachinery/index.ts';
+import { milliCpu, parseQuantity, qosClass } from '../../apimachinery/index.ts';
 
 /** An object as quota counts it: which resource it is, and its spec. */
 export interface Counted {
@@ -95,4 +95,48 @@ export function countedResources(hard: Record<string, string>): Set<string> {
     else out.add('pods');
   }
   return out;
+}
+
+/** What a quota's scopes look at: its scopes and its scope selector. */
+export interface QuotaScopes {
+  scopes?: string[];
+  scopeSelector?: { matchExpressions?: { scopeName: string; operator: string; values?: string[] }[] };
+}
+
+/**
+ * Whether an object counts against a scoped quota, as Kubernetes' quota
+ * evaluators decide: a quota with scopes tracks pods only, and of those the
+ * ones every scope matches (Terminating: activeDeadlineSeconds set;
+ * BestEffort: no requests or limits; PriorityClass: by the selector's
+ * operator). A quota without scopes counts everything.
+ */
+export function inQuotaScope(q: QuotaScopes, c: Counted): boolean {
+  const selected = (q.scopeSelector?.matchExpressions ?? []).map((e) => ({ scope: e.scopeName, operator: e.operator, values: e.values ?? [] }));
+  const all = [...(q.scopes ?? []).map((scope) => ({ scope, operator: 'Exists', values: [] as string[] })), ...selected];
+  if (all.length === 0) return true;
+  if (c.resource !== 'pods') return false;
+  const pod = c.obj as Pod;
+  const terminating = pod.spec?.activeDeadlineSeconds !== undefined && pod.spec.activeDeadlineSeconds >= 0;
+  const bestEffort = qosClass(pod.spec ?? { containers: [] }) === 'BestEffort';
+  return all.every(({ scope, operator, values }) => {
+    switch (scope) {
+      case 'Terminating':
+        return terminating;
+      case 'NotTerminating':
+        return !terminating;
+      case 'BestEffort':
+        return bestEffort;
+      case 'NotBestEffort':
+        return !bestEffort;
+      case 'PriorityClass': {
+        const name = pod.spec?.priorityClassName;
+        if (operator === 'In') return name !== undefined && values.includes(name);
+        if (operator === 'NotIn') return name === undefined || !values.includes(name);
+        if (operator === 'Exists') return !!name;
+        return !name;
+      }
+      default:
+        return false;
+    }
+  });
 }
