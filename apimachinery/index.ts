@@ -85,3 +85,4 @@ export {
   verifyKubeconfig,
 } from './cluster-info.ts';
 export { notifyReady } from './systemd-notify.ts';
+export { acceptWebSocket, isWebSocketRequest, webSocketFrame, WS_BINARY, WS_CLOSE, WS_TEXT } from './websocket.ts';

@@ -1,7 +1,8 @@
 import { request } from 'node:https';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, errors } from '../../apimachinery/index.ts';
+import { ApiError, WS_BINARY, WS_CLOSE, WS_TEXT, acceptWebSocket, errors, webSocketFrame } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 
 export interface KubeletClientConfig {
@@ -28,16 +29,23 @@ export function podContainer(pod: Pod, name: string, requested: string | null): 
   return container;
 }
 
-/** GET pods/{name}/log: finds the pod's node and streams from its kubelet API. */
-export async function proxyPodLog(args: {
+interface PodLogRequest {
   pods: Registry;
   nodes: Registry;
   namespace: string;
   name: string;
   query: URLSearchParams;
   kubelet: KubeletClientConfig;
-  res: ServerResponse;
-}): Promise<void> {
+}
+
+/** GET pods/{name}/log: finds the pod's node and streams from its kubelet API. */
+export async function proxyPodLog(args: PodLogRequest & { res: ServerResponse }): Promise<void> {
+  const { nodeName, path } = await podLogSource(args);
+  await proxyToKubelet({ nodes: args.nodes, nodeName, path, kubelet: args.kubelet, res: args.res });
+}
+
+/** Which kubelet has a pod's log, and the path that serves it there. */
+async function podLogSource(args: PodLogRequest): Promise<{ nodeName: string; path: string }> {
   const pod = (await args.pods.get(args.namespace, args.name)) as unknown as Pod;
   const container = podContainer(pod, args.name, args.query.get('container'));
   const nodeName = pod.spec?.nodeName;
@@ -47,12 +55,43 @@ export async function proxyPodLog(args: {
     const v = args.query.get(p);
     if (v !== null) q.set(p, v);
   }
-  await proxyToKubelet({
-    nodes: args.nodes,
-    nodeName,
-    path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}`,
-    kubelet: args.kubelet,
-    res: args.res,
+  return { nodeName, path: `/containerLogs/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}/${encodeURIComponent(container)}?${q}` };
+}
+
+/** The WebSocket subprotocols pods/log speaks, as kube-apiserver's: raw bytes in binary frames, or base64 in text frames. */
+const LOG_PROTOCOLS = ['binary.k8s.io', 'base64.binary.k8s.io'] as const;
+
+/**
+ * pods/log over a WebSocket (what clients that stream logs that way ask
+ * for): each chunk of the log is a frame, binary for binary.k8s.io (and no
+ * protocol), base64 text for base64.binary.k8s.io; a close frame ends it.
+ */
+export async function streamPodLogOverWebSocket(args: PodLogRequest & { req: IncomingMessage; socket: Duplex }): Promise<void> {
+  const { nodeName, path } = await podLogSource(args);
+  const { host, port } = await kubeletAddress(args.nodes, nodeName);
+  const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
+    const r = request({ host, port, path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, resolve);
+    r.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${path.split('?')[0]}": ${err.message}`)));
+    r.end();
+  });
+  if ((upstream.statusCode ?? 502) !== 200) {
+    upstream.resume();
+    throw new ApiError('BadRequest', `the kubelet answered ${upstream.statusCode} for the log`);
+  }
+  const protocol = acceptWebSocket(args.req, args.socket, LOG_PROTOCOLS);
+  if (protocol === null) {
+    upstream.destroy();
+    throw errors.badRequest(`none of the offered subprotocols is one of ${LOG_PROTOCOLS.join(', ')}`);
+  }
+  const base64 = protocol === 'base64.binary.k8s.io';
+  args.socket.on('close', () => upstream.destroy());
+  upstream.on('data', (chunk: Buffer) => {
+    if (!args.socket.writable) return;
+    args.socket.write(base64 ? webSocketFrame(WS_TEXT, Buffer.from(chunk.toString('base64'))) : webSocketFrame(WS_BINARY, chunk));
+  });
+  upstream.on('end', () => {
+    // a normal closure (1000) ends the stream
+    if (args.socket.writable) args.socket.end(webSocketFrame(WS_CLOSE, Buffer.from([0x03, 0xe8])));
   });
 }
 

@@ -10,12 +10,12 @@ import { ClusterAuthorizer } from '../auth/index.ts';
 import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/index.ts';
-import { ApiError, errors, refuseUpgrade, type Logger } from '../../apimachinery/index.ts';
+import { ApiError, errors, isWebSocketRequest, refuseUpgrade, type Logger } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
 import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.ts';
 import { acceptsJson, sendError, sendJson } from './http-util.ts';
-import type { KubeletClientConfig } from './pod-log.ts';
+import { streamPodLogOverWebSocket, type KubeletClientConfig } from './pod-log.ts';
 import { STREAM_SUBRESOURCES, proxyPodStream } from './pod-stream.ts';
 import { Registry } from './registry.ts';
 import { listAndWatch } from './list-watch.ts';
@@ -229,6 +229,10 @@ export class ApiServer {
       const decision = this.authorizer.authorize(user, attributes);
       if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
       const info = parseResourcePath(path);
+      if (info?.group === '' && info.resource === 'pods' && info.name && info.namespace && info.subresource === 'log' && isWebSocketRequest(req)) {
+        const pods = { pods: this.registry('', 'pods'), nodes: this.registry('', 'nodes'), kubelet: ctx.kubelet };
+        return await streamPodLogOverWebSocket({ ...pods, namespace: info.namespace, name: info.name, query: url.searchParams, req, socket });
+      }
       if (info?.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
         throw errors.badRequest(`${req.method} ${path} cannot be upgraded: only pods/exec, pods/attach and pods/portforward stream`);
       }
