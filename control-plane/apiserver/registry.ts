@@ -349,7 +349,11 @@ export class Registry {
     let next: Obj;
     if (opts.subresource === 'status') {
       // a status write may carry label and annotation changes (Kubernetes keeps them), never spec changes
-      const metadata = { ...old.metadata, labels: obj.metadata.labels ?? old.metadata.labels, annotations: obj.metadata.annotations ?? old.metadata.annotations };
+      const metadata = {
+        ...old.metadata,
+        labels: obj.metadata.labels ?? old.metadata.labels,
+        annotations: obj.metadata.annotations ?? old.metadata.annotations,
+      };
       if (metadata.labels === undefined) delete metadata.labels;
       if (metadata.annotations === undefined) delete metadata.annotations;
       next = { ...old, metadata, status: obj.status };
