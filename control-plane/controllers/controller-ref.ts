@@ -1,5 +1,6 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, matchesLabels, type LabelSelector, type Logger, type RestClient } from '../../apimachinery/index.ts';
 
 interface Owned {
   metadata?: { ownerReferences?: OwnerReference[] };
@@ -50,4 +51,60 @@ export function podAvailability(p: Pod, minReadySeconds: number, now = Date.now(
   const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : now;
   const at = since + minReadySeconds * 1000;
   return at <= now ? { available: true } : { available: false, recheckInMs: at - now };
+}
+
+/**
+ * What a controller holds of the pods in its namespace, as client-go's
+ * ControllerRefManager claims them: its own that its selector still matches,
+ * plus orphans the selector matches (adopted: its controller reference
+ * added); its own the selector no longer matches are released (the
+ * reference removed). Owners being deleted adopt nothing. Each change is a
+ * patch preconditioned on the pod's resourceVersion, so a pod that moved on
+ * meanwhile is left for the next sync.
+ */
+export async function claimPods(o: {
+  client: RestClient;
+  owner: Owner & { metadata?: { namespace?: string; deletionTimestamp?: string } };
+  ref: OwnerReference;
+  selector: LabelSelector;
+  pods: Pod[];
+  log: Logger;
+}): Promise<Pod[]> {
+  const claimed: Pod[] = [];
+  const patch = async (p: Pod, ownerReferences: OwnerReference[]) => {
+    try {
+      return await o.client.patch<Pod>(
+        { resource: 'pods', namespace: p.metadata?.namespace, name: p.metadata?.name },
+        { metadata: { ownerReferences, resourceVersion: p.metadata?.resourceVersion } },
+        'merge',
+      );
+    } catch (err) {
+      // gone or changed since it was read: the next sync looks at it again
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return undefined;
+      throw err;
+    }
+  };
+  // an empty selector would take every pod of the namespace: it claims only what the owner already controls
+  const empty = o.selector.length === 0;
+  for (const p of o.pods) {
+    const matches = empty ? isControlledBy(p, o.owner) : matchesLabels(o.selector, p.metadata?.labels);
+    const refs = p.metadata?.ownerReferences ?? [];
+    if (isControlledBy(p, o.owner)) {
+      if (matches) claimed.push(p);
+      else if (
+        await patch(
+          p,
+          refs.filter((r) => r.uid !== o.owner.metadata?.uid),
+        )
+      )
+        o.log.info({ pod: p.metadata?.name, owner: o.ref.name }, 'released a pod its selector no longer matches');
+    } else if (matches && !controllerOf(p) && !p.metadata?.deletionTimestamp && !o.owner.metadata?.deletionTimestamp) {
+      const adopted = await patch(p, [...refs, o.ref]);
+      if (adopted) {
+        claimed.push(adopted);
+        o.log.info({ pod: p.metadata?.name, owner: o.ref.name }, 'adopted an orphan pod');
+      }
+    }
+  }
+  return claimed;
 }

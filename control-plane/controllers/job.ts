@@ -3,6 +3,10 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import {
   backoffDelay,
   defineController,
+  fromObjectSelector,
+  matchesLabels,
+  objectKey,
+  watch,
   primary,
   requeueAfter,
   rfc3339,
@@ -11,7 +15,7 @@ import {
   type RunnableController,
 } from '../../apimachinery/index.ts';
 import { owned, type Controller, type ControllerContext } from './context.ts';
-import { controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
+import { claimPods, controllerOf, controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import { JOBS, PODS } from './shared-informers.ts';
@@ -111,7 +115,19 @@ export class JobController implements Controller {
       name: this.name,
       log: this.#ctx.log,
       workers: 4,
-      watches: [primary(this.#jobs, ['add', 'update']), owned(this.#pods, 'Job')],
+      watches: [
+        primary(this.#jobs, ['add', 'update']),
+        owned(this.#pods, 'Job'),
+        // an orphan queues the jobs that would adopt it
+        watch(this.#pods, (p) =>
+          controllerOf(p)
+            ? undefined
+            : this.#jobs
+                .list()
+                .filter((j) => j.metadata?.namespace === p.metadata?.namespace && matchesLabels(fromObjectSelector(j.spec?.selector ?? {}), p.metadata?.labels))
+                .map(objectKey),
+        ),
+      ],
       reconcile: (key) => this.sync(key),
     });
   }
@@ -125,7 +141,15 @@ export class JobController implements Controller {
     if (!job || job.metadata?.deletionTimestamp) return;
     if (finishedCondition(job)) return this.#expireFinished(job);
     const spec = job.spec ?? { template: {} };
-    const pods = this.#podsByOwner.dependents(job.metadata?.uid).filter((p) => isControlledBy(p, job));
+    // its own pods and the orphans its selector matches (adopted), less the ones it no longer selects (released)
+    const pods = await claimPods({
+      client: this.#ctx.client,
+      owner: job,
+      ref: controllerRef(job, 'batch/v1', 'Job'),
+      selector: fromObjectSelector(spec.selector ?? {}),
+      pods: [...this.#podsByOwner.dependents(job.metadata?.uid).filter((p) => isControlledBy(p, job)), ...this.#podsByOwner.orphans(job.metadata?.namespace)],
+      log: this.#ctx.log,
+    });
     const active = pods.filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);
     // failures the pod failure policy ignores do not count against the back-off limit
     const judged = pods.filter((p) => phaseOf(p) === 'Failed').map((p) => ({ pod: p, verdict: podFailureVerdict(spec.podFailurePolicy?.rules ?? [], p) }));

@@ -1,8 +1,12 @@
 import { objectKey, type Informer, type KubeObject } from '../../apimachinery/index.ts';
 
 interface WithOwners extends KubeObject {
-  metadata?: KubeObject['metadata'] & { ownerReferences?: { uid: string }[] };
+  metadata?: KubeObject['metadata'] & { ownerReferences?: { uid: string; controller?: boolean }[] };
 }
+
+/** Where objects without a controller are kept, per namespace (no uid looks like this). */
+const orphansOf = (namespace: string | undefined) => `orphans/${namespace ?? ''}`;
+const hasController = (o: WithOwners) => (o.metadata?.ownerReferences ?? []).some((r) => r.controller === true);
 
 /**
  * The objects of one informer grouped by the uid of each owner they name, kept
@@ -25,22 +29,31 @@ export class OwnerIndex<T extends WithOwners> {
     });
   }
 
+  #groups(o: T): string[] {
+    return [...(o.metadata?.ownerReferences ?? []).map((r) => r.uid), ...(hasController(o) ? [] : [orphansOf(o.metadata?.namespace)])];
+  }
+
   #add(o: T): void {
     const key = objectKey(o);
-    for (const ref of o.metadata?.ownerReferences ?? []) {
-      let keys = this.#byOwner.get(ref.uid);
-      if (!keys) this.#byOwner.set(ref.uid, (keys = new Set()));
+    for (const group of this.#groups(o)) {
+      let keys = this.#byOwner.get(group);
+      if (!keys) this.#byOwner.set(group, (keys = new Set()));
       keys.add(key);
     }
   }
 
   #remove(o: T): void {
     const key = objectKey(o);
-    for (const ref of o.metadata?.ownerReferences ?? []) {
-      const keys = this.#byOwner.get(ref.uid);
+    for (const group of this.#groups(o)) {
+      const keys = this.#byOwner.get(group);
       keys?.delete(key);
-      if (keys?.size === 0) this.#byOwner.delete(ref.uid);
+      if (keys?.size === 0) this.#byOwner.delete(group);
     }
+  }
+
+  /** The objects of a namespace no controller holds: what a controller whose selector matches may adopt. */
+  orphans(namespace: string | undefined): T[] {
+    return this.dependents(orphansOf(namespace));
   }
 
   /** The objects naming this owner uid among their ownerReferences. */

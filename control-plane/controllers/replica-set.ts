@@ -2,6 +2,8 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import {
   defineController,
+  fromObjectSelector,
+  matchesLabels,
   objectKey,
   primary,
   requeueAfter,
@@ -12,7 +14,7 @@ import {
   type RunnableController,
 } from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
-import { controllerKey, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
+import { claimPods, controllerKey, controllerOf, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
 import { Expectations } from './expectations.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -66,6 +68,8 @@ export class ReplicaSetController implements Controller {
     const setGone = (rs: ReplicaSet) => void this.#expectations.forget(objectKey(rs));
     // each pod change is noted against what its set expects, then queues the set (and a set it left)
     const podChanged = (p: Pod, old?: Pod) => {
+      // an orphan queues the sets that would adopt it
+      if (!controllerOf(p)) return this.#selecting(p);
       const key = this.#ownerKey(p);
       const oldKey = old && this.#ownerKey(old);
       if (key && !old && p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
@@ -92,6 +96,14 @@ export class ReplicaSetController implements Controller {
     });
   }
 
+  /** The sets in a pod's namespace whose selector matches it. */
+  #selecting(p: Pod): string[] {
+    return this.#sets
+      .list()
+      .filter((rs) => rs.metadata?.namespace === p.metadata?.namespace && matchesLabels(fromObjectSelector(rs.spec?.selector ?? {}), p.metadata?.labels))
+      .map(objectKey);
+  }
+
   #ownerKey(p: Pod): string | undefined {
     return controllerKey(p, 'ReplicaSet');
   }
@@ -106,7 +118,15 @@ export class ReplicaSetController implements Controller {
       this.#expectations.forget(key);
       return;
     }
-    const pods = this.#podsByOwner.dependents(rs.metadata?.uid).filter((p) => isControlledBy(p, rs));
+    // its own pods and the orphans its selector matches (adopted), less the ones it no longer selects (released)
+    const pods = await claimPods({
+      client: this.#ctx.client,
+      owner: rs,
+      ref: controllerRef(rs, 'apps/v1', 'ReplicaSet'),
+      selector: fromObjectSelector(rs.spec?.selector ?? {}),
+      pods: [...this.#podsByOwner.dependents(rs.metadata?.uid).filter((p) => isControlledBy(p, rs)), ...this.#podsByOwner.orphans(rs.metadata?.namespace)],
+      log: this.#ctx.log,
+    });
     const active = pods.filter(isPodActive);
     let failure: string | undefined;
     if (this.#expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) failure = await this.#manageReplicas(rs, key, active);
