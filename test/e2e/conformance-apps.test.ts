@@ -7,25 +7,24 @@ import { useTestApiServer } from '../harness/api-server.ts';
 // controllers run (adoption is theirs); nothing schedules, so pods stay Pending, which adoption does not mind
 const api = useTestApiServer('sk-apps-', ['--disable-scheduler', '--no-cluster-dns']);
 
+/** Creates an object from its JSON form, as `kubectl create -f -` would from a file. */
+const create = (obj: object) => api.kubectlResult(['create', '-f', '-'], JSON.stringify(obj));
 const ownerOf = async (pod: string) => api.kubectl('get', 'pod', pod, '-o', 'jsonpath={.metadata.ownerReferences[?(@.controller==true)].name}');
 const podsLabelled = async (selector: string) => (await api.kubectl('get', 'pods', '-l', selector, '-o', 'name')).split('\n').filter(Boolean);
 
 describe('[sig-apps] ReplicaSet', () => {
   it('[sig-apps] ReplicaSet should adopt matching pods on creation and release no longer matching pods [Conformance]', async () => {
     await api.kubectl('run', 'pod-adoption-release', '--image=busybox', '--labels=name=pod-adoption-release', '--', 'sleep', '3600');
-    await api.kubectlResult(
-      ['create', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: { name: 'pod-adoption-release' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { name: 'pod-adoption-release' } },
-          template: { metadata: { labels: { name: 'pod-adoption-release' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
-        },
-      }),
-    );
+    await create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'pod-adoption-release' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { name: 'pod-adoption-release' } },
+        template: { metadata: { labels: { name: 'pod-adoption-release' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    });
     await waitFor('the orphan adopted', async () => (await ownerOf('pod-adoption-release')) === 'pod-adoption-release', 30_000, 200);
     expect(await podsLabelled('name=pod-adoption-release')).toEqual(['pod/pod-adoption-release']);
     await api.kubectl('label', 'pod', 'pod-adoption-release', 'name=not-matching', '--overwrite');
@@ -57,15 +56,12 @@ describe('[sig-apps] Job', () => {
 
 describe('[sig-apps] Job orphans', () => {
   it('[sig-apps] Job should adopt matching orphans and release non-matching pods [Conformance]', async () => {
-    await api.kubectlResult(
-      ['create', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: { name: 'adopt-release' },
-        spec: { parallelism: 2, completions: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
-      }),
-    );
+    await create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'adopt-release' },
+      spec: { parallelism: 2, completions: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
     let pods: string[] = [];
     await waitFor('two job pods', async () => (pods = await podsLabelled('job-name=adopt-release')).length === 2, 30_000, 200);
     const first = (pods[0] as string).replace('pod/', '');
@@ -81,19 +77,16 @@ describe('[sig-apps] Job orphans', () => {
 describe('[sig-apps] CronJob', () => {
   it('[sig-apps] CronJob should support CronJob API operations [Conformance] (status)', async () => {
     // suspended, so the controller writes no status of its own meanwhile
-    await api.kubectlResult(
-      ['create', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'batch/v1',
-        kind: 'CronJob',
-        metadata: { name: 'status-cron' },
-        spec: {
-          schedule: '*/1 * * * *',
-          suspend: true,
-          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
-        },
-      }),
-    );
+    await create({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'status-cron' },
+      spec: {
+        schedule: '*/1 * * * *',
+        suspend: true,
+        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+      },
+    });
     await api.kubectl(
       'patch',
       'cronjob',
