@@ -1,4 +1,4 @@
-import { webcrypto, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes, webcrypto } from 'node:crypto';
 
 type X509Lib = typeof import('@peculiar/x509');
 let lib: X509Lib | undefined;
@@ -202,11 +202,10 @@ export async function createCertificateRequest(names: {
   return { request: csr.toString('pem'), key: await keyPem(keys.privateKey) };
 }
 
-/** When a PEM certificate (the first, for a bundle) starts and stops being valid. */
+/** When a PEM certificate (the first, for a bundle) starts and stops being valid (Node's own parser: no certificate library loaded). */
 export async function certificateValidity(certPem: string): Promise<{ notBefore: Date; notAfter: Date }> {
-  const x509 = await x509Lib();
-  const cert = new x509.X509Certificate(x509.PemConverter.decodeFirst(certPem));
-  return { notBefore: cert.notBefore, notAfter: cert.notAfter };
+  const cert = new X509Certificate(certPem);
+  return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
 }
 
 /**
@@ -214,8 +213,6 @@ export async function certificateValidity(certPem: string): Promise<{ notBefore:
  * `sha256:` and the hex SHA-256 of the certificate's SubjectPublicKeyInfo.
  */
 export async function caCertHash(certPem: string): Promise<string> {
-  const x509 = await x509Lib();
-  const cert = new x509.X509Certificate(x509.PemConverter.decodeFirst(certPem));
-  const digest = await webcrypto.subtle.digest('SHA-256', cert.publicKey.rawData);
-  return `sha256:${Buffer.from(digest).toString('hex')}`;
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
