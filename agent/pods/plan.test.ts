@@ -52,6 +52,13 @@ describe('computePodActions', () => {
     expect(a.containersToStart.map((s) => s.name)).toEqual(['a', 'b']);
   });
 
+  it('starts an ephemeral container once, beside the running ones, and never again once it exited', () => {
+    const debugged = { ...pod('Always'), spec: { ...pod('Always').spec, ephemeralContainers: [{ name: 'debugger', image: 'busybox' }] } } as Pod;
+    const running = [c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')];
+    expect(starts(debugged, observed(running))).toEqual(['debugger#0']);
+    expect(starts(debugged, observed([...running, c('debugger', 'CONTAINER_EXITED', 1)]))).toEqual([]);
+  });
+
   it('starts nothing when every container runs', () => {
     expect(starts(pod('Always'), observed([c('a', 'CONTAINER_RUNNING'), c('b', 'CONTAINER_RUNNING')]))).toEqual([]);
   });

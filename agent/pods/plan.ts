@@ -5,6 +5,8 @@ export interface ContainerStart {
   name: string;
   attempt: number;
   init: boolean;
+  /** an ephemeral container (kubectl debug): started once, never restarted */
+  ephemeral?: boolean;
   /** the exited container this one replaces (its finish time drives back-off) */
   previous?: ObservedContainer;
 }
@@ -134,6 +136,10 @@ export function computePodActions(pod: Pod, observed: ObservedPod): PodActions {
     } else if (prev.state === 'CONTAINER_EXITED' && shouldRestart(pod, prev)) {
       actions.containersToStart.push({ name: c.name, attempt: prev.attempt + 1, init: false, previous: prev });
     }
+  }
+  // ephemeral containers (kubectl debug) start once, beside the others, and are never restarted
+  for (const e of pod.spec?.ephemeralContainers ?? []) {
+    if (!latest.has(e.name)) actions.containersToStart.push({ name: e.name, attempt: 0, init: false, ephemeral: true });
   }
   return actions;
 }

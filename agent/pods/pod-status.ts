@@ -203,6 +203,10 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
     startTime: pod.status?.startTime ?? rfc3339(now),
     ...(initSpecs.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    // ephemeral containers are reported, and count for neither the phase nor readiness
+    ...(pod.spec?.ephemeralContainers?.length
+      ? { ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c) => containerStatus(c as Container, inputs, false, 'ContainerCreating')) }
+      : {}),
     ...(pod.status?.qosClass ? { qosClass: pod.status.qosClass } : {}),
   };
 }

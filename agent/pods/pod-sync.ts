@@ -96,8 +96,14 @@ const RESYNC_AFTER_HOOK_MS = 1000;
 const isSettled = (a: PodActions) => !a.killPod && !a.createSandbox && a.containersToStart.length === 0 && a.containersToKill.length === 0;
 
 /** The event fieldPath naming a container: spec.containers{web}. */
-function fieldPathOf(name: string, init: boolean): string {
-  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
+function fieldPathOf(name: string, init: boolean, ephemeral = false): string {
+  return `spec.${ephemeral ? 'ephemeralContainers' : init ? 'initContainers' : 'containers'}{${name}}`;
+}
+
+/** The spec of the container a start names: an init, app or ephemeral container (the last has the same shape). */
+function specOf(pod: Pod, start: ContainerStart): Container | undefined {
+  const list = start.ephemeral ? (pod.spec?.ephemeralContainers as Container[] | undefined) : start.init ? pod.spec?.initContainers : pod.spec?.containers;
+  return list?.find((c) => c.name === start.name);
 }
 
 /**
@@ -266,8 +272,8 @@ export class PodSyncer {
   ): Promise<number | undefined> {
     const { cri } = this.#deps;
     const uid = pod.metadata?.uid ?? '';
-    const spec = (start.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((c) => c.name === start.name) as Container;
-    const fieldPath = fieldPathOf(start.name, start.init);
+    const spec = specOf(pod, start) as Container;
+    const fieldPath = fieldPathOf(start.name, start.init, start.ephemeral);
     const key = `${uid}/${start.name}`;
     const now = this.#now();
     if (start.previous) {
@@ -434,7 +440,7 @@ export class PodSyncer {
   /** Reads, once per container, what exited containers left at their terminationMessagePath. */
   async #readTerminationMessages(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<void> {
     const podDir = join(this.#deps.podsDir, pod.metadata?.uid ?? '');
-    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...((pod.spec?.ephemeralContainers ?? []) as Container[])];
     for (const c of observed.containers) {
       if (c.state !== 'CONTAINER_EXITED' || memory.terminationMessages.has(c.id)) continue;
       const logPath = join(podLogDirectory(pod, this.#deps.env.podLogsDir), `${c.name}/${c.attempt}.log`);

@@ -53,7 +53,12 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
     core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], strategy: namespaceStrategy }),
-    core('pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'eviction'], strategy: podStrategy }),
+    core('pods', 'Pod', true, {
+      shortNames: ['po'],
+      categories: ['all'],
+      subresources: ['status', 'binding', 'log', 'eviction', 'ephemeralcontainers'],
+      strategy: podStrategy,
+    }),
     core('nodes', 'Node', false, { shortNames: ['no'], subresources: ['status', 'proxy'], strategy: nodeStrategy }),
     core('events', 'Event', true, { shortNames: ['ev'], strategy: eventStrategy }),
     core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: STATUS, strategy: serviceStrategy(serviceIps, nodePorts) }),

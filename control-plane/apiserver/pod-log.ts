@@ -15,7 +15,7 @@ const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSecon
 
 /** The container a pods/log, exec or attach request means: the one named (which must exist), or the pod's only one. */
 export function podContainer(pod: Pod, name: string, requested: string | null): string {
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
   let container = requested ?? '';
   if (!container) {
     if ((pod.spec?.containers ?? []).length !== 1) {

@@ -360,6 +360,10 @@ export class Registry {
     } else if (opts.subresource === 'finalize') {
       // namespaces/finalize: only spec.finalizers change
       next = { ...old, spec: { ...(old.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };
+    } else if (opts.subresource === 'ephemeralcontainers') {
+      // pods/ephemeralcontainers: only spec.ephemeralContainers change, and only by additions
+      next = { ...old, spec: { ...(old.spec ?? {}), ephemeralContainers: obj.spec?.ephemeralContainers ?? [] } };
+      this.#validate(next, this.info.strategy?.validateEphemeralContainers?.(next, old) ?? []);
     } else if (opts.subresource === 'approval') {
       // certificatesigningrequests/approval: only the Approved/Denied conditions change
       next = { ...old, status: { ...(old.status ?? {}), conditions: obj.status?.conditions } };

@@ -33,6 +33,8 @@ export interface Strategy {
   /** on update of the main resource (status is kept from `old` generically when the resource has a status subresource) */
   prepareForUpdate?(obj: Obj, old: Obj): void;
   validateUpdate?(obj: Obj, old: Obj): StatusCause[];
+  /** (pods) a write to pods/ephemeralcontainers: what may be added, and that nothing there changes */
+  validateEphemeralContainers?(obj: Obj, old: Obj): StatusCause[];
   /** how names are checked, when not as DNS-1123 subdomains */
   nameRule?(name: string): string[];
   /** field selector paths this resource accepts besides metadata.name and metadata.namespace */

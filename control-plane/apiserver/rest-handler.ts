@@ -147,7 +147,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     return sendJson(res, 201, created, warningHeaders(warnings));
   }
 
-  if (method === 'PUT' && name && (!subresource || subresource === 'status' || subresource === 'approval' || subresource === 'finalize')) {
+  if (method === 'PUT' && name && (!subresource || ['status', 'approval', 'finalize', 'ephemeralcontainers'].includes(subresource))) {
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
@@ -161,7 +161,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     );
   }
 
-  if (method === 'PATCH' && name && (!subresource || subresource === 'status' || subresource === 'approval')) {
+  if (method === 'PATCH' && name && (!subresource || ['status', 'approval', 'ephemeralcontainers'].includes(subresource))) {
     const kind = patchKindOf(req.headers['content-type']);
     if (kind === null) throw unsupportedPatch({ apply: true });
     const patch = await readBody(req, { allowPatchTypes: true });

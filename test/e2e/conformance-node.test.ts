@@ -171,6 +171,34 @@ describe('[sig-node] Pods', () => {
   }, 90_000);
 });
 
+describe('[sig-node] Ephemeral Containers', () => {
+  it('[sig-node] Ephemeral Containers [NodeConformance] will start an ephemeral container in an existing pod [Conformance]', async () => {
+    await applyManifest(
+      c,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: debug-target}\nspec:\n  containers: [{name: c, image: busybox, command: [sleep, '600']}]`,
+    );
+    await waitForJsonPath(c, ['pod', 'debug-target'], '{.status.phase}', 'Running');
+    // kubectl debug patches pods/ephemeralcontainers and returns
+    await c.kubectl('debug', 'debug-target', '--profile=general', '--image=busybox', '--container=debugger', '--', 'sh', '-c', 'echo debugging here');
+    await waitForJsonPath(c, ['pod', 'debug-target'], '{.status.ephemeralContainerStatuses[0].state.terminated.reason}', 'Completed', 60_000);
+    expect((await c.kubectl('logs', 'debug-target', '-c', 'debugger')).trim()).toBe('debugging here');
+    // the pod's own container ran on untouched, and the ephemeral one is not restarted
+    expect(await c.kubectl('get', 'pod', 'debug-target', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
+    // ephemeral containers only grow: one may not be changed, and one may not take a port
+    const changed = await c.kubectlResult(
+      ['replace', '--raw', '/api/v1/namespaces/default/pods/debug-target/ephemeralcontainers', '-f', '-'],
+      JSON.stringify({
+        ...JSON.parse(await c.kubectl('get', 'pod', 'debug-target', '-o', 'json')),
+        spec: {
+          ...JSON.parse(await c.kubectl('get', 'pod', 'debug-target', '-o', 'jsonpath={.spec}')),
+          ephemeralContainers: [{ name: 'other', image: 'busybox' }],
+        },
+      }),
+    );
+    expect(changed.stderr).toContain('existing ephemeral containers may not be changed');
+  });
+});
+
 describe('[sig-storage] EmptyDir volumes', () => {
   it('[sig-storage] EmptyDir volumes should support (non-root,0777,default) [LinuxOnly] [NodeConformance] [Conformance]', async () => {
     const log = await logsOf(

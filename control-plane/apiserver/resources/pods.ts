@@ -201,7 +201,47 @@ function admitPod(spec: PodSpec): void {
   }
 }
 
+/** A field with something in it: an empty object or list (what kubectl debug sends for resources) is as good as unset. */
+const isSet = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'object' && Object.keys(v as object).length === 0);
+
+/** The fields an ephemeral container may not have (it runs once, beside the others, with the pod's resources). */
+const EPHEMERAL_FORBIDDEN = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'restartPolicy'] as const;
+
+/**
+ * A write to pods/ephemeralcontainers, as kube-apiserver validates it: the
+ * ones the pod has stay exactly as they are; each new one has a name no
+ * other container of the pod has, an image, and none of the fields an
+ * ephemeral container may not set.
+ */
+function validateEphemeralContainers(obj: Obj, old: Obj): StatusCause[] {
+  const next = asPod(obj).spec?.ephemeralContainers ?? [];
+  const before = asPod(old).spec?.ephemeralContainers ?? [];
+  const causes: StatusCause[] = [];
+  for (const e of before) {
+    const now = next.find((n) => n.name === e.name);
+    if (!now || JSON.stringify(now) !== JSON.stringify(e))
+      return [fieldErrors.forbidden('spec.ephemeralContainers', 'existing ephemeral containers may not be changed')];
+  }
+  const spec = asPod(old).spec;
+  const names = new Set([...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((c) => c.name));
+  next.forEach((e, i) => {
+    if (before.some((b) => b.name === e.name)) return;
+    const path = `spec.ephemeralContainers[${i}]`;
+    if (!e.name) causes.push(fieldErrors.required(`${path}.name`));
+    else {
+      for (const why of dns1123Label(e.name)) causes.push(fieldErrors.invalid(`${path}.name`, e.name, why));
+      if (names.has(e.name)) causes.push(fieldErrors.duplicate(`${path}.name`, e.name));
+      names.add(e.name);
+    }
+    if (!e.image) causes.push(fieldErrors.required(`${path}.image`));
+    for (const f of EPHEMERAL_FORBIDDEN)
+      if (isSet((e as unknown as Record<string, unknown>)[f])) causes.push(fieldErrors.forbidden(`${path}.${f}`, 'cannot be set for an Ephemeral Container'));
+  });
+  return causes;
+}
+
 export const podStrategy: Strategy = {
+  validateEphemeralContainers,
   prepareForCreate(obj) {
     const pod = asPod(obj);
     const spec = (pod.spec ??= { containers: [] });
