@@ -93,6 +93,7 @@ const editRules: PolicyRule[] = [
       'pods',
       'pods/attach',
       'pods/exec',
+      'pods/ephemeralcontainers',
       'pods/portforward',
       'pods/proxy',
       'pods/eviction',
