@@ -230,9 +230,14 @@ export class PodSyncer {
     const podIP = observed.sandboxes[0]?.ip ?? '';
     const mounts = await this.#podMounts(pod, podIP);
 
+    // an ephemeral container's target shares its process namespace (kubectl debug --target): the running container of that name
+    const runningBefore = new Map(observed.containers.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => [c.name, c.id]));
     for (const [i, start] of actions.containersToStart.entries()) {
+      const target = start.ephemeral
+        ? runningBefore.get((specOf(pod, start) as { targetContainerName?: string } | undefined)?.targetContainerName ?? '')
+        : undefined;
       retry(
-        await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, messageFile: files[i] as string, memory, event }),
+        await this.#startContainer(pod, start, { sandboxId, sbConfig, podIP, mounts, volumes, messageFile: files[i] as string, memory, event, target }),
         'ContainerBackOff',
       );
     }
@@ -268,6 +273,8 @@ export class PodSyncer {
       messageFile: string;
       memory: PodMemory;
       event: PodEvent;
+      /** (ephemeral) the running container whose process namespace it joins */
+      target?: string;
     },
   ): Promise<number | undefined> {
     const { cri } = this.#deps;
@@ -339,7 +346,17 @@ export class PodSyncer {
     try {
       id = await cri.createContainer(
         ctx.sandboxId,
-        containerConfig({ pod, container: spec, attempt: start.attempt, imageRef: image.imageRef, env: this.#deps.env, podIP: ctx.podIP, mounts, resolvedEnv }),
+        containerConfig({
+          pod,
+          container: spec,
+          attempt: start.attempt,
+          imageRef: image.imageRef,
+          env: this.#deps.env,
+          podIP: ctx.podIP,
+          mounts,
+          resolvedEnv,
+          targetContainerId: ctx.target,
+        }),
         ctx.sbConfig,
       );
     } catch (err) {

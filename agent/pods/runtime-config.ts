@@ -250,6 +250,8 @@ export function containerConfig(args: {
   podIP: string;
   mounts: Mount[];
   resolvedEnv?: ResolvedEnv;
+  /** (an ephemeral container's target) the container whose process namespace this one joins */
+  targetContainerId?: string;
 }): ContainerConfig {
   const { pod, container: c, attempt, env } = args;
   const m = pod.metadata ?? {};
@@ -268,7 +270,11 @@ export function containerConfig(args: {
     tty: c.tty ?? false,
     linux: {
       resources: containerResources(c),
-      securityContext: containerSecurityContext(pod, c, namespaceOptions(pod)),
+      securityContext: containerSecurityContext(
+        pod,
+        c,
+        args.targetContainerId ? { ...namespaceOptions(pod), pid: 'TARGET', targetId: args.targetContainerId } : namespaceOptions(pod),
+      ),
     },
   };
 }

@@ -182,6 +182,21 @@ describe('[sig-node] Ephemeral Containers', () => {
     await c.kubectl('debug', 'debug-target', '--profile=general', '--image=busybox', '--container=debugger', '--', 'sh', '-c', 'echo debugging here');
     await waitForJsonPath(c, ['pod', 'debug-target'], '{.status.ephemeralContainerStatuses[0].state.terminated.reason}', 'Completed', 60_000);
     expect((await c.kubectl('logs', 'debug-target', '-c', 'debugger')).trim()).toBe('debugging here');
+    // with --target it shares the target's process namespace: it sees the target's sleep
+    await c.kubectl(
+      'debug',
+      'debug-target',
+      '--profile=general',
+      '--image=busybox',
+      '--target=c',
+      '--container=peeker',
+      '--',
+      'sh',
+      '-c',
+      'ps -o comm | grep -c sleep',
+    );
+    await waitForJsonPath(c, ['pod', 'debug-target'], '{.status.ephemeralContainerStatuses[1].state.terminated.reason}', 'Completed', 60_000);
+    expect((await c.kubectl('logs', 'debug-target', '-c', 'peeker')).trim()).toBe('1');
     // the pod's own container ran on untouched, and the ephemeral one is not restarted
     expect(await c.kubectl('get', 'pod', 'debug-target', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}')).toBe('Running 0');
     // ephemeral containers only grow: one may not be changed, and one may not take a port
