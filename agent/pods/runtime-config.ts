@@ -199,8 +199,11 @@ function fieldRefValue(pod: Pod, path: string, env: PodEnvironment, podIP: strin
   }
 }
 
-/** The container's environment: envFrom entries, then env (values, downward API fields, and ConfigMap/Secret keys already read). */
-/** A container's environment as name/value pairs, in order; a later pair wins. */
+/**
+ * The container's environment as name/value pairs, in order (a later pair
+ * wins): service links, envFrom entries, then env (values with their $(VAR)
+ * references expanded, downward API fields, ConfigMap/Secret keys already read).
+ */
 function environmentOf(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): { key: string; value: string }[] {
   // the container's own variables come after, so they win
   const out: { key: string; value: string }[] = [...serviceLinkEnv(env.services?.() ?? [], pod), ...(resolved?.from ?? [])];
@@ -229,14 +232,16 @@ function environmentOf(pod: Pod, c: Container, env: PodEnvironment, podIP: strin
   return out;
 }
 
+/** An environment as CRI carries it: values as bytes (a string given for them would be read as base64). */
+const asKeyValues = (environment: { key: string; value: string }[]): KeyValue[] => environment.map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
+
 export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
-  // CRI carries values as bytes: a string given for them would be read as base64
-  return environmentOf(pod, c, env, podIP, resolved).map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
+  return asKeyValues(environmentOf(pod, c, env, podIP, resolved));
 }
 
 /** The command and args with their $(VAR) references to the container's environment expanded. */
-function expandedCommand(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): { command: string[]; args: string[] } {
-  const defined = new Map(environmentOf(pod, c, env, podIP, resolved).map((kv) => [kv.key, kv.value]));
+function expandedCommand(c: Container, environment: { key: string; value: string }[]): { command: string[]; args: string[] } {
+  const defined = new Map(environment.map((kv) => [kv.key, kv.value]));
   const expand = (s: string) => expandReferences(s, (name) => defined.get(name));
   return { command: (c.command ?? []).map(expand), args: (c.args ?? []).map(expand) };
 }
@@ -255,12 +260,14 @@ export function containerConfig(args: {
 }): ContainerConfig {
   const { pod, container: c, attempt, env } = args;
   const m = pod.metadata ?? {};
+  // worked out once: the variables themselves, and what the command and args refer to
+  const environment = environmentOf(pod, c, env, args.podIP, args.resolvedEnv);
   return {
     metadata: { name: c.name, attempt },
     image: { image: args.imageRef, userSpecifiedImage: c.image ?? '' },
-    ...expandedCommand(pod, c, env, args.podIP, args.resolvedEnv),
+    ...expandedCommand(c, environment),
     workingDir: c.workingDir ?? '',
-    envs: containerEnv(pod, c, env, args.podIP, args.resolvedEnv),
+    envs: asKeyValues(environment),
     mounts: args.mounts,
     labels: { ...podLabels({ name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '' }, env.nodeName), [CONTAINER_NAME]: c.name },
     annotations: { 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },
