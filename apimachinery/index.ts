@@ -86,3 +86,4 @@ export {
 } from './cluster-info.ts';
 export { notifyReady } from './systemd-notify.ts';
 export { acceptWebSocket, isWebSocketRequest, webSocketFrame, WS_BINARY, WS_CLOSE, WS_TEXT } from './websocket.ts';
+export { pathExists } from './path-exists.ts';

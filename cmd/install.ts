@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import YAML from 'yaml';
-import { RestClient, discoverCluster, hostIPv4 } from '../apimachinery/index.ts';
+import { RestClient, discoverCluster, hostIPv4, pathExists } from '../apimachinery/index.ts';
 import { CERTS_SECRET, openSharedPki, writeSharedPki } from './control-plane-certs.ts';
-import { containerdLayout, createJoinToken, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
+import { containerdLayout, createJoinToken, nodeJoinPaths, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
 import { HOST } from './host-layout.ts';
 import { SERVER_OPTIONS } from './options.ts';
 
@@ -44,19 +44,14 @@ const NEEDS: Record<string, string> = {
 };
 
 const say = (msg: string) => process.stderr.write(`skiff install: ${msg}\n`);
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 const systemctl = (...args: string[]) => run('systemctl', args);
 
 /** Refuses a host skiff cannot run on, saying what is missing. */
 async function checkHost(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('must run as root');
-  if (!(await exists('/run/systemd/system'))) throw new Error('needs systemd as the init system (no /run/systemd/system)');
+  if (!(await pathExists('/run/systemd/system'))) throw new Error('needs systemd as the init system (no /run/systemd/system)');
   const missing = [];
-  for (const [path, pkg] of Object.entries(NEEDS)) if (!(await exists(path))) missing.push(pkg);
+  for (const [path, pkg] of Object.entries(NEEDS)) if (!(await pathExists(path))) missing.push(pkg);
   if (missing.length) throw new Error(`missing Debian packages: apt-get install ${[...new Set(missing)].join(' ')}`);
 }
 
@@ -70,7 +65,7 @@ async function placeRelease(): Promise<boolean> {
   let target = PACKAGE_ROOT.replace(/\/$/, '');
   if (version) {
     target = join(RELEASES, version);
-    if (PACKAGE_ROOT.replace(/\/$/, '') !== target && !(await exists(join(target, 'RELEASE')))) {
+    if (PACKAGE_ROOT.replace(/\/$/, '') !== target && !(await pathExists(join(target, 'RELEASE')))) {
       await rm(`${target}.new`, { recursive: true, force: true });
       await mkdir(RELEASES, { recursive: true });
       await cp(PACKAGE_ROOT, `${target}.new`, { recursive: true, verbatimSymlinks: true });
@@ -126,7 +121,7 @@ async function writeConfig(settings: Record<string, unknown>): Promise<boolean> 
 
 /** containerd's config (registry mirror, our CNI delegate, the systemd cgroup driver), written once. */
 async function writeContainerdConfig(registry: string): Promise<void> {
-  if (await exists(join(HOST.containerdBase, 'config.toml'))) return;
+  if (await pathExists(join(HOST.containerdBase, 'config.toml'))) return;
   await prepareContainerd({
     ...containerdLayout(HOST.containerdBase, { registry, delegateSocket: HOST.delegateSocket, state: HOST.containerdState, systemdCgroup: true }),
     configDir: HOST.containerdBase,
@@ -135,7 +130,7 @@ async function writeContainerdConfig(registry: string): Promise<void> {
   });
   await mkdir(HOST.cniConfDir, { recursive: true });
   const ours = join(HOST.cniConfDir, '10-skiff.conflist');
-  if (!(await exists(ours))) await cp(join(PACKAGE_ROOT, 'cni-configs', '10-skiff.conflist'), ours);
+  if (!(await pathExists(ours))) await cp(join(PACKAGE_ROOT, 'cni-configs', '10-skiff.conflist'), ours);
 }
 
 /** Starts (or, after an upgrade, restarts) units and enables them at boot; a notify unit's start returns once it is ready. */
@@ -211,7 +206,8 @@ export async function runInstall(argv: string[]): Promise<void> {
     return;
   }
   await checkHost();
-  const joined = await exists(join(HOST.nodeDir, 'agent.kubeconfig'));
+  const joinPaths = nodeJoinPaths(HOST.nodeDir);
+  const joined = await pathExists(joinPaths.kubeconfig);
   // an agent's join is checked before anything is written: a wrong token or pin leaves the host as it was
   let cluster: { server: string; ca: string } | undefined;
   if (role === 'agent' && (values.token || !joined)) {
@@ -226,9 +222,9 @@ export async function runInstall(argv: string[]): Promise<void> {
   if (sharedPki) await writeJoinedPki(String(serverFlags['pki-dir'] ?? SERVER_OPTIONS['pki-dir'].default), sharedPki);
   const upgraded = await placeRelease();
   const agentSettings = {
-    config: join(HOST.nodeDir, 'agent-config.yaml'),
-    kubeconfig: join(HOST.nodeDir, 'agent.kubeconfig'),
-    'bootstrap-kubeconfig': join(HOST.nodeDir, 'bootstrap.kubeconfig'),
+    config: joinPaths.config,
+    kubeconfig: joinPaths.kubeconfig,
+    'bootstrap-kubeconfig': joinPaths.bootstrapKubeconfig,
     'node-name': nodeName,
     'flannel-backend': 'host-gw',
     ...(values['node-ip'] ? { 'node-ip': values['node-ip'] } : {}),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { DEFAULT_CONFIG, PodCgroups, cleanupProxy, flushNodeRoutes, loadAgentConfig, removeVxlanDevice } from '../agent/index.ts';
-import { deleteLink, detachLoopDevicesUnder, unmountUnder } from '../lab/index.ts';
+import { deleteLink, detachLoopDevicesUnder, nodeJoinPaths, unmountUnder } from '../lab/index.ts';
 import { HOST, removeHostPods } from './host-layout.ts';
 import { UNITS } from './install.ts';
 
@@ -45,7 +45,7 @@ export async function runUninstall(argv: string[]): Promise<void> {
   await detachLoopDevicesUnder([HOST.csiState]);
   await deleteLink(HOST.bridge);
   // the pods' slices, below the cgroup root the agent was given
-  const { config } = await loadAgentConfig(join(HOST.nodeDir, 'agent-config.yaml')).catch(() => ({ config: DEFAULT_CONFIG }));
+  const { config } = await loadAgentConfig(nodeJoinPaths(HOST.nodeDir).config).catch(() => ({ config: DEFAULT_CONFIG }));
   await (await PodCgroups.detect(config.cgroupRoot, { driver: 'systemd' })).removeAll();
   await cleanupProxy('skiff');
   await flushNodeRoutes();

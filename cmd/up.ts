@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { RestClient, hostIPv4, loadKubeconfig } from '../apimachinery/index.ts';
 import { bootedWithSystemd } from '../agent/index.ts';
-import { containerdLayout, installStorageDefaults, prepareContainerd, readPid, startDaemon, waitFor, waitUntilServing, prepareNodeJoin } from '../lab/index.ts';
+import {
+  agentJoinFlags,
+  containerdLayout,
+  installStorageDefaults,
+  prepareContainerd,
+  prepareNodeJoin,
+  readPid,
+  startDaemon,
+  waitFor,
+  waitUntilServing,
+} from '../lab/index.ts';
 import { HOST, SKIFF_BIN } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -99,12 +109,7 @@ export async function runUp(argv: string[]): Promise<void> {
         ...supervised('agent'),
         SKIFF_BIN,
         'agent',
-        '--config',
-        creds.config,
-        '--kubeconfig',
-        creds.kubeconfig,
-        '--bootstrap-kubeconfig',
-        creds.bootstrapKubeconfig,
+        ...agentJoinFlags(creds),
         '--node-name',
         nodeName,
         '--node-ip',

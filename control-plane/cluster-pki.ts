@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { createCA, issueCert, type KeyPair } from '../apimachinery/index.ts';
+import { createCA, issueCert, pathExists, type KeyPair } from '../apimachinery/index.ts';
 import { COMPONENT_USERS } from './auth/index.ts';
 
 export interface ClusterPki {
@@ -15,16 +15,6 @@ export interface ClusterPki {
   clusterDns: KeyPair;
 }
 
-/** Does a file exist (readable or not)? */
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The pair stored under `name`, made and stored when missing, or when
  * `stale` says the stored certificate is one an older version made with
@@ -33,7 +23,7 @@ export async function exists(p: string): Promise<boolean> {
 async function loadOrIssue(dir: string, name: string, make: () => Promise<KeyPair>, stale: (cert: X509Certificate) => boolean = () => false): Promise<KeyPair> {
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
-  if ((await exists(certPath)) && (await exists(keyPath))) {
+  if ((await pathExists(certPath)) && (await pathExists(keyPath))) {
     const stored = { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
     if (!stale(new X509Certificate(stored.cert))) return stored;
   }

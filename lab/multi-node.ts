@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { PodCgroups } from '../agent/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
 import { readPid, startDaemon, stopDaemon } from './daemon.ts';
-import { prepareNodeJoin } from './node-join.ts';
+import { agentJoinFlags, nodeJoinPaths, prepareNodeJoin } from './node-join.ts';
 import { detachLoopDevicesUnder, unmountUnder } from './teardown.ts';
 
 const run = promisify(execFile);
@@ -156,7 +156,6 @@ async function prepareNode(o: LabOptions, n: LabNode): Promise<void> {
 export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
   const delegateSocket = join(n.dir, 'cni.sock');
   const cniConfDir = join(n.dir, 'net.d');
-  const nodeFiles = join(n.dir, 'node');
   await startDaemon(['containerd', '--config', join(n.dir, 'etc', 'config.toml')], {
     logFile: join(n.dir, 'containerd.log'),
     pidFile: join(n.dir, 'containerd.pid'),
@@ -187,12 +186,7 @@ export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
       '--',
       SKIFF,
       'agent',
-      '--config',
-      join(nodeFiles, 'agent-config.yaml'),
-      '--kubeconfig',
-      join(nodeFiles, 'agent.kubeconfig'),
-      '--bootstrap-kubeconfig',
-      join(nodeFiles, 'bootstrap.kubeconfig'),
+      ...agentJoinFlags(nodeJoinPaths(join(n.dir, 'node'))),
       '--node-name',
       n.name,
       '--node-ip',

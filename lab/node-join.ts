@@ -39,6 +39,24 @@ export interface NodeJoinRequest extends NodeJoinFiles {
 
 const JOIN_TOKEN_TTL_MS = 2 * 3600_000;
 
+/** A joining agent's files under its directory: what writeNodeJoin writes and the agent's flags name. */
+export interface NodeJoinPaths {
+  bootstrapKubeconfig: string;
+  /** appears when the agent's TLS bootstrap is done */
+  kubeconfig: string;
+  /** its KubeletConfiguration */
+  config: string;
+}
+
+export function nodeJoinPaths(dir: string): NodeJoinPaths {
+  return { bootstrapKubeconfig: join(dir, 'bootstrap.kubeconfig'), kubeconfig: join(dir, 'agent.kubeconfig'), config: join(dir, 'agent-config.yaml') };
+}
+
+/** The agent's flags naming those files. */
+export function agentJoinFlags(paths: NodeJoinPaths): string[] {
+  return ['--config', paths.config, '--kubeconfig', paths.kubeconfig, '--bootstrap-kubeconfig', paths.bootstrapKubeconfig];
+}
+
 /** A join token made with an administrator's credentials (as `skiff token create`), and the pin of the cluster's CA. */
 export async function createJoinToken(adminKubeconfig: string, description: string): Promise<{ token: string; caCertHash: string }> {
   const adminConfig = await loadKubeconfig(adminKubeconfig);
@@ -58,14 +76,10 @@ export async function createJoinToken(adminKubeconfig: string, description: stri
  * it get its client and serving certificates from the cluster and renew
  * them. `kubeconfig` appears when the agent's TLS bootstrap is done.
  */
-export async function writeNodeJoin(
-  cluster: { server: string; ca: string },
-  token: string,
-  f: NodeJoinFiles,
-): Promise<{ bootstrapKubeconfig: string; kubeconfig: string; config: string }> {
+export async function writeNodeJoin(cluster: { server: string; ca: string }, token: string, f: NodeJoinFiles): Promise<NodeJoinPaths> {
   await mkdir(f.dir, { recursive: true, mode: 0o700 });
-  const bootstrapKubeconfig = join(f.dir, 'bootstrap.kubeconfig');
-  await writeKubeconfig(bootstrapKubeconfig, { ...cluster, token }, { user: 'tls-bootstrap-token-user' });
+  const paths = nodeJoinPaths(f.dir);
+  await writeKubeconfig(paths.bootstrapKubeconfig, { ...cluster, token }, { user: 'tls-bootstrap-token-user' });
   const config = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -80,9 +94,8 @@ export async function writeNodeJoin(
     ...(f.cgroupDriver ? { cgroupDriver: f.cgroupDriver } : {}),
     ...f.extraConfig,
   };
-  const configPath = join(f.dir, 'agent-config.yaml');
-  await writeFile(configPath, YAML.stringify(config));
-  return { bootstrapKubeconfig, kubeconfig: join(f.dir, 'agent.kubeconfig'), config: configPath };
+  await writeFile(paths.config, YAML.stringify(config));
+  return paths;
 }
 
 /**
@@ -90,7 +103,7 @@ export async function writeNodeJoin(
  * cluster with it (the CA pinned by its hash), and the agent's files
  * (writeNodeJoin). Nothing is cut from the CA's files.
  */
-export async function prepareNodeJoin(r: NodeJoinRequest): Promise<{ bootstrapKubeconfig: string; kubeconfig: string; config: string }> {
+export async function prepareNodeJoin(r: NodeJoinRequest): Promise<NodeJoinPaths> {
   const { token, caCertHash: hash } = await createJoinToken(r.adminKubeconfig, `joins ${r.nodeName}`);
   const cluster = await discoverCluster({ server: r.server, token, caCertHashes: [hash] });
   return writeNodeJoin(cluster, token, r);

@@ -1,5 +1,4 @@
-import { access } from 'node:fs/promises';
-import { certificateValidity, loadKubeconfig, RestClient, writeKubeconfig, type ClientConfig, type Logger } from '../../apimachinery/index.ts';
+import { certificateValidity, loadKubeconfig, pathExists, RestClient, writeKubeconfig, type ClientConfig, type Logger } from '../../apimachinery/index.ts';
 import { requestCertificate, type CertificateAsk } from './request.ts';
 import type { CertificateStore } from './store.ts';
 
@@ -25,12 +24,6 @@ export function servingCertificateAsk(nodeName: string, addresses: string[]): Ce
   };
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /**
  * The agent's credentials for the API server, as the kubelet's TLS bootstrap
  * makes them: the kubeconfig as it is while its certificate is valid;
@@ -46,7 +39,7 @@ export async function bootstrapClientCredentials(o: {
   log: Logger;
   signal: AbortSignal;
 }): Promise<ClientConfig> {
-  if (await exists(o.kubeconfig)) {
+  if (await pathExists(o.kubeconfig)) {
     const cfg = await loadKubeconfig(o.kubeconfig);
     const valid = cfg.cert ? (await certificateValidity(cfg.cert)).notAfter.getTime() > Date.now() : !!cfg.token;
     if (valid || !o.bootstrapKubeconfig) return cfg;

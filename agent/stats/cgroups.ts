@@ -1,7 +1,7 @@
-import { access, mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { parseQuantity, qosClass } from '../../apimachinery/index.ts';
+import { parseQuantity, pathExists, qosClass } from '../../apimachinery/index.ts';
 import { cgroupPath, containerIdOf, rootComponents, sliceName, type CgroupDriver } from './cgroup-names.ts';
 import { SystemdSlices, type SliceProperties } from './systemd-slices.ts';
 
@@ -63,10 +63,7 @@ export class PodCgroups {
   /** cgroup v2 when the unified hierarchy is mounted at the top. */
   static async detect(root: string, opts: { mount?: string; driver?: CgroupDriver; systemd?: SystemdSlices } = {}): Promise<PodCgroups> {
     const mount = opts.mount ?? '/sys/fs/cgroup';
-    const v2 = await access(join(mount, 'cgroup.controllers')).then(
-      () => true,
-      () => false,
-    );
+    const v2 = await pathExists(join(mount, 'cgroup.controllers'));
     return new PodCgroups({ ...opts, root, version: v2 ? 2 : 1, mount });
   }
 
@@ -136,10 +133,7 @@ export class PodCgroups {
 
   /** Whether a cgroup exists (its memory directory: every pod cgroup has one). */
   async #exists(cgroup: string): Promise<boolean> {
-    return access(this.#dir('memory', cgroup)).then(
-      () => true,
-      () => false,
-    );
+    return pathExists(this.#dir('memory', cgroup));
   }
 
   /**

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pathExists } from '../../apimachinery/index.ts';
 
 const run = promisify(execFile);
 
@@ -59,8 +60,5 @@ export class SystemdSlices {
 
 /** Whether this host was booted with systemd as its init (as sd_booted() tells). */
 export async function bootedWithSystemd(): Promise<boolean> {
-  return access('/run/systemd/system').then(
-    () => true,
-    () => false,
-  );
+  return pathExists('/run/systemd/system');
 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { exists } from '../cluster-pki.ts';
 import { join } from 'node:path';
+import { pathExists } from '../../apimachinery/index.ts';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -40,7 +40,7 @@ export class ServiceAccountTokens {
   static async load(pkiDir: string, issuer = DEFAULT_ISSUER): Promise<ServiceAccountTokens> {
     const keyPath = join(pkiDir, 'sa.key');
     const pubPath = join(pkiDir, 'sa.pub');
-    if (!(await exists(keyPath)) || !(await exists(pubPath))) {
+    if (!(await pathExists(keyPath)) || !(await pathExists(pubPath))) {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       await writeFile(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       await writeFile(pubPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
-import { prepareNodeJoin, stopPid, waitFor } from '../index.ts';
+import { agentJoinFlags, prepareNodeJoin, stopPid, waitFor } from '../index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult, type TestApiServer } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './node.ts';
 
@@ -146,12 +146,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     agentArgv = [
       SKIFF,
       'agent',
-      '--config',
-      creds.config,
-      '--kubeconfig',
-      creds.kubeconfig,
-      '--bootstrap-kubeconfig',
-      creds.bootstrapKubeconfig,
+      ...agentJoinFlags(creds),
       '--node-name',
       nodeName,
       '--node-ip',
