@@ -68,12 +68,7 @@ const LOG_PROTOCOLS = ['binary.k8s.io', 'base64.binary.k8s.io'] as const;
  */
 export async function streamPodLogOverWebSocket(args: PodLogRequest & { req: IncomingMessage; socket: Duplex }): Promise<void> {
   const { nodeName, path } = await podLogSource(args);
-  const { host, port } = await kubeletAddress(args.nodes, nodeName);
-  const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
-    const r = request({ host, port, path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName }, resolve);
-    r.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${path.split('?')[0]}": ${err.message}`)));
-    r.end();
-  });
+  const upstream = await kubeletGet({ nodes: args.nodes, nodeName, path, kubelet: args.kubelet });
   if ((upstream.statusCode ?? 502) !== 200) {
     upstream.resume();
     throw new ApiError('BadRequest', `the kubelet answered ${upstream.statusCode} for the log`);
@@ -104,7 +99,32 @@ export async function kubeletAddress(nodes: Registry, nodeName: string): Promise
   return { host, port };
 }
 
-/** Streams a GET of `path` on a node's kubelet API (at its InternalIP and kubelet port) to `res`, with the API server's kubelet client certificate. */
+/**
+ * A GET of `path` on a node's kubelet API (at its InternalIP and kubelet
+ * port, verified as that node), with the API server's kubelet client
+ * certificate; resolves with the response once its headers are in.
+ */
+export async function kubeletGet(args: {
+  nodes: Registry;
+  nodeName: string;
+  path: string;
+  kubelet: KubeletClientConfig;
+  timeoutMs?: number;
+}): Promise<IncomingMessage> {
+  const { nodeName, kubelet } = args;
+  const { host, port } = await kubeletAddress(args.nodes, nodeName);
+  return new Promise((resolve, reject) => {
+    const upstream = request(
+      { host, port, path: args.path, method: 'GET', ca: kubelet.ca, cert: kubelet.cert, key: kubelet.key, servername: nodeName, timeout: args.timeoutMs },
+      resolve,
+    );
+    upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${args.timeoutMs} ms`)));
+    upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${args.path.split('?')[0]}": ${err.message}`)));
+    upstream.end();
+  });
+}
+
+/** Streams a GET of `path` on a node's kubelet API to `res`. */
 export async function proxyToKubelet(args: {
   nodes: Registry;
   nodeName: string;
@@ -112,22 +132,13 @@ export async function proxyToKubelet(args: {
   kubelet: KubeletClientConfig;
   res: ServerResponse;
 }): Promise<void> {
-  const { nodeName } = args;
-  const { host, port } = await kubeletAddress(args.nodes, nodeName);
+  const r = await kubeletGet(args);
+  args.res.on('close', () => r.destroy());
+  args.res.writeHead(r.statusCode ?? 502, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
+  args.res.flushHeaders();
   await new Promise<void>((resolve, reject) => {
-    const upstream = request(
-      { host, port, path: args.path, method: 'GET', ca: args.kubelet.ca, cert: args.kubelet.cert, key: args.kubelet.key, servername: nodeName },
-      (r) => {
-        const code = r.statusCode ?? 502;
-        args.res.writeHead(code, { 'content-type': r.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' });
-        args.res.flushHeaders();
-        r.pipe(args.res);
-        r.on('end', resolve);
-        r.on('error', reject);
-      },
-    );
-    upstream.on('error', (err) => reject(new ApiError('InternalError', `Get "https://${host}:${port}${args.path.split('?')[0]}": ${err.message}`)));
-    args.res.on('close', () => upstream.destroy());
-    upstream.end();
+    r.pipe(args.res);
+    r.on('end', resolve);
+    r.on('error', reject);
   });
 }

@@ -1,7 +1,6 @@
-import { request } from 'node:https';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, matchesLabels, parseLabelSelector } from '../../apimachinery/index.ts';
-import { kubeletAddress, type KubeletClientConfig } from './pod-log.ts';
+import { kubeletGet, type KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -23,22 +22,12 @@ const usage = (cpu: Usage | undefined, memory: { workingSetBytes?: number } | un
 });
 
 async function fetchSummary(nodes: Registry, nodeName: string, kubelet: KubeletClientConfig): Promise<Summary> {
-  const { host, port } = await kubeletAddress(nodes, nodeName);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host, port, path: '/stats/summary', ca: kubelet.ca, cert: kubelet.cert, key: kubelet.key, servername: nodeName, timeout: 10_000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(body) as Summary) : reject(new Error(`kubelet on ${nodeName} answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const res = await kubeletGet({ nodes, nodeName, path: '/stats/summary', kubelet, timeoutMs: 10_000 });
+  let body = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) body += chunk as string;
+  if (res.statusCode !== 200) throw new Error(`kubelet on ${nodeName} answered ${res.statusCode}`);
+  return JSON.parse(body) as Summary;
 }
 
 /** A summary with CPU rates: the kubelet has one after its second look at a cgroup, so a first summary is read again a second later. */
