@@ -95,12 +95,14 @@ export class NodePortRange {
 }
 
 const wantsNodePorts = (svc: Service) => svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
+const nodePortsOf = (svc: Service) => (svc.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : []));
 
-/** Takes NodePorts for a NodePort or LoadBalancer Service's ports (the ones it names, or free ones). */
-function reserveNodePorts(svc: Service, ports: NodePortRange, causes: StatusCause[]): number[] {
+/** Takes NodePorts for a NodePort or LoadBalancer Service's ports (the ones it names, or free ones), but the ones it holds already. */
+function reserveNodePorts(svc: Service, ports: NodePortRange, causes: StatusCause[], held: ReadonlySet<number> = new Set()): number[] {
   const taken: number[] = [];
   if (!wantsNodePorts(svc)) return taken;
   (svc.spec?.ports ?? []).forEach((p, i) => {
+    if (p.nodePort && held.has(p.nodePort)) return;
     try {
       p.nodePort = ports.allocate(p.nodePort || undefined);
       taken.push(p.nodePort);
@@ -109,6 +111,20 @@ function reserveNodePorts(svc: Service, ports: NodePortRange, causes: StatusCaus
     }
   });
   return taken;
+}
+
+/** Takes a cluster IP (the one asked for, or a free one) and writes it into the spec; undefined with a cause when it cannot. */
+function reserveClusterIp(obj: Obj, ips: ServiceIpRange, causes: StatusCause[]): string | undefined {
+  const asked = asService(obj).spec?.clusterIP;
+  try {
+    const ip = ips.allocate(asked || undefined);
+    (obj.spec as Record<string, unknown>).clusterIP = ip;
+    (obj.spec as Record<string, unknown>).clusterIPs = [ip];
+    return ip;
+  } catch (err) {
+    causes.push(fieldErrors.invalid('spec.clusterIPs', asked ? [asked] : [], (err as Error).message));
+    return undefined;
+  }
 }
 
 function portName(p: ServicePort): string {
@@ -147,16 +163,7 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
     reserve(obj) {
       const svc = asService(obj);
       const causes: StatusCause[] = [];
-      let ip: string | undefined;
-      if ((svc.spec?.type ?? 'ClusterIP') !== 'ExternalName' && svc.spec?.clusterIP !== 'None') {
-        try {
-          ip = ips.allocate(svc.spec?.clusterIP || undefined);
-          (obj.spec as Record<string, unknown>).clusterIP = ip;
-          (obj.spec as Record<string, unknown>).clusterIPs = [ip];
-        } catch (err) {
-          causes.push(fieldErrors.invalid('spec.clusterIPs', svc.spec?.clusterIP ? [svc.spec.clusterIP] : [], (err as Error).message));
-        }
-      }
+      const ip = (svc.spec?.type ?? 'ClusterIP') !== 'ExternalName' && svc.spec?.clusterIP !== 'None' ? reserveClusterIp(obj, ips, causes) : undefined;
       const ports = reserveNodePorts(svc, nodePorts, causes);
       const release = () => {
         if (ip) ips.release(ip);
@@ -194,34 +201,15 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
       const next = asService(obj);
       const before = asService(old);
       const causes: StatusCause[] = [];
-      const took: { ip?: string; ports: number[] } = { ports: [] };
       const oldIp = before.spec?.clusterIP && before.spec.clusterIP !== 'None' ? before.spec.clusterIP : undefined;
       const needsIp = (next.spec?.type ?? 'ClusterIP') !== 'ExternalName' && next.spec?.clusterIP !== 'None';
-      if (needsIp && !oldIp) {
-        try {
-          took.ip = ips.allocate(next.spec?.clusterIP || undefined);
-          (obj.spec as Record<string, unknown>).clusterIP = took.ip;
-          (obj.spec as Record<string, unknown>).clusterIPs = [took.ip];
-        } catch (err) {
-          causes.push(fieldErrors.invalid('spec.clusterIPs', next.spec?.clusterIP ? [next.spec.clusterIP] : [], (err as Error).message));
-        }
-      }
-      const held = new Set(wantsNodePorts(before) ? (before.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : [])) : []);
-      if (wantsNodePorts(next)) {
-        (next.spec?.ports ?? []).forEach((p, i) => {
-          if (p.nodePort && held.has(p.nodePort)) return;
-          try {
-            p.nodePort = nodePorts.allocate(p.nodePort || undefined);
-            took.ports.push(p.nodePort);
-          } catch (err) {
-            causes.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, p.nodePort, (err as Error).message));
-          }
-        });
-      }
-      const kept = new Set((next.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : [])));
+      const tookIp = needsIp && !oldIp ? reserveClusterIp(obj, ips, causes) : undefined;
+      const held = new Set(wantsNodePorts(before) ? nodePortsOf(before) : []);
+      const tookPorts = reserveNodePorts(next, nodePorts, causes, held);
+      const kept = new Set(nodePortsOf(next));
       const release = () => {
-        if (took.ip) ips.release(took.ip);
-        for (const p of took.ports) nodePorts.release(p);
+        if (tookIp) ips.release(tookIp);
+        for (const p of tookPorts) nodePorts.release(p);
       };
       if (causes.length) release();
       return {
