@@ -1,6 +1,7 @@
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { LabelSelector as ObjectSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, matchesLabels, type LabelSelector, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { ApiError, fromObjectSelector, matchesLabels, objectKey, type LabelSelector, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import type { OwnerIndex } from './owner-index.ts';
 
 interface Owned {
   metadata?: { ownerReferences?: OwnerReference[] };
@@ -67,10 +68,14 @@ export async function claimPods(o: {
   owner: Owner & { metadata?: { namespace?: string; deletionTimestamp?: string } };
   ref: OwnerReference;
   selector: LabelSelector;
-  pods: Pod[];
+  podsByOwner: OwnerIndex<Pod>;
   log: Logger;
 }): Promise<Pod[]> {
   const claimed: Pod[] = [];
+  const candidates = [
+    ...o.podsByOwner.dependents(o.owner.metadata?.uid).filter((p) => isControlledBy(p, o.owner)),
+    ...o.podsByOwner.orphans(o.owner.metadata?.namespace),
+  ];
   const patch = async (p: Pod, ownerReferences: OwnerReference[]) => {
     try {
       return await o.client.patch<Pod>(
@@ -86,7 +91,7 @@ export async function claimPods(o: {
   };
   // an empty selector would take every pod of the namespace: it claims only what the owner already controls
   const empty = o.selector.length === 0;
-  for (const p of o.pods) {
+  for (const p of candidates) {
     const matches = empty ? isControlledBy(p, o.owner) : matchesLabels(o.selector, p.metadata?.labels);
     const refs = p.metadata?.ownerReferences ?? [];
     if (isControlledBy(p, o.owner)) {
@@ -107,4 +112,16 @@ export async function claimPods(o: {
     }
   }
   return claimed;
+}
+
+/** The work-queue keys of the owners in a pod's namespace whose selector matches it: the ones that would adopt it as an orphan. */
+export function ownersSelecting<T extends { metadata?: { namespace?: string; name?: string }; spec?: { selector?: ObjectSelector } }>(
+  owners: T[],
+  pod: Pod,
+): string[] {
+  return owners
+    .filter(
+      (owner) => owner.metadata?.namespace === pod.metadata?.namespace && matchesLabels(fromObjectSelector(owner.spec?.selector ?? {}), pod.metadata?.labels),
+    )
+    .map(objectKey);
 }

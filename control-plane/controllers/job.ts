@@ -4,8 +4,6 @@ import {
   backoffDelay,
   defineController,
   fromObjectSelector,
-  matchesLabels,
-  objectKey,
   watch,
   primary,
   requeueAfter,
@@ -15,7 +13,7 @@ import {
   type RunnableController,
 } from '../../apimachinery/index.ts';
 import { owned, type Controller, type ControllerContext } from './context.ts';
-import { claimPods, controllerOf, controllerRef, isControlledBy, isPodReady } from './controller-ref.ts';
+import { claimPods, controllerOf, controllerRef, isPodReady, ownersSelecting } from './controller-ref.ts';
 import type { OwnerIndex } from './owner-index.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import { JOBS, PODS } from './shared-informers.ts';
@@ -119,14 +117,7 @@ export class JobController implements Controller {
         primary(this.#jobs, ['add', 'update']),
         owned(this.#pods, 'Job'),
         // an orphan queues the jobs that would adopt it
-        watch(this.#pods, (p) =>
-          controllerOf(p)
-            ? undefined
-            : this.#jobs
-                .list()
-                .filter((j) => j.metadata?.namespace === p.metadata?.namespace && matchesLabels(fromObjectSelector(j.spec?.selector ?? {}), p.metadata?.labels))
-                .map(objectKey),
-        ),
+        watch(this.#pods, (p) => (controllerOf(p) ? undefined : ownersSelecting(this.#jobs.list(), p))),
       ],
       reconcile: (key) => this.sync(key),
     });
@@ -147,7 +138,7 @@ export class JobController implements Controller {
       owner: job,
       ref: controllerRef(job, 'batch/v1', 'Job'),
       selector: fromObjectSelector(spec.selector ?? {}),
-      pods: [...this.#podsByOwner.dependents(job.metadata?.uid).filter((p) => isControlledBy(p, job)), ...this.#podsByOwner.orphans(job.metadata?.namespace)],
+      podsByOwner: this.#podsByOwner,
       log: this.#ctx.log,
     });
     const active = pods.filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);

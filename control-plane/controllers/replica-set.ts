@@ -3,7 +3,6 @@ import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernet
 import {
   defineController,
   fromObjectSelector,
-  matchesLabels,
   objectKey,
   primary,
   requeueAfter,
@@ -14,7 +13,7 @@ import {
   type RunnableController,
 } from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
-import { claimPods, controllerKey, controllerOf, controllerRef, isControlledBy, isPodActive, isPodReady, podAvailability } from './controller-ref.ts';
+import { claimPods, controllerKey, controllerOf, controllerRef, isPodActive, isPodReady, ownersSelecting, podAvailability } from './controller-ref.ts';
 import { Expectations } from './expectations.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import type { OwnerIndex } from './owner-index.ts';
@@ -69,7 +68,7 @@ export class ReplicaSetController implements Controller {
     // each pod change is noted against what its set expects, then queues the set (and a set it left)
     const podChanged = (p: Pod, old?: Pod) => {
       // an orphan queues the sets that would adopt it
-      if (!controllerOf(p)) return this.#selecting(p);
+      if (!controllerOf(p)) return ownersSelecting(this.#sets.list(), p);
       const key = this.#ownerKey(p);
       const oldKey = old && this.#ownerKey(old);
       if (key && !old && p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
@@ -96,14 +95,6 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  /** The sets in a pod's namespace whose selector matches it. */
-  #selecting(p: Pod): string[] {
-    return this.#sets
-      .list()
-      .filter((rs) => rs.metadata?.namespace === p.metadata?.namespace && matchesLabels(fromObjectSelector(rs.spec?.selector ?? {}), p.metadata?.labels))
-      .map(objectKey);
-  }
-
   #ownerKey(p: Pod): string | undefined {
     return controllerKey(p, 'ReplicaSet');
   }
@@ -124,7 +115,7 @@ export class ReplicaSetController implements Controller {
       owner: rs,
       ref: controllerRef(rs, 'apps/v1', 'ReplicaSet'),
       selector: fromObjectSelector(rs.spec?.selector ?? {}),
-      pods: [...this.#podsByOwner.dependents(rs.metadata?.uid).filter((p) => isControlledBy(p, rs)), ...this.#podsByOwner.orphans(rs.metadata?.namespace)],
+      podsByOwner: this.#podsByOwner,
       log: this.#ctx.log,
     });
     const active = pods.filter(isPodActive);
