@@ -20,16 +20,21 @@ export interface NodeRoute {
   mac?: string;
 }
 
+/** Each other node with a pod CIDR and an InternalIP, with the route to its pods, by pod CIDR. */
+export function peerRoutes(nodes: readonly Node[], self: string): { node: Node; route: NodeRoute }[] {
+  const out: { node: Node; route: NodeRoute }[] = [];
+  for (const node of nodes) {
+    const cidr = node.spec?.podCIDR;
+    const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (node.metadata?.name === self || !cidr || !ip) continue;
+    out.push({ node, route: { dst: cidr, via: ip } });
+  }
+  return out.sort((a, b) => a.route.dst.localeCompare(b.route.dst));
+}
+
 /** The routes a node needs to reach the others' pods directly (host-gw): each other node's pod CIDR through its InternalIP. */
 export function desiredRoutes(nodes: readonly Node[], self: string): NodeRoute[] {
-  const out: NodeRoute[] = [];
-  for (const n of nodes) {
-    const cidr = n.spec?.podCIDR;
-    const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-    if (n.metadata?.name === self || !cidr || !ip) continue;
-    out.push({ dst: cidr, via: ip });
-  }
-  return out.sort((a, b) => a.dst.localeCompare(b.dst));
+  return peerRoutes(nodes, self).map((p) => p.route);
 }
 
 /** What to change to go from the routes there are to the ones wanted. */

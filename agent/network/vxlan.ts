@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { ROUTE_PROTOCOL, type NodeRoute, type RouteTable } from './node-routes.ts';
+import { ROUTE_PROTOCOL, peerRoutes, type NodeRoute, type RouteTable } from './node-routes.ts';
 
 const run = promisify(execFile);
 
@@ -21,15 +21,10 @@ export function tunnelAddress(podCIDR: string): string {
 
 /** The VXLAN peers a node needs: every other node with a pod CIDR, an InternalIP and a published MAC. */
 export function vxlanRoutes(nodes: readonly Node[], self: string): NodeRoute[] {
-  const out: NodeRoute[] = [];
-  for (const n of nodes) {
-    const cidr = n.spec?.podCIDR;
-    const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-    const mac = n.metadata?.annotations?.[VTEP_MAC_ANNOTATION];
-    if (n.metadata?.name === self || !cidr || !ip || !mac) continue;
-    out.push({ dst: cidr, via: ip, mac });
-  }
-  return out.sort((a, b) => a.dst.localeCompare(b.dst));
+  return peerRoutes(nodes, self).flatMap(({ node, route }) => {
+    const mac = node.metadata?.annotations?.[VTEP_MAC_ANNOTATION];
+    return mac ? [{ ...route, mac }] : [];
+  });
 }
 
 /**
