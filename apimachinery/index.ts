@@ -87,3 +87,5 @@ export {
 export { notifyReady } from './systemd-notify.ts';
 export { acceptWebSocket, isWebSocketRequest, webSocketFrame, WS_BINARY, WS_CLOSE, WS_TEXT } from './websocket.ts';
 export { pathExists } from './path-exists.ts';
+export { unescapePathSegment } from './path-segment.ts';
+export { queryBool, queryInt } from './query-params.ts';

@@ -135,4 +135,9 @@ export const fieldErrors = {
   }),
   duplicate: (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}`, field }),
   forbidden: (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }),
+  tooLong: (field: string, maxBytes: number): StatusCause => ({
+    reason: 'FieldValueTooLong',
+    message: `Too long: may not be more than ${maxBytes} bytes`,
+    field,
+  }),
 };

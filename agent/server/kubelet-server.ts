@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../../apimachinery/index.ts';
+import { ApiError, queryBool, queryInt, unescapePathSegment, type Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
@@ -31,11 +31,6 @@ export interface KubeletServerOptions {
 
 function text(res: ServerResponse, code: number, body: string): void {
   res.writeHead(code, { 'content-type': 'text/plain' }).end(body);
-}
-
-function optionalNumber(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  return v === null || v === '' ? undefined : Number(v);
 }
 
 /**
@@ -73,20 +68,20 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (m) {
-      const [ns, name, container] = [m[1], m[2], m[3]].map((s) => decodeURIComponent(s as string)) as [string, string, string];
+      const [ns, name, container] = [m[1], m[2], m[3]].map((s) => unescapePathSegment(s as string)) as [string, string, string];
       const pod = o.podByName(ns, name);
       if (!pod) return text(res, 404, `pod "${name}" not found in namespace "${ns}"`);
       const q = url.searchParams;
-      const sinceSeconds = optionalNumber(q, 'sinceSeconds');
+      const sinceSeconds = queryInt(q, 'sinceSeconds');
       const sinceTime = q.get('sinceTime');
       const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
       try {
         await serveContainerLog({
           pod,
           container,
-          previous: q.get('previous') === 'true',
-          follow: q.get('follow') === 'true',
-          opts: { timestamps: q.get('timestamps') === 'true', tailLines: optionalNumber(q, 'tailLines'), limitBytes: optionalNumber(q, 'limitBytes'), sinceMs },
+          previous: queryBool(q.get('previous')),
+          follow: queryBool(q.get('follow')),
+          opts: { timestamps: queryBool(q.get('timestamps')), tailLines: queryInt(q, 'tailLines'), limitBytes: queryInt(q, 'limitBytes'), sinceMs },
           cri: o.cri,
           observe: o.observe,
           res,
@@ -103,6 +98,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
     // a write that races the end of a followed log must not take the agent down
     res.on('error', (err) => o.log.debug({ err: err.message, path: req.url }, 'response error'));
     handle(req, res).catch((err: Error) => {
+      // a client's mistake (a malformed escape, a parameter that is no number) is answered, not logged
+      if (err instanceof ApiError && err.code < 500 && !res.headersSent) return text(res, err.code, err.message);
       o.log.warn({ err: err.message, path: req.url }, 'kubelet API request failed');
       if (!res.headersSent) text(res, 500, err.message);
       else res.end();

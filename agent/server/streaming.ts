@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { refuseUpgrade, tunnelUpgrade } from '../../apimachinery/index.ts';
+import { ApiError, queryBool, refuseUpgrade, tunnelUpgrade, unescapePathSegment } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
@@ -22,7 +22,7 @@ class StreamError extends Error {
   }
 }
 
-const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => q.get(n) === 'true' || q.get(n) === '1');
+const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => queryBool(q.get(n)));
 
 /**
  * The kubelet's exec, attach and portForward endpoints: the runtime is asked
@@ -40,7 +40,7 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     });
     const m = /^\/(exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!m) throw new StreamError(404, '404 page not found');
-    const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : decodeURIComponent(s))) as [
+    const [kind, ns, name, container] = [m[1], m[2], m[3], m[4]].map((s) => (s === undefined ? undefined : unescapePathSegment(s))) as [
       string,
       string,
       string,
@@ -66,6 +66,7 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
       const ct = running.sort((a, b) => b.createdAt - a.createdAt)[0];
       if (!ct) throw new StreamError(400, `container ${container} is not running in pod ${name}`);
       const streams = { tty: flag(q, 'tty'), stdin: flag(q, 'stdin', 'input'), stdout: flag(q, 'stdout', 'output'), stderr: flag(q, 'stderr', 'error') };
+      if (!streams.stdin && !streams.stdout && !streams.stderr) throw new StreamError(400, 'you must specify at least 1 of stdin, stdout, stderr');
       streamUrl =
         kind === 'exec'
           ? await deps.cri.exec({ containerId: ct.id, cmd: q.getAll('command'), ...streams })
@@ -79,6 +80,7 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     });
     tunnelUpgrade(req, socket, head, upstream, { host: target.host, path: `${target.pathname}${target.search}` });
   } catch (err) {
-    refuseUpgrade(socket, err instanceof StreamError ? err.code : 500, (err as Error).message);
+    const code = err instanceof StreamError || err instanceof ApiError ? err.code : 500;
+    refuseUpgrade(socket, code, (err as Error).message);
   }
 }

@@ -1,3 +1,5 @@
+import { unescapePathSegment } from '../../apimachinery/index.ts';
+
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /** What a resource URL names: /api/v1/namespaces/default/pods/web/log → pods, web, log. */
@@ -12,12 +14,12 @@ export interface RequestInfo {
   proxyPath?: string;
 }
 
-/** Parses a resource path, or returns null for a path that is not one (discovery, health…). */
+/** Parses a resource path, or returns null for a path that is not one (discovery, health…); a malformed escape is a 400. */
 export function parseResourcePath(pathname: string): RequestInfo | null {
   const parts = pathname
     .split('/')
     .filter((p) => p.length > 0)
-    .map(decodeURIComponent);
+    .map(unescapePathSegment);
   let group = '';
   let version: string;
   let rest: string[];

@@ -34,12 +34,29 @@ export async function readBody(req: IncomingMessage, opts: { allowPatchTypes?: b
     if (opts.allowEmpty) return undefined;
     throw errors.badRequest('the request body is empty');
   }
+  let body: unknown;
   try {
     // an apply configuration is YAML (of which JSON is a part)
-    return type === APPLY_PATCH ? parseYaml(text) : JSON.parse(text);
+    body = type === APPLY_PATCH ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw errors.badRequest(`the object provided is unrecognized (must be JSON): ${(err as Error).message}`);
   }
+  if (nestedDeeperThan(body, MAX_NESTING)) throw errors.badRequest('the object provided is unrecognized (must be JSON): exceeded max depth');
+  return body;
+}
+
+/** Deepest nesting of a body, as Go's JSON decoder allows: every recursive walk after it stays within the stack. */
+const MAX_NESTING = 10_000;
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Can we answer this Accept header with JSON? */
@@ -92,8 +109,4 @@ export function sendError(res: ServerResponse, err: ApiError): void {
     return;
   }
   sendJson(res, err.code, err.toStatus());
-}
-
-export function queryBool(v: string | null): boolean {
-  return v === 'true' || v === '1';
 }

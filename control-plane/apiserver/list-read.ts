@@ -1,5 +1,4 @@
-import { ApiError, errors, fieldErrors, type StatusCause } from '../../apimachinery/index.ts';
-import { queryBool } from './http-util.ts';
+import { ApiError, errors, fieldErrors, queryBool, type StatusCause } from '../../apimachinery/index.ts';
 
 /**
  * Which state of the store a list reads, as resourceVersion and

@@ -60,9 +60,21 @@ export function patchKindOf(contentType: string | undefined): PatchKind | 'apply
   return null;
 }
 
+const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 export function applyPatch(kind: PatchKind, current: object, patch: unknown): object {
-  if (kind === 'merge') return mergePatch(current, patch) as object;
-  if (kind === 'strategic') return strategicMergePatch(current, patch) as object;
+  // a merge patch that is no object would replace the whole object (null: delete it); Kubernetes refuses it
+  if (kind === 'merge') {
+    if (!isObject(patch)) throw errors.badRequest('Invalid JSON Patch');
+    return mergePatch(current, patch) as object;
+  }
+  if (kind === 'strategic') {
+    // a strategic merge patch of null decodes to no changes at all
+    if (patch === null) return structuredClone(current);
+    if (!isObject(patch))
+      throw errors.badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`);
+    return strategicMergePatch(current, patch) as object;
+  }
   if (!Array.isArray(patch)) throw errors.badRequest('json patch must be a list of operations');
   try {
     return fastJsonPatch.applyPatch(structuredClone(current), patch as fastJsonPatch.Operation[], true, false).newDocument;

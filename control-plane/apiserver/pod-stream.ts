@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, errors, tunnelUpgrade } from '../../apimachinery/index.ts';
+import { ApiError, errors, queryBool, tunnelUpgrade } from '../../apimachinery/index.ts';
 import { kubeletAddress, podContainer, type KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 
@@ -28,6 +28,8 @@ export async function proxyPodStream(args: {
   head: Buffer;
 }): Promise<void> {
   const pod = (await args.pods.get(args.namespace, args.name)) as unknown as Pod;
+  if (args.subresource !== 'portforward' && !['stdin', 'stdout', 'stderr'].some((s) => queryBool(args.query.get(s))))
+    throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
   const endpoint = STREAM_SUBRESOURCES[args.subresource] as string;
   let path = `/${endpoint}/${encodeURIComponent(args.namespace)}/${encodeURIComponent(args.name)}`;
   if (endpoint !== 'portForward') {

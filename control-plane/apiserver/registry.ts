@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError, errors, matchesFields, matchesLabels, rfc3339, type FieldSelector, type LabelSelector, type StatusCause } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  errors,
+  fieldErrors,
+  matchesFields,
+  matchesLabels,
+  rfc3339,
+  type FieldSelector,
+  type LabelSelector,
+  type StatusCause,
+} from '../../apimachinery/index.ts';
 import { StorageError, type KeyValue, type Storage, type StorageEvent } from '../storage/index.ts';
 import { apiVersionOf, PROPAGATION_FINALIZERS, type Obj, type PropagationPolicy, type ResourceInfo } from './resource-info.ts';
-import { validateObjectMeta } from './validate-meta.ts';
+import { checkMetadataTypes, validateObjectMeta, type MetaRules } from './validate-meta.ts';
 import { recordUpdate, type WriteScope } from './apply/managed-fields.ts';
 import { WatchCache, type CachedObject } from './watch-cache.ts';
 import { CONTINUE_TOO_OLD, LATEST, LIST_TOO_OLD, tooLargeResourceVersion, type ListRead } from './list-read.ts';
@@ -259,6 +269,10 @@ export class Registry {
     return true;
   }
 
+  get #metaRules(): MetaRules {
+    return { namespaced: this.info.namespaced, nameRule: this.info.strategy?.nameRule, builtIn: !this.info.unstructured };
+  }
+
   #validate(obj: Obj, causes: StatusCause[]): void {
     if (causes.length > 0) throw errors.invalid(this.info.kind, this.info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
   }
@@ -269,6 +283,7 @@ export class Registry {
       if (obj && typeof obj === 'object' && obj.metadata === undefined) obj.metadata = {};
       else throw errors.badRequest('the request body must be a JSON object with metadata');
     }
+    checkMetadataTypes(this.info, obj.metadata as Record<string, unknown>);
     const expected = apiVersionOf(this.info);
     if (obj.apiVersion && obj.apiVersion !== expected)
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
@@ -290,7 +305,7 @@ export class Registry {
     this.#normalise(obj, namespace);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
-    const causes: StatusCause[] = validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule);
+    const causes: StatusCause[] = validateObjectMeta(m, this.#metaRules);
     m.uid = randomUUID();
     m.creationTimestamp = rfc3339();
     m.generation = 1;
@@ -327,6 +342,15 @@ export class Registry {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     const old = await this.get(namespace, name);
+    // a uid in the body is a precondition of the update
+    const uid = obj.metadata.uid;
+    if (uid && uid !== old.metadata.uid)
+      throw errors.conflict(
+        this.info.resource,
+        this.info.group,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`,
+      );
     return this.#replace(old, obj, opts);
   }
 
@@ -338,6 +362,11 @@ export class Registry {
   async #replace(old: Obj, obj: Obj, opts: WriteOptions): Promise<Obj> {
     const name = old.metadata.name as string;
     const precondition = obj.metadata.resourceVersion;
+    if (precondition && !/^\d+$/.test(precondition)) {
+      throw errors.invalid(this.info.kind, this.info.group, name, [
+        fieldErrors.invalid('metadata.resourceVersion', precondition, `strconv.ParseUint: parsing ${JSON.stringify(precondition)}: invalid syntax`),
+      ]);
+    }
     if (precondition && precondition !== old.metadata.resourceVersion) {
       throw errors.conflict(
         this.info.resource,
@@ -374,6 +403,7 @@ export class Registry {
       next = { ...obj, metadata: { ...obj.metadata } };
       if (this.info.subresources?.includes('status')) next.status = old.status;
       const m = next.metadata;
+      if (m.uid && m.uid !== old.metadata.uid) this.#validate(next, [fieldErrors.invalid('metadata.uid', m.uid, 'field is immutable')]);
       // identity and server-owned metadata cannot be changed by an update
       m.name = old.metadata.name;
       m.namespace = old.metadata.namespace;
@@ -389,7 +419,7 @@ export class Registry {
       this.info.strategy?.prepareForUpdate?.(next, old);
       if (specChanged(next, old)) m.generation = (old.metadata.generation ?? 1) + 1;
       const causes = [
-        ...validateObjectMeta(m, this.info.namespaced, this.info.strategy?.nameRule),
+        ...validateObjectMeta(m, this.#metaRules),
         ...(this.info.strategy?.validateUpdate?.(next, old) ?? this.info.strategy?.validate?.(next) ?? []),
       ];
       this.#validate(next, causes);
@@ -434,6 +464,7 @@ export class Registry {
       const rv = current.metadata.resourceVersion;
       const next = await mutate(structuredClone(current));
       this.#normalise(next, namespace);
+      if (next.metadata.name !== name) throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
       if (next.metadata.resourceVersion === undefined) next.metadata.resourceVersion = rv;
       try {
         return await this.#replace(current, next, opts);

@@ -5,11 +5,13 @@ import {
   fieldErrors,
   parseFieldSelector,
   parseLabelSelector,
+  queryBool,
+  queryInt,
   FieldSelectorParseError,
   SelectorParseError,
   type FieldSelector,
 } from '../../apimachinery/index.ts';
-import { readBody, queryBool } from './http-util.ts';
+import { readBody } from './http-util.ts';
 import { listReadOf } from './list-read.ts';
 import type { ListOptions, Registry } from './registry.ts';
 import type { PropagationPolicy } from './resource-info.ts';
@@ -28,7 +30,9 @@ export function listOptions(reg: Registry, namespace: string | undefined, q: URL
   for (const f of fields) {
     if (!allowed.has(f.field)) throw errors.badRequest(`field label not supported: ${f.field}`);
   }
-  const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+  const limit = queryInt(q, 'limit');
+  // read by the watch; checked for a list too, as the decoder of ListOptions does
+  queryInt(q, 'timeoutSeconds');
   try {
     return {
       namespace,
@@ -75,16 +79,18 @@ function propagationPolicy(q: URLSearchParams, body: DeleteOptions): Propagation
     return policy as PropagationPolicy;
   }
   if (orphan === undefined || orphan === null) return undefined;
-  return orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
+  return orphan === true || (typeof orphan === 'string' && queryBool(orphan)) ? 'Orphan' : 'Background';
 }
 
 /** A delete's options, from its DeleteOptions body and the query (the query wins). */
 export async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
   const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
   const body = ((hasBody ? await readBody(req, { allowEmpty: true }) : undefined) ?? {}) as DeleteOptions;
-  const graceQ = q.get('gracePeriodSeconds');
+  if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null && !Number.isInteger(body.gracePeriodSeconds)) {
+    throw errors.badRequest(`json: cannot unmarshal ${typeof body.gracePeriodSeconds} into field "gracePeriodSeconds" of type integer`);
+  }
   return {
-    gracePeriodSeconds: graceQ !== null ? Number(graceQ) : body.gracePeriodSeconds,
+    gracePeriodSeconds: queryInt(q, 'gracePeriodSeconds') ?? body.gracePeriodSeconds ?? undefined,
     preconditions: body.preconditions,
     propagationPolicy: propagationPolicy(q, body),
     dryRun: dryRun(q),

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, errors, fieldErrors, qualifiedResource } from '../../apimachinery/index.ts';
+import { ApiError, errors, fieldErrors, qualifiedResource, queryBool, queryInt } from '../../apimachinery/index.ts';
 import { applyPatch, patchKindOf } from './patch.ts';
 import type { Registry } from './registry.ts';
 import { checkWatchOptions } from './list-read.ts';
 import type { RequestInfo } from '../api/index.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
-import { readBody, sendJson, sendJsonList, queryBool } from './http-util.ts';
+import { readBody, sendJson, sendJsonList } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { REVIEWS } from './reviews.ts';
@@ -95,7 +95,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'GET' && !name) {
     const opts = listOptions(reg, namespace, q);
     if (queryBool(q.get('watch'))) {
-      const timeoutSeconds = q.get('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : 1800;
+      const timeoutSeconds = queryInt(q, 'timeoutSeconds') ?? 1800;
       const sendInitialEvents = queryBool(q.get('sendInitialEvents'));
       checkWatchOptions(q);
       return serveWatch(

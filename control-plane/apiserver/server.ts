@@ -29,6 +29,7 @@ import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
+import { answerUnservable, MAX_HEADER_BYTES, refuseLongUri } from './unservable.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -158,8 +159,16 @@ export class ApiServer {
     );
     await this.#customResources.start();
     this.#server = createServer(
-      { cert: this.#opts.tls.cert, key: this.#opts.tls.key, ca: this.#opts.tls.clientCA, requestCert: true, rejectUnauthorized: false },
+      {
+        cert: this.#opts.tls.cert,
+        key: this.#opts.tls.key,
+        ca: this.#opts.tls.clientCA,
+        requestCert: true,
+        rejectUnauthorized: false,
+        maxHeaderSize: MAX_HEADER_BYTES,
+      },
       (req, res) => {
+        if (refuseLongUri(req, res)) return;
         // a write that races the end of a long-running response must not take the server down
         res.on('error', (err) => this.#opts.log.debug({ err: err.message, path: req.url }, 'response error'));
         void this.#handle(ctx, req, res);
@@ -168,6 +177,7 @@ export class ApiServer {
     // a connection keeps the client certificate it started with (the authenticator reads it once per connection)
     this.#server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(ctx, req, socket, head));
+    answerUnservable(this.#server);
     this.#server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       this.#server?.once('error', reject);

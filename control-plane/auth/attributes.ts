@@ -1,10 +1,10 @@
-import { ApiError, parseFieldSelector } from '../../apimachinery/index.ts';
+import { ApiError, parseFieldSelector, queryBool } from '../../apimachinery/index.ts';
 import { parseResourcePath } from '../api/index.ts';
 import type { RequestAttributes } from './types.ts';
 
 /** The RBAC verb of a request on a resource URL (list vs get, watch, deletecollection…). */
 function resourceVerb(method: string, hasName: boolean, query: URLSearchParams): string {
-  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  const watch = queryBool(query.get('watch'));
   switch (method) {
     case 'GET':
     case 'HEAD':

@@ -30,7 +30,7 @@ export function impersonate(req: IncomingMessage, real: UserInfo, authz: Cluster
   const extra: Record<string, string[]> = {};
   for (const [h] of Object.entries(req.headers)) {
     if (!h.startsWith('impersonate-extra-')) continue;
-    const key = decodeURIComponent(h.slice('impersonate-extra-'.length));
+    const key = unescapeExtraKey(h.slice('impersonate-extra-'.length));
     extra[key] = headerValues(req, h);
     for (const value of extra[key])
       checks.push({ kind: 'resource', verb: 'impersonate', apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
@@ -42,4 +42,13 @@ export function impersonate(req: IncomingMessage, real: UserInfo, authz: Cluster
   const implied =
     name === 'system:anonymous' ? [] : sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`, 'system:authenticated'] : ['system:authenticated'];
   return { name, ...(uid ? { uid } : {}), groups: [...new Set([...groups, ...implied])], ...(Object.keys(extra).length ? { extra } : {}) };
+}
+
+/** An Impersonate-Extra- key is percent-encoded; one that is not validly so is taken as it is written, as kube-apiserver does. */
+function unescapeExtraKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
 }

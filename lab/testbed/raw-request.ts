@@ -11,6 +11,8 @@ export interface RawRequest {
   body?: object | string;
   contentType?: string;
   accept?: string;
+  /** further request headers */
+  headers?: Record<string, string>;
   agent?: Agent;
 }
 
@@ -20,7 +22,7 @@ export function rawRequest(
 ): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   const url = new URL(cfg.server);
   return new Promise((resolve, reject) => {
-    const headers = { 'content-type': r.contentType ?? 'application/json', accept: r.accept ?? 'application/json' };
+    const headers = { 'content-type': r.contentType ?? 'application/json', accept: r.accept ?? 'application/json', ...r.headers };
     const req = request(
       { host: url.hostname, port: url.port, method: r.method, path: r.path, agent: r.agent, ca: cfg.ca, cert: cfg.cert, key: cfg.key, headers },
       (res) => {

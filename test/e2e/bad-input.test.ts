@@ -1,3 +1,4 @@
+import { connect } from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, type ClientConfig } from '../../apimachinery/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
@@ -192,6 +193,130 @@ const CORPUS: Case[] = [
   { name: 'negative replicas', method: 'POST', path: DEPLOY, body: deployment(-1), code: 422, reason: 'Invalid', message: /spec\.replicas/ },
   { name: 'replicas as a string', method: 'POST', path: DEPLOY, body: deployment('two'), code: 400, reason: 'BadRequest' },
   { name: 'an invalid dryRun', method: 'POST', path: `${CM}?dryRun=Some`, body: configMap('x'), code: 400, reason: 'BadRequest' },
+  { name: 'a name that is no UTF-8', method: 'GET', path: `${CM}/%ff`, code: 404, reason: 'NotFound' },
+  { name: 'a malformed escape in the path', method: 'GET', path: `${CM}/%ZZ`, code: 400, reason: 'BadRequest', message: /invalid URL escape "%ZZ"/ },
+  {
+    name: 'a merge patch of null',
+    method: 'PATCH',
+    path: `${CM}/existing`,
+    contentType: 'application/merge-patch+json',
+    body: 'null',
+    code: 400,
+    reason: 'BadRequest',
+  },
+  {
+    name: 'a patch nested 50,000 levels',
+    method: 'PATCH',
+    path: `${CM}/existing`,
+    contentType: 'application/merge-patch+json',
+    body: `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`,
+    code: 400,
+    reason: 'BadRequest',
+    message: /exceeded max depth/,
+  },
+  {
+    name: 'a number as the name',
+    method: 'POST',
+    path: CM,
+    body: { ...configMap('x'), metadata: { name: 5 } },
+    code: 400,
+    reason: 'BadRequest',
+    message: /cannot unmarshal number into field "metadata.name" of type string/,
+  },
+  {
+    name: 'an empty owner reference',
+    method: 'POST',
+    path: CM,
+    body: { ...configMap('x'), metadata: { name: 'x', ownerReferences: [{}] } },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.ownerReferences\.apiVersion: Invalid value: "": version must not be empty/,
+  },
+  {
+    name: 'an invalid finalizer',
+    method: 'POST',
+    path: CM,
+    body: { ...configMap('x'), metadata: { name: 'x', finalizers: ['no good'] } },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.finalizers\[0\]: Invalid value: "no good"/,
+  },
+  {
+    name: 'a finalizer neither standard nor qualified',
+    method: 'POST',
+    path: CM,
+    body: { ...configMap('x'), metadata: { name: 'x', finalizers: ['keep'] } },
+    code: 422,
+    reason: 'Invalid',
+    message: /name is neither a standard finalizer name nor is it fully qualified/,
+  },
+  {
+    name: 'annotations over 256 KiB',
+    method: 'POST',
+    path: CM,
+    body: { ...configMap('x'), metadata: { name: 'x', annotations: { a: 'x'.repeat(200_000), b: 'y'.repeat(70_000) } } },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.annotations: Too long: may not be more than 262144 bytes/,
+  },
+  {
+    name: 'a ConfigMap over 1 MiB',
+    method: 'POST',
+    path: CM,
+    body: configMap('x', { data: { a: 'x'.repeat(600_000), b: 'y'.repeat(500_000) } }),
+    code: 422,
+    reason: 'Invalid',
+    message: /Too long: may not be more than 1048576 bytes/,
+  },
+  {
+    name: 'a Secret over 1 MiB',
+    method: 'POST',
+    path: '/api/v1/namespaces/default/secrets',
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' }, stringData: { a: 'x'.repeat(1_100_000) } },
+    code: 422,
+    reason: 'Invalid',
+    message: /data: Too long: may not be more than 1048576 bytes/,
+  },
+  { name: 'timeoutSeconds that is not a number', method: 'GET', path: `${CM}?timeoutSeconds=soon`, code: 400, reason: 'BadRequest' },
+  { name: 'gracePeriodSeconds that is not a number', method: 'DELETE', path: `${CM}/existing?gracePeriodSeconds=later`, code: 400, reason: 'BadRequest' },
+  {
+    name: 'a resourceVersion in the body that is not a number',
+    method: 'PUT',
+    path: `${CM}/existing`,
+    body: { ...configMap('existing'), metadata: { name: 'existing', resourceVersion: 'abc' } },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.resourceVersion: Invalid value: "abc"/,
+  },
+  {
+    name: "an update whose uid is another object's",
+    method: 'PUT',
+    path: `${CM}/existing`,
+    body: { ...configMap('existing'), metadata: { name: 'existing', uid: '00000000-0000-0000-0000-000000000000' } },
+    code: 409,
+    reason: 'Conflict',
+    message: /Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: /,
+  },
+  {
+    name: 'a patch that renames',
+    method: 'PATCH',
+    path: `${CM}/existing`,
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { name: 'renamed' } },
+    code: 400,
+    reason: 'BadRequest',
+    message: /the name of the object \(renamed\) does not match the name on the URL \(existing\)/,
+  },
+  {
+    name: 'a patch that changes the uid',
+    method: 'PATCH',
+    path: `${CM}/existing`,
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { uid: '00000000-0000-0000-0000-000000000000' } },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.uid: Invalid value: "00000000-0000-0000-0000-000000000000": field is immutable/,
+  },
 ];
 
 /** Everything stored that a request could have touched, and the store's revision. */
@@ -259,5 +384,65 @@ describe('bad input', () => {
     const now = JSON.parse((await rawRequest(cfg, { method: 'GET', path: CM })).text) as { metadata: { resourceVersion: string } };
     const exactNow = await rawRequest(cfg, { method: 'GET', path: `${CM}?resourceVersion=${now.metadata.resourceVersion}&resourceVersionMatch=Exact` });
     expect(exactNow.status).toBe(200);
+  });
+});
+
+/** Sends `head` as it is over TLS with the admin's certificate; resolves with the status code and body of the one answer. */
+function sendRaw(head: string): Promise<{ status: number; body: string }> {
+  const url = new URL(cfg.server);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), ca: cfg.ca, cert: cfg.cert, key: cfg.key }, () => socket.end(head));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString();
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
+describe('requests the router never sees', () => {
+  it('answers CONNECT with 405 MethodNotAllowed instead of dropping the connection', async () => {
+    const answer = await sendRaw(`CONNECT ${CM} HTTP/1.1\r\nHost: skiff\r\n\r\n`);
+    expect(answer.status).toBe(405);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', code: 405, reason: 'MethodNotAllowed' });
+  });
+
+  it('answers a 200 KB URL with 414 and oversized headers with 431, each a Status', async () => {
+    const longUrl = await sendRaw(`GET ${CM}/${'a'.repeat(200_000)} HTTP/1.1\r\nHost: skiff\r\n\r\n`);
+    expect(longUrl.status).toBe(414);
+    expect(JSON.parse(longUrl.body)).toMatchObject({ kind: 'Status', code: 414 });
+    const bigHeader = await sendRaw(`GET ${CM} HTTP/1.1\r\nHost: skiff\r\nX-Filler: ${'b'.repeat(1_100_000)}\r\n\r\n`);
+    expect(bigHeader.status).toBe(431);
+    // and the server still serves
+    expect((await rawRequest(cfg, { method: 'GET', path: CM })).status).toBe(200);
+  });
+
+  it('takes an Impersonate-Extra- key that is no valid escape as it is written, as kube-apiserver does', async () => {
+    const r = await rawRequest(cfg, { method: 'GET', path: CM, headers: { 'Impersonate-User': 'someone', 'Impersonate-Extra-team%ZZ': 'x' } });
+    // the admin may impersonate anyone; someone may not list ConfigMaps
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.text)).toMatchObject({ reason: 'Forbidden', message: expect.stringContaining('User "someone" cannot list resource "configmaps"') });
+  });
+
+  it('takes a body without kind as the kind its URL names, as the decoder does', async () => {
+    const r = await rawRequest(cfg, { method: 'POST', path: CM, body: { apiVersion: 'v1', metadata: { name: 'kindless' }, data: { k: 'v' } } });
+    expect(r.status).toBe(201);
+    expect(JSON.parse(r.text)).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'kindless' } });
+  });
+
+  it('reads data: null as no data and a null value as the empty one, for ConfigMaps and Secrets', async () => {
+    const cm = await rawRequest(cfg, { method: 'POST', path: CM, body: { ...configMap('nulls'), data: { a: null, b: 'x' }, binaryData: null } });
+    expect(cm.status).toBe(201);
+    expect(JSON.parse(cm.text)).toMatchObject({ data: { a: '', b: 'x' } });
+    expect(JSON.parse(cm.text).binaryData).toBeUndefined();
+    const secret = await rawRequest(cfg, {
+      method: 'POST',
+      path: '/api/v1/namespaces/default/secrets',
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nulls' }, data: null, stringData: { k: 'v' } },
+    });
+    expect(secret.status).toBe(201);
+    expect(JSON.parse(secret.text)).toMatchObject({ data: { k: 'dg==' } });
   });
 });

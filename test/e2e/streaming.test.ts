@@ -3,11 +3,13 @@
 // stdin, exit codes, files both ways and TCP to a pod's port.
 import { spawn } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECTL, applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
+import { loadKubeconfig } from '../../apimachinery/index.ts';
+import { KUBECTL, applyManifest, rawRequest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 let c: TestCluster;
 let dir: string;
@@ -63,6 +65,34 @@ describe('streams into pods', () => {
     const r = await c.kubectlResult(['attach', '-i', 'shell', '-c', 'talker'], 'hello over attach\n');
     expect(r.stderr).not.toMatch(/error/i);
     await expect.poll(() => c.kubectl('logs', 'shell', '-c', 'talker'), { timeout: 20_000 }).toContain('heard: hello over attach');
+    // booleans as the Python client spells them
+    const stamped = await c.kubectl('get', '--raw', '/api/v1/namespaces/default/pods/shell/log?container=talker&timestamps=True');
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\S+ heard: hello over attach$/m);
+  });
+
+  it('answers a malformed kubelet path or parameter with 400, and an exec that selects no stream with 400', async () => {
+    const cfg = await loadKubeconfig(c.kubeconfig);
+    const node = `/api/v1/nodes/${c.nodeName}/proxy/containerLogs/default/shell`;
+    // through the node proxy to the kubelet, which answers in plain text
+    expect(await rawRequest(cfg, { method: 'GET', path: `${node}/%25ZZ` })).toMatchObject({ status: 400, text: 'invalid URL escape "%ZZ"' });
+    expect(await rawRequest(cfg, { method: 'GET', path: `${node}/app?tailLines=soon` })).toMatchObject({
+      status: 400,
+      text: 'strconv.ParseInt: parsing "soon": invalid syntax',
+    });
+    const url = new URL(cfg.server);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: cfg.ca, cert: cfg.cert, key: cfg.key }, () =>
+        socket.write(
+          'GET /api/v1/namespaces/default/pods/shell/exec?container=app&command=true HTTP/1.1\r\nHost: skiff\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+        ),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('you must specify at least 1 of stdin, stdout, stderr');
   });
 
   it('forwards a local port to the pod with kubectl port-forward', async () => {

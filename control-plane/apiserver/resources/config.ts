@@ -29,10 +29,37 @@ function validateImmutable(obj: Obj, old: Obj): StatusCause[] {
   ];
 }
 
+/** A ConfigMap's or Secret's data may hold this much in all (keys and decoded values), as Kubernetes' MaxSecretSize. */
+const MAX_DATA_BYTES = 1024 * 1024;
+
+function dataBytes(data: unknown, decode: (v: string) => number): number {
+  let total = 0;
+  for (const [k, v] of Object.entries((data as Record<string, unknown> | undefined) ?? {})) total += k.length + (typeof v === 'string' ? decode(v) : 0);
+  return total;
+}
+const textBytes = (v: string) => Buffer.byteLength(v);
+const base64Bytes = (v: string) => Buffer.from(v, 'base64').length;
+
+/** `data: null` is no data at all, and a key whose value is null has the empty value, as Go's decoder reads them (ingress-nginx and Argo CD ship both). */
+function dropNulls(obj: Obj, fields: string[]): void {
+  for (const f of fields) {
+    const map = obj[f];
+    if (map === null) delete obj[f];
+    else if (map && typeof map === 'object' && !Array.isArray(map))
+      for (const [k, v] of Object.entries(map)) if (v === null) (map as Record<string, string>)[k] = '';
+  }
+}
+
 const count = (o: unknown) => Object.keys((o as Record<string, unknown> | undefined) ?? {}).length;
 
 export const configMapStrategy: Strategy = {
-  validate: (obj) => [...validateKeys(obj.data, 'data'), ...validateKeys(obj.binaryData, 'binaryData')],
+  prepareForCreate: (obj) => dropNulls(obj, ['data', 'binaryData']),
+  prepareForUpdate: (obj) => dropNulls(obj, ['data', 'binaryData']),
+  validate(obj) {
+    const causes = [...validateKeys(obj.data, 'data'), ...validateKeys(obj.binaryData, 'binaryData')];
+    if (dataBytes(obj.data, textBytes) + dataBytes(obj.binaryData, base64Bytes) > MAX_DATA_BYTES) causes.push(fieldErrors.tooLong('[]', MAX_DATA_BYTES));
+    return causes;
+  },
   validateUpdate: (obj, old) => [...(configMapStrategy.validate?.(obj) ?? []), ...validateImmutable(obj, old)],
   columns: [NAME_COLUMN, column('Data', 'Number of data items'), AGE_COLUMN],
   cells: (obj) => [obj.metadata.name, count(obj.data) + count(obj.binaryData), age(obj.metadata.creationTimestamp)],
@@ -40,6 +67,7 @@ export const configMapStrategy: Strategy = {
 
 /** stringData is write-only: it is folded into data (base64) on every write. */
 function foldStringData(obj: Obj): void {
+  dropNulls(obj, ['data', 'stringData']);
   const stringData = obj.stringData as Record<string, string> | undefined;
   if (stringData && typeof stringData === 'object') {
     const data = (obj.data ??= {}) as Record<string, string>;
@@ -61,6 +89,7 @@ export const secretStrategy: Strategy = {
     for (const [k, v] of Object.entries((obj.data as Record<string, unknown> | undefined) ?? {})) {
       if (typeof v === 'string' && !BASE64.test(v)) causes.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
     }
+    if (dataBytes(obj.data, base64Bytes) > MAX_DATA_BYTES) causes.push(fieldErrors.tooLong('data', MAX_DATA_BYTES));
     return causes;
   },
   validateUpdate: (obj, old) => [...(secretStrategy.validate?.(obj) ?? []), ...immutable(obj.type, old.type, 'type'), ...validateImmutable(obj, old)],
