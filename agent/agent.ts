@@ -2,7 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { EventRecorder, Informer, RestClient, certificateValidity, hostIPv4, type ClientConfig, type KeyPair, type Logger } from '../apimachinery/index.ts';
+import {
+  EventRecorder,
+  Informer,
+  NETNS_DIR,
+  RestClient,
+  certificateValidity,
+  ensureNetnsMountPoint,
+  hostIPv4,
+  type ClientConfig,
+  type KeyPair,
+  type Logger,
+} from '../apimachinery/index.ts';
 import { CertificateManager, CertificateStore, clientCertificateAsk, requestCertificate, servingCertificateAsk } from './certificates/index.ts';
 import { CniRunner, loadNetwork, serveCniDelegate } from './cni/index.ts';
 import type { AgentConfig } from './config.ts';
@@ -93,6 +104,12 @@ export class Agent {
     const cri = this.#cri;
     const runtime = await waitForRuntime(cri, log, signal);
     log.info(runtime, 'container runtime is up');
+    // before any pod starts: a later `ip netns add` must not bind /run/netns over the pods' namespaces
+    if ((await ensureNetnsMountPoint()) === 'busy')
+      log.warn(
+        { dir: NETNS_DIR },
+        'network namespaces are mounted in a directory that is no mount point of its own; `ip netns add` on this host would hide them',
+      );
 
     const hostIP = hostIPv4(this.#o.nodeIP);
     const { reporter, node } = await this.#registerNode(runtime, hostIP);

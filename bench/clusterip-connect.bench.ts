@@ -10,6 +10,7 @@ import { writeFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { addNetns } from '../apimachinery/index.ts';
 import { ProxyState, cleanupProxy, nft, renderRuleset, serviceFragment, type ServicePortRule } from '../agent/index.ts';
 import { percentile } from './stats.ts';
 
@@ -37,7 +38,7 @@ async function setUp(): Promise<void> {
     [client, 2],
     [server, 3],
   ] as const) {
-    await sh('ip', ['netns', 'add', ns]);
+    await addNetns(ns);
     await sh('ip', ['link', 'add', `${ns.slice(-9)}h`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await sh('ip', ['link', 'set', `${ns.slice(-9)}h`, 'master', bridge, 'up']);
     await sh('ip', ['-n', ns, 'addr', 'add', `${SUBNET}.${host}/24`, 'dev', 'eth0']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PodCgroups } from '../agent/index.ts';
+import { addNetns, ensureNetnsMountPoint } from '../apimachinery/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
 import { readPid, startDaemon, stopDaemon } from './daemon.ts';
 import { agentJoinFlags, nodeJoinPaths, prepareNodeJoin } from './node-join.ts';
@@ -86,8 +87,9 @@ export async function createLabNetwork(o: LabOptions): Promise<void> {
 export async function startLabNodes(o: LabOptions): Promise<LabNode[]> {
   const nodes = labNodes(o);
   const br = bridgeOf(o);
+  await ensureNetnsMountPoint();
   for (const n of nodes) {
-    await ip(['netns', 'add', n.netns]);
+    await addNetns(n.netns);
     await ip(['link', 'add', `${o.id}v${n.index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
     await ip(['link', 'set', `${o.id}v${n.index}`, 'master', br, 'up']);
     await ip(['-n', n.netns, 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0']);

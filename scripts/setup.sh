@@ -110,7 +110,22 @@ add_unreachable_routes() {
   ip route replace unreachable "$SERVICE_CIDR"
 }
 
+# /run/netns a shared mount point of its own before any pod namespace is
+# mounted there, so a later `ip netns add` never binds it over them (the
+# agent and the lab do the same; apimachinery/netns.ts)
+netns_mount_point() {
+  mkdir -p /run/netns
+  mountpoint -q /run/netns && return 0
+  if findmnt -rn -o TARGET | grep -q '^/run/netns/'; then
+    log "/run/netns holds mounted namespaces and is no mount point; left as it is"
+    return 0
+  fi
+  mount --bind /run/netns /run/netns
+  mount --make-shared /run/netns
+}
+
 mkdir -p "$ETC" "$LIB" "$RUN" "$LOGS"
+netns_mount_point
 install_packages
 install_node_modules
 strip_sources

@@ -46,6 +46,8 @@ export class FakeRuntime implements ContainerRuntime {
   readonly images = new Set<string>();
   /** images a pull of fails, as a registry without them would answer */
   readonly unpullable = new Set<string>();
+  /** set: removing any sandbox fails with this error, as containerd's does when its netns mount is busy */
+  sandboxRemovalError: string | undefined;
   #ids = 0;
   #now: () => number;
   #lastMs = 0;
@@ -90,6 +92,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removePodSandbox(id: string): Promise<void> {
     this.calls.push(`removePodSandbox ${id}`);
+    if (this.sandboxRemovalError) throw new Error(this.sandboxRemovalError);
     this.sandboxes.delete(id);
     for (const [cid, c] of this.containers) if (c.sandboxId === id) this.containers.delete(cid);
   }

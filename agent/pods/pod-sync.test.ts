@@ -14,6 +14,28 @@ const pod = (spec: Partial<PodSpec>, name = 'web'): Pod => ({
   status: { phase: 'Pending' },
 });
 
+/** A pod syncer over `runtime`, with its pods and logs in `dir`, recording its Events as "type reason: message". */
+function fakeSyncer(o: { dir: string; runtime: FakeRuntime; events: string[]; now?: () => number }): PodSyncer {
+  return new PodSyncer({
+    cri: o.runtime,
+    env: {
+      nodeName: 'n1',
+      hostIP: '192.0.2.1',
+      clusterDNS: [],
+      clusterDomain: 'cluster.local',
+      hostDns: { servers: [], searches: [], options: [] },
+      podLogsDir: join(o.dir, 'logs'),
+    },
+    runtimeName: 'fake',
+    podsDir: join(o.dir, 'pods'),
+    events: () => (type, reason, message) => void o.events.push(`${type} ${reason}: ${message}`),
+    objects: { configMap: async () => undefined, secret: async () => undefined },
+    cgroups: { ensure: async () => {}, parentOf: () => '/kubepods/pod', remove: async () => {} } as unknown as PodCgroups,
+    now: o.now,
+    log: silentLogger,
+  });
+}
+
 describe('PodSyncer against a fake runtime', () => {
   let dir = '';
   let runtime: FakeRuntime;
@@ -26,25 +48,7 @@ describe('PodSyncer against a fake runtime', () => {
     dir = await mkdtemp(join(tmpdir(), 'sk-podsync-'));
     runtime = new FakeRuntime({ now: () => clock });
     events = [];
-    const cgroups = { ensure: async () => {}, parentOf: () => '/kubepods/pod', remove: async () => {} } as unknown as PodCgroups;
-    syncer = new PodSyncer({
-      cri: runtime,
-      env: {
-        nodeName: 'n1',
-        hostIP: '192.0.2.1',
-        clusterDNS: [],
-        clusterDomain: 'cluster.local',
-        hostDns: { servers: [], searches: [], options: [] },
-        podLogsDir: join(dir, 'logs'),
-      },
-      runtimeName: 'fake',
-      podsDir: join(dir, 'pods'),
-      events: () => (type, reason, message) => void events.push(`${type} ${reason}: ${message}`),
-      objects: { configMap: async () => undefined, secret: async () => undefined },
-      cgroups,
-      now: () => clock,
-      log: silentLogger,
-    });
+    syncer = fakeSyncer({ dir, runtime, events, now: () => clock });
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -144,5 +148,29 @@ describe('the pod hosts file', () => {
       '10.1.2.3\tfoo.local\tbar.local',
       '',
     ]);
+  });
+});
+
+describe('PodSyncer removing a pod whose sandbox the runtime will not remove', () => {
+  it('says why in one Event, fails the removal each time, and removes the pod once the runtime lets it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-podsync-rm-'));
+    try {
+      const runtime = new FakeRuntime();
+      const events: string[] = [];
+      const syncer = fakeSyncer({ dir, runtime, events });
+      const p = pod({});
+      await syncer.sync(p, newPodMemory());
+      const busy = 'remove netns: unlinkat /var/run/netns/cni-1: device or resource busy';
+      runtime.sandboxRemovalError = busy;
+      for (let i = 0; i < 3; i++) await expect(syncer.remove('uid-web', p)).rejects.toThrow(busy);
+      const failures = events.filter((e) => e.startsWith('Warning FailedKillPod'));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatch(/error killing pod: failed to remove pod sandbox \S+: remove netns: unlinkat .* device or resource busy/);
+      runtime.sandboxRemovalError = undefined;
+      await syncer.remove('uid-web', p);
+      expect(runtime.sandboxes.size).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -119,6 +119,8 @@ export class PodSyncer {
   /** volume set-ups running at once, across pods */
   readonly #volumeSlots = new Slots(4);
   readonly sandboxBackoff = new Backoff(1_000, 60_000);
+  /** per pod being removed, why its sandbox would not go the last time (an Event says each cause once) */
+  readonly #removalFailures = new Map<string, string>();
 
   readonly #now: () => number;
 
@@ -579,9 +581,18 @@ export class PodSyncer {
     this.#observer.forget(observed.containers.map((c) => c.id));
     this.#observer.forgetPod(uid);
     for (const s of observed.sandboxes) {
-      if (s.state === 'SANDBOX_READY') await cri.stopPodSandbox(s.id);
-      await cri.removePodSandbox(s.id);
+      try {
+        if (s.state === 'SANDBOX_READY') await cri.stopPodSandbox(s.id);
+        await cri.removePodSandbox(s.id);
+      } catch (err) {
+        const message = `failed to remove pod sandbox ${s.id}: ${(err as Error).message}`;
+        // said once per cause; the pod's worker retries with back-off
+        if (pod && this.#removalFailures.get(uid) !== message) this.#deps.events(pod)('Warning', 'FailedKillPod', `error killing pod: ${message}`);
+        this.#removalFailures.set(uid, message);
+        throw new Error(message);
+      }
     }
+    this.#removalFailures.delete(uid);
     await this.#deps.cgroups.remove(uid);
     // with the containers gone nothing holds the mounts; a volume that will not unmount keeps the pod's directory (and its data)
     await this.removePodDir(uid);

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { silentLogger } from '../../apimachinery/index.ts';
 import type { PodSyncer } from './pod-sync.ts';
@@ -192,5 +193,43 @@ describe('PodWorkers deleting pods', () => {
     h.workers.update({ ...pod('web'), metadata: { ...pod('web').metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 7 } });
     await until(() => h.calls.includes('release web'));
     expect(h.calls.slice(-2)).toEqual(['terminate web 7', 'release web']);
+  });
+});
+
+describe('PodWorkers retrying a removal that fails', () => {
+  it('waits longer after each failure (1 s, 2 s, 4 s), logs the same error once, and says when it works again', async () => {
+    vi.useFakeTimers();
+    try {
+      const lines: { level: number; msg: string }[] = [];
+      const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const removals: number[] = [];
+      const syncer = {
+        sync: async () => ({ status: { phase: 'Running' } as PodStatus }),
+        terminate: async () => ({ phase: 'Failed' }) as PodStatus,
+        remove: async () => {
+          removals.push(Date.now());
+          if (removals.length <= 3) throw new Error('failed to remove pod sandbox s1: remove netns: device or resource busy');
+        },
+      } as unknown as PodSyncer;
+      const status = {
+        set: () => undefined,
+        latest: () => undefined,
+        flushPod: async () => undefined,
+        release: async () => undefined,
+        forget: () => undefined,
+      };
+      const workers = new PodWorkers({ syncer, status: status as unknown as StatusManager, log });
+      workers.remove('gone', pod('gone'));
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(removals.slice(1).map((t, i) => t - (removals[i] as number))).toEqual([1000, 2000, 4000]);
+      const warned = lines.filter((l) => l.level === 40);
+      expect(warned.map((l) => l.msg)).toEqual(['pod sync failed; retrying with back-off']);
+      expect(lines.some((l) => l.msg === 'pod sync works again')).toBe(true);
+      // removed: nothing is tried again
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(removals).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
+import { backoffDelay, isPodTerminal, type Backoff, type Logger } from '../../apimachinery/index.ts';
 import { newPodMemory, type PodMemory, type PodSyncer, type Requeue } from './pod-sync.ts';
 import type { StatusManager } from './status-manager.ts';
 
@@ -36,9 +36,13 @@ interface Worker {
   terminalWaiters: (() => void)[];
   /** actions on the pod from outside its sync (a liveness kill), run by the worker before its next sync */
   actions: (() => Promise<void>)[];
+  /** failed syncs in a row, and the last one's error: a retry waits longer each time, and the same error is logged once */
+  failures: number;
+  lastError: string | undefined;
 }
 
-const RETRY_MS = 1000;
+/** A sync that failed is tried again after 1 s, doubling up to a minute (a sandbox the runtime will not remove is not hammered). */
+const RETRY: Backoff = { initialMs: 1000, maxMs: 60_000 };
 
 /**
  * One worker per pod: syncs are serial within a pod and parallel across
@@ -152,6 +156,8 @@ export class PodWorkers {
         timer: undefined,
         terminalWaiters: [],
         actions: [],
+        failures: 0,
+        lastError: undefined,
       };
       this.#workers.set(uid, w);
     }
@@ -182,13 +188,21 @@ export class PodWorkers {
         }
         try {
           const requeue = await this.#syncOnce(w);
+          if (w.failures > 0) this.#log.info({ pod: w.pod?.metadata?.name, uid: w.uid, failures: w.failures }, 'pod sync works again');
+          w.failures = 0;
+          w.lastError = undefined;
           if (requeue) {
             this.#log.debug({ pod: w.pod?.metadata?.name, uid: w.uid, ...requeue }, 'sync again');
             this.#schedule(w, requeue.afterMs);
           }
         } catch (err) {
-          this.#log.warn({ pod: w.pod?.metadata?.name, uid: w.uid, err: (err as Error).message }, 'pod sync failed; retrying');
-          this.#schedule(w, RETRY_MS);
+          const message = (err as Error).message;
+          const retryMs = backoffDelay(++w.failures, RETRY);
+          const fields = { pod: w.pod?.metadata?.name, uid: w.uid, err: message, failures: w.failures, retryMs };
+          if (message !== w.lastError) this.#log.warn(fields, 'pod sync failed; retrying with back-off');
+          else this.#log.debug(fields, 'pod sync failed again');
+          w.lastError = message;
+          this.#schedule(w, retryMs);
         }
         if (w.lifecycle.kind === 'removed') {
           for (const done of w.terminalWaiters.splice(0)) done();

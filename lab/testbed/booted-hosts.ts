@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeCgroupTree } from '../../agent/index.ts';
+import { addNetns, ensureNetnsMountPoint } from '../../apimachinery/index.ts';
 import { forwardTcp } from './forward.ts';
 import { REGISTRY } from './node.ts';
 import { startTestSystemd, type TestSystemd } from './systemd.ts';
@@ -70,6 +71,7 @@ export async function bootHosts(o: { count: number; lan: string }): Promise<Boot
     if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
   };
   try {
+    await ensureNetnsMountPoint();
     await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
     await run('ip', ['addr', 'add', `${gateway}/24`, 'dev', bridge]);
     await run('ip', ['link', 'set', bridge, 'up']);
@@ -78,7 +80,7 @@ export async function bootHosts(o: { count: number; lan: string }): Promise<Boot
       const name = `host${i}`;
       const netns = `${bridge}n${i}`;
       const ip = `${o.lan}.${10 + i}`;
-      await run('ip', ['netns', 'add', netns]);
+      await addNetns(netns);
       await run('ip', ['link', 'add', `${bridge}v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
       await run('ip', ['link', 'set', `${bridge}v${i}`, 'master', bridge, 'up']);
       for (const args of [

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CniRunner } from '../../agent/index.ts';
 import { startTestNode, type TestNode } from '../../lab/testbed/index.ts';
+import { addNetns } from '../../apimachinery/index.ts';
 
 const run = promisify(execFile);
 let node: TestNode;
@@ -18,7 +19,7 @@ const namespaces: string[] = [];
 
 async function netns(): Promise<string> {
   const name = `sksw-${randomBytes(3).toString('hex')}`;
-  await run('ip', ['netns', 'add', name]);
+  await addNetns(name);
   namespaces.push(name);
   return name;
 }
