@@ -75,7 +75,7 @@ export class ApiError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: withoutEmptyGroup(this.details) } : {}),
       code: this.code,
     };
   }
@@ -85,6 +85,13 @@ export class ApiError extends Error {
     const reason = (s.reason && s.reason in StatusReasons ? s.reason : reasonForCode(httpCode)) as StatusReason;
     return new ApiError(reason, s.message ?? `HTTP ${httpCode}`, s.details);
   }
+}
+
+/** details.group is left out for the core group, as Kubernetes' omitempty does */
+function withoutEmptyGroup(details: StatusDetails): StatusDetails {
+  if (details.group !== '') return details;
+  const { group: _core, ...rest } = details;
+  return rest;
 }
 
 function reasonForCode(code: number): StatusReason {

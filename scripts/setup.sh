@@ -22,7 +22,8 @@ log() { echo "setup: $*" >&2; }
 
 install_packages() {
   local pkgs=(containerd runc crun containernetworking-plugins nftables docker-registry
-    skopeo busybox-static iproute2 curl unzip gcc libc6-dev ca-certificates etcd-server e2fsprogs xfsprogs util-linux)
+    skopeo busybox-static iproute2 curl unzip gcc libc6-dev ca-certificates etcd-server e2fsprogs xfsprogs util-linux
+    python3-kubernetes)
   local missing=()
   local p
   for p in "${pkgs[@]}"; do

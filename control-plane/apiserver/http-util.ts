@@ -72,10 +72,11 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
   sendRawJson(res, code, JSON.stringify(body), headers);
 }
 
-/** Sends a body that is JSON text already. */
+/** Sends a body that is JSON text already, ended by a newline as Kubernetes' encoder ends it. */
 export function sendRawJson(res: ServerResponse, code: number, text: string, headers: Record<string, string | string[]> = {}): void {
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
-  res.end(text);
+  const body = `${text}\n`;
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', ...headers });
+  res.end(body);
 }
 
 /** Items per write of a streamed list: a few MiB of JSON at most, for a list of pods. */
@@ -100,7 +101,7 @@ export async function sendJsonList<T>(res: ServerResponse, head: string, items: 
           .join(','),
     );
   }
-  res.end(']}');
+  res.end(']}\n');
 }
 
 export function sendError(res: ServerResponse, err: ApiError): void {

@@ -273,6 +273,11 @@ export class Registry {
     return { namespaced: this.info.namespaced, nameRule: this.info.strategy?.nameRule, builtIn: !this.info.unstructured };
   }
 
+  #fillRequiredStatus(obj: Obj): void {
+    const required = this.info.strategy?.requiredStatus;
+    if (required) obj.status = { ...structuredClone(required), ...(obj.status ?? {}) };
+  }
+
   #validate(obj: Obj, causes: StatusCause[]): void {
     if (causes.length > 0) throw errors.invalid(this.info.kind, this.info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
   }
@@ -313,6 +318,7 @@ export class Registry {
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     this.info.strategy?.prepareForCreate?.(obj);
+    this.#fillRequiredStatus(obj);
     if (opts.fieldManager !== undefined) recordUpdate(undefined, obj, this.writeScope(opts.fieldManager, ''));
     this.#validate(obj, [...causes, ...(this.info.strategy?.validate?.(obj) ?? [])]);
     const reservation = this.info.strategy?.reserve?.(obj);
@@ -439,6 +445,7 @@ export class Registry {
 
   /** The storage half of #replace: an update, or the removal of an object whose last finalizer went. */
   async #store(old: Obj, next: Obj, name: string, opts: WriteOptions): Promise<Obj> {
+    this.#fillRequiredStatus(next);
     if (opts.fieldManager !== undefined) recordUpdate(old, next, this.writeScope(opts.fieldManager, opts.managedSubresource ?? opts.subresource ?? ''));
     if (opts.dryRun) return next;
     // the last finalizer removed from an object being deleted: it goes away now

@@ -15,6 +15,11 @@ export interface TableColumn {
 export interface Strategy {
   /** defaults and initial status, on create (and on dry-run create) */
   prepareForCreate?(obj: Obj): void;
+  /**
+   * Status fields Kubernetes always writes (int32s and structs without omitempty): present
+   * with these zero values from creation on and after every write, as typed clients require.
+   */
+  requiredStatus?: Readonly<Record<string, unknown>>;
   validate?(obj: Obj): StatusCause[];
   /**
    * Takes what a new, valid object needs from a shared pool (a ClusterIP).

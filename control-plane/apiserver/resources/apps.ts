@@ -114,6 +114,7 @@ export const deploymentStrategy: Strategy = {
 const asReplicaSet = (o: Obj) => o as unknown as ReplicaSet;
 
 export const replicaSetStrategy: Strategy = {
+  requiredStatus: { replicas: 0 },
   prepareForCreate(obj) {
     const spec = (asReplicaSet(obj).spec ??= { selector: {} });
     spec.replicas ??= 1;
@@ -183,6 +184,7 @@ function defaultStatefulSet(obj: Obj): void {
 }
 
 export const statefulSetStrategy: Strategy = {
+  requiredStatus: { replicas: 0, availableReplicas: 0 },
   prepareForCreate(obj) {
     defaultStatefulSet(obj);
     freshStatus(obj);
@@ -235,6 +237,7 @@ export const statefulSetStrategy: Strategy = {
 const asDaemonSet = (o: Obj) => o as unknown as DaemonSet;
 
 export const daemonSetStrategy: Strategy = {
+  requiredStatus: { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
   prepareForCreate(obj) {
     const spec = (asDaemonSet(obj).spec ??= { selector: {}, template: {} });
     spec.updateStrategy ??= {};

@@ -51,8 +51,9 @@ export const priorityClassStrategy: Strategy = {
 export const podDisruptionBudgetStrategy: Strategy = {
   prepareForCreate(obj) {
     obj.spec ??= {};
-    obj.status = { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 };
+    obj.status = {};
   },
+  requiredStatus: { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 },
   validate(obj) {
     const spec = asPdb(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];

@@ -146,8 +146,9 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
         port.protocol ??= 'TCP';
         port.targetPort ??= port.port;
       }
-      obj.status = { loadBalancer: {} };
+      obj.status = {};
     },
+    requiredStatus: { loadBalancer: {} },
     validate(obj) {
       const svc = asService(obj);
       const causes: StatusCause[] = [];
