@@ -1,7 +1,9 @@
 // Pod start-up latency (the Kubernetes pod-startup SLI: creation to Running,
-// observed via watch) for 30 pods one at a time and 30 in one burst, against
-// the floor: the same sandbox + container started directly through CRI, in
-// turns with the pods.
+// observed via watch) for 30 pods one at a time, against the floor: the same
+// sandbox + container started directly through CRI, in turns with the pods.
+// Bursts of 30 and of 110 pods (a full node) to all Running, against the
+// burst floor: as many starts sent to CRI at once, in turns with the pods'
+// bursts (two rounds each).
 // Also the resident memory of server and agent, idle and with 30 pods.
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -91,27 +93,67 @@ function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>) {
   const times: number[] = [];
   const sandboxes: string[] = [];
   let image: string | undefined;
+  /** One sandbox + container start, its latency counted from `t0` (now, unless a burst began earlier). */
+  const start = async (name: string, t0 = performance.now()): Promise<number> => {
+    image ??= await cri.pullImage('busybox');
+    const config = {
+      metadata: { name, namespace: 'bench', uid: `${name}-${Date.now()}`, attempt: 0 },
+      logDirectory: `${cluster.node.dir}/floor-logs/${name}`,
+    };
+    const sb = await cri.runPodSandbox(config);
+    sandboxes.push(sb);
+    const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
+    await cri.startContainer(c);
+    return performance.now() - t0;
+  };
   return {
     times,
     async startOne(i: number): Promise<void> {
+      times.push(await start(`floor-${i}`));
+    },
+    /** `n` starts sent at once: each one's latency from the moment they were sent. */
+    async burst(n: number, round: number): Promise<number[]> {
       image ??= await cri.pullImage('busybox');
-      const config = {
-        metadata: { name: `floor-${i}`, namespace: 'bench', uid: `floor-${i}-${Date.now()}`, attempt: 0 },
-        logDirectory: `${cluster.node.dir}/floor-logs/${i}`,
-      };
       const t0 = performance.now();
-      const sb = await cri.runPodSandbox(config);
-      const c = await cri.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: 'c.log' }, config);
-      await cri.startContainer(c);
-      times.push(performance.now() - t0);
-      sandboxes.push(sb);
+      return Promise.all(Array.from({ length: n }, (_, i) => start(`floor-b${n}-${round}-${i}`, t0)));
     },
     async removeAll(): Promise<void> {
-      for (const sb of sandboxes) {
+      for (const sb of sandboxes.splice(0)) {
         await cri.stopPodSandbox(sb);
         await cri.removePodSandbox(sb);
       }
     },
+  };
+}
+
+/** Bursts of `n` pods and of `n` raw CRI starts, in turns, `rounds` times each; the memory with the pods of the first round up. */
+async function burstAgainstFloor(client: RestClient, raw: ReturnType<typeof floor>, n: number, rounds: number, measureLoaded: () => Promise<void>) {
+  const pods: number[] = [];
+  const floors: number[] = [];
+  const podAll: number[] = [];
+  const floorAll: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const f = await raw.burst(n, round);
+    await raw.removeAll();
+    const names = Array.from({ length: n }, (_, i) => `burst${n}-${round}-${i}`);
+    const p = await startPods(client, names, true);
+    if (round === 0) await measureLoaded();
+    await deleteAll(client, names);
+    floors.push(...f);
+    pods.push(...p);
+    floorAll.push(Math.max(...f));
+    podAll.push(Math.max(...p));
+  }
+  const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+  const podS = summary(pods);
+  return {
+    name: `pod-startup/burst-${n}`,
+    ...podS,
+    all_running_ms: mean(podAll),
+    floor_all_ms: mean(floorAll),
+    floor_p50_ms: summary(floors).p50_ms,
+    ratio_all_to_floor: +(mean(podAll) / mean(floorAll)).toFixed(2),
+    ratio_p50_to_floor: +(podS.p50_ms / summary(floors).p50_ms).toFixed(2),
   };
 }
 
@@ -131,16 +173,16 @@ try {
   const floorMs = raw.times;
   await raw.removeAll();
   await deleteAll(client, seqNames);
-  const burstNames = Array.from({ length: N }, (_, i) => `burst-${i}`);
-  const burst = await startPods(client, burstNames, true);
-  await new Promise((r) => setTimeout(r, 2000));
-  const loaded = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
-  await deleteAll(client, burstNames);
+  let loaded = {};
+  const burst30 = await burstAgainstFloor(client, raw, N, 2, async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    loaded = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
+  });
+  const burst110 = await burstAgainstFloor(client, raw, 110, 2, async () => undefined);
   client.close();
 
   const floorS = summary(floorMs);
   const seqS = summary(seq);
-  const burstS = summary(burst);
   const emit = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, ...base })}\n`);
   emit({ name: 'pod-startup/floor-cri', ...floorS });
   emit({
@@ -149,7 +191,8 @@ try {
     ratio_p50_to_floor: +(seqS.p50_ms / floorS.p50_ms).toFixed(2),
     ratio_p99_to_floor: +(seqS.p99_ms / floorS.p99_ms).toFixed(2),
   });
-  emit({ name: 'pod-startup/burst', ...burstS, ratio_p50_to_floor: +(burstS.p50_ms / floorS.p50_ms).toFixed(2) });
+  emit(burst30);
+  emit(burst110);
   emit({ name: 'memory/idle', ...idle });
   emit({ name: 'memory/30-pods', ...loaded });
 } finally {
