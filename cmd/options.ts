@@ -12,6 +12,8 @@ export const SERVER_OPTIONS = {
   'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
   'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
   'token-auth-file': { type: 'string' },
+  'admission-control-config-file': { type: 'string' },
+  'pod-security-default': { type: 'string' },
   'service-account-issuer': { type: 'string' },
   'api-audiences': { type: 'string' },
   'disable-scheduler': { type: 'boolean', default: false },

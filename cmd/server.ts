@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONFIG_FILE_ENV, withConfigFile } from './config-file.ts';
@@ -34,6 +35,8 @@ import {
   ensureClusterPki,
   etcdHosts,
   issueFromClusterCa,
+  loadPodSecurityConfig,
+  podSecurityDefaultsFile,
   type Storage,
 } from '../control-plane/index.ts';
 
@@ -48,6 +51,9 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
   --token-auth-file PATH          static bearer tokens: CSV token,user,uid,"group1,group2"
+  --admission-control-config-file PATH  AdmissionConfiguration: PodSecurity's defaults and exemptions
+  --pod-security-default LEVEL    enforce, audit and warn LEVEL (privileged, baseline, restricted) where a namespace
+                                  says nothing: writes an AdmissionConfiguration beside the PKI directory and reads it
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
   --disable-scheduler             do not run the scheduler
@@ -72,6 +78,22 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --large-cluster-size-threshold N  zones of at most N nodes stop evicting when partly disrupted (50)
   --log-level LEVEL               pino level (info)
 `;
+
+/**
+ * PodSecurity's configuration: from --admission-control-config-file, or the
+ * file --pod-security-default writes for the operator (privileged everywhere
+ * when neither is given, as in Kubernetes).
+ */
+async function podSecurityOf(values: { 'admission-control-config-file'?: string; 'pod-security-default'?: string; 'pki-dir'?: string }) {
+  let path = values['admission-control-config-file'];
+  const level = values['pod-security-default'];
+  if (level) {
+    if (path) throw new Error('--pod-security-default writes an admission configuration of its own: give it or --admission-control-config-file, not both');
+    path = join(dirname(values['pki-dir'] as string), 'admission-config.yaml');
+    await writeFile(path, podSecurityDefaultsFile(level), { mode: 0o600 });
+  }
+  return path ? loadPodSecurityConfig(path) : undefined;
+}
 
 /** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
 function serviceAddress(cidr: string, n: number): string {
@@ -140,6 +162,7 @@ export async function runServer(argv: string[]): Promise<void> {
       .map((a) => a.trim())
       .filter(Boolean),
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
+    podSecurity: await podSecurityOf(values),
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();

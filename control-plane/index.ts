@@ -1,4 +1,4 @@
-export { ApiServer, SERVER_VERSION } from './apiserver/index.ts';
+export { ApiServer, SERVER_VERSION, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
 export type { ApiServerOptions } from './apiserver/index.ts';
 export { Compactor, EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';

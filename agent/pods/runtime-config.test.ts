@@ -1,6 +1,6 @@
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
-import { containerEnv, serviceLinkEnv, type PodEnvironment } from './runtime-config.ts';
+import { containerEnv, sandboxConfig, serviceLinkEnv, type PodEnvironment } from './runtime-config.ts';
 
 const env: PodEnvironment = {
   nodeName: 'n1',
@@ -76,5 +76,16 @@ describe('service links', () => {
 
   it("keeps only the API's own when enableServiceLinks is false", () => {
     expect(Object.keys(asMap(serviceLinkEnv(services, pod(false)))).every((k) => k.startsWith('KUBERNETES_'))).toBe(true);
+  });
+});
+
+describe('sandbox config', () => {
+  it('marks the sandbox privileged when a container (an init one too) is, as the runtime requires for a privileged container', () => {
+    const pod = (privileged: boolean): Pod => ({
+      metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
+      spec: { initContainers: [{ name: 'i', securityContext: { privileged } }], containers: [{ name: 'c' }] },
+    });
+    expect(sandboxConfig(pod(true), 0, env).linux?.securityContext?.privileged).toBe(true);
+    expect(sandboxConfig(pod(false), 0, env).linux?.securityContext?.privileged).toBeUndefined();
   });
 });

@@ -149,6 +149,12 @@ function portMappings(pod: Pod): PortMapping[] {
   return out;
 }
 
+/** Whether any of the pod's containers (init and ephemeral ones too) asks to be privileged, as the kubelet's HasPrivilegedContainer. */
+function hasPrivilegedContainer(pod: Pod): boolean {
+  const s = pod.spec;
+  return [...(s?.initContainers ?? []), ...(s?.containers ?? []), ...(s?.ephemeralContainers ?? [])].some((c) => c.securityContext?.privileged === true);
+}
+
 export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): PodSandboxConfig {
   const m = pod.metadata ?? {};
   const meta = { name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '' };
@@ -161,7 +167,8 @@ export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): P
     labels: { ...(m.labels ?? {}), ...podLabels(meta, env.nodeName) },
     annotations: { ...(m.annotations ?? {}) },
     linux: {
-      securityContext: { namespaceOptions: namespaceOptions(pod) },
+      // a privileged container needs a privileged sandbox, or the runtime refuses to create it
+      securityContext: { namespaceOptions: namespaceOptions(pod), ...(hasPrivilegedContainer(pod) ? { privileged: true } : {}) },
       ...(pod.spec?.securityContext?.sysctls?.length ? { sysctls: Object.fromEntries(pod.spec.securityContext.sysctls.map((x) => [x.name, x.value])) } : {}),
     },
   };

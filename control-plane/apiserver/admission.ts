@@ -1,5 +1,7 @@
 import { ApiError, errors, qualifiedResource } from '../../apimachinery/index.ts';
+import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { UserInfo } from '../auth/index.ts';
+import { admitPod, checkPodTemplate } from './pod-security/index.ts';
 import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
 import { admitNodeRestriction } from './node-restriction.ts';
 import { admitPriority } from './priority-admission.ts';
@@ -17,6 +19,8 @@ export interface AdmissionRequest {
   reg: Registry;
   user: UserInfo;
   namespace: string | undefined;
+  /** what the plugins have to say to the client (Warning headers) */
+  warnings: string[];
 }
 
 /** One resource's admission plugins, besides those every write passes. */
@@ -24,22 +28,76 @@ interface ResourceAdmission {
   create?(a: AdmissionRequest, obj: Obj): Promise<void> | void;
   /** an update of the main resource or of a subresource; `old` is the stored object */
   update?(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> | void;
+  /** the writes `update` acts on, by subresource (undefined: the main resource); all when not given */
+  updates?(subresource: string | undefined): boolean;
 }
 
 const registry = (a: AdmissionRequest, group: string, resource: string) => a.ctx.registries.get(registryKey(group, resource)) as Registry;
 
-/** The resources with plugins of their own (kube-apiserver's ServiceAccount, Priority, CertificateApproval …), by group/resource. */
+/** The namespace's labels, for PodSecurity (a namespace that is not there was refused before). */
+async function namespaceLabels(a: AdmissionRequest): Promise<Record<string, string> | undefined> {
+  return (await registry(a, '', 'namespaces').get(undefined, a.namespace as string)).metadata.labels;
+}
+
+/** PodSecurity on a pod: refused by the enforce level, warned of by the warn level. */
+async function admitPodSecurity(a: AdmissionRequest, pod: Obj): Promise<void> {
+  const { metadata, spec } = pod as unknown as Pod;
+  a.warnings.push(
+    ...admitPod({
+      config: a.ctx.podSecurity,
+      namespaceLabels: await namespaceLabels(a),
+      namespace: a.namespace as string,
+      user: a.user.name,
+      meta: metadata ?? {},
+      spec: spec ?? { containers: [] },
+      podName: metadata?.name ?? metadata?.generateName,
+    }),
+  );
+}
+
+/** PodSecurity on a workload's pod template: warnings only. */
+function podTemplateSecurity(templateOf: (obj: Obj) => PodTemplateSpec | undefined): ResourceAdmission {
+  const check = async (a: AdmissionRequest, obj: Obj) => {
+    const template = templateOf(obj);
+    if (!template) return;
+    const r = {
+      config: a.ctx.podSecurity,
+      namespace: a.namespace as string,
+      user: a.user.name,
+      meta: template.metadata ?? {},
+      spec: template.spec ?? { containers: [] },
+    };
+    a.warnings.push(...checkPodTemplate({ ...r, namespaceLabels: await namespaceLabels(a) }));
+  };
+  return { create: check, update: (a, w) => check(a, w.obj), updates: (sub) => sub === undefined };
+}
+const specTemplate = (obj: Obj) => (obj.spec as { template?: PodTemplateSpec } | undefined)?.template;
+
+/** The resources with plugins of their own (kube-apiserver's ServiceAccount, Priority, PodSecurity, CertificateApproval …), by group/resource. */
 const BY_RESOURCE: Record<string, ResourceAdmission> = {
   '/pods': {
     async create(a, obj) {
       await admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj);
       await admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj);
+      await admitPodSecurity(a, obj);
     },
+    // a debug container is checked as the pod it joins
+    update: (a, w) => admitPodSecurity(a, w.obj),
+    updates: (sub) => sub === 'ephemeralcontainers',
   },
+  '/podtemplates': podTemplateSecurity((obj) => obj.template as PodTemplateSpec | undefined),
+  '/replicationcontrollers': podTemplateSecurity(specTemplate),
+  'apps/deployments': podTemplateSecurity(specTemplate),
+  'apps/replicasets': podTemplateSecurity(specTemplate),
+  'apps/statefulsets': podTemplateSecurity(specTemplate),
+  'apps/daemonsets': podTemplateSecurity(specTemplate),
+  'batch/jobs': podTemplateSecurity(specTemplate),
+  'batch/cronjobs': podTemplateSecurity(
+    (obj) => (obj.spec as { jobTemplate?: { spec?: { template?: PodTemplateSpec } } } | undefined)?.jobTemplate?.spec?.template,
+  ),
   '/persistentvolumeclaims': {
-    async update(a, w) {
-      if (!w.subresource) await admitClaimResize(w.obj, w.old, registry(a, 'storage.k8s.io', 'storageclasses'));
-    },
+    update: (a, w) => admitClaimResize(w.obj, w.old, registry(a, 'storage.k8s.io', 'storageclasses')),
+    updates: (sub) => sub === undefined,
   },
   'certificates.k8s.io/certificatesigningrequests': {
     async create(a, obj) {
@@ -75,12 +133,13 @@ export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> 
   }
 }
 
-/** Whether updates of this resource have plugins that read the stored object. */
-export function updateIsAdmitted(reg: Registry): boolean {
-  return pluginsOf(reg)?.update !== undefined;
+/** Whether an update of this resource (or this subresource of it) has plugins, which read the stored object. */
+export function updateIsAdmitted(reg: Registry, subresource: string | undefined): boolean {
+  const plugins = pluginsOf(reg);
+  return plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true);
 }
 
 /** The resource's own plugins for an update (NodeRestriction runs beside, as it reads the stored object only for nodes). */
 export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
-  await pluginsOf(a.reg)?.update?.(a, w);
+  if (updateIsAdmitted(a.reg, w.subresource)) await pluginsOf(a.reg)?.update?.(a, w);
 }

@@ -4,3 +4,4 @@ export { ApiServer, SERVER_VERSION } from './server.ts';
 export type { ApiServerOptions } from './server.ts';
 export { Registry } from './registry.ts';
 export type { ListOptions, WatchOutput } from './registry.ts';
+export { loadPodSecurityConfig, podSecurityDefaultsFile } from './pod-security/index.ts';

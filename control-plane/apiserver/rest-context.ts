@@ -1,6 +1,7 @@
 import type { Logger } from '../../apimachinery/index.ts';
 import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { ModelSchemas } from './openapi/model-schemas.ts';
+import type { PodSecurityConfig } from './pod-security/index.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 import type { ReviewContext } from './reviews.ts';
@@ -17,6 +18,8 @@ export interface RestContext {
   auth: Omit<ReviewContext, 'user' | 'namespace'> & { tokens: ServiceAccountTokens };
   /** the kinds' schemas, for fieldValidation */
   schemas: ModelSchemas;
+  /** the PodSecurity plugin's defaults and exemptions */
+  podSecurity: PodSecurityConfig;
 }
 
 /** The key of a resource's registry. */

@@ -72,7 +72,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const render = (obj: Obj) =>
     table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj;
   const method = req.method ?? 'GET';
-  const admission = { ctx, reg, user, namespace };
+  const admission = { ctx, reg, user, namespace, warnings: [] as string[] };
+  // warnings of the decoder and of admission (a patch retried on conflict may say one twice)
+  const warned = (decoder: string[]) => warningHeaders([...new Set([...decoder, ...admission.warnings])]);
   const resourceName = qualifiedResource(reg.info.resource, reg.info.group);
   // NodeRestriction, for writes by nodes to what it guards: the stored object (`old`) is read only for those
   const restrictNode = async (w: Omit<NodeWrite, 'user' | 'resource' | 'old'>, old?: () => Promise<Obj | undefined>) => {
@@ -144,7 +146,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     await admitCreate(admission, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
-    return sendJson(res, 201, created, warningHeaders(warnings));
+    return sendJson(res, 201, created, warned(warnings));
   }
 
   if (method === 'PUT' && name && (!subresource || ['status', 'approval', 'finalize', 'ephemeralcontainers'].includes(subresource))) {
@@ -152,12 +154,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
-    if (updateIsAdmitted(reg)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
+    if (updateIsAdmitted(reg, subresource)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
     return sendJson(
       res,
       200,
       await reg.update(namespace, name, body, { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) }),
-      warningHeaders(warnings),
+      warned(warnings),
     );
   }
 
@@ -171,7 +173,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       const opts = { fieldManager: q.get('fieldManager'), force: queryBool(q.get('force')), dryRun: dryRun(q), validation };
       const deps = { schemas: ctx.schemas, admitCreate: (obj: Obj) => admitCreate(admission, obj), guard: guardRbac };
       const { obj, created, warnings } = await serverSideApply(reg, { namespace, name, subresource: subresource ?? '' }, patch, opts, deps);
-      return sendJson(res, created ? 201 : 200, obj, warningHeaders(warnings));
+      return sendJson(res, created ? 201 : 200, obj, warned(warnings));
     }
     if (q.get('force') !== null)
       throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [fieldErrors.forbidden('force', 'may not be specified for non-apply patch')]);
@@ -192,7 +194,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       },
       { subresource, dryRun: dryRun(q), fieldManager: fieldManager(req, q) },
     );
-    return sendJson(res, 200, updated, warningHeaders(warnings));
+    return sendJson(res, 200, updated, warned(warnings));
   }
 
   if (method === 'DELETE' && name && !subresource) {

@@ -29,6 +29,7 @@ import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
+import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { answerUnservable, MAX_HEADER_BYTES, refuseLongUri } from './unservable.ts';
 
 export interface ApiServerOptions {
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   tokenAuthenticators?: TokenAuthenticator[];
   /** how often a watch that asked for bookmarks gets one (60 s) */
   watchBookmarkIntervalMs?: number;
+  /** PodSecurity's cluster-wide defaults and exemptions (privileged everywhere unless set, as in Kubernetes) */
+  podSecurity?: PodSecurityConfig;
   log: Logger;
 }
 
@@ -140,6 +143,7 @@ export class ApiServer {
       watch: { bookmarkIntervalMs: this.#opts.watchBookmarkIntervalMs ?? 60_000, tally: this.#watches },
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
+      podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,
     };
     this.#customResources = new CustomResourceServer(
       {
