@@ -1,5 +1,6 @@
 import { ApiError, errors, qualifiedResource } from '../../apimachinery/index.ts';
-import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import type { LimitRange, PersistentVolumeClaim, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { admitClaimLimits, admitPodLimits } from './limit-ranger.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { admitPod, checkPodTemplate } from './pod-security/index.ts';
 import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
@@ -37,6 +38,11 @@ const registry = (a: AdmissionRequest, group: string, resource: string) => a.ctx
 /** The namespace's labels, for PodSecurity (a namespace that is not there was refused before). */
 async function namespaceLabels(a: AdmissionRequest): Promise<Record<string, string> | undefined> {
   return (await registry(a, '', 'namespaces').get(undefined, a.namespace as string)).metadata.labels;
+}
+
+/** The namespace's LimitRanges, for LimitRanger. */
+async function limitRanges(a: AdmissionRequest): Promise<LimitRange[]> {
+  return (await registry(a, '', 'limitranges').list({ namespace: a.namespace })).items as unknown as LimitRange[];
 }
 
 /** PodSecurity on a pod: refused by the enforce level, warned of by the warn level. */
@@ -79,6 +85,7 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
     async create(a, obj) {
       await admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj);
       await admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj);
+      admitPodLimits(obj as unknown as Pod, await limitRanges(a));
       await admitPodSecurity(a, obj);
     },
     // a debug container is checked as the pod it joins
@@ -96,6 +103,7 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
     (obj) => (obj.spec as { jobTemplate?: { spec?: { template?: PodTemplateSpec } } } | undefined)?.jobTemplate?.spec?.template,
   ),
   '/persistentvolumeclaims': {
+    create: async (a, obj) => admitClaimLimits(obj as unknown as PersistentVolumeClaim, await limitRanges(a)),
     update: (a, w) => admitClaimResize(w.obj, w.old, registry(a, 'storage.k8s.io', 'storageclasses')),
     updates: (sub) => sub === undefined,
   },

@@ -1,3 +1,4 @@
+import { limitRangeStrategy } from './resources/limit-ranges.ts';
 import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
 import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
@@ -69,7 +70,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     core('persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: STATUS, strategy: persistentVolumeStrategy }),
     core('persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: STATUS, strategy: persistentVolumeClaimStrategy }),
     core('resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: STATUS }),
-    core('limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
+    core('limitranges', 'LimitRange', true, { shortNames: ['limits'], strategy: limitRangeStrategy }),
     core('podtemplates', 'PodTemplate', true),
     apps('deployments', 'Deployment', true, {
       shortNames: ['deploy'],

@@ -20,11 +20,14 @@ function defaultContainer(c: Container): void {
   }
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
-  c.resources ??= {};
-  if (c.resources.limits) {
-    c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
-  }
+  defaultRequestsFromLimits(c);
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+}
+
+/** A resource with a limit and no request requests its limit (the API's defaulting, which LimitRanger's checks see too). */
+export function defaultRequestsFromLimits(c: Container): void {
+  c.resources ??= {};
+  if (c.resources.limits) c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
 }
 
 function validateContainer(c: Container, path: string, names: Set<string>): StatusCause[] {
