@@ -23,7 +23,7 @@ log() { echo "setup: $*" >&2; }
 install_packages() {
   local pkgs=(containerd runc crun containernetworking-plugins nftables docker-registry
     skopeo busybox-static iproute2 curl unzip gcc libc6-dev ca-certificates etcd-server e2fsprogs xfsprogs util-linux
-    python3-kubernetes)
+    python3-kubernetes prometheus)
   local missing=()
   local p
   for p in "${pkgs[@]}"; do
@@ -37,7 +37,7 @@ install_packages() {
   # Debian's packages may start their own daemons where systemd runs; skiff
   # runs its own instances with its own sockets and ports.
   if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-    systemctl disable --now containerd docker-registry etcd >/dev/null 2>&1 || true
+    systemctl disable --now containerd docker-registry etcd prometheus >/dev/null 2>&1 || true
   fi
 }
 

@@ -30,6 +30,8 @@ import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
+import { ApiServerMetrics, processRegistry } from './metrics.ts';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { answerUnservable, MAX_HEADER_BYTES, refuseLongUri } from './unservable.ts';
 
 export interface ApiServerOptions {
@@ -52,6 +54,8 @@ export interface ApiServerOptions {
   watchBookmarkIntervalMs?: number;
   /** PodSecurity's cluster-wide defaults and exemptions (privileged everywhere unless set, as in Kubernetes) */
   podSecurity?: PodSecurityConfig;
+  /** the process's metrics registry, which /metrics serves (one of the server's own when not given) */
+  metrics?: MetricsRegistry;
   log: Logger;
 }
 
@@ -75,6 +79,7 @@ export const SERVER_VERSION = {
 export class ApiServer {
   readonly registries = new Map<string, Registry>();
   #opts: ApiServerOptions;
+  #metrics: ApiServerMetrics;
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
@@ -97,6 +102,7 @@ export class ApiServer {
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
+    this.#metrics = new ApiServerMetrics(opts.metrics ?? processRegistry(), (group, resource) => this.registries.has(registryKey(group, resource)));
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
     for (const info of this.#resources) {
@@ -208,6 +214,7 @@ export class ApiServer {
     const reqId = randomUUID().slice(0, 8);
     const url = new URL(req.url ?? '/', 'https://skiff');
     const log = this.#opts.log.child({ reqId });
+    const counted = this.#metrics.begin(req, url);
     let userName: string | undefined;
     try {
       const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
@@ -224,6 +231,7 @@ export class ApiServer {
       if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
       sendError(res, apiErr);
     } finally {
+      counted(res.statusCode);
       log.debug(
         { method: req.method, path: url.pathname, query: url.search, user: userName, code: res.statusCode, ms: Math.round(performance.now() - started) },
         'request',
@@ -276,6 +284,7 @@ export class ApiServer {
     if (req.method !== 'GET' && !path.startsWith('/api'))
       throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (path === '/metrics') return this.#metrics.serve(res);
     if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));
     if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
     if (path.startsWith('/openapi/v3/')) {

@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { queryBool } from '../../apimachinery/index.ts';
+import { parseResourcePath } from '../api/index.ts';
+
+// The API server's request metrics, with kube-apiserver's names, labels and
+// buckets, in the process's one registry (served at /metrics). Labels come
+// from what the server serves only: a path that names no served resource is
+// counted without one, so no client can grow the label sets.
+
+/** apiserver_request_duration_seconds' buckets, as kube-apiserver's. */
+const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+const REQUEST_LABELS = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const;
+const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
+
+/** A process's metrics registry, with the process and Node.js runtime series (heap, event loop lag, GC). */
+export function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export class ApiServerMetrics {
+  readonly registry: Registry;
+  readonly #requests: Counter<(typeof REQUEST_LABELS)[number] | 'code'>;
+  readonly #durations: Histogram<(typeof REQUEST_LABELS)[number]>;
+  readonly #inflight: Gauge<'request_kind'>;
+  readonly #longRunning: Gauge<(typeof REQUEST_LABELS)[number]>;
+  /** whether a group/resource is served (custom resources come and go) */
+  readonly #served: (group: string, resource: string) => boolean;
+
+  constructor(registry: Registry, served: (group: string, resource: string) => boolean) {
+    this.registry = registry;
+    this.#served = served;
+    const registers = [registry];
+    this.#requests = new Counter({
+      name: 'apiserver_request_total',
+      help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+      labelNames: [...REQUEST_LABELS, 'code'],
+      registers,
+    });
+    this.#durations = new Histogram({
+      name: 'apiserver_request_duration_seconds',
+      help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+      labelNames: [...REQUEST_LABELS],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#inflight = new Gauge({
+      name: 'apiserver_current_inflight_requests',
+      help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+      labelNames: ['request_kind'],
+      registers,
+    });
+    this.#longRunning = new Gauge({
+      name: 'apiserver_longrunning_requests',
+      help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
+      labelNames: [...REQUEST_LABELS],
+      registers,
+    });
+  }
+
+  /** Counts a request from its start; the returned function ends it with its response's code. */
+  begin(req: IncomingMessage, url: URL): (code: number) => void {
+    const started = performance.now();
+    const labels = this.#labels(req, url);
+    const longRunning = labels.verb === 'WATCH' || labels.verb === 'CONNECT';
+    const kind = ['GET', 'LIST', 'WATCH'].includes(labels.verb) ? 'readOnly' : 'mutating';
+    if (longRunning) this.#longRunning.inc(labels);
+    else this.#inflight.inc({ request_kind: kind });
+    return (code) => {
+      if (longRunning) this.#longRunning.dec(labels);
+      else {
+        this.#inflight.dec({ request_kind: kind });
+        this.#durations.observe(labels, (performance.now() - started) / 1000);
+      }
+      this.#requests.inc({ ...labels, code: String(code) });
+    };
+  }
+
+  #labels(req: IncomingMessage, url: URL): RequestLabels {
+    const method = req.method ?? 'GET';
+    const q = url.searchParams;
+    const dryRun = q.get('dryRun') ?? '';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    let info: ReturnType<typeof parseResourcePath> = null;
+    try {
+      info = parseResourcePath(path);
+    } catch {
+      // a malformed path is counted as no resource
+    }
+    if (!info || !this.#served(info.group, info.resource)) {
+      return { verb: method, dry_run: dryRun, group: '', version: '', resource: '', subresource: '', scope: '', component: 'apiserver' };
+    }
+    const subresource = info.subresource ?? '';
+    let verb = method;
+    if (method === 'GET') verb = queryBool(q.get('watch')) ? 'WATCH' : info.name ? 'GET' : 'LIST';
+    if (LONG_RUNNING_SUBRESOURCES.has(subresource) && (subresource !== 'log' || queryBool(q.get('follow')))) verb = 'CONNECT';
+    if (method === 'PATCH' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch')) verb = 'APPLY';
+    const scope = info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster';
+    return { verb, dry_run: dryRun, group: info.group, version: info.version, resource: info.resource, subresource, scope, component: 'apiserver' };
+  }
+
+  /** Serves the registry in the Prometheus text format (0.0.4). */
+  async serve(res: ServerResponse): Promise<void> {
+    const body = await this.registry.metrics();
+    res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+  }
+}

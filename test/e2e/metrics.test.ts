@@ -1,0 +1,125 @@
+// The API server's /metrics with the real kubectl and Debian's Prometheus:
+// kube-apiserver's request series with its labels, the process and Node.js
+// runtime series, served to system:monitoring and refused to others, labels
+// bounded to what is served, and scraped by a real Prometheus whose PromQL
+// (the seeds' queries) finds series with values.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonymousGet } from '../../lab/testbed/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
+
+const api = useTestApiServer('sk-metrics-', ['--disable-scheduler']);
+let monitorToken = '';
+
+/** A token of a service account bound to a cluster role (none: no binding). */
+async function serviceAccountToken(name: string, clusterRole?: string): Promise<string> {
+  await api.kubectl('create', 'serviceaccount', name, '-n', 'default');
+  if (clusterRole) await api.kubectl('create', 'clusterrolebinding', name, `--clusterrole=${clusterRole}`, `--serviceaccount=default:${name}`);
+  return (await api.kubectl('create', 'token', name, '-n', 'default', '--duration=1h')).trim();
+}
+
+beforeAll(async () => {
+  monitorToken = await serviceAccountToken('scraper', 'system:monitoring');
+});
+
+describe('API server metrics', () => {
+  it("counts requests with kube-apiserver's names and labels, beside the process and runtime series", async () => {
+    await api.kubectl('get', 'pods', '-n', 'default');
+    await api.kubectl('create', 'configmap', 'counted', '-n', 'default', '--from-literal=k=v');
+    const text = await api.kubectl('get', '--raw', '/metrics');
+    expect(text).toMatch(
+      /^apiserver_request_total\{verb="LIST",dry_run="",group="",version="v1",resource="pods",subresource="",scope="namespace",component="apiserver",code="200"\} \d+$/m,
+    );
+    expect(text).toMatch(/^apiserver_request_total\{verb="POST",[^}]*resource="configmaps"[^}]*code="201"\} \d+$/m);
+    // the seeds' debug recipe: kubectl get --raw /metrics | grep apiserver_request_duration_seconds_count
+    expect(text).toMatch(/^apiserver_request_duration_seconds_count\{verb="LIST",[^}]*resource="pods"[^}]*\} \d+$/m);
+    expect(text).toMatch(/^apiserver_request_duration_seconds_bucket\{le="0\.005",verb="LIST"/m);
+    expect(text).toMatch(/^apiserver_current_inflight_requests\{request_kind="readOnly"\} \d+$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds [\d.e+-]+$/m);
+  });
+
+  it('serves /metrics to system:monitoring only, and never to anonymous', async () => {
+    const monitor = await api.withToken(monitorToken, 'scraper');
+    expect(await monitor.kubectl('get', '--raw', '/metrics')).toMatch(/^apiserver_request_total/m);
+    const nobody = await api.withToken(await serviceAccountToken('nobody'), 'nobody');
+    await expect(nobody.kubectl('get', '--raw', '/metrics')).rejects.toThrow(
+      /forbidden: User "system:serviceaccount:default:nobody" cannot get path "\/metrics"/,
+    );
+    const anonymous = await anonymousGet(api.port, '/metrics');
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body).toContain('forbidden: User \\"system:anonymous\\" cannot get path \\"/metrics\\"');
+  });
+
+  it('keeps a path that names no served resource out of the labels', async () => {
+    await api.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/made-up-things-1234']);
+    const text = await api.kubectl('get', '--raw', '/metrics');
+    expect(text).not.toContain('made-up-things-1234');
+    expect(text).toMatch(/^apiserver_request_total\{verb="GET",dry_run="",group="",version="",resource="",[^}]*code="404"\} \d+$/m);
+  });
+});
+
+describe('a real Prometheus', () => {
+  let dir = '';
+  let prometheus: ChildProcess | undefined;
+  let promPort = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sk-prom-'));
+    promPort = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    await writeFile(join(dir, 'token'), monitorToken);
+    await writeFile(join(dir, 'ca.crt'), await readFile(join(api.pkiDir, 'ca.crt')));
+    await writeFile(
+      join(dir, 'prometheus.yml'),
+      `global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: apiserver
+  scheme: https
+  authorization: {credentials_file: ${join(dir, 'token')}}
+  tls_config: {ca_file: ${join(dir, 'ca.crt')}}
+  static_configs: [{targets: ['127.0.0.1:${api.port}']}]
+`,
+    );
+    prometheus = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      { stdio: 'ignore' },
+    );
+  });
+
+  afterAll(async () => {
+    prometheus?.kill('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const query = async (promql: string) => {
+    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
+    if (!r?.ok) return [];
+    return ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+  };
+
+  it("scrapes the API server and answers the seeds' PromQL with values", async () => {
+    await expect.poll(async () => (await query('up{job="apiserver"}'))[0]?.value[1], { timeout: 60_000, interval: 1000 }).toBe('1');
+    for (let i = 0; i < 5; i++) await api.kubectl('get', 'pods', '-A');
+    const queries = [
+      'histogram_quantile(0.99, sum(rate(apiserver_request_duration_seconds_bucket[1m])) by (le, verb))',
+      '(sum(rate(apiserver_request_total{code=~"5.."}[1m])) or vector(0)) / sum(rate(apiserver_request_total[1m]))',
+      'sum(apiserver_request_total) by (verb)',
+      'process_resident_memory_bytes',
+    ];
+    for (const q of queries) {
+      await expect
+        .poll(async () => (await query(q)).some((s) => !Number.isNaN(Number(s.value[1]))), { timeout: 30_000, interval: 1000, message: q })
+        .toBe(true);
+    }
+  });
+});
