@@ -317,6 +317,7 @@ export class Registry {
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
+    this.info.strategy?.defaults?.(obj);
     this.info.strategy?.prepareForCreate?.(obj);
     this.#fillRequiredStatus(obj);
     if (opts.fieldManager !== undefined) recordUpdate(undefined, obj, this.writeScope(opts.fieldManager, ''));
@@ -422,6 +423,7 @@ export class Registry {
       if (m.managedFields === undefined && old.metadata.managedFields !== undefined) m.managedFields = old.metadata.managedFields;
       if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;
       if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+      this.info.strategy?.defaults?.(next);
       this.info.strategy?.prepareForUpdate?.(next, old);
       if (specChanged(next, old)) m.generation = (old.metadata.generation ?? 1) + 1;
       const causes = [

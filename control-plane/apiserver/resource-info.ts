@@ -13,7 +13,13 @@ export interface TableColumn {
 
 /** Resource-specific behaviour; everything left out behaves generically. */
 export interface Strategy {
-  /** defaults and initial status, on create (and on dry-run create) */
+  /**
+   * The API's defaulting (kube's SetDefaults_*): on every write of the main
+   * resource, create, update, patch and apply alike, so a write that leaves a
+   * defaulted field out changes nothing (and restarts no pods).
+   */
+  defaults?(obj: Obj): void;
+  /** what only a new object gets (initial status, generated names), on create (and on dry-run create), after defaults */
   prepareForCreate?(obj: Obj): void;
   /**
    * Status fields Kubernetes always writes (int32s and structs without omitempty): present

@@ -27,11 +27,10 @@ export function customResourceStrategy(version: CrdVersion, terminating: () => b
     return causes.length > 0 ? causes : celViolations(schema, value, old && body(old), '');
   };
   const strategy: Strategy = {
-    prepareForCreate: (obj: Obj) => {
+    defaults: (obj: Obj) => applyDefaults(schema, obj),
+    prepareForCreate: () => {
       if (terminating()) throw new ApiError('MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
-      applyDefaults(schema, obj);
     },
-    prepareForUpdate: (obj: Obj) => applyDefaults(schema, obj),
     selectableFields: (version.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')),
     validate: (obj: Obj) => validate(obj, undefined),
     validateUpdate: (obj: Obj, old: Obj) => validate(obj, old),

@@ -42,7 +42,7 @@ function freshStatus(obj: Obj): void {
 const asDeployment = (o: Obj) => o as unknown as Deployment;
 
 export const deploymentStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     const d = asDeployment(obj);
     const spec = (d.spec ??= { selector: {}, template: {} });
     spec.replicas ??= 1;
@@ -54,8 +54,8 @@ export const deploymentStrategy: Strategy = {
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
     defaultTemplate(spec.template);
-    freshStatus(obj);
   },
+  prepareForCreate: freshStatus,
   validate(obj) {
     const spec = asDeployment(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
@@ -115,12 +115,12 @@ const asReplicaSet = (o: Obj) => o as unknown as ReplicaSet;
 
 export const replicaSetStrategy: Strategy = {
   requiredStatus: { replicas: 0 },
-  prepareForCreate(obj) {
+  defaults(obj) {
     const spec = (asReplicaSet(obj).spec ??= { selector: {} });
     spec.replicas ??= 1;
     defaultTemplate(spec.template);
-    freshStatus(obj);
   },
+  prepareForCreate: freshStatus,
   validate(obj) {
     const spec = asReplicaSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
@@ -185,11 +185,8 @@ function defaultStatefulSet(obj: Obj): void {
 
 export const statefulSetStrategy: Strategy = {
   requiredStatus: { replicas: 0, availableReplicas: 0 },
-  prepareForCreate(obj) {
-    defaultStatefulSet(obj);
-    freshStatus(obj);
-  },
-  prepareForUpdate: (obj) => defaultStatefulSet(obj),
+  defaults: defaultStatefulSet,
+  prepareForCreate: freshStatus,
   validate(obj) {
     const spec = asStatefulSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];
@@ -238,7 +235,7 @@ const asDaemonSet = (o: Obj) => o as unknown as DaemonSet;
 
 export const daemonSetStrategy: Strategy = {
   requiredStatus: { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
-  prepareForCreate(obj) {
+  defaults(obj) {
     const spec = (asDaemonSet(obj).spec ??= { selector: {}, template: {} });
     spec.updateStrategy ??= {};
     spec.updateStrategy.type ??= 'RollingUpdate';
@@ -246,8 +243,8 @@ export const daemonSetStrategy: Strategy = {
       spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
     spec.revisionHistoryLimit ??= 10;
     defaultTemplate(spec.template);
-    freshStatus(obj);
   },
+  prepareForCreate: freshStatus,
   validate(obj) {
     const spec = asDaemonSet(obj).spec;
     if (!spec) return [fieldErrors.required('spec')];

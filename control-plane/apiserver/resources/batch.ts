@@ -57,8 +57,11 @@ export const jobStrategy: Strategy = {
       spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': labels['batch.kubernetes.io/controller-uid'] as string } };
       spec.template.metadata = { ...(spec.template.metadata ?? {}), labels: { ...(spec.template.metadata?.labels ?? {}), ...labels } };
     }
-    defaultJobSpec(spec);
     obj.status = {};
+  },
+  defaults(obj) {
+    const spec = (asJob(obj).spec ??= { template: {} });
+    defaultJobSpec(spec);
   },
   validate(obj) {
     return validateJobSpec(asJob(obj).spec, 'spec', true);
@@ -119,13 +122,15 @@ export const jobStrategy: Strategy = {
 };
 
 export const cronJobStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     const spec = (asCronJob(obj).spec ??= { schedule: '', jobTemplate: {} });
     spec.concurrencyPolicy ??= 'Allow';
     spec.suspend ??= false;
     spec.successfulJobsHistoryLimit ??= 3;
     spec.failedJobsHistoryLimit ??= 1;
     if (spec.jobTemplate?.spec) defaultJobSpec(spec.jobTemplate.spec);
+  },
+  prepareForCreate(obj) {
     obj.status = {};
   },
   validate(obj) {

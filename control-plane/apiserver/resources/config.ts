@@ -53,8 +53,7 @@ function dropNulls(obj: Obj, fields: string[]): void {
 const count = (o: unknown) => Object.keys((o as Record<string, unknown> | undefined) ?? {}).length;
 
 export const configMapStrategy: Strategy = {
-  prepareForCreate: (obj) => dropNulls(obj, ['data', 'binaryData']),
-  prepareForUpdate: (obj) => dropNulls(obj, ['data', 'binaryData']),
+  defaults: (obj) => dropNulls(obj, ['data', 'binaryData']),
   validate(obj) {
     const causes = [...validateKeys(obj.data, 'data'), ...validateKeys(obj.binaryData, 'binaryData')];
     if (dataBytes(obj.data, textBytes) + dataBytes(obj.binaryData, base64Bytes) > MAX_DATA_BYTES) causes.push(fieldErrors.tooLong('[]', MAX_DATA_BYTES));
@@ -77,11 +76,8 @@ function foldStringData(obj: Obj): void {
 }
 
 export const secretStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     obj.type ??= 'Opaque';
-    foldStringData(obj);
-  },
-  prepareForUpdate(obj) {
     foldStringData(obj);
   },
   validate(obj) {

@@ -45,7 +45,6 @@ function validateItem(item: LimitRangeItem, at: string): StatusCause[] {
 }
 
 export const limitRangeStrategy: Strategy = {
-  prepareForCreate: (obj) => (asLimitRange(obj).spec?.limits ?? []).forEach(defaultItem),
-  prepareForUpdate: (obj) => (asLimitRange(obj).spec?.limits ?? []).forEach(defaultItem),
+  defaults: (obj) => (asLimitRange(obj).spec?.limits ?? []).forEach(defaultItem),
   validate: (obj) => (asLimitRange(obj).spec?.limits ?? []).flatMap((item, i) => validateItem(item, `spec.limits[${i}]`)),
 };

@@ -5,8 +5,10 @@ import { age } from './age.ts';
 import { NAME_COLUMN, AGE_COLUMN } from './columns.ts';
 
 export const namespaceStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name as string };
+  },
+  prepareForCreate(obj) {
     obj.spec = { finalizers: ['kubernetes'], ...(obj.spec ?? {}) };
     obj.status = { phase: 'Active' };
   },

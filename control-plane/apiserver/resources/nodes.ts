@@ -21,7 +21,7 @@ function roles(node: Node): string {
 }
 
 export const nodeStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     obj.spec ??= {};
   },
   selectableFields: ['spec.unschedulable'],

@@ -245,10 +245,11 @@ function validateEphemeralContainers(obj: Obj, old: Obj): StatusCause[] {
 
 export const podStrategy: Strategy = {
   validateEphemeralContainers,
+  defaults(obj) {
+    defaultPodSpec((asPod(obj).spec ??= { containers: [] }));
+  },
   prepareForCreate(obj) {
-    const pod = asPod(obj);
-    const spec = (pod.spec ??= { containers: [] });
-    defaultPodSpec(spec);
+    const spec = (asPod(obj).spec ??= { containers: [] });
     admitPod(spec);
     let qos: string | undefined;
     try {

@@ -13,7 +13,7 @@ const asClass = (o: Obj) => o as unknown as PriorityClass;
 const asPdb = (o: Obj) => o as unknown as PodDisruptionBudget;
 
 export const priorityClassStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     asClass(obj).preemptionPolicy ??= 'PreemptLowerPriority';
   },
   validate(obj) {

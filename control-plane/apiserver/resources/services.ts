@@ -133,7 +133,7 @@ function portName(p: ServicePort): string {
 
 export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): Strategy {
   return {
-    prepareForCreate(obj) {
+    defaults(obj) {
       const svc = asService(obj);
       const spec = (obj.spec ??= {}) as Record<string, unknown>;
       spec.type ??= 'ClusterIP';
@@ -146,6 +146,8 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
         port.protocol ??= 'TCP';
         port.targetPort ??= port.port;
       }
+    },
+    prepareForCreate(obj) {
       obj.status = {};
     },
     requiredStatus: { loadBalancer: {} },

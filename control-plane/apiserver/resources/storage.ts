@@ -28,10 +28,12 @@ function validateStorage(q: unknown, field: string): StatusCause[] {
 }
 
 export const persistentVolumeStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     const spec = (asPv(obj).spec ??= {});
     spec.persistentVolumeReclaimPolicy ??= 'Retain';
     spec.volumeMode ??= 'Filesystem';
+  },
+  prepareForCreate(obj) {
     obj.status = { phase: 'Pending' };
   },
   validate(obj) {
@@ -76,9 +78,10 @@ export const persistentVolumeStrategy: Strategy = {
 };
 
 export const persistentVolumeClaimStrategy: Strategy = {
+  defaults(obj) {
+    (asPvc(obj).spec ??= {}).volumeMode ??= 'Filesystem';
+  },
   prepareForCreate(obj) {
-    const spec = (asPvc(obj).spec ??= {});
-    spec.volumeMode ??= 'Filesystem';
     obj.status = { phase: 'Pending' };
   },
   validate(obj) {
@@ -136,7 +139,7 @@ export const persistentVolumeClaimStrategy: Strategy = {
 };
 
 export const storageClassStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     const sc = asClass(obj);
     sc.reclaimPolicy ??= 'Delete';
     sc.volumeBindingMode ??= 'Immediate';
@@ -192,7 +195,7 @@ export const csiNodeStrategy: Strategy = {
 };
 
 export const csiDriverStrategy: Strategy = {
-  prepareForCreate(obj) {
+  defaults(obj) {
     const spec = ((obj as unknown as CSIDriver).spec ??= {});
     spec.attachRequired ??= true;
     spec.podInfoOnMount ??= false;
