@@ -270,7 +270,9 @@ export class Registry {
   }
 
   get #metaRules(): MetaRules {
-    return { namespaced: this.info.namespaced, nameRule: this.info.strategy?.nameRule, builtIn: !this.info.unstructured };
+    // apiextensions (CRDs) validates metadata as custom resources do, not as the core API does
+    const builtIn = !this.info.unstructured && this.info.group !== 'apiextensions.k8s.io';
+    return { namespaced: this.info.namespaced, nameRule: this.info.strategy?.nameRule, builtIn };
   }
 
   #fillRequiredStatus(obj: Obj): void {

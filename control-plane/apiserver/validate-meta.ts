@@ -69,7 +69,7 @@ export interface MetaRules {
   namespaced: boolean;
   /** how the name is checked: a DNS subdomain unless the kind says otherwise */
   nameRule?: (name: string) => string[];
-  /** built-in kinds take only the standard finalizers unqualified; custom resources any qualified name */
+  /** the core API's kinds take only the standard finalizers unqualified; custom resources and CRDs any qualified name */
   builtIn: boolean;
 }
 

@@ -116,7 +116,8 @@ describe('custom resources', () => {
       'mode: {type: string, enum: [fast, slow], default: slow}',
       'mode: {type: string, enum: [fast, slow], default: slow}\n              timezone: {type: string, default: UTC}',
     );
-    expect((await apply(withTimezone)).code).toBe(0);
+    const widened = await apply(withTimezone);
+    expect(widened.code, widened.stderr).toBe(0);
     await waitFor(
       'the new default on the stored object',
       async () => (await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.timezone}')) === 'UTC',
@@ -147,5 +148,44 @@ describe('custom resources', () => {
     await api.kubectl('wait', '--for=condition=established', 'crd/crontabs.stable.example.com', '--timeout=30s');
     await waitFor('the resource to be served again', async () => (await api.kubectlResult(['get', 'crontabs', '-o', 'name'])).code === 0, 10_000, 200);
     expect(await api.kubectl('get', 'crontabs', '-o', 'name')).toBe('');
+  });
+});
+
+describe('a definition shaped as real operators ship them', () => {
+  it('serves an Argo CD-style resource whose schema requires metadata at the root, and holds int-or-string fields to their types', async () => {
+    const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: applications.argoproj.example.com}
+spec:
+  group: argoproj.example.com
+  names: {kind: Application, plural: applications, singular: application}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        required: [metadata, spec]
+        properties:
+          apiVersion: {type: string}
+          kind: {type: string}
+          metadata: {type: object}
+          spec:
+            type: object
+            properties:
+              project: {type: string}
+              port: {x-kubernetes-int-or-string: true, anyOf: [{type: integer}, {type: string}]}
+`;
+    expect((await apply(crd)).code).toBe(0);
+    await api.kubectl('wait', '--for=condition=established', 'crd/applications.argoproj.example.com', '--timeout=30s');
+    const app = (port: string) =>
+      `apiVersion: argoproj.example.com/v1alpha1\nkind: Application\nmetadata: {name: guestbook, namespace: default}\nspec: {project: default, port: ${port}}\n`;
+    await waitFor('the new resource to be served', async () => (await apply(app('http'))).code === 0, 10_000, 200);
+    expect(await api.kubectl('get', 'application', 'guestbook', '-o', 'jsonpath={.spec.port}')).toBe('http');
+    const fractional = await apply(app('1.5'));
+    expect(fractional.code).not.toBe(0);
+    expect(fractional.stderr).toContain('spec.port in body must be of type integer,string: "number"');
   });
 });

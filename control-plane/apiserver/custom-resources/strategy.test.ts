@@ -65,6 +65,36 @@ describe('custom resource strategy', () => {
     expect(strategy.validate?.(obj({ size: 1.5 })).map((c) => c.message)).toEqual(['Invalid value: 1.5: spec.size in body must be of type integer: "number"']);
   });
 
+  it('lets a schema require metadata and constrain its name, and enforces int-or-string and anyOf', () => {
+    const argoLike = customResourceStrategy({
+      ...version,
+      schema: {
+        openAPIV3Schema: {
+          type: 'object',
+          required: ['metadata', 'spec'],
+          properties: {
+            metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 5 } } },
+            spec: {
+              type: 'object',
+              properties: {
+                port: { 'x-kubernetes-int-or-string': true },
+                size: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+Gi$' }] },
+              },
+            },
+          },
+        },
+      },
+    });
+    expect(argoLike.validate?.(obj({ port: 'http', size: '5Gi' }))).toEqual([]);
+    expect(argoLike.validate?.({ ...obj({ port: 8080 }), metadata: { name: 'too-long' } }).map((c) => c.message)).toEqual([
+      'Invalid value: "too-long": metadata.name in body may not be longer than 5',
+    ]);
+    expect(argoLike.validate?.(obj({ port: 1.5, size: 'huge' })).map((c) => c.message)).toEqual([
+      'Invalid value: 1.5: spec.port in body must be of type integer,string: "number"',
+      'Invalid value: "huge": spec.size in body must validate at least one schema (anyOf)',
+    ]);
+  });
+
   it('refuses duplicates in a set, and in a map list by its keys', () => {
     expect(
       strategy.validate?.(

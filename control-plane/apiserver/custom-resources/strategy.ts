@@ -10,8 +10,9 @@ import { validateSchema, type JsonSchema } from './validation.ts';
 // How the server treats the objects of one custom resource version: defaulted
 // and checked from the version's schema (its CEL rules too), selected by its
 // selectableFields, shown with its additionalPrinterColumns, scaled through
-// the paths its scale subresource names. Validation sees the object without
-// apiVersion, kind and metadata, which the registry checks for every kind.
+// the paths its scale subresource names. Validation sees metadata only as far
+// as a schema may constrain it (name, generateName): the registry checks the
+// rest of it for every kind.
 
 const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string', 'boolean', 'date']);
 
@@ -19,7 +20,11 @@ const COLUMN_TYPES = new Set<TableColumn['type']>(['integer', 'number', 'string'
 export function customResourceStrategy(version: CrdVersion, terminating: () => boolean = () => false): Strategy {
   const schema = (version.schema?.openAPIV3Schema ?? {}) as JsonSchema;
   const printed = version.additionalPrinterColumns ?? [];
-  const body = ({ metadata: _m, apiVersion: _a, kind: _k, ...rest }: Obj) => rest;
+  // the schema sees metadata as far as it may constrain it (name and generateName), as upstream's validator does
+  const body = ({ metadata, ...rest }: Obj) => ({
+    ...rest,
+    metadata: { ...(metadata.name !== undefined ? { name: metadata.name } : {}), ...(metadata.generateName ? { generateName: metadata.generateName } : {}) },
+  });
   // CEL rules are evaluated on objects the schema accepts (as upstream, they assume its types)
   const validate = (obj: Obj, old: Obj | undefined) => {
     const value = body(obj);

@@ -24,6 +24,11 @@ export interface JsonSchema {
   /** set: items unique; map: items unique by their map keys, and matched old to new by them */
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-int-or-string'?: boolean;
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  not?: JsonSchema;
 }
 
 /** A map list item's identity: its key fields' values (as JSON, to compare). */
@@ -61,12 +66,28 @@ function typeMatches(type: string, value: unknown): boolean {
   return actual === type || (type === 'number' && actual === 'integer');
 }
 
+/** anyOf, allOf, oneOf and not: what the value must (and must not) also satisfy, as kube-apiserver words a failure. */
+function combinators(schema: JsonSchema, value: unknown, path: string): StatusCause[] {
+  const inBody = (what: string) => `${path} in body ${what}`;
+  const passes = (s: JsonSchema) => validateSchema(s, value, path).length === 0;
+  const causes: StatusCause[] = [];
+  if (schema.anyOf && !schema.anyOf.some(passes)) causes.push(fieldErrors.invalid(path, value, inBody('must validate at least one schema (anyOf)')));
+  for (const s of schema.allOf ?? []) causes.push(...validateSchema(s, value, path));
+  if (schema.oneOf && schema.oneOf.filter(passes).length !== 1)
+    causes.push(fieldErrors.invalid(path, value, inBody('must validate one and only one schema (oneOf)')));
+  if (schema.not && passes(schema.not)) causes.push(fieldErrors.invalid(path, value, inBody('must not validate the schema (not)')));
+  return causes;
+}
+
 export function validateSchema(schema: JsonSchema, value: unknown, path: string): StatusCause[] {
   if (value === undefined || value === null) return [];
   const causes: StatusCause[] = [];
   const inBody = (what: string) => `${path} in body ${what}`;
+  if (schema['x-kubernetes-int-or-string'] && !Number.isInteger(value) && typeof value !== 'string')
+    return [fieldErrors.invalid(path, value, inBody(`must be of type integer,string: "${jsonType(value)}"`))];
   if (schema.type && !typeMatches(schema.type, value))
     return [fieldErrors.invalid(path, value, inBody(`must be of type ${schema.type}: "${jsonType(value)}"`))];
+  causes.push(...combinators(schema, value, path));
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
     causes.push(fieldErrors.notSupported(path, value, schema.enum.map(String)));
   if (typeof value === 'number') {
