@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHARED_PKI_FILES, newCertificateKey, openSharedPki, sealSharedPki, writeSharedPki } from './control-plane-certs.ts';
+import { ENCRYPTION_CONFIG_FILE, SHARED_PKI_FILES, newCertificateKey, openSharedPki, sealSharedPki, writeSharedPki } from './control-plane-certs.ts';
 
 describe("the cluster's shared PKI in transit", () => {
   let dir = '';
@@ -30,5 +30,20 @@ describe("the cluster's shared PKI in transit", () => {
       'the certificate key does not open the skiff-certs Secret (wrong key, or the certificates were uploaded again since)',
     );
     expect(() => openSharedPki(sealed, 'abc')).toThrow('--certificate-key must be 64 hex characters');
+  });
+
+  it('carries the encryption-at-rest keys where the server has them (0600 on arrival), and does without them where it has none', async () => {
+    const key = newCertificateKey();
+    expect(Object.keys(openSharedPki(await sealSharedPki(dir, key), key))).toEqual([...SHARED_PKI_FILES]);
+    await writeFile(join(dir, ENCRYPTION_CONFIG_FILE), 'kind: EncryptionConfiguration\n');
+    const opened = openSharedPki(await sealSharedPki(dir, key), key);
+    const out = await mkdtemp(join(tmpdir(), 'sk-cpcerts-out-'));
+    try {
+      await writeSharedPki(out, opened);
+      expect(await readFile(join(out, ENCRYPTION_CONFIG_FILE), 'utf8')).toBe('kind: EncryptionConfiguration\n');
+      expect((await stat(join(out, ENCRYPTION_CONFIG_FILE))).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });

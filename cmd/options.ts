@@ -12,6 +12,8 @@ export const SERVER_OPTIONS = {
   'pki-dir': { type: 'string', default: '/etc/skiff/pki' },
   'write-kubeconfig': { type: 'string', default: '/etc/skiff/admin.kubeconfig' },
   'token-auth-file': { type: 'string' },
+  'encryption-provider-config': { type: 'string' },
+  'secrets-encryption': { type: 'boolean', default: true },
   'admission-control-config-file': { type: 'string' },
   'pod-security-default': { type: 'string' },
   'service-account-issuer': { type: 'string' },

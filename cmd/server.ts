@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,9 @@ import {
   writeKubeconfig,
   createRootLogger,
   notifyReady,
+  pathExists,
 } from '../apimachinery/index.ts';
+import { ENCRYPTION_CONFIG_FILE } from './control-plane-certs.ts';
 import {
   ApiServer,
   CidrSet,
@@ -32,7 +34,10 @@ import {
   ServiceAccountTokens,
   SqliteStorage,
   StaticTokenFile,
+  EncryptingStorage,
   ensureClusterPki,
+  loadEncryptionConfig,
+  secretsEncryptionConfig,
   etcdHosts,
   issueFromClusterCa,
   loadPodSecurityConfig,
@@ -51,6 +56,9 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
   --token-auth-file PATH          static bearer tokens: CSV token,user,uid,"group1,group2"
+  --encryption-provider-config PATH  EncryptionConfiguration: which resources are encrypted at rest, with which keys
+  --no-secrets-encryption         store Secrets unencrypted (by default they are encrypted with an aescbc key made on
+                                  first start, kept with the cluster's keys as encryption-config.yaml)
   --admission-control-config-file PATH  AdmissionConfiguration: PodSecurity's defaults and exemptions
   --pod-security-default LEVEL    enforce, audit and warn LEVEL (privileged, baseline, restricted) where a namespace
                                   says nothing: writes an AdmissionConfiguration beside the PKI directory and reads it
@@ -93,6 +101,27 @@ async function podSecurityOf(values: { 'admission-control-config-file'?: string;
     await writeFile(path, podSecurityDefaultsFile(level), { mode: 0o600 });
   }
   return path ? loadPodSecurityConfig(path) : undefined;
+}
+
+/**
+ * The store, sealing what the encryption configuration names: the file
+ * --encryption-provider-config gives, else (with --secrets-encryption, the
+ * default) the one kept in the PKI directory, made with a new key for Secrets
+ * on first start (a joining server takes the cluster's with its keys).
+ */
+async function encryptedAtRest(
+  storage: Storage,
+  values: { 'encryption-provider-config'?: string; 'secrets-encryption'?: boolean; 'pki-dir'?: string },
+): Promise<Storage> {
+  let path = values['encryption-provider-config'];
+  if (!path && values['secrets-encryption']) {
+    path = join(values['pki-dir'] as string, ENCRYPTION_CONFIG_FILE);
+    if (!(await pathExists(path))) {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFile(path, secretsEncryptionConfig([{ name: 'key1', secret: randomBytes(32).toString('base64') }]), { mode: 0o600, flag: 'wx' });
+    }
+  }
+  return path ? new EncryptingStorage(storage, await loadEncryptionConfig(path)) : storage;
 }
 
 /** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
@@ -147,7 +176,7 @@ export async function runServer(argv: string[]): Promise<void> {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
   });
-  const storage = openStorage(values['datastore-endpoint'] as string);
+  const storage = await encryptedAtRest(openStorage(values['datastore-endpoint'] as string), values);
   const server = new ApiServer({
     storage,
     tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },

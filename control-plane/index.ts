@@ -1,6 +1,6 @@
 export { ApiServer, SERVER_VERSION, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
 export type { ApiServerOptions } from './apiserver/index.ts';
-export { Compactor, EtcdStorage, SqliteStorage, etcdHosts } from './storage/index.ts';
+export { Compactor, EncryptingStorage, EtcdStorage, SqliteStorage, etcdHosts, loadEncryptionConfig, secretsEncryptionConfig } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';
 export { Scheduler, profilesFromConfig } from './scheduler/index.ts';
 export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';

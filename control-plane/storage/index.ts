@@ -3,3 +3,4 @@ export { StorageError, prefixEnd } from './types.ts';
 export type { Storage, KeyValue, StorageEvent, ListResult, ListOptions, CompactionClaim } from './types.ts';
 export { EtcdStorage, etcdHosts } from './etcd.ts';
 export { Compactor } from './compactor.ts';
+export { EncryptingStorage, loadEncryptionConfig, parseEncryptionConfig, secretsEncryptionConfig, type EncryptionRule } from './encryption/index.ts';

@@ -8,8 +8,8 @@ import { startTestApiServer, type TestApiServer } from '../../lab/testbed/index.
 export interface ApiServerFixture extends TestApiServer {
   /** the server's directory, where a test may keep files of its own */
   readonly dir: string;
-  /** stops the server and starts it again with the same flags, state and port */
-  restart(): Promise<void>;
+  /** stops the server and starts it again with the same flags (and `extraArgs`), state and port */
+  restart(extraArgs?: string[]): Promise<void>;
 }
 
 /**
@@ -55,10 +55,10 @@ export function useTestApiServer(prefix: string, args: string[] | ((dir: string)
     kubectlResult: (a, input) => running().kubectlResult(a, input),
     withToken: (token, name) => running().withToken(token, name),
     stop: () => running().stop(),
-    async restart() {
+    async restart(extraArgs: string[] = []) {
       const { port } = running();
       await running().stop();
-      api = await startTestApiServer(dir as string, flags(dir as string), { port });
+      api = await startTestApiServer(dir as string, [...flags(dir as string), ...extraArgs], { port });
     },
   };
 }
