@@ -34,6 +34,7 @@ import {
 import { PodCgroups, StatsSummary, readNodeStats, type NodeStats, type PodStatsSource } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
+import { NetworkPolicyEnforcer, policyTable } from './network-policy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
 import { startNodeStorage, type CsiVolumes } from './storage/index.ts';
 import { NodeRoutes, VTEP_MAC_ANNOTATION, ensureVxlanDevice, vxlanRoutes, vxlanTable } from './network/index.ts';
@@ -204,7 +205,10 @@ export class Agent {
     for (const informer of [services, pods] as Informer<object>[]) void informer.run(signal);
     void statusManager.run(signal);
     watchPodSources(client, pods, (uid) => requests.resync(uid), log, signal);
-    if (this.#o.proxy) void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
+    if (this.#o.proxy) {
+      void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
+      void new NetworkPolicyEnforcer(client, { table: policyTable(this.#o.proxy.table), nodeName }, log).run(signal);
+    }
     if (this.#o.nodeRoutes !== 'none') await this.#routeToOtherNodes({ hostIP, podCidr });
     await pods.hasSynced();
     void eviction.run(signal);

@@ -13,3 +13,4 @@ export { PodCgroups, bootedWithSystemd, memoryStats, podUsage, readNodeStats, re
 export { KubeletAuth, startKubeletServer } from './server/index.ts';
 export { CertificateStore, bootstrapClientCredentials } from './certificates/index.ts';
 export { flushNodeRoutes, removeVxlanDevice } from './network/index.ts';
+export { removePolicyTable, renderPolicyTable } from './network-policy/index.ts';

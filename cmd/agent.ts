@@ -5,7 +5,16 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRootLogger, notifyReady } from '../apimachinery/index.ts';
-import { Agent, CertificateStore, bootstrapClientCredentials, cleanupProxy, flushNodeRoutes, loadAgentConfig, removeVxlanDevice } from '../agent/index.ts';
+import {
+  Agent,
+  CertificateStore,
+  bootstrapClientCredentials,
+  cleanupProxy,
+  flushNodeRoutes,
+  loadAgentConfig,
+  removePolicyTable,
+  removeVxlanDevice,
+} from '../agent/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
@@ -44,6 +53,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   }
   if (values.cleanup) {
     await cleanupProxy(values['proxy-table'] as string);
+    await removePolicyTable(values['proxy-table'] as string);
     await flushNodeRoutes();
     await removeVxlanDevice();
     process.stdout.write(`removed nftables table ip ${values['proxy-table']}\n`);

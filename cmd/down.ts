@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { deleteLink, detachLoopDevicesUnder, stopDaemon, unmountUnder } from '../lab/index.ts';
-import { PodCgroups, bootedWithSystemd, cleanupProxy } from '../agent/index.ts';
+import { PodCgroups, bootedWithSystemd, cleanupProxy, removePolicyTable } from '../agent/index.ts';
 import { HOST, removeHostPods } from './host-layout.ts';
 
 function say(msg: string): void {
@@ -31,6 +31,7 @@ export async function runDown(_argv: string[]): Promise<void> {
   if (await bootedWithSystemd()) await (await PodCgroups.detect('/', { driver: 'systemd' })).removeAll();
   await (await PodCgroups.detect('/')).removeAll();
   await cleanupProxy('skiff');
+  await removePolicyTable('skiff');
   say('removed the Service proxy table');
   await rm(join(HOST.agentRoot, 'cni-results'), { recursive: true, force: true });
   if (await stopDaemon(HOST.registryPid)) say('stopped the registry');

@@ -35,7 +35,10 @@ import {
   SqliteStorage,
   StaticTokenFile,
   EncryptingStorage,
+  AuditLogWriter,
+  Auditor,
   ensureClusterPki,
+  loadAuditPolicy,
   loadEncryptionConfig,
   secretsEncryptionConfig,
   etcdHosts,
@@ -60,6 +63,11 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --no-secrets-encryption         store Secrets unencrypted (by default they are encrypted with an aescbc key made on
                                   first start, kept with the cluster's keys as encryption-config.yaml)
   --admission-control-config-file PATH  AdmissionConfiguration: PodSecurity's defaults and exemptions
+  --audit-policy-file PATH        audit Policy (audit.k8s.io/v1): which requests are logged, at which level
+  --audit-log-path PATH           where audit events go, one JSON line each ('-': stdout); with a policy, auditing is on
+  --audit-log-maxage DAYS         days an old audit log is kept (0: forever)
+  --audit-log-maxbackup N         old audit logs kept (0: all)
+  --audit-log-maxsize MB          size at which the audit log is rotated (0: never)
   --pod-security-default LEVEL    enforce, audit and warn LEVEL (privileged, baseline, restricted) where a namespace
                                   says nothing: writes an AdmissionConfiguration beside the PKI directory and reads it
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
@@ -122,6 +130,23 @@ async function encryptedAtRest(
     }
   }
   return path ? new EncryptingStorage(storage, await loadEncryptionConfig(path)) : storage;
+}
+
+/** The auditor --audit-policy-file and --audit-log-path ask for (both are needed, as in kube-apiserver). */
+async function auditorOf(values: Record<string, unknown>): Promise<Auditor | undefined> {
+  const policyFile = values['audit-policy-file'] as string | undefined;
+  const path = values['audit-log-path'] as string | undefined;
+  if (!policyFile || !path) return undefined;
+  const policy = await loadAuditPolicy(policyFile);
+  if (path === '-') return new Auditor(policy, { write: (e) => process.stdout.write(`${JSON.stringify(e)}\n`) });
+  const writer = new AuditLogWriter({
+    path,
+    maxAgeDays: numberFlag(values, 'audit-log-maxage'),
+    maxBackups: numberFlag(values, 'audit-log-maxbackup'),
+    maxSizeMB: numberFlag(values, 'audit-log-maxsize'),
+  });
+  await writer.open();
+  return new Auditor(policy, writer);
 }
 
 /** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
@@ -192,6 +217,7 @@ export async function runServer(argv: string[]): Promise<void> {
       .filter(Boolean),
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     podSecurity: await podSecurityOf(values),
+    auditor: await auditorOf(values),
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();

@@ -3,7 +3,7 @@ import { readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { DEFAULT_CONFIG, PodCgroups, cleanupProxy, flushNodeRoutes, loadAgentConfig, removeVxlanDevice } from '../agent/index.ts';
+import { DEFAULT_CONFIG, PodCgroups, cleanupProxy, flushNodeRoutes, loadAgentConfig, removePolicyTable, removeVxlanDevice } from '../agent/index.ts';
 import { deleteLink, detachLoopDevicesUnder, nodeJoinPaths, unmountUnder } from '../lab/index.ts';
 import { HOST, removeHostPods } from './host-layout.ts';
 import { UNITS } from './install.ts';
@@ -48,6 +48,7 @@ export async function runUninstall(argv: string[]): Promise<void> {
   const { config } = await loadAgentConfig(nodeJoinPaths(HOST.nodeDir).config).catch(() => ({ config: DEFAULT_CONFIG }));
   await (await PodCgroups.detect(config.cgroupRoot, { driver: 'systemd' })).removeAll();
   await cleanupProxy('skiff');
+  await removePolicyTable('skiff');
   await flushNodeRoutes();
   await removeVxlanDevice();
   for (const unit of Object.values(UNITS)) await rm(join(HOST.unitDir, unit), { force: true });

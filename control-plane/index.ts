@@ -1,4 +1,4 @@
-export { ApiServer, SERVER_VERSION, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
+export { ApiServer, AuditLogWriter, Auditor, SERVER_VERSION, loadAuditPolicy, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
 export type { ApiServerOptions } from './apiserver/index.ts';
 export { Compactor, EncryptingStorage, EtcdStorage, SqliteStorage, etcdHosts, loadEncryptionConfig, secretsEncryptionConfig } from './storage/index.ts';
 export type { Storage } from './storage/index.ts';

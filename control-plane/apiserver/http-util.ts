@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, drained, errors } from '../../apimachinery/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../../apimachinery/protobuf/index.ts';
+import { auditRequestObject, auditResponseText } from './audit/index.ts';
 
 /** Largest request body accepted, as kube-apiserver's default (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -28,7 +29,11 @@ export async function readBody(req: IncomingMessage, opts: { allowPatchTypes?: b
     chunks.push(c as Buffer);
   }
   const bytes = Buffer.concat(chunks);
-  if (type === PROTOBUF_MEDIA_TYPE && bytes.length > 0) return decodeProtobufObject(bytes);
+  if (type === PROTOBUF_MEDIA_TYPE && bytes.length > 0) {
+    const decoded = decodeProtobufObject(bytes);
+    auditRequestObject(decoded);
+    return decoded;
+  }
   const text = bytes.toString();
   if (!text.trim()) {
     if (opts.allowEmpty) return undefined;
@@ -42,6 +47,7 @@ export async function readBody(req: IncomingMessage, opts: { allowPatchTypes?: b
     throw errors.badRequest(`the object provided is unrecognized (must be JSON): ${(err as Error).message}`);
   }
   if (nestedDeeperThan(body, MAX_NESTING)) throw errors.badRequest('the object provided is unrecognized (must be JSON): exceeded max depth');
+  auditRequestObject(body);
   return body;
 }
 
@@ -75,6 +81,7 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
 /** Sends a body that is JSON text already, ended by a newline as Kubernetes' encoder ends it. */
 export function sendRawJson(res: ServerResponse, code: number, text: string, headers: Record<string, string | string[]> = {}): void {
   const body = `${text}\n`;
+  auditResponseText(text);
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, private', ...headers });
   res.end(body);
 }

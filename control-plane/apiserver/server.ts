@@ -31,6 +31,7 @@ import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { ApiServerMetrics, processRegistry } from './metrics.ts';
+import type { Auditor, RequestAudit } from './audit/index.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { answerUnservable, MAX_HEADER_BYTES, refuseLongUri } from './unservable.ts';
 
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   watchBookmarkIntervalMs?: number;
   /** PodSecurity's cluster-wide defaults and exemptions (privileged everywhere unless set, as in Kubernetes) */
   podSecurity?: PodSecurityConfig;
+  /** writes the audit events of the requests its policy logs (--audit-policy-file, --audit-log-path) */
+  auditor?: Auditor;
   /** the process's metrics registry, which /metrics serves (one of the server's own when not given) */
   metrics?: MetricsRegistry;
   log: Logger;
@@ -211,26 +214,37 @@ export class ApiServer {
 
   async #handle(ctx: RestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const reqId = randomUUID().slice(0, 8);
+    // every request has an audit ID, in its Audit-Id header and its log lines, audited or not
+    const auditID = randomUUID();
+    res.setHeader('audit-id', auditID);
     const url = new URL(req.url ?? '/', 'https://skiff');
-    const log = this.#opts.log.child({ reqId });
+    const log = this.#opts.log.child({ reqId: auditID.slice(0, 8) });
     const counted = this.#metrics.begin(req, url);
     let userName: string | undefined;
+    let audit: RequestAudit | undefined;
+    let authorization: { allowed: boolean; reason: string } | undefined;
+    let failure: ApiError | undefined;
     try {
-      const user = impersonate(req, await this.#authenticator.authenticate(req), this.authorizer);
+      const authenticated = await this.#authenticator.authenticate(req);
+      const user = impersonate(req, authenticated, this.authorizer);
       userName = user.name;
       const attributes = requestAttributes(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
-      const decision = this.authorizer.authorize(user, attributes);
-      if (!decision.allowed) throw forbidden(user.name, attributes, decision.reason);
+      audit = this.#opts.auditor?.begin({ req, auditID, user: authenticated, impersonated: user === authenticated ? undefined : user, attributes });
+      authorization = this.authorizer.authorize(user, attributes);
+      if (!authorization.allowed) throw forbidden(user.name, attributes, authorization.reason);
       if (!acceptsJson(req.headers.accept)) {
         throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
       }
-      await this.#route(ctx, user, req, res, url);
+      const route = () => this.#route(ctx, user, req, res, url);
+      await (audit ? audit.run(route) : route());
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
       if (apiErr.code >= 500) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
+      failure = apiErr;
       sendError(res, apiErr);
     } finally {
+      const status = failure ? { status: 'Failure', message: failure.message, reason: failure.reason } : undefined;
+      audit?.complete({ code: res.statusCode, ...(status ? { status } : {}) }, authorization);
       counted(res.statusCode);
       log.debug(
         { method: req.method, path: url.pathname, query: url.search, user: userName, code: res.statusCode, ms: Math.round(performance.now() - started) },

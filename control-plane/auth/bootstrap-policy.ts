@@ -194,6 +194,11 @@ export const BOOTSTRAP_ROLES: BootstrapRole[] = [
     ],
   },
   {
+    // skiff's agent enforces NetworkPolicy for the pods of its node, from every pod's address and every namespace's labels
+    name: 'skiff:network-policy-agent',
+    rules: [rule(['list', 'watch'], [''], ['namespaces', 'pods']), rule(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies'])],
+  },
+  {
     name: 'system:node-bootstrapper',
     rules: [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])],
   },
@@ -348,6 +353,7 @@ export const BOOTSTRAP_BINDINGS: BootstrapBinding[] = [
     subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }],
   },
   { name: 'skiff:csi-node-sidecars', role: 'skiff:csi-node-sidecars', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
+  { name: 'skiff:network-policy-agent', role: 'skiff:network-policy-agent', subjects: [{ kind: 'Group', name: 'system:nodes' }] },
   { name: 'system:node-bootstrapper', role: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: 'system:bootstrappers' }] },
   // as kubeadm binds them: a join token's holder gets its new node's client certificate approved, and a node its renewals
   {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PodCgroups, cleanupProxy } from '../../agent/index.ts';
+import { PodCgroups, cleanupProxy, removePolicyTable } from '../../agent/index.ts';
 import { agentJoinFlags, prepareNodeJoin, stopPid, waitFor } from '../index.ts';
 import { SKIFF, spawnLogged, startTestApiServer, type KubectlResult, type TestApiServer } from './api-server.ts';
 import { freePort, startTestNode, type TestNode } from './node.ts';
@@ -124,6 +124,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       await api.stop();
       // no proxy table was made (the agent never got that far)
       await cleanupProxy(proxyTable).catch(() => undefined);
+      await removePolicyTable(proxyTable).catch(() => undefined);
       await node.teardown();
       await cgroups.removeAll();
     },
