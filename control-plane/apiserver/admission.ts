@@ -3,6 +3,7 @@ import type { LimitRange, PersistentVolumeClaim, Pod, PodTemplateSpec } from 'ku
 import { admitClaimLimits, admitPodLimits } from './limit-ranger.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { admitPod, checkPodTemplate } from './pod-security/index.ts';
+import type { Operation, WebhookAttributes } from './admission-webhooks/index.ts';
 import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
 import { admitNodeRestriction } from './node-restriction.ts';
 import { admitPriority } from './priority-admission.ts';
@@ -22,11 +23,16 @@ export interface AdmissionRequest {
   namespace: string | undefined;
   /** what the plugins have to say to the client (Warning headers) */
   warnings: string[];
+  /** a dry run (webhooks with side effects refuse it) */
+  dryRun: boolean;
 }
 
 /** One resource's admission plugins, besides those every write passes. */
 interface ResourceAdmission {
+  /** mutating (and mixed) plugins of a create, before the mutating webhooks */
   create?(a: AdmissionRequest, obj: Obj): Promise<void> | void;
+  /** validating plugins of a create, after the mutating webhooks */
+  validateCreate?(a: AdmissionRequest, obj: Obj): Promise<void> | void;
   /** an update of the main resource or of a subresource; `old` is the stored object */
   update?(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> | void;
   /** the writes `update` acts on, by subresource (undefined: the main resource); all when not given */
@@ -86,8 +92,8 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
       await admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj);
       await admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj);
       admitPodLimits(obj as unknown as Pod, await limitRanges(a));
-      await admitPodSecurity(a, obj);
     },
+    validateCreate: admitPodSecurity,
     // a debug container is checked as the pod it joins
     update: (a, w) => admitPodSecurity(a, w.obj),
     updates: (sub) => sub === 'ephemeralcontainers',
@@ -130,24 +136,91 @@ async function requireNamespace(a: AdmissionRequest, namespace: string): Promise
   if (ns.metadata.deletionTimestamp) throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
 }
 
-/** The admission plugins a new object passes: NamespaceLifecycle, the resource's own, NodeRestriction, storage defaults, ResourceQuota. */
+/** What the webhooks are told of a write. */
+function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subresource?: string; name: string; obj?: Obj; old?: Obj }): WebhookAttributes {
+  const { group, version, resource, kind, namespaced } = a.reg.info;
+  return {
+    operation: w.operation,
+    group,
+    version,
+    resource,
+    subresource: w.subresource ?? '',
+    kind,
+    namespaced,
+    name: w.name,
+    namespace: a.namespace ?? '',
+    object: w.obj,
+    oldObject: w.old,
+    user: a.user,
+    dryRun: a.dryRun,
+    namespaceLabels: () => namespaceLabels(a),
+  };
+}
+
+/** The mutating webhooks on an object about to be written: their patches land on `obj` itself. */
+async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
+  // webhooks see the object as it will be stored, its defaults filled in
+  a.reg.info.strategy?.defaults?.(obj);
+  const { object, warnings } = await a.ctx.webhooks.mutate(attributes);
+  a.warnings.push(...warnings);
+  if (object && object !== obj) {
+    for (const k of Object.keys(obj)) delete obj[k];
+    Object.assign(obj, object);
+  }
+}
+
+/**
+ * The admission chain of a new object, in kube-apiserver's order: NamespaceLifecycle; the
+ * resource's mutating plugins and storage defaults; the mutating webhooks; the resource's
+ * validating plugins, NodeRestriction, the validating webhooks; ResourceQuota last.
+ */
 export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> {
   if (a.namespace) await requireNamespace(a, a.namespace);
-  await pluginsOf(a.reg)?.create?.(a, obj);
-  admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
+  const plugins = pluginsOf(a.reg);
+  await plugins?.create?.(a, obj);
   if (a.reg.info.group === '') await admitStorageCreate(a.reg.info.resource, obj, registry(a, 'storage.k8s.io', 'storageclasses'));
+  const attributes = () => webhookAttributes(a, { operation: 'CREATE', name: obj.metadata?.name ?? '', obj });
+  await mutateByWebhooks(a, attributes(), obj);
+  await plugins?.validateCreate?.(a, obj);
+  admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
+  a.warnings.push(...(await a.ctx.webhooks.validate(attributes())));
   if (a.namespace) {
     await admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, a.namespace, obj);
   }
 }
 
-/** Whether an update of this resource (or this subresource of it) has plugins, which read the stored object. */
-export function updateIsAdmitted(reg: Registry, subresource: string | undefined): boolean {
-  const plugins = pluginsOf(reg);
-  return plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true);
+const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) => ({
+  operation,
+  group: a.reg.info.group,
+  version: a.reg.info.version,
+  resource: a.reg.info.resource,
+  subresource: subresource ?? '',
+  namespaced: a.reg.info.namespaced,
+});
+
+/** Whether an update of this resource (or this subresource of it) has plugins or webhooks, which read the stored object. */
+export function updateIsAdmitted(a: AdmissionRequest, subresource: string | undefined): boolean {
+  const plugins = pluginsOf(a.reg);
+  if (plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true)) return true;
+  return a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', subresource));
 }
 
-/** The resource's own plugins for an update (NodeRestriction runs beside, as it reads the stored object only for nodes). */
+/** An update's admission: the resource's own plugins, then the mutating and the validating webhooks (NodeRestriction runs beside). */
 export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
-  if (updateIsAdmitted(a.reg, w.subresource)) await pluginsOf(a.reg)?.update?.(a, w);
+  const plugins = pluginsOf(a.reg);
+  if (plugins?.update !== undefined && (plugins.updates?.(w.subresource) ?? true)) await plugins.update(a, w);
+  if (!a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', w.subresource))) return;
+  const attributes = () => webhookAttributes(a, { operation: 'UPDATE', subresource: w.subresource, name: w.old.metadata.name ?? '', obj: w.obj, old: w.old });
+  await mutateByWebhooks(a, attributes(), w.obj);
+  a.warnings.push(...(await a.ctx.webhooks.validate(attributes())));
+}
+
+/** Whether a delete of this resource goes to webhooks (which are then shown the object going). */
+export function deleteIsAdmitted(a: AdmissionRequest): boolean {
+  return a.ctx.webhooks.interested(webhookRequest(a, 'DELETE', undefined));
+}
+
+/** A delete's admission: the validating webhooks, shown the object as it is (mutating ones have nothing to change). */
+export async function admitDelete(a: AdmissionRequest, old: Obj): Promise<void> {
+  a.warnings.push(...(await a.ctx.webhooks.validate(webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old }))));
 }

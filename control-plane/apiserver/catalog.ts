@@ -1,4 +1,5 @@
 import { limitRangeStrategy } from './resources/limit-ranges.ts';
+import { webhookConfigurationStrategy } from './admission-webhooks/index.ts';
 import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
 import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
@@ -50,6 +51,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
   const rbac = of('rbac.authorization.k8s.io', 'v1');
   const storage = of('storage.k8s.io', 'v1');
   const networking = of('networking.k8s.io', 'v1');
+  const admissionRegistration = of('admissionregistration.k8s.io', 'v1');
   const review = (group: string, resource: string, kind: string, namespaced: boolean) =>
     of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
@@ -129,6 +131,11 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     storage('csinodes', 'CSINode', false, { strategy: csiNodeStrategy }),
     storage('volumeattachments', 'VolumeAttachment', false, { subresources: STATUS }),
     networking('networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
+    admissionRegistration('validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(false) }),
+    admissionRegistration('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(true) }),
+    // stored and served so installs that ship them succeed; not yet enforced (the admission issue)
+    admissionRegistration('validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { subresources: STATUS }),
+    admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false),
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),

@@ -2,6 +2,7 @@ import type { Logger } from '../../apimachinery/index.ts';
 import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { ModelSchemas } from './openapi/model-schemas.ts';
 import type { PodSecurityConfig } from './pod-security/index.ts';
+import type { WebhookDispatcher } from './admission-webhooks/index.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 import type { ReviewContext } from './reviews.ts';
@@ -20,6 +21,8 @@ export interface RestContext {
   schemas: ModelSchemas;
   /** the PodSecurity plugin's defaults and exemptions */
   podSecurity: PodSecurityConfig;
+  /** the admission webhooks of the cluster's webhook configurations */
+  webhooks: WebhookDispatcher;
 }
 
 /** The key of a resource's registry. */

@@ -13,7 +13,7 @@ import { deleteOptions, dryRun, listOptions, unsupportedPatch } from './request-
 import { SUBRESOURCES, serveSubresource } from './subresources.ts';
 import { checkEscalation, type UserInfo } from '../auth/index.ts';
 import { admitNodeRestriction, restrictsWrite, type NodeWrite } from './node-restriction.ts';
-import { admitCreate, admitUpdate, updateIsAdmitted } from './admission.ts';
+import { admitCreate, admitDelete, admitUpdate, deleteIsAdmitted, updateIsAdmitted } from './admission.ts';
 import { registryKey, type RestContext } from './rest-context.ts';
 import { METRICS_GROUP, serveResourceMetrics } from './resource-metrics.ts';
 import { checkUnknownFields, fieldValidation, warningHeaders } from './field-validation.ts';
@@ -72,7 +72,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   const render = (obj: Obj) =>
     table ? toTable(reg.info, [obj], { accept, includeObject: q.get('includeObject') ?? undefined, resourceVersion: obj.metadata.resourceVersion }) : obj;
   const method = req.method ?? 'GET';
-  const admission = { ctx, reg, user, namespace, warnings: [] as string[] };
+  const admission = { ctx, reg, user, namespace, warnings: [] as string[], dryRun: q.get('dryRun') === 'All' };
   // warnings of the decoder and of admission (a patch retried on conflict may say one twice)
   const warned = (decoder: string[]) => warningHeaders([...new Set([...decoder, ...admission.warnings])]);
   const resourceName = qualifiedResource(reg.info.resource, reg.info.group);
@@ -154,7 +154,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
-    if (updateIsAdmitted(reg, subresource)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
+    if (updateIsAdmitted(admission, subresource)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
     return sendJson(
       res,
       200,
@@ -200,8 +200,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'DELETE' && name && !subresource) {
     const { preconditions, ...options } = await deleteOptions(req, q);
     await restrictNode({ operation: 'delete', name }, stored(reg, namespace, name));
+    if (deleteIsAdmitted(admission)) await admitDelete(admission, await reg.get(namespace, name));
     const { obj } = await reg.delete(namespace, name, { ...options, preconditions });
-    return sendJson(res, 200, obj);
+    return sendJson(res, 200, obj, warned([]));
   }
 
   if (method === 'DELETE' && !name) {

@@ -31,6 +31,8 @@ import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { ApiServerMetrics, processRegistry } from './metrics.ts';
+import { WebhookDispatcher } from './admission-webhooks/index.ts';
+import { clusterIpResolver } from './webhook-client.ts';
 import type { Auditor, RequestAudit } from './audit/index.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { answerUnservable, MAX_HEADER_BYTES, refuseLongUri } from './unservable.ts';
@@ -83,6 +85,9 @@ export class ApiServer {
   readonly registries = new Map<string, Registry>();
   #opts: ApiServerOptions;
   #metrics: ApiServerMetrics;
+  /** the admission webhooks, kept in step with their configurations */
+  readonly #webhooks: WebhookDispatcher;
+  readonly #stopWebhookFeeds: (() => void)[] = [];
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
@@ -105,6 +110,10 @@ export class ApiServer {
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
+    this.#webhooks = new WebhookDispatcher(
+      clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
+      opts.log.child({ component: 'admission-webhooks' }),
+    );
     this.#metrics = new ApiServerMetrics(opts.metrics ?? processRegistry(), (group, resource) => this.registries.has(registryKey(group, resource)));
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
@@ -144,6 +153,11 @@ export class ApiServer {
     const kinds = this.#resources.filter((r) => !r.virtual).map(({ group, version, kind }) => ({ group, version, kind }));
     const [schemas] = await Promise.all([loadModelSchemas(kinds), bootstrap(this, this.#serviceIps, this.#nodePorts)]);
     await this.authorizer.start();
+    for (const kind of ['mutating', 'validating'] as const) {
+      this.#stopWebhookFeeds.push(
+        await listAndWatch(this.registry('admissionregistration.k8s.io', `${kind}webhookconfigurations`), {}, this.#webhooks.feed(kind)),
+      );
+    }
     const ctx: RestContext = {
       registries: this.registries,
       kubelet: this.#opts.kubeletClient,
@@ -153,6 +167,7 @@ export class ApiServer {
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
       podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,
+      webhooks: this.#webhooks,
     };
     this.#customResources = new CustomResourceServer(
       {
@@ -203,6 +218,7 @@ export class ApiServer {
   async close(): Promise<void> {
     this.#closing.abort();
     this.authorizer.stop();
+    for (const stop of this.#stopWebhookFeeds.splice(0)) stop();
     this.#customResources?.stop();
     for (const r of this.registries.values()) r.stopCache();
     await new Promise<void>((resolve) => {

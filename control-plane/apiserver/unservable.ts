@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ApiError, refuseUpgrade, type Status } from '../../apimachinery/index.ts';
@@ -28,11 +28,28 @@ export function answerUnservable(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     if (err.code === 'HPE_HEADER_OVERFLOW')
-      return refuseUpgrade(socket, 431, bareStatus(431, `the request line and headers are larger than ${MAX_HEADER_BYTES} bytes`), 'application/json');
+      return refuseWhileDraining(socket, 431, bareStatus(431, `the request line and headers are larger than ${MAX_HEADER_BYTES} bytes`));
     const malformed = new ApiError('BadRequest', `malformed HTTP request: ${err.code ?? err.message}`);
     refuseUpgrade(socket, malformed.code, JSON.stringify(malformed.toStatus()), 'application/json');
   });
 }
+
+/**
+ * Answers a client that is still sending: the answer is written, what else it
+ * sends is read and dropped until it is done (closing at once would reset the
+ * connection and lose the answer with it), then the connection is closed.
+ */
+function refuseWhileDraining(socket: Duplex, code: number, body: string): void {
+  socket.write(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.on('data', () => {});
+  socket.once('end', () => socket.end());
+  setTimeout(() => socket.destroy(), DRAIN_MS).unref();
+}
+
+/** How long a refused client may go on sending before its connection is cut. */
+const DRAIN_MS = 5_000;
 
 /** Answers 414 to a request whose URI is too long to be worth routing; says whether it did. */
 export function refuseLongUri(req: IncomingMessage, res: ServerResponse): boolean {

@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'node:https';
 import { ApiError } from '../../../apimachinery/index.ts';
 import type { Obj } from '../resource-info.ts';
+import { postToWebhook, type ServiceResolver, type WebhookClientConfig } from '../webhook-client.ts';
 
-/** Where a definition's conversion webhook listens: a URL, or a Service of the cluster. */
-export interface WebhookClientConfig {
-  url?: string;
-  service?: { namespace: string; name: string; path?: string; port?: number };
-  /** PEM bundle (base64) the webhook's serving certificate must chain to */
-  caBundle?: string;
-}
-
-/** The address and TLS name a Service's webhook is reached at (its ClusterIP). */
-export type ServiceResolver = (namespace: string, name: string) => Promise<string>;
+export type { ServiceResolver, WebhookClientConfig } from '../webhook-client.ts';
 
 /** kube-apiserver's limit for a conversion call */
 const TIMEOUT_MS = 30_000;
@@ -59,41 +50,8 @@ export class ConversionWebhook {
     });
   }
 
-  async #post(body: object): Promise<unknown> {
-    const { url, service, caBundle } = this.#config;
-    const target = url
-      ? new URL(url)
-      : new URL(`https://${await this.#resolve(service?.namespace ?? '', service?.name ?? '')}:${service?.port ?? 443}${service?.path ?? ''}`);
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(payload) },
-          ...(caBundle ? { ca: Buffer.from(caBundle, 'base64').toString() } : {}),
-          // a Service's certificate names it as <name>.<namespace>.svc
-          ...(service ? { servername: `${service.name}.${service.namespace}.svc` } : {}),
-          timeout: TIMEOUT_MS,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            if (res.statusCode !== 200) return reject(new Error(`Post "${target.href}": the server answered ${res.statusCode}: ${text.slice(0, 200)}`));
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new Error('the response is not JSON'));
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`Post "${target.href}": timed out after ${TIMEOUT_MS / 1000}s`)));
-      req.on('error', (err) => reject(new Error(`Post "${target.href}": ${err.message}`)));
-      req.end(payload);
-    });
+  #post(body: object): Promise<unknown> {
+    return postToWebhook(this.#config, this.#resolve, body, TIMEOUT_MS);
   }
 }
 

@@ -7,6 +7,7 @@ import { CRD_CLEANUP_FINALIZER, crdSpec, servedVersions, storageVersion, type Cr
 import { customResourceScale, customResourceStrategy } from './strategy.ts';
 import { listAndWatch } from '../list-watch.ts';
 import { applyDefaults } from './defaulting.ts';
+import { clusterIpResolver, type ServiceResolver } from '../webhook-client.ts';
 import { ConversionWebhook } from './conversion-webhook.ts';
 import { ConvertingStorage } from './converting-storage.ts';
 import type { JsonSchema } from './validation.ts';
@@ -98,8 +99,10 @@ export class CustomResourceServer {
   readonly #retries = new Map<string, NodeJS.Timeout>();
   /** names of definitions being deleted, whose resources take no creates */
   readonly #terminating = new Set<string>();
+  readonly #serviceAddress: ServiceResolver;
 
   constructor(host: CustomResourceHost, crds: Registry) {
+    this.#serviceAddress = clusterIpResolver(() => host.registries.get(host.registryKey('', 'services')));
     this.#host = host;
     this.#crds = crds;
   }
@@ -155,9 +158,7 @@ export class CustomResourceServer {
     await registry.startCache();
     const served: Served = { spec, registry, versions: [] };
     const webhook =
-      s.conversion?.strategy === 'Webhook'
-        ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, (ns, svc) => this.#serviceAddress(ns, svc))
-        : undefined;
+      s.conversion?.strategy === 'Webhook' ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, this.#serviceAddress) : undefined;
     // every served version presents the same stored objects: with conversion None only apiVersion
     // differs, with a webhook each other version reads and writes them through it
     for (const version of servedVersions(s)) {
@@ -181,15 +182,6 @@ export class CustomResourceServer {
       { crd: name, storageVersion: stored.name, served: served.versions.map((v) => v.info.version), conversion: s.conversion?.strategy ?? 'None' },
       'serving custom resource',
     );
-  }
-
-  /** Where a conversion webhook's Service answers: its ClusterIP, as kube-apiserver's default resolver dials it. */
-  async #serviceAddress(namespace: string, name: string): Promise<string> {
-    const services = this.#host.registries.get(this.#host.registryKey('', 'services'));
-    const service = await services?.get(namespace, name);
-    const ip = (service?.spec as { clusterIP?: string } | undefined)?.clusterIP;
-    if (!ip || ip === 'None') throw new Error(`service "${namespace}/${name}" has no cluster IP`);
-    return ip;
   }
 
   /** The version's schema where explain and field validation find it, with the fields every object has. */

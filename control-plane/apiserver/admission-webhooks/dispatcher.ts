@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError, fromObjectSelector, matchesLabels, type Logger } from '../../../apimachinery/index.ts';
+import type { UserInfo } from '../../auth/index.ts';
+import type { ListWatchHandlers } from '../list-watch.ts';
+import type { Obj } from '../resource-info.ts';
+import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
+import { webhooksOf, type RuleWithOperations, type Webhook } from './configurations.ts';
+
+// The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins: the
+// webhooks of every configuration whose rules, namespace selector and object
+// selector match a write are sent an AdmissionReview (admission.k8s.io/v1);
+// mutating ones in turn (their JSON patches applied one after another),
+// validating ones all at once. A webhook is never called for the webhook
+// configurations and admission policies themselves.
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** What a webhook is told of a write. */
+export interface WebhookAttributes {
+  operation: Operation;
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  kind: string;
+  namespaced: boolean;
+  name: string;
+  namespace: string;
+  object?: Obj;
+  oldObject?: Obj;
+  user: UserInfo;
+  dryRun: boolean;
+  /** the labels of the namespace written to (read only when a webhook's namespace selector asks) */
+  namespaceLabels: () => Promise<Record<string, string> | undefined>;
+}
+
+interface Configured {
+  configuration: string;
+  webhook: Webhook;
+}
+
+const ADMISSION_GROUP = 'admissionregistration.k8s.io';
+const OPTIONS_KIND: Record<Operation, string> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions', CONNECT: '' };
+
+const listed = (xs: string[] | undefined, value: string) => !!xs?.some((x) => x === '*' || x === value);
+
+function resourceListed(patterns: string[] | undefined, resource: string, subresource: string): boolean {
+  return !!patterns?.some((p) => {
+    const [r, sub] = p.split('/') as [string, string | undefined];
+    if (sub === undefined) return !subresource && (r === '*' || r === resource);
+    return (r === '*' || r === resource) && (sub === '*' || sub === subresource);
+  });
+}
+
+function ruleMatches(
+  rule: RuleWithOperations,
+  a: Pick<WebhookAttributes, 'operation' | 'group' | 'version' | 'resource' | 'subresource' | 'namespaced'>,
+): boolean {
+  const scope = rule.scope ?? '*';
+  return (
+    listed(rule.operations, a.operation) &&
+    listed(rule.apiGroups, a.group) &&
+    listed(rule.apiVersions, a.version) &&
+    resourceListed(rule.resources, a.resource, a.subresource) &&
+    (scope === '*' || (scope === 'Namespaced') === a.namespaced)
+  );
+}
+
+const selectorMatches = (sel: Webhook['namespaceSelector'], labels: Record<string, string> | undefined) => matchesLabels(fromObjectSelector(sel ?? {}), labels);
+
+export class WebhookDispatcher {
+  readonly #configurations = { mutating: new Map<string, Webhook[]>(), validating: new Map<string, Webhook[]>() };
+  readonly #resolve: ServiceResolver;
+  readonly #log: Logger;
+
+  constructor(resolve: ServiceResolver, log: Logger) {
+    this.#resolve = resolve;
+    this.#log = log;
+  }
+
+  /** The feed that keeps the mutating or validating configurations in step with the store. */
+  feed(kind: 'mutating' | 'validating'): ListWatchHandlers {
+    const held = this.#configurations[kind];
+    return {
+      list: (items) => {
+        held.clear();
+        for (const o of items) held.set(o.metadata.name as string, webhooksOf(o));
+      },
+      event: (e) => {
+        if (e.type === 'DELETED') held.delete(e.object.metadata.name as string);
+        else if (e.type === 'ADDED' || e.type === 'MODIFIED') held.set(e.object.metadata.name as string, webhooksOf(e.object));
+      },
+    };
+  }
+
+  /** The webhooks whose rules take this write, by configuration name (kube-apiserver's order). */
+  #candidates(kind: 'mutating' | 'validating', a: Parameters<typeof ruleMatches>[1]): Configured[] {
+    if (a.group === ADMISSION_GROUP) return [];
+    return [...this.#configurations[kind].entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .flatMap(([configuration, hooks]) => hooks.filter((w) => (w.rules ?? []).some((r) => ruleMatches(r, a))).map((webhook) => ({ configuration, webhook })));
+  }
+
+  /** Whether any webhook's rules take writes of this kind (before selectors): the caller then reads what they need. */
+  interested(a: Parameters<typeof ruleMatches>[1]): boolean {
+    return this.#candidates('mutating', a).length > 0 || this.#candidates('validating', a).length > 0;
+  }
+
+  async #selected(w: Webhook, a: WebhookAttributes): Promise<boolean> {
+    const written = [a.object, a.oldObject].filter(Boolean);
+    // a write with no object (CONNECT) is selected by an empty selector only
+    const objectLabels = written.length ? written.map((o) => o?.metadata?.labels) : [undefined];
+    if (!objectLabels.some((labels) => selectorMatches(w.objectSelector, labels))) return false;
+    if (!Object.keys(w.namespaceSelector ?? {}).length) return true;
+    if (a.group === '' && a.resource === 'namespaces') return selectorMatches(w.namespaceSelector, (a.object ?? a.oldObject)?.metadata?.labels);
+    if (!a.namespaced) return true;
+    return selectorMatches(w.namespaceSelector, await a.namespaceLabels());
+  }
+
+  /** Sends the write through the mutating webhooks in turn, each one's JSON patch applied; returns the object and what they warned. */
+  async mutate(a: WebhookAttributes): Promise<{ object?: Obj; warnings: string[] }> {
+    const warnings: string[] = [];
+    let object = a.object;
+    for (const { webhook } of this.#candidates('mutating', a)) {
+      if (!(await this.#selected(webhook, { ...a, object }))) continue;
+      const response = await this.#call(webhook, { ...a, object });
+      if (!response) continue;
+      warnings.push(...(response.warnings ?? []));
+      if (response.patch && object) {
+        const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as fastJsonPatch.Operation[];
+        object = fastJsonPatch.applyPatch(structuredClone(object), ops, false, false).newDocument as Obj;
+      }
+    }
+    return { object, warnings };
+  }
+
+  /** Sends the write to the validating webhooks at once; throws the first refusal, returns what they warned. */
+  async validate(a: WebhookAttributes): Promise<string[]> {
+    const selected: Webhook[] = [];
+    for (const { webhook } of this.#candidates('validating', a)) if (await this.#selected(webhook, a)) selected.push(webhook);
+    const answers = await Promise.all(selected.map((w) => this.#call(w, a)));
+    return answers.flatMap((r) => r?.warnings ?? []);
+  }
+
+  /** One AdmissionReview: the response of an admitting webhook, undefined where a failing one is ignored; throws the refusal. */
+  async #call(w: Webhook, a: WebhookAttributes): Promise<{ patch?: string; warnings?: string[] } | undefined> {
+    if (a.dryRun && w.sideEffects !== 'None' && w.sideEffects !== 'NoneOnDryRun')
+      throw new ApiError('BadRequest', `admission webhook "${w.name}" does not support dry run`);
+    const uid = randomUUID();
+    const gvk = { group: a.group, version: a.version, kind: a.kind };
+    const gvr = { group: a.group, version: a.version, resource: a.resource };
+    const request = {
+      uid,
+      kind: gvk,
+      resource: gvr,
+      ...(a.subresource ? { subResource: a.subresource } : {}),
+      requestKind: gvk,
+      requestResource: gvr,
+      ...(a.subresource ? { requestSubResource: a.subresource } : {}),
+      name: a.name,
+      ...(a.namespace ? { namespace: a.namespace } : {}),
+      operation: a.operation,
+      userInfo: { username: a.user.name, ...(a.user.uid ? { uid: a.user.uid } : {}), groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) },
+      object: a.object ?? null,
+      oldObject: a.oldObject ?? null,
+      dryRun: a.dryRun,
+      options: OPTIONS_KIND[a.operation] ? { apiVersion: 'meta.k8s.io/v1', kind: OPTIONS_KIND[a.operation] } : null,
+    };
+    let response: {
+      uid?: string;
+      allowed?: boolean;
+      status?: { code?: number; message?: string; reason?: string };
+      patch?: string;
+      patchType?: string;
+      warnings?: string[];
+    };
+    try {
+      const review = (await postToWebhook(
+        w.clientConfig,
+        this.#resolve,
+        { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request },
+        (w.timeoutSeconds ?? 10) * 1000,
+      )) as {
+        response?: typeof response;
+      };
+      if (!review?.response) throw new Error('webhook response was absent');
+      response = review.response;
+      if (response.uid !== uid) throw new Error(`expected response.uid="${uid}", got "${response.uid}"`);
+      if (response.patch && response.patchType !== 'JSONPatch') throw new Error(`unsupported patch type "${response.patchType}"`);
+    } catch (err) {
+      if (w.failurePolicy === 'Ignore') {
+        this.#log.warn({ webhook: w.name, err: (err as Error).message }, 'failed calling webhook, failing open');
+        return undefined;
+      }
+      throw new ApiError('InternalError', `Internal error occurred: failed calling webhook "${w.name}": failed to call webhook: ${(err as Error).message}`);
+    }
+    if (!response.allowed) {
+      const s = response.status ?? {};
+      const said = s.message ? `: ${s.message}` : s.reason ? `: ${s.reason}` : ' without explanation';
+      const code = (s.code ?? 0) < 400 ? 400 : (s.code as number);
+      throw ApiError.fromStatus(
+        { message: `admission webhook "${w.name}" denied the request${said}`, ...(s.reason ? { reason: s.reason as never } : {}) },
+        code,
+      );
+    }
+    return response;
+  }
+}

@@ -1,0 +1,130 @@
+// Admission webhooks with the real kubectl: a loopback HTTPS server of the
+// test's own is a mutating webhook (it labels ConfigMaps by JSON patch) and a
+// validating one (it refuses a ConfigMap holding a key named forbidden, and
+// warns of one named deprecated); a webhook that is down fails its writes
+// under failurePolicy Fail and is passed by under Ignore; selectors and rules
+// keep webhooks to what they name, and their own configurations never reach them.
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCA, issueCert } from '../../apimachinery/index.ts';
+import { useTestApiServer } from '../harness/api-server.ts';
+
+const api = useTestApiServer('sk-webhooks-', ['--disable-scheduler', '--disable-controllers']);
+let webhook: Server;
+let port = 0;
+let caBundle = '';
+/** the AdmissionReview requests the webhook answered: operation kind/name */
+const seen: string[] = [];
+
+interface Review {
+  request: {
+    uid: string;
+    operation: string;
+    kind: { kind: string };
+    name: string;
+    object?: { data?: Record<string, string>; metadata?: { labels?: Record<string, string> } };
+  };
+}
+
+beforeAll(async () => {
+  const ca = await createCA('admission-webhook-ca');
+  const serving = await issueCert(ca, { commonName: 'admission-webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  caBundle = Buffer.from(ca.cert).toString('base64');
+  webhook = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      const { request } = JSON.parse(body) as Review;
+      seen.push(`${req.url} ${request.operation} ${request.kind.kind}/${request.name}`);
+      const data = request.object?.data ?? {};
+      let response: object = { uid: request.uid, allowed: true };
+      if (req.url === '/mutate') {
+        const patch = [{ op: 'add', path: '/metadata/labels', value: { ...(request.object?.metadata?.labels ?? {}), mutated: 'yes' } }];
+        response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+      } else if ('forbidden' in data) {
+        response = { uid: request.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: 'the key "forbidden" is not allowed here' } };
+      } else if ('deprecated' in data) {
+        response = { ...response, warnings: ['the key "deprecated" goes away in the next release'] };
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', () => resolve()));
+  port = (webhook.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    webhook.close(() => resolve());
+    webhook.closeAllConnections();
+  });
+});
+
+const configuration = (kind: 'Mutating' | 'Validating', name: string, path: string, extra = '', target = `https://127.0.0.1:${port}`) => `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${kind}WebhookConfiguration
+metadata: {name: ${name}}
+webhooks:
+- name: ${name}.skiff.example.com
+  clientConfig: {url: "${target}${path}", caBundle: ${caBundle}}
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}]
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  namespaceSelector: {matchLabels: {webhooks: "on"}}
+${extra}`;
+
+describe('admission webhooks', () => {
+  it('mutates by JSON patch, refuses and warns as the webhooks answer, only where their selectors and rules reach', async () => {
+    await api.kubectl('create', 'namespace', 'hooked');
+    await api.kubectl('label', 'namespace', 'hooked', 'webhooks=on');
+    for (const c of [configuration('Mutating', 'labeler', '/mutate'), configuration('Validating', 'guard', '/validate')]) {
+      const r = await api.kubectlResult(['apply', '-f', '-'], c);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await expect
+      .poll(
+        async () => {
+          await api.kubectlResult(['create', 'configmap', 'probe', '-n', 'hooked', '--from-literal=k=v']);
+          return api.kubectl('get', 'configmap', 'probe', '-n', 'hooked', '-o', 'jsonpath={.metadata.labels.mutated}');
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('yes');
+    const refused = await api.kubectlResult(['create', 'configmap', 'nope', '-n', 'hooked', '--from-literal=forbidden=1']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('admission webhook "guard.skiff.example.com" denied the request: the key "forbidden" is not allowed here');
+    const warned = await api.kubectlResult(['create', 'configmap', 'old', '-n', 'hooked', '--from-literal=deprecated=1']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain('Warning: the key "deprecated" goes away in the next release');
+    // a namespace the selector leaves out, and a kind the rules leave out, never reach the webhook
+    await api.kubectl('create', 'configmap', 'elsewhere', '-n', 'default', '--from-literal=forbidden=1');
+    await api.kubectl('create', 'secret', 'generic', 'untouched', '-n', 'hooked', '--from-literal=forbidden=1');
+    expect(seen.some((s) => s.includes('elsewhere') || s.includes('untouched'))).toBe(false);
+    expect(seen.some((s) => s.includes('WebhookConfiguration'))).toBe(false);
+  });
+
+  it('fails writes when a webhook is down under failurePolicy Fail, and passes them by under Ignore', async () => {
+    const down = 'https://127.0.0.1:1';
+    await api.kubectlResult(['apply', '-f', '-'], configuration('Validating', 'absent-ignore', '/x', '  failurePolicy: Ignore\n', down));
+    const ignored = await api.kubectlResult(['create', 'configmap', 'passes', '-n', 'hooked', '--from-literal=k=v']);
+    expect(ignored.code, ignored.stderr).toBe(0);
+    await api.kubectlResult(['apply', '-f', '-'], configuration('Validating', 'absent-fail', '/x', '  failurePolicy: Fail\n', down));
+    await expect
+      .poll(async () => (await api.kubectlResult(['create', 'configmap', `blocked-${Date.now()}`, '-n', 'hooked', '--from-literal=k=v'])).stderr, {
+        timeout: 10_000,
+      })
+      .toContain('failed calling webhook "absent-fail.skiff.example.com": failed to call webhook: Post "https://127.0.0.1:1/x"');
+    await api.kubectl('delete', 'validatingwebhookconfiguration', 'absent-fail', 'absent-ignore');
+  });
+
+  it('refuses a configuration without side effects or review versions', async () => {
+    const r = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      configuration('Validating', 'bad', '/x').replace('  sideEffects: None\n', '').replace('  admissionReviewVersions: [v1]\n', ''),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('webhooks[0].sideEffects: Required value');
+    expect(r.stderr).toContain('webhooks[0].admissionReviewVersions: Required value');
+  });
+});
