@@ -34,9 +34,11 @@ function chainFor(script: string, ip: string, direction: 'ingress' | 'egress'): 
   const element = new RegExp(`${ip.replace(/\./g, '\\.')} : jump (\\S+?)[,\\s]`).exec(script.slice(script.indexOf(`map ${direction}`)));
   if (!element) return undefined;
   const body = new RegExp(`chain ${element[1]} \\{\\n([\\s\\S]*?)\\n  \\}`).exec(script)?.[1] ?? '';
+  // named sets shown by what they hold
+  const sets = new Map([...script.matchAll(/set (\S+) \{\n\s+type ipv4_addr\n\s+elements = (\{ [^}]* \})/g)].map((m) => [m[1] as string, m[2] as string]));
   return body
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.trim().replace(/@(\S+)/g, (_, name: string) => sets.get(name) ?? `@${name}`))
     .filter((l) => l && !l.startsWith('comment'));
 }
 
@@ -86,6 +88,8 @@ describe('NetworkPolicy as nftables rules', () => {
     expect(policyTypes(deny)).toEqual(['egress']);
     const script = renderPolicyTable('t', world([deny]));
     expect(chainFor(script, '10.244.0.11', 'egress')).toEqual(['ip daddr { 10.244.0.10 } return', 'drop']);
+    // one set for each distinct list of peers, however many rules refer to it
+    expect(script.match(/^ {2}set /gm)).toHaveLength(1);
     expect(chainFor(script, '10.244.0.10', 'ingress')).toBeUndefined();
     // a policy with egress rules and no policyTypes isolates both ways, as Kubernetes defaults it
     expect(policyTypes(policy('both', { podSelector: {}, egress: [{}] }))).toEqual(['ingress', 'egress']);
