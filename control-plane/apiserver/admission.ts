@@ -169,6 +169,12 @@ async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttribut
   }
 }
 
+/** The validating admission policies, then the validating webhooks, each adding what it warns of. */
+async function validateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: WebhookAttributes): Promise<void> {
+  a.warnings.push(...(await a.ctx.policies.validate(attributes)));
+  a.warnings.push(...(await a.ctx.webhooks.validate(attributes)));
+}
+
 /**
  * The admission chain of a new object, in kube-apiserver's order: NamespaceLifecycle; the
  * resource's mutating plugins and storage defaults; the mutating webhooks; the resource's
@@ -183,7 +189,7 @@ export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> 
   await mutateByWebhooks(a, attributes(), obj);
   await plugins?.validateCreate?.(a, obj);
   admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
-  a.warnings.push(...(await a.ctx.webhooks.validate(attributes())));
+  await validateByPoliciesAndWebhooks(a, attributes());
   if (a.namespace) {
     await admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, a.namespace, obj);
   }
@@ -202,25 +208,25 @@ const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: 
 export function updateIsAdmitted(a: AdmissionRequest, subresource: string | undefined): boolean {
   const plugins = pluginsOf(a.reg);
   if (plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true)) return true;
-  return a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', subresource));
+  return a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', subresource));
 }
 
 /** An update's admission: the resource's own plugins, then the mutating and the validating webhooks (NodeRestriction runs beside). */
 export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
   const plugins = pluginsOf(a.reg);
   if (plugins?.update !== undefined && (plugins.updates?.(w.subresource) ?? true)) await plugins.update(a, w);
-  if (!a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', w.subresource))) return;
+  if (!a.ctx.policies.active && !a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', w.subresource))) return;
   const attributes = () => webhookAttributes(a, { operation: 'UPDATE', subresource: w.subresource, name: w.old.metadata.name ?? '', obj: w.obj, old: w.old });
   await mutateByWebhooks(a, attributes(), w.obj);
-  a.warnings.push(...(await a.ctx.webhooks.validate(attributes())));
+  await validateByPoliciesAndWebhooks(a, attributes());
 }
 
 /** Whether a delete of this resource goes to webhooks (which are then shown the object going). */
 export function deleteIsAdmitted(a: AdmissionRequest): boolean {
-  return a.ctx.webhooks.interested(webhookRequest(a, 'DELETE', undefined));
+  return a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, 'DELETE', undefined));
 }
 
 /** A delete's admission: the validating webhooks, shown the object as it is (mutating ones have nothing to change). */
 export async function admitDelete(a: AdmissionRequest, old: Obj): Promise<void> {
-  a.warnings.push(...(await a.ctx.webhooks.validate(webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old }))));
+  await validateByPoliciesAndWebhooks(a, webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old }));
 }

@@ -1,5 +1,6 @@
 import { limitRangeStrategy } from './resources/limit-ranges.ts';
 import { webhookConfigurationStrategy } from './admission-webhooks/index.ts';
+import { admissionPolicyBindingStrategy, admissionPolicyStrategy } from './admission-policies/index.ts';
 import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
 import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
@@ -133,9 +134,8 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
     admissionRegistration('validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(false) }),
     admissionRegistration('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(true) }),
-    // stored and served so installs that ship them succeed; not yet enforced (the admission issue)
-    admissionRegistration('validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { subresources: STATUS }),
-    admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false),
+    admissionRegistration('validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { subresources: STATUS, strategy: admissionPolicyStrategy }),
+    admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false, { strategy: admissionPolicyBindingStrategy }),
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),

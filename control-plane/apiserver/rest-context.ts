@@ -3,6 +3,7 @@ import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { ModelSchemas } from './openapi/model-schemas.ts';
 import type { PodSecurityConfig } from './pod-security/index.ts';
 import type { WebhookDispatcher } from './admission-webhooks/index.ts';
+import type { AdmissionPolicies } from './admission-policies/index.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 import type { ReviewContext } from './reviews.ts';
@@ -23,6 +24,8 @@ export interface RestContext {
   podSecurity: PodSecurityConfig;
   /** the admission webhooks of the cluster's webhook configurations */
   webhooks: WebhookDispatcher;
+  /** the ValidatingAdmissionPolicies and their bindings */
+  policies: AdmissionPolicies;
 }
 
 /** The key of a resource's registry. */

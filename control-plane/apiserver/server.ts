@@ -10,7 +10,7 @@ import { ClusterAuthorizer } from '../auth/index.ts';
 import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/index.ts';
-import { ApiError, errors, isWebSocketRequest, refuseUpgrade, type Logger } from '../../apimachinery/index.ts';
+import { ApiError, errors, fromObjectSelector, isWebSocketRequest, refuseUpgrade, type Logger, type ObjectLabelSelector } from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
 import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.ts';
@@ -22,7 +22,7 @@ import { listAndWatch } from './list-watch.ts';
 import { parseResourcePath } from '../api/index.ts';
 import { handleResource, registryKey, servedVersionKey, type RestContext } from './rest-handler.ts';
 import { NodePortRange, ServiceIpRange } from './resources/services.ts';
-import type { ResourceInfo } from './resource-info.ts';
+import type { Obj, ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
@@ -32,6 +32,7 @@ import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { ApiServerMetrics, processRegistry } from './metrics.ts';
 import { WebhookDispatcher } from './admission-webhooks/index.ts';
+import { AdmissionPolicies } from './admission-policies/index.ts';
 import { clusterIpResolver } from './webhook-client.ts';
 import type { Auditor, RequestAudit } from './audit/index.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -88,6 +89,7 @@ export class ApiServer {
   /** the admission webhooks, kept in step with their configurations */
   readonly #webhooks: WebhookDispatcher;
   readonly #stopWebhookFeeds: (() => void)[] = [];
+  readonly #policies: AdmissionPolicies;
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
@@ -114,6 +116,7 @@ export class ApiServer {
       clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
       opts.log.child({ component: 'admission-webhooks' }),
     );
+    this.#policies = new AdmissionPolicies((kind, ref, namespace) => this.#paramsOf(kind, ref, namespace), opts.log.child({ component: 'admission-policies' }));
     this.#metrics = new ApiServerMetrics(opts.metrics ?? processRegistry(), (group, resource) => this.registries.has(registryKey(group, resource)));
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
@@ -158,6 +161,12 @@ export class ApiServer {
         await listAndWatch(this.registry('admissionregistration.k8s.io', `${kind}webhookconfigurations`), {}, this.#webhooks.feed(kind)),
       );
     }
+    for (const [resource, kind] of [
+      ['validatingadmissionpolicies', 'policies'],
+      ['validatingadmissionpolicybindings', 'bindings'],
+    ] as const) {
+      this.#stopWebhookFeeds.push(await listAndWatch(this.registry('admissionregistration.k8s.io', resource), {}, this.#policies.feed(kind)));
+    }
     const ctx: RestContext = {
       registries: this.registries,
       kubelet: this.#opts.kubeletClient,
@@ -168,6 +177,7 @@ export class ApiServer {
       schemas,
       podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,
       webhooks: this.#webhooks,
+      policies: this.#policies,
     };
     this.#customResources = new CustomResourceServer(
       {
@@ -213,6 +223,24 @@ export class ApiServer {
     });
     await publishClusterInfo(this, { server: `https://${this.#opts.advertiseAddress}:${this.port}`, ca: this.#opts.tls.clientCA });
     this.#opts.log.info({ address: this.#opts.bindAddress, port: this.port }, 'API server listening');
+  }
+
+  /** An admission policy's params: the objects of its paramKind a binding names (by name, or by selector), in its namespace or the request's. */
+  async #paramsOf(
+    paramKind: { apiVersion: string; kind: string },
+    ref: { name?: string; namespace?: string; selector?: ObjectLabelSelector },
+    namespace: string,
+  ): Promise<Obj[]> {
+    const [group, version] = paramKind.apiVersion.includes('/') ? paramKind.apiVersion.split('/') : ['', paramKind.apiVersion];
+    const reg = [...this.registries.values()].find((r) => r.info.group === group && r.info.version === version && r.info.kind === paramKind.kind);
+    if (!reg) throw new Error(`failed to find resource referenced by paramKind: '${paramKind.apiVersion}, Kind=${paramKind.kind}'`);
+    const ns = reg.info.namespaced ? (ref.namespace ?? namespace) : undefined;
+    if (ref.name)
+      return reg.get(ns, ref.name).then(
+        (o) => [o],
+        () => [],
+      );
+    return (await reg.list({ namespace: ns, labels: fromObjectSelector(ref.selector ?? {}) })).items;
   }
 
   async close(): Promise<void> {

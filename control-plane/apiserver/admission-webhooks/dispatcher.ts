@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError, fromObjectSelector, matchesLabels, type Logger } from '../../../apimachinery/index.ts';
 import type { UserInfo } from '../../auth/index.ts';
-import type { ListWatchHandlers } from '../list-watch.ts';
+import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj } from '../resource-info.ts';
 import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
 import { webhooksOf, type RuleWithOperations, type Webhook } from './configurations.ts';
@@ -53,7 +53,8 @@ function resourceListed(patterns: string[] | undefined, resource: string, subres
   });
 }
 
-function ruleMatches(
+/** Whether a rule (of a webhook, or an admission policy's match constraints) takes a write of this kind. */
+export function ruleMatches(
   rule: RuleWithOperations,
   a: Pick<WebhookAttributes, 'operation' | 'group' | 'version' | 'resource' | 'subresource' | 'namespaced'>,
 ): boolean {
@@ -67,7 +68,8 @@ function ruleMatches(
   );
 }
 
-const selectorMatches = (sel: Webhook['namespaceSelector'], labels: Record<string, string> | undefined) => matchesLabels(fromObjectSelector(sel ?? {}), labels);
+export const selectorMatches = (sel: Webhook['namespaceSelector'], labels: Record<string, string> | undefined) =>
+  matchesLabels(fromObjectSelector(sel ?? {}), labels);
 
 export class WebhookDispatcher {
   readonly #configurations = { mutating: new Map<string, Webhook[]>(), validating: new Map<string, Webhook[]>() };
@@ -81,17 +83,7 @@ export class WebhookDispatcher {
 
   /** The feed that keeps the mutating or validating configurations in step with the store. */
   feed(kind: 'mutating' | 'validating'): ListWatchHandlers {
-    const held = this.#configurations[kind];
-    return {
-      list: (items) => {
-        held.clear();
-        for (const o of items) held.set(o.metadata.name as string, webhooksOf(o));
-      },
-      event: (e) => {
-        if (e.type === 'DELETED') held.delete(e.object.metadata.name as string);
-        else if (e.type === 'ADDED' || e.type === 'MODIFIED') held.set(e.object.metadata.name as string, webhooksOf(e.object));
-      },
-    };
+    return mapFeed(this.#configurations[kind], webhooksOf);
   }
 
   /** The webhooks whose rules take this write, by configuration name (kube-apiserver's order). */

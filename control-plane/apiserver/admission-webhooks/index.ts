@@ -1,2 +1,2 @@
 export { webhookConfigurationStrategy } from './configurations.ts';
-export { WebhookDispatcher, type Operation, type WebhookAttributes } from './dispatcher.ts';
+export { WebhookDispatcher, ruleMatches, selectorMatches, type Operation, type WebhookAttributes } from './dispatcher.ts';

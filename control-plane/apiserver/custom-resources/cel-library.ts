@@ -135,3 +135,13 @@ function kubernetesEnvironment(): Environment {
 }
 
 export const celEnvironment = kubernetesEnvironment();
+
+type Program = ReturnType<typeof celEnvironment.parse>;
+const programs = new Map<string, Program>();
+
+/** An expression compiled once (throws when it does not compile), for CRD rules and admission policies alike. */
+export function celProgram(expression: string): Program {
+  let p = programs.get(expression);
+  if (!p) programs.set(expression, (p = celEnvironment.parse(expression)));
+  return p;
+}

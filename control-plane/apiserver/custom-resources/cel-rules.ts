@@ -1,4 +1,4 @@
-import { celEnvironment } from './cel-library.ts';
+import { celProgram } from './cel-library.ts';
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import { fieldSchema, forEachSchema, mapListKey, type JsonSchema } from './validation.ts';
 
@@ -17,15 +17,6 @@ export interface ValidationRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
-type Program = ReturnType<typeof celEnvironment.parse>;
-const programs = new Map<string, Program>();
-
-function program(expression: string): Program {
-  let p = programs.get(expression);
-  if (!p) programs.set(expression, (p = celEnvironment.parse(expression)));
-  return p;
-}
-
 /** Rules and message expressions that do not compile (checked when a definition is written). */
 export function invalidRules(schema: JsonSchema, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
@@ -35,7 +26,7 @@ export function invalidRules(schema: JsonSchema, path: string): StatusCause[] {
         const expression = rule[key];
         if (expression === undefined) continue;
         try {
-          program(expression);
+          celProgram(expression);
         } catch (err) {
           causes.push(
             fieldErrors.invalid(`${at}.x-kubernetes-validations[${i}].${key}`, expression, `compilation failed: ${(err as Error).message.split('\n')[0]}`),
@@ -76,14 +67,14 @@ function check(rule: ValidationRule, type: string, self: unknown, oldSelf: unkno
   if (transition && oldSelf === undefined) return undefined;
   const vars = { self, ...(transition ? { oldSelf } : {}) };
   try {
-    if (program(rule.rule)(vars) === true) return undefined;
+    if (celProgram(rule.rule)(vars) === true) return undefined;
   } catch (err) {
     return fieldErrors.invalid(path, type, `rule evaluation error: ${(err as Error).message.split('\n')[0]}`);
   }
   let message = rule.message || `failed rule: ${rule.rule}`;
   if (rule.messageExpression) {
     try {
-      const m = program(rule.messageExpression)(vars);
+      const m = celProgram(rule.messageExpression)(vars);
       if (typeof m === 'string' && m.trim()) message = m;
     } catch {
       // upstream falls back to message (or the rule) when messageExpression fails

@@ -1,0 +1,1 @@
+export { AdmissionPolicies, admissionPolicyBindingStrategy, admissionPolicyStrategy, type ParamReader } from './policies.ts';

@@ -1,0 +1,104 @@
+// ValidatingAdmissionPolicy with the real kubectl: a policy whose limit
+// comes from a ConfigMap param refuses a Deployment over it (Deny), a second
+// binding only warns (Warn), a messageExpression words the refusal, and a
+// policy whose CEL does not compile is refused.
+import { describe, expect, it } from 'vitest';
+import { useTestApiServer } from '../harness/api-server.ts';
+
+const api = useTestApiServer('sk-vap-', ['--disable-scheduler', '--disable-controllers']);
+
+const POLICY = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit.example.com}
+spec:
+  failurePolicy: Fail
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  variables:
+  - {name: limit, expression: "int(params.data.maxReplicas)"}
+  validations:
+  - expression: "object.spec.replicas <= variables.limit"
+    messageExpression: "'replicas must be at most ' + string(variables.limit) + ', got ' + string(object.spec.replicas)"
+    reason: Invalid
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: deny-limit, namespace: default}
+data: {maxReplicas: "3"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: warn-limit, namespace: default}
+data: {maxReplicas: "1"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-deny}
+spec:
+  policyName: replica-limit.example.com
+  validationActions: [Deny]
+  paramRef: {name: deny-limit, namespace: default, parameterNotFoundAction: Deny}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-warn}
+spec:
+  policyName: replica-limit.example.com
+  validationActions: [Warn]
+  paramRef: {name: warn-limit, namespace: default, parameterNotFoundAction: Deny}
+`;
+
+const deployment = (name: string, replicas: number) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c, image: busybox}]}
+`;
+
+describe('ValidatingAdmissionPolicy', () => {
+  it("refuses a Deployment over the param's bound, warns under the Warn binding, and lets one within both pass", async () => {
+    const applied = await api.kubectlResult(['apply', '-f', '-'], POLICY);
+    expect(applied.code, applied.stderr).toBe(0);
+    let refused = { code: 0, stdout: '', stderr: '' };
+    await expect
+      .poll(
+        async () => {
+          refused = await api.kubectlResult(['apply', '-f', '-'], deployment('big', 5));
+          return refused.code;
+        },
+        { timeout: 10_000 },
+      )
+      .not.toBe(0);
+    expect(refused.stderr).toContain(
+      `The deployments "big" is invalid: : ValidatingAdmissionPolicy 'replica-limit.example.com' with binding 'replica-deny' denied request: replicas must be at most 3, got 5`,
+    );
+    const warned = await api.kubectlResult(['apply', '-f', '-'], deployment('medium', 2));
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain(
+      "Warning: Validation failed for ValidatingAdmissionPolicy 'replica-limit.example.com' with binding 'replica-warn': replicas must be at most 1, got 2",
+    );
+    const small = await api.kubectlResult(['apply', '-f', '-'], deployment('small', 1));
+    expect(small.code).toBe(0);
+    expect(small.stderr).toBe('');
+    // an update over the bound is refused too (the scale subresource is not in the rules, as in Kubernetes)
+    const scaled = await api.kubectlResult(['patch', 'deployment', 'small', '--type=merge', '-p', '{"spec":{"replicas":4}}']);
+    expect(scaled.code).not.toBe(0);
+    expect(scaled.stderr).toContain('replicas must be at most 3, got 4');
+  });
+
+  it('refuses a policy whose expression does not compile', async () => {
+    const r = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: broken.example.com}\nspec:\n  validations: [{expression: "object.spec.replicas <="}]\n',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.validations[0].expression: Invalid value: "object.spec.replicas <=": compilation failed');
+  });
+});
