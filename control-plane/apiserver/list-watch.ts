@@ -9,16 +9,16 @@ export interface ListWatchHandlers {
 
 const RELIST_DELAY_MS = 1000;
 
-/** A feed that keeps `held` (by object name) in step with a resource, each object as `valueOf` makes it. */
-export function mapFeed<T>(held: Map<string, T>, valueOf: (o: Obj) => T): ListWatchHandlers {
+/** A feed that keeps `held` (by object name) in step with a resource, each object as `keep` makes it. */
+export function mapFeed<T>(held: Map<string, T>, keep: (o: Obj) => T): ListWatchHandlers {
   return {
     list: (items) => {
       held.clear();
-      for (const o of items) held.set(o.metadata.name as string, valueOf(o));
+      for (const o of items) held.set(o.metadata.name as string, keep(o));
     },
     event: (e) => {
       if (e.type === 'DELETED') held.delete(e.object.metadata.name as string);
-      else if (e.type === 'ADDED' || e.type === 'MODIFIED') held.set(e.object.metadata.name as string, valueOf(e.object));
+      else if (e.type === 'ADDED' || e.type === 'MODIFIED') held.set(e.object.metadata.name as string, keep(e.object));
     },
   };
 }
