@@ -343,6 +343,9 @@ export class ApiServer {
       throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (path === '/metrics') return this.#metrics.serve(res);
+    // service account issuer discovery, so others can verify the tokens this server issues
+    if (path === '/.well-known/openid-configuration') return sendJson(res, 200, this.#opts.serviceAccountTokens.discovery());
+    if (path === '/openid/v1/jwks') return sendJson(res, 200, await this.#opts.serviceAccountTokens.jwks(), { 'content-type': 'application/jwk-set+json' });
     if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));
     if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
     if (path.startsWith('/openapi/v3/')) {

@@ -66,6 +66,22 @@ export class ServiceAccountTokens {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
+  /** The key tokens are verified with, as a JWK Set (what /openid/v1/jwks serves). */
+  async jwks(): Promise<{ keys: object[] }> {
+    return { keys: [{ ...(await exportJWK(this.#publicKey)), kid: this.#kid, use: 'sig', alg: 'ES256' }] };
+  }
+
+  /** The OpenID provider configuration others verify tokens with (/.well-known/openid-configuration). */
+  discovery(): object {
+    return {
+      issuer: this.issuer,
+      jwks_uri: `${this.issuer.replace(/\/+$/, '')}/openid/v1/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['ES256'],
+    };
+  }
+
   /** The token's claims if it is ours, unexpired and for one of `audiences`; null otherwise. */
   async verify(token: string, audiences: string[]): Promise<VerifiedToken | null> {
     let payload: JWTPayload;
