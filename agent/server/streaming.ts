@@ -54,13 +54,9 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     if (kind === 'portForward') {
       const sandbox = observed.sandboxes.find((s) => s.state === 'SANDBOX_READY');
       if (!sandbox) throw new StreamError(400, `pod ${name} has no running sandbox`);
-      streamUrl = await deps.cri.portForward(
-        sandbox.id,
-        q
-          .getAll('port')
-          .map(Number)
-          .filter((p) => p > 0),
-      );
+      // the kubelet's own `port`, or the API's `ports` (PodPortForwardOptions) as the API server passes the query through
+      const ports = [...q.getAll('port'), ...q.getAll('ports').flatMap((p) => p.split(','))].map(Number).filter((p) => p > 0);
+      streamUrl = await deps.cri.portForward(sandbox.id, ports);
     } else {
       const running = observed.containers.filter((c) => c.name === container && c.state === 'CONTAINER_RUNNING');
       const ct = running.sort((a, b) => b.createdAt - a.createdAt)[0];

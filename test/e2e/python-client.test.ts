@@ -26,7 +26,7 @@ metadata: {name: ticker}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
-  - {name: ticker, image: busybox, command: [sh, -c, 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.2; done']}
+  - {name: ticker, image: busybox, command: [sh, -c, 'mkdir -p /www && echo pf-ok > /www/index.html && httpd -p 8080 -h /www && i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.2; done']}
 `,
   );
   await waitForJsonPath(c, ['pod', 'ticker'], '{.status.phase}', 'Running');
@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('the official Python client', () => {
-  it('watches, reads typed status objects, execs and follows logs', async () => {
+  it('watches, reads typed status objects, execs, follows logs and forwards a port', async () => {
     const { stdout } = await run(PYTHON, [SCRIPT, c.kubeconfig, 'ticker'], { timeout: 120_000 });
     const checks = Object.fromEntries(
       stdout
@@ -50,5 +50,6 @@ describe('the official Python client', () => {
     expect(checks.status).toEqual({ check: 'status', daemonSet: 0, replicaSet: 0 });
     expect(checks.exec).toEqual({ check: 'exec', output: 'hello from exec\n' });
     expect(checks.follow).toEqual({ check: 'follow', lines: 4 });
+    expect(checks.portforward).toEqual({ check: 'portforward', body: 'pf-ok' });
   });
 });
