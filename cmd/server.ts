@@ -202,6 +202,7 @@ export async function runServer(argv: string[]): Promise<void> {
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
   });
   const storage = await encryptedAtRest(openStorage(values['datastore-endpoint'] as string), values);
+  const serviceAccountTokens = await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']);
   const server = new ApiServer({
     storage,
     tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
@@ -210,7 +211,7 @@ export async function runServer(argv: string[]): Promise<void> {
     port,
     advertiseAddress: advertise,
     serviceCidr,
-    serviceAccountTokens: await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']),
+    serviceAccountTokens,
     apiAudiences: values['api-audiences']
       ?.split(',')
       .map((a) => a.trim())
@@ -250,6 +251,7 @@ export async function runServer(argv: string[]): Promise<void> {
         nodeLifecycle,
         nodeIpam,
         signingDurationSeconds: parseDuration(values['cluster-signing-duration'] as string) / 1000,
+        legacyTokens: (c) => serviceAccountTokens.issueLegacy(c),
       }).run(signal),
     );
   }

@@ -127,7 +127,11 @@ export class ApiServer {
     this.#authenticator = new Authenticator(
       [
         ...(opts.tokenAuthenticators ?? []),
-        new ServiceAccountAuthenticator(opts.serviceAccountTokens, this.registry('', 'serviceaccounts'), this.registry('', 'pods')),
+        new ServiceAccountAuthenticator(opts.serviceAccountTokens, {
+          serviceAccounts: this.registry('', 'serviceaccounts'),
+          pods: this.registry('', 'pods'),
+          secrets: this.registry('', 'secrets'),
+        }),
         new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
       ],
       this.#apiAudiences,

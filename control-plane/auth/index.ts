@@ -11,4 +11,5 @@ export { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES, COMPONENT_USERS } from './bootstra
 export { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, StaticTokenFile } from './token-authenticators.ts';
 export type { TokenAuthenticator } from './token-authenticators.ts';
 export { ServiceAccountTokens } from './service-account-token.ts';
+export type { LegacyClaims } from './service-account-token.ts';
 export type { PolicyRule, RequestAttributes, UserInfo } from './types.ts';

@@ -5,6 +5,16 @@ import { pathExists } from '../../apimachinery/index.ts';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+const LEGACY = 'kubernetes.io/serviceaccount';
+
+/** What a legacy (Secret-held) service account token says of itself. */
+export interface LegacyClaims {
+  namespace: string;
+  secretName: string;
+  serviceAccountName: string;
+  serviceAccountUid: string;
+}
 
 /** The private claims Kubernetes puts in bound service account tokens. */
 export interface ServiceAccountClaims {
@@ -64,6 +74,41 @@ export class ServiceAccountTokens {
       .setExpirationTime(exp)
       .sign(this.#privateKey);
     return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /**
+   * A legacy token for a kubernetes.io/service-account-token Secret: signed by
+   * the same key, issued by kubernetes/serviceaccount, with no audience and no
+   * expiry (it lives as long as its Secret and its account).
+   */
+  async issueLegacy(c: LegacyClaims): Promise<string> {
+    return new SignJWT({
+      [`${LEGACY}/namespace`]: c.namespace,
+      [`${LEGACY}/secret.name`]: c.secretName,
+      [`${LEGACY}/service-account.name`]: c.serviceAccountName,
+      [`${LEGACY}/service-account.uid`]: c.serviceAccountUid,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: this.#kid })
+      .setIssuer(LEGACY_ISSUER)
+      .setSubject(`system:serviceaccount:${c.namespace}:${c.serviceAccountName}`)
+      .sign(this.#privateKey);
+  }
+
+  /** A legacy token's claims if this key signed it; null otherwise. */
+  async verifyLegacy(token: string): Promise<LegacyClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.#publicKey, { issuer: LEGACY_ISSUER, algorithms: ['ES256'] });
+      const claim = (k: string) => payload[`${LEGACY}/${k}`];
+      const c = {
+        namespace: claim('namespace'),
+        secretName: claim('secret.name'),
+        serviceAccountName: claim('service-account.name'),
+        serviceAccountUid: claim('service-account.uid'),
+      };
+      return Object.values(c).every((v) => typeof v === 'string' && v) ? (c as LegacyClaims) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The key tokens are verified with, as a JWK Set (what /openid/v1/jwks serves). */

@@ -64,22 +64,46 @@ export class StaticTokenFile implements TokenAuthenticator {
   }
 }
 
-/** Bound service account JWTs: valid signature, and the account (and pod) still exist with the same uid. */
+/**
+ * Service account JWTs: bound ones (valid signature, and the account and pod
+ * still there with the same uids), and legacy ones held in
+ * kubernetes.io/service-account-token Secrets (the Secret still holds this
+ * very token, and the account is still the one it was made for).
+ */
 export class ServiceAccountAuthenticator implements TokenAuthenticator {
   readonly #tokens: ServiceAccountTokens;
   readonly #serviceAccounts: ObjectReader;
   readonly #pods: ObjectReader;
+  readonly #secrets: ObjectReader;
 
-  constructor(tokens: ServiceAccountTokens, serviceAccounts: ObjectReader, pods: ObjectReader) {
+  constructor(tokens: ServiceAccountTokens, readers: { serviceAccounts: ObjectReader; pods: ObjectReader; secrets: ObjectReader }) {
     this.#tokens = tokens;
-    this.#serviceAccounts = serviceAccounts;
-    this.#pods = pods;
+    this.#serviceAccounts = readers.serviceAccounts;
+    this.#pods = readers.pods;
+    this.#secrets = readers.secrets;
+  }
+
+  async #legacy(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | null> {
+    const c = await this.#tokens.verifyLegacy(token);
+    if (!c) return null;
+    const secret = await this.#secrets.get(c.namespace, c.secretName).catch(() => null);
+    const held = (secret as { data?: Record<string, string> } | null)?.data?.token;
+    if (!held || Buffer.from(held, 'base64').toString() !== token) return null;
+    const sa = await this.#serviceAccounts.get(c.namespace, c.serviceAccountName).catch(() => null);
+    if (!sa || sa.metadata.uid !== c.serviceAccountUid) return null;
+    const user = {
+      name: `system:serviceaccount:${c.namespace}:${c.serviceAccountName}`,
+      uid: c.serviceAccountUid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${c.namespace}`],
+    };
+    // a legacy token names no audience: it is good for this server's
+    return { user, audiences };
   }
 
   async authenticate(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | null> {
     if (token.split('.').length !== 3) return null;
     const verified = await this.#tokens.verify(token, audiences);
-    if (!verified) return null;
+    if (!verified) return this.#legacy(token, audiences);
     const { namespace, serviceaccount, pod } = verified.claims;
     // a service account (or pod) that cannot be read cannot vouch for the token: unauthenticated
     const sa = await this.#serviceAccounts.get(namespace, serviceaccount.name).catch(() => null);

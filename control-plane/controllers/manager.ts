@@ -22,6 +22,8 @@ import { ResourceQuotaController } from './resource-quota.ts';
 import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 import { VolumeProtectionController } from './volume-protection.ts';
+import { LegacyTokenController } from './service-account-tokens.ts';
+import type { LegacyClaims } from '../auth/index.ts';
 
 /**
  * The controller manager: every controller over one set of shared informers,
@@ -36,7 +38,13 @@ export class ControllerManager {
     client: RestClient,
     ca: KeyPair,
     log: Logger,
-    opts: { nodeLifecycle?: NodeLifecycleOptions; nodeIpam?: NodeIpamOptions; signingDurationSeconds?: number } = {},
+    opts: {
+      nodeLifecycle?: NodeLifecycleOptions;
+      nodeIpam?: NodeIpamOptions;
+      signingDurationSeconds?: number;
+      /** signs the legacy tokens of service-account-token Secrets (the tokens controller runs only with it) */
+      legacyTokens?: (c: LegacyClaims) => Promise<string>;
+    } = {},
   ) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
@@ -65,6 +73,7 @@ export class ControllerManager {
       new PersistentVolumeController(ctx('persistentvolume-controller')),
       new VolumeProtectionController(ctx('pvc-protection-controller')),
       ...(opts.nodeIpam ? [new NodeIpamController(ctx('node-ipam-controller'), opts.nodeIpam)] : []),
+      ...(opts.legacyTokens ? [new LegacyTokenController(ctx('tokens-controller'), { issue: opts.legacyTokens, caPem: ca.cert })] : []),
     ];
   }
 

@@ -277,6 +277,15 @@ const CORPUS: Case[] = [
     reason: 'Invalid',
     message: /data: Too long: may not be more than 1048576 bytes/,
   },
+  {
+    name: 'a service account token Secret that names no account',
+    method: 'POST',
+    path: '/api/v1/namespaces/default/secrets',
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' }, type: 'kubernetes.io/service-account-token' },
+    code: 422,
+    reason: 'Invalid',
+    message: /metadata\.annotations\[kubernetes\.io\/service-account\.name\]: Required value/,
+  },
   { name: 'timeoutSeconds that is not a number', method: 'GET', path: `${CM}?timeoutSeconds=soon`, code: 400, reason: 'BadRequest' },
   { name: 'gracePeriodSeconds that is not a number', method: 'DELETE', path: `${CM}/existing?gracePeriodSeconds=later`, code: 400, reason: 'BadRequest' },
   {

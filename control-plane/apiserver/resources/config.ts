@@ -86,6 +86,10 @@ export const secretStrategy: Strategy = {
       if (typeof v === 'string' && !BASE64.test(v)) causes.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
     }
     if (dataBytes(obj.data, base64Bytes) > MAX_DATA_BYTES) causes.push(fieldErrors.tooLong('data', MAX_DATA_BYTES));
+    // a service account token Secret names its account
+    const account = 'kubernetes.io/service-account.name';
+    if (obj.type === 'kubernetes.io/service-account-token' && !obj.metadata.annotations?.[account])
+      causes.push(fieldErrors.required(`metadata.annotations[${account}]`));
     return causes;
   },
   validateUpdate: (obj, old) => [...(secretStrategy.validate?.(obj) ?? []), ...immutable(obj.type, old.type, 'type'), ...validateImmutable(obj, old)],
