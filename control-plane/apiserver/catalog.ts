@@ -1,4 +1,5 @@
 import { limitRangeStrategy } from './resources/limit-ranges.ts';
+import { COMPONENT_STATUSES } from './component-statuses.ts';
 import { webhookConfigurationStrategy } from './admission-webhooks/index.ts';
 import { admissionPolicyBindingStrategy, admissionPolicyStrategy } from './admission-policies/index.ts';
 import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
@@ -140,6 +141,8 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
     // served from the kubelets' summaries, nothing stored (resource-metrics.ts)
+    // worked out on each read, nothing stored (component-statuses.ts)
+    COMPONENT_STATUSES,
     of('metrics.k8s.io', 'v1beta1')('nodes', 'NodeMetrics', false, { verbs: ['get', 'list'], virtual: true }),
     of('metrics.k8s.io', 'v1beta1')('pods', 'PodMetrics', true, { verbs: ['get', 'list'], virtual: true }),
     review('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),

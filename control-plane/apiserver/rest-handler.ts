@@ -7,6 +7,7 @@ import type { RequestInfo } from '../api/index.ts';
 import { apiVersionOf, type Obj } from './resource-info.ts';
 import { readBody, sendJson, sendJsonList } from './http-util.ts';
 import { toTable, wantsTable } from './table.ts';
+import { COMPONENT_STATUSES, componentStatuses } from './component-statuses.ts';
 import { serveWatch } from './watch-stream.ts';
 import { REVIEWS } from './reviews.ts';
 import { deleteOptions, dryRun, listOptions, unsupportedPatch } from './request-options.ts';
@@ -42,6 +43,14 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
     const body = (await readBody(req)) as Parameters<typeof review>[0];
     return sendJson(res, 201, await review(body, { ...ctx.auth, user, namespace: info.namespace }));
+  }
+  if (info.group === '' && info.resource === COMPONENT_STATUSES.resource && info.version === 'v1') {
+    if (req.method !== 'GET' || info.subresource) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    const all = await componentStatuses(ctx.registries.get(registryKey('coordination.k8s.io', 'leases')) as Registry);
+    const items = info.name ? all.filter((s) => s.metadata.name === info.name) : all;
+    if (info.name && !items.length) throw errors.notFound(COMPONENT_STATUSES.resource, '', info.name);
+    if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(COMPONENT_STATUSES, items, { accept: req.headers.accept }));
+    return sendJson(res, 200, info.name ? items[0] : { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items });
   }
   if (info.group === METRICS_GROUP && info.version === 'v1beta1') {
     if (req.method !== 'GET' || info.subresource) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');

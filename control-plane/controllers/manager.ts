@@ -23,6 +23,7 @@ import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
 import { VolumeProtectionController } from './volume-protection.ts';
 import { LegacyTokenController } from './service-account-tokens.ts';
+import { ServiceLoadBalancerController } from './service-lb.ts';
 import type { LegacyClaims } from '../auth/index.ts';
 
 /**
@@ -72,6 +73,7 @@ export class ControllerManager {
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),
       new PersistentVolumeController(ctx('persistentvolume-controller')),
       new VolumeProtectionController(ctx('pvc-protection-controller')),
+      new ServiceLoadBalancerController(ctx('service-lb-controller')),
       ...(opts.nodeIpam ? [new NodeIpamController(ctx('node-ipam-controller'), opts.nodeIpam)] : []),
       ...(opts.legacyTokens ? [new LegacyTokenController(ctx('tokens-controller'), { issue: opts.legacyTokens, caPem: ca.cert })] : []),
     ];

@@ -63,6 +63,19 @@ describe('API server metrics', () => {
   });
 });
 
+describe("the seeds' debug recipe", () => {
+  it('answers kubectl get componentstatuses: the store and the controller manager healthy, the disabled scheduler not', async () => {
+    await expect
+      .poll(async () => api.kubectl('get', 'componentstatuses', '--no-headers'), { timeout: 30_000 })
+      .toMatch(/^controller-manager\s+Healthy\s+ok\s*$/m);
+    const table = await api.kubectl('get', 'cs');
+    expect(table).toMatch(/^NAME\s+STATUS\s+MESSAGE\s+ERROR$/m);
+    expect(table).toMatch(/^etcd-0\s+Healthy\s+ok\s*$/m);
+    expect(table).toMatch(/^scheduler\s+Unhealthy\s+/m);
+    expect(await api.kubectl('get', '--raw', '/readyz?verbose')).toMatch(/^readyz check passed$/m);
+  });
+});
+
 describe('a real Prometheus', () => {
   let dir = '';
   let prometheus: ChildProcess | undefined;

@@ -50,6 +50,28 @@ describe('Services on a real node', () => {
     const res = await fetch(`http://${gateway}:${nodePort}/`, { signal: AbortSignal.timeout(5000) });
     expect(backends).toContain((await res.text()).trim());
 
+    // a LoadBalancer gets the nodes' addresses (ServiceLB's way) and answers on them; it loses them when it stops being one
+    await c.kubectl('expose', 'deployment', 'echo', '--name=echo-lb', '--port=8081', '--target-port=8080', '--type=LoadBalancer');
+    const external = await waitForJsonPath(c, ['service', 'echo-lb'], '{.status.loadBalancer.ingress[0].ip}', /^\d+\.\d+\.\d+\.\d+$/);
+    expect(await c.kubectl('get', 'service', 'echo-lb', '--no-headers')).toMatch(
+      new RegExp(`^echo-lb\\s+LoadBalancer\\s+\\S+\\s+${external.replace(/\./g, '\\.')}\\s`),
+    );
+    await expect
+      .poll(
+        async () =>
+          (
+            await fetch(`http://${external}:8081/`, { signal: AbortSignal.timeout(3000) }).then(
+              (r) => r.text(),
+              () => '',
+            )
+          ).trim(),
+        { timeout: 20_000 },
+      )
+      .toMatch(new RegExp(`^(${backends.join('|')})$`));
+    await c.kubectl('patch', 'service', 'echo-lb', '-p', '{"spec":{"type":"ClusterIP"}}');
+    await expect.poll(() => c.kubectl('get', 'service', 'echo-lb', '-o', 'jsonpath={.status.loadBalancer}'), { timeout: 20_000 }).toBe('{}');
+    await c.kubectl('delete', 'service', 'echo-lb');
+
     // by name through the cluster DNS: the full name, and the short one through the pod's search path
     const resolved = await client('resolver', 'nslookup echo.default.svc.cluster.local; wget -qO- http://echo/');
     expect(resolved).toContain(`Address: ${clusterIP}`);

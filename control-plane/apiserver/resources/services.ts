@@ -244,12 +244,14 @@ export function serviceStrategy(ips: ServiceIpRange, nodePorts: NodePortRange): 
       const sel = Object.entries(svc.spec?.selector ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
-      const ext = (svc.spec?.externalIPs ?? []).join(',');
+      // as kubectl's printer: a LoadBalancer shows its ingress addresses (or <pending>), with any external IPs
+      const lb = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).filter(Boolean);
+      const ext = [...(svc.spec?.type === 'LoadBalancer' ? lb : []), ...(svc.spec?.externalIPs ?? [])].join(',');
       return [
         obj.metadata.name,
         svc.spec?.type ?? 'ClusterIP',
         svc.spec?.clusterIP ?? '<none>',
-        ext || '<none>',
+        ext || (svc.spec?.type === 'LoadBalancer' ? '<pending>' : '<none>'),
         ports || '<none>',
         age(obj.metadata.creationTimestamp),
         sel || '<none>',
