@@ -226,7 +226,7 @@ describe('PodWorkers retrying a removal that fails', () => {
       expect(warned.map((l) => l.msg)).toEqual(['pod sync failed; retrying with back-off']);
       expect(lines.some((l) => l.msg === 'pod sync works again')).toBe(true);
       // removed: nothing is tried again
-      await vi.advanceTimersByTimeAsync(120_000);
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(removals).toHaveLength(4);
     } finally {
       vi.useRealTimers();

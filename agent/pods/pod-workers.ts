@@ -41,8 +41,12 @@ interface Worker {
   lastError: string | undefined;
 }
 
-/** A sync that failed is tried again after 1 s, doubling up to a minute (a sandbox the runtime will not remove is not hammered). */
-const RETRY: Backoff = { initialMs: 1000, maxMs: 60_000 };
+/**
+ * A sync that failed is tried again after 1 s, doubling up to 10 s (the
+ * kubelet's pod worker back-off): a sandbox the runtime will not remove is not
+ * hammered, and a pod whose syncs failed for a while is not left waiting long.
+ */
+const RETRY: Backoff = { initialMs: 1000, maxMs: 10_000 };
 
 /**
  * One worker per pod: syncs are serial within a pod and parallel across
