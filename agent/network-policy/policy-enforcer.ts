@@ -18,42 +18,69 @@ const DEBOUNCE_MS = 100;
 const RESYNC_MS = 5 * 60_000;
 const RETRY_MS = 5_000;
 
+/** The pods and namespaces a policy may name, watched only while there is a policy. */
+interface PeerWatch {
+  pods: Informer<Pod>;
+  namespaces: Informer<Namespace>;
+  stop: AbortController;
+  synced: Promise<unknown>;
+}
+
 /**
  * NetworkPolicy enforcement for the pods of this node (as k3s's embedded
- * policy controller): every policy, pod and namespace is watched, and on any
- * change the policy table is rendered anew and, if it differs from what was
- * written, written in one nft transaction.
+ * policy controller): policies are watched always; every pod and namespace
+ * only while there is at least one policy (a cluster without any pays one
+ * watch, not a copy of every pod). On any change the policy table is
+ * rendered anew and, if it differs from what was written, written in one nft
+ * transaction.
  */
 export class NetworkPolicyEnforcer {
   readonly #log: Logger;
+  readonly #client: RestClient;
   readonly #table: string;
   readonly #nodeName: string;
   readonly #policies: Informer<NetworkPolicy>;
-  readonly #pods: Informer<Pod>;
-  readonly #namespaces: Informer<Namespace>;
+  #peers: PeerWatch | undefined;
+  #signal: AbortSignal | undefined;
   #timer: NodeJS.Timeout | undefined;
   #written: string | undefined;
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(client: RestClient, opts: { table: string; nodeName: string }, log: Logger) {
     this.#log = log.child({ component: 'network-policy' });
+    this.#client = client;
     this.#table = opts.table;
     this.#nodeName = opts.nodeName;
     this.#policies = new Informer<NetworkPolicy>(client, { group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies' }, { log: this.#log });
-    this.#pods = new Informer<Pod>(client, { resource: 'pods' }, { log: this.#log });
-    this.#namespaces = new Informer<Namespace>(client, { resource: 'namespaces' }, { log: this.#log });
-    for (const informer of [this.#policies, this.#pods, this.#namespaces] as Informer<{ metadata?: object }>[]) {
-      const changed = () => this.#schedule(DEBOUNCE_MS);
-      informer.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
-    }
+    const changed = () => this.#schedule(DEBOUNCE_MS);
+    this.#policies.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const informers = [this.#policies, this.#pods, this.#namespaces];
-    for (const i of informers) void i.run(signal);
-    await Promise.all(informers.map((i) => i.hasSynced()));
+    this.#signal = signal;
+    void this.#policies.run(signal);
+    await this.#policies.hasSynced();
     signal.addEventListener('abort', () => clearTimeout(this.#timer), { once: true });
     this.#schedule(0);
+  }
+
+  /** Starts watching pods and namespaces (once there is a policy), or stops (once there is none). */
+  #watchPeers(wanted: boolean): void {
+    if (wanted && !this.#peers && this.#signal && !this.#signal.aborted) {
+      const stop = new AbortController();
+      const signal = AbortSignal.any([this.#signal, stop.signal]);
+      const pods = new Informer<Pod>(this.#client, { resource: 'pods' }, { log: this.#log });
+      const namespaces = new Informer<Namespace>(this.#client, { resource: 'namespaces' }, { log: this.#log });
+      const changed = () => this.#schedule(DEBOUNCE_MS);
+      for (const i of [pods, namespaces] as Informer<{ metadata?: object }>[]) {
+        i.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+        void i.run(signal);
+      }
+      this.#peers = { pods, namespaces, stop, synced: Promise.all([pods.hasSynced(), namespaces.hasSynced()]) };
+    } else if (!wanted && this.#peers) {
+      this.#peers.stop.abort();
+      this.#peers = undefined;
+    }
   }
 
   /** `rewrite`: write the table even if it is what was written (the periodic resync) */
@@ -67,10 +94,14 @@ export class NetworkPolicyEnforcer {
   }
 
   async #sync(): Promise<void> {
+    const policies = this.#policies.list();
+    this.#watchPeers(policies.length > 0);
+    const peers = this.#peers;
+    if (peers) await peers.synced;
     const script = renderPolicyTable(this.#table, {
-      policies: this.#policies.list(),
-      pods: this.#pods.list(),
-      namespaces: this.#namespaces.list(),
+      policies,
+      pods: peers?.pods.list() ?? [],
+      namespaces: peers?.namespaces.list() ?? [],
       nodeName: this.#nodeName,
     });
     try {
