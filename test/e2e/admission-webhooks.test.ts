@@ -104,6 +104,33 @@ describe('admission webhooks', () => {
     expect(seen.some((s) => s.includes('WebhookConfiguration'))).toBe(false);
   });
 
+  it('skips a webhook whose matchConditions do not hold', async () => {
+    const conditional = configuration(
+      'Validating',
+      'conditional',
+      '/validate',
+      '  matchConditions: [{name: not-exempt, expression: "!has(object.metadata.labels) || !(\'exempt\' in object.metadata.labels)"}]\n',
+    );
+    // the guard is done with: the conditional webhook alone validates now
+    await api.kubectl('delete', 'validatingwebhookconfiguration', 'guard');
+    const applied = await api.kubectlResult(['apply', '-f', '-'], conditional);
+    expect(applied.code, applied.stderr).toBe(0);
+    // the labeller runs first, so every ConfigMap here has labels; one labelled exempt is not sent to the conditional webhook
+    await expect
+      .poll(async () => (await api.kubectlResult(['create', 'configmap', `checked-${Date.now()}`, '-n', 'hooked', '--from-literal=forbidden=1'])).stderr, {
+        timeout: 10_000,
+      })
+      .toContain('admission webhook "conditional.skiff.example.com" denied the request');
+    const before = seen.filter((x) => x.startsWith('/validate')).length;
+    const exempt = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: exempt, namespace: hooked, labels: {exempt: "yes"}}\ndata: {forbidden: "1"}\n',
+    );
+    expect(exempt.code, exempt.stderr).toBe(0);
+    expect(seen.filter((x) => x.startsWith('/validate')).length).toBe(before);
+    await api.kubectl('delete', 'validatingwebhookconfiguration', 'conditional');
+  });
+
   it('fails writes when a webhook is down under failurePolicy Fail, and passes them by under Ignore', async () => {
     const down = 'https://127.0.0.1:1';
     await api.kubectlResult(['apply', '-f', '-'], configuration('Validating', 'absent-ignore', '/x', '  failurePolicy: Ignore\n', down));

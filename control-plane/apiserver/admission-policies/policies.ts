@@ -1,6 +1,6 @@
 import { ApiError, fieldErrors, type Logger } from '../../../apimachinery/index.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
-import { ruleMatches, selectorMatches, type WebhookAttributes } from '../admission-webhooks/index.ts';
+import { admissionVariables, ruleMatches, selectorMatches, toCel, type WebhookAttributes } from '../admission-webhooks/index.ts';
 import type { LabelSelectorObject, RuleWithOperations } from '../admission-webhooks/configurations.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
@@ -44,14 +44,6 @@ interface BindingSpec {
 
 /** Reads a policy's params: the objects of its paramKind a binding's paramRef names. */
 export type ParamReader = (paramKind: { apiVersion: string; kind: string }, ref: NonNullable<BindingSpec['paramRef']>, namespace: string) => Promise<Obj[]>;
-
-/** JSON as CEL sees it in kube-apiserver: integers are ints (int64), not doubles. */
-function toCel(value: unknown): unknown {
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
-  return value;
-}
 
 function expressionsOf(spec: PolicySpec): [string, string][] {
   return [
@@ -182,21 +174,7 @@ export class AdmissionPolicies {
     } else paramsList.push(null);
     const failed: { message: string; reason: NonNullable<Validation['reason']> }[] = [];
     for (const params of paramsList) {
-      const vars: Record<string, unknown> = {
-        object: toCel(a.object ?? null),
-        oldObject: toCel(a.oldObject ?? null),
-        params: toCel(params),
-        request: toCel({
-          operation: a.operation,
-          name: a.name,
-          namespace: a.namespace,
-          kind: { group: a.group, version: a.version, kind: a.kind },
-          resource: { group: a.group, version: a.version, resource: a.resource },
-          subResource: a.subresource,
-          userInfo: { username: a.user.name, groups: a.user.groups },
-          dryRun: a.dryRun,
-        }),
-      };
+      const vars: Record<string, unknown> = { ...admissionVariables(a), params: toCel(params) };
       const variables: Record<string, unknown> = {};
       vars.variables = variables;
       const run = (expression: string) => celProgram(expression)(vars);

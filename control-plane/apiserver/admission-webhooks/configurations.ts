@@ -1,6 +1,7 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import type { WebhookClientConfig } from '../webhook-client.ts';
+import { celProgram } from '../custom-resources/cel-library.ts';
 
 // ValidatingWebhookConfiguration and MutatingWebhookConfiguration
 // (admissionregistration.k8s.io/v1): their webhooks, defaulted and checked
@@ -31,6 +32,8 @@ export interface Webhook {
   timeoutSeconds?: number;
   admissionReviewVersions?: string[];
   reinvocationPolicy?: 'Never' | 'IfNeeded';
+  /** CEL over object, oldObject and request: all must hold for the webhook to be called */
+  matchConditions?: { name: string; expression: string }[];
 }
 
 export const webhooksOf = (obj: Obj) => ((obj as { webhooks?: Webhook[] }).webhooks ?? []) as Webhook[];
@@ -65,6 +68,13 @@ function validateWebhook(w: Webhook, at: string, names: Set<string>): StatusCaus
     causes.push(fieldErrors.invalid(`${at}.admissionReviewVersions`, versions, 'must include at least one of v1, v1beta1'));
   if (w.timeoutSeconds !== undefined && (w.timeoutSeconds < 1 || w.timeoutSeconds > 30))
     causes.push(fieldErrors.invalid(`${at}.timeoutSeconds`, w.timeoutSeconds, 'the timeout value must be between 1 and 30 seconds'));
+  (w.matchConditions ?? []).forEach((c, i) => {
+    try {
+      celProgram(c.expression);
+    } catch (err) {
+      causes.push(fieldErrors.invalid(`${at}.matchConditions[${i}].expression`, c.expression, `compilation failed: ${(err as Error).message.split('\n')[0]}`));
+    }
+  });
   if (w.failurePolicy && !['Ignore', 'Fail'].includes(w.failurePolicy))
     causes.push(fieldErrors.notSupported(`${at}.failurePolicy`, w.failurePolicy, ['Fail', 'Ignore']));
   return causes;

@@ -5,6 +5,8 @@ import type { UserInfo } from '../../auth/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj } from '../resource-info.ts';
 import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
+import { celProgram } from '../custom-resources/cel-library.ts';
+import { admissionVariables } from './cel-variables.ts';
 import { webhooksOf, type RuleWithOperations, type Webhook } from './configurations.ts';
 
 // The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins: the
@@ -104,10 +106,35 @@ export class WebhookDispatcher {
     // a write with no object (CONNECT) is selected by an empty selector only
     const objectLabels = written.length ? written.map((o) => o?.metadata?.labels) : [undefined];
     if (!objectLabels.some((labels) => selectorMatches(w.objectSelector, labels))) return false;
+    if (!(await this.#namespaceSelected(w, a))) return false;
+    return this.#conditionsHold(w, a);
+  }
+
+  async #namespaceSelected(w: Webhook, a: WebhookAttributes): Promise<boolean> {
     if (!Object.keys(w.namespaceSelector ?? {}).length) return true;
     if (a.group === '' && a.resource === 'namespaces') return selectorMatches(w.namespaceSelector, (a.object ?? a.oldObject)?.metadata?.labels);
     if (!a.namespaced) return true;
     return selectorMatches(w.namespaceSelector, await a.namespaceLabels());
+  }
+
+  /** The webhook's matchConditions; one that cannot be evaluated fails the write, or skips the webhook under Ignore. */
+  #conditionsHold(w: Webhook, a: WebhookAttributes): boolean {
+    if (!w.matchConditions?.length) return true;
+    const vars = admissionVariables(a);
+    for (const c of w.matchConditions) {
+      let held: unknown;
+      try {
+        held = celProgram(c.expression)(vars);
+      } catch (err) {
+        if (w.failurePolicy === 'Ignore') return false;
+        throw new ApiError(
+          'InternalError',
+          `Internal error occurred: failed calling webhook "${w.name}": match condition "${c.name}" failed: ${(err as Error).message.split('\n')[0]}`,
+        );
+      }
+      if (held !== true) return false;
+    }
+    return true;
   }
 
   /** Sends the write through the mutating webhooks in turn, each one's JSON patch applied; returns the object and what they warned. */
