@@ -41,9 +41,17 @@ interface ResourceAdmission {
 
 const registry = (a: AdmissionRequest, group: string, resource: string) => a.ctx.registries.get(registryKey(group, resource)) as Registry;
 
-/** The namespace's labels, for PodSecurity (a namespace that is not there was refused before). */
+/** The namespace a request writes to, read once for every plugin that asks (NamespaceLifecycle, PodSecurity, selectors). */
+const namespaces = new WeakMap<AdmissionRequest, Promise<Obj>>();
+function namespaceOf(a: AdmissionRequest): Promise<Obj> {
+  let read = namespaces.get(a);
+  if (!read) namespaces.set(a, (read = registry(a, '', 'namespaces').get(undefined, a.namespace as string)));
+  return read;
+}
+
+/** The namespace's labels, for PodSecurity and the webhooks' and policies' namespace selectors. */
 async function namespaceLabels(a: AdmissionRequest): Promise<Record<string, string> | undefined> {
-  return (await registry(a, '', 'namespaces').get(undefined, a.namespace as string)).metadata.labels;
+  return (await namespaceOf(a)).metadata.labels;
 }
 
 /** The namespace's LimitRanges, for LimitRanger. */
@@ -125,10 +133,11 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
 const pluginsOf = (reg: Registry) => BY_RESOURCE[`${reg.info.group}/${reg.info.resource}`];
 
 /** Namespaced writes need their namespace to exist and not be going (NamespaceLifecycle). */
-async function requireNamespace(a: AdmissionRequest, namespace: string): Promise<void> {
+async function requireNamespace(a: AdmissionRequest): Promise<void> {
+  const namespace = a.namespace as string;
   let ns: Obj;
   try {
-    ns = await registry(a, '', 'namespaces').get(undefined, namespace);
+    ns = await namespaceOf(a);
   } catch (err) {
     if (err instanceof ApiError && err.code === 404) throw errors.notFound('namespaces', '', namespace);
     throw err;
@@ -159,6 +168,8 @@ function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subre
 
 /** The mutating webhooks on an object about to be written: their patches land on `obj` itself. */
 async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
+  // nothing to do (and no defaulting ahead of the registry's) where no webhook takes this write
+  if (!a.ctx.webhooks.interested(attributes)) return;
   // webhooks see the object as it will be stored, its defaults filled in
   a.reg.info.strategy?.defaults?.(obj);
   const { object, warnings } = await a.ctx.webhooks.mutate(attributes);
@@ -181,7 +192,7 @@ async function validateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: We
  * validating plugins, NodeRestriction, the validating webhooks; ResourceQuota last.
  */
 export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> {
-  if (a.namespace) await requireNamespace(a, a.namespace);
+  if (a.namespace) await requireNamespace(a);
   const plugins = pluginsOf(a.reg);
   await plugins?.create?.(a, obj);
   if (a.reg.info.group === '') await admitStorageCreate(a.reg.info.resource, obj, registry(a, 'storage.k8s.io', 'storageclasses'));
