@@ -1,7 +1,7 @@
-import { ApiError, fieldErrors, type Logger } from '../../../apimachinery/index.ts';
+import { ApiError, fieldErrors, type Logger, type ObjectLabelSelector } from '../../../apimachinery/index.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
-import { admissionVariables, ruleMatches, selectorMatches, toCel, type WebhookAttributes } from '../admission-webhooks/index.ts';
-import type { LabelSelectorObject, RuleWithOperations } from '../admission-webhooks/configurations.ts';
+import { admissionVariables, ruleMatches, selectorsMatch, toCel, type AdmissionSelectors, type WebhookAttributes } from '../admission-webhooks/index.ts';
+import type { RuleWithOperations } from '../admission-webhooks/configurations.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 
@@ -12,11 +12,9 @@ import type { Obj, Strategy } from '../resource-info.ts';
 // (the binding's paramRef) and `variables` bound; a failed one denies, warns
 // or is only audited, as the binding's validationActions say.
 
-interface MatchResources {
+interface MatchResources extends AdmissionSelectors {
   resourceRules?: RuleWithOperations[];
   excludeResourceRules?: RuleWithOperations[];
-  namespaceSelector?: LabelSelectorObject;
-  objectSelector?: LabelSelectorObject;
 }
 
 interface Validation {
@@ -37,7 +35,7 @@ interface PolicySpec {
 
 interface BindingSpec {
   policyName?: string;
-  paramRef?: { name?: string; namespace?: string; selector?: LabelSelectorObject; parameterNotFoundAction?: 'Allow' | 'Deny' };
+  paramRef?: { name?: string; namespace?: string; selector?: ObjectLabelSelector; parameterNotFoundAction?: 'Allow' | 'Deny' };
   matchResources?: MatchResources;
   validationActions?: ('Deny' | 'Warn' | 'Audit')[];
 }
@@ -90,14 +88,11 @@ export const admissionPolicyBindingStrategy: Strategy = {
   },
 };
 
-function matches(m: MatchResources | undefined, a: WebhookAttributes, namespaceLabels: Record<string, string> | undefined): boolean {
+async function matches(m: MatchResources | undefined, a: WebhookAttributes): Promise<boolean> {
   if (!m) return true;
   if (m.resourceRules && !m.resourceRules.some((r) => ruleMatches(r, a))) return false;
   if (m.excludeResourceRules?.some((r) => ruleMatches(r, a))) return false;
-  const objectLabels = [a.object, a.oldObject].filter(Boolean).map((o) => o?.metadata?.labels);
-  if (Object.keys(m.objectSelector ?? {}).length && !objectLabels.some((l) => selectorMatches(m.objectSelector, l))) return false;
-  if (Object.keys(m.namespaceSelector ?? {}).length && a.namespaced && !selectorMatches(m.namespaceSelector, namespaceLabels)) return false;
-  return true;
+  return selectorsMatch(m, a);
 }
 
 const STATUS_CODE: Record<NonNullable<Validation['reason']>, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
@@ -127,13 +122,12 @@ export class AdmissionPolicies {
   async validate(a: WebhookAttributes): Promise<string[]> {
     if (!this.active || a.group === 'admissionregistration.k8s.io') return [];
     const warnings: string[] = [];
-    const namespaceLabels = a.namespaced ? await a.namespaceLabels() : undefined;
     for (const [bindingName, binding] of [...this.#bindings].sort(([x], [y]) => x.localeCompare(y))) {
       const b = (binding.spec ?? {}) as BindingSpec;
       const policy = this.#policies.get(b.policyName ?? '');
       if (!policy) continue;
       const spec = (policy.spec ?? {}) as PolicySpec;
-      if (!matches(spec.matchConstraints, a, namespaceLabels) || !matches(b.matchResources, a, namespaceLabels)) continue;
+      if (!(await matches(spec.matchConstraints, a)) || !(await matches(b.matchResources, a))) continue;
       const failures = await this.#evaluate(policy, b, a).catch((err: Error) => {
         if (spec.failurePolicy === 'Ignore') {
           this.#log.warn({ policy: policy.metadata.name, err: err.message }, 'admission policy failed, failing open');

@@ -1,6 +1,7 @@
 import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 import type { WebhookClientConfig } from '../webhook-client.ts';
+import type { AdmissionSelectors } from './selectors.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
 
 // ValidatingWebhookConfiguration and MutatingWebhookConfiguration
@@ -15,19 +16,12 @@ export interface RuleWithOperations {
   scope?: '*' | 'Cluster' | 'Namespaced';
 }
 
-export interface LabelSelectorObject {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-export interface Webhook {
+export interface Webhook extends AdmissionSelectors {
   name: string;
   clientConfig: WebhookClientConfig;
   rules?: RuleWithOperations[];
   failurePolicy?: 'Ignore' | 'Fail';
   matchPolicy?: 'Exact' | 'Equivalent';
-  namespaceSelector?: LabelSelectorObject;
-  objectSelector?: LabelSelectorObject;
   sideEffects?: 'None' | 'NoneOnDryRun' | 'Some' | 'Unknown';
   timeoutSeconds?: number;
   admissionReviewVersions?: string[];

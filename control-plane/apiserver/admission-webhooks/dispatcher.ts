@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
-import { ApiError, fromObjectSelector, matchesLabels, type Logger } from '../../../apimachinery/index.ts';
+import { ApiError, type Logger } from '../../../apimachinery/index.ts';
 import type { UserInfo } from '../../auth/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj } from '../resource-info.ts';
@@ -8,6 +8,7 @@ import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
 import { admissionVariables } from './cel-variables.ts';
 import { webhooksOf, type RuleWithOperations, type Webhook } from './configurations.ts';
+import { selectorsMatch } from './selectors.ts';
 
 // The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins: the
 // webhooks of every configuration whose rules, namespace selector and object
@@ -70,9 +71,6 @@ export function ruleMatches(
   );
 }
 
-export const selectorMatches = (sel: Webhook['namespaceSelector'], labels: Record<string, string> | undefined) =>
-  matchesLabels(fromObjectSelector(sel ?? {}), labels);
-
 export class WebhookDispatcher {
   readonly #configurations = { mutating: new Map<string, Webhook[]>(), validating: new Map<string, Webhook[]>() };
   readonly #resolve: ServiceResolver;
@@ -102,19 +100,7 @@ export class WebhookDispatcher {
   }
 
   async #selected(w: Webhook, a: WebhookAttributes): Promise<boolean> {
-    const written = [a.object, a.oldObject].filter(Boolean);
-    // a write with no object (CONNECT) is selected by an empty selector only
-    const objectLabels = written.length ? written.map((o) => o?.metadata?.labels) : [undefined];
-    if (!objectLabels.some((labels) => selectorMatches(w.objectSelector, labels))) return false;
-    if (!(await this.#namespaceSelected(w, a))) return false;
-    return this.#conditionsHold(w, a);
-  }
-
-  async #namespaceSelected(w: Webhook, a: WebhookAttributes): Promise<boolean> {
-    if (!Object.keys(w.namespaceSelector ?? {}).length) return true;
-    if (a.group === '' && a.resource === 'namespaces') return selectorMatches(w.namespaceSelector, (a.object ?? a.oldObject)?.metadata?.labels);
-    if (!a.namespaced) return true;
-    return selectorMatches(w.namespaceSelector, await a.namespaceLabels());
+    return (await selectorsMatch(w, a)) && this.#conditionsHold(w, a);
   }
 
   /** The webhook's matchConditions; one that cannot be evaluated fails the write, or skips the webhook under Ignore. */
