@@ -145,17 +145,25 @@ async function requireNamespace(a: AdmissionRequest): Promise<void> {
   if (ns.metadata.deletionTimestamp) throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
 }
 
+/** The kind of write a webhook's or policy's rules are matched against. */
+const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) => ({
+  operation,
+  group: a.reg.info.group,
+  version: a.reg.info.version,
+  resource: a.reg.info.resource,
+  subresource: subresource ?? '',
+  namespaced: a.reg.info.namespaced,
+});
+
+/** Whether any admission policy or webhook may take a write of this kind (else nothing is read for them). */
+const policiesOrWebhooksTake = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) =>
+  a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, operation, subresource));
+
 /** What the webhooks are told of a write. */
 function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subresource?: string; name: string; obj?: Obj; old?: Obj }): WebhookAttributes {
-  const { group, version, resource, kind, namespaced } = a.reg.info;
   return {
-    operation: w.operation,
-    group,
-    version,
-    resource,
-    subresource: w.subresource ?? '',
-    kind,
-    namespaced,
+    ...webhookRequest(a, w.operation, w.subresource),
+    kind: a.reg.info.kind,
     name: w.name,
     namespace: a.namespace ?? '',
     object: w.obj,
@@ -206,27 +214,21 @@ export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> 
   }
 }
 
-const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) => ({
-  operation,
-  group: a.reg.info.group,
-  version: a.reg.info.version,
-  resource: a.reg.info.resource,
-  subresource: subresource ?? '',
-  namespaced: a.reg.info.namespaced,
-});
+/** The resource's update plugins, where they act on this write (the main resource or `subresource`). */
+function updatePlugins(a: AdmissionRequest, subresource: string | undefined): ResourceAdmission | undefined {
+  const plugins = pluginsOf(a.reg);
+  return plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true) ? plugins : undefined;
+}
 
 /** Whether an update of this resource (or this subresource of it) has plugins or webhooks, which read the stored object. */
 export function updateIsAdmitted(a: AdmissionRequest, subresource: string | undefined): boolean {
-  const plugins = pluginsOf(a.reg);
-  if (plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true)) return true;
-  return a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', subresource));
+  return updatePlugins(a, subresource) !== undefined || policiesOrWebhooksTake(a, 'UPDATE', subresource);
 }
 
 /** An update's admission: the resource's own plugins, then the mutating and the validating webhooks (NodeRestriction runs beside). */
 export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
-  const plugins = pluginsOf(a.reg);
-  if (plugins?.update !== undefined && (plugins.updates?.(w.subresource) ?? true)) await plugins.update(a, w);
-  if (!a.ctx.policies.active && !a.ctx.webhooks.interested(webhookRequest(a, 'UPDATE', w.subresource))) return;
+  await updatePlugins(a, w.subresource)?.update?.(a, w);
+  if (!policiesOrWebhooksTake(a, 'UPDATE', w.subresource)) return;
   const attributes = () => webhookAttributes(a, { operation: 'UPDATE', subresource: w.subresource, name: w.old.metadata.name ?? '', obj: w.obj, old: w.old });
   await mutateByWebhooks(a, attributes(), w.obj);
   await validateByPoliciesAndWebhooks(a, attributes());
@@ -234,7 +236,7 @@ export async function admitUpdate(a: AdmissionRequest, w: { subresource: string 
 
 /** Whether a delete of this resource goes to webhooks (which are then shown the object going). */
 export function deleteIsAdmitted(a: AdmissionRequest): boolean {
-  return a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, 'DELETE', undefined));
+  return policiesOrWebhooksTake(a, 'DELETE', undefined);
 }
 
 /** A delete's admission: the validating webhooks, shown the object as it is (mutating ones have nothing to change). */
