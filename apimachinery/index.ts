@@ -10,7 +10,7 @@ export { createCA, issueCert, signRequest, describeRequest, createCertificateReq
 export type { KeyPair, CertRequest, RequestedNames } from './pki.ts';
 export { loadKubeconfig, writeKubeconfig, renderKubeconfig } from './kubeconfig.ts';
 export type { ClientConfig } from './kubeconfig.ts';
-export { resourcePath } from './resource-path.ts';
+export { parseApiVersion, resourcePath } from './resource-path.ts';
 export type { ResourceRef } from './resource-path.ts';
 export { RestClient } from './rest-client.ts';
 export type { PatchType, WatchEvent, Query } from './rest-client.ts';

@@ -18,3 +18,9 @@ export function resourcePath(r: ResourceRef): string {
   if (r.subresource) p += `/${r.subresource}`;
   return p;
 }
+
+/** An apiVersion's group and version: `apps/v1` is apps and v1, `v1` the core group's v1. */
+export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}

@@ -12,6 +12,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { parseApiVersion } from '../resource-path.ts';
 import { ApiError } from '../status.ts';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -40,7 +41,7 @@ function schemas(): protobuf.Root {
 
 /** The .proto package holding a group's kinds: `k8s.apps.v1`, `k8s.core.v1`, `k8s.rbac.v1` … */
 function packageOf(apiVersion: string): string {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const { group, version } = parseApiVersion(apiVersion);
   return `k8s.${group ? group.split('.')[0] : 'core'}.${version}`;
 }
 

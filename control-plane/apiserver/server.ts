@@ -10,7 +10,16 @@ import { ClusterAuthorizer } from '../auth/index.ts';
 import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { BootstrapTokenAuthenticator, ServiceAccountAuthenticator, type TokenAuthenticator } from '../auth/index.ts';
-import { ApiError, errors, fromObjectSelector, isWebSocketRequest, refuseUpgrade, type Logger, type ObjectLabelSelector } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  errors,
+  fromObjectSelector,
+  isWebSocketRequest,
+  parseApiVersion,
+  refuseUpgrade,
+  type Logger,
+  type ObjectLabelSelector,
+} from '../../apimachinery/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { resourceCatalog } from './catalog.ts';
 import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.ts';
@@ -235,7 +244,7 @@ export class ApiServer {
     ref: { name?: string; namespace?: string; selector?: ObjectLabelSelector },
     namespace: string,
   ): Promise<Obj[]> {
-    const [group, version] = paramKind.apiVersion.includes('/') ? paramKind.apiVersion.split('/') : ['', paramKind.apiVersion];
+    const { group, version } = parseApiVersion(paramKind.apiVersion);
     const reg = [...this.registries.values()].find((r) => r.info.group === group && r.info.version === version && r.info.kind === paramKind.kind);
     if (!reg) throw new Error(`failed to find resource referenced by paramKind: '${paramKind.apiVersion}, Kind=${paramKind.kind}'`);
     const ns = reg.info.namespaced ? (ref.namespace ?? namespace) : undefined;
