@@ -106,36 +106,43 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange, n
  */
 export async function publishClusterInfo(server: ApiServer, cluster: { server: string; ca: string }): Promise<void> {
   const { namespace, name } = CLUSTER_INFO;
-  const role = 'kubeadm:bootstrap-signer-clusterinfo';
   await ensure(() =>
     server.registry('', 'configmaps').create(namespace, { metadata: { name }, data: { [KUBECONFIG_KEY]: clusterInfoKubeconfig(cluster.server, cluster.ca) } }),
   );
-  await ensure(() =>
-    server.registry('rbac.authorization.k8s.io', 'roles').create(namespace, {
-      metadata: { name: role },
-      rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: [name] }],
-    }),
-  );
-  await ensure(() =>
-    server.registry('rbac.authorization.k8s.io', 'rolebindings').create(namespace, {
-      metadata: { name: role },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
-    }),
-  );
+  await grantGet(server, {
+    role: 'kubeadm:bootstrap-signer-clusterinfo',
+    namespace,
+    resource: 'configmaps',
+    resourceName: name,
+    subject: { kind: 'User', name: 'system:anonymous' },
+  });
   // a server joining with a token reads the sealed CA and keys (kubeadm's kubeadm:kubeadm-certs); its certificate key opens them
-  const certs = 'skiff:control-plane-certs';
+  await grantGet(server, {
+    role: 'skiff:control-plane-certs',
+    namespace: BOOTSTRAP_TOKEN_NAMESPACE,
+    resource: 'secrets',
+    resourceName: CONTROL_PLANE_CERTS_SECRET,
+    subject: { kind: 'Group', name: DEFAULT_NODE_TOKEN_GROUP },
+  });
+}
+
+/** A Role that may get one object, bound (under the same name) to one user or group; left as it is when it exists. */
+async function grantGet(
+  server: ApiServer,
+  g: { role: string; namespace: string; resource: string; resourceName: string; subject: { kind: 'User' | 'Group'; name: string } },
+): Promise<void> {
+  const rbac = 'rbac.authorization.k8s.io';
   await ensure(() =>
-    server.registry('rbac.authorization.k8s.io', 'roles').create(BOOTSTRAP_TOKEN_NAMESPACE, {
-      metadata: { name: certs },
-      rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [CONTROL_PLANE_CERTS_SECRET] }],
+    server.registry(rbac, 'roles').create(g.namespace, {
+      metadata: { name: g.role },
+      rules: [{ verbs: ['get'], apiGroups: [''], resources: [g.resource], resourceNames: [g.resourceName] }],
     }),
   );
   await ensure(() =>
-    server.registry('rbac.authorization.k8s.io', 'rolebindings').create(BOOTSTRAP_TOKEN_NAMESPACE, {
-      metadata: { name: certs },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: certs },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: DEFAULT_NODE_TOKEN_GROUP }],
+    server.registry(rbac, 'rolebindings').create(g.namespace, {
+      metadata: { name: g.role },
+      roleRef: { apiGroup: rbac, kind: 'Role', name: g.role },
+      subjects: [{ apiGroup: rbac, ...g.subject }],
     }),
   );
 }
