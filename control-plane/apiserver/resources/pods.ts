@@ -230,13 +230,7 @@ function validateEphemeralContainers(obj: Obj, old: Obj): StatusCause[] {
   next.forEach((e, i) => {
     if (before.some((b) => b.name === e.name)) return;
     const path = `spec.ephemeralContainers[${i}]`;
-    if (!e.name) causes.push(fieldErrors.required(`${path}.name`));
-    else {
-      for (const why of dns1123Label(e.name)) causes.push(fieldErrors.invalid(`${path}.name`, e.name, why));
-      if (names.has(e.name)) causes.push(fieldErrors.duplicate(`${path}.name`, e.name));
-      names.add(e.name);
-    }
-    if (!e.image) causes.push(fieldErrors.required(`${path}.image`));
+    causes.push(...validateContainer(e as Container, path, names));
     for (const f of EPHEMERAL_FORBIDDEN)
       if (isSet((e as unknown as Record<string, unknown>)[f])) causes.push(fieldErrors.forbidden(`${path}.${f}`, 'cannot be set for an Ephemeral Container'));
   });
