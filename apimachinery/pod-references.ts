@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { podContainers } from './pod-containers.ts';
 
 /** What a pod reads from the API by name, in its own namespace. */
 export interface PodReferences {
@@ -31,7 +32,7 @@ export function podReferences(pod: Pod): PodReferences {
       add(secrets, p.secret?.name);
     }
   }
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
+  for (const c of podContainers(pod.spec)) {
     for (const f of c.envFrom ?? []) {
       add(configMaps, f.configMapRef?.name);
       add(secrets, f.secretRef?.name);

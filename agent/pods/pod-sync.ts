@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
-import { isPodTerminal, type Logger } from '../../apimachinery/index.ts';
+import { isPodTerminal, podContainers, type Logger } from '../../apimachinery/index.ts';
 import type { AuthConfig, ContainerRuntime, Mount, PodSandboxConfig } from '../cri/index.ts';
 import { Backoff } from './backoff.ts';
 import { ensureImage, type PodEvent } from './images.ts';
@@ -459,7 +459,7 @@ export class PodSyncer {
   /** Reads, once per container, what exited containers left at their terminationMessagePath. */
   async #readTerminationMessages(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<void> {
     const podDir = join(this.#deps.podsDir, pod.metadata?.uid ?? '');
-    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...((pod.spec?.ephemeralContainers ?? []) as Container[])];
+    const specs = podContainers(pod.spec);
     for (const c of observed.containers) {
       if (c.state !== 'CONTAINER_EXITED' || memory.terminationMessages.has(c.id)) continue;
       const logPath = join(podLogDirectory(pod, this.#deps.env.podLogsDir), `${c.name}/${c.attempt}.log`);

@@ -1,6 +1,6 @@
 import { expandReferences } from './expansion.ts';
 import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { milliCpu, parseQuantity, resourceFieldValue } from '../../apimachinery/index.ts';
+import { milliCpu, parseQuantity, podContainers, resourceFieldValue } from '../../apimachinery/index.ts';
 import type {
   ContainerConfig,
   DNSConfig,
@@ -151,8 +151,7 @@ function portMappings(pod: Pod): PortMapping[] {
 
 /** Whether any of the pod's containers (init and ephemeral ones too) asks to be privileged, as the kubelet's HasPrivilegedContainer. */
 function hasPrivilegedContainer(pod: Pod): boolean {
-  const s = pod.spec;
-  return [...(s?.initContainers ?? []), ...(s?.containers ?? []), ...(s?.ephemeralContainers ?? [])].some((c) => c.securityContext?.privileged === true);
+  return podContainers(pod.spec).some((c) => c.securityContext?.privileged === true);
 }
 
 export function sandboxConfig(pod: Pod, attempt: number, env: PodEnvironment): PodSandboxConfig {

@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, WS_BINARY, WS_CLOSE, WS_TEXT, acceptWebSocket, errors, webSocketFrame } from '../../apimachinery/index.ts';
+import { ApiError, WS_BINARY, WS_CLOSE, WS_TEXT, acceptWebSocket, errors, podContainers, webSocketFrame } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 
 export interface KubeletClientConfig {
@@ -15,7 +15,7 @@ const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSecon
 
 /** The container a pods/log, exec or attach request means: the one named (which must exist), or the pod's only one. */
 export function podContainer(pod: Pod, name: string, requested: string | null): string {
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
+  const containers = podContainers(pod.spec).map((c) => c.name);
   let container = requested ?? '';
   if (!container) {
     if ((pod.spec?.containers ?? []).length !== 1) {

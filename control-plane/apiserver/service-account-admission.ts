@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Container, PodSpec, ServiceAccount, Volume } from 'kubernetes-types/core/v1.js';
-import { MIRROR_POD_ANNOTATION, ApiError } from '../../apimachinery/index.ts';
+import { MIRROR_POD_ANNOTATION, ApiError, podContainers } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
 
@@ -48,7 +48,7 @@ export async function admitServiceAccount(serviceAccounts: Registry, namespace: 
   const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
   if (!automount) return;
   const mounted = (c: Container) => (c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH);
-  const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...((spec.ephemeralContainers ?? []) as Container[])];
+  const containers = podContainers(spec);
   if (containers.every(mounted)) return;
   const name = `kube-api-access-${randomBytes(3).toString('hex').slice(0, 5)}`;
   spec.volumes = [...(spec.volumes ?? []), apiAccessVolume(name)];

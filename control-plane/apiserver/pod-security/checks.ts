@@ -1,5 +1,6 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import { podContainers } from '../../../apimachinery/index.ts';
 
 // The Pod Security Standards' checks, each with the level it belongs to and
 // the first policy version it applies from; a failed check names a reason and
@@ -24,11 +25,6 @@ export interface Check {
 const quote = (xs: Iterable<string>) => [...xs].map((x) => JSON.stringify(x)).join(', ');
 const plural = (one: string, many: string, n: number) => (n === 1 ? one : many);
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
-const containersOf = (spec: PodSpec): Container[] => [
-  ...(spec.initContainers ?? []),
-  ...(spec.containers ?? []),
-  ...((spec.ephemeralContainers ?? []) as Container[]),
-];
 /** `container "a"` / `containers "a", "b"` */
 const named = (names: string[]) => `${plural('container', 'containers', names.length)} ${quote(names)}`;
 /** a pod in its own user namespace (hostUsers: false) is held to less where root inside is no root outside */
@@ -36,7 +32,7 @@ const userNamespaced = (spec: PodSpec) => spec.hostUsers === false;
 
 /** Containers for which `bad` holds, as a detail `containers "a", "b" <what>`, or undefined. */
 function badContainers(spec: PodSpec, bad: (c: Container) => boolean, reason: string, what: string): Violation | undefined {
-  const names = containersOf(spec)
+  const names = podContainers(spec)
     .filter(bad)
     .map((c) => c.name);
   return names.length ? { reason, detail: `${named(names)} ${what}` } : undefined;
@@ -63,7 +59,7 @@ function podOrContainers<T>(
   }
   const explicit: string[] = [];
   const unset: string[] = [];
-  for (const c of containersOf(spec)) {
+  for (const c of podContainers(spec)) {
     const v = o.of(c);
     if (v !== undefined && v !== null) {
       if (!o.good(v)) {
@@ -192,7 +188,7 @@ export const CHECKS: Check[] = [
             if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && !allowedProfile(v)) bad.push(`${k}=${JSON.stringify(v)}`);
           const fieldBad = (t: string | undefined) => t === 'Unconfined';
           if (fieldBad(spec.securityContext?.appArmorProfile?.type)) bad.push('pod securityContext.appArmorProfile.type="Unconfined"');
-          for (const c of containersOf(spec))
+          for (const c of podContainers(spec))
             if (fieldBad(c.securityContext?.appArmorProfile?.type))
               bad.push(`container ${JSON.stringify(c.name)} securityContext.appArmorProfile.type="Unconfined"`);
           bad.sort();
@@ -235,7 +231,7 @@ export const CHECKS: Check[] = [
           const missingDrop: string[] = [];
           const adding: string[] = [];
           const caps = new Set<string>();
-          for (const c of containersOf(spec)) {
+          for (const c of podContainers(spec)) {
             const capabilities = c.securityContext?.capabilities;
             if (!(capabilities?.drop ?? []).includes('ALL')) missingDrop.push(c.name);
             const bad = (capabilities?.add ?? []).filter((cap) => cap !== 'NET_BIND_SERVICE');
@@ -284,7 +280,7 @@ export const CHECKS: Check[] = [
         from: 0,
         check: (_m, spec) => {
           const ports = new Set<string>();
-          const names = containersOf(spec)
+          const names = podContainers(spec)
             .filter((c) => {
               const used = (c.ports ?? []).filter((p) => p.hostPort).map((p) => String(p.hostPort));
               for (const p of used) ports.add(p);
