@@ -18,7 +18,7 @@ export { WorkQueue } from './work-queue.ts';
 export { Informer, objectKey } from './informer.ts';
 export type { InformerHandlers, KubeObject, ObjectMeta } from './informer.ts';
 export { parseQuantity, milliCpu, isQuantity, formatQuantity } from './quantity.ts';
-export { qosClass, podRequest, isPodTerminal, resourceFieldValue } from './pod-resources.ts';
+export { qosClass, containersTotal, podRequest, isPodTerminal, resourceFieldValue } from './pod-resources.ts';
 export type { QOSClass } from './pod-resources.ts';
 export type * as k8s from './types.ts';
 export { EventRecorder } from './events.ts';

@@ -22,21 +22,27 @@ export function qosClass(spec: PodSpec): QOSClass {
 }
 
 /**
- * A pod's request of one resource as Kubernetes counts it: the containers
- * summed, or the largest init container when that is larger, plus overhead.
+ * What a pod's containers request (or are limited to) of one resource, as
+ * Kubernetes counts it: the containers summed, or the largest init container
+ * when that is larger.
  */
-export function podRequest(pod: Pod, resource: string): number {
+export function containersTotal(pod: Pod, kind: 'requests' | 'limits', resource: string): number {
   let sum = 0;
   for (const c of pod.spec?.containers ?? []) {
-    const q = c.resources?.requests?.[resource];
+    const q = c.resources?.[kind]?.[resource];
     if (q !== undefined) sum += parseQuantity(q);
   }
   for (const c of pod.spec?.initContainers ?? []) {
-    const q = c.resources?.requests?.[resource];
+    const q = c.resources?.[kind]?.[resource];
     if (q !== undefined) sum = Math.max(sum, parseQuantity(q));
   }
+  return sum;
+}
+
+/** A pod's request of one resource as the scheduler counts it: its containers', plus its overhead. */
+export function podRequest(pod: Pod, resource: string): number {
   const overhead = pod.spec?.overhead?.[resource];
-  return overhead !== undefined ? sum + parseQuantity(overhead) : sum;
+  return containersTotal(pod, 'requests', resource) + (overhead !== undefined ? parseQuantity(overhead) : 0);
 }
 
 /** A pod that has finished (Succeeded or Failed): it holds no resources and runs no more. */

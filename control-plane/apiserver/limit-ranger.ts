@@ -1,5 +1,5 @@
 import type { Container, LimitRange, LimitRangeItem, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, formatQuantity, parseQuantity } from '../../apimachinery/index.ts';
+import { ApiError, containersTotal, formatQuantity, parseQuantity } from '../../apimachinery/index.ts';
 import { defaultRequestsFromLimits } from './resources/pods.ts';
 
 // The LimitRanger admission plugin: a namespace's LimitRanges fill in the
@@ -99,12 +99,8 @@ const constrain = (o: Observed, item: LimitRangeItem) => [...minErrors(o, item.m
 
 /** A pod's requests or limits as one: its containers' sum, or its largest init container where that is more. */
 function podTotal(pod: Pod, kind: 'requests' | 'limits'): Resources {
-  const sum: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? [])
-    for (const [r, v] of Object.entries((c.resources?.[kind] ?? {}) as Resources)) sum[r] = (sum[r] ?? 0) + parseQuantity(v);
-  for (const c of pod.spec?.initContainers ?? [])
-    for (const [r, v] of Object.entries((c.resources?.[kind] ?? {}) as Resources)) sum[r] = Math.max(sum[r] ?? 0, parseQuantity(v));
-  return Object.fromEntries(Object.entries(sum).map(([r, v]) => [r, formatTotal(r, v)]));
+  const named = new Set(containersOf(pod).flatMap((c) => Object.keys(c.resources?.[kind] ?? {})));
+  return Object.fromEntries([...named].map((r) => [r, formatTotal(r, containersTotal(pod, kind, r))]));
 }
 
 /** A summed quantity written as Kubernetes would: millicores where fractional, else the largest exact suffix. */
