@@ -18,6 +18,7 @@ import {
   writeKubeconfig,
   createRootLogger,
   notifyReady,
+  type Logger,
   pathExists,
 } from '../apimachinery/index.ts';
 import { ENCRYPTION_CONFIG_FILE } from './control-plane-certs.ts';
@@ -133,7 +134,7 @@ async function encryptedAtRest(
 }
 
 /** The auditor --audit-policy-file and --audit-log-path ask for (both are needed, as in kube-apiserver). */
-async function auditorOf(values: Record<string, unknown>): Promise<Auditor | undefined> {
+async function auditorOf(values: Record<string, unknown>, log: Logger): Promise<Auditor | undefined> {
   const policyFile = values['audit-policy-file'] as string | undefined;
   const path = values['audit-log-path'] as string | undefined;
   if (!policyFile || !path) return undefined;
@@ -144,6 +145,7 @@ async function auditorOf(values: Record<string, unknown>): Promise<Auditor | und
     maxAgeDays: numberFlag(values, 'audit-log-maxage'),
     maxBackups: numberFlag(values, 'audit-log-maxbackup'),
     maxSizeMB: numberFlag(values, 'audit-log-maxsize'),
+    log: log.child({ component: 'audit' }),
   });
   await writer.open();
   return new Auditor(policy, writer);
@@ -218,7 +220,7 @@ export async function runServer(argv: string[]): Promise<void> {
       .filter(Boolean),
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     podSecurity: await podSecurityOf(values),
-    auditor: await auditorOf(values),
+    auditor: await auditorOf(values, log),
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../apimachinery/index.ts';
 import { Auditor, AuditLogWriter, auditRequestObject, auditResponseText, parseAuditPolicy } from './index.ts';
 
 const POLICY = parseAuditPolicy(`apiVersion: audit.k8s.io/v1
@@ -75,7 +76,7 @@ describe('audit', () => {
   it('rotates the log past its size, keeping the backups asked for', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sk-audit-'));
     try {
-      const writer = new AuditLogWriter({ path: join(dir, 'audit.log'), maxSizeMB: 0.001, maxBackups: 2, maxAgeDays: 0 });
+      const writer = new AuditLogWriter({ path: join(dir, 'audit.log'), maxSizeMB: 0.001, maxBackups: 2, maxAgeDays: 0, log: silentLogger });
       await writer.open();
       for (let i = 0; i < 12; i++) {
         writer.write({ i, padding: 'x'.repeat(400) });
@@ -90,6 +91,47 @@ describe('audit', () => {
       const indices = kept.map((l) => JSON.parse(l).i as number);
       expect(indices).toContain(11);
       expect(indices).not.toContain(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses no event written while the log rotates', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-audit-'));
+    try {
+      const writer = new AuditLogWriter({ path: join(dir, 'audit.log'), maxSizeMB: 0.001, maxBackups: 0, maxAgeDays: 0, log: silentLogger });
+      await writer.open();
+      for (let round = 0; round < 4; round++) {
+        // the fourth line starts a rotation; the fifth arrives while it runs
+        for (let j = 0; j < 4; j++) writer.write({ i: round * 5 + j, padding: 'x'.repeat(300) });
+        await Promise.resolve();
+        writer.write({ i: round * 5 + 4 });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await writer.close();
+      const files = await readdir(dir);
+      const lines = (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('').trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).i as number).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts a new log when the one it writes is removed from under it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-audit-'));
+    try {
+      const path = join(dir, 'audit.log');
+      const writer = new AuditLogWriter({ path, maxSizeMB: 0.001, maxBackups: 0, maxAgeDays: 0, log: silentLogger });
+      await writer.open();
+      writer.write({ i: 0 });
+      await new Promise((r) => setTimeout(r, 20));
+      await rm(path);
+      for (let i = 1; i <= 4; i++) writer.write({ i, padding: 'x'.repeat(300) });
+      await new Promise((r) => setTimeout(r, 20));
+      writer.write({ i: 5 });
+      await writer.close();
+      expect(await readdir(dir)).toEqual(['audit.log']);
+      expect((await readFile(path, 'utf8')).trim()).toBe('{"i":5}');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { once } from 'node:events';
+import type { Logger } from '../../../apimachinery/index.ts';
 
 // The audit log backend: one JSON line per event, appended to a file that is
 // rotated when it outgrows --audit-log-maxsize (audit.log → audit-<time>.log),
@@ -15,6 +17,8 @@ export interface AuditLogOptions {
   maxBackups: number;
   /** days an old file is kept (0: forever) */
   maxAgeDays: number;
+  /** where a failed write or rotation is said: the events it took are lost, the server goes on */
+  log: Logger;
 }
 
 export class AuditLogWriter {
@@ -33,7 +37,13 @@ export class AuditLogWriter {
       (s) => s.size,
       () => 0,
     );
-    this.#stream = createWriteStream(this.#o.path, { flags: 'a', mode: 0o600 });
+    this.#stream = this.#openStream();
+  }
+
+  #openStream(): WriteStream {
+    const stream = createWriteStream(this.#o.path, { flags: 'a', mode: 0o600 });
+    stream.on('error', (err) => this.#o.log.error({ err: err.message, path: this.#o.path }, 'writing the audit log failed'));
+    return stream;
   }
 
   write(event: object): void {
@@ -42,20 +52,26 @@ export class AuditLogWriter {
     this.#size += Buffer.byteLength(line);
     if (this.#o.maxSizeMB > 0 && this.#size > this.#o.maxSizeMB * 1024 * 1024) {
       this.#size = 0;
-      this.#rotating = this.#rotating.then(() => this.#rotate());
+      this.#rotating = this.#rotating
+        .then(() => this.#rotate())
+        .catch((err: Error) => this.#o.log.error({ err: err.message, path: this.#o.path }, 'rotating the audit log failed'));
     }
   }
 
   async #rotate(): Promise<void> {
-    const old = this.#stream;
     const { path } = this.#o;
     const ext = extname(path);
     const stamp = new Date().toISOString().replace(/:/g, '-');
     const rotated = join(dirname(path), `${basename(path, ext)}-${stamp}${ext}`);
-    this.#stream = undefined;
+    // the open stream follows the file it writes to: what comes in while this runs lands in the rotated file
+    const old = this.#stream;
+    if (old?.pending) await once(old, 'open');
+    // a log removed from under us has nothing to rotate: a new one starts
+    await rename(path, rotated).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    this.#stream = this.#openStream();
     await new Promise<void>((resolve) => (old ? old.end(resolve) : resolve()));
-    await rename(path, rotated);
-    this.#stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
     await this.#prune();
   }
 
