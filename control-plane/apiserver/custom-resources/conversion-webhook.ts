@@ -3,8 +3,6 @@ import { ApiError } from '../../../apimachinery/index.ts';
 import type { Obj } from '../resource-info.ts';
 import { postToWebhook, type ServiceResolver, type WebhookClientConfig } from '../webhook-client.ts';
 
-export type { ServiceResolver, WebhookClientConfig } from '../webhook-client.ts';
-
 /** kube-apiserver's limit for a conversion call */
 const TIMEOUT_MS = 30_000;
 

@@ -2,7 +2,7 @@ import { fieldErrors, type StatusCause } from '../../../apimachinery/index.ts';
 import { invalidRules } from '../custom-resources/cel-rules.ts';
 import { invalidDefaults } from '../custom-resources/defaulting.ts';
 import type { JsonSchema } from '../custom-resources/validation.ts';
-import type { WebhookClientConfig } from '../custom-resources/conversion-webhook.ts';
+import type { WebhookClientConfig } from '../webhook-client.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 
 // CustomResourceDefinition objects: what makes one valid, and the parts the
