@@ -1,13 +1,11 @@
+import { DEFAULT_LEADER_ELECTION } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj, ResourceInfo, Strategy } from './resource-info.ts';
 
 // v1 ComponentStatus (deprecated in Kubernetes, still served; the seeds'
 // debug recipe runs `kubectl get componentstatuses`): the scheduler and the
-// controller manager are healthy while their leader Lease is renewed, and the
-// store (etcd-0, whichever backend) while it answers a read.
-
-/** A lease renewed within this long is a live leader (the lease duration of leader election). */
-const LEASE_FRESH_MS = 15_000;
+// controller manager are healthy while their leader Lease is renewed within
+// its duration, and the store (etcd-0, whichever backend) while it answers a read.
 
 function status(name: string, healthy: boolean, error?: string): Obj {
   return {
@@ -22,20 +20,21 @@ function status(name: string, healthy: boolean, error?: string): Obj {
 export async function componentStatuses(leases: Registry): Promise<Obj[]> {
   const leader = async (component: string, lease: string) => {
     try {
-      const held = (await leases.get('kube-system', lease)) as { spec?: { renewTime?: string } };
+      const held = (await leases.get('kube-system', lease)) as { spec?: { renewTime?: string; leaseDurationSeconds?: number } };
       const renewed = Date.parse(held.spec?.renewTime ?? '');
-      return Date.now() - renewed < LEASE_FRESH_MS
+      const durationMs = (held.spec?.leaseDurationSeconds ?? DEFAULT_LEADER_ELECTION.leaseDurationMs / 1000) * 1000;
+      return Date.now() - renewed < durationMs
         ? status(component, true)
         : status(component, false, `its lease was last renewed at ${held.spec?.renewTime ?? 'never'}`);
     } catch (err) {
       return status(component, false, (err as Error).message);
     }
   };
-  const store = await leases.list({ namespace: 'kube-system', limit: 1 }).then(
+  const store = leases.list({ namespace: 'kube-system', limit: 1 }).then(
     () => status('etcd-0', true),
     (err: Error) => status('etcd-0', false, err.message),
   );
-  return [await leader('controller-manager', 'kube-controller-manager'), await leader('scheduler', 'kube-scheduler'), store];
+  return Promise.all([leader('controller-manager', 'kube-controller-manager'), leader('scheduler', 'kube-scheduler'), store]);
 }
 
 /** The table kubectl prints: NAME STATUS MESSAGE ERROR. */
