@@ -22,6 +22,13 @@ export function processRegistry(): Registry {
   return registry;
 }
 
+/** The dry_run label as kube-apiserver cleans it: "" when not asked, "All", or "invalid" for any other value (which a client could mint freely). */
+function dryRunLabel(q: URLSearchParams): string {
+  const values = q.getAll('dryRun');
+  if (!values.length) return '';
+  return values.every((v) => v === 'All') ? 'All' : 'invalid';
+}
+
 export class ApiServerMetrics {
   readonly registry: Registry;
   readonly #requests: Counter<(typeof REQUEST_LABELS)[number] | 'code'>;
@@ -83,7 +90,7 @@ export class ApiServerMetrics {
   #labels(req: IncomingMessage, url: URL): RequestLabels {
     const method = req.method ?? 'GET';
     const q = url.searchParams;
-    const dryRun = q.get('dryRun') ?? '';
+    const dryRun = dryRunLabel(q);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     let info: ReturnType<typeof parseResourcePath> = null;
     try {

@@ -55,11 +55,14 @@ describe('API server metrics', () => {
     expect(anonymous.body).toContain('forbidden: User \\"system:anonymous\\" cannot get path \\"/metrics\\"');
   });
 
-  it('keeps a path that names no served resource out of the labels', async () => {
+  it('keeps a path that names no served resource, and a dry run value that is none, out of the labels', async () => {
     await api.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/made-up-things-1234']);
+    await api.kubectlResult(['get', '--raw', '/api/v1/namespaces/default/configmaps?dryRun=made-up-dry-run-5678']);
     const text = await api.kubectl('get', '--raw', '/metrics');
     expect(text).not.toContain('made-up-things-1234');
     expect(text).toMatch(/^apiserver_request_total\{verb="GET",dry_run="",group="",version="",resource="",[^}]*code="404"\} \d+$/m);
+    expect(text).not.toContain('made-up-dry-run-5678');
+    expect(text).toMatch(/^apiserver_request_total\{verb="LIST",dry_run="invalid",[^}]*resource="configmaps"[^}]*\} \d+$/m);
   });
 });
 
