@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTROL_PLANE_CERTS_SECRET as CERTS_SECRET, pathExists } from '../apimachinery/index.ts';
+import { CONTROL_PLANE_CERTS_SECRET, pathExists } from '../apimachinery/index.ts';
 
 /** The EncryptionConfiguration --secrets-encryption keeps beside the cluster's keys. */
 export const ENCRYPTION_CONFIG_FILE = 'encryption-config.yaml';
@@ -10,7 +10,6 @@ export const ENCRYPTION_CONFIG_FILE = 'encryption-config.yaml';
 export const SHARED_PKI_FILES = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub'] as const;
 /** Shared too where the first server has it: the keys Secrets are encrypted with at rest. */
 const OPTIONAL_SHARED_FILES = [ENCRYPTION_CONFIG_FILE] as const;
-export { CONTROL_PLANE_CERTS_SECRET as CERTS_SECRET } from '../apimachinery/index.ts';
 
 /** A fresh certificate key: 32 random bytes, hex, as kubeadm's --certificate-key. */
 export const newCertificateKey = () => randomBytes(32).toString('hex');
@@ -44,13 +43,13 @@ export function openSharedPki(data: Record<string, string>, certificateKey: stri
   for (const name of [...SHARED_PKI_FILES, ...OPTIONAL_SHARED_FILES]) {
     if (data[name] === undefined && (OPTIONAL_SHARED_FILES as readonly string[]).includes(name)) continue;
     const sealed = Buffer.from(data[name] ?? '', 'base64');
-    if (sealed.length < 28) throw new Error(`the ${CERTS_SECRET} Secret has no ${name}`);
+    if (sealed.length < 28) throw new Error(`the ${CONTROL_PLANE_CERTS_SECRET} Secret has no ${name}`);
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
     try {
       out[name] = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
     } catch {
-      throw new Error(`the certificate key does not open the ${CERTS_SECRET} Secret (wrong key, or the certificates were uploaded again since)`);
+      throw new Error(`the certificate key does not open the ${CONTROL_PLANE_CERTS_SECRET} Secret (wrong key, or the certificates were uploaded again since)`);
     }
   }
   return out;

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import YAML from 'yaml';
-import { RestClient, discoverCluster, hostIPv4, pathExists } from '../apimachinery/index.ts';
-import { CERTS_SECRET, openSharedPki, writeSharedPki } from './control-plane-certs.ts';
+import { CONTROL_PLANE_CERTS_SECRET, RestClient, discoverCluster, hostIPv4, pathExists } from '../apimachinery/index.ts';
+import { openSharedPki, writeSharedPki } from './control-plane-certs.ts';
 import { containerdLayout, createJoinToken, nodeJoinPaths, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
 import { HOST } from './host-layout.ts';
 import { SERVER_OPTIONS } from './options.ts';
@@ -164,7 +164,7 @@ async function fetchSharedPki(o: {
   const client = new RestClient({ ...cluster, token: o.token }, { userAgent: 'skiff-install' });
   try {
     const secret = await client
-      .get<{ data?: Record<string, string> }>({ resource: 'secrets', namespace: 'kube-system', name: CERTS_SECRET })
+      .get<{ data?: Record<string, string> }>({ resource: 'secrets', namespace: 'kube-system', name: CONTROL_PLANE_CERTS_SECRET })
       .catch((err: Error) => {
         throw new Error(`cannot read the cluster's certificates (skiff token create --control-plane uploads them): ${err.message}`);
       });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { CERTS_SECRET, newCertificateKey, sealSharedPki } from './control-plane-certs.ts';
+import { newCertificateKey, sealSharedPki } from './control-plane-certs.ts';
 import { HOST } from './host-layout.ts';
 import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
 import { ApiError, RestClient, caCertHash, loadKubeconfig, parseDuration } from '../apimachinery/index.ts';
@@ -10,6 +10,7 @@ import {
   BOOTSTRAP_TOKEN_NAMESPACE,
   BOOTSTRAP_TOKEN_TYPE,
   CLUSTER_INFO,
+  CONTROL_PLANE_CERTS_SECRET,
   DEFAULT_NODE_TOKEN_GROUP,
   KUBECONFIG_KEY,
   TOKEN_USAGES,
@@ -60,7 +61,7 @@ async function uploadControlPlaneCerts(client: RestClient, tokenSecret: Secret, 
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: CERTS_SECRET,
+      name: CONTROL_PLANE_CERTS_SECRET,
       namespace: BOOTSTRAP_TOKEN_NAMESPACE,
       ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: tokenSecret.metadata?.name, uid: tokenSecret.metadata?.uid }],
     },
@@ -72,7 +73,7 @@ async function uploadControlPlaneCerts(client: RestClient, tokenSecret: Secret, 
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 409)) throw err;
     // uploaded before (for another token): the new key and owner replace the old ones
-    await client.update({ ...SECRETS, name: CERTS_SECRET }, secret);
+    await client.update({ ...SECRETS, name: CONTROL_PLANE_CERTS_SECRET }, secret);
   }
   return certificateKey;
 }
