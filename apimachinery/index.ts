@@ -89,5 +89,5 @@ export { notifyReady } from './systemd-notify.ts';
 export { acceptWebSocket, isWebSocketRequest, webSocketFrame, WS_BINARY, WS_CLOSE, WS_TEXT } from './websocket.ts';
 export { pathExists } from './path-exists.ts';
 export { unescapePathSegment } from './path-segment.ts';
-export { addNetns, ensureNetnsMountPoint, NETNS_DIR } from './netns.ts';
+export { addNetns, ensureNetnsMountPoint, nsenterNetArgs, NETNS_DIR } from './netns.ts';
 export { queryBool, queryInt } from './query-params.ts';

@@ -30,6 +30,11 @@ export async function ensureNetnsMountPoint(): Promise<'mounted' | 'already' | '
   return 'mounted';
 }
 
+/** nsenter's arguments that run what follows them in the named network namespace. */
+export function nsenterNetArgs(name: string): string[] {
+  return [`--net=${join(NETNS_DIR, name)}`, '--'];
+}
+
 /** A new network namespace named `name` (as `ip netns add`, but without mounting anything over /run/netns). */
 export async function addNetns(name: string): Promise<void> {
   await mkdir(NETNS_DIR, { recursive: true });

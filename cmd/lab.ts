@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
+import { RestClient, loadKubeconfig, nsenterNetArgs } from '../apimachinery/index.ts';
 import {
   createLabNetwork,
   installStorageDefaults,
@@ -151,7 +151,7 @@ export async function runLab(argv: string[]): Promise<void> {
     const { node } = await labNode(rest[0]);
     const cmd = rest.slice(rest[1] === '--' ? 2 : 1);
     if (!cmd.length) throw new Error('say what to run: skiff lab exec NODE -- CMD');
-    const r = spawnSync('nsenter', [`--net=/var/run/netns/${node.netns}`, '--', ...cmd], { stdio: 'inherit' });
+    const r = spawnSync('nsenter', [...nsenterNetArgs(node.netns), ...cmd], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
     return;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PodCgroups } from '../agent/index.ts';
-import { addNetns, ensureNetnsMountPoint } from '../apimachinery/index.ts';
+import { addNetns, ensureNetnsMountPoint, nsenterNetArgs } from '../apimachinery/index.ts';
 import { containerdLayout, prepareContainerd, waitUntilServing } from './containerd.ts';
 import { readPid, startDaemon, stopDaemon } from './daemon.ts';
 import { agentJoinFlags, nodeJoinPaths, prepareNodeJoin } from './node-join.ts';
@@ -184,8 +184,7 @@ export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
   await startDaemon(
     [
       'nsenter',
-      `--net=/var/run/netns/${n.netns}`,
-      '--',
+      ...nsenterNetArgs(n.netns),
       SKIFF,
       'agent',
       ...agentJoinFlags(nodeJoinPaths(join(n.dir, 'node'))),
@@ -240,8 +239,7 @@ export async function stopLab(o: LabOptions): Promise<void> {
   for (const n of labNodes(o)) {
     await stopDaemon(join(n.dir, 'agent.pid'));
     await run('nsenter', [
-      `--net=/var/run/netns/${n.netns}`,
-      '--',
+      ...nsenterNetArgs(n.netns),
       SKIFF,
       'lab',
       'clean-node',

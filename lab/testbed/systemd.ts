@@ -11,6 +11,7 @@ import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeCgroupTree } from '../../agent/index.ts';
+import { nsenterNetArgs } from '../../apimachinery/index.ts';
 import { waitFor } from '../index.ts';
 
 const run = promisify(execFile);
@@ -116,7 +117,7 @@ export async function startTestSystemd(logFile: string, o: TestSystemdOptions = 
   const binds = Object.entries(o.binds ?? {})
     .map(([target, source]) => `[ -e ${quote(target)} ] || mkdir -p ${quote(target)}; mount --bind ${quote(source)} ${quote(target)}`)
     .join('\n');
-  const enterNet = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`, '--'] : [];
+  const enterNet = o.netns ? ['nsenter', ...nsenterNetArgs(o.netns)] : [];
   const [command, ...args] = [
     ...enterNet,
     'unshare',
