@@ -86,7 +86,7 @@ export {
   verifyKubeconfig,
 } from './cluster-info.ts';
 export { notifyReady } from './systemd-notify.ts';
-export { acceptWebSocket, isWebSocketRequest, webSocketFrame, WS_BINARY, WS_CLOSE, WS_TEXT } from './websocket.ts';
+export { acceptWebSocket, isWebSocketRequest } from './websocket.ts';
 export { pathExists } from './path-exists.ts';
 export { unescapePathSegment } from './path-segment.ts';
 export { addNetns, ensureNetnsMountPoint, nsenterNetArgs, NETNS_DIR } from './netns.ts';

@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, WS_BINARY, WS_CLOSE, WS_TEXT, acceptWebSocket, errors, podContainers, webSocketFrame } from '../../apimachinery/index.ts';
+import { ApiError, acceptWebSocket, errors, podContainers } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 
 export interface KubeletClientConfig {
@@ -66,28 +66,25 @@ const LOG_PROTOCOLS = ['binary.k8s.io', 'base64.binary.k8s.io'] as const;
  * for): each chunk of the log is a frame, binary for binary.k8s.io (and no
  * protocol), base64 text for base64.binary.k8s.io; a close frame ends it.
  */
-export async function streamPodLogOverWebSocket(args: PodLogRequest & { req: IncomingMessage; socket: Duplex }): Promise<void> {
+export async function streamPodLogOverWebSocket(args: PodLogRequest & { req: IncomingMessage; socket: Duplex; head: Buffer }): Promise<void> {
   const { nodeName, path } = await podLogSource(args);
   const upstream = await kubeletGet({ nodes: args.nodes, nodeName, path, kubelet: args.kubelet });
   if ((upstream.statusCode ?? 502) !== 200) {
     upstream.resume();
     throw new ApiError('BadRequest', `the kubelet answered ${upstream.statusCode} for the log`);
   }
-  const protocol = acceptWebSocket(args.req, args.socket, LOG_PROTOCOLS);
-  if (protocol === null) {
+  const ws = await acceptWebSocket(args, LOG_PROTOCOLS);
+  if (ws === null) {
     upstream.destroy();
     throw errors.badRequest(`none of the offered subprotocols is one of ${LOG_PROTOCOLS.join(', ')}`);
   }
-  const base64 = protocol === 'base64.binary.k8s.io';
-  args.socket.on('close', () => upstream.destroy());
+  const base64 = ws.protocol === 'base64.binary.k8s.io';
+  ws.on('close', () => upstream.destroy());
   upstream.on('data', (chunk: Buffer) => {
-    if (!args.socket.writable) return;
-    args.socket.write(base64 ? webSocketFrame(WS_TEXT, Buffer.from(chunk.toString('base64'))) : webSocketFrame(WS_BINARY, chunk));
+    if (ws.readyState === ws.OPEN) ws.send(base64 ? chunk.toString('base64') : chunk, { binary: !base64 });
   });
-  upstream.on('end', () => {
-    // a normal closure (1000) ends the stream
-    if (args.socket.writable) args.socket.end(webSocketFrame(WS_CLOSE, Buffer.from([0x03, 0xe8])));
-  });
+  // a normal closure ends the stream
+  upstream.on('end', () => ws.close(1000));
 }
 
 /** Where a node's kubelet API listens: its InternalIP (else first address) and the kubelet port it reports. */

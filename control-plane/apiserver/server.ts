@@ -324,7 +324,7 @@ export class ApiServer {
       const info = parseResourcePath(path);
       if (info?.group === '' && info.resource === 'pods' && info.name && info.namespace && info.subresource === 'log' && isWebSocketRequest(req)) {
         const pods = { pods: this.registry('', 'pods'), nodes: this.registry('', 'nodes'), kubelet: ctx.kubelet };
-        return await streamPodLogOverWebSocket({ ...pods, namespace: info.namespace, name: info.name, query: url.searchParams, req, socket });
+        return await streamPodLogOverWebSocket({ ...pods, namespace: info.namespace, name: info.name, query: url.searchParams, req, socket, head });
       }
       if (info?.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !STREAM_SUBRESOURCES[info.subresource ?? '']) {
         throw errors.badRequest(`${req.method} ${path} cannot be upgraded: only pods/exec, pods/attach and pods/portforward stream`);

@@ -2,9 +2,8 @@
 // test's name (test/conformance/testdata/conformance.yaml) so the coverage
 // can be counted; each body checks what that test checks, with kubectl and
 // busybox against a real node.
-import { randomBytes } from 'node:crypto';
-import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { loadKubeconfig } from '../../apimachinery/index.ts';
 import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
@@ -119,35 +118,20 @@ describe('[sig-node] Downward API', () => {
   });
 });
 
-/** GETs `path` as a WebSocket (with the cluster admin's certificate) and reads the frames until the close: the handshake's status and protocol, and each data frame's payload. */
+/** GETs `path` as a WebSocket (the ws client, with the cluster admin's certificate) and reads the messages until the close: the handshake's status and protocol, and each data message. */
 async function webSocketGet(path: string, protocol: string): Promise<{ status: string; protocol: string; messages: Buffer[] }> {
   const cfg = await loadKubeconfig(c.kubeconfig);
-  const url = new URL(cfg.server);
-  const socket = connect({ host: url.hostname, port: Number(url.port), ca: cfg.ca, cert: cfg.cert, key: cfg.key });
-  const request = [
-    `GET ${path} HTTP/1.1`,
-    `Host: ${url.host}`,
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-  ];
-  socket.write([...request, 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Protocol: ${protocol}`, '', ''].join('\r\n'));
-  const chunks: Buffer[] = [];
-  for await (const chunk of socket) chunks.push(chunk as Buffer);
-  const all = Buffer.concat(chunks);
-  const split = all.indexOf('\r\n\r\n');
-  const head = all.subarray(0, split).toString().split('\r\n');
+  const url = new URL(path, cfg.server.replace(/^https:/, 'wss:'));
+  const ws = new WebSocket(url, protocol, { ca: cfg.ca, cert: cfg.cert, key: cfg.key });
+  let status = '';
+  ws.on('upgrade', (res) => (status = `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}`));
   const messages: Buffer[] = [];
-  for (let i = split + 4; i < all.length; ) {
-    const opcode = (all[i] as number) & 0x0f;
-    let length = (all[i + 1] as number) & 0x7f;
-    let at = i + 2;
-    if (length === 126) [length, at] = [all.readUInt16BE(at), at + 2];
-    else if (length === 127) [length, at] = [Number(all.readBigUInt64BE(at)), at + 8];
-    if (opcode === 1 || opcode === 2) messages.push(all.subarray(at, at + length));
-    i = at + length;
-  }
-  return { status: head[0] ?? '', protocol: head.find((h) => h.toLowerCase().startsWith('sec-websocket-protocol:'))?.split(': ')[1] ?? '', messages };
+  ws.on('message', (data) => messages.push(Buffer.from(data as Buffer)));
+  await new Promise<void>((resolve, reject) => {
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  return { status, protocol: ws.protocol, messages };
 }
 
 describe('[sig-node] Pods', () => {
