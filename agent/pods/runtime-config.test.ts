@@ -1,6 +1,6 @@
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
-import { containerEnv, sandboxConfig, serviceLinkEnv, type PodEnvironment } from './runtime-config.ts';
+import { containerConfig, sandboxConfig, serviceLinkEnv, type PodEnvironment } from './runtime-config.ts';
 
 const env: PodEnvironment = {
   nodeName: 'n1',
@@ -23,7 +23,8 @@ describe('container environment', () => {
         { name: 'MISSING_OPTIONAL', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } },
       ],
     };
-    const vars = containerEnv(pod, container, env, '10.244.1.5', { from: [{ key: 'APP_MODE', value: 'fast' }], values: new Map([['FROM_CM', 'v=1']]) });
+    const resolvedEnv = { from: [{ key: 'APP_MODE', value: 'fast' }], values: new Map([['FROM_CM', 'v=1']]) };
+    const vars = containerConfig({ pod, container, attempt: 0, imageRef: 'busybox', env, podIP: '10.244.1.5', mounts: [], resolvedEnv }).envs ?? [];
     expect(vars.map((kv) => [kv.key, Buffer.from(kv.value).toString()])).toEqual([
       ['APP_MODE', 'fast'],
       ['PLAIN', 'a b.c'],

@@ -241,10 +241,6 @@ function environmentOf(pod: Pod, c: Container, env: PodEnvironment, podIP: strin
 /** An environment as CRI carries it: values as bytes (a string given for them would be read as base64). */
 const asKeyValues = (environment: { key: string; value: string }[]): KeyValue[] => environment.map((kv) => ({ key: kv.key, value: Buffer.from(kv.value) }));
 
-export function containerEnv(pod: Pod, c: Container, env: PodEnvironment, podIP: string, resolved?: ResolvedEnv): KeyValue[] {
-  return asKeyValues(environmentOf(pod, c, env, podIP, resolved));
-}
-
 /** The command and args with their $(VAR) references to the container's environment expanded. */
 function expandedCommand(c: Container, environment: { key: string; value: string }[]): { command: string[]; args: string[] } {
   const defined = new Map(environment.map((kv) => [kv.key, kv.value]));
