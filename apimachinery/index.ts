@@ -37,7 +37,7 @@ export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
 export { registryHost } from './image-reference.ts';
 export { writeIfOpen, drained, onResponseEnd } from './response-stream.ts';
-export { podContainers } from './pod-containers.ts';
+export { namedContainerPort, podContainers } from './pod-containers.ts';
 export { podReferences } from './pod-references.ts';
 export type { PodReferences } from './pod-references.ts';
 export { defineController, primary, reads, requeueAfter, watch } from './controller-runtime.ts';

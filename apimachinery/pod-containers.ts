@@ -7,3 +7,12 @@ import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 export function podContainers(spec: PodSpec | undefined): Container[] {
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...((spec?.ephemeralContainers ?? []) as Container[])];
 }
+
+/** The number of the port a pod's app containers give this name and protocol (a Service's named targetPort, a policy's named port). */
+export function namedContainerPort(spec: PodSpec | undefined, name: string, protocol: string): number | undefined {
+  for (const c of spec?.containers ?? []) {
+    const port = c.ports?.find((p) => p.name === name && (p.protocol ?? 'TCP') === protocol);
+    if (port) return port.containerPort;
+  }
+  return undefined;
+}

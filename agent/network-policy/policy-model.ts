@@ -1,6 +1,6 @@
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1.js';
-import { fromObjectSelector, matchesLabels, type LabelSelector, type ObjectLabelSelector } from '../../apimachinery/index.ts';
+import { fromObjectSelector, matchesLabels, namedContainerPort, type LabelSelector, type ObjectLabelSelector } from '../../apimachinery/index.ts';
 
 // NetworkPolicy as nftables rules for the pods of one node: a pod that a
 // policy selects for ingress (egress) is isolated that way, and may receive
@@ -93,9 +93,9 @@ function portMatch(port: NetworkPolicyPort, target: Pod | undefined): string | u
   if (port.port === undefined) return `meta l4proto ${l4}`;
   let number = port.port;
   if (typeof number === 'string') {
-    const named = (target?.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === number && (p.protocol ?? 'TCP') === protocol);
-    if (!named) return undefined;
-    number = named.containerPort;
+    const named = namedContainerPort(target?.spec, number, protocol);
+    if (named === undefined) return undefined;
+    number = named;
   }
   return `${l4} dport ${port.endPort && port.endPort > number ? `${number}-${port.endPort}` : number}`;
 }

@@ -1,5 +1,5 @@
-import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { fromObjectSelector, matchesLabels } from '../../apimachinery/index.ts';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import { fromObjectSelector, matchesLabels, namedContainerPort } from '../../apimachinery/index.ts';
 import { isPodReady } from './controller-ref.ts';
 
 /** One port of a Service as its endpoints carry it: the pod's port number. */
@@ -27,21 +27,13 @@ export interface EndpointGroup {
   endpoints: ServiceEndpoint[];
 }
 
-function containerPort(containers: Container[], name: string, protocol: string): number | undefined {
-  for (const c of containers) {
-    const p = c.ports?.find((x) => x.name === name && (x.protocol ?? 'TCP') === protocol);
-    if (p) return p.containerPort;
-  }
-  return undefined;
-}
-
 /** The Service's ports resolved against one pod; a named targetPort the pod does not have leaves that port out. */
 export function resolvePorts(svc: Service, pod: Pod): EndpointPort[] {
   const out: EndpointPort[] = [];
   for (const sp of svc.spec?.ports ?? []) {
     const protocol = sp.protocol ?? 'TCP';
     const target = sp.targetPort ?? sp.port;
-    const port = typeof target === 'number' ? target : /^\d+$/.test(target) ? Number(target) : containerPort(pod.spec?.containers ?? [], target, protocol);
+    const port = typeof target === 'number' ? target : /^\d+$/.test(target) ? Number(target) : namedContainerPort(pod.spec, target, protocol);
     if (port === undefined) continue;
     out.push({ ...(sp.name ? { name: sp.name } : {}), protocol, port, ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
   }
