@@ -1,6 +1,7 @@
 import type { Obj, Subscribe } from '../api/index.ts';
 import { ObjectCache } from './object-cache.ts';
 import { ruleAllows } from './rules.ts';
+import { serviceAccountUserName } from './service-account-token.ts';
 import { SUPERUSER_GROUP, type PolicyRule, type RequestAttributes, type UserInfo } from './types.ts';
 
 interface Subject {
@@ -27,7 +28,7 @@ function appliesTo(s: Subject, user: UserInfo, bindingNamespace: string | undefi
     case 'Group':
       return user.groups.includes(s.name);
     case 'ServiceAccount':
-      return user.name === `system:serviceaccount:${s.namespace ?? bindingNamespace}:${s.name}`;
+      return user.name === serviceAccountUserName(s.namespace ?? bindingNamespace ?? '', s.name);
     default:
       return false;
   }

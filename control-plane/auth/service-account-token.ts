@@ -8,6 +8,9 @@ export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 const LEGACY = 'kubernetes.io/serviceaccount';
 
+/** The user name a service account authenticates as, and its tokens name as their subject. */
+export const serviceAccountUserName = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
+
 /** What a legacy (Secret-held) service account token says of itself. */
 export interface LegacyClaims {
   namespace: string;
@@ -67,7 +70,7 @@ export class ServiceAccountTokens {
     const token = await new SignJWT({ 'kubernetes.io': claims })
       .setProtectedHeader({ alg: 'ES256', kid: this.#kid })
       .setIssuer(this.issuer)
-      .setSubject(`system:serviceaccount:${claims.namespace}:${claims.serviceaccount.name}`)
+      .setSubject(serviceAccountUserName(claims.namespace, claims.serviceaccount.name))
       .setAudience(opts.audiences)
       .setIssuedAt(now)
       .setNotBefore(now)
@@ -90,7 +93,7 @@ export class ServiceAccountTokens {
     })
       .setProtectedHeader({ alg: 'ES256', kid: this.#kid })
       .setIssuer(LEGACY_ISSUER)
-      .setSubject(`system:serviceaccount:${c.namespace}:${c.serviceAccountName}`)
+      .setSubject(serviceAccountUserName(c.namespace, c.serviceAccountName))
       .sign(this.#privateKey);
   }
 

@@ -1,7 +1,7 @@
 import { BOOTSTRAP_TOKEN, BOOTSTRAP_TOKEN_NAMESPACE, isExpired, readBootstrapToken, secretName } from '../../apimachinery/index.ts';
 import { readFile } from 'node:fs/promises';
 import type { ObjectReader } from '../api/index.ts';
-import type { ServiceAccountTokens } from './service-account-token.ts';
+import { serviceAccountUserName, type ServiceAccountTokens } from './service-account-token.ts';
 import type { UserInfo } from './types.ts';
 
 /**
@@ -64,6 +64,11 @@ export class StaticTokenFile implements TokenAuthenticator {
   }
 }
 
+/** Who a service account's token authenticates as. */
+function serviceAccountUser(namespace: string, name: string, uid: string): UserInfo {
+  return { name: serviceAccountUserName(namespace, name), uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`] };
+}
+
 /**
  * Service account JWTs: bound ones (valid signature, and the account and pod
  * still there with the same uids), and legacy ones held in
@@ -83,21 +88,21 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     this.#secrets = readers.secrets;
   }
 
+  /** Whether the service account a token was made for is still there as the same object (one that cannot be read cannot vouch for it). */
+  async #accountStands(namespace: string, name: string, uid: string): Promise<boolean> {
+    const sa = await this.#serviceAccounts.get(namespace, name).catch(() => null);
+    return !!sa && sa.metadata.uid === uid;
+  }
+
   async #legacy(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | null> {
     const c = await this.#tokens.verifyLegacy(token);
     if (!c) return null;
     const secret = await this.#secrets.get(c.namespace, c.secretName).catch(() => null);
     const held = (secret as { data?: Record<string, string> } | null)?.data?.token;
     if (!held || Buffer.from(held, 'base64').toString() !== token) return null;
-    const sa = await this.#serviceAccounts.get(c.namespace, c.serviceAccountName).catch(() => null);
-    if (!sa || sa.metadata.uid !== c.serviceAccountUid) return null;
-    const user = {
-      name: `system:serviceaccount:${c.namespace}:${c.serviceAccountName}`,
-      uid: c.serviceAccountUid,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${c.namespace}`],
-    };
+    if (!(await this.#accountStands(c.namespace, c.serviceAccountName, c.serviceAccountUid))) return null;
     // a legacy token names no audience: it is good for this server's
-    return { user, audiences };
+    return { user: serviceAccountUser(c.namespace, c.serviceAccountName, c.serviceAccountUid), audiences };
   }
 
   async authenticate(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | null> {
@@ -105,9 +110,8 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     const verified = await this.#tokens.verify(token, audiences);
     if (!verified) return this.#legacy(token, audiences);
     const { namespace, serviceaccount, pod } = verified.claims;
-    // a service account (or pod) that cannot be read cannot vouch for the token: unauthenticated
-    const sa = await this.#serviceAccounts.get(namespace, serviceaccount.name).catch(() => null);
-    if (!sa || sa.metadata.uid !== serviceaccount.uid) return null;
+    if (!(await this.#accountStands(namespace, serviceaccount.name, serviceaccount.uid))) return null;
+    // a pod that cannot be read cannot vouch for the token either
     if (pod) {
       const p = await this.#pods.get(namespace, pod.name).catch(() => null);
       if (!p || p.metadata.uid !== pod.uid || p.metadata.deletionTimestamp) return null;
@@ -117,12 +121,7 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       extra['authentication.kubernetes.io/pod-name'] = [pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [pod.uid];
     }
-    const user = {
-      name: `system:serviceaccount:${namespace}:${serviceaccount.name}`,
-      uid: serviceaccount.uid,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
-      extra,
-    };
+    const user = { ...serviceAccountUser(namespace, serviceaccount.name, serviceaccount.uid), extra };
     return { user, audiences: audiences.filter((a) => verified.audiences.includes(a)) };
   }
 }
