@@ -49,3 +49,46 @@ describe('OpenAPI v2', () => {
     expect(probe).toEqual({ $ref: '#/definitions/io.k8s.api.core.v1.Probe' });
   });
 });
+
+describe('OpenAPI v2 of a custom resource', () => {
+  const configMaps = served.find((r) => r.kind === 'ConfigMap');
+  const info = { ...(configMaps as (typeof served)[number]), group: 'example.com', version: 'v1', kind: 'Widget', resource: 'widgets' };
+  const custom = {
+    schemas: {
+      'com.example.v1.Widget': {
+        type: 'object',
+        required: ['spec', 'note'],
+        properties: {
+          spec: {
+            type: 'object',
+            properties: {
+              size: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+              extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { known: { type: 'string' } } },
+              tags: { type: 'array', items: { type: 'string' }, nullable: true },
+              loose: { type: 'array', 'x-kubernetes-preserve-unknown-fields': true, items: { type: 'string' } },
+            },
+          },
+          note: { type: 'string', nullable: true },
+        },
+      },
+    },
+    kinds: { 'example.com/v1/Widget': 'com.example.v1.Widget' },
+  } as unknown as Parameters<typeof openApiV2Document>[1];
+  type Definition = { required?: string[]; properties: { spec: { properties: Record<string, unknown> } } };
+  const definition = (openApiV2Document([info], custom) as { definitions: Record<string, Definition> }).definitions['com.example.v1.Widget'] as Definition;
+  const spec = definition.properties.spec.properties;
+
+  it('leaves out what Swagger 2.0 cannot say, so kubectl takes any value where the server does', () => {
+    // int-or-string: no type left, any value
+    expect(spec.size).toEqual({ 'x-kubernetes-int-or-string': true });
+    // unknown fields kept: neither type nor fields, or kubectl would refuse the unknown ones
+    expect(spec.extra).toEqual({ 'x-kubernetes-preserve-unknown-fields': true });
+    expect(spec.loose).toEqual({ 'x-kubernetes-preserve-unknown-fields': true });
+    // nullable: no type, so null passes
+    expect(spec.tags).toEqual({});
+  });
+
+  it('does not require a field that may be null', () => {
+    expect(definition.required).toEqual(['spec']);
+  });
+});

@@ -61,23 +61,48 @@ const V2_QUERY_PARAMS = QUERY_PARAMS.map(({ name }) => ({ name, in: 'query', typ
 
 const v2Ref = (ref: string) => V2_REF_PREFIX + ref.slice(REF_PREFIX.length);
 
-/** A v3 schema in Swagger 2.0 form: references point into definitions, and stand beside their description rather than in an allOf. */
-function toV2Schema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(toV2Schema);
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
+type JsonSchema = Record<string, unknown>;
+const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
+const mapValues = (o: JsonSchema, f: (v: JsonSchema) => JsonSchema) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, isSchema(v) ? f(v) : v]));
+
+/**
+ * A v3 schema in Swagger 2.0 form, as kube-apiserver publishes CRD schemas
+ * in v2: references point into definitions and stand beside their
+ * description rather than in an allOf; what v2 cannot say (anyOf, oneOf, not,
+ * other allOf, nullable) goes, and where a value may be null or hold unknown
+ * fields its type and fields go too, so kubectl's client-side validation
+ * takes any value there rather than refusing what the server accepts.
+ */
+function toV2Schema(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'allOf' && Array.isArray(value) && value.length === 1 && typeof value[0]?.$ref === 'string') out.$ref = v2Ref(value[0].$ref);
     else if (key === '$ref' && typeof value === 'string') out.$ref = v2Ref(value);
-    else out[key] = toV2Schema(value);
+    else if (key === 'properties' && isSchema(value)) out.properties = mapValues(value, toV2Schema);
+    else if ((key === 'items' || key === 'additionalProperties') && isSchema(value)) out[key] = toV2Schema(value);
+    else if (!['allOf', 'anyOf', 'oneOf', 'not', 'nullable'].includes(key)) out[key] = value;
+  }
+  const untyped = schema.nullable === true || schema['x-kubernetes-preserve-unknown-fields'] === true;
+  if (untyped) {
+    delete out.items;
+    delete out.properties;
+    if (schema.nullable === true || out.type === 'object') delete out.type;
+  }
+  if (out.type === 'array' && !out.items) delete out.type;
+  // a field that may be null may be missing as far as kubectl can tell
+  if (Array.isArray(out.required)) {
+    const props = isSchema(schema.properties) ? schema.properties : {};
+    const required = out.required.filter((f) => !(props[f] as JsonSchema | undefined)?.nullable);
+    if (required.length && !(schema.additionalProperties as JsonSchema | undefined)?.nullable) out.required = required;
+    else delete out.required;
   }
   return out;
 }
 
 /**
- * GET /openapi/v2 (JSON): one Swagger 2.0 document for every served
- * resource, built from the same schemas as v3. Clients asking for it in
- * protobuf only get 406, as for any other body.
+ * GET /openapi/v2: one Swagger 2.0 document for every served resource,
+ * built from the same schemas as v3; served as JSON, or in protobuf
+ * (openapi/v2-protobuf.ts) to the clients that ask for that.
  */
 export function openApiV2Document(resources: ResourceInfo[], models: ModelSchemas): object {
   const json = (schemaName: string) => ({ schema: { $ref: V2_REF_PREFIX + schemaName } });
@@ -88,7 +113,7 @@ export function openApiV2Document(resources: ResourceInfo[], models: ModelSchema
     consumes: ['application/json'],
     produces: ['application/json'],
     paths,
-    definitions: toV2Schema(schemaClosure(models.schemas, rootsOf(resources, models))),
+    definitions: mapValues(schemaClosure(models.schemas, rootsOf(resources, models)) as JsonSchema, toV2Schema),
   };
 }
 

@@ -35,6 +35,7 @@ import type { Obj, ResourceInfo } from './resource-info.ts';
 import { bootstrap } from './bootstrap.ts';
 import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
+import { encodeOpenApiV2, OPENAPI_V2_PROTOBUF, wantsOpenApiV2Protobuf } from './openapi/v2-protobuf.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
@@ -109,6 +110,7 @@ export class ApiServer {
   /** built on first request, then served as is */
   #openApiIndex: object | undefined;
   #openApiV2: object | undefined;
+  #openApiV2Protobuf: Buffer | undefined;
   #authenticator: Authenticator;
   readonly authorizer: ClusterAuthorizer;
   #apiAudiences: string[];
@@ -203,6 +205,7 @@ export class ApiServer {
         changed: () => {
           this.#openApiIndex = undefined;
           this.#openApiV2 = undefined;
+          this.#openApiV2Protobuf = undefined;
         },
         log: this.#opts.log.child({ component: 'custom-resources' }),
       },
@@ -289,7 +292,7 @@ export class ApiServer {
       audit = this.#opts.auditor?.begin({ req, auditID, user: authenticated, impersonated: user === authenticated ? undefined : user, attributes });
       authorization = this.authorizer.authorize(user, attributes);
       if (!authorization.allowed) throw forbidden(user.name, attributes, authorization.reason);
-      if (!acceptsJson(req.headers.accept)) {
+      if (!acceptsJson(req.headers.accept) && !(url.pathname === '/openapi/v2' && wantsOpenApiV2Protobuf(req.headers.accept))) {
         throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml`);
       }
       const route = () => this.#route(ctx, user, req, res, url);
@@ -359,7 +362,13 @@ export class ApiServer {
     // service account issuer discovery, so others can verify the tokens this server issues
     if (path === '/.well-known/openid-configuration') return sendJson(res, 200, this.#opts.serviceAccountTokens.discovery());
     if (path === '/openid/v1/jwks') return sendJson(res, 200, await this.#opts.serviceAccountTokens.jwks(), { 'content-type': 'application/jwk-set+json' });
-    if (path === '/openapi/v2') return sendJson(res, 200, (this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas)));
+    if (path === '/openapi/v2') {
+      this.#openApiV2 ??= openApiV2Document(resources, ctx.schemas);
+      if (!wantsOpenApiV2Protobuf(req.headers.accept)) return sendJson(res, 200, this.#openApiV2);
+      const body = (this.#openApiV2Protobuf ??= encodeOpenApiV2(this.#openApiV2 as Record<string, unknown>));
+      res.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF, 'content-length': body.length, 'cache-control': 'no-cache, private' });
+      return void res.end(body);
+    }
     if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);

@@ -59,8 +59,7 @@ describe('Secrets at rest', () => {
     expect(await read()).toBe(want);
     // every Secret written again: now under the new key
     const all = await api.kubectl('get', 'secrets', '-A', '-o', 'json');
-    // (--validate=false: kubectl validates a List against OpenAPI v2 in protobuf, which is not served yet)
-    const replaced = await api.kubectlResult(['replace', '--validate=false', '-f', '-'], all);
+    const replaced = await api.kubectlResult(['replace', '-f', '-'], all);
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(await rawStore()).toContain('k8s:enc:aescbc:v1:key2:');
     // the old key gone

@@ -364,6 +364,67 @@ describe('schemas: kubectl explain and field validation', () => {
     expect(ports.properties.containerPort.description).toContain('Number of port to expose');
   });
 
+  const LIST = `
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: listed}
+  spec:
+    replicas: 1
+    strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 25%}}
+    selector: {matchLabels: {app: listed}}
+    template:
+      metadata: {labels: {app: listed}}
+      spec:
+        containers:
+        - name: c
+          image: busybox
+          resources: {limits: {cpu: 1, memory: 64Mi}}
+          ports: [{containerPort: 8080, name: http}]
+          readinessProbe: {httpGet: {port: http, path: /}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: listed}
+  spec: {selector: {app: listed}, ports: [{port: 80, targetPort: 8080}]}
+- apiVersion: batch/v1
+  kind: CronJob
+  metadata: {name: listed}
+  spec: {schedule: "* * * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}}
+`;
+
+  it('serves OpenAPI v2 in protobuf, so kubectl validates a kind: List and creates, replaces and applies it', async () => {
+    for (const verb of ['create', 'replace', 'apply']) {
+      const r = await api.kubectlResult([verb, '-f', '-'], LIST);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('deployment.apps/listed');
+      expect(r.stdout).toContain('cronjob.batch/listed');
+    }
+    expect(await api.kubectl('get', 'service', 'listed', '-o', 'jsonpath={.spec.ports[0].targetPort}')).toBe('8080');
+  });
+
+  it("refuses a List whose items do not match the served schemas in kubectl's words, and stores none of it", async () => {
+    const bad = `
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: list-first}, data: {k: v}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: list-second}, data: {k: v}, extra: 1}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: list-pod}
+  spec: {containers: [{name: c, image: busybox, ports: [{containerPort: "x"}]}]}
+`;
+    const r = await api.kubectlResult(['create', '-f', '-'], bad);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ValidationError(ConfigMap): unknown field "extra" in io.k8s.api.core.v1.ConfigMap');
+    expect(r.stderr).toContain(
+      'ValidationError(Pod.spec.containers[0].ports[0].containerPort): invalid type for io.k8s.api.core.v1.ContainerPort.containerPort: got "string", expected "integer"',
+    );
+    expect(await api.kubectl('get', 'configmaps,pods', '-o', 'name')).not.toContain('list-');
+  });
+
   const MISSPELT = `
 apiVersion: v1
 kind: ConfigMap
