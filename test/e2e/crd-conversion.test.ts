@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCA, issueCert } from '../../apimachinery/index.ts';
+import { waitFor } from '../../lab/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
 
 // A CustomResourceDefinition whose two versions convert through a webhook,
@@ -62,7 +63,7 @@ afterAll(async () => {
   if (webhook.listening) await stopWebhook();
 });
 
-const definition = (strategy: string) => `
+const definition = (strategy: string, storage: 'v1' | 'v2' = 'v1') => `
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.convert.skiff.dev}
@@ -78,7 +79,7 @@ spec:
   versions:
   - name: v1
     served: true
-    storage: true
+    storage: ${storage === 'v1'}
     schema:
       openAPIV3Schema:
         type: object
@@ -86,7 +87,7 @@ spec:
           spec: {type: object, properties: {color: {type: string}}}
   - name: v2
     served: true
-    storage: false
+    storage: ${storage === 'v2'}
     schema:
       openAPIV3Schema:
         type: object
@@ -133,6 +134,35 @@ describe('custom resources converted by a webhook', () => {
     expect(await api.kubectl('get', 'widgets.v1.convert.skiff.dev', 'w1', '-o', 'jsonpath={.spec.color}')).toBe('blue');
     // back again, so afterAll can close it
     await new Promise<void>((resolve) => webhook.listen(port, '127.0.0.1', () => resolve()));
+    expect(await api.kubectl('get', 'widgets.v2.convert.skiff.dev', 'w1', '-o', 'jsonpath={.spec.paint.color}')).toBe('blue');
+  });
+
+  it('[sig-api-machinery] CustomResourceConversionWebhook [Privileged:ClusterAdmin] should be able to convert a non homogeneous list of CRs [Conformance]', async () => {
+    // w1 is stored in v1; with v2 the storage version from now on, w2 is stored in v2
+    const clientConfig = `{url: "https://127.0.0.1:${port}/convert", caBundle: ${caBundle}}`;
+    expect((await api.kubectlResult(['apply', '-f', '-'], definition(clientConfig, 'v2'))).code).toBe(0);
+    // served again under the new storage version once the definition's change has been taken
+    await waitFor(
+      'v2 among the stored versions',
+      async () => (await api.kubectl('get', 'crd', 'widgets.convert.skiff.dev', '-o', 'jsonpath={.status.storedVersions}')).includes('v2'),
+      30_000,
+    );
+    const created = await api.kubectlResult(
+      ['create', '-f', '-'],
+      'apiVersion: convert.skiff.dev/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {color: green}\n',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const list = async (version: string) =>
+      (JSON.parse(await api.kubectl('get', `widgets.${version}.convert.skiff.dev`, '-o', 'json')) as { items: Widget[] }).items;
+    // both lists hold every object in the version asked for, whatever version each is stored in
+    expect(await list('v1')).toMatchObject([
+      { apiVersion: 'convert.skiff.dev/v1', spec: { color: 'blue' } },
+      { apiVersion: 'convert.skiff.dev/v1', spec: { color: 'green' } },
+    ]);
+    expect(await list('v2')).toMatchObject([
+      { apiVersion: 'convert.skiff.dev/v2', spec: { paint: { color: 'blue' } } },
+      { apiVersion: 'convert.skiff.dev/v2', spec: { paint: { color: 'green' } } },
+    ]);
     expect(await api.kubectl('get', 'widgets.v2.convert.skiff.dev', 'w1', '-o', 'jsonpath={.spec.paint.color}')).toBe('blue');
   });
 });

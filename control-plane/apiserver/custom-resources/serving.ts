@@ -160,16 +160,17 @@ export class CustomResourceServer {
     const webhook =
       s.conversion?.strategy === 'Webhook' ? new ConversionWebhook(s.conversion.webhook?.clientConfig ?? {}, s.names.kind, this.#serviceAddress) : undefined;
     // every served version presents the same stored objects: with conversion None only apiVersion
-    // differs, with a webhook each other version reads and writes them through it
+    // differs; with a webhook every version, the storage one too, reads and writes them through it,
+    // as objects stored before the storage version changed are still in the version they were written in
     for (const version of servedVersions(s)) {
-      const isStored = version.name === stored.name;
-      const info = isStored ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook !== undefined) };
+      const plain = version.name === stored.name && !webhook;
+      const info = plain ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook !== undefined) };
       const versionStorage = webhook
         ? new ConvertingStorage(this.#host.storage, webhook, { served: apiVersionOf(info), stored: apiVersionOf(plainInfo) })
         : this.#host.storage;
-      const versionRegistry = isStored ? registry : new Registry(info, versionStorage);
+      const versionRegistry = plain ? registry : new Registry(info, versionStorage);
       // a version read through a webhook is read on demand: a cache would need the webhook up before the definition is served
-      if (!isStored && !webhook) await versionRegistry.startCache();
+      if (!plain && !webhook) await versionRegistry.startCache();
       this.#host.registries.set(this.#host.servedVersionKey(info.group, info.version, info.resource), versionRegistry);
       this.#host.resources.push(info);
       this.#registerSchema(info, version.schema?.openAPIV3Schema as Schema | undefined);

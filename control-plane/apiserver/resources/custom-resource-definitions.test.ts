@@ -68,3 +68,24 @@ describe('custom resource definition versions', () => {
     expect(servedVersions(crdSpec(crd({ strategy: 'Webhook' }))).map((v) => v.name)).toEqual(['v2', 'v1']);
   });
 });
+
+describe('stored versions', () => {
+  const crd = (storage: string, storedVersions?: string[]): Obj =>
+    ({
+      metadata: { name: 'widgets.example.com' },
+      spec: { versions: ['v1', 'v2'].map((name) => ({ name, served: true, storage: name === storage })) },
+      ...(storedVersions ? { status: { storedVersions } } : {}),
+    }) as Obj;
+
+  it('start with the storage version, and gain each new storage version in the order they came, never losing one', () => {
+    const created = crd('v1');
+    customResourceDefinitionStrategy.prepareForCreate?.(created);
+    expect(created.status).toMatchObject({ storedVersions: ['v1'] });
+    const moved = crd('v2', ['v1']);
+    customResourceDefinitionStrategy.prepareForUpdate?.(moved, created);
+    expect(moved.status).toEqual({ storedVersions: ['v1', 'v2'] });
+    const back = crd('v1', ['v1', 'v2']);
+    customResourceDefinitionStrategy.prepareForUpdate?.(back, moved);
+    expect(back.status).toEqual({ storedVersions: ['v1', 'v2'] });
+  });
+});

@@ -111,10 +111,22 @@ function validateCrd(obj: Obj): StatusCause[] {
   return causes;
 }
 
+/** status.storedVersions gains the storage version as soon as objects may be written in it, as kube-apiserver's strategy does. */
+function recordStorageVersion(crd: Obj): void {
+  const storage = storageVersion(crdSpec(crd))?.name;
+  const status = (crd.status ??= {}) as { storedVersions?: string[] };
+  const stored = status.storedVersions ?? [];
+  if (storage && !stored.includes(storage)) status.storedVersions = [...stored, storage];
+}
+
 export const customResourceDefinitionStrategy: Strategy = {
   prepareForCreate(obj) {
     obj.metadata.finalizers = [...new Set([...(obj.metadata.finalizers ?? []), CRD_CLEANUP_FINALIZER])];
     obj.status = { conditions: [], acceptedNames: { plural: '', kind: '' }, storedVersions: [] };
+    recordStorageVersion(obj);
+  },
+  prepareForUpdate(obj) {
+    recordStorageVersion(obj);
   },
   validate: validateCrd,
   validateUpdate(obj, old) {
