@@ -39,6 +39,7 @@ import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes
 import { startNodeStorage, type CsiVolumes } from './storage/index.ts';
 import { NodeRoutes, VTEP_MAC_ANNOTATION, ensureVxlanDevice, vxlanRoutes, vxlanTable } from './network/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
+import { CadvisorMetrics, KubeletMetrics } from './metrics/index.ts';
 import { every } from './every.ts';
 import { runHousekeeping } from './housekeeping.ts';
 import { startNodePressure } from './node-pressure.ts';
@@ -91,11 +92,16 @@ export class Agent {
   #servers: Server[] = [];
   #client: RestClient;
   #cri: CriClient;
+  #metrics: KubeletMetrics;
 
   constructor(o: AgentOptions) {
     this.#o = o;
     this.#client = new RestClient(o.apiServer, { userAgent: `skiff-agent/${o.nodeName}` });
-    this.#cri = new CriClient(o.config.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), { timeoutMs: o.config.runtimeRequestTimeoutMs });
+    this.#metrics = new KubeletMetrics({ nodeName: o.nodeName });
+    this.#cri = new CriClient(o.config.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), {
+      timeoutMs: o.config.runtimeRequestTimeoutMs,
+      observe: (method, seconds, failed) => this.#metrics.runtimeOperation(method, seconds, failed),
+    });
   }
 
   async start(): Promise<void> {
@@ -103,6 +109,7 @@ export class Agent {
     const signal = this.#stop.signal;
     const client = this.#client;
     const cri = this.#cri;
+    const metrics = this.#metrics;
     const runtime = await waitForRuntime(cri, log, signal);
     log.info(runtime, 'container runtime is up');
     // before any pod starts: a later `ip netns add` must not bind /run/netns over the pods' namespaces
@@ -122,7 +129,14 @@ export class Agent {
       cacheDir: join(rootDir, 'cni-results'),
       podCidr: () => podCidr || undefined,
     });
-    this.#servers.push(await serveCniDelegate(this.#o.cniDelegateSocket, cni, log.child({ component: 'cni' })));
+    this.#servers.push(
+      await serveCniDelegate({
+        socketPath: this.#o.cniDelegateSocket,
+        runner: cni,
+        added: (uid, seconds) => metrics.podStart.phase(uid, 'network', seconds),
+        log: log.child({ component: 'cni' }),
+      }),
+    );
 
     const events = new EventRecorder(client, { component: 'kubelet', host: nodeName }, log);
     const podEvent = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) =>
@@ -139,6 +153,7 @@ export class Agent {
           await cri.stopContainer(id, pod.spec?.terminationGracePeriodSeconds ?? 30);
         }),
       event: podEvent,
+      metrics,
       log: log.child({ component: 'prober' }),
     });
     const cgroups = await PodCgroups.detect(config.cgroupRoot, { driver: config.cgroupDriver });
@@ -152,7 +167,7 @@ export class Agent {
     };
     const csiVolumes = await startNodeStorage({ client, nodeName, rootDir, podsDir, claims: objects, log, signal });
     // pods the runtime holds for this node whose state changed since they were last synced are synced again
-    const relister = new Relister(cri, nodeName);
+    const relister = new Relister({ cri, nodeName, relisted: (seconds, counts) => metrics.relisted(seconds, counts) });
     const syncer = new PodSyncer({
       cri,
       env: {
@@ -174,13 +189,14 @@ export class Agent {
       claims: csiVolumes,
       cgroups,
       settled: (uid, observed) => relister.note(uid, observed),
+      phase: (uid, phase, seconds) => metrics.podStart.phase(uid, phase, seconds),
       log: log.child({ component: 'pods' }),
     });
     const pods = new Informer<Pod>(client, { resource: 'pods' }, { fieldSelector: `spec.nodeName=${nodeName}`, log });
     const podManager = new PodManager(pods, { client, log });
     // a static pod's status goes to its mirror pod, once there is one
     const statusManager = new StatusManager(client, log.child({ component: 'status' }), (e) => podManager.statusUid(e));
-    const workers = new PodWorkers({ syncer, status: statusManager, log: log.child({ component: 'pods' }) });
+    const workers = new PodWorkers({ syncer, status: statusManager, startup: metrics.podStart, log: log.child({ component: 'pods' }) });
     requests.servedBy(workers);
     const podSink: PodSink = {
       update: (p) => workers.update(p),
@@ -198,7 +214,23 @@ export class Agent {
     const containerNames = async () =>
       new Map((await cri.listContainers({ labelSelector: { [MANAGED_BY]: nodeName } })).map((ct) => [ct.id, ct.metadata?.name ?? '']));
     const eviction = await startNodePressure(
-      { config, cri, nodeName, rootDir, imagefs, workers, pods, reporter, events, podEvent, nodeStats, podStats, containerNames, log },
+      {
+        config,
+        cri,
+        nodeName,
+        rootDir,
+        imagefs,
+        workers,
+        pods,
+        reporter,
+        events,
+        podEvent,
+        nodeStats,
+        podStats,
+        containerNames,
+        evicted: (evictionSignal) => metrics.evicted(evictionSignal),
+        log,
+      },
       signal,
     );
 
@@ -206,7 +238,7 @@ export class Agent {
     void statusManager.run(signal);
     watchPodSources(client, pods, (uid) => requests.resync(uid), log, signal);
     if (this.#o.proxy) {
-      void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName }, log).run(signal);
+      void new ServiceProxy(client, services, { ...this.#o.proxy, nodeName, synced: (seconds, at) => metrics.proxySynced(seconds, at) }, log).run(signal);
       void new NetworkPolicyEnforcer(client, { table: policyTable(this.#o.proxy.table), nodeName }, log).run(signal);
     }
     if (this.#o.nodeRoutes !== 'none') await this.#routeToOtherNodes({ hostIP, podCidr });
@@ -297,6 +329,12 @@ export class Agent {
       containerNames: d.containerNames,
       volumeStats: (pod, dir, time) => d.csiVolumes.volumeStats(pod, dir, time),
     });
+    const managed = { [MANAGED_BY]: nodeName };
+    const cadvisor = new CadvisorMetrics({
+      containerStats: () => this.#cri.listContainerStats(managed),
+      sandboxStats: () => this.#cri.listPodSandboxStats(managed),
+      pods: () => d.podManager.desired(),
+    });
     const serving = config.serverTLSBootstrap ? await this.#servingCertificate(d.hostIP) : undefined;
     const { cert, key, clientCA } = { ...this.#o.servingTls, ...serving?.pair };
     if (!cert || !key) throw new Error('the kubelet API has no serving certificate: set tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap');
@@ -310,6 +348,7 @@ export class Agent {
       cri: this.#cri,
       observe: (uid) => d.syncer.observe(uid),
       summary: () => stats.summary(),
+      metrics: { registry: this.#metrics.registry, probes: this.#metrics.probes, cadvisor: () => cadvisor.render() },
       auth: new KubeletAuth(this.#client, nodeName, {
         mode: config.authorizationMode,
         allowTtlMs: config.authorizedTtlMs,

@@ -24,6 +24,8 @@ export interface NodePressureDeps {
   nodeStats: () => Promise<NodeStats>;
   podStats: PodStatsSource;
   containerNames: () => Promise<Map<string, string>>;
+  /** told of each eviction's signal (the evictions metric) */
+  evicted?: (signal: Signal) => void;
   log: Logger;
 }
 
@@ -88,6 +90,7 @@ export async function startNodePressure(d: NodePressureDeps, signal: AbortSignal
     reclaim,
     evict: (pod, e) => {
       d.podEvent(pod, 'Warning', EVICTED, e.message);
+      d.evicted?.(e.signal);
       const condition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: e.message, lastTransitionTime: rfc3339() };
       return d.workers.end(pod.metadata?.uid ?? '', { reason: EVICTED, message: e.message, graceSeconds: e.graceSeconds, condition });
     },

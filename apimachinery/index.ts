@@ -33,6 +33,7 @@ export { ipv4ToInt, intToIpv4 } from './ipv4.ts';
 export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
 export type { MountEntry } from './mounts.ts';
 export { unaryCall } from './grpc-unary.ts';
+export { processRegistry, serveRegistry } from './metrics-registry.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
 export { registryHost } from './image-reference.ts';

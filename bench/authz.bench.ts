@@ -4,6 +4,7 @@
 // pods (Node authorizer and NodeRestriction) and by a superuser; and the
 // kubelet API answering GET /pods with AlwaysAllow, with Webhook answers
 // cached (the default), and with every request asking the API server.
+import { Registry } from 'prom-client';
 import { Agent } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -136,6 +137,7 @@ async function kubeletWith(auth: KubeletAuth, tls: { cert: string; key: string; 
     cri: {} as CriClient,
     observe: async () => ({ sandboxes: [], containers: [] }) as never,
     summary: async () => ({}),
+    metrics: { registry: new Registry(), probes: new Registry(), cadvisor: async () => '' },
   });
   return { server, port };
 }

@@ -23,7 +23,7 @@ export async function removeAllSandboxes(args: {
 }): Promise<number> {
   const log = args.log ?? silentLogger;
   const runner = new CniRunner({ confDir: args.cniConfDir, binDirs: args.cniBinDirs, cacheDir: args.cniCacheDir });
-  const server = await serveCniDelegate(args.delegateSocket, runner, log);
+  const server = await serveCniDelegate({ socketPath: args.delegateSocket, runner, log });
   const cri = new CriClient(args.socket, { timeoutMs: 60_000 });
   try {
     const sandboxes = await cri.listPodSandbox();

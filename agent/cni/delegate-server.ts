@@ -15,11 +15,20 @@ export function parseCniArgs(args: string): Record<string, string> {
   return out;
 }
 
+export interface CniDelegateOptions {
+  socketPath: string;
+  runner: CniRunner;
+  /** told how long each pod's ADD took (the start-up network phase) */
+  added?: (podUid: string, seconds: number) => void;
+  log: Logger;
+}
+
 /**
  * The agent's end of the delegating CNI plugin: answers the calls containerd
  * makes through `skiff-delegate` by running the node's real conflist.
  */
-export async function serveCniDelegate(socketPath: string, runner: CniRunner, log: Logger): Promise<Server> {
+export async function serveCniDelegate(o: CniDelegateOptions): Promise<Server> {
+  const { socketPath, runner, log } = o;
   await mkdir(dirname(socketPath), { recursive: true });
   await rm(socketPath, { force: true });
   const server = createServer(async (req, res) => {
@@ -37,8 +46,11 @@ export async function serveCniDelegate(socketPath: string, runner: CniRunner, lo
       const body = JSON.parse(await readBody(req)) as { runtimeConfig?: Record<string, unknown> };
       const attachment = { ...a, runtimeConfig: body.runtimeConfig };
       let result: object = {};
-      if (command === 'ADD') result = await runner.add(attachment);
-      else if (command === 'DEL') await runner.del(attachment);
+      if (command === 'ADD') {
+        result = await runner.add(attachment);
+        // containerd names the pod's uid among the CNI arguments
+        if (pod.K8S_POD_UID) o.added?.(pod.K8S_POD_UID, (performance.now() - started) / 1000);
+      } else if (command === 'DEL') await runner.del(attachment);
       else if (command === 'CHECK') await runner.check(attachment);
       else throw new CniError(4, `unsupported CNI command ${JSON.stringify(command)}`);
       clog.debug({ ms: Math.round(performance.now() - started) }, 'cni call done');

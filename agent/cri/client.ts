@@ -7,6 +7,7 @@ import type {
   Container,
   ContainerConfig,
   ContainerState,
+  ContainerStats,
   ContainerStatus,
   ExecSyncResponse,
   FilesystemUsage,
@@ -14,6 +15,7 @@ import type {
   PodSandbox,
   PodSandboxConfig,
   PodSandboxState,
+  PodSandboxStats,
   PodSandboxStatus,
   StatusResponse,
   VersionResponse,
@@ -45,6 +47,8 @@ function loadDefinition(): grpc.GrpcObject {
 export interface CriClientOptions {
   /** per-call deadline for calls that have no timeout of their own */
   timeoutMs?: number;
+  /** told of every call when it ends: its method, how long it took and whether it failed (the runtime operation metrics) */
+  observe?: (method: string, seconds: number, failed: boolean) => void;
 }
 
 /**
@@ -56,6 +60,7 @@ export class CriClient {
   #runtime: grpc.Client;
   #image: grpc.Client;
   #timeoutMs: number;
+  #observe: CriClientOptions['observe'];
 
   constructor(socketPath: string, opts: CriClientOptions = {}) {
     this.endpoint = socketPath;
@@ -67,6 +72,7 @@ export class CriClient {
     this.#runtime = new (v1.RuntimeService as grpc.ServiceClientConstructor)(address, credentials, options);
     this.#image = new (v1.ImageService as grpc.ServiceClientConstructor)(address, credentials, { ...options, channelOverride: this.#runtime.getChannel() });
     this.#timeoutMs = opts.timeoutMs ?? 120_000;
+    this.#observe = opts.observe;
   }
 
   close(): void {
@@ -74,7 +80,21 @@ export class CriClient {
   }
 
   #call<T>(client: grpc.Client, method: string, req: object, timeoutMs = this.#timeoutMs): Promise<T> {
-    return unaryCall(client, method, req, timeoutMs, (m, code, details) => new CriError(m, code, details));
+    const call = unaryCall<T>(client, method, req, timeoutMs, (m, code, details) => new CriError(m, code, details));
+    const observe = this.#observe;
+    if (!observe) return call;
+    const started = performance.now();
+    const ended = (failed: boolean) => observe(method, (performance.now() - started) / 1000, failed);
+    return call.then(
+      (v) => {
+        ended(false);
+        return v;
+      },
+      (err: unknown) => {
+        ended(true);
+        throw err;
+      },
+    );
   }
 
   // ---- runtime ----
@@ -153,6 +173,16 @@ export class CriClient {
   }
 
   // ---- images ----
+  /** CPU, memory and writable-layer use of the containers whose labels match. */
+  async listContainerStats(labelSelector: Record<string, string>): Promise<ContainerStats[]> {
+    return (await this.#call<{ stats: ContainerStats[] }>(this.#runtime, 'ListContainerStats', { filter: { labelSelector } })).stats;
+  }
+
+  /** Each matching sandbox's pod-level use, its network interfaces' counters among it. */
+  async listPodSandboxStats(labelSelector: Record<string, string>): Promise<PodSandboxStats[]> {
+    return (await this.#call<{ stats: PodSandboxStats[] }>(this.#runtime, 'ListPodSandboxStats', { filter: { labelSelector } })).stats;
+  }
+
   async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
     const res = await this.#call<{ imageRef: string }>(this.#image, 'PullImage', { image: { image }, auth, sandboxConfig });
     return res.imageRef;

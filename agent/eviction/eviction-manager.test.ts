@@ -84,6 +84,7 @@ describe('EvictionManager', () => {
       {
         name: 'besteffort',
         graceSeconds: 1,
+        signal: 'memory.available',
         message:
           'The node was low on resource: memory. Threshold quantity: 100Mi, available: 60Mi. Container c was using 300Mi, request is 0, has larger consumption of memory. ',
       },

@@ -34,7 +34,7 @@ export interface EvictionDeps {
   /** node-level reclaim tried before any pod is evicted (dead containers, unused images) */
   reclaim: Partial<Record<Signal, Array<() => Promise<void>>>>;
   /** stops the pod within the grace period and marks it Failed/Evicted; resolves once it is stopped */
-  evict: (pod: Pod, e: { graceSeconds: number; message: string }) => Promise<void>;
+  evict: (pod: Pod, e: { graceSeconds: number; message: string; signal: Signal }) => Promise<void>;
   /** the node's pressure conditions changed */
   conditionsChanged: (active: ReadonlySet<PressureCondition>) => void;
   nodeEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -121,7 +121,7 @@ export class EvictionManager {
         : Math.min(this.#d.maxPodGracePeriodSeconds, pod.spec?.terminationGracePeriodSeconds ?? 30);
       const message = evictionMessage(resource, pod, usage, due, obs);
       log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, resource, graceSeconds }, 'evicting pod');
-      await this.#d.evict(pod, { graceSeconds, message });
+      await this.#d.evict(pod, { graceSeconds, message, signal: threshold.signal });
       return pod;
     }
     log.warn({ resource }, 'eviction threshold met but every pod is critical');

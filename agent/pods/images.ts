@@ -5,8 +5,8 @@ import type { Waiting } from './pod-status.ts';
 
 export type PodEvent = (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
 
-/** Either the image to create the container from, or why the container must wait. */
-export type ImageResult = { imageRef: string } | { waiting: Waiting; retryAfterMs?: number };
+/** Either the image to create the container from (and how long pulling it took, if it was pulled), or why the container must wait. */
+export type ImageResult = { imageRef: string; pullSeconds?: number } | { waiting: Waiting; retryAfterMs?: number };
 
 const fmtBytes = (n: number) => `${n} bytes`;
 
@@ -68,7 +68,7 @@ export async function ensureImage(args: {
     const size = (await cri.imageStatus(imageRef).catch(() => null))?.size ?? 0;
     event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${fmtBytes(size)}.`, fieldPath);
     backoff.reset(key);
-    return { imageRef };
+    return { imageRef, pullSeconds: ms / 1000 };
   } catch (err) {
     const detail = (err as Error).message.replace(/^CRI PullImage: /, '');
     const delay = backoff.next(key, args.now());

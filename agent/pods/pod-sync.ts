@@ -69,10 +69,15 @@ export interface PodSyncerDeps {
   cgroups: PodCgroups;
   /** told what a sync saw last when it left the pod with nothing more to do (the relister, so it does not report that state as a change) */
   settled?: (uid: string, observed: ObservedPod) => void;
+  /** told how long each step of a start took (the start-up phase metrics) */
+  phase?: (uid: string, phase: SyncPhase, seconds: number) => void;
   /** milliseconds since the epoch; the tests' own clock drives back-offs and grace periods */
   now?: () => number;
   log: Logger;
 }
+
+/** The steps of a start a sync times. */
+export type SyncPhase = 'volumes' | 'sandbox' | 'pull' | 'create' | 'start';
 
 const nanosToMs = (ns: number) => Math.floor(ns / 1e6);
 
@@ -128,6 +133,14 @@ export class PodSyncer {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.#observer = new RuntimeObserver(deps.cri);
+  }
+
+  /** Runs one step of a start and, when it works, tells how long it took. */
+  async #timed<T>(uid: string, phase: SyncPhase, step: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await step();
+    this.#deps.phase?.(uid, phase, (performance.now() - started) / 1000);
+    return result;
   }
 
   observe(uid: string): Promise<ObservedPod> {
@@ -189,7 +202,9 @@ export class PodSyncer {
     let sandboxId = actions.sandboxId;
     // volumes are only needed by the containers: they are set up while the sandbox starts
     // (a few pods at a time: a burst setting up every pod's volumes at once costs the agent ~50 MB of heap at 110 pods)
-    const volumesReady = settle(this.#volumeSlots.run(() => setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims)));
+    const volumesReady = settle(
+      this.#volumeSlots.run(() => this.#timed(uid, 'volumes', () => setUpVolumes(pod, join(this.#deps.podsDir, uid), this.#deps.objects, this.#deps.claims))),
+    );
     // and so are the files the new containers' termination messages go to
     const messageFiles = settle(Promise.all(actions.containersToStart.map((c) => prepareTerminationMessage(join(this.#deps.podsDir, uid), c.name, c.attempt))));
     const sbConfig = sandboxConfig(pod, actions.sandboxAttempt, env);
@@ -203,7 +218,7 @@ export class PodSyncer {
       }
       try {
         unsettle(await (earlyDirs ?? makeSandboxDirs()));
-        sandboxId = await cri.runPodSandbox(sbConfig);
+        sandboxId = await this.#timed(uid, 'sandbox', () => cri.runPodSandbox(sbConfig));
         this.sandboxBackoff.reset(key);
       } catch (err) {
         const message = (err as Error).message.replace(/^CRI RunPodSandbox: /, '');
@@ -319,6 +334,7 @@ export class PodSyncer {
       ctx.memory.waiting.set(start.name, image.waiting);
       return image.retryAfterMs;
     }
+    if (image.pullSeconds !== undefined) this.#deps.phase?.(uid, 'pull', image.pullSeconds);
     let resolvedEnv: ResolvedEnv;
     try {
       resolvedEnv = await resolveEnvRefs(pod, spec, this.#deps.objects);
@@ -346,20 +362,22 @@ export class PodSyncer {
     ];
     let id: string;
     try {
-      id = await cri.createContainer(
-        ctx.sandboxId,
-        containerConfig({
-          pod,
-          container: spec,
-          attempt: start.attempt,
-          imageRef: image.imageRef,
-          env: this.#deps.env,
-          podIP: ctx.podIP,
-          mounts,
-          resolvedEnv,
-          targetContainerId: ctx.target,
-        }),
-        ctx.sbConfig,
+      id = await this.#timed(uid, 'create', () =>
+        cri.createContainer(
+          ctx.sandboxId,
+          containerConfig({
+            pod,
+            container: spec,
+            attempt: start.attempt,
+            imageRef: image.imageRef,
+            env: this.#deps.env,
+            podIP: ctx.podIP,
+            mounts,
+            resolvedEnv,
+            targetContainerId: ctx.target,
+          }),
+          ctx.sbConfig,
+        ),
       );
     } catch (err) {
       const message = (err as Error).message.replace(/^CRI CreateContainer: /, '');
@@ -369,7 +387,7 @@ export class PodSyncer {
     }
     ctx.event('Normal', 'Created', `Created container: ${start.name}`, fieldPath);
     try {
-      await cri.startContainer(id);
+      await this.#timed(uid, 'start', () => cri.startContainer(id));
     } catch (err) {
       const message = (err as Error).message.replace(/^CRI StartContainer: /, '');
       ctx.memory.waiting.set(start.name, { reason: 'RunContainerError', message });

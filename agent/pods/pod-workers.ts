@@ -19,6 +19,14 @@ export interface TerminalReason {
 /** Decides whether a pod new to this node may start. */
 export type PodAdmitter = (pod: Pod) => { admit: true } | { admit: false; reason: string; message: string };
 
+/** Told of each pod's way to running (the start-up latency metrics). */
+export interface PodStartup {
+  seen(pod: Pod): void;
+  syncing(uid: string): void;
+  status(uid: string, status: PodStatus): void;
+  forget(uid: string): void;
+}
+
 interface Worker {
   uid: string;
   /** the newest desired pod (latest wins); undefined for runtime orphans */
@@ -63,9 +71,11 @@ export class PodWorkers {
   #admitters: PodAdmitter[] = [];
 
   #now: () => number;
+  #startup: PodStartup | undefined;
 
-  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger; now?: () => number }) {
+  constructor(args: { syncer: PodSyncer; status: StatusManager; log: Logger; now?: () => number; startup?: PodStartup }) {
     this.#now = args.now ?? Date.now;
+    this.#startup = args.startup;
     this.#syncer = args.syncer;
     this.#status = args.status;
     this.#log = args.log;
@@ -90,6 +100,7 @@ export class PodWorkers {
     const w = this.#worker(uid);
     const previous = w.pod;
     w.pod = pod;
+    if (!known) this.#startup?.seen(pod);
     // most updates of a running pod are its own status PATCHes coming back: nothing to do (see needsSync)
     if (known && previous && !needsSync(previous, pod)) return;
     // admission applies to pods no agent has started yet (an adopted running pod is not refused)
@@ -213,6 +224,7 @@ export class PodWorkers {
           if (w.timer) clearTimeout(w.timer);
           this.#workers.delete(w.uid);
           this.#status.forget(w.uid);
+          this.#startup?.forget(w.uid);
           return;
         }
       }
@@ -252,8 +264,10 @@ export class PodWorkers {
         w.terminal = { reason: 'DeadlineExceeded', message: DEADLINE_MESSAGE, graceSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30 };
         return this.#syncEnded(w, pod, w.terminal);
       }
+      this.#startup?.syncing(w.uid);
       const result = await this.#syncer.sync(withOwnStatus(pod, this.#status.latest(w.uid)), w.memory);
       this.#status.set(pod, result.status);
+      this.#startup?.status(w.uid, result.status);
       const deadline = left === undefined ? undefined : { afterMs: left, reason: 'ActiveDeadline' as const };
       return !result.requeue || (deadline && deadline.afterMs < result.requeue.afterMs) ? (deadline ?? result.requeue) : result.requeue;
     }

@@ -8,7 +8,7 @@ describe('Relister', () => {
     const sandboxes = [{ id: 's1', state: 'SANDBOX_READY', labels: { [POD_UID]: 'u' } }] as unknown as PodSandbox[];
     const containers: Container[] = [];
     const cri = { listPodSandbox: async () => sandboxes, listContainers: async () => containers } as unknown as CriClient;
-    const relister = new Relister(cri, 'node');
+    const relister = new Relister({ cri, nodeName: 'node' });
     expect((await relister.relist()).changed).toEqual(['u']);
     expect((await relister.relist()).changed).toEqual([]);
     // the pod's sync started a container and observed it running
@@ -27,5 +27,21 @@ describe('Relister', () => {
     containers.length = 0;
     expect((await relister.relist()).changed).toEqual(['u']);
     expect(relister.present()).toEqual(new Set());
+  });
+});
+
+describe('Relister counts', () => {
+  it('tells what each relist found: ready sandboxes and containers by state', async () => {
+    const sandboxes = [
+      { id: 's1', state: 'SANDBOX_READY', labels: { [POD_UID]: 'u' } },
+      { id: 's2', state: 'SANDBOX_NOTREADY', labels: { [POD_UID]: 'v' } },
+    ] as unknown as PodSandbox[];
+    const containers = ['CONTAINER_RUNNING', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_CREATED'].map(
+      (state, i) => ({ id: `c${i}`, state, labels: { [POD_UID]: 'u' } }) as unknown as Container,
+    );
+    const cri = { listPodSandbox: async () => sandboxes, listContainers: async () => containers } as unknown as CriClient;
+    const seen: unknown[] = [];
+    await new Relister({ cri, nodeName: 'node', relisted: (seconds, counts) => seen.push({ timed: seconds >= 0, counts }) }).relist();
+    expect(seen).toEqual([{ timed: true, counts: { readyPods: 1, containers: { created: 1, running: 2, exited: 1, unknown: 0 } } }]);
   });
 });

@@ -1,4 +1,5 @@
 import type { ContainerRuntime } from '../cri/index.ts';
+import type { RuntimeCounts } from '../metrics/index.ts';
 import type { ObservedPod } from './observed.ts';
 import { MANAGED_BY, POD_UID } from './runtime-labels.ts';
 
@@ -15,17 +16,22 @@ const signature = (items: string[]) => items.sort().join(',');
 export class Relister {
   #cri: ContainerRuntime;
   #nodeName: string;
+  #relisted: ((seconds: number, counts: RuntimeCounts) => void) | undefined;
   #last = new Map<string, string>();
 
-  constructor(cri: ContainerRuntime, nodeName: string) {
-    this.#cri = cri;
-    this.#nodeName = nodeName;
+  /** `relisted` is told how long each relist took and what it found running (the kubelet's PLEG and running metrics) */
+  constructor(o: { cri: ContainerRuntime; nodeName: string; relisted?: (seconds: number, counts: RuntimeCounts) => void }) {
+    this.#cri = o.cri;
+    this.#nodeName = o.nodeName;
+    this.#relisted = o.relisted;
   }
 
   /** Pod UIDs whose runtime state changed, and every UID the runtime holds. */
   async relist(): Promise<{ changed: string[]; present: Set<string> }> {
+    const started = performance.now();
     const selector = { labelSelector: { [MANAGED_BY]: this.#nodeName } };
     const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(selector), this.#cri.listContainers(selector)]);
+    this.#relisted?.((performance.now() - started) / 1000, runtimeCounts(sandboxes, containers));
     const now = new Map<string, string[]>();
     const add = (uid: string | undefined, sig: string) => {
       if (!uid) return;
@@ -62,4 +68,17 @@ export class Relister {
     if (items.length) this.#last.set(uid, signature(items));
     else this.#last.delete(uid);
   }
+}
+
+/** Ready sandboxes, and containers by their CRI state (CONTAINER_RUNNING → running). */
+function runtimeCounts(sandboxes: { state: string }[], containers: { state: string }[]): RuntimeCounts {
+  const counts: RuntimeCounts = {
+    readyPods: sandboxes.filter((s) => s.state === 'SANDBOX_READY').length,
+    containers: { created: 0, running: 0, exited: 0, unknown: 0 },
+  };
+  for (const c of containers) {
+    const state = c.state.replace(/^CONTAINER_/, '').toLowerCase() as keyof RuntimeCounts['containers'];
+    counts.containers[state in counts.containers ? state : 'unknown']++;
+  }
+  return counts;
 }

@@ -4,7 +4,7 @@ import { runProbe, type ProbeTarget } from './run-probe.ts';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
-const KIND_NAMES: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
+const KIND_NAMES: Record<ProbeKind, 'Liveness' | 'Readiness' | 'Startup'> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
 
 export interface ProberDeps {
   execSync: ProbeTarget['execSync'];
@@ -13,6 +13,18 @@ export interface ProberDeps {
   /** the liveness (or startup) probe failed for good: stop the container so it restarts */
   kill(pod: Pod, containerId: string, container: Container, message: string): void;
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath: string): void;
+  /** told of every probe run (the prober metrics), and of a pod whose probes all stopped */
+  metrics?: {
+    probed(p: {
+      probeType: 'Liveness' | 'Readiness' | 'Startup';
+      result: 'successful' | 'failed';
+      container: string;
+      pod: string;
+      namespace: string;
+      podUid: string;
+    }): void;
+    forgetProbes(podUid: string): void;
+  };
   log: Logger;
 }
 
@@ -100,6 +112,7 @@ export class Prober {
   remove(uid: string): void {
     for (const p of this.#pods.get(uid)?.values() ?? []) this.#stopAll(p);
     this.#pods.delete(uid);
+    this.#deps.metrics?.forgetProbes(uid);
   }
 
   #stopAll(p: ContainerProbes): void {
@@ -126,6 +139,15 @@ export class Prober {
     if (w.kind === 'startup' && probes.started) return period;
     const result = await runProbe(probe, { podIP, container, containerId: w.containerId, execSync: this.#deps.execSync });
     if (w.stopped) return period;
+    const uid = pod.metadata?.uid ?? '';
+    this.#deps.metrics?.probed({
+      probeType: KIND_NAMES[w.kind],
+      result: result.ok ? 'successful' : 'failed',
+      container: container.name,
+      pod: pod.metadata?.name ?? '',
+      namespace: pod.metadata?.namespace ?? '',
+      podUid: uid,
+    });
     const fieldPath = `spec.containers{${container.name}}`;
     if (result.ok) {
       w.successes++;
@@ -135,7 +157,6 @@ export class Prober {
       w.successes = 0;
       this.#deps.event(pod, 'Warning', 'Unhealthy', `${KIND_NAMES[w.kind]} probe failed: ${result.output}`, fieldPath);
     }
-    const uid = pod.metadata?.uid ?? '';
     const succeeded = w.successes >= (w.kind === 'readiness' ? (probe.successThreshold ?? 1) : 1);
     const failed = w.failures >= (probe.failureThreshold ?? 3);
     switch (w.kind) {

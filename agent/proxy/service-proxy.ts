@@ -92,10 +92,17 @@ export class ServiceProxy {
   /** Services changed since the last sync */
   #pending = new Set<string>();
   #lastFullSync = 0;
+  #synced: ((seconds: number, atMs: number) => void) | undefined;
 
-  /** `services` is an informer the caller runs (the agent shares it) */
-  constructor(client: RestClient, services: Informer<Service>, opts: { table: string; clusterCidr: string; nodeName: string }, log: Logger) {
+  /** `services` is an informer the caller runs (the agent shares it); `synced` is told how long each write of the rules took (the proxy's sync metrics) */
+  constructor(
+    client: RestClient,
+    services: Informer<Service>,
+    opts: { table: string; clusterCidr: string; nodeName: string; synced?: (seconds: number, atMs: number) => void },
+    log: Logger,
+  ) {
     this.#log = log.child({ component: 'proxy' });
+    this.#synced = opts.synced;
     this.#opts = { table: opts.table, clusterCidr: opts.clusterCidr };
     this.#nodeName = opts.nodeName;
     this.#services = services;
@@ -157,6 +164,7 @@ export class ServiceProxy {
   }
 
   async #sync(): Promise<void> {
+    const started = performance.now();
     let full = !this.#state || Date.now() - this.#lastFullSync > FULL_SYNC_MS;
     const state = full ? new ProxyState() : (this.#state as ProxyState);
     const changed = full ? this.#services.list().map(objectKey) : [...this.#pending];
@@ -171,6 +179,7 @@ export class ServiceProxy {
       await nft(script);
       this.#state = state;
       if (full) this.#lastFullSync = Date.now();
+      this.#synced?.((performance.now() - started) / 1000, Date.now());
       this.#log.debug({ services: changed.length, full }, 'programmed services');
     } catch (err) {
       // the table is not what the state says: rewrite it whole, a little later

@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, queryBool, queryInt, unescapePathSegment, type Logger } from '../../apimachinery/index.ts';
+import type { Registry } from 'prom-client';
+import { ApiError, queryBool, queryInt, serveRegistry, unescapePathSegment, type Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
 import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
 import { serveStreaming } from './streaming.ts';
-import { agentMetrics, resourceMetrics } from './metrics.ts';
+import { resourceMetrics } from './metrics.ts';
 
 export interface KubeletServerOptions {
   nodeName: string;
@@ -24,6 +25,8 @@ export interface KubeletServerOptions {
   observe: (uid: string) => Promise<ObservedPod>;
   /** the stats summary (stats/v1alpha1) */
   summary: () => Promise<object>;
+  /** the agent's series (/metrics), its probes' (/metrics/probes), and its containers' as cAdvisor names them (/metrics/cadvisor) */
+  metrics: { registry: Registry; probes: Registry; cadvisor: () => Promise<string> };
   /** who may do what: every request but /healthz is authenticated and authorized through the API server */
   auth: KubeletAuth;
   log: Logger;
@@ -35,7 +38,7 @@ function text(res: ServerResponse, code: number, body: string): void {
 
 /**
  * The kubelet API on :10250 (healthz, pods, containerLogs, stats/summary,
- * metrics and metrics/resource in Prometheus text,
+ * metrics, metrics/probes, metrics/cadvisor and metrics/resource in Prometheus text,
  * and exec, attach and portForward as upgraded connections). Every call
  * but /healthz needs a client certificate from the cluster CA or a bearer
  * token, and the API server's word that its user may make it.
@@ -60,9 +63,11 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await o.summary()));
       return;
     }
-    if (url.pathname === '/metrics/resource' || url.pathname === '/metrics') {
-      const summary = (await o.summary()) as Parameters<typeof resourceMetrics>[0];
-      const body = url.pathname === '/metrics' ? agentMetrics(o.nodeName, summary) : resourceMetrics(summary);
+    if (url.pathname === '/metrics') return serveRegistry(o.metrics.registry, res);
+    if (url.pathname === '/metrics/probes') return serveRegistry(o.metrics.probes, res);
+    if (url.pathname === '/metrics/resource' || url.pathname === '/metrics/cadvisor') {
+      const body =
+        url.pathname === '/metrics/cadvisor' ? await o.metrics.cadvisor() : resourceMetrics((await o.summary()) as Parameters<typeof resourceMetrics>[0]);
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
       return;
     }

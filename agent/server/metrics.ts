@@ -1,5 +1,5 @@
-// The kubelet's Prometheus endpoints, rendered from the stats summary:
-// /metrics/resource (what metrics-server scrapes) and a small /metrics.
+// The kubelet's /metrics/resource (what metrics-server scrapes), rendered
+// from the stats summary.
 
 interface CpuStats {
   usageCoreNanoSeconds?: number;
@@ -75,16 +75,5 @@ export function resourceMetrics(s: SummaryLike): string {
     pods.map((p) => ({ labels: { namespace: p.podRef.namespace, pod: p.podRef.name }, value: p.memory?.workingSetBytes })),
   );
   e.family('scrape_error', 'gauge', '[ALPHA] 1 when reading container metrics failed, else 0', [{ value: 0 }]);
-  return e.toString();
-}
-
-/** /metrics: what the agent runs. */
-export function agentMetrics(nodeName: string, s: SummaryLike): string {
-  const e = new Exposition();
-  e.family('kubelet_node_name', 'gauge', "[ALPHA] The node's name; the value is always 1", [{ labels: { node: nodeName }, value: 1 }]);
-  e.family('kubelet_running_pods', 'gauge', '[ALPHA] Pods with a running sandbox', [{ value: s.pods.length }]);
-  e.family('kubelet_running_containers', 'gauge', '[ALPHA] Containers by state', [
-    { labels: { container_state: 'running' }, value: s.pods.reduce((n, p) => n + p.containers.length, 0) },
-  ]);
   return e.toString();
 }

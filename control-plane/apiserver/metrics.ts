@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { queryBool } from '../../apimachinery/index.ts';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { queryBool, serveRegistry } from '../../apimachinery/index.ts';
 import { parseResourcePath } from '../api/index.ts';
 
 // The API server's request metrics, with kube-apiserver's names, labels and
@@ -14,13 +14,6 @@ const REQUEST_LABELS = ['verb', 'dry_run', 'group', 'version', 'resource', 'subr
 const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
 type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
-
-/** A process's metrics registry, with the process and Node.js runtime series (heap, event loop lag, GC). */
-export function processRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  return registry;
-}
 
 /** The dry_run label as kube-apiserver cleans it: "" when not asked, "All", or "invalid" for any other value (which a client could mint freely). */
 function dryRunLabel(q: URLSearchParams): string {
@@ -111,8 +104,7 @@ export class ApiServerMetrics {
   }
 
   /** Serves the registry in the Prometheus text format (0.0.4). */
-  async serve(res: ServerResponse): Promise<void> {
-    const body = await this.registry.metrics();
-    res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+  serve(res: ServerResponse): Promise<void> {
+    return serveRegistry(this.registry, res);
   }
 }

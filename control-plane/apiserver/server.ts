@@ -16,6 +16,7 @@ import {
   fromObjectSelector,
   isWebSocketRequest,
   parseApiVersion,
+  processRegistry,
   refuseUpgrade,
   type Logger,
   type ObjectLabelSelector,
@@ -40,7 +41,7 @@ import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
-import { ApiServerMetrics, processRegistry } from './metrics.ts';
+import { ApiServerMetrics } from './metrics.ts';
 import { WebhookDispatcher } from './admission-webhooks/index.ts';
 import { AdmissionPolicies } from './admission-policies/index.ts';
 import { clusterIpResolver } from './webhook-client.ts';

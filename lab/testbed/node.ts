@@ -109,7 +109,7 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
     },
     async serveDelegate() {
       const runner = new CniRunner({ confDir: cniConfDir, binDirs: ['/usr/lib/cni'], cacheDir: cniCacheDir });
-      const server = await serveCniDelegate(delegateSocket, runner, silentLogger);
+      const server = await serveCniDelegate({ socketPath: delegateSocket, runner, log: silentLogger });
       return () => new Promise<void>((resolve) => server.close(() => resolve()));
     },
     async teardown() {

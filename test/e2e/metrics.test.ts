@@ -3,14 +3,12 @@
 // runtime series, served to system:monitoring and refused to others, labels
 // bounded to what is served, and scraped by a real Prometheus whose PromQL
 // (the seeds' queries) finds series with values.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { anonymousGet } from '../../lab/testbed/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { usePrometheus } from '../harness/prometheus.ts';
 
 const api = useTestApiServer('sk-metrics-', ['--disable-scheduler']);
 let monitorToken = '';
@@ -80,48 +78,12 @@ describe("the seeds' debug recipe", () => {
 });
 
 describe('a real Prometheus', () => {
-  let dir = '';
-  let prometheus: ChildProcess | undefined;
-  let promPort = 0;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sk-prom-'));
-    promPort = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
-    await writeFile(join(dir, 'token'), monitorToken);
-    await writeFile(join(dir, 'ca.crt'), await readFile(join(api.pkiDir, 'ca.crt')));
-    await writeFile(
-      join(dir, 'prometheus.yml'),
-      `global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: apiserver
-  scheme: https
-  authorization: {credentials_file: ${join(dir, 'token')}}
-  tls_config: {ca_file: ${join(dir, 'ca.crt')}}
-  static_configs: [{targets: ['127.0.0.1:${api.port}']}]
-`,
-    );
-    prometheus = spawn(
-      'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-      { stdio: 'ignore' },
-    );
-  });
-
-  afterAll(async () => {
-    prometheus?.kill('SIGKILL');
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  const query = async (promql: string) => {
-    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
-    if (!r?.ok) return [];
-    return ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
-  };
+  const prometheus = usePrometheus(async () => ({
+    token: monitorToken,
+    ca: await readFile(join(api.pkiDir, 'ca.crt')),
+    jobs: [{ name: 'apiserver', target: `127.0.0.1:${api.port}` }],
+  }));
+  const query = (promql: string) => prometheus.query(promql);
 
   it("scrapes the API server and answers the seeds' PromQL with values", async () => {
     await expect.poll(async () => (await query('up{job="apiserver"}'))[0]?.value[1], { timeout: 60_000, interval: 1000 }).toBe('1');
