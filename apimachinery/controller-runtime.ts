@@ -3,6 +3,7 @@ import { objectKey } from './informer.ts';
 import type { Logger } from './logging.ts';
 import { ApiError } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
+import type { WorkQueueMetrics } from './work-queue-metrics.ts';
 
 /** What a reconcile asks for next: nothing (wait for a change), or another look after a while. */
 export type ReconcileAction = { requeueAfterMs: number } | undefined;
@@ -62,6 +63,8 @@ export interface ControllerDefinition {
   workers?: number;
   /** per-key back-off after a failure; reset when the key reconciles */
   backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /** the process's work queue series; the queue is named by the controller */
+  queueMetrics?: WorkQueueMetrics;
   log: Logger;
 }
 
@@ -80,7 +83,7 @@ export interface RunnableController {
  * a conflict is retried quietly, a vanished object needs nothing more.
  */
 export function defineController(def: ControllerDefinition): RunnableController {
-  const queue = new WorkQueue(def.backoff ?? { baseDelayMs: 5, maxDelayMs: 60_000 });
+  const queue = new WorkQueue({ ...(def.backoff ?? { baseDelayMs: 5, maxDelayMs: 60_000 }), observer: def.queueMetrics?.forQueue(def.name) });
   const log = def.log;
   for (const w of def.watches) w.attach((key) => queue.add(key));
   return {

@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Logger } from './logging.ts';
 import type { RestClient } from './rest-client.ts';
@@ -16,6 +17,8 @@ export interface LeaderElectionOptions {
   renewDeadlineMs: number;
   /** how often the leader renews and the others try */
   retryPeriodMs: number;
+  /** told when this process starts and stops leading (leader_election_master_status) */
+  leading?: (isLeader: boolean) => void;
 }
 
 /** Takeover within about 12 + 2 s of a leader dying, and at once when it stops cleanly. */
@@ -32,7 +35,7 @@ export const DEFAULT_LEADER_ELECTION = { leaseDurationMs: 12_000, renewDeadlineM
  */
 export class LeaderElector {
   #client: RestClient;
-  #opts: Required<LeaderElectionOptions>;
+  #opts: Required<Omit<LeaderElectionOptions, 'leading'>> & Pick<LeaderElectionOptions, 'leading'>;
   #log: Logger;
   /** the other holder's lease as last seen, and when we saw it change */
   #observed: { holder?: string; renewTime?: string; at: number } = { at: 0 };
@@ -41,6 +44,7 @@ export class LeaderElector {
     this.#client = client;
     this.#opts = { namespace: 'kube-system', ...opts };
     this.#log = log.child({ lease: opts.name, identity: opts.identity });
+    opts.leading?.(false);
   }
 
   get #ref() {
@@ -54,6 +58,7 @@ export class LeaderElector {
         continue;
       }
       this.#log.info('became leader');
+      this.#opts.leading?.(true);
       const term = new AbortController();
       const stopTerm = () => term.abort();
       signal.addEventListener('abort', stopTerm, { once: true });
@@ -69,6 +74,7 @@ export class LeaderElector {
         }
       }
       signal.removeEventListener('abort', stopTerm);
+      this.#opts.leading?.(false);
       await work;
     }
     await this.#release();
@@ -141,4 +147,15 @@ export class LeaderElector {
       this.#log.warn({ err: (err as Error).message }, 'could not release the lease');
     }
   }
+}
+
+/** leader_election_master_status{name}: 1 while this process leads the named Lease, else 0; the returned function makes each Lease's `leading` option. */
+export function leaderStatusMetric(registry: Registry): (name: string) => (isLeader: boolean) => void {
+  const gauge = new Gauge({
+    name: 'leader_election_master_status',
+    help: 'Whether this process leads the named lease (1) or not (0).',
+    labelNames: ['name'],
+    registers: [registry],
+  });
+  return (name) => (isLeader) => gauge.set({ name }, isLeader ? 1 : 0);
 }

@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff.ts';
 import { waitForWake } from './time.ts';
+import type { QueueObserver } from './work-queue-metrics.ts';
 
 /**
  * A keyed work queue: a key waiting is queued once however often it is
@@ -17,10 +18,14 @@ export class WorkQueue {
   #waiters: (() => void)[] = [];
   #baseDelayMs: number;
   #maxDelayMs: number;
+  #observer: QueueObserver | undefined;
+  /** when each queued key was queued (for the queue's wait metric) */
+  #queuedAt = new Map<string, number>();
 
-  constructor(opts: { baseDelayMs?: number; maxDelayMs?: number } = {}) {
+  constructor(opts: { baseDelayMs?: number; maxDelayMs?: number; observer?: QueueObserver } = {}) {
     this.#baseDelayMs = opts.baseDelayMs ?? 5;
     this.#maxDelayMs = opts.maxDelayMs ?? 60_000;
+    this.#observer = opts.observer;
   }
 
   add(key: string): void {
@@ -31,6 +36,10 @@ export class WorkQueue {
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
     this.#queue.push(key);
+    if (this.#observer) {
+      this.#queuedAt.set(key, performance.now());
+      this.#observer.added(this.#queue.length);
+    }
     this.#waiters.shift()?.();
   }
 
@@ -53,6 +62,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.#failures.get(key) ?? 0;
     this.#failures.set(key, n + 1);
+    this.#observer?.retried();
     this.addAfter(key, backoffDelay(n + 1, { initialMs: this.#baseDelayMs, maxMs: this.#maxDelayMs }));
   }
 
@@ -72,6 +82,10 @@ export class WorkQueue {
     const key = this.#queue.shift() as string;
     this.#queued.delete(key);
     this.#processing.add(key);
+    if (this.#observer) {
+      this.#observer.started((performance.now() - (this.#queuedAt.get(key) ?? performance.now())) / 1000, this.#queue.length);
+      this.#queuedAt.delete(key);
+    }
     return key;
   }
 
@@ -86,9 +100,11 @@ export class WorkQueue {
       for (;;) {
         const key = await this.#next(signal);
         if (key === null) return;
+        const started = performance.now();
         try {
           await handle(key);
         } finally {
+          this.#observer?.done((performance.now() - started) / 1000);
           this.#done(key);
         }
       }

@@ -11,7 +11,10 @@ import {
   type KeyPair,
   LeaderElector,
   RestClient,
+  WorkQueueMetrics,
   hostIPv4,
+  leaderStatusMetric,
+  processRegistry,
   intToIpv4,
   ipv4ToInt,
   parseDuration,
@@ -29,9 +32,11 @@ import {
   ClusterDns,
   ControllerManager,
   EtcdStorage,
+  MeasuredStorage,
   profilesFromConfig,
   publishDnsService,
   Scheduler,
+  SchedulerMetrics,
   ServiceAccountTokens,
   SqliteStorage,
   StaticTokenFile,
@@ -203,10 +208,13 @@ export async function runServer(argv: string[]): Promise<void> {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
   });
-  const storage = await encryptedAtRest(openStorage(values['datastore-endpoint'] as string), values);
+  // one registry for the process: the API server's series, the store's, the scheduler's, the controllers' queues, the Leases led
+  const metrics = processRegistry();
+  const storage = await encryptedAtRest(new MeasuredStorage(openStorage(values['datastore-endpoint'] as string), metrics), values);
   const serviceAccountTokens = await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']);
   const server = new ApiServer({
     storage,
+    metrics,
     tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
     kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
     bindAddress: values['bind-address'] as string,
@@ -235,16 +243,27 @@ export async function runServer(argv: string[]): Promise<void> {
   log.info({ identity }, 'leader election identity');
   // scheduler and controllers act only while this server holds their Lease; each term starts them afresh
   const leading: Promise<void>[] = [];
+  const leaderStatus = leaderStatusMetric(metrics);
   const elect = (name: string, as: { userAgent: string; pair: KeyPair }, lead: (client: RestClient, signal: AbortSignal) => Promise<void>) => {
     const client = new RestClient({ server: local, ca: pki.ca.cert, ...as.pair }, { userAgent: as.userAgent });
     const run = (signal: AbortSignal) => lead(client, signal);
     leading.push(
-      values['leader-elect'] ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION }, log).run(stop.signal, run) : run(stop.signal),
+      values['leader-elect']
+        ? new LeaderElector(client, { name, identity, ...DEFAULT_LEADER_ELECTION, leading: leaderStatus(name) }, log).run(stop.signal, run)
+        : run(stop.signal),
     );
   };
+  const schedulerMetrics = new SchedulerMetrics(metrics);
+  const queueMetrics = new WorkQueueMetrics(metrics);
   if (!values['disable-scheduler']) {
     elect('kube-scheduler', { userAgent: 'skiff-scheduler', pair: pki.scheduler }, (client, signal) =>
-      new Scheduler(client, new EventRecorder(client, { component: 'default-scheduler' }, log), log, profiles).run(signal),
+      new Scheduler({
+        client,
+        events: new EventRecorder(client, { component: 'default-scheduler' }, log),
+        log,
+        profiles,
+        metrics: schedulerMetrics,
+      }).run(signal),
     );
   }
   if (!values['disable-controllers']) {
@@ -254,6 +273,7 @@ export async function runServer(argv: string[]): Promise<void> {
         nodeIpam,
         signingDurationSeconds: parseDuration(values['cluster-signing-duration'] as string) / 1000,
         legacyTokens: (c) => serviceAccountTokens.issueLegacy(c),
+        queueMetrics,
       }).run(signal),
     );
   }

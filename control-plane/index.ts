@@ -1,8 +1,17 @@
 export { ApiServer, AuditLogWriter, Auditor, SERVER_VERSION, loadAuditPolicy, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
 export type { ApiServerOptions } from './apiserver/index.ts';
-export { Compactor, EncryptingStorage, EtcdStorage, SqliteStorage, etcdHosts, loadEncryptionConfig, secretsEncryptionConfig } from './storage/index.ts';
+export {
+  Compactor,
+  EncryptingStorage,
+  EtcdStorage,
+  MeasuredStorage,
+  SqliteStorage,
+  etcdHosts,
+  loadEncryptionConfig,
+  secretsEncryptionConfig,
+} from './storage/index.ts';
 export type { Storage } from './storage/index.ts';
-export { Scheduler, profilesFromConfig } from './scheduler/index.ts';
+export { Scheduler, SchedulerMetrics, profilesFromConfig } from './scheduler/index.ts';
 export { ensureClusterPki, issueFromClusterCa } from './cluster-pki.ts';
 export type { ClusterPki } from './cluster-pki.ts';
 export { ServiceAccountTokens, StaticTokenFile } from './auth/index.ts';

@@ -174,6 +174,20 @@ function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subre
   };
 }
 
+/** Runs one step of the chain (the mutating plugins, or the validating ones), timed for apiserver_admission_step_admission_duration_seconds. */
+async function step(a: AdmissionRequest, type: 'admit' | 'validate', operation: 'CREATE' | 'UPDATE' | 'DELETE', run: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  let rejected = false;
+  try {
+    await run();
+  } catch (err) {
+    rejected = true;
+    throw err;
+  } finally {
+    a.ctx.admissionStep?.({ type, operation, rejected, seconds: (performance.now() - started) / 1000 });
+  }
+}
+
 /** The mutating webhooks on an object about to be written: their patches land on `obj` itself. */
 async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
   // nothing to do (and no defaulting ahead of the registry's) where no webhook takes this write
@@ -200,18 +214,22 @@ async function validateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: We
  * validating plugins, NodeRestriction, the validating webhooks; ResourceQuota last.
  */
 export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> {
-  if (a.namespace) await requireNamespace(a);
   const plugins = pluginsOf(a.reg);
-  await plugins?.create?.(a, obj);
-  if (a.reg.info.group === '') await admitStorageCreate(a.reg.info.resource, obj, registry(a, 'storage.k8s.io', 'storageclasses'));
   const attributes = () => webhookAttributes(a, { operation: 'CREATE', name: obj.metadata?.name ?? '', obj });
-  await mutateByWebhooks(a, attributes(), obj);
-  await plugins?.validateCreate?.(a, obj);
-  admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
-  await validateByPoliciesAndWebhooks(a, attributes());
-  if (a.namespace) {
-    await admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, a.namespace, obj);
-  }
+  await step(a, 'admit', 'CREATE', async () => {
+    if (a.namespace) await requireNamespace(a);
+    await plugins?.create?.(a, obj);
+    if (a.reg.info.group === '') await admitStorageCreate(a.reg.info.resource, obj, registry(a, 'storage.k8s.io', 'storageclasses'));
+    await mutateByWebhooks(a, attributes(), obj);
+  });
+  await step(a, 'validate', 'CREATE', async () => {
+    await plugins?.validateCreate?.(a, obj);
+    admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
+    await validateByPoliciesAndWebhooks(a, attributes());
+    if (a.namespace) {
+      await admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, a.namespace, obj);
+    }
+  });
 }
 
 /** The resource's update plugins, where they act on this write (the main resource or `subresource`). */
@@ -227,11 +245,13 @@ export function updateIsAdmitted(a: AdmissionRequest, subresource: string | unde
 
 /** An update's admission: the resource's own plugins, then the mutating and the validating webhooks (NodeRestriction runs beside). */
 export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
-  await updatePlugins(a, w.subresource)?.update?.(a, w);
-  if (!policiesOrWebhooksTake(a, 'UPDATE', w.subresource)) return;
+  const webhooks = policiesOrWebhooksTake(a, 'UPDATE', w.subresource);
   const attributes = () => webhookAttributes(a, { operation: 'UPDATE', subresource: w.subresource, name: w.old.metadata.name ?? '', obj: w.obj, old: w.old });
-  await mutateByWebhooks(a, attributes(), w.obj);
-  await validateByPoliciesAndWebhooks(a, attributes());
+  await step(a, 'admit', 'UPDATE', async () => {
+    await updatePlugins(a, w.subresource)?.update?.(a, w);
+    if (webhooks) await mutateByWebhooks(a, attributes(), w.obj);
+  });
+  if (webhooks) await step(a, 'validate', 'UPDATE', () => validateByPoliciesAndWebhooks(a, attributes()));
 }
 
 /** Whether a delete of this resource goes to webhooks (which are then shown the object going). */
@@ -241,5 +261,7 @@ export function deleteIsAdmitted(a: AdmissionRequest): boolean {
 
 /** A delete's admission: the validating webhooks, shown the object as it is (mutating ones have nothing to change). */
 export async function admitDelete(a: AdmissionRequest, old: Obj): Promise<void> {
-  await validateByPoliciesAndWebhooks(a, webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old }));
+  await step(a, 'validate', 'DELETE', () =>
+    validateByPoliciesAndWebhooks(a, webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old })),
+  );
 }

@@ -28,13 +28,40 @@ export class ApiServerMetrics {
   readonly #durations: Histogram<(typeof REQUEST_LABELS)[number]>;
   readonly #inflight: Gauge<'request_kind'>;
   readonly #longRunning: Gauge<(typeof REQUEST_LABELS)[number]>;
+  readonly #watchEvents: Counter<'group' | 'version' | 'kind'>;
+  readonly #admissionSteps: Histogram<'type' | 'operation' | 'rejected'>;
   /** whether a group/resource is served (custom resources come and go) */
   readonly #served: (group: string, resource: string) => boolean;
 
-  constructor(registry: Registry, served: (group: string, resource: string) => boolean) {
+  /** `storedObjects`: how many objects each resource (pods, deployments.apps) holds now, read at each scrape */
+  constructor(o: { registry: Registry; served: (group: string, resource: string) => boolean; storedObjects: () => Map<string, number> }) {
+    const { registry } = o;
     this.registry = registry;
-    this.#served = served;
+    this.#served = o.served;
     const registers = [registry];
+    this.#watchEvents = new Counter({
+      name: 'apiserver_watch_events_total',
+      help: 'Events sent to watchers, by group, version and kind.',
+      labelNames: ['group', 'version', 'kind'],
+      registers,
+    });
+    this.#admissionSteps = new Histogram({
+      name: 'apiserver_admission_step_admission_duration_seconds',
+      help: 'How long each admission step took: the mutating plugins and webhooks (admit), the validating ones (validate), by operation and whether it refused.',
+      labelNames: ['type', 'operation', 'rejected'],
+      buckets: [0.005, 0.025, 0.1, 0.5, 1.0, 2.5],
+      registers,
+    });
+    new Gauge({
+      name: 'apiserver_storage_objects',
+      help: 'Objects stored, by resource, as the watch cache holds them at the scrape.',
+      labelNames: ['resource'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [resource, n] of o.storedObjects()) this.set({ resource }, n);
+      },
+    });
     this.#requests = new Counter({
       name: 'apiserver_request_total',
       help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
@@ -101,6 +128,14 @@ export class ApiServerMetrics {
     if (method === 'PATCH' && (req.headers['content-type'] ?? '').startsWith('application/apply-patch')) verb = 'APPLY';
     const scope = info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster';
     return { verb, dry_run: dryRun, group: info.group, version: info.version, resource: info.resource, subresource, scope, component: 'apiserver' };
+  }
+
+  admissionStep(s: { type: 'admit' | 'validate'; operation: string; rejected: boolean; seconds: number }): void {
+    this.#admissionSteps.observe({ type: s.type, operation: s.operation, rejected: String(s.rejected) }, s.seconds);
+  }
+
+  watchEventSent(kind: { group: string; version: string; kind: string }): void {
+    this.#watchEvents.inc({ group: kind.group, version: kind.version, kind: kind.kind });
   }
 
   /** Serves the registry in the Prometheus text format (0.0.4). */

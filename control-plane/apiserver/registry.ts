@@ -94,6 +94,11 @@ export class Registry {
     this.#storage = storage;
   }
 
+  /** how many objects the watch cache holds; undefined without one */
+  get cachedCount(): number | undefined {
+    return this.#cache?.size;
+  }
+
   get prefix(): string {
     const { group, resource } = this.info.storage ?? this.info;
     return `/registry/${group ? `${group}/` : ''}${resource}/`;

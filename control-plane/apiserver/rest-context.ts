@@ -26,6 +26,8 @@ export interface RestContext {
   webhooks: WebhookDispatcher;
   /** the ValidatingAdmissionPolicies and their bindings */
   policies: AdmissionPolicies;
+  /** told how long each admission step (mutating: admit, validating: validate) took and whether it refused */
+  admissionStep?(s: { type: 'admit' | 'validate'; operation: string; rejected: boolean; seconds: number }): void;
 }
 
 /** The key of a resource's registry. */

@@ -42,6 +42,7 @@ import { publishClusterInfo } from './bootstrap.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { ApiServerMetrics } from './metrics.ts';
+import type { WatchTally } from './watch-stream.ts';
 import { WebhookDispatcher } from './admission-webhooks/index.ts';
 import { AdmissionPolicies } from './admission-policies/index.ts';
 import { clusterIpResolver } from './webhook-client.ts';
@@ -115,7 +116,7 @@ export class ApiServer {
   #authenticator: Authenticator;
   readonly authorizer: ClusterAuthorizer;
   #apiAudiences: string[];
-  #watches = { open: 0 };
+  #watches: WatchTally = { open: 0, sent: (kind) => this.#metrics.watchEventSent(kind) };
   /** what /healthz, /livez and /readyz check: the server answers, and storage does */
   #healthChecks: HealthCheck[] = [
     { name: 'ping', check: async () => {} },
@@ -129,7 +130,11 @@ export class ApiServer {
       opts.log.child({ component: 'admission-webhooks' }),
     );
     this.#policies = new AdmissionPolicies((kind, ref, namespace) => this.#paramsOf(kind, ref, namespace), opts.log.child({ component: 'admission-policies' }));
-    this.#metrics = new ApiServerMetrics(opts.metrics ?? processRegistry(), (group, resource) => this.registries.has(registryKey(group, resource)));
+    this.#metrics = new ApiServerMetrics({
+      registry: opts.metrics ?? processRegistry(),
+      served: (group, resource) => this.registries.has(registryKey(group, resource)),
+      storedObjects: () => this.#storedObjects(),
+    });
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
     for (const info of this.#resources) {
@@ -158,6 +163,17 @@ export class ApiServer {
   }
 
   /** watches being served right now */
+  /** Objects held per resource (pods, deployments.apps), from the watch caches; each stored resource once. */
+  #storedObjects(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const r of new Set(this.registries.values())) {
+      const n = r.cachedCount;
+      const { group, resource } = r.info.storage ?? r.info;
+      if (n !== undefined) counts.set(group ? `${resource}.${group}` : resource, n);
+    }
+    return counts;
+  }
+
   get openWatches(): number {
     return this.#watches.open;
   }
@@ -189,6 +205,7 @@ export class ApiServer {
       closing: this.#closing.signal,
       log: this.#opts.log,
       watch: { bookmarkIntervalMs: this.#opts.watchBookmarkIntervalMs ?? 60_000, tally: this.#watches },
+      admissionStep: (step) => this.#metrics.admissionStep(step),
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
       podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,

@@ -133,6 +133,11 @@ export class WatchCache {
     this.#endWatches('the watch cache stopped');
   }
 
+  /** how many objects the cache holds */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** the revision of the last event the cache handed its watchers (on etcd) */
   get revision(): number {
     return this.#revision;

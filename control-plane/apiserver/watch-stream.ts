@@ -23,9 +23,11 @@ export interface WatchRequest {
   log: Logger;
 }
 
-/** The number of watches a server is serving now (kube-apiserver's apiserver_longrunning_requests for watches). */
+/** The number of watches a server is serving now (kube-apiserver's apiserver_longrunning_requests for watches), and who counts the events they send. */
 export interface WatchTally {
   open: number;
+  /** an event (not a bookmark) went to a watcher of this kind */
+  sent?(kind: { group: string; version: string; kind: string }): void;
 }
 
 /**
@@ -53,6 +55,7 @@ async function watchUntilEnd(w: WatchRequest, res: ServerResponse, closing: Abor
     const rendered = w.render(e.object);
     const json = rendered === e.object ? sharedJson(e.object) : JSON.stringify(rendered);
     writeIfOpen(res, `{"type":"${e.type}","object":${json}}\n`);
+    w.tally.sent?.(registry.info);
   };
   let from = Number(w.resourceVersion);
   const initial: Obj[] = [];

@@ -59,6 +59,7 @@ export class BootstrapSignerController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 200, maxDelayMs: 30_000 },
       watches: [watch(this.#secrets, () => CLUSTER_INFO_KEY), watch(this.#configMaps, (cm) => objectKey(cm) === CLUSTER_INFO_KEY && CLUSTER_INFO_KEY)],
       reconcile: () => this.sync(),
@@ -106,6 +107,7 @@ export class TokenCleanerController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 200, maxDelayMs: 30_000 },
       watches: [primary(this.#secrets, ['add', 'update'])],
       reconcile: (key) => this.sync(key),

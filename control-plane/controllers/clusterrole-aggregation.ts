@@ -47,6 +47,7 @@ export class ClusterRoleAggregationController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
       watches: [watch(this.#roles, aggregated)],
       reconcile: (key) => this.sync(key),

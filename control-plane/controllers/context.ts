@@ -7,6 +7,7 @@ import {
   type ResourceRef,
   type RestClient,
   type WatchSpec,
+  type WorkQueueMetrics,
 } from '../../apimachinery/index.ts';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { controllerKey } from './controller-ref.ts';
@@ -17,6 +18,8 @@ export interface ControllerContext {
   client: RestClient;
   informers: SharedInformers;
   events: EventRecorder;
+  /** the process's work queue series, if it keeps them */
+  queueMetrics?: WorkQueueMetrics;
   log: Logger;
 }
 

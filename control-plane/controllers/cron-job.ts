@@ -44,6 +44,7 @@ export class CronJobController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
       watches: [primary(this.#cronJobs, ['add', 'update']), owned(this.#jobs, 'CronJob')],

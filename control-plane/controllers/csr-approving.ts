@@ -95,6 +95,7 @@ export class CsrApprovingController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 200, maxDelayMs: 30_000 },
       watches: [primary(this.#requests, ['add', 'update']), reads(this.#nodes)],
       reconcile: (key) => this.sync(key),

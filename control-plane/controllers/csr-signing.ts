@@ -43,6 +43,7 @@ export class CsrSigningController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
       watches: [primary(this.#requests, ['add', 'update'])],
       reconcile: (key) => this.sync(key),

@@ -85,6 +85,7 @@ export class DaemonSetController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       watches: [primary(this.#sets, ['add', 'update']), watch(this.#nodes, everySet), owned(this.#pods, 'DaemonSet')],
       reconcile: (key) => this.sync(key),

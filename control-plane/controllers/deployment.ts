@@ -64,6 +64,7 @@ export class DeploymentController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       watches: [primary(this.#deployments, ['add', 'update']), owned(this.#sets, 'Deployment'), watch(this.#pods, deploymentOfPod, ['delete'])],
       reconcile: (key) => this.sync(key),

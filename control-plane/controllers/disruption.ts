@@ -73,6 +73,7 @@ export class DisruptionController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       watches: [primary(this.#budgets, ['add', 'update']), watch(this.#pods, budgetsOf)],
       reconcile: (key) => this.sync(key),

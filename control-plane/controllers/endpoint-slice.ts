@@ -56,6 +56,7 @@ export class EndpointSliceController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 4,
       watches: [
         primary(this.#services),

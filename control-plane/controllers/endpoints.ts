@@ -36,6 +36,7 @@ export class EndpointsController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 4,
       watches: [
         primary(this.#services),

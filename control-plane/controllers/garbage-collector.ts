@@ -66,6 +66,7 @@ export class GarbageCollector implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
       watches,

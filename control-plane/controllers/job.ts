@@ -112,6 +112,7 @@ export class JobController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 4,
       watches: [
         primary(this.#jobs, ['add', 'update']),

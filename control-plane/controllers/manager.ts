@@ -1,4 +1,4 @@
-import { EventRecorder, type KeyPair, type Logger, type RestClient } from '../../apimachinery/index.ts';
+import { EventRecorder, type KeyPair, type Logger, type RestClient, type WorkQueueMetrics } from '../../apimachinery/index.ts';
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
@@ -45,12 +45,20 @@ export class ControllerManager {
       signingDurationSeconds?: number;
       /** signs the legacy tokens of service-account-token Secrets (the tokens controller runs only with it) */
       legacyTokens?: (c: LegacyClaims) => Promise<string>;
+      /** the process's work queue series (made once: the manager is made again each leadership term) */
+      queueMetrics?: WorkQueueMetrics;
     } = {},
   ) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
     const managerLog = log.child({ component: 'controller-manager' });
     // each controller signs its Events with its own component name, as kube-controller-manager's do
-    const ctx = (component: string) => ({ client, informers: this.#informers, events: new EventRecorder(client, { component }, managerLog), log: managerLog });
+    const ctx = (component: string) => ({
+      client,
+      informers: this.#informers,
+      events: new EventRecorder(client, { component }, managerLog),
+      queueMetrics: opts.queueMetrics,
+      log: managerLog,
+    });
     this.controllers = [
       new ReplicaSetController(ctx('replicaset-controller')),
       new DeploymentController(ctx('deployment-controller')),

@@ -30,6 +30,7 @@ export class NamespaceController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
       // only namespaces being deleted have work to do

@@ -84,6 +84,7 @@ export class NodeIpamController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
       watches: [watch(this.#nodes, seen, ['add', 'update']), watch(this.#nodes, gone, ['delete'])],
       reconcile: (key) => this.sync(key),

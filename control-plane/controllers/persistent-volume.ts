@@ -51,6 +51,7 @@ export class PersistentVolumeController implements Controller {
     this.#claimLoop = defineController({
       name: `${this.name}/claims`,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff,
       watches: [primary(this.#claims, ['add', 'update']), watch(this.#volumes, claimsOfVolume), watch(this.#classes, pendingClaims, ['add'])],
@@ -64,6 +65,7 @@ export class PersistentVolumeController implements Controller {
     this.#volumeLoop = defineController({
       name: `${this.name}/volumes`,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff,
       watches: [primary(this.#volumes), watch(this.#claims, volumeOfClaim, ['add', 'update']), watch(this.#claims, claimGone, ['delete'])],

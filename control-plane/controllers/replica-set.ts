@@ -84,6 +84,7 @@ export class ReplicaSetController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 4,
       watches: [
         primary(this.#sets, ['add', 'update']),

@@ -39,6 +39,7 @@ export class ResourceQuotaController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff: { baseDelayMs: 100, maxDelayMs: 60_000 },
       watches: [primary(this.#quotas, ['add', 'update']), watch(this.#pods, quotasOf)],

@@ -42,6 +42,7 @@ export class LegacyTokenController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 1,
       backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
       watches: [primary(this.#secrets, ['add', 'update']), watch(this.#accounts, secretsOf, ['add', 'delete'])],

@@ -33,6 +33,7 @@ export class ServiceLoadBalancerController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 1,
       backoff: { baseDelayMs: 200, maxDelayMs: 30_000 },
       watches: [primary(this.#services, ['add', 'update']), watch(this.#nodes, loadBalancers, ['add', 'update', 'delete'])],

@@ -43,6 +43,7 @@ export class StatefulSetController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       watches: [primary(this.#sets, ['add', 'update']), owned(this.#pods, 'StatefulSet'), reads(this.#claims)],
       reconcile: (key) => this.sync(key),

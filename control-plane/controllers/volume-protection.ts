@@ -37,6 +37,7 @@ export class VolumeProtectionController implements Controller {
     this.#loop = defineController({
       name: this.name,
       log: this.#ctx.log,
+      queueMetrics: this.#ctx.queueMetrics,
       workers: 2,
       backoff: { baseDelayMs: 100, maxDelayMs: 30_000 },
       watches: [

@@ -27,6 +27,8 @@ export class SchedulingQueue {
   #backoff = new Map<string, NodeJS.Timeout>();
   #unschedulable = new Map<string, { priority: number; since: number }>();
   #attempts = new Map<string, number>();
+  /** when each pod first came to the queue (its placement's latency runs from then) */
+  #firstQueued = new Map<string, number>();
   #waiters: (() => void)[] = [];
   /** set by moveAll() while a pod is being scheduled, so its failure goes to back-off rather than unschedulable */
   #movedDuringCycle = false;
@@ -45,8 +47,14 @@ export class SchedulingQueue {
   /** A new or changed pod to schedule: active now, unless it is backing off. */
   add(key: string, priority: number): void {
     if (this.#active.has(key) || this.#backoff.has(key)) return;
+    if (!this.#firstQueued.has(key)) this.#firstQueued.set(key, Date.now());
     this.#unschedulable.delete(key);
     this.#push({ key, priority, since: ++this.#arrivals });
+  }
+
+  /** Pods waiting in each part of the queue. */
+  pending(): { active: number; backoff: number; unschedulable: number } {
+    return { active: this.#active.size, backoff: this.#backoff.size, unschedulable: this.#unschedulable.size };
   }
 
   delete(key: string): void {
@@ -55,6 +63,7 @@ export class SchedulingQueue {
     this.#backoff.delete(key);
     this.#unschedulable.delete(key);
     this.#attempts.delete(key);
+    this.#firstQueued.delete(key);
   }
 
   /** The next pod to try, waiting while there is none; null once the signal aborts. */
@@ -87,9 +96,13 @@ export class SchedulingQueue {
     this.#toBackoff(key, priority, n);
   }
 
-  /** Scheduled: forget its attempts. */
-  done(key: string): void {
+  /** Scheduled: forget its attempts; answers how many it took and how long since it first came. */
+  done(key: string): { attempts: number; queuedMs: number } {
+    const attempts = (this.#attempts.get(key) ?? 0) + 1;
+    const queuedMs = Date.now() - (this.#firstQueued.get(key) ?? Date.now());
     this.#attempts.delete(key);
+    this.#firstQueued.delete(key);
+    return { attempts, queuedMs };
   }
 
   /** The cluster changed in a way that may let waiting pods fit: retry the unschedulable ones. */

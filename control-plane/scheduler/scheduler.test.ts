@@ -214,6 +214,27 @@ describe('scheduling queue', () => {
     expect(await q.pop(signal)).toBe('ns/low');
     q.close();
   });
+
+  it('shows how many pods wait in each part, and how many attempts a placed pod took', async () => {
+    const q = new SchedulingQueue();
+    const signal = new AbortController().signal;
+    q.add('ns/a', 0);
+    q.add('ns/b', 0);
+    expect(q.pending()).toEqual({ active: 2, backoff: 0, unschedulable: 0 });
+    expect(await q.pop(signal)).toBe('ns/a');
+    q.unschedulable('ns/a', 0);
+    expect(q.pending()).toEqual({ active: 1, backoff: 0, unschedulable: 1 });
+    q.moveAll();
+    expect(q.pending()).toEqual({ active: 1, backoff: 1, unschedulable: 0 });
+    expect(await q.pop(signal)).toBe('ns/b');
+    expect(q.done('ns/b')).toMatchObject({ attempts: 1 });
+    expect(await q.pop(signal)).toBe('ns/a');
+    const placed = q.done('ns/a');
+    expect(placed.attempts).toBe(2);
+    // from its first arrival, through its back-off
+    expect(placed.queuedMs).toBeGreaterThanOrEqual(900);
+    q.close();
+  });
 });
 
 describe('profiles from a KubeSchedulerConfiguration', () => {

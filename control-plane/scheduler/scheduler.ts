@@ -10,6 +10,7 @@ import { VOLUME_BINDING, podVolumes, volumeBinding, type PodVolumes, type Storag
 import { ANN, findMatchingVolume } from '../volumes/index.ts';
 import { pickPreemption, type PreemptionCandidate } from './preemption.ts';
 import { SchedulingQueue } from './queue.ts';
+import type { AttemptResult, SchedulerMetrics } from './metrics.ts';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
 /** How long a pod waits in PreBind for its claims to be provisioned and bound (kube-scheduler's bindTimeoutSeconds). */
@@ -131,12 +132,17 @@ export class Scheduler {
   #queue = new SchedulingQueue();
   #nextStart = 0;
   #signal: AbortSignal | undefined;
+  #metrics: SchedulerMetrics | undefined;
 
-  constructor(client: RestClient, events: EventRecorder, log: Logger, profiles: Profile[] = [defaultProfile()]) {
+  /** `profiles`: one per schedulerName (default-scheduler's defaults when none); `metrics`: the process's scheduler series */
+  constructor(o: { client: RestClient; events: EventRecorder; log: Logger; profiles?: Profile[]; metrics?: SchedulerMetrics }) {
+    const { client } = o;
     this.#client = client;
-    this.#events = events;
-    this.#log = log.child({ component: 'scheduler' });
-    this.#profiles = new Map(profiles.map((p) => [p.schedulerName, p]));
+    this.#events = o.events;
+    this.#log = o.log.child({ component: 'scheduler' });
+    this.#profiles = new Map((o.profiles ?? [defaultProfile()]).map((p) => [p.schedulerName, p]));
+    this.#metrics = o.metrics;
+    this.#metrics?.showQueue(() => this.#queue.pending());
     this.#pods = new Informer<Pod>(client, { resource: 'pods' }, { log: this.#log });
     this.#nodes = new Informer<Node>(client, { resource: 'nodes' }, { log: this.#log });
     this.#pods.addHandlers({ onAdd: (p) => this.#podChanged(p), onUpdate: (old, p) => this.#podChanged(p, old), onDelete: (p) => this.#podGone(p) });
@@ -203,18 +209,23 @@ export class Scheduler {
       if (key === null) break;
       const pod = this.#pods.get(key);
       if (!pod || !this.#wantsScheduling(pod) || this.#cache.isAssumed(key)) continue;
+      const profile = this.#profiles.get(pod.spec?.schedulerName ?? DEFAULT_SCHEDULER) as Profile;
+      const started = performance.now();
+      let result: AttemptResult;
       try {
-        await this.scheduleOne(pod, this.#profiles.get(pod.spec?.schedulerName ?? DEFAULT_SCHEDULER) as Profile);
+        result = await this.scheduleOne(pod, profile);
       } catch (err) {
+        result = 'error';
         this.#log.warn({ pod: key, err: (err as Error).message }, 'scheduling attempt failed');
         this.#queue.retry(key, pod.spec?.priority ?? 0);
       }
+      this.#metrics?.attempted(result, profile.schedulerName, (performance.now() - started) / 1000);
     }
     this.#queue.close();
   }
 
   /** One scheduling cycle: filter, score, assume; the binding runs on its own. */
-  async scheduleOne(pod: Pod, profile: Profile): Promise<void> {
+  async scheduleOne(pod: Pod, profile: Profile): Promise<AttemptResult> {
     const key = objectKey(pod);
     const state = cycleState(pod, this.#cache);
     const volumes = podVolumes(pod, this.#storage);
@@ -224,11 +235,16 @@ export class Scheduler {
     const { feasible, rejected, looked } = findFeasibleNodes(state, filters, nodes, this.#nextStart);
     this.#nextStart = nodes.length ? (this.#nextStart + looked) % nodes.length : 0;
 
-    if (feasible.length === 0) return this.#unschedulable(state, filters, rejected, nodes.length);
+    if (feasible.length === 0) {
+      await this.#unschedulable(state, filters, rejected, nodes.length);
+      return 'unschedulable';
+    }
     const chosen = bestNode(state, profile, feasible);
     this.#cache.assume(pod, chosen.name);
-    this.#queue.done(key);
+    const { attempts, queuedMs } = this.#queue.done(key);
+    this.#metrics?.placed(attempts, queuedMs / 1000);
     void this.#bind(pod, chosen.name, volumes);
+    return 'scheduled';
   }
 
   async #unschedulable(state: CycleState, filters: FilterPlugin[], rejected: { node: NodeInfo; rejection: Rejection }[], total: number): Promise<void> {

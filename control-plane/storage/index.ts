@@ -4,3 +4,5 @@ export type { Storage, KeyValue, StorageEvent, ListResult, ListOptions, Compacti
 export { EtcdStorage, etcdHosts } from './etcd.ts';
 export { Compactor } from './compactor.ts';
 export { EncryptingStorage, loadEncryptionConfig, parseEncryptionConfig, secretsEncryptionConfig, type EncryptionRule } from './encryption/index.ts';
+export { MeasuredStorage } from './measured-storage.ts';
+export { StorageLayer } from './storage-layer.ts';

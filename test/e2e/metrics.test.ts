@@ -41,6 +41,28 @@ describe('API server metrics', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds [\d.e+-]+$/m);
   });
 
+  it("carries the store's latency and objects, watch events, admission steps, the controllers' queues and the Leases led", async () => {
+    await api.kubectl('create', 'configmap', 'watched', '-n', 'default', '--from-literal=k=v');
+    // refused by NamespaceLifecycle, a mutating-step plugin
+    expect((await api.kubectlResult(['create', 'configmap', 'lost', '-n', 'no-such-namespace', '--from-literal=k=v'])).code).not.toBe(0);
+    await expect
+      .poll(async () => api.kubectl('get', '--raw', '/metrics'), { timeout: 15_000 })
+      .toMatch(/^leader_election_master_status\{name="kube-controller-manager"\} 1$/m);
+    const text = await api.kubectl('get', '--raw', '/metrics');
+    expect(text).toMatch(/^etcd_request_duration_seconds_count\{operation="create",type="configmaps"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^etcd_request_duration_seconds_count\{operation="list",type="deployments.apps"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_storage_objects\{resource="configmaps"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_storage_objects\{resource="clusterroles.rbac.authorization.k8s.io"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_watch_events_total\{group="",version="v1",kind="ConfigMap"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="admit",operation="CREATE",rejected="false"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="validate",operation="CREATE",rejected="false"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="admit",operation="CREATE",rejected="true"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^workqueue_depth\{name="replicaset"\} \d+$/m);
+    expect(text).toMatch(/^workqueue_adds_total\{name="namespace-defaults"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^workqueue_queue_duration_seconds_count\{name="namespace-defaults"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^workqueue_work_duration_seconds_count\{name="namespace-defaults"\} [1-9]\d*$/m);
+  });
+
   it('serves /metrics to system:monitoring only, and never to anonymous', async () => {
     const monitor = await api.withToken(monitorToken, 'scraper');
     expect(await monitor.kubectl('get', '--raw', '/metrics')).toMatch(/^apiserver_request_total/m);

@@ -1,5 +1,6 @@
 // The agent's metrics on a real node, as Prometheus reads them through the
-// API server's node proxy: the kubelet's series (pod start-up, runtime
+// API server's node proxy (and the scheduler's, from the server's own
+// /metrics): the kubelet's series (pod start-up, runtime
 // operations, relist, running pods and containers), the start-up phases,
 // the proxy's sync, probe results on /metrics/probes and the containers'
 // cAdvisor series on /metrics/cadvisor, refused to a user without the
@@ -91,6 +92,15 @@ describe("the agent's /metrics", () => {
     expect(sample(text, /^container_network_transmit_bytes_total\{interface="eth0",namespace="default",pod="measured"\} /)).toBeGreaterThan(0);
   });
 
+  it("counts the scheduler's attempts and placements, and shows its queue", async () => {
+    const text = await c.kubectl('get', '--raw', '/metrics');
+    expect(text).toMatch(/^scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^scheduler_scheduling_attempt_duration_seconds_count\{result="scheduled",profile="default-scheduler"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^scheduler_pod_scheduling_sli_duration_seconds_count\{attempts="1"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^scheduler_pending_pods\{queue="active"\} 0$/m);
+    expect(text).toMatch(/^leader_election_master_status\{name="kube-scheduler"\} 1$/m);
+  });
+
   it('refuses a user without the rights, as the kubelet does through the node proxy', async () => {
     await c.kubectl('create', 'serviceaccount', 'nobody', '-n', 'default');
     const refused = await c.kubectlResult(['get', '--raw', nodePath('/metrics/cadvisor'), '--as=system:serviceaccount:default:nobody']);
@@ -103,8 +113,8 @@ describe("the agent's /metrics", () => {
 
 describe('a real Prometheus scraping the node through the API server', () => {
   const prometheus = usePrometheus(async () => {
-    // Prometheus' own example for nodes through the API server: get on nodes/proxy and nodes/metrics
-    await c.kubectl('create', 'clusterrole', 'node-scraper', '--verb=get', '--resource=nodes/proxy,nodes/metrics');
+    // Prometheus' own example for nodes through the API server: get on nodes/proxy and nodes/metrics (and the server's own /metrics)
+    await c.kubectl('create', 'clusterrole', 'node-scraper', '--verb=get', '--resource=nodes/proxy,nodes/metrics', '--non-resource-url=/metrics');
     await c.kubectl('create', 'serviceaccount', 'node-scraper', '-n', 'default');
     await c.kubectl('create', 'clusterrolebinding', 'node-scraper', '--clusterrole=node-scraper', '--serviceaccount=default:node-scraper');
     const token = (await c.kubectl('create', 'token', 'node-scraper', '-n', 'default', '--duration=1h')).trim();
@@ -115,6 +125,7 @@ describe('a real Prometheus scraping the node through the API server', () => {
       token,
       ca: Buffer.from(cluster?.['certificate-authority-data'] ?? '', 'base64'),
       jobs: [
+        { name: 'apiserver', target },
         { name: 'kubelet', target, metricsPath: nodePath('/metrics') },
         { name: 'cadvisor', target, metricsPath: nodePath('/metrics/cadvisor') },
       ],
@@ -123,7 +134,7 @@ describe('a real Prometheus scraping the node through the API server', () => {
   const query = (promql: string) => prometheus.query(promql);
 
   it("answers the seeds' node queries with values: pod start-up p99, container CPU and working set", async () => {
-    for (const job of ['kubelet', 'cadvisor']) {
+    for (const job of ['apiserver', 'kubelet', 'cadvisor']) {
       await expect.poll(async () => (await query(`up{job="${job}"}`))[0]?.value[1], { timeout: 60_000, interval: 1000, message: job }).toBe('1');
     }
     const queries = [
@@ -131,6 +142,9 @@ describe('a real Prometheus scraping the node through the API server', () => {
       'sum(rate(container_cpu_usage_seconds_total{container!=""}[1m])) by (pod)',
       'sum(container_memory_working_set_bytes{container!=""}) by (pod)',
       'sum(rate(kubelet_runtime_operations_total[1m])) by (operation_type)',
+      'histogram_quantile(0.99, sum(scheduler_scheduling_attempt_duration_seconds_bucket) by (le))',
+      'sum(scheduler_pending_pods) by (queue)',
+      'sum(workqueue_depth) by (name)',
     ];
     for (const q of queries) {
       await expect

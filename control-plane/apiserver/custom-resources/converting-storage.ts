@@ -1,4 +1,4 @@
-import { StorageError, type CompactionClaim, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from '../../storage/index.ts';
+import { StorageError, StorageLayer, type KeyValue, type ListOptions, type ListResult, type Storage, type StorageEvent } from '../../storage/index.ts';
 import type { Obj } from '../resource-info.ts';
 import type { ConversionWebhook } from './conversion-webhook.ts';
 
@@ -10,15 +10,13 @@ import type { ConversionWebhook } from './conversion-webhook.ts';
  * away, so its watch is asynchronous, as etcd's is; the store itself is
  * shared and stays open when this view is closed.
  */
-export class ConvertingStorage implements Storage {
-  readonly watchIsSynchronous = false;
-  readonly #inner: Storage;
+export class ConvertingStorage extends StorageLayer {
   readonly #webhook: Pick<ConversionWebhook, 'convert'>;
   readonly #served: string;
   readonly #stored: string;
 
   constructor(inner: Storage, webhook: Pick<ConversionWebhook, 'convert'>, apiVersions: { served: string; stored: string }) {
-    this.#inner = inner;
+    super(inner);
     this.#webhook = webhook;
     this.#served = apiVersions.served;
     this.#stored = apiVersions.stored;
@@ -39,12 +37,16 @@ export class ConvertingStorage implements Storage {
     return (await this.#convert([value], this.#stored))[0] as string;
   }
 
-  async get(key: string): Promise<KeyValue | null> {
-    return this.#toServed(await this.#inner.get(key));
+  override get watchIsSynchronous(): boolean {
+    return false;
   }
 
-  async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
-    const page = await this.#inner.list(prefix, opts);
+  override async get(key: string): Promise<KeyValue | null> {
+    return this.#toServed(await this.inner.get(key));
+  }
+
+  override async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
+    const page = await this.inner.list(prefix, opts);
     // one review for the whole page
     const values = await this.#convert(
       page.items.map((kv) => kv.value),
@@ -53,28 +55,28 @@ export class ConvertingStorage implements Storage {
     return { ...page, items: page.items.map((kv, i) => ({ ...kv, value: values[i] as string })) };
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
-    return this.#toServed(await this.#inner.create(key, await this.#toStored(value)));
+  override async create(key: string, value: string): Promise<KeyValue> {
+    return this.#toServed(await this.inner.create(key, await this.#toStored(value)));
   }
 
-  async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
-    return this.#toServed(await this.#inner.update(key, await this.#toStored(value), expectedRevision));
+  override async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    return this.#toServed(await this.inner.update(key, await this.#toStored(value), expectedRevision));
   }
 
-  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
-    return this.#toServed(await this.#inner.delete(key, expectedRevision));
+  override async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    return this.#toServed(await this.inner.delete(key, expectedRevision));
   }
 
   /**
    * Events converted one after another, so they arrive in order; a conversion
    * that fails ends the watch (its watchers list again, and hear the error).
    */
-  async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
+  override async watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
     let chain = Promise.resolve();
     let stopped = false;
     // a conversion may fail before the inner watch has answered (while it replays history)
     let stopInner: (() => void) | undefined;
-    stopInner = await this.#inner.watch(
+    stopInner = await this.inner.watch(
       prefix,
       fromRevision,
       (e) => {
@@ -103,22 +105,6 @@ export class ConvertingStorage implements Storage {
     };
   }
 
-  currentRevision(): Promise<number> {
-    return this.#inner.currentRevision();
-  }
-
-  unchangedSince(prefix: string, revision: number, keys: number): Promise<number | undefined> {
-    return this.#inner.unchangedSince?.(prefix, revision, keys) ?? Promise.resolve(undefined);
-  }
-
-  compact(revision: number): Promise<void> {
-    return this.#inner.compact(revision);
-  }
-
-  claimCompaction(round: number, revision: number): Promise<CompactionClaim> {
-    return this.#inner.claimCompaction(round, revision);
-  }
-
   /** the store is the server's: it stays open */
-  async close(): Promise<void> {}
+  override async close(): Promise<void> {}
 }

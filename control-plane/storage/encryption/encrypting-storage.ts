@@ -1,4 +1,6 @@
-import type { CompactionClaim, KeyValue, ListOptions, ListResult, Storage, StorageError, StorageEvent } from '../types.ts';
+import { StorageLayer } from '../storage-layer.ts';
+import type { KeyValue, ListOptions, ListResult, Storage, StorageError, StorageEvent } from '../types.ts';
+import { resourceOfKey } from '../storage-key.ts';
 import type { EncryptionRule } from './config.ts';
 import type { Transformer } from './providers.ts';
 
@@ -7,16 +9,6 @@ import type { Transformer } from './providers.ts';
 // watches) sees plain objects, the database file and etcd only sealed ones.
 // The storage key is the context a provider may bind a value to (aesgcm).
 
-/** Groups whose names carry no dot, told apart from core resources in a storage key. */
-const UNDOTTED_GROUPS = new Set(['apps', 'batch', 'policy', 'autoscaling']);
-
-/** The group and resource a storage key belongs to (/registry/secrets/ns/n, /registry/apps/deployments/ns/n). */
-function resourceOfKey(key: string): { group: string; resource: string } | undefined {
-  const [, root, first, second] = key.split('/');
-  if (root !== 'registry' || !first) return undefined;
-  return first.includes('.') || UNDOTTED_GROUPS.has(first) ? { group: first, resource: second ?? '' } : { group: '', resource: first };
-}
-
 /** Whether a configured name (secrets, deployments.apps, *.apps, *., *.*) covers a group/resource. */
 function covers(name: string, group: string, resource: string): boolean {
   const dot = name.indexOf('.');
@@ -24,19 +16,14 @@ function covers(name: string, group: string, resource: string): boolean {
   return (r === '*' || r === resource) && (g === '*' || g === group);
 }
 
-export class EncryptingStorage implements Storage {
-  readonly #inner: Storage;
+export class EncryptingStorage extends StorageLayer {
   readonly #rules: EncryptionRule[];
   /** per group/resource: the transformers that apply, first match in file order (none: stored plain) */
   readonly #byResource = new Map<string, Transformer[] | undefined>();
 
   constructor(inner: Storage, rules: EncryptionRule[]) {
-    this.#inner = inner;
+    super(inner);
     this.#rules = rules;
-  }
-
-  get watchIsSynchronous(): boolean {
-    return this.#inner.watchIsSynchronous;
   }
 
   #transformers(key: string): Transformer[] | undefined {
@@ -65,48 +52,28 @@ export class EncryptingStorage implements Storage {
     return { ...kv, value: plain };
   }
 
-  async get(key: string): Promise<KeyValue | null> {
-    return this.#open(await this.#inner.get(key));
+  override async get(key: string): Promise<KeyValue | null> {
+    return this.#open(await this.inner.get(key));
   }
 
-  async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
-    const page = await this.#inner.list(prefix, opts);
+  override async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
+    const page = await this.inner.list(prefix, opts);
     return { ...page, items: page.items.map((kv) => this.#open(kv)) };
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
-    return { ...(await this.#inner.create(key, this.#seal(key, value))), value };
+  override async create(key: string, value: string): Promise<KeyValue> {
+    return { ...(await this.inner.create(key, this.#seal(key, value))), value };
   }
 
-  async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
-    return { ...(await this.#inner.update(key, this.#seal(key, value), expectedRevision)), value };
+  override async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    return { ...(await this.inner.update(key, this.#seal(key, value), expectedRevision)), value };
   }
 
-  async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
-    return this.#open(await this.#inner.delete(key, expectedRevision));
+  override async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    return this.#open(await this.inner.delete(key, expectedRevision));
   }
 
-  watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
-    return this.#inner.watch(prefix, fromRevision, (e) => onEvent({ ...e, kv: this.#open(e.kv), ...(e.prev ? { prev: this.#open(e.prev) } : {}) }), onEnded);
-  }
-
-  currentRevision(): Promise<number> {
-    return this.#inner.currentRevision();
-  }
-
-  unchangedSince(prefix: string, revision: number, keys: number): Promise<number | undefined> {
-    return this.#inner.unchangedSince ? this.#inner.unchangedSince(prefix, revision, keys) : Promise.resolve(undefined);
-  }
-
-  compact(revision: number): Promise<void> {
-    return this.#inner.compact(revision);
-  }
-
-  claimCompaction(round: number, revision: number): Promise<CompactionClaim> {
-    return this.#inner.claimCompaction(round, revision);
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
+  override watch(prefix: string, fromRevision: number, onEvent: (e: StorageEvent) => void, onEnded?: (err: StorageError) => void): Promise<() => void> {
+    return this.inner.watch(prefix, fromRevision, (e) => onEvent({ ...e, kv: this.#open(e.kv), ...(e.prev ? { prev: this.#open(e.prev) } : {}) }), onEnded);
   }
 }
