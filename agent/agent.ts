@@ -36,7 +36,7 @@ import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { NetworkPolicyEnforcer, policyTable } from './network-policy/index.ts';
 import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes/index.ts';
-import { startNodeStorage, type CsiVolumes } from './storage/index.ts';
+import { claimVolumeStats, startNodeStorage, type CsiVolumes } from './storage/index.ts';
 import { NodeRoutes, VTEP_MAC_ANNOTATION, ensureVxlanDevice, vxlanRoutes, vxlanTable } from './network/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
 import { CadvisorMetrics, KubeletMetrics } from './metrics/index.ts';
@@ -166,6 +166,7 @@ export class Agent {
       nodeAllocatable: () => reporter.node?.status?.allocatable,
     };
     const csiVolumes = await startNodeStorage({ client, nodeName, rootDir, podsDir, claims: objects, log, signal });
+    metrics.showVolumes(() => claimVolumeStats({ pods: () => workers.active(), csiVolumes, podsDir }));
     // pods the runtime holds for this node whose state changed since they were last synced are synced again
     const relister = new Relister({ cri, nodeName, relisted: (seconds, counts) => metrics.relisted(seconds, counts) });
     const syncer = new PodSyncer({

@@ -8,35 +8,68 @@ import { loadKubeconfig } from '../apimachinery/index.ts';
 import type { TestApiServer } from '../lab/testbed/index.ts';
 import { onEachBackend } from './backends.ts';
 
-async function writes(api: TestApiServer, backend: string, clients: number, total: number): Promise<void> {
+interface WriteRun {
+  backend: string;
+  clients: number;
+  total: number;
+  /** names the ConfigMaps (each run writes its own) */
+  prefix: string;
+  /** scrape /metrics this often while writing (none: no scraping) */
+  scrapeEveryMs?: number;
+}
+
+/** `total` ConfigMap creates by `clients` concurrent clients: their rate and latencies. */
+async function writes(api: TestApiServer, run: WriteRun): Promise<{ writesPerSec: number; p50Ms: number; p99Ms: number }> {
   const cfg = await loadKubeconfig(api.kubeconfig);
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const agent = new Agent({ keepAlive: true, maxSockets: run.clients + 1 });
   const latencies: number[] = [];
   let next = 0;
+  let writing = true;
+  const scraper = (async () => {
+    while (run.scrapeEveryMs && writing) {
+      const r = await send(cfg, agent, 'GET', '/metrics');
+      if (r.status !== 200) throw new Error(`scrape failed: ${r.status}`);
+      await new Promise((resolve) => setTimeout(resolve, run.scrapeEveryMs));
+    }
+  })();
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < total) {
+    Array.from({ length: run.clients }, async () => {
+      while (next < run.total) {
         const i = next++;
         const t0 = performance.now();
-        const r = await send(cfg, agent, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `c${clients}-${i}` }, data: { k: 'v' } });
+        const r = await send(cfg, agent, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `${run.prefix}-${i}` }, data: { k: 'v' } });
         if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
         latencies.push(performance.now() - t0);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  writing = false;
+  await scraper;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  return { writesPerSec: Math.round(run.total / seconds), p50Ms: +percentile(latencies, 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1) };
+}
+
+/** The cost of being scraped: the same writes with and without a scraper on /metrics each second, in turns. */
+async function scrapeCost(api: TestApiServer, backend: string): Promise<void> {
+  const rates = { quiet: [] as number[], scraped: [] as number[] };
+  for (let round = 0; round < 3; round++) {
+    for (const mode of ['quiet', 'scraped'] as const) {
+      const r = await writes(api, { backend, clients: 16, total: 2000, prefix: `${mode}${round}`, scrapeEveryMs: mode === 'scraped' ? 1000 : undefined });
+      rates[mode].push(r.writesPerSec);
+    }
+  }
+  const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
   console.log(
     JSON.stringify({
-      scenario: 'api-writes',
+      scenario: 'api-writes-scraped',
       backend,
-      clients,
-      writes: total,
-      writesPerSec: Math.round(total / seconds),
-      p50Ms: +percentile(latencies, 50).toFixed(1),
-      p99Ms: +percentile(latencies, 99).toFixed(1),
+      clients: 16,
+      writesPerSecQuiet: mean(rates.quiet),
+      writesPerSecScraped: mean(rates.scraped),
+      ratio: +(mean(rates.scraped) / mean(rates.quiet)).toFixed(3),
     }),
   );
 }
@@ -94,6 +127,11 @@ async function listPods(api: TestApiServer, backend: string, count: number): Pro
 }
 
 await onEachBackend('api', async (api, backend) => {
-  for (const clients of [1, 16, 64]) await writes(api, backend, clients, clients === 1 ? 500 : 3000);
+  for (const clients of [1, 16, 64]) {
+    const total = clients === 1 ? 500 : 3000;
+    const r = await writes(api, { backend, clients, total, prefix: `c${clients}` });
+    console.log(JSON.stringify({ scenario: 'api-writes', backend, clients, writes: total, ...r }));
+  }
+  await scrapeCost(api, backend);
   await listPods(api, backend, 10_000);
 });

@@ -4,7 +4,8 @@
 // Bursts of 30 and of 110 pods (a full node) to all Running, against the
 // burst floor: as many starts sent to CRI at once, in turns with the pods'
 // bursts (two rounds each).
-// Also the resident memory of server and agent, idle and with 30 pods.
+// Also the resident memory of server and agent, idle and with 30 pods, and
+// the time and size of a scrape of the agent's metrics with 110 pods.
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
@@ -157,6 +158,31 @@ async function burstAgainstFloor(client: RestClient, raw: ReturnType<typeof floo
   };
 }
 
+/** How long the agent's /metrics and /metrics/cadvisor take to scrape (through the API server's node proxy, as Prometheus would) and how big they are. */
+async function scrapeFigures(client: RestClient, nodeName: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [label, path] of [
+    ['metrics', '/metrics'],
+    ['cadvisor', '/metrics/cadvisor'],
+  ] as const) {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      const res = await client.stream(`/api/v1/nodes/${nodeName}/proxy${path}`, {});
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      times.push(performance.now() - started);
+      bytes = Buffer.concat(chunks).length;
+    }
+    const s = summary(times);
+    out[`${label}_p50_ms`] = s.p50_ms;
+    out[`${label}_p99_ms`] = s.p99_ms;
+    out[`${label}_bytes`] = bytes;
+  }
+  return out;
+}
+
 const cluster = await startTestCluster('bench', 210);
 try {
   const client = new RestClient(await loadKubeconfig(cluster.kubeconfig));
@@ -178,7 +204,10 @@ try {
     await new Promise((r) => setTimeout(r, 2000));
     loaded = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
   });
-  const burst110 = await burstAgainstFloor(client, raw, 110, 2, async () => undefined);
+  let scrapes = {};
+  const burst110 = await burstAgainstFloor(client, raw, 110, 2, async () => {
+    scrapes = await scrapeFigures(client, cluster.nodeName);
+  });
   client.close();
 
   const floorS = summary(floorMs);
@@ -195,6 +224,7 @@ try {
   emit(burst110);
   emit({ name: 'memory/idle', ...idle });
   emit({ name: 'memory/30-pods', ...loaded });
+  emit({ name: 'metrics/scrape-110-pods', ...scrapes });
 } finally {
   await cluster.teardown();
 }

@@ -49,4 +49,19 @@ describe('kubelet metrics', () => {
     expect(text).toMatch(/^kubelet_pleg_relist_duration_seconds_count 1$/m);
     expect(text).toMatch(/^kubelet_evictions\{eviction_signal="memory.available"\} 1$/m);
   });
+
+  it("shows each claim's volume stats, read at most once in a while however often it is scraped", async () => {
+    const m = metrics();
+    let reads = 0;
+    m.showVolumes(async () => {
+      reads++;
+      return [{ namespace: 'shop', claim: 'data', capacityBytes: 1000, usedBytes: 400, availableBytes: 600, inodes: 10, inodesFree: 7, inodesUsed: 3 }];
+    });
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^kubelet_volume_stats_capacity_bytes\{namespace="shop",persistentvolumeclaim="data"\} 1000$/m);
+    expect(text).toMatch(/^kubelet_volume_stats_used_bytes\{namespace="shop",persistentvolumeclaim="data"\} 400$/m);
+    expect(text).toMatch(/^kubelet_volume_stats_inodes_free\{namespace="shop",persistentvolumeclaim="data"\} 7$/m);
+    await m.registry.metrics();
+    expect(reads).toBe(1);
+  });
 });

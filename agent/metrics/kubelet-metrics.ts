@@ -14,6 +14,21 @@ const DEF_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export type ProbeType = 'Liveness' | 'Readiness' | 'Startup';
 export type ProbeResult = 'successful' | 'failed' | 'unknown';
 
+/** One persistent volume claim's use, as its CSI driver reports it. */
+export interface VolumeStat {
+  namespace: string;
+  claim: string;
+  capacityBytes?: number;
+  availableBytes?: number;
+  usedBytes?: number;
+  inodes?: number;
+  inodesFree?: number;
+  inodesUsed?: number;
+}
+
+/** Claims' stats are read again at most this often, however often the agent is scraped (the kubelet's volume stats are a minute old at most). */
+const VOLUME_STATS_MAX_AGE_MS = 10_000;
+
 /** What a relist saw in the runtime: sandboxes ready, containers by CRI state. */
 export interface RuntimeCounts {
   readyPods: number;
@@ -49,6 +64,8 @@ export class KubeletMetrics {
   readonly #probeSeries = new Map<string, Map<string, Record<string, string>>>();
   readonly #proxySync: Histogram;
   readonly #proxyLastSync: Gauge;
+  #volumeSource: (() => Promise<VolumeStat[]>) | undefined;
+  #volumeRead: { at: number; stats: Promise<VolumeStat[]> } | undefined;
 
   constructor(o: { nodeName: string; now?: () => number; registry?: Registry; probes?: Registry }) {
     this.registry = o.registry ?? processRegistry();
@@ -137,6 +154,27 @@ export class KubeletMetrics {
       buckets: exponentialBuckets(0.001, 2, 16),
       registers,
     });
+    const volumeStats = () => this.#volumeStats();
+    const volumeGauge = (name: string, help: string, field: Exclude<keyof VolumeStat, 'namespace' | 'claim'>) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['namespace', 'persistentvolumeclaim'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const v of await volumeStats()) {
+            const value = v[field];
+            if (value !== undefined) this.set({ namespace: v.namespace, persistentvolumeclaim: v.claim }, value);
+          }
+        },
+      });
+    volumeGauge('kubelet_volume_stats_capacity_bytes', "A claim's volume's capacity, in bytes.", 'capacityBytes');
+    volumeGauge('kubelet_volume_stats_available_bytes', "What a claim's volume has free, in bytes.", 'availableBytes');
+    volumeGauge('kubelet_volume_stats_used_bytes', "What a claim's volume uses, in bytes.", 'usedBytes');
+    volumeGauge('kubelet_volume_stats_inodes', "A claim's volume's inodes.", 'inodes');
+    volumeGauge('kubelet_volume_stats_inodes_free', "A claim's volume's free inodes.", 'inodesFree');
+    volumeGauge('kubelet_volume_stats_inodes_used', "A claim's volume's inodes in use.", 'inodesUsed');
     this.podStart = new PodStartTracker({
       now: o.now,
       started: (t) => {
@@ -146,6 +184,19 @@ export class KubeletMetrics {
       },
       phase: (phase, seconds) => phases.observe({ phase }, seconds),
     });
+  }
+
+  /** Where the claims' volume stats come from (the node's CSI volumes, once they are served). */
+  showVolumes(source: () => Promise<VolumeStat[]>): void {
+    this.#volumeSource = source;
+  }
+
+  #volumeStats(): Promise<VolumeStat[]> {
+    const now = Date.now();
+    if (!this.#volumeRead || now - this.#volumeRead.at > VOLUME_STATS_MAX_AGE_MS) {
+      this.#volumeRead = { at: now, stats: this.#volumeSource?.().catch(() => []) ?? Promise.resolve([]) };
+    }
+    return this.#volumeRead.stats;
   }
 
   runtimeOperation(method: string, seconds: number, failed: boolean): void {

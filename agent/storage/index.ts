@@ -6,3 +6,4 @@ export { NodeProvisioner, createVolumeRequest, provisionedVolume } from './provi
 export { NodeResizer, FS_RESIZE_PENDING } from './resizer.ts';
 export { volumeOnNode } from './topology.ts';
 export { startNodeStorage } from './node-storage.ts';
+export { claimVolumeStats } from './claim-stats.ts';

@@ -5,10 +5,13 @@
 // the proxy's sync, probe results on /metrics/probes and the containers'
 // cAdvisor series on /metrics/cadvisor, refused to a user without the
 // rights, and scraped by Debian's Prometheus whose PromQL finds values.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
+import { KUBECTL, applyManifest, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 import { usePrometheus } from '../harness/prometheus.ts';
 
 let c: TestCluster;
@@ -151,5 +154,33 @@ describe('a real Prometheus scraping the node through the API server', () => {
         .poll(async () => (await query(q)).some((s) => Number.isFinite(Number(s.value[1]))), { timeout: 30_000, interval: 1000, message: q })
         .toBe(true);
     }
+  });
+});
+
+// The seeds' debug recipe, run as an operator types it: component health,
+// resource use, the API server's and scheduler's metrics, events by time.
+const RECIPE = `set -euo pipefail
+echo '## components'; kubectl get componentstatuses
+echo '## nodes'; kubectl top nodes
+echo '## pods'; kubectl top pods -A
+echo '## apiserver'; kubectl get --raw /metrics | grep apiserver_request_duration_seconds_count | head -n 3
+echo '## scheduler'; kubectl get --raw /metrics | grep '^scheduler_' | head -n 3
+echo '## events'; kubectl get events -A --sort-by=.lastTimestamp | tail -n 5
+`;
+
+describe("the seeds' debug recipe", () => {
+  it('runs line by line, each command answering in the shape an operator expects', async () => {
+    const { stdout } = await promisify(execFile)('bash', ['-c', RECIPE], {
+      env: { ...process.env, KUBECONFIG: c.kubeconfig, PATH: `${dirname(KUBECTL)}:${process.env.PATH}` },
+      timeout: 120_000,
+    });
+    const section = (name: string) => stdout.split(`## ${name}\n`)[1]?.split('\n## ')[0] ?? '';
+    expect(section('components')).toMatch(/^scheduler\s+Healthy\s+ok/m);
+    expect(section('components')).toMatch(/^controller-manager\s+Healthy\s+ok/m);
+    expect(section('nodes')).toMatch(new RegExp(`^${c.nodeName}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`, 'm'));
+    expect(section('pods')).toMatch(/^default\s+measured\s+\d+m\s+\d+Mi/m);
+    expect(section('apiserver')).toMatch(/^apiserver_request_duration_seconds_count\{verb="\w+"/m);
+    expect(section('scheduler')).toMatch(/^scheduler_\w+/m);
+    expect(section('events')).toMatch(/^default\s+\S+\s+Normal\s+\w+\s+pod\/measured/m);
   });
 });

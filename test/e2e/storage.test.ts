@@ -305,4 +305,13 @@ volumeBindingMode: Immediate
     ]);
     expect(volume?.[0]?.capacityBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
+
+  it("shows the claim's volume use in the kubelet's volume stats series", async () => {
+    const text = await c.kubectl('get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/metrics`);
+    const value = (name: string) => Number(new RegExp(`^${name}\\{namespace="default",persistentvolumeclaim="later-data"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('kubelet_volume_stats_capacity_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(value('kubelet_volume_stats_used_bytes')).toBeGreaterThanOrEqual(0);
+    expect(value('kubelet_volume_stats_available_bytes')).toBeGreaterThan(0);
+    expect(value('kubelet_volume_stats_inodes_used')).toBeGreaterThan(0);
+  });
 });
