@@ -123,9 +123,9 @@ const CORPUS: Case[] = [
   },
   { name: 'an answer type nobody serves', method: 'GET', path: CM, accept: 'application/xml', code: 406, reason: 'NotAcceptable' },
   {
-    name: 'OpenAPI v2 in protobuf only',
+    name: "OpenAPI v2's protobuf form asked of another path",
     method: 'GET',
-    path: '/openapi/v2',
+    path: CM,
     accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
     code: 406,
     reason: 'NotAcceptable',
