@@ -25,6 +25,7 @@ import {
   pathExists,
 } from '../apimachinery/index.ts';
 import { ENCRYPTION_CONFIG_FILE } from './control-plane-certs.ts';
+import { checkSnapshotCron, defaultSnapshotDir, restoreSqliteSnapshot, runSnapshotSchedule } from '../control-plane/storage/snapshots/index.ts';
 import {
   ApiServer,
   CidrSet,
@@ -61,6 +62,12 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --advertise-address ADDR        address published to clients (first non-loopback IPv4)
   --datastore-endpoint URL        sqlite:///var/lib/skiff/server/state.db, or etcd://host:port[,host:port…]
   --etcd-compaction-interval D    how much history the store keeps for watches and continue tokens (5m; 0 keeps all)
+  --snapshot-cron EXPR            when to snapshot the store, a cron expression ("0 */12 * * *")
+  --snapshot-retention N          scheduled snapshots kept (5)
+  --snapshot-dir DIR              where snapshots go (beside a SQLite store: its directory's snapshots/); skiff snapshot save|list|delete
+  --disable-snapshots             no scheduled snapshots
+  --cluster-reset                 with --cluster-reset-restore-path FILE: put a SQLite snapshot in place of the store
+                                  (the server stopped), then exit; start the server again without these flags
   --service-cluster-ip-range CIDR Service ClusterIP range (10.96.0.0/12)
   --pki-dir DIR                   cluster certificates, made on first start (/etc/skiff/pki)
   --write-kubeconfig PATH         write an admin kubeconfig there (/etc/skiff/admin.kubeconfig)
@@ -174,6 +181,25 @@ function numberFlag(values: Record<string, unknown>, name: string): number {
   return n;
 }
 
+/**
+ * --cluster-reset: a SQLite snapshot put in place of the store, ready for
+ * the server to start on (its clients list again); etcd members are restored
+ * with etcd's own tool.
+ */
+async function resetFromSnapshot(values: Record<string, unknown>, log: Logger): Promise<void> {
+  const endpoint = values['datastore-endpoint'] as string;
+  const snapshot = values['cluster-reset-restore-path'] as string | undefined;
+  if (!endpoint.startsWith('sqlite://')) {
+    throw new Error(
+      '--cluster-reset restores SQLite stores; restore an etcd snapshot with `etcdutl snapshot restore` on each member (with --bump-revision and --mark-compacted), then start the servers',
+    );
+  }
+  if (!snapshot) throw new Error('--cluster-reset needs --cluster-reset-restore-path FILE (skiff snapshot list shows them)');
+  const { revision } = await restoreSqliteSnapshot({ snapshot, path: endpoint.slice('sqlite://'.length) });
+  log.info({ snapshot, revision }, 'store restored from the snapshot');
+  process.stdout.write(`Restored ${snapshot}; start the server again without --cluster-reset.\n`);
+}
+
 export async function runServer(argv: string[]): Promise<void> {
   const { args, unknown } = withConfigFile(argv, SERVER_OPTIONS, AGENT_OPTIONS);
   const { values } = parseArgs({ args, allowNegative: true, options: SERVER_OPTIONS });
@@ -183,6 +209,7 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   const log = createRootLogger({ name: 'skiff-server', level: values['log-level'] });
   for (const key of unknown) log.warn({ key, file: process.env[CONFIG_FILE_ENV] }, 'config file: no skiff command takes this flag; ignored');
+  if (values['cluster-reset']) return resetFromSnapshot(values, log);
   const nodeIpam = values['allocate-node-cidrs']
     ? { clusterCidr: values['cluster-cidr'] as string, nodeMaskSize: Number(values['node-cidr-mask-size']) }
     : undefined;
@@ -208,6 +235,17 @@ export async function runServer(argv: string[]): Promise<void> {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ipAddresses: [...new Set(['127.0.0.1', advertise, firstServiceIp])],
   });
+  const snapshots = values['disable-snapshots']
+    ? undefined
+    : {
+        endpoint: values['datastore-endpoint'] as string,
+        dir: values['snapshot-dir'] ?? defaultSnapshotDir(values['datastore-endpoint'] as string),
+        name: 'skiff-snapshot',
+        cron: values['snapshot-cron'] as string,
+        retention: numberFlag(values, 'snapshot-retention'),
+        log: log.child({ component: 'snapshots' }),
+      };
+  if (snapshots) checkSnapshotCron(snapshots.cron);
   // one registry for the process: the API server's series, the store's, the scheduler's, the controllers' queues, the Leases led
   const metrics = processRegistry();
   const storage = await encryptedAtRest(new MeasuredStorage(openStorage(values['datastore-endpoint'] as string), metrics), values);
@@ -238,6 +276,7 @@ export async function runServer(argv: string[]): Promise<void> {
     await writeKubeconfig(values['write-kubeconfig'], { server: local, ca: admin.ca, cert: admin.pair.cert, key: admin.pair.key }, { user: 'admin' });
   }
   const stop = new AbortController();
+  if (snapshots) void runSnapshotSchedule(snapshots, stop.signal);
   if (compactionMs > 0) new Compactor(storage, log.child({ component: 'compactor' })).start(compactionMs, stop.signal);
   const identity = `${hostname()}_${randomUUID()}`;
   log.info({ identity }, 'leader election identity');

@@ -14,6 +14,7 @@ commands:
   lab                 a multi-node lab on this host (lab up --nodes N, lab down)
   csi-driver          the bundled CSI driver (loop and dir volumes)
   token               join tokens: create (prints the join command), list, delete
+  snapshot            snapshots of the datastore: save, list, delete (restore: server --cluster-reset)
   install             skiff on this host as systemd services (install server, install agent --server … --token …)
   uninstall           remove what install made, pods and all
 `;
@@ -29,6 +30,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   lab: async (argv) => (await import('./lab.ts')).runLab(argv),
   'csi-driver': async (argv) => (await import('./csi-driver.ts')).runCsiDriver(argv),
   token: async (argv) => (await import('./token.ts')).runToken(argv),
+  snapshot: async (argv) => (await import('./snapshot.ts')).runSnapshot(argv),
   install: async (argv) => (await import('./install.ts')).runInstall(argv),
   uninstall: async (argv) => (await import('./uninstall.ts')).runUninstall(argv),
 };

@@ -23,8 +23,8 @@ export interface TestCluster {
   restartAgent(): Promise<void>;
   /** stops the agent process (its pods keep running in containerd) */
   stopAgent(): Promise<void>;
-  /** stops the API server (SIGKILL, or a clean stop), leaves it down for `downMs`, and starts it again on its state and port */
-  restartServer(opts: { kill: boolean; downMs: number }): Promise<void>;
+  /** stops the API server (SIGKILL, or a clean stop), leaves it down for `downMs` (running `whileDown` meanwhile), and starts it again on its state and port */
+  restartServer(opts: { kill: boolean; downMs: number; whileDown?: () => Promise<void> }): Promise<void>;
   /** starts the bundled CSI driver as a process announcing itself to the agent (state in the test node's directory) */
   startCsiDriver(): Promise<void>;
   /** stops it (its volumes stay staged and published) */
@@ -112,10 +112,11 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       agent = undefined;
     },
-    async restartServer({ kill, downMs }) {
+    async restartServer({ kill, downMs, whileDown }) {
       if (kill && api.server.pid) process.kill(api.server.pid, 'SIGKILL');
       await api.stop();
       await new Promise((r) => setTimeout(r, downMs));
+      await whileDown?.();
       api = await startTestApiServer(node.dir, serverArgs, { port });
     },
     async teardown() {
