@@ -154,6 +154,7 @@ export class Registry {
           'the object has been modified; please apply your changes to the latest version and try again',
         );
       if (err.code === 'Compacted') throw errors.gone(err.message);
+      if (err.code === 'NoSpace') throw new ApiError('InternalError', `Internal error occurred: ${err.message}`);
     }
     throw err;
   }

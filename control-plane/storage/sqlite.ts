@@ -27,6 +27,13 @@ interface Watcher {
   onEvent: (e: StorageEvent) => void;
 }
 
+/** SQLite's "database or disk is full" (SQLITE_FULL) as the store's NoSpace; undefined for any other failure. */
+function outOfSpace(err: unknown): StorageError | undefined {
+  const message = (err as Error | undefined)?.message ?? '';
+  if (!/database or disk is full|SQLITE_FULL/i.test(message)) return undefined;
+  return new StorageError('NoSpace', 'the datastore is out of space (database or disk is full): writes resume once space is freed');
+}
+
 /** Revisions of the log a compaction goes through per step. */
 const COMPACT_BATCH = 10_000;
 
@@ -193,6 +200,8 @@ export class SqliteStorage implements Storage {
           outcomes.push({ event: write.fn() });
           this.#db.exec('RELEASE write');
         } catch (err) {
+          // a full disk ends the whole transaction: the outer handler answers every write of it
+          if (outOfSpace(err)) throw err;
           this.#db.exec('ROLLBACK TO write');
           this.#db.exec('RELEASE write');
           outcomes.push({ err });
@@ -201,7 +210,7 @@ export class SqliteStorage implements Storage {
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      for (const write of batch) write.reject(err);
+      for (const write of batch) write.reject(outOfSpace(err) ?? err);
       return;
     }
     for (const [i, write] of batch.entries()) {

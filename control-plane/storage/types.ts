@@ -33,10 +33,12 @@ export interface ListResult {
 
 /**
  * Typed failures every backend reports the same way (and Unavailable, for a
- * view of the store that could not present what it read, which ends its watches).
+ * view of the store that could not present what it read, which ends its
+ * watches; NoSpace, for a store whose disk or quota is full: writes fail,
+ * reads go on).
  */
 export class StorageError extends Error {
-  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'Unavailable';
+  readonly code: 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'Unavailable' | 'NoSpace';
   constructor(code: StorageError['code'], message: string) {
     super(message);
     this.name = 'StorageError';
