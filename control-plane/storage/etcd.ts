@@ -146,25 +146,39 @@ export class EtcdStorage implements Storage {
     const builder = this.#client.watch().prefix(prefix).withPreviousKV();
     if (fromRevision > 0) builder.startRevision(String(fromRevision + 1));
     const watcher = await builder.create();
+    // cancelling takes a round trip, and events already on the way still come: a stopped watch drops them
+    let stopped = false;
     watcher.on('put', (kv: IKeyValue, prevKv?: IKeyValue) => {
+      if (stopped) return;
       const k = toKeyValue(kv);
       onEvent({ type: 'put', kv: k, created: k.createRevision === k.modRevision, ...(prevKv ? { prev: toKeyValue(prevKv) } : {}) });
     });
     watcher.on('delete', (kv: IKeyValue, prevKv?: IKeyValue) => {
+      if (stopped) return;
       const prev = prevKv ? toKeyValue(prevKv) : { key: kv.key.toString(), value: '{}', createRevision: 0, modRevision: 0 };
       onEvent({ type: 'delete', kv: { ...prev, modRevision: Number(kv.mod_revision) }, created: false, prev });
     });
     // etcd cancels a watch whose resume revision was compacted while it reconnected
-    watcher.on('error', (err: Error) => onEnded?.(new StorageError('Compacted', `watch of ${prefix} ended: ${err.message}`)));
-    return () => void watcher.cancel();
+    watcher.on('error', (err: Error) => {
+      if (!stopped) onEnded?.(new StorageError('Compacted', `watch of ${prefix} ended: ${err.message}`));
+    });
+    return () => {
+      stopped = true;
+      void watcher.cancel();
+    };
   }
 
-  /** etcd refuses a read at a compacted revision: that is how we learn the history is gone. */
+  /**
+   * etcd refuses a read at a compacted revision: that is how we learn the
+   * history is gone. The revision itself must be kept, as the other backend
+   * holds it: a compaction at the next one may have dropped a deletion's
+   * tombstone there, and a watch from it would never hear of that deletion.
+   */
   async #checkNotCompacted(prefix: string, revision: number): Promise<void> {
     const current = await this.currentRevision();
     if (revision >= current) return;
     try {
-      await this.#client.kv.range({ key: buf(prefix), range_end: buf(prefixEnd(prefix)), revision: revision + 1, limit: 1, keys_only: true } as never);
+      await this.#client.kv.range({ key: buf(prefix), range_end: buf(prefixEnd(prefix)), revision, limit: 1, keys_only: true } as never);
     } catch (err) {
       throw revisionError(err, revision);
     }

@@ -5,9 +5,20 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from './sqlite.ts';
 import { storageContract } from './storage-contract.ts';
+import { checkWatchCorrectness } from './watch-correctness.ts';
 
 describe('SqliteStorage', () => {
   storageContract(() => new SqliteStorage(':memory:'));
+
+  it('shows every watch each change after its revision exactly once, in order, across compactions and restarts (property)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-sqlite-watch-'));
+    let run = 0;
+    try {
+      await checkWatchCorrectness({ open: async () => new SqliteStorage(join(dir, 'state.db')), prefix: () => `/registry/fuzz/${run++}/`, runs: 60 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('compacts a history longer than one compaction step', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sk-sqlite-'));

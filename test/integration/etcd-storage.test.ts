@@ -6,6 +6,7 @@ import pino from 'pino';
 import { Compactor, EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
 import { Registry } from '../../control-plane/apiserver/index.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
+import { checkWatchCorrectness } from '../../control-plane/storage/watch-correctness.ts';
 import { listSnapshots, saveSnapshot } from '../../control-plane/storage/snapshots/index.ts';
 import type { StorageEvent } from '../../control-plane/storage/types.ts';
 import { waitFor } from '../../lab/index.ts';
@@ -21,6 +22,23 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (!process.env.SKIFF_TEST_KEEP) await rm(dir, { recursive: true, force: true });
+});
+
+describe('watches on etcd', () => {
+  let etcd: TestEtcd;
+  // an etcd of its own: the property compacts its history
+  beforeAll(async () => {
+    etcd = await startTestEtcd(join(dir, 'watches'), 1);
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it('shows every watch each change after its revision exactly once, in order, across compactions and client restarts (property)', async () => {
+    let run = 0;
+    const hosts = etcdHosts(`etcd://${etcd.endpoints.join(',')}`);
+    await checkWatchCorrectness({ open: async () => new EtcdStorage(hosts), prefix: () => `/registry/fuzz/${run++}/`, runs: 15 });
+  }, 120_000);
 });
 
 describe('EtcdStorage on one member', () => {
