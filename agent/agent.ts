@@ -31,7 +31,7 @@ import {
   podLogDirectory,
   type PodSink,
 } from './pods/index.ts';
-import { PodCgroups, StatsSummary, readNodeStats, type NodeStats, type PodStatsSource } from './stats/index.ts';
+import { PodCgroups, StatsSummary, readNodeStats, sampleContainers, type NodeStats, type PodStatsSource } from './stats/index.ts';
 import { Prober } from './probes/index.ts';
 import { ServiceProxy } from './proxy/index.ts';
 import { NetworkPolicyEnforcer, policyTable } from './network-policy/index.ts';
@@ -332,8 +332,9 @@ export class Agent {
     });
     const managed = { [MANAGED_BY]: nodeName };
     const cadvisor = new CadvisorMetrics({
-      containerStats: () => this.#cri.listContainerStats(managed),
-      sandboxStats: () => this.#cri.listPodSandboxStats(managed),
+      sample: async () => sampleContainers({ cgroups: d.podStats.cgroups, pods: d.workers.active(), names: await d.containerNames() }),
+      writableLayers: async () =>
+        new Map((await this.#cri.listContainerStats(managed)).map((s) => [s.attributes?.id ?? '', s.writableLayer?.usedBytes?.value ?? 0])),
       pods: () => d.podManager.desired(),
     });
     const serving = config.serverTLSBootstrap ? await this.#servingCertificate(d.hostIP) : undefined;

@@ -213,46 +213,8 @@ export interface FilesystemUsage {
   inodesUsed: { value: number } | null;
 }
 
-/** A counter or gauge the runtime may leave unset (null). */
-type Reading = { value: number } | null;
-
-export interface CpuUsage {
-  timestamp: number;
-  usageCoreNanoSeconds: Reading;
-  usageNanoCores: Reading;
-}
-
-export interface MemoryUsage {
-  timestamp: number;
-  workingSetBytes: Reading;
-  availableBytes: Reading;
-  usageBytes: Reading;
-  rssBytes: Reading;
-  pageFaults: Reading;
-  majorPageFaults: Reading;
-}
-
+/** One container's stats from the runtime: what its writable layer uses. */
 export interface ContainerStats {
   attributes: { id: string; metadata: ContainerMetadata | null; labels: Record<string, string>; annotations: Record<string, string> } | null;
-  cpu: CpuUsage | null;
-  memory: MemoryUsage | null;
   writableLayer: FilesystemUsage | null;
-}
-
-export interface NetworkInterfaceUsage {
-  name: string;
-  rxBytes: Reading;
-  rxErrors: Reading;
-  txBytes: Reading;
-  txErrors: Reading;
-}
-
-export interface PodSandboxStats {
-  attributes: { id: string; metadata: PodSandboxMetadata | null; labels: Record<string, string>; annotations: Record<string, string> } | null;
-  linux: {
-    cpu: CpuUsage | null;
-    memory: MemoryUsage | null;
-    network: { timestamp: number; defaultInterface: NetworkInterfaceUsage | null; interfaces: NetworkInterfaceUsage[] } | null;
-    containers: ContainerStats[];
-  } | null;
 }

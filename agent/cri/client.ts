@@ -15,7 +15,6 @@ import type {
   PodSandbox,
   PodSandboxConfig,
   PodSandboxState,
-  PodSandboxStats,
   PodSandboxStatus,
   StatusResponse,
   VersionResponse,
@@ -176,11 +175,6 @@ export class CriClient {
   /** CPU, memory and writable-layer use of the containers whose labels match. */
   async listContainerStats(labelSelector: Record<string, string>): Promise<ContainerStats[]> {
     return (await this.#call<{ stats: ContainerStats[] }>(this.#runtime, 'ListContainerStats', { filter: { labelSelector } })).stats;
-  }
-
-  /** Each matching sandbox's pod-level use, its network interfaces' counters among it. */
-  async listPodSandboxStats(labelSelector: Record<string, string>): Promise<PodSandboxStats[]> {
-    return (await this.#call<{ stats: PodSandboxStats[] }>(this.#runtime, 'ListPodSandboxStats', { filter: { labelSelector } })).stats;
   }
 
   async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {

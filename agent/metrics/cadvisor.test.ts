@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
-import type { ContainerStats, PodSandboxStats } from '../../cri-protos/types.ts';
+import type { ContainerSample } from '../stats/index.ts';
 import { CadvisorMetrics } from './cadvisor.ts';
 
 const pod: Pod = {
@@ -12,29 +12,35 @@ const pod: Pod = {
     ],
   },
 };
-const v = (value: number) => ({ value });
-const stats = (name: string, id: string, cpuNanos: number | null): ContainerStats => ({
-  attributes: { id, metadata: { name, attempt: 0 }, labels: { 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.container.name': name }, annotations: {} },
-  cpu: cpuNanos === null ? null : { timestamp: 1, usageCoreNanoSeconds: v(cpuNanos), usageNanoCores: null },
-  memory: { timestamp: 1, workingSetBytes: v(2048), availableBytes: null, usageBytes: v(4096), rssBytes: v(1024), pageFaults: null, majorPageFaults: null },
-  writableLayer: { timestamp: 1, fsId: null, usedBytes: v(512), inodesUsed: null },
-});
-const sandbox = (uid: string, network: NonNullable<PodSandboxStats['linux']>['network']): PodSandboxStats => ({
-  attributes: { id: 's1', metadata: { name: 'web-1', uid, namespace: 'shop', attempt: 0 }, labels: { 'io.kubernetes.pod.uid': uid }, annotations: {} },
-  linux: { cpu: null, memory: null, network, containers: [] },
+const sample = (name: string, id: string, cpuSeconds: number, podUid = 'u1'): ContainerSample => ({
+  id,
+  name,
+  podUid,
+  cpuSeconds,
+  workingSetBytes: 2048,
+  usageBytes: 4096,
+  rssBytes: 1024,
 });
 
 describe("cAdvisor's container series", () => {
-  it('names each running container by pod, namespace, container and image, from the runtime stats', async () => {
+  it('names each running container by pod, namespace, container and image; the figures are those of each scrape', async () => {
+    let now = 0;
     let round = 0;
-    const m = new CadvisorMetrics({
-      containerStats: async () => [stats('app', 'c1', 2_500_000_000 * ++round), stats('side', 'c2', null), { ...stats('ghost', 'c3', 1), attributes: null }],
-      sandboxStats: async () => [
-        sandbox('u1', { timestamp: 1, defaultInterface: { name: 'eth0', rxBytes: v(100), rxErrors: v(0), txBytes: v(50), txErrors: v(0) }, interfaces: [] }),
-        sandbox('unknown-pod', null),
-      ],
-      pods: () => [pod],
-    });
+    let layerReads = 0;
+    const m = new CadvisorMetrics(
+      {
+        sample: async () => ({
+          containers: [sample('app', 'c1', 2.5 * ++round), sample('ghost', 'c3', 1, 'unknown-pod')],
+          networks: [{ podUid: 'u1', interface: 'eth0', rxBytes: 100, txBytes: 50 }],
+        }),
+        writableLayers: async () => {
+          layerReads++;
+          return new Map([['c1', 512 * layerReads]]);
+        },
+        pods: () => [pod],
+      },
+      () => now,
+    );
     let text = await m.render();
     const app = '{container="app",image="registry.local/app:2",name="c1",namespace="shop",pod="web-1"}';
     expect(text).toContain(`container_cpu_usage_seconds_total${app} 2.5\n`);
@@ -45,11 +51,16 @@ describe("cAdvisor's container series", () => {
     expect(text).toContain(`container_spec_memory_limit_bytes${app} 134217728\n`);
     expect(text).toContain('container_network_receive_bytes_total{interface="eth0",namespace="shop",pod="web-1"} 100\n');
     expect(text).toContain('container_network_transmit_bytes_total{interface="eth0",namespace="shop",pod="web-1"} 50\n');
-    // a container that is not running (no CPU reading) and one of no known pod are left out
-    expect(text).not.toContain('container="side"');
+    // a container of no pod this node runs is left out
     expect(text).not.toContain('ghost');
-    // each scrape shows the runtime's figures as they are then, not added to the last
+    // each scrape shows the figures as they are then, not added to the last; the layers are read again only after a minute
     text = await m.render();
     expect(text).toContain(`container_cpu_usage_seconds_total${app} 5\n`);
+    expect(layerReads).toBe(1);
+    now = 61_000;
+    await m.render();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(layerReads).toBe(2);
+    expect(await m.render()).toContain(`container_fs_usage_bytes${app} 1024\n`);
   });
 });

@@ -1,24 +1,30 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { parseQuantity } from '../../apimachinery/index.ts';
-import type { ContainerStats, PodSandboxStats } from '../../cri-protos/types.ts';
-import { CONTAINER_NAME, POD_UID } from '../pods/runtime-labels.ts';
+import type { ContainerSample, NetworkSample } from '../stats/index.ts';
 
 // /metrics/cadvisor: the per-container series dashboards are built on, under
-// cAdvisor's names, read from the runtime's own stats (CRI ListContainerStats
-// and ListPodSandboxStats) at each scrape. Labels name the pod, its
-// namespace, the container and its image, as the kubelet's cAdvisor does.
+// cAdvisor's names, read as cAdvisor reads them: CPU and memory from the
+// containers' cgroups and network counters from the pods' namespaces at each
+// scrape; what the writable layers use (a walk of the disk in the runtime)
+// from the runtime's stats, taken at most once a minute in the background.
+// Labels name the pod, its namespace, the container and its image.
 
 export interface CadvisorSource {
-  /** the runtime's stats of this node's containers and sandboxes */
-  containerStats(): Promise<ContainerStats[]>;
-  sandboxStats(): Promise<PodSandboxStats[]>;
+  /** the running containers' use and the pods' network counters, now */
+  sample(): Promise<{ containers: ContainerSample[]; networks: NetworkSample[] }>;
+  /** each container's writable layer use, by runtime id (a slow call to the runtime) */
+  writableLayers(): Promise<Map<string, number>>;
   /** the pods this node runs (images and limits come from their specs) */
   pods(): Pod[];
 }
 
+/** How old the writable layers' figures may grow before they are read again. */
+const LAYER_MAX_AGE_MS = 60_000;
+
 const CONTAINER_LABELS = ['container', 'image', 'name', 'namespace', 'pod'] as const;
 const NETWORK_LABELS = ['interface', 'namespace', 'pod'] as const;
+type ContainerLabels = Record<(typeof CONTAINER_LABELS)[number], string>;
 
 export class CadvisorMetrics {
   readonly registry = new Registry();
@@ -31,9 +37,13 @@ export class CadvisorMetrics {
   readonly #received: Counter<(typeof NETWORK_LABELS)[number]>;
   readonly #transmitted: Counter<(typeof NETWORK_LABELS)[number]>;
   readonly #source: CadvisorSource;
+  readonly #now: () => number;
+  #layers: { at: number; bytes: Map<string, number> } | undefined;
+  #layersReading: Promise<void> | undefined;
 
-  constructor(source: CadvisorSource) {
+  constructor(source: CadvisorSource, now: () => number = Date.now) {
     this.#source = source;
+    this.#now = now;
     const registers = [this.registry];
     const labelNames = [...CONTAINER_LABELS];
     this.#cpu = new Counter({ name: 'container_cpu_usage_seconds_total', help: 'CPU time the container has used, in core-seconds.', labelNames, registers });
@@ -45,7 +55,12 @@ export class CadvisorMetrics {
     });
     this.#rss = new Gauge({ name: 'container_memory_rss', help: "The container's anonymous (RSS) memory, in bytes.", labelNames, registers });
     this.#usage = new Gauge({ name: 'container_memory_usage_bytes', help: "The container's memory use, caches included, in bytes.", labelNames, registers });
-    this.#fsUsage = new Gauge({ name: 'container_fs_usage_bytes', help: "What the container's writable layer uses on disk, in bytes.", labelNames, registers });
+    this.#fsUsage = new Gauge({
+      name: 'container_fs_usage_bytes',
+      help: "What the container's writable layer uses on disk, in bytes (read at most once a minute).",
+      labelNames,
+      registers,
+    });
     this.#memoryLimit = new Gauge({
       name: 'container_spec_memory_limit_bytes',
       help: "The container's memory limit, in bytes (0: none).",
@@ -67,53 +82,56 @@ export class CadvisorMetrics {
     });
   }
 
+  /** The writable layers' figures: read in the background once they are a minute old (the first scrape waits for them). */
+  async #writableLayers(): Promise<Map<string, number>> {
+    const stale = !this.#layers || this.#now() - this.#layers.at > LAYER_MAX_AGE_MS;
+    if (stale && !this.#layersReading) {
+      this.#layersReading = this.#source
+        .writableLayers()
+        .then((bytes) => {
+          this.#layers = { at: this.#now(), bytes };
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.#layersReading = undefined;
+        });
+    }
+    if (!this.#layers) await this.#layersReading;
+    return this.#layers?.bytes ?? new Map();
+  }
+
   /** The series as they stand now, in the Prometheus text format. */
   async render(): Promise<string> {
-    const [containers, sandboxes] = await Promise.all([this.#source.containerStats(), this.#source.sandboxStats()]);
+    const [{ containers, networks }, layers] = await Promise.all([this.#source.sample(), this.#writableLayers()]);
     const pods = new Map(this.#source.pods().map((p) => [p.metadata?.uid ?? '', p]));
     for (const m of [this.#cpu, this.#workingSet, this.#rss, this.#usage, this.#fsUsage, this.#memoryLimit, this.#received, this.#transmitted]) m.reset();
-    for (const s of containers) {
-      const labels = s.attributes?.labels ?? {};
-      const pod = pods.get(labels[POD_UID] ?? '');
-      const name = labels[CONTAINER_NAME] ?? s.attributes?.metadata?.name ?? '';
-      // stats of containers that are not running carry no CPU reading
-      if (!pod || !s.cpu?.usageCoreNanoSeconds) continue;
-      const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
-      const series = {
-        container: name,
+    for (const c of containers) {
+      const pod = pods.get(c.podUid);
+      if (!pod) continue;
+      const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((s) => s.name === c.name);
+      const series: ContainerLabels = {
+        container: c.name,
         image: spec?.image ?? '',
-        name: s.attributes?.id ?? '',
+        name: c.id,
         namespace: pod.metadata?.namespace ?? '',
         pod: pod.metadata?.name ?? '',
       };
-      this.#cpu.inc(series, s.cpu.usageCoreNanoSeconds.value / 1e9);
-      this.#set(this.#workingSet, series, s.memory?.workingSetBytes);
-      this.#set(this.#rss, series, s.memory?.rssBytes);
-      this.#set(this.#usage, series, s.memory?.usageBytes);
-      this.#set(this.#fsUsage, series, s.writableLayer?.usedBytes);
+      if (c.cpuSeconds !== undefined) this.#cpu.inc(series, c.cpuSeconds);
+      this.#workingSet.set(series, c.workingSetBytes);
+      this.#rss.set(series, c.rssBytes);
+      this.#usage.set(series, c.usageBytes);
+      const layer = layers.get(c.id);
+      if (layer !== undefined) this.#fsUsage.set(series, layer);
       const limit = spec?.resources?.limits?.memory;
       this.#memoryLimit.set(series, limit === undefined ? 0 : parseQuantity(limit));
     }
-    for (const s of sandboxes) {
-      const pod = pods.get(s.attributes?.labels?.[POD_UID] ?? s.attributes?.metadata?.uid ?? '');
+    for (const n of networks) {
+      const pod = pods.get(n.podUid);
       if (!pod) continue;
-      const network = s.linux?.network;
-      // some runtimes (containerd 1.6) fill in only the default interface
-      const interfaces = network?.interfaces.length ? network.interfaces : network?.defaultInterface ? [network.defaultInterface] : [];
-      for (const i of interfaces) {
-        const series = { interface: i.name, namespace: pod.metadata?.namespace ?? '', pod: pod.metadata?.name ?? '' };
-        if (i.rxBytes) this.#received.inc(series, i.rxBytes.value);
-        if (i.txBytes) this.#transmitted.inc(series, i.txBytes.value);
-      }
+      const series = { interface: n.interface, namespace: pod.metadata?.namespace ?? '', pod: pod.metadata?.name ?? '' };
+      this.#received.inc(series, n.rxBytes);
+      this.#transmitted.inc(series, n.txBytes);
     }
     return this.registry.metrics();
-  }
-
-  #set(
-    gauge: Gauge<(typeof CONTAINER_LABELS)[number]>,
-    series: Record<(typeof CONTAINER_LABELS)[number], string>,
-    reading: { value: number } | null | undefined,
-  ): void {
-    if (reading) gauge.set(series, reading.value);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { PodCgroups, podLimits, workingSet } from './cgroups.ts';
+import { parseNetDev } from './container-samples.ts';
 
 const pod = (resources: object | undefined): Pod =>
   ({ metadata: { uid: 'u1' }, spec: { containers: [{ name: 'c', ...(resources ? { resources } : {}) }] } }) as Pod;
@@ -30,5 +31,16 @@ describe('pod cgroups', () => {
   it('counts the working set without inactive file cache', () => {
     expect(workingSet(1000, 'cache 10\ntotal_inactive_file 300\n', 1)).toBe(700);
     expect(workingSet(1000, 'inactive_file 1200\n', 2)).toBe(0);
+  });
+});
+
+describe('network counters of a pod', () => {
+  it("reads each interface's received and sent bytes from /proc/<pid>/net/dev, the loopback left out", () => {
+    const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     120       2    0    0    0     0          0         0      120       2    0    0    0     0       0          0
+  eth0:    1403      17    0    0    0     0          0         0     1128      12    0    0    0     0       0          0
+`;
+    expect(parseNetDev(text)).toEqual([{ interface: 'eth0', rxBytes: 1403, txBytes: 1128 }]);
   });
 });

@@ -15,6 +15,10 @@ const MIN_SHARES = 2;
 export interface CgroupUsage {
   /** memory in use less inactive file cache: what the kubelet calls the working set */
   memoryWorkingSet: number;
+  /** memory in use, caches included */
+  memoryUsage: number;
+  /** anonymous memory (cAdvisor's rss) */
+  memoryRss: number;
   /** tasks in the cgroup and below */
   processes: number;
 }
@@ -160,14 +164,14 @@ export class PodCgroups {
           readFile(join(dir, 'memory.stat'), 'utf8'),
           readNumber(join(dir, 'pids.current')),
         ]);
-        return { memoryWorkingSet: workingSet(usage, stat, 2), processes };
+        return { memoryWorkingSet: workingSet(usage, stat, 2), memoryUsage: usage, memoryRss: statValue(stat, 'anon'), processes };
       }
       const [usage, stat, processes] = await Promise.all([
         readNumber(join(this.#dir('memory', cgroup), 'memory.usage_in_bytes')),
         readFile(join(this.#dir('memory', cgroup), 'memory.stat'), 'utf8'),
         readNumber(join(this.#dir('pids', cgroup), 'pids.current')),
       ]);
-      return { memoryWorkingSet: workingSet(usage, stat, 1), processes };
+      return { memoryWorkingSet: workingSet(usage, stat, 1), memoryUsage: usage, memoryRss: statValue(stat, 'total_rss'), processes };
     } catch {
       return undefined;
     }
@@ -184,6 +188,13 @@ export class PodCgroups {
     } catch {
       return undefined;
     }
+  }
+
+  /** A process in a cgroup (the first it lists), or undefined when it has none. */
+  async aProcess(cgroup: string): Promise<number | undefined> {
+    const procs = await readFile(join(this.#dir('memory', cgroup), 'cgroup.procs'), 'utf8').catch(() => '');
+    const first = Number.parseInt(procs, 10);
+    return Number.isNaN(first) ? undefined : first;
   }
 
   /** The cgroups directly below a pod's: its sandbox's and containers', with the runtime id each belongs to. */

@@ -10,3 +10,5 @@ export { StatsSummary } from './summary.ts';
 export type { SummaryDeps } from './summary.ts';
 export { SystemdSlices, bootedWithSystemd } from './systemd-slices.ts';
 export type { CgroupDriver } from './cgroup-names.ts';
+export { parseNetDev, sampleContainers } from './container-samples.ts';
+export type { ContainerSample, NetworkSample } from './container-samples.ts';
