@@ -263,7 +263,7 @@ export class Agent {
     for (const uid of first.present) if (!known.has(uid)) workers.remove(uid);
     runHousekeeping({ cri, relister, workers, podManager, syncer, reporter, cni, csiVolumes, podsDir, log }, signal);
 
-    this.#servers.push(await this.#serveKubeletApi({ hostIP, podManager, workers, syncer, csiVolumes, podStats, nodeStats, containerNames }));
+    this.#servers.push(await this.#serveKubeletApi({ hostIP, podManager, workers, syncer, csiVolumes, podStats, nodeStats, containerNames, relister }));
     log.info({ node: nodeName, port: config.port, podCidr }, 'agent started');
   }
 
@@ -319,6 +319,7 @@ export class Agent {
     podStats: PodStatsSource;
     nodeStats: () => Promise<NodeStats>;
     containerNames: () => Promise<Map<string, string>>;
+    relister: Relister;
   }): Promise<Server> {
     const { config, log, nodeName } = this.#o;
     const stats = new StatsSummary({
@@ -332,7 +333,8 @@ export class Agent {
     });
     const managed = { [MANAGED_BY]: nodeName };
     const cadvisor = new CadvisorMetrics({
-      sample: async () => sampleContainers({ cgroups: d.podStats.cgroups, pods: d.workers.active(), names: await d.containerNames() }),
+      // names as the relist found them each second: a scrape makes no call to the runtime
+      sample: () => sampleContainers({ cgroups: d.podStats.cgroups, pods: d.workers.active(), names: d.relister.containerNames() }),
       writableLayers: async () =>
         new Map((await this.#cri.listContainerStats(managed)).map((s) => [s.attributes?.id ?? '', s.writableLayer?.usedBytes?.value ?? 0])),
       pods: () => d.podManager.desired(),

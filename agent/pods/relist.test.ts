@@ -31,17 +31,20 @@ describe('Relister', () => {
 });
 
 describe('Relister counts', () => {
-  it('tells what each relist found: ready sandboxes and containers by state', async () => {
+  it('tells what each relist found: ready sandboxes, containers by state, and their names', async () => {
     const sandboxes = [
       { id: 's1', state: 'SANDBOX_READY', labels: { [POD_UID]: 'u' } },
       { id: 's2', state: 'SANDBOX_NOTREADY', labels: { [POD_UID]: 'v' } },
     ] as unknown as PodSandbox[];
     const containers = ['CONTAINER_RUNNING', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_CREATED'].map(
-      (state, i) => ({ id: `c${i}`, state, labels: { [POD_UID]: 'u' } }) as unknown as Container,
+      (state, i) => ({ id: `c${i}`, state, labels: { [POD_UID]: 'u' }, metadata: { name: `n${i}`, attempt: 0 } }) as unknown as Container,
     );
     const cri = { listPodSandbox: async () => sandboxes, listContainers: async () => containers } as unknown as CriClient;
     const seen: unknown[] = [];
-    await new Relister({ cri, nodeName: 'node', relisted: (seconds, counts) => seen.push({ timed: seconds >= 0, counts }) }).relist();
+    const relister = new Relister({ cri, nodeName: 'node', relisted: (seconds, counts) => seen.push({ timed: seconds >= 0, counts }) });
+    await relister.relist();
     expect(seen).toEqual([{ timed: true, counts: { readyPods: 1, containers: { created: 1, running: 2, exited: 1, unknown: 0 } } }]);
+    // and keeps the containers' names, for whoever needs them without asking the runtime
+    expect(relister.containerNames().get('c2')).toBe('n2');
   });
 });

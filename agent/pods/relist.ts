@@ -18,6 +18,8 @@ export class Relister {
   #nodeName: string;
   #relisted: ((seconds: number, counts: RuntimeCounts) => void) | undefined;
   #last = new Map<string, string>();
+  /** each container's name by runtime id, as the last relist found them */
+  #names = new Map<string, string>();
 
   /** `relisted` is told how long each relist took and what it found running (the kubelet's PLEG and running metrics) */
   constructor(o: { cri: ContainerRuntime; nodeName: string; relisted?: (seconds: number, counts: RuntimeCounts) => void }) {
@@ -32,6 +34,7 @@ export class Relister {
     const selector = { labelSelector: { [MANAGED_BY]: this.#nodeName } };
     const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(selector), this.#cri.listContainers(selector)]);
     this.#relisted?.((performance.now() - started) / 1000, runtimeCounts(sandboxes, containers));
+    this.#names = new Map(containers.map((c) => [c.id, c.metadata?.name ?? '']));
     const now = new Map<string, string[]>();
     const add = (uid: string | undefined, sig: string) => {
       if (!uid) return;
@@ -51,6 +54,11 @@ export class Relister {
     for (const uid of this.#last.keys()) if (!next.has(uid)) changed.push(uid);
     this.#last = next;
     return { changed, present: new Set(now.keys()) };
+  }
+
+  /** The names of this node's containers by runtime id, as of the last relist (a second old at most): no call to the runtime. */
+  containerNames(): Map<string, string> {
+    return this.#names;
   }
 
   /** Every pod UID the runtime held at the last relist (or a sync saw since): what the orphan sweep spares. */
