@@ -1,6 +1,6 @@
 import { ApiError, errors } from '../../apimachinery/index.ts';
 import { gvkKey, type ModelSchemas } from './openapi/model-schemas.ts';
-import { checkDecoded } from './openapi/decode-check.ts';
+import { checkDecoded, zeroNulls } from './openapi/decode-check.ts';
 import type { Obj, ResourceInfo } from './resource-info.ts';
 
 // The fieldValidation query parameter of create, update and patch: unknown
@@ -26,6 +26,8 @@ export function checkUnknownFields(schemas: ModelSchemas, info: ResourceInfo, ob
   const schema = name ? schemas.schemas[name] : undefined;
   if (!schema) return [];
   const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+  // a custom resource's schema says itself what null may mean (nullable)
+  if (!info.unstructured) zeroNulls(schemas.schemas, schema, obj);
   const found = checkDecoded(schemas.schemas, schema, obj);
   if (found.mistyped.length && !info.unstructured) throw new ApiError('BadRequest', `${cannot}: ${found.mistyped.join(', ')}`);
   const unknown = found.unknown.map((path) => `unknown field "${path}"`);

@@ -290,13 +290,21 @@ export class Registry {
     if (causes.length > 0) throw errors.invalid(this.info.kind, this.info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
   }
 
-  /** Checks the object's identity against the request and fills in apiVersion and kind. */
-  #normalise(obj: Obj, namespace: string | undefined): void {
-    if (!obj || typeof obj !== 'object' || typeof obj.metadata !== 'object' || obj.metadata === null) {
-      if (obj && typeof obj === 'object' && obj.metadata === undefined) obj.metadata = {};
+  /**
+   * Refuses a body that is no object of this kind's shape (what kube-apiserver's
+   * decoder refuses before any admission plugin sees it); metadata it lacks is empty.
+   */
+  checkShape(obj: Obj): void {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj) || typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) {
+      if (obj && typeof obj === 'object' && !Array.isArray(obj) && (obj.metadata === undefined || obj.metadata === null)) obj.metadata = {};
       else throw errors.badRequest('the request body must be a JSON object with metadata');
     }
     checkMetadataTypes(this.info, obj.metadata as Record<string, unknown>);
+  }
+
+  /** Checks the object's identity against the request and fills in apiVersion and kind. */
+  #normalise(obj: Obj, namespace: string | undefined): void {
+    this.checkShape(obj);
     const expected = apiVersionOf(this.info);
     if (obj.apiVersion && obj.apiVersion !== expected)
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);

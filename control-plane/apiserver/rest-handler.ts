@@ -152,6 +152,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
     if (reg.info.namespaced && !namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
+    reg.checkShape(body);
     await admitCreate(admission, body);
     guardRbac(body);
     const created = await reg.create(namespace, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q) });
@@ -161,6 +162,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
   if (method === 'PUT' && name && (!subresource || ['status', 'approval', 'finalize', 'ephemeralcontainers'].includes(subresource))) {
     const body = (await readBody(req)) as Obj;
     const warnings = checkUnknownFields(ctx.schemas, reg.info, body, fieldValidation(q));
+    reg.checkShape(body);
     guardRbac({ ...body, metadata: { ...body.metadata, name, namespace } });
     await restrictNode({ operation: 'update', subresource, name, obj: body }, stored(reg, namespace, name));
     if (updateIsAdmitted(admission, subresource)) await admitUpdate(admission, { subresource, obj: body, old: await reg.get(namespace, name) });
@@ -193,6 +195,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
       async (current) => {
         const next = applyPatch(kind, current, patch) as Obj;
         warnings = checkUnknownFields(ctx.schemas, reg.info, next, validation);
+        reg.checkShape(next);
         // a patch that does not name a resourceVersion must not turn into a precondition
         const patchedRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
         if (kind !== 'json' && !patchedRv) next.metadata.resourceVersion = current.metadata.resourceVersion;

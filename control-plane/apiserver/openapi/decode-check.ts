@@ -69,3 +69,29 @@ export function checkDecoded(
   }
   return found;
 }
+
+/**
+ * What Go's decoder makes of null in a typed object: a struct field set to
+ * null is as if absent, a null element of a list of structs is the empty
+ * struct. (Maps keep their nulls: a ConfigMap's data treats them itself.)
+ */
+export function zeroNulls(schemas: Record<string, Schema>, schema: Schema, value: unknown): void {
+  const s = resolve(schemas, schema);
+  if (value === null || typeof value !== 'object' || s['x-kubernetes-preserve-unknown-fields']) return;
+  if (Array.isArray(value)) {
+    const items = s.items ? resolve(schemas, s.items) : undefined;
+    if (!items) return;
+    value.forEach((item, i) => {
+      if (item === null && items.type === 'object' && items.properties) value[i] = {};
+      else zeroNulls(schemas, items, item);
+    });
+    return;
+  }
+  if (!s.properties) return;
+  const obj = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(s.properties)) {
+    if (!(key in obj)) continue;
+    if (obj[key] === null) delete obj[key];
+    else zeroNulls(schemas, field, obj[key]);
+  }
+}

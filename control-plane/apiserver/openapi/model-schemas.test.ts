@@ -4,7 +4,7 @@ import { resourceCatalog } from '../catalog.ts';
 import { NodePortRange, ServiceIpRange } from '../resources/services.ts';
 import { buildModelSchemas, schemaClosure } from './model-schemas.ts';
 import { parseModelDocs } from './model-docs.ts';
-import { checkDecoded } from './decode-check.ts';
+import { checkDecoded, zeroNulls } from './decode-check.ts';
 
 const served = resourceCatalog(new ServiceIpRange('10.96.0.0/12'), new NodePortRange()).filter((r) => !r.virtual);
 const built = buildModelSchemas(
@@ -118,5 +118,18 @@ export declare class V1ContainerPort {
         hostIP: { required: false },
       },
     });
+  });
+});
+
+describe('null in a typed object', () => {
+  it("is what Go's decoder makes of it: an absent struct field, an empty struct in a list, kept in a map", () => {
+    const pod = built.schemas[built.kinds['/v1/Pod'] as string] ?? {};
+    const obj = { metadata: null, spec: { containers: [null, { name: 'c', ports: [null] }], nodeName: null } } as Record<string, unknown>;
+    zeroNulls(built.schemas, pod, obj);
+    expect(obj).toEqual({ spec: { containers: [{}, { name: 'c', ports: [{}] }] } });
+    const configMap = built.schemas[built.kinds['/v1/ConfigMap'] as string] ?? {};
+    const cm = { metadata: { name: 'x', labels: { a: null } }, data: { k: null } };
+    zeroNulls(built.schemas, configMap, cm);
+    expect(cm).toEqual({ metadata: { name: 'x', labels: { a: null } }, data: { k: null } });
   });
 });

@@ -1,0 +1,205 @@
+// API input fuzzing with fast-check: random create, update and patch bodies
+// for built-in kinds, each a valid object with random JSON put in at random
+// places. Whatever comes, the API server answers with a 4xx or a 2xx, never
+// a 5xx; what it stores passes its own validation again; and a refused write
+// leaves the object as it was.
+import { request } from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCert, silentLogger, type KeyPair } from '../../apimachinery/index.ts';
+import { ApiServer, ServiceAccountTokens, SqliteStorage, ensureClusterPki, type ClusterPki } from '../../control-plane/index.ts';
+import { freePort } from '../../lab/testbed/index.ts';
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+let dir = '';
+let pki: ClusterPki;
+let server: ApiServer;
+let storage: SqliteStorage;
+/** a cluster administrator's certificate (system:masters) */
+let admin: KeyPair;
+
+function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method,
+        path,
+        ca: pki.ca.cert,
+        cert: admin.cert,
+        key: admin.key,
+        headers: { 'content-type': contentType, accept: 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => {
+          let parsed: Record<string, unknown> = {};
+          try {
+            parsed = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // a body that is no JSON is judged by its status alone
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+  });
+}
+
+/** One valid object of each kind, and where it lives. */
+const SEEDS: { path: string; object: Record<string, unknown> }[] = [
+  { path: '/api/v1/namespaces/default/configmaps', object: { apiVersion: 'v1', kind: 'ConfigMap', data: { k: 'v' } } },
+  { path: '/api/v1/namespaces/default/secrets', object: { apiVersion: 'v1', kind: 'Secret', stringData: { k: 'v' }, type: 'Opaque' } },
+  {
+    path: '/api/v1/namespaces/default/pods',
+    object: { apiVersion: 'v1', kind: 'Pod', spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }] }] } },
+  },
+  {
+    path: '/api/v1/namespaces/default/services',
+    object: { apiVersion: 'v1', kind: 'Service', spec: { ports: [{ port: 80, targetPort: 8080 }], selector: { app: 'x' } } },
+  },
+  {
+    path: '/apis/apps/v1/namespaces/default/deployments',
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'x' } },
+        template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    },
+  },
+  {
+    path: '/apis/batch/v1/namespaces/default/jobs',
+    object: { apiVersion: 'batch/v1', kind: 'Job', spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+  },
+  {
+    path: '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles',
+    object: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] },
+  },
+  {
+    path: '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies',
+    object: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      spec: { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { a: 'b' } } }] }] },
+    },
+  },
+];
+
+/** Where in an object a random value goes: a path of keys and indexes, and the value. */
+const mutation = fc.record({
+  path: fc.array(
+    fc.oneof(
+      fc.constantFrom('metadata', 'spec', 'data', 'labels', 'annotations', 'containers', 'ports', 'template', 'selector', 'name', 'rules', 'type', 'status'),
+      fc.nat(2),
+    ),
+    {
+      minLength: 1,
+      maxLength: 5,
+    },
+  ),
+  value: fc.jsonValue({ maxDepth: 3 }),
+});
+
+/** The object with each mutation put in place, making the containers it passes through as it goes. */
+function mutate(object: Record<string, unknown>, mutations: { path: (string | number)[]; value: unknown }[]): unknown {
+  const copy = structuredClone(object) as Record<string, unknown>;
+  for (const { path, value } of mutations) {
+    let at: Record<string | number, unknown> = copy;
+    for (const [i, step] of path.entries()) {
+      if (i === path.length - 1) {
+        at[step] = value;
+        break;
+      }
+      const next = at[step];
+      if (typeof next !== 'object' || next === null) at[step] = typeof path[i + 1] === 'number' ? [] : {};
+      at = at[step] as Record<string | number, unknown>;
+    }
+  }
+  return copy;
+}
+
+const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sk-afuzz-'));
+  pki = await ensureClusterPki(join(dir, 'pki'), { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  admin = await issueCert(pki.ca, { commonName: 'fuzzer', organizations: ['system:masters'], usage: 'client' });
+  storage = new SqliteStorage(join(dir, 'state.db'));
+  server = new ApiServer({
+    storage,
+    tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
+    kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
+    bindAddress: '127.0.0.1',
+    port: await freePort(),
+    advertiseAddress: '127.0.0.1',
+    serviceCidr: '10.96.0.0/12',
+    serviceAccountTokens: await ServiceAccountTokens.load(join(dir, 'pki')),
+    log: silentLogger,
+  });
+  await server.start();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await storage?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('random request bodies', () => {
+  it('never get a 5xx, never store what validation refuses, never half-write', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(SEEDS.length - 1),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('PUT', ...PATCH_TYPES),
+        async (seedIndex, createMutations, updateMutations, updateKind) => {
+          const seed = SEEDS[seedIndex] as (typeof SEEDS)[number];
+          const name = `fuzz-${n++}`;
+          const self = `${seed.path}/${name}`;
+          const created = await call('POST', seed.path, mutate({ ...seed.object, metadata: { name } }, createMutations));
+          expect(created.status, JSON.stringify(created.body)).toBeLessThan(500);
+          // make sure there is something to update: the seed as it is
+          const base = created.status < 300 ? created : await call('POST', seed.path, { ...seed.object, metadata: { name } });
+          expect(base.status, JSON.stringify(base.body)).toBe(201);
+          const before = await call('GET', self);
+          let update: Answer;
+          if (updateKind === 'PUT') update = await call('PUT', self, mutate(before.body, updateMutations));
+          else if (updateKind === 'application/json-patch+json')
+            update = await call(
+              'PATCH',
+              self,
+              updateMutations.map((m) => ({ op: 'add', path: `/${m.path.join('/')}`, value: m.value })),
+              updateKind,
+            );
+          else update = await call('PATCH', self, mutate({}, updateMutations), updateKind);
+          expect(update.status, `${updateKind}: ${JSON.stringify(update.body)}`).toBeLessThan(500);
+          const after = await call('GET', self);
+          if (update.status >= 400) expect(after.body, 'a refused write changed nothing').toEqual(before.body);
+          // what is stored passes validation again
+          const again = await call('PUT', `${self}?dryRun=All`, after.body);
+          expect(again.status, `stored ${JSON.stringify(after.body)} is refused: ${JSON.stringify(again.body)}`).toBe(200);
+        },
+      ),
+      { numRuns: 1000, seed: 1 },
+    );
+  }, 300_000);
+});
