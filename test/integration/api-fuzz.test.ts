@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCert, silentLogger, type KeyPair } from '../../apimachinery/index.ts';
-import { ApiServer, ServiceAccountTokens, SqliteStorage, ensureClusterPki, type ClusterPki } from '../../control-plane/index.ts';
-import { freePort } from '../../lab/testbed/index.ts';
+import { issueCert, type KeyPair } from '../../apimachinery/index.ts';
+import type { ApiServer, ClusterPki } from '../../control-plane/index.ts';
+import { startInProcessServer, type InProcessServer } from '../harness/in-process-server.ts';
 
 interface Answer {
   status: number;
@@ -19,9 +19,9 @@ interface Answer {
 }
 
 let dir = '';
+let running: InProcessServer | undefined;
 let pki: ClusterPki;
 let server: ApiServer;
-let storage: SqliteStorage;
 /** a cluster administrator's certificate (system:masters) */
 let admin: KeyPair;
 
@@ -139,26 +139,13 @@ const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merg
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-afuzz-'));
-  pki = await ensureClusterPki(join(dir, 'pki'), { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  running = await startInProcessServer(dir);
+  ({ server, pki } = running);
   admin = await issueCert(pki.ca, { commonName: 'fuzzer', organizations: ['system:masters'], usage: 'client' });
-  storage = new SqliteStorage(join(dir, 'state.db'));
-  server = new ApiServer({
-    storage,
-    tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
-    kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
-    bindAddress: '127.0.0.1',
-    port: await freePort(),
-    advertiseAddress: '127.0.0.1',
-    serviceCidr: '10.96.0.0/12',
-    serviceAccountTokens: await ServiceAccountTokens.load(join(dir, 'pki')),
-    log: silentLogger,
-  });
-  await server.start();
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await storage?.close();
+  await running?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { silentLogger } from '../../apimachinery/index.ts';
-import { ApiServer, ServiceAccountTokens, SqliteStorage, ensureClusterPki, type ClusterPki } from '../../control-plane/index.ts';
-import { freePort } from '../../lab/testbed/index.ts';
+import type { ApiServer, ClusterPki } from '../../control-plane/index.ts';
+import { startInProcessServer, type InProcessServer } from '../harness/in-process-server.ts';
 
 interface Client {
   pki: ClusterPki;
@@ -83,38 +82,24 @@ const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeo
 
 describe('watches opened and closed at random', () => {
   let dir: string;
+  let running: InProcessServer | undefined;
   let server: ApiServer;
-  let storage: SqliteStorage;
   let client: Client;
   const warnings: Error[] = [];
   const onWarning = (w: Error) => void warnings.push(w);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sk-wfuzz-'));
-    const pki = await ensureClusterPki(join(dir, 'pki'), { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    storage = new SqliteStorage(join(dir, 'state.db'));
     // a bookmark every second, so 1 s timeouts fall on bookmark ticks
-    server = new ApiServer({
-      storage,
-      tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCA: pki.ca.cert },
-      kubeletClient: { ca: pki.ca.cert, ...pki.kubeletClient },
-      bindAddress: '127.0.0.1',
-      port: await freePort(),
-      advertiseAddress: '127.0.0.1',
-      serviceCidr: '10.96.0.0/12',
-      serviceAccountTokens: await ServiceAccountTokens.load(join(dir, 'pki')),
-      watchBookmarkIntervalMs: 1000,
-      log: silentLogger,
-    });
-    await server.start();
-    client = { pki, port: server.port };
+    running = await startInProcessServer(dir, { watchBookmarkIntervalMs: 1000 });
+    server = running.server;
+    client = { pki: running.pki, port: server.port };
     process.on('warning', onWarning);
   });
 
   afterAll(async () => {
     process.off('warning', onWarning);
-    await server?.close();
-    await storage?.close();
+    await running?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
