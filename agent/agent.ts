@@ -39,7 +39,7 @@ import { ServiceAccountTokenCache, apiObjects, watchPodSources } from './volumes
 import { claimVolumeStats, startNodeStorage, type CsiVolumes } from './storage/index.ts';
 import { NodeRoutes, VTEP_MAC_ANNOTATION, ensureVxlanDevice, vxlanRoutes, vxlanTable } from './network/index.ts';
 import { KubeletAuth, startKubeletServer } from './server/index.ts';
-import { CadvisorMetrics, KubeletMetrics } from './metrics/index.ts';
+import { CadvisorMetrics, KubeletMetrics, SAMPLE_PERIOD_MS } from './metrics/index.ts';
 import { every } from './every.ts';
 import { runHousekeeping } from './housekeeping.ts';
 import { startNodePressure } from './node-pressure.ts';
@@ -339,6 +339,14 @@ export class Agent {
         new Map((await this.#cri.listContainerStats(managed)).map((s) => [s.attributes?.id ?? '', s.writableLayer?.usedBytes?.value ?? 0])),
       pods: () => d.podManager.desired(),
     });
+    void every(
+      SAMPLE_PERIOD_MS,
+      this.#stop.signal,
+      async () => {
+        await cadvisor.refresh();
+      },
+      (err) => log.warn({ err: err.message }, 'reading container stats failed'),
+    );
     const serving = config.serverTLSBootstrap ? await this.#servingCertificate(d.hostIP) : undefined;
     const { cert, key, clientCA } = { ...this.#o.servingTls, ...serving?.pair };
     if (!cert || !key) throw new Error('the kubelet API has no serving certificate: set tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap');

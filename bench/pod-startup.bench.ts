@@ -160,6 +160,8 @@ async function burstAgainstFloor(client: RestClient, raw: ReturnType<typeof floo
 
 /** How long the agent's /metrics and /metrics/cadvisor take to scrape (through the API server's node proxy, as Prometheus would) and how big they are. */
 async function scrapeFigures(client: RestClient, nodeName: string): Promise<Record<string, number>> {
+  // the containers are read every 10 s: one reading with every pod up first
+  await new Promise((r) => setTimeout(r, 11_000));
   const out: Record<string, number> = {};
   for (const [label, path] of [
     ['metrics', '/metrics'],

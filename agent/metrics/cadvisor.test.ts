@@ -23,7 +23,7 @@ const sample = (name: string, id: string, cpuSeconds: number, podUid = 'u1'): Co
 });
 
 describe("cAdvisor's container series", () => {
-  it('names each running container by pod, namespace, container and image; the figures are those of each scrape', async () => {
+  it('names each running container by pod, namespace, container and image; a scrape shows the latest reading', async () => {
     let now = 0;
     let round = 0;
     let layerReads = 0;
@@ -53,9 +53,12 @@ describe("cAdvisor's container series", () => {
     expect(text).toContain('container_network_transmit_bytes_total{interface="eth0",namespace="shop",pod="web-1"} 50\n');
     // a container of no pod this node runs is left out
     expect(text).not.toContain('ghost');
-    // each scrape shows the figures as they are then, not added to the last; the layers are read again only after a minute
+    // a scrape between readings shows the latest again; after the next reading, its figures (not added to the last)
+    expect(await m.render()).toContain(`container_cpu_usage_seconds_total${app} 2.5\n`);
+    await m.refresh();
     text = await m.render();
     expect(text).toContain(`container_cpu_usage_seconds_total${app} 5\n`);
+    // the layers are read again only after a minute
     expect(layerReads).toBe(1);
     now = 61_000;
     await m.render();

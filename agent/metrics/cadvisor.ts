@@ -4,11 +4,12 @@ import { parseQuantity } from '../../apimachinery/index.ts';
 import type { ContainerSample, NetworkSample } from '../stats/index.ts';
 
 // /metrics/cadvisor: the per-container series dashboards are built on, under
-// cAdvisor's names, read as cAdvisor reads them: CPU and memory from the
-// containers' cgroups and network counters from the pods' namespaces at each
-// scrape; what the writable layers use (a walk of the disk in the runtime)
-// from the runtime's stats, taken at most once a minute in the background.
-// Labels name the pod, its namespace, the container and its image.
+// cAdvisor's names, kept as cAdvisor keeps them: CPU and memory from the
+// containers' cgroups and network counters from the pods' namespaces, read
+// every 10 s in the background (a scrape renders the latest reading); what
+// the writable layers use (a walk of the disk in the runtime) from the
+// runtime's stats, at most once a minute. Labels name the pod, its
+// namespace, the container and its image.
 
 export interface CadvisorSource {
   /** the running containers' use and the pods' network counters, now */
@@ -21,6 +22,10 @@ export interface CadvisorSource {
 
 /** How old the writable layers' figures may grow before they are read again. */
 const LAYER_MAX_AGE_MS = 60_000;
+/** How often the cgroups and network counters are read (cAdvisor's housekeeping interval). */
+export const SAMPLE_PERIOD_MS = 10_000;
+
+type Sample = Awaited<ReturnType<CadvisorSource['sample']>>;
 
 const CONTAINER_LABELS = ['container', 'image', 'name', 'namespace', 'pod'] as const;
 const NETWORK_LABELS = ['interface', 'namespace', 'pod'] as const;
@@ -40,6 +45,7 @@ export class CadvisorMetrics {
   readonly #now: () => number;
   #layers: { at: number; bytes: Map<string, number> } | undefined;
   #layersReading: Promise<void> | undefined;
+  #latest: Sample | undefined;
 
   constructor(source: CadvisorSource, now: () => number = Date.now) {
     this.#source = source;
@@ -100,9 +106,15 @@ export class CadvisorMetrics {
     return this.#layers?.bytes ?? new Map();
   }
 
-  /** The series as they stand now, in the Prometheus text format. */
+  /** Takes a reading now, and keeps it for the scrapes to come. */
+  async refresh(): Promise<Sample> {
+    this.#latest = await this.#source.sample();
+    return this.#latest;
+  }
+
+  /** The series as of the latest reading (one is taken now if there is none yet), in the Prometheus text format. */
   async render(): Promise<string> {
-    const [{ containers, networks }, layers] = await Promise.all([this.#source.sample(), this.#writableLayers()]);
+    const [{ containers, networks }, layers] = await Promise.all([this.#latest ?? this.refresh(), this.#writableLayers()]);
     const pods = new Map(this.#source.pods().map((p) => [p.metadata?.uid ?? '', p]));
     for (const m of [this.#cpu, this.#workingSet, this.#rss, this.#usage, this.#fsUsage, this.#memoryLimit, this.#received, this.#transmitted]) m.reset();
     for (const c of containers) {

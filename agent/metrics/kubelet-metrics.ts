@@ -8,7 +8,7 @@ import { POD_START_BUCKETS, PodStartTracker } from './pod-start.ts';
 // kubelet splits them. Every label value comes from the agent's own state
 // (pods it runs, CRI methods it calls), never from a request.
 
-/** prom-client's default buckets are the Prometheus client's DefBuckets, which the kubelet uses where it names no others. */
+/** The Go Prometheus client's DefBuckets, which the kubelet uses where it names no others. */
 const DEF_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type ProbeType = 'Liveness' | 'Readiness' | 'Startup';

@@ -84,9 +84,12 @@ describe("the agent's /metrics", () => {
   });
 
   it("serves the containers' series under cAdvisor's names on /metrics/cadvisor", async () => {
-    const text = await scrape('/metrics/cadvisor');
     const web = /\{container="web",image="[^"]*busybox[^"]*",name="[0-9a-f]{64}",namespace="default",pod="measured"\}/.source;
-    expect(sample(text, new RegExp(`^container_cpu_usage_seconds_total${web} `))).toBeGreaterThan(0);
+    // the containers are read every 10 s, as cAdvisor reads them: the pod shows by the next reading
+    await expect
+      .poll(async () => sample(await scrape('/metrics/cadvisor'), new RegExp(`^container_cpu_usage_seconds_total${web} `)), { timeout: 20_000, interval: 1000 })
+      .toBeGreaterThan(0);
+    const text = await scrape('/metrics/cadvisor');
     expect(sample(text, new RegExp(`^container_memory_working_set_bytes${web} `))).toBeGreaterThan(0);
     expect(sample(text, new RegExp(`^container_memory_rss${web} `))).toBeGreaterThanOrEqual(0);
     expect(sample(text, new RegExp(`^container_fs_usage_bytes${web} `))).toBeGreaterThanOrEqual(0);
