@@ -404,6 +404,12 @@ items:
     expect(await api.kubectl('get', 'service', 'listed', '-o', 'jsonpath={.spec.ports[0].targetPort}')).toBe('8080');
   });
 
+  it('says "no matches for kind" for a kind nobody serves, as kubectl says against Kubernetes', async () => {
+    const r = await api.kubectlResult(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no matches for kind "Gizmo" in version "example.com/v1"');
+  });
+
   it("refuses a List whose items do not match the served schemas in kubectl's words, and stores none of it", async () => {
     const bad = `
 apiVersion: v1
