@@ -1,10 +1,11 @@
 import type { Container, Pod, Probe } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../apimachinery/index.ts';
+import type { ProbeResult, ProbeType } from '../metrics/index.ts';
 import { runProbe, type ProbeTarget } from './run-probe.ts';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
-const KIND_NAMES: Record<ProbeKind, 'Liveness' | 'Readiness' | 'Startup'> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
+const KIND_NAMES: Record<ProbeKind, ProbeType> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
 
 export interface ProberDeps {
   execSync: ProbeTarget['execSync'];
@@ -15,14 +16,7 @@ export interface ProberDeps {
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath: string): void;
   /** told of every probe run (the prober metrics), and of a pod whose probes all stopped */
   metrics?: {
-    probed(p: {
-      probeType: 'Liveness' | 'Readiness' | 'Startup';
-      result: 'successful' | 'failed';
-      container: string;
-      pod: string;
-      namespace: string;
-      podUid: string;
-    }): void;
+    probed(p: { probeType: ProbeType; result: ProbeResult; container: string; pod: string; namespace: string; podUid: string }): void;
     forgetProbes(podUid: string): void;
   };
   log: Logger;

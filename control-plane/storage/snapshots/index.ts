@@ -5,7 +5,6 @@ export {
   pruneSnapshots,
   restoreSqliteSnapshot,
   saveSnapshot,
-  snapshotName,
   type SnapshotInfo,
 } from './snapshots.ts';
 export { checkSnapshotCron, runSnapshotSchedule } from './schedule.ts';

@@ -25,7 +25,7 @@ export function defaultSnapshotDir(endpoint: string): string {
 }
 
 /** The snapshot's file name: k3s's <name>-<node>-<timestamp>. */
-export function snapshotName(name: string, at: Date): string {
+function snapshotName(name: string, at: Date): string {
   return `${name}-${hostname()}-${Math.floor(at.getTime() / 1000)}`;
 }
 
