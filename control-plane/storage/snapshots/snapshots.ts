@@ -133,7 +133,7 @@ export async function restoreSqliteSnapshot(o: { snapshot: string; path: string 
       old.close();
     }
   }
-  await mkdir(join(o.path, '..'), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
   const staged = `${o.path}.restoring`;
   await copyFile(o.snapshot, staged);
   // past anything the old store handed out; without it, a good margin
