@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
+import { HOST } from './host-layout.ts';
 
 /** The environment variable naming skiff's config file (k3s: K3S_CONFIG_FILE); the units set it to /etc/skiff/config.yaml. */
 export const CONFIG_FILE_ENV = 'SKIFF_CONFIG_FILE';
 
 type OptionTypes = Record<string, { type: 'string' | 'boolean' }>;
+
+/** This host's settings (the config file the units read, SKIFF_CONFIG_FILE or /etc/skiff/config.yaml): none when there is no file. */
+export async function hostSettings(): Promise<Record<string, unknown>> {
+  const doc = YAML.parse(await readFile(process.env[CONFIG_FILE_ENV] ?? HOST.configFile, 'utf8').catch(() => '')) as Record<string, unknown> | null;
+  return doc ?? {};
+}
 
 /**
  * The command line with the config file's settings in front, as k3s reads

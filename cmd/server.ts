@@ -25,7 +25,13 @@ import {
   pathExists,
 } from '../apimachinery/index.ts';
 import { ENCRYPTION_CONFIG_FILE } from './control-plane-certs.ts';
-import { checkSnapshotCron, defaultSnapshotDir, restoreSqliteSnapshot, runSnapshotSchedule } from '../control-plane/storage/snapshots/index.ts';
+import {
+  DEFAULT_SNAPSHOT_NAME,
+  checkSnapshotCron,
+  defaultSnapshotDir,
+  restoreSqliteSnapshot,
+  runSnapshotSchedule,
+} from '../control-plane/storage/snapshots/index.ts';
 import {
   ApiServer,
   CidrSet,
@@ -40,6 +46,7 @@ import {
   SchedulerMetrics,
   ServiceAccountTokens,
   SqliteStorage,
+  sqlitePath,
   StaticTokenFile,
   EncryptingStorage,
   AuditLogWriter,
@@ -169,7 +176,8 @@ function serviceAddress(cidr: string, n: number): string {
 }
 
 function openStorage(endpoint: string): Storage {
-  if (endpoint.startsWith('sqlite://')) return new SqliteStorage(endpoint.slice('sqlite://'.length));
+  const path = sqlitePath(endpoint);
+  if (path) return new SqliteStorage(path);
   if (endpoint.startsWith('etcd://')) return new EtcdStorage(etcdHosts(endpoint));
   throw new Error(`unsupported --datastore-endpoint ${endpoint}: use sqlite:///path/to/state.db or etcd://host:port[,host:port…]`);
 }
@@ -189,13 +197,14 @@ function numberFlag(values: Record<string, unknown>, name: string): number {
 async function resetFromSnapshot(values: Record<string, unknown>, log: Logger): Promise<void> {
   const endpoint = values['datastore-endpoint'] as string;
   const snapshot = values['cluster-reset-restore-path'] as string | undefined;
-  if (!endpoint.startsWith('sqlite://')) {
+  const path = sqlitePath(endpoint);
+  if (!path) {
     throw new Error(
       '--cluster-reset restores SQLite stores; restore an etcd snapshot with `etcdutl snapshot restore` on each member (with --bump-revision and --mark-compacted), then start the servers',
     );
   }
   if (!snapshot) throw new Error('--cluster-reset needs --cluster-reset-restore-path FILE (skiff snapshot list shows them)');
-  const { revision } = await restoreSqliteSnapshot({ snapshot, path: endpoint.slice('sqlite://'.length) });
+  const { revision } = await restoreSqliteSnapshot({ snapshot, path });
   log.info({ snapshot, revision }, 'store restored from the snapshot');
   process.stdout.write(`Restored ${snapshot}; start the server again without --cluster-reset.\n`);
 }
@@ -240,7 +249,7 @@ export async function runServer(argv: string[]): Promise<void> {
     : {
         endpoint: values['datastore-endpoint'] as string,
         dir: values['snapshot-dir'] ?? defaultSnapshotDir(values['datastore-endpoint'] as string),
-        name: 'skiff-snapshot',
+        name: DEFAULT_SNAPSHOT_NAME,
         cron: values['snapshot-cron'] as string,
         retention: numberFlag(values, 'snapshot-retention'),
         log: log.child({ component: 'snapshots' }),

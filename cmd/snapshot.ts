@@ -1,14 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
-import { CONFIG_FILE_ENV } from './config-file.ts';
-import { HOST } from './host-layout.ts';
+import { hostSettings } from './config-file.ts';
 import { SERVER_OPTIONS } from './options.ts';
-import { defaultSnapshotDir, deleteSnapshots, listSnapshots, saveSnapshot } from '../control-plane/storage/snapshots/index.ts';
+import { DEFAULT_SNAPSHOT_NAME, defaultSnapshotDir, deleteSnapshots, listSnapshots, saveSnapshot } from '../control-plane/storage/snapshots/index.ts';
 
 export const SNAPSHOT_USAGE = `skiff snapshot: snapshots of the server's datastore (as k3s's etcd-snapshot)
 
-  skiff snapshot save [--name skiff-snapshot]   a snapshot now, named <name>-<host>-<unix time>
+  skiff snapshot save [--name ${DEFAULT_SNAPSHOT_NAME}]   a snapshot now, named <name>-<host>-<unix time>
   skiff snapshot list                           the snapshots, newest first
   skiff snapshot delete NAME ...
 
@@ -18,19 +15,12 @@ export const SNAPSHOT_USAGE = `skiff snapshot: snapshots of the server's datasto
 Restore with the server stopped: skiff server --cluster-reset --cluster-reset-restore-path FILE
 `;
 
-/** The server's settings this host's config file names (flags given here win). */
-async function serverSettings(): Promise<Record<string, unknown>> {
-  const path = process.env[CONFIG_FILE_ENV] ?? HOST.configFile;
-  const doc = YAML.parse(await readFile(path, 'utf8').catch(() => '')) as Record<string, unknown> | null;
-  return doc ?? {};
-}
-
 export async function runSnapshot(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string', default: 'skiff-snapshot' },
+      name: { type: 'string', default: DEFAULT_SNAPSHOT_NAME },
       'snapshot-dir': { type: 'string' },
       'datastore-endpoint': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -41,7 +31,7 @@ export async function runSnapshot(argv: string[]): Promise<void> {
     process.stdout.write(SNAPSHOT_USAGE);
     return;
   }
-  const settings = await serverSettings();
+  const settings = await hostSettings();
   const endpoint = values['datastore-endpoint'] ?? (settings['datastore-endpoint'] as string | undefined) ?? SERVER_OPTIONS['datastore-endpoint'].default;
   const dir = values['snapshot-dir'] ?? (settings['snapshot-dir'] as string | undefined) ?? defaultSnapshotDir(endpoint);
   switch (verb) {

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 import { newCertificateKey, sealSharedPki } from './control-plane-certs.ts';
-import { HOST } from './host-layout.ts';
+import { hostSettings } from './config-file.ts';
 import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
 import { ApiError, RestClient, caCertHash, loadKubeconfig, parseDuration } from '../apimachinery/index.ts';
 import {
@@ -50,7 +48,7 @@ async function joinCommand(client: RestClient, token: BootstrapToken, certificat
   const { server, ca } = readClusterInfoKubeconfig(info.data?.[KUBECONFIG_KEY] ?? '');
   const common = `--server ${server} --token ${tokenText(token)} --ca-cert-hash ${await caCertHash(ca)}`;
   if (!certificateKey) return `skiff install agent ${common}`;
-  const datastore = (YAML.parse(await readFile(HOST.configFile, 'utf8').catch(() => '')) as Record<string, unknown> | null)?.['datastore-endpoint'];
+  const datastore = (await hostSettings())['datastore-endpoint'];
   return `skiff install server ${common} --certificate-key ${certificateKey}${typeof datastore === 'string' ? ` -- --datastore-endpoint ${datastore}` : ''}`;
 }
 

@@ -6,6 +6,7 @@ export {
   EtcdStorage,
   MeasuredStorage,
   SqliteStorage,
+  sqlitePath,
   etcdHosts,
   loadEncryptionConfig,
   secretsEncryptionConfig,

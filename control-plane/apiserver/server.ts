@@ -162,7 +162,6 @@ export class ApiServer {
     return r;
   }
 
-  /** watches being served right now */
   /** Objects held per resource (pods, deployments.apps), from the watch caches; each stored resource once. */
   #storedObjects(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -174,6 +173,7 @@ export class ApiServer {
     return counts;
   }
 
+  /** watches being served right now */
   get openWatches(): number {
     return this.#watches.open;
   }

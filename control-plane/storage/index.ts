@@ -1,4 +1,4 @@
-export { SqliteStorage } from './sqlite.ts';
+export { SqliteStorage, sqlitePath } from './sqlite.ts';
 export { StorageError, prefixEnd } from './types.ts';
 export type { Storage, KeyValue, StorageEvent, ListResult, ListOptions, CompactionClaim } from './types.ts';
 export { EtcdStorage, etcdHosts } from './etcd.ts';

@@ -50,6 +50,11 @@ function atRevision(startOp: '>=' | '>'): string {
  * history watches replay from), `kv` the current version of each key. Writes
  * are synchronous transactions, so revisions are gap-free and ordered.
  */
+/** The file a `sqlite:///path` datastore endpoint names; undefined for any other endpoint. */
+export function sqlitePath(endpoint: string): string | undefined {
+  return endpoint.startsWith('sqlite://') ? endpoint.slice('sqlite://'.length) : undefined;
+}
+
 export class SqliteStorage implements Storage {
   readonly watchIsSynchronous = true;
   #db: DatabaseSync;
@@ -302,6 +307,18 @@ export class SqliteStorage implements Storage {
     if (round !== this.#compactionRounds) return { claimed: false, round: this.#compactionRounds, revision: this.#revisionNow() };
     this.#compactionRounds += 1;
     return { claimed: true, round: this.#compactionRounds, revision: this.#revisionNow() };
+  }
+
+  /**
+   * Moves the revision on to `revision` and marks all history before it
+   * compacted (a store put back from a snapshot: every watch from before
+   * is told to list again, and no revision a client saw is handed out twice).
+   */
+  restartAt(revision: number): void {
+    this.#db.exec('BEGIN');
+    this.#db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'log'").run(revision);
+    this.#stmt('setCompacted').run(revision);
+    this.#db.exec('COMMIT');
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 export {
+  DEFAULT_SNAPSHOT_NAME,
   defaultSnapshotDir,
   deleteSnapshots,
   listSnapshots,

@@ -5,12 +5,16 @@ import { dirname, join } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
 import { Etcd3 } from 'etcd3';
 import { etcdHosts } from '../etcd.ts';
+import { SqliteStorage, sqlitePath } from '../sqlite.ts';
 
 // Snapshots of the datastore, as k3s's etcd-snapshot: SQLite copied through
 // its online backup API (consistent while the server writes on), etcd
 // through the Maintenance snapshot stream. A snapshot is one file named
 // <name>-<host>-<unix seconds> in the snapshot directory; Secrets are in it
 // as the store holds them (sealed, with encryption at rest).
+
+/** The name scheduled snapshots take, and `skiff snapshot save` without --name. */
+export const DEFAULT_SNAPSHOT_NAME = 'skiff-snapshot';
 
 export interface SnapshotInfo {
   name: string;
@@ -21,7 +25,8 @@ export interface SnapshotInfo {
 
 /** Where snapshots go when no directory is named: beside a SQLite store, else the server's data directory. */
 export function defaultSnapshotDir(endpoint: string): string {
-  return endpoint.startsWith('sqlite://') ? join(dirname(endpoint.slice('sqlite://'.length)), 'snapshots') : '/var/lib/skiff/server/snapshots';
+  const path = sqlitePath(endpoint);
+  return path ? join(dirname(path), 'snapshots') : '/var/lib/skiff/server/snapshots';
 }
 
 /** The snapshot's file name: k3s's <name>-<node>-<timestamp>. */
@@ -37,8 +42,9 @@ export async function saveSnapshot(o: { endpoint: string; dir: string; name: str
   const location = join(o.dir, file);
   // written under a temporary name, so a snapshot that fails half-way is never listed
   const partial = `${location}.partial`;
+  const sqlite = sqlitePath(o.endpoint);
   try {
-    if (o.endpoint.startsWith('sqlite://')) await backupSqlite(o.endpoint.slice('sqlite://'.length), partial);
+    if (sqlite) await backupSqlite(sqlite, partial);
     else if (o.endpoint.startsWith('etcd://')) await snapshotEtcd(etcdHosts(o.endpoint), partial);
     else throw new Error(`unsupported --datastore-endpoint ${o.endpoint}`);
     await rename(partial, location);
@@ -110,51 +116,47 @@ export async function pruneSnapshots(dir: string, name: string, retention: numbe
  * snapshot does not have and keep the ones it has, untouched.
  */
 export async function restoreSqliteSnapshot(o: { snapshot: string; path: string }): Promise<{ revision: number }> {
-  const check = new DatabaseSync(o.snapshot, { readOnly: true });
-  let snapshotRevision: number;
-  try {
-    const ok = (check.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
-    if (ok !== 'ok') throw new Error(`${o.snapshot} is damaged: ${ok}`);
-    snapshotRevision = revisionOf(check, o.snapshot);
-  } catch (err) {
-    if (err instanceof Error && /file is not a database|no such table/.test(err.message)) throw new Error(`${o.snapshot} is not a skiff SQLite snapshot`);
-    throw err;
-  } finally {
-    check.close();
-  }
-  let oldRevision = 0;
-  if (await stat(o.path).catch(() => undefined)) {
-    const old = new DatabaseSync(o.path, { readOnly: true });
-    try {
-      oldRevision = revisionOf(old, o.path);
-    } catch {
-      // a store too damaged to read: nobody can have watched past the bump below
-    } finally {
-      old.close();
-    }
-  }
+  checkSnapshot(o.snapshot);
+  // the old store's revision, if it can still be read: nobody can have watched past the bump below otherwise
+  const old = await revisionOf(o.path).catch(() => 0);
   await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
   const staged = `${o.path}.restoring`;
   await copyFile(o.snapshot, staged);
-  // past anything the old store handed out; without it, a good margin
-  const revision = Math.max(snapshotRevision, oldRevision) + (oldRevision ? 1000 : 1_000_000);
-  const db = new DatabaseSync(staged);
+  const store = new SqliteStorage(staged);
+  let revision: number;
   try {
-    db.exec('BEGIN');
-    db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'log'").run(revision);
-    db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('compacted', ?)").run(revision);
-    db.exec('COMMIT');
-    db.exec('PRAGMA journal_mode = DELETE');
+    // past anything the old store handed out; without it, a good margin
+    revision = Math.max(await store.currentRevision(), old) + (old ? 1000 : 1_000_000);
+    store.restartAt(revision);
   } finally {
-    db.close();
+    await store.close();
   }
-  for (const f of [`${o.path}-wal`, `${o.path}-shm`]) await rm(f, { force: true });
+  for (const f of [`${o.path}-wal`, `${o.path}-shm`, `${staged}-wal`, `${staged}-shm`]) await rm(f, { force: true });
   await rename(staged, o.path);
   return { revision };
 }
 
-function revisionOf(db: DatabaseSync, path: string): number {
-  const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined;
-  if (!db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kv'").get()) throw new Error(`${path} is not a skiff SQLite snapshot`);
-  return row?.seq ?? 0;
+/** Refuses a snapshot that is damaged or no skiff store (opened read-only: nothing is made in it). */
+function checkSnapshot(snapshot: string): void {
+  const db = new DatabaseSync(snapshot, { readOnly: true });
+  try {
+    const ok = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
+    if (ok !== 'ok') throw new Error(`${snapshot} is damaged: ${ok}`);
+    if (!db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kv'").get()) throw new Error(`${snapshot} is not a skiff SQLite snapshot`);
+  } catch (err) {
+    if (err instanceof Error && /file is not a database/.test(err.message)) throw new Error(`${snapshot} is not a skiff SQLite snapshot`);
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+async function revisionOf(path: string): Promise<number> {
+  await stat(path);
+  const store = new SqliteStorage(path);
+  try {
+    return await store.currentRevision();
+  } finally {
+    await store.close();
+  }
 }
