@@ -171,12 +171,12 @@ export class CriClient {
     await this.#call(this.#runtime, 'ReopenContainerLog', { containerId });
   }
 
-  // ---- images ----
-  /** CPU, memory and writable-layer use of the containers whose labels match. */
+  /** What the writable layers of the containers whose labels match use on disk (the rest of the stats is read from cgroups). */
   async listContainerStats(labelSelector: Record<string, string>): Promise<ContainerStats[]> {
     return (await this.#call<{ stats: ContainerStats[] }>(this.#runtime, 'ListContainerStats', { filter: { labelSelector } })).stats;
   }
 
+  // ---- images ----
   async pullImage(image: string, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
     const res = await this.#call<{ imageRef: string }>(this.#image, 'PullImage', { image: { image }, auth, sandboxConfig });
     return res.imageRef;
