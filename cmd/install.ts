@@ -7,7 +7,7 @@ import { parseArgs, promisify } from 'node:util';
 import YAML from 'yaml';
 import { CONTROL_PLANE_CERTS_SECRET, RestClient, discoverCluster, hostIPv4, pathExists } from '../apimachinery/index.ts';
 import { openSharedPki, writeSharedPki } from './control-plane-certs.ts';
-import { containerdLayout, createJoinToken, nodeJoinPaths, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
+import { SIGNER_TAKEOVER_MS, containerdLayout, createJoinToken, nodeJoinPaths, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
 import { HOST } from './host-layout.ts';
 import { SERVER_OPTIONS } from './options.ts';
 
@@ -248,7 +248,7 @@ export async function runInstall(argv: string[]): Promise<void> {
     if (!joined) {
       const port = String(serverFlags['secure-port'] ?? SERVER_OPTIONS['secure-port'].default);
       const { token, caCertHash } = await createJoinToken(String(serverFlags['write-kubeconfig'] ?? HOST.adminKubeconfig), `joins ${nodeName}`);
-      const local = await discoverCluster({ server: `https://127.0.0.1:${port}`, token, caCertHashes: [caCertHash] });
+      const local = await discoverCluster({ server: `https://127.0.0.1:${port}`, token, caCertHashes: [caCertHash], waitMs: SIGNER_TAKEOVER_MS });
       await writeNodeJoin(local, token, joinFiles);
     }
   } else if (cluster && values.token) {

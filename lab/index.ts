@@ -1,5 +1,5 @@
 export { startDaemon, stopDaemon, stopPid, readPid, isAlive, waitFor } from './daemon.ts';
-export { agentJoinFlags, createJoinToken, nodeJoinPaths, prepareNodeJoin, writeNodeJoin } from './node-join.ts';
+export { SIGNER_TAKEOVER_MS, agentJoinFlags, createJoinToken, nodeJoinPaths, prepareNodeJoin, writeNodeJoin } from './node-join.ts';
 export type { NodeJoinFiles, NodeJoinPaths, NodeJoinRequest } from './node-join.ts';
 export { containerdLayout, prepareContainerd, spawnContainerd, waitUntilServing, DELEGATE_PLUGIN } from './containerd.ts';
 export { removeAllSandboxes, unmountUnder, detachLoopDevicesUnder, deleteLink, netnsNames } from './teardown.ts';

@@ -5,6 +5,7 @@ import {
   RestClient,
   bootstrapTokenSecret,
   caCertHash,
+  DEFAULT_LEADER_ELECTION,
   discoverCluster,
   loadKubeconfig,
   newBootstrapToken,
@@ -38,6 +39,13 @@ export interface NodeJoinRequest extends NodeJoinFiles {
 }
 
 const JOIN_TOKEN_TTL_MS = 2 * 3600_000;
+
+/**
+ * How long a join next to a server just started waits for the token's
+ * signature: the bootstrap signer runs under a Lease, which a server that
+ * died without releasing it holds until it expires.
+ */
+export const SIGNER_TAKEOVER_MS = DEFAULT_LEADER_ELECTION.leaseDurationMs + 4 * DEFAULT_LEADER_ELECTION.retryPeriodMs + 10_000;
 
 /** A joining agent's files under its directory: what writeNodeJoin writes and the agent's flags name. */
 export interface NodeJoinPaths {
@@ -105,6 +113,6 @@ export async function writeNodeJoin(cluster: { server: string; ca: string }, tok
  */
 export async function prepareNodeJoin(r: NodeJoinRequest): Promise<NodeJoinPaths> {
   const { token, caCertHash: hash } = await createJoinToken(r.adminKubeconfig, `joins ${r.nodeName}`);
-  const cluster = await discoverCluster({ server: r.server, token, caCertHashes: [hash] });
+  const cluster = await discoverCluster({ server: r.server, token, caCertHashes: [hash], waitMs: SIGNER_TAKEOVER_MS });
   return writeNodeJoin(cluster, token, r);
 }
