@@ -15,6 +15,7 @@ import {
   removePolicyTable,
   removeVxlanDevice,
 } from '../agent/index.ts';
+import { DRIVER_NAME, serveBundledDriver } from '../csi/index.ts';
 
 export const AGENT_USAGE = `skiff agent: the node agent
 
@@ -34,6 +35,9 @@ export const AGENT_USAGE = `skiff agent: the node agent
   --flannel-backend MODE     how pods reach other nodes' pods (k3s's flag): host-gw (the agent keeps a route to
                              each node's pod CIDR through its InternalIP; nodes share a link), vxlan (through a
                              VXLAN device, UDP 8472; nodes need only reach each other) or none (none)
+  --csi-state-dir DIR        serve the bundled CSI driver (${DRIVER_NAME}: loop and dir volumes, kept under DIR) from
+                             the agent's own process, announced in its plugin registry as any node plugin is;
+                             unset: not served (run \`skiff csi-driver\` or another driver)
   --no-proxy                 do not run the Service proxy
   --cleanup                  remove the Service proxy's nftables table and the node routes, and exit
   --log-level LEVEL          pino level (info)
@@ -79,6 +83,16 @@ export async function runAgent(argv: string[]): Promise<void> {
     // until the agent runs, SIGTERM ends the process as it is: nothing is half done that a restart would not redo
     signal: new AbortController().signal,
   });
+  // the bundled driver serves before the agent starts, so its first look at the plugin registry finds it
+  const csiDriver = values['csi-state-dir']
+    ? await serveBundledDriver({
+        endpoint: join(rootDir, 'plugins', DRIVER_NAME, 'csi.sock'),
+        stateDir: values['csi-state-dir'],
+        nodeId: nodeName,
+        registryDir: join(rootDir, 'plugins_registry'),
+        log: log.child({ component: 'csi-driver' }),
+      })
+    : undefined;
   const agent = new Agent({
     nodeName,
     nodeIP: values['node-ip'],
@@ -104,6 +118,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     // pods keep running: a restarted agent adopts them from the runtime
     log.info({ signal }, 'agent stopping; pods keep running');
     await agent.stop();
+    csiDriver?.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { createRootLogger } from '../apimachinery/index.ts';
-import { CsiDriver, DRIVER_NAME, serveRegistration } from '../csi/index.ts';
+import { DRIVER_NAME, serveBundledDriver } from '../csi/index.ts';
 
 export const CSI_DRIVER_USAGE = `skiff csi-driver: the bundled CSI driver (loop and dir volumes on this node)
 
@@ -33,15 +33,17 @@ export async function runCsiDriver(argv: string[]): Promise<void> {
   }
   const nodeId = (values['node-id'] ?? hostname()).toLowerCase();
   const log = createRootLogger({ name: 'skiff-csi', level: values['log-level'] }).child({ node: nodeId });
-  const endpoint = values.endpoint as string;
-  const driver = new CsiDriver({ name: values['driver-name'], nodeId, stateDir: values['state-dir'] as string, log });
-  const servers = [await driver.serve(endpoint)];
-  if (values['registry-dir']) servers.push((await serveRegistration({ registryDir: values['registry-dir'], driverName: driver.name, endpoint, log })).server);
-  log.info({ endpoint, driver: driver.name }, 'CSI driver serving');
+  const driver = await serveBundledDriver({
+    endpoint: values.endpoint as string,
+    stateDir: values['state-dir'] as string,
+    nodeId,
+    registryDir: values['registry-dir'] || undefined,
+    driverName: values['driver-name'],
+    log,
+  });
   const shutdown = (signal: string) => {
-    // volumes stay staged and published: a restarted driver finds them by their mounts
     log.info({ signal }, 'CSI driver stopping');
-    for (const s of servers) s.forceShutdown();
+    driver.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -17,8 +17,7 @@ function say(msg: string): void {
 export async function runDown(_argv: string[]): Promise<void> {
   if (await stopDaemon(join(HOST.run, 'agent.pid'))) say('stopped the agent');
   if (await stopDaemon(join(HOST.run, 'server.pid'))) say('stopped the server');
-  if (await stopDaemon(join(HOST.run, 'csi-driver.pid'))) say('stopped the CSI driver');
-  for (const name of ['agent', 'server', 'csi-driver']) await rm(join(HOST.run, `${name}.state.json`), { force: true });
+  for (const name of ['agent', 'server']) await rm(join(HOST.run, `${name}.state.json`), { force: true });
   const removed = await removeHostPods();
   if (removed !== null) say(`removed ${removed} pod sandbox(es)`);
   if (await stopDaemon(join(HOST.run, 'containerd.pid'), 20_000)) say('stopped containerd');

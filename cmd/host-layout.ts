@@ -14,8 +14,6 @@ export const HOST = {
   serverData: '/var/lib/skiff/server',
   /** the bundled CSI driver's volumes (sparse files, directories) and their records */
   csiState: '/var/lib/skiff/csi',
-  csiSocket: '/var/lib/skiff/agent/plugins/csi.skiff.dev/csi.sock',
-  pluginRegistry: '/var/lib/skiff/agent/plugins_registry',
   run: '/run/skiff',
   logs: '/var/log/skiff',
   podLogs: '/var/log/pods',

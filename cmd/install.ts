@@ -5,9 +5,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import YAML from 'yaml';
-import { CONTROL_PLANE_CERTS_SECRET, RestClient, discoverCluster, hostIPv4, pathExists } from '../apimachinery/index.ts';
+import { CONTROL_PLANE_CERTS_SECRET, RestClient, discoverCluster, hostIPv4, loadKubeconfig, pathExists } from '../apimachinery/index.ts';
 import { openSharedPki, writeSharedPki } from './control-plane-certs.ts';
-import { SIGNER_TAKEOVER_MS, containerdLayout, createJoinToken, nodeJoinPaths, prepareContainerd, writeNodeJoin } from '../lab/index.ts';
+import {
+  SIGNER_TAKEOVER_MS,
+  containerdLayout,
+  createJoinToken,
+  installStorageDefaults,
+  nodeJoinPaths,
+  prepareContainerd,
+  writeNodeJoin,
+} from '../lab/index.ts';
 import { HOST } from './host-layout.ts';
 import { SERVER_OPTIONS } from './options.ts';
 
@@ -18,7 +26,8 @@ export { UNITS };
 export const INSTALL_USAGE = `skiff install: skiff on this host as systemd services
 
   skiff install server [--node-name N] [--node-ip ADDR] [--registry HOST:PORT] [--cgroup-root SLICE] [-- SERVER FLAGS]
-      containerd, the server and this host's own agent; prints nothing secret (join tokens: skiff token create)
+      containerd, the server and this host's own agent (serving the bundled CSI driver, whose StorageClass
+      is the default); prints nothing secret (join tokens: skiff token create)
   skiff install server --server URL --token TOKEN --ca-cert-hash sha256:HEX --certificate-key KEY -- --datastore-endpoint etcd://…
       a second server of the cluster, sharing its etcd (skiff token create --control-plane prints this)
   skiff install agent --server URL --token TOKEN --ca-cert-hash sha256:HEX [--node-name N] [--node-ip ADDR]
@@ -227,6 +236,7 @@ export async function runInstall(argv: string[]): Promise<void> {
     'bootstrap-kubeconfig': joinPaths.bootstrapKubeconfig,
     'node-name': nodeName,
     'flannel-backend': 'host-gw',
+    'csi-state-dir': HOST.csiState,
     ...(values['node-ip'] ? { 'node-ip': values['node-ip'] } : {}),
   };
   const configChanged = await writeConfig({ ...serverFlags, ...agentSettings });
@@ -245,9 +255,12 @@ export async function runInstall(argv: string[]): Promise<void> {
   if (role === 'server') {
     await startUnits([UNITS.server], restart);
     say('server ready');
+    const adminKubeconfig = String(serverFlags['write-kubeconfig'] ?? HOST.adminKubeconfig);
+    const admin = new RestClient(await loadKubeconfig(adminKubeconfig), { userAgent: 'skiff-install' });
+    await installStorageDefaults(admin).finally(() => admin.close());
     if (!joined) {
       const port = String(serverFlags['secure-port'] ?? SERVER_OPTIONS['secure-port'].default);
-      const { token, caCertHash } = await createJoinToken(String(serverFlags['write-kubeconfig'] ?? HOST.adminKubeconfig), `joins ${nodeName}`);
+      const { token, caCertHash } = await createJoinToken(adminKubeconfig, `joins ${nodeName}`);
       const local = await discoverCluster({ server: `https://127.0.0.1:${port}`, token, caCertHashes: [caCertHash], waitMs: SIGNER_TAKEOVER_MS });
       await writeNodeJoin(local, token, joinFiles);
     }

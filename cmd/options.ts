@@ -68,6 +68,7 @@ export const AGENT_OPTIONS = {
   'proxy-table': { type: 'string', default: 'skiff' },
   'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
   'flannel-backend': { type: 'string', default: 'none' },
+  'csi-state-dir': { type: 'string' },
   proxy: { type: 'boolean', default: true },
   cleanup: { type: 'boolean', default: false },
   'log-level': { type: 'string' },

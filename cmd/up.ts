@@ -28,9 +28,10 @@ function supervised(name: string): string[] {
 }
 
 /**
- * skiff up: containerd, the server, the agent and the bundled CSI driver as
- * background processes on this host (the last three each under a supervisor
- * that restarts it when it dies), with the driver's default StorageClass;
+ * skiff up: containerd, the server and the agent (serving the bundled CSI
+ * driver in its own process) as background processes on this host (the last
+ * two each under a supervisor that restarts it when it dies), with the
+ * driver's default StorageClass;
  * returns once the node is Ready. Safe to run again: what already
  * runs is left alone.
  */
@@ -118,6 +119,8 @@ export async function runUp(argv: string[]): Promise<void> {
         HOST.agentRoot,
         '--cni-delegate-socket',
         HOST.delegateSocket,
+        '--csi-state-dir',
+        HOST.csiState,
       ],
       {
         logFile: join(HOST.logs, 'agent.log'),
@@ -125,28 +128,6 @@ export async function runUp(argv: string[]): Promise<void> {
       },
     );
     say('started the agent');
-  }
-  if (!(await readPid(join(HOST.run, 'csi-driver.pid')))) {
-    await startDaemon(
-      [
-        ...supervised('csi-driver'),
-        SKIFF_BIN,
-        'csi-driver',
-        '--endpoint',
-        HOST.csiSocket,
-        '--state-dir',
-        HOST.csiState,
-        '--node-id',
-        nodeName,
-        '--registry-dir',
-        HOST.pluginRegistry,
-      ],
-      {
-        logFile: join(HOST.logs, 'csi-driver.log'),
-        pidFile: join(HOST.run, 'csi-driver.pid'),
-      },
-    );
-    say('started the CSI driver');
   }
   await installStorageDefaults(admin as RestClient);
   await waitFor(

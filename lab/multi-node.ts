@@ -152,8 +152,9 @@ async function prepareNode(o: LabOptions, n: LabNode): Promise<void> {
 }
 
 /**
- * Powers a node on: its containerd, CSI driver and agent start on the files
- * it has (the agent with the identity it already holds, as after a reboot).
+ * Powers a node on: its containerd and its agent (serving the bundled CSI
+ * driver) start on the files it has (the agent with the identity it already
+ * holds, as after a reboot).
  */
 export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
   const delegateSocket = join(n.dir, 'cni.sock');
@@ -165,22 +166,6 @@ export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
   await waitUntilServing(n.socket);
   await mkdir(join(n.dir, 'agent'), { recursive: true });
   // nsenter --net switches the network namespace only: mounts (emptyDir tmpfs) and cgroups stay the host's
-  // the bundled CSI driver of the node: only unix sockets, so it runs in the host's namespaces
-  await startDaemon(
-    [
-      SKIFF,
-      'csi-driver',
-      '--endpoint',
-      join(n.dir, 'csi.sock'),
-      '--state-dir',
-      join(n.dir, 'csi'),
-      '--node-id',
-      n.name,
-      '--registry-dir',
-      join(n.dir, 'agent', 'plugins_registry'),
-    ],
-    { logFile: join(n.dir, 'csi-driver.log'), pidFile: join(n.dir, 'csi-driver.pid') },
-  );
   await startDaemon(
     [
       'nsenter',
@@ -202,18 +187,20 @@ export async function powerOnLabNode(o: LabOptions, n: LabNode): Promise<void> {
       o.clusterCidr,
       '--flannel-backend',
       o.flannelBackend ?? 'host-gw',
+      '--csi-state-dir',
+      join(n.dir, 'csi'),
     ],
     { logFile: join(n.dir, 'agent.log'), pidFile: join(n.dir, 'agent.pid') },
   );
 }
 
 /**
- * Powers a node off: every process of it dies at once (agent, CSI driver,
- * containerd, the shims and every container), as when a machine loses power;
+ * Powers a node off: every process of it dies at once (agent, containerd,
+ * the shims and every container), as when a machine loses power;
  * what it keeps on disk stays for powerOnLabNode.
  */
 export async function powerOffLabNode(o: LabOptions, n: LabNode): Promise<void> {
-  for (const name of ['agent', 'csi-driver', 'containerd']) {
+  for (const name of ['agent', 'containerd']) {
     const pid = await readPid(join(n.dir, `${name}.pid`));
     if (pid) process.kill(pid, 'SIGKILL');
     await rm(join(n.dir, `${name}.pid`), { force: true });
@@ -254,7 +241,6 @@ export async function stopLab(o: LabOptions): Promise<void> {
       // a node whose agent never started has nothing to clean
     ]).catch(() => undefined);
     await stopDaemon(join(n.dir, 'containerd.pid'), 20_000);
-    await stopDaemon(join(n.dir, 'csi-driver.pid'));
     await unmountUnder([n.dir]);
     await detachLoopDevicesUnder([n.dir]);
     // teardown is idempotent: what is gone already is fine

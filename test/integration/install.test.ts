@@ -80,6 +80,33 @@ describe('skiff install under systemd', () => {
     expect(await onHost('journalctl', '-u', 'skiff-agent', '--no-pager')).toMatch(/agent started/);
   }, 240_000);
 
+  it('provisions a claim from the default StorageClass through the bundled CSI driver the agent serves', async () => {
+    // no driver process of its own: the agent's registers itself
+    expect(await onHost('sh', '-c', 'ps -e -o args= | grep "[c]si-driver" || true')).toBe('');
+    const claimed = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  containers: [{name: c, image: busybox, command: [sh, -c, 'echo kept > /data/f && sleep 3600'], volumeMounts: [{name: d, mountPath: /data}]}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`;
+    const applied = await kubectl.kubectlResult(['apply', '-f', '-'], claimed);
+    expect(applied.stderr).toBe('');
+    await waitFor(
+      'the claim-backed pod Running',
+      async () => (await kubectl.kubectlResult(['get', 'pod', 'writer', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running',
+      90_000,
+      500,
+    );
+    expect(await kubectl.kubectl('get', 'pvc', 'data', '-o', 'jsonpath={.status.phase} {.spec.storageClassName}')).toBe('Bound skiff-local');
+    expect(await kubectl.kubectl('exec', 'writer', '--', 'cat', '/data/f')).toBe('kept\n');
+  }, 120_000);
+
   it("leaves the pod's containers alone when the agent restarts or is killed, and across an upgrade in place", async () => {
     const before = await containerIds();
     expect(before).toMatch(/^containerd:\/\/\w+ 0$/);
