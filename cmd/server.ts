@@ -38,14 +38,12 @@ import {
   Compactor,
   ClusterDns,
   ControllerManager,
-  EtcdStorage,
   MeasuredStorage,
   profilesFromConfig,
   publishDnsService,
   Scheduler,
   SchedulerMetrics,
   ServiceAccountTokens,
-  SqliteStorage,
   sqlitePath,
   StaticTokenFile,
   EncryptingStorage,
@@ -55,7 +53,7 @@ import {
   loadAuditPolicy,
   loadEncryptionConfig,
   secretsEncryptionConfig,
-  etcdHosts,
+  openStorage,
   issueFromClusterCa,
   loadPodSecurityConfig,
   podSecurityDefaultsFile,
@@ -175,13 +173,6 @@ function serviceAddress(cidr: string, n: number): string {
   return intToIpv4(ipv4ToInt(cidr.split('/')[0] ?? '') + n);
 }
 
-function openStorage(endpoint: string): Storage {
-  const path = sqlitePath(endpoint);
-  if (path) return new SqliteStorage(path);
-  if (endpoint.startsWith('etcd://')) return new EtcdStorage(etcdHosts(endpoint));
-  throw new Error(`unsupported --datastore-endpoint ${endpoint}: use sqlite:///path/to/state.db or etcd://host:port[,host:port…]`);
-}
-
 /** A flag that must be a number of zero or more. */
 function numberFlag(values: Record<string, unknown>, name: string): number {
   const n = Number(values[name]);
@@ -257,7 +248,7 @@ export async function runServer(argv: string[]): Promise<void> {
   if (snapshots) checkSnapshotCron(snapshots.cron);
   // one registry for the process: the API server's series, the store's, the scheduler's, the controllers' queues, the Leases led
   const metrics = processRegistry();
-  const storage = await encryptedAtRest(new MeasuredStorage(openStorage(values['datastore-endpoint'] as string), metrics), values);
+  const storage = await encryptedAtRest(new MeasuredStorage(await openStorage(values['datastore-endpoint'] as string), metrics), values);
   const serviceAccountTokens = await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']);
   const server = new ApiServer({
     storage,

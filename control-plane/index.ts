@@ -3,11 +3,10 @@ export type { ApiServerOptions } from './apiserver/index.ts';
 export {
   Compactor,
   EncryptingStorage,
-  EtcdStorage,
   MeasuredStorage,
   SqliteStorage,
   sqlitePath,
-  etcdHosts,
+  openStorage,
   loadEncryptionConfig,
   secretsEncryptionConfig,
 } from './storage/index.ts';

@@ -12,7 +12,8 @@ import { sharedJson } from './shared-json.ts';
 /** One object as the cache holds it. */
 export class CachedObject {
   readonly key: string;
-  readonly #kv: KeyValue;
+  /** the stored form until it is decoded: then let go, as the object says all it did */
+  #kv: KeyValue | undefined;
   readonly #decode: (kv: KeyValue) => Obj;
   #obj: Obj | undefined;
 
@@ -24,7 +25,11 @@ export class CachedObject {
 
   /** shared: not to be changed */
   get obj(): Obj {
-    return (this.#obj ??= this.#decode(this.#kv));
+    if (this.#obj === undefined) {
+      this.#obj = this.#decode(this.#kv as KeyValue);
+      this.#kv = undefined;
+    }
+    return this.#obj;
   }
 
   /** the object as a response carries it, resourceVersion included */

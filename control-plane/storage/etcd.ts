@@ -31,17 +31,6 @@ function revisionError(err: unknown, revision: number | undefined): unknown {
   return err;
 }
 
-/** Parses `etcd://host:port[,host:port…]` into client URLs. */
-export function etcdHosts(endpoint: string): string[] {
-  const list = endpoint.replace(/^etcd:\/\//, '');
-  const hosts = list
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  if (hosts.length === 0) throw new Error(`no etcd members in ${endpoint}`);
-  return hosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
-}
-
 /**
  * Storage on an etcd v3 cluster. etcd's own MVCC revision is the
  * resourceVersion; conditional writes are transactions comparing mod or

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopPid, waitFor } from '../index.ts';
-import { EtcdStorage } from '../../control-plane/index.ts';
+import { openStorage } from '../../control-plane/index.ts';
 import { spawnLogged } from './api-server.ts';
 import { freePort } from './node.ts';
 
@@ -55,7 +55,7 @@ export async function startTestEtcd(dir: string, members: number): Promise<TestE
   const stop = async () => {
     for (const p of procs) if (p?.pid && p.exitCode === null) await stopPid(p.pid, 10_000);
   };
-  const probe = new EtcdStorage(endpoints.map((e) => `http://${e}`));
+  const probe = await openStorage(`etcd://${endpoints.join(',')}`);
   try {
     await waitFor('etcd to serve', async () => (await probe.currentRevision().catch(() => 0)) > 0, 30_000, 200);
   } catch (err) {

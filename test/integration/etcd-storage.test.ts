@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Compactor, EtcdStorage, etcdHosts } from '../../control-plane/storage/index.ts';
+import { Compactor, openStorage, type Storage } from '../../control-plane/storage/index.ts';
 import { Registry } from '../../control-plane/apiserver/index.ts';
 import { storageContract } from '../../control-plane/storage/storage-contract.ts';
 import { listSnapshots, saveSnapshot } from '../../control-plane/storage/snapshots/index.ts';
@@ -25,11 +25,11 @@ afterAll(async () => {
 
 describe('watches on etcd', () => {
   let etcd: TestEtcd;
-  let storage: EtcdStorage;
+  let storage: Storage;
   // an etcd of its own: the test compacts its history
   beforeAll(async () => {
     etcd = await startTestEtcd(join(dir, 'watches'), 1);
-    storage = new EtcdStorage(etcdHosts(`etcd://${etcd.endpoints.join(',')}`));
+    storage = await openStorage(`etcd://${etcd.endpoints.join(',')}`);
   }, 60_000);
   afterAll(async () => {
     await storage?.close();
@@ -52,10 +52,10 @@ describe('watches on etcd', () => {
 
 describe('EtcdStorage on one member', () => {
   let etcd: TestEtcd;
-  let storage: EtcdStorage;
+  let storage: Storage;
   beforeAll(async () => {
     etcd = await startTestEtcd(join(dir, 'single'), 1);
-    storage = new EtcdStorage(etcdHosts(`etcd://${etcd.endpoints.join(',')}`));
+    storage = await openStorage(`etcd://${etcd.endpoints.join(',')}`);
   }, 60_000);
   afterAll(async () => {
     await storage?.close();
@@ -157,7 +157,7 @@ describe('EtcdStorage on one member', () => {
   }, 90_000);
 
   it('lets servers sharing the cluster take turns to compact, once per round', async () => {
-    const other = new EtcdStorage(etcdHosts(`etcd://${etcd.endpoints.join(',')}`));
+    const other = await openStorage(`etcd://${etcd.endpoints.join(',')}`);
     try {
       const silent = pino({ level: 'silent' });
       const a = new Compactor(storage, silent);
@@ -195,7 +195,7 @@ describe('EtcdStorage on three members', () => {
   });
 
   it('keeps serving reads, writes and a watch when one member is killed', async () => {
-    const storage = new EtcdStorage(etcdHosts(`etcd://${etcd.endpoints.join(',')}`));
+    const storage = await openStorage(`etcd://${etcd.endpoints.join(',')}`);
     try {
       const seen: StorageEvent[] = [];
       const stop = await storage.watch('/ha/', await storage.currentRevision(), (e) => seen.push(e));

@@ -3,8 +3,7 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
-import { Etcd3 } from 'etcd3';
-import { etcdHosts } from '../etcd.ts';
+import { etcdHosts } from '../open.ts';
 import { SqliteStorage, sqlitePath } from '../sqlite.ts';
 
 // Snapshots of the datastore, as k3s's etcd-snapshot: SQLite copied through
@@ -66,6 +65,8 @@ async function backupSqlite(path: string, target: string): Promise<void> {
 }
 
 async function snapshotEtcd(hosts: string[], target: string): Promise<void> {
+  // etcd's client only where an etcd store is snapshotted
+  const { Etcd3 } = await import('etcd3');
   const client = new Etcd3({ hosts, dialTimeout: 3000 });
   try {
     const stream = await client.maintenance.snapshot();
