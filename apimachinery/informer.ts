@@ -33,9 +33,20 @@ export function objectKey(obj: KubeObject): string {
 }
 
 /**
+ * Drops metadata.managedFields, which no reader of an informer looks at and
+ * which can be a third of an object's size (as controller-runtime's
+ * TransformStripManagedFields does for its caches).
+ */
+function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
+}
+
+/**
  * list + watch into an in-memory store, resuming the watch from the last
  * resourceVersion and re-listing when the server answers 410 Gone. Handlers
- * run on every change; the store is the caller's read-only cache (no copies).
+ * run on every change; the store is the caller's read-only cache (no copies),
+ * its objects without managedFields.
  */
 export class Informer<T extends KubeObject> {
   readonly store = new Map<string, T>();
@@ -111,6 +122,7 @@ export class Informer<T extends KubeObject> {
     this.#listed = true;
     const seen = new Set<string>();
     for (const item of list.items) {
+      stripManagedFields(item);
       const key = objectKey(item);
       seen.add(key);
       const old = this.store.get(key);
@@ -130,6 +142,7 @@ export class Informer<T extends KubeObject> {
     const rv = e.object.metadata?.resourceVersion;
     if (rv) this.#resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
+    stripManagedFields(e.object);
     const key = objectKey(e.object);
     const old = this.store.get(key);
     if (e.type === 'DELETED') {
