@@ -4,8 +4,9 @@
 // Bursts of 30 and of 110 pods (a full node) to all Running, against the
 // burst floor: as many starts sent to CRI at once, in turns with the pods'
 // bursts (two rounds each).
-// Also the resident memory of server and agent, idle and with 30 pods, and
-// the time and size of a scrape of the agent's metrics with 110 pods.
+// Also the resident memory of server and agent (and the two together), idle,
+// with 30 pods and with 110, and the time and size of a scrape of the agent's
+// metrics with 110 pods.
 import { cpus } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { RestClient, loadKubeconfig, type WatchEvent } from '../apimachinery/index.ts';
@@ -193,7 +194,11 @@ try {
   await startPods(client, ['warm'], false);
   await deleteAll(client, ['warm']);
   await new Promise((r) => setTimeout(r, 2000));
-  const idle = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
+  const memory = async () => {
+    const [server, agent] = [await rssKiB(cluster.server.pid), await rssKiB(cluster.agent.pid)];
+    return { server_rss_kib: server, agent_rss_kib: agent, total_rss_kib: server + agent };
+  };
+  const idle = await memory();
 
   const raw = floor(cluster);
   const seqNames = Array.from({ length: N }, (_, i) => `seq-${i}`);
@@ -204,11 +209,13 @@ try {
   let loaded = {};
   const burst30 = await burstAgainstFloor(client, raw, N, 2, async () => {
     await new Promise((r) => setTimeout(r, 2000));
-    loaded = { server_rss_kib: await rssKiB(cluster.server.pid), agent_rss_kib: await rssKiB(cluster.agent.pid) };
+    loaded = await memory();
   });
   let scrapes = {};
+  let full = {};
   const burst110 = await burstAgainstFloor(client, raw, 110, 2, async () => {
     scrapes = await scrapeFigures(client, cluster.nodeName);
+    full = await memory();
   });
   client.close();
 
@@ -226,6 +233,7 @@ try {
   emit(burst110);
   emit({ name: 'memory/idle', ...idle });
   emit({ name: 'memory/30-pods', ...loaded });
+  emit({ name: 'memory/110-pods', ...full });
   emit({ name: 'metrics/scrape-110-pods', ...scrapes });
 } finally {
   await cluster.teardown();
