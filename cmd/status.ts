@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { isAlive, supervisedStates, type SupervisedState } from '../lab/index.ts';
+import { isAlive } from '../lab/index.ts';
+import { supervisedStates, type SupervisedState } from '../supervisor/index.ts';
 import { HOST } from './host-layout.ts';
 
 /** "1h2m", "3m4s", "5s": how long since `since`. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { supervise } from '../lab/index.ts';
+import { supervise } from '../supervisor/index.ts';
 
 /**
  * skiff supervise --name N --state-dir DIR -- COMMAND…: runs the command and

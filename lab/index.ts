@@ -19,5 +19,3 @@ export {
 } from './multi-node.ts';
 export type { LabOptions, LabNode } from './multi-node.ts';
 export { installStorageDefaults, BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS } from './storage-defaults.ts';
-export { supervise, supervisedStates } from './supervisor.ts';
-export type { SupervisedState, RestartBackoff } from './supervisor.ts';

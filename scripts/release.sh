@@ -15,7 +15,7 @@ STAGE="$WORK/$NAME"
 mkdir -p "$STAGE" dist
 
 # the sources the commands load (tests, benchmarks and the test bed stay behind)
-cp -a bin agent apimachinery cmd control-plane csi lab cni-configs cri-protos systemd package.json README.md "$STAGE/"
+cp -a bin agent apimachinery cmd control-plane csi lab supervisor cni-configs cri-protos systemd package.json README.md "$STAGE/"
 rm -rf "$STAGE/lab/testbed" "$STAGE/cmd/stripped/hooks.test.ts"
 find "$STAGE" -name '*.test.ts' -delete
 

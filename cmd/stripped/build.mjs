@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CACHE_DIR, ROOT, entryPath } from './cache.mjs';
 
 // the directories bin/skiff runs code from (tests and benches run under vitest or as scripts)
-const SOURCE_DIRS = ['cmd', 'agent', 'apimachinery', 'control-plane', 'csi', 'lab', 'cri-protos'];
+const SOURCE_DIRS = ['cmd', 'agent', 'apimachinery', 'control-plane', 'csi', 'lab', 'supervisor', 'cri-protos'];
 
 function* typescriptFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backoffDelay, replaceFile, sleep, type Backoff } from '../apimachinery/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// The supervisor runs beside each component `skiff up` starts, so it imports
+// nothing but Node's own modules: apimachinery's face alone would make it a
+// 84 MiB process where this one is about 48.
 
 /** What a supervisor writes about its process after every change (`skiff status` reads it). */
 export interface SupervisedState {
@@ -15,7 +19,10 @@ export interface SupervisedState {
   lastExit?: { code: number | null; signal: string | null; at: string };
 }
 
-export interface RestartBackoff extends Backoff {
+/** The waits between restarts: the first, doubling up to the most. */
+export interface RestartBackoff {
+  initialMs: number;
+  maxMs: number;
   /** a process that ran this long without dying starts the back-off afresh */
   resetAfterMs: number;
 }
@@ -41,7 +48,12 @@ export async function supervise(opts: {
 }): Promise<void> {
   const backoff = opts.backoff ?? DEFAULT_RESTART_BACKOFF;
   const state: SupervisedState = { name: opts.name, supervisorPid: process.pid, pid: null, startedAt: null, restarts: 0 };
-  const save = () => replaceFile(join(opts.stateDir, `${opts.name}${STATE_SUFFIX}`), `${JSON.stringify(state)}\n`);
+  const file = join(opts.stateDir, `${opts.name}${STATE_SUFFIX}`);
+  // renamed over the old one: `skiff status` never reads a half-written state
+  const save = async () => {
+    await writeFile(`${file}.tmp`, `${JSON.stringify(state)}\n`);
+    await rename(`${file}.tmp`, file);
+  };
   const say = (msg: string) => process.stdout.write(`${new Date().toISOString()} skiff supervisor: ${opts.name} ${msg}\n`);
   let failures = 0;
   while (!opts.signal.aborted) {
@@ -70,12 +82,12 @@ export async function supervise(opts: {
     if (opts.signal.aborted) break;
     failures = Date.now() - started >= backoff.resetAfterMs ? 1 : failures + 1;
     state.restarts++;
-    const delay = backoffDelay(failures, backoff);
+    const delay = Math.min(backoff.initialMs * 2 ** (failures - 1), backoff.maxMs);
     say(
       `exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) after ${Math.round((Date.now() - started) / 1000)} s; restart ${state.restarts} in ${delay} ms`,
     );
     await save();
-    await sleep(delay, opts.signal);
+    await sleep(delay, undefined, { signal: opts.signal }).catch(() => undefined);
   }
   await save();
 }

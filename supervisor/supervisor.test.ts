@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive } from './daemon.ts';
+import { isAlive } from '../lab/index.ts';
 import { supervise, supervisedStates } from './supervisor.ts';
 
 describe('supervise', () => {
