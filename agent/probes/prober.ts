@@ -40,10 +40,24 @@ interface ContainerProbes {
 }
 
 /**
+ * Where a probe starts from. A container the pod's status already reports
+ * under the same id is one an agent restart found running: it keeps the
+ * readiness and start the status shows until its probes say otherwise, so a
+ * restarted agent does not take ready pods out of their Services while it
+ * probes them again. Any other container starts not ready and not started.
+ */
+function reportedBefore(pod: Pod, c: Container, id: string): { ready: boolean; started: boolean } {
+  const reported = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find(
+    (s) => s.name === c.name && s.containerID?.endsWith(`://${id}`) && s.state?.running,
+  );
+  return { ready: !c.readinessProbe || reported?.ready === true, started: !c.startupProbe || reported?.started === true };
+}
+
+/**
  * Runs each running container's probes on their own timers, as the kubelet's
  * prober workers do: after initialDelaySeconds, every periodSeconds, a
  * result flips only after successThreshold successes or failureThreshold
- * failures. Readiness starts false and drives the container's ready flag;
+ * failures. Readiness starts false (see reportedBefore) and drives the container's ready flag;
  * a startup probe holds liveness and readiness back until it succeeds;
  * liveness (or startup) failing for good has the container killed and
  * restarted. Every failure is an Unhealthy event, as the kubelet records.
@@ -86,7 +100,7 @@ export class Prober {
     for (const c of [...(pod.spec?.initContainers ?? []).filter((i) => i.restartPolicy === 'Always'), ...(pod.spec?.containers ?? [])]) {
       const id = running.get(c.name);
       if (!id || containers.has(c.name) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
-      const probes: ContainerProbes = { containerId: id, ready: !c.readinessProbe, started: !c.startupProbe, workers: [] };
+      const probes: ContainerProbes = { containerId: id, ...reportedBefore(pod, c, id), workers: [] };
       containers.set(c.name, probes);
       for (const [kind, probe] of [
         ['startup', c.startupProbe],
