@@ -29,6 +29,7 @@ export const SERVER_OPTIONS = {
   'pod-security-default': { type: 'string' },
   'service-account-issuer': { type: 'string' },
   'api-audiences': { type: 'string' },
+  'anonymous-auth': { type: 'boolean', default: true },
   'disable-scheduler': { type: 'boolean', default: false },
   'scheduler-config': { type: 'string' },
   'disable-controllers': { type: 'boolean', default: false },

@@ -90,6 +90,9 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
                                   says nothing: writes an AdmissionConfiguration beside the PKI directory and reads it
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
   --api-audiences LIST            audiences tokens must name (the issuer)
+  --no-anonymous-auth             refuse every request without credentials (401); by default one is taken as
+                                  system:anonymous (RBAC deciding) on /healthz, /livez, /readyz, /version, the
+                                  cluster-info ConfigMap and issuer discovery only, refused (401) everywhere else
   --disable-scheduler             do not run the scheduler
   --scheduler-config PATH         KubeSchedulerConfiguration YAML: profiles by schedulerName (default-scheduler only)
   --disable-controllers           do not run the controllers (workloads, garbage collector, namespaces, nodes)
@@ -264,6 +267,7 @@ export async function runServer(argv: string[]): Promise<void> {
       ?.split(',')
       .map((a) => a.trim())
       .filter(Boolean),
+    anonymousAuth: values['anonymous-auth'] as boolean,
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     podSecurity: await podSecurityOf(values),
     auditor: await auditorOf(values, log),

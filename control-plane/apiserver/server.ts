@@ -64,6 +64,8 @@ export interface ApiServerOptions {
   serviceAccountTokens: ServiceAccountTokens;
   /** audiences a token must carry to be accepted here (defaults to the issuer) */
   apiAudiences?: string[];
+  /** requests without credentials are anonymous on health, version and cluster-info (true, the default), or 401 everywhere */
+  anonymousAuth?: boolean;
   /** extra token authenticators (a static token file) tried before the built-in ones */
   tokenAuthenticators?: TokenAuthenticator[];
   /** how often a watch that asked for bookmarks gets one (60 s) */
@@ -141,8 +143,8 @@ export class ApiServer {
       if (!info.virtual) this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
     }
     this.#apiAudiences = opts.apiAudiences ?? [opts.serviceAccountTokens.issuer];
-    this.#authenticator = new Authenticator(
-      [
+    this.#authenticator = new Authenticator({
+      tokens: [
         ...(opts.tokenAuthenticators ?? []),
         new ServiceAccountAuthenticator(opts.serviceAccountTokens, {
           serviceAccounts: this.registry('', 'serviceaccounts'),
@@ -151,8 +153,9 @@ export class ApiServer {
         }),
         new BootstrapTokenAuthenticator(this.registry('', 'secrets')),
       ],
-      this.#apiAudiences,
-    );
+      apiAudiences: this.#apiAudiences,
+      anonymous: opts.anonymousAuth ?? true,
+    });
     this.authorizer = new ClusterAuthorizer((group, resource) => (handlers) => listAndWatch(this.registry(group, resource), {}, handlers));
   }
 

@@ -5,23 +5,52 @@ import type { UserInfo } from './types.ts';
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
+/**
+ * The paths a request without credentials may reach as system:anonymous
+ * (RBAC still decides): health and version (what the system:public-info-viewer
+ * role grants), the cluster-info ConfigMap token discovery reads before it
+ * trusts the server, and service account issuer discovery (open to outside
+ * verifiers once bound to system:unauthenticated), as an
+ * AuthenticationConfiguration with anonymous conditions would list them. Anywhere else such a request is a 401, as with kube-apiserver's
+ * --anonymous-auth=false (k3s's setting): /metrics is never served anonymously.
+ */
+export const ANONYMOUS_PATHS: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/livez',
+  '/readyz',
+  '/version',
+  '/version/',
+  '/api/v1/namespaces/kube-public/configmaps/cluster-info',
+  '/.well-known/openid-configuration',
+  '/openid/v1/jwks',
+]);
+
 function withAuthenticated(u: UserInfo): UserInfo {
   return u.groups.includes('system:authenticated') ? u : { ...u, groups: [...u.groups, 'system:authenticated'] };
 }
 
+export interface AuthenticatorOptions {
+  tokens: TokenAuthenticator[];
+  /** what tokens must be for to be accepted here (kube-apiserver's --api-audiences) */
+  apiAudiences: string[];
+  /** whether a request without credentials is anonymous on ANONYMOUS_PATHS (true) or refused everywhere (--anonymous-auth=false) */
+  anonymous: boolean;
+}
+
 /**
  * Establishes who sent a request: a client certificate, else a bearer token
- * (each token authenticator in turn), else anonymous. A token nobody accepts
- * is a 401, not anonymous.
+ * (each token authenticator in turn), else anonymous on ANONYMOUS_PATHS. A
+ * token nobody accepts, or no credentials elsewhere, is a 401.
  */
 export class Authenticator {
   readonly #tokens: TokenAuthenticator[];
   readonly #apiAudiences: string[];
+  readonly #anonymous: boolean;
 
-  /** `apiAudiences`: what tokens must be for to be accepted here (kube-apiserver's --api-audiences) */
-  constructor(tokens: TokenAuthenticator[], apiAudiences: string[]) {
-    this.#tokens = tokens;
-    this.#apiAudiences = apiAudiences;
+  constructor(o: AuthenticatorOptions) {
+    this.#tokens = o.tokens;
+    this.#apiAudiences = o.apiAudiences;
+    this.#anonymous = o.anonymous;
   }
 
   /**
@@ -50,6 +79,8 @@ export class Authenticator {
       if (!found) throw new ApiError('Unauthorized', 'Unauthorized');
       return found.user;
     }
-    return ANONYMOUS;
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (this.#anonymous && ANONYMOUS_PATHS.has(path)) return ANONYMOUS;
+    throw new ApiError('Unauthorized', 'Unauthorized');
   }
 }
