@@ -64,7 +64,7 @@ export interface ApiServerOptions {
   serviceAccountTokens: ServiceAccountTokens;
   /** audiences a token must carry to be accepted here (defaults to the issuer) */
   apiAudiences?: string[];
-  /** requests without credentials are anonymous on health, version and cluster-info (true, the default), or 401 everywhere */
+  /** requests without credentials are anonymous on the auth module's ANONYMOUS_PATHS (true, the default), or 401 everywhere */
   anonymousAuth?: boolean;
   /** extra token authenticators (a static token file) tried before the built-in ones */
   tokenAuthenticators?: TokenAuthenticator[];

@@ -11,8 +11,10 @@ export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:
  * role grants), the cluster-info ConfigMap token discovery reads before it
  * trusts the server, and service account issuer discovery (open to outside
  * verifiers once bound to system:unauthenticated), as an
- * AuthenticationConfiguration with anonymous conditions would list them. Anywhere else such a request is a 401, as with kube-apiserver's
- * --anonymous-auth=false (k3s's setting): /metrics is never served anonymously.
+ * AuthenticationConfiguration with anonymous conditions would list them.
+ * Anywhere else such a request is a 401, as with kube-apiserver's
+ * --anonymous-auth=false (k3s's setting): /metrics is never served
+ * anonymously.
  */
 export const ANONYMOUS_PATHS: ReadonlySet<string> = new Set([
   '/healthz',

@@ -1,7 +1,7 @@
-export { SqliteStorage, sqlitePath } from './sqlite.ts';
+export { SqliteStorage } from './sqlite.ts';
 export { StorageError, prefixEnd } from './types.ts';
 export type { Storage, KeyValue, StorageEvent, ListResult, ListOptions, CompactionClaim } from './types.ts';
-export { openStorage } from './open.ts';
+export { openStorage, sqlitePath } from './open.ts';
 export { Compactor } from './compactor.ts';
 export { EncryptingStorage, loadEncryptionConfig, parseEncryptionConfig, secretsEncryptionConfig, type EncryptionRule } from './encryption/index.ts';
 export { MeasuredStorage } from './measured-storage.ts';

@@ -1,5 +1,10 @@
-import { SqliteStorage, sqlitePath } from './sqlite.ts';
+import { SqliteStorage } from './sqlite.ts';
 import type { Storage } from './types.ts';
+
+/** The file a `sqlite:///path` datastore endpoint names; undefined for any other endpoint. */
+export function sqlitePath(endpoint: string): string | undefined {
+  return endpoint.startsWith('sqlite://') ? endpoint.slice('sqlite://'.length) : undefined;
+}
 
 /** Parses `etcd://host:port[,host:port…]` into client URLs. */
 export function etcdHosts(endpoint: string): string[] {

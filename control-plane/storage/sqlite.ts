@@ -50,11 +50,6 @@ function atRevision(startOp: '>=' | '>'): string {
  * history watches replay from), `kv` the current version of each key. Writes
  * are synchronous transactions, so revisions are gap-free and ordered.
  */
-/** The file a `sqlite:///path` datastore endpoint names; undefined for any other endpoint. */
-export function sqlitePath(endpoint: string): string | undefined {
-  return endpoint.startsWith('sqlite://') ? endpoint.slice('sqlite://'.length) : undefined;
-}
-
 export class SqliteStorage implements Storage {
   readonly watchIsSynchronous = true;
   #db: DatabaseSync;

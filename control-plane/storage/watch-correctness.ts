@@ -5,8 +5,8 @@ import { StorageError, type Storage } from './types.ts';
 // Watch correctness as a property, for any backend (the suite runs it on
 // SQLite; on etcd, the client library throws an unhandled "Failed to find
 // watcher" when watches are cancelled and the client closed in quick
-// succession, so the etcd suite checks the property's findings one by one): random writes on a few
-// keys, watches opened at random from random revisions, compactions and
+// succession, so the etcd suite checks the property's findings one by one):
+// random writes on a few keys, watches opened at random from random revisions, compactions and
 // restarts of the store (or of the client to it) in between. Each watch from
 // a revision still kept must see every change after it exactly once, in
 // revision order, with no gap, carrying on from where it was across a

@@ -3,8 +3,8 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
-import { etcdHosts } from '../open.ts';
-import { SqliteStorage, sqlitePath } from '../sqlite.ts';
+import { etcdHosts, sqlitePath } from '../open.ts';
+import { SqliteStorage } from '../sqlite.ts';
 
 // Snapshots of the datastore, as k3s's etcd-snapshot: SQLite copied through
 // its online backup API (consistent while the server writes on), etcd
