@@ -12,5 +12,6 @@ export { NodeLease } from './node/index.ts';
 export { PodCgroups, bootedWithSystemd, memoryStats, podUsage, readNodeStats, removeCgroupTree } from './stats/index.ts';
 export { KubeletAuth, startKubeletServer } from './server/index.ts';
 export { CertificateStore, bootstrapClientCredentials } from './certificates/index.ts';
+export { pluginRegistryDir, pluginSocket } from './storage/index.ts';
 export { flushNodeRoutes, removeVxlanDevice } from './network/index.ts';
 export { removePolicyTable, renderPolicyTable } from './network-policy/index.ts';

@@ -12,6 +12,8 @@ import {
   cleanupProxy,
   flushNodeRoutes,
   loadAgentConfig,
+  pluginRegistryDir,
+  pluginSocket,
   removePolicyTable,
   removeVxlanDevice,
 } from '../agent/index.ts';
@@ -86,10 +88,10 @@ export async function runAgent(argv: string[]): Promise<void> {
   // the bundled driver serves before the agent starts, so its first look at the plugin registry finds it
   const csiDriver = values['csi-state-dir']
     ? await serveBundledDriver({
-        endpoint: join(rootDir, 'plugins', DRIVER_NAME, 'csi.sock'),
+        endpoint: pluginSocket(rootDir, DRIVER_NAME),
         stateDir: values['csi-state-dir'],
         nodeId: nodeName,
-        registryDir: join(rootDir, 'plugins_registry'),
+        registryDir: pluginRegistryDir(rootDir),
         log: log.child({ component: 'csi-driver' }),
       })
     : undefined;

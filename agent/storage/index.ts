@@ -1,4 +1,4 @@
-export { PluginRegistry } from './plugins.ts';
+export { PluginRegistry, pluginRegistryDir, pluginSocket } from './plugins.ts';
 export type { CsiPlugin } from './plugins.ts';
 export { CsiVolumes, CsiVolumeError, csiAccessMode } from './csi-volumes.ts';
 export { syncCsiNode, csiNodeDrivers, NODE_ID_ANNOTATION } from './csi-node.ts';

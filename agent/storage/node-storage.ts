@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { EventRecorder, Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { every } from '../every.ts';
 import { syncCsiNode } from './csi-node.ts';
 import { CsiVolumes, type ClaimSource } from './csi-volumes.ts';
-import { PluginRegistry } from './plugins.ts';
+import { PluginRegistry, pluginRegistryDir } from './plugins.ts';
 import { NodeProvisioner } from './provisioner.ts';
 import { NodeResizer } from './resizer.ts';
 
@@ -26,7 +25,7 @@ export async function startNodeStorage(o: {
 }): Promise<CsiVolumes> {
   const { client, nodeName, rootDir, signal } = o;
   const log = o.log.child({ component: 'csi' });
-  const plugins = new PluginRegistry(join(rootDir, 'plugins_registry'), log);
+  const plugins = new PluginRegistry(pluginRegistryDir(rootDir), log);
   const claims = new Informer<PersistentVolumeClaim>(client, { resource: 'persistentvolumeclaims' }, { log });
   const volumes = new Informer<PersistentVolume>(client, { resource: 'persistentvolumes' }, { log });
   const classes = new Informer<StorageClass>(client, { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, { log });

@@ -24,6 +24,16 @@ export type PluginsChanged = (plugins: ReadonlyMap<string, CsiPlugin>) => void;
 
 const SUPPORTED_VERSION = /^1\./;
 
+/** Where node plugins announce themselves to an agent whose state is under `rootDir` (the kubelet's plugins_registry). */
+export function pluginRegistryDir(rootDir: string): string {
+  return join(rootDir, 'plugins_registry');
+}
+
+/** Where a CSI driver named `driver` serving this agent keeps its socket, as kubelet deployments lay it out. */
+export function pluginSocket(rootDir: string, driver: string): string {
+  return join(rootDir, 'plugins', driver, 'csi.sock');
+}
+
 /**
  * The kubelet's plugin watcher for CSI: a plugin drops a registration socket
  * into the registry directory; the watcher asks it (GetInfo) for its name and
