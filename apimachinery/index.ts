@@ -35,6 +35,7 @@ export { mountAt, mountTable, mountsUnder, parseMountInfo } from './mounts.ts';
 export type { MountEntry } from './mounts.ts';
 export { unaryCall } from './grpc-unary.ts';
 export { processRegistry, serveRegistry } from './metrics-registry.ts';
+export { serveExposition } from './metrics-exposition.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
 export { registryHost } from './image-reference.ts';

@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { serveExposition } from './metrics-exposition.ts';
 
 /** A process's metrics registry, with the process and Node.js runtime series (heap, event loop lag, GC). */
 export function processRegistry(): Registry {
@@ -8,8 +9,7 @@ export function processRegistry(): Registry {
   return registry;
 }
 
-/** Answers a scrape with a registry's series in the Prometheus text format (0.0.4). */
-export async function serveRegistry(registry: Registry, res: ServerResponse): Promise<void> {
-  const body = await registry.metrics();
-  res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+/** Answers a scrape with a registry's series, in the text format (0.0.4) or OpenMetrics as the scraper prefers. */
+export async function serveRegistry(registry: Registry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  serveExposition(req, res, await registry.metrics());
 }

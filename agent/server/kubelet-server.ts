@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Registry } from 'prom-client';
-import { ApiError, queryBool, queryInt, serveRegistry, unescapePathSegment, type Logger } from '../../apimachinery/index.ts';
+import { ApiError, queryBool, queryInt, serveExposition, serveRegistry, unescapePathSegment, type Logger } from '../../apimachinery/index.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { LogRequestError, serveContainerLog } from './container-logs.ts';
@@ -63,13 +63,12 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Serve
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await o.summary()));
       return;
     }
-    if (url.pathname === '/metrics') return serveRegistry(o.metrics.registry, res);
-    if (url.pathname === '/metrics/probes') return serveRegistry(o.metrics.probes, res);
+    if (url.pathname === '/metrics') return serveRegistry(o.metrics.registry, req, res);
+    if (url.pathname === '/metrics/probes') return serveRegistry(o.metrics.probes, req, res);
     if (url.pathname === '/metrics/resource' || url.pathname === '/metrics/cadvisor') {
       const body =
         url.pathname === '/metrics/cadvisor' ? await o.metrics.cadvisor() : resourceMetrics((await o.summary()) as Parameters<typeof resourceMetrics>[0]);
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
-      return;
+      return serveExposition(req, res, body);
     }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (m) {

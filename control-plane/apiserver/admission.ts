@@ -4,8 +4,8 @@ import { admitClaimLimits, admitPodLimits } from './limit-ranger.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { admitPod, checkPodTemplate } from './pod-security/index.ts';
 import type { Operation, WebhookAttributes } from './admission-webhooks/index.ts';
-import { admitCsrCreate, admitCsrUpdate } from './csr-admission.ts';
-import { admitNodeRestriction } from './node-restriction.ts';
+import { admitCsrApproval, admitCsrCreate, admitCsrSigning } from './csr-admission.ts';
+import { admitNodeRestriction, restrictsWrite } from './node-restriction.ts';
 import { admitPriority } from './priority-admission.ts';
 import { admitQuota } from './quota-admission.ts';
 import type { Registry } from './registry.ts';
@@ -13,7 +13,7 @@ import type { Obj } from './resource-info.ts';
 import { stampRequester } from './resources/certificates.ts';
 import { registryKey, type RestContext } from './rest-context.ts';
 import { admitServiceAccount } from './service-account-admission.ts';
-import { admitClaimResize, admitStorageCreate } from './storage-admission.ts';
+import { admitClaimResize, admitDefaultStorageClass, protectStorageObject } from './storage-admission.ts';
 
 /** Who writes what, where: what every admission plugin is handed. */
 export interface AdmissionRequest {
@@ -27,14 +27,27 @@ export interface AdmissionRequest {
   dryRun: boolean;
 }
 
+/** An update of the main resource or of a subresource; `old` is the stored object. */
+interface UpdateWrite {
+  subresource: string | undefined;
+  obj: Obj;
+  old: Obj;
+}
+
+/** One admission plugin's part in one kind of write, under kube-apiserver's name for the plugin (its metrics' label). */
+interface Plugin<W> {
+  name: string;
+  admit(a: AdmissionRequest, w: W): Promise<void> | void;
+}
+
 /** One resource's admission plugins, besides those every write passes. */
 interface ResourceAdmission {
   /** mutating (and mixed) plugins of a create, before the mutating webhooks */
-  create?(a: AdmissionRequest, obj: Obj): Promise<void> | void;
+  create?: Plugin<Obj>[];
   /** validating plugins of a create, after the mutating webhooks */
-  validateCreate?(a: AdmissionRequest, obj: Obj): Promise<void> | void;
-  /** an update of the main resource or of a subresource; `old` is the stored object */
-  update?(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> | void;
+  validateCreate?: Plugin<Obj>[];
+  /** plugins of an update */
+  update?: Plugin<UpdateWrite>[];
   /** the writes `update` acts on, by subresource (undefined: the main resource); all when not given */
   updates?(subresource: string | undefined): boolean;
 }
@@ -89,21 +102,25 @@ function podTemplateSecurity(templateOf: (obj: Obj) => PodTemplateSpec | undefin
     };
     a.warnings.push(...checkPodTemplate({ ...r, namespaceLabels: await namespaceLabels(a) }));
   };
-  return { create: check, update: (a, w) => check(a, w.obj), updates: (sub) => sub === undefined };
+  return {
+    create: [{ name: 'PodSecurity', admit: check }],
+    update: [{ name: 'PodSecurity', admit: (a, w) => check(a, w.obj) }],
+    updates: (sub) => sub === undefined,
+  };
 }
 const specTemplate = (obj: Obj) => (obj.spec as { template?: PodTemplateSpec } | undefined)?.template;
 
 /** The resources with plugins of their own (kube-apiserver's ServiceAccount, Priority, PodSecurity, CertificateApproval …), by group/resource. */
 const BY_RESOURCE: Record<string, ResourceAdmission> = {
   '/pods': {
-    async create(a, obj) {
-      await admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj);
-      await admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj);
-      admitPodLimits(obj as unknown as Pod, await limitRanges(a));
-    },
-    validateCreate: admitPodSecurity,
+    create: [
+      { name: 'ServiceAccount', admit: (a, obj) => admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj) },
+      { name: 'Priority', admit: (a, obj) => admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj) },
+      { name: 'LimitRanger', admit: async (a, obj) => admitPodLimits(obj as unknown as Pod, await limitRanges(a)) },
+    ],
+    validateCreate: [{ name: 'PodSecurity', admit: admitPodSecurity }],
     // a debug container is checked as the pod it joins
-    update: (a, w) => admitPodSecurity(a, w.obj),
+    update: [{ name: 'PodSecurity', admit: (a, w) => admitPodSecurity(a, w.obj) }],
     updates: (sub) => sub === 'ephemeralcontainers',
   },
   '/podtemplates': podTemplateSecurity((obj) => obj.template as PodTemplateSpec | undefined),
@@ -117,16 +134,32 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
     (obj) => (obj.spec as { jobTemplate?: { spec?: { template?: PodTemplateSpec } } } | undefined)?.jobTemplate?.spec?.template,
   ),
   '/persistentvolumeclaims': {
-    create: async (a, obj) => admitClaimLimits(obj as unknown as PersistentVolumeClaim, await limitRanges(a)),
-    update: (a, w) => admitClaimResize(w.obj, w.old, registry(a, 'storage.k8s.io', 'storageclasses')),
+    create: [
+      { name: 'LimitRanger', admit: async (a, obj) => admitClaimLimits(obj as unknown as PersistentVolumeClaim, await limitRanges(a)) },
+      { name: 'DefaultStorageClass', admit: (a, obj) => admitDefaultStorageClass(obj, registry(a, 'storage.k8s.io', 'storageclasses')) },
+      { name: 'StorageObjectInUseProtection', admit: (_a, obj) => protectStorageObject('persistentvolumeclaims', obj) },
+    ],
+    update: [{ name: 'PersistentVolumeClaimResize', admit: (a, w) => admitClaimResize(w.obj, w.old, registry(a, 'storage.k8s.io', 'storageclasses')) }],
     updates: (sub) => sub === undefined,
   },
+  '/persistentvolumes': {
+    create: [{ name: 'StorageObjectInUseProtection', admit: (_a, obj) => protectStorageObject('persistentvolumes', obj) }],
+  },
   'certificates.k8s.io/certificatesigningrequests': {
-    async create(a, obj) {
-      stampRequester(obj, a.user);
-      await admitCsrCreate(obj);
-    },
-    update: (a, w) => admitCsrUpdate({ user: a.user, authorizer: a.ctx.auth.authorizer, ...w }),
+    create: [
+      // the requester is stamped on the request before anything judges it
+      {
+        name: 'CertificateSubjectRestriction',
+        async admit(a, obj) {
+          stampRequester(obj, a.user);
+          await admitCsrCreate(obj);
+        },
+      },
+    ],
+    update: [
+      { name: 'CertificateApproval', admit: (a, w) => admitCsrApproval({ user: a.user, authorizer: a.ctx.auth.authorizer, ...w }) },
+      { name: 'CertificateSigning', admit: (a, w) => admitCsrSigning({ user: a.user, authorizer: a.ctx.auth.authorizer, ...w }) },
+    ],
   },
 };
 
@@ -174,8 +207,10 @@ function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subre
   };
 }
 
-/** Runs one step of the chain (the mutating plugins, or the validating ones), timed for apiserver_admission_step_admission_duration_seconds. */
-async function step(a: AdmissionRequest, type: 'admit' | 'validate', operation: 'CREATE' | 'UPDATE' | 'DELETE', run: () => Promise<void>): Promise<void> {
+type Step = { type: 'admit' | 'validate'; operation: Operation };
+
+/** Runs `run`, telling `report` how long it took and whether it refused. */
+async function timed(run: () => Promise<void> | void, report: (rejected: boolean, seconds: number) => void): Promise<void> {
   const started = performance.now();
   let rejected = false;
   try {
@@ -184,58 +219,91 @@ async function step(a: AdmissionRequest, type: 'admit' | 'validate', operation: 
     rejected = true;
     throw err;
   } finally {
-    a.ctx.admissionStep?.({ type, operation, rejected, seconds: (performance.now() - started) / 1000 });
+    report(rejected, (performance.now() - started) / 1000);
   }
+}
+
+/** Runs one step of the chain (the mutating plugins, or the validating ones), timed for apiserver_admission_step_admission_duration_seconds. */
+function step(a: AdmissionRequest, s: Step, run: () => Promise<void>): Promise<void> {
+  return timed(run, (rejected, seconds) => a.ctx.admissionStep?.({ ...s, rejected, seconds }));
+}
+
+/** Runs one plugin in a step, timed for apiserver_admission_controller_admission_duration_seconds. */
+function plugin(a: AdmissionRequest, s: Step, name: string, run: () => Promise<void> | void): Promise<void> {
+  return timed(run, (rejected, seconds) => a.ctx.admissionPlugin?.({ ...s, name, rejected, seconds }));
+}
+
+/** Runs a resource's plugins of a step in turn. */
+async function plugins<W>(a: AdmissionRequest, s: Step, list: Plugin<W>[] | undefined, w: W): Promise<void> {
+  for (const p of list ?? []) await plugin(a, s, p.name, () => p.admit(a, w));
 }
 
 /** The mutating webhooks on an object about to be written: their patches land on `obj` itself. */
 async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
   // nothing to do (and no defaulting ahead of the registry's) where no webhook takes this write
   if (!a.ctx.webhooks.interested(attributes)) return;
-  // webhooks see the object as it will be stored, its defaults filled in
-  a.reg.info.strategy?.defaults?.(obj);
-  const { object, warnings } = await a.ctx.webhooks.mutate(attributes);
-  a.warnings.push(...warnings);
-  if (object && object !== obj) {
-    for (const k of Object.keys(obj)) delete obj[k];
-    Object.assign(obj, object);
-  }
+  await plugin(a, { type: 'admit', operation: attributes.operation }, 'MutatingAdmissionWebhook', async () => {
+    // webhooks see the object as it will be stored, its defaults filled in
+    a.reg.info.strategy?.defaults?.(obj);
+    const { object, warnings } = await a.ctx.webhooks.mutate(attributes);
+    a.warnings.push(...warnings);
+    if (object && object !== obj) {
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, object);
+    }
+  });
 }
 
 /** The validating admission policies, then the validating webhooks, each adding what it warns of. */
 async function validateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: WebhookAttributes): Promise<void> {
-  a.warnings.push(...(await a.ctx.policies.validate(attributes)));
-  a.warnings.push(...(await a.ctx.webhooks.validate(attributes)));
+  const s: Step = { type: 'validate', operation: attributes.operation };
+  if (a.ctx.policies.active) {
+    await plugin(a, s, 'ValidatingAdmissionPolicy', async () => {
+      a.warnings.push(...(await a.ctx.policies.validate(attributes)));
+    });
+  }
+  if (a.ctx.webhooks.interested(attributes)) {
+    await plugin(a, s, 'ValidatingAdmissionWebhook', async () => {
+      a.warnings.push(...(await a.ctx.webhooks.validate(attributes)));
+    });
+  }
 }
 
 /**
  * The admission chain of a new object, in kube-apiserver's order: NamespaceLifecycle; the
- * resource's mutating plugins and storage defaults; the mutating webhooks; the resource's
- * validating plugins, NodeRestriction, the validating webhooks; ResourceQuota last.
+ * resource's mutating plugins (storage defaults among them); the mutating webhooks; the
+ * resource's validating plugins, NodeRestriction, the admission policies and validating
+ * webhooks; ResourceQuota last. Each plugin is timed where it has something to do.
  */
 export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> {
-  const plugins = pluginsOf(a.reg);
+  const own = pluginsOf(a.reg);
   const attributes = () => webhookAttributes(a, { operation: 'CREATE', name: obj.metadata?.name ?? '', obj });
-  await step(a, 'admit', 'CREATE', async () => {
-    if (a.namespace) await requireNamespace(a);
-    await plugins?.create?.(a, obj);
-    if (a.reg.info.group === '') await admitStorageCreate(a.reg.info.resource, obj, registry(a, 'storage.k8s.io', 'storageclasses'));
+  const admit: Step = { type: 'admit', operation: 'CREATE' };
+  await step(a, admit, async () => {
+    if (a.namespace) await plugin(a, admit, 'NamespaceLifecycle', () => requireNamespace(a));
+    await plugins(a, admit, own?.create, obj);
     await mutateByWebhooks(a, attributes(), obj);
   });
-  await step(a, 'validate', 'CREATE', async () => {
-    await plugins?.validateCreate?.(a, obj);
-    admitNodeRestriction({ user: a.user, operation: 'create', resource: qualifiedResource(a.reg.info.resource, a.reg.info.group), obj });
+  const validate: Step = { type: 'validate', operation: 'CREATE' };
+  await step(a, validate, async () => {
+    await plugins(a, validate, own?.validateCreate, obj);
+    const resource = qualifiedResource(a.reg.info.resource, a.reg.info.group);
+    if (restrictsWrite(a.user, resource))
+      await plugin(a, validate, 'NodeRestriction', () => admitNodeRestriction({ user: a.user, operation: 'create', resource, obj }));
     await validateByPoliciesAndWebhooks(a, attributes());
-    if (a.namespace) {
-      await admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, a.namespace, obj);
+    const namespace = a.namespace;
+    if (namespace) {
+      await plugin(a, validate, 'ResourceQuota', () =>
+        admitQuota(registry(a, '', 'resourcequotas'), (i) => registry(a, i.group, i.resource), a.reg.info, namespace, obj),
+      );
     }
   });
 }
 
 /** The resource's update plugins, where they act on this write (the main resource or `subresource`). */
-function updatePlugins(a: AdmissionRequest, subresource: string | undefined): ResourceAdmission | undefined {
-  const plugins = pluginsOf(a.reg);
-  return plugins?.update !== undefined && (plugins.updates?.(subresource) ?? true) ? plugins : undefined;
+function updatePlugins(a: AdmissionRequest, subresource: string | undefined): Plugin<UpdateWrite>[] | undefined {
+  const own = pluginsOf(a.reg);
+  return own?.update !== undefined && (own.updates?.(subresource) ?? true) ? own.update : undefined;
 }
 
 /** Whether an update of this resource (or this subresource of it) has plugins or webhooks, which read the stored object. */
@@ -244,14 +312,15 @@ export function updateIsAdmitted(a: AdmissionRequest, subresource: string | unde
 }
 
 /** An update's admission: the resource's own plugins, then the mutating and the validating webhooks (NodeRestriction runs beside). */
-export async function admitUpdate(a: AdmissionRequest, w: { subresource: string | undefined; obj: Obj; old: Obj }): Promise<void> {
+export async function admitUpdate(a: AdmissionRequest, w: UpdateWrite): Promise<void> {
   const webhooks = policiesOrWebhooksTake(a, 'UPDATE', w.subresource);
   const attributes = () => webhookAttributes(a, { operation: 'UPDATE', subresource: w.subresource, name: w.old.metadata.name ?? '', obj: w.obj, old: w.old });
-  await step(a, 'admit', 'UPDATE', async () => {
-    await updatePlugins(a, w.subresource)?.update?.(a, w);
+  const admit: Step = { type: 'admit', operation: 'UPDATE' };
+  await step(a, admit, async () => {
+    await plugins(a, admit, updatePlugins(a, w.subresource), w);
     if (webhooks) await mutateByWebhooks(a, attributes(), w.obj);
   });
-  if (webhooks) await step(a, 'validate', 'UPDATE', () => validateByPoliciesAndWebhooks(a, attributes()));
+  if (webhooks) await step(a, { type: 'validate', operation: 'UPDATE' }, () => validateByPoliciesAndWebhooks(a, attributes()));
 }
 
 /** Whether a delete of this resource goes to webhooks (which are then shown the object going). */
@@ -261,7 +330,7 @@ export function deleteIsAdmitted(a: AdmissionRequest): boolean {
 
 /** A delete's admission: the validating webhooks, shown the object as it is (mutating ones have nothing to change). */
 export async function admitDelete(a: AdmissionRequest, old: Obj): Promise<void> {
-  await step(a, 'validate', 'DELETE', () =>
+  await step(a, { type: 'validate', operation: 'DELETE' }, () =>
     validateByPoliciesAndWebhooks(a, webhookAttributes(a, { operation: 'DELETE', name: old.metadata.name ?? '', old })),
   );
 }

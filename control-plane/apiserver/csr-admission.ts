@@ -38,24 +38,34 @@ function mayForSigner(authorizer: ClusterAuthorizer, user: UserInfo, verb: 'appr
   );
 }
 
-/**
- * CertificateApproval and CertificateSigning: approving or denying needs
- * `approve`, and setting the certificate `sign`, on the request's signer
- * (certificates.k8s.io/signers), as kube-apiserver checks.
- */
-export function admitCsrUpdate(w: { user: UserInfo; authorizer: ClusterAuthorizer; subresource: string | undefined; obj: Obj; old: Obj | undefined }): void {
+/** What CertificateApproval and CertificateSigning are shown of an update. */
+export interface CsrUpdate {
+  user: UserInfo;
+  authorizer: ClusterAuthorizer;
+  subresource: string | undefined;
+  obj: Obj;
+  old: Obj | undefined;
+}
+
+/** CertificateApproval: approving or denying needs `approve` on the request's signer (certificates.k8s.io/signers). */
+export function admitCsrApproval(w: CsrUpdate): void {
+  if (w.subresource !== 'approval') return;
   const old = asCsr(w.old);
-  const next = asCsr(w.obj);
   const signerName = old?.spec?.signerName ?? '';
-  if (w.subresource === 'approval') {
-    const verdicts = (c: CertificateSigningRequest | undefined) =>
-      JSON.stringify((c?.status?.conditions ?? []).filter((x) => x.type === 'Approved' || x.type === 'Denied').map((x) => [x.type, x.status]));
-    if (verdicts(old) !== verdicts(next) && !mayForSigner(w.authorizer, w.user, 'approve', signerName)) {
-      throw forbidden(w.old?.metadata.name, `user not permitted to approve requests with signerName "${signerName}"`);
-    }
+  const verdicts = (c: CertificateSigningRequest | undefined) =>
+    JSON.stringify((c?.status?.conditions ?? []).filter((x) => x.type === 'Approved' || x.type === 'Denied').map((x) => [x.type, x.status]));
+  if (verdicts(old) !== verdicts(asCsr(w.obj)) && !mayForSigner(w.authorizer, w.user, 'approve', signerName)) {
+    throw forbidden(w.old?.metadata.name, `user not permitted to approve requests with signerName "${signerName}"`);
   }
-  if (w.subresource === 'status' && (next?.status?.certificate ?? '') !== (old?.status?.certificate ?? '') && next?.status?.certificate) {
-    if (!mayForSigner(w.authorizer, w.user, 'sign', signerName))
-      throw forbidden(w.old?.metadata.name, `user not permitted to sign requests with signerName "${signerName}"`);
-  }
+}
+
+/** CertificateSigning: setting the certificate needs `sign` on the request's signer. */
+export function admitCsrSigning(w: CsrUpdate): void {
+  if (w.subresource !== 'status') return;
+  const old = asCsr(w.old);
+  const certificate = asCsr(w.obj)?.status?.certificate;
+  if (!certificate || certificate === (old?.status?.certificate ?? '')) return;
+  const signerName = old?.spec?.signerName ?? '';
+  if (!mayForSigner(w.authorizer, w.user, 'sign', signerName))
+    throw forbidden(w.old?.metadata.name, `user not permitted to sign requests with signerName "${signerName}"`);
 }

@@ -27,7 +27,17 @@ export interface RestContext {
   /** the ValidatingAdmissionPolicies and their bindings */
   policies: AdmissionPolicies;
   /** told how long each admission step (mutating: admit, validating: validate) took and whether it refused */
-  admissionStep?(s: { type: 'admit' | 'validate'; operation: string; rejected: boolean; seconds: number }): void;
+  admissionStep?(s: AdmissionTiming): void;
+  /** told the same of each admission plugin, by kube-apiserver's name for it */
+  admissionPlugin?(p: AdmissionTiming & { name: string }): void;
+}
+
+/** How long one part of the admission chain took on a write, and whether it refused the write. */
+export interface AdmissionTiming {
+  type: 'admit' | 'validate';
+  operation: string;
+  rejected: boolean;
+  seconds: number;
 }
 
 /** The key of a resource's registry. */

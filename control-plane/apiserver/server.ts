@@ -127,10 +127,11 @@ export class ApiServer {
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
-    this.#webhooks = new WebhookDispatcher(
-      clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
-      opts.log.child({ component: 'admission-webhooks' }),
-    );
+    this.#webhooks = new WebhookDispatcher({
+      resolve: clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
+      log: opts.log.child({ component: 'admission-webhooks' }),
+      observe: (call) => this.#metrics.webhookCalled(call),
+    });
     this.#policies = new AdmissionPolicies((kind, ref, namespace) => this.#paramsOf(kind, ref, namespace), opts.log.child({ component: 'admission-policies' }));
     this.#metrics = new ApiServerMetrics({
       registry: opts.metrics ?? processRegistry(),
@@ -209,6 +210,7 @@ export class ApiServer {
       log: this.#opts.log,
       watch: { bookmarkIntervalMs: this.#opts.watchBookmarkIntervalMs ?? 60_000, tally: this.#watches },
       admissionStep: (step) => this.#metrics.admissionStep(step),
+      admissionPlugin: (plugin) => this.#metrics.admissionPlugin(plugin),
       auth: { authenticator: this.#authenticator, authorizer: this.authorizer, apiAudiences: this.#apiAudiences, tokens: this.#opts.serviceAccountTokens },
       schemas,
       podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,
@@ -379,7 +381,7 @@ export class ApiServer {
     if (req.method !== 'GET' && !path.startsWith('/api'))
       throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
-    if (path === '/metrics') return this.#metrics.serve(res);
+    if (path === '/metrics') return this.#metrics.serve(req, res);
     // service account issuer discovery, so others can verify the tokens this server issues
     if (path === '/.well-known/openid-configuration') return sendJson(res, 200, this.#opts.serviceAccountTokens.discovery());
     if (path === '/openid/v1/jwks') return sendJson(res, 200, await this.#opts.serviceAccountTokens.jwks(), { 'content-type': 'application/jwk-set+json' });

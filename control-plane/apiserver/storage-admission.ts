@@ -23,19 +23,14 @@ function addFinalizer(obj: Obj, finalizer: string): void {
   if (!list.includes(finalizer)) list.push(finalizer);
 }
 
-/**
- * On create: the DefaultStorageClass plugin (a claim naming no class gets the
- * default one; `""` means no class and stays) and StorageObjectInUseProtection
- * (claims and volumes carry their protection finalizers from birth).
- */
-export async function admitStorageCreate(resource: string, body: Obj, storageClasses: Registry): Promise<void> {
-  if (resource === 'persistentvolumes') {
-    addFinalizer(body, PV_PROTECTION_FINALIZER);
-    return;
-  }
-  if (resource !== 'persistentvolumeclaims') return;
-  addFinalizer(body, PVC_PROTECTION_FINALIZER);
-  const spec = (asClaim(body).spec ??= {});
+/** StorageObjectInUseProtection: claims and volumes carry their protection finalizers from birth. */
+export function protectStorageObject(resource: 'persistentvolumes' | 'persistentvolumeclaims', body: Obj): void {
+  addFinalizer(body, resource === 'persistentvolumes' ? PV_PROTECTION_FINALIZER : PVC_PROTECTION_FINALIZER);
+}
+
+/** DefaultStorageClass: a claim naming no class gets the default one; `""` means no class and stays. */
+export async function admitDefaultStorageClass(claim: Obj, storageClasses: Registry): Promise<void> {
+  const spec = (asClaim(claim).spec ??= {});
   if (spec.storageClassName !== undefined && spec.storageClassName !== null) return;
   const cls = defaultClass((await storageClasses.list({})).items as unknown as StorageClass[]);
   if (cls) spec.storageClassName = cls.metadata?.name;

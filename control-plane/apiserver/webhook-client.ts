@@ -26,7 +26,7 @@ export function clusterIpResolver(services: () => Pick<Registry, 'get'> | undefi
   };
 }
 
-/** POSTs `body` as JSON to the webhook and resolves with its JSON answer; rejects with Go's `Post "<url>": …` wording. */
+/** POSTs `body` as JSON to the webhook and resolves with its JSON answer; rejects with Go's `Post "<url>": …` wording (and the `statusCode` of an answer other than 200). */
 export async function postToWebhook(config: WebhookClientConfig, resolve: ServiceResolver, body: object, timeoutMs: number): Promise<unknown> {
   const { url, service, caBundle } = config;
   const target = url
@@ -49,7 +49,10 @@ export async function postToWebhook(config: WebhookClientConfig, resolve: Servic
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) return fail(new Error(`Post "${target.href}": the server answered ${res.statusCode}: ${text.slice(0, 200)}`));
+          if (res.statusCode !== 200)
+            return fail(
+              Object.assign(new Error(`Post "${target.href}": the server answered ${res.statusCode}: ${text.slice(0, 200)}`), { statusCode: res.statusCode }),
+            );
           try {
             done(JSON.parse(text));
           } catch {

@@ -154,4 +154,43 @@ describe('admission webhooks', () => {
     expect(r.stderr).toContain('webhooks[0].sideEffects: Required value');
     expect(r.stderr).toContain('webhooks[0].admissionReviewVersions: Required value');
   });
+
+  it("counts each webhook's calls, refusals and fail-opens, and times each plugin, on /metrics with kube-apiserver's names", async () => {
+    const text = await api.kubectl('get', '--raw', '/metrics');
+    const series = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} [1-9]\\d*$`, 'm');
+    expect(text).toMatch(
+      series(
+        'apiserver_admission_webhook_admission_duration_seconds_count',
+        'name="labeler.skiff.example.com",type="admit",operation="CREATE",rejected="false"',
+      ),
+    );
+    expect(text).toMatch(
+      series('apiserver_admission_webhook_request_total', 'name="guard.skiff.example.com",type="validate",operation="CREATE",code="200",rejected="true"'),
+    );
+    expect(text).toMatch(
+      series(
+        'apiserver_admission_webhook_rejection_count',
+        'name="guard.skiff.example.com",type="validate",operation="CREATE",error_type="no_error",rejection_code="403"',
+      ),
+    );
+    expect(text).toMatch(
+      series(
+        'apiserver_admission_webhook_rejection_count',
+        'name="absent-fail.skiff.example.com",type="validate",operation="CREATE",error_type="calling_webhook_error",rejection_code="0"',
+      ),
+    );
+    expect(text).toMatch(series('apiserver_admission_webhook_fail_open_count', 'name="absent-ignore.skiff.example.com",type="validate"'));
+    expect(text).toMatch(
+      series(
+        'apiserver_admission_controller_admission_duration_seconds_count',
+        'name="MutatingAdmissionWebhook",type="admit",operation="CREATE",rejected="false"',
+      ),
+    );
+    expect(text).toMatch(
+      series(
+        'apiserver_admission_controller_admission_duration_seconds_count',
+        'name="ValidatingAdmissionWebhook",type="validate",operation="CREATE",rejected="true"',
+      ),
+    );
+  });
 });

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { anonymousGet } from '../../lab/testbed/index.ts';
+import { loadKubeconfig } from '../../apimachinery/index.ts';
+import { anonymousGet, rawRequest } from '../../lab/testbed/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
 import { usePrometheus } from '../harness/prometheus.ts';
 
@@ -57,6 +58,13 @@ describe('API server metrics', () => {
     expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="admit",operation="CREATE",rejected="false"\} [1-9]\d*$/m);
     expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="validate",operation="CREATE",rejected="false"\} [1-9]\d*$/m);
     expect(text).toMatch(/^apiserver_admission_step_admission_duration_seconds_count\{type="admit",operation="CREATE",rejected="true"\} [1-9]\d*$/m);
+    // each plugin timed under its name: NamespaceLifecycle refused the write to a namespace that is not there
+    expect(text).toMatch(
+      /^apiserver_admission_controller_admission_duration_seconds_count\{name="NamespaceLifecycle",type="admit",operation="CREATE",rejected="true"\} [1-9]\d*$/m,
+    );
+    expect(text).toMatch(
+      /^apiserver_admission_controller_admission_duration_seconds_count\{name="ResourceQuota",type="validate",operation="CREATE",rejected="false"\} [1-9]\d*$/m,
+    );
     expect(text).toMatch(/^workqueue_depth\{name="replicaset"\} \d+$/m);
     expect(text).toMatch(/^workqueue_adds_total\{name="namespace-defaults"\} [1-9]\d*$/m);
     expect(text).toMatch(/^workqueue_queue_duration_seconds_count\{name="namespace-defaults"\} [1-9]\d*$/m);
@@ -74,6 +82,21 @@ describe('API server metrics', () => {
     const anonymous = await anonymousGet(api.port, '/metrics');
     expect(anonymous.status).toBe(401);
     expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+
+  it('answers a scraper that asks for OpenMetrics in OpenMetrics, the same series under the same names', async () => {
+    const cfg = await loadKubeconfig(api.kubeconfig);
+    const accept = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
+    const open = await rawRequest(cfg, { method: 'GET', path: '/metrics', accept });
+    expect(open.status).toBe(200);
+    expect(open.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(open.text).toMatch(/^# TYPE apiserver_request counter$/m);
+    expect(open.text).toMatch(/^apiserver_request_total\{verb="LIST",[^}]*\} \d+$/m);
+    expect(open.text.endsWith('\n# EOF\n')).toBe(true);
+    const text = await rawRequest(cfg, { method: 'GET', path: '/metrics', accept: 'text/plain' });
+    expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(text.text).toMatch(/^# TYPE apiserver_request_total counter$/m);
+    expect(text.text).not.toContain('# EOF');
   });
 
   it('keeps a path that names no served resource, and a dry run value that is none, out of the labels', async () => {
@@ -117,6 +140,8 @@ describe('a real Prometheus', () => {
       'sum(apiserver_request_total) by (verb)',
       'process_resident_memory_bytes',
     ];
+    // Prometheus asks for OpenMetrics first: the families it read are named as OpenMetrics names them
+    expect(await prometheus.metadata('apiserver_request')).toEqual([{ type: 'counter', help: expect.stringContaining('apiserver requests'), unit: '' }]);
     for (const q of queries) {
       await expect
         .poll(async () => (await query(q)).some((s) => !Number.isNaN(Number(s.value[1]))), { timeout: 30_000, interval: 1000, message: q })

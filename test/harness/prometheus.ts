@@ -18,6 +18,8 @@ export interface ScrapeJob {
 export interface PrometheusFixture {
   /** an instant query's samples (none while Prometheus is not answering yet) */
   query(promql: string): Promise<{ value: [number, string] }[]>;
+  /** what the scrapes said of a metric family (its type, help and unit), by family name */
+  metadata(family: string): Promise<{ type: string; help: string; unit: string }[]>;
 }
 
 /** A Prometheus started before the tests of a file (once `setup` has named its jobs and credentials), killed after them. */
@@ -54,6 +56,10 @@ export function usePrometheus(setup: () => Promise<{ token: string; ca: Buffer |
       const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
       if (!r?.ok) return [];
       return ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+    },
+    async metadata(family) {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/metadata?metric=${encodeURIComponent(family)}`);
+      return ((await r.json()) as { data: Record<string, { type: string; help: string; unit: string }[]> }).data[family] ?? [];
     },
   };
 }

@@ -38,6 +38,28 @@ export interface WebhookAttributes {
   namespaceLabels: () => Promise<Record<string, string> | undefined>;
 }
 
+/** One call of a webhook, for the admission webhook metrics. */
+export interface WebhookCall {
+  name: string;
+  type: 'admit' | 'validate';
+  operation: Operation;
+  seconds: number;
+  /** the webhook's HTTP answer (0: no answer to be had) */
+  code: number;
+  rejected: boolean;
+  /** why the write was refused: the webhook said no (its status code), or calling it failed */
+  rejection?: { errorType: 'no_error' | 'calling_webhook_error'; code: number };
+  /** calling it failed and its failurePolicy let the write through */
+  failedOpen?: boolean;
+}
+
+export interface WebhookDispatcherOptions {
+  resolve: ServiceResolver;
+  log: Logger;
+  /** told of every call */
+  observe?: (call: WebhookCall) => void;
+}
+
 interface Configured {
   configuration: string;
   webhook: Webhook;
@@ -75,10 +97,12 @@ export class WebhookDispatcher {
   readonly #configurations = { mutating: new Map<string, Webhook[]>(), validating: new Map<string, Webhook[]>() };
   readonly #resolve: ServiceResolver;
   readonly #log: Logger;
+  readonly #observe: ((call: WebhookCall) => void) | undefined;
 
-  constructor(resolve: ServiceResolver, log: Logger) {
-    this.#resolve = resolve;
-    this.#log = log;
+  constructor(o: WebhookDispatcherOptions) {
+    this.#resolve = o.resolve;
+    this.#log = o.log;
+    this.#observe = o.observe;
   }
 
   /** The feed that keeps the mutating or validating configurations in step with the store. */
@@ -129,7 +153,7 @@ export class WebhookDispatcher {
     let object = a.object;
     for (const { webhook } of this.#candidates('mutating', a)) {
       if (!(await this.#selected(webhook, { ...a, object }))) continue;
-      const response = await this.#call(webhook, { ...a, object });
+      const response = await this.#call(webhook, { ...a, object }, 'admit');
       if (!response) continue;
       warnings.push(...(response.warnings ?? []));
       if (response.patch && object) {
@@ -144,14 +168,17 @@ export class WebhookDispatcher {
   async validate(a: WebhookAttributes): Promise<string[]> {
     const selected: Webhook[] = [];
     for (const { webhook } of this.#candidates('validating', a)) if (await this.#selected(webhook, a)) selected.push(webhook);
-    const answers = await Promise.all(selected.map((w) => this.#call(w, a)));
+    const answers = await Promise.all(selected.map((w) => this.#call(w, a, 'validate')));
     return answers.flatMap((r) => r?.warnings ?? []);
   }
 
   /** One AdmissionReview: the response of an admitting webhook, undefined where a failing one is ignored; throws the refusal. */
-  async #call(w: Webhook, a: WebhookAttributes): Promise<{ patch?: string; warnings?: string[] } | undefined> {
+  async #call(w: Webhook, a: WebhookAttributes, type: WebhookCall['type']): Promise<{ patch?: string; warnings?: string[] } | undefined> {
     if (a.dryRun && w.sideEffects !== 'None' && w.sideEffects !== 'NoneOnDryRun')
       throw new ApiError('BadRequest', `admission webhook "${w.name}" does not support dry run`);
+    const started = performance.now();
+    const report = (r: Pick<WebhookCall, 'code' | 'rejected' | 'rejection' | 'failedOpen'>) =>
+      this.#observe?.({ name: w.name, type, operation: a.operation, seconds: (performance.now() - started) / 1000, ...r });
     const uid = randomUUID();
     const gvk = { group: a.group, version: a.version, kind: a.kind };
     const gvr = { group: a.group, version: a.version, resource: a.resource };
@@ -180,6 +207,8 @@ export class WebhookDispatcher {
       patchType?: string;
       warnings?: string[];
     };
+    // the webhook's HTTP answer, once there is one
+    let code = 0;
     try {
       const review = (await postToWebhook(
         w.clientConfig,
@@ -189,26 +218,32 @@ export class WebhookDispatcher {
       )) as {
         response?: typeof response;
       };
+      code = 200;
       if (!review?.response) throw new Error('webhook response was absent');
       response = review.response;
       if (response.uid !== uid) throw new Error(`expected response.uid="${uid}", got "${response.uid}"`);
       if (response.patch && response.patchType !== 'JSONPatch') throw new Error(`unsupported patch type "${response.patchType}"`);
     } catch (err) {
+      code = (err as { statusCode?: number }).statusCode ?? code;
       if (w.failurePolicy === 'Ignore') {
         this.#log.warn({ webhook: w.name, err: (err as Error).message }, 'failed calling webhook, failing open');
+        report({ code, rejected: false, failedOpen: true });
         return undefined;
       }
+      report({ code, rejected: true, rejection: { errorType: 'calling_webhook_error', code: 0 } });
       throw new ApiError('InternalError', `Internal error occurred: failed calling webhook "${w.name}": failed to call webhook: ${(err as Error).message}`);
     }
     if (!response.allowed) {
       const s = response.status ?? {};
       const said = s.message ? `: ${s.message}` : s.reason ? `: ${s.reason}` : ' without explanation';
-      const code = (s.code ?? 0) < 400 ? 400 : (s.code as number);
+      const refusal = (s.code ?? 0) < 400 ? 400 : (s.code as number);
+      report({ code: 200, rejected: true, rejection: { errorType: 'no_error', code: refusal } });
       throw ApiError.fromStatus(
         { message: `admission webhook "${w.name}" denied the request${said}`, ...(s.reason ? { reason: s.reason as never } : {}) },
-        code,
+        refusal,
       );
     }
+    report({ code: 200, rejected: false });
     return response;
   }
 }
