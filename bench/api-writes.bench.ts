@@ -2,7 +2,7 @@
 // 1, 16 and 64 concurrent clients, on SQLite and on a 3-member etcd; then
 // LIST of 10k pods. One JSON line per case.
 import { Agent } from 'node:https';
-import { percentile, send } from './client.ts';
+import { percentile, scrape, send } from './client.ts';
 import { rssKiB } from './rss.ts';
 import { loadKubeconfig } from '../apimachinery/index.ts';
 import type { TestApiServer } from '../lab/testbed/index.ts';
@@ -27,7 +27,7 @@ async function writes(api: TestApiServer, run: WriteRun): Promise<{ writesPerSec
   let writing = true;
   const scraper = (async () => {
     while (run.scrapeEveryMs && writing) {
-      const r = await send(cfg, agent, 'GET', '/metrics');
+      const r = await scrape(cfg, agent, '/metrics');
       if (r.status !== 200) throw new Error(`scrape failed: ${r.status}`);
       await new Promise((resolve) => setTimeout(resolve, run.scrapeEveryMs));
     }

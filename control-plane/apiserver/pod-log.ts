@@ -107,12 +107,26 @@ export async function kubeletGet(args: {
   path: string;
   kubelet: KubeletClientConfig;
   timeoutMs?: number;
+  /** the client's Accept header, passed on (a scraper's choice of metrics format) */
+  accept?: string;
 }): Promise<IncomingMessage> {
   const { nodeName, kubelet } = args;
   const { host, port } = await kubeletAddress(args.nodes, nodeName);
+  const headers = args.accept ? { accept: args.accept } : undefined;
   return new Promise((resolve, reject) => {
     const upstream = request(
-      { host, port, path: args.path, method: 'GET', ca: kubelet.ca, cert: kubelet.cert, key: kubelet.key, servername: nodeName, timeout: args.timeoutMs },
+      {
+        host,
+        port,
+        path: args.path,
+        method: 'GET',
+        headers,
+        ca: kubelet.ca,
+        cert: kubelet.cert,
+        key: kubelet.key,
+        servername: nodeName,
+        timeout: args.timeoutMs,
+      },
       resolve,
     );
     upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${args.timeoutMs} ms`)));
@@ -128,6 +142,7 @@ export async function proxyToKubelet(args: {
   path: string;
   kubelet: KubeletClientConfig;
   res: ServerResponse;
+  accept?: string;
 }): Promise<void> {
   const r = await kubeletGet(args);
   args.res.on('close', () => r.destroy());

@@ -63,7 +63,15 @@ async function updateScaleFrom(r: SubresourceRequest, method: 'PUT' | 'PATCH'): 
 export const SUBRESOURCES: Record<string, SubresourceHandlers> = {
   proxy: {
     methods: {
-      GET: (r) => proxyToKubelet({ nodes: r.reg, nodeName: r.name, path: `/${r.proxyPath ?? ''}${r.url.search}`, kubelet: r.ctx.kubelet, res: r.res }),
+      GET: (r) =>
+        proxyToKubelet({
+          nodes: r.reg,
+          nodeName: r.name,
+          path: `/${r.proxyPath ?? ''}${r.url.search}`,
+          kubelet: r.ctx.kubelet,
+          res: r.res,
+          accept: r.req.headers.accept,
+        }),
     },
     refuse: (method) => `${method} is not supported on nodes/proxy; only GET reaches the kubelet`,
   },

@@ -157,6 +157,10 @@ describe('a real Prometheus scraping the node through the API server', () => {
         .poll(async () => (await query(q)).some((s) => Number.isFinite(Number(s.value[1]))), { timeout: 30_000, interval: 1000, message: q })
         .toBe(true);
     }
+    // its Accept header reached the agent through the node proxy: the families came as OpenMetrics names them
+    for (const family of ['container_cpu_usage_seconds', 'kubelet_runtime_operations']) {
+      expect((await prometheus.metadata(family)).map((m) => m.type)).toEqual(['counter']);
+    }
   });
 });
 
