@@ -1,11 +1,17 @@
 // ValidatingAdmissionPolicy with the real kubectl: a policy whose limit
 // comes from a ConfigMap param refuses a Deployment over it (Deny), a second
 // binding only warns (Warn), a messageExpression words the refusal, and a
-// policy whose CEL does not compile is refused.
+// policy whose CEL does not compile is refused; an Audit binding's failures
+// and a policy's auditAnnotations land in the audit log.
 import { describe, expect, it } from 'vitest';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { auditEvents, auditFlags, writeAuditPolicy } from '../harness/audit-log.ts';
 
-const api = useTestApiServer('sk-vap-', ['--disable-scheduler', '--disable-controllers']);
+const api = useTestApiServer(
+  'sk-vap-',
+  (dir) => ['--disable-scheduler', '--disable-controllers', ...auditFlags(dir)],
+  writeAuditPolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n  resources: [{group: apps}]\n'),
+);
 
 const POLICY = `
 apiVersion: admissionregistration.k8s.io/v1
@@ -91,6 +97,45 @@ describe('ValidatingAdmissionPolicy', () => {
     const scaled = await api.kubectlResult(['patch', 'deployment', 'small', '--type=merge', '-p', '{"spec":{"replicas":4}}']);
     expect(scaled.code).not.toBe(0);
     expect(scaled.stderr).toContain('replicas must be at most 3, got 4');
+  });
+
+  it("records an Audit binding's failures and the policy's audit annotations in the audit log, and lets the write through", async () => {
+    const audited = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: audited.example.com}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  validations:
+  - {expression: "object.metadata.name.startsWith('team-')", message: "names start with team-"}
+  auditAnnotations:
+  - {key: replicas, valueExpression: "string(object.spec.replicas)"}
+  - {key: never, valueExpression: "null"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: audited-binding}
+spec: {policyName: audited.example.com, validationActions: [Audit]}
+`;
+    const applied = await api.kubectlResult(['apply', '-f', '-'], audited);
+    expect(applied.code, applied.stderr).toBe(0);
+    const created = async () => (await auditEvents(api.dir)).find((e) => e.verb === 'create' && e.objectRef?.name === 'unprefixed');
+    await expect
+      .poll(
+        async () => {
+          await api.kubectlResult(['apply', '-f', '-'], deployment('unprefixed', 1));
+          return (await created())?.annotations?.['audited.example.com/replicas'];
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('1');
+    const annotations = (await created())?.annotations ?? {};
+    expect(JSON.parse(annotations['validation.policy.admission.k8s.io/validation_failure'] ?? '[]')).toEqual([
+      { message: 'names start with team-', policy: 'audited.example.com', binding: 'audited-binding', expressionIndex: 0, validationActions: ['Audit'] },
+    ]);
+    expect(annotations).not.toHaveProperty('audited.example.com/never');
+    expect((await api.kubectl('get', 'deployment', 'unprefixed', '-o', 'name')).trim()).toBe('deployment.apps/unprefixed');
   });
 
   it('refuses a policy whose expression does not compile', async () => {

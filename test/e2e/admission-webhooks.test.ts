@@ -3,14 +3,25 @@
 // validating one (it refuses a ConfigMap holding a key named forbidden, and
 // warns of one named deprecated); a webhook that is down fails its writes
 // under failurePolicy Fail and is passed by under Ignore; selectors and rules
-// keep webhooks to what they name, and their own configurations never reach them.
+// keep webhooks to what they name, and their own configurations never reach them;
+// a webhook of reinvocationPolicy IfNeeded is called again after a later one
+// changed the object; what webhooks did is in the audit log's annotations.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCA, issueCert } from '../../apimachinery/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { auditEvents, auditFlags, writeAuditPolicy } from '../harness/audit-log.ts';
 
-const api = useTestApiServer('sk-webhooks-', ['--disable-scheduler', '--disable-controllers']);
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  resources: [{group: '', resources: [configmaps]}]
+  namespaces: [hooked]
+`;
+const api = useTestApiServer('sk-webhooks-', (dir) => ['--disable-scheduler', '--disable-controllers', ...auditFlags(dir)], writeAuditPolicy(AUDIT_POLICY));
 let webhook: Server;
 let port = 0;
 let caBundle = '';
@@ -23,7 +34,7 @@ interface Review {
     operation: string;
     kind: { kind: string };
     name: string;
-    object?: { data?: Record<string, string>; metadata?: { labels?: Record<string, string> } };
+    object?: { data?: Record<string, string>; metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
   };
 }
 
@@ -39,7 +50,23 @@ beforeAll(async () => {
       seen.push(`${req.url} ${request.operation} ${request.kind.kind}/${request.name}`);
       const data = request.object?.data ?? {};
       let response: object = { uid: request.uid, allowed: true };
-      if (req.url === '/mutate') {
+      if (req.url === '/stamp') {
+        // notes the labels it saw, and says so in the audit log
+        const metadata = request.object?.metadata;
+        const annotations = {
+          ...(metadata?.annotations ?? {}),
+          'labels-seen': Object.keys(metadata?.labels ?? {})
+            .sort()
+            .join(','),
+        };
+        const patch = [{ op: 'add', path: '/metadata/annotations', value: annotations }];
+        response = {
+          ...response,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+          auditAnnotations: { stamped: 'yes' },
+        };
+      } else if (req.url === '/mutate') {
         const patch = [{ op: 'add', path: '/metadata/labels', value: { ...(request.object?.metadata?.labels ?? {}), mutated: 'yes' } }];
         response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
       } else if ('forbidden' in data) {
@@ -153,6 +180,38 @@ describe('admission webhooks', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('webhooks[0].sideEffects: Required value');
     expect(r.stderr).toContain('webhooks[0].admissionReviewVersions: Required value');
+  });
+
+  it('calls an IfNeeded webhook again after a later one changed the object, and says what each did in the audit log', async () => {
+    // sorted before the labeller, so it runs first and sees no label; called again, it sees the labeller's
+    const stamper = configuration('Mutating', 'a-stamper', '/stamp', '  reinvocationPolicy: IfNeeded\n');
+    const applied = await api.kubectlResult(['apply', '-f', '-'], stamper);
+    expect(applied.code, applied.stderr).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          const name = `stamped-${Date.now()}`;
+          await api.kubectlResult(['create', 'configmap', name, '-n', 'hooked', '--from-literal=k=v']);
+          return api.kubectl('get', 'configmap', name, '-n', 'hooked', '-o', 'jsonpath={.metadata.annotations.labels-seen}');
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('mutated');
+    const created = (await auditEvents(api.dir)).findLast((e) => e.verb === 'create' && e.objectRef?.name?.startsWith('stamped-'));
+    const did = (configuration: string, mutated: boolean) => JSON.stringify({ configuration, webhook: `${configuration}.skiff.example.com`, mutated });
+    expect(created?.annotations).toMatchObject({
+      'mutation.webhook.admission.k8s.io/round_0_index_0': did('a-stamper', true),
+      'mutation.webhook.admission.k8s.io/round_0_index_1': did('labeler', true),
+      'mutation.webhook.admission.k8s.io/round_1_index_0': did('a-stamper', true),
+      'a-stamper.skiff.example.com/stamped': 'yes',
+    });
+    // at Request level, the patches too
+    expect(JSON.parse(created?.annotations?.['patch.webhook.admission.k8s.io/round_1_index_0'] ?? '{}')).toMatchObject({
+      configuration: 'a-stamper',
+      patchType: 'JSONPatch',
+      patch: [{ op: 'add', path: '/metadata/annotations', value: { 'labels-seen': 'mutated' } }],
+    });
+    await api.kubectl('delete', 'mutatingwebhookconfiguration', 'a-stamper');
   });
 
   it("counts each webhook's calls, refusals and fail-opens, and times each plugin, on /metrics with kube-apiserver's names", async () => {

@@ -2,12 +2,11 @@
 // on; each request the policy logs is a JSON line with who, what, where and
 // the answer's code (bodies where the level asks), found by the Audit-Id
 // header every response carries.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, type ClientConfig } from '../../apimachinery/index.ts';
 import { rawRequest } from '../../lab/testbed/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
+import { auditEvents, auditFlags, writeAuditPolicy } from '../harness/audit-log.ts';
 
 const POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -20,46 +19,14 @@ rules:
 - level: Metadata
 `;
 
-const api = useTestApiServer(
-  'sk-audit-',
-  (dir) => [
-    '--disable-scheduler',
-    '--disable-controllers',
-    '--audit-policy-file',
-    join(dir, 'policy.yaml'),
-    '--audit-log-path',
-    join(dir, 'audit', 'audit.log'),
-  ],
-  (dir) => writeFile(join(dir, 'policy.yaml'), POLICY),
-);
+const api = useTestApiServer('sk-audit-', (dir) => ['--disable-scheduler', '--disable-controllers', ...auditFlags(dir)], writeAuditPolicy(POLICY));
 let cfg: ClientConfig;
 
 beforeAll(async () => {
   cfg = await loadKubeconfig(api.kubeconfig);
 });
 
-interface AuditEvent {
-  auditID: string;
-  level: string;
-  stage: string;
-  verb: string;
-  requestURI: string;
-  user: { username: string };
-  objectRef?: { resource: string; namespace?: string; name?: string };
-  responseStatus: { code: number };
-  requestObject?: { metadata?: { name?: string } };
-  responseObject?: { metadata?: { uid?: string } };
-  annotations?: Record<string, string>;
-}
-
-async function events(): Promise<AuditEvent[]> {
-  const text = await readFile(join(api.dir, 'audit', 'audit.log'), 'utf8').catch(() => '');
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent);
-}
+const events = () => auditEvents(api.dir);
 
 describe('audit log', () => {
   it('logs a write with who, what and the code, and its bodies where the policy says RequestResponse', async () => {
@@ -71,7 +38,7 @@ describe('audit log', () => {
         stage: 'ResponseComplete',
         requestURI: expect.stringMatching(/^\/api\/v1\/namespaces\/default\/configmaps/),
         user: { username: 'skiff-admin' },
-        objectRef: { resource: 'configmaps', namespace: 'default' },
+        objectRef: { resource: 'configmaps', namespace: 'default', name: 'audited' },
         responseStatus: { code: 201 },
         requestObject: { metadata: { name: 'audited' } },
         responseObject: { metadata: { uid: expect.any(String) } },

@@ -2,6 +2,7 @@ import { ApiError, fieldErrors, type Logger, type ObjectLabelSelector } from '..
 import { celProgram } from '../custom-resources/cel-library.ts';
 import { admissionVariables, ruleMatches, selectorsMatch, toCel, type AdmissionSelectors, type WebhookAttributes } from '../admission-webhooks/index.ts';
 import type { RuleWithOperations } from '../admission-webhooks/configurations.ts';
+import { auditAnnotation } from '../audit/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
 
@@ -31,6 +32,8 @@ interface PolicySpec {
   matchConditions?: { name: string; expression: string }[];
   variables?: { name: string; expression: string }[];
   validations?: Validation[];
+  /** what a matching write adds to its audit event, under `<policy name>/<key>` */
+  auditAnnotations?: { key: string; valueExpression: string }[];
 }
 
 interface BindingSpec {
@@ -38,6 +41,13 @@ interface BindingSpec {
   paramRef?: { name?: string; namespace?: string; selector?: ObjectLabelSelector; parameterNotFoundAction?: 'Allow' | 'Deny' };
   matchResources?: MatchResources;
   validationActions?: ('Deny' | 'Warn' | 'Audit')[];
+}
+
+/** A validation a write failed: what it says, the reason it denies with, and its index in the policy. */
+interface Failure {
+  message: string;
+  reason: NonNullable<Validation['reason']>;
+  index: number;
 }
 
 /** Reads a policy's params: the objects of its paramKind a binding's paramRef names. */
@@ -51,6 +61,7 @@ function expressionsOf(spec: PolicySpec): [string, string][] {
       [`spec.validations[${i}].expression`, v.expression],
       ...(v.messageExpression ? ([[`spec.validations[${i}].messageExpression`, v.messageExpression]] as [string, string][]) : []),
     ]),
+    ...(spec.auditAnnotations ?? []).map((x, i): [string, string] => [`spec.auditAnnotations[${i}].valueExpression`, x.valueExpression]),
   ];
 }
 
@@ -63,7 +74,7 @@ export const admissionPolicyStrategy: Strategy = {
   validate(obj) {
     const spec = (obj.spec ?? {}) as PolicySpec;
     const causes = [];
-    if (!spec.validations?.length && !(obj.spec as { auditAnnotations?: unknown[] })?.auditAnnotations?.length)
+    if (!spec.validations?.length && !spec.auditAnnotations?.length)
       causes.push(fieldErrors.required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
     for (const [field, expression] of expressionsOf(spec)) {
       try {
@@ -133,11 +144,26 @@ export class AdmissionPolicies {
           this.#log.warn({ policy: policy.metadata.name, err: err.message }, 'admission policy failed, failing open');
           return [];
         }
-        return [{ message: err.message, reason: 'Invalid' as const }];
+        return [{ message: err.message, reason: 'Invalid' as const, index: 0 }];
       });
+      const actions = b.validationActions ?? [];
+      const audited = actions.includes('Audit') ? failures : [];
+      if (audited.length) {
+        auditAnnotation(
+          'validation.policy.admission.k8s.io/validation_failure',
+          JSON.stringify(
+            audited.map((f) => ({
+              message: f.message,
+              policy: policy.metadata.name,
+              binding: bindingName,
+              expressionIndex: f.index,
+              validationActions: actions,
+            })),
+          ),
+        );
+      }
       for (const f of failures) {
         const said = `ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${bindingName}' denied request: ${f.message}`;
-        const actions = b.validationActions ?? [];
         if (actions.includes('Warn'))
           warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${bindingName}': ${f.message}`);
         if (!actions.includes('Deny')) continue;
@@ -154,8 +180,11 @@ export class AdmissionPolicies {
     return warnings;
   }
 
-  /** The validations a write fails under one binding: each one's message and reason; throws when the policy cannot be evaluated. */
-  async #evaluate(policy: Obj, b: BindingSpec, a: WebhookAttributes): Promise<{ message: string; reason: NonNullable<Validation['reason']> }[]> {
+  /**
+   * The validations a write fails under one binding (each one's message, reason and index), its audit
+   * annotations recorded on the way; throws when the policy cannot be evaluated.
+   */
+  async #evaluate(policy: Obj, b: BindingSpec, a: WebhookAttributes): Promise<Failure[]> {
     const spec = (policy.spec ?? {}) as PolicySpec;
     const paramsList: unknown[] = [];
     if (spec.paramKind && b.paramRef) {
@@ -166,7 +195,7 @@ export class AdmissionPolicies {
       }
       paramsList.push(...found);
     } else paramsList.push(null);
-    const failed: { message: string; reason: NonNullable<Validation['reason']> }[] = [];
+    const failed: Failure[] = [];
     for (const params of paramsList) {
       const vars: Record<string, unknown> = { ...admissionVariables(a), params: toCel(params) };
       const variables: Record<string, unknown> = {};
@@ -175,7 +204,12 @@ export class AdmissionPolicies {
       const conditionsHold = (spec.matchConditions ?? []).every((c) => run(c.expression) === true);
       if (!conditionsHold) continue;
       for (const v of spec.variables ?? []) variables[v.name] = run(v.expression);
-      for (const v of spec.validations ?? []) {
+      for (const x of spec.auditAnnotations ?? []) {
+        const value = run(x.valueExpression);
+        // null leaves the annotation out
+        if (typeof value === 'string') auditAnnotation(`${policy.metadata.name}/${x.key}`, value);
+      }
+      for (const [index, v] of (spec.validations ?? []).entries()) {
         let passed: unknown;
         try {
           passed = run(v.expression);
@@ -192,7 +226,7 @@ export class AdmissionPolicies {
             // the static message stands, as upstream
           }
         }
-        failed.push({ message, reason: v.reason ?? 'Invalid' });
+        failed.push({ message, reason: v.reason ?? 'Invalid', index });
       }
     }
     return failed;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError, type Logger } from '../../../apimachinery/index.ts';
 import type { UserInfo } from '../../auth/index.ts';
+import { auditAnnotation } from '../audit/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj } from '../resource-info.ts';
 import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
@@ -147,20 +148,52 @@ export class WebhookDispatcher {
     return true;
   }
 
-  /** Sends the write through the mutating webhooks in turn, each one's JSON patch applied; returns the object and what they warned. */
+  /**
+   * Sends the write through the mutating webhooks in turn, each one's JSON
+   * patch applied; then once more through those of reinvocationPolicy
+   * IfNeeded that a later webhook's patch changed the object after. Returns
+   * the object and what they warned.
+   */
   async mutate(a: WebhookAttributes): Promise<{ object?: Obj; warnings: string[] }> {
     const warnings: string[] = [];
     let object = a.object;
-    for (const { webhook } of this.#candidates('mutating', a)) {
-      if (!(await this.#selected(webhook, { ...a, object }))) continue;
+    // how many patches changed the object so far, and how many had when each webhook was called
+    let changes = 0;
+    const invoked: { called: Configured; changesSeen: number }[] = [];
+    let index = 0;
+    const invoke = async (called: Configured, round: number) => {
+      const { webhook } = called;
       const response = await this.#call(webhook, { ...a, object }, 'admit');
-      if (!response) continue;
+      if (!response) return;
       warnings.push(...(response.warnings ?? []));
+      let mutated = false;
       if (response.patch && object) {
         const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as fastJsonPatch.Operation[];
-        object = fastJsonPatch.applyPatch(structuredClone(object), ops, false, false).newDocument as Obj;
+        const patched = fastJsonPatch.applyPatch(structuredClone(object), ops, false, false).newDocument as Obj;
+        mutated = JSON.stringify(patched) !== JSON.stringify(object);
+        object = patched;
+        const at = `round_${round}_index_${index}`;
+        auditAnnotation(
+          `patch.webhook.admission.k8s.io/${at}`,
+          JSON.stringify({ configuration: called.configuration, webhook: webhook.name, patch: ops, patchType: 'JSONPatch' }),
+          'Request',
+        );
       }
+      auditAnnotation(
+        `mutation.webhook.admission.k8s.io/round_${round}_index_${index}`,
+        JSON.stringify({ configuration: called.configuration, webhook: webhook.name, mutated }),
+      );
+      index++;
+      if (mutated) changes++;
+    };
+    for (const called of this.#candidates('mutating', a)) {
+      if (!(await this.#selected(called.webhook, { ...a, object }))) continue;
+      await invoke(called, 0);
+      invoked.push({ called, changesSeen: changes });
     }
+    const again = invoked.filter((i) => i.called.webhook.reinvocationPolicy === 'IfNeeded' && i.changesSeen < changes);
+    index = 0;
+    for (const { called } of again) await invoke(called, 1);
     return { object, warnings };
   }
 
@@ -206,6 +239,7 @@ export class WebhookDispatcher {
       patch?: string;
       patchType?: string;
       warnings?: string[];
+      auditAnnotations?: Record<string, string>;
     };
     // the webhook's HTTP answer, once there is one
     let code = 0;
@@ -244,6 +278,7 @@ export class WebhookDispatcher {
       );
     }
     report({ code: 200, rejected: false });
+    for (const [key, value] of Object.entries(response.auditAnnotations ?? {})) auditAnnotation(`${w.name}/${key}`, value);
     return response;
   }
 }

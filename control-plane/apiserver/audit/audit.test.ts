@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../apimachinery/index.ts';
-import { Auditor, AuditLogWriter, auditRequestObject, auditResponseText, parseAuditPolicy } from './index.ts';
+import { Auditor, AuditLogWriter, auditAnnotation, auditRequestObject, auditResponseText, parseAuditPolicy } from './index.ts';
 
 const POLICY = parseAuditPolicy(`apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -54,7 +54,8 @@ describe('audit', () => {
       user: { username: 'alice', groups: ['system:authenticated'] },
       sourceIPs: ['127.0.0.1'],
       userAgent: 'kubectl/v1.34.0',
-      objectRef: { resource: 'configmaps', namespace: 'default' },
+      // a create's URL names no object: its body does
+      objectRef: { resource: 'configmaps', namespace: 'default', name: 'c' },
       responseStatus: { metadata: {}, code: 201 },
       requestObject: { kind: 'ConfigMap', metadata: { name: 'c' } },
       responseObject: { kind: 'ConfigMap', metadata: { name: 'c', uid: 'u' } },
@@ -67,6 +68,36 @@ describe('audit', () => {
     pods?.complete({ code: 200 });
     expect(events[1]).toMatchObject({ level: 'Metadata' });
     expect(events[1]).not.toHaveProperty('responseObject');
+  });
+
+  it("records admission's annotations beside the authorizer's, those of Request level only where the event is logged at it", async () => {
+    const events: Record<string, unknown>[] = [];
+    const auditor = new Auditor(POLICY, { write: (e) => void events.push(e as Record<string, unknown>) });
+    const annotate = () => {
+      auditAnnotation('guard.example.com/checked', 'yes');
+      auditAnnotation('patch.webhook.admission.k8s.io/round_0_index_0', '{"patch":[]}', 'Request');
+    };
+    const configmaps = auditor.begin({
+      req,
+      auditID: 'a',
+      user: admin,
+      attributes: { kind: 'resource', verb: 'create', apiGroup: '', resource: 'configmaps' },
+    });
+    await configmaps?.run(async () => annotate());
+    configmaps?.complete({ code: 201 }, { allowed: true, reason: 'RBAC' });
+    const pods = auditor.begin({ req, auditID: 'b', user: admin, attributes: { kind: 'resource', verb: 'create', apiGroup: '', resource: 'pods' } });
+    await pods?.run(async () => annotate());
+    pods?.complete({ code: 201 });
+    // outside any audited request: nowhere to go, and no harm done
+    annotate();
+    expect(events[0]?.annotations).toEqual({
+      'authorization.k8s.io/decision': 'allow',
+      'authorization.k8s.io/reason': 'RBAC',
+      'guard.example.com/checked': 'yes',
+      'patch.webhook.admission.k8s.io/round_0_index_0': '{"patch":[]}',
+    });
+    expect(events[1]).toMatchObject({ level: 'Metadata', annotations: { 'guard.example.com/checked': 'yes' } });
+    expect(events[1]?.annotations).not.toHaveProperty('patch.webhook.admission.k8s.io/round_0_index_0');
   });
 
   it('refuses a policy with a level it does not know', () => {

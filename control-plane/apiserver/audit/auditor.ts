@@ -12,20 +12,44 @@ interface Capture {
   decision: AuditDecision;
   requestObject?: unknown;
   responseText?: string;
+  /** what admission had to say for the record (webhooks', policies' and the chain's own annotations) */
+  annotations: Record<string, string>;
+  /** the name and namespace the request body gives its object */
+  objectName?: string;
+  objectNamespace?: string;
 }
 
 const capturing = new AsyncLocalStorage<Capture>();
 
-/** A request body as read, for the audit event of the request being handled (kept only at Request level and above). */
+/**
+ * A request body as read, for the audit event of the request being handled: the object's name
+ * and namespace complete the event's objectRef (a create's URL names neither); the body itself
+ * is kept only at Request level and above.
+ */
 export function auditRequestObject(body: unknown): void {
   const c = capturing.getStore();
-  if (c && (c.decision.level === 'Request' || c.decision.level === 'RequestResponse')) c.requestObject = body;
+  if (!c) return;
+  const metadata = (body as { metadata?: { name?: unknown; namespace?: unknown } } | undefined)?.metadata;
+  if (typeof metadata?.name === 'string' && metadata.name) c.objectName = metadata.name;
+  if (typeof metadata?.namespace === 'string' && metadata.namespace) c.objectNamespace = metadata.namespace;
+  if (c.decision.level === 'Request' || c.decision.level === 'RequestResponse') c.requestObject = body;
 }
 
 /** A response body as sent, for the audit event (kept only at RequestResponse). */
 export function auditResponseText(text: string): void {
   const c = capturing.getStore();
   if (c?.decision.level === 'RequestResponse') c.responseText = text;
+}
+
+const LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'];
+
+/**
+ * An annotation on the audit event of the request being handled, kept where
+ * the event is logged at `level` or above (Metadata: whenever it is logged).
+ */
+export function auditAnnotation(key: string, value: string, level: 'Metadata' | 'Request' = 'Metadata'): void {
+  const c = capturing.getStore();
+  if (c && LEVELS.indexOf(c.decision.level) >= LEVELS.indexOf(level)) c.annotations[key] ??= value;
 }
 
 export interface AuditSink {
@@ -52,6 +76,15 @@ const withoutManagedFields = (obj: unknown): unknown => {
   const { managedFields: _m, ...metadata } = (obj as { metadata: Record<string, unknown> }).metadata ?? {};
   return { ...obj, metadata };
 };
+
+/** The event's annotations: the authorizer's decision, then what admission said. */
+function annotationsOf(c: Capture, authz: { allowed: boolean; reason: string } | undefined): { annotations?: Record<string, string> } {
+  const annotations = {
+    ...(authz ? { 'authorization.k8s.io/decision': authz.allowed ? 'allow' : 'forbid', 'authorization.k8s.io/reason': authz.reason } : {}),
+    ...c.annotations,
+  };
+  return Object.keys(annotations).length ? { annotations } : {};
+}
 
 const userOf = (u: UserInfo) => ({ username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) });
 
@@ -98,7 +131,7 @@ export class Auditor {
       if (!decision.omitStages.includes(stage)) this.#sink.write({ ...base, stage, ...extra, stageTimestamp: new Date().toISOString() });
     };
     write('RequestReceived', {});
-    const capture: Capture = { decision };
+    const capture: Capture = { decision, annotations: {} };
     const body = (o: unknown) => (decision.omitManagedFields ? withoutManagedFields(o) : o);
     return {
       run: (handler) => capturing.run(capture, handler),
@@ -109,13 +142,17 @@ export class Auditor {
         } catch {
           responseObject = undefined;
         }
+        const objectRef = base.objectRef && {
+          ...base.objectRef,
+          ...(!base.objectRef.name && capture.objectName ? { name: capture.objectName } : {}),
+          ...(!base.objectRef.namespace && capture.objectNamespace ? { namespace: capture.objectNamespace } : {}),
+        };
         write('ResponseComplete', {
+          ...(objectRef ? { objectRef } : {}),
           responseStatus: { metadata: {}, ...answer.status, code: answer.code },
           ...(capture.requestObject !== undefined ? { requestObject: body(capture.requestObject) } : {}),
           ...(responseObject !== undefined ? { responseObject: body(responseObject) } : {}),
-          ...(authz
-            ? { annotations: { 'authorization.k8s.io/decision': authz.allowed ? 'allow' : 'forbid', 'authorization.k8s.io/reason': authz.reason } }
-            : {}),
+          ...annotationsOf(capture, authz),
         });
       },
     };

@@ -1,3 +1,3 @@
-export { Auditor, auditRequestObject, auditResponseText, type AuditSink, type RequestAudit } from './auditor.ts';
+export { Auditor, auditAnnotation, auditRequestObject, auditResponseText, type AuditSink, type RequestAudit } from './auditor.ts';
 export { AuditLogWriter, type AuditLogOptions } from './log-writer.ts';
 export { loadAuditPolicy, parseAuditPolicy, type AuditPolicy } from './policy.ts';
