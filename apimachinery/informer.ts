@@ -86,17 +86,23 @@ export class Informer<T extends KubeObject> {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // failures in a row, so the retries back off until a list or a watch is taken again
     let failures = 0;
+    const works = () => {
+      if (failures > 0) this.#log.info({ failures }, 'list/watch works again');
+      failures = 0;
+    };
     while (!signal.aborted) {
       try {
-        if (!this.#resourceVersion) await this.#list();
-        if (failures > 0) this.#log.info({ failures }, 'list/watch works again');
-        failures = 0;
+        if (!this.#resourceVersion) {
+          await this.#list();
+          works();
+        }
         await this.#client.watch<T>(
           this.#ref,
           { ...this.#query, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300) },
           (e) => this.#apply(e),
-          signal,
+          { signal, onOpen: works },
         );
       } catch (err) {
         if (signal.aborted) return;

@@ -120,14 +120,17 @@ export class RestClient {
 
   /**
    * Watches a collection; calls onEvent for each event until the server ends
-   * the stream, the signal aborts, or the stream stays idle too long.
+   * the stream, the signal aborts, or the stream stays idle too long
+   * (`onOpen` once the server has taken the watch).
    */
-  async watch<T>(r: ResourceRef, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
+  async watch<T>(r: ResourceRef, query: Query, onEvent: (e: WatchEvent<T>) => void, opts: { signal?: AbortSignal; onOpen?: () => void } = {}): Promise<void> {
+    const { signal } = opts;
     const idle = new AbortController();
     const combined = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
     const res = await this.#open('GET', resourcePath(r), { query: { ...query, watch: true }, signal: combined });
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw toApiError(await readAll(res), code);
+    opts.onOpen?.();
     let timer = setTimeout(() => idle.abort(), WATCH_IDLE_MS);
     let buf = '';
     try {

@@ -50,7 +50,7 @@ try {
       (e: WatchEvent<Pod>) => {
         if (seen.evicted === undefined && e.object.status?.reason === 'Evicted') seen.evicted = performance.now();
       },
-      stop.signal,
+      { signal: stop.signal },
     );
     const nodes = client.watch<Node>(
       { resource: 'nodes' },
@@ -58,7 +58,7 @@ try {
       (e: WatchEvent<Node>) => {
         if (seen.condition === undefined && pressure(e.object) === 'True') seen.condition = performance.now();
       },
-      stop.signal,
+      { signal: stop.signal },
     );
     await client.create(
       { resource: 'pods', namespace: 'default' },

@@ -47,7 +47,7 @@ async function startPods(client: RestClient, names: string[], burst: boolean, be
         waiter?.();
       }
     },
-    stop.signal,
+    { signal: stop.signal },
   );
   const until = (pred: () => boolean) =>
     new Promise<void>((resolve) => {

@@ -43,7 +43,7 @@ async function startOne(client: RestClient, name: string): Promise<number> {
     (e: WatchEvent<Pod>) => {
       if (e.object.status?.phase === 'Running') resolve(performance.now() - t0);
     },
-    stop.signal,
+    { signal: stop.signal },
   );
   await client.create({ resource: 'persistentvolumeclaims', namespace: 'default' }, claimSpec(name));
   await client.create({ resource: 'pods', namespace: 'default' }, podSpec(name));

@@ -64,7 +64,7 @@ function watchBindings(cfg: ClientConfig, namespace: string, total: number, sign
           bound.add(name);
           if (bound.size === total) resolve({ first, last: performance.now() });
         },
-        signal,
+        { signal },
       )
       .catch(() => undefined);
   });

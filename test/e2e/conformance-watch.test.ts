@@ -26,7 +26,7 @@ async function watchFrom(client: RestClient, resourceVersion: string, count: num
         seen.push(`${e.type} ${e.object.metadata?.resourceVersion}`);
         if (seen.length >= count) stop.abort();
       },
-      stop.signal,
+      { signal: stop.signal },
     )
     .catch((err: Error) => {
       if (!stop.signal.aborted) throw err;
