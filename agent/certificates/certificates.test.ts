@@ -2,8 +2,9 @@ import { mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCA, issueCert, silentLogger, type KeyPair } from '../../apimachinery/index.ts';
+import { ApiError, createCA, issueCert, silentLogger, type KeyPair, type RestClient } from '../../apimachinery/index.ts';
 import { CertificateManager, rotationDeadline } from './manager.ts';
+import { requestCertificate } from './request.ts';
 import { CertificateStore, splitPem } from './store.ts';
 
 describe('agent certificates', () => {
@@ -56,5 +57,43 @@ describe('agent certificates', () => {
     await manager.run(stop.signal);
     expect(handed).toEqual([fresh]);
     expect((await store.current())?.cert).toBe(`${fresh.cert.trimEnd()}\n`);
+  });
+
+  it('waits out an API server that goes away while it asks, and takes the certificate once issued', async () => {
+    const away = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
+    const calls: string[] = [];
+    let stored: { metadata: { name: string }; status?: { certificate: string } } | undefined;
+    const client = {
+      // refused, then made though its answer is lost, then AlreadyExists
+      create: async (_ref: unknown, csr: { metadata: { name: string } }) => {
+        calls.push('create');
+        if (calls.length === 1) return away();
+        if (!stored) {
+          stored = { ...csr };
+          throw new Error('socket hang up');
+        }
+        throw new ApiError('AlreadyExists', 'exists');
+      },
+      // away, then waiting for approval, then issued
+      get: async () => {
+        calls.push('get');
+        if (calls.filter((c) => c === 'get').length === 1) return away();
+        if (calls.filter((c) => c === 'get').length === 3 && stored) stored.status = { certificate: Buffer.from('PEM').toString('base64') };
+        return stored;
+      },
+    } as unknown as RestClient;
+    const pair = await requestCertificate(
+      client,
+      { signerName: 'kubernetes.io/kubelet-serving', commonName: 'system:node:a', organizations: ['system:nodes'], usages: ['server auth'] },
+      new AbortController().signal,
+    );
+    expect(pair.cert).toBe('PEM');
+    expect(calls).toEqual(['create', 'create', 'create', 'get', 'get', 'get']);
+  });
+
+  it('gives up at once on what the server refuses', async () => {
+    const client = { create: async () => Promise.reject(new ApiError('Forbidden', 'no')) } as unknown as RestClient;
+    const ask = { signerName: 'kubernetes.io/kubelet-serving', commonName: 'x', organizations: [], usages: [] } as const;
+    await expect(requestCertificate(client, { ...ask, usages: [...ask.usages], organizations: [] }, new AbortController().signal)).rejects.toThrow('no');
   });
 });

@@ -35,8 +35,9 @@ describe('node failure', () => {
     // down for longer than the 15 s grace period: heartbeats the server finds are stale, the agent is alive
     for (const kill of [true, false]) {
       await c.restartServer({ kill, downMs: 20_000 });
+      // watched for longer than the grace period from the server's start: a node whose agent had died would be judged silent within it
       const seen = new Set<string>();
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 20; i++) {
         seen.add(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}'));
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -53,11 +54,11 @@ describe('node failure', () => {
     ).toBe(`Running/${containerId}/0`);
     expect(await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name')).toBe('');
     await c.kubectl('delete', 'pod', 'steady', '--wait=false');
-  });
+  }, 180_000);
 
   it('marks a silent node NotReady and moves its pods to another node', async () => {
     await c.kubectl('cordon', HOLLOW);
-    await c.kubectlResult(
+    const applied = await c.kubectlResult(
       ['apply', '-f', '-'],
       `
 apiVersion: apps/v1
@@ -74,7 +75,11 @@ spec:
       containers: [{name: c, image: busybox, command: [sleep, '3600']}]
 `,
     );
-    await c.kubectl('rollout', 'status', 'deployment/moving', '--timeout=120s');
+    expect(applied.code, applied.stderr).toBe(0);
+    await c.kubectl('rollout', 'status', 'deployment/moving', '--timeout=60s').catch(async (err: Error) => {
+      // what the pods and the node said, for a rollout that never finished
+      throw new Error(`${err.message}\n${await c.kubectl('get', 'pods', '-o', 'wide')}\n${await c.kubectl('get', 'events', '--sort-by=.lastTimestamp')}`);
+    });
     const nodesOfRunningPods = async () =>
       (await c.kubectl('get', 'pods', '-l', 'app=moving', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.nodeName}{"\\n"}{end}'))
         .split('\n')
@@ -109,5 +114,6 @@ spec:
       .toBe(2);
     const evictions = await c.kubectl('get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'name');
     expect(evictions.trim().split('\n')).toHaveLength(2);
-  });
+    // each wait above fails on its own within this
+  }, 240_000);
 });
