@@ -18,6 +18,7 @@ import {
   intToIpv4,
   ipv4ToInt,
   parseDuration,
+  loadKubeconfig,
   writeKubeconfig,
   createRootLogger,
   notifyReady,
@@ -48,7 +49,9 @@ import {
   StaticTokenFile,
   EncryptingStorage,
   AuditLogWriter,
+  AuditWebhookBackend,
   Auditor,
+  type AuditSink,
   ensureClusterPki,
   loadAuditPolicy,
   loadEncryptionConfig,
@@ -86,6 +89,13 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --audit-log-maxage DAYS         days an old audit log is kept (0: forever)
   --audit-log-maxbackup N         old audit logs kept (0: all)
   --audit-log-maxsize MB          size at which the audit log is rotated (0: never)
+  --audit-webhook-config-file PATH  kubeconfig of a webhook the audit events are POSTed to as EventLists (with a policy,
+                                  auditing is on; beside the log or instead of it)
+  --audit-webhook-mode MODE       batch (the only mode: requests never wait for the webhook)
+  --audit-webhook-batch-max-size N  events per request (400)
+  --audit-webhook-batch-max-wait D  how long a batch waits to fill (30s)
+  --audit-webhook-batch-buffer-size N  events held for the webhook before new ones are dropped (10000)
+  --audit-webhook-initial-backoff D  first wait before a refused batch is sent again (10s; 5 tries in all)
   --pod-security-default LEVEL    enforce, audit and warn LEVEL (privileged, baseline, restricted) where a namespace
                                   says nothing: writes an AdmissionConfiguration beside the PKI directory and reads it
   --service-account-issuer URL    iss of service account tokens (https://kubernetes.default.svc.cluster.local)
@@ -153,22 +163,48 @@ async function encryptedAtRest(
   return path ? new EncryptingStorage(storage, await loadEncryptionConfig(path)) : storage;
 }
 
-/** The auditor --audit-policy-file and --audit-log-path ask for (both are needed, as in kube-apiserver). */
-async function auditorOf(values: Record<string, unknown>, log: Logger): Promise<Auditor | undefined> {
+/**
+ * The auditor --audit-policy-file and its backends ask for: the log
+ * (--audit-log-path) and the webhook (--audit-webhook-config-file), either or
+ * both, as in kube-apiserver; `flush` sends what the webhook still holds.
+ */
+async function auditorOf(values: Record<string, unknown>, log: Logger): Promise<{ auditor?: Auditor; flush: () => Promise<void> }> {
   const policyFile = values['audit-policy-file'] as string | undefined;
   const path = values['audit-log-path'] as string | undefined;
-  if (!policyFile || !path) return undefined;
+  const webhookConfig = values['audit-webhook-config-file'] as string | undefined;
+  const none = { flush: async () => {} };
+  if (!policyFile || (!path && !webhookConfig)) return none;
   const policy = await loadAuditPolicy(policyFile);
-  if (path === '-') return new Auditor(policy, { write: (e) => process.stdout.write(`${JSON.stringify(e)}\n`) });
-  const writer = new AuditLogWriter({
-    path,
-    maxAgeDays: numberFlag(values, 'audit-log-maxage'),
-    maxBackups: numberFlag(values, 'audit-log-maxbackup'),
-    maxSizeMB: numberFlag(values, 'audit-log-maxsize'),
-    log: log.child({ component: 'audit' }),
-  });
-  await writer.open();
-  return new Auditor(policy, writer);
+  const sinks: AuditSink[] = [];
+  if (path === '-') sinks.push({ write: (e) => process.stdout.write(`${JSON.stringify(e)}\n`) });
+  else if (path) {
+    const writer = new AuditLogWriter({
+      path,
+      maxAgeDays: numberFlag(values, 'audit-log-maxage'),
+      maxBackups: numberFlag(values, 'audit-log-maxbackup'),
+      maxSizeMB: numberFlag(values, 'audit-log-maxsize'),
+      log: log.child({ component: 'audit' }),
+    });
+    await writer.open();
+    sinks.push(writer);
+  }
+  let webhook: AuditWebhookBackend | undefined;
+  if (webhookConfig) {
+    if (values['audit-webhook-mode'] !== 'batch')
+      throw new Error(`--audit-webhook-mode ${values['audit-webhook-mode']}: only batch is supported (requests never wait for the webhook)`);
+    webhook = new AuditWebhookBackend({
+      target: await loadKubeconfig(webhookConfig),
+      batchMaxSize: Math.max(1, numberFlag(values, 'audit-webhook-batch-max-size')),
+      batchMaxWaitMs: parseDuration(values['audit-webhook-batch-max-wait'] as string),
+      bufferSize: Math.max(1, numberFlag(values, 'audit-webhook-batch-buffer-size')),
+      initialBackoffMs: parseDuration(values['audit-webhook-initial-backoff'] as string),
+      log: log.child({ component: 'audit-webhook' }),
+    });
+    sinks.push(webhook);
+  }
+  const [only] = sinks;
+  const sink: AuditSink = sinks.length === 1 && only ? only : { write: (e) => sinks.forEach((s) => s.write(e)) };
+  return { auditor: new Auditor(policy, sink), flush: async () => webhook?.close() };
 }
 
 /** The n-th address of the service range (1: the kubernetes Service, 10: kube-dns). */
@@ -253,6 +289,7 @@ export async function runServer(argv: string[]): Promise<void> {
   const metrics = processRegistry();
   const storage = await encryptedAtRest(new MeasuredStorage(await openStorage(values['datastore-endpoint'] as string), metrics), values);
   const serviceAccountTokens = await ServiceAccountTokens.load(values['pki-dir'] as string, values['service-account-issuer']);
+  const audit = await auditorOf(values, log);
   const server = new ApiServer({
     storage,
     metrics,
@@ -270,7 +307,7 @@ export async function runServer(argv: string[]): Promise<void> {
     anonymousAuth: values['anonymous-auth'] as boolean,
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     podSecurity: await podSecurityOf(values),
-    auditor: await auditorOf(values, log),
+    auditor: audit.auditor,
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();
@@ -333,6 +370,7 @@ export async function runServer(argv: string[]): Promise<void> {
     // let the electors hand their Leases over before the API goes away
     await Promise.race([Promise.allSettled(leading), new Promise((r) => setTimeout(r, 3000))]);
     await server.close();
+    await audit.flush();
     await storage.close();
     process.exit(0);
   };

@@ -1,4 +1,14 @@
-export { ApiServer, AuditLogWriter, Auditor, SERVER_VERSION, loadAuditPolicy, loadPodSecurityConfig, podSecurityDefaultsFile } from './apiserver/index.ts';
+export {
+  ApiServer,
+  AuditLogWriter,
+  AuditWebhookBackend,
+  Auditor,
+  SERVER_VERSION,
+  loadAuditPolicy,
+  loadPodSecurityConfig,
+  podSecurityDefaultsFile,
+  type AuditSink,
+} from './apiserver/index.ts';
 export type { ApiServerOptions } from './apiserver/index.ts';
 export {
   Compactor,

@@ -5,4 +5,4 @@ export type { ApiServerOptions } from './server.ts';
 export { Registry } from './registry.ts';
 export type { ListOptions, WatchOutput } from './registry.ts';
 export { loadPodSecurityConfig, podSecurityDefaultsFile } from './pod-security/index.ts';
-export { AuditLogWriter, Auditor, loadAuditPolicy } from './audit/index.ts';
+export { AuditLogWriter, AuditWebhookBackend, Auditor, loadAuditPolicy, type AuditSink } from './audit/index.ts';
