@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { RuntimeClass } from 'kubernetes-types/node/v1.js';
 import {
   EventRecorder,
   Informer,
@@ -24,6 +25,7 @@ import {
   PodManager,
   PodRequests,
   PodSyncer,
+  runtimeHandlers,
   PodWorkers,
   Relister,
   StatusManager,
@@ -143,6 +145,8 @@ export class Agent {
       events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fieldPath);
     // the Services every container's service-link variables come from (and the proxy's)
     const services = new Informer<Service>(client, { resource: 'services' }, { log });
+    // the RuntimeClasses, whose handlers pods' sandboxes run under
+    const runtimeClasses = new Informer<RuntimeClass>(client, { group: 'node.k8s.io', resource: 'runtimeclasses' }, { log });
     const requests = new PodRequests();
     const prober = new Prober({
       execSync: (id, cmd, timeout) => cri.execSync(id, cmd, timeout),
@@ -189,6 +193,7 @@ export class Agent {
       objects,
       claims: csiVolumes,
       cgroups,
+      runtimeHandler: runtimeHandlers(runtimeClasses),
       settled: (uid, observed) => relister.note(uid, observed),
       phase: (uid, phase, seconds) => metrics.podStart.phase(uid, phase, seconds),
       log: log.child({ component: 'pods' }),
@@ -235,7 +240,7 @@ export class Agent {
       signal,
     );
 
-    for (const informer of [services, pods] as Informer<object>[]) void informer.run(signal);
+    for (const informer of [services, runtimeClasses, pods] as Informer<object>[]) void informer.run(signal);
     void statusManager.run(signal);
     watchPodSources(client, pods, (uid) => requests.resync(uid), log, signal);
     if (this.#o.proxy) {

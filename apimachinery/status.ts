@@ -142,6 +142,11 @@ export const fieldErrors = {
   }),
   duplicate: (field: string, value: unknown): StatusCause => ({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}`, field }),
   forbidden: (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }),
+  tooMany: (field: string, actual: number, max: number): StatusCause => ({
+    reason: 'FieldValueTooMany',
+    message: `Too many: ${actual}: must have at most ${max} items`,
+    field,
+  }),
   tooLong: (field: string, maxBytes: number): StatusCause => ({
     reason: 'FieldValueTooLong',
     message: `Too long: may not be more than ${maxBytes} bytes`,

@@ -17,6 +17,7 @@ interface FakeSandbox {
   state: PodSandboxState;
   createdAt: number;
   ip: string;
+  runtimeHandler: string;
 }
 
 interface FakeContainer {
@@ -75,10 +76,10 @@ export class FakeRuntime implements ContainerRuntime {
     return [...this.containers.values()].map((c) => `${c.config.metadata.name}#${c.config.metadata.attempt}`);
   }
 
-  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
     const id = `sandbox-${++this.#ids}`;
-    this.calls.push(`runPodSandbox ${config.metadata.name}`);
-    this.sandboxes.set(id, { config, state: 'SANDBOX_READY', createdAt: this.#nanos(), ip: `10.9.0.${this.#ids}` });
+    this.calls.push(`runPodSandbox ${config.metadata.name}${runtimeHandler ? ` handler=${runtimeHandler}` : ''}`);
+    this.sandboxes.set(id, { config, state: 'SANDBOX_READY', createdAt: this.#nanos(), ip: `10.9.0.${this.#ids}`, runtimeHandler });
     return id;
   }
 
@@ -105,7 +106,7 @@ export class FakeRuntime implements ContainerRuntime {
       createdAt: s.createdAt,
       labels: s.config.labels ?? {},
       annotations: s.config.annotations ?? {},
-      runtimeHandler: '',
+      runtimeHandler: s.runtimeHandler,
     };
   }
 

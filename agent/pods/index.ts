@@ -13,3 +13,4 @@ export { StaticPods, staticPodFrom, mirrorPodOf, syncMirrorPods, isMirrorPod, CO
 export { PodManager } from './pod-manager.ts';
 export type { PodSink } from './pod-manager.ts';
 export { PodRequests } from './pod-requests.ts';
+export { runtimeHandlers } from './runtime-handler.ts';

@@ -15,7 +15,7 @@ const pod = (spec: Partial<PodSpec>, name = 'web'): Pod => ({
 });
 
 /** A pod syncer over `runtime`, with its pods and logs in `dir`, recording its Events as "type reason: message". */
-function fakeSyncer(o: { dir: string; runtime: FakeRuntime; events: string[]; now?: () => number }): PodSyncer {
+function fakeSyncer(o: { dir: string; runtime: FakeRuntime; events: string[]; now?: () => number; runtimeHandler?: (pod: Pod) => Promise<string> }): PodSyncer {
   return new PodSyncer({
     cri: o.runtime,
     env: {
@@ -32,6 +32,7 @@ function fakeSyncer(o: { dir: string; runtime: FakeRuntime; events: string[]; no
     objects: { configMap: async () => undefined, secret: async () => undefined },
     cgroups: { ensure: async () => {}, parentOf: () => '/kubepods/pod', remove: async () => {} } as unknown as PodCgroups,
     now: o.now,
+    runtimeHandler: o.runtimeHandler,
     log: silentLogger,
   });
 }
@@ -71,6 +72,29 @@ describe('PodSyncer against a fake runtime', () => {
     const before = runtime.calls.length;
     await syncer.sync(p, newPodMemory());
     expect(runtime.calls.length).toBe(before);
+  });
+
+  it("runs the sandbox under its RuntimeClass's handler, and fails it with the kubelet's words, backing off, for a class not known", async () => {
+    const handlers: Record<string, string> = { fast: 'crun' };
+    const withClasses = fakeSyncer({
+      dir,
+      runtime,
+      events,
+      now: () => clock,
+      runtimeHandler: async (p) => {
+        const name = p.spec?.runtimeClassName;
+        if (!name) return '';
+        const handler = handlers[name];
+        if (handler === undefined) throw new Error(`RuntimeClass "${name}" not found`);
+        return handler;
+      },
+    });
+    await withClasses.sync(pod({ runtimeClassName: 'fast' }, 'quick'), newPodMemory());
+    await withClasses.sync(pod({}, 'plain'), newPodMemory());
+    const missing = await withClasses.sync(pod({ runtimeClassName: 'gone' }, 'lost'), newPodMemory());
+    expect(runtime.calls.filter((c) => c.startsWith('runPodSandbox'))).toEqual(['runPodSandbox quick handler=crun', 'runPodSandbox plain']);
+    expect(events).toContain('Warning FailedCreatePodSandBox: Failed to create pod sandbox: RuntimeClass "gone" not found');
+    expect(missing.requeue?.reason).toBe('FailedCreatePodSandBox');
   });
 
   it('runs init containers one at a time before the app containers', async () => {

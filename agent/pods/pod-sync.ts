@@ -71,6 +71,8 @@ export interface PodSyncerDeps {
   settled?: (uid: string, observed: ObservedPod) => void;
   /** told how long each step of a start took (the start-up phase metrics) */
   phase?: (uid: string, phase: SyncPhase, seconds: number) => void;
+  /** the CRI handler a pod's sandbox runs under (its RuntimeClass's; '' the runtime's default); throws for a class not known */
+  runtimeHandler?: (pod: Pod) => Promise<string>;
   /** milliseconds since the epoch; the tests' own clock drives back-offs and grace periods */
   now?: () => number;
   log: Logger;
@@ -218,7 +220,8 @@ export class PodSyncer {
       }
       try {
         unsettle(await (earlyDirs ?? makeSandboxDirs()));
-        sandboxId = await this.#timed(uid, 'sandbox', () => cri.runPodSandbox(sbConfig));
+        const handler = (await this.#deps.runtimeHandler?.(pod)) ?? '';
+        sandboxId = await this.#timed(uid, 'sandbox', () => cri.runPodSandbox(sbConfig, handler));
         this.sandboxBackoff.reset(key);
       } catch (err) {
         const message = (err as Error).message.replace(/^CRI RunPodSandbox: /, '');

@@ -7,6 +7,7 @@ import type { Operation, WebhookAttributes } from './admission-webhooks/index.ts
 import { admitCsrApproval, admitCsrCreate, admitCsrSigning } from './csr-admission.ts';
 import { admitNodeRestriction, restrictsWrite } from './node-restriction.ts';
 import { admitPriority } from './priority-admission.ts';
+import { admitRuntimeClass, validateRuntimeClass } from './runtime-class-admission.ts';
 import { admitQuota } from './quota-admission.ts';
 import type { Registry } from './registry.ts';
 import type { Obj } from './resource-info.ts';
@@ -117,8 +118,12 @@ const BY_RESOURCE: Record<string, ResourceAdmission> = {
       { name: 'ServiceAccount', admit: (a, obj) => admitServiceAccount(registry(a, '', 'serviceaccounts'), a.namespace as string, obj) },
       { name: 'Priority', admit: (a, obj) => admitPriority(registry(a, 'scheduling.k8s.io', 'priorityclasses'), obj) },
       { name: 'LimitRanger', admit: async (a, obj) => admitPodLimits(obj as unknown as Pod, await limitRanges(a)) },
+      { name: 'RuntimeClass', admit: (a, obj) => admitRuntimeClass(registry(a, 'node.k8s.io', 'runtimeclasses'), obj) },
     ],
-    validateCreate: [{ name: 'PodSecurity', admit: admitPodSecurity }],
+    validateCreate: [
+      { name: 'RuntimeClass', admit: (a, obj) => validateRuntimeClass(registry(a, 'node.k8s.io', 'runtimeclasses'), obj) },
+      { name: 'PodSecurity', admit: admitPodSecurity },
+    ],
     // a debug container is checked as the pod it joins
     update: [{ name: 'PodSecurity', admit: (a, w) => admitPodSecurity(a, w.obj) }],
     updates: (sub) => sub === 'ephemeralcontainers',

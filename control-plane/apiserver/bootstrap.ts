@@ -5,6 +5,7 @@ import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
+import { defaultServiceCidr } from './resources/service-cidrs.ts';
 import {
   BOOTSTRAP_TOKEN_NAMESPACE,
   CLUSTER_INFO,
@@ -96,6 +97,7 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange, n
   if (!(await services.list({ namespace: 'default' })).items.some((s) => s.metadata.name === 'kubernetes')) {
     await ensure(() => services.create('default', kubernetes));
   }
+  await ensure(() => server.registry('networking.k8s.io', 'servicecidrs').create(undefined, defaultServiceCidr(serviceIps.cidr)));
 }
 
 /**

@@ -17,9 +17,20 @@ import { nodeStrategy } from './resources/nodes.ts';
 import { selectorText } from './resources/pod-template.ts';
 import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
+import { resourceClaimStrategy, resourceSliceStrategy } from './resources/dynamic-resources.ts';
+import { replicationControllerStrategy } from './resources/replication-controllers.ts';
+import { runtimeClassStrategy } from './resources/runtime-classes.ts';
+import { ipAddressStrategy, serviceCidrStrategy } from './resources/service-cidrs.ts';
 import { podDisruptionBudgetStrategy, priorityClassStrategy } from './resources/scheduling.ts';
 import { serviceStrategy, type NodePortRange, type ServiceIpRange } from './resources/services.ts';
-import { csiDriverStrategy, csiNodeStrategy, persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './resources/storage.ts';
+import {
+  csiDriverStrategy,
+  csiNodeStrategy,
+  persistentVolumeClaimStrategy,
+  persistentVolumeStrategy,
+  storageClassStrategy,
+  volumeAttributesClassStrategy,
+} from './resources/storage.ts';
 
 /** Scale for apps/v1 workloads: spec.replicas, status.replicas, selector from spec.selector. */
 const WORKLOAD_SCALE: ScaleInfo = {
@@ -54,6 +65,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
   const storage = of('storage.k8s.io', 'v1');
   const networking = of('networking.k8s.io', 'v1');
   const admissionRegistration = of('admissionregistration.k8s.io', 'v1');
+  const dra = of('resource.k8s.io', 'v1');
   const review = (group: string, resource: string, kind: string, namespaced: boolean) =>
     of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
@@ -76,6 +88,17 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     core('resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: STATUS }),
     core('limitranges', 'LimitRange', true, { shortNames: ['limits'], strategy: limitRangeStrategy }),
     core('podtemplates', 'PodTemplate', true),
+    core('replicationcontrollers', 'ReplicationController', true, {
+      shortNames: ['rc'],
+      categories: ['all'],
+      subresources: ['status', 'scale'],
+      strategy: replicationControllerStrategy,
+      scale: {
+        ...WORKLOAD_SCALE,
+        selector: (obj: Obj) => selectorText({ matchLabels: (obj.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {} }),
+      },
+      garbageCollection: 'Background',
+    }),
     apps('deployments', 'Deployment', true, {
       shortNames: ['deploy'],
       categories: ['all'],
@@ -132,6 +155,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     storage('csidrivers', 'CSIDriver', false, { strategy: csiDriverStrategy }),
     storage('csinodes', 'CSINode', false, { strategy: csiNodeStrategy }),
     storage('volumeattachments', 'VolumeAttachment', false, { subresources: STATUS }),
+    storage('volumeattributesclasses', 'VolumeAttributesClass', false, { shortNames: ['vac'], strategy: volumeAttributesClassStrategy }),
     networking('networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
     admissionRegistration('validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(false) }),
     admissionRegistration('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(true) }),
@@ -140,6 +164,13 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
+    of('node.k8s.io', 'v1')('runtimeclasses', 'RuntimeClass', false, { strategy: runtimeClassStrategy }),
+    networking('servicecidrs', 'ServiceCIDR', false, { subresources: STATUS, strategy: serviceCidrStrategy }),
+    networking('ipaddresses', 'IPAddress', false, { shortNames: ['ip'], strategy: ipAddressStrategy }),
+    dra('deviceclasses', 'DeviceClass', false),
+    dra('resourceclaims', 'ResourceClaim', true, { subresources: STATUS, strategy: resourceClaimStrategy }),
+    dra('resourceclaimtemplates', 'ResourceClaimTemplate', true),
+    dra('resourceslices', 'ResourceSlice', false, { strategy: resourceSliceStrategy }),
     // served from the kubelets' summaries, nothing stored (resource-metrics.ts)
     // worked out on each read, nothing stored (component-statuses.ts)
     COMPONENT_STATUSES,

@@ -79,6 +79,7 @@ const viewRules: PolicyRule[] = [
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
   rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingresses/status']),
   rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+  rule(READ, ['resource.k8s.io'], ['resourceclaims', 'resourceclaims/status', 'resourceclaimtemplates']),
 ];
 
 /** system:aggregated-metrics-reader: what kubectl top reads, aggregated into view, edit and admin. */
@@ -120,6 +121,7 @@ const editRules: PolicyRule[] = [
   rule([...ALL], ['policy'], ['poddisruptionbudgets']),
   rule([...ALL], ['networking.k8s.io'], ['networkpolicies', 'ingresses']),
   rule([...ALL], ['autoscaling'], ['horizontalpodautoscalers']),
+  rule([...ALL], ['resource.k8s.io'], ['resourceclaims', 'resourceclaimtemplates']),
   rule(['impersonate'], [''], ['serviceaccounts']),
 ];
 

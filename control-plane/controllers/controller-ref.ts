@@ -118,10 +118,9 @@ export async function claimPods(o: {
 export function ownersSelecting<T extends { metadata?: { namespace?: string; name?: string }; spec?: { selector?: ObjectSelector } }>(
   owners: T[],
   pod: Pod,
+  selectorOf: (owner: T) => ObjectSelector = (owner) => owner.spec?.selector ?? {},
 ): string[] {
   return owners
-    .filter(
-      (owner) => owner.metadata?.namespace === pod.metadata?.namespace && matchesLabels(fromObjectSelector(owner.spec?.selector ?? {}), pod.metadata?.labels),
-    )
+    .filter((owner) => owner.metadata?.namespace === pod.metadata?.namespace && matchesLabels(fromObjectSelector(selectorOf(owner)), pod.metadata?.labels))
     .map(objectKey);
 }

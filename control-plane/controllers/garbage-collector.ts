@@ -1,7 +1,18 @@
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { ApiError, defineController, objectKey, watch, type KubeObject, type RunnableController, type WatchSpec } from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
-import { CONTROLLER_REVISIONS, CRON_JOBS, DAEMON_SETS, DEPLOYMENTS, JOBS, PODS, REPLICA_SETS, STATEFUL_SETS, type ResourceType } from './shared-informers.ts';
+import {
+  CONTROLLER_REVISIONS,
+  CRON_JOBS,
+  DAEMON_SETS,
+  DEPLOYMENTS,
+  JOBS,
+  PODS,
+  REPLICA_SETS,
+  REPLICATION_CONTROLLERS,
+  STATEFUL_SETS,
+  type ResourceType,
+} from './shared-informers.ts';
 
 interface Owned extends KubeObject {
   metadata?: KubeObject['metadata'] & { ownerReferences?: OwnerReference[]; deletionTimestamp?: string; finalizers?: string[] };
@@ -15,6 +26,7 @@ const OWNER_KINDS: Record<string, ResourceType> = {
   'batch/v1/CronJob': CRON_JOBS,
   'apps/v1/DaemonSet': DAEMON_SETS,
   'apps/v1/StatefulSet': STATEFUL_SETS,
+  'v1/ReplicationController': REPLICATION_CONTROLLERS,
 };
 
 /** Resources whose objects the collector deletes when their owners are gone. */

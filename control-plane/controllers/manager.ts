@@ -17,7 +17,7 @@ import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { NodeIpamController, type NodeIpamOptions } from './node-ipam.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { PersistentVolumeController } from './persistent-volume.ts';
-import { ReplicaSetController } from './replica-set.ts';
+import { REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replica-set.ts';
 import { ResourceQuotaController } from './resource-quota.ts';
 import { StatefulSetController } from './stateful-set.ts';
 import { SharedInformers } from './shared-informers.ts';
@@ -61,6 +61,7 @@ export class ControllerManager {
     });
     this.controllers = [
       new ReplicaSetController(ctx('replicaset-controller')),
+      new ReplicaSetController(ctx('replication-controller'), REPLICATION_CONTROLLER_KIND),
       new DeploymentController(ctx('deployment-controller')),
       new DaemonSetController(ctx('daemonset-controller')),
       new StatefulSetController(ctx('statefulset-controller')),

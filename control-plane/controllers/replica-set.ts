@@ -1,6 +1,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import {
+  type ObjectLabelSelector,
   defineController,
   fromObjectSelector,
   objectKey,
@@ -17,7 +18,7 @@ import { claimPods, controllerKey, controllerOf, controllerRef, isPodActive, isP
 import { Expectations } from './expectations.ts';
 import { createPodFromTemplate, deleteOwnedPod } from './pod-control.ts';
 import type { OwnerIndex } from './owner-index.ts';
-import { PODS, REPLICA_SETS } from './shared-informers.ts';
+import { PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, type ResourceType } from './shared-informers.ts';
 
 /** Most pods created or deleted in one sync, as the kubelet's controller manager bounds a burst. */
 const BURST = 500;
@@ -44,13 +45,45 @@ export function deletionOrder(a: Pod, b: Pod): number {
 }
 
 /**
- * Keeps each ReplicaSet's number of active pods at spec.replicas: creates
- * pods from the template (in doubling batches, stopping at the first
- * failure), deletes the cheapest surplus, and reports replicas, ready and
- * available counts in status.
+ * What a replica controller keeps: ReplicaSets (apps/v1), or
+ * ReplicationControllers (v1), whose selector is a label map and whose
+ * status has the same fields (as Kubernetes' replication manager, which runs
+ * the ReplicaSet controller over them).
+ */
+export interface ReplicatedKind {
+  /** the controller's name, its work queue's */
+  name: string;
+  kind: 'ReplicaSet' | 'ReplicationController';
+  apiVersion: string;
+  type: ResourceType;
+  selector(set: ReplicaSet): ObjectLabelSelector;
+}
+
+export const REPLICA_SET_KIND: ReplicatedKind = {
+  name: 'replicaset',
+  kind: 'ReplicaSet',
+  apiVersion: 'apps/v1',
+  type: REPLICA_SETS,
+  selector: (rs) => rs.spec?.selector ?? {},
+};
+
+export const REPLICATION_CONTROLLER_KIND: ReplicatedKind = {
+  name: 'replicationmanager',
+  kind: 'ReplicationController',
+  apiVersion: 'v1',
+  type: REPLICATION_CONTROLLERS,
+  selector: (rc) => ({ matchLabels: (rc.spec?.selector ?? {}) as Record<string, string> }),
+};
+
+/**
+ * Keeps each ReplicaSet's (or ReplicationController's) number of active pods
+ * at spec.replicas: creates pods from the template (in doubling batches,
+ * stopping at the first failure), deletes the cheapest surplus, and reports
+ * replicas, ready and available counts in status.
  */
 export class ReplicaSetController implements Controller {
-  readonly name = 'replicaset';
+  readonly name: string;
+  readonly #of: ReplicatedKind;
   #ctx: ControllerContext;
   #loop: RunnableController;
   #expectations = new Expectations();
@@ -58,9 +91,11 @@ export class ReplicaSetController implements Controller {
   #pods: Informer<Pod>;
   #podsByOwner: OwnerIndex<Pod>;
 
-  constructor(ctx: ControllerContext) {
+  constructor(ctx: ControllerContext, of: ReplicatedKind = REPLICA_SET_KIND) {
+    this.name = of.name;
+    this.#of = of;
     this.#ctx = { ...ctx, log: ctx.log.child({ controller: this.name }) };
-    this.#sets = ctx.informers.for<ReplicaSet>(REPLICA_SETS);
+    this.#sets = ctx.informers.for<ReplicaSet>(of.type);
     this.#pods = ctx.informers.for<Pod>(PODS);
     this.#podsByOwner = ctx.informers.ownerIndex<Pod>(PODS);
     // a set that goes takes its expectations with it
@@ -68,7 +103,7 @@ export class ReplicaSetController implements Controller {
     // each pod change is noted against what its set expects, then queues the set (and a set it left)
     const podChanged = (p: Pod, old?: Pod) => {
       // an orphan queues the sets that would adopt it
-      if (!controllerOf(p)) return ownersSelecting(this.#sets.list(), p);
+      if (!controllerOf(p)) return ownersSelecting(this.#sets.list(), p, this.#of.selector);
       const key = this.#ownerKey(p);
       const oldKey = old && this.#ownerKey(old);
       if (key && !old && p.metadata?.deletionTimestamp) this.#expectations.deletionObserved(key);
@@ -97,7 +132,7 @@ export class ReplicaSetController implements Controller {
   }
 
   #ownerKey(p: Pod): string | undefined {
-    return controllerKey(p, 'ReplicaSet');
+    return controllerKey(p, this.#of.kind);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -114,8 +149,8 @@ export class ReplicaSetController implements Controller {
     const pods = await claimPods({
       client: this.#ctx.client,
       owner: rs,
-      ref: controllerRef(rs, 'apps/v1', 'ReplicaSet'),
-      selector: fromObjectSelector(rs.spec?.selector ?? {}),
+      ref: controllerRef(rs, this.#of.apiVersion, this.#of.kind),
+      selector: fromObjectSelector(this.#of.selector(rs)),
       podsByOwner: this.#podsByOwner,
       log: this.#ctx.log,
     });
@@ -160,7 +195,9 @@ export class ReplicaSetController implements Controller {
   }
 
   async #createPod(rs: ReplicaSet): Promise<void> {
-    await createPodFromTemplate(this.#ctx, rs, controllerRef(rs, 'apps/v1', 'ReplicaSet'), rs.spec?.template ?? {}, { generateName: `${rs.metadata?.name}-` });
+    await createPodFromTemplate(this.#ctx, rs, controllerRef(rs, this.#of.apiVersion, this.#of.kind), rs.spec?.template ?? {}, {
+      generateName: `${rs.metadata?.name}-`,
+    });
   }
 
   /** Writes the set's status; asks to look again when a pod not yet available for minReadySeconds will be. */
@@ -198,7 +235,7 @@ export class ReplicaSetController implements Controller {
     });
     if (JSON.stringify(status) === JSON.stringify(withoutZeros({ ...old }))) return again;
     await this.#ctx.client.update(
-      { ...REPLICA_SETS, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' },
+      { ...this.#of.type, version: 'v1', namespace: rs.metadata?.namespace, name: rs.metadata?.name, subresource: 'status' },
       { ...rs, status },
     );
     return again;

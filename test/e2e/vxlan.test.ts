@@ -28,9 +28,9 @@ describe('node routes over VXLAN', () => {
       [a, b],
       [b, a],
     ] as const) {
-      expect(await lab.kubectl('get', 'node', n.name, '-o', `jsonpath={.metadata.annotations.${VTEP_MAC_ANNOTATION.replace(/\./g, '\\.')}}`)).toMatch(
-        /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/,
-      );
+      // published once the device is made, which may be after the node is Ready
+      const mac = () => lab.kubectl('get', 'node', n.name, '-o', `jsonpath={.metadata.annotations.${VTEP_MAC_ANNOTATION.replace(/\./g, '\\.')}}`);
+      await expect.poll(mac, { timeout: 30_000 }).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       const routes = async () => (await run('ip', ['-n', n.netns, 'route', 'show', 'proto', ROUTE_PROTOCOL])).stdout.trim();
       const wanted = `${other.podCidr} via ${other.podCidr.split('/')[0]} dev ${VXLAN_DEVICE} onlink`;
       await waitFor(`${n.name}'s route over VXLAN`, async () => (await routes()) === wanted, 10_000, 100);

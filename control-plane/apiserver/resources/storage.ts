@@ -229,3 +229,15 @@ export const csiDriverStrategy: Strategy = {
     ];
   },
 };
+
+/** VolumeAttributesClass: a driver's mutable volume attributes by name; the driver and the parameters are fixed once made. */
+export const volumeAttributesClassStrategy: Strategy = {
+  validate: (obj) => (obj.driverName ? [] : [fieldErrors.required('driverName')]),
+  validateUpdate: (obj, old) => [
+    ...(volumeAttributesClassStrategy.validate?.(obj) ?? []),
+    ...immutable(obj.driverName, old.driverName, 'driverName'),
+    ...immutable(obj.parameters ?? {}, old.parameters ?? {}, 'parameters'),
+  ],
+  columns: [NAME_COLUMN, column('DriverName', 'Name of the CSI driver'), AGE_COLUMN],
+  cells: (obj) => [obj.metadata.name, obj.driverName, age(obj.metadata.creationTimestamp)],
+};

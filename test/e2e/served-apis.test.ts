@@ -1,0 +1,101 @@
+// The smaller built-in APIs Kubernetes 1.34 serves, with the real kubectl:
+// listed in discovery, stored as written, refused with Kubernetes' field
+// errors where invalid; the server publishes its service range as the
+// `kubernetes` ServiceCIDR.
+import { describe, expect, it } from 'vitest';
+import { useTestApiServer } from '../harness/api-server.ts';
+
+const api = useTestApiServer('sk-apis-', ['--disable-scheduler', '--disable-controllers']);
+
+const VALID = `
+apiVersion: networking.k8s.io/v1
+kind: ServiceCIDR
+metadata: {name: extra}
+spec: {cidrs: [10.200.0.0/16]}
+---
+apiVersion: networking.k8s.io/v1
+kind: IPAddress
+metadata: {name: 10.200.0.10}
+spec: {parentRef: {group: '', resource: services, namespace: default, name: web}}
+---
+apiVersion: storage.k8s.io/v1
+kind: VolumeAttributesClass
+metadata: {name: gold}
+driverName: csi.example.com
+parameters: {iops: '3000'}
+---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: sandboxed}
+handler: crun
+---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: gpu.example.com}
+spec:
+  selectors: [{cel: {expression: 'device.driver == "gpu.example.com"'}}]
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: one-gpu, namespace: default}
+spec:
+  spec:
+    devices:
+      requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: node-a-gpus}
+spec:
+  driver: gpu.example.com
+  pool: {name: node-a, generation: 1, resourceSliceCount: 1}
+  nodeName: node-a
+  devices: [{name: gpu-0}]
+`;
+
+describe('the smaller built-in APIs', () => {
+  it('lists them, stores them as written, and publishes the service range as a ServiceCIDR', async () => {
+    const resources = await api.kubectl('api-resources', '-o', 'name');
+    for (const r of [
+      'servicecidrs.networking.k8s.io',
+      'ipaddresses.networking.k8s.io',
+      'volumeattributesclasses.storage.k8s.io',
+      'runtimeclasses.node.k8s.io',
+      'deviceclasses.resource.k8s.io',
+      'resourceclaims.resource.k8s.io',
+      'resourceclaimtemplates.resource.k8s.io',
+      'resourceslices.resource.k8s.io',
+    ]) {
+      expect(resources.split('\n')).toContain(r);
+    }
+    const applied = await api.kubectlResult(['apply', '--server-side', '-f', '-'], VALID);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await api.kubectl('get', 'volumeattributesclass', 'gold', '-o', 'jsonpath={.driverName}/{.parameters.iops}')).toBe('csi.example.com/3000');
+    expect(await api.kubectl('get', 'resourceslice', 'node-a-gpus', '-o', 'jsonpath={.spec.devices[0].name}')).toBe('gpu-0');
+    expect(await api.kubectl('get', 'servicecidr', 'kubernetes', '-o', 'jsonpath={.spec.cidrs[0]}')).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  });
+
+  it("refuses what is invalid with Kubernetes' field errors, and what may not change", async () => {
+    const refused = async (manifest: string) => {
+      const r = await api.kubectlResult(['apply', '-f', '-'], manifest);
+      expect(r.code).not.toBe(0);
+      return r.stderr;
+    };
+    expect(await refused('apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: bad}\nspec: {cidrs: [10.300.0.0/16]}\n')).toContain(
+      'spec.cidrs[0]: Invalid value: "10.300.0.0/16": must be a valid CIDR value',
+    );
+    expect(
+      await refused('apiVersion: networking.k8s.io/v1\nkind: IPAddress\nmetadata: {name: not-an-ip}\nspec: {parentRef: {resource: services, name: x}}\n'),
+    ).toContain('metadata.name: Invalid value: "not-an-ip": must be a valid IP address');
+    expect(await refused('apiVersion: storage.k8s.io/v1\nkind: VolumeAttributesClass\nmetadata: {name: nodriver}\n')).toContain('driverName: Required value');
+    expect(
+      await refused(
+        'apiVersion: resource.k8s.io/v1\nkind: ResourceSlice\nmetadata: {name: nowhere}\nspec: {driver: d.example.com, pool: {name: p, generation: 1, resourceSliceCount: 1}}\n',
+      ),
+    ).toContain('exactly one of `nodeName`, `nodeSelector`, `allNodes`, `perDeviceNodeSelection` is required');
+    const changed = await api.kubectlResult(['patch', 'volumeattributesclass', 'gold', '--type=merge', '-p', '{"parameters":{"iops":"9000"}}']);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toContain('parameters: Invalid value');
+    expect(changed.stderr).toContain('field is immutable');
+  });
+});
