@@ -26,6 +26,7 @@ export const SERVER_OPTIONS = {
   'audit-log-maxage': { type: 'string', default: '0' },
   'audit-log-maxbackup': { type: 'string', default: '0' },
   'audit-log-maxsize': { type: 'string', default: '0' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '15s' },
   'audit-webhook-config-file': { type: 'string' },
   'audit-webhook-mode': { type: 'string', default: 'batch' },
   'audit-webhook-batch-max-size': { type: 'string', default: '400' },

@@ -118,6 +118,7 @@ const SERVER_USAGE = `skiff server: the API server, storage, scheduler and contr
   --no-allocate-node-cidrs        leave spec.podCIDR to whoever registers the node
   --node-monitor-grace-period D   how long a node may go silent before it is NotReady (40s)
   --node-monitor-period D         how often node heartbeats are checked (5s)
+  --horizontal-pod-autoscaler-sync-period D  how often each HorizontalPodAutoscaler is looked at (15s)
   --cluster-signing-duration D    the longest certificate the CSR signer issues (8760h; a request may ask for less)
   --node-eviction-rate R          nodes per second tainted for eviction in a healthy zone (0.1)
   --secondary-node-eviction-rate R  the same in a partly disrupted zone larger than the threshold below (0.01)
@@ -354,6 +355,7 @@ export async function runServer(argv: string[]): Promise<void> {
         signingDurationSeconds: parseDuration(values['cluster-signing-duration'] as string) / 1000,
         legacyTokens: (c) => serviceAccountTokens.issueLegacy(c),
         queueMetrics,
+        hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period'] as string),
       }).run(signal),
     );
   }

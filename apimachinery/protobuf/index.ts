@@ -20,7 +20,20 @@ export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 /** Every protobuf object starts with these four bytes, then a runtime.Unknown. */
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-const PROTO_FILES = ['meta', 'core', 'apps', 'batch', 'rbac', 'policy', 'scheduling', 'networking', 'certificates', 'authentication', 'authorization'];
+const PROTO_FILES = [
+  'meta',
+  'core',
+  'apps',
+  'autoscaling',
+  'batch',
+  'rbac',
+  'policy',
+  'scheduling',
+  'networking',
+  'certificates',
+  'authentication',
+  'authorization',
+];
 
 let root: protobuf.Root | undefined;
 

@@ -18,6 +18,7 @@ import { selectorText } from './resources/pod-template.ts';
 import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
 import { resourceClaimStrategy, resourceSliceStrategy } from './resources/dynamic-resources.ts';
+import { horizontalPodAutoscalerStrategy } from './resources/autoscaling.ts';
 import { replicationControllerStrategy } from './resources/replication-controllers.ts';
 import { runtimeClassStrategy } from './resources/runtime-classes.ts';
 import { ipAddressStrategy, serviceCidrStrategy } from './resources/service-cidrs.ts';
@@ -165,6 +166,12 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
     of('node.k8s.io', 'v1')('runtimeclasses', 'RuntimeClass', false, { strategy: runtimeClassStrategy }),
+    of('autoscaling', 'v2')('horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
+      shortNames: ['hpa'],
+      categories: ['all'],
+      subresources: STATUS,
+      strategy: horizontalPodAutoscalerStrategy,
+    }),
     networking('servicecidrs', 'ServiceCIDR', false, { subresources: STATUS, strategy: serviceCidrStrategy }),
     networking('ipaddresses', 'IPAddress', false, { shortNames: ['ip'], strategy: ipAddressStrategy }),
     dra('deviceclasses', 'DeviceClass', false),

@@ -17,6 +17,7 @@ import { NamespaceDefaultsController } from './namespace-defaults.ts';
 import { NodeIpamController, type NodeIpamOptions } from './node-ipam.ts';
 import { DEFAULT_NODE_LIFECYCLE, NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { PersistentVolumeController } from './persistent-volume.ts';
+import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler.ts';
 import { REPLICATION_CONTROLLER_KIND, ReplicaSetController } from './replica-set.ts';
 import { ResourceQuotaController } from './resource-quota.ts';
 import { StatefulSetController } from './stateful-set.ts';
@@ -47,6 +48,8 @@ export class ControllerManager {
       legacyTokens?: (c: LegacyClaims) => Promise<string>;
       /** the process's work queue series (made once: the manager is made again each leadership term) */
       queueMetrics?: WorkQueueMetrics;
+      /** how often each HorizontalPodAutoscaler is looked at (--horizontal-pod-autoscaler-sync-period) */
+      hpaSyncPeriodMs?: number;
     } = {},
   ) {
     this.#informers = new SharedInformers(client, log.child({ component: 'informers' }));
@@ -62,6 +65,7 @@ export class ControllerManager {
     this.controllers = [
       new ReplicaSetController(ctx('replicaset-controller')),
       new ReplicaSetController(ctx('replication-controller'), REPLICATION_CONTROLLER_KIND),
+      new HorizontalPodAutoscalerController(ctx('horizontal-pod-autoscaler'), { syncPeriodMs: opts.hpaSyncPeriodMs }),
       new DeploymentController(ctx('deployment-controller')),
       new DaemonSetController(ctx('daemonset-controller')),
       new StatefulSetController(ctx('statefulset-controller')),

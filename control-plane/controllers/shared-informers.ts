@@ -63,6 +63,7 @@ export class SharedInformers {
 export const PODS: ResourceType = { resource: 'pods' };
 export const REPLICA_SETS: ResourceType = { group: 'apps', resource: 'replicasets' };
 export const REPLICATION_CONTROLLERS: ResourceType = { resource: 'replicationcontrollers' };
+export const HORIZONTAL_POD_AUTOSCALERS: ResourceType = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
 export const DEPLOYMENTS: ResourceType = { group: 'apps', resource: 'deployments' };
 export const JOBS: ResourceType = { group: 'batch', resource: 'jobs' };
 export const CRON_JOBS: ResourceType = { group: 'batch', resource: 'cronjobs' };

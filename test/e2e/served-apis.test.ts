@@ -1,4 +1,5 @@
-// The smaller built-in APIs Kubernetes 1.34 serves, with the real kubectl:
+// The smaller built-in APIs Kubernetes 1.34 serves, with the real kubectl
+// (HorizontalPodAutoscaler's controller has an e2e of its own):
 // listed in discovery, stored as written, refused with Kubernetes' field
 // errors where invalid; the server publishes its service range as the
 // `kubernetes` ServiceCIDR.
@@ -65,6 +66,8 @@ describe('the smaller built-in APIs', () => {
       'resourceclaims.resource.k8s.io',
       'resourceclaimtemplates.resource.k8s.io',
       'resourceslices.resource.k8s.io',
+      'horizontalpodautoscalers.autoscaling',
+      'replicationcontrollers',
     ]) {
       expect(resources.split('\n')).toContain(r);
     }
@@ -97,5 +100,22 @@ describe('the smaller built-in APIs', () => {
     expect(changed.code).not.toBe(0);
     expect(changed.stderr).toContain('parameters: Invalid value');
     expect(changed.stderr).toContain('field is immutable');
+  });
+
+  it('takes an autoscaler from kubectl autoscale, which sends it in protobuf', async () => {
+    await api.kubectl('create', 'deployment', 'scaled', '--image=busybox', '-n', 'default');
+    const made = await api.kubectlResult(['autoscale', 'deployment', 'scaled', '--cpu=50%', '--min=1', '--max=3', '-n', 'default']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(
+      await api.kubectl(
+        'get',
+        'hpa',
+        'scaled',
+        '-n',
+        'default',
+        '-o',
+        'jsonpath={.spec.scaleTargetRef.kind}/{.spec.minReplicas}/{.spec.maxReplicas}/{.spec.metrics[0].resource.target.averageUtilization}',
+      ),
+    ).toBe('Deployment/1/3/50');
   });
 });
