@@ -3,7 +3,8 @@
 // kubectl, replace, server-side apply and client-side apply of an unchanged
 // manifest keep a Deployment's generation and its one ReplicaSet, and an
 // unchanged StorageClass and Service replace cleanly (their defaulted
-// immutable fields are defaulted again, not seen as changed).
+// immutable fields are defaulted again, not seen as changed); a server-side
+// re-apply that drops a nested struct leaves no empty parent behind.
 import { describe, expect, it } from 'vitest';
 import { useTestApiServer } from '../harness/api-server.ts';
 
@@ -55,5 +56,26 @@ describe('writing an unchanged manifest again', () => {
     const r = await api.kubectlResult(['replace', '-f', '-'], OTHERS);
     expect(r.code, r.stderr).toBe(0);
     expect(await api.kubectl('get', 'storageclass', 'slow', '-o', 'jsonpath={.reclaimPolicy} {.volumeBindingMode}')).toBe('Delete Immediate');
+  });
+
+  it('takes the struct a server-side re-apply drops away whole: a switch to Recreate leaves no rollingUpdate, a dropped limit no limits', async () => {
+    const manifest = (strategy: string, resources: string) =>
+      DEPLOYMENT.replace('name: web,', 'name: switching,')
+        .replace(/app: web/g, 'app: switching')
+        .replace('  replicas: 1\n', `  replicas: 1\n  strategy: ${strategy}\n`)
+        .replace("command: [sleep, '3600']}", `command: [sleep, '3600']${resources}}`);
+    const first = await api.kubectlResult(
+      ['apply', '--server-side', '-f', '-'],
+      manifest('{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', ', resources: {limits: {cpu: 100m}}'),
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const second = await api.kubectlResult(['apply', '--server-side', '-f', '-'], manifest('{type: Recreate}', ''));
+    expect(second.code, second.stderr).toBe(0);
+    const [strategyJson, resourcesJson] = (
+      await api.kubectl('get', 'deployment', 'switching', '-n', 'default', '-o', 'jsonpath={.spec.strategy}|{.spec.template.spec.containers[0].resources}')
+    ).split('|');
+    expect(strategyJson).toBe('{"type":"Recreate"}');
+    // the request defaulted from the limit was nobody's to take; the limits map went whole
+    expect(JSON.parse(resourcesJson ?? '{}')).toEqual({ requests: { cpu: '100m' } });
   });
 });

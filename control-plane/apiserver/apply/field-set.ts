@@ -66,8 +66,13 @@ export function valueAt(root: unknown, path: string): unknown {
 
 export const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** Removes what a path names from `root`: a field, a keyed list item (its `.`), or a set value. */
-export function removeAt(root: unknown, path: string): void {
+/**
+ * Removes what a path names from `root`: a field, a keyed list item (its `.`),
+ * or a set value. A map or list this empties goes too, as structured-merge-diff
+ * prunes them, unless `held` says someone owns it as it is (an empty map set on
+ * purpose).
+ */
+export function removeAt(root: unknown, path: string, held: (path: string) => boolean = () => false): void {
   const elements = splitPath(path);
   const last = elements.at(-1) === '.' ? elements.length - 2 : elements.length - 1;
   if (last < 0) return;
@@ -75,7 +80,10 @@ export function removeAt(root: unknown, path: string): void {
   const parent = valueAt(root, parentPath);
   const el = elements[last] as string;
   if (el.startsWith('f:')) {
-    if (isObject(parent)) delete parent[el.slice(2)];
+    if (!isObject(parent) || !(el.slice(2) in parent)) return;
+    delete parent[el.slice(2)];
+    // the map it emptied (strategy.rollingUpdate, resources.limits) goes with it; an object's own root stays
+    if (Object.keys(parent).length === 0 && last > 0 && elements[last - 1]?.startsWith('f:') && !held(parentPath)) removeAt(root, parentPath, held);
     return;
   }
   const field =
@@ -92,7 +100,7 @@ export function removeAt(root: unknown, path: string): void {
       : parent.findIndex((item) => JSON.stringify(item) === want);
   if (idx >= 0) parent.splice(idx, 1);
   // a list whose last item went goes too, as if it had never been set
-  if (parent.length === 0) removeAt(root, parentPath);
+  if (parent.length === 0 && !held(parentPath)) removeAt(root, parentPath, held);
 }
 
 /** FieldsV1, the nested form managedFields stores: every path element a key, leaves `{}`. */

@@ -94,6 +94,31 @@ describe('server-side apply', () => {
     expect(next.metadata.labels).toEqual({ app: 'web', tier: 'back', owner: 'ops' });
   });
 
+  it('takes away the parents it emptied, and keeps the ones another manager still holds', () => {
+    const withStrategy = (strategy: object, resources?: object): Obj => {
+      const d = deployment(1, [{ name: 'c', image: 'a', ...(resources ? { resources } : {}) }]);
+      (d.spec as Record<string, unknown>).strategy = strategy;
+      return d;
+    };
+    const first = applyConfiguration(
+      undefined,
+      withStrategy({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } }, { limits: { cpu: '1' } }),
+      scope('helm'),
+      false,
+    );
+    const next = applyConfiguration(first, withStrategy({ type: 'Recreate' }), scope('helm'), false);
+    const spec = next.spec as { strategy: object; template: { spec: { containers: object[] } } };
+    // no `rollingUpdate: {}` (which Recreate refuses) and no `resources: {limits: {}}`
+    expect(spec.strategy).toEqual({ type: 'Recreate' });
+    expect(spec.template.spec.containers).toEqual([{ name: 'c', image: 'a' }]);
+    // a map that another manager has a field in stays, that field with it
+    const edited = structuredClone(first);
+    ((edited.spec as { strategy: { rollingUpdate: Record<string, unknown> } }).strategy.rollingUpdate as Record<string, unknown>).maxUnavailable = 0;
+    recordUpdate(first, edited, scope('kubectl-edit'));
+    const kept = applyConfiguration(edited, withStrategy({ type: 'RollingUpdate' }), scope('helm'), false);
+    expect((kept.spec as { strategy: object }).strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
+  });
+
   it('leaves status to the status subresource', () => {
     const cfg = { ...deployment(1, [{ name: 'c', image: 'a' }]), status: { replicas: 9 } };
     const obj = applyConfiguration(undefined, cfg, scope('helm'), false);

@@ -180,7 +180,8 @@ export function applyConfiguration(live: Obj | undefined, config: Obj, scope: Wr
   const heldByOthers = (p: string) =>
     list.some((o) => o !== mine && (o.fields.has(p) || (p.endsWith('.') && [...o.fields].some((q) => q.startsWith(p.slice(0, -1))))));
   const dropped = [...previous].filter((p) => !applied.has(p) && !heldByOthers(p)).sort((a, b) => splitPath(b).length - splitPath(a).length);
-  for (const p of dropped) removeAt(next, p);
+  // an emptied parent stays only where an owner holds it as it is
+  for (const p of dropped) removeAt(next, p, (parent) => list.some((o) => o.fields.has(parent)) || applied.has(parent));
 
   mine.fields = applied;
   store(next, list);
