@@ -5,6 +5,7 @@ import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
+import { MANDATORY_FLOW_CONTROL } from './resources/flow-control.ts';
 import { defaultServiceCidr } from './resources/service-cidrs.ts';
 import {
   BOOTSTRAP_TOKEN_NAMESPACE,
@@ -98,6 +99,9 @@ export async function bootstrap(server: ApiServer, serviceIps: ServiceIpRange, n
     await ensure(() => services.create('default', kubernetes));
   }
   await ensure(() => server.registry('networking.k8s.io', 'servicecidrs').create(undefined, defaultServiceCidr(serviceIps.cidr)));
+  for (const { resource, obj } of MANDATORY_FLOW_CONTROL) {
+    await ensure(() => server.registry('flowcontrol.apiserver.k8s.io', resource).create(undefined, structuredClone(obj)));
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
 import { resourceClaimStrategy, resourceSliceStrategy } from './resources/dynamic-resources.ts';
 import { horizontalPodAutoscalerStrategy } from './resources/autoscaling.ts';
+import { flowSchemaStrategy, priorityLevelConfigurationStrategy } from './resources/flow-control.ts';
 import { replicationControllerStrategy } from './resources/replication-controllers.ts';
 import { runtimeClassStrategy } from './resources/runtime-classes.ts';
 import { ipAddressStrategy, serviceCidrStrategy } from './resources/service-cidrs.ts';
@@ -67,6 +68,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
   const networking = of('networking.k8s.io', 'v1');
   const admissionRegistration = of('admissionregistration.k8s.io', 'v1');
   const dra = of('resource.k8s.io', 'v1');
+  const flowControl = of('flowcontrol.apiserver.k8s.io', 'v1');
   const review = (group: string, resource: string, kind: string, namespaced: boolean) =>
     of(group, 'v1')(resource, kind, namespaced, { verbs: ['create'], virtual: true });
   return [
@@ -166,6 +168,8 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),
     of('node.k8s.io', 'v1')('runtimeclasses', 'RuntimeClass', false, { strategy: runtimeClassStrategy }),
+    flowControl('flowschemas', 'FlowSchema', false, { subresources: STATUS, strategy: flowSchemaStrategy }),
+    flowControl('prioritylevelconfigurations', 'PriorityLevelConfiguration', false, { subresources: STATUS, strategy: priorityLevelConfigurationStrategy }),
     of('autoscaling', 'v2')('horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
       shortNames: ['hpa'],
       categories: ['all'],

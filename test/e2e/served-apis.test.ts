@@ -2,7 +2,8 @@
 // (HorizontalPodAutoscaler's controller has an e2e of its own):
 // listed in discovery, stored as written, refused with Kubernetes' field
 // errors where invalid; the server publishes its service range as the
-// `kubernetes` ServiceCIDR.
+// `kubernetes` ServiceCIDR and makes API Priority and Fairness' mandatory
+// FlowSchemas and priority levels.
 import { describe, expect, it } from 'vitest';
 import { useTestApiServer } from '../harness/api-server.ts';
 
@@ -68,6 +69,8 @@ describe('the smaller built-in APIs', () => {
       'resourceslices.resource.k8s.io',
       'horizontalpodautoscalers.autoscaling',
       'replicationcontrollers',
+      'flowschemas.flowcontrol.apiserver.k8s.io',
+      'prioritylevelconfigurations.flowcontrol.apiserver.k8s.io',
     ]) {
       expect(resources.split('\n')).toContain(r);
     }
@@ -76,6 +79,13 @@ describe('the smaller built-in APIs', () => {
     expect(await api.kubectl('get', 'volumeattributesclass', 'gold', '-o', 'jsonpath={.driverName}/{.parameters.iops}')).toBe('csi.example.com/3000');
     expect(await api.kubectl('get', 'resourceslice', 'node-a-gpus', '-o', 'jsonpath={.spec.devices[0].name}')).toBe('gpu-0');
     expect(await api.kubectl('get', 'servicecidr', 'kubernetes', '-o', 'jsonpath={.spec.cidrs[0]}')).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    // API Priority and Fairness' mandatory configuration
+    expect(await api.kubectl('get', 'flowschemas', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.matchingPrecedence} {end}')).toBe(
+      'catch-all=10000 exempt=1 ',
+    );
+    expect(await api.kubectl('get', 'prioritylevelconfiguration', 'catch-all', '-o', 'jsonpath={.spec.type}/{.spec.limited.nominalConcurrencyShares}')).toBe(
+      'Limited/5',
+    );
   });
 
   it("refuses what is invalid with Kubernetes' field errors, and what may not change", async () => {
@@ -90,6 +100,11 @@ describe('the smaller built-in APIs', () => {
     expect(
       await refused('apiVersion: networking.k8s.io/v1\nkind: IPAddress\nmetadata: {name: not-an-ip}\nspec: {parentRef: {resource: services, name: x}}\n'),
     ).toContain('metadata.name: Invalid value: "not-an-ip": must be a valid IP address');
+    expect(
+      await refused(
+        'apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: FlowSchema\nmetadata: {name: late}\nspec: {priorityLevelConfiguration: {name: catch-all}, matchingPrecedence: 20000}\n',
+      ),
+    ).toContain('spec.matchingPrecedence: Invalid value: 20000: must be between 1 and 10000 inclusively');
     expect(await refused('apiVersion: storage.k8s.io/v1\nkind: VolumeAttributesClass\nmetadata: {name: nodriver}\n')).toContain('driverName: Required value');
     expect(
       await refused(
