@@ -18,7 +18,7 @@ import { selectorText } from './resources/pod-template.ts';
 import { podStrategy } from './resources/pods.ts';
 import { roleBindingStrategy, roleStrategy } from './resources/rbac.ts';
 import { resourceClaimStrategy, resourceSliceStrategy } from './resources/dynamic-resources.ts';
-import { horizontalPodAutoscalerStrategy } from './resources/autoscaling.ts';
+import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Storage, horizontalPodAutoscalerV1Strategy } from './resources/autoscaling.ts';
 import { flowSchemaStrategy, priorityLevelConfigurationStrategy } from './resources/flow-control.ts';
 import { replicationControllerStrategy } from './resources/replication-controllers.ts';
 import { runtimeClassStrategy } from './resources/runtime-classes.ts';
@@ -175,6 +175,14 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
       categories: ['all'],
       subresources: STATUS,
       strategy: horizontalPodAutoscalerStrategy,
+    }),
+    of('autoscaling', 'v1')('horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
+      shortNames: ['hpa'],
+      categories: ['all'],
+      subresources: STATUS,
+      strategy: horizontalPodAutoscalerV1Strategy,
+      storage: horizontalPodAutoscalerV1Storage,
+      alternateVersion: true,
     }),
     networking('servicecidrs', 'ServiceCIDR', false, { subresources: STATUS, strategy: serviceCidrStrategy }),
     networking('ipaddresses', 'IPAddress', false, { shortNames: ['ip'], strategy: ipAddressStrategy }),

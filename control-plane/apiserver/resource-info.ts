@@ -96,6 +96,8 @@ export interface ResourceInfo {
   strategy?: Strategy;
   scale?: ScaleInfo;
   storage?: StorageMapping;
+  /** another version of a resource the catalog serves first at its preferred version (same group and resource, stored through `storage`) */
+  alternateVersion?: boolean;
   /** nothing stored: a create-only review API answered in its status */
   virtual?: boolean;
   /** objects kept as plain JSON (custom resources): wrong value types are the schema validation's to report (422), not the decoder's (400) */

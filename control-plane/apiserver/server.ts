@@ -141,7 +141,9 @@ export class ApiServer {
     this.#serviceIps = new ServiceIpRange(opts.serviceCidr);
     this.#resources = resourceCatalog(this.#serviceIps, this.#nodePorts);
     for (const info of this.#resources) {
-      if (!info.virtual) this.registries.set(registryKey(info.group, info.resource), new Registry(info, opts.storage));
+      if (info.virtual) continue;
+      const key = info.alternateVersion ? servedVersionKey(info.group, info.version, info.resource) : registryKey(info.group, info.resource);
+      this.registries.set(key, new Registry(info, opts.storage));
     }
     this.#apiAudiences = opts.apiAudiences ?? [opts.serviceAccountTokens.issuer];
     this.#authenticator = new Authenticator({

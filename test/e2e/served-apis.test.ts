@@ -133,4 +133,52 @@ describe('the smaller built-in APIs', () => {
       ),
     ).toBe('Deployment/1/3/50');
   });
+
+  it('serves autoscalers at autoscaling/v1 too, CPU only, carrying the rest in annotations so a v1 round trip loses nothing', async () => {
+    const v1 = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      'apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: old-style, namespace: default}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: scaled}, maxReplicas: 4, targetCPUUtilizationPercentage: 60}\n',
+    );
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(
+      await api.kubectl('get', 'hpa', 'old-style', '-n', 'default', '-o', 'jsonpath={.apiVersion} {.spec.metrics[0].resource.target.averageUtilization}'),
+    ).toBe('autoscaling/v2 60');
+    const v2 = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: rich, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: scaled}
+  maxReplicas: 5
+  metrics:
+  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}
+  - {type: Resource, resource: {name: memory, target: {type: AverageValue, averageValue: 100Mi}}}
+  behavior: {scaleDown: {stabilizationWindowSeconds: 60}}
+`,
+    );
+    expect(v2.code, v2.stderr).toBe(0);
+    const asV1 = JSON.parse(await api.kubectl('get', 'horizontalpodautoscalers.v1.autoscaling', 'rich', '-n', 'default', '-o', 'json'));
+    expect(asV1.apiVersion).toBe('autoscaling/v1');
+    expect(asV1.spec.targetCPUUtilizationPercentage).toBe(70);
+    expect(JSON.parse(asV1.metadata.annotations['autoscaling.alpha.kubernetes.io/metrics'])[0].resource.name).toBe('memory');
+    // written back through v1 with a new maximum: the memory metric and the behavior are still there
+    asV1.spec.maxReplicas = 6;
+    const replaced = await api.kubectlResult(['replace', '-f', '-'], JSON.stringify(asV1));
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(
+      await api.kubectl(
+        'get',
+        'hpa',
+        'rich',
+        '-n',
+        'default',
+        '-o',
+        'jsonpath={.spec.maxReplicas} {.spec.metrics[*].resource.name} {.spec.behavior.scaleDown.stabilizationWindowSeconds}',
+      ),
+    ).toBe('6 cpu memory 60');
+    // and the annotations that carried them through v1 are not stored
+    const stored = JSON.parse(await api.kubectl('get', 'hpa', 'rich', '-n', 'default', '-o', 'json'));
+    expect(Object.keys(stored.metadata.annotations ?? {}).filter((k) => k.startsWith('autoscaling.alpha.kubernetes.io/'))).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { HorizontalPodAutoscaler, HPAScalingRules, MetricSpec } from 'kubernetes-types/autoscaling/v2.js';
 import { fieldErrors, isQuantity, type StatusCause } from '../../../apimachinery/index.ts';
-import type { Obj, Strategy } from '../resource-info.ts';
+import type { Obj, StorageMapping, Strategy } from '../resource-info.ts';
 import { age } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.ts';
 
@@ -121,3 +121,126 @@ function targetsCell(hpa: HorizontalPodAutoscaler): string {
     })
     .join(', ');
 }
+
+// autoscaling/v1 is the same stored objects seen through CPU utilization
+// alone: what v1 has no field for (other metrics, their readings, behavior,
+// conditions) travels in annotations, as Kubernetes carries it, so an object
+// read and written back through v1 loses nothing.
+const V1_ANNOTATIONS = {
+  metrics: 'autoscaling.alpha.kubernetes.io/metrics',
+  currentMetrics: 'autoscaling.alpha.kubernetes.io/current-metrics',
+  behavior: 'autoscaling.alpha.kubernetes.io/behavior',
+  conditions: 'autoscaling.alpha.kubernetes.io/conditions',
+} as const;
+
+interface HpaV1 {
+  spec?: { scaleTargetRef?: unknown; minReplicas?: number; maxReplicas?: number; targetCPUUtilizationPercentage?: number };
+  status?: {
+    observedGeneration?: number;
+    lastScaleTime?: string;
+    currentReplicas?: number;
+    desiredReplicas?: number;
+    currentCPUUtilizationPercentage?: number;
+  };
+}
+
+const isCpuUtilization = (m: MetricSpec) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target.type === 'Utilization';
+
+/** Reads an annotation's JSON (a malformed one counts as absent). */
+function annotationJson<T>(annotations: Record<string, string>, key: string): T | undefined {
+  const text = annotations[key];
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export const horizontalPodAutoscalerV1Storage: StorageMapping = {
+  group: 'autoscaling',
+  resource: 'horizontalpodautoscalers',
+  toStorage(obj) {
+    const v1 = obj as unknown as HpaV1;
+    const annotations = { ...(obj.metadata.annotations ?? {}) };
+    const others = annotationJson<MetricSpec[]>(annotations, V1_ANNOTATIONS.metrics) ?? [];
+    const behavior = annotationJson<HorizontalPodAutoscaler['spec']>(annotations, V1_ANNOTATIONS.behavior);
+    const currentOthers = annotationJson<unknown[]>(annotations, V1_ANNOTATIONS.currentMetrics) ?? [];
+    const conditions = annotationJson<unknown[]>(annotations, V1_ANNOTATIONS.conditions);
+    for (const key of Object.values(V1_ANNOTATIONS)) delete annotations[key];
+    const target = v1.spec?.targetCPUUtilizationPercentage;
+    const metrics = [
+      ...(target !== undefined ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } }] : []),
+      ...others,
+    ];
+    // a v1 autoscaler without a target scales on 80 % CPU, as v2's default
+    if (!metrics.length) metrics.push(structuredClone(DEFAULT_METRIC) as (typeof metrics)[number]);
+    const current = v1.status?.currentCPUUtilizationPercentage;
+    const { targetCPUUtilizationPercentage: _t, ...spec } = v1.spec ?? {};
+    const { currentCPUUtilizationPercentage: _c, ...status } = v1.status ?? {};
+    return {
+      ...obj,
+      apiVersion: 'autoscaling/v2',
+      metadata: { ...obj.metadata, annotations: Object.keys(annotations).length ? annotations : undefined },
+      spec: { ...spec, ...(metrics.length ? { metrics } : {}), ...(behavior ? { behavior } : {}) },
+      status: {
+        ...status,
+        desiredReplicas: status.desiredReplicas ?? 0,
+        ...(current !== undefined || currentOthers.length
+          ? {
+              currentMetrics: [
+                ...(current !== undefined ? [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: current } } }] : []),
+                ...currentOthers,
+              ],
+            }
+          : {}),
+        ...(conditions ? { conditions } : {}),
+      },
+    } as Obj;
+  },
+  fromStorage(obj) {
+    const hpa = obj as unknown as HorizontalPodAutoscaler;
+    const metrics = hpa.spec?.metrics ?? [];
+    const cpu = metrics.find(isCpuUtilization);
+    const others = metrics.filter((m) => m !== cpu);
+    const current = hpa.status?.currentMetrics ?? [];
+    const currentCpu = current.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.current.averageUtilization !== undefined);
+    const currentOthers = current.filter((m) => m !== currentCpu);
+    const annotations: Record<string, string> = { ...(obj.metadata.annotations ?? {}) };
+    if (others.length) annotations[V1_ANNOTATIONS.metrics] = JSON.stringify(others);
+    if (currentOthers.length) annotations[V1_ANNOTATIONS.currentMetrics] = JSON.stringify(currentOthers);
+    if (hpa.spec?.behavior) annotations[V1_ANNOTATIONS.behavior] = JSON.stringify(hpa.spec.behavior);
+    if (hpa.status?.conditions?.length) annotations[V1_ANNOTATIONS.conditions] = JSON.stringify(hpa.status.conditions);
+    const { metrics: _m, behavior: _b, ...spec } = hpa.spec ?? ({} as NonNullable<HorizontalPodAutoscaler['spec']>);
+    const { currentMetrics: _cm, conditions: _c, ...status } = hpa.status ?? ({ desiredReplicas: 0 } as NonNullable<HorizontalPodAutoscaler['status']>);
+    return {
+      ...obj,
+      apiVersion: 'autoscaling/v1',
+      metadata: { ...obj.metadata, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      spec: { ...spec, ...(cpu ? { targetCPUUtilizationPercentage: cpu.resource?.target.averageUtilization } : {}) },
+      status: { ...status, ...(currentCpu ? { currentCPUUtilizationPercentage: currentCpu.resource?.current.averageUtilization } : {}) },
+    } as Obj;
+  },
+};
+
+/** The v1 view's own rules: the v2 rules on what it carries. */
+export const horizontalPodAutoscalerV1Strategy: Strategy = {
+  requiredStatus: { desiredReplicas: 0 },
+  defaults(obj) {
+    const spec = ((obj as unknown as HpaV1).spec ??= {});
+    spec.minReplicas ??= 1;
+  },
+  prepareForCreate(obj) {
+    obj.status = { desiredReplicas: 0 };
+  },
+  validate(obj) {
+    const v1 = obj as unknown as HpaV1;
+    const target = v1.spec?.targetCPUUtilizationPercentage;
+    const causes = horizontalPodAutoscalerStrategy.validate?.(horizontalPodAutoscalerV1Storage.toStorage(structuredClone(obj))) ?? [];
+    if (target !== undefined && !(target >= 1))
+      causes.push(fieldErrors.invalid('spec.targetCPUUtilizationPercentage', target, 'must be greater than or equal to 1'));
+    return causes;
+  },
+  columns: horizontalPodAutoscalerStrategy.columns,
+  cells: (obj) => horizontalPodAutoscalerStrategy.cells?.(horizontalPodAutoscalerV1Storage.toStorage(structuredClone(obj))) ?? [],
+};
