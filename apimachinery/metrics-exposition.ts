@@ -6,8 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // no `_total` (kubelet_evictions) is typed `unknown` in OpenMetrics rather
 // than have its samples renamed, so a query works whichever format was scraped.
 
-export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 const OPENMETRICS_VERSIONS = new Set(['1.0.0', '0.0.1']);
 
