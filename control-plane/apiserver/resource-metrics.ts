@@ -55,7 +55,17 @@ export async function serveResourceMetrics(a: {
 }): Promise<object> {
   if (a.resource !== 'nodes' && a.resource !== 'pods') throw new ApiError('NotFound', 'the server could not find the requested resource');
   const selector = parseLabelSelector(a.query.get('labelSelector') ?? '');
-  const nodeList = ((await a.nodes.list({})).items as unknown as Node[]).filter((n) => a.resource !== 'nodes' || !a.name || n.metadata?.name === a.name);
+  // pods' metrics come only from the nodes the selected pods run on (an autoscaler asks every few seconds)
+  const selectedPods =
+    a.resource === 'pods'
+      ? ((await a.pods.list({ namespace: a.namespace })).items as unknown as Pod[]).filter(
+          (p) => (!a.name || p.metadata?.name === a.name) && matchesLabels(selector, p.metadata?.labels),
+        )
+      : [];
+  const podNodes = new Set(selectedPods.map((p) => p.spec?.nodeName));
+  const nodeList = ((await a.nodes.list({})).items as unknown as Node[]).filter((n) =>
+    a.resource === 'nodes' ? !a.name || n.metadata?.name === a.name : podNodes.has(n.metadata?.name),
+  );
   const summaries = new Map<string, Summary>();
   await Promise.all(
     nodeList.map(async (n) => {
@@ -81,14 +91,12 @@ export async function serveResourceMetrics(a: {
       ? single(items, 'nodes', a.name, 'NodeMetrics')
       : { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items: items.map((i) => ({ kind: 'NodeMetrics', apiVersion: API_VERSION, ...i })) };
   }
-  const pods = new Map(
-    ((await a.pods.list({ namespace: a.namespace })).items as unknown as Pod[]).map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]),
-  );
+  const pods = new Map(selectedPods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
   const items = [...summaries.values()]
     .flatMap((s) => s.pods)
     .flatMap((p) => {
       const pod = pods.get(`${p.podRef.namespace}/${p.podRef.name}`);
-      if (!pod || (a.name && p.podRef.name !== a.name) || !matchesLabels(selector, pod.metadata?.labels)) return [];
+      if (!pod) return [];
       const time = p.containers[0]?.cpu?.time ?? now;
       return [
         {

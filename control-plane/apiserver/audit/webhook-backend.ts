@@ -32,6 +32,8 @@ export class AuditWebhookBackend {
   #timer: NodeJS.Timeout | undefined;
   /** events taken and not yet delivered or dropped */
   #held = 0;
+  /** events dropped since the buffer filled */
+  #dropped = 0;
   readonly #sending = new Set<Promise<void>>();
   readonly #closing = new AbortController();
 
@@ -41,8 +43,13 @@ export class AuditWebhookBackend {
 
   write(event: object): void {
     if (this.#held >= this.#o.bufferSize) {
-      this.#o.log.warn({ bufferSize: this.#o.bufferSize }, 'audit webhook buffer full; event dropped');
+      // said once per spell of dropping, with the count when it ends
+      if (this.#dropped++ === 0) this.#o.log.warn({ bufferSize: this.#o.bufferSize }, 'audit webhook buffer full; dropping events');
       return;
+    }
+    if (this.#dropped > 0) {
+      this.#o.log.warn({ dropped: this.#dropped }, 'audit webhook buffer has room again');
+      this.#dropped = 0;
     }
     this.#held++;
     this.#batch.push(event);
