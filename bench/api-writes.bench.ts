@@ -52,11 +52,15 @@ async function writes(api: TestApiServer, run: WriteRun): Promise<{ writesPerSec
   return { writesPerSec: Math.round(run.total / seconds), p50Ms: +percentile(latencies, 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1) };
 }
 
-/** The cost of being scraped: the same writes with and without a scraper on /metrics each second, in turns. */
+/**
+ * The cost of being scraped: the same writes with and without a scraper on
+ * /metrics each second, in turns, each mode going first in half the rounds
+ * (the second run of a round meets a warmer process and a larger store).
+ */
 async function scrapeCost(api: TestApiServer, backend: string): Promise<void> {
   const rates = { quiet: [] as number[], scraped: [] as number[] };
-  for (let round = 0; round < 3; round++) {
-    for (const mode of ['quiet', 'scraped'] as const) {
+  for (let round = 0; round < 4; round++) {
+    for (const mode of round % 2 ? (['scraped', 'quiet'] as const) : (['quiet', 'scraped'] as const)) {
       const r = await writes(api, { backend, clients: 16, total: 2000, prefix: `${mode}${round}`, scrapeEveryMs: mode === 'scraped' ? 1000 : undefined });
       rates[mode].push(r.writesPerSec);
     }
