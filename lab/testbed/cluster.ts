@@ -19,10 +19,10 @@ export interface TestCluster {
   agent: ChildProcess;
   /** runs the real kubectl against this cluster; rejects with its stderr on a non-zero exit */
   kubectl(...args: string[]): Promise<string>;
-  /** stops the agent process and starts a new one with the same configuration */
-  restartAgent(): Promise<void>;
-  /** stops the agent process (its pods keep running in containerd) */
-  stopAgent(): Promise<void>;
+  /** stops the agent process (SIGTERM, or SIGKILL with `kill`) and starts a new one with the same configuration */
+  restartAgent(o?: { kill?: boolean }): Promise<void>;
+  /** stops the agent process (SIGTERM, or SIGKILL with `kill`); its pods keep running in containerd */
+  stopAgent(o?: { kill?: boolean }): Promise<void>;
   /** stops the API server (SIGKILL, or a clean stop), leaves it down for `downMs` (running `whileDown` meanwhile), and starts it again on its state and port */
   restartServer(opts: { kill: boolean; downMs: number; whileDown?: () => Promise<void> }): Promise<void>;
   /** starts the bundled CSI driver as a process announcing itself to the agent (state in the test node's directory) */
@@ -104,11 +104,12 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
     },
     kubectlResult,
     kubectl,
-    async restartAgent() {
-      await cluster.stopAgent();
+    async restartAgent(o = {}) {
+      await cluster.stopAgent(o);
       agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     },
-    async stopAgent() {
+    async stopAgent(o = {}) {
+      if (o.kill && agent?.pid) process.kill(agent.pid, 'SIGKILL');
       if (agent?.pid) await stopPid(agent.pid, 10_000);
       agent = undefined;
     },

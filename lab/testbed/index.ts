@@ -13,5 +13,7 @@ export type { RawRequest } from './raw-request.ts';
 export { startTestSystemd } from './systemd.ts';
 export type { TestSystemd, TestSystemdOptions } from './systemd.ts';
 export { forwardTcp } from './forward.ts';
+export { NO_LEAKS, nodeLeaks } from './leaks.ts';
+export type { NodeLeaks } from './leaks.ts';
 export { bootHosts } from './booted-hosts.ts';
 export type { BootedHost, BootedHosts } from './booted-hosts.ts';

@@ -25,8 +25,8 @@ export interface TestNode {
   ipamDir: string;
   cri: CriClient;
   containerd: ChildProcess;
-  /** stops containerd (its containers keep running under their shims) */
-  stopContainerd(): Promise<void>;
+  /** stops containerd (SIGTERM, or SIGKILL with `kill`); its containers keep running under their shims */
+  stopContainerd(o?: { kill?: boolean }): Promise<void>;
   /** starts it again with the same configuration and waits until CRI answers */
   startContainerd(): Promise<void>;
   /** serve the CNI delegate in this process (integration tests; e2e leaves it to the agent) */
@@ -85,7 +85,8 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
   // with a systemd of the test's own, containerd runs beside it (runc hands it container PIDs)
   const spawn = () => spawnContainerd(layout, join(dir, 'containerd.log'), opts.systemd?.inside);
   let containerd: ChildProcess | undefined = await spawn();
-  const stopContainerd = async () => {
+  const stopContainerd = async (o: { kill?: boolean } = {}) => {
+    if (o.kill && containerd?.pid) process.kill(containerd.pid, 'SIGKILL');
     if (containerd?.pid) await stopPid(containerd.pid, 10_000);
     containerd = undefined;
   };

@@ -10,7 +10,7 @@ import { applyManifest, eventsOf, startTestCluster, type TestCluster } from '../
 let c: TestCluster;
 
 beforeAll(async () => {
-  c = await startTestCluster('hpa', 231, { serverArgs: ['--horizontal-pod-autoscaler-sync-period=2s'] });
+  c = await startTestCluster('hpa', 233, { serverArgs: ['--horizontal-pod-autoscaler-sync-period=2s'] });
 });
 
 afterAll(async () => {
