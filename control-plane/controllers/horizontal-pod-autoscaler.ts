@@ -9,6 +9,7 @@ import {
   parseQuantity,
   requeueAfter,
   rfc3339,
+  transitionTime,
   watch,
   type Informer,
   type ReconcileAction,
@@ -71,7 +72,7 @@ function mergeConditions(old: HorizontalPodAutoscalerCondition[] | undefined, ne
   const merged = (old ?? []).filter((c) => !next.some((n) => n.type === c.type));
   for (const n of next) {
     const before = old?.find((c) => c.type === n.type);
-    merged.push(before?.status === n.status ? { ...n, lastTransitionTime: before.lastTransitionTime } : n);
+    merged.push({ ...n, lastTransitionTime: transitionTime(before, n.status, n.lastTransitionTime ?? rfc3339()) });
   }
   return merged;
 }
@@ -305,6 +306,8 @@ export class HorizontalPodAutoscalerController implements Controller {
       ...(hpa.metadata?.generation ? { observedGeneration: hpa.metadata.generation } : {}),
       conditions: mergeConditions(hpa.status?.conditions, s.conditions),
     };
+    // nothing new seen: no write (and no watch event for every watcher) each period
+    if (JSON.stringify(status) === JSON.stringify(hpa.status)) return;
     await this.#ctx.client.update(
       { ...HORIZONTAL_POD_AUTOSCALERS, version: 'v2', namespace: hpa.metadata?.namespace, name: hpa.metadata?.name, subresource: 'status' },
       { ...hpa, status },

@@ -1,5 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../apimachinery/index.ts';
+import { isPodReady } from './controller-ref.ts';
 
 // How many replicas a resource metric asks for, as Kubernetes' replica
 // calculator reckons it: the usage of the ready pods against their requests
@@ -26,8 +27,12 @@ export interface ReplicaProposal {
   averageValue: number;
 }
 
-/** A pod's request for a resource, summed over its containers; undefined where a container has none. */
-function podRequest(pod: Pod, resource: string): number | undefined {
+/**
+ * A pod's request for a resource as the autoscaler counts it: its app containers' requests
+ * summed, undefined where one has none (not apimachinery's podRequest, which adds init
+ * containers and overhead, as the scheduler counts).
+ */
+function containersRequest(pod: Pod, resource: string): number | undefined {
   let sum = 0;
   for (const c of pod.spec?.containers ?? []) {
     const r = c.resources?.requests?.[resource];
@@ -36,8 +41,6 @@ function podRequest(pod: Pod, resource: string): number | undefined {
   }
   return sum;
 }
-
-const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 /**
  * The replicas `target` asks for, from the pods the scale selects and their
@@ -56,14 +59,14 @@ export function resourceReplicas(o: { current: number; pods: Pod[]; usage: Map<s
   for (const p of pods) {
     if (!usage.has(p.metadata?.name ?? '')) missing.push(p);
     // a CPU reading of a pod not yet ready says little about the load it will carry
-    else if (target.resource === 'cpu' && (p.status?.phase === 'Pending' || !isReady(p))) unready.push(p);
+    else if (target.resource === 'cpu' && (p.status?.phase === 'Pending' || !isPodReady(p))) unready.push(p);
     else measured.push(p);
   }
   if (!measured.length) throw new Error(`did not receive metrics for targeted pods (pods might be unready)`);
   const requests = new Map<string, number>();
   if (target.averageUtilization !== undefined) {
     for (const p of pods) {
-      const r = podRequest(p, target.resource);
+      const r = containersRequest(p, target.resource);
       if (r === undefined || r === 0) throw new Error(`missing request for ${target.resource} in pod ${p.metadata?.namespace}/${p.metadata?.name}`);
       requests.set(p.metadata?.name ?? '', r);
     }

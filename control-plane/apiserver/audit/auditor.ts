@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { RequestAttributes, UserInfo } from '../../auth/index.ts';
-import { auditDecision, type AuditDecision, type AuditPolicy, type AuditStage } from './policy.ts';
+import { atLeast, auditDecision, type AuditDecision, type AuditPolicy, type AuditStage } from './policy.ts';
 
 // Audit events (audit.k8s.io/v1 Event) for each request the policy logs: one
 // at RequestReceived and one at ResponseComplete (less the omitted stages),
@@ -32,16 +32,14 @@ export function auditRequestObject(body: unknown): void {
   const metadata = (body as { metadata?: { name?: unknown; namespace?: unknown } } | undefined)?.metadata;
   if (typeof metadata?.name === 'string' && metadata.name) c.objectName = metadata.name;
   if (typeof metadata?.namespace === 'string' && metadata.namespace) c.objectNamespace = metadata.namespace;
-  if (c.decision.level === 'Request' || c.decision.level === 'RequestResponse') c.requestObject = body;
+  if (atLeast(c.decision.level, 'Request')) c.requestObject = body;
 }
 
 /** A response body as sent, for the audit event (kept only at RequestResponse). */
 export function auditResponseText(text: string): void {
   const c = capturing.getStore();
-  if (c?.decision.level === 'RequestResponse') c.responseText = text;
+  if (c && atLeast(c.decision.level, 'RequestResponse')) c.responseText = text;
 }
-
-const LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'];
 
 /**
  * An annotation on the audit event of the request being handled, kept where
@@ -49,7 +47,7 @@ const LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'];
  */
 export function auditAnnotation(key: string, value: string, level: 'Metadata' | 'Request' = 'Metadata'): void {
   const c = capturing.getStore();
-  if (c && LEVELS.indexOf(c.decision.level) >= LEVELS.indexOf(level)) c.annotations[key] ??= value;
+  if (c && atLeast(c.decision.level, level)) c.annotations[key] ??= value;
 }
 
 export interface AuditSink {

@@ -9,6 +9,9 @@ import type { RequestAttributes, UserInfo } from '../../auth/index.ts';
 export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
 export type AuditStage = 'RequestReceived' | 'ResponseStarted' | 'ResponseComplete' | 'Panic';
 const LEVELS: readonly AuditLevel[] = ['None', 'Metadata', 'Request', 'RequestResponse'];
+
+/** Whether an event logged at `level` carries what `least` asks for (levels only add to each other). */
+export const atLeast = (level: AuditLevel, least: AuditLevel): boolean => LEVELS.indexOf(level) >= LEVELS.indexOf(least);
 const STAGES: readonly AuditStage[] = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'];
 
 interface GroupResources {

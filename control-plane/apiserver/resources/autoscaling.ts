@@ -236,11 +236,11 @@ export const horizontalPodAutoscalerV1Strategy: Strategy = {
   validate(obj) {
     const v1 = obj as unknown as HpaV1;
     const target = v1.spec?.targetCPUUtilizationPercentage;
-    const causes = horizontalPodAutoscalerStrategy.validate?.(horizontalPodAutoscalerV1Storage.toStorage(structuredClone(obj))) ?? [];
+    const causes = horizontalPodAutoscalerStrategy.validate?.(horizontalPodAutoscalerV1Storage.toStorage(obj)) ?? [];
     if (target !== undefined && !(target >= 1))
       causes.push(fieldErrors.invalid('spec.targetCPUUtilizationPercentage', target, 'must be greater than or equal to 1'));
     return causes;
   },
   columns: horizontalPodAutoscalerStrategy.columns,
-  cells: (obj) => horizontalPodAutoscalerStrategy.cells?.(horizontalPodAutoscalerV1Storage.toStorage(structuredClone(obj))) ?? [],
+  cells: (obj) => horizontalPodAutoscalerStrategy.cells?.(horizontalPodAutoscalerV1Storage.toStorage(obj)) ?? [],
 };
