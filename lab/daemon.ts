@@ -27,10 +27,10 @@ export async function readPid(pidFile: string): Promise<number | null> {
   return pid > 0 && isAlive(pid) ? pid : null;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+/** SIGTERM (or `first`), then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopPid(pid: number, graceMs = 10_000, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, first);
   } catch {
     return;
   }

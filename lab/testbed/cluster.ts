@@ -109,8 +109,7 @@ export async function startTestCluster(name: string, subnetIndex: number, opts: 
       agent = await spawnLogged(agentArgv, join(node.dir, 'agent.log'));
     },
     async stopAgent(o = {}) {
-      if (o.kill && agent?.pid) process.kill(agent.pid, 'SIGKILL');
-      if (agent?.pid) await stopPid(agent.pid, 10_000);
+      if (agent?.pid) await stopPid(agent.pid, 10_000, o.kill ? 'SIGKILL' : 'SIGTERM');
       agent = undefined;
     },
     async restartServer({ kill, downMs, whileDown }) {

@@ -86,8 +86,7 @@ export async function startTestNode(name: string, subnetIndex: number, opts: { r
   const spawn = () => spawnContainerd(layout, join(dir, 'containerd.log'), opts.systemd?.inside);
   let containerd: ChildProcess | undefined = await spawn();
   const stopContainerd = async (o: { kill?: boolean } = {}) => {
-    if (o.kill && containerd?.pid) process.kill(containerd.pid, 'SIGKILL');
-    if (containerd?.pid) await stopPid(containerd.pid, 10_000);
+    if (containerd?.pid) await stopPid(containerd.pid, 10_000, o.kill ? 'SIGKILL' : 'SIGTERM');
     containerd = undefined;
   };
   const cri = new CriClient(layout.socket);
