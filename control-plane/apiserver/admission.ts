@@ -3,7 +3,7 @@ import type { LimitRange, PersistentVolumeClaim, Pod, PodTemplateSpec } from 'ku
 import { admitClaimLimits, admitPodLimits } from './limit-ranger.ts';
 import type { UserInfo } from '../auth/index.ts';
 import { admitPod, checkPodTemplate } from './pod-security/index.ts';
-import type { Operation, WebhookAttributes } from './admission-webhooks/index.ts';
+import { equivalentsOf, type EquivalentResource, type Operation, type WebhookAttributes, type WriteKind } from './admission-webhooks/index.ts';
 import { admitCsrApproval, admitCsrCreate, admitCsrSigning } from './csr-admission.ts';
 import { admitNodeRestriction, restrictsWrite } from './node-restriction.ts';
 import { admitPriority } from './priority-admission.ts';
@@ -183,14 +183,28 @@ async function requireNamespace(a: AdmissionRequest): Promise<void> {
   if (ns.metadata.deletionTimestamp) throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
 }
 
+/** The other served versions of each resource (the registries change only as a whole, when a definition does). */
+const equivalentsCache = new WeakMap<Registry, Map<string, EquivalentResource[]>>();
+function equivalents(a: AdmissionRequest, subresource: string): EquivalentResource[] {
+  let bySubresource = equivalentsCache.get(a.reg);
+  if (!bySubresource) equivalentsCache.set(a.reg, (bySubresource = new Map()));
+  let found = bySubresource.get(subresource);
+  if (!found) {
+    const served = new Set([...a.ctx.registries.values()].map((r) => r.info));
+    bySubresource.set(subresource, (found = equivalentsOf(a.reg.info, served, subresource)));
+  }
+  return found;
+}
+
 /** The kind of write a webhook's or policy's rules are matched against. */
-const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) => ({
+const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: string | undefined): WriteKind & { operation: Operation } => ({
   operation,
   group: a.reg.info.group,
   version: a.reg.info.version,
   resource: a.reg.info.resource,
   subresource: subresource ?? '',
   namespaced: a.reg.info.namespaced,
+  equivalents: () => equivalents(a, subresource ?? ''),
 });
 
 /** Whether any admission policy or webhook may take a write of this kind (else nothing is read for them). */

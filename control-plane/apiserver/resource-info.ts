@@ -78,6 +78,8 @@ export interface StorageMapping {
   resource: string;
   toStorage(obj: Obj): Obj;
   fromStorage(obj: Obj): Obj;
+  /** where conversion is a call away (a custom resource's conversion webhook): an object in another version */
+  convert?(obj: Obj, apiVersion: string): Promise<Obj>;
 }
 
 export interface ResourceInfo {

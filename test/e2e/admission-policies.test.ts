@@ -2,7 +2,9 @@
 // comes from a ConfigMap param refuses a Deployment over it (Deny), a second
 // binding only warns (Warn), a messageExpression words the refusal, and a
 // policy whose CEL does not compile is refused; an Audit binding's failures
-// and a policy's auditAnnotations land in the audit log.
+// and a policy's auditAnnotations land in the audit log; a policy for
+// autoscaling/v1 judges autoscaling/v2 writes converted to v1 (matchPolicy
+// Equivalent), one of matchPolicy Exact leaves them alone.
 import { describe, expect, it } from 'vitest';
 import { useTestApiServer } from '../harness/api-server.ts';
 import { auditEvents, auditFlags, writeAuditPolicy } from '../harness/audit-log.ts';
@@ -145,5 +147,45 @@ spec: {policyName: audited.example.com, validationActions: [Audit]}
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('spec.validations[0].expression: Invalid value: "object.spec.replicas <=": compilation failed');
+  });
+
+  it('judges a v2 autoscaler converted to the v1 its constraints name under Equivalent, and not under Exact', async () => {
+    const policy = (name: string, matchPolicy: string) => `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ${name}}
+spec:
+  matchConstraints:
+    matchPolicy: ${matchPolicy}
+    resourceRules: [{apiGroups: [autoscaling], apiVersions: [v1], operations: [CREATE], resources: [horizontalpodautoscalers]}]
+  validations:
+  - expression: "object.apiVersion == 'autoscaling/v1' && object.spec.targetCPUUtilizationPercentage <= 90"
+    message: "${name}: at most 90 %"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ${name}}
+spec: {policyName: ${name}, validationActions: [Deny]}
+`;
+    const applied = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      `${policy('equivalent.example.com', 'Equivalent')}---\n${policy('exact.example.com', 'Exact')}`,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    const autoscaler = (name: string, utilization: number) => `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: ${name}, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: ${utilization}}}}]
+`;
+    await expect
+      .poll(async () => (await api.kubectlResult(['apply', '-f', '-'], autoscaler(`hot-${Date.now()}`, 95))).stderr, { timeout: 10_000 })
+      .toContain(
+        "ValidatingAdmissionPolicy 'equivalent.example.com' with binding 'equivalent.example.com' denied request: equivalent.example.com: at most 90 %",
+      );
+    const within = await api.kubectlResult(['apply', '-f', '-'], autoscaler('within', 85));
+    expect(within.code, within.stderr).toBe(0);
+    await api.kubectl('delete', 'validatingadmissionpolicybinding', 'equivalent.example.com', 'exact.example.com');
   });
 });

@@ -5,7 +5,10 @@
 // under failurePolicy Fail and is passed by under Ignore; selectors and rules
 // keep webhooks to what they name, and their own configurations never reach them;
 // a webhook of reinvocationPolicy IfNeeded is called again after a later one
-// changed the object; what webhooks did is in the audit log's annotations.
+// changed the object; what webhooks did is in the audit log's annotations;
+// a webhook for autoscaling/v1 sees autoscaling/v2 writes converted to v1
+// (matchPolicy Equivalent) and its patch lands back in v2, one of matchPolicy
+// Exact never sees them.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,14 +30,22 @@ let port = 0;
 let caBundle = '';
 /** the AdmissionReview requests the webhook answered: operation kind/name */
 const seen: string[] = [];
+/** the requests the autoscaler webhooks answered: path, kind's and requestKind's versions, object's apiVersion and target */
+const autoscalerReviews: string[] = [];
 
 interface Review {
   request: {
     uid: string;
     operation: string;
-    kind: { kind: string };
+    kind: { group: string; version: string; kind: string };
+    requestKind: { group: string; version: string; kind: string };
     name: string;
-    object?: { data?: Record<string, string>; metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+    object?: {
+      apiVersion?: string;
+      data?: Record<string, string>;
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { targetCPUUtilizationPercentage?: number };
+    };
   };
 }
 
@@ -66,6 +77,13 @@ beforeAll(async () => {
           patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
           auditAnnotations: { stamped: 'yes' },
         };
+      } else if (req.url === '/cpu-60' || req.url === '/exact') {
+        const { kind, requestKind, object } = request;
+        autoscalerReviews.push(`${req.url} ${kind.version} ${requestKind.version} ${object?.apiVersion} ${object?.spec?.targetCPUUtilizationPercentage}`);
+        if (req.url === '/cpu-60') {
+          const patch = [{ op: 'replace', path: '/spec/targetCPUUtilizationPercentage', value: 60 }];
+          response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+        }
       } else if (req.url === '/mutate') {
         const patch = [{ op: 'add', path: '/metadata/labels', value: { ...(request.object?.metadata?.labels ?? {}), mutated: 'yes' } }];
         response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
@@ -251,5 +269,48 @@ describe('admission webhooks', () => {
         'name="ValidatingAdmissionWebhook",type="validate",operation="CREATE",rejected="true"',
       ),
     );
+  });
+
+  it('shows a v2 autoscaler to a v1 webhook converted under matchPolicy Equivalent, its patch landing in v2; an Exact one is not called', async () => {
+    const v1Rules = 'rules: [{operations: [CREATE], apiGroups: [autoscaling], apiVersions: [v1], resources: [horizontalpodautoscalers]}]';
+    const forV1 = (kind: 'Mutating' | 'Validating', name: string, path: string, extra = '') =>
+      configuration(kind, name, path, extra).replace(/rules: \[.*\]/, v1Rules);
+    for (const c of [forV1('Mutating', 'cpu-sixty', '/cpu-60'), forV1('Validating', 'exact-v1', '/exact', '  matchPolicy: Exact\n')]) {
+      const r = await api.kubectlResult(['apply', '-f', '-'], c);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const autoscaler = (name: string) => `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: ${name}, namespace: hooked}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]
+`;
+    const read = (name: string) =>
+      api.kubectl('get', 'hpa.v2.autoscaling', name, '-n', 'hooked', '-o', 'jsonpath={.spec.metrics[0].resource.target.averageUtilization}');
+    await expect
+      .poll(
+        async () => {
+          const name = `scaled-${Date.now()}`;
+          const r = await api.kubectlResult(['apply', '-f', '-'], autoscaler(name));
+          expect(r.code, r.stderr).toBe(0);
+          return read(name);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('60');
+    // the webhook was asked about v1 (what it registered for), told the client wrote v2, and shown the object in v1
+    expect(autoscalerReviews.at(-1)).toBe('/cpu-60 v1 v2 autoscaling/v1 80');
+    // through v1 itself, both are called and nothing is converted
+    const direct = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      'apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: direct, namespace: hooked}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxReplicas: 2, targetCPUUtilizationPercentage: 90}\n',
+    );
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(autoscalerReviews.slice(-2).sort()).toEqual(['/cpu-60 v1 v1 autoscaling/v1 90', '/exact v1 v1 autoscaling/v1 60']);
+    expect(autoscalerReviews.filter((r) => r.startsWith('/exact'))).toHaveLength(1);
+    await api.kubectl('delete', 'mutatingwebhookconfiguration', 'cpu-sixty');
+    await api.kubectl('delete', 'validatingwebhookconfiguration', 'exact-v1');
   });
 });

@@ -1,6 +1,16 @@
 import { ApiError, fieldErrors, type Logger, type ObjectLabelSelector } from '../../../apimachinery/index.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
-import { admissionVariables, ruleMatches, selectorsMatch, toCel, type AdmissionSelectors, type WebhookAttributes } from '../admission-webhooks/index.ts';
+import {
+  admissionVariables,
+  ruleMatches,
+  rulesMatch,
+  selectorsMatch,
+  toCel,
+  viewedAs,
+  type AdmissionSelectors,
+  type RuleMatch,
+  type WebhookAttributes,
+} from '../admission-webhooks/index.ts';
 import type { RuleWithOperations } from '../admission-webhooks/configurations.ts';
 import { auditAnnotation } from '../audit/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
@@ -16,6 +26,7 @@ import type { Obj, Strategy } from '../resource-info.ts';
 interface MatchResources extends AdmissionSelectors {
   resourceRules?: RuleWithOperations[];
   excludeResourceRules?: RuleWithOperations[];
+  matchPolicy?: 'Exact' | 'Equivalent';
 }
 
 interface Validation {
@@ -70,6 +81,7 @@ export const admissionPolicyStrategy: Strategy = {
   defaults(obj) {
     const spec = (obj.spec ??= {}) as PolicySpec;
     spec.failurePolicy ??= 'Fail';
+    if (spec.matchConstraints) spec.matchConstraints.matchPolicy ??= 'Equivalent';
   },
   validate(obj) {
     const spec = (obj.spec ?? {}) as PolicySpec;
@@ -99,11 +111,12 @@ export const admissionPolicyBindingStrategy: Strategy = {
   },
 };
 
-async function matches(m: MatchResources | undefined, a: WebhookAttributes): Promise<boolean> {
-  if (!m) return true;
-  if (m.resourceRules && !m.resourceRules.some((r) => ruleMatches(r, a))) return false;
-  if (m.excludeResourceRules?.some((r) => ruleMatches(r, a))) return false;
-  return selectorsMatch(m, a);
+/** How a policy's match constraints or a binding's match resources take a write (undefined: not at all). */
+async function matches(m: MatchResources | undefined, a: WebhookAttributes): Promise<RuleMatch> {
+  if (!m) return { as: 'written' };
+  if (m.excludeResourceRules?.some((r) => ruleMatches(r, a))) return undefined;
+  const match: RuleMatch = m.resourceRules ? rulesMatch(m.resourceRules, m.matchPolicy, a) : { as: 'written' };
+  return match && (await selectorsMatch(m, a)) ? match : undefined;
 }
 
 const STATUS_CODE: Record<NonNullable<Validation['reason']>, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
@@ -138,8 +151,10 @@ export class AdmissionPolicies {
       const policy = this.#policies.get(b.policyName ?? '');
       if (!policy) continue;
       const spec = (policy.spec ?? {}) as PolicySpec;
-      if (!(await matches(spec.matchConstraints, a)) || !(await matches(b.matchResources, a))) continue;
-      const failures = await this.#evaluate(policy, b, a).catch((err: Error) => {
+      const match = await matches(spec.matchConstraints, a);
+      if (!match || !(await matches(b.matchResources, a))) continue;
+      // the policy sees the write in the version its constraints name
+      const failures = await this.#evaluate(policy, b, await viewedAs(a, match)).catch((err: Error) => {
         if (spec.failurePolicy === 'Ignore') {
           this.#log.warn({ policy: policy.metadata.name, err: err.message }, 'admission policy failed, failing open');
           return [];

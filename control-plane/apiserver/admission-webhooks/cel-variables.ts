@@ -13,6 +13,7 @@ export function toCel(value: unknown): unknown {
 }
 
 export function admissionVariables(a: WebhookAttributes): Record<string, unknown> {
+  const requested = a.requested ?? a;
   return {
     object: toCel(a.object ?? null),
     oldObject: toCel(a.oldObject ?? null),
@@ -23,6 +24,9 @@ export function admissionVariables(a: WebhookAttributes): Record<string, unknown
       kind: { group: a.group, version: a.version, kind: a.kind },
       resource: { group: a.group, version: a.version, resource: a.resource },
       subResource: a.subresource,
+      requestKind: { group: requested.group, version: requested.version, kind: requested.kind },
+      requestResource: { group: requested.group, version: requested.version, resource: requested.resource },
+      requestSubResource: a.subresource,
       userInfo: { username: a.user.name, groups: a.user.groups },
       dryRun: a.dryRun,
     }),

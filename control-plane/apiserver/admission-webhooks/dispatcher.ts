@@ -8,7 +8,8 @@ import type { Obj } from '../resource-info.ts';
 import { postToWebhook, type ServiceResolver } from '../webhook-client.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
 import { admissionVariables } from './cel-variables.ts';
-import { webhooksOf, type RuleWithOperations, type Webhook } from './configurations.ts';
+import { webhooksOf, type Webhook } from './configurations.ts';
+import { rulesMatch, type RuleMatch, type WriteKind } from './equivalents.ts';
 import { selectorsMatch } from './selectors.ts';
 
 // The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins: the
@@ -21,14 +22,11 @@ import { selectorsMatch } from './selectors.ts';
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 /** What a webhook is told of a write. */
-export interface WebhookAttributes {
+export interface WebhookAttributes extends WriteKind {
   operation: Operation;
-  group: string;
-  version: string;
-  resource: string;
-  subresource: string;
   kind: string;
-  namespaced: boolean;
+  /** the resource the client wrote, where these attributes show the write converted to an equivalent one */
+  requested?: { group: string; version: string; resource: string; kind: string };
   name: string;
   namespace: string;
   object?: Obj;
@@ -64,35 +62,28 @@ export interface WebhookDispatcherOptions {
 interface Configured {
   configuration: string;
   webhook: Webhook;
+  /** how its rules take the write */
+  match: NonNullable<RuleMatch>;
+}
+
+/** The write as a webhook or policy whose rules took it through an equivalent resource sees it: converted there. */
+export async function viewedAs(a: WebhookAttributes, match: NonNullable<RuleMatch>): Promise<WebhookAttributes> {
+  if (match.as === 'written') return a;
+  const e = match.resource;
+  return {
+    ...a,
+    group: e.group,
+    version: e.version,
+    resource: e.resource,
+    kind: e.kind,
+    requested: { group: a.group, version: a.version, resource: a.resource, kind: a.kind },
+    object: a.object && (await e.toEquivalent(a.object)),
+    oldObject: a.oldObject && (await e.toEquivalent(a.oldObject)),
+  };
 }
 
 const ADMISSION_GROUP = 'admissionregistration.k8s.io';
 const OPTIONS_KIND: Record<Operation, string> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions', CONNECT: '' };
-
-const listed = (xs: string[] | undefined, value: string) => !!xs?.some((x) => x === '*' || x === value);
-
-function resourceListed(patterns: string[] | undefined, resource: string, subresource: string): boolean {
-  return !!patterns?.some((p) => {
-    const [r, sub] = p.split('/') as [string, string | undefined];
-    if (sub === undefined) return !subresource && (r === '*' || r === resource);
-    return (r === '*' || r === resource) && (sub === '*' || sub === subresource);
-  });
-}
-
-/** Whether a rule (of a webhook, or an admission policy's match constraints) takes a write of this kind. */
-export function ruleMatches(
-  rule: RuleWithOperations,
-  a: Pick<WebhookAttributes, 'operation' | 'group' | 'version' | 'resource' | 'subresource' | 'namespaced'>,
-): boolean {
-  const scope = rule.scope ?? '*';
-  return (
-    listed(rule.operations, a.operation) &&
-    listed(rule.apiGroups, a.group) &&
-    listed(rule.apiVersions, a.version) &&
-    resourceListed(rule.resources, a.resource, a.subresource) &&
-    (scope === '*' || (scope === 'Namespaced') === a.namespaced)
-  );
-}
 
 export class WebhookDispatcher {
   readonly #configurations = { mutating: new Map<string, Webhook[]>(), validating: new Map<string, Webhook[]>() };
@@ -112,15 +103,20 @@ export class WebhookDispatcher {
   }
 
   /** The webhooks whose rules take this write, by configuration name (kube-apiserver's order). */
-  #candidates(kind: 'mutating' | 'validating', a: Parameters<typeof ruleMatches>[1]): Configured[] {
+  #candidates(kind: 'mutating' | 'validating', a: WriteKind): Configured[] {
     if (a.group === ADMISSION_GROUP) return [];
     return [...this.#configurations[kind].entries()]
       .sort(([x], [y]) => x.localeCompare(y))
-      .flatMap(([configuration, hooks]) => hooks.filter((w) => (w.rules ?? []).some((r) => ruleMatches(r, a))).map((webhook) => ({ configuration, webhook })));
+      .flatMap(([configuration, hooks]) =>
+        hooks.flatMap((webhook) => {
+          const match = rulesMatch(webhook.rules, webhook.matchPolicy, a);
+          return match ? [{ configuration, webhook, match }] : [];
+        }),
+      );
   }
 
   /** Whether any webhook's rules take writes of this kind (before selectors): the caller then reads what they need. */
-  interested(a: Parameters<typeof ruleMatches>[1]): boolean {
+  interested(a: WriteKind): boolean {
     return this.#candidates('mutating', a).length > 0 || this.#candidates('validating', a).length > 0;
   }
 
@@ -162,14 +158,17 @@ export class WebhookDispatcher {
     const invoked: { called: Configured; changesSeen: number }[] = [];
     let index = 0;
     const invoke = async (called: Configured, round: number) => {
-      const { webhook } = called;
-      const response = await this.#call(webhook, { ...a, object }, 'admit');
+      const { webhook, match } = called;
+      const seen = await viewedAs({ ...a, object }, match);
+      const response = await this.#call(webhook, seen, 'admit');
       if (!response) return;
       warnings.push(...(response.warnings ?? []));
       let mutated = false;
-      if (response.patch && object) {
+      if (response.patch && seen.object) {
         const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as fastJsonPatch.Operation[];
-        const patched = fastJsonPatch.applyPatch(structuredClone(object), ops, false, false).newDocument as Obj;
+        const applied = fastJsonPatch.applyPatch(structuredClone(seen.object), ops, false, false).newDocument as Obj;
+        // patched as the webhook saw it, kept in the written resource's form
+        const patched = match.as === 'equivalent' ? await match.resource.fromEquivalent(applied) : applied;
         mutated = JSON.stringify(patched) !== JSON.stringify(object);
         object = patched;
         const at = `round_${round}_index_${index}`;
@@ -187,7 +186,7 @@ export class WebhookDispatcher {
       if (mutated) changes++;
     };
     for (const called of this.#candidates('mutating', a)) {
-      if (!(await this.#selected(called.webhook, { ...a, object }))) continue;
+      if (!(await this.#selected(called.webhook, await viewedAs({ ...a, object }, called.match)))) continue;
       await invoke(called, 0);
       invoked.push({ called, changesSeen: changes });
     }
@@ -199,9 +198,12 @@ export class WebhookDispatcher {
 
   /** Sends the write to the validating webhooks at once; throws the first refusal, returns what they warned. */
   async validate(a: WebhookAttributes): Promise<string[]> {
-    const selected: Webhook[] = [];
-    for (const { webhook } of this.#candidates('validating', a)) if (await this.#selected(webhook, a)) selected.push(webhook);
-    const answers = await Promise.all(selected.map((w) => this.#call(w, a, 'validate')));
+    const selected: [Webhook, WebhookAttributes][] = [];
+    for (const { webhook, match } of this.#candidates('validating', a)) {
+      const seen = await viewedAs(a, match);
+      if (await this.#selected(webhook, seen)) selected.push([webhook, seen]);
+    }
+    const answers = await Promise.all(selected.map(([w, seen]) => this.#call(w, seen, 'validate')));
     return answers.flatMap((r) => r?.warnings ?? []);
   }
 
@@ -213,15 +215,14 @@ export class WebhookDispatcher {
     const report = (r: Pick<WebhookCall, 'code' | 'rejected' | 'rejection' | 'failedOpen'>) =>
       this.#observe?.({ name: w.name, type, operation: a.operation, seconds: (performance.now() - started) / 1000, ...r });
     const uid = randomUUID();
-    const gvk = { group: a.group, version: a.version, kind: a.kind };
-    const gvr = { group: a.group, version: a.version, resource: a.resource };
+    const requested = a.requested ?? a;
     const request = {
       uid,
-      kind: gvk,
-      resource: gvr,
+      kind: { group: a.group, version: a.version, kind: a.kind },
+      resource: { group: a.group, version: a.version, resource: a.resource },
       ...(a.subresource ? { subResource: a.subresource } : {}),
-      requestKind: gvk,
-      requestResource: gvr,
+      requestKind: { group: requested.group, version: requested.version, kind: requested.kind },
+      requestResource: { group: requested.group, version: requested.version, resource: requested.resource },
       ...(a.subresource ? { requestSubResource: a.subresource } : {}),
       name: a.name,
       ...(a.namespace ? { namespace: a.namespace } : {}),

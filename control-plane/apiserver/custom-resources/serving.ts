@@ -69,7 +69,8 @@ function versionInfo(s: CrdSpec, version: CrdVersion, terminating: () => boolean
  * of storage) and its schema's defaults filled in, so a default added to a
  * definition shows on objects stored before it (as Kubernetes defaults on read).
  */
-function presentedAs(version: CrdVersion, stored: ResourceInfo, converted: boolean): StorageMapping {
+function presentedAs(version: CrdVersion, stored: ResourceInfo, webhook?: ConversionWebhook): StorageMapping {
+  const converted = webhook !== undefined;
   const storedApiVersion = apiVersionOf(stored);
   const apiVersion = `${stored.group}/${version.name}`;
   const schema = version.schema?.openAPIV3Schema as JsonSchema | undefined;
@@ -82,6 +83,7 @@ function presentedAs(version: CrdVersion, stored: ResourceInfo, converted: boole
       if (schema) applyDefaults(schema, presented);
       return presented;
     },
+    ...(webhook ? { convert: async (obj: Obj, apiVersion: string) => (await webhook.convert([obj], apiVersion))[0] as Obj } : {}),
   };
 }
 
@@ -153,7 +155,7 @@ export class CustomResourceServer {
     this.#unregister(name);
     const terminating = () => this.#terminating.has(name);
     const plainInfo = versionInfo(s, stored, terminating);
-    const storageInfo = { ...plainInfo, storage: presentedAs(stored, plainInfo, false) };
+    const storageInfo = { ...plainInfo, storage: presentedAs(stored, plainInfo) };
     const registry = new Registry(storageInfo, this.#host.storage);
     await registry.startCache();
     const served: Served = { spec, registry, versions: [] };
@@ -164,7 +166,7 @@ export class CustomResourceServer {
     // as objects stored before the storage version changed are still in the version they were written in
     for (const version of servedVersions(s)) {
       const plain = version.name === stored.name && !webhook;
-      const info = plain ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook !== undefined) };
+      const info = plain ? storageInfo : { ...versionInfo(s, version, terminating), storage: presentedAs(version, plainInfo, webhook) };
       const versionStorage = webhook
         ? new ConvertingStorage(this.#host.storage, webhook, { served: apiVersionOf(info), stored: apiVersionOf(plainInfo) })
         : this.#host.storage;
