@@ -209,7 +209,10 @@ const webhookRequest = (a: AdmissionRequest, operation: Operation, subresource: 
 
 /** Whether any admission policy or webhook may take a write of this kind (else nothing is read for them). */
 const policiesOrWebhooksTake = (a: AdmissionRequest, operation: Operation, subresource: string | undefined) =>
-  a.ctx.policies.active || a.ctx.webhooks.interested(webhookRequest(a, operation, subresource));
+  a.ctx.policies.active ||
+  // mutating policies never take a delete
+  (operation !== 'DELETE' && a.ctx.mutatingPolicies.active) ||
+  a.ctx.webhooks.interested(webhookRequest(a, operation, subresource));
 
 /** What the webhooks are told of a write. */
 function webhookAttributes(a: AdmissionRequest, w: { operation: Operation; subresource?: string; name: string; obj?: Obj; old?: Obj }): WebhookAttributes {
@@ -257,20 +260,39 @@ async function plugins<W>(a: AdmissionRequest, s: Step, list: Plugin<W>[] | unde
   for (const p of list ?? []) await plugin(a, s, p.name, () => p.admit(a, w));
 }
 
-/** The mutating webhooks on an object about to be written: their patches land on `obj` itself. */
-async function mutateByWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
-  // nothing to do (and no defaulting ahead of the registry's) where no webhook takes this write
-  if (!a.ctx.webhooks.interested(attributes)) return;
-  await plugin(a, { type: 'admit', operation: attributes.operation }, 'MutatingAdmissionWebhook', async () => {
-    // webhooks see the object as it will be stored, its defaults filled in
-    a.reg.info.strategy?.defaults?.(obj);
-    const { object, warnings } = await a.ctx.webhooks.mutate(attributes);
-    a.warnings.push(...warnings);
-    if (object && object !== obj) {
-      for (const k of Object.keys(obj)) delete obj[k];
-      Object.assign(obj, object);
-    }
-  });
+/**
+ * The mutating admission policies, then the mutating webhooks, on an object
+ * about to be written: what they change lands on `obj` itself. A policy of
+ * reinvocationPolicy IfNeeded runs once more when a webhook changed the object
+ * after it.
+ */
+async function mutateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: WebhookAttributes, obj: Obj): Promise<void> {
+  const policies = a.ctx.mutatingPolicies.active;
+  const webhooks = a.ctx.webhooks.interested(attributes);
+  // nothing to do (and no defaulting ahead of the registry's) where neither takes this write
+  if (!policies && !webhooks) return;
+  const s: Step = { type: 'admit', operation: attributes.operation };
+  // policies and webhooks see the object as it will be stored, its defaults filled in
+  a.reg.info.strategy?.defaults?.(obj);
+  let object = obj;
+  const byPolicies = (reinvocation: boolean) =>
+    plugin(a, s, 'MutatingAdmissionPolicy', async () => {
+      object = (await a.ctx.mutatingPolicies.mutate({ ...attributes, object }, reinvocation)) ?? object;
+    });
+  if (policies) await byPolicies(false);
+  if (webhooks) {
+    const before = JSON.stringify(object);
+    await plugin(a, s, 'MutatingAdmissionWebhook', async () => {
+      const mutated = await a.ctx.webhooks.mutate({ ...attributes, object });
+      a.warnings.push(...mutated.warnings);
+      object = mutated.object ?? object;
+    });
+    if (policies && JSON.stringify(object) !== before) await byPolicies(true);
+  }
+  if (object !== obj) {
+    for (const k of Object.keys(obj)) delete obj[k];
+    Object.assign(obj, object);
+  }
 }
 
 /** The validating admission policies, then the validating webhooks, each adding what it warns of. */
@@ -301,7 +323,7 @@ export async function admitCreate(a: AdmissionRequest, obj: Obj): Promise<void> 
   await step(a, admit, async () => {
     if (a.namespace) await plugin(a, admit, 'NamespaceLifecycle', () => requireNamespace(a));
     await plugins(a, admit, own?.create, obj);
-    await mutateByWebhooks(a, attributes(), obj);
+    await mutateByPoliciesAndWebhooks(a, attributes(), obj);
   });
   const validate: Step = { type: 'validate', operation: 'CREATE' };
   await step(a, validate, async () => {
@@ -337,7 +359,7 @@ export async function admitUpdate(a: AdmissionRequest, w: UpdateWrite): Promise<
   const admit: Step = { type: 'admit', operation: 'UPDATE' };
   await step(a, admit, async () => {
     await plugins(a, admit, updatePlugins(a, w.subresource), w);
-    if (webhooks) await mutateByWebhooks(a, attributes(), w.obj);
+    if (webhooks) await mutateByPoliciesAndWebhooks(a, attributes(), w.obj);
   });
   if (webhooks) await step(a, { type: 'validate', operation: 'UPDATE' }, () => validateByPoliciesAndWebhooks(a, attributes()));
 }

@@ -1,7 +1,12 @@
 import { limitRangeStrategy } from './resources/limit-ranges.ts';
 import { COMPONENT_STATUSES } from './component-statuses.ts';
 import { webhookConfigurationStrategy } from './admission-webhooks/index.ts';
-import { admissionPolicyBindingStrategy, admissionPolicyStrategy } from './admission-policies/index.ts';
+import {
+  admissionPolicyBindingStrategy,
+  admissionPolicyStrategy,
+  mutatingAdmissionPolicyBindingStrategy,
+  mutatingAdmissionPolicyStrategy,
+} from './admission-policies/index.ts';
 import type { ObjectLabelSelector } from '../../apimachinery/index.ts';
 import type { Obj, ResourceInfo, ScaleInfo } from './resource-info.ts';
 import { controllerRevisionStrategy, daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './resources/apps.ts';
@@ -67,6 +72,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
   const storage = of('storage.k8s.io', 'v1');
   const networking = of('networking.k8s.io', 'v1');
   const admissionRegistration = of('admissionregistration.k8s.io', 'v1');
+  const admissionRegistrationBeta = of('admissionregistration.k8s.io', 'v1beta1');
   const dra = of('resource.k8s.io', 'v1');
   const flowControl = of('flowcontrol.apiserver.k8s.io', 'v1');
   const review = (group: string, resource: string, kind: string, namespaced: boolean) =>
@@ -164,6 +170,8 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     admissionRegistration('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, { strategy: webhookConfigurationStrategy(true) }),
     admissionRegistration('validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { subresources: STATUS, strategy: admissionPolicyStrategy }),
     admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false, { strategy: admissionPolicyBindingStrategy }),
+    admissionRegistrationBeta('mutatingadmissionpolicies', 'MutatingAdmissionPolicy', false, { strategy: mutatingAdmissionPolicyStrategy }),
+    admissionRegistrationBeta('mutatingadmissionpolicybindings', 'MutatingAdmissionPolicyBinding', false, { strategy: mutatingAdmissionPolicyBindingStrategy }),
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),

@@ -3,7 +3,7 @@ import type { ServiceAccountTokens } from '../auth/index.ts';
 import type { ModelSchemas } from './openapi/model-schemas.ts';
 import type { PodSecurityConfig } from './pod-security/index.ts';
 import type { WebhookDispatcher } from './admission-webhooks/index.ts';
-import type { AdmissionPolicies } from './admission-policies/index.ts';
+import type { AdmissionPolicies, MutatingAdmissionPolicies } from './admission-policies/index.ts';
 import type { KubeletClientConfig } from './pod-log.ts';
 import type { Registry } from './registry.ts';
 import type { ReviewContext } from './reviews.ts';
@@ -26,6 +26,8 @@ export interface RestContext {
   webhooks: WebhookDispatcher;
   /** the ValidatingAdmissionPolicies and their bindings */
   policies: AdmissionPolicies;
+  /** the MutatingAdmissionPolicies and their bindings */
+  mutatingPolicies: MutatingAdmissionPolicies;
   /** told how long each admission step (mutating: admit, validating: validate) took and whether it refused */
   admissionStep?(s: AdmissionTiming): void;
   /** told the same of each admission plugin, by kube-apiserver's name for it */

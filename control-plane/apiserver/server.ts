@@ -44,7 +44,7 @@ import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/ind
 import { ApiServerMetrics } from './metrics.ts';
 import type { WatchTally } from './watch-stream.ts';
 import { WebhookDispatcher } from './admission-webhooks/index.ts';
-import { AdmissionPolicies } from './admission-policies/index.ts';
+import { AdmissionPolicies, MutatingAdmissionPolicies, type ParamReader } from './admission-policies/index.ts';
 import { clusterIpResolver } from './webhook-client.ts';
 import type { Auditor, RequestAudit } from './audit/index.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -104,6 +104,7 @@ export class ApiServer {
   readonly #webhooks: WebhookDispatcher;
   readonly #stopWebhookFeeds: (() => void)[] = [];
   readonly #policies: AdmissionPolicies;
+  readonly #mutatingPolicies: MutatingAdmissionPolicies;
   #server: Server | undefined;
   #closing = new AbortController();
   #serviceIps: ServiceIpRange;
@@ -132,7 +133,9 @@ export class ApiServer {
       log: opts.log.child({ component: 'admission-webhooks' }),
       observe: (call) => this.#metrics.webhookCalled(call),
     });
-    this.#policies = new AdmissionPolicies((kind, ref, namespace) => this.#paramsOf(kind, ref, namespace), opts.log.child({ component: 'admission-policies' }));
+    const params: ParamReader = (kind, ref, namespace) => this.#paramsOf(kind, ref, namespace);
+    this.#policies = new AdmissionPolicies(params, opts.log.child({ component: 'admission-policies' }));
+    this.#mutatingPolicies = new MutatingAdmissionPolicies(params, opts.log.child({ component: 'mutating-admission-policies' }));
     this.#metrics = new ApiServerMetrics({
       registry: opts.metrics ?? processRegistry(),
       served: (group, resource) => this.registries.has(registryKey(group, resource)),
@@ -199,11 +202,13 @@ export class ApiServer {
         await listAndWatch(this.registry('admissionregistration.k8s.io', `${kind}webhookconfigurations`), {}, this.#webhooks.feed(kind)),
       );
     }
-    for (const [resource, kind] of [
-      ['validatingadmissionpolicies', 'policies'],
-      ['validatingadmissionpolicybindings', 'bindings'],
+    for (const [resource, policies, kind] of [
+      ['validatingadmissionpolicies', this.#policies, 'policies'],
+      ['validatingadmissionpolicybindings', this.#policies, 'bindings'],
+      ['mutatingadmissionpolicies', this.#mutatingPolicies, 'policies'],
+      ['mutatingadmissionpolicybindings', this.#mutatingPolicies, 'bindings'],
     ] as const) {
-      this.#stopWebhookFeeds.push(await listAndWatch(this.registry('admissionregistration.k8s.io', resource), {}, this.#policies.feed(kind)));
+      this.#stopWebhookFeeds.push(await listAndWatch(this.registry('admissionregistration.k8s.io', resource), {}, policies.feed(kind)));
     }
     const ctx: RestContext = {
       registries: this.registries,
@@ -218,6 +223,7 @@ export class ApiServer {
       podSecurity: this.#opts.podSecurity ?? DEFAULT_POD_SECURITY,
       webhooks: this.#webhooks,
       policies: this.#policies,
+      mutatingPolicies: this.#mutatingPolicies,
     };
     this.#customResources = new CustomResourceServer(
       {

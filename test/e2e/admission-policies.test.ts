@@ -5,6 +5,11 @@
 // and a policy's auditAnnotations land in the audit log; a policy for
 // autoscaling/v1 judges autoscaling/v2 writes converted to v1 (matchPolicy
 // Equivalent), one of matchPolicy Exact leaves them alone.
+// MutatingAdmissionPolicy (v1beta1): an apply configuration built from a param
+// merges into ConfigMaps and into a Deployment's containers by name; a JSON
+// patch caps replicas and writes an escaped annotation key; a policy that
+// fails refuses the write under Fail and is passed by under Ignore; a policy
+// that matches DELETE or has no mutations is refused.
 import { describe, expect, it } from 'vitest';
 import { useTestApiServer } from '../harness/api-server.ts';
 import { auditEvents, auditFlags, writeAuditPolicy } from '../harness/audit-log.ts';
@@ -187,5 +192,175 @@ spec:
     const within = await api.kubectlResult(['apply', '-f', '-'], autoscaler('within', 85));
     expect(within.code, within.stderr).toBe(0);
     await api.kubectl('delete', 'validatingadmissionpolicybinding', 'equivalent.example.com', 'exact.example.com');
+  });
+});
+
+const MUTATING = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: mutated}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: team, namespace: mutated}
+data: {team: blue}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: team-label.example.com}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mutated}}
+  matchConditions: [{name: not-the-param, expression: "object.metadata.name != 'team'"}]
+  variables: [{name: team, expression: "params.data.team"}]
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        Object{metadata: Object.metadata{labels: Object.metadata.labels{team: variables.team}}}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: team-label}
+spec:
+  policyName: team-label.example.com
+  paramRef: {name: team, namespace: mutated, parameterNotFoundAction: Deny}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: deployment-defaults.example.com}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mutated}}
+  reinvocationPolicy: IfNeeded
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        Object{spec: Object.spec{template: Object.spec.template{spec: Object.spec.template.spec{
+          containers: [Object.spec.template.spec.containers{name: "app", imagePullPolicy: "Always"}]}}}}
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: >
+        [
+          JSONPatch{op: "replace", path: "/spec/replicas", value: object.spec.replicas > 2 ? 2 : object.spec.replicas},
+          JSONPatch{op: "add", path: "/metadata/annotations/" + jsonpatch.escapeKey("example.com/asked"), value: string(object.spec.replicas)}
+        ]
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: deployment-defaults}
+spec: {policyName: deployment-defaults.example.com}
+`;
+
+describe('MutatingAdmissionPolicy', () => {
+  it('merges an apply configuration from a param, and applies a JSON patch after it, on create and update', async () => {
+    const applied = await api.kubectlResult(['apply', '-f', '-'], MUTATING);
+    expect(applied.code, applied.stderr).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          const name = `labelled-${Date.now()}`;
+          await api.kubectl('create', 'configmap', name, '-n', 'mutated', '--from-literal=k=v');
+          return api.kubectl('get', 'configmap', name, '-n', 'mutated', '-o', 'jsonpath={.metadata.labels.team}');
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('blue');
+    // the param itself is left alone by the match condition
+    expect(await api.kubectl('get', 'configmap', 'team', '-n', 'mutated', '-o', 'jsonpath={.metadata.labels}')).toBe('');
+    const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: mutated, annotations: {note: kept}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: app, image: 'busybox:1.36'}, {name: side, image: 'busybox:1.36'}]}
+`;
+    const created = await api.kubectlResult(['apply', '-f', '-'], deploy);
+    expect(created.code, created.stderr).toBe(0);
+    const got = JSON.parse(await api.kubectl('get', 'deployment', 'web', '-n', 'mutated', '-o', 'json')) as {
+      metadata: { annotations: Record<string, string> };
+      spec: { replicas: number; template: { spec: { containers: { name: string; image: string; imagePullPolicy: string }[] } } };
+    };
+    expect(got.spec.replicas).toBe(2);
+    expect(got.metadata.annotations).toMatchObject({ note: 'kept', 'example.com/asked': '3' });
+    // merged by name: the named container changed and kept its image, the other one untouched
+    expect(got.spec.template.spec.containers.map((c) => [c.name, c.image, c.imagePullPolicy])).toEqual([
+      ['app', 'busybox:1.36', 'Always'],
+      ['side', 'busybox:1.36', 'IfNotPresent'],
+    ]);
+    const scaled = await api.kubectlResult(['patch', 'deployment', 'web', '-n', 'mutated', '--type=merge', '-p', '{"spec":{"replicas":7}}']);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    expect(await api.kubectl('get', 'deployment', 'web', '-n', 'mutated', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+  });
+
+  it('refuses the write when a policy fails under Fail, and passes it by under Ignore', async () => {
+    const failing = (name: string, failurePolicy: string) => `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: ${name}}
+spec:
+  failurePolicy: ${failurePolicy}
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [secrets]}]
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mutated}}
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch: {expression: '[JSONPatch{op: "test", path: "/data/missing", value: "x"}]'}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: ${name}}
+spec: {policyName: ${name}}
+`;
+    const ignored = await api.kubectlResult(['apply', '-f', '-'], failing('lenient.example.com', 'Ignore'));
+    expect(ignored.code, ignored.stderr).toBe(0);
+    const passes = await api.kubectlResult(['create', 'secret', 'generic', 'passes', '-n', 'mutated', '--from-literal=k=v']);
+    expect(passes.code, passes.stderr).toBe(0);
+    const strict = await api.kubectlResult(['apply', '-f', '-'], failing('strict.example.com', 'Fail'));
+    expect(strict.code, strict.stderr).toBe(0);
+    await expect
+      .poll(async () => (await api.kubectlResult(['create', 'secret', 'generic', `refused-${Date.now()}`, '-n', 'mutated', '--from-literal=k=v'])).stderr, {
+        timeout: 10_000,
+      })
+      .toContain("policy 'strict.example.com' with binding 'strict.example.com' denied request:");
+    await api.kubectl('delete', 'mutatingadmissionpolicybinding', 'strict.example.com', 'lenient.example.com');
+  });
+
+  it('refuses a policy that matches DELETE, has no mutations or no reinvocationPolicy, or does not compile', async () => {
+    const r = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: broken.example.com}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [DELETE], resources: [pods]}]
+`,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.matchConstraints.resourceRules[0].operations[0]: Unsupported value: "DELETE"');
+    expect(r.stderr).toContain('spec.mutations: Required value');
+    expect(r.stderr).toContain('spec.reinvocationPolicy: Required value');
+    const bad = await api.kubectlResult(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: broken.example.com}
+spec:
+  matchConstraints: {resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}
+  reinvocationPolicy: Never
+  mutations: [{patchType: ApplyConfiguration, applyConfiguration: {expression: "Object{spec: 1 +}"}}]
+`,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('spec.mutations[0].applyConfiguration.expression: Invalid value: "Object{spec: 1 +}": compilation failed');
   });
 });

@@ -8,7 +8,8 @@
 // changed the object; what webhooks did is in the audit log's annotations;
 // a webhook for autoscaling/v1 sees autoscaling/v2 writes converted to v1
 // (matchPolicy Equivalent) and its patch lands back in v2, one of matchPolicy
-// Exact never sees them.
+// Exact never sees them; a mutating admission policy of reinvocationPolicy
+// IfNeeded runs again after a webhook changed the object, one of Never does not.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,5 +313,44 @@ spec:
     expect(autoscalerReviews.filter((r) => r.startsWith('/exact'))).toHaveLength(1);
     await api.kubectl('delete', 'mutatingwebhookconfiguration', 'cpu-sixty');
     await api.kubectl('delete', 'validatingwebhookconfiguration', 'exact-v1');
+  });
+
+  it('runs a mutating admission policy of IfNeeded again after a webhook changed the object, and one of Never only once', async () => {
+    const policy = (name: string, reinvocationPolicy: string) => `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: ${name}}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+    namespaceSelector: {matchLabels: {webhooks: "on"}}
+  reinvocationPolicy: ${reinvocationPolicy}
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        Object{metadata: Object.metadata{annotations: {"${name}": string(has(object.metadata.labels) && "mutated" in object.metadata.labels)}}}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: ${name}}
+spec: {policyName: ${name}}
+`;
+    const applied = await api.kubectlResult(['apply', '-f', '-'], `${policy('again', 'IfNeeded')}---\n${policy('once', 'Never')}`);
+    expect(applied.code, applied.stderr).toBe(0);
+    let name = '';
+    await expect
+      .poll(
+        async () => {
+          name = `reinvoked-${Date.now()}`;
+          await api.kubectlResult(['create', 'configmap', name, '-n', 'hooked', '--from-literal=k=v']);
+          return api.kubectl('get', 'configmap', name, '-n', 'hooked', '-o', 'jsonpath={.metadata.annotations.again}');
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('true');
+    // the policies ran before the labelling webhook: only the one run again saw its label
+    expect(await api.kubectl('get', 'configmap', name, '-n', 'hooked', '-o', 'jsonpath={.metadata.annotations.once}')).toBe('false');
+    expect(await api.kubectl('get', 'configmap', name, '-n', 'hooked', '-o', 'jsonpath={.metadata.labels.mutated}')).toBe('yes');
+    await api.kubectl('delete', 'mutatingadmissionpolicybinding', 'again', 'once');
   });
 });

@@ -1,1 +1,3 @@
-export { AdmissionPolicies, admissionPolicyBindingStrategy, admissionPolicyStrategy, type ParamReader } from './policies.ts';
+export { AdmissionPolicies, admissionPolicyBindingStrategy, admissionPolicyStrategy } from './policies.ts';
+export type { ParamReader } from './bindings.ts';
+export { MutatingAdmissionPolicies, mutatingAdmissionPolicyBindingStrategy, mutatingAdmissionPolicyStrategy } from './mutating.ts';

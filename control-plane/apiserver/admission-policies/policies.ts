@@ -1,20 +1,9 @@
-import { ApiError, fieldErrors, type Logger, type ObjectLabelSelector } from '../../../apimachinery/index.ts';
+import { ApiError, fieldErrors } from '../../../apimachinery/index.ts';
 import { celProgram } from '../custom-resources/cel-library.ts';
-import {
-  admissionVariables,
-  ruleMatches,
-  rulesMatch,
-  selectorsMatch,
-  toCel,
-  viewedAs,
-  type AdmissionSelectors,
-  type RuleMatch,
-  type WebhookAttributes,
-} from '../admission-webhooks/index.ts';
-import type { RuleWithOperations } from '../admission-webhooks/configurations.ts';
+import { admissionVariables, toCel, viewedAs, type WebhookAttributes } from '../admission-webhooks/index.ts';
 import { auditAnnotation } from '../audit/index.ts';
-import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
 import type { Obj, Strategy } from '../resource-info.ts';
+import { PolicyPlugin, type BindingSpecBase, type PolicySpecBase } from './bindings.ts';
 
 // ValidatingAdmissionPolicy and its bindings (admissionregistration.k8s.io/v1):
 // a write that a binding's policy matches (its match constraints and the
@@ -23,12 +12,6 @@ import type { Obj, Strategy } from '../resource-info.ts';
 // (the binding's paramRef) and `variables` bound; a failed one denies, warns
 // or is only audited, as the binding's validationActions say.
 
-interface MatchResources extends AdmissionSelectors {
-  resourceRules?: RuleWithOperations[];
-  excludeResourceRules?: RuleWithOperations[];
-  matchPolicy?: 'Exact' | 'Equivalent';
-}
-
 interface Validation {
   expression: string;
   message?: string;
@@ -36,21 +19,13 @@ interface Validation {
   reason?: 'Unauthorized' | 'Forbidden' | 'Invalid' | 'RequestEntityTooLarge';
 }
 
-interface PolicySpec {
-  failurePolicy?: 'Fail' | 'Ignore';
-  paramKind?: { apiVersion: string; kind: string };
-  matchConstraints?: MatchResources;
-  matchConditions?: { name: string; expression: string }[];
-  variables?: { name: string; expression: string }[];
+interface PolicySpec extends PolicySpecBase {
   validations?: Validation[];
   /** what a matching write adds to its audit event, under `<policy name>/<key>` */
   auditAnnotations?: { key: string; valueExpression: string }[];
 }
 
-interface BindingSpec {
-  policyName?: string;
-  paramRef?: { name?: string; namespace?: string; selector?: ObjectLabelSelector; parameterNotFoundAction?: 'Allow' | 'Deny' };
-  matchResources?: MatchResources;
+interface BindingSpec extends BindingSpecBase {
   validationActions?: ('Deny' | 'Warn' | 'Audit')[];
 }
 
@@ -60,9 +35,6 @@ interface Failure {
   reason: NonNullable<Validation['reason']>;
   index: number;
 }
-
-/** Reads a policy's params: the objects of its paramKind a binding's paramRef names. */
-export type ParamReader = (paramKind: { apiVersion: string; kind: string }, ref: NonNullable<BindingSpec['paramRef']>, namespace: string) => Promise<Obj[]>;
 
 function expressionsOf(spec: PolicySpec): [string, string][] {
   return [
@@ -111,52 +83,17 @@ export const admissionPolicyBindingStrategy: Strategy = {
   },
 };
 
-/** How a policy's match constraints or a binding's match resources take a write (undefined: not at all). */
-async function matches(m: MatchResources | undefined, a: WebhookAttributes): Promise<RuleMatch> {
-  if (!m) return { as: 'written' };
-  if (m.excludeResourceRules?.some((r) => ruleMatches(r, a))) return undefined;
-  const match: RuleMatch = m.resourceRules ? rulesMatch(m.resourceRules, m.matchPolicy, a) : { as: 'written' };
-  return match && (await selectorsMatch(m, a)) ? match : undefined;
-}
-
 const STATUS_CODE: Record<NonNullable<Validation['reason']>, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
 
-export class AdmissionPolicies {
-  readonly #policies = new Map<string, Obj>();
-  readonly #bindings = new Map<string, Obj>();
-  readonly #params: ParamReader;
-  readonly #log: Logger;
-
-  constructor(params: ParamReader, log: Logger) {
-    this.#params = params;
-    this.#log = log;
-  }
-
-  /** The feed keeping policies or bindings in step with the store. */
-  feed(kind: 'policies' | 'bindings'): ListWatchHandlers {
-    return mapFeed(kind === 'policies' ? this.#policies : this.#bindings, (o) => o);
-  }
-
-  /** Whether any binding exists (nothing else is read for a write otherwise). */
-  get active(): boolean {
-    return this.#bindings.size > 0;
-  }
-
+export class AdmissionPolicies extends PolicyPlugin<PolicySpec, BindingSpec> {
   /** Checks a write against every bound policy that matches it; throws a denial, returns the warnings. */
   async validate(a: WebhookAttributes): Promise<string[]> {
-    if (!this.active || a.group === 'admissionregistration.k8s.io') return [];
     const warnings: string[] = [];
-    for (const [bindingName, binding] of [...this.#bindings].sort(([x], [y]) => x.localeCompare(y))) {
-      const b = (binding.spec ?? {}) as BindingSpec;
-      const policy = this.#policies.get(b.policyName ?? '');
-      if (!policy) continue;
-      const spec = (policy.spec ?? {}) as PolicySpec;
-      const match = await matches(spec.matchConstraints, a);
-      if (!match || !(await matches(b.matchResources, a))) continue;
+    for (const { policy, spec, bindingName, binding: b, match } of await this.matching(a)) {
       // the policy sees the write in the version its constraints name
       const failures = await this.#evaluate(policy, b, await viewedAs(a, match)).catch((err: Error) => {
         if (spec.failurePolicy === 'Ignore') {
-          this.#log.warn({ policy: policy.metadata.name, err: err.message }, 'admission policy failed, failing open');
+          this.log.warn({ policy: policy.metadata.name, err: err.message }, 'admission policy failed, failing open');
           return [];
         }
         return [{ message: err.message, reason: 'Invalid' as const, index: 0 }];
@@ -201,17 +138,8 @@ export class AdmissionPolicies {
    */
   async #evaluate(policy: Obj, b: BindingSpec, a: WebhookAttributes): Promise<Failure[]> {
     const spec = (policy.spec ?? {}) as PolicySpec;
-    const paramsList: unknown[] = [];
-    if (spec.paramKind && b.paramRef) {
-      const found = await this.#params(spec.paramKind, b.paramRef, a.namespace);
-      if (!found.length) {
-        if ((b.paramRef.parameterNotFoundAction ?? 'Deny') === 'Allow') return [];
-        throw new Error(`failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction`);
-      }
-      paramsList.push(...found);
-    } else paramsList.push(null);
     const failed: Failure[] = [];
-    for (const params of paramsList) {
+    for (const params of await this.paramsFor(spec, b, a.namespace)) {
       const vars: Record<string, unknown> = { ...admissionVariables(a), params: toCel(params) };
       const variables: Record<string, unknown> = {};
       vars.variables = variables;

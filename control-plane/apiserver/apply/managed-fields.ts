@@ -116,7 +116,7 @@ export function recordUpdate(old: Obj | undefined, next: Obj, scope: WriteScope)
 }
 
 /** Merges an applied configuration into the live object: maps and keyed lists merge, set lists union, the rest is replaced. */
-function mergeApplied(live: unknown, applied: unknown, field = ''): unknown {
+export function mergeApplied(live: unknown, applied: unknown, field = ''): unknown {
   if (Array.isArray(applied)) {
     if (!Array.isArray(live)) return structuredClone(applied);
     const list = listType(field, [...live, ...applied]);
