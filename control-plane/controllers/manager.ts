@@ -1,6 +1,7 @@
 import { EventRecorder, type KeyPair, type Logger, type RestClient, type WorkQueueMetrics } from '../../apimachinery/index.ts';
 import type { Controller } from './context.ts';
 import { DeploymentController } from './deployment.ts';
+import { AdmissionPolicyStatusController } from './admission-policy-status.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 import { CronJobController } from './cron-job.ts';
 import { CsrSigningController } from './csr-signing.ts';
@@ -81,6 +82,7 @@ export class ControllerManager {
       new BootstrapSignerController(ctx('bootstrap-signer')),
       new TokenCleanerController(ctx('token-cleaner')),
       new ClusterRoleAggregationController(ctx('clusterrole-aggregation-controller')),
+      new AdmissionPolicyStatusController(ctx('validatingadmissionpolicy-status-controller')),
       new DisruptionController(ctx('disruption-controller')),
       new ResourceQuotaController(ctx('resourcequota-controller')),
       new NodeLifecycleController(ctx('node-controller'), opts.nodeLifecycle ?? DEFAULT_NODE_LIFECYCLE),

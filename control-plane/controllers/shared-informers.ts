@@ -83,3 +83,4 @@ export const SERVICES: ResourceType = { resource: 'services' };
 export const ENDPOINTS: ResourceType = { resource: 'endpoints' };
 export const CLUSTER_ROLES: ResourceType = { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' };
 export const ENDPOINT_SLICES: ResourceType = { group: 'discovery.k8s.io', resource: 'endpointslices' };
+export const VALIDATING_ADMISSION_POLICIES: ResourceType = { group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicies' };

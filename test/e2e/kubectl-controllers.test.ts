@@ -1,6 +1,7 @@
 // The controller manager against the API server alone (no node, no
 // scheduler: pods stay Pending and go at once when deleted), driven by the
-// real kubectl: ReplicaSets from Deployments, and deletion propagation.
+// real kubectl: ReplicaSets from Deployments, and deletion propagation; a
+// ValidatingAdmissionPolicy's expressions type checked in its status.
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -324,5 +325,39 @@ describe('certificate signing requests', () => {
       env: { ...process.env, KUBECONFIG: kubeconfig },
     }).toString();
     expect(whoami).toBe('dana ["developers","system:authenticated"]');
+  });
+});
+
+describe('ValidatingAdmissionPolicy status', () => {
+  it('reports the expressions that do not type check against the kinds the policy matches, each generation', async () => {
+    const policy = (expression: string) => `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: typed.example.com}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments, statefulsets]}]
+  validations:
+  - expression: "${expression}"
+  - expression: "object.spec.template.spec.containers.all(c, c.image != '')"
+`;
+    const applied = await api.kubectlResult(['apply', '-f', '-'], policy('object.spec.replicsa <= 5'));
+    expect(applied.code, applied.stderr).toBe(0);
+    const status = async () =>
+      JSON.parse((await api.kubectl('get', 'validatingadmissionpolicy', 'typed.example.com', '-o', 'jsonpath={.status}')) || '{}') as {
+        observedGeneration?: number;
+        typeChecking?: { expressionWarnings?: { fieldRef: string; warning: string }[] };
+      };
+    await expect.poll(async () => (await status()).observedGeneration, { timeout: 10_000 }).toBe(1);
+    const [warning, ...others] = (await status()).typeChecking?.expressionWarnings ?? [];
+    expect(others).toEqual([]);
+    expect(warning?.fieldRef).toBe('spec.validations[0].expression');
+    expect(warning?.warning.split('\n').filter((l) => l.includes('Kind='))).toEqual([
+      'apps/v1, Kind=Deployment: ERROR: <input>:1:13: No such key: replicsa',
+      'apps/v1, Kind=StatefulSet: ERROR: <input>:1:13: No such key: replicsa',
+    ]);
+    // the next generation, mended, has no warnings left
+    await api.kubectlResult(['apply', '-f', '-'], policy('object.spec.replicas <= 5'));
+    await expect.poll(async () => (await status()).observedGeneration, { timeout: 10_000 }).toBe(2);
+    expect((await status()).typeChecking?.expressionWarnings).toBeUndefined();
   });
 });

@@ -19,7 +19,7 @@ interface Validation {
   reason?: 'Unauthorized' | 'Forbidden' | 'Invalid' | 'RequestEntityTooLarge';
 }
 
-interface PolicySpec extends PolicySpecBase {
+export interface PolicySpec extends PolicySpecBase {
   validations?: Validation[];
   /** what a matching write adds to its audit event, under `<policy name>/<key>` */
   auditAnnotations?: { key: string; valueExpression: string }[];
@@ -36,7 +36,8 @@ interface Failure {
   index: number;
 }
 
-function expressionsOf(spec: PolicySpec): [string, string][] {
+/** Every CEL expression of a policy, by where it is (`spec.validations[0].expression`). */
+export function policyExpressions(spec: PolicySpec): [string, string][] {
   return [
     ...(spec.matchConditions ?? []).map((c, i): [string, string] => [`spec.matchConditions[${i}].expression`, c.expression]),
     ...(spec.variables ?? []).map((v, i): [string, string] => [`spec.variables[${i}].expression`, v.expression]),
@@ -60,7 +61,7 @@ export const admissionPolicyStrategy: Strategy = {
     const causes = [];
     if (!spec.validations?.length && !spec.auditAnnotations?.length)
       causes.push(fieldErrors.required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
-    for (const [field, expression] of expressionsOf(spec)) {
+    for (const [field, expression] of policyExpressions(spec)) {
       try {
         celProgram(expression);
       } catch (err) {
