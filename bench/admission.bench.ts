@@ -1,7 +1,8 @@
 // What admission and encryption at rest cost, each against the same run
 // without: pod creates in a namespace with PodSecurity (enforce baseline,
-// warn restricted), a LimitRange and a validating webhook (a loopback HTTPS
-// server of the bench's own), in turns with creates in a namespace with none;
+// warn restricted), a LimitRange, ten ValidatingAdmissionPolicies and a
+// validating webhook (a loopback HTTPS server of the bench's own), in turns
+// with creates in a namespace with none;
 // and Secret writes and reads on a server that encrypts them (aescbc, the
 // default) in turns with one that does not. One JSON line per case.
 import { createServer } from 'node:https';
@@ -75,8 +76,32 @@ try {
       },
     ],
   });
+  // ten policies of the kind clusters run, each bound to the guarded namespace
+  for (let i = 0; i < 10; i++) {
+    await timed(cfg, agent, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
+      metadata: { name: `bench-${i}.example.com` },
+      spec: {
+        matchConstraints: { resourceRules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] },
+        variables: [{ name: 'containers', expression: 'object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])' }],
+        validations: [
+          { expression: `variables.containers.all(c, c.image != '' && !c.image.startsWith('forbidden-${i}/'))`, message: `no images from forbidden-${i}` },
+          { expression: `!has(object.metadata.labels) || !('blocked-${i}' in object.metadata.labels)` },
+        ],
+      },
+    });
+    await timed(cfg, agent, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
+      metadata: { name: `bench-${i}` },
+      spec: { policyName: `bench-${i}.example.com`, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { webhooks: 'on' } } } },
+    });
+  }
   await new Promise((r) => setTimeout(r, 1000));
   const pod = (name: string) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  // the policies act (their bindings reached the server's cache): a pod they refuse is refused
+  const refused = await send(cfg, agent, 'POST', '/api/v1/namespaces/guarded/pods', {
+    ...pod('refused'),
+    metadata: { name: 'refused', labels: { 'blocked-9': 'x' } },
+  });
+  if (refused.status !== 422) throw new Error(`the admission policies did not refuse a pod they should: ${refused.status} ${refused.text.slice(0, 200)}`);
   const times: Record<string, number[]> = { unguarded: [], guarded: [] };
   for (let i = 0; i < N; i++) {
     for (const ns of ['unguarded', 'guarded']) times[ns]?.push(await timed(cfg, agent, 'POST', `/api/v1/namespaces/${ns}/pods`, pod(`p${i}`)));
