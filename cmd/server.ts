@@ -309,6 +309,7 @@ export async function runServer(argv: string[]): Promise<void> {
     tokenAuthenticators: values['token-auth-file'] ? [await StaticTokenFile.load(values['token-auth-file'])] : [],
     podSecurity: await podSecurityOf(values),
     auditor: audit.auditor,
+    frontProxy: { ca: pki.frontProxyCa.cert, client: pki.frontProxyClient },
     log: log.child({ component: 'apiserver' }),
   });
   await server.start();

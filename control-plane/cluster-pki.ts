@@ -13,7 +13,18 @@ export interface ClusterPki {
   scheduler: KeyPair;
   controllerManager: KeyPair;
   clusterDns: KeyPair;
+  /**
+   * The aggregation layer's: a CA of its own (extension API servers trust
+   * whatever it signs to say who the user is, so the cluster CA, which signs
+   * what the CSR API approves, must not be it) and the API server's client
+   * certificate under it (front-proxy-client), sent to extension API servers.
+   */
+  frontProxyCa: KeyPair;
+  frontProxyClient: KeyPair;
 }
+
+/** The name extension API servers accept the aggregation layer's client certificate under (requestheader-allowed-names). */
+export const FRONT_PROXY_CLIENT = 'front-proxy-client';
 
 /**
  * The pair stored under `name`, made and stored when missing, or when
@@ -55,7 +66,9 @@ export async function ensureClusterPki(dir: string, sans: { dnsNames: string[]; 
   const scheduler = await loadOrIssue(dir, 'scheduler', client(COMPONENT_USERS.scheduler));
   const controllerManager = await loadOrIssue(dir, 'controller-manager', client(COMPONENT_USERS.controllerManager));
   const clusterDns = await loadOrIssue(dir, 'cluster-dns', client(COMPONENT_USERS.clusterDns));
-  return { ca, apiserver, kubeletClient, scheduler, controllerManager, clusterDns };
+  const frontProxyCa = await loadOrIssue(dir, 'front-proxy-ca', () => createCA('skiff-front-proxy-ca'));
+  const frontProxyClient = await loadOrIssue(dir, 'front-proxy-client', () => issueCert(frontProxyCa, { commonName: FRONT_PROXY_CLIENT, usage: 'client' }));
+  return { ca, apiserver, kubeletClient, scheduler, controllerManager, clusterDns, frontProxyCa, frontProxyClient };
 }
 
 /** Issues a client certificate from the cluster CA found in `dir` (admin, agents on this host). */

@@ -4,6 +4,7 @@ import type { NodePortRange, ServiceIpRange } from './resources/services.ts';
 import type { Obj } from './resource-info.ts';
 import type { Registry } from './registry.ts';
 import { BOOTSTRAP_BINDINGS, BOOTSTRAP_ROLES } from '../auth/index.ts';
+import { FRONT_PROXY_CLIENT } from '../cluster-pki.ts';
 import { SYSTEM_PRIORITY_CLASSES } from './priority-admission.ts';
 import { MANDATORY_FLOW_CONTROL } from './resources/flow-control.ts';
 import { defaultServiceCidr } from './resources/service-cidrs.ts';
@@ -130,6 +131,40 @@ export async function publishClusterInfo(server: ApiServer, cluster: { server: s
     resourceName: CONTROL_PLANE_CERTS_SECRET,
     subject: { kind: 'Group', name: DEFAULT_NODE_TOKEN_GROUP },
   });
+}
+
+/**
+ * kube-system/extension-apiserver-authentication, as kube-apiserver publishes
+ * it for extension API servers: the CA client certificates chain to, and the
+ * front-proxy CA and headers the aggregation layer says who the user is
+ * with. Each server adds its front-proxy CA to the bundle, so extension
+ * servers trust every server of the cluster. And the Role that may read it,
+ * which extension servers' installs bind.
+ */
+export async function publishAuthenticationConfig(server: ApiServer, cas: { clientCa: string; requestHeaderCa: string }): Promise<void> {
+  const configMaps = server.registry('', 'configmaps');
+  const name = 'extension-apiserver-authentication';
+  const data = (requestHeaderCa: string) => ({
+    'client-ca-file': cas.clientCa,
+    'requestheader-client-ca-file': requestHeaderCa,
+    'requestheader-allowed-names': JSON.stringify([FRONT_PROXY_CLIENT]),
+    'requestheader-extra-headers-prefix': JSON.stringify(['X-Remote-Extra-']),
+    'requestheader-group-headers': JSON.stringify(['X-Remote-Group']),
+    'requestheader-username-headers': JSON.stringify(['X-Remote-User']),
+  });
+  await ensure(() => configMaps.create('kube-system', { metadata: { name }, data: data(cas.requestHeaderCa) }));
+  const stored = await configMaps.get('kube-system', name);
+  const bundle = (stored.data as Record<string, string> | undefined)?.['requestheader-client-ca-file'] ?? '';
+  if (!bundle.includes(cas.requestHeaderCa.trim())) {
+    await configMaps.update('kube-system', name, { ...stored, data: data(`${bundle.trimEnd()}\n${cas.requestHeaderCa}`) });
+  }
+  const rbac = 'rbac.authorization.k8s.io';
+  await ensure(() =>
+    server.registry(rbac, 'roles').create('kube-system', {
+      metadata: { name: 'extension-apiserver-authentication-reader', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: AUTOUPDATE },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [name], verbs: ['get', 'list', 'watch'] }],
+    }),
+  );
 }
 
 /** A Role that may get one object, bound (under the same name) to one user or group; left as it is when it exists. */

@@ -1,6 +1,7 @@
 import { limitRangeStrategy } from './resources/limit-ranges.ts';
 import { COMPONENT_STATUSES } from './component-statuses.ts';
 import { webhookConfigurationStrategy } from './admission-webhooks/index.ts';
+import { apiServiceStrategy } from './resources/api-services.ts';
 import {
   admissionPolicyBindingStrategy,
   admissionPolicyStrategy,
@@ -172,6 +173,7 @@ export function resourceCatalog(serviceIps: ServiceIpRange, nodePorts: NodePortR
     admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false, { strategy: admissionPolicyBindingStrategy }),
     admissionRegistrationBeta('mutatingadmissionpolicies', 'MutatingAdmissionPolicy', false, { strategy: mutatingAdmissionPolicyStrategy }),
     admissionRegistrationBeta('mutatingadmissionpolicybindings', 'MutatingAdmissionPolicyBinding', false, { strategy: mutatingAdmissionPolicyBindingStrategy }),
+    of('apiregistration.k8s.io', 'v1')('apiservices', 'APIService', false, { subresources: STATUS, strategy: apiServiceStrategy }),
     networking('ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: STATUS }),
     networking('ingressclasses', 'IngressClass', false),
     of('scheduling.k8s.io', 'v1')('priorityclasses', 'PriorityClass', false, { shortNames: ['pc'], strategy: priorityClassStrategy }),

@@ -18,6 +18,7 @@ import {
   parseApiVersion,
   processRegistry,
   refuseUpgrade,
+  type KeyPair,
   type Logger,
   type ObjectLabelSelector,
 } from '../../apimachinery/index.ts';
@@ -38,7 +39,8 @@ import { openApiDocument, openApiIndex, openApiV2Document } from './openapi.ts';
 import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { encodeOpenApiV2, OPENAPI_V2_PROTOBUF, wantsOpenApiV2Protobuf } from './openapi/v2-protobuf.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
-import { publishClusterInfo } from './bootstrap.ts';
+import { publishAuthenticationConfig, publishClusterInfo } from './bootstrap.ts';
+import { Aggregator, registerLocalApiServices } from './aggregator/index.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
 import { ApiServerMetrics } from './metrics.ts';
@@ -76,6 +78,8 @@ export interface ApiServerOptions {
   auditor?: Auditor;
   /** the process's metrics registry, which /metrics serves (one of the server's own when not given) */
   metrics?: MetricsRegistry;
+  /** the aggregation layer's front-proxy CA and the client certificate under it that extension API servers are sent */
+  frontProxy?: { ca: string; client: KeyPair };
   log: Logger;
 }
 
@@ -103,6 +107,7 @@ export class ApiServer {
   /** the admission webhooks, kept in step with their configurations */
   readonly #webhooks: WebhookDispatcher;
   readonly #stopWebhookFeeds: (() => void)[] = [];
+  readonly #aggregator: Aggregator;
   readonly #policies: AdmissionPolicies;
   readonly #mutatingPolicies: MutatingAdmissionPolicies;
   #server: Server | undefined;
@@ -132,6 +137,14 @@ export class ApiServer {
       resolve: clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
       log: opts.log.child({ component: 'admission-webhooks' }),
       observe: (call) => this.#metrics.webhookCalled(call),
+    });
+    this.#aggregator = new Aggregator({
+      resolve: clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
+      frontProxy: opts.frontProxy?.client,
+      apiServices: () => this.registry('apiregistration.k8s.io', 'apiservices'),
+      services: () => this.registry('', 'services'),
+      endpointSlices: () => this.registry('discovery.k8s.io', 'endpointslices'),
+      log: opts.log.child({ component: 'aggregator' }),
     });
     const params: ParamReader = (kind, ref, namespace) => this.#paramsOf(kind, ref, namespace);
     this.#policies = new AdmissionPolicies(params, opts.log.child({ component: 'admission-policies' }));
@@ -210,6 +223,16 @@ export class ApiServer {
     ] as const) {
       this.#stopWebhookFeeds.push(await listAndWatch(this.registry('admissionregistration.k8s.io', resource), {}, policies.feed(kind)));
     }
+    const apiServices = this.registry('apiregistration.k8s.io', 'apiservices');
+    await registerLocalApiServices(apiServices, this.#resources);
+    this.#stopWebhookFeeds.push(await listAndWatch(apiServices, {}, this.#aggregator.feed()));
+    for (const [group, resource] of [
+      ['', 'services'],
+      ['discovery.k8s.io', 'endpointslices'],
+    ] as const) {
+      this.#stopWebhookFeeds.push(await listAndWatch(this.registry(group, resource), {}, this.#aggregator.backendFeed(resource)));
+    }
+    this.#aggregator.start();
     const ctx: RestContext = {
       registries: this.registries,
       kubelet: this.#opts.kubeletClient,
@@ -269,6 +292,7 @@ export class ApiServer {
       this.#server?.listen(this.#opts.port, this.#opts.bindAddress, () => resolve());
     });
     await publishClusterInfo(this, { server: `https://${this.#opts.advertiseAddress}:${this.port}`, ca: this.#opts.tls.clientCA });
+    if (this.#opts.frontProxy) await publishAuthenticationConfig(this, { clientCa: this.#opts.tls.clientCA, requestHeaderCa: this.#opts.frontProxy.ca });
     this.#opts.log.info({ address: this.#opts.bindAddress, port: this.port }, 'API server listening');
   }
 
@@ -294,6 +318,7 @@ export class ApiServer {
     this.#closing.abort();
     this.authorizer.stop();
     for (const stop of this.#stopWebhookFeeds.splice(0)) stop();
+    this.#aggregator.stop();
     this.#customResources?.stop();
     for (const r of this.registries.values()) r.stopCache();
     await new Promise<void>((resolve) => {
@@ -405,14 +430,18 @@ export class ApiServer {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);
       if (doc) return sendJson(res, 200, doc);
     }
+    const parts = path.split('/').filter(Boolean);
+    // a group version an extension API server took is its to answer, discovery and all
+    const remote = parts[0] === 'apis' && parts.length >= 3 ? this.#aggregator.remoteFor(parts[1] as string, parts[2] as string) : undefined;
+    if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
+    const discovered = this.#aggregator.served(resources);
     if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
-      return sendJson(res, 200, aggregatedDiscovery(resources, path === '/api'), { 'content-type': AGGREGATED_DISCOVERY, vary: 'Accept' });
+      return sendJson(res, 200, aggregatedDiscovery(discovered, path === '/api'), { 'content-type': AGGREGATED_DISCOVERY, vary: 'Accept' });
     }
     if (path === '/api') return sendJson(res, 200, apiVersions(`${this.#opts.advertiseAddress}:${this.port}`));
-    if (path === '/apis') return sendJson(res, 200, apiGroupList(resources));
-    const parts = path.split('/').filter(Boolean);
+    if (path === '/apis') return sendJson(res, 200, apiGroupList(discovered));
     if (parts[0] === 'apis' && parts.length === 2) {
-      const g = apiGroup(resources, parts[1] as string);
+      const g = apiGroup(discovered, parts[1] as string);
       if (g) return sendJson(res, 200, g);
     }
     if ((parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && parts.length === 3)) {
