@@ -425,7 +425,16 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF, 'content-length': body.length, 'cache-control': 'no-cache, private' });
       return void res.end(body);
     }
-    if (path === '/openapi/v3') return sendJson(res, 200, (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)));
+    if (path === '/openapi/v3') {
+      const index = (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)) as { paths: Record<string, unknown> };
+      return sendJson(res, 200, { paths: { ...index.paths, ...this.#aggregator.openApiPaths() } });
+    }
+    if (path.startsWith('/openapi/v3/apis/')) {
+      // an extension API server's group version: its own document
+      const [group, version] = path.slice('/openapi/v3/apis/'.length).split('/');
+      const remote = this.#aggregator.remoteFor(group ?? '', version ?? '');
+      if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
+    }
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);
       if (doc) return sendJson(res, 200, doc);

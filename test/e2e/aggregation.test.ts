@@ -28,6 +28,30 @@ const RESOURCES = {
   resources: [{ name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['get', 'list'], shortNames: ['wd'] }],
 };
 
+const OPENAPI = {
+  openapi: '3.0.0',
+  info: { title: 'example', version: 'v1' },
+  paths: {
+    '/apis/example.com/v1/namespaces/{namespace}/widgets/{name}': {
+      get: {
+        'x-kubernetes-action': 'get',
+        'x-kubernetes-group-version-kind': { group: 'example.com', version: 'v1', kind: 'Widget' },
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/com.example.v1.Widget' } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      'com.example.v1.Widget': {
+        type: 'object',
+        description: 'A Widget is served by the extension API server of this test.',
+        properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+        'x-kubernetes-group-version-kind': [{ group: 'example.com', version: 'v1', kind: 'Widget' }],
+      },
+    },
+  },
+};
+
 beforeAll(async () => {
   const ca = await createCA('extension-ca');
   const serving = await issueCert(ca, { commonName: 'ext.default.svc', dnsNames: ['ext.default.svc'], usage: 'server' });
@@ -49,6 +73,7 @@ beforeAll(async () => {
       const send = (code: number, body: object) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (!user) return send(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized' });
       if (req.url === '/apis/example.com/v1') return send(200, RESOURCES);
+      if (req.url?.startsWith('/openapi/v3/apis/example.com/v1')) return send(200, OPENAPI);
       if (req.url?.startsWith('/apis/example.com/v1/namespaces/default/widgets'))
         return send(200, {
           kind: 'WidgetList',
@@ -118,6 +143,13 @@ describe('the aggregation layer', () => {
     expect((await api.kubectl('get', 'wd', '-n', 'default', '-o', 'name')).trim()).toBe('widget.example.com/for-skiff-admin');
     const listed = asked.filter((a) => a.startsWith('GET /apis/example.com/v1/namespaces/default/widgets'));
     expect(listed.at(-1)).toBe('GET /apis/example.com/v1/namespaces/default/widgets?limit=500 skiff-admin system:masters,system:authenticated ');
+  });
+
+  it("serves the extension server's OpenAPI document for its group version, so kubectl explain finds its kinds", async () => {
+    const index = JSON.parse(await api.kubectl('get', '--raw', '/openapi/v3')) as { paths: Record<string, { serverRelativeURL: string }> };
+    expect(index.paths['apis/example.com/v1']?.serverRelativeURL).toMatch(/^\/openapi\/v3\/apis\/example\.com\/v1\?hash=[0-9A-F]{32}$/);
+    expect(index.paths['apis/apps/v1']).toBeDefined();
+    expect(await api.kubectl('explain', 'widgets')).toContain('A Widget is served by the extension API server of this test.');
   });
 
   it('decides authorization here first, and never passes the client credentials on', async () => {

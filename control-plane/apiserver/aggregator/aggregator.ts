@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, rfc3339, type Logger } from '../../../apimachinery/index.ts';
 import type { UserInfo } from '../../auth/index.ts';
@@ -136,6 +137,24 @@ export class Aggregator {
     const remote = local.filter((r) => !this.remoteFor(r.group, r.version));
     for (const [name, infos] of this.#discovered) if (this.#apiServices.has(name)) remote.push(...infos);
     return remote;
+  }
+
+  /**
+   * The /openapi/v3 index entries of the available remote group versions:
+   * their documents are the extension servers' own, fetched through here
+   * (the hash changes with what their discovery says).
+   */
+  openApiPaths(): Record<string, { serverRelativeURL: string }> {
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    for (const [name, infos] of this.#discovered) {
+      const held = this.#apiServices.get(name);
+      if (!held) continue;
+      const s = asApiService(held);
+      const path = discoveryPath(s).slice(1);
+      const hash = createHash('sha256').update(JSON.stringify(infos)).digest('hex').slice(0, 32).toUpperCase();
+      paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${hash}` };
+    }
+    return paths;
   }
 
   /** Passes a request for a remote group version on, or answers 503 while its server is unavailable. */
