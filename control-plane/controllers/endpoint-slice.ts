@@ -1,18 +1,27 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { SERVICE_NAME_LABEL, defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import {
+  SERVICE_NAME_LABEL,
+  defineController,
+  objectKey,
+  primary,
+  watch,
+  type Informer,
+  type RestClient,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import { deleteExact, type Controller, type ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type EndpointGroup } from './service-endpoints.ts';
 import { ENDPOINT_SLICES, PODS, SERVICES } from './shared-informers.ts';
 
 export { SERVICE_NAME_LABEL };
-const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
 /** Most endpoints in one slice, kube-controller-manager's default. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
 /** What a slice should hold, without identity or bookkeeping. */
-function sliceBody(svc: Service, group: EndpointGroup, endpoints: EndpointGroup['endpoints']): Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'> {
+function sliceBody(svc: Service, group: EndpointGroup, endpoints: EndpointGroup['endpoints']): SliceBody {
   return {
     addressType: 'IPv4',
     endpoints: endpoints.map((e) => ({
@@ -26,8 +35,56 @@ function sliceBody(svc: Service, group: EndpointGroup, endpoints: EndpointGroup[
   };
 }
 
-const sameContent = (a: Pick<EndpointSlice, 'endpoints' | 'ports'>, b: Pick<EndpointSlice, 'endpoints' | 'ports'>) =>
-  JSON.stringify(a.endpoints ?? []) === JSON.stringify(b.endpoints ?? []) && JSON.stringify(a.ports ?? []) === JSON.stringify(b.ports ?? []);
+type SliceBody = Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'>;
+
+/** Whether a slice already holds what it should. */
+export const sameContent = (a: SliceBody, b: SliceBody) =>
+  a.addressType === b.addressType &&
+  JSON.stringify(a.endpoints ?? []) === JSON.stringify(b.endpoints ?? []) &&
+  JSON.stringify(a.ports ?? []) === JSON.stringify(b.ports ?? []);
+
+/**
+ * Makes a Service's slices of one controller hold `wanted`: a slice that
+ * holds a body already is left alone, another of the same address type
+ * rewritten, missing ones created under `metadata`, the rest deleted.
+ */
+export async function writeSlices(
+  client: RestClient,
+  w: { namespace: string; existing: EndpointSlice[]; wanted: SliceBody[]; metadata: NonNullable<EndpointSlice['metadata']> },
+): Promise<void> {
+  const ref = { ...ENDPOINT_SLICES, version: 'v1', namespace: w.namespace };
+  const spare = [...w.existing];
+  const fresh: SliceBody[] = [];
+  for (const body of w.wanted) {
+    const same = spare.findIndex((s) => sameContent(s, body));
+    if (same >= 0) spare.splice(same, 1);
+    else fresh.push(body);
+  }
+  for (const body of fresh) {
+    const reuse = spare.findIndex((s) => s.addressType === body.addressType);
+    if (reuse < 0) {
+      await client.create(ref, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: w.metadata, ...body });
+      continue;
+    }
+    const [slice] = spare.splice(reuse, 1) as [EndpointSlice];
+    const { labels, annotations } = w.metadata;
+    await client.update(
+      { ...ref, name: slice.metadata?.name },
+      { ...slice, ...body, metadata: { ...slice.metadata, labels, ...(annotations ? { annotations } : {}) } },
+    );
+  }
+  for (const s of spare) await deleteExact(client, ref, s);
+}
+
+/** The slices of a Service that one controller (by its managed-by value) keeps. */
+export function managedSlices(slices: Informer<EndpointSlice>, namespace: string, service: string, managedBy: string): EndpointSlice[] {
+  return slices
+    .list()
+    .filter(
+      (s) =>
+        s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === service && s.metadata?.labels?.[MANAGED_BY_LABEL] === managedBy,
+    );
+}
 
 /**
  * Keeps the EndpointSlices of every Service with a selector: its matching
@@ -74,18 +131,13 @@ export class EndpointSliceController implements Controller {
   async sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.#services.get(key);
-    const existing = this.#slices
-      .list()
-      .filter(
-        (s) =>
-          s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
-      );
+    const existing = managedSlices(this.#slices, namespace, name, MANAGED_BY);
     if (!svc?.spec?.selector || svc.metadata?.deletionTimestamp) {
       for (const s of existing) await this.#delete(s);
       return;
     }
     const pods = selectedPods(svc, this.#pods.list());
-    const wanted: Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'>[] = [];
+    const wanted: SliceBody[] = [];
     for (const group of serviceEndpoints(svc, pods)) {
       for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
         wanted.push(sliceBody(svc, group, group.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE)));
@@ -93,37 +145,9 @@ export class EndpointSliceController implements Controller {
     // a Service with no endpoints still has one (placeholder) slice
     if (wanted.length === 0) wanted.push({ addressType: 'IPv4', endpoints: [], ports: [] });
 
-    const spare = [...existing];
     const labels = { ...svc.metadata?.labels, [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
-    for (const body of wanted) {
-      const sameIndex = spare.findIndex((s) => sameContent(s, body));
-      if (sameIndex >= 0) {
-        spare.splice(sameIndex, 1);
-        continue;
-      }
-      const reuse = spare.shift();
-      if (reuse) {
-        await this.#ctx.client.update(
-          { ...ENDPOINT_SLICES, version: 'v1', namespace, name: reuse.metadata?.name },
-          { ...reuse, ...body, metadata: { ...reuse.metadata, labels } },
-        );
-      } else {
-        await this.#ctx.client.create(
-          { ...ENDPOINT_SLICES, version: 'v1', namespace },
-          {
-            apiVersion: 'discovery.k8s.io/v1',
-            kind: 'EndpointSlice',
-            metadata: {
-              generateName: `${name}-`,
-              labels,
-              ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
-            },
-            ...body,
-          },
-        );
-      }
-    }
-    for (const s of spare) await this.#delete(s);
+    const owner = { apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
+    await writeSlices(this.#ctx.client, { namespace, existing, wanted, metadata: { generateName: `${name}-`, labels, ownerReferences: [owner] } });
   }
 
   #delete(slice: EndpointSlice): Promise<boolean> {

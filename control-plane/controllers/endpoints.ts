@@ -5,7 +5,8 @@ import { selectedPods, serviceEndpoints, servicesSelecting, type ServiceEndpoint
 import { ENDPOINTS, PODS, SERVICES } from './shared-informers.ts';
 
 /** Endpoints the controller made carry this, so EndpointSlice mirroring leaves them alone. */
-const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
+/** an Endpoints labelled so is never mirrored into EndpointSlices (ours are: their slices are the endpointslice controller's) */
+export const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 
 function address(e: ServiceEndpoint): EndpointAddress {
   return {

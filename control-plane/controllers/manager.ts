@@ -10,6 +10,7 @@ import { BootstrapSignerController, TokenCleanerController } from './bootstrap-t
 import { DaemonSetController } from './daemon-set.ts';
 import { DisruptionController } from './disruption.ts';
 import { EndpointSliceController } from './endpoint-slice.ts';
+import { EndpointSliceMirroringController } from './endpoint-slice-mirroring.ts';
 import { EndpointsController } from './endpoints.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job.ts';
@@ -73,6 +74,7 @@ export class ControllerManager {
       new JobController(ctx('job-controller')),
       new CronJobController(ctx('cronjob-controller')),
       new EndpointSliceController(ctx('endpointslice-controller')),
+      new EndpointSliceMirroringController(ctx('endpointslicemirroring-controller')),
       new EndpointsController(ctx('endpoint-controller')),
       new GarbageCollector(ctx('garbage-collector')),
       new NamespaceController(ctx('namespace-controller')),

@@ -1,5 +1,5 @@
-// Conformance tests of workload status writes, in our words (titles are the
-// upstream names).
+// Conformance tests of workload status writes and of the controllers that
+// keep endpoints, in our words (titles are the upstream names).
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../lab/index.ts';
 import { useTestApiServer } from '../harness/api-server.ts';
@@ -97,5 +97,68 @@ describe('[sig-apps] CronJob', () => {
       '{"status":{"lastScheduleTime":"2026-01-01T00:00:00Z"}}',
     );
     expect(await api.kubectl('get', 'cronjob', 'status-cron', '-o', 'jsonpath={.status.lastScheduleTime}')).toBe('2026-01-01T00:00:00Z');
+  });
+});
+
+describe('[sig-network] EndpointSliceMirroring', () => {
+  it('[sig-network] EndpointSliceMirroring should mirror a custom Endpoints resource through create update and delete [Conformance]', async () => {
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'example-custom-endpoints' },
+      spec: { ports: [{ name: 'example', port: 80, protocol: 'TCP' }] },
+    };
+    expect((await create(service)).code).toBe(0);
+    const endpoints = (ip: string) => ({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'example-custom-endpoints', labels: { team: 'blue' } },
+      subsets: [{ addresses: [{ ip }], notReadyAddresses: [{ ip: '10.9.9.9' }], ports: [{ name: 'example', port: 9000, protocol: 'TCP' }] }],
+    });
+    expect((await create(endpoints('10.1.2.3'))).code).toBe(0);
+    const mirrored = async () =>
+      JSON.parse(await api.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=example-custom-endpoints', '-o', 'json')) as {
+        items: {
+          metadata: { labels: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+          addressType: string;
+          endpoints?: { addresses: string[]; conditions: { ready: boolean } }[];
+          ports?: { name?: string; port: number }[];
+        }[];
+      };
+    const addresses = async () =>
+      (await mirrored()).items.flatMap((s) => (s.endpoints ?? []).map((e) => `${e.addresses[0]}:${s.ports?.[0]?.port}:${e.conditions.ready}`)).sort();
+    await expect.poll(addresses, { timeout: 20_000 }).toEqual(['10.1.2.3:9000:true', '10.9.9.9:9000:false']);
+    const [slice] = (await mirrored()).items;
+    expect(slice?.metadata.labels).toMatchObject({ team: 'blue', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' });
+    expect(slice?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Endpoints', name: 'example-custom-endpoints' });
+    // an update follows
+    await api.kubectl('patch', 'endpoints', 'example-custom-endpoints', '--type=merge', '-p', JSON.stringify({ subsets: endpoints('10.2.3.4').subsets }));
+    await expect.poll(addresses, { timeout: 20_000 }).toEqual(['10.2.3.4:9000:true', '10.9.9.9:9000:false']);
+    // and a deletion takes the slices
+    await api.kubectl('delete', 'endpoints', 'example-custom-endpoints');
+    await expect.poll(async () => (await mirrored()).items.length, { timeout: 20_000 }).toBe(0);
+  });
+
+  it('leaves the Endpoints of a Service with a selector to the endpointslice controller', async () => {
+    await api.kubectl('create', 'service', 'clusterip', 'selected', '--tcp=80:8080');
+    await create({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'selected' },
+      subsets: [{ addresses: [{ ip: '10.3.3.3' }], ports: [{ port: 8080 }] }],
+    });
+    // the endpointslice controller's placeholder slice comes; no mirrored one does
+    await expect.poll(() => api.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=selected', '-o', 'name'), { timeout: 20_000 }).not.toBe('');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(
+      await api.kubectl(
+        'get',
+        'endpointslices',
+        '-l',
+        'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io,kubernetes.io/service-name=selected',
+        '-o',
+        'name',
+      ),
+    ).toBe('');
   });
 });
