@@ -98,11 +98,11 @@ export async function deleteOptions(req: IncomingMessage, q: URLSearchParams) {
 }
 
 /** A patch of a type the URL does not take (scale takes no apply). */
-export function unsupportedPatch(opts: { apply: boolean }): ApiError {
+export function unsupportedPatch(opts: { apply: boolean; strategic: boolean }): ApiError {
   const types = [
     'application/json-patch+json',
     'application/merge-patch+json',
-    'application/strategic-merge-patch+json',
+    ...(opts.strategic ? ['application/strategic-merge-patch+json'] : []),
     ...(opts.apply ? ['application/apply-patch+yaml'] : []),
   ];
   return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);

@@ -176,7 +176,9 @@ export async function handleResource(ctx: RestContext, user: UserInfo, info: Req
 
   if (method === 'PATCH' && name && (!subresource || ['status', 'approval', 'ephemeralcontainers'].includes(subresource))) {
     const kind = patchKindOf(req.headers['content-type']);
-    if (kind === null) throw unsupportedPatch({ apply: true });
+    // custom resources have no patch strategy to merge by, as in Kubernetes
+    const strategic = !reg.info.unstructured;
+    if (kind === null || (kind === 'strategic' && !strategic)) throw unsupportedPatch({ apply: true, strategic });
     const patch = await readBody(req, { allowPatchTypes: true });
     const validation = fieldValidation(q);
     if (kind === 'apply') {

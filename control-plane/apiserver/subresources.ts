@@ -50,7 +50,7 @@ async function updateScaleFrom(r: SubresourceRequest, method: 'PUT' | 'PATCH'): 
     return sendJson(r.res, 200, await updateScale(r.reg, r.namespace, r.name, () => body, opts));
   }
   const kind = patchKindOf(r.req.headers['content-type']);
-  if (kind === null || kind === 'apply') throw unsupportedPatch({ apply: false });
+  if (kind === null || kind === 'apply') throw unsupportedPatch({ apply: false, strategic: true });
   const patch = await readBody(r.req, { allowPatchTypes: true });
   return sendJson(r.res, 200, await updateScale(r.reg, r.namespace, r.name, (current) => applyPatch(kind, current, patch) as Scale, opts));
 }

@@ -111,6 +111,15 @@ describe('custom resources', () => {
     expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.replicas} {.status.replicas} {.spec.image}')).toBe('3 3 busybox:1');
   });
 
+  it('refuses a strategic merge patch, which custom resources have no strategy for, with 415', async () => {
+    const r = await api.kubectlResult(['patch', 'ct', 'nightly', '--type=strategic', '-p', '{"spec":{"image":"busybox:2"}}']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
+    expect(await api.kubectl('get', 'ct', 'nightly', '-o', 'jsonpath={.spec.image}')).toBe('busybox:1');
+  });
+
   it('fills in a default the definition gained after an object was stored, on every read', async () => {
     const withTimezone = definition.replace(
       'mode: {type: string, enum: [fast, slow], default: slow}',

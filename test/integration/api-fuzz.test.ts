@@ -1,6 +1,6 @@
-// API input fuzzing with fast-check: random create, update and patch bodies
-// for built-in kinds, each a valid object with random JSON put in at random
-// places. Whatever comes, the API server answers with a 4xx or a 2xx, never
+// API input fuzzing with fast-check: random create, update, patch and
+// server-side apply bodies for built-in kinds and a custom resource, each a
+// valid object with random JSON put in at random places. Whatever comes, the API server answers with a 4xx or a 2xx, never
 // a 5xx; what it stores passes its own validation again; and a refused write
 // leaves the object as it was.
 import { request } from 'node:https';
@@ -102,11 +102,79 @@ const SEEDS: { path: string; object: Record<string, unknown> }[] = [
   },
 ];
 
+/** A custom resource whose schema has what CRDs in the wild use: bounds, an enum, set and map lists, unknown fields kept, a CEL rule. */
+const CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'gizmos.fuzz.example.com' },
+  spec: {
+    group: 'fuzz.example.com',
+    names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo' },
+    scope: 'Namespaced',
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                required: ['replicas'],
+                'x-kubernetes-validations': [{ rule: 'self.replicas <= 10 || self.mode == "b"', message: 'over 10 only in mode b' }],
+                properties: {
+                  replicas: { type: 'integer', minimum: 0, maximum: 20 },
+                  mode: { type: 'string', enum: ['a', 'b'], default: 'a' },
+                  tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+                  ports: {
+                    type: 'array',
+                    'x-kubernetes-list-type': 'map',
+                    'x-kubernetes-list-map-keys': ['name'],
+                    items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' } } },
+                  },
+                  extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                  target: { 'x-kubernetes-int-or-string': true },
+                },
+              },
+              status: { type: 'object', properties: { ready: { type: 'boolean' } } },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+SEEDS.push({
+  path: '/apis/fuzz.example.com/v1/namespaces/default/gizmos',
+  object: { apiVersion: 'fuzz.example.com/v1', kind: 'Gizmo', spec: { replicas: 1, tags: ['x'], ports: [{ name: 'http', port: 80 }], target: 8080 } },
+});
+
 /** Where in an object a random value goes: a path of keys and indexes, and the value. */
 const mutation = fc.record({
   path: fc.array(
     fc.oneof(
-      fc.constantFrom('metadata', 'spec', 'data', 'labels', 'annotations', 'containers', 'ports', 'template', 'selector', 'name', 'rules', 'type', 'status'),
+      fc.constantFrom(
+        'metadata',
+        'spec',
+        'data',
+        'labels',
+        'annotations',
+        'containers',
+        'ports',
+        'template',
+        'selector',
+        'name',
+        'rules',
+        'type',
+        'status',
+        'replicas',
+        'mode',
+        'tags',
+        'extra',
+      ),
       fc.nat(2),
     ),
     {
@@ -135,13 +203,18 @@ function mutate(object: Record<string, unknown>, mutations: { path: (string | nu
   return copy;
 }
 
-const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'];
+const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml'];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sk-afuzz-'));
   running = await startInProcessServer(dir);
   ({ server, pki } = running);
   admin = await issueCert(pki.ca, { commonName: 'fuzzer', organizations: ['system:masters'], usage: 'client' });
+  const crd = await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', CRD);
+  expect(crd.status, JSON.stringify(crd.body)).toBe(201);
+  // served once established
+  for (let i = 0; i < 100 && (await call('GET', '/apis/fuzz.example.com/v1/namespaces/default/gizmos')).status !== 200; i++)
+    await new Promise((r) => setTimeout(r, 100));
 }, 60_000);
 
 afterAll(async () => {
@@ -175,6 +248,14 @@ describe('random request bodies', () => {
               'PATCH',
               self,
               updateMutations.map((m) => ({ op: 'add', path: `/${m.path.join('/')}`, value: m.value })),
+              updateKind,
+            );
+          else if (updateKind === 'application/apply-patch+yaml')
+            // an applied configuration names the object; JSON is YAML
+            update = await call(
+              'PATCH',
+              `${self}?fieldManager=fuzz&force=true`,
+              mutate({ apiVersion: seed.object.apiVersion, kind: seed.object.kind, metadata: { name } }, updateMutations),
               updateKind,
             );
           else update = await call('PATCH', self, mutate({}, updateMutations), updateKind);
