@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, queryBool, refuseUpgrade, tunnelUpgrade, unescapePathSegment } from '../../apimachinery/index.ts';
+import { acceptWebSocket, ApiError, isWebSocketRequest, queryBool, refuseUpgrade, tunnelUpgrade, unescapePathSegment } from '../../apimachinery/index.ts';
+import { translateToSpdy, V5_CHANNEL, type TranslatedStreams } from './stream-translator.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
@@ -24,11 +25,20 @@ class StreamError extends Error {
 
 const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => queryBool(q.get(n)));
 
+/** A WebSocket upgrade offering v5.channel.k8s.io, which the agent answers itself (the runtime's server stops at v4). */
+const offersV5 = (req: IncomingMessage) =>
+  isWebSocketRequest(req) &&
+  String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .some((p) => p.trim() === V5_CHANNEL);
+
 /**
  * The kubelet's exec, attach and portForward endpoints: the runtime is asked
  * (CRI Exec, Attach, PortForward) for a streaming URL on its own server, and
- * the client's upgrade request is tunnelled there unchanged — containerd's
- * streaming server speaks the WebSocket and SPDY protocols kubectl uses.
+ * the client's upgrade request is tunnelled there unchanged (containerd's
+ * streaming server speaks SPDY and WebSocket up to v4.channel.k8s.io), except
+ * a WebSocket exec or attach offering v5.channel.k8s.io, which the agent
+ * answers itself and translates to SPDY.
  */
 export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   // the HTTP server let go of the socket: a reset while we decide must not take the process down
@@ -51,6 +61,8 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
     const observed = await deps.observe(pod.metadata?.uid ?? '');
     const q = url.searchParams;
     let streamUrl: string;
+    // which of a command's streams the client asked for (none: a port forward)
+    let streams: TranslatedStreams | undefined;
     if (kind === 'portForward') {
       const sandbox = observed.sandboxes.find((s) => s.state === 'SANDBOX_READY');
       if (!sandbox) throw new StreamError(400, `pod ${name} has no running sandbox`);
@@ -61,7 +73,7 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
       const running = observed.containers.filter((c) => c.name === container && c.state === 'CONTAINER_RUNNING');
       const ct = running.sort((a, b) => b.createdAt - a.createdAt)[0];
       if (!ct) throw new StreamError(400, `container ${container} is not running in pod ${name}`);
-      const streams = { tty: flag(q, 'tty'), stdin: flag(q, 'stdin', 'input'), stdout: flag(q, 'stdout', 'output'), stderr: flag(q, 'stderr', 'error') };
+      streams = { tty: flag(q, 'tty'), stdin: flag(q, 'stdin', 'input'), stdout: flag(q, 'stdout', 'output'), stderr: flag(q, 'stderr', 'error') };
       if (!streams.stdin && !streams.stdout && !streams.stderr) throw new StreamError(400, 'you must specify at least 1 of stdin, stdout, stderr');
       streamUrl =
         kind === 'exec'
@@ -69,6 +81,10 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
           : await deps.cri.attach({ containerId: ct.id, ...streams });
     }
     const target = new URL(streamUrl);
+    if (streams && offersV5(req)) {
+      const ws = await acceptWebSocket({ req, socket, head }, [V5_CHANNEL]);
+      if (ws) return await translateToSpdy(ws, target, streams).catch((err: Error) => ws.close(1011, err.message.slice(0, 120)));
+    }
     const upstream = await new Promise<Socket>((resolve, reject) => {
       const s = connect(Number(target.port), target.hostname);
       s.once('connect', () => resolve(s));

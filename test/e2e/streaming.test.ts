@@ -1,6 +1,7 @@
 // kubectl exec, cp, attach and port-forward with the real kubectl: through
 // the API server and the kubelet API to containerd's streaming server, with
-// stdin, exit codes, files both ways and TCP to a pod's port.
+// stdin, exit codes, files both ways and TCP to a pod's port; exec over
+// WebSocket v5 (translated to SPDY by the agent) and over SPDY.
 import { spawn } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -50,6 +51,25 @@ describe('streams into pods', () => {
     const missing = await c.kubectlResult(['exec', 'shell', '-c', 'nope', '--', 'true']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/container nope is not valid for pod shell/);
+  });
+
+  it('runs exec over WebSocket v5.channel.k8s.io, stdin ending the command, and over SPDY for older clients', async () => {
+    // kubectl asks for v5 first: the agent speaks it, and SPDY to containerd, so nothing falls back and stdin's end is passed on
+    const v5 = await c.kubectlResult(['exec', '-i', '-v=7', 'shell', '-c', 'app', '--', 'sh', '-c', 'tr a-z A-Z; echo done >&2; exit 4'], 'to the end\n');
+    expect(v5.code).toBe(4);
+    expect(v5.stdout).toBe('TO THE END\n');
+    expect(v5.stderr).toContain('done\n');
+    expect(v5.stderr).toContain('Sec-Websocket-Protocol: v5.channel.k8s.io');
+    expect(v5.stderr).not.toContain('RemoteCommand fallback');
+    const big = await c.kubectlResult(['exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" x']);
+    expect(big.stdout).toHaveLength(300_000);
+    process.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS = 'false';
+    try {
+      const spdy = await c.kubectlResult(['exec', '-i', 'shell', '-c', 'app', '--', 'sh', '-c', 'tr a-z A-Z'], 'over spdy\n');
+      expect(spdy).toMatchObject({ code: 0, stdout: 'OVER SPDY\n' });
+    } finally {
+      delete process.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS;
+    }
   });
 
   it('copies files into and out of a container with kubectl cp', async () => {
