@@ -19,11 +19,14 @@ export function acceptWebSocket(upgrade: { req: IncomingMessage; socket: Duplex;
     .map((p) => p.trim())
     .filter(Boolean);
   if (offered.length && !offered.some((p) => supported.includes(p))) return Promise.resolve(null);
+  // `ws` takes only RFC 7230 tokens as subprotocols, and Kubernetes names one with a slash
+  // (SPDY/3.1+portforward.k8s.io): it is shown the offers by index, and answers with the name
+  if (offered.length) upgrade.req.headers['sec-websocket-protocol'] = offered.map((_, i) => `p${i}`).join(', ');
   const server = new WebSocketServer({
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => supported.find((p) => protocols.has(p)) ?? false,
+    handleProtocols: () => offered.find((p) => supported.includes(p)) ?? false,
   });
   return new Promise((resolve) => server.handleUpgrade(upgrade.req, upgrade.socket, upgrade.head, resolve));
 }

@@ -99,6 +99,37 @@ function upgradeAnswer(socket: Socket): Promise<{ status: number; headers: Recor
   });
 }
 
+/**
+ * An HTTP/1.1 connection to `url` upgraded to SPDY/3.1 with `protocol`
+ * (X-Stream-Protocol-Version): the socket, and what the server sent after
+ * its answer. Rejects what the server refuses.
+ */
+export async function upgradeToSpdy(url: URL, protocol: string): Promise<{ socket: Socket; rest: Buffer }> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(Number(url.port), url.hostname);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.write(
+    [
+      `POST ${url.pathname}${url.search} HTTP/1.1`,
+      `Host: ${url.host}`,
+      'Connection: Upgrade',
+      'Upgrade: SPDY/3.1',
+      `X-Stream-Protocol-Version: ${protocol}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  const answer = await upgradeAnswer(socket);
+  if (answer.status !== 101 || answer.headers['x-stream-protocol-version'] !== protocol) {
+    socket.destroy();
+    throw new Error(`the streaming server did not take SPDY with ${protocol}: ${answer.status}`);
+  }
+  return { socket, rest: answer.rest };
+}
+
 export class SpdyClient {
   readonly #socket: Socket;
   readonly #handlers = new Map<number, StreamHandlers>();
@@ -120,29 +151,8 @@ export class SpdyClient {
 
   /** Upgrades an HTTP connection to `url` to SPDY/3.1 offering `protocol` (X-Stream-Protocol-Version); rejects what the server refuses. */
   static async connect(url: URL, protocol: string): Promise<SpdyClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(Number(url.port), url.hostname);
-      s.once('connect', () => resolve(s));
-      s.once('error', reject);
-    });
-    socket.write(
-      [
-        `POST ${url.pathname}${url.search} HTTP/1.1`,
-        `Host: ${url.host}`,
-        'Connection: Upgrade',
-        'Upgrade: SPDY/3.1',
-        `X-Stream-Protocol-Version: ${protocol}`,
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    const answer = await upgradeAnswer(socket);
-    if (answer.status !== 101 || answer.headers['x-stream-protocol-version'] !== protocol) {
-      socket.destroy();
-      throw new Error(`the streaming server did not take SPDY with ${protocol}: ${answer.status}`);
-    }
-    return new SpdyClient(socket, answer.rest);
+    const { socket, rest } = await upgradeToSpdy(url, protocol);
+    return new SpdyClient(socket, rest);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { SpdyClient, type SpdyStream } from './spdy-client.ts';
+import { SpdyClient, upgradeToSpdy, type SpdyStream } from './spdy-client.ts';
 
 // exec and attach over WebSocket with v5.channel.k8s.io, which kubectl asks
 // for first: the runtime's streaming server speaks it not (containerd's stops
@@ -10,6 +10,8 @@ import { SpdyClient, type SpdyStream } from './spdy-client.ts';
 // half-closes stdin, so a command reading its input to the end finishes.
 
 export const V5_CHANNEL = 'v5.channel.k8s.io';
+/** kubectl's port-forward over WebSocket: SPDY frames carried in binary messages */
+export const SPDY_TUNNELED_PORT_FORWARD = 'SPDY/3.1+portforward.k8s.io';
 const V4_CHANNEL = 'v4.channel.k8s.io';
 const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 255 } as const;
 type Channel = (typeof Channel)[keyof typeof Channel];
@@ -63,4 +65,24 @@ export async function translateToSpdy(ws: WebSocket, target: URL, streams: Trans
   for (const message of early.splice(0)) fromClient(message);
   ws.on('close', () => spdy.close());
   spdy.onClose(() => ws.close(1000));
+}
+
+/**
+ * Port forwarding as kubectl does it over WebSocket: its SPDY session rides
+ * in the WebSocket's binary messages, so the agent upgrades its own
+ * connection to the runtime to SPDY with portforward.k8s.io and passes the
+ * bytes through both ways, as kube-apiserver's tunneling proxy does.
+ */
+export async function tunnelSpdyOverWebSocket(ws: WebSocket, target: URL): Promise<void> {
+  const early: Buffer[] = [];
+  ws.on('message', (message: Buffer) => early.push(message));
+  const { socket, rest } = await upgradeToSpdy(target, 'portforward.k8s.io');
+  ws.removeAllListeners('message');
+  for (const message of early.splice(0)) socket.write(message);
+  ws.on('message', (message: Buffer) => socket.write(message));
+  if (rest.length) ws.send(rest);
+  socket.on('data', (chunk: Buffer) => ws.send(chunk));
+  socket.on('close', () => ws.close(1000));
+  socket.on('error', () => ws.close(1011));
+  ws.on('close', () => socket.destroy());
 }

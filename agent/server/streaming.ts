@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { acceptWebSocket, ApiError, isWebSocketRequest, queryBool, refuseUpgrade, tunnelUpgrade, unescapePathSegment } from '../../apimachinery/index.ts';
-import { translateToSpdy, V5_CHANNEL, type TranslatedStreams } from './stream-translator.ts';
+import { SPDY_TUNNELED_PORT_FORWARD, translateToSpdy, tunnelSpdyOverWebSocket, V5_CHANNEL, type TranslatedStreams } from './stream-translator.ts';
 import type { CriClient } from '../cri/index.ts';
 import type { ObservedPod } from '../pods/observed.ts';
 import { KubeletAuthError, type KubeletAuth } from './kubelet-auth.ts';
@@ -25,12 +25,12 @@ class StreamError extends Error {
 
 const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => queryBool(q.get(n)));
 
-/** A WebSocket upgrade offering v5.channel.k8s.io, which the agent answers itself (the runtime's server stops at v4). */
-const offersV5 = (req: IncomingMessage) =>
+/** A WebSocket upgrade offering a subprotocol the agent answers itself (the runtime's server knows neither v5 nor SPDY tunnelled in WebSocket). */
+const offers = (req: IncomingMessage, protocol: string) =>
   isWebSocketRequest(req) &&
   String(req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
-    .some((p) => p.trim() === V5_CHANNEL);
+    .some((p) => p.trim() === protocol);
 
 /**
  * The kubelet's exec, attach and portForward endpoints: the runtime is asked
@@ -81,9 +81,13 @@ export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, 
           : await deps.cri.attach({ containerId: ct.id, ...streams });
     }
     const target = new URL(streamUrl);
-    if (streams && offersV5(req)) {
+    if (streams && offers(req, V5_CHANNEL)) {
       const ws = await acceptWebSocket({ req, socket, head }, [V5_CHANNEL]);
       if (ws) return await translateToSpdy(ws, target, streams).catch((err: Error) => ws.close(1011, err.message.slice(0, 120)));
+    }
+    if (!streams && offers(req, SPDY_TUNNELED_PORT_FORWARD)) {
+      const ws = await acceptWebSocket({ req, socket, head }, [SPDY_TUNNELED_PORT_FORWARD]);
+      if (ws) return await tunnelSpdyOverWebSocket(ws, target).catch((err: Error) => ws.close(1011, err.message.slice(0, 120)));
     }
     const upstream = await new Promise<Socket>((resolve, reject) => {
       const s = connect(Number(target.port), target.hostname);

@@ -115,8 +115,10 @@ describe('streams into pods', () => {
     expect(answer).toContain('you must specify at least 1 of stdin, stdout, stderr');
   });
 
-  it('forwards a local port to the pod with kubectl port-forward', async () => {
-    const pf = spawn(KUBECTL, ['port-forward', 'pod/shell', ':8080', '--address', '127.0.0.1'], { env: { ...process.env, KUBECONFIG: c.kubeconfig } });
+  it('forwards a local port to the pod with kubectl port-forward, over WebSocket as kubectl asks first', async () => {
+    const pf = spawn(KUBECTL, ['port-forward', '-v=7', 'pod/shell', ':8080', '--address', '127.0.0.1'], { env: { ...process.env, KUBECONFIG: c.kubeconfig } });
+    let log = '';
+    pf.stderr.on('data', (d: Buffer) => (log += d.toString()));
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
@@ -132,6 +134,15 @@ describe('streams into pods', () => {
         const body = await (await fetch(`http://127.0.0.1:${port}/index.html`)).text();
         expect(body).toBe('served-from-pod\n');
       }
+      // SPDY tunnelled in the WebSocket, answered by the agent: nothing fell back
+      expect(log).toContain('SPDY/3.1+portforward.k8s.io');
+      expect(
+        log,
+        log
+          .split('\n')
+          .filter((l) => /fallback|SPDY|websocket/i.test(l))
+          .join('\n'),
+      ).not.toMatch(/fallback/i);
     } finally {
       pf.kill();
     }
