@@ -38,6 +38,13 @@ const status = (p: Pod, o: ObservedPod, waiting: [string, { reason: string; mess
   computePodStatus({ pod: p, observed: o, waiting: new Map(waiting), hostIP: '192.0.2.2', runtimeName: 'containerd', now: NOW });
 
 describe('computePodStatus', () => {
+  it("gives a pod on the host's network the host's address", () => {
+    const onHost: Pod = { ...pod('Always'), spec: { ...pod('Always').spec, containers: [{ name: 'a', image: 'busybox' }], hostNetwork: true } };
+    const s = status(onHost, { ...observed([c('CONTAINER_RUNNING')]), sandboxes: [{ id: 's', attempt: 0, state: 'SANDBOX_READY', createdAt: 0, ip: '' }] });
+    expect([s.podIP, s.podIPs]).toEqual(['192.0.2.2', [{ ip: '192.0.2.2' }]]);
+    expect(status(pod('Always'), observed([c('CONTAINER_RUNNING')])).podIP).toBe('10.244.0.5');
+  });
+
   it('reports a running pod as Running and Ready with its IP', () => {
     const s = status(pod('Always'), observed([c('CONTAINER_RUNNING')]));
     expect(s.phase).toBe('Running');

@@ -169,7 +169,8 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const statuses = (pod.spec?.containers ?? []).map((c) => containerStatus(c, inputs, false, initDone ? 'ContainerCreating' : 'PodInitializing'));
   const phase = podPhase(pod, statuses, initDone, !!inputs.initFailed, !!inputs.terminating);
   const sandbox = observed.sandboxes[0];
-  const podIP = sandbox?.ip || pod.status?.podIP || '';
+  // a pod on the host's network has the host's address, as the kubelet reports it
+  const podIP = (pod.spec?.hostNetwork ? inputs.hostIP : sandbox?.ip) || pod.status?.podIP || '';
   const sandboxReady = sandbox?.state === 'SANDBOX_READY';
 
   const incompleteInit = initStatuses.filter((s, i) => !initFinished(s, i)).map((s) => s.name);

@@ -1,4 +1,4 @@
-import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { ApiError, waitForWake, type Logger, type RestClient } from '../../apimachinery/index.ts';
 
 interface Entry {
@@ -16,6 +16,16 @@ interface Entry {
  * (bursts coalesce), skipping what the API server already has; release()
  * lets a stopped pod go from the API.
  */
+/**
+ * The status as a strategic merge patch must say it: a condition's reason
+ * and message that went (it turned True) are named null, as a patch keeps
+ * what it does not name.
+ */
+function withRemovals(status: PodStatus): PodStatus {
+  if (!status.conditions) return status;
+  return { ...status, conditions: status.conditions.map((c) => ({ reason: null, message: null, ...c }) as unknown as PodCondition) };
+}
+
 export class StatusManager {
   #client: RestClient;
   #log: Logger;
@@ -96,7 +106,7 @@ export class StatusManager {
     try {
       await this.#client.patch(
         { resource: 'pods', namespace: e.namespace, name: e.name, subresource: 'status' },
-        { metadata: { uid }, status: e.status },
+        { metadata: { uid }, status: withRemovals(e.status) },
         'strategic',
       );
       this.#sent.set(e.uid, text);

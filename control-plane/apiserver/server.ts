@@ -139,7 +139,6 @@ export class ApiServer {
       observe: (call) => this.#metrics.webhookCalled(call),
     });
     this.#aggregator = new Aggregator({
-      resolve: clusterIpResolver(() => this.registries.get(registryKey('', 'services'))),
       frontProxy: opts.frontProxy?.client,
       apiServices: () => this.registry('apiregistration.k8s.io', 'apiservices'),
       services: () => this.registry('', 'services'),

@@ -1,10 +1,15 @@
 // Services through the agent's nftables proxy and the cluster DNS, with real
 // traffic: a client pod reaches two backends through the ClusterIP and by
 // name, the host reaches them through the NodePort, and a Service without
-// endpoints refuses connections.
+// endpoints refuses connections; an aggregated API is served by an extension
+// API server running in a pod, reached through its Service.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCA, issueCert } from '../../apimachinery/index.ts';
 import { echoDeployment, endpointsReady, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
@@ -178,5 +183,82 @@ spec:
     // (the Service has another name than the pod: the pod's own name is in its /etc/hosts)
     // its own answer came back through the ClusterIP: masqueraded, or it would have answered itself from the wrong address
     expect((await c.kubectl('logs', 'selfie')).trim().split('\n').at(-1)).toBe('selfie');
+  });
+
+  it('serves an aggregated API from an extension API server running in a pod, through its Service', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sk-svc-ext-'));
+    try {
+      // a small extension server: Node's https, trusting the front-proxy CA the cluster publishes, as real ones do
+      const config = JSON.parse(
+        await c.kubectl('get', 'configmap', '-n', 'kube-system', 'extension-apiserver-authentication', '-o', 'jsonpath={.data}'),
+      ) as Record<string, string>;
+      const ca = await createCA('extension-ca');
+      const serving = await issueCert(ca, { commonName: 'ext.default.svc', dnsNames: ['ext.default.svc'], usage: 'server' });
+      const port = 20000 + Math.floor(Math.random() * 10000);
+      await writeFile(join(dir, 'front-proxy-ca.crt'), config['requestheader-client-ca-file'] ?? '');
+      await writeFile(join(dir, 'tls.crt'), serving.cert);
+      await writeFile(join(dir, 'tls.key'), serving.key);
+      await writeFile(
+        join(dir, 'server.mjs'),
+        `import { createServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+const file = (n) => readFileSync(${JSON.stringify(dir)} + '/' + n, 'utf8');
+createServer({ cert: file('tls.crt'), key: file('tls.key'), ca: file('front-proxy-ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+  const user = req.socket.authorized && req.socket.getPeerCertificate().subject.CN === 'front-proxy-client' ? req.headers['x-remote-user'] : undefined;
+  const send = (code, body) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  if (!user) return send(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401 });
+  if (req.url === '/apis/example.com/v1') return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'example.com/v1', resources: [{ name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['list'] }] });
+  send(200, { kind: 'WidgetList', apiVersion: 'example.com/v1', metadata: {}, items: [{ kind: 'Widget', apiVersion: 'example.com/v1', metadata: { name: 'from-a-pod-for-' + user, namespace: 'default' } }] });
+}).listen(${port});
+`,
+      );
+      const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: extension-server, labels: {app: extension-server}}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: host, hostPath: {path: /}}]
+  containers:
+  - name: server
+    image: busybox
+    command: [chroot, /host, ${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'server.mjs'))}]
+    securityContext: {privileged: true}
+    volumeMounts: [{name: host, mountPath: /host}]
+    readinessProbe: {tcpSocket: {port: ${port}}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {selector: {app: extension-server}, ports: [{port: 443, targetPort: ${port}}]}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1.example.com}
+spec:
+  group: example.com
+  version: v1
+  service: {namespace: default, name: ext}
+  caBundle: ${Buffer.from(ca.cert).toString('base64')}
+  groupPriorityMinimum: 1000
+  versionPriority: 15
+`;
+      const applied = await c.kubectlResult(['apply', '-f', '-'], manifest);
+      expect(applied.code, applied.stderr).toBe(0);
+      await expect
+        .poll(() => c.kubectl('get', 'apiservice', 'v1.example.com', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].reason}'), { timeout: 60_000 })
+        .toBe('Passed')
+        .catch(async (err: Error) => {
+          const pod = await c.kubectlResult(['get', 'pod', 'extension-server', '-o', 'jsonpath={.status}']);
+          const logs = await c.kubectlResult(['logs', 'extension-server']);
+          const why = await c.kubectlResult(['get', 'apiservice', 'v1.example.com', '-o', 'jsonpath={.status.conditions[0].message}']);
+          throw new Error(`${err.message}: ${why.stdout}\npod: ${pod.stdout.slice(0, 300)}\nlogs: ${logs.stdout}${logs.stderr}`);
+        });
+      expect((await c.kubectl('get', 'widgets', '-o', 'name')).trim()).toMatch(/^widget\.example\.com\/from-a-pod-for-\S+$/);
+      await c.kubectl('delete', 'apiservice', 'v1.example.com');
+      await c.kubectl('delete', 'pod', 'extension-server', '--wait=false');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiError, rfc3339, type Logger } from '../../../apimachinery/index.ts';
 import type { UserInfo } from '../../auth/index.ts';
 import { mapFeed, type ListWatchHandlers } from '../list-watch.ts';
@@ -22,7 +23,7 @@ interface ApiResourceList {
   resources?: { name: string; singularName?: string; namespaced?: boolean; kind: string; verbs?: string[]; shortNames?: string[]; categories?: string[] }[];
 }
 
-export interface AggregatorOptions extends ExtensionClient {
+export interface AggregatorOptions extends Omit<ExtensionClient, 'resolve'> {
   apiServices: () => Registry;
   services: () => Registry;
   endpointSlices: () => Registry;
@@ -74,8 +75,30 @@ export class Aggregator {
   /** checks under way, by APIService name, so a burst of events checks once */
   readonly #checking = new Map<string, Promise<void>>();
 
+  readonly #client: ExtensionClient;
+
   constructor(o: AggregatorOptions) {
     this.#o = o;
+    this.#client = { ...o, resolve: (namespace, name, port) => this.#endpoint(namespace, name, port) };
+  }
+
+  /** A ready endpoint of the Service's port: the slice port of the same name (the Service port's target). */
+  async #endpoint(namespace: string, name: string, port: number): Promise<{ host: string; port: number }> {
+    const service = await this.#o.services().get(namespace, name);
+    const servicePort = ((service.spec as { ports?: { name?: string; port: number }[] } | undefined)?.ports ?? []).find((p) => p.port === port);
+    if (!servicePort) throw new Error(`service/${name} in "${namespace}" is not listening on port ${port}`);
+    for (const slice of await this.#slicesOf(namespace, name)) {
+      const slicePort = slice.ports?.find((p) => (p.name ?? '') === (servicePort.name ?? ''));
+      const ready = slice.endpoints?.find((e) => e.addresses?.length && e.conditions?.ready !== false);
+      if (slicePort?.port && ready) return { host: ready.addresses[0] as string, port: slicePort.port };
+    }
+    throw new Error(`no endpoints for service/${name} in "${namespace}"`);
+  }
+
+  async #slicesOf(namespace: string, name: string): Promise<EndpointSlice[]> {
+    return (await this.#o.endpointSlices().list({ namespace })).items.filter(
+      (e) => e.metadata.labels?.['kubernetes.io/service-name'] === name,
+    ) as unknown as EndpointSlice[];
   }
 
   /** The feed keeping the APIServices in step with the store; a changed remote one is checked at once. */
@@ -161,7 +184,7 @@ export class Aggregator {
   async proxy(s: ApiService, p: { req: IncomingMessage; res: ServerResponse; user: UserInfo; pathAndQuery: string }): Promise<void> {
     const available = s.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
     if (!available) throw new ApiError('ServiceUnavailable', 'service unavailable');
-    await proxyToExtension(this.#o, s, p);
+    await proxyToExtension(this.#client, s, p);
   }
 
   #checkSoon(name: string): void {
@@ -212,12 +235,8 @@ export class Aggregator {
     const port = ports.find((p) => p.port === (ref.port ?? 443));
     if (!port)
       return { status: 'False', reason: 'ServicePortError', message: `service/${ref.name} in "${namespace}" is not listening on port ${ref.port ?? 443}` };
-    const slices = (await this.#o.endpointSlices().list({ namespace })).items.filter((e) => e.metadata.labels?.['kubernetes.io/service-name'] === ref.name);
-    const ready = slices.some((e) =>
-      ((e as { endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[] }).endpoints ?? []).some(
-        (ep) => ep.addresses?.length && ep.conditions?.ready !== false,
-      ),
-    );
+    const slices = await this.#slicesOf(namespace, ref.name ?? '');
+    const ready = slices.some((e) => (e.endpoints ?? []).some((ep) => ep.addresses?.length && ep.conditions?.ready !== false));
     if (!ready)
       return {
         status: 'False',
@@ -226,7 +245,7 @@ export class Aggregator {
       };
     const path = discoveryPath(s);
     try {
-      const answer = await extensionGet(this.#o, s, path, DISCOVERY_TIMEOUT_MS);
+      const answer = await extensionGet(this.#client, s, path, DISCOVERY_TIMEOUT_MS);
       if (answer.status !== 200) throw Object.assign(new Error(`bad status from ${answer.url}: ${answer.status}`), { url: answer.url });
       this.#discovered.set(name, resourcesOf(s, JSON.parse(answer.body) as ApiResourceList));
       return { status: 'True', reason: 'Passed', message: 'all checks passed' };

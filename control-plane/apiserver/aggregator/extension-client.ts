@@ -1,17 +1,19 @@
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { KeyPair } from '../../../apimachinery/index.ts';
-import type { ServiceResolver } from '../webhook-client.ts';
 import type { ApiService } from '../resources/api-services.ts';
 
-// How the aggregation layer reaches an extension API server: the Service's
-// ClusterIP and port, its certificate checked against the APIService's
-// caBundle for the name <service>.<namespace>.svc (or not at all under
-// insecureSkipTLSVerify), the API server's front-proxy client certificate.
+// How the aggregation layer reaches an extension API server: one of its
+// Service's ready endpoints, as kube-apiserver with
+// --enable-aggregator-routing (k3s's setting) dials them, so a server host
+// needs no route to Service addresses; its certificate checked against the
+// APIService's caBundle for the name <service>.<namespace>.svc (or not at all
+// under insecureSkipTLSVerify); the API server's front-proxy client certificate.
 
 /** What the aggregation layer sends every extension API server. */
 export interface ExtensionClient {
-  resolve: ServiceResolver;
+  /** where a Service's port is served: a ready endpoint's address and port */
+  resolve: (namespace: string, name: string, port: number) => Promise<{ host: string; port: number }>;
   /** the front-proxy client certificate (CN front-proxy-client, under the front-proxy CA) */
   frontProxy?: KeyPair;
 }
@@ -19,12 +21,11 @@ export interface ExtensionClient {
 /** Where an APIService's server answers, and the TLS options to reach it. */
 export async function extensionTarget(client: ExtensionClient, s: ApiService): Promise<{ base: string; options: RequestOptions }> {
   const service = s.spec.service ?? {};
-  const ip = await client.resolve(service.namespace ?? '', service.name ?? '');
-  const port = service.port ?? 443;
+  const { host, port } = await client.resolve(service.namespace ?? '', service.name ?? '', service.port ?? 443);
   return {
-    base: `https://${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
+    base: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     options: {
-      host: ip,
+      host,
       port,
       servername: `${service.name}.${service.namespace}.svc`,
       ...(s.spec.caBundle ? { ca: Buffer.from(s.spec.caBundle, 'base64').toString() } : {}),
