@@ -442,14 +442,15 @@ export class ApiServer {
     // a group version an extension API server took is its to answer, discovery and all
     const remote = parts[0] === 'apis' && parts.length >= 3 ? this.#aggregator.remoteFor(parts[1] as string, parts[2] as string) : undefined;
     if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
-    const discovered = this.#aggregator.served(resources);
+    // what discovery lists, extension servers' resources included (worked out only for discovery)
+    const discovered = () => this.#aggregator.served(resources);
     if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
-      return sendJson(res, 200, aggregatedDiscovery(discovered, path === '/api'), { 'content-type': AGGREGATED_DISCOVERY, vary: 'Accept' });
+      return sendJson(res, 200, aggregatedDiscovery(discovered(), path === '/api'), { 'content-type': AGGREGATED_DISCOVERY, vary: 'Accept' });
     }
     if (path === '/api') return sendJson(res, 200, apiVersions(`${this.#opts.advertiseAddress}:${this.port}`));
-    if (path === '/apis') return sendJson(res, 200, apiGroupList(discovered));
+    if (path === '/apis') return sendJson(res, 200, apiGroupList(discovered()));
     if (parts[0] === 'apis' && parts.length === 2) {
-      const g = apiGroup(discovered, parts[1] as string);
+      const g = apiGroup(discovered(), parts[1] as string);
       if (g) return sendJson(res, 200, g);
     }
     if ((parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && parts.length === 3)) {

@@ -80,7 +80,14 @@ function located(expression: string, position: number | undefined, message: stri
 
 /** The expressions that do not type check against one or more of the kinds, each with what is wrong for each kind. */
 export function typeCheck(expressions: [fieldRef: string, expression: string][], kinds: CheckedKind[]): ExpressionWarning[] {
-  const envs = kinds.map((k) => ({ label: k.label, env: typedEnvironment(k) }));
+  const envs = kinds.flatMap((k) => {
+    try {
+      return [{ label: k.label, env: typedEnvironment(k) }];
+    } catch {
+      // a schema the checker cannot type is not checked against (kube-controller-manager reports nothing then either)
+      return [];
+    }
+  });
   const warnings: ExpressionWarning[] = [];
   for (const [fieldRef, expression] of expressions) {
     const found: string[] = [];

@@ -48,5 +48,20 @@ describe('quota scopes', () => {
     const byPriority = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } };
     expect(inQuotaScope(byPriority, pod({ priorityClassName: 'high' }))).toBe(true);
     expect(inQuotaScope(byPriority, pod({ priorityClassName: 'low' }))).toBe(false);
+    const crossNamespace = { scopes: ['CrossNamespacePodAffinity'] };
+    const term = (extra: object) => ({ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname', ...extra });
+    expect(
+      inQuotaScope(crossNamespace, pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ namespaces: ['other'] })] } } })),
+    ).toBe(true);
+    expect(
+      inQuotaScope(
+        crossNamespace,
+        pod({
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: term({ namespaceSelector: {} }) }] } },
+        }),
+      ),
+    ).toBe(true);
+    expect(inQuotaScope(crossNamespace, pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({})] } } }))).toBe(false);
+    expect(inQuotaScope(crossNamespace, pod({}))).toBe(false);
   });
 });

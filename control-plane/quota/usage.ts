@@ -97,6 +97,16 @@ export function countedResources(hard: Record<string, string>): Set<string> {
   return out;
 }
 
+/** Whether a pod's (anti-)affinity terms reach pods of other namespaces: a term naming namespaces or a namespace selector. */
+function crossNamespaceAffinity(pod: Pod): boolean {
+  const { podAffinity, podAntiAffinity } = pod.spec?.affinity ?? {};
+  const terms = [podAffinity, podAntiAffinity].flatMap((a) => [
+    ...(a?.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+    ...(a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => w.podAffinityTerm),
+  ]);
+  return terms.some((t) => (t.namespaces?.length ?? 0) > 0 || t.namespaceSelector !== undefined);
+}
+
 /** What a quota's scopes look at: its scopes and its scope selector. */
 export interface QuotaScopes {
   scopes?: string[];
@@ -108,7 +118,8 @@ export interface QuotaScopes {
  * evaluators decide: a quota with scopes tracks pods only, and of those the
  * ones every scope matches (Terminating: activeDeadlineSeconds set;
  * BestEffort: no requests or limits; PriorityClass: by the selector's
- * operator). A quota without scopes counts everything.
+ * operator; CrossNamespacePodAffinity: an affinity term reaching other
+ * namespaces). A quota without scopes counts everything.
  */
 export function inQuotaScope(q: QuotaScopes, c: Counted): boolean {
   const selected = (q.scopeSelector?.matchExpressions ?? []).map((e) => ({ scope: e.scopeName, operator: e.operator, values: e.values ?? [] }));
@@ -128,6 +139,8 @@ export function inQuotaScope(q: QuotaScopes, c: Counted): boolean {
         return bestEffort;
       case 'NotBestEffort':
         return !bestEffort;
+      case 'CrossNamespacePodAffinity':
+        return crossNamespaceAffinity(pod);
       case 'PriorityClass': {
         const name = pod.spec?.priorityClassName;
         if (operator === 'In') return name !== undefined && values.includes(name);

@@ -72,9 +72,11 @@ export class Aggregator {
   readonly #discovered = new Map<string, ResourceInfo[]>();
   readonly #o: AggregatorOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** the remote APIServices by the Service (namespace/name) they point at */
+  #byBackend = new Map<string, string[]>();
   /** checks under way, by APIService name, so a burst of events checks once */
   readonly #checking = new Map<string, Promise<void>>();
-
+  /** how extension servers are reached: at a ready endpoint of their Service */
   readonly #client: ExtensionClient;
 
   constructor(o: AggregatorOptions) {
@@ -107,14 +109,26 @@ export class Aggregator {
     return {
       list: (items) => {
         held.list(items);
+        this.#indexBackends();
         for (const o of items) this.#checkSoon(o.metadata.name as string);
       },
       event: (e) => {
         held.event(e);
+        this.#indexBackends();
         if (e.type === 'ADDED' || e.type === 'MODIFIED') this.#checkSoon(e.object.metadata.name as string);
         if (e.type === 'DELETED') this.#discovered.delete(e.object.metadata.name as string);
       },
     };
+  }
+
+  #indexBackends(): void {
+    this.#byBackend = new Map();
+    for (const [name, o] of this.#apiServices) {
+      const ref = asApiService(o).spec?.service;
+      if (!ref) continue;
+      const key = `${ref.namespace}/${ref.name}`;
+      this.#byBackend.set(key, [...(this.#byBackend.get(key) ?? []), name]);
+    }
   }
 
   /**
@@ -126,12 +140,8 @@ export class Aggregator {
     return {
       list: () => {},
       event: (e) => {
-        if (e.type !== 'ADDED' && e.type !== 'MODIFIED' && e.type !== 'DELETED') return;
-        const changed = serviceOf(e.object);
-        for (const [name, o] of this.#apiServices) {
-          const ref = asApiService(o).spec?.service;
-          if (ref && `${ref.namespace}/${ref.name}` === changed) this.#checkSoon(name);
-        }
+        if (this.#byBackend.size === 0 || (e.type !== 'ADDED' && e.type !== 'MODIFIED' && e.type !== 'DELETED')) return;
+        for (const name of this.#byBackend.get(serviceOf(e.object)) ?? []) this.#checkSoon(name);
       },
     };
   }
@@ -156,7 +166,7 @@ export class Aggregator {
 
   /** What discovery lists: the resources served here, less the group versions extension servers took, plus what the available ones serve. */
   served(local: ResourceInfo[]): ResourceInfo[] {
-    if (![...this.#apiServices.values()].some((o) => asApiService(o).spec?.service)) return local;
+    if (this.#byBackend.size === 0) return local;
     const remote = local.filter((r) => !this.remoteFor(r.group, r.version));
     for (const [name, infos] of this.#discovered) if (this.#apiServices.has(name)) remote.push(...infos);
     return remote;
