@@ -37,8 +37,9 @@ const offers = (req: IncomingMessage, protocol: string) =>
  * (CRI Exec, Attach, PortForward) for a streaming URL on its own server, and
  * the client's upgrade request is tunnelled there unchanged (containerd's
  * streaming server speaks SPDY and WebSocket up to v4.channel.k8s.io), except
- * a WebSocket exec or attach offering v5.channel.k8s.io, which the agent
- * answers itself and translates to SPDY.
+ * what it does not speak, which the agent answers itself: a WebSocket exec or
+ * attach offering v5.channel.k8s.io (translated to SPDY), and a port forward
+ * whose SPDY rides in a WebSocket (passed on over a SPDY upgrade of its own).
  */
 export async function serveStreaming(deps: StreamingDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   // the HTTP server let go of the socket: a reset while we decide must not take the process down
