@@ -281,13 +281,14 @@ async function mutateByPoliciesAndWebhooks(a: AdmissionRequest, attributes: Webh
     });
   if (policies) await byPolicies(false);
   if (webhooks) {
-    const before = JSON.stringify(object);
+    let changed = false;
     await plugin(a, s, 'MutatingAdmissionWebhook', async () => {
       const mutated = await a.ctx.webhooks.mutate({ ...attributes, object });
       a.warnings.push(...mutated.warnings);
       object = mutated.object ?? object;
+      changed = mutated.changed;
     });
-    if (policies && JSON.stringify(object) !== before) await byPolicies(true);
+    if (policies && changed) await byPolicies(true);
   }
   if (object !== obj) {
     for (const k of Object.keys(obj)) delete obj[k];

@@ -19,7 +19,8 @@ import {
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-async function ensure(create: () => Promise<unknown>): Promise<void> {
+/** Creates what is missing: an object that exists already is left as it is. */
+export async function ensure(create: () => Promise<unknown>): Promise<void> {
   try {
     await create();
   } catch (err) {

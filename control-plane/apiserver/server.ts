@@ -428,20 +428,15 @@ export class ApiServer {
       const index = (this.#openApiIndex ??= openApiIndex(resources, ctx.schemas)) as { paths: Record<string, unknown> };
       return sendJson(res, 200, { paths: { ...index.paths, ...this.#aggregator.openApiPaths() } });
     }
-    if (path.startsWith('/openapi/v3/apis/')) {
-      // an extension API server's group version: its own document
-      const [group, version] = path.slice('/openapi/v3/apis/'.length).split('/');
-      const remote = this.#aggregator.remoteFor(group ?? '', version ?? '');
-      if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
-    }
+    // a group version an extension API server took is its to answer, discovery and OpenAPI document too
+    const extension = /^\/(?:openapi\/v3\/)?apis\/([^/]+)\/([^/]+)/.exec(path);
+    const remote = extension ? this.#aggregator.remoteFor(extension[1] as string, extension[2] as string) : undefined;
+    if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
     if (path.startsWith('/openapi/v3/')) {
       const doc = openApiDocument(resources, path.slice('/openapi/v3/'.length), ctx.schemas);
       if (doc) return sendJson(res, 200, doc);
     }
     const parts = path.split('/').filter(Boolean);
-    // a group version an extension API server took is its to answer, discovery and all
-    const remote = parts[0] === 'apis' && parts.length >= 3 ? this.#aggregator.remoteFor(parts[1] as string, parts[2] as string) : undefined;
-    if (remote) return this.#aggregator.proxy(remote, { req, res, user, pathAndQuery: `${url.pathname}${url.search}` });
     // what discovery lists, extension servers' resources included (worked out only for discovery)
     const discovered = () => this.#aggregator.served(resources);
     if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {

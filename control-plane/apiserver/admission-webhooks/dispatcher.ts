@@ -148,18 +148,19 @@ export class WebhookDispatcher {
    * Sends the write through the mutating webhooks in turn, each one's JSON
    * patch applied; then once more through those of reinvocationPolicy
    * IfNeeded that a later webhook's patch changed the object after. Returns
-   * the object and what they warned.
+   * the object, what they warned, and whether a patch changed the object.
    */
-  async mutate(a: WebhookAttributes): Promise<{ object?: Obj; warnings: string[] }> {
+  async mutate(a: WebhookAttributes): Promise<{ object?: Obj; warnings: string[]; changed: boolean }> {
     const warnings: string[] = [];
     let object = a.object;
     // how many patches changed the object so far, and how many had when each webhook was called
     let changes = 0;
     const invoked: { called: Configured; changesSeen: number }[] = [];
     let index = 0;
-    const invoke = async (called: Configured, round: number) => {
+    // `view`: the write as this webhook sees it, when already worked out for its selectors
+    const invoke = async (called: Configured, round: number, view?: WebhookAttributes) => {
       const { webhook, match } = called;
-      const seen = await viewedAs({ ...a, object }, match);
+      const seen = view ?? (await viewedAs({ ...a, object }, match));
       const response = await this.#call(webhook, seen, 'admit');
       if (!response) return;
       warnings.push(...(response.warnings ?? []));
@@ -186,14 +187,15 @@ export class WebhookDispatcher {
       if (mutated) changes++;
     };
     for (const called of this.#candidates('mutating', a)) {
-      if (!(await this.#selected(called.webhook, await viewedAs({ ...a, object }, called.match)))) continue;
-      await invoke(called, 0);
+      const seen = await viewedAs({ ...a, object }, called.match);
+      if (!(await this.#selected(called.webhook, seen))) continue;
+      await invoke(called, 0, seen);
       invoked.push({ called, changesSeen: changes });
     }
     const again = invoked.filter((i) => i.called.webhook.reinvocationPolicy === 'IfNeeded' && i.changesSeen < changes);
     index = 0;
     for (const { called } of again) await invoke(called, 1);
-    return { object, warnings };
+    return { object, warnings, changed: changes > 0 };
   }
 
   /** Sends the write to the validating webhooks at once; throws the first refusal, returns what they warned. */

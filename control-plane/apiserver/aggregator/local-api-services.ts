@@ -1,4 +1,4 @@
-import { ApiError } from '../../../apimachinery/index.ts';
+import { ensure } from '../bootstrap.ts';
 import type { Registry } from '../registry.ts';
 import type { ResourceInfo } from '../resource-info.ts';
 import { apiServiceName } from '../resources/api-services.ts';
@@ -17,17 +17,19 @@ export async function registerLocalApiServices(apiServices: Registry, served: Re
     const versions = groups.get(r.group) ?? [];
     if (!versions.includes(r.version)) groups.set(r.group, [...versions, r.version]);
   }
+  // one read on start; only what is missing is written (another server may make it meanwhile)
+  const existing = new Set((await apiServices.list({})).items.map((o) => o.metadata.name));
   let groupPriority = 18000;
   for (const [group, versions] of groups) {
     for (const [i, version] of versions.entries()) {
-      try {
-        await apiServices.create(undefined, {
-          metadata: { name: apiServiceName(group, version), labels: AUTOMANAGED },
+      const name = apiServiceName(group, version);
+      if (existing.has(name)) continue;
+      await ensure(() =>
+        apiServices.create(undefined, {
+          metadata: { name, labels: AUTOMANAGED },
           spec: { group, version, groupPriorityMinimum: groupPriority, versionPriority: Math.max(15 - 6 * i, 1) },
-        });
-      } catch (err) {
-        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-      }
+        }),
+      );
     }
     groupPriority = Math.max(groupPriority - 100, 1000);
   }
