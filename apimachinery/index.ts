@@ -38,6 +38,7 @@ export { processRegistry, serveRegistry } from './metrics-registry.ts';
 export { serveExposition } from './metrics-exposition.ts';
 export { tunnelUpgrade, refuseUpgrade } from './upgrade-tunnel.ts';
 export { replaceFile } from './replace-file.ts';
+export { KeyedLock } from './keyed-lock.ts';
 export { registryHost } from './image-reference.ts';
 export { writeIfOpen, drained, onResponseEnd } from './response-stream.ts';
 export { namedContainerPort, podContainers } from './pod-containers.ts';

@@ -516,9 +516,7 @@ export class PodSyncer {
   /** A pod that finished: release its sandbox (and IP) and its volumes' memory and disk, keep containers for logs. */
   async #stopTerminal(pod: Pod, observed: ObservedPod, memory: PodMemory): Promise<PodStatus> {
     await this.#stopSandboxes(observed);
-    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''), this.#deps.claims).catch((err: Error) =>
-      this.#deps.events(pod)('Warning', 'FailedUnmount', err.message),
-    );
+    await this.unmountVolumes(pod).catch(() => undefined);
     return this.#statusOf(
       pod,
       observed.sandboxes.some((s) => s.state === 'SANDBOX_READY') ? await this.observe(pod.metadata?.uid ?? '') : observed,
@@ -587,6 +585,19 @@ export class PodSyncer {
     const observed = await this.observe(uid);
     await this.#readTerminationMessages(pod, observed, memory);
     return this.#statusOf(pod, observed, memory, true);
+  }
+
+  /**
+   * Unmounts the volumes of a pod whose containers are stopped (FailedUnmount
+   * when one will not go). A deleted pod leaves the API server only after
+   * this, as the kubelet's check that a pod's resources are reclaimed asks:
+   * a pod that takes over its claim finds the volume unstaged.
+   */
+  async unmountVolumes(pod: Pod): Promise<void> {
+    await tearDownVolumes(join(this.#deps.podsDir, pod.metadata?.uid ?? ''), this.#deps.claims).catch((err: Error) => {
+      this.#deps.events(pod)('Warning', 'FailedUnmount', err.message);
+      throw err;
+    });
   }
 
   /** Removes everything the runtime and the agent hold for a pod that is gone from the API. */

@@ -13,6 +13,7 @@ function pod(name: string, status: PodStatus = { phase: 'Pending' }): Pod {
 /** Pod workers over a syncer and status manager that only record what they are asked. */
 function harness(admit?: PodAdmitter) {
   const calls: string[] = [];
+  const unmountFailures = { count: 0 };
   const synced: Pod[] = [];
   const sent: { name: string; status: PodStatus }[] = [];
   const syncer = {
@@ -32,6 +33,10 @@ function harness(admit?: PodAdmitter) {
       return { phase: 'Failed' } as PodStatus;
     },
     remove: async () => undefined,
+    unmountVolumes: async (p: Pod) => {
+      calls.push(`unmount ${p.metadata?.name}`);
+      if (unmountFailures.count-- > 0) throw new Error('UnmountVolume.TearDown failed for volume "pv-1" : kubernetes.io/csi: driver name gone');
+    },
   } as unknown as PodSyncer;
   const latest = new Map<string, PodStatus>();
   const status = {
@@ -46,7 +51,7 @@ function harness(admit?: PodAdmitter) {
   } as unknown as StatusManager;
   const workers = new PodWorkers({ syncer, status, log: silentLogger });
   if (admit) workers.addAdmitHandler(admit);
-  return { workers, calls, sent, synced };
+  return { workers, calls, sent, synced, unmountFailures };
 }
 
 const until = async (cond: () => boolean) => {
@@ -192,7 +197,27 @@ describe('PodWorkers deleting pods', () => {
     await until(() => h.calls.includes('sync web Pending'));
     h.workers.update({ ...pod('web'), metadata: { ...pod('web').metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 7 } });
     await until(() => h.calls.includes('release web'));
-    expect(h.calls.slice(-2)).toEqual(['terminate web 7', 'release web']);
+    expect(h.calls.slice(-3)).toEqual(['terminate web 7', 'unmount web', 'release web']);
+  });
+
+  it('keeps a deleted pod in the API server while a volume of it will not unmount, without stopping it again', async () => {
+    vi.useFakeTimers();
+    try {
+      const h = harness();
+      h.unmountFailures.count = 1;
+      h.workers.update(pod('db'));
+      await vi.advanceTimersByTimeAsync(10);
+      h.workers.update({ ...pod('db'), metadata: { ...pod('db').metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 3 } });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(h.calls.slice(-2)).toEqual(['terminate db 3', 'unmount db']);
+      await vi.advanceTimersByTimeAsync(900);
+      expect(h.calls.at(-1)).toBe('unmount db');
+      // the retry after the worker's back-off unmounts, and only then is the pod released
+      await vi.advanceTimersByTimeAsync(100);
+      expect(h.calls.slice(-4)).toEqual(['terminate db 3', 'unmount db', 'unmount db', 'release db']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

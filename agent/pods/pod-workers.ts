@@ -284,7 +284,8 @@ export class PodWorkers {
       w.lifecycle = { kind: 'terminated' };
     }
     if (!w.removed && pod) {
-      // stopped: now the pod may leave the API server
+      // stopped and unmounted: now the pod may leave the API server
+      await this.#syncer.unmountVolumes(pod);
       await this.#status.release(pod);
       return undefined;
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import { mountAt, replaceFile, type Logger } from '../../apimachinery/index.ts';
+import { KeyedLock, mountAt, replaceFile, type Logger } from '../../apimachinery/index.ts';
 import type { AccessModeName, VolumeCapability } from '../../csi/index.ts';
 import { WordedVolumeError } from '../volumes/index.ts';
 import type { CsiPlugin, PluginRegistry } from './plugins.ts';
@@ -77,6 +77,8 @@ export class CsiVolumes {
   #rootDir: string;
   #podsDir: string;
   #log: Logger;
+  /** one stage, publish, unpublish or unstage of a volume at a time: a pod's setup never sees a staging another pod's teardown is taking away */
+  #volumeLock = new KeyedLock();
 
   #afterStage: ((claim: PersistentVolumeClaim, pv: PersistentVolume) => Promise<void>) | undefined;
 
@@ -138,42 +140,44 @@ export class CsiVolumes {
     const stagingTargetPath = plugin.nodeCapabilities.has('STAGE_UNSTAGE_VOLUME') ? this.stagingPath(csi.driver, csi.volumeHandle) : undefined;
     const dir = join(podDir, 'volumes', CSI_PLUGIN_DIR, pvName);
     const targetPath = join(dir, 'mount');
-    // the pod claims the volume before it is staged, so the sweep of unused stagings never takes it mid-setup
-    await writeVolumeData(dir, {
-      driverName: csi.driver,
-      volumeHandle: csi.volumeHandle,
-      specVolID: pvName,
-      stagingPath: stagingTargetPath,
-      podVolume: v.name,
+    await this.#volumeLock.run(volumeKey(csi.driver, csi.volumeHandle), async () => {
+      // the pod claims the volume before it is staged, so the sweep of unused stagings never takes it mid-setup
+      await writeVolumeData(dir, {
+        driverName: csi.driver,
+        volumeHandle: csi.volumeHandle,
+        specVolID: pvName,
+        stagingPath: stagingTargetPath,
+        podVolume: v.name,
+      });
+      if (stagingTargetPath && !(await mountAt(stagingTargetPath))) {
+        await mkdir(stagingTargetPath, { recursive: true });
+        await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
+        await plugin.client
+          .nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
+          .catch((err: Error) => {
+            throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`);
+          });
+      }
+      await this.#afterStage?.(claim, pv);
+      if (!(await mountAt(targetPath))) {
+        await plugin.client
+          .nodePublishVolume({
+            volumeId: csi.volumeHandle,
+            stagingTargetPath,
+            targetPath,
+            volumeCapability: capability,
+            readonly: readOnly,
+            volumeContext,
+            publishContext: {},
+          })
+          .catch((err: Error) => {
+            throw new CsiVolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${err.message}`);
+          });
+        // the driver's default fsGroupPolicy (ReadWriteOnceWithFSType): only a formatted, writable volume changes hands
+        const fsGroup = pod.spec?.securityContext?.fsGroup;
+        if (fsGroup !== undefined && capability.mount?.fsType && !readOnly) await applyFsGroup(targetPath, fsGroup);
+      }
     });
-    if (stagingTargetPath && !(await mountAt(stagingTargetPath))) {
-      await mkdir(stagingTargetPath, { recursive: true });
-      await writeVolumeData(dirname(stagingTargetPath), { driverName: csi.driver, volumeHandle: csi.volumeHandle, specVolID: pvName });
-      await plugin.client
-        .nodeStageVolume({ volumeId: csi.volumeHandle, stagingTargetPath, volumeCapability: capability, volumeContext, publishContext: {} })
-        .catch((err: Error) => {
-          throw new CsiVolumeError(`MountVolume.MountDevice failed for volume "${pvName}" : ${err.message}`);
-        });
-    }
-    await this.#afterStage?.(claim, pv);
-    if (!(await mountAt(targetPath))) {
-      await plugin.client
-        .nodePublishVolume({
-          volumeId: csi.volumeHandle,
-          stagingTargetPath,
-          targetPath,
-          volumeCapability: capability,
-          readonly: readOnly,
-          volumeContext,
-          publishContext: {},
-        })
-        .catch((err: Error) => {
-          throw new CsiVolumeError(`MountVolume.SetUp failed for volume "${pvName}" : ${err.message}`);
-        });
-      // the driver's default fsGroupPolicy (ReadWriteOnceWithFSType): only a formatted, writable volume changes hands
-      const fsGroup = pod.spec?.securityContext?.fsGroup;
-      if (fsGroup !== undefined && capability.mount?.fsType && !readOnly) await applyFsGroup(targetPath, fsGroup);
-    }
     return { hostPath: targetPath, readOnly };
   }
 
@@ -213,30 +217,35 @@ export class CsiVolumes {
   /** Unpublishes every CSI volume of a pod, and unstages those no other pod on the node still has. Throws (leaving it mounted) when a driver is away. */
   async tearDown(podDir: string): Promise<void> {
     for (const { dir, data } of await this.published(podDir)) {
-      const plugin = this.#plugins.get(data.driverName);
-      const target = join(dir, 'mount');
-      const published = !!(await mountAt(target));
-      const lastUser = !!data.stagingPath && !(await this.#inUseElsewhere(data, podDir));
-      const unstage = lastUser && !!(await mountAt(data.stagingPath as string));
-      // nothing mounted (a setup that failed early) needs no driver
-      if ((published || unstage) && !plugin)
-        throw new CsiVolumeError(
-          `UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`,
-        );
-      if (published) await plugin?.client.nodeUnpublishVolume(data.volumeHandle, target);
-      if (await mountAt(target)) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : ${target} is still mounted`);
-      if (unstage) await plugin?.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath as string);
-      if (lastUser) {
-        await rm(join(dirname(data.stagingPath as string), 'vol_data.json'), { force: true });
-        // here and below: a directory not empty (a driver's leftovers) or already gone stays as it is
-        await rmdir(data.stagingPath as string).catch(() => undefined);
-        await rmdir(dirname(data.stagingPath as string)).catch(() => undefined);
-        if (unstage) this.#log.info({ volume: data.specVolID }, 'volume unstaged');
-      }
-      await rm(join(dir, 'vol_data.json'), { force: true });
-      await rmdir(target).catch(() => undefined);
-      await rmdir(dir).catch(() => undefined);
+      await this.#volumeLock.run(volumeKey(data.driverName, data.volumeHandle), () => this.#tearDownOne(podDir, dir, data));
     }
+  }
+
+  /** One published volume of a pod: unpublished, and unstaged when no other pod on the node has it. */
+  async #tearDownOne(podDir: string, dir: string, data: VolumeData): Promise<void> {
+    const plugin = this.#plugins.get(data.driverName);
+    const target = join(dir, 'mount');
+    const published = !!(await mountAt(target));
+    const lastUser = !!data.stagingPath && !(await this.#inUseElsewhere(data, podDir));
+    const unstage = lastUser && !!(await mountAt(data.stagingPath as string));
+    // nothing mounted (a setup that failed early) needs no driver
+    if ((published || unstage) && !plugin)
+      throw new CsiVolumeError(
+        `UnmountVolume.TearDown failed for volume "${data.specVolID}" : kubernetes.io/csi: driver name ${data.driverName} not found in the list of registered CSI drivers`,
+      );
+    if (published) await plugin?.client.nodeUnpublishVolume(data.volumeHandle, target);
+    if (await mountAt(target)) throw new CsiVolumeError(`UnmountVolume.TearDown failed for volume "${data.specVolID}" : ${target} is still mounted`);
+    if (unstage) await plugin?.client.nodeUnstageVolume(data.volumeHandle, data.stagingPath as string);
+    if (lastUser) {
+      await rm(join(dirname(data.stagingPath as string), 'vol_data.json'), { force: true });
+      // here and below: a directory not empty (a driver's leftovers) or already gone stays as it is
+      await rmdir(data.stagingPath as string).catch(() => undefined);
+      await rmdir(dirname(data.stagingPath as string)).catch(() => undefined);
+      if (unstage) this.#log.info({ volume: data.specVolID }, 'volume unstaged');
+    }
+    await rm(join(dir, 'vol_data.json'), { force: true });
+    await rmdir(target).catch(() => undefined);
+    await rmdir(dir).catch(() => undefined);
   }
 
   /**
@@ -251,16 +260,19 @@ export class CsiVolumes {
       for (const hash of await readdir(join(root, driver)).catch(() => [] as string[])) {
         const dir = join(root, driver, hash);
         const data = await readVolumeData(dir);
-        if (!data || (await this.#inUseElsewhere(data, ''))) continue;
+        if (!data) continue;
         const plugin = this.#plugins.get(data.driverName);
         if (!plugin) continue;
-        const staging = join(dir, 'globalmount');
-        if (await mountAt(staging)) await plugin.client.nodeUnstageVolume(data.volumeHandle, staging);
-        await rm(join(dir, 'vol_data.json'), { force: true });
-        // not empty or gone: left as it is
-        await rmdir(staging).catch(() => undefined);
-        await rmdir(dir).catch(() => undefined);
-        swept.push(data.specVolID);
+        await this.#volumeLock.run(volumeKey(data.driverName, data.volumeHandle), async () => {
+          if (await this.#inUseElsewhere(data, '')) return;
+          const staging = join(dir, 'globalmount');
+          if (await mountAt(staging)) await plugin.client.nodeUnstageVolume(data.volumeHandle, staging);
+          await rm(join(dir, 'vol_data.json'), { force: true });
+          // not empty or gone: left as it is
+          await rmdir(staging).catch(() => undefined);
+          await rmdir(dir).catch(() => undefined);
+          swept.push(data.specVolID);
+        });
       }
     }
     return swept;
@@ -274,6 +286,10 @@ export class CsiVolumes {
     }
     return false;
   }
+}
+
+function volumeKey(driver: string, handle: string): string {
+  return `${driver}/${handle}`;
 }
 
 async function writeVolumeData(dir: string, data: VolumeData): Promise<void> {

@@ -167,6 +167,8 @@ describe('persistent volumes through CSI', () => {
     // this host withholds CAP_SYS_RESOURCE, which growing a mounted ext4 needs: the resize waits for the next stage
     await expect.poll(() => eventsOf(c, 'data'), { timeout: 20_000 }).toMatch(/FileSystemResizeFailed/);
     await c.kubectl('delete', 'pod', 'reader', '--wait=true');
+    // as with the kubelet, a deleted pod leaves the API only once its volumes are unmounted: the next pod stages afresh
+    expect(await mountsOfVolumes()).toEqual([]);
     await apply(pod('grown', 'data', 'df -m /data | tail -1 && cat /data/file && exec sleep 600'));
     await waitForJsonPath(c, ['pod', 'grown'], '{.status.phase}', 'Running', 60_000);
     await waitForJsonPath(c, ['pvc', 'data'], '{.status.capacity.storage} {.status.conditions}', '160Mi ');
