@@ -177,6 +177,11 @@ export class PodSyncer {
       this.#deps.prober?.remove(uid);
       return { status: await this.#stopTerminal(pod, await this.observe(uid), memory) };
     }
+    // the pod's data directories come first, as the kubelet makes them: a node whose disk is full says so on the pod
+    await mkdir(join(this.#deps.podsDir, uid, 'volumes'), { recursive: true }).catch((err: Error) => {
+      event('Warning', 'Failed', `error making pod data directories: ${err.message}`);
+      throw err;
+    });
     // what a new sandbox needs (its log directory and pod cgroup, both kept as they are if present);
     // for a pod without an address yet, whose first sandbox is about to be made, it is made while
     // the runtime is asked what the pod has, for others only when a sandbox is due

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriClient } from '../../agent/index.ts';
 import { waitFor } from '../../lab/index.ts';
 import { applyManifest } from '../../lab/testbed/index.ts';
-import { startTestLab, type TestLab } from '../harness/lab.ts';
+import { startTestLab, type TestLab } from '../../lab/testbed/index.ts';
 
 let lab: TestLab;
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_PROTOCOL } from '../../agent/network/index.ts';
 import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS, waitFor } from '../../lab/index.ts';
 import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../../lab/testbed/index.ts';
-import { startTestLab, type TestLab } from '../harness/lab.ts';
+import { startTestLab, type TestLab } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
 let lab: TestLab;

@@ -5,16 +5,18 @@
 // pod forking processes each cross a threshold; each is evicted, the node
 // shows the condition and its taint, and the Guaranteed and Burstable pods
 // beside them are not touched.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryStats, pidStats } from '../../agent/stats/index.ts';
-import { applyManifest, eventsOf, startTestCluster, waitForJsonPath, type TestCluster } from '../../lab/testbed/index.ts';
+import {
+  applyManifest,
+  eventsOf,
+  smallFilesystem,
+  startTestCluster,
+  waitForJsonPath,
+  type SmallFilesystem,
+  type TestCluster,
+} from '../../lab/testbed/index.ts';
 
-const run = promisify(execFile);
 const Mi = 2 ** 20;
 /** how far below today's figures the thresholds sit, and how far past them the pressure pods go */
 const MEMORY_MARGIN = 1536 * Mi;
@@ -24,21 +26,15 @@ const PID_FORKS = 2500;
 const NODEFS_MIB = 160;
 
 let c: TestCluster;
-let scratch: string;
-let nodefs: string;
+let nodefs: SmallFilesystem | undefined;
 
 beforeAll(async () => {
   // the agent's root on a filesystem of its own: its nodefs
-  scratch = await mkdtemp(join(tmpdir(), 'sk-press-'));
-  nodefs = join(scratch, 'nodefs');
-  await mkdir(nodefs);
-  await run('truncate', ['-s', `${NODEFS_MIB}M`, join(scratch, 'nodefs.img')]);
-  await run('/usr/sbin/mkfs.ext4', ['-q', '-F', join(scratch, 'nodefs.img')]);
-  await run('mount', ['-o', 'loop', join(scratch, 'nodefs.img'), nodefs]);
+  nodefs = await smallFilesystem('press', NODEFS_MIB);
   const memory = await memoryStats(1);
   const pids = await pidStats();
   c = await startTestCluster('press', 209, {
-    agentRootDir: nodefs,
+    agentRootDir: nodefs.path,
     agentConfig: {
       evictionHard: {
         'memory.available': `${Math.floor((memory.availableBytes - MEMORY_MARGIN) / 1024)}Ki`,
@@ -74,8 +70,7 @@ spec:
 
 afterAll(async () => {
   await c?.teardown();
-  if (nodefs) await run('umount', [nodefs]).catch(() => run('umount', ['-l', nodefs]).catch(() => undefined));
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  await nodefs?.remove();
 });
 
 /** A BestEffort pod that writes `mib` MiB into an emptyDir (of this spec) and then idles. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_PROTOCOL, VTEP_MAC_ANNOTATION, VXLAN_DEVICE } from '../../agent/network/index.ts';
 import { waitFor } from '../../lab/index.ts';
 import { applyManifest, waitForJsonPath } from '../../lab/testbed/index.ts';
-import { startTestLab, type TestLab } from '../harness/lab.ts';
+import { startTestLab, type TestLab } from '../../lab/testbed/index.ts';
 
 const run = promisify(execFile);
 let lab: TestLab;

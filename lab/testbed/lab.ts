@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,13 +16,15 @@ import {
   waitFor,
   type LabNode,
   type LabOptions,
-} from '../../lab/index.ts';
-import { REGISTRY } from '../../lab/testbed/index.ts';
-import { startTestApiServer, type Kubectl } from '../../lab/testbed/index.ts';
-import { CLUSTER_DNS_IP } from '../../lab/testbed/index.ts';
+} from '../index.ts';
+import { startTestApiServer, type Kubectl } from './api-server.ts';
+import { CLUSTER_DNS_IP } from './cluster.ts';
+import { REGISTRY } from './node.ts';
 
 export interface TestLab extends Kubectl {
   nodes: LabNode[];
+  /** the lab's API server process */
+  server: ChildProcess;
   /** powers node i (from 1) off: every process of it dies at once */
   powerOff(i: number): Promise<void>;
   /** powers it on again */
@@ -94,6 +97,7 @@ export async function startTestLab(
       kubectl: api.kubectl,
       kubectlResult: api.kubectlResult,
       nodes: started,
+      server: api.server,
       powerOff: (i) => powerOffLabNode(o, nodeOf(i)),
       powerOn: (i) => powerOnLabNode(o, nodeOf(i)),
       link: (i, up) => setLabNodeLink(o, nodeOf(i), up),
