@@ -1,7 +1,8 @@
-// npm run bench -- [--compare] [--record] [<scenario> ...]: runs each scenario
-// in a fresh process; each prints one JSON object per case on stdout (prose
-// goes to stderr). --compare prints every figure against its record in
-// bench/figures.json (on stderr); --record makes this run's figures the record.
+// npm run bench -- [--compare] [--record] [<scenario> ...] [--<option> <value> ...]:
+// runs each scenario in a fresh process, with the options (soak's --minutes N);
+// each prints one JSON object per case on stdout (prose goes to stderr).
+// --compare prints every figure against its record in bench/figures.json
+// (on stderr); --record makes this run's figures the record.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,13 +18,21 @@ const available = readdirSync(dir)
 const args = process.argv.slice(2);
 const compare = args.includes('--compare');
 const record = args.includes('--record');
-const wanted = args.filter((a) => !a.startsWith('--'));
+const wanted: string[] = [];
+/** options (with their values) for the scenarios */
+const options: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i] as string;
+  if (a === '--compare' || a === '--record') continue;
+  if (a.startsWith('--')) options.push(a, args[++i] ?? '');
+  else wanted.push(a);
+}
 const scenarios = wanted.length ? wanted : available;
 
 /** Runs a scenario, passing its output through, and returns what it printed on stdout. */
 function runScenario(s: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${dir}${s}.bench.ts`], { stdio: ['inherit', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [`${dir}${s}.bench.ts`, ...options], { stdio: ['inherit', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
