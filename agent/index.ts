@@ -14,4 +14,4 @@ export { KubeletAuth, startKubeletServer } from './server/index.ts';
 export { CertificateStore, bootstrapClientCredentials } from './certificates/index.ts';
 export { pluginRegistryDir, pluginSocket } from './storage/index.ts';
 export { flushNodeRoutes, removeVxlanDevice } from './network/index.ts';
-export { removePolicyTable, renderPolicyTable } from './network-policy/index.ts';
+export { policyTableModel, removePolicyTable, renderPolicyDelta, renderPolicyTable, type PolicyTableModel } from './network-policy/index.ts';

@@ -2,7 +2,7 @@ import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import { Informer, type Logger, type RestClient } from '../../apimachinery/index.ts';
 import { cleanupProxy, nft } from '../proxy/index.ts';
-import { renderPolicyTable } from './policy-model.ts';
+import { policyTableModel, renderPolicyDelta, renderPolicyTable, type PolicyTableModel } from './policy-model.ts';
 
 /** The policy table beside the Service proxy's table of the same name. */
 export const policyTable = (proxyTable: string) => `${proxyTable}-policy`;
@@ -14,7 +14,7 @@ export async function removePolicyTable(proxyTable: string): Promise<void> {
 
 /** Changes arriving within this long are programmed together. */
 const DEBOUNCE_MS = 100;
-/** The table is written again at least this often, undoing whatever else edited it; and this long after a failure. */
+/** The table is written whole again this long after it was last written whole, undoing whatever else edited it; and this long after a failure. */
 const RESYNC_MS = 5 * 60_000;
 const RETRY_MS = 5_000;
 
@@ -30,9 +30,10 @@ interface PeerWatch {
  * NetworkPolicy enforcement for the pods of this node (as k3s's embedded
  * policy controller): policies are watched always; every pod and namespace
  * only while there is at least one policy (a cluster without any pays one
- * watch, not a copy of every pod). On any change the policy table is
- * rendered anew and, if it differs from what was written, written in one nft
- * transaction.
+ * watch, not a copy of every pod). On any change the table's model is worked
+ * out anew and what differs from the model last written (a pod's address
+ * moving between sets, a chain refilled) goes to nft in one transaction; the
+ * whole table is written at first, after a failure and periodically.
  */
 export class NetworkPolicyEnforcer {
   readonly #log: Logger;
@@ -43,7 +44,9 @@ export class NetworkPolicyEnforcer {
   #peers: PeerWatch | undefined;
   #signal: AbortSignal | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #written: string | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  /** what the table holds, as far as this agent wrote it; undefined: write it whole */
+  #written: PolicyTableModel | undefined;
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(client: RestClient, opts: { table: string; nodeName: string }, log: Logger) {
@@ -60,7 +63,14 @@ export class NetworkPolicyEnforcer {
     this.#signal = signal;
     void this.#policies.run(signal);
     await this.#policies.hasSynced();
-    signal.addEventListener('abort', () => clearTimeout(this.#timer), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(this.#timer);
+        clearTimeout(this.#resync);
+      },
+      { once: true },
+    );
     this.#schedule(0);
   }
 
@@ -83,14 +93,25 @@ export class NetworkPolicyEnforcer {
     }
   }
 
-  /** `rewrite`: write the table even if it is what was written (the periodic resync) */
-  #schedule(afterMs: number, rewrite = false): void {
+  #schedule(afterMs: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      if (rewrite) this.#written = undefined;
       this.#syncing = this.#syncing.then(() => this.#sync());
     }, afterMs);
     this.#timer.unref();
+  }
+
+  /** Writes the whole table again a while after it was last written whole, undoing whatever else edited it. */
+  #scheduleResync(): void {
+    if (this.#resync) clearTimeout(this.#resync);
+    this.#resync = setTimeout(() => {
+      // in the queue of syncs, so a sync under way cannot put its model back over the reset
+      this.#syncing = this.#syncing.then(() => {
+        this.#written = undefined;
+        return this.#sync();
+      });
+    }, RESYNC_MS);
+    this.#resync.unref();
   }
 
   async #sync(): Promise<void> {
@@ -98,19 +119,21 @@ export class NetworkPolicyEnforcer {
     this.#watchPeers(policies.length > 0);
     const peers = this.#peers;
     if (peers) await peers.synced;
-    const script = renderPolicyTable(this.#table, {
+    const model = policyTableModel({
       policies,
       pods: peers?.pods.list() ?? [],
       namespaces: peers?.namespaces.list() ?? [],
       nodeName: this.#nodeName,
     });
+    const written = this.#written;
+    const script = written ? renderPolicyDelta(this.#table, written, model) : renderPolicyTable(this.#table, model);
     try {
-      if (script !== this.#written) {
+      if (script) {
         await nft(script);
-        this.#written = script;
-        this.#log.debug({ bytes: script.length }, 'policy table written');
+        this.#log.debug({ bytes: script.length, whole: !written }, 'policy table written');
       }
-      this.#schedule(RESYNC_MS, true);
+      this.#written = model;
+      if (!written) this.#scheduleResync();
     } catch (err) {
       this.#written = undefined;
       this.#log.warn({ err: (err as Error).message }, 'writing the policy table failed; trying again');

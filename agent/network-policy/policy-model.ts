@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1.js';
 import { fromObjectSelector, matchesLabels, namedContainerPort, type LabelSelector, type ObjectLabelSelector } from '../../apimachinery/index.ts';
@@ -6,9 +7,12 @@ import { fromObjectSelector, matchesLabels, namedContainerPort, type LabelSelect
 // policy selects for ingress (egress) is isolated that way, and may receive
 // (send) only what some rule of some policy selecting it allows; peers are
 // resolved to the addresses of the pods they select now, held in named sets
-// shared by every rule with the same peers. The table is
-// rendered whole; established and related traffic always passes, and traffic
-// is judged in the forward hook, after a Service's DNAT.
+// shared by every rule with the same peer. Established and related traffic
+// always passes, and traffic is judged in the forward hook, after a
+// Service's DNAT. The table is a model (sets, per-pod chains, the maps from a
+// pod's address to its chains) named by what things mean, not by their
+// place, so that two models differ only where the world did: a pod's new
+// labels move its address between sets and change nothing else.
 
 export interface PolicyWorld {
   policies: NetworkPolicy[];
@@ -43,8 +47,8 @@ export function policyTypes(p: NetworkPolicy): Direction[] {
   return (p.spec?.egress?.length ?? 0) > 0 ? ['ingress', 'egress'] : ['ingress'];
 }
 
-/** What a peer lets in or out: the pods it selects, or an address block with its exceptions. */
-type PeerMatch = { pods: Pod[] } | { cidr: string; except: string[] };
+/** What a peer lets in or out: the pods it selects (named by what selects them), or an address block with its exceptions. */
+type PeerMatch = { key: string; pods: Pod[] } | { cidr: string; except: string[] };
 
 /** The world indexed for one render: pods and policies by namespace, and each peer resolved once. */
 class WorldIndex {
@@ -73,7 +77,8 @@ class WorldIndex {
         ? this.world.namespaces.filter((n) => selectorMatches(peer.namespaceSelector, n.metadata?.labels)).map((n) => n.metadata?.name ?? '')
         : [policyNamespace];
       const pods = namespaces.flatMap((ns) => this.#pods.get(ns) ?? []);
-      match = { pods: peer.podSelector ? pods.filter((p) => selectorMatches(peer.podSelector, p.metadata?.labels)) : pods };
+      const key = JSON.stringify([peer.namespaceSelector ? '' : policyNamespace, peer.namespaceSelector ?? null, peer.podSelector ?? null]);
+      match = { key, pods: peer.podSelector ? pods.filter((p) => selectorMatches(peer.podSelector, p.metadata?.labels)) : pods };
     }
     this.#peers.set(peer, match);
     return match;
@@ -101,38 +106,19 @@ function portMatch(port: NetworkPolicyPort, target: Pod | undefined): string | u
 }
 
 /**
- * The named sets of pod addresses the rules refer to, one per distinct list
- * of addresses: the peers many policies share (a namespace's pods, an app's)
- * are one set, and a lookup in it costs the same however many refer to it.
+ * The named sets of pod addresses the rules refer to, one per peer meaning
+ * (its namespace and selectors, or one pod for a named port of egress): every
+ * rule with the same peer shares its set, a lookup in it costs the same
+ * however many refer to it, and its name stays while pods come and go.
  */
 class AddressSets {
-  readonly #byKey = new Map<string, string>();
-  readonly #declared: string[] = [];
-  /** the set of each list of pods already asked for (a peer's pods are asked for by every pod it reaches) */
-  readonly #byPods = new WeakMap<Pod[], string>();
+  readonly sets = new Map<string, string[]>();
 
-  /** The name of the set holding these pods' addresses. */
-  ofPods(pods: Pod[]): string {
-    let name = this.#byPods.get(pods);
-    if (!name) this.#byPods.set(pods, (name = this.of(pods.map((p) => p.status?.podIP as string))));
+  /** The name of the set of a peer's pods (`key` says what selects them). */
+  of(key: string, pods: Pod[]): string {
+    const name = `peers-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    if (!this.sets.has(name)) this.sets.set(name, [...new Set(pods.map((p) => p.status?.podIP as string))].sort());
     return name;
-  }
-
-  /** The name of the set holding exactly these addresses. */
-  of(ips: string[]): string {
-    const elements = [...new Set(ips)].sort();
-    const key = elements.join(',');
-    let name = this.#byKey.get(key);
-    if (!name) {
-      name = `peers-${this.#byKey.size}`;
-      this.#byKey.set(key, name);
-      this.#declared.push(`  set ${name} {\n    type ipv4_addr\n    elements = { ${elements.join(', ')} }\n  }`);
-    }
-    return name;
-  }
-
-  get declarations(): string[] {
-    return this.#declared;
   }
 }
 
@@ -157,10 +143,9 @@ function ruleMatches(o: {
       const except = peer.except.length ? ` ip ${field} != { ${peer.except.join(', ')} }` : '';
       groups.push({ address: `ip ${field} ${peer.cidr}${except}`, portsOf: ingress ? o.pod : undefined });
     } else {
-      const address = (pods: Pod[]) => `ip ${field} @${o.sets.ofPods(pods)}`;
-      if (!peer.pods.length) continue;
-      if (ingress || !namedPorts) groups.push({ address: address(peer.pods), portsOf: ingress ? o.pod : undefined });
-      else for (const p of peer.pods) groups.push({ address: address([p]), portsOf: p });
+      // a peer that selects no pod now keeps its rule (an empty set matches nothing), so pods coming and going change sets only
+      if (ingress || !namedPorts) groups.push({ address: `ip ${field} @${o.sets.of(peer.key, peer.pods)}`, portsOf: ingress ? o.pod : undefined });
+      else for (const p of peer.pods) groups.push({ address: `ip ${field} @${o.sets.of(`pod ${p.metadata?.uid}`, [p])}`, portsOf: p });
     }
   }
   const out: string[] = [];
@@ -189,32 +174,48 @@ function podChain(pod: Pod, direction: Direction, index: WorldIndex, sets: Addre
   return rules;
 }
 
-/** The whole policy table as one `nft -f` script (created, emptied and defined anew in one transaction). */
-export function renderPolicyTable(table: string, world: PolicyWorld): string {
-  const local = world.pods
-    .filter((p) => p.spec?.nodeName === world.nodeName && networked(p))
-    .sort((a, b) => (a.metadata?.uid ?? '').localeCompare(b.metadata?.uid ?? ''));
-  const chains: string[] = [];
+/** The policy table of one node: address sets, a chain per isolated pod and direction, and the maps sending a pod's traffic to them. */
+export interface PolicyTableModel {
+  /** set name → its addresses, sorted */
+  sets: Map<string, string[]>;
+  /** chain name → its body (comment and rules, one per line) */
+  chains: Map<string, string>;
+  /** pod address → the verdict (a jump to its chain), per direction */
+  ingress: Map<string, string>;
+  egress: Map<string, string>;
+}
+
+/** The table the world asks for on this node. */
+export function policyTableModel(world: PolicyWorld): PolicyTableModel {
+  const local = world.pods.filter((p) => p.spec?.nodeName === world.nodeName && networked(p));
   const sets = new AddressSets();
   const index = new WorldIndex(world);
-  const maps: Record<Direction, string[]> = { ingress: [], egress: [] };
-  local.forEach((pod, i) => {
+  const model: PolicyTableModel = { sets: sets.sets, chains: new Map(), ingress: new Map(), egress: new Map() };
+  for (const pod of local) {
     for (const direction of ['ingress', 'egress'] as const) {
       const body = podChain(pod, direction, index, sets);
       if (!body) continue;
-      const name = `${direction === 'ingress' ? 'in' : 'out'}-${i}`;
-      chains.push(
-        `  chain ${name} {\n    comment "${pod.metadata?.namespace}/${pod.metadata?.name} ${direction}"\n${body.map((r) => `    ${r}`).join('\n')}\n  }`,
-      );
-      maps[direction].push(`${pod.status?.podIP} : jump ${name}`);
+      const name = `${direction === 'ingress' ? 'in' : 'out'}-${pod.metadata?.uid}`;
+      model.chains.set(name, [`comment "${pod.metadata?.namespace}/${pod.metadata?.name} ${direction}"`, ...body].map((r) => `    ${r}`).join('\n'));
+      model[direction].set(pod.status?.podIP as string, `jump ${name}`);
     }
-  });
+  }
+  return model;
+}
+
+const setBlock = (name: string, elements: string[]) =>
+  `  set ${name} {\n    type ipv4_addr\n${elements.length ? `    elements = { ${elements.join(', ')} }\n` : ''}  }`;
+const chainBlock = (name: string, body: string) => `  chain ${name} {\n${body}\n  }`;
+const verdicts = (m: Map<string, string>) => [...m].map(([ip, verdict]) => `${ip} : ${verdict}`).join(', ');
+
+/** The whole policy table as one `nft -f` script (created, emptied and defined anew in one transaction). */
+export function renderPolicyTable(table: string, model: PolicyTableModel): string {
   const map = (name: Direction) =>
-    `  map ${name} {\n    type ipv4_addr : verdict\n${maps[name].length ? `    elements = { ${maps[name].join(', ')} }\n` : ''}  }`;
+    `  map ${name} {\n    type ipv4_addr : verdict\n${model[name].size ? `    elements = { ${verdicts(model[name])} }\n` : ''}  }`;
   return `add table ip ${table}
 delete table ip ${table}
 table ip ${table} {
-${[...sets.declarations, ...chains].join('\n')}
+${[...[...model.sets].map(([name, elements]) => setBlock(name, elements)), ...[...model.chains].map(([name, body]) => chainBlock(name, body))].join('\n')}
 ${map('ingress')}
 ${map('egress')}
   chain forward {
@@ -225,4 +226,52 @@ ${map('egress')}
   }
 }
 `;
+}
+
+/** Keys that went, came or changed from one map to the next. */
+function changes<V>(prev: Map<string, V>, next: Map<string, V>, same: (a: V, b: V) => boolean) {
+  const gone = [...prev.keys()].filter((k) => !next.has(k));
+  const added = [...next.keys()].filter((k) => !prev.has(k));
+  const changed = [...next.keys()].filter((k) => prev.has(k) && !same(prev.get(k) as V, next.get(k) as V));
+  return { gone, added, changed };
+}
+
+/**
+ * What turns the table of `prev` into that of `next`, as one transaction
+ * ('' when they are the same): map elements that go or change are deleted
+ * and chains that go flushed (so nothing refers to what is deleted), new sets
+ * made and every set's elements brought up to date, changed chains refilled
+ * and new ones made, map elements added, and the chains and sets that went
+ * deleted last.
+ */
+export function renderPolicyDelta(table: string, prev: PolicyTableModel, next: PolicyTableModel): string {
+  const t = table;
+  const lines: string[] = [];
+  const maps = { ingress: changes(prev.ingress, next.ingress, (a, b) => a === b), egress: changes(prev.egress, next.egress, (a, b) => a === b) };
+  const sets = changes(prev.sets, next.sets, (a, b) => a.join() === b.join());
+  const chains = changes(prev.chains, next.chains, (a, b) => a === b);
+  for (const d of ['ingress', 'egress'] as const) {
+    const out = [...maps[d].gone, ...maps[d].changed];
+    if (out.length) lines.push(`delete element ip ${t} ${d} { ${out.join(', ')} }`);
+  }
+  for (const c of chains.gone) lines.push(`flush chain ip ${t} ${c}`);
+  for (const name of sets.added) lines.push(`add set ip ${t} ${name} { type ipv4_addr; }`);
+  for (const name of [...sets.added, ...sets.changed]) {
+    const before = new Set(prev.sets.get(name));
+    const after = next.sets.get(name) as string[];
+    const removed = [...before].filter((ip) => !after.includes(ip));
+    const added = after.filter((ip) => !before.has(ip));
+    if (removed.length) lines.push(`delete element ip ${t} ${name} { ${removed.join(', ')} }`);
+    if (added.length) lines.push(`add element ip ${t} ${name} { ${added.join(', ')} }`);
+  }
+  for (const c of chains.changed) lines.push(`flush chain ip ${t} ${c}`);
+  const filled = [...chains.added, ...chains.changed];
+  if (filled.length) lines.push(`table ip ${t} {`, ...filled.map((c) => chainBlock(c, next.chains.get(c) as string)), '}');
+  for (const d of ['ingress', 'egress'] as const) {
+    const into = [...maps[d].added, ...maps[d].changed];
+    if (into.length) lines.push(`add element ip ${t} ${d} { ${verdicts(new Map(into.map((ip) => [ip, next[d].get(ip) as string])))} }`);
+  }
+  for (const c of chains.gone) lines.push(`delete chain ip ${t} ${c}`);
+  for (const name of sets.gone) lines.push(`delete set ip ${t} ${name}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }
