@@ -51,6 +51,7 @@ export type { Backoff } from './backoff.ts';
 export { transitionTime } from './conditions.ts';
 export {
   ENDPOINTSLICE_MANAGED_BY_LABEL,
+  ENDPOINTSLICE_SKIP_MIRROR_LABEL,
   HOSTNAME_LABEL,
   MEMORY_PRESSURE_TAINT,
   MIRROR_POD_ANNOTATION,

@@ -9,6 +9,8 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Who manages an EndpointSlice. */
 export const ENDPOINTSLICE_MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+/** On an Endpoints: its EndpointSlices are made by whoever wrote it, not mirrored. */
+export const ENDPOINTSLICE_SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 /** The NoSchedule taint of a node under memory pressure. */
 export const MEMORY_PRESSURE_TAINT = 'node.kubernetes.io/memory-pressure';
 /** Volume provisioning: the node a WaitForFirstConsumer claim's pod landed on, the provisioner asked, and the one that made a volume. */

@@ -3,6 +3,7 @@ export {
   AuditLogWriter,
   AuditWebhookBackend,
   Auditor,
+  KubernetesEndpoints,
   SERVER_VERSION,
   loadAuditPolicy,
   loadPodSecurityConfig,

@@ -40,6 +40,7 @@ import { loadModelSchemas } from './openapi/model-schemas.ts';
 import { encodeOpenApiV2, OPENAPI_V2_PROTOBUF, wantsOpenApiV2Protobuf } from './openapi/v2-protobuf.ts';
 import { CustomResourceServer } from './custom-resources/serving.ts';
 import { publishAuthenticationConfig, publishClusterInfo } from './bootstrap.ts';
+import { KubernetesEndpoints } from './kubernetes-endpoints.ts';
 import { Aggregator, registerLocalApiServices } from './aggregator/index.ts';
 import { isHealthPath, serveHealth, type HealthCheck } from './health.ts';
 import { DEFAULT_POD_SECURITY, type PodSecurityConfig } from './pod-security/index.ts';
@@ -117,6 +118,7 @@ export class ApiServer {
   /** what discovery lists: the built-in catalog, and the custom resources served now */
   #resources: ResourceInfo[];
   #customResources: CustomResourceServer | undefined;
+  #kubernetesEndpoints: KubernetesEndpoints | undefined;
   /** built on first request, then served as is */
   #openApiIndex: object | undefined;
   #openApiV2: object | undefined;
@@ -291,6 +293,15 @@ export class ApiServer {
       this.#server?.listen(this.#opts.port, this.#opts.bindAddress, () => resolve());
     });
     await publishClusterInfo(this, { server: `https://${this.#opts.advertiseAddress}:${this.port}`, ca: this.#opts.tls.clientCA });
+    this.#kubernetesEndpoints = new KubernetesEndpoints({
+      leases: this.registry('coordination.k8s.io', 'leases'),
+      endpoints: this.registry('', 'endpoints'),
+      endpointSlices: this.registry('discovery.k8s.io', 'endpointslices'),
+      address: this.#opts.advertiseAddress,
+      port: this.port,
+      log: this.#opts.log.child({ component: 'kubernetes-endpoints' }),
+    });
+    this.#kubernetesEndpoints.start();
     if (this.#opts.frontProxy) await publishAuthenticationConfig(this, { clientCa: this.#opts.tls.clientCA, requestHeaderCa: this.#opts.frontProxy.ca });
     this.#opts.log.info({ address: this.#opts.bindAddress, port: this.port }, 'API server listening');
   }
@@ -314,6 +325,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    await this.#kubernetesEndpoints?.stop();
     this.#closing.abort();
     this.authorizer.stop();
     for (const stop of this.#stopWebhookFeeds.splice(0)) stop();

@@ -1,10 +1,17 @@
 import { isIPv6 } from 'node:net';
 import type { EndpointAddress, Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { SERVICE_NAME_LABEL, defineController, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import {
+  ENDPOINTSLICE_SKIP_MIRROR_LABEL,
+  SERVICE_NAME_LABEL,
+  defineController,
+  primary,
+  watch,
+  type Informer,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
 import { MANAGED_BY_LABEL, managedSlices, writeSlices } from './endpoint-slice.ts';
-import { SKIP_MIRROR } from './endpoints.ts';
 import { ENDPOINT_SLICES, ENDPOINTS, SERVICES } from './shared-informers.ts';
 
 const MANAGED_BY = 'endpointslicemirroring-controller.k8s.io';
@@ -89,7 +96,12 @@ export class EndpointSliceMirroringController implements Controller {
     const endpoints = this.#endpoints.get(key);
     const svc = this.#services.get(key);
     const existing = managedSlices(this.#slices, namespace, name, MANAGED_BY);
-    const mirrored = endpoints && svc && !svc.spec?.selector && !endpoints.metadata?.deletionTimestamp && endpoints.metadata?.labels?.[SKIP_MIRROR] !== 'true';
+    const mirrored =
+      endpoints &&
+      svc &&
+      !svc.spec?.selector &&
+      !endpoints.metadata?.deletionTimestamp &&
+      endpoints.metadata?.labels?.[ENDPOINTSLICE_SKIP_MIRROR_LABEL] !== 'true';
     const wanted = mirrored ? mirroredSlices(endpoints) : [];
     const labels = { ...endpoints?.metadata?.labels, [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
     const annotations = Object.fromEntries(Object.entries(endpoints?.metadata?.annotations ?? {}).filter(([k]) => !UNMIRRORED_ANNOTATIONS.includes(k)));

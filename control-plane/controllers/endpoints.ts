@@ -1,12 +1,17 @@
 import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { ApiError, defineController, objectKey, primary, watch, type Informer, type RunnableController } from '../../apimachinery/index.ts';
+import {
+  ApiError,
+  ENDPOINTSLICE_SKIP_MIRROR_LABEL,
+  defineController,
+  objectKey,
+  primary,
+  watch,
+  type Informer,
+  type RunnableController,
+} from '../../apimachinery/index.ts';
 import type { Controller, ControllerContext } from './context.ts';
 import { selectedPods, serviceEndpoints, servicesSelecting, type ServiceEndpoint } from './service-endpoints.ts';
 import { ENDPOINTS, PODS, SERVICES } from './shared-informers.ts';
-
-/** Endpoints the controller made carry this, so EndpointSlice mirroring leaves them alone. */
-/** an Endpoints labelled so is never mirrored into EndpointSlices (ours are: their slices are the endpointslice controller's) */
-export const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 
 function address(e: ServiceEndpoint): EndpointAddress {
   return {
@@ -59,7 +64,7 @@ export class EndpointsController implements Controller {
     const ref = { ...ENDPOINTS, namespace, name };
     if (!svc?.spec?.selector) {
       // a Service without selector has its Endpoints written by the user; only ours go with the Service
-      if (!svc && current?.metadata?.labels?.[SKIP_MIRROR])
+      if (!svc && current?.metadata?.labels?.[ENDPOINTSLICE_SKIP_MIRROR_LABEL])
         await this.#ignoringGone(this.#ctx.client.delete(ref, { preconditions: { uid: current.metadata.uid } }));
       return;
     }
@@ -75,7 +80,7 @@ export class EndpointsController implements Controller {
         ports: group.ports.map(({ appProtocol: _a, ...p }) => p),
       });
     }
-    const labels = { ...svc.metadata?.labels, [SKIP_MIRROR]: 'true' };
+    const labels = { ...svc.metadata?.labels, [ENDPOINTSLICE_SKIP_MIRROR_LABEL]: 'true' };
     const wanted = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels }, ...(subsets.length ? { subsets } : {}) };
     if (!current) {
       await this.#ignoringGone(this.#ctx.client.create({ ...ENDPOINTS, namespace }, wanted));

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_PROTOCOL } from '../../agent/network/index.ts';
-import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS, waitFor } from '../../lab/index.ts';
+import { BUNDLED_CSI_DRIVER, DEFAULT_STORAGE_CLASS, labHostAddress, waitFor } from '../../lab/index.ts';
 import { applyManifest, echoDeployment, endpointsReady, waitForJsonPath } from '../../lab/testbed/index.ts';
 import { startTestLab, type TestLab } from '../../lab/testbed/index.ts';
 
@@ -109,6 +109,18 @@ spec:
     expect([...direct.matchAll(/Address: (10\.244\.\d+\.\d+)/g)].map((m) => m[1]).sort()).toEqual(podIPs);
     expect(direct).not.toContain('NXDOMAIN');
     expect(direct).toContain('aaaa exit 0');
+  });
+
+  it('lets pods reach the API server as in-cluster clients do: the kubernetes Service by name, its endpoints the server', async () => {
+    const address = await lab.kubectl('get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[*].ip}');
+    expect(address).toBe(labHostAddress({ lanPrefix: '10.255.230' }));
+    // from a pod: the name resolves and the cluster IP leads to the server, which answers TLS (busybox's TLS client and
+    // the server agree on no cipher, so the handshake ends with the server's alert; with no endpoints it would be refused)
+    const script =
+      'timeout 10 wget -q -O- --no-check-certificate https://kubernetes.default.svc/api; echo "host=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"';
+    const out = await clientOn(2, 'in-cluster', script);
+    expect(out).toMatch(/TLS error from peer/);
+    expect(out).toMatch(/^host=10\.96\.0\.1:443$/m);
   });
 
   it('execs into pods on every node (streams served on the lab network)', async () => {
