@@ -34,7 +34,7 @@ async function watchFrom(client: RestClient, resourceVersion: string, count: num
   return seen;
 }
 
-/** Watches from each of the first events' versions see what a first watch saw after them, in the same order, while writes go on. */
+/** Two watches from one version agree, and watches from each of the first events' versions see what a first watch saw after them, in the same order, while writes go on. */
 async function concurrentWatchesAgree(kubeconfig: string): Promise<void> {
   const client = new RestClient(await loadKubeconfig(kubeconfig));
   try {
@@ -49,7 +49,9 @@ async function concurrentWatchesAgree(kubeconfig: string): Promise<void> {
           .catch(() => client.delete({ ...CONFIGMAPS, name }).catch(() => undefined));
       }
     })();
-    const reference = await watchFrom(client, start, EVENTS);
+    // two watches opened at once from one revision while the writes go on see the same events (the issue's first sighting)
+    const [reference, twin] = await Promise.all([watchFrom(client, start, EVENTS), watchFrom(client, start, EVENTS)]);
+    expect(twin).toEqual(reference);
     // a watch from each of the first events' versions sees what the first watch saw after it, in the same order
     const versions = reference.slice(0, 10).map((e) => e.split(' ')[1] as string);
     const others = await Promise.all(versions.map((rv, i) => watchFrom(client, rv, EVENTS - i - 1 - 20)));
