@@ -25,6 +25,17 @@ const podSpec = (name: string) => ({
   spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
 });
 
+/** No step of the bench takes this long unless something is stuck: it fails then, naming what it waited for. */
+const STEP_LIMIT_MS = 5 * 60_000;
+
+function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${ms / 1000} s for ${what}`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 const isRunning = (p: Pod) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready);
 
 /**
@@ -49,11 +60,22 @@ async function startPods(client: RestClient, names: string[], burst: boolean, be
     },
     { signal: stop.signal },
   );
+  // a watch that ends (or pods that never run) fails the run with its reason instead of leaving it waiting
+  let ended: ((err: Error) => void) | undefined;
+  void watching.then(
+    () => ended?.(new Error('the watch of the bench pods ended before they all ran')),
+    (err: Error) => ended?.(err),
+  );
   const until = (pred: () => boolean) =>
-    new Promise<void>((resolve) => {
-      if (pred()) return resolve();
-      waiter = () => pred() && resolve();
-    });
+    within(
+      STEP_LIMIT_MS,
+      `pods ${names.filter((n) => !latencies.has(n)).join(' ')} to run`,
+      new Promise<void>((resolve, reject) => {
+        ended = reject;
+        if (pred()) return resolve();
+        waiter = () => pred() && resolve();
+      }),
+    );
   if (burst) {
     await Promise.all(
       names.map(async (n) => {
@@ -70,6 +92,7 @@ async function startPods(client: RestClient, names: string[], burst: boolean, be
       await until(() => latencies.has(n));
     }
   }
+  ended = undefined;
   stop.abort();
   await watching.catch(() => undefined);
   return names.map((n) => latencies.get(n) as number);
@@ -113,13 +136,13 @@ function floor(cluster: Awaited<ReturnType<typeof startTestCluster>>) {
   return {
     times,
     async startOne(i: number): Promise<void> {
-      times.push(await start(`floor-${i}`));
+      times.push(await within(STEP_LIMIT_MS, 'a CRI start', start(`floor-${i}`)));
     },
     /** `n` starts sent at once: each one's latency from the moment they were sent. */
     async burst(n: number, round: number): Promise<number[]> {
       image ??= await cri.pullImage('busybox');
       const t0 = performance.now();
-      return Promise.all(Array.from({ length: n }, (_, i) => start(`floor-b${n}-${round}-${i}`, t0)));
+      return within(STEP_LIMIT_MS, `${n} CRI starts`, Promise.all(Array.from({ length: n }, (_, i) => start(`floor-b${n}-${round}-${i}`, t0))));
     },
     async removeAll(): Promise<void> {
       for (const sb of sandboxes.splice(0)) {

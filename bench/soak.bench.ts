@@ -94,15 +94,16 @@ function gauge(text: string, name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** What a lab node holds beyond pods' own things: its loop devices, the host's network namespaces, its nft set elements. */
-async function nodeExtras(n: LabNode): Promise<{ loopDevices: number; netns: number; nftElements: number }> {
+/** What a lab node holds beyond pods' own things: its loop devices, the host's network namespaces, its nft set and map elements (`table set: element`). */
+async function nodeExtras(n: LabNode): Promise<{ loopDevices: number; netns: number; nftElements: string[] }> {
   const loops = (await run('losetup', ['-l', '-n', '-O', 'BACK-FILE'])).stdout.split('\n').filter((l) => l.includes(n.dir));
   const netns = (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('cni-'));
   const ruleset = JSON.parse((await run('ip', ['netns', 'exec', n.netns, 'nft', '-j', 'list', 'ruleset'])).stdout) as {
-    nftables: Record<string, { elem?: unknown[] }>[];
+    nftables: Record<string, { table?: string; name?: string; elem?: unknown[] }>[];
   };
-  let nftElements = 0;
-  for (const o of ruleset.nftables) nftElements += (o.set?.elem?.length ?? 0) + (o.map?.elem?.length ?? 0);
+  const nftElements: string[] = [];
+  for (const o of ruleset.nftables)
+    for (const s of [o.set, o.map]) for (const e of s?.elem ?? []) nftElements.push(`${s?.table} ${s?.name}: ${JSON.stringify(e)}`);
   return { loopDevices: loops.length, netns: netns.length, nftElements };
 }
 
@@ -170,7 +171,7 @@ try {
     180_000,
     1000,
   );
-  const leaks: (NodeLeaks & { loopDevices: number; netns: number; nftElements: number })[] = [];
+  const leaks: (NodeLeaks & { loopDevices: number; netns: number; nftElements: string[] })[] = [];
   await waitFor(
     'the nodes to let go of everything',
     async () => {
@@ -192,7 +193,7 @@ try {
             ...held,
             loopDevices: extras.loopDevices - was.loopDevices,
             netns: extras.netns - was.netns,
-            nftElements: extras.nftElements - was.nftElements,
+            nftElements: extras.nftElements.filter((e) => !was.nftElements.includes(e)),
           });
         } finally {
           cri.close();
