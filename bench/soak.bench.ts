@@ -104,14 +104,24 @@ async function nodeExtras(n: LabNode): Promise<{ loopDevices: number; netns: num
   const nftElements: string[] = [];
   for (const o of ruleset.nftables)
     for (const s of [o.set, o.map]) for (const e of s?.elem ?? []) nftElements.push(`${s?.table} ${s?.name}: ${JSON.stringify(e)}`);
-  return { loopDevices: loops.length, netns: netns.length, nftElements };
+  return { loopDevices: loops.length, netns: netns.length, nftElements: nftElements.sort() };
 }
 
 const lab = await startTestLab('soak', 236, 2);
 const client = new RestClient(await loadKubeconfig(lab.kubeconfig));
 try {
   await installStorageDefaults(client);
-  const before = await Promise.all(lab.nodes.map(nodeExtras));
+  // the start the nodes are compared with at the end: once every node's proxy holds the cluster's Services (they agree)
+  let before = await Promise.all(lab.nodes.map(nodeExtras));
+  await waitFor(
+    "the nodes' proxies to hold the cluster's Services",
+    async () => {
+      before = await Promise.all(lab.nodes.map(nodeExtras));
+      return before.every((b) => b.nftElements.length > 0 && b.nftElements.join() === before[0]?.nftElements.join());
+    },
+    60_000,
+    1000,
+  );
   const agentPids = await Promise.all(lab.nodes.map(async (n) => (await readPid(join(n.dir, 'agent.pid'))) ?? undefined));
   const metricsText = async (path: string) => {
     const res = await client.stream(path, {});
