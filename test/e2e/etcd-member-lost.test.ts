@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, RestClient, loadKubeconfig } from '../../apimachinery/index.ts';
-import { NO_LEAKS, nodeLeaks, startTestCluster, startTestEtcd, type TestCluster, type TestEtcd } from '../../lab/testbed/index.ts';
+import { NO_LEAKS, applyManifest, nodeLeaks, startTestCluster, startTestEtcd, type TestCluster, type TestEtcd } from '../../lab/testbed/index.ts';
 
 let dir = '';
 let etcd: TestEtcd | undefined;
@@ -32,7 +32,22 @@ const WRITERS = 6;
 describe('an etcd member lost under load', () => {
   it('keeps taking writes, loses none it acknowledged, keeps the node and its pods working, and leaks nothing', async () => {
     const cluster = c as TestCluster;
-    await cluster.kubectl('create', 'deployment', 'steady', '--image=busybox', '--replicas=2', '--', 'sleep', '3600');
+    await applyManifest(
+      cluster,
+      `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: steady}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: steady}}
+  template:
+    metadata: {labels: {app: steady}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{name: c, image: busybox, command: [sleep, '3600']}]
+`,
+    );
     await cluster.kubectl('rollout', 'status', 'deployment/steady', '--timeout=90s');
     const pods = () =>
       cluster.kubectl(

@@ -35,9 +35,9 @@ describe('node failure', () => {
     // down for longer than the 15 s grace period: heartbeats the server finds are stale, the agent is alive
     for (const kill of [true, false]) {
       await c.restartServer({ kill, downMs: 20_000 });
-      // watched for longer than the grace period from the server's start: a node whose agent had died would be judged silent within it
+      // watched for longer than the 15 s grace period from the server's start: a node whose agent had died would be judged silent within it
       const seen = new Set<string>();
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 17; i++) {
         seen.add(await c.kubectl('get', 'node', c.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}'));
         await new Promise((r) => setTimeout(r, 1000));
       }

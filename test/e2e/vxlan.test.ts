@@ -219,7 +219,7 @@ describe('NetworkPolicy across two nodes: the reachability matrix', () => {
       await Promise.all(
         pods.map(async (s) => {
           const probes = pods.flatMap((d) =>
-            PORTS.map((port) => `(timeout 2 wget -q -O /dev/null http://${d.ip}:${port}/ && echo '${key(s, d, port)} ok' || echo '${key(s, d, port)} no') &`),
+            PORTS.map((port) => `(timeout 1 wget -q -O /dev/null http://${d.ip}:${port}/ && echo '${key(s, d, port)} ok' || echo '${key(s, d, port)} no') &`),
           );
           return (await lab.kubectl('exec', '-n', s.ns, s.name, '--', 'sh', '-c', `${probes.join('\n')}\nwait`)).trim().split('\n');
         }),
