@@ -143,7 +143,8 @@ function ruleMatches(o: {
       const except = peer.except.length ? ` ip ${field} != { ${peer.except.join(', ')} }` : '';
       groups.push({ address: `ip ${field} ${peer.cidr}${except}`, portsOf: ingress ? o.pod : undefined });
     } else {
-      // a peer that selects no pod now keeps its rule (an empty set matches nothing), so pods coming and going change sets only
+      // a peer that selects no pod now adds no rule (10,000 rules over empty sets made a full write of the bench's table 2.5 times slower)
+      if (!peer.pods.length) continue;
       if (ingress || !namedPorts) groups.push({ address: `ip ${field} @${o.sets.of(peer.key, peer.pods)}`, portsOf: ingress ? o.pod : undefined });
       else for (const p of peer.pods) groups.push({ address: `ip ${field} @${o.sets.of(`pod ${p.metadata?.uid}`, [p])}`, portsOf: p });
     }
