@@ -259,9 +259,9 @@ export function renderPolicyDelta(table: string, prev: PolicyTableModel, next: P
   for (const name of sets.added) lines.push(`add set ip ${t} ${name} { type ipv4_addr; }`);
   for (const name of [...sets.added, ...sets.changed]) {
     const before = new Set(prev.sets.get(name));
-    const after = next.sets.get(name) as string[];
-    const removed = [...before].filter((ip) => !after.includes(ip));
-    const added = after.filter((ip) => !before.has(ip));
+    const after = new Set(next.sets.get(name));
+    const removed = [...before].filter((ip) => !after.has(ip));
+    const added = [...after].filter((ip) => !before.has(ip));
     if (removed.length) lines.push(`delete element ip ${t} ${name} { ${removed.join(', ')} }`);
     if (added.length) lines.push(`add element ip ${t} ${name} { ${added.join(', ')} }`);
   }

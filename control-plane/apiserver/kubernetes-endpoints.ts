@@ -17,6 +17,7 @@ const LEASE_NAMESPACE = 'kube-system';
 /** marks the Leases of this reconciler, each naming one server's address and port */
 const ENDPOINT_LEASE_LABEL = 'skiff.dev/apiserver-endpoint';
 const SERVICE = { namespace: 'default', name: 'kubernetes' };
+const STOP_LIMIT_MS = 2000;
 
 export interface KubernetesEndpointsOptions {
   leases: Registry;
@@ -55,11 +56,16 @@ export class KubernetesEndpoints {
     this.#timer.unref();
   }
 
-  /** Stops renewing, gives the Lease up and writes the endpoints without this server. */
+  /** Stops renewing, gives the Lease up and writes the endpoints without this server (for at most 2 s: a store that does not answer does not hold a shutdown up). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#o.leases.delete(LEASE_NAMESPACE, this.#leaseName).catch(() => undefined);
-    await this.#write(await this.#liveServers(false)).catch(() => undefined);
+    const leave = async () => {
+      await this.#o.leases.delete(LEASE_NAMESPACE, this.#leaseName).catch(() => undefined);
+      await this.#write(await this.#liveServers(false)).catch(() => undefined);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([leave(), new Promise((resolve) => (timer = setTimeout(resolve, STOP_LIMIT_MS)))]);
+    clearTimeout(timer);
   }
 
   async reconcile(): Promise<void> {
