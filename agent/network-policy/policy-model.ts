@@ -56,6 +56,7 @@ class WorldIndex {
   readonly #pods = new Map<string, Pod[]>();
   readonly #policies = new Map<string, NetworkPolicy[]>();
   readonly #peers = new Map<NetworkPolicyPeer, PeerMatch>();
+  readonly #peersByKey = new Map<string, PeerMatch>();
 
   constructor(world: PolicyWorld) {
     this.world = world;
@@ -73,12 +74,17 @@ class WorldIndex {
     if (match) return match;
     if (peer.ipBlock) match = { cidr: peer.ipBlock.cidr, except: peer.ipBlock.except ?? [] };
     else {
-      const namespaces = peer.namespaceSelector
-        ? this.world.namespaces.filter((n) => selectorMatches(peer.namespaceSelector, n.metadata?.labels)).map((n) => n.metadata?.name ?? '')
-        : [policyNamespace];
-      const pods = namespaces.flatMap((ns) => this.#pods.get(ns) ?? []);
       const key = JSON.stringify([peer.namespaceSelector ? '' : policyNamespace, peer.namespaceSelector ?? null, peer.podSelector ?? null]);
-      match = { key, pods: peer.podSelector ? pods.filter((p) => selectorMatches(peer.podSelector, p.metadata?.labels)) : pods };
+      // many policies name the same peer (a team's namespaces, an app's pods): its pods are found once
+      match = this.#peersByKey.get(key);
+      if (!match) {
+        const namespaces = peer.namespaceSelector
+          ? this.world.namespaces.filter((n) => selectorMatches(peer.namespaceSelector, n.metadata?.labels)).map((n) => n.metadata?.name ?? '')
+          : [policyNamespace];
+        const pods = namespaces.flatMap((ns) => this.#pods.get(ns) ?? []);
+        match = { key, pods: peer.podSelector ? pods.filter((p) => selectorMatches(peer.podSelector, p.metadata?.labels)) : pods };
+        this.#peersByKey.set(key, match);
+      }
     }
     this.#peers.set(peer, match);
     return match;
@@ -113,11 +119,17 @@ function portMatch(port: NetworkPolicyPort, target: Pod | undefined): string | u
  */
 class AddressSets {
   readonly sets = new Map<string, string[]>();
+  /** each key's set name, worked out once per model (every pod a peer reaches asks for it) */
+  readonly #names = new Map<string, string>();
 
   /** The name of the set of a peer's pods (`key` says what selects them). */
   of(key: string, pods: Pod[]): string {
-    const name = `peers-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-    if (!this.sets.has(name)) this.sets.set(name, [...new Set(pods.map((p) => p.status?.podIP as string))].sort());
+    let name = this.#names.get(key);
+    if (!name) {
+      name = `peers-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+      this.#names.set(key, name);
+      this.sets.set(name, [...new Set(pods.map((p) => p.status?.podIP as string))].sort());
+    }
     return name;
   }
 }
