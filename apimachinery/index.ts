@@ -27,7 +27,7 @@ export { rfc3339, microTime, sleep, waitForWake } from './time.ts';
 export { hostIPv4 } from './host-address.ts';
 export { tolerates } from './taints.ts';
 export { parseDuration } from './duration.ts';
-export { LeaderElector, DEFAULT_LEADER_ELECTION, leaderStatusMetric } from './leader-election.ts';
+export { LeaderElector, DEFAULT_LEADER_ELECTION, leaderStatusMetric, leaseLive } from './leader-election.ts';
 export type { LeaderElectionOptions } from './leader-election.ts';
 export { nodeMatchesPod, termMatches } from './node-selector.ts';
 export { ipv4ToInt, intToIpv4 } from './ipv4.ts';

@@ -159,3 +159,8 @@ export function leaderStatusMetric(registry: Registry): (name: string) => (isLea
   });
   return (name) => (isLeader) => gauge.set({ name }, isLeader ? 1 : 0);
 }
+
+/** Whether a Lease was renewed within its duration (`defaultSeconds` when it names none) as of `now`. */
+export function leaseLive(spec: { renewTime?: string; leaseDurationSeconds?: number } | undefined, now: number, defaultSeconds: number): boolean {
+  return Date.parse(spec?.renewTime ?? '') + (spec?.leaseDurationSeconds ?? defaultSeconds) * 1000 > now;
+}

@@ -1,4 +1,4 @@
-import { DEFAULT_LEADER_ELECTION } from '../../apimachinery/index.ts';
+import { DEFAULT_LEADER_ELECTION, leaseLive } from '../../apimachinery/index.ts';
 import type { Registry } from './registry.ts';
 import type { Obj, ResourceInfo, Strategy } from './resource-info.ts';
 
@@ -21,9 +21,7 @@ export async function componentStatuses(leases: Registry): Promise<Obj[]> {
   const leader = async (component: string, lease: string) => {
     try {
       const held = (await leases.get('kube-system', lease)) as { spec?: { renewTime?: string; leaseDurationSeconds?: number } };
-      const renewed = Date.parse(held.spec?.renewTime ?? '');
-      const durationMs = (held.spec?.leaseDurationSeconds ?? DEFAULT_LEADER_ELECTION.leaseDurationMs / 1000) * 1000;
-      return Date.now() - renewed < durationMs
+      return leaseLive(held.spec, Date.now(), DEFAULT_LEADER_ELECTION.leaseDurationMs / 1000)
         ? status(component, true)
         : status(component, false, `its lease was last renewed at ${held.spec?.renewTime ?? 'never'}`);
     } catch (err) {

@@ -4,6 +4,8 @@ import {
   ENDPOINTSLICE_MANAGED_BY_LABEL,
   ENDPOINTSLICE_SKIP_MIRROR_LABEL,
   SERVICE_NAME_LABEL,
+  fromObjectSelector,
+  leaseLive,
   microTime,
   type Logger,
 } from '../../apimachinery/index.ts';
@@ -84,13 +86,16 @@ export class KubernetesEndpoints {
 
   /** The address and port of every server whose Lease is live, sorted (this one's whether or not, as `self` says). */
   async #liveServers(self: boolean): Promise<{ ip: string; port: number }[]> {
-    const { items } = await this.#o.leases.list({ namespace: LEASE_NAMESPACE });
+    const { items } = await this.#o.leases.list({
+      namespace: LEASE_NAMESPACE,
+      labels: fromObjectSelector({ matchLabels: { [ENDPOINT_LEASE_LABEL]: 'true' } }),
+    });
     const own = `${this.#o.address}:${this.#o.port}`;
     const live = new Set<string>(self ? [own] : []);
     for (const lease of items) {
       const spec = lease.spec as { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string } | undefined;
-      if (lease.metadata.labels?.[ENDPOINT_LEASE_LABEL] !== 'true' || !spec?.holderIdentity || (!self && spec.holderIdentity === own)) continue;
-      if (Date.parse(spec.renewTime ?? '') + (spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 > this.#now()) live.add(spec.holderIdentity);
+      if (!spec?.holderIdentity || (!self && spec.holderIdentity === own)) continue;
+      if (leaseLive(spec, this.#now(), LEASE_SECONDS)) live.add(spec.holderIdentity);
     }
     return [...live].sort().map((s) => ({ ip: s.slice(0, s.lastIndexOf(':')), port: Number(s.slice(s.lastIndexOf(':') + 1)) }));
   }
