@@ -23,7 +23,7 @@ export { qosClass, containersTotal, podRequest, isPodTerminal, resourceFieldValu
 export type { QOSClass } from './pod-resources.ts';
 export type * as k8s from './types.ts';
 export { EventRecorder } from './events.ts';
-export { rfc3339, microTime, sleep, waitForWake } from './time.ts';
+export { rfc3339, microTime, sleep, waitAtMost, waitForWake } from './time.ts';
 export { hostIPv4 } from './host-address.ts';
 export { tolerates } from './taints.ts';
 export { parseDuration } from './duration.ts';

@@ -45,3 +45,13 @@ export function waitForWake(signal: AbortSignal, arm: (wake: () => void) => void
     arm(wake);
   });
 }
+
+/** Waits for `work`, but no longer than `ms`; the timer does not outlive the wait. */
+export async function waitAtMost(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

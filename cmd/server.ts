@@ -24,6 +24,7 @@ import {
   notifyReady,
   type Logger,
   pathExists,
+  waitAtMost,
 } from '../apimachinery/index.ts';
 import { ENCRYPTION_CONFIG_FILE } from './control-plane-certs.ts';
 import {
@@ -371,7 +372,7 @@ export async function runServer(argv: string[]): Promise<void> {
     log.info({ signal }, 'shutting down');
     stop.abort();
     // let the electors hand their Leases over before the API goes away
-    await Promise.race([Promise.allSettled(leading), new Promise((r) => setTimeout(r, 3000))]);
+    await waitAtMost(3000, Promise.allSettled(leading));
     await server.close();
     await audit.flush();
     await storage.close();

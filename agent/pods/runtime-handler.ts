@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { RuntimeClass } from 'kubernetes-types/node/v1.js';
-import type { Informer } from '../../apimachinery/index.ts';
+import { waitAtMost, type Informer } from '../../apimachinery/index.ts';
 
 /** How long a pod naming a RuntimeClass waits for the classes' first list (a server that does not serve them never gives one). */
 const SYNC_WAIT_MS = 10_000;
@@ -15,9 +15,7 @@ export function runtimeHandlers(classes: Informer<RuntimeClass>, syncWaitMs = SY
   return async (pod) => {
     const name = pod.spec?.runtimeClassName;
     if (!name) return '';
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([classes.hasSynced(), new Promise((resolve) => (timer = setTimeout(resolve, syncWaitMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(syncWaitMs, classes.hasSynced());
     const rc = classes.get(name);
     if (!rc) throw new Error(`RuntimeClass "${name}" not found`);
     return rc.handler;

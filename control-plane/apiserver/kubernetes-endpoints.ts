@@ -7,6 +7,7 @@ import {
   fromObjectSelector,
   leaseLive,
   microTime,
+  waitAtMost,
   type Logger,
 } from '../../apimachinery/index.ts';
 import type { Obj } from '../api/index.ts';
@@ -65,9 +66,7 @@ export class KubernetesEndpoints {
       await this.#o.leases.delete(LEASE_NAMESPACE, this.#leaseName).catch(() => undefined);
       await this.#write(await this.#liveServers(false)).catch(() => undefined);
     };
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([leave(), new Promise((resolve) => (timer = setTimeout(resolve, STOP_LIMIT_MS)))]);
-    clearTimeout(timer);
+    await waitAtMost(STOP_LIMIT_MS, leave());
   }
 
   async reconcile(): Promise<void> {
