@@ -9,6 +9,7 @@
 // before the soak. RSS at the end is compared with RSS after warm-up (the
 // first fifth of the run, at least a minute).
 import { execFile } from 'node:child_process';
+import { Agent } from 'node:https';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -16,6 +17,7 @@ import { CriClient } from '../agent/index.ts';
 import { RestClient, loadKubeconfig } from '../apimachinery/index.ts';
 import { installStorageDefaults, readPid, waitFor, type LabNode } from '../lab/index.ts';
 import { leaksOn, startTestLab, type NodeLeaks } from '../lab/testbed/index.ts';
+import { scrape } from './client.ts';
 import { rssKiB } from './rss.ts';
 
 const run = promisify(execFile);
@@ -108,7 +110,9 @@ async function nodeExtras(n: LabNode): Promise<{ loopDevices: number; netns: num
 }
 
 const lab = await startTestLab('soak', 236, 2);
-const client = new RestClient(await loadKubeconfig(lab.kubeconfig));
+const cfg = await loadKubeconfig(lab.kubeconfig);
+const client = new RestClient(cfg);
+const scrapes = new Agent({ keepAlive: true });
 try {
   await installStorageDefaults(client);
   // the start the nodes are compared with at the end: once every node's proxy holds the cluster's Services (they agree)
@@ -123,26 +127,24 @@ try {
     1000,
   );
   const agentPids = await Promise.all(lab.nodes.map(async (n) => (await readPid(join(n.dir, 'agent.pid'))) ?? undefined));
-  const metricsText = async (path: string) => {
-    const res = await client.stream(path, {});
-    let text = '';
-    for await (const chunk of res) text += chunk;
-    return text;
-  };
   const lagMs = async (path: string) => {
-    const p99 = gauge(await metricsText(path).catch(() => ''), 'nodejs_eventloop_lag_p99_seconds');
+    const { text } = await scrape(cfg, scrapes, path).catch(() => ({ text: '' }));
+    const p99 = gauge(text, 'nodejs_eventloop_lag_p99_seconds');
     return p99 === null ? null : Math.round(p99 * 10_000) / 10;
   };
+  const rssNow = async () => ({ server: await rssKiB(lab.server.pid), agents: await Promise.all(agentPids.map((pid) => rssKiB(pid))) });
   const started = performance.now();
   const curve: { t_s: number; server_rss_kib: number; agent_rss_kib: number[]; server_lag_p99_ms: number | null; agent_lag_p99_ms: (number | null)[] }[] = [];
-  const sample = async () =>
+  const sample = async () => {
+    const rss = await rssNow();
     curve.push({
       t_s: Math.round((performance.now() - started) / 1000),
-      server_rss_kib: await rssKiB(lab.server.pid),
-      agent_rss_kib: await Promise.all(agentPids.map((pid) => rssKiB(pid))),
+      server_rss_kib: rss.server,
+      agent_rss_kib: rss.agents,
       server_lag_p99_ms: await lagMs('/metrics'),
       agent_lag_p99_ms: await Promise.all(lab.nodes.map((n) => lagMs(`/api/v1/nodes/${n.name}/proxy/metrics`))),
     });
+  };
   // a first scrape starts each process's delay histogram afresh
   await sample();
   curve.length = 0;
@@ -162,11 +164,11 @@ try {
     if (r > 1) await lab.kubectlResult(['delete', 'job', `batch-${r - 2}`, '--cascade=background', '--wait=false']);
     await new Promise((res) => setTimeout(res, 15_000));
     if (!warm && performance.now() >= warmUntil) {
-      warm = { server: await rssKiB(lab.server.pid), agents: await Promise.all(agentPids.map((pid) => rssKiB(pid))) };
+      warm = await rssNow();
       log(`warm after ${rounds} rounds: server ${warm.server} KiB, agents ${warm.agents.join(' + ')} KiB`);
     }
   }
-  const end = { server: await rssKiB(lab.server.pid), agents: await Promise.all(agentPids.map((pid) => rssKiB(pid))) };
+  const end = await rssNow();
   clearInterval(sampler);
   await sample();
 
@@ -243,5 +245,6 @@ try {
   );
 } finally {
   client.close();
+  scrapes.destroy();
   await lab.teardown();
 }
